@@ -1,0 +1,112 @@
+# scripts/lib.sh: shared by run.sh, test.sh and cluster.sh (sourced, not run).
+#
+# A private cluster lives in $BUILD/<name>/data, owned by the postgres user,
+# listens only on a Unix socket in /tmp/pg_adoption-<port> (short: socket
+# paths are limited to about 100 bytes) and preloads pg_cron.
+
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PG_MAJOR=${PG_MAJOR:-15}
+PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+export PG_CONFIG=${PG_CONFIG:-$PG_BIN/pg_config}
+[ -x "$PG_CONFIG" ] || PG_CONFIG=$(command -v pg_config || echo "$PG_CONFIG")
+
+say() { printf '\n== %s\n' "$*"; }
+
+need_root() {
+	if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then
+		exec sudo -E bash "$0" "$@"
+	fi
+	if [ "$(id -u)" != 0 ]; then
+		echo "$(basename "$0"): run this as root (or with sudo): it installs packages and runs the server as the postgres user" >&2
+		exit 1
+	fi
+}
+
+# Installs the Debian packages the build and the tests need, if missing.
+ensure_packages() {
+	local missing=()
+	[ -x "$PG_BIN/postgres" ] || missing+=("postgresql-$PG_MAJOR")
+	[ -f "/usr/lib/postgresql/$PG_MAJOR/lib/pgxs/src/makefiles/pgxs.mk" ] || missing+=("postgresql-server-dev-$PG_MAJOR")
+	[ -f "/usr/lib/postgresql/$PG_MAJOR/lib/pg_cron.so" ] || missing+=("postgresql-$PG_MAJOR-cron")
+	[ -f "/usr/share/postgresql/$PG_MAJOR/extension/pgtap.control" ] || missing+=("postgresql-$PG_MAJOR-pgtap")
+	command -v pg_prove >/dev/null 2>&1 || missing+=(pgtap)
+	command -v make >/dev/null 2>&1 || missing+=(make)
+	command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+	if [ "${#missing[@]}" -gt 0 ]; then
+		say "installing ${missing[*]}"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq
+		apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	fi
+	export PG_CONFIG=$PG_BIN/pg_config
+}
+
+# Builds and installs the extension into the server's directories.
+build_install() {
+	say "building and installing pg_adoption"
+	make -C "$REPO" -s PG_CONFIG="$PG_CONFIG" >/dev/null
+	make -C "$REPO" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+}
+
+# Picks the directory that holds cluster $1's data: under the repo's build/
+# folder when the postgres user can reach it, else under /var/tmp.
+cluster_dir() {
+	local name=$1 dir="$REPO/build/$name"
+	mkdir -p "$dir"
+	chown postgres: "$dir"
+	if ! runuser -u postgres -- test -w "$dir"; then
+		dir=/var/tmp/pg_adoption-$(printf '%s' "$REPO" | md5sum | cut -c1-8)/$name
+		mkdir -p "$dir"
+		chown -R postgres: "$(dirname "$dir")"
+	fi
+	echo "$dir"
+}
+
+pg() { runuser -u postgres -- "$PG_BIN/$1" "${@:2}"; }
+
+# Starts (creating if needed) cluster $1 on port $2; cron runs in database $3.
+# Exports PGHOST, PGPORT and PGUSER for the clients that follow.
+cluster_start() {
+	local name=$1 port=$2 crondb=$3 dir sock
+	dir=$(cluster_dir "$name")
+	sock=/tmp/pg_adoption-$port
+	mkdir -p "$sock"
+	chown postgres: "$sock"
+	chmod 0755 "$sock"
+	if [ ! -f "$dir/data/PG_VERSION" ]; then
+		say "creating cluster $name in $dir/data"
+		pg initdb -D "$dir/data" -A trust -E UTF8 --locale=C.UTF-8 -U postgres >/dev/null
+		cat >>"$dir/data/postgresql.conf" <<CONF
+# pg_adoption private cluster
+port = $port
+listen_addresses = ''
+unix_socket_permissions = 0700
+unix_socket_directories = '$sock'
+shared_preload_libraries = 'pg_cron'
+cron.database_name = '$crondb'
+cron.use_background_workers = on
+max_worker_processes = 16
+timezone = 'UTC'
+log_min_messages = warning
+fsync = ${PGA_FSYNC:-on}
+CONF
+	fi
+	if pg pg_ctl -D "$dir/data" status >/dev/null 2>&1; then
+		pg pg_ctl -D "$dir/data" restart -w -m fast -l "$dir/server.log" >/dev/null
+	else
+		pg pg_ctl -D "$dir/data" start -w -l "$dir/server.log" >/dev/null
+	fi
+	export PGHOST=$sock PGPORT=$port PGUSER=postgres
+}
+
+# Stops cluster $1 if it runs.
+cluster_stop() {
+	local dir
+	dir=$(cluster_dir "$1")
+	if [ -f "$dir/data/PG_VERSION" ] && pg pg_ctl -D "$dir/data" status >/dev/null 2>&1; then
+		pg pg_ctl -D "$dir/data" stop -w -m fast >/dev/null
+		echo "stopped cluster $1"
+	fi
+}

@@ -1,0 +1,267 @@
+/*
+ * ingest.c: adoption.track_events(), the statement-level AFTER INSERT
+ * trigger of the event log.
+ *
+ * Design.  The trigger is called once per statement (INSERT, multi-row
+ * INSERT, INSERT ... SELECT, INSERT ... ON CONFLICT DO NOTHING, COPY) with
+ * the rows the statement actually inserted in the transition table
+ * new_events, in arrival order; a resent event that ON CONFLICT skipped is
+ * not in it, so it is neither stored nor counted twice.  One pass over the
+ * rows:
+ *
+ *   1. validates each event (the row is already in the table, and an error
+ *      here aborts the statement, so nothing of it stays);
+ *   2. notes the tenants and features it names, so that the unseen ones are
+ *      registered with one set-based upsert per table (registry.c).
+ *
+ * Validation lives here rather than in a row trigger because the pass reads
+ * every column it needs anyway; a BEFORE ROW trigger would add a function
+ * call per row on the hottest path.
+ *
+ * Memory is bounded whatever the size of the statement: each row is read in
+ * a per-row context that is reset, and the registration batch is flushed
+ * whenever it holds INGEST_FLUSH_KEYS keys, so a COPY of tens of millions of
+ * rows holds at most that many keys at once (the transition table itself
+ * spills to disk beyond work_mem).
+ */
+#include "postgres.h"
+
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+#include "utils/uuid.h"
+
+#include "pg_adoption.h"
+#include "registry.h"
+#include "validate.h"
+
+/* Registration keys held before a batch is flushed. */
+#define INGEST_FLUSH_KEYS 10000
+
+/* Attribute numbers of the event log's columns. */
+typedef struct EventColumns
+{
+	AttrNumber	event_id;
+	AttrNumber	tenant_id;
+	AttrNumber	user_id;
+	AttrNumber	feature_id;
+	AttrNumber	feature_name;
+	AttrNumber	usage_timestamp;
+	AttrNumber	session_duration;
+	AttrNumber	success_outcome;
+	AttrNumber	integration_context;
+	AttrNumber	max_attnum;
+} EventColumns;
+
+/* One event as read from the transition table. */
+typedef struct IngestEvent
+{
+	char	   *tenant_id;
+	char	   *user_id;
+	char	   *feature_id;
+	char	   *feature_name;	/* NULL if not sent */
+	TimestampTz usage_timestamp;
+	int32		session_duration;
+	bool		success_outcome;
+} IngestEvent;
+
+/* Returns the attribute number of column name, which must exist. */
+static AttrNumber
+event_column(TupleDesc desc, const char *name)
+{
+	int			attnum = SPI_fnumber(desc, name);
+
+	if (attnum <= 0)
+		elog(ERROR, "pg_adoption: column %s of adoption.feature_usage_events is missing", name);
+	return (AttrNumber) attnum;
+}
+
+static void
+event_columns(TupleDesc desc, EventColumns *cols)
+{
+	cols->event_id = event_column(desc, "event_id");
+	cols->tenant_id = event_column(desc, "tenant_id");
+	cols->user_id = event_column(desc, "user_id");
+	cols->feature_id = event_column(desc, "feature_id");
+	cols->feature_name = event_column(desc, "feature_name");
+	cols->usage_timestamp = event_column(desc, "usage_timestamp");
+	cols->session_duration = event_column(desc, "session_duration");
+	cols->success_outcome = event_column(desc, "success_outcome");
+	cols->integration_context = event_column(desc, "integration_context");
+	cols->max_attnum = Max(Max(Max(cols->event_id, cols->tenant_id),
+							   Max(cols->user_id, cols->feature_id)),
+						   Max(Max(cols->feature_name, cols->usage_timestamp),
+							   Max(Max(cols->session_duration, cols->success_outcome),
+								   cols->integration_context)));
+}
+
+/* Returns the event's id for error details. */
+static char *
+event_ident(TupleTableSlot *slot, const EventColumns *cols)
+{
+	return DatumGetCString(DirectFunctionCall1(uuid_out,
+											   slot->tts_values[cols->event_id - 1]));
+}
+
+/* Returns an id column as a C string, rejecting an empty or blank one. */
+static char *
+event_id_text(TupleTableSlot *slot, const EventColumns *cols, AttrNumber att,
+			  const char *col)
+{
+	text	   *t;
+
+	if (slot->tts_isnull[att - 1])
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("%s must not be null", col)));
+	t = DatumGetTextPP(slot->tts_values[att - 1]);
+	if (adoption_is_blank(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)))
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("%s must not be empty", col),
+				 errdetail("The event with event_id %s has %s \"%s\".",
+						   event_ident(slot, cols), col, text_to_cstring(t)),
+				 errhint("Every event names its tenant (account), user and feature with non-empty text ids.")));
+	return text_to_cstring(t);
+}
+
+/*
+ * Reads and validates the event in slot into *ev.  now is the wall-clock
+ * time of the statement, against which max_future_skew is measured.
+ */
+static void
+read_event(TupleTableSlot *slot, const EventColumns *cols, TimestampTz now,
+		   IngestEvent *ev)
+{
+	Jsonb	   *context;
+
+	slot_getsomeattrs(slot, cols->max_attnum);
+
+	ev->tenant_id = event_id_text(slot, cols, cols->tenant_id, "tenant_id");
+	ev->user_id = event_id_text(slot, cols, cols->user_id, "user_id");
+	ev->feature_id = event_id_text(slot, cols, cols->feature_id, "feature_id");
+	ev->feature_name = NULL;
+	if (!slot->tts_isnull[cols->feature_name - 1])
+		ev->feature_name = event_id_text(slot, cols, cols->feature_name, "feature_name");
+
+	ev->session_duration = DatumGetInt32(slot->tts_values[cols->session_duration - 1]);
+	if (ev->session_duration < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("session_duration must not be negative: %d", ev->session_duration),
+				 errdetail("The event with event_id %s of tenant \"%s\" has session_duration %d.",
+						   event_ident(slot, cols), adoption_msg_value(ev->tenant_id),
+						   ev->session_duration),
+				 errhint("session_duration counts seconds spent in the feature; send 0 when it is unknown.")));
+
+	ev->success_outcome = DatumGetBool(slot->tts_values[cols->success_outcome - 1]);
+
+	ev->usage_timestamp = DatumGetTimestampTz(slot->tts_values[cols->usage_timestamp - 1]);
+	if (TIMESTAMP_NOT_FINITE(ev->usage_timestamp))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("usage_timestamp must be a finite time, not %s",
+						TIMESTAMP_IS_NOBEGIN(ev->usage_timestamp) ? "-infinity" : "infinity"),
+				 errdetail("The event with event_id %s of tenant \"%s\" has an infinite usage_timestamp.",
+						   event_ident(slot, cols), adoption_msg_value(ev->tenant_id))));
+	if (ev->usage_timestamp > now)
+	{
+		AdoptionSettings s;
+
+		adoption_get_settings(ev->tenant_id, &s);
+		if (ev->usage_timestamp - now > s.max_future_skew)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("usage_timestamp %s is too far in the future",
+							timestamptz_to_str(ev->usage_timestamp)),
+					 errdetail("The event with event_id %s of tenant \"%s\" is more than max_future_skew (%s) ahead of the current time %s.",
+							   event_ident(slot, cols), adoption_msg_value(ev->tenant_id),
+							   adoption_usecs_text(s.max_future_skew),
+							   timestamptz_to_str(now)),
+					 errhint("Send the time the feature was used; check the client's clock and time zone, or raise max_future_skew in adoption.settings.")));
+	}
+
+	context = DatumGetJsonbP(slot->tts_values[cols->integration_context - 1]);
+	if (!JB_ROOT_IS_OBJECT(context) || JB_ROOT_IS_SCALAR(context))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("integration_context must be a JSON object, not %s",
+						adoption_msg_value(JsonbToCString(NULL, &context->root,
+														  VARSIZE(context)))),
+				 errdetail("The event with event_id %s of tenant \"%s\" has a non-object integration_context.",
+						   event_ident(slot, cols), adoption_msg_value(ev->tenant_id)),
+				 errhint("Send an object such as {\"source\": \"web\", \"campaign_influence\": \"spring_launch\"}, or {} for none.")));
+}
+
+PG_FUNCTION_INFO_V1(adoption_track_events);
+
+/* Returns NULL after validating and tracking the statement's new events. */
+Datum
+adoption_track_events(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Tuplestorestate *newtable;
+	TupleDesc	desc;
+	TupleTableSlot *slot;
+	EventColumns cols;
+	MemoryContext stmt_mcxt;
+	MemoryContext row_mcxt;
+	MemoryContext old;
+	RegistryBatch *registry;
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ||
+		trigdata->tg_newtable == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("adoption.track_events() must be an AFTER INSERT ... REFERENCING NEW TABLE ... FOR EACH STATEMENT trigger")));
+
+	newtable = trigdata->tg_newtable;
+	desc = RelationGetDescr(trigdata->tg_relation);
+	event_columns(desc, &cols);
+
+	stmt_mcxt = AllocSetContextCreate(CurrentMemoryContext,
+									  "pg_adoption ingest statement",
+									  ALLOCSET_DEFAULT_SIZES);
+	row_mcxt = AllocSetContextCreate(stmt_mcxt, "pg_adoption ingest row",
+									 ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(stmt_mcxt);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pg_adoption: SPI_connect failed");
+
+	registry = adoption_registry_begin(stmt_mcxt);
+	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	tuplestore_rescan(newtable);
+	while (tuplestore_gettupleslot(newtable, true, false, slot))
+	{
+		IngestEvent ev;
+		long		held;
+
+		MemoryContextReset(row_mcxt);
+		MemoryContextSwitchTo(row_mcxt);
+		read_event(slot, &cols, now, &ev);
+		MemoryContextSwitchTo(stmt_mcxt);
+		held = adoption_registry_note(registry, ev.tenant_id, ev.feature_id,
+									  ev.feature_name);
+		if (held >= INGEST_FLUSH_KEYS)
+			adoption_registry_flush(registry);
+	}
+	adoption_registry_flush(registry);
+	ExecDropSingleTupleTableSlot(slot);
+
+	SPI_finish();
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(stmt_mcxt);
+	return PointerGetDatum(NULL);
+}

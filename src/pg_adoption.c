@@ -1,0 +1,201 @@
+/*
+ * pg_adoption.c: module initialization and small helpers shared by the
+ * concerns of the extension.
+ *
+ * The module keeps three backend-local caches (settings, known tenants,
+ * known features).  They are emptied by one relcache callback: the tables
+ * behind them have statement triggers (adoption.invalidate_cache) that call
+ * CacheInvalidateRelcache(), the pattern pg_cron uses for its job cache, so
+ * every backend drops its copy when the change commits, and the changing
+ * backend at its next command.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "commands/trigger.h"
+#include "common/hashfn.h"
+#include "common/int.h"
+#include "fmgr.h"
+#include "mb/pg_wchar.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/builtins.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "pg_adoption.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+static bool callbacks_registered = false;
+
+/* Relcache callback: empties the caches that depend on relid. */
+static void
+adoption_relcache_callback(Datum arg, Oid relid)
+{
+	adoption_settings_invalidate(relid);
+	adoption_registry_invalidate(relid);
+}
+
+/* Transaction callback: publishes or drops what this transaction registered. */
+static void
+adoption_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+			adoption_registry_xact_end(true);
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			adoption_registry_xact_end(false);
+			break;
+		default:
+			break;
+	}
+}
+
+/* Subtransaction callback: a rolled-back savepoint may have undone registrations. */
+static void
+adoption_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						  SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		adoption_registry_subxact_abort();
+}
+
+void
+_PG_init(void)
+{
+	if (callbacks_registered)
+		return;
+	CacheRegisterRelcacheCallback(adoption_relcache_callback, (Datum) 0);
+	RegisterXactCallback(adoption_xact_callback, NULL);
+	RegisterSubXactCallback(adoption_subxact_callback, NULL);
+	callbacks_registered = true;
+}
+
+/* Hash and match functions for tables keyed by a NUL-terminated string pointer. */
+static uint32
+string_ptr_hash(const void *key, Size keysize)
+{
+	const char *s = *(const char *const *) key;
+
+	return hash_bytes((const unsigned char *) s, (int) strlen(s));
+}
+
+static int
+string_ptr_match(const void *key1, const void *key2, Size keysize)
+{
+	return strcmp(*(const char *const *) key1, *(const char *const *) key2);
+}
+
+/*
+ * Creates a hash table whose entries start with a "char *" key.  Keys of any
+ * length work (dynahash's HASH_STRINGS would truncate them to keysize).
+ */
+HTAB *
+adoption_string_htab(const char *name, Size entrysize, long nelem,
+					 MemoryContext mcxt)
+{
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(char *);
+	ctl.entrysize = entrysize;
+	ctl.hash = string_ptr_hash;
+	ctl.match = string_ptr_match;
+	ctl.hcxt = mcxt;
+	return hash_create(name, nelem, &ctl,
+					   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+}
+
+/*
+ * After HASH_ENTER created an entry, points its key at a copy of key that
+ * lives in mcxt (dynahash copied only the caller's pointer).
+ */
+char *
+adoption_entry_set_key(void *entry, const char *key, MemoryContext mcxt)
+{
+	char	   *copy = MemoryContextStrdup(mcxt, key);
+
+	*(char **) entry = copy;
+	return copy;
+}
+
+/* Returns the OID of adoption.relname, or InvalidOid if it does not exist. */
+Oid
+adoption_relid(const char *relname)
+{
+	Oid			nspid = get_namespace_oid(ADOPTION_SCHEMA, true);
+
+	if (!OidIsValid(nspid))
+		return InvalidOid;
+	return get_relname_relid(relname, nspid);
+}
+
+/*
+ * Returns a user's value fit for an error message: cut after
+ * ADOPTION_MSG_VALUE_MAX characters (on a character boundary) with "...".
+ */
+char *
+adoption_msg_value(const char *value)
+{
+	int			len = (int) strlen(value);
+	int			cut;
+
+	if (len <= ADOPTION_MSG_VALUE_MAX)
+		return pstrdup(value);
+	cut = pg_mbcliplen(value, len, ADOPTION_MSG_VALUE_MAX);
+	return psprintf("%.*s...", cut, value);
+}
+
+/*
+ * Returns an interval as microseconds, a month counting 30 days as
+ * interval comparison does (interval_cmp_value in utils/adt/timestamp.c).
+ */
+int64
+adoption_interval_usecs(const Interval *span)
+{
+	int64		days = (int64) span->month * DAYS_PER_MONTH + span->day;
+	int64		usecs;
+
+	/* Saturate instead of overflowing: such spans mean "forever" anyway. */
+	if (pg_mul_s64_overflow(days, USECS_PER_DAY, &usecs) ||
+		pg_add_s64_overflow(usecs, span->time, &usecs))
+		return (days < 0) ? PG_INT64_MIN : PG_INT64_MAX;
+	return usecs;
+}
+
+/* Returns a span of microseconds as interval text, e.g. "1 day". */
+char *
+adoption_usecs_text(int64 usecs)
+{
+	Interval   *span = palloc0(sizeof(Interval));
+
+	span->day = (int32) (usecs / USECS_PER_DAY);
+	span->time = usecs % USECS_PER_DAY;
+	return DatumGetCString(DirectFunctionCall1(interval_out,
+											   IntervalPGetDatum(span)));
+}
+
+PG_FUNCTION_INFO_V1(adoption_invalidate_cache);
+
+/* Returns NULL after asking every backend to reload its copy of the table. */
+Datum
+adoption_invalidate_cache(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("adoption.invalidate_cache() must be a FOR EACH STATEMENT trigger")));
+	CacheInvalidateRelcache(trigdata->tg_relation);
+	return PointerGetDatum(NULL);
+}
