@@ -180,11 +180,11 @@ read_event(TupleTableSlot *slot, const EventColumns *cols, TimestampTz now,
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("usage_timestamp %s is too far in the future",
-							timestamptz_to_str(ev->usage_timestamp)),
+							pstrdup(timestamptz_to_str(ev->usage_timestamp))),
 					 errdetail("The event with event_id %s of tenant \"%s\" is more than max_future_skew (%s) ahead of the current time %s.",
 							   event_ident(slot, cols), adoption_msg_value(ev->tenant_id),
 							   adoption_usecs_text(s.max_future_skew),
-							   timestamptz_to_str(now)),
+							   pstrdup(timestamptz_to_str(now))),
 					 errhint("Send the time the feature was used; check the client's clock and time zone, or raise max_future_skew in adoption.settings.")));
 	}
 

@@ -282,8 +282,8 @@ check_support_tickets(RowCheck *rc)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("closed_at %s is before opened_at %s",
-						timestamptz_to_str(DatumGetTimestampTz(closed)),
-						timestamptz_to_str(DatumGetTimestampTz(opened))),
+						pstrdup(timestamptz_to_str(DatumGetTimestampTz(closed))),
+						pstrdup(timestamptz_to_str(DatumGetTimestampTz(opened)))),
 				 errdetail("Ticket \"%s\" cannot close before it opens.",
 						   adoption_msg_value(row_text(rc, "ticket_id")))));
 }

@@ -41,9 +41,10 @@ CREATE FUNCTION adoption.ensure_partitions(months_ahead integer DEFAULT 3)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'	-- month arithmetic and bounds in UTC whatever the session's zone
 AS $$
 DECLARE
-	this_month timestamptz := date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
+	this_month timestamptz := date_trunc('month', now());
 	oldest_month timestamptz := this_month - interval '120 months';
 	months timestamptz[];
 	m timestamptz;
@@ -63,13 +64,13 @@ BEGIN
 		SELECT this_month + make_interval(months => i) AS mo
 		FROM generate_series(0, months_ahead) AS i
 		UNION
-		SELECT date_trunc('month', d.usage_timestamp AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+		SELECT date_trunc('month', d.usage_timestamp)
 		FROM adoption.feature_usage_events_default AS d
 		WHERE d.usage_timestamp >= oldest_month
 	) AS s;
 
 	FOREACH m IN ARRAY months LOOP
-		part := 'feature_usage_events_p' || to_char(m AT TIME ZONE 'UTC', 'YYYYMM');
+		part := 'feature_usage_events_p' || to_char(m, 'YYYYMM');
 		CONTINUE WHEN to_regclass(format('adoption.%I', part)) IS NOT NULL;
 
 		EXECUTE format('CREATE TABLE adoption.%I (LIKE adoption.feature_usage_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)', part);
