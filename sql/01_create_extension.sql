@@ -16,7 +16,8 @@ SELECT con.conrelid::regclass AS table_name, con.contype,
 	 JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum) AS key_columns
 FROM pg_constraint con
 WHERE con.connamespace = 'adoption'::regnamespace AND con.contype IN ('p', 'u')
-	AND con.conrelid IN (SELECT oid FROM pg_class WHERE relispartition = false)
+	AND con.conrelid IN (SELECT oid FROM pg_class
+		WHERE relispartition = false OR relname = 'feature_usage_events_default')
 ORDER BY 1::text;
 
 -- Tables registered for pg_dump.

@@ -109,3 +109,11 @@ INSERT INTO adoption.feature_usage_events
 SELECT event_id, tenant_id, user_id, feature_id, usage_timestamp FROM adoption.feature_usage_events
 ON CONFLICT DO NOTHING;
 SELECT count(*) AS events FROM adoption.feature_usage_events;
+
+-- ON CONFLICT names no conflict target: the key lives on each partition
+-- (see src/sql/events.sql), so a target is refused (42P10).
+INSERT INTO adoption.feature_usage_events
+	(event_id, tenant_id, user_id, feature_id, usage_timestamp)
+VALUES ('00000000-0000-0000-0000-000000000001', 'acme', 'alice', 'dashboards', '2026-01-10 09:00+00')
+ON CONFLICT (tenant_id, event_id, usage_timestamp) DO NOTHING;
+\echo :LAST_ERROR_SQLSTATE

@@ -6,9 +6,17 @@
  * adoption.ensure_partitions() creates the months ahead and moves rows that
  * landed in the default partition into partitions of their own.
  *
- * The primary key (tenant_id, event_id, usage_timestamp) makes a resent event
- * with ON CONFLICT DO NOTHING a no-op, and it starts with tenant_id so that
- * Citus can distribute the log by tenant.
+ * Every partition has the primary key (tenant_id, event_id, usage_timestamp),
+ * which makes a resent event with ON CONFLICT DO NOTHING a no-op (the key
+ * holds the partition key, so it is unique across partitions) and starts
+ * with tenant_id so that Citus can distribute the log by tenant.
+ *
+ * The parent has no index of its own, on purpose: the parent belongs to the
+ * extension but the monthly partitions do not (pg_dump must dump them and
+ * their rows), and pg_dump restores a partition's index after attaching the
+ * partition, which fails if an index of the parent was already cascaded to
+ * it.  So each partition gets its indexes from ensure_partitions(), and an
+ * ON CONFLICT clause names no conflict target.
  */
 
 CREATE TABLE adoption.feature_usage_events (
@@ -21,8 +29,7 @@ CREATE TABLE adoption.feature_usage_events (
 	session_duration integer NOT NULL DEFAULT 0,
 	success_outcome boolean NOT NULL DEFAULT true,
 	integration_context jsonb NOT NULL DEFAULT '{}',
-	ingested_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	PRIMARY KEY (tenant_id, event_id, usage_timestamp)
+	ingested_at timestamptz NOT NULL DEFAULT pg_catalog.now()
 ) PARTITION BY RANGE (usage_timestamp);
 COMMENT ON TABLE adoption.feature_usage_events IS 'The event log: one row per use of a feature by a user; partitioned by month of usage_timestamp';
 COMMENT ON COLUMN adoption.feature_usage_events.event_id IS 'Client-supplied id for idempotent resends (with tenant_id and usage_timestamp)';
@@ -32,6 +39,8 @@ COMMENT ON COLUMN adoption.feature_usage_events.integration_context IS 'JSON obj
 
 CREATE TABLE adoption.feature_usage_events_default
 	PARTITION OF adoption.feature_usage_events DEFAULT;
+ALTER TABLE adoption.feature_usage_events_default
+	ADD PRIMARY KEY (tenant_id, event_id, usage_timestamp);
 COMMENT ON TABLE adoption.feature_usage_events_default IS 'Catches events of months without a partition; adoption.ensure_partitions() moves them out';
 SELECT pg_catalog.pg_extension_config_dump('adoption.feature_usage_events', '');
 SELECT pg_catalog.pg_extension_config_dump('adoption.feature_usage_events_default', '');
@@ -73,7 +82,8 @@ BEGIN
 		part := 'feature_usage_events_p' || to_char(m, 'YYYYMM');
 		CONTINUE WHEN to_regclass(format('adoption.%I', part)) IS NOT NULL;
 
-		EXECUTE format('CREATE TABLE adoption.%I (LIKE adoption.feature_usage_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)', part);
+		EXECUTE format('CREATE TABLE adoption.%I (LIKE adoption.feature_usage_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part);
+		EXECUTE format('ALTER TABLE adoption.%I ADD PRIMARY KEY (tenant_id, event_id, usage_timestamp)', part);
 		/* Rows of this month waiting in the default partition move first. */
 		EXECUTE format('WITH moved AS (DELETE FROM adoption.feature_usage_events_default WHERE usage_timestamp >= %L AND usage_timestamp < %L RETURNING *) INSERT INTO adoption.%I SELECT * FROM moved',
 			m, m + interval '1 month', part);

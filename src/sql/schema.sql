@@ -121,7 +121,9 @@ CREATE TABLE adoption.features (
 	feature_id text PRIMARY KEY,
 	feature_name text,
 	tier text NOT NULL DEFAULT 'core' CHECK (tier IN ('core', 'advanced', 'premium')),
-	upgrade_feature_id text REFERENCES adoption.features (feature_id) ON DELETE SET NULL,
+	/* Deferred, so that a restore may load a feature before its upgrade. */
+	upgrade_feature_id text REFERENCES adoption.features (feature_id) ON DELETE SET NULL
+		DEFERRABLE INITIALLY DEFERRED,
 	launched_at timestamptz
 );
 COMMENT ON TABLE adoption.features IS 'Product-wide feature catalog; unseen features are registered (and renamed through feature_name) by the event trigger';
