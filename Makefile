@@ -10,7 +10,10 @@ PG_CPPFLAGS = -I$(srcdir)/src
 SQL_SOURCES = \
 	src/sql/schema.sql \
 	src/sql/inputs.sql \
-	src/sql/events.sql
+	src/sql/events.sql \
+	src/sql/state.sql \
+	src/sql/actions.sql \
+	src/sql/rebuild.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA = $(wildcard src/upgrade/$(EXTENSION)--*--*.sql)

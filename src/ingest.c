@@ -12,7 +12,11 @@
  *   1. validates each event (the row is already in the table, and an error
  *      here aborts the statement, so nothing of it stays);
  *   2. notes the tenants and features it names, so that the unseen ones are
- *      registered with one set-based upsert per table (registry.c).
+ *      registered with one set-based upsert per table (registry.c);
+ *   3. hands the event to the adoption engine (state.c), which maintains
+ *      the user and tenant state and enqueues milestone actions, set-wise
+ *      per chunk of events.
+ * If the statement enqueued actions, it sends one NOTIFY adoption_actions.
  *
  * Validation lives here rather than in a row trigger because the pass reads
  * every column it needs anyway; a BEFORE ROW trigger would add a function
@@ -21,8 +25,8 @@
  * Memory is bounded whatever the size of the statement: each row is read in
  * a per-row context that is reset, and the registration batch is flushed
  * whenever it holds INGEST_FLUSH_KEYS keys, so a COPY of tens of millions of
- * rows holds at most that many keys at once (the transition table itself
- * spills to disk beyond work_mem).
+ * rows holds at most that many keys at once, and so does the engine (the
+ * transition table itself spills to disk beyond work_mem).
  */
 #include "postgres.h"
 
@@ -39,7 +43,9 @@
 #include "utils/uuid.h"
 
 #include "pg_adoption.h"
+#include "actions.h"
 #include "registry.h"
+#include "state.h"
 #include "validate.h"
 
 /* Registration keys held before a batch is flushed. */
@@ -215,6 +221,7 @@ adoption_track_events(PG_FUNCTION_ARGS)
 	MemoryContext row_mcxt;
 	MemoryContext old;
 	RegistryBatch *registry;
+	Engine	   *engine;
 	TimestampTz now = GetCurrentTimestamp();
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
@@ -241,6 +248,7 @@ adoption_track_events(PG_FUNCTION_ARGS)
 		elog(ERROR, "pg_adoption: SPI_connect failed");
 
 	registry = adoption_registry_begin(stmt_mcxt);
+	engine = adoption_engine_begin(true);
 	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
 	tuplestore_rescan(newtable);
 	while (tuplestore_gettupleslot(newtable, true, false, slot))
@@ -256,8 +264,12 @@ adoption_track_events(PG_FUNCTION_ARGS)
 									  ev.feature_name);
 		if (held >= INGEST_FLUSH_KEYS)
 			adoption_registry_flush(registry);
+		adoption_engine_add(engine, ev.tenant_id, ev.user_id, ev.feature_id,
+							ev.usage_timestamp, ev.session_duration,
+							ev.success_outcome);
 	}
 	adoption_registry_flush(registry);
+	adoption_notify_actions(adoption_engine_end(engine));
 	ExecDropSingleTupleTableSlot(slot);
 
 	SPI_finish();

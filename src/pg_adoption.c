@@ -12,6 +12,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "catalog/namespace.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
@@ -20,11 +21,13 @@
 #include "mb/pg_wchar.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
 #include "pg_adoption.h"
+#include "actions.h"
 
 PG_MODULE_MAGIC;
 
@@ -38,6 +41,7 @@ adoption_relcache_callback(Datum arg, Oid relid)
 {
 	adoption_settings_invalidate(relid);
 	adoption_registry_invalidate(relid);
+	adoption_actions_invalidate(relid);
 }
 
 /* Transaction callback: publishes or drops what this transaction registered. */
@@ -198,4 +202,23 @@ adoption_invalidate_cache(PG_FUNCTION_ARGS)
 				 errmsg("adoption.invalidate_cache() must be a FOR EACH STATEMENT trigger")));
 	CacheInvalidateRelcache(trigdata->tg_relation);
 	return PointerGetDatum(NULL);
+}
+
+/* Builds a text[] from n C strings (NULL elements allowed). */
+Datum
+adoption_text_array(const char *const *values, int n)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	bool	   *nulls = palloc(sizeof(bool) * Max(n, 1));
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		nulls[i] = (values[i] == NULL);
+		elems[i] = nulls[i] ? (Datum) 0 : CStringGetTextDatum(values[i]);
+	}
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs,
+											  TEXTOID, -1, false, TYPALIGN_INT));
 }

@@ -43,6 +43,7 @@ extern Oid	adoption_relid(const char *relname);
 extern char *adoption_msg_value(const char *value);
 extern int64 adoption_interval_usecs(const Interval *span);
 extern char *adoption_usecs_text(int64 usecs);
+extern Datum adoption_text_array(const char *const *values, int n);
 
 /* settings.c */
 extern void adoption_get_settings(const char *tenant_id, AdoptionSettings *out);

@@ -203,26 +203,6 @@ sorted_keys(HTAB *htab, long *n)
 	return keys;
 }
 
-/* Builds a text[] from n C strings (NULL elements allowed). */
-static Datum
-text_array(char **values, long n)
-{
-	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
-	bool	   *nulls = palloc(sizeof(bool) * Max(n, 1));
-	int			dims[1];
-	int			lbs[1] = {1};
-	long		i;
-
-	for (i = 0; i < n; i++)
-	{
-		nulls[i] = (values[i] == NULL);
-		elems[i] = nulls[i] ? (Datum) 0 : CStringGetTextDatum(values[i]);
-	}
-	dims[0] = (int) n;
-	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs,
-											  TEXTOID, -1, false, TYPALIGN_INT));
-}
-
 /* Prepares (once per backend) and runs one registration statement. */
 static void
 run_plan(SPIPlanPtr *plan, const char *sql, int nargs, Datum *args)
@@ -283,7 +263,7 @@ adoption_registry_flush(RegistryBatch *b)
 		char	  **ids = sorted_keys(b->tenants, &n);
 		Datum		args[1];
 
-		args[0] = text_array(ids, n);
+		args[0] = adoption_text_array((const char *const *) ids, n);
 		run_plan(&register_tenants_plan, register_tenants_sql, 1, args);
 		for (i = 0; i < n; i++)
 			add_pending(ids[i], NULL, false);
@@ -303,8 +283,8 @@ adoption_registry_flush(RegistryBatch *b)
 
 			names[i] = f->feature_name;
 		}
-		args[0] = text_array(ids, n);
-		args[1] = text_array(names, n);
+		args[0] = adoption_text_array((const char *const *) ids, n);
+		args[1] = adoption_text_array((const char *const *) names, n);
 		run_plan(&register_features_plan, register_features_sql, 2, args);
 		for (i = 0; i < n; i++)
 			add_pending(ids[i], names[i], true);

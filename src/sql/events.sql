@@ -19,6 +19,10 @@
  * ON CONFLICT clause names no conflict target.
  */
 
+/* Arrival order, for rebuild(): nextval() is called in the order rows arrive. */
+CREATE SEQUENCE adoption.feature_usage_events_arrival_seq;
+SELECT pg_catalog.pg_extension_config_dump('adoption.feature_usage_events_arrival_seq', '');
+
 CREATE TABLE adoption.feature_usage_events (
 	event_id uuid NOT NULL DEFAULT pg_catalog.gen_random_uuid(),
 	tenant_id text NOT NULL,
@@ -29,13 +33,15 @@ CREATE TABLE adoption.feature_usage_events (
 	session_duration integer NOT NULL DEFAULT 0,
 	success_outcome boolean NOT NULL DEFAULT true,
 	integration_context jsonb NOT NULL DEFAULT '{}',
-	ingested_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+	ingested_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	arrival_seq bigint NOT NULL DEFAULT pg_catalog.nextval('adoption.feature_usage_events_arrival_seq')
 ) PARTITION BY RANGE (usage_timestamp);
 COMMENT ON TABLE adoption.feature_usage_events IS 'The event log: one row per use of a feature by a user; partitioned by month of usage_timestamp';
 COMMENT ON COLUMN adoption.feature_usage_events.event_id IS 'Client-supplied id for idempotent resends (with tenant_id and usage_timestamp)';
 COMMENT ON COLUMN adoption.feature_usage_events.feature_name IS 'Optional: registers or renames the feature in adoption.features';
 COMMENT ON COLUMN adoption.feature_usage_events.session_duration IS 'Seconds spent, >= 0';
 COMMENT ON COLUMN adoption.feature_usage_events.integration_context IS 'JSON object; keys source, campaign_influence, marketing_attribution';
+COMMENT ON COLUMN adoption.feature_usage_events.arrival_seq IS 'Arrival order (from a sequence); adoption.rebuild() replays events in this order. Leave it to its default';
 
 CREATE TABLE adoption.feature_usage_events_default
 	PARTITION OF adoption.feature_usage_events DEFAULT;

@@ -1,0 +1,121 @@
+/*
+ * demo_show.sql: a first look at the demo data set (scripts/demo.sql).
+ *
+ *   psql -f scripts/demo_show.sql          (in the demo database)
+ *
+ * Reads the tables only; every query prints at most about 15 rows.
+ */
+\set ON_ERROR_STOP on
+\set QUIET on
+\pset null '-'
+\pset footer off
+SET TimeZone = 'UTC';
+SET jit = off;
+
+\echo
+\echo 'Events by monthly partition'
+SELECT e.tableoid::regclass AS partition,
+	count(*) AS events,
+	count(DISTINCT e.tenant_id) AS tenants,
+	count(DISTINCT e.user_id) AS users,
+	min(e.usage_timestamp)::date AS first_day,
+	max(e.usage_timestamp)::date AS last_day
+FROM adoption.feature_usage_events AS e
+GROUP BY 1
+ORDER BY 1;
+
+\echo
+\echo 'Top 10 features by events (last 90 days)'
+SELECT e.feature_id,
+	f.tier,
+	count(*) AS events,
+	count(DISTINCT e.user_id) AS users,
+	count(DISTINCT e.tenant_id) AS tenants,
+	round(100.0 * avg(e.success_outcome::integer), 1) AS success_pct,
+	(percentile_cont(0.5) WITHIN GROUP (ORDER BY e.session_duration))::integer AS median_secs
+FROM adoption.feature_usage_events AS e
+LEFT JOIN adoption.features AS f USING (feature_id)
+WHERE e.usage_timestamp > now() - interval '90 days'
+GROUP BY e.feature_id, f.tier
+ORDER BY events DESC, e.feature_id
+LIMIT 10;
+
+\echo
+\echo 'Top 10 tenants by events in the last 30 days, against the 30 days before'
+SELECT t.tenant_id,
+	t.plan,
+	s.last_30d,
+	s.prev_30d,
+	CASE WHEN s.prev_30d > 0 THEN round(100.0 * (s.last_30d - s.prev_30d) / s.prev_30d) END AS change_pct,
+	s.users_30d
+FROM (
+	SELECT e.tenant_id,
+		count(*) FILTER (WHERE e.usage_timestamp > now() - interval '30 days') AS last_30d,
+		count(*) FILTER (WHERE e.usage_timestamp <= now() - interval '30 days'
+			AND e.usage_timestamp > now() - interval '60 days') AS prev_30d,
+		count(DISTINCT e.user_id) FILTER (WHERE e.usage_timestamp > now() - interval '30 days') AS users_30d
+	FROM adoption.feature_usage_events AS e
+	WHERE e.usage_timestamp > now() - interval '60 days'
+	GROUP BY e.tenant_id
+) AS s
+JOIN adoption.tenants AS t USING (tenant_id)
+ORDER BY s.last_30d DESC, t.tenant_id
+LIMIT 10;
+
+\echo
+\echo 'Tenants whose usage dropped most: last 30 days against the 30 days before (at least 100 events before)'
+SELECT t.tenant_id,
+	t.plan,
+	t.arr,
+	s.last_30d,
+	s.prev_30d,
+	round(100.0 * (s.last_30d - s.prev_30d) / s.prev_30d) AS change_pct,
+	s.last_event::date AS last_event
+FROM (
+	SELECT e.tenant_id,
+		count(*) FILTER (WHERE e.usage_timestamp > now() - interval '30 days') AS last_30d,
+		count(*) FILTER (WHERE e.usage_timestamp <= now() - interval '30 days'
+			AND e.usage_timestamp > now() - interval '60 days') AS prev_30d,
+		max(e.usage_timestamp) AS last_event
+	FROM adoption.feature_usage_events AS e
+	GROUP BY e.tenant_id
+) AS s
+JOIN adoption.tenants AS t USING (tenant_id)
+WHERE s.prev_30d >= 100
+ORDER BY (s.last_30d::numeric / s.prev_30d), t.tenant_id
+LIMIT 10;
+
+\echo
+\echo 'Feedback by channel'
+SELECT f.channel,
+	count(*) AS responses,
+	count(f.score) AS scored,
+	round(avg(f.score), 2) AS avg_score,
+	CASE WHEN f.channel = 'nps' THEN round(100.0 * (count(*) FILTER (WHERE f.score >= 9)
+		- count(*) FILTER (WHERE f.score <= 6)) / nullif(count(f.score), 0)) END AS nps,
+	count(f.body) AS with_text
+FROM adoption.feedback AS f
+GROUP BY f.channel
+ORDER BY responses DESC, f.channel;
+
+\echo
+\echo 'Support tickets by severity'
+SELECT s.severity,
+	count(*) AS tickets,
+	count(*) FILTER (WHERE s.closed_at IS NULL) AS open,
+	count(*) FILTER (WHERE s.opened_at > now() - interval '30 days') AS opened_30d,
+	round(avg(extract(epoch FROM s.closed_at - s.opened_at) / 3600)::numeric, 1) AS avg_hours_to_close
+FROM adoption.support_tickets AS s
+GROUP BY s.severity
+ORDER BY array_position(ARRAY['urgent', 'high', 'medium', 'low'], s.severity);
+
+\echo
+\echo 'Billing events by kind (last 90 days)'
+SELECT b.kind,
+	count(*) AS events,
+	count(DISTINCT b.tenant_id) AS tenants,
+	sum(b.amount) AS amount
+FROM adoption.billing_events AS b
+WHERE b.occurred_at > now() - interval '90 days'
+GROUP BY b.kind
+ORDER BY events DESC, b.kind;

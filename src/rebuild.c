@@ -1,0 +1,110 @@
+/*
+ * rebuild.c: adoption.rebuild(tenant_id), which recomputes the adoption
+ * state of one tenant (or all) from the event log.
+ *
+ * It deletes the state and replays the events in arrival order (arrival_seq)
+ * through the same engine the ingest trigger uses (state.c), reading the log
+ * through a cursor so memory stays bounded.  It enqueues no actions: the
+ * actions of milestones reached before were enqueued when they were reached
+ * (and campaign_action_keys remembers them).  A SHARE lock on the event log
+ * keeps ingest out until the transaction ends, so no event is missed.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+#include "pg_adoption.h"
+#include "state.h"
+#include "validate.h"
+
+#define REBUILD_FETCH 10000
+
+PG_FUNCTION_INFO_V1(adoption_rebuild);
+
+/* Returns the number of events replayed. */
+Datum
+adoption_rebuild(PG_FUNCTION_ARGS)
+{
+	char	   *tenant_id = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	const char *nulls = tenant_id ? " " : "n";
+	Portal		portal;
+	Engine	   *engine;
+	int64		replayed = 0;
+	MemoryContext mcxt;
+	MemoryContext old;
+
+	if (tenant_id != NULL && adoption_is_blank(tenant_id, (int) strlen(tenant_id)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("tenant_id must not be empty"),
+				 errhint("Pass NULL (or nothing) to rebuild every tenant.")));
+	args[0] = tenant_id ? CStringGetTextDatum(tenant_id) : (Datum) 0;
+
+	mcxt = AllocSetContextCreate(CurrentMemoryContext, "pg_adoption rebuild",
+								 ALLOCSET_DEFAULT_SIZES);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pg_adoption: SPI_connect failed");
+
+	if (SPI_execute("LOCK TABLE adoption.feature_usage_events IN SHARE MODE", false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "pg_adoption: could not lock the event log");
+	if (SPI_execute_with_args("DELETE FROM adoption.user_feature_state"
+							  " WHERE $1::pg_catalog.text IS NULL OR tenant_id OPERATOR(pg_catalog.=) $1",
+							  1, argtypes, args, nulls, false, 0) != SPI_OK_DELETE ||
+		SPI_execute_with_args("DELETE FROM adoption.tenant_feature_state"
+							  " WHERE $1::pg_catalog.text IS NULL OR tenant_id OPERATOR(pg_catalog.=) $1",
+							  1, argtypes, args, nulls, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "pg_adoption: could not clear the adoption state");
+
+	portal = SPI_cursor_open_with_args(NULL,
+									   "SELECT tenant_id, user_id, feature_id, usage_timestamp,"
+									   " session_duration, success_outcome"
+									   " FROM adoption.feature_usage_events"
+									   " WHERE $1::pg_catalog.text IS NULL OR tenant_id OPERATOR(pg_catalog.=) $1"
+									   " ORDER BY arrival_seq",
+									   1, argtypes, args, nulls, true, 0);
+
+	old = MemoryContextSwitchTo(mcxt);
+	engine = adoption_engine_begin(false);
+	MemoryContextSwitchTo(old);
+	for (;;)
+	{
+		uint64		i;
+		SPITupleTable *batch;
+
+		SPI_cursor_fetch(portal, true, REBUILD_FETCH);
+		if (SPI_processed == 0)
+			break;
+		batch = SPI_tuptable;
+		for (i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = batch->vals[i];
+			TupleDesc	desc = batch->tupdesc;
+			bool		isnull;
+
+			old = MemoryContextSwitchTo(mcxt);
+			adoption_engine_add(engine,
+								SPI_getvalue(tup, desc, 1),
+								SPI_getvalue(tup, desc, 2),
+								SPI_getvalue(tup, desc, 3),
+								DatumGetTimestampTz(SPI_getbinval(tup, desc, 4, &isnull)),
+								DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull)),
+								DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull)));
+			MemoryContextSwitchTo(old);
+			replayed++;
+		}
+		SPI_freetuptable(batch);
+	}
+	SPI_cursor_close(portal);
+	old = MemoryContextSwitchTo(mcxt);
+	adoption_engine_end(engine);
+	MemoryContextSwitchTo(old);
+	SPI_finish();
+	MemoryContextDelete(mcxt);
+	PG_RETURN_INT64(replayed);
+}

@@ -1,0 +1,366 @@
+/*
+ * actions.sql: campaign templates, the milestone-to-template map and the
+ * campaign action queue.
+ *
+ * The queue is split so that claiming stays fast whatever the history:
+ *   campaign_action_queue    the live actions (pending, claimed): small, hot;
+ *   campaign_action_archive  finished actions (done, dead), moved there by
+ *                            complete_action() and fail_action();
+ *   campaign_action_keys     one row per action ever enqueued, keyed by
+ *                            (tenant_id, dedupe_key): what makes an action
+ *                            happen at most once, across both tables;
+ *   campaign_actions         the view over the queue and the archive.
+ * A long transaction that holds back vacuum then only leaves the dead
+ * versions of live actions in the claim path, not the whole history.
+ */
+
+CREATE TABLE adoption.campaign_templates (
+	template_key text PRIMARY KEY,
+	campaign_id text NOT NULL,
+	channel text NOT NULL,
+	description text NOT NULL
+);
+COMMENT ON TABLE adoption.campaign_templates IS 'Campaigns the extension can enqueue; edit campaign_id and channel to point at your campaign tool';
+
+INSERT INTO adoption.campaign_templates (template_key, campaign_id, channel, description) VALUES
+	('adoption_success', 'celebration_campaign', 'email', 'A user or a tenant reached an adoption milestone: celebrate it'),
+	('adoption_nudge', 'encouragement_campaign', 'in_app', 'A user activated a feature but has not adopted it yet'),
+	('advanced_feature', 'upgrade_campaign', 'email', 'A habitual user of a feature whose upgrade feature the tenant lacks'),
+	('retention_intervention', 'retention_campaign', 'email', 'A tenant entered the at_risk health band'),
+	('escalate_to_cs', 'cs_escalation', 'crm_task', 'A tenant entered the critical health band: a customer success manager should call'),
+	('win_back', 'win_back_campaign', 'email', 'A tenant has been dormant for dormant_after'),
+	('case_study', 'case_study_request', 'crm_task', 'Positive feedback with a high score: ask for a case study'),
+	('pain_point_followup', 'pain_point_followup', 'crm_task', 'Feedback named a pain point: follow up'),
+	('expansion_offer', 'expansion_campaign', 'crm_task', 'Seat utilization or requests show room to expand'),
+	('launch_announcement', 'launch_campaign', 'email', 'A launched feature the tenant does not use yet');
+
+CREATE TABLE adoption.milestone_campaigns (
+	milestone text PRIMARY KEY CHECK (milestone IN ('activated', 'adopted', 'habitual', 'feature_adopted')),
+	template_key text NOT NULL REFERENCES adoption.campaign_templates (template_key),
+	enabled boolean NOT NULL DEFAULT true
+);
+COMMENT ON TABLE adoption.milestone_campaigns IS 'Which campaign template a milestone enqueues; milestones without an enabled row enqueue nothing';
+INSERT INTO adoption.milestone_campaigns (milestone, template_key) VALUES
+	('habitual', 'adoption_success'),
+	('feature_adopted', 'adoption_success');
+
+/*
+ * Both tables are seeded by CREATE EXTENSION and may be edited; a restore
+ * (or a user) inserting a row whose key exists updates that row instead.
+ */
+CREATE FUNCTION adoption.merge_seeded_row()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF TG_TABLE_NAME = 'campaign_templates' THEN
+		UPDATE adoption.campaign_templates AS t
+		SET campaign_id = NEW.campaign_id, channel = NEW.channel, description = NEW.description
+		WHERE t.template_key = NEW.template_key;
+	ELSIF TG_TABLE_NAME = 'milestone_campaigns' THEN
+		UPDATE adoption.milestone_campaigns AS m
+		SET template_key = NEW.template_key, enabled = NEW.enabled
+		WHERE m.milestone = NEW.milestone;
+	ELSE
+		RAISE EXCEPTION 'adoption.merge_seeded_row() does not handle table %', TG_TABLE_NAME
+			USING ERRCODE = 'trigger_protocol_violated';
+	END IF;
+	IF FOUND THEN
+		RETURN NULL;
+	END IF;
+	RETURN NEW;
+END
+$$;
+CREATE TRIGGER campaign_templates_merge BEFORE INSERT ON adoption.campaign_templates
+	FOR EACH ROW EXECUTE FUNCTION adoption.merge_seeded_row();
+CREATE TRIGGER milestone_campaigns_merge BEFORE INSERT ON adoption.milestone_campaigns
+	FOR EACH ROW EXECUTE FUNCTION adoption.merge_seeded_row();
+CREATE TRIGGER milestone_campaigns_invalidate_cache
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON adoption.milestone_campaigns
+	FOR EACH STATEMENT EXECUTE FUNCTION adoption.invalidate_cache();
+SELECT pg_catalog.pg_extension_config_dump('adoption.campaign_templates', '');
+SELECT pg_catalog.pg_extension_config_dump('adoption.milestone_campaigns', '');
+
+CREATE SEQUENCE adoption.campaign_action_id_seq;
+SELECT pg_catalog.pg_extension_config_dump('adoption.campaign_action_id_seq', '');
+
+CREATE TABLE adoption.campaign_action_queue (
+	action_id bigint NOT NULL DEFAULT pg_catalog.nextval('adoption.campaign_action_id_seq'),
+	tenant_id text NOT NULL,
+	user_id text,
+	feature_id text,
+	template_key text NOT NULL,
+	campaign_id text,
+	reason jsonb NOT NULL DEFAULT '{}',
+	dedupe_key text NOT NULL,
+	status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'claimed')),
+	attempts integer NOT NULL DEFAULT 0,
+	available_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	claimed_by text,
+	lease_until timestamptz,
+	last_error text,
+	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	completed_at timestamptz,
+	PRIMARY KEY (tenant_id, action_id)
+) WITH (fillfactor = 70);
+CREATE INDEX campaign_action_queue_pending ON adoption.campaign_action_queue (available_at) WHERE status = 'pending';
+CREATE INDEX campaign_action_queue_claimed ON adoption.campaign_action_queue (lease_until) WHERE status = 'claimed';
+CREATE INDEX campaign_action_queue_id ON adoption.campaign_action_queue (action_id);
+COMMENT ON TABLE adoption.campaign_action_queue IS 'Live campaign actions (pending, claimed); read adoption.campaign_actions';
+SELECT pg_catalog.pg_extension_config_dump('adoption.campaign_action_queue', '');
+
+CREATE TABLE adoption.campaign_action_archive (
+	LIKE adoption.campaign_action_queue INCLUDING DEFAULTS,
+	PRIMARY KEY (tenant_id, action_id),
+	CHECK (status IN ('done', 'dead'))
+);
+ALTER TABLE adoption.campaign_action_archive ALTER COLUMN status DROP DEFAULT;
+CREATE INDEX campaign_action_archive_id ON adoption.campaign_action_archive (action_id);
+COMMENT ON TABLE adoption.campaign_action_archive IS 'Finished campaign actions (done, dead); read adoption.campaign_actions';
+SELECT pg_catalog.pg_extension_config_dump('adoption.campaign_action_archive', '');
+
+CREATE TABLE adoption.campaign_action_keys (
+	tenant_id text NOT NULL,
+	dedupe_key text NOT NULL,
+	action_id bigint NOT NULL,
+	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (tenant_id, dedupe_key)
+);
+COMMENT ON TABLE adoption.campaign_action_keys IS 'Every dedupe key ever enqueued: an action with a key already here is not enqueued again';
+SELECT pg_catalog.pg_extension_config_dump('adoption.campaign_action_keys', '');
+
+CREATE VIEW adoption.campaign_actions WITH (security_invoker = true) AS
+SELECT action_id, tenant_id, user_id, feature_id, template_key, campaign_id, reason, dedupe_key,
+	status, attempts, available_at, claimed_by, lease_until, last_error, created_at, completed_at
+FROM adoption.campaign_action_queue
+UNION ALL
+SELECT action_id, tenant_id, user_id, feature_id, template_key, campaign_id, reason, dedupe_key,
+	status, attempts, available_at, claimed_by, lease_until, last_error, created_at, completed_at
+FROM adoption.campaign_action_archive;
+COMMENT ON VIEW adoption.campaign_actions IS 'Every campaign action: pending and claimed ones in the queue, done and dead ones in the archive';
+COMMENT ON COLUMN adoption.campaign_actions.action_id IS 'Id to pass to complete_action() and fail_action()';
+COMMENT ON COLUMN adoption.campaign_actions.tenant_id IS 'Tenant the action is for';
+COMMENT ON COLUMN adoption.campaign_actions.user_id IS 'User the action is for; NULL for tenant-level actions';
+COMMENT ON COLUMN adoption.campaign_actions.feature_id IS 'Feature the action is about, if any';
+COMMENT ON COLUMN adoption.campaign_actions.template_key IS 'Campaign template (adoption.campaign_templates)';
+COMMENT ON COLUMN adoption.campaign_actions.campaign_id IS 'Campaign of the template when the action was enqueued';
+COMMENT ON COLUMN adoption.campaign_actions.reason IS 'The evidence: milestone, counts, thresholds, times';
+COMMENT ON COLUMN adoption.campaign_actions.dedupe_key IS 'Unique per tenant: the same key is never enqueued twice';
+COMMENT ON COLUMN adoption.campaign_actions.status IS 'pending, claimed, done or dead';
+COMMENT ON COLUMN adoption.campaign_actions.attempts IS 'Times the action was claimed';
+COMMENT ON COLUMN adoption.campaign_actions.available_at IS 'When a worker may claim it (later after a failure: exponential backoff)';
+COMMENT ON COLUMN adoption.campaign_actions.claimed_by IS 'Worker holding or last holding it';
+COMMENT ON COLUMN adoption.campaign_actions.lease_until IS 'End of the claim; after it another worker may take the action';
+COMMENT ON COLUMN adoption.campaign_actions.last_error IS 'Error given to the last fail_action()';
+COMMENT ON COLUMN adoption.campaign_actions.created_at IS 'When it was enqueued';
+COMMENT ON COLUMN adoption.campaign_actions.completed_at IS 'When it became done or dead';
+
+/* Returns the action's id, or NULL if an action with dedupe_key exists already. */
+CREATE FUNCTION adoption.enqueue_action(tenant_id text, template_key text, dedupe_key text,
+	reason jsonb DEFAULT '{}', user_id text DEFAULT NULL, feature_id text DEFAULT NULL,
+	available_at timestamptz DEFAULT pg_catalog.now())
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	campaign text;
+	id bigint;
+BEGIN
+	IF tenant_id IS NULL OR btrim(tenant_id) = '' THEN
+		RAISE EXCEPTION 'tenant_id must not be empty' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF dedupe_key IS NULL OR dedupe_key = '' THEN
+		RAISE EXCEPTION 'dedupe_key must not be empty' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'The key names what the action is about, e.g. the milestone and the user; an action with the same key is enqueued once.';
+	END IF;
+	SELECT t.campaign_id INTO campaign FROM adoption.campaign_templates AS t WHERE t.template_key = enqueue_action.template_key;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'unknown campaign template "%"', template_key USING ERRCODE = 'undefined_object',
+			HINT = 'The templates are the rows of adoption.campaign_templates.';
+	END IF;
+	id := nextval('adoption.campaign_action_id_seq');
+	INSERT INTO adoption.campaign_action_keys AS k (tenant_id, dedupe_key, action_id)
+	VALUES (enqueue_action.tenant_id, enqueue_action.dedupe_key, id)
+	ON CONFLICT DO NOTHING;
+	IF NOT FOUND THEN
+		RETURN NULL;
+	END IF;
+	INSERT INTO adoption.campaign_action_queue (action_id, tenant_id, user_id, feature_id, template_key,
+		campaign_id, reason, dedupe_key, available_at)
+	VALUES (id, enqueue_action.tenant_id, enqueue_action.user_id, enqueue_action.feature_id,
+		enqueue_action.template_key, campaign, coalesce(enqueue_action.reason, '{}'), enqueue_action.dedupe_key,
+		coalesce(enqueue_action.available_at, now()));
+	PERFORM pg_notify('adoption_actions', '1');
+	RETURN id;
+END
+$$;
+COMMENT ON FUNCTION adoption.enqueue_action(text, text, text, jsonb, text, text, timestamptz) IS 'Enqueues a campaign action unless one with the same (tenant_id, dedupe_key) was ever enqueued; returns its id or NULL';
+
+/*
+ * Hands out up to max pending actions (and claimed ones whose lease
+ * expired) to worker; SKIP LOCKED, so concurrent workers get disjoint sets.
+ */
+CREATE FUNCTION adoption.claim_actions(worker text, max integer DEFAULT 100, lease interval DEFAULT '5 minutes')
+RETURNS SETOF adoption.campaign_actions
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	max_attempts integer;
+	claimed bigint;
+BEGIN
+	IF worker IS NULL OR btrim(worker) = '' THEN
+		RAISE EXCEPTION 'worker must not be empty' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Name the worker, e.g. its host and process id; complete_action() can check it.';
+	END IF;
+	IF max IS NULL OR max < 0 THEN
+		RAISE EXCEPTION 'max must not be negative, not %', coalesce(max::text, 'NULL') USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF lease IS NULL OR lease <= interval '0' THEN
+		RAISE EXCEPTION 'lease must be positive, not %', coalesce(lease::text, 'NULL') USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'The lease is how long the worker holds the actions, e.g. ''5 minutes''.';
+	END IF;
+	SELECT s.max_attempts INTO max_attempts FROM adoption.settings AS s WHERE s.tenant_id IS NULL;
+
+	/* Expired leases of actions out of attempts: dead, not handed out again. */
+	WITH expired AS (
+		DELETE FROM adoption.campaign_action_queue AS q
+		WHERE q.status = 'claimed' AND q.lease_until < now() AND q.attempts >= max_attempts
+			AND q.action_id IN (SELECT e.action_id FROM adoption.campaign_action_queue AS e
+				WHERE e.status = 'claimed' AND e.lease_until < now() AND e.attempts >= max_attempts
+				FOR UPDATE SKIP LOCKED)
+		RETURNING q.*
+	)
+	INSERT INTO adoption.campaign_action_archive
+	SELECT e.action_id, e.tenant_id, e.user_id, e.feature_id, e.template_key, e.campaign_id, e.reason,
+		e.dedupe_key, 'dead', e.attempts, e.available_at, e.claimed_by, e.lease_until,
+		coalesce(e.last_error, 'lease expired'), e.created_at, now()
+	FROM expired AS e;
+
+	/* Due pending actions first, then actions whose lease expired. */
+	RETURN QUERY
+	WITH locked AS (
+		SELECT p.tenant_id, p.action_id FROM adoption.campaign_action_queue AS p
+		WHERE p.status = 'pending' AND p.available_at <= now()
+		ORDER BY p.available_at
+		LIMIT max
+		FOR UPDATE SKIP LOCKED
+	)
+	UPDATE adoption.campaign_action_queue AS q
+	SET status = 'claimed', claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
+	FROM locked AS l
+	WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id
+	RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
+		q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
+		q.created_at, q.completed_at;
+	GET DIAGNOSTICS claimed = ROW_COUNT;
+	IF claimed < max THEN
+		RETURN QUERY
+		WITH locked AS (
+			SELECT x.tenant_id, x.action_id FROM adoption.campaign_action_queue AS x
+			WHERE x.status = 'claimed' AND x.lease_until < now()
+			ORDER BY x.lease_until
+			LIMIT max - claimed
+			FOR UPDATE SKIP LOCKED
+		)
+		UPDATE adoption.campaign_action_queue AS q
+		SET claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
+		FROM locked AS l
+		WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id
+		RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
+			q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
+			q.created_at, q.completed_at;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION adoption.claim_actions(text, integer, interval) IS 'Claims up to max due actions for worker for the lease; never hands one action to two workers at once';
+
+/* Finds a live claimed action for complete_action() and fail_action(). */
+CREATE FUNCTION adoption.held_action(action_id bigint, worker text)
+RETURNS adoption.campaign_action_queue
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	a adoption.campaign_action_queue;
+	finished text;
+BEGIN
+	IF action_id IS NULL THEN
+		RAISE EXCEPTION 'action_id must not be NULL' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT q.* INTO a FROM adoption.campaign_action_queue AS q WHERE q.action_id = held_action.action_id FOR UPDATE;
+	IF NOT FOUND THEN
+		SELECT r.status INTO finished FROM adoption.campaign_action_archive AS r WHERE r.action_id = held_action.action_id;
+		IF FOUND THEN
+			RAISE EXCEPTION 'campaign action % is already %', action_id, finished
+				USING ERRCODE = 'object_not_in_prerequisite_state';
+		END IF;
+		RAISE EXCEPTION 'campaign action % does not exist', action_id USING ERRCODE = 'no_data_found';
+	END IF;
+	IF a.status <> 'claimed' THEN
+		RAISE EXCEPTION 'campaign action % is not claimed', action_id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				HINT = 'Claim actions with adoption.claim_actions() before completing or failing them.';
+	END IF;
+	IF worker IS NOT NULL AND a.claimed_by IS DISTINCT FROM worker THEN
+		RAISE EXCEPTION 'campaign action % is held by worker "%", not "%"', action_id, a.claimed_by, worker
+			USING ERRCODE = 'object_not_in_prerequisite_state';
+	END IF;
+	IF a.lease_until < now() THEN
+		RAISE EXCEPTION 'the lease of campaign action % expired at %', action_id, a.lease_until
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				HINT = 'Another worker may claim it now; claim with a longer lease if the work takes longer.';
+	END IF;
+	RETURN a;
+END
+$$;
+
+CREATE FUNCTION adoption.complete_action(action_id bigint, worker text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	a adoption.campaign_action_queue := adoption.held_action(action_id, worker);
+BEGIN
+	DELETE FROM adoption.campaign_action_queue AS q WHERE q.tenant_id = a.tenant_id AND q.action_id = a.action_id;
+	INSERT INTO adoption.campaign_action_archive
+	VALUES (a.action_id, a.tenant_id, a.user_id, a.feature_id, a.template_key, a.campaign_id, a.reason,
+		a.dedupe_key, 'done', a.attempts, a.available_at, a.claimed_by, a.lease_until, a.last_error,
+		a.created_at, now());
+END
+$$;
+COMMENT ON FUNCTION adoption.complete_action(bigint, text) IS 'Marks a claimed action done (and moves it to the archive); with worker, checks that worker holds it';
+
+CREATE FUNCTION adoption.fail_action(action_id bigint, error text, worker text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	a adoption.campaign_action_queue := adoption.held_action(action_id, worker);
+	max_attempts integer;
+BEGIN
+	SELECT coalesce(o.max_attempts, d.max_attempts) INTO max_attempts
+	FROM adoption.settings AS d
+	LEFT JOIN adoption.settings AS o ON o.tenant_id = a.tenant_id
+	WHERE d.tenant_id IS NULL;
+	IF a.attempts >= max_attempts THEN
+		DELETE FROM adoption.campaign_action_queue AS q WHERE q.tenant_id = a.tenant_id AND q.action_id = a.action_id;
+		INSERT INTO adoption.campaign_action_archive
+		VALUES (a.action_id, a.tenant_id, a.user_id, a.feature_id, a.template_key, a.campaign_id, a.reason,
+			a.dedupe_key, 'dead', a.attempts, a.available_at, a.claimed_by, a.lease_until, error,
+			a.created_at, now());
+		RETURN 'dead';
+	END IF;
+	/* Backoff: 30 s after the first failure, doubling, at most a day. */
+	UPDATE adoption.campaign_action_queue AS q
+	SET status = 'pending', lease_until = NULL, last_error = error,
+		available_at = now() + least(interval '30 seconds' * power(2, a.attempts - 1), interval '1 day')
+	WHERE q.tenant_id = a.tenant_id AND q.action_id = a.action_id;
+	RETURN 'pending';
+END
+$$;
+COMMENT ON FUNCTION adoption.fail_action(bigint, text, text) IS 'Records a failed delivery: the action is retried after 30 s, 1 min, 2 min... (at most a day), or is dead after max_attempts; returns the new status';

@@ -1,0 +1,1288 @@
+/*
+ * state.c: the adoption engine.  It turns events, in arrival order, into
+ * adoption.user_feature_state, adoption.tenant_feature_state and milestone
+ * actions.  The ingest trigger feeds it the rows of a statement; rebuild()
+ * feeds it the whole log in arrival order, so both run the same code.
+ *
+ * Design.  Events are gathered into chunks (at most ENGINE_CHUNK_KEYS
+ * distinct user x feature keys or ENGINE_CHUNK_EVENTS events) so memory
+ * stays bounded for a COPY of any size.  A chunk is processed set-wise:
+ *
+ *   1. lock and load the state of every key of the chunk, in key order
+ *      (SELECT ... FOR UPDATE, one index probe per key through a LATERAL
+ *      join); keys without a row get a placeholder row first, so that two
+ *      sessions seeing a user for the first time serialize on that row
+ *      instead of both inserting;
+ *   2. pass 1 applies the events to the user states in arrival order and
+ *      notes, per event, whether a user-level fact changed (the user
+ *      activated, adopted, became habitual, or became active again after
+ *      active_window without use) and the user's facts after it;
+ *   3. only the tenant x feature pairs with such a change are touched at
+ *      tenant level: their tenant rows are locked (again in key order) and
+ *      the facts of all their users loaded; pass 2 replays the chunk's
+ *      events of those pairs and, at each change, recounts active users,
+ *      adopters and success rate, as of the pair's latest use, and checks
+ *      the feature_adopted milestone.  Events that change nothing at user
+ *      level never touch a tenant row, so concurrent sessions ingesting
+ *      for one tenant do not serialize on it;
+ *   4. one upsert writes the user states, one the tenant states, one
+ *      INSERT enqueues the milestone actions (actions.c).
+ *
+ * The result depends only on the events and their arrival order, not on
+ * how they were split into statements or chunks (batch invariance), which
+ * is what lets rebuild() reproduce the state.
+ *
+ * Milestones (SPEC 3), each reached at most once and then fixed:
+ *   activated  the first event to arrive; activated_at is its time;
+ *   adopted    the aha_successes-th successful use: adopted_at is the
+ *              aha_successes-th smallest success time (the smallest ones are
+ *              kept until then, so late events count where they belong);
+ *   habitual   usage_velocity_threshold uses whose times span less than
+ *              7 days; habitual_at is the time of the use completing the
+ *              first such window.  Use times within HABITUAL_HORIZON of the
+ *              latest are kept until then, so a late event is placed
+ *              exactly unless it is more than HABITUAL_HORIZON minus 7 days
+ *              older than the latest use.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "common/shortest_dec.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "pg_adoption.h"
+#include "actions.h"
+#include "state.h"
+#include "velocity.h"
+
+#define ENGINE_CHUNK_KEYS	10000
+#define ENGINE_CHUNK_EVENTS	100000
+
+#define HABITUAL_WINDOW		((int64) 7 * USECS_PER_DAY)
+#define HABITUAL_HORIZON	((int64) 35 * USECS_PER_DAY)
+#define HABITUAL_MAX_TIMES(n) (5 * (n) + 16)
+
+typedef struct TfGroup TfGroup;
+
+/* State of one user x feature while a chunk is processed. */
+typedef struct UserState
+{
+	/* hash key: the three ids (tenant and feature strings belong to the group) */
+	const char *tenant_id;
+	const char *feature_id;
+	const char *user_id;
+
+	TfGroup	   *group;
+	int			index;			/* position in the sorted key list */
+	int			member;			/* position in group->members, or -1 */
+	bool		loaded;
+
+	/* the row */
+	TimestampTz first_used_at;
+	TimestampTz last_used_at;
+	int64		uses;
+	int64		successes;
+	int64		total_duration;
+	double		count;			/* decayed count as of last_used_at */
+	TimestampTz activated_at;
+	TimestampTz adopted_at;
+	TimestampTz habitual_at;
+	uint8		flags;			/* MILESTONE_* reached */
+	int			n_success;		/* smallest success times, until adopted */
+	TimestampTz *success_times;
+	int			n_recent;		/* recent use times, until habitual */
+	TimestampTz *recent_times;
+} UserState;
+
+typedef struct UserKey
+{
+	const char *tenant_id;
+	const char *feature_id;
+	const char *user_id;
+} UserKey;
+
+/* A user's facts as the tenant recount needs them. */
+typedef struct Member
+{
+	const char *user_id;
+	TimestampTz last_used_at;
+	int64		uses;
+	int64		successes;
+	uint8		flags;
+} Member;
+
+/* One tenant x feature pair of the chunk. */
+struct TfGroup
+{
+	const char *tenant_id;		/* hash key */
+	const char *feature_id;		/* hash key */
+	AdoptionSettings settings;	/* the tenant's */
+	int			index;
+	bool		needs_eval;
+
+	/* loaded for evaluation */
+	bool		feature_adopted;
+	TimestampTz feature_adopted_at;
+	Member	   *members;
+	int			n_members;
+	TimestampTz ref;			/* latest use among members */
+	bool		has_ref;
+
+	/* result of the last evaluation */
+	bool		evaluated;
+	int			activated_users;
+	int			adopted_users;
+	int			habitual_users;
+	int			active_users;
+	int			active_adopters;
+	double		adoption_rate;
+	double		success_rate;
+	bool		has_rates;
+	TimestampTz evaluated_at;
+};
+
+typedef struct TfGroupKey
+{
+	const char *tenant_id;
+	const char *feature_id;
+} TfGroupKey;
+
+/* One event of the chunk, and what pass 1 learned from it. */
+typedef struct ChunkEvent
+{
+	UserState  *user;
+	TimestampTz ts;
+	int32		duration;
+	bool		success;
+	bool		changed;		/* a user-level fact changed */
+	TimestampTz after_last;
+	int64		after_uses;
+	int64		after_successes;
+	uint8		after_flags;
+} ChunkEvent;
+
+/* A milestone action waiting to be enqueued. */
+typedef struct PendingAction
+{
+	const char *tenant_id;
+	const char *user_id;		/* NULL for tenant milestones */
+	const char *feature_id;
+	const char *milestone;
+	char	   *reason;
+} PendingAction;
+
+struct Engine
+{
+	bool		enqueue;
+	MemoryContext chunk_mcxt;	/* reset after each chunk */
+	HTAB	   *users;
+	HTAB	   *groups;
+	ChunkEvent *events;
+	int			n_events;
+	int			cap_events;
+	PendingAction *actions;
+	int			n_actions;
+	int			cap_actions;
+	int64		enqueued;
+};
+
+/* --- hashing of composite string keys --- */
+
+static uint32
+hash_str(const char *s, uint32 seed)
+{
+	return hash_combine(seed, hash_bytes((const unsigned char *) s, (int) strlen(s)));
+}
+
+static uint32
+user_key_hash(const void *key, Size keysize)
+{
+	const UserKey *k = key;
+
+	return hash_str(k->user_id, hash_str(k->feature_id, hash_str(k->tenant_id, 0)));
+}
+
+static int
+user_key_match(const void *a, const void *b, Size keysize)
+{
+	const UserKey *x = a;
+	const UserKey *y = b;
+
+	if (strcmp(x->user_id, y->user_id) != 0)
+		return 1;
+	if (strcmp(x->feature_id, y->feature_id) != 0)
+		return 1;
+	return strcmp(x->tenant_id, y->tenant_id);
+}
+
+static uint32
+group_key_hash(const void *key, Size keysize)
+{
+	const TfGroupKey *k = key;
+
+	return hash_str(k->feature_id, hash_str(k->tenant_id, 0));
+}
+
+static int
+group_key_match(const void *a, const void *b, Size keysize)
+{
+	const TfGroupKey *x = a;
+	const TfGroupKey *y = b;
+
+	if (strcmp(x->feature_id, y->feature_id) != 0)
+		return 1;
+	return strcmp(x->tenant_id, y->tenant_id);
+}
+
+static void
+engine_reset_chunk(Engine *e)
+{
+	HASHCTL		ctl;
+
+	MemoryContextReset(e->chunk_mcxt);
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(UserKey);
+	ctl.entrysize = sizeof(UserState);
+	ctl.hash = user_key_hash;
+	ctl.match = user_key_match;
+	ctl.hcxt = e->chunk_mcxt;
+	e->users = hash_create("pg_adoption chunk users", 1024, &ctl,
+						   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(TfGroupKey);
+	ctl.entrysize = sizeof(TfGroup);
+	ctl.hash = group_key_hash;
+	ctl.match = group_key_match;
+	ctl.hcxt = e->chunk_mcxt;
+	e->groups = hash_create("pg_adoption chunk groups", 256, &ctl,
+							HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+
+	e->cap_events = 1024;
+	e->n_events = 0;
+	e->events = MemoryContextAlloc(e->chunk_mcxt, sizeof(ChunkEvent) * e->cap_events);
+	e->cap_actions = 64;
+	e->n_actions = 0;
+	e->actions = MemoryContextAlloc(e->chunk_mcxt, sizeof(PendingAction) * e->cap_actions);
+}
+
+/* --- small helpers --- */
+
+static char *
+json_time(TimestampTz t)
+{
+	char		buf[MAXDATELEN + 1];
+
+	JsonEncodeDateTime(buf, TimestampTzGetDatum(t), TIMESTAMPTZOID, NULL);
+	return psprintf("\"%s\"", buf);
+}
+
+static char *
+json_float(double v)
+{
+	char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+	double_to_shortest_decimal_buf(v, buf);
+	return pstrdup(buf);
+}
+
+static void
+add_action(Engine *e, const char *tenant_id, const char *user_id,
+		   const char *feature_id, const char *milestone, char *reason)
+{
+	PendingAction *a;
+
+	if (e->n_actions == e->cap_actions)
+	{
+		e->cap_actions *= 2;
+		e->actions = repalloc(e->actions, sizeof(PendingAction) * e->cap_actions);
+	}
+	a = &e->actions[e->n_actions++];
+	a->tenant_id = tenant_id;
+	a->user_id = user_id;
+	a->feature_id = feature_id;
+	a->milestone = milestone;
+	a->reason = reason;
+}
+
+/* Inserts t into the sorted array times[0..*n), which has room for one more. */
+static int
+insert_sorted(TimestampTz *times, int *n, TimestampTz t)
+{
+	int			i = *n;
+
+	while (i > 0 && times[i - 1] > t)
+	{
+		times[i] = times[i - 1];
+		i--;
+	}
+	times[i] = t;
+	(*n)++;
+	return i;
+}
+
+/* --- the milestone buffer: bytea of int32 n_success, int32 n_recent, times --- */
+
+static void
+buffer_decode(UserState *u, bytea *b, MemoryContext mcxt)
+{
+	char	   *p = VARDATA_ANY(b);
+	int			len = VARSIZE_ANY_EXHDR(b);
+	int32		ns,
+				nr;
+
+	if (len < 8)
+		elog(ERROR, "pg_adoption: corrupt milestone_buffer");
+	memcpy(&ns, p, 4);
+	memcpy(&nr, p + 4, 4);
+	if (ns < 0 || nr < 0 || len != 8 + 8 * (ns + nr))
+		elog(ERROR, "pg_adoption: corrupt milestone_buffer");
+	u->n_success = ns;
+	u->n_recent = nr;
+	u->success_times = MemoryContextAlloc(mcxt, sizeof(TimestampTz) * (ns + 1));
+	u->recent_times = MemoryContextAlloc(mcxt, sizeof(TimestampTz) * (nr + 1));
+	memcpy(u->success_times, p + 8, 8 * ns);
+	memcpy(u->recent_times, p + 8 + 8 * ns, 8 * nr);
+}
+
+static bytea *
+buffer_encode(UserState *u)
+{
+	int			ns = (u->flags & MILESTONE_ADOPTED) ? 0 : u->n_success;
+	int			nr = (u->flags & MILESTONE_HABITUAL) ? 0 : u->n_recent;
+	int			len = 8 + 8 * (ns + nr);
+	bytea	   *b;
+	int32		v;
+
+	if (ns == 0 && nr == 0 &&
+		(u->flags & (MILESTONE_ADOPTED | MILESTONE_HABITUAL)) ==
+		(MILESTONE_ADOPTED | MILESTONE_HABITUAL))
+		return NULL;
+	b = palloc(VARHDRSZ + len);
+	SET_VARSIZE(b, VARHDRSZ + len);
+	v = ns;
+	memcpy(VARDATA(b), &v, 4);
+	v = nr;
+	memcpy(VARDATA(b) + 4, &v, 4);
+	memcpy(VARDATA(b) + 8, u->success_times, 8 * ns);
+	memcpy(VARDATA(b) + 8 + 8 * ns, u->recent_times, 8 * nr);
+	return b;
+}
+
+/* --- gathering events --- */
+
+Engine *
+adoption_engine_begin(bool enqueue_actions)
+{
+	Engine	   *e = palloc0(sizeof(Engine));
+
+	e->enqueue = enqueue_actions;
+	e->chunk_mcxt = AllocSetContextCreate(CurrentMemoryContext,
+										  "pg_adoption engine chunk",
+										  ALLOCSET_DEFAULT_SIZES);
+	engine_reset_chunk(e);
+	return e;
+}
+
+static void engine_flush(Engine *e);
+
+void
+adoption_engine_add(Engine *e, const char *tenant_id, const char *user_id,
+					const char *feature_id, TimestampTz ts, int32 duration,
+					bool success)
+{
+	UserKey		ukey;
+	UserState  *u;
+	ChunkEvent *ev;
+	bool		found;
+
+	ukey.tenant_id = tenant_id;
+	ukey.feature_id = feature_id;
+	ukey.user_id = user_id;
+	u = hash_search(e->users, &ukey, HASH_ENTER, &found);
+	if (!found)
+	{
+		TfGroupKey	gkey;
+		TfGroup	   *g;
+		bool		gfound;
+
+		gkey.tenant_id = tenant_id;
+		gkey.feature_id = feature_id;
+		g = hash_search(e->groups, &gkey, HASH_ENTER, &gfound);
+		if (!gfound)
+		{
+			g->tenant_id = MemoryContextStrdup(e->chunk_mcxt, tenant_id);
+			g->feature_id = MemoryContextStrdup(e->chunk_mcxt, feature_id);
+			adoption_get_settings(tenant_id, &g->settings);
+			g->needs_eval = false;
+			g->members = NULL;
+			g->n_members = 0;
+			g->evaluated = false;
+			g->feature_adopted = false;
+			g->has_ref = false;
+		}
+		memset(u, 0, sizeof(UserState));
+		u->tenant_id = g->tenant_id;
+		u->feature_id = g->feature_id;
+		u->user_id = MemoryContextStrdup(e->chunk_mcxt, user_id);
+		u->group = g;
+		u->member = -1;
+	}
+
+	if (e->n_events == e->cap_events)
+	{
+		e->cap_events *= 2;
+		e->events = repalloc(e->events, sizeof(ChunkEvent) * e->cap_events);
+	}
+	ev = &e->events[e->n_events++];
+	memset(ev, 0, sizeof(ChunkEvent));
+	ev->user = u;
+	ev->ts = ts;
+	ev->duration = duration;
+	ev->success = success;
+
+	if (hash_get_num_entries(e->users) >= ENGINE_CHUNK_KEYS ||
+		e->n_events >= ENGINE_CHUNK_EVENTS)
+		engine_flush(e);
+}
+
+/* --- step 1: lock and load user states --- */
+
+static int
+cmp_users(const void *a, const void *b)
+{
+	const UserState *x = *(UserState *const *) a;
+	const UserState *y = *(UserState *const *) b;
+	int			c = strcmp(x->tenant_id, y->tenant_id);
+
+	if (c == 0)
+		c = strcmp(x->feature_id, y->feature_id);
+	if (c == 0)
+		c = strcmp(x->user_id, y->user_id);
+	return c;
+}
+
+static SPIPlanPtr lock_users_plan = NULL;
+static SPIPlanPtr placeholder_users_plan = NULL;
+static SPIPlanPtr write_users_plan = NULL;
+static SPIPlanPtr placeholder_groups_plan = NULL;
+static SPIPlanPtr lock_groups_plan = NULL;
+static SPIPlanPtr load_members_plan = NULL;
+static SPIPlanPtr write_groups_plan = NULL;
+
+static const char *const lock_users_sql =
+"SELECT k.n, s.first_used_at, s.last_used_at, s.uses, s.successes, s.total_duration,"
+" s.velocity_per_week, s.activated_at, s.adopted_at, s.habitual_at, s.milestone_buffer"
+" FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[]),"
+"  pg_catalog.unnest($3::pg_catalog.text[])) WITH ORDINALITY AS k(t, f, u, n)"
+" CROSS JOIN LATERAL (SELECT * FROM adoption.user_feature_state AS x"
+"  WHERE x.tenant_id OPERATOR(pg_catalog.=) k.t AND x.feature_id OPERATOR(pg_catalog.=) k.f"
+"  AND x.user_id OPERATOR(pg_catalog.=) k.u FOR UPDATE) AS s";
+
+static const char *const placeholder_users_sql =
+"INSERT INTO adoption.user_feature_state (tenant_id, feature_id, user_id, first_used_at, last_used_at)"
+" SELECT k.t, k.f, k.u, '-infinity', '-infinity'"
+" FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[]),"
+"  pg_catalog.unnest($3::pg_catalog.text[])) AS k(t, f, u)"
+" ON CONFLICT DO NOTHING";
+
+static const char *const write_users_sql =
+"INSERT INTO adoption.user_feature_state AS s (tenant_id, feature_id, user_id, first_used_at,"
+" last_used_at, uses, successes, total_duration, velocity_per_week, activated_at, adopted_at,"
+" habitual_at, milestone_buffer, updated_at)"
+" SELECT k.t, k.f, k.u, k.first, k.last, k.uses, k.succ, k.dur, k.vel, k.act, k.adp, k.hab, k.buf,"
+"  pg_catalog.now()"
+" FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[]),"
+"  pg_catalog.unnest($3::pg_catalog.text[]), pg_catalog.unnest($4::pg_catalog.timestamptz[]),"
+"  pg_catalog.unnest($5::pg_catalog.timestamptz[]), pg_catalog.unnest($6::pg_catalog.int8[]),"
+"  pg_catalog.unnest($7::pg_catalog.int8[]), pg_catalog.unnest($8::pg_catalog.int8[]),"
+"  pg_catalog.unnest($9::pg_catalog.float8[]), pg_catalog.unnest($10::pg_catalog.timestamptz[]),"
+"  pg_catalog.unnest($11::pg_catalog.timestamptz[]), pg_catalog.unnest($12::pg_catalog.timestamptz[]),"
+"  pg_catalog.unnest($13::pg_catalog.bytea[]))"
+"  AS k(t, f, u, first, last, uses, succ, dur, vel, act, adp, hab, buf)"
+" ON CONFLICT (tenant_id, feature_id, user_id) DO UPDATE SET"
+" first_used_at = excluded.first_used_at, last_used_at = excluded.last_used_at,"
+" uses = excluded.uses, successes = excluded.successes, total_duration = excluded.total_duration,"
+" velocity_per_week = excluded.velocity_per_week, activated_at = excluded.activated_at,"
+" adopted_at = excluded.adopted_at, habitual_at = excluded.habitual_at,"
+" milestone_buffer = excluded.milestone_buffer, updated_at = excluded.updated_at";
+
+static const char *const placeholder_groups_sql =
+"INSERT INTO adoption.tenant_feature_state (tenant_id, feature_id)"
+" SELECT k.t, k.f FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]),"
+"  pg_catalog.unnest($2::pg_catalog.text[])) AS k(t, f)"
+" ON CONFLICT DO NOTHING";
+
+static const char *const lock_groups_sql =
+"SELECT k.n, s.feature_adopted_at"
+" FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[]))"
+"  WITH ORDINALITY AS k(t, f, n)"
+" CROSS JOIN LATERAL (SELECT * FROM adoption.tenant_feature_state AS x"
+"  WHERE x.tenant_id OPERATOR(pg_catalog.=) k.t AND x.feature_id OPERATOR(pg_catalog.=) k.f"
+"  FOR UPDATE) AS s";
+
+static const char *const load_members_sql =
+"SELECT k.n, s.user_id, s.last_used_at, s.uses, s.successes,"
+" s.activated_at IS NOT NULL, s.adopted_at IS NOT NULL, s.habitual_at IS NOT NULL"
+" FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[]))"
+"  WITH ORDINALITY AS k(t, f, n)"
+" CROSS JOIN LATERAL (SELECT * FROM adoption.user_feature_state AS x"
+"  WHERE x.tenant_id OPERATOR(pg_catalog.=) k.t AND x.feature_id OPERATOR(pg_catalog.=) k.f) AS s";
+
+static const char *const write_groups_sql =
+"INSERT INTO adoption.tenant_feature_state AS s (tenant_id, feature_id, activated_users,"
+" adopted_users, habitual_users, active_users, active_adopters, adoption_rate, success_rate,"
+" evaluated_at, feature_adopted_at, updated_at)"
+" SELECT k.t, k.f, k.act, k.adp, k.hab, k.active, k.active_adp, k.rate, k.srate, k.evaluated,"
+"  k.adopted_at, pg_catalog.now()"
+" FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[]),"
+"  pg_catalog.unnest($3::pg_catalog.int4[]), pg_catalog.unnest($4::pg_catalog.int4[]),"
+"  pg_catalog.unnest($5::pg_catalog.int4[]), pg_catalog.unnest($6::pg_catalog.int4[]),"
+"  pg_catalog.unnest($7::pg_catalog.int4[]), pg_catalog.unnest($8::pg_catalog.float8[]),"
+"  pg_catalog.unnest($9::pg_catalog.float8[]), pg_catalog.unnest($10::pg_catalog.timestamptz[]),"
+"  pg_catalog.unnest($11::pg_catalog.timestamptz[]))"
+"  AS k(t, f, act, adp, hab, active, active_adp, rate, srate, evaluated, adopted_at)"
+" ON CONFLICT (tenant_id, feature_id) DO UPDATE SET"
+" activated_users = excluded.activated_users, adopted_users = excluded.adopted_users,"
+" habitual_users = excluded.habitual_users, active_users = excluded.active_users,"
+" active_adopters = excluded.active_adopters, adoption_rate = excluded.adoption_rate,"
+" success_rate = excluded.success_rate, evaluated_at = excluded.evaluated_at,"
+" feature_adopted_at = excluded.feature_adopted_at, updated_at = excluded.updated_at";
+
+/* Runs a kept plan, preparing it on first use. */
+static int
+run_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types,
+		 Datum *args, const char *nulls, bool read_only)
+{
+	int			rc;
+
+	if (*plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(sql, nargs, types);
+
+		if (p == NULL)
+			elog(ERROR, "pg_adoption: SPI_prepare failed: %s",
+				 SPI_result_code_string(SPI_result));
+		SPI_keepplan(p);
+		*plan = p;
+	}
+	rc = SPI_execute_plan(*plan, args, nulls, read_only, 0);
+	if (rc < 0)
+		elog(ERROR, "pg_adoption: state query failed: %s", SPI_result_code_string(rc));
+	return rc;
+}
+
+/* A growable one-dimensional array of Datums with nulls. */
+typedef struct DatumArray
+{
+	Datum	   *values;
+	bool	   *nulls;
+	int			n;
+} DatumArray;
+
+static void
+da_init(DatumArray *a, int cap)
+{
+	a->values = palloc(sizeof(Datum) * Max(cap, 1));
+	a->nulls = palloc(sizeof(bool) * Max(cap, 1));
+	a->n = 0;
+}
+
+static void
+da_add(DatumArray *a, Datum v, bool isnull)
+{
+	a->values[a->n] = isnull ? (Datum) 0 : v;
+	a->nulls[a->n] = isnull;
+	a->n++;
+}
+
+static Datum
+da_array(DatumArray *a, Oid elemtype)
+{
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int			dims[1] = {a->n};
+	int			lbs[1] = {1};
+
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_md_array(a->values, a->nulls, 1, dims, lbs,
+											  elemtype, typlen, typbyval, typalign));
+}
+
+static Datum
+text_keys(UserState **users, int n, int which)
+{
+	const char **v = palloc(sizeof(char *) * Max(n, 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		v[i] = which == 0 ? users[i]->tenant_id :
+			which == 1 ? users[i]->feature_id : users[i]->user_id;
+	return adoption_text_array(v, n);
+}
+
+static TimestampTz
+get_ts(HeapTuple tup, TupleDesc desc, int col, bool *isnull)
+{
+	return DatumGetTimestampTz(SPI_getbinval(tup, desc, col, isnull));
+}
+
+/* Fills the users of the result rows (k.n = 1-based position in users[]). */
+static void
+read_user_rows(Engine *e, UserState **users, int n)
+{
+	uint64		i;
+	TupleDesc	desc = SPI_tuptable->tupdesc;
+
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		bool		isnull;
+		int64		pos = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		UserState  *u;
+		Datum		d;
+
+		if (pos < 1 || pos > n)
+			elog(ERROR, "pg_adoption: unexpected state row %ld", (long) pos);
+		u = users[pos - 1];
+		u->loaded = true;
+		u->first_used_at = get_ts(tup, desc, 2, &isnull);
+		u->last_used_at = get_ts(tup, desc, 3, &isnull);
+		u->uses = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
+		u->successes = DatumGetInt64(SPI_getbinval(tup, desc, 5, &isnull));
+		u->total_duration = DatumGetInt64(SPI_getbinval(tup, desc, 6, &isnull));
+		u->count = DatumGetFloat8(SPI_getbinval(tup, desc, 7, &isnull)) / M_LN2;
+		u->flags = 0;
+		u->activated_at = get_ts(tup, desc, 8, &isnull);
+		if (!isnull)
+			u->flags |= MILESTONE_ACTIVATED;
+		u->adopted_at = get_ts(tup, desc, 9, &isnull);
+		if (!isnull)
+			u->flags |= MILESTONE_ADOPTED;
+		u->habitual_at = get_ts(tup, desc, 10, &isnull);
+		if (!isnull)
+			u->flags |= MILESTONE_HABITUAL;
+		d = SPI_getbinval(tup, desc, 11, &isnull);
+		if (!isnull)
+			buffer_decode(u, DatumGetByteaPP(d), e->chunk_mcxt);
+		else
+		{
+			u->n_success = 0;
+			u->n_recent = 0;
+		}
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
+static void
+lock_and_load_users(Engine *e, UserState **users, int n)
+{
+	Oid			types[3] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+	Datum		args[3];
+	UserState **missing;
+	int			n_missing = 0;
+	int			i;
+
+	args[0] = text_keys(users, n, 0);
+	args[1] = text_keys(users, n, 1);
+	args[2] = text_keys(users, n, 2);
+	run_plan(&lock_users_plan, lock_users_sql, 3, types, args, NULL, false);
+	read_user_rows(e, users, n);
+
+	missing = palloc(sizeof(UserState *) * n);
+	for (i = 0; i < n; i++)
+		if (!users[i]->loaded)
+			missing[n_missing++] = users[i];
+	if (n_missing == 0)
+		return;
+
+	/*
+	 * First sight of these keys: create placeholder rows (in key order), so
+	 * that a concurrent session seeing them too waits for us, then lock them.
+	 */
+	args[0] = text_keys(missing, n_missing, 0);
+	args[1] = text_keys(missing, n_missing, 1);
+	args[2] = text_keys(missing, n_missing, 2);
+	run_plan(&placeholder_users_plan, placeholder_users_sql, 3, types, args, NULL, false);
+	run_plan(&lock_users_plan, lock_users_sql, 3, types, args, NULL, false);
+	read_user_rows(e, missing, n_missing);
+	for (i = 0; i < n_missing; i++)
+		if (!missing[i]->loaded)
+			elog(ERROR, "pg_adoption: state row of user \"%s\" vanished",
+				 missing[i]->user_id);
+}
+
+/* --- step 2: pass 1, the user milestones --- */
+
+static char *
+reason_user(const char *milestone, UserState *u, const AdoptionSettings *s,
+			TimestampTz reached_at, TimestampTz window_start)
+{
+	StringInfoData r;
+
+	initStringInfo(&r);
+	appendStringInfo(&r, "{\"milestone\": \"%s\", \"reached_at\": %s, \"uses\": " INT64_FORMAT
+					 ", \"successes\": " INT64_FORMAT ", \"first_used_at\": %s",
+					 milestone, json_time(reached_at), u->uses, u->successes,
+					 json_time(u->first_used_at));
+	if (strcmp(milestone, "adopted") == 0)
+		appendStringInfo(&r, ", \"aha_successes\": %d", s->aha_successes);
+	else if (strcmp(milestone, "habitual") == 0)
+		appendStringInfo(&r, ", \"usage_velocity_threshold\": %d, \"window\": \"7 days\", \"window_start\": %s, \"velocity_per_week\": %s",
+						 s->usage_velocity_threshold, json_time(window_start),
+						 json_float(u->count * M_LN2));
+	appendStringInfoChar(&r, '}');
+	return r.data;
+}
+
+/*
+ * Checks whether the use just placed at recent_times[i] completes a window
+ * of n uses spanning less than 7 days; returns the earliest completing use
+ * time through *at and the window's first use through *start.
+ */
+static bool
+habitual_window(UserState *u, int i, int n, TimestampTz *at, TimestampTz *start)
+{
+	int			j;
+	bool		found = false;
+
+	for (j = Max(0, i - n + 1); j <= i && j + n - 1 < u->n_recent; j++)
+	{
+		TimestampTz first = u->recent_times[j];
+		TimestampTz last = u->recent_times[j + n - 1];
+
+		if (adoption_ts_sub(last, first) < HABITUAL_WINDOW && (!found || last < *at))
+		{
+			*at = last;
+			*start = first;
+			found = true;
+		}
+	}
+	return found;
+}
+
+/* Drops recent use times that can no longer form a window, and the excess. */
+static void
+prune_recent(UserState *u, int n)
+{
+	TimestampTz latest = u->recent_times[u->n_recent - 1];
+	int			drop = 0;
+
+	while (drop < u->n_recent &&
+		   adoption_ts_sub(latest, u->recent_times[drop]) > HABITUAL_HORIZON)
+		drop++;
+	if (u->n_recent - drop > HABITUAL_MAX_TIMES(n))
+		drop = u->n_recent - HABITUAL_MAX_TIMES(n);
+	if (drop > 0)
+	{
+		memmove(u->recent_times, u->recent_times + drop,
+				sizeof(TimestampTz) * (u->n_recent - drop));
+		u->n_recent -= drop;
+	}
+}
+
+/* Applies one event to its user; returns true if a user-level fact changed. */
+static bool
+apply_event(Engine *e, ChunkEvent *ev)
+{
+	UserState  *u = ev->user;
+	const AdoptionSettings *s = &u->group->settings;
+	bool		changed = false;
+	bool		first = (u->uses == 0);
+
+	if (first)
+		u->first_used_at = ev->ts;
+	else
+	{
+		if (ev->ts < u->first_used_at)
+			u->first_used_at = ev->ts;
+		/* Active again after a gap longer than active_window. */
+		if (adoption_ts_sub(ev->ts, u->last_used_at) > s->active_window)
+			changed = true;
+	}
+	velocity_add_use(&u->count, &u->last_used_at, !first, ev->ts);
+	u->uses++;
+	u->total_duration += ev->duration;
+	if (ev->success)
+		u->successes++;
+
+	if (first)
+	{
+		u->activated_at = ev->ts;
+		u->flags |= MILESTONE_ACTIVATED;
+		changed = true;
+		if (e->enqueue && adoption_milestone_enabled("activated"))
+			add_action(e, u->tenant_id, u->user_id, u->feature_id, "activated",
+					   reason_user("activated", u, s, ev->ts, ev->ts));
+	}
+
+	if (ev->success && !(u->flags & MILESTONE_ADOPTED))
+	{
+		int			k = s->aha_successes;
+
+		u->success_times = u->success_times == NULL ?
+			MemoryContextAlloc(e->chunk_mcxt, sizeof(TimestampTz) * (k + 1)) :
+			repalloc(u->success_times, sizeof(TimestampTz) * (Max(u->n_success, k) + 1));
+		insert_sorted(u->success_times, &u->n_success, ev->ts);
+		if (u->n_success > k)
+			u->n_success = k;	/* keep the k smallest */
+		if (u->successes >= k)
+		{
+			u->adopted_at = u->success_times[Min(k, u->n_success) - 1];
+			u->flags |= MILESTONE_ADOPTED;
+			u->n_success = 0;
+			changed = true;
+			if (e->enqueue && adoption_milestone_enabled("adopted"))
+				add_action(e, u->tenant_id, u->user_id, u->feature_id, "adopted",
+						   reason_user("adopted", u, s, u->adopted_at, u->adopted_at));
+		}
+	}
+
+	if (!(u->flags & MILESTONE_HABITUAL))
+	{
+		int			n = s->usage_velocity_threshold;
+		int			i;
+		TimestampTz at = 0;
+		TimestampTz start = 0;
+
+		u->recent_times = u->recent_times == NULL ?
+			MemoryContextAlloc(e->chunk_mcxt, sizeof(TimestampTz) * (u->n_recent + 1)) :
+			repalloc(u->recent_times, sizeof(TimestampTz) * (u->n_recent + 1));
+		i = insert_sorted(u->recent_times, &u->n_recent, ev->ts);
+		if (habitual_window(u, i, n, &at, &start))
+		{
+			u->habitual_at = at;
+			u->flags |= MILESTONE_HABITUAL;
+			u->n_recent = 0;
+			changed = true;
+			if (e->enqueue && adoption_milestone_enabled("habitual"))
+				add_action(e, u->tenant_id, u->user_id, u->feature_id, "habitual",
+						   reason_user("habitual", u, s, at, start));
+		}
+		else
+			prune_recent(u, n);
+	}
+	return changed;
+}
+
+/* --- step 3: tenant level --- */
+
+static int
+cmp_groups(const void *a, const void *b)
+{
+	const TfGroup *x = *(TfGroup *const *) a;
+	const TfGroup *y = *(TfGroup *const *) b;
+	int			c = strcmp(x->tenant_id, y->tenant_id);
+
+	return c != 0 ? c : strcmp(x->feature_id, y->feature_id);
+}
+
+static int
+cmp_members(const void *a, const void *b)
+{
+	return strcmp(((const Member *) a)->user_id, ((const Member *) b)->user_id);
+}
+
+static Datum
+group_keys(TfGroup **groups, int n, bool feature)
+{
+	const char **v = palloc(sizeof(char *) * Max(n, 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		v[i] = feature ? groups[i]->feature_id : groups[i]->tenant_id;
+	return adoption_text_array(v, n);
+}
+
+/* Locks the tenant rows of the groups and loads the facts of all their users. */
+static void
+load_groups(Engine *e, TfGroup **groups, int n)
+{
+	Oid			types[2] = {TEXTARRAYOID, TEXTARRAYOID};
+	Datum		args[2];
+	int		   *counts = palloc0(sizeof(int) * n);
+	uint64		i;
+	TupleDesc	desc;
+	MemoryContext old;
+
+	args[0] = group_keys(groups, n, false);
+	args[1] = group_keys(groups, n, true);
+	run_plan(&placeholder_groups_plan, placeholder_groups_sql, 2, types, args, NULL, false);
+	run_plan(&lock_groups_plan, lock_groups_sql, 2, types, args, NULL, false);
+	desc = SPI_tuptable->tupdesc;
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int64		pos = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], desc, 1, &isnull));
+		TfGroup	   *g = groups[pos - 1];
+
+		g->feature_adopted_at = get_ts(SPI_tuptable->vals[i], desc, 2, &isnull);
+		g->feature_adopted = !isnull;
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	run_plan(&load_members_plan, load_members_sql, 2, types, args, NULL, false);
+	desc = SPI_tuptable->tupdesc;
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int64		pos = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], desc, 1, &isnull));
+
+		counts[pos - 1]++;
+	}
+	old = MemoryContextSwitchTo(e->chunk_mcxt);
+	for (i = 0; i < (uint64) n; i++)
+	{
+		groups[i]->members = palloc(sizeof(Member) * Max(counts[i], 1));
+		groups[i]->n_members = 0;
+	}
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		bool		isnull;
+		int64		pos = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		TfGroup	   *g = groups[pos - 1];
+		Member	   *m = &g->members[g->n_members++];
+
+		m->user_id = pstrdup(SPI_getvalue(tup, desc, 2));
+		m->last_used_at = get_ts(tup, desc, 3, &isnull);
+		m->uses = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
+		m->successes = DatumGetInt64(SPI_getbinval(tup, desc, 5, &isnull));
+		m->flags = 0;
+		if (DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull)))
+			m->flags |= MILESTONE_ACTIVATED;
+		if (DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull)))
+			m->flags |= MILESTONE_ADOPTED;
+		if (DatumGetBool(SPI_getbinval(tup, desc, 8, &isnull)))
+			m->flags |= MILESTONE_HABITUAL;
+		if (m->uses > 0 && (!g->has_ref || m->last_used_at > g->ref))
+		{
+			g->ref = m->last_used_at;
+			g->has_ref = true;
+		}
+	}
+	MemoryContextSwitchTo(old);
+	SPI_freetuptable(SPI_tuptable);
+	for (i = 0; i < (uint64) n; i++)
+		qsort(groups[i]->members, groups[i]->n_members, sizeof(Member), cmp_members);
+}
+
+/* Returns the index of user_id among the group's members. */
+static int
+find_member(TfGroup *g, const char *user_id)
+{
+	int			lo = 0;
+	int			hi = g->n_members - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+		int			c = strcmp(g->members[mid].user_id, user_id);
+
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	elog(ERROR, "pg_adoption: user \"%s\" missing from tenant state load", user_id);
+	return -1;					/* keep compiler quiet */
+}
+
+/* Recounts a group as of its latest use; checks the feature_adopted milestone. */
+static void
+evaluate_group(Engine *e, TfGroup *g, TimestampTz at)
+{
+	const AdoptionSettings *s = &g->settings;
+	int64		active_uses = 0;
+	int64		active_successes = 0;
+	int			i;
+
+	g->activated_users = g->adopted_users = g->habitual_users = 0;
+	g->active_users = g->active_adopters = 0;
+	for (i = 0; i < g->n_members; i++)
+	{
+		Member	   *m = &g->members[i];
+
+		if (m->uses == 0)
+			continue;
+		if (m->flags & MILESTONE_ACTIVATED)
+			g->activated_users++;
+		if (m->flags & MILESTONE_ADOPTED)
+			g->adopted_users++;
+		if (m->flags & MILESTONE_HABITUAL)
+			g->habitual_users++;
+		if (adoption_ts_sub(g->ref, m->last_used_at) < s->active_window)
+		{
+			g->active_users++;
+			active_uses += m->uses;
+			active_successes += m->successes;
+			if (m->flags & MILESTONE_ADOPTED)
+				g->active_adopters++;
+		}
+	}
+	g->evaluated = true;
+	g->evaluated_at = g->ref;
+	g->has_rates = g->active_users > 0 && active_uses > 0;
+	if (g->has_rates)
+	{
+		g->adoption_rate = (double) g->active_adopters / (double) g->active_users;
+		g->success_rate = (double) active_successes / (double) active_uses;
+	}
+	if (!g->feature_adopted && g->has_rates &&
+		g->adoption_rate >= s->feature_adoption_threshold &&
+		g->success_rate >= s->success_outcome_rate)
+	{
+		g->feature_adopted = true;
+		g->feature_adopted_at = at;
+		if (e->enqueue && adoption_milestone_enabled("feature_adopted"))
+		{
+			StringInfoData r;
+
+			initStringInfo(&r);
+			appendStringInfo(&r, "{\"milestone\": \"feature_adopted\", \"reached_at\": %s, "
+							 "\"active_users\": %d, \"active_adopters\": %d, "
+							 "\"adoption_rate\": %s, \"feature_adoption_threshold\": %s, "
+							 "\"success_rate\": %s, \"success_outcome_rate\": %s, "
+							 "\"active_window\": \"%s\"}",
+							 json_time(at), g->active_users, g->active_adopters,
+							 json_float(g->adoption_rate),
+							 json_float(s->feature_adoption_threshold),
+							 json_float(g->success_rate),
+							 json_float(s->success_outcome_rate),
+							 adoption_usecs_text(s->active_window));
+			add_action(e, g->tenant_id, NULL, g->feature_id, "feature_adopted", r.data);
+		}
+	}
+}
+
+static void
+write_groups(TfGroup **groups, int n)
+{
+	Oid			types[11] = {TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID, INT4ARRAYOID,
+		INT4ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID,
+	TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID};
+	DatumArray	a[9];
+	Datum		args[11];
+	int			i;
+	int			k;
+
+	for (k = 0; k < 9; k++)
+		da_init(&a[k], n);
+	for (i = 0; i < n; i++)
+	{
+		TfGroup	   *g = groups[i];
+
+		da_add(&a[0], Int32GetDatum(g->activated_users), false);
+		da_add(&a[1], Int32GetDatum(g->adopted_users), false);
+		da_add(&a[2], Int32GetDatum(g->habitual_users), false);
+		da_add(&a[3], Int32GetDatum(g->active_users), false);
+		da_add(&a[4], Int32GetDatum(g->active_adopters), false);
+		da_add(&a[5], Float8GetDatum(g->adoption_rate), !g->has_rates);
+		da_add(&a[6], Float8GetDatum(g->success_rate), !g->has_rates);
+		da_add(&a[7], TimestampTzGetDatum(g->evaluated_at), false);
+		da_add(&a[8], TimestampTzGetDatum(g->feature_adopted_at), !g->feature_adopted);
+	}
+	args[0] = group_keys(groups, n, false);
+	args[1] = group_keys(groups, n, true);
+	args[2] = da_array(&a[0], INT4OID);
+	args[3] = da_array(&a[1], INT4OID);
+	args[4] = da_array(&a[2], INT4OID);
+	args[5] = da_array(&a[3], INT4OID);
+	args[6] = da_array(&a[4], INT4OID);
+	args[7] = da_array(&a[5], FLOAT8OID);
+	args[8] = da_array(&a[6], FLOAT8OID);
+	args[9] = da_array(&a[7], TIMESTAMPTZOID);
+	args[10] = da_array(&a[8], TIMESTAMPTZOID);
+	run_plan(&write_groups_plan, write_groups_sql, 11, types, args, NULL, false);
+}
+
+/* --- step 4: write the users --- */
+
+static void
+write_users(UserState **users, int n)
+{
+	Oid			types[13] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+		TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID,
+		FLOAT8ARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID,
+	BYTEAARRAYOID};
+	DatumArray	a[10];
+	Datum		args[13];
+	int			i;
+	int			k;
+
+	for (k = 0; k < 10; k++)
+		da_init(&a[k], n);
+	for (i = 0; i < n; i++)
+	{
+		UserState  *u = users[i];
+		bytea	   *buf = buffer_encode(u);
+
+		da_add(&a[0], TimestampTzGetDatum(u->first_used_at), false);
+		da_add(&a[1], TimestampTzGetDatum(u->last_used_at), false);
+		da_add(&a[2], Int64GetDatum(u->uses), false);
+		da_add(&a[3], Int64GetDatum(u->successes), false);
+		da_add(&a[4], Int64GetDatum(u->total_duration), false);
+		da_add(&a[5], Float8GetDatum(u->count * M_LN2), false);
+		da_add(&a[6], TimestampTzGetDatum(u->activated_at), !(u->flags & MILESTONE_ACTIVATED));
+		da_add(&a[7], TimestampTzGetDatum(u->adopted_at), !(u->flags & MILESTONE_ADOPTED));
+		da_add(&a[8], TimestampTzGetDatum(u->habitual_at), !(u->flags & MILESTONE_HABITUAL));
+		da_add(&a[9], PointerGetDatum(buf), buf == NULL);
+	}
+	args[0] = text_keys(users, n, 0);
+	args[1] = text_keys(users, n, 1);
+	args[2] = text_keys(users, n, 2);
+	args[3] = da_array(&a[0], TIMESTAMPTZOID);
+	args[4] = da_array(&a[1], TIMESTAMPTZOID);
+	args[5] = da_array(&a[2], INT8OID);
+	args[6] = da_array(&a[3], INT8OID);
+	args[7] = da_array(&a[4], INT8OID);
+	args[8] = da_array(&a[5], FLOAT8OID);
+	args[9] = da_array(&a[6], TIMESTAMPTZOID);
+	args[10] = da_array(&a[7], TIMESTAMPTZOID);
+	args[11] = da_array(&a[8], TIMESTAMPTZOID);
+	args[12] = da_array(&a[9], BYTEAOID);
+	run_plan(&write_users_plan, write_users_sql, 13, types, args, NULL, false);
+}
+
+static void
+flush_actions(Engine *e)
+{
+	const char **t;
+	const char **u;
+	const char **f;
+	const char **m;
+	const char **r;
+	int			i;
+	int			n = e->n_actions;
+
+	if (n == 0)
+		return;
+	t = palloc(sizeof(char *) * n);
+	u = palloc(sizeof(char *) * n);
+	f = palloc(sizeof(char *) * n);
+	m = palloc(sizeof(char *) * n);
+	r = palloc(sizeof(char *) * n);
+	for (i = 0; i < n; i++)
+	{
+		t[i] = e->actions[i].tenant_id;
+		u[i] = e->actions[i].user_id;
+		f[i] = e->actions[i].feature_id;
+		m[i] = e->actions[i].milestone;
+		r[i] = e->actions[i].reason;
+	}
+	e->enqueued += adoption_enqueue_milestones(n, t, u, f, m, r);
+}
+
+/* Processes the gathered chunk and starts a new one. */
+static void
+engine_flush(Engine *e)
+{
+	MemoryContext old;
+	HASH_SEQ_STATUS seq;
+	UserState  *u;
+	TfGroup	   *g;
+	UserState **users;
+	TfGroup	  **evals;
+	int			n_users;
+	int			n_evals = 0;
+	int			i;
+
+	if (e->n_events == 0)
+		return;
+	old = MemoryContextSwitchTo(e->chunk_mcxt);
+
+	/* 1. lock and load the users, in key order */
+	n_users = (int) hash_get_num_entries(e->users);
+	users = palloc(sizeof(UserState *) * n_users);
+	i = 0;
+	hash_seq_init(&seq, e->users);
+	while ((u = hash_seq_search(&seq)) != NULL)
+		users[i++] = u;
+	qsort(users, n_users, sizeof(UserState *), cmp_users);
+	for (i = 0; i < n_users; i++)
+		users[i]->index = i;
+	lock_and_load_users(e, users, n_users);
+
+	/* 2. pass 1: users, in arrival order */
+	for (i = 0; i < e->n_events; i++)
+	{
+		ChunkEvent *ev = &e->events[i];
+
+		ev->changed = apply_event(e, ev);
+		ev->after_last = ev->user->last_used_at;
+		ev->after_uses = ev->user->uses;
+		ev->after_successes = ev->user->successes;
+		ev->after_flags = ev->user->flags;
+		if (ev->changed)
+			ev->user->group->needs_eval = true;
+	}
+
+	/* 3. pass 2: the tenant x feature pairs with a user-level change */
+	evals = palloc(sizeof(TfGroup *) * Max(hash_get_num_entries(e->groups), 1));
+	hash_seq_init(&seq, e->groups);
+	while ((g = hash_seq_search(&seq)) != NULL)
+		if (g->needs_eval)
+			evals[n_evals++] = g;
+	if (n_evals > 0)
+	{
+		qsort(evals, n_evals, sizeof(TfGroup *), cmp_groups);
+		load_groups(e, evals, n_evals);
+		for (i = 0; i < n_users; i++)
+			if (users[i]->group->needs_eval)
+				users[i]->member = find_member(users[i]->group, users[i]->user_id);
+		for (i = 0; i < e->n_events; i++)
+		{
+			ChunkEvent *ev = &e->events[i];
+			TfGroup	   *eg = ev->user->group;
+			Member	   *m;
+
+			if (!eg->needs_eval)
+				continue;
+			m = &eg->members[ev->user->member];
+			m->last_used_at = ev->after_last;
+			m->uses = ev->after_uses;
+			m->successes = ev->after_successes;
+			m->flags = ev->after_flags;
+			if (!eg->has_ref || m->last_used_at > eg->ref)
+			{
+				eg->ref = m->last_used_at;
+				eg->has_ref = true;
+			}
+			if (ev->changed)
+				evaluate_group(e, eg, ev->ts);
+		}
+		write_groups(evals, n_evals);
+	}
+
+	/* 4. write */
+	write_users(users, n_users);
+	if (e->enqueue)
+		flush_actions(e);
+
+	MemoryContextSwitchTo(old);
+	engine_reset_chunk(e);
+}
+
+/* Processes what is left; returns the number of actions enqueued. */
+int64
+adoption_engine_end(Engine *e)
+{
+	engine_flush(e);
+	MemoryContextDelete(e->chunk_mcxt);
+	return e->enqueued;
+}
