@@ -13,7 +13,8 @@ SQL_SOURCES = \
 	src/sql/events.sql \
 	src/sql/state.sql \
 	src/sql/actions.sql \
-	src/sql/rebuild.sql
+	src/sql/rebuild.sql \
+	src/sql/views.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA = $(wildcard src/upgrade/$(EXTENSION)--*--*.sql)

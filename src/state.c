@@ -166,6 +166,7 @@ typedef struct ChunkEvent
 	int32		duration;
 	bool		success;
 	bool		changed;		/* a user-level fact changed */
+	TimestampTz change_at;		/* when: the latest milestone time it set */
 	TimestampTz after_last;
 	int64		after_uses;
 	int64		after_successes;
@@ -803,6 +804,7 @@ apply_event(Engine *e, ChunkEvent *ev)
 	bool		changed = false;
 	bool		first = (u->uses == 0);
 
+	ev->change_at = ev->ts;
 	if (first)
 		u->first_used_at = ev->ts;
 	else
@@ -845,6 +847,7 @@ apply_event(Engine *e, ChunkEvent *ev)
 			u->flags |= MILESTONE_ADOPTED;
 			u->n_success = 0;
 			changed = true;
+			ev->change_at = Max(ev->change_at, u->adopted_at);
 			if (e->enqueue && adoption_milestone_enabled("adopted"))
 				add_action(e, u->tenant_id, u->user_id, u->feature_id, "adopted",
 						   reason_user("adopted", u, s, u->adopted_at, u->adopted_at));
@@ -868,6 +871,7 @@ apply_event(Engine *e, ChunkEvent *ev)
 			u->flags |= MILESTONE_HABITUAL;
 			u->n_recent = 0;
 			changed = true;
+			ev->change_at = Max(ev->change_at, at);
 			if (e->enqueue && adoption_milestone_enabled("habitual"))
 				add_action(e, u->tenant_id, u->user_id, u->feature_id, "habitual",
 						   reason_user("habitual", u, s, at, start));
@@ -1003,7 +1007,11 @@ find_member(TfGroup *g, const char *user_id)
 	return -1;					/* keep compiler quiet */
 }
 
-/* Recounts a group as of its latest use; checks the feature_adopted milestone. */
+/*
+ * Recounts a group as of its latest use; checks the feature_adopted
+ * milestone, which is reached at "at", the time of the user milestone (or
+ * use) that triggered the recount.
+ */
 static void
 evaluate_group(Engine *e, TfGroup *g, TimestampTz at)
 {
@@ -1264,7 +1272,7 @@ engine_flush(Engine *e)
 				eg->has_ref = true;
 			}
 			if (ev->changed)
-				evaluate_group(e, eg, ev->ts);
+				evaluate_group(e, eg, ev->change_at);
 		}
 		write_groups(evals, n_evals);
 	}

@@ -33,6 +33,7 @@
 # cluster at the end.  Environment: ROUNDS (default 3), PGA_BENCH_PORT.
 source "$(dirname "$0")/../../scripts/lib.sh"
 need_root "$@"
+shopt -s inherit_errexit	# a failing psql inside $(...) stops the script too
 
 usage() { echo "usage: sudo $0 [n_events]    (a positive integer, default 1000000)" >&2; exit 2; }
 [ $# -le 1 ] || usage
@@ -106,7 +107,10 @@ SQL
 timed_copy() {
 	local variant=$1 output ms loaded in_default tenants
 	prepare "$variant" >&2
-	output=$(q -c '\timing on' -c "COPY adoption.feature_usage_events (event_id, tenant_id, user_id, feature_id, feature_name, usage_timestamp, session_duration, success_outcome, integration_context) FROM '$csv' WITH (FORMAT csv)")
+	if ! output=$(q -c '\timing on' -c "COPY adoption.feature_usage_events (event_id, tenant_id, user_id, feature_id, feature_name, usage_timestamp, session_duration, success_outcome, integration_context) FROM '$csv' WITH (FORMAT csv)"); then
+		echo "the $variant COPY failed (see the error above)" >&2
+		exit 1
+	fi
 	ms=$(printf '%s\n' "$output" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n 1)
 	[ -n "$ms" ] || { echo "could not read the time of the COPY from: $output" >&2; exit 1; }
 	read -r loaded in_default tenants < <(q -tA -F ' ' -c "SELECT (SELECT count(*) FROM adoption.feature_usage_events), (SELECT count(*) FROM adoption.feature_usage_events_default), (SELECT count(*) FROM adoption.tenants)")

@@ -1,0 +1,80 @@
+/*
+ * views.sql: views for analysts and BI tools.  Every view is
+ * security_invoker (row-level security applies to the reader) and has a
+ * COMMENT on itself and on every column.
+ */
+
+CREATE VIEW adoption.effective_settings WITH (security_invoker = true) AS
+SELECT t.tenant_id,
+	coalesce(o.aha_successes, d.aha_successes) AS aha_successes,
+	coalesce(o.usage_velocity_threshold, d.usage_velocity_threshold) AS usage_velocity_threshold,
+	coalesce(o.feature_adoption_threshold, d.feature_adoption_threshold) AS feature_adoption_threshold,
+	coalesce(o.success_outcome_rate, d.success_outcome_rate) AS success_outcome_rate,
+	coalesce(o.active_window, d.active_window) AS active_window,
+	coalesce(o.nudge_after, d.nudge_after) AS nudge_after,
+	coalesce(o.dormant_after, d.dormant_after) AS dormant_after,
+	coalesce(o.max_future_skew, d.max_future_skew) AS max_future_skew,
+	coalesce(o.max_attempts, d.max_attempts) AS max_attempts,
+	coalesce(o.event_retention, d.event_retention) AS event_retention,
+	coalesce(o.weight_usage_trend, d.weight_usage_trend) AS weight_usage_trend,
+	coalesce(o.weight_adoption, d.weight_adoption) AS weight_adoption,
+	coalesce(o.weight_support, d.weight_support) AS weight_support,
+	coalesce(o.weight_billing, d.weight_billing) AS weight_billing,
+	coalesce(o.weight_feedback, d.weight_feedback) AS weight_feedback
+FROM adoption.tenants AS t
+CROSS JOIN adoption.settings AS d
+LEFT JOIN adoption.settings AS o ON o.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
+WHERE d.tenant_id IS NULL;
+COMMENT ON VIEW adoption.effective_settings IS 'The settings in force for each tenant: its overrides, else the defaults';
+COMMENT ON COLUMN adoption.effective_settings.tenant_id IS 'Tenant';
+COMMENT ON COLUMN adoption.effective_settings.aha_successes IS 'Successful uses after which a user has adopted a feature';
+COMMENT ON COLUMN adoption.effective_settings.usage_velocity_threshold IS 'Uses within 7 days that make a user habitual';
+COMMENT ON COLUMN adoption.effective_settings.feature_adoption_threshold IS 'Share of active users who adopted, for the tenant milestone';
+COMMENT ON COLUMN adoption.effective_settings.success_outcome_rate IS 'Minimum success rate for the tenant milestone';
+COMMENT ON COLUMN adoption.effective_settings.active_window IS 'A user is active if seen within it';
+COMMENT ON COLUMN adoption.effective_settings.nudge_after IS 'Activated but not adopted for this long: nudge';
+COMMENT ON COLUMN adoption.effective_settings.dormant_after IS 'No use for this long: dormant';
+COMMENT ON COLUMN adoption.effective_settings.max_future_skew IS 'How far ahead of the current time an event may be';
+COMMENT ON COLUMN adoption.effective_settings.max_attempts IS 'Deliveries of a campaign action before it is dead';
+COMMENT ON COLUMN adoption.effective_settings.event_retention IS 'Events older than this are dropped (NULL: kept)';
+COMMENT ON COLUMN adoption.effective_settings.weight_usage_trend IS 'Health weight of usage trend';
+COMMENT ON COLUMN adoption.effective_settings.weight_adoption IS 'Health weight of adoption';
+COMMENT ON COLUMN adoption.effective_settings.weight_support IS 'Health weight of support';
+COMMENT ON COLUMN adoption.effective_settings.weight_billing IS 'Health weight of billing';
+COMMENT ON COLUMN adoption.effective_settings.weight_feedback IS 'Health weight of feedback';
+
+CREATE VIEW adoption.feature_adoption WITH (security_invoker = true) AS
+SELECT s.tenant_id, s.feature_id, f.feature_name, f.tier,
+	count(*) FILTER (WHERE s.last_used_at > pg_catalog.now() - e.active_window) AS active_users,
+	count(*) AS activated_users,
+	count(*) FILTER (WHERE s.adopted_at IS NOT NULL) AS adopted_users,
+	count(*) FILTER (WHERE s.habitual_at IS NOT NULL) AS habitual_users,
+	(count(*) FILTER (WHERE s.last_used_at > pg_catalog.now() - e.active_window AND s.adopted_at IS NOT NULL))::double precision
+		/ NULLIF(count(*) FILTER (WHERE s.last_used_at > pg_catalog.now() - e.active_window), 0) AS adoption_rate,
+	(sum(s.successes) FILTER (WHERE s.last_used_at > pg_catalog.now() - e.active_window))::double precision
+		/ NULLIF(sum(s.uses) FILTER (WHERE s.last_used_at > pg_catalog.now() - e.active_window), 0) AS success_rate,
+	avg(adoption.velocity_at(s.velocity_per_week, s.last_used_at, pg_catalog.now()))
+		FILTER (WHERE s.last_used_at > pg_catalog.now() - e.active_window) AS mean_velocity,
+	max(s.last_used_at) AS last_used_at,
+	tf.feature_adopted_at
+FROM adoption.user_feature_state AS s
+JOIN adoption.effective_settings AS e ON e.tenant_id OPERATOR(pg_catalog.=) s.tenant_id
+LEFT JOIN adoption.features AS f ON f.feature_id OPERATOR(pg_catalog.=) s.feature_id
+LEFT JOIN adoption.tenant_feature_state AS tf
+	ON tf.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND tf.feature_id OPERATOR(pg_catalog.=) s.feature_id
+WHERE s.uses > 0
+GROUP BY s.tenant_id, s.feature_id, f.feature_name, f.tier, tf.feature_adopted_at;
+COMMENT ON VIEW adoption.feature_adoption IS 'Adoption of each feature by each tenant, as of now: who is active, who activated, adopted and became habitual, and when the tenant adopted the feature';
+COMMENT ON COLUMN adoption.feature_adoption.tenant_id IS 'Tenant';
+COMMENT ON COLUMN adoption.feature_adoption.feature_id IS 'Feature';
+COMMENT ON COLUMN adoption.feature_adoption.feature_name IS 'Feature name from the catalog';
+COMMENT ON COLUMN adoption.feature_adoption.tier IS 'core, advanced or premium';
+COMMENT ON COLUMN adoption.feature_adoption.active_users IS 'Users who used the feature within the tenant''s active_window before now';
+COMMENT ON COLUMN adoption.feature_adoption.activated_users IS 'Users who ever used the feature';
+COMMENT ON COLUMN adoption.feature_adoption.adopted_users IS 'Users who reached aha_successes successful uses';
+COMMENT ON COLUMN adoption.feature_adoption.habitual_users IS 'Users who reached usage_velocity_threshold uses within 7 days';
+COMMENT ON COLUMN adoption.feature_adoption.adoption_rate IS 'Active users who adopted / active users (NULL without active users)';
+COMMENT ON COLUMN adoption.feature_adoption.success_rate IS 'Successful uses / uses, over active users';
+COMMENT ON COLUMN adoption.feature_adoption.mean_velocity IS 'Mean uses per week of active users, decayed to now (7-day half-life)';
+COMMENT ON COLUMN adoption.feature_adoption.last_used_at IS 'Latest use of the feature in the tenant';
+COMMENT ON COLUMN adoption.feature_adoption.feature_adopted_at IS 'When the tenant reached feature_adoption_threshold and success_outcome_rate (milestone feature_adopted), NULL if not yet';
