@@ -7,7 +7,9 @@
  * through a cursor so memory stays bounded.  It enqueues no actions: the
  * actions of milestones reached before were enqueued when they were reached
  * (and campaign_action_keys remembers them).  A SHARE lock on the event log
- * keeps ingest out until the transaction ends, so no event is missed.
+ * keeps ingest out until the transaction ends, so no event is missed; the
+ * cursor is opened read-write so that, under READ COMMITTED, it takes a
+ * snapshot after the lock was granted and sees every committed event.
  */
 #include "postgres.h"
 
@@ -67,7 +69,7 @@ adoption_rebuild(PG_FUNCTION_ARGS)
 									   " FROM adoption.feature_usage_events"
 									   " WHERE $1::pg_catalog.text IS NULL OR tenant_id OPERATOR(pg_catalog.=) $1"
 									   " ORDER BY arrival_seq",
-									   1, argtypes, args, nulls, true, 0);
+									   1, argtypes, args, nulls, false, 0);
 
 	old = MemoryContextSwitchTo(mcxt);
 	engine = adoption_engine_begin(false);
