@@ -53,7 +53,8 @@ build_install() {
 # Picks the directory that holds cluster $1's data: under the repo's build/
 # folder when the postgres user can reach it, else under /var/tmp.
 cluster_dir() {
-	local name=$1 dir="$REPO/build/$name"
+	local name=$1
+	local dir="$REPO/build/$name"
 	mkdir -p "$dir"
 	chown postgres: "$dir"
 	if ! runuser -u postgres -- test -w "$dir"; then

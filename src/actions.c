@@ -2,16 +2,17 @@
  * actions.c: enqueueing the campaign actions that milestones call for.
  *
  * The engine (state.c) collects milestone actions while it processes a
- * chunk of events and hands them here as arrays; one INSERT maps each
- * milestone to its template (adoption.milestone_campaigns), claims its
- * dedupe key in adoption.campaign_action_keys (ON CONFLICT DO NOTHING: a key
- * ever used is never used again) and queues the rest.  The statement that
- * enqueued anything sends one NOTIFY adoption_actions at its end, never one
- * per event: NOTIFY takes a cluster-wide lock at commit.
+ * chunk of events and hands them here as arrays; one INSERT claims each
+ * action's dedupe key in adoption.campaign_action_keys (ON CONFLICT DO
+ * NOTHING: a key ever used is never used again) and queues the rest.  The
+ * statement that enqueued anything sends one NOTIFY adoption_actions at its
+ * end, never one per event: NOTIFY takes a cluster-wide lock at commit.
  *
- * Which milestones enqueue anything is cached per backend (invalidated like
- * the settings), so that the engine does not build evidence for milestones
- * no campaign listens to.
+ * Which template (and campaign) each milestone enqueues is cached per
+ * backend, invalidated like the settings when adoption.milestone_campaigns
+ * or adoption.campaign_templates change, so that the engine builds no
+ * evidence for milestones no campaign listens to and the INSERT needs no
+ * join.
  */
 #include "postgres.h"
 
@@ -20,93 +21,146 @@
 #include "executor/spi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/memutils.h"
 
 #include "pg_adoption.h"
 #include "actions.h"
 
-static bool enabled_valid = false;
-static uint64 enabled_invalidations = 0;
+typedef struct MilestoneCampaign
+{
+	char		milestone[NAMEDATALEN];
+	char	   *template_key;
+	char	   *campaign_id;
+} MilestoneCampaign;
+
+#define MAX_MILESTONES 8
+
+static bool map_valid = false;
+static uint64 map_invalidations = 0;
 static Oid	milestone_campaigns_relid = InvalidOid;
-static char *enabled_milestones = NULL;	/* "|activated|habitual|" */
+static Oid	campaign_templates_relid = InvalidOid;
+static MilestoneCampaign map[MAX_MILESTONES];
+static int	map_len = 0;
+static MemoryContext map_mcxt = NULL;
 
 static SPIPlanPtr enqueue_plan = NULL;
 
 static const char *const enqueue_sql =
 "WITH input AS ("
-" SELECT pg_catalog.nextval('adoption.campaign_action_id_seq'::pg_catalog.regclass) AS id, o.*"
-" FROM (SELECT k.t, k.u, k.f, k.m, k.r::pg_catalog.jsonb AS r, m.template_key, tpl.campaign_id,"
-"   pg_catalog.jsonb_build_array(k.m, k.f, k.u)::pg_catalog.text AS dedupe_key"
-"  FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[]),"
-"   pg_catalog.unnest($3::pg_catalog.text[]), pg_catalog.unnest($4::pg_catalog.text[]),"
-"   pg_catalog.unnest($5::pg_catalog.text[])) WITH ORDINALITY AS k(t, u, f, m, r, n)"
-"  JOIN adoption.milestone_campaigns AS m ON m.milestone OPERATOR(pg_catalog.=) k.m AND m.enabled"
-"  JOIN adoption.campaign_templates AS tpl ON tpl.template_key OPERATOR(pg_catalog.=) m.template_key"
-"  ORDER BY k.n) AS o"
+" SELECT pg_catalog.nextval('adoption.campaign_action_id_seq'::pg_catalog.regclass) AS id, k.*"
+" FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[]),"
+"  pg_catalog.unnest($3::pg_catalog.text[]), pg_catalog.unnest($4::pg_catalog.text[]),"
+"  pg_catalog.unnest($5::pg_catalog.text[]), pg_catalog.unnest($6::pg_catalog.text[]),"
+"  pg_catalog.unnest($7::pg_catalog.text[])) AS k(t, u, f, tpl, camp, r, dk)"
 "), claimed AS ("
 " INSERT INTO adoption.campaign_action_keys (tenant_id, dedupe_key, action_id)"
-" SELECT i.t, i.dedupe_key, i.id FROM input AS i"
-" ON CONFLICT DO NOTHING RETURNING tenant_id, dedupe_key"
+" SELECT i.t, i.dk, i.id FROM input AS i"
+" ON CONFLICT DO NOTHING RETURNING action_id"
 ")"
 " INSERT INTO adoption.campaign_action_queue"
 "  (action_id, tenant_id, user_id, feature_id, template_key, campaign_id, reason, dedupe_key)"
-" SELECT i.id, i.t, i.u, i.f, i.template_key, i.campaign_id, i.r, i.dedupe_key"
-" FROM input AS i JOIN claimed AS c"
-"  ON c.tenant_id OPERATOR(pg_catalog.=) i.t AND c.dedupe_key OPERATOR(pg_catalog.=) i.dedupe_key";
+" SELECT i.id, i.t, i.u, i.f, i.tpl, i.camp, i.r::pg_catalog.jsonb, i.dk"
+" FROM input AS i JOIN claimed AS c ON c.action_id OPERATOR(pg_catalog.=) i.id";
 
-/* Relcache callback part: forget the enabled milestones if their table changed. */
+/* Relcache callback part: forget the map if its tables changed. */
 void
 adoption_actions_invalidate(Oid relid)
 {
-	if (relid == InvalidOid || relid == milestone_campaigns_relid)
+	if (relid == InvalidOid || relid == milestone_campaigns_relid ||
+		relid == campaign_templates_relid)
 	{
-		enabled_valid = false;
-		enabled_invalidations++;
+		map_valid = false;
+		map_invalidations++;
 	}
 }
 
-/* Loads the milestones that have an enabled campaign (caller is SPI-connected). */
+/* Loads the enabled milestone campaigns (caller is SPI-connected). */
 static void
-load_enabled(void)
+load_map(void)
 {
-	uint64		before = enabled_invalidations;
-	StringInfoData buf;
+	uint64		before = map_invalidations;
 	uint64		i;
 
 	milestone_campaigns_relid = adoption_relid("milestone_campaigns");
-	if (SPI_execute("SELECT milestone FROM adoption.milestone_campaigns WHERE enabled",
-					true, 0) != SPI_OK_SELECT)
+	campaign_templates_relid = adoption_relid("campaign_templates");
+	if (map_mcxt == NULL)
+		map_mcxt = AllocSetContextCreate(TopMemoryContext, "pg_adoption milestone campaigns",
+										 ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(map_mcxt);
+	map_len = 0;
+	if (SPI_execute("SELECT m.milestone, m.template_key, t.campaign_id"
+					" FROM adoption.milestone_campaigns AS m"
+					" JOIN adoption.campaign_templates AS t"
+					"  ON t.template_key OPERATOR(pg_catalog.=) m.template_key"
+					" WHERE m.enabled", true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "pg_adoption: could not read adoption.milestone_campaigns");
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '|');
-	for (i = 0; i < SPI_processed; i++)
+	for (i = 0; i < SPI_processed && map_len < MAX_MILESTONES; i++)
 	{
-		char	   *m = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		MilestoneCampaign *mc = &map[map_len++];
 
-		appendStringInfo(&buf, "%s|", m);
+		strlcpy(mc->milestone, SPI_getvalue(tup, desc, 1), NAMEDATALEN);
+		mc->template_key = MemoryContextStrdup(map_mcxt, SPI_getvalue(tup, desc, 2));
+		mc->campaign_id = MemoryContextStrdup(map_mcxt, SPI_getvalue(tup, desc, 3));
 	}
-	if (enabled_milestones != NULL)
-		pfree(enabled_milestones);
-	enabled_milestones = MemoryContextStrdup(TopMemoryContext, buf.data);
-	pfree(buf.data);
-	enabled_valid = (before == enabled_invalidations);
+	SPI_freetuptable(SPI_tuptable);
+	map_valid = (before == map_invalidations);
+}
+
+/* Returns the enabled campaign of milestone, or NULL (caller is SPI-connected). */
+static MilestoneCampaign *
+milestone_campaign(const char *milestone)
+{
+	int			i;
+
+	if (!map_valid)
+		load_map();
+	for (i = 0; i < map_len; i++)
+		if (strcmp(map[i].milestone, milestone) == 0)
+			return &map[i];
+	return NULL;
 }
 
 /* True if reaching milestone enqueues an action (the caller is SPI-connected). */
 bool
 adoption_milestone_enabled(const char *milestone)
 {
-	char		probe[64];
-
-	if (!enabled_valid)
-		load_enabled();
-	snprintf(probe, sizeof(probe), "|%s|", milestone);
-	return strstr(enabled_milestones, probe) != NULL;
+	return milestone_campaign(milestone) != NULL;
 }
 
 /*
- * Enqueues n milestone actions (parallel arrays; user_ids may hold NULLs);
- * returns how many were new.  The caller is SPI-connected.
+ * Returns the dedupe key of a milestone of a subject: the JSON array
+ * [milestone, feature_id, user_id], written as jsonb writes it, so that
+ * SQL can compute the same key with jsonb_build_array(...)::text.
+ */
+static char *
+dedupe_key(const char *milestone, const char *feature_id, const char *user_id)
+{
+	StringInfoData k;
+
+	initStringInfo(&k);
+	appendStringInfoChar(&k, '[');
+	escape_json(&k, milestone);
+	appendStringInfoString(&k, ", ");
+	if (feature_id)
+		escape_json(&k, feature_id);
+	else
+		appendStringInfoString(&k, "null");
+	appendStringInfoString(&k, ", ");
+	if (user_id)
+		escape_json(&k, user_id);
+	else
+		appendStringInfoString(&k, "null");
+	appendStringInfoChar(&k, ']');
+	return k.data;
+}
+
+/*
+ * Enqueues n milestone actions (parallel arrays; user_ids may hold NULLs)
+ * whose milestones are enabled; returns how many were new.  The caller is
+ * SPI-connected.
  */
 int64
 adoption_enqueue_milestones(int n, const char *const *tenant_ids,
@@ -115,15 +169,30 @@ adoption_enqueue_milestones(int n, const char *const *tenant_ids,
 							const char *const *milestones,
 							const char *const *reasons)
 {
-	Datum		args[5];
-	Oid			types[5] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+	Datum		args[7];
+	Oid			types[7] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+	const char **tpl = palloc(sizeof(char *) * Max(n, 1));
+	const char **camp = palloc(sizeof(char *) * Max(n, 1));
+	const char **keys = palloc(sizeof(char *) * Max(n, 1));
+	int			i;
 	int			rc;
 
 	if (n == 0)
 		return 0;
+	for (i = 0; i < n; i++)
+	{
+		MilestoneCampaign *mc = milestone_campaign(milestones[i]);
+
+		if (mc == NULL)
+			elog(ERROR, "pg_adoption: milestone %s has no campaign", milestones[i]);
+		tpl[i] = mc->template_key;
+		camp[i] = mc->campaign_id;
+		keys[i] = dedupe_key(milestones[i], feature_ids[i], user_ids[i]);
+	}
 	if (enqueue_plan == NULL)
 	{
-		SPIPlanPtr	p = SPI_prepare(enqueue_sql, 5, types);
+		SPIPlanPtr	p = SPI_prepare_cursor(enqueue_sql, 7, types, CURSOR_OPT_GENERIC_PLAN);
 
 		if (p == NULL)
 			elog(ERROR, "pg_adoption: SPI_prepare failed: %s",
@@ -134,8 +203,10 @@ adoption_enqueue_milestones(int n, const char *const *tenant_ids,
 	args[0] = adoption_text_array(tenant_ids, n);
 	args[1] = adoption_text_array(user_ids, n);
 	args[2] = adoption_text_array(feature_ids, n);
-	args[3] = adoption_text_array(milestones, n);
-	args[4] = adoption_text_array(reasons, n);
+	args[3] = adoption_text_array(tpl, n);
+	args[4] = adoption_text_array(camp, n);
+	args[5] = adoption_text_array(reasons, n);
+	args[6] = adoption_text_array(keys, n);
 	rc = SPI_execute_plan(enqueue_plan, args, NULL, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "pg_adoption: enqueueing actions failed: %s",

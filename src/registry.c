@@ -212,7 +212,7 @@ run_plan(SPIPlanPtr *plan, const char *sql, int nargs, Datum *args)
 
 	if (*plan == NULL)
 	{
-		SPIPlanPtr	p = SPI_prepare(sql, nargs, types);
+		SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
 
 		if (p == NULL)
 			elog(ERROR, "pg_adoption: SPI_prepare failed: %s",

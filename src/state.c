@@ -10,23 +10,33 @@
  *
  *   1. lock and load the state of every key of the chunk, in key order
  *      (SELECT ... FOR UPDATE, one index probe per key through a LATERAL
- *      join); keys without a row get a placeholder row first, so that two
- *      sessions seeing a user for the first time serialize on that row
- *      instead of both inserting;
+ *      join);
  *   2. pass 1 applies the events to the user states in arrival order and
  *      notes, per event, whether a user-level fact changed (the user
  *      activated, adopted, became habitual, or became active again after
- *      active_window without use) and the user's facts after it;
- *   3. only the tenant x feature pairs with such a change are touched at
- *      tenant level: their tenant rows are locked (again in key order) and
- *      the facts of all their users loaded; pass 2 replays the chunk's
- *      events of those pairs and, at each change, recounts active users,
- *      adopters and success rate, as of the pair's latest use, and checks
- *      the feature_adopted milestone.  Events that change nothing at user
- *      level never touch a tenant row, so concurrent sessions ingesting
- *      for one tenant do not serialize on it;
- *   4. one upsert writes the user states, one the tenant states, one
- *      INSERT enqueues the milestone actions (actions.c).
+ *      active_window without use) and the user's facts after it.  Users
+ *      are independent here, so the users found in step 1 go first;
+ *   3. the tenant x feature rows of the pairs with such a change, or with a
+ *      user seen for the first time, are locked (in key order, all at
+ *      once).  That lock is what makes first sight safe: a new user x
+ *      feature row is only ever inserted under the lock of its pair, so
+ *      after taking it the keys still missing are looked up again (a
+ *      concurrent session may have created them meanwhile) and only those
+ *      still missing are new; then pass 1 runs for those users;
+ *   4. only the pairs with a user-level change are evaluated: the facts of
+ *      all their users are loaded, and pass 2 replays the chunk's events of
+ *      those pairs and, at each change, recounts active users, adopters and
+ *      success rate, as of the pair's latest use, and checks the
+ *      feature_adopted milestone.  Events that change nothing at user level
+ *      never touch a tenant row, so concurrent sessions ingesting for one
+ *      tenant do not serialize on it;
+ *   5. one UPDATE writes the known user states and one INSERT the new ones,
+ *      one upsert the tenant states, one INSERT enqueues the milestone
+ *      actions (actions.c).
+ *
+ * The kept plans are generic (CURSOR_OPT_GENERIC_PLAN): their shape does not
+ * depend on the arrays' contents, and a custom plan would be planned again
+ * at every statement.
  *
  * The result depends only on the events and their arrival order, not on
  * how they were split into statements or chunks (batch invariance), which
@@ -56,6 +66,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -66,8 +77,8 @@
 #include "state.h"
 #include "velocity.h"
 
-#define ENGINE_CHUNK_KEYS	10000
-#define ENGINE_CHUNK_EVENTS	100000
+#define ENGINE_CHUNK_KEYS	100000
+#define ENGINE_CHUNK_EVENTS	1000000
 
 #define HABITUAL_WINDOW		((int64) 7 * USECS_PER_DAY)
 #define HABITUAL_HORIZON	((int64) 35 * USECS_PER_DAY)
@@ -86,7 +97,8 @@ typedef struct UserState
 	TfGroup	   *group;
 	int			index;			/* position in the sorted key list */
 	int			member;			/* position in group->members, or -1 */
-	bool		loaded;
+	bool		loaded;			/* its row was found (and locked) */
+	bool		applied;		/* pass 1 done for its events */
 
 	/* the row */
 	TimestampTz first_used_at;
@@ -102,6 +114,7 @@ typedef struct UserState
 	int			n_success;		/* smallest success times, until adopted */
 	TimestampTz *success_times;
 	int			n_recent;		/* recent use times, until habitual */
+	int			cap_recent;
 	TimestampTz *recent_times;
 } UserState;
 
@@ -130,6 +143,8 @@ struct TfGroup
 	AdoptionSettings settings;	/* the tenant's */
 	int			index;
 	bool		needs_eval;
+	bool		needs_lock;
+	bool		created;		/* its tenant row was created by this chunk */
 
 	/* loaded for evaluation */
 	bool		feature_adopted;
@@ -176,6 +191,8 @@ typedef struct ChunkEvent
 /* A milestone action waiting to be enqueued. */
 typedef struct PendingAction
 {
+	int			seq;			/* event that reached it, for arrival order */
+	int			order;			/* tie breaker */
 	const char *tenant_id;
 	const char *user_id;		/* NULL for tenant milestones */
 	const char *feature_id;
@@ -195,6 +212,7 @@ struct Engine
 	PendingAction *actions;
 	int			n_actions;
 	int			cap_actions;
+	int			current_seq;	/* event being processed */
 	int64		enqueued;
 };
 
@@ -310,7 +328,9 @@ add_action(Engine *e, const char *tenant_id, const char *user_id,
 		e->cap_actions *= 2;
 		e->actions = repalloc(e->actions, sizeof(PendingAction) * e->cap_actions);
 	}
-	a = &e->actions[e->n_actions++];
+	a = &e->actions[e->n_actions];
+	a->seq = e->current_seq;
+	a->order = e->n_actions++;
 	a->tenant_id = tenant_id;
 	a->user_id = user_id;
 	a->feature_id = feature_id;
@@ -353,7 +373,8 @@ buffer_decode(UserState *u, bytea *b, MemoryContext mcxt)
 	u->n_success = ns;
 	u->n_recent = nr;
 	u->success_times = MemoryContextAlloc(mcxt, sizeof(TimestampTz) * (ns + 1));
-	u->recent_times = MemoryContextAlloc(mcxt, sizeof(TimestampTz) * (nr + 1));
+	u->cap_recent = nr + 1;
+	u->recent_times = MemoryContextAlloc(mcxt, sizeof(TimestampTz) * u->cap_recent);
 	memcpy(u->success_times, p + 8, 8 * ns);
 	memcpy(u->recent_times, p + 8 + 8 * ns, 8 * nr);
 }
@@ -428,6 +449,8 @@ adoption_engine_add(Engine *e, const char *tenant_id, const char *user_id,
 			g->feature_id = MemoryContextStrdup(e->chunk_mcxt, feature_id);
 			adoption_get_settings(tenant_id, &g->settings);
 			g->needs_eval = false;
+			g->needs_lock = false;
+			g->created = false;
 			g->members = NULL;
 			g->n_members = 0;
 			g->evaluated = false;
@@ -476,8 +499,8 @@ cmp_users(const void *a, const void *b)
 }
 
 static SPIPlanPtr lock_users_plan = NULL;
-static SPIPlanPtr placeholder_users_plan = NULL;
-static SPIPlanPtr write_users_plan = NULL;
+static SPIPlanPtr insert_users_plan = NULL;
+static SPIPlanPtr update_users_plan = NULL;
 static SPIPlanPtr placeholder_groups_plan = NULL;
 static SPIPlanPtr lock_groups_plan = NULL;
 static SPIPlanPtr load_members_plan = NULL;
@@ -492,39 +515,38 @@ static const char *const lock_users_sql =
 "  WHERE x.tenant_id OPERATOR(pg_catalog.=) k.t AND x.feature_id OPERATOR(pg_catalog.=) k.f"
 "  AND x.user_id OPERATOR(pg_catalog.=) k.u FOR UPDATE) AS s";
 
-static const char *const placeholder_users_sql =
-"INSERT INTO adoption.user_feature_state (tenant_id, feature_id, user_id, first_used_at, last_used_at)"
-" SELECT k.t, k.f, k.u, '-infinity', '-infinity'"
-" FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[]),"
-"  pg_catalog.unnest($3::pg_catalog.text[])) AS k(t, f, u)"
-" ON CONFLICT DO NOTHING";
+#define USER_ARRAYS \
+" FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[])," \
+"  pg_catalog.unnest($3::pg_catalog.text[]), pg_catalog.unnest($4::pg_catalog.timestamptz[])," \
+"  pg_catalog.unnest($5::pg_catalog.timestamptz[]), pg_catalog.unnest($6::pg_catalog.int8[])," \
+"  pg_catalog.unnest($7::pg_catalog.int8[]), pg_catalog.unnest($8::pg_catalog.int8[])," \
+"  pg_catalog.unnest($9::pg_catalog.float8[]), pg_catalog.unnest($10::pg_catalog.timestamptz[])," \
+"  pg_catalog.unnest($11::pg_catalog.timestamptz[]), pg_catalog.unnest($12::pg_catalog.timestamptz[])," \
+"  pg_catalog.unnest($13::pg_catalog.bytea[]))" \
+"  AS k(t, f, u, first, last, uses, succ, dur, vel, act, adp, hab, buf)"
 
-static const char *const write_users_sql =
-"INSERT INTO adoption.user_feature_state AS s (tenant_id, feature_id, user_id, first_used_at,"
+static const char *const insert_users_sql =
+"INSERT INTO adoption.user_feature_state (tenant_id, feature_id, user_id, first_used_at,"
 " last_used_at, uses, successes, total_duration, velocity_per_week, activated_at, adopted_at,"
 " habitual_at, milestone_buffer, updated_at)"
 " SELECT k.t, k.f, k.u, k.first, k.last, k.uses, k.succ, k.dur, k.vel, k.act, k.adp, k.hab, k.buf,"
 "  pg_catalog.now()"
-" FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[]),"
-"  pg_catalog.unnest($3::pg_catalog.text[]), pg_catalog.unnest($4::pg_catalog.timestamptz[]),"
-"  pg_catalog.unnest($5::pg_catalog.timestamptz[]), pg_catalog.unnest($6::pg_catalog.int8[]),"
-"  pg_catalog.unnest($7::pg_catalog.int8[]), pg_catalog.unnest($8::pg_catalog.int8[]),"
-"  pg_catalog.unnest($9::pg_catalog.float8[]), pg_catalog.unnest($10::pg_catalog.timestamptz[]),"
-"  pg_catalog.unnest($11::pg_catalog.timestamptz[]), pg_catalog.unnest($12::pg_catalog.timestamptz[]),"
-"  pg_catalog.unnest($13::pg_catalog.bytea[]))"
-"  AS k(t, f, u, first, last, uses, succ, dur, vel, act, adp, hab, buf)"
-" ON CONFLICT (tenant_id, feature_id, user_id) DO UPDATE SET"
-" first_used_at = excluded.first_used_at, last_used_at = excluded.last_used_at,"
-" uses = excluded.uses, successes = excluded.successes, total_duration = excluded.total_duration,"
-" velocity_per_week = excluded.velocity_per_week, activated_at = excluded.activated_at,"
-" adopted_at = excluded.adopted_at, habitual_at = excluded.habitual_at,"
-" milestone_buffer = excluded.milestone_buffer, updated_at = excluded.updated_at";
+USER_ARRAYS;
+
+static const char *const update_users_sql =
+"UPDATE adoption.user_feature_state AS s SET"
+" first_used_at = k.first, last_used_at = k.last, uses = k.uses, successes = k.succ,"
+" total_duration = k.dur, velocity_per_week = k.vel, activated_at = k.act, adopted_at = k.adp,"
+" habitual_at = k.hab, milestone_buffer = k.buf, updated_at = pg_catalog.now()"
+USER_ARRAYS
+" WHERE s.tenant_id OPERATOR(pg_catalog.=) k.t AND s.feature_id OPERATOR(pg_catalog.=) k.f"
+" AND s.user_id OPERATOR(pg_catalog.=) k.u";
 
 static const char *const placeholder_groups_sql =
 "INSERT INTO adoption.tenant_feature_state (tenant_id, feature_id)"
 " SELECT k.t, k.f FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]),"
 "  pg_catalog.unnest($2::pg_catalog.text[])) AS k(t, f)"
-" ON CONFLICT DO NOTHING";
+" ON CONFLICT DO NOTHING RETURNING tenant_id, feature_id";
 
 static const char *const lock_groups_sql =
 "SELECT k.n, s.feature_adopted_at"
@@ -543,11 +565,10 @@ static const char *const load_members_sql =
 "  WHERE x.tenant_id OPERATOR(pg_catalog.=) k.t AND x.feature_id OPERATOR(pg_catalog.=) k.f) AS s";
 
 static const char *const write_groups_sql =
-"INSERT INTO adoption.tenant_feature_state AS s (tenant_id, feature_id, activated_users,"
-" adopted_users, habitual_users, active_users, active_adopters, adoption_rate, success_rate,"
-" evaluated_at, feature_adopted_at, updated_at)"
-" SELECT k.t, k.f, k.act, k.adp, k.hab, k.active, k.active_adp, k.rate, k.srate, k.evaluated,"
-"  k.adopted_at, pg_catalog.now()"
+"UPDATE adoption.tenant_feature_state AS s SET"
+" activated_users = k.act, adopted_users = k.adp, habitual_users = k.hab, active_users = k.active,"
+" active_adopters = k.active_adp, adoption_rate = k.rate, success_rate = k.srate,"
+" evaluated_at = k.evaluated, feature_adopted_at = k.adopted_at, updated_at = pg_catalog.now()"
 " FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[]),"
 "  pg_catalog.unnest($3::pg_catalog.int4[]), pg_catalog.unnest($4::pg_catalog.int4[]),"
 "  pg_catalog.unnest($5::pg_catalog.int4[]), pg_catalog.unnest($6::pg_catalog.int4[]),"
@@ -555,23 +576,35 @@ static const char *const write_groups_sql =
 "  pg_catalog.unnest($9::pg_catalog.float8[]), pg_catalog.unnest($10::pg_catalog.timestamptz[]),"
 "  pg_catalog.unnest($11::pg_catalog.timestamptz[]))"
 "  AS k(t, f, act, adp, hab, active, active_adp, rate, srate, evaluated, adopted_at)"
-" ON CONFLICT (tenant_id, feature_id) DO UPDATE SET"
-" activated_users = excluded.activated_users, adopted_users = excluded.adopted_users,"
-" habitual_users = excluded.habitual_users, active_users = excluded.active_users,"
-" active_adopters = excluded.active_adopters, adoption_rate = excluded.adoption_rate,"
-" success_rate = excluded.success_rate, evaluated_at = excluded.evaluated_at,"
-" feature_adopted_at = excluded.feature_adopted_at, updated_at = excluded.updated_at";
+" WHERE s.tenant_id OPERATOR(pg_catalog.=) k.t AND s.feature_id OPERATOR(pg_catalog.=) k.f";
 
-/* Runs a kept plan, preparing it on first use. */
+/*
+ * Runs a kept plan, preparing it on first use.
+ *
+ * Every statement here looks up keys it is given in arrays, which only an
+ * index probe per key does well whatever the size of the table.  A generic
+ * plan is made once, possibly while the table is still empty, when a
+ * sequential scan or hash join looks cheaper and would then stay in the
+ * backend's plan as the table grows.  So plans are made (and remade after
+ * an invalidation) with sequential scans and hash and merge joins disabled,
+ * in a GUC nest level of their own that ends with the call.
+ */
 static int
 run_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types,
 		 Datum *args, const char *nulls, bool read_only)
 {
 	int			rc;
+	int			nestlevel = NewGUCNestLevel();
 
+	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("enable_hashjoin", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	if (*plan == NULL)
 	{
-		SPIPlanPtr	p = SPI_prepare(sql, nargs, types);
+		SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
 
 		if (p == NULL)
 			elog(ERROR, "pg_adoption: SPI_prepare failed: %s",
@@ -582,6 +615,7 @@ run_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types,
 	rc = SPI_execute_plan(*plan, args, nulls, read_only, 0);
 	if (rc < 0)
 		elog(ERROR, "pg_adoption: state query failed: %s", SPI_result_code_string(rc));
+	AtEOXact_GUC(true, nestlevel);
 	return rc;
 }
 
@@ -688,42 +722,20 @@ read_user_rows(Engine *e, UserState **users, int n)
 	SPI_freetuptable(SPI_tuptable);
 }
 
+/* Locks and loads the rows of users[0..n) that exist (in key order). */
 static void
-lock_and_load_users(Engine *e, UserState **users, int n)
+lock_users(Engine *e, UserState **users, int n)
 {
 	Oid			types[3] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
 	Datum		args[3];
-	UserState **missing;
-	int			n_missing = 0;
-	int			i;
 
+	if (n == 0)
+		return;
 	args[0] = text_keys(users, n, 0);
 	args[1] = text_keys(users, n, 1);
 	args[2] = text_keys(users, n, 2);
 	run_plan(&lock_users_plan, lock_users_sql, 3, types, args, NULL, false);
 	read_user_rows(e, users, n);
-
-	missing = palloc(sizeof(UserState *) * n);
-	for (i = 0; i < n; i++)
-		if (!users[i]->loaded)
-			missing[n_missing++] = users[i];
-	if (n_missing == 0)
-		return;
-
-	/*
-	 * First sight of these keys: create placeholder rows (in key order), so
-	 * that a concurrent session seeing them too waits for us, then lock them.
-	 */
-	args[0] = text_keys(missing, n_missing, 0);
-	args[1] = text_keys(missing, n_missing, 1);
-	args[2] = text_keys(missing, n_missing, 2);
-	run_plan(&placeholder_users_plan, placeholder_users_sql, 3, types, args, NULL, false);
-	run_plan(&lock_users_plan, lock_users_sql, 3, types, args, NULL, false);
-	read_user_rows(e, missing, n_missing);
-	for (i = 0; i < n_missing; i++)
-		if (!missing[i]->loaded)
-			elog(ERROR, "pg_adoption: state row of user \"%s\" vanished",
-				 missing[i]->user_id);
 }
 
 /* --- step 2: pass 1, the user milestones --- */
@@ -861,9 +873,13 @@ apply_event(Engine *e, ChunkEvent *ev)
 		TimestampTz at = 0;
 		TimestampTz start = 0;
 
-		u->recent_times = u->recent_times == NULL ?
-			MemoryContextAlloc(e->chunk_mcxt, sizeof(TimestampTz) * (u->n_recent + 1)) :
-			repalloc(u->recent_times, sizeof(TimestampTz) * (u->n_recent + 1));
+		if (u->recent_times == NULL || u->n_recent + 1 > u->cap_recent)
+		{
+			u->cap_recent = Max(8, 2 * (u->n_recent + 1));
+			u->recent_times = u->recent_times == NULL ?
+				MemoryContextAlloc(e->chunk_mcxt, sizeof(TimestampTz) * u->cap_recent) :
+				repalloc(u->recent_times, sizeof(TimestampTz) * u->cap_recent);
+		}
 		i = insert_sorted(u->recent_times, &u->n_recent, ev->ts);
 		if (habitual_window(u, i, n, &at, &start))
 		{
@@ -911,54 +927,118 @@ group_keys(TfGroup **groups, int n, bool feature)
 	return adoption_text_array(v, n);
 }
 
-/* Locks the tenant rows of the groups and loads the facts of all their users. */
+/*
+ * Locks the tenant rows of the groups, in key order.  Missing rows are
+ * created, which locks them too: such groups are marked created, and have
+ * no users in the table yet (a user row is only inserted under its group's
+ * lock), which spares them the lookups that follow.
+ */
 static void
-load_groups(Engine *e, TfGroup **groups, int n)
+lock_groups(Engine *e, TfGroup **groups, int n)
 {
 	Oid			types[2] = {TEXTARRAYOID, TEXTARRAYOID};
 	Datum		args[2];
-	int		   *counts = palloc0(sizeof(int) * n);
+	TfGroup   **old = palloc(sizeof(TfGroup *) * n);
+	int			n_old = 0;
 	uint64		i;
+	int			j;
 	TupleDesc	desc;
-	MemoryContext old;
 
 	args[0] = group_keys(groups, n, false);
 	args[1] = group_keys(groups, n, true);
 	run_plan(&placeholder_groups_plan, placeholder_groups_sql, 2, types, args, NULL, false);
+	desc = SPI_tuptable->tupdesc;
+	for (i = 0; i < SPI_processed; i++)
+	{
+		TfGroupKey	key;
+		TfGroup    *g;
+
+		key.tenant_id = SPI_getvalue(SPI_tuptable->vals[i], desc, 1);
+		key.feature_id = SPI_getvalue(SPI_tuptable->vals[i], desc, 2);
+		g = hash_search(e->groups, &key, HASH_FIND, NULL);
+		if (g == NULL)
+			elog(ERROR, "pg_adoption: created an unknown tenant state row");
+		g->created = true;
+		g->feature_adopted = false;
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	for (j = 0; j < n; j++)
+		if (!groups[j]->created)
+			old[n_old++] = groups[j];
+	if (n_old == 0)
+		return;
+	args[0] = group_keys(old, n_old, false);
+	args[1] = group_keys(old, n_old, true);
 	run_plan(&lock_groups_plan, lock_groups_sql, 2, types, args, NULL, false);
 	desc = SPI_tuptable->tupdesc;
 	for (i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
 		int64		pos = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], desc, 1, &isnull));
-		TfGroup	   *g = groups[pos - 1];
+		TfGroup    *g = old[pos - 1];
 
 		g->feature_adopted_at = get_ts(SPI_tuptable->vals[i], desc, 2, &isnull);
 		g->feature_adopted = !isnull;
 	}
 	SPI_freetuptable(SPI_tuptable);
+}
 
-	run_plan(&load_members_plan, load_members_sql, 2, types, args, NULL, false);
-	desc = SPI_tuptable->tupdesc;
-	for (i = 0; i < SPI_processed; i++)
+/*
+ * Loads the facts of all users of the groups (locked by lock_groups): those
+ * with a row, as the row is before this chunk, and the chunk's new users,
+ * with no use yet.
+ */
+static void
+load_members(Engine *e, TfGroup **groups, int n, UserState **users, int n_users)
+{
+	Oid			types[2] = {TEXTARRAYOID, TEXTARRAYOID};
+	Datum		args[2];
+	int		   *counts = palloc0(sizeof(int) * n);
+	TfGroup   **old = palloc(sizeof(TfGroup *) * n);
+	int			n_old = 0;
+	uint64		i;
+	uint64		n_rows = 0;
+	int			j;
+	TupleDesc	desc = NULL;
+	SPITupleTable *rows = NULL;
+	MemoryContext oldcxt;
+
+	for (j = 0; j < n; j++)
+		if (!groups[j]->created)
+			old[n_old++] = groups[j];
+	if (n_old > 0)
+	{
+		args[0] = group_keys(old, n_old, false);
+		args[1] = group_keys(old, n_old, true);
+		run_plan(&load_members_plan, load_members_sql, 2, types, args, NULL, false);
+		rows = SPI_tuptable;
+		n_rows = SPI_processed;
+		desc = rows->tupdesc;
+	}
+	for (i = 0; i < n_rows; i++)
 	{
 		bool		isnull;
-		int64		pos = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], desc, 1, &isnull));
+		int64		pos = DatumGetInt64(SPI_getbinval(rows->vals[i], desc, 1, &isnull));
 
-		counts[pos - 1]++;
+		counts[old[pos - 1]->index]++;
 	}
-	old = MemoryContextSwitchTo(e->chunk_mcxt);
-	for (i = 0; i < (uint64) n; i++)
+	for (j = 0; j < n_users; j++)
+		if (!users[j]->loaded && users[j]->group->needs_eval)
+			counts[users[j]->group->index]++;
+
+	oldcxt = MemoryContextSwitchTo(e->chunk_mcxt);
+	for (j = 0; j < n; j++)
 	{
-		groups[i]->members = palloc(sizeof(Member) * Max(counts[i], 1));
-		groups[i]->n_members = 0;
+		groups[j]->members = palloc(sizeof(Member) * Max(counts[j], 1));
+		groups[j]->n_members = 0;
 	}
-	for (i = 0; i < SPI_processed; i++)
+	for (i = 0; i < n_rows; i++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
+		HeapTuple	tup = rows->vals[i];
 		bool		isnull;
 		int64		pos = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-		TfGroup	   *g = groups[pos - 1];
+		TfGroup    *g = old[pos - 1];
 		Member	   *m = &g->members[g->n_members++];
 
 		m->user_id = pstrdup(SPI_getvalue(tup, desc, 2));
@@ -978,10 +1058,26 @@ load_groups(Engine *e, TfGroup **groups, int n)
 			g->has_ref = true;
 		}
 	}
-	MemoryContextSwitchTo(old);
-	SPI_freetuptable(SPI_tuptable);
-	for (i = 0; i < (uint64) n; i++)
-		qsort(groups[i]->members, groups[i]->n_members, sizeof(Member), cmp_members);
+	for (j = 0; j < n_users; j++)
+	{
+		UserState  *u = users[j];
+
+		if (!u->loaded && u->group->needs_eval)
+		{
+			Member	   *m = &u->group->members[u->group->n_members++];
+
+			m->user_id = u->user_id;
+			m->last_used_at = 0;
+			m->uses = 0;
+			m->successes = 0;
+			m->flags = 0;
+		}
+	}
+	MemoryContextSwitchTo(oldcxt);
+	if (rows != NULL)
+		SPI_freetuptable(rows);
+	for (j = 0; j < n; j++)
+		qsort(groups[j]->members, groups[j]->n_members, sizeof(Member), cmp_members);
 }
 
 /* Returns the index of user_id among the group's members. */
@@ -1119,10 +1215,11 @@ write_groups(TfGroup **groups, int n)
 	run_plan(&write_groups_plan, write_groups_sql, 11, types, args, NULL, false);
 }
 
-/* --- step 4: write the users --- */
+/* --- step 5: write --- */
 
+/* Writes users[0..n) with an UPDATE (existing rows) or an INSERT (new ones). */
 static void
-write_users(UserState **users, int n)
+write_users(UserState **users, int n, bool insert)
 {
 	Oid			types[13] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
 		TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID,
@@ -1133,6 +1230,8 @@ write_users(UserState **users, int n)
 	int			i;
 	int			k;
 
+	if (n == 0)
+		return;
 	for (k = 0; k < 10; k++)
 		da_init(&a[k], n);
 	for (i = 0; i < n; i++)
@@ -1164,7 +1263,24 @@ write_users(UserState **users, int n)
 	args[10] = da_array(&a[7], TIMESTAMPTZOID);
 	args[11] = da_array(&a[8], TIMESTAMPTZOID);
 	args[12] = da_array(&a[9], BYTEAOID);
-	run_plan(&write_users_plan, write_users_sql, 13, types, args, NULL, false);
+	if (insert)
+		run_plan(&insert_users_plan, insert_users_sql, 13, types, args, NULL, false);
+	else
+		run_plan(&update_users_plan, update_users_sql, 13, types, args, NULL, false);
+	if (SPI_processed != (uint64) n)
+		elog(ERROR, "pg_adoption: wrote " UINT64_FORMAT " user states instead of %d",
+			 SPI_processed, n);
+}
+
+static int
+cmp_actions(const void *a, const void *b)
+{
+	const PendingAction *x = a;
+	const PendingAction *y = b;
+
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return x->order < y->order ? -1 : (x->order > y->order ? 1 : 0);
 }
 
 static void
@@ -1180,6 +1296,7 @@ flush_actions(Engine *e)
 
 	if (n == 0)
 		return;
+	qsort(e->actions, n, sizeof(PendingAction), cmp_actions);
 	t = palloc(sizeof(char *) * n);
 	u = palloc(sizeof(char *) * n);
 	f = palloc(sizeof(char *) * n);
@@ -1196,6 +1313,50 @@ flush_actions(Engine *e)
 	e->enqueued += adoption_enqueue_milestones(n, t, u, f, m, r);
 }
 
+/* Pass 1 for the events of users that are loaded (or new) and not done yet. */
+static void
+pass1(Engine *e, bool only_loaded)
+{
+	int			i;
+
+	for (i = 0; i < e->n_events; i++)
+	{
+		ChunkEvent *ev = &e->events[i];
+		UserState  *u = ev->user;
+
+		if (u->applied || (only_loaded && !u->loaded))
+			continue;
+		e->current_seq = i;
+		ev->changed = apply_event(e, ev);
+		ev->after_last = u->last_used_at;
+		ev->after_uses = u->uses;
+		ev->after_successes = u->successes;
+		ev->after_flags = u->flags;
+		if (ev->changed)
+			u->group->needs_eval = true;
+	}
+}
+
+/* Collects the groups for which keep(g) holds, sorted by key. */
+static TfGroup **
+collect_groups(Engine *e, bool lock, int *n)
+{
+	HASH_SEQ_STATUS seq;
+	TfGroup    *g;
+	TfGroup   **out = palloc(sizeof(TfGroup *) * Max(hash_get_num_entries(e->groups), 1));
+	int			i;
+
+	*n = 0;
+	hash_seq_init(&seq, e->groups);
+	while ((g = hash_seq_search(&seq)) != NULL)
+		if (lock ? g->needs_lock : g->needs_eval)
+			out[(*n)++] = g;
+	qsort(out, *n, sizeof(TfGroup *), cmp_groups);
+	for (i = 0; i < *n; i++)
+		out[i]->index = i;
+	return out;
+}
+
 /* Processes the gathered chunk and starts a new one. */
 static void
 engine_flush(Engine *e)
@@ -1203,18 +1364,21 @@ engine_flush(Engine *e)
 	MemoryContext old;
 	HASH_SEQ_STATUS seq;
 	UserState  *u;
-	TfGroup	   *g;
 	UserState **users;
-	TfGroup	  **evals;
+	UserState **missing;
+	UserState **known;
+	TfGroup   **groups;
 	int			n_users;
-	int			n_evals = 0;
+	int			n_missing = 0;
+	int			n_known = 0;
+	int			n_groups;
 	int			i;
 
 	if (e->n_events == 0)
 		return;
 	old = MemoryContextSwitchTo(e->chunk_mcxt);
 
-	/* 1. lock and load the users, in key order */
+	/* 1. lock and load the users that have a row, in key order */
 	n_users = (int) hash_get_num_entries(e->users);
 	users = palloc(sizeof(UserState *) * n_users);
 	i = 0;
@@ -1222,41 +1386,51 @@ engine_flush(Engine *e)
 	while ((u = hash_seq_search(&seq)) != NULL)
 		users[i++] = u;
 	qsort(users, n_users, sizeof(UserState *), cmp_users);
+	lock_users(e, users, n_users);
+
+	/* 2. pass 1 for them */
+	pass1(e, true);
 	for (i = 0; i < n_users; i++)
-		users[i]->index = i;
-	lock_and_load_users(e, users, n_users);
+		if (users[i]->loaded)
+			users[i]->applied = true;
 
-	/* 2. pass 1: users, in arrival order */
-	for (i = 0; i < e->n_events; i++)
+	/* 3. lock the pairs that changed or have unseen users; then the rest */
+	missing = palloc(sizeof(UserState *) * n_users);
+	for (i = 0; i < n_users; i++)
 	{
-		ChunkEvent *ev = &e->events[i];
-
-		ev->changed = apply_event(e, ev);
-		ev->after_last = ev->user->last_used_at;
-		ev->after_uses = ev->user->uses;
-		ev->after_successes = ev->user->successes;
-		ev->after_flags = ev->user->flags;
-		if (ev->changed)
-			ev->user->group->needs_eval = true;
+		u = users[i];
+		if (!u->loaded)
+		{
+			missing[n_missing++] = u;
+			u->group->needs_lock = true;
+		}
+		else if (u->group->needs_eval)
+			u->group->needs_lock = true;
 	}
+	groups = collect_groups(e, true, &n_groups);
+	if (n_groups > 0)
+		lock_groups(e, groups, n_groups);
+	/* Look again for the unseen users, unless their group is new. */
+	n_known = 0;
+	for (i = 0; i < n_missing; i++)
+		if (!missing[i]->group->created)
+			missing[n_known++] = missing[i];
+	lock_users(e, missing, n_known);
+	n_known = 0;
+	pass1(e, false);
 
-	/* 3. pass 2: the tenant x feature pairs with a user-level change */
-	evals = palloc(sizeof(TfGroup *) * Max(hash_get_num_entries(e->groups), 1));
-	hash_seq_init(&seq, e->groups);
-	while ((g = hash_seq_search(&seq)) != NULL)
-		if (g->needs_eval)
-			evals[n_evals++] = g;
-	if (n_evals > 0)
+	/* 4. evaluate the pairs with a user-level change */
+	groups = collect_groups(e, false, &n_groups);
+	if (n_groups > 0)
 	{
-		qsort(evals, n_evals, sizeof(TfGroup *), cmp_groups);
-		load_groups(e, evals, n_evals);
+		load_members(e, groups, n_groups, users, n_users);
 		for (i = 0; i < n_users; i++)
 			if (users[i]->group->needs_eval)
 				users[i]->member = find_member(users[i]->group, users[i]->user_id);
 		for (i = 0; i < e->n_events; i++)
 		{
 			ChunkEvent *ev = &e->events[i];
-			TfGroup	   *eg = ev->user->group;
+			TfGroup    *eg = ev->user->group;
 			Member	   *m;
 
 			if (!eg->needs_eval)
@@ -1271,14 +1445,25 @@ engine_flush(Engine *e)
 				eg->ref = m->last_used_at;
 				eg->has_ref = true;
 			}
+			e->current_seq = i;
 			if (ev->changed)
 				evaluate_group(e, eg, ev->change_at);
 		}
-		write_groups(evals, n_evals);
+		write_groups(groups, n_groups);
 	}
 
-	/* 4. write */
-	write_users(users, n_users);
+	/* 5. write: known users updated, new ones inserted, actions enqueued */
+	known = palloc(sizeof(UserState *) * n_users);
+	n_missing = 0;
+	for (i = 0; i < n_users; i++)
+	{
+		if (users[i]->loaded)
+			known[n_known++] = users[i];
+		else
+			missing[n_missing++] = users[i];
+	}
+	write_users(known, n_known, false);
+	write_users(missing, n_missing, true);
 	if (e->enqueue)
 		flush_actions(e);
 

@@ -79,6 +79,9 @@ CREATE TRIGGER milestone_campaigns_merge BEFORE INSERT ON adoption.milestone_cam
 CREATE TRIGGER milestone_campaigns_invalidate_cache
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON adoption.milestone_campaigns
 	FOR EACH STATEMENT EXECUTE FUNCTION adoption.invalidate_cache();
+CREATE TRIGGER campaign_templates_invalidate_cache
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON adoption.campaign_templates
+	FOR EACH STATEMENT EXECUTE FUNCTION adoption.invalidate_cache();
 SELECT pg_catalog.pg_extension_config_dump('adoption.campaign_templates', '');
 SELECT pg_catalog.pg_extension_config_dump('adoption.milestone_campaigns', '');
 
