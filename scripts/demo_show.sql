@@ -119,3 +119,36 @@ FROM adoption.billing_events AS b
 WHERE b.occurred_at > now() - interval '90 days'
 GROUP BY b.kind
 ORDER BY events DESC, b.kind;
+
+\echo
+\echo 'Feature adoption (adoption.feature_adoption): the 12 tenant x feature pairs with most active users'
+SELECT a.tenant_id, a.feature_id, a.tier, a.active_users, a.activated_users, a.adopted_users,
+	a.habitual_users, round(a.adoption_rate::numeric, 2) AS adoption_rate,
+	round(a.success_rate::numeric, 2) AS success_rate, round(a.mean_velocity::numeric, 2) AS mean_velocity,
+	a.feature_adopted_at::date AS feature_adopted
+FROM adoption.feature_adoption AS a
+ORDER BY a.active_users DESC, a.tenant_id, a.feature_id
+LIMIT 12;
+
+\echo
+\echo 'Adoption by feature across tenants: tenants that adopted it (milestone feature_adopted) and users by milestone'
+SELECT s.feature_id, f.tier,
+	count(DISTINCT s.tenant_id) AS tenants_using,
+	count(DISTINCT s.tenant_id) FILTER (WHERE t.feature_adopted_at IS NOT NULL) AS tenants_adopted,
+	count(*) AS users_activated,
+	count(s.adopted_at) AS users_adopted,
+	count(s.habitual_at) AS users_habitual
+FROM adoption.user_feature_state AS s
+JOIN adoption.features AS f USING (feature_id)
+LEFT JOIN adoption.tenant_feature_state AS t USING (tenant_id, feature_id)
+GROUP BY s.feature_id, f.tier
+ORDER BY users_activated DESC, s.feature_id
+LIMIT 12;
+
+\echo
+\echo 'Campaign actions the milestones enqueued (adoption.campaign_actions)'
+SELECT a.template_key, a.reason->>'milestone' AS milestone, a.status, count(*) AS actions,
+	min(a.created_at)::timestamp(0) AS first_enqueued
+FROM adoption.campaign_actions AS a
+GROUP BY 1, 2, 3
+ORDER BY actions DESC;
