@@ -95,7 +95,6 @@ typedef struct UserState
 	const char *user_id;
 
 	TfGroup	   *group;
-	int			index;			/* position in the sorted key list */
 	int			member;			/* position in group->members, or -1 */
 	bool		loaded;			/* its row was found (and locked) */
 	bool		applied;		/* pass 1 done for its events */
@@ -133,7 +132,15 @@ typedef struct Member
 	int64		uses;
 	int64		successes;
 	uint8		flags;
+	bool		active;			/* counted in the group's active sums */
 } Member;
+
+/* An entry of a group's min-heap of active members by last use. */
+typedef struct ActiveEntry
+{
+	TimestampTz last_used_at;
+	int			member;
+} ActiveEntry;
 
 /* One tenant x feature pair of the chunk. */
 struct TfGroup
@@ -153,6 +160,23 @@ struct TfGroup
 	int			n_members;
 	TimestampTz ref;			/* latest use among members */
 	bool		has_ref;
+
+	/*
+	 * Running counts over the members, kept as the replay goes, so that a
+	 * recount costs O(log n) instead of a pass over every user: the active
+	 * members (last use less than active_window before ref) are summed, and
+	 * a min-heap by last use finds those that fall out as ref advances.
+	 */
+	int			n_activated;
+	int			n_adopted;
+	int			n_habitual;
+	int			n_active;
+	int			n_active_adopters;
+	int64		active_uses;
+	int64		active_successes;
+	ActiveEntry *heap;
+	int			heap_n;
+	int			heap_cap;
 
 	/* result of the last evaluation */
 	bool		evaluated;
@@ -1103,42 +1127,213 @@ find_member(TfGroup *g, const char *user_id)
 	return -1;					/* keep compiler quiet */
 }
 
-/*
- * Recounts a group as of its latest use; checks the feature_adopted
- * milestone, which is reached at "at", the time of the user milestone (or
- * use) that triggered the recount.
- */
+/* --- the running counts of a group --- */
+
 static void
-evaluate_group(Engine *e, TfGroup *g, TimestampTz at)
+heap_push(Engine *e, TfGroup *g, TimestampTz last, int member)
 {
-	const AdoptionSettings *s = &g->settings;
-	int64		active_uses = 0;
-	int64		active_successes = 0;
 	int			i;
 
-	g->activated_users = g->adopted_users = g->habitual_users = 0;
-	g->active_users = g->active_adopters = 0;
+	if (g->heap_n == g->heap_cap)
+	{
+		g->heap_cap = Max(16, 2 * g->heap_cap);
+		g->heap = g->heap == NULL ?
+			MemoryContextAlloc(e->chunk_mcxt, sizeof(ActiveEntry) * g->heap_cap) :
+			repalloc(g->heap, sizeof(ActiveEntry) * g->heap_cap);
+	}
+	i = g->heap_n++;
+	while (i > 0 && g->heap[(i - 1) / 2].last_used_at > last)
+	{
+		g->heap[i] = g->heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	g->heap[i].last_used_at = last;
+	g->heap[i].member = member;
+}
+
+static void
+heap_pop(TfGroup *g)
+{
+	ActiveEntry last = g->heap[--g->heap_n];
+	int			i = 0;
+
+	for (;;)
+	{
+		int			c = 2 * i + 1;
+
+		if (c >= g->heap_n)
+			break;
+		if (c + 1 < g->heap_n && g->heap[c + 1].last_used_at < g->heap[c].last_used_at)
+			c++;
+		if (g->heap[c].last_used_at >= last.last_used_at)
+			break;
+		g->heap[i] = g->heap[c];
+		i = c;
+	}
+	if (g->heap_n > 0)
+		g->heap[i] = last;
+}
+
+/* Adds (sign 1) or removes (sign -1) a member from the counts of all members. */
+static void
+count_flags(TfGroup *g, Member *m, int sign)
+{
+	if (m->uses == 0)
+		return;
+	if (m->flags & MILESTONE_ACTIVATED)
+		g->n_activated += sign;
+	if (m->flags & MILESTONE_ADOPTED)
+		g->n_adopted += sign;
+	if (m->flags & MILESTONE_HABITUAL)
+		g->n_habitual += sign;
+}
+
+static void
+count_active(TfGroup *g, Member *m, int sign)
+{
+	g->n_active += sign;
+	g->active_uses += sign * m->uses;
+	g->active_successes += sign * m->successes;
+	if (m->flags & MILESTONE_ADOPTED)
+		g->n_active_adopters += sign;
+}
+
+/* Drops from the active sums the members whose last use fell out of the window. */
+static void
+expire_active(TfGroup *g)
+{
+	while (g->heap_n > 0 &&
+		   adoption_ts_sub(g->ref, g->heap[0].last_used_at) >= g->settings.active_window)
+	{
+		Member	   *m = &g->members[g->heap[0].member];
+
+		/* Entries of a member that changed since are stale. */
+		if (m->active && m->last_used_at == g->heap[0].last_used_at)
+		{
+			count_active(g, m, -1);
+			m->active = false;
+		}
+		heap_pop(g);
+	}
+}
+
+/* Counts the members as loaded, before the chunk's events. */
+static void
+init_counts(Engine *e, TfGroup *g)
+{
+	int			i;
+
+	g->n_activated = g->n_adopted = g->n_habitual = 0;
+	g->n_active = g->n_active_adopters = 0;
+	g->active_uses = g->active_successes = 0;
+	g->heap = NULL;
+	g->heap_n = g->heap_cap = 0;
+	for (i = 0; i < g->n_members; i++)
+	{
+		Member	   *m = &g->members[i];
+
+		m->active = false;
+		count_flags(g, m, 1);
+		if (m->uses > 0 &&
+			adoption_ts_sub(g->ref, m->last_used_at) < g->settings.active_window)
+		{
+			m->active = true;
+			count_active(g, m, 1);
+			heap_push(e, g, m->last_used_at, i);
+		}
+	}
+}
+
+/* Gives member i of g the facts a user has after one of its events. */
+static void
+update_member(Engine *e, TfGroup *g, int i, const ChunkEvent *ev)
+{
+	Member	   *m = &g->members[i];
+
+	count_flags(g, m, -1);
+	if (m->active)
+	{
+		count_active(g, m, -1);
+		m->active = false;
+	}
+	m->last_used_at = ev->after_last;
+	m->uses = ev->after_uses;
+	m->successes = ev->after_successes;
+	m->flags = ev->after_flags;
+	count_flags(g, m, 1);
+	if (!g->has_ref || m->last_used_at > g->ref)
+	{
+		g->ref = m->last_used_at;
+		g->has_ref = true;
+	}
+	if (adoption_ts_sub(g->ref, m->last_used_at) < g->settings.active_window)
+	{
+		m->active = true;
+		count_active(g, m, 1);
+		heap_push(e, g, m->last_used_at, i);
+	}
+	expire_active(g);
+}
+
+/*
+ * Takes the counts of a group as of its latest use; checks the
+ * feature_adopted milestone, which is reached at "at", the time of the user
+ * milestone (or use) that triggered the recount.
+ */
+#ifdef USE_ASSERT_CHECKING
+/* Checks the running counts against a plain recount of every member. */
+static void
+check_counts(TfGroup *g)
+{
+	int			i;
+	int			activated = 0,
+				adopted = 0,
+				habitual = 0,
+				active = 0,
+				active_adopters = 0;
+	int64		uses = 0,
+				successes = 0;
+
 	for (i = 0; i < g->n_members; i++)
 	{
 		Member	   *m = &g->members[i];
 
 		if (m->uses == 0)
 			continue;
-		if (m->flags & MILESTONE_ACTIVATED)
-			g->activated_users++;
-		if (m->flags & MILESTONE_ADOPTED)
-			g->adopted_users++;
-		if (m->flags & MILESTONE_HABITUAL)
-			g->habitual_users++;
-		if (adoption_ts_sub(g->ref, m->last_used_at) < s->active_window)
+		activated += (m->flags & MILESTONE_ACTIVATED) != 0;
+		adopted += (m->flags & MILESTONE_ADOPTED) != 0;
+		habitual += (m->flags & MILESTONE_HABITUAL) != 0;
+		if (adoption_ts_sub(g->ref, m->last_used_at) < g->settings.active_window)
 		{
-			g->active_users++;
-			active_uses += m->uses;
-			active_successes += m->successes;
-			if (m->flags & MILESTONE_ADOPTED)
-				g->active_adopters++;
+			active++;
+			uses += m->uses;
+			successes += m->successes;
+			active_adopters += (m->flags & MILESTONE_ADOPTED) != 0;
 		}
 	}
+	Assert(activated == g->n_activated && adopted == g->n_adopted &&
+		   habitual == g->n_habitual && active == g->n_active &&
+		   active_adopters == g->n_active_adopters &&
+		   uses == g->active_uses && successes == g->active_successes);
+}
+#endif
+
+static void
+evaluate_group(Engine *e, TfGroup *g, TimestampTz at)
+{
+	const AdoptionSettings *s = &g->settings;
+	int64		active_uses = g->active_uses;
+	int64		active_successes = g->active_successes;
+
+#ifdef USE_ASSERT_CHECKING
+	check_counts(g);
+#endif
+
+	g->activated_users = g->n_activated;
+	g->adopted_users = g->n_adopted;
+	g->habitual_users = g->n_habitual;
+	g->active_users = g->n_active;
+	g->active_adopters = g->n_active_adopters;
 	g->evaluated = true;
 	g->evaluated_at = g->ref;
 	g->has_rates = g->active_users > 0 && active_uses > 0;
@@ -1427,24 +1622,16 @@ engine_flush(Engine *e)
 		for (i = 0; i < n_users; i++)
 			if (users[i]->group->needs_eval)
 				users[i]->member = find_member(users[i]->group, users[i]->user_id);
+		for (i = 0; i < n_groups; i++)
+			init_counts(e, groups[i]);
 		for (i = 0; i < e->n_events; i++)
 		{
 			ChunkEvent *ev = &e->events[i];
 			TfGroup    *eg = ev->user->group;
-			Member	   *m;
 
 			if (!eg->needs_eval)
 				continue;
-			m = &eg->members[ev->user->member];
-			m->last_used_at = ev->after_last;
-			m->uses = ev->after_uses;
-			m->successes = ev->after_successes;
-			m->flags = ev->after_flags;
-			if (!eg->has_ref || m->last_used_at > eg->ref)
-			{
-				eg->ref = m->last_used_at;
-				eg->has_ref = true;
-			}
+			update_member(e, eg, ev->user->member, ev);
 			e->current_seq = i;
 			if (ev->changed)
 				evaluate_group(e, eg, ev->change_at);

@@ -1,0 +1,96 @@
+# test/bench/bench_lib.sh: shared by the benchmark scripts of test/bench
+# (sourced, not run).  Sources scripts/lib.sh (set -euo pipefail, the private
+# cluster helpers) and adds:
+#
+#   bench_start          builds and installs the extension, starts the
+#                        private cluster "bench" (port PGA_BENCH_PORT, default
+#                        54322), stops it again when the script exits, and
+#                        creates the database adoption_bench afresh;
+#   ensure_csv N         the CSV of N events of test/bench/gen_events.sql
+#                        (1000 tenants, 20000 users, 50 features, 90 days),
+#                        cached in the cluster directory like copy_bench.sh
+#                        caches it (same file names, so the scripts share
+#                        it); sets csv, range_min, range_max;
+#   fresh_extension      drops and creates the extension and makes empty
+#                        monthly partitions for range_min..range_max;
+#   q, calc, median, run_info (commit, PostgreSQL version, CPUs, fsync, time).
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+shopt -s inherit_errexit	# a failing psql inside $(...) stops the script too
+
+bench_port=${PGA_BENCH_PORT:-54322}
+db=adoption_bench
+out_dir=$REPO/test/bench/out
+gen_version=v1	# as in copy_bench.sh: bump when gen_events.sql changes what it writes
+
+# lib.sh's cluster_dir (and so cluster_stop) once read $name as a global;
+# setting it keeps older copies of lib.sh working.
+name=bench
+
+q() { psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+bench_stop() { cluster_stop bench >/dev/null 2>&1 || true; }
+
+bench_start() {
+	ensure_packages
+	build_install
+	cluster_start bench "$bench_port" postgres
+	trap bench_stop EXIT
+	bench_dir=$(cluster_dir bench)
+	say "creating database $db"
+	PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -d postgres \
+		-c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+}
+
+# Makes sure the CSV of $1 events exists (regenerated when older than a week:
+# its events are meant to be recent); sets csv, range_min and range_max.
+ensure_csv() {
+	local n=$1 start
+	csv=$bench_dir/events-$n-$gen_version.csv
+	if [ ! -s "$csv" ] || [ ! -s "$csv.range" ] || [ -n "$(find "$csv" -mtime +6)" ]; then
+		say "generating $n events into $csv"
+		rm -f "$csv" "$csv.tmp" "$csv.range"
+		start=$(date +%s.%N)
+		# gen_events.sql sets jit = off itself.
+		q -v n_events="$n" -v outfile="$csv.tmp" -f "$REPO/test/bench/gen_events.sql"
+		# The time range of the file, for the partitions (usage_timestamp is column 6, UTC).
+		awk -F, 'NR == 1 || $6 < min { min = $6 } NR == 1 || $6 > max { max = $6 } END { print min; print max }' "$csv.tmp" >"$csv.range"
+		mv "$csv.tmp" "$csv"
+		awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "generated in %.1f s\n", b - a }'
+	else
+		say "using the cached $csv"
+	fi
+	range_min=$(sed -n 1p "$csv.range")
+	range_max=$(sed -n 2p "$csv.range")
+	echo "events from $range_min to $range_max, $(du -h "$csv" | cut -f1) of CSV"
+}
+
+# A fresh extension (empty state) with empty partitions for every month of
+# range_min..range_max and the months ensure_partitions(3) makes; the
+# track_events trigger is left enabled.
+fresh_extension() {
+	q <<SQL
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS pg_adoption CASCADE;
+CREATE EXTENSION pg_adoption;
+ALTER TABLE adoption.feature_usage_events DISABLE TRIGGER track_events;
+INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp)
+SELECT 'probe', 'probe', 'probe', t
+FROM generate_series(timestamptz '$range_min', timestamptz '$range_max', interval '1 day') AS t
+UNION ALL SELECT 'probe', 'probe', 'probe', timestamptz '$range_max';
+SELECT adoption.ensure_partitions(3) \g /dev/null
+TRUNCATE adoption.feature_usage_events;
+ALTER TABLE adoption.feature_usage_events ENABLE TRIGGER track_events;
+SQL
+}
+
+# Sets commit, pgver, fsync, when, cpus for the result files.
+run_info() {
+	commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
+	if [ -n "$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null)" ]; then commit="$commit+dirty"; fi
+	pgver=$(q -tA -c "SHOW server_version")
+	fsync=$(q -tA -c "SHOW fsync")
+	when=$(date -u '+%Y-%m-%d %H:%M UTC')
+	cpus=$(nproc)
+}

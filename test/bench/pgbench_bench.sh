@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# pgbench_bench.sh: what does tracking cost on single-row INSERTs from many
+# clients?
+#
+#   sudo test/bench/pgbench_bench.sh
+#
+# 8 pgbench clients (pgbench -n -c 8 -j 2 -T SECONDS_PER_ROUND -f <script>)
+# each insert one event per transaction into adoption.feature_usage_events:
+# tenant 't' || random(1, 1000), one of the 20 users of that tenant, feature
+# random_exponential(1, 50, 3.0) (skewed towards the first features),
+# usage_timestamp now(), success 90% of the time, session_duration
+# random(0, 600).  Two variants, alternating, ROUNDS rounds each:
+#
+#   tracking  the ingest trigger track_events enabled (what users run);
+#   none      ALTER TABLE adoption.feature_usage_events DISABLE TRIGGER
+#             track_events.
+#
+# Steady state.  Before timing, WARM_EVENTS (200000) events of the same
+# tenants, users and features, spread over the last 14 days, are loaded with
+# tracking on (one INSERT ... SELECT), so the rounds measure the ingestion of
+# users and features mostly seen before, not the first sight of each;
+# adoption.ensure_partitions(3) makes the current month's partition (where
+# the rows go), then VACUUM ANALYZE.  The state is kept between rounds; a
+# CHECKPOINT runs before each round, the variants alternate and the first of
+# a round alternates too.  After each tracking round the script checks that
+# sum(adoption.user_feature_state.uses) grew by exactly the transactions
+# pgbench committed (and did not move in a none round).
+#
+# Reported: the median tps of each variant and tracking/none.  Runs the
+# private cluster "bench" (port 54322, fsync on), database adoption_bench;
+# results on stdout and in test/bench/out/pgbench_bench.md.  Stops the
+# cluster at the end.  Environment: ROUNDS (default 3), SECONDS_PER_ROUND
+# (default 20), WARM_EVENTS (default 200000), PGA_BENCH_PORT.
+source "$(dirname "$0")/bench_lib.sh"
+need_root "$@"
+
+usage() { echo "usage: sudo [ROUNDS=3] [SECONDS_PER_ROUND=20] [WARM_EVENTS=200000] $0" >&2; exit 2; }
+[ $# -eq 0 ] || usage
+rounds=${ROUNDS:-3}
+secs=${SECONDS_PER_ROUND:-20}
+warm=${WARM_EVENTS:-200000}
+for v in "$rounds" "$secs"; do [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS and SECONDS_PER_ROUND must be positive integers" >&2; usage; }; done
+[[ $warm =~ ^[0-9]+$ ]] || { echo "WARM_EVENTS must be a non-negative integer" >&2; usage; }
+clients=8
+threads=2
+command -v pgbench >/dev/null || { echo "pgbench is missing (it comes with postgresql-client)" >&2; exit 1; }
+
+bench_start
+
+script=$(mktemp --suffix=.pgbench)
+trap 'rm -f "$script"; bench_stop' EXIT
+cat >"$script" <<'PGBENCH'
+\set t random(1, 1000)
+\set u random(1, 20)
+\set f random_exponential(1, 50, 3.0)
+\set ok random(0, 999)
+\set d random(0, 600)
+INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp, success_outcome, session_duration) VALUES ('t' || :t, 'u' || :t || '-' || :u, 'f' || :f, now(), :ok < 900, :d);
+PGBENCH
+chmod 644 "$script"
+
+say "creating the extension and warming the state with $warm events"
+q <<SQL
+SET client_min_messages = warning;
+SET jit = off;
+DROP EXTENSION IF EXISTS pg_adoption CASCADE;
+CREATE EXTENSION pg_adoption;
+SELECT adoption.ensure_partitions(3) \g /dev/null
+-- The same tenants, users and features as the pgbench script, the feature
+-- drawn like pgbench's random_exponential(1, 50, 3.0), in time order.
+INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp, success_outcome, session_duration)
+SELECT 't' || t, 'u' || t || '-' || u, 'f' || f, ts, random() < 0.9, floor(random() * 601)::integer
+FROM (
+	SELECT 1 + floor(random() * 1000)::integer AS t,
+		1 + floor(random() * 20)::integer AS u,
+		1 + floor(50 * -ln(exp(-3.0) + (1 - exp(-3.0)) * (1 - random())) / 3.0)::integer AS f,
+		now() - random() * interval '14 days' AS ts
+	FROM generate_series(1, $warm)
+) AS s
+ORDER BY ts;
+-- Rows of an earlier month waited in the default partition: move them out.
+SELECT adoption.ensure_partitions(3) \g /dev/null
+VACUUM ANALYZE;
+SQL
+res=$(q -tA -F ' ' -c "SELECT count(*), coalesce(sum(uses), 0), (SELECT count(*) FROM adoption.tenants) FROM adoption.user_feature_state")
+read -r users uses tenants <<<"$res"
+echo "warm state: $users user x feature rows, $uses uses, $tenants tenants"
+if [ "$warm" -gt 0 ] && [ "$uses" != "$warm" ]; then
+	echo "the warm-up loaded $warm events but user_feature_state counts $uses uses: is the trigger working?" >&2
+	exit 1
+fi
+
+# Runs one round of variant $1; prints "tps transactions".
+round() {
+	local variant=$1 output tps tx before after events_before events_after res
+	if [ "$variant" = tracking ]; then
+		q -c "ALTER TABLE adoption.feature_usage_events ENABLE TRIGGER track_events"
+	else
+		q -c "ALTER TABLE adoption.feature_usage_events DISABLE TRIGGER track_events"
+	fi
+	res=$(q -tA -F ' ' -c "SELECT coalesce(sum(uses), 0), (SELECT count(*) FROM adoption.feature_usage_events) FROM adoption.user_feature_state")
+	read -r before events_before <<<"$res"
+	q -c "CHECKPOINT"
+	if ! output=$(pgbench -n -c "$clients" -j "$threads" -T "$secs" -f "$script" "$db" 2>&1); then
+		printf '%s\n' "$output" >&2
+		echo "pgbench failed in a $variant round (see above)" >&2
+		exit 1
+	fi
+	tps=$(printf '%s\n' "$output" | sed -n 's/^tps = \([0-9.]*\) .*/\1/p' | tail -n 1)
+	tx=$(printf '%s\n' "$output" | sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p')
+	if [ -z "$tps" ] || [ -z "$tx" ]; then
+		printf '%s\n' "$output" >&2
+		echo "could not read tps and transactions from pgbench's output" >&2
+		exit 1
+	fi
+	if printf '%s\n' "$output" | grep -q '^number of failed transactions: [1-9]'; then
+		printf '%s\n' "$output" >&2
+		echo "pgbench reports failed transactions in a $variant round" >&2
+		exit 1
+	fi
+	res=$(q -tA -F ' ' -c "SELECT coalesce(sum(uses), 0), (SELECT count(*) FROM adoption.feature_usage_events) FROM adoption.user_feature_state")
+	read -r after events_after <<<"$res"
+	if [ $((events_after - events_before)) != "$tx" ]; then
+		echo "the $variant round committed $tx transactions but the log grew by $((events_after - events_before)) events" >&2
+		exit 1
+	fi
+	if [ "$variant" = tracking ] && [ $((after - before)) != "$tx" ]; then
+		echo "the tracking round inserted $tx events but user_feature_state uses grew by $((after - before))" >&2
+		exit 1
+	fi
+	if [ "$variant" = none ] && [ "$after" != "$before" ]; then
+		echo "user_feature_state uses changed by $((after - before)) with the trigger disabled" >&2
+		exit 1
+	fi
+	echo "$tps $tx"
+}
+
+declare -a t_tracking=() t_none=()
+say "$rounds rounds of ${secs} s per variant, $clients clients, alternating"
+for ((r = 1; r <= rounds; r++)); do
+	if ((r % 2)); then order="tracking none"; else order="none tracking"; fi
+	for v in $order; do
+		res=$(round "$v")
+		read -r tps tx <<<"$res"
+		printf 'round %d  %-8s  %10.1f tps  %8d transactions\n' "$r" "$v" "$tps" "$tx"
+		if [ "$v" = tracking ]; then t_tracking+=("$tps"); else t_none+=("$tps"); fi
+	done
+done
+
+res=$(q -tA -F ' ' -c "SELECT count(*), sum(uses) FROM adoption.user_feature_state")
+read -r users uses <<<"$res"
+echo "final state: $users user x feature rows, $uses uses"
+
+m_tracking=$(median "${t_tracking[@]}")
+m_none=$(median "${t_none[@]}")
+ratio=$(calc "$m_tracking / $m_none")
+run_info
+q -c "DROP EXTENSION pg_adoption CASCADE" >/dev/null
+
+say "single-row INSERTs, $clients clients, median of $rounds rounds of $secs s"
+printf '%-24s %12s\n' variant "median tps"
+printf '%-24s %12.1f\n' "tracking (trigger on)" "$m_tracking"
+printf '%-24s %12.1f\n' "none (trigger disabled)" "$m_none"
+printf 'tracking/none tps = %.2f\n' "$ratio"
+
+mkdir -p "$out_dir"
+cat >"$out_dir/pgbench_bench.md" <<MD
+## Single-row INSERTs (pgbench): tracking vs none
+
+$when, commit $commit, PostgreSQL $pgver, $cpus CPUs, fsync $fsync.
+\`pgbench -n -c $clients -j $threads -T $secs\`, one event per transaction (1000 tenants x 20 users,
+50 features drawn with random_exponential(1, 50, 3.0), usage_timestamp now()), after warming the
+state with $warm events; the state is kept between rounds, CHECKPOINT before each;
+median of $rounds alternating rounds.
+
+| variant | median tps | rounds (tps) |
+|---|---:|---|
+| tracking (trigger on) | $(printf '%.1f' "$m_tracking") | ${t_tracking[*]} |
+| none (trigger disabled) | $(printf '%.1f' "$m_none") | ${t_none[*]} |
+
+**tracking/none tps = $(printf '%.2f' "$ratio")**
+MD
+echo "wrote $out_dir/pgbench_bench.md"
