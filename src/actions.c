@@ -81,6 +81,7 @@ load_map(void)
 {
 	uint64		before = map_invalidations;
 	uint64		i;
+	MemoryContext caller = CurrentMemoryContext;
 
 	milestone_campaigns_relid = adoption_relid("milestone_campaigns");
 	campaign_templates_relid = adoption_relid("campaign_templates");
@@ -106,6 +107,7 @@ load_map(void)
 		mc->campaign_id = MemoryContextStrdup(map_mcxt, SPI_getvalue(tup, desc, 3));
 	}
 	SPI_freetuptable(SPI_tuptable);
+	MemoryContextSwitchTo(caller);
 	map_valid = (before == map_invalidations);
 }
 
@@ -177,6 +179,7 @@ adoption_enqueue_milestones(int n, const char *const *tenant_ids,
 	const char **keys = palloc(sizeof(char *) * Max(n, 1));
 	int			i;
 	int			rc;
+	MemoryContext caller = CurrentMemoryContext;
 
 	if (n == 0)
 		return 0;
@@ -211,6 +214,7 @@ adoption_enqueue_milestones(int n, const char *const *tenant_ids,
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "pg_adoption: enqueueing actions failed: %s",
 			 SPI_result_code_string(rc));
+	MemoryContextSwitchTo(caller);
 	return (int64) SPI_processed;
 }
 

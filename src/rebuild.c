@@ -39,6 +39,7 @@ adoption_rebuild(PG_FUNCTION_ARGS)
 	Engine	   *engine;
 	int64		replayed = 0;
 	MemoryContext mcxt;
+	MemoryContext batch_mcxt;
 	MemoryContext old;
 
 	if (tenant_id != NULL && adoption_is_blank(tenant_id, (int) strlen(tenant_id)))
@@ -50,6 +51,9 @@ adoption_rebuild(PG_FUNCTION_ARGS)
 
 	mcxt = AllocSetContextCreate(CurrentMemoryContext, "pg_adoption rebuild",
 								 ALLOCSET_DEFAULT_SIZES);
+	/* The strings of one fetched batch; the engine copies what it keeps. */
+	batch_mcxt = AllocSetContextCreate(mcxt, "pg_adoption rebuild batch",
+									   ALLOCSET_DEFAULT_SIZES);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "pg_adoption: SPI_connect failed");
 
@@ -89,7 +93,7 @@ adoption_rebuild(PG_FUNCTION_ARGS)
 			TupleDesc	desc = batch->tupdesc;
 			bool		isnull;
 
-			old = MemoryContextSwitchTo(mcxt);
+			old = MemoryContextSwitchTo(batch_mcxt);
 			adoption_engine_add(engine,
 								SPI_getvalue(tup, desc, 1),
 								SPI_getvalue(tup, desc, 2),
@@ -101,6 +105,7 @@ adoption_rebuild(PG_FUNCTION_ARGS)
 			replayed++;
 		}
 		SPI_freetuptable(batch);
+		MemoryContextReset(batch_mcxt);
 	}
 	SPI_cursor_close(portal);
 	old = MemoryContextSwitchTo(mcxt);

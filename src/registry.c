@@ -27,6 +27,8 @@
 
 /* Beyond this many known keys a cache starts over rather than grow. */
 #define REGISTRY_CACHE_MAX 1000000
+/* Beyond this many registrations a transaction stops remembering them. */
+#define REGISTRY_PENDING_MAX 100000
 
 typedef struct KnownTenant
 {
@@ -63,6 +65,8 @@ static uint64 registry_invalidations = 0;
 
 static MemoryContext pending_mcxt = NULL;
 static List *pending = NIL;
+static int	n_pending = 0;
+static bool pending_overflow = false;
 static uint64 pending_invalidations = 0;
 
 static SPIPlanPtr register_tenants_plan = NULL;
@@ -131,11 +135,13 @@ adoption_registry_begin(MemoryContext mcxt)
 	RegistryBatch *b = MemoryContextAllocZero(mcxt, sizeof(RegistryBatch));
 
 	ensure_caches();
-	b->mcxt = mcxt;
+	/* The batch's own context, emptied at each flush. */
+	b->mcxt = AllocSetContextCreate(mcxt, "pg_adoption registry batch",
+									ALLOCSET_DEFAULT_SIZES);
 	b->tenants = adoption_string_htab("pg_adoption new tenants",
-									  sizeof(KnownTenant), 64, mcxt);
+									  sizeof(KnownTenant), 64, b->mcxt);
 	b->features = adoption_string_htab("pg_adoption new features",
-									   sizeof(KnownFeature), 64, mcxt);
+									   sizeof(KnownFeature), 64, b->mcxt);
 	return b;
 }
 
@@ -209,6 +215,7 @@ run_plan(SPIPlanPtr *plan, const char *sql, int nargs, Datum *args)
 {
 	Oid			types[2] = {TEXTARRAYOID, TEXTARRAYOID};
 	int			rc;
+	MemoryContext caller = CurrentMemoryContext;
 
 	if (*plan == NULL)
 	{
@@ -224,6 +231,8 @@ run_plan(SPIPlanPtr *plan, const char *sql, int nargs, Datum *args)
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "pg_adoption: registration failed: %s",
 			 SPI_result_code_string(rc));
+	/* SPI returns in its procedure context, which lives until SPI_finish. */
+	MemoryContextSwitchTo(caller);
 }
 
 /* Remembers a registration for publication at commit. */
@@ -233,6 +242,17 @@ add_pending(const char *id, const char *name, bool is_feature)
 	PendingItem *p;
 	MemoryContext old;
 
+	/* A huge transaction registers without teaching the cache: memory stays bounded. */
+	if (pending_overflow)
+		return;
+	if (n_pending >= REGISTRY_PENDING_MAX)
+	{
+		pending_overflow = true;
+		pending = NIL;
+		n_pending = 0;
+		MemoryContextReset(pending_mcxt);
+		return;
+	}
 	if (pending_mcxt == NULL)
 		pending_mcxt = AllocSetContextCreate(TopMemoryContext,
 											 "pg_adoption pending registrations",
@@ -245,6 +265,7 @@ add_pending(const char *id, const char *name, bool is_feature)
 	p->name = name ? pstrdup(name) : NULL;
 	p->is_feature = is_feature;
 	pending = lappend(pending, p);
+	n_pending++;
 	MemoryContextSwitchTo(old);
 }
 
@@ -257,6 +278,7 @@ adoption_registry_flush(RegistryBatch *b)
 {
 	long		n;
 	long		i;
+	MemoryContext old = MemoryContextSwitchTo(b->mcxt);
 
 	if (hash_get_num_entries(b->tenants) > 0)
 	{
@@ -267,9 +289,6 @@ adoption_registry_flush(RegistryBatch *b)
 		run_plan(&register_tenants_plan, register_tenants_sql, 1, args);
 		for (i = 0; i < n; i++)
 			add_pending(ids[i], NULL, false);
-		hash_destroy(b->tenants);
-		b->tenants = adoption_string_htab("pg_adoption new tenants",
-										  sizeof(KnownTenant), 64, b->mcxt);
 	}
 	if (hash_get_num_entries(b->features) > 0)
 	{
@@ -288,10 +307,13 @@ adoption_registry_flush(RegistryBatch *b)
 		run_plan(&register_features_plan, register_features_sql, 2, args);
 		for (i = 0; i < n; i++)
 			add_pending(ids[i], names[i], true);
-		hash_destroy(b->features);
-		b->features = adoption_string_htab("pg_adoption new features",
-										   sizeof(KnownFeature), 64, b->mcxt);
 	}
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(b->mcxt);
+	b->tenants = adoption_string_htab("pg_adoption new tenants",
+									  sizeof(KnownTenant), 64, b->mcxt);
+	b->features = adoption_string_htab("pg_adoption new features",
+									   sizeof(KnownFeature), 64, b->mcxt);
 }
 
 /*
@@ -303,6 +325,7 @@ adoption_registry_xact_end(bool commit)
 {
 	ListCell   *lc;
 
+	pending_overflow = false;
 	if (pending == NIL)
 		return;
 	if (commit && known_tenants != NULL &&
@@ -348,6 +371,7 @@ adoption_registry_xact_end(bool commit)
 		}
 	}
 	pending = NIL;
+	n_pending = 0;
 	MemoryContextReset(pending_mcxt);
 }
 
@@ -358,6 +382,7 @@ adoption_registry_subxact_abort(void)
 	if (pending != NIL)
 	{
 		pending = NIL;
+		n_pending = 0;
 		MemoryContextReset(pending_mcxt);
 	}
 }

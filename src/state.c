@@ -612,6 +612,10 @@ static const char *const write_groups_sql =
  * backend's plan as the table grows.  So plans are made (and remade after
  * an invalidation) with sequential scans and hash and merge joins disabled,
  * in a GUC nest level of their own that ends with the call.
+ *
+ * SPI leaves CurrentMemoryContext at its procedure context, which lives
+ * until SPI_finish, i.e. the end of the statement; the caller's context is
+ * restored so that per-chunk allocations are freed with the chunk.
  */
 static int
 run_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types,
@@ -619,6 +623,7 @@ run_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types,
 {
 	int			rc;
 	int			nestlevel = NewGUCNestLevel();
+	MemoryContext caller = CurrentMemoryContext;
 
 	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
@@ -640,6 +645,8 @@ run_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types,
 	if (rc < 0)
 		elog(ERROR, "pg_adoption: state query failed: %s", SPI_result_code_string(rc));
 	AtEOXact_GUC(true, nestlevel);
+	/* SPI returns in its procedure context, which lives until SPI_finish. */
+	MemoryContextSwitchTo(caller);
 	return rc;
 }
 

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# run_all.sh: runs every benchmark of test/bench, one after the other, and
+# sums them up against the goals.
+#
+#   sudo test/bench/run_all.sh            (full sizes: about 15-20 minutes)
+#   sudo QUICK=1 test/bench/run_all.sh    (small sizes: a few minutes)
+#
+#   copy_bench.sh           COPY of 1M events, tracking vs none, 3 rounds
+#                           (QUICK: 100k events, 1 round);
+#   pgbench_bench.sh        8 clients of single-row INSERTs, 3 rounds of 20 s
+#                           (QUICK: 1 round of 5 s, 50k warm-up events);
+#   sql_baseline_bench.sh   COPY of 1M events, C trigger vs SQL trigger, 2 rounds
+#                           (QUICK: 100k events, 1 round);
+#   rss_bench.sh            backend memory during a COPY of 10M events
+#                           (QUICK: 1M events).
+#
+# Each script writes its own result to test/bench/out/<script>.md; this one
+# reads the figures back from those files and prints one table, also
+# written (with the scripts' results after it) to test/bench/out/summary.md.
+# The benchmarks never run at once (they share the cluster "bench" and the
+# machine's CPUs).  A benchmark that fails is reported as such and the others
+# still run; the exit status is 1 if any failed.
+source "$(dirname "$0")/bench_lib.sh"
+need_root "$@"
+
+usage() { echo "usage: sudo [QUICK=1] $0" >&2; exit 2; }
+[ $# -eq 0 ] || usage
+bench=$REPO/test/bench
+quick=${QUICK:-0}
+mkdir -p "$out_dir"
+log_dir=$out_dir/logs
+mkdir -p "$log_dir"
+
+declare -A status=()
+# Runs benchmark $1 (a script name) with the environment and arguments that
+# follow ("VAR=value ... -- args"); its output goes to the terminal and to
+# out/logs/<name>.log.
+run() {
+	local script=$1 name=${1%.sh} env=() args=() start
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do env+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	args=("$@")
+	rm -f "$out_dir/$name.md"
+	say "running $script ${env[*]} ${args[*]}"
+	start=$(date +%s)
+	if env "${env[@]}" bash "$bench/$script" "${args[@]}" 2>&1 | tee "$log_dir/$name.log"; then
+		status[$name]=ok
+	else
+		status[$name]="failed (see test/bench/out/logs/$name.log)"
+	fi
+	echo "$script: ${status[$name]} in $(($(date +%s) - start)) s"
+}
+
+if [ "$quick" = 1 ]; then
+	run copy_bench.sh ROUNDS=1 -- 100000
+	run pgbench_bench.sh ROUNDS=1 SECONDS_PER_ROUND=5 WARM_EVENTS=50000 --
+	run sql_baseline_bench.sh ROUNDS=1 -- 100000
+	run rss_bench.sh -- 1000000
+else
+	run copy_bench.sh --
+	run pgbench_bench.sh --
+	run sql_baseline_bench.sh --
+	run rss_bench.sh --
+fi
+
+# Reads the figure after "<label> = " on a bold line of out/$1.md.
+figure() {
+	local file=$out_dir/$1.md
+	[ -s "$file" ] || return 0
+	sed -n "s/^\*\*$2 = \([0-9.]*\).*/\1/p" "$file" | head -n 1
+}
+# Prints "met", "missed" or "-" for value $1 compared with $2 $3 (">=" or "<=").
+verdict() {
+	[ -n "$1" ] || { echo "-"; return; }
+	if awk -v v="$1" -v g="$3" -v op="$2" 'BEGIN { exit !(op == ">=" ? v >= g : v <= g) }'; then echo met; else echo MISSED; fi
+}
+
+copy_ratio=$(figure copy_bench 'tracking\/none throughput')
+pgbench_ratio=$(figure pgbench_bench 'tracking\/none tps')
+speedup=$(figure sql_baseline_bench 'C trigger speedup = SQL time \/ C time')
+hwm=$(figure rss_bench 'peak VmHWM')
+anon=$(figure rss_bench 'peak RssAnon')
+
+rows=(
+	"COPY throughput, tracking/none|copy_bench|>=|0.80|$copy_ratio|"
+	"pgbench tps, tracking/none|pgbench_bench|>=|0.70|$pgbench_ratio|"
+	"C trigger speedup over the SQL trigger (SQL time / C time)|sql_baseline_bench|>=|3|$speedup|x"
+	"peak backend RSS during a COPY (VmHWM, incl. shared buffers)|rss_bench|<=|512|$hwm| MB"
+	"peak backend private memory during a COPY (RssAnon)|rss_bench|<=|512|$anon| MB"
+)
+
+if [ "$quick" = 1 ]; then sizes="QUICK=1 (small sizes: COPY of 100k events, pgbench 1 x 5 s, RSS with 1M events)"; else sizes="full sizes"; fi
+commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null)" ]; then commit="$commit+dirty"; fi
+when=$(date -u '+%Y-%m-%d %H:%M UTC')
+cpus=$(nproc)
+table=$(
+	printf '| figure | goal | measured | verdict | benchmark |\n'
+	printf '|---|---|---:|---|---|\n'
+	for row in "${rows[@]}"; do
+		IFS='|' read -r label name op goal value unit <<<"$row"
+		if [ -n "$value" ]; then shown="$value$unit"; else shown="${status[$name]:-not run}"; fi
+		printf '| %s | %s %s%s | %s | %s | %s.sh |\n' "$label" "$op" "$goal" "$unit" "$shown" "$(verdict "$value" "$op" "$goal")" "$name"
+	done
+)
+
+say "summary ($sizes)"
+printf '%s\n' "$table"
+{
+	printf '# pg_adoption benchmarks\n\n'
+	printf '%s, commit %s, %s CPUs; %s.  Made by `test/bench/run_all.sh`; the machine is shared, so\n' "$when" "$commit" "$cpus" "$sizes"
+	printf 'figures can vary by 10-20%% from run to run.\n\n'
+	printf '%s\n' "$table"
+	for name in copy_bench pgbench_bench sql_baseline_bench rss_bench; do
+		if [ -s "$out_dir/$name.md" ]; then
+			printf '\n'
+			sed 's/^## /### /' "$out_dir/$name.md"
+		fi
+	done
+} >"$out_dir/summary.md"
+echo "wrote $out_dir/summary.md"
+
+failed=0
+for name in copy_bench pgbench_bench sql_baseline_bench rss_bench; do
+	[ "${status[$name]:-}" = ok ] || failed=1
+done
+exit "$failed"
