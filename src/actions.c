@@ -202,6 +202,7 @@ adoption_enqueue_milestones(int n, const char *const *tenant_ids,
 				 SPI_result_code_string(SPI_result));
 		SPI_keepplan(p);
 		enqueue_plan = p;
+		MemoryContextSwitchTo(caller);
 	}
 	args[0] = adoption_text_array(tenant_ids, n);
 	args[1] = adoption_text_array(user_ids, n);

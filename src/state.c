@@ -78,7 +78,7 @@
 #include "velocity.h"
 
 #define ENGINE_CHUNK_KEYS	100000
-#define ENGINE_CHUNK_EVENTS	1000000
+#define ENGINE_CHUNK_EVENTS	500000
 
 #define HABITUAL_WINDOW		((int64) 7 * USECS_PER_DAY)
 #define HABITUAL_HORIZON	((int64) 35 * USECS_PER_DAY)
@@ -771,25 +771,44 @@ lock_users(Engine *e, UserState **users, int n)
 
 /* --- step 2: pass 1, the user milestones --- */
 
+/*
+ * The evidence of a milestone is built in one buffer per backend and copied
+ * out at its exact size: a fresh StringInfo per action would hold 1 kB each.
+ */
+static StringInfo
+reason_buffer(void)
+{
+	static StringInfo buf = NULL;
+
+	if (buf == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		buf = makeStringInfo();
+		MemoryContextSwitchTo(old);
+	}
+	resetStringInfo(buf);
+	return buf;
+}
+
 static char *
 reason_user(const char *milestone, UserState *u, const AdoptionSettings *s,
 			TimestampTz reached_at, TimestampTz window_start)
 {
-	StringInfoData r;
+	StringInfo	r = reason_buffer();
 
-	initStringInfo(&r);
-	appendStringInfo(&r, "{\"milestone\": \"%s\", \"reached_at\": %s, \"uses\": " INT64_FORMAT
+	appendStringInfo(r, "{\"milestone\": \"%s\", \"reached_at\": %s, \"uses\": " INT64_FORMAT
 					 ", \"successes\": " INT64_FORMAT ", \"first_used_at\": %s",
 					 milestone, json_time(reached_at), u->uses, u->successes,
 					 json_time(u->first_used_at));
 	if (strcmp(milestone, "adopted") == 0)
-		appendStringInfo(&r, ", \"aha_successes\": %d", s->aha_successes);
+		appendStringInfo(r, ", \"aha_successes\": %d", s->aha_successes);
 	else if (strcmp(milestone, "habitual") == 0)
-		appendStringInfo(&r, ", \"usage_velocity_threshold\": %d, \"window\": \"7 days\", \"window_start\": %s, \"velocity_per_week\": %s",
+		appendStringInfo(r, ", \"usage_velocity_threshold\": %d, \"window\": \"7 days\", \"window_start\": %s, \"velocity_per_week\": %s",
 						 s->usage_velocity_threshold, json_time(window_start),
 						 json_float(u->count * M_LN2));
-	appendStringInfoChar(&r, '}');
-	return r.data;
+	appendStringInfoChar(r, '}');
+	return pstrdup(r->data);
 }
 
 /*
@@ -1357,10 +1376,9 @@ evaluate_group(Engine *e, TfGroup *g, TimestampTz at)
 		g->feature_adopted_at = at;
 		if (e->enqueue && adoption_milestone_enabled("feature_adopted"))
 		{
-			StringInfoData r;
+			StringInfo	r = reason_buffer();
 
-			initStringInfo(&r);
-			appendStringInfo(&r, "{\"milestone\": \"feature_adopted\", \"reached_at\": %s, "
+			appendStringInfo(r, "{\"milestone\": \"feature_adopted\", \"reached_at\": %s, "
 							 "\"active_users\": %d, \"active_adopters\": %d, "
 							 "\"adoption_rate\": %s, \"feature_adoption_threshold\": %s, "
 							 "\"success_rate\": %s, \"success_outcome_rate\": %s, "
@@ -1371,7 +1389,7 @@ evaluate_group(Engine *e, TfGroup *g, TimestampTz at)
 							 json_float(g->success_rate),
 							 json_float(s->success_outcome_rate),
 							 adoption_usecs_text(s->active_window));
-			add_action(e, g->tenant_id, NULL, g->feature_id, "feature_adopted", r.data);
+			add_action(e, g->tenant_id, NULL, g->feature_id, "feature_adopted", pstrdup(r->data));
 		}
 	}
 }
