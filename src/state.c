@@ -522,13 +522,6 @@ cmp_users(const void *a, const void *b)
 	return c;
 }
 
-static SPIPlanPtr lock_users_plan = NULL;
-static SPIPlanPtr insert_users_plan = NULL;
-static SPIPlanPtr update_users_plan = NULL;
-static SPIPlanPtr placeholder_groups_plan = NULL;
-static SPIPlanPtr lock_groups_plan = NULL;
-static SPIPlanPtr load_members_plan = NULL;
-static SPIPlanPtr write_groups_plan = NULL;
 
 static const char *const lock_users_sql =
 "SELECT k.n, s.first_used_at, s.last_used_at, s.uses, s.successes, s.total_duration,"
@@ -602,38 +595,125 @@ static const char *const write_groups_sql =
 "  AS k(t, f, act, adp, hab, active, active_adp, rate, srate, evaluated, adopted_at)"
 " WHERE s.tenant_id OPERATOR(pg_catalog.=) k.t AND s.feature_id OPERATOR(pg_catalog.=) k.f";
 
+/* A statement in two forms: over arrays of keys, and over one key. */
+typedef struct Stmt
+{
+	const char *const *sql_n;	/* parameters are arrays */
+	const char *sql_1;			/* the same over scalars, for one row */
+	SPIPlanPtr	plan_n;
+	SPIPlanPtr	plan_1;
+	bool		planned_n;		/* has run with its generic plan */
+	bool		planned_1;
+} Stmt;
+
+#define USER_COLS "first_used_at = $4, last_used_at = $5, uses = $6, successes = $7," \
+" total_duration = $8, velocity_per_week = $9, activated_at = $10, adopted_at = $11," \
+" habitual_at = $12, milestone_buffer = $13, updated_at = pg_catalog.now()"
+
+static Stmt lock_users_stmt = {&lock_users_sql,
+	"SELECT 1::pg_catalog.int8, s.first_used_at, s.last_used_at, s.uses, s.successes, s.total_duration,"
+	" s.velocity_per_week, s.activated_at, s.adopted_at, s.habitual_at, s.milestone_buffer"
+	" FROM adoption.user_feature_state AS s"
+	" WHERE s.tenant_id OPERATOR(pg_catalog.=) $1 AND s.feature_id OPERATOR(pg_catalog.=) $2"
+	" AND s.user_id OPERATOR(pg_catalog.=) $3 FOR UPDATE"};
+static Stmt insert_users_stmt = {&insert_users_sql,
+	"INSERT INTO adoption.user_feature_state (tenant_id, feature_id, user_id, first_used_at,"
+	" last_used_at, uses, successes, total_duration, velocity_per_week, activated_at, adopted_at,"
+	" habitual_at, milestone_buffer, updated_at)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, pg_catalog.now())"};
+static Stmt update_users_stmt = {&update_users_sql,
+	"UPDATE adoption.user_feature_state SET " USER_COLS
+	" WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND feature_id OPERATOR(pg_catalog.=) $2"
+	" AND user_id OPERATOR(pg_catalog.=) $3"};
+static Stmt placeholder_groups_stmt = {&placeholder_groups_sql,
+	"INSERT INTO adoption.tenant_feature_state (tenant_id, feature_id) VALUES ($1, $2)"
+	" ON CONFLICT DO NOTHING RETURNING tenant_id, feature_id"};
+static Stmt lock_groups_stmt = {&lock_groups_sql,
+	"SELECT 1::pg_catalog.int8, s.feature_adopted_at FROM adoption.tenant_feature_state AS s"
+	" WHERE s.tenant_id OPERATOR(pg_catalog.=) $1 AND s.feature_id OPERATOR(pg_catalog.=) $2"
+	" FOR UPDATE"};
+static Stmt load_members_stmt = {&load_members_sql,
+	"SELECT 1::pg_catalog.int8, s.user_id, s.last_used_at, s.uses, s.successes,"
+	" s.activated_at IS NOT NULL, s.adopted_at IS NOT NULL, s.habitual_at IS NOT NULL"
+	" FROM adoption.user_feature_state AS s"
+	" WHERE s.tenant_id OPERATOR(pg_catalog.=) $1 AND s.feature_id OPERATOR(pg_catalog.=) $2"};
+static Stmt write_groups_stmt = {&write_groups_sql,
+	"UPDATE adoption.tenant_feature_state SET activated_users = $3, adopted_users = $4,"
+	" habitual_users = $5, active_users = $6, active_adopters = $7, adoption_rate = $8,"
+	" success_rate = $9, evaluated_at = $10, feature_adopted_at = $11, updated_at = pg_catalog.now()"
+	" WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND feature_id OPERATOR(pg_catalog.=) $2"};
+
 /*
- * Runs a kept plan, preparing it on first use.
+ * Runs stmt over n rows, given as one array per parameter (types are the
+ * array types); for one row, runs the scalar form, whose plan is far
+ * cheaper to start than unnest() over thirteen one-element arrays.
  *
- * Every statement here looks up keys it is given in arrays, which only an
- * index probe per key does well whatever the size of the table.  A generic
- * plan is made once, possibly while the table is still empty, when a
- * sequential scan or hash join looks cheaper and would then stay in the
- * backend's plan as the table grows.  So plans are made (and remade after
- * an invalidation) with sequential scans and hash and merge joins disabled,
- * in a GUC nest level of their own that ends with the call.
+ * Every statement here looks up keys it is given, which only an index
+ * probe per key does well whatever the size of the table.  A generic plan
+ * is made once, possibly while the table is still empty, when a sequential
+ * scan or hash join looks cheaper and would then stay in the backend's plan
+ * as the table grows.  So the first run of a plan (and any run after an
+ * invalidation, which replans) happens with sequential scans and hash and
+ * merge joins disabled, in a GUC nest level of its own.
  *
  * SPI leaves CurrentMemoryContext at its procedure context, which lives
  * until SPI_finish, i.e. the end of the statement; the caller's context is
  * restored so that per-chunk allocations are freed with the chunk.
  */
 static int
-run_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types,
-		 Datum *args, const char *nulls, bool read_only)
+run_stmt(Stmt *stmt, int n, int nargs, Oid *types, Datum *args, bool read_only)
 {
-	int			rc;
-	int			nestlevel = NewGUCNestLevel();
 	MemoryContext caller = CurrentMemoryContext;
+	bool		one = (n == 1 && stmt->sql_1 != NULL);
+	SPIPlanPtr *plan = one ? &stmt->plan_1 : &stmt->plan_n;
+	bool	   *planned = one ? &stmt->planned_1 : &stmt->planned_n;
+	Oid			scalar_types[16];
+	Datum		scalar_args[16];
+	char		scalar_nulls[16];
+	int			nestlevel = -1;
+	int			rc;
+	int			i;
 
-	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	(void) set_config_option("enable_hashjoin", "off", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	Assert(nargs <= 16);
+	if (one)
+	{
+		for (i = 0; i < nargs; i++)
+		{
+			ArrayType  *a = DatumGetArrayTypeP(args[i]);
+			int16		typlen;
+			bool		typbyval;
+			char		typalign;
+			Datum	   *elems;
+			bool	   *elemnulls;
+			int			nelems;
+
+			scalar_types[i] = get_element_type(types[i]);
+			get_typlenbyvalalign(scalar_types[i], &typlen, &typbyval, &typalign);
+			deconstruct_array(a, scalar_types[i], typlen, typbyval, typalign,
+							  &elems, &elemnulls, &nelems);
+			if (nelems != 1)
+				elog(ERROR, "pg_adoption: expected one element, got %d", nelems);
+			scalar_args[i] = elems[0];
+			scalar_nulls[i] = elemnulls[0] ? 'n' : ' ';
+		}
+		types = scalar_types;
+		args = scalar_args;
+	}
+
+	if (*plan == NULL || !*planned || !SPI_plan_is_valid(*plan))
+	{
+		nestlevel = NewGUCNestLevel();
+		(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		(void) set_config_option("enable_hashjoin", "off", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
 	if (*plan == NULL)
 	{
-		SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
+		SPIPlanPtr	p = SPI_prepare_cursor(one ? stmt->sql_1 : *stmt->sql_n, nargs, types,
+										   CURSOR_OPT_GENERIC_PLAN);
 
 		if (p == NULL)
 			elog(ERROR, "pg_adoption: SPI_prepare failed: %s",
@@ -641,11 +721,12 @@ run_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types,
 		SPI_keepplan(p);
 		*plan = p;
 	}
-	rc = SPI_execute_plan(*plan, args, nulls, read_only, 0);
+	rc = SPI_execute_plan(*plan, args, one ? scalar_nulls : NULL, read_only, 0);
 	if (rc < 0)
 		elog(ERROR, "pg_adoption: state query failed: %s", SPI_result_code_string(rc));
-	AtEOXact_GUC(true, nestlevel);
-	/* SPI returns in its procedure context, which lives until SPI_finish. */
+	*planned = true;
+	if (nestlevel >= 0)
+		AtEOXact_GUC(true, nestlevel);
 	MemoryContextSwitchTo(caller);
 	return rc;
 }
@@ -765,7 +846,7 @@ lock_users(Engine *e, UserState **users, int n)
 	args[0] = text_keys(users, n, 0);
 	args[1] = text_keys(users, n, 1);
 	args[2] = text_keys(users, n, 2);
-	run_plan(&lock_users_plan, lock_users_sql, 3, types, args, NULL, false);
+	run_stmt(&lock_users_stmt, n, 3, types, args, false);
 	read_user_rows(e, users, n);
 }
 
@@ -996,7 +1077,7 @@ lock_groups(Engine *e, TfGroup **groups, int n)
 
 	args[0] = group_keys(groups, n, false);
 	args[1] = group_keys(groups, n, true);
-	run_plan(&placeholder_groups_plan, placeholder_groups_sql, 2, types, args, NULL, false);
+	run_stmt(&placeholder_groups_stmt, n, 2, types, args, false);
 	desc = SPI_tuptable->tupdesc;
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -1020,7 +1101,7 @@ lock_groups(Engine *e, TfGroup **groups, int n)
 		return;
 	args[0] = group_keys(old, n_old, false);
 	args[1] = group_keys(old, n_old, true);
-	run_plan(&lock_groups_plan, lock_groups_sql, 2, types, args, NULL, false);
+	run_stmt(&lock_groups_stmt, n_old, 2, types, args, false);
 	desc = SPI_tuptable->tupdesc;
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -1061,7 +1142,7 @@ load_members(Engine *e, TfGroup **groups, int n, UserState **users, int n_users)
 	{
 		args[0] = group_keys(old, n_old, false);
 		args[1] = group_keys(old, n_old, true);
-		run_plan(&load_members_plan, load_members_sql, 2, types, args, NULL, false);
+		run_stmt(&load_members_stmt, n_old, 2, types, args, false);
 		rows = SPI_tuptable;
 		n_rows = SPI_processed;
 		desc = rows->tupdesc;
@@ -1432,7 +1513,7 @@ write_groups(TfGroup **groups, int n)
 	args[8] = da_array(&a[6], FLOAT8OID);
 	args[9] = da_array(&a[7], TIMESTAMPTZOID);
 	args[10] = da_array(&a[8], TIMESTAMPTZOID);
-	run_plan(&write_groups_plan, write_groups_sql, 11, types, args, NULL, false);
+	run_stmt(&write_groups_stmt, n, 11, types, args, false);
 }
 
 /* --- step 5: write --- */
@@ -1484,9 +1565,9 @@ write_users(UserState **users, int n, bool insert)
 	args[11] = da_array(&a[8], TIMESTAMPTZOID);
 	args[12] = da_array(&a[9], BYTEAOID);
 	if (insert)
-		run_plan(&insert_users_plan, insert_users_sql, 13, types, args, NULL, false);
+		run_stmt(&insert_users_stmt, n, 13, types, args, false);
 	else
-		run_plan(&update_users_plan, update_users_sql, 13, types, args, NULL, false);
+		run_stmt(&update_users_stmt, n, 13, types, args, false);
 	if (SPI_processed != (uint64) n)
 		elog(ERROR, "pg_adoption: wrote " UINT64_FORMAT " user states instead of %d",
 			 SPI_processed, n);

@@ -107,6 +107,7 @@ round() {
 		exit 1
 	fi
 	tps=$(printf '%s\n' "$output" | sed -n 's/^tps = \([0-9.]*\) .*/\1/p' | tail -n 1)
+	[ -z "$tps" ] || tps=$(printf '%.1f' "$tps")
 	tx=$(printf '%s\n' "$output" | sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p')
 	if [ -z "$tps" ] || [ -z "$tx" ]; then
 		printf '%s\n' "$output" >&2
