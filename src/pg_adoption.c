@@ -25,6 +25,7 @@
 #include "utils/builtins.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 
 #include "pg_adoption.h"
 #include "actions.h"
@@ -189,18 +190,24 @@ adoption_usecs_text(int64 usecs)
 
 PG_FUNCTION_INFO_V1(adoption_invalidate_cache);
 
-/* Returns NULL after asking every backend to reload its copy of the table. */
+/*
+ * Returns NULL after asking every backend to reload its copy of the table;
+ * with a transition table, only if the statement changed a row.
+ */
 Datum
 adoption_invalidate_cache(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Tuplestorestate *changed;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("adoption.invalidate_cache() must be a FOR EACH STATEMENT trigger")));
-	CacheInvalidateRelcache(trigdata->tg_relation);
+	changed = trigdata->tg_newtable ? trigdata->tg_newtable : trigdata->tg_oldtable;
+	if (changed == NULL || tuplestore_tuple_count(changed) > 0)
+		CacheInvalidateRelcache(trigdata->tg_relation);
 	return PointerGetDatum(NULL);
 }
 

@@ -131,9 +131,28 @@ COMMENT ON FUNCTION adoption.invalidate_cache() IS 'AFTER statement trigger: tel
 CREATE TRIGGER settings_invalidate_cache
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON adoption.settings
 	FOR EACH STATEMENT EXECUTE FUNCTION adoption.invalidate_cache();
-CREATE TRIGGER tenants_invalidate_cache
-	AFTER UPDATE OR DELETE OR TRUNCATE ON adoption.tenants
+/*
+ * Only statements that changed rows invalidate: the registration upserts
+ * of the ingest trigger fire the UPDATE statement triggers of
+ * adoption.features even when they change nothing, and an invalidation per
+ * ingest statement would empty every backend's cache (and its plans) all the
+ * time.  A statement trigger with a transition table sees the rows.
+ */
+CREATE TRIGGER tenants_invalidate_cache_update
+	AFTER UPDATE ON adoption.tenants REFERENCING NEW TABLE AS changed
 	FOR EACH STATEMENT EXECUTE FUNCTION adoption.invalidate_cache();
-CREATE TRIGGER features_invalidate_cache
-	AFTER UPDATE OR DELETE OR TRUNCATE ON adoption.features
+CREATE TRIGGER tenants_invalidate_cache_delete
+	AFTER DELETE ON adoption.tenants REFERENCING OLD TABLE AS changed
+	FOR EACH STATEMENT EXECUTE FUNCTION adoption.invalidate_cache();
+CREATE TRIGGER tenants_invalidate_cache_truncate
+	AFTER TRUNCATE ON adoption.tenants
+	FOR EACH STATEMENT EXECUTE FUNCTION adoption.invalidate_cache();
+CREATE TRIGGER features_invalidate_cache_update
+	AFTER UPDATE ON adoption.features REFERENCING NEW TABLE AS changed
+	FOR EACH STATEMENT EXECUTE FUNCTION adoption.invalidate_cache();
+CREATE TRIGGER features_invalidate_cache_delete
+	AFTER DELETE ON adoption.features REFERENCING OLD TABLE AS changed
+	FOR EACH STATEMENT EXECUTE FUNCTION adoption.invalidate_cache();
+CREATE TRIGGER features_invalidate_cache_truncate
+	AFTER TRUNCATE ON adoption.features
 	FOR EACH STATEMENT EXECUTE FUNCTION adoption.invalidate_cache();
