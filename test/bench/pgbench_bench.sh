@@ -90,14 +90,18 @@ if [ "$warm" -gt 0 ] && [ "$uses" != "$warm" ]; then
 	exit 1
 fi
 
+# The SQL baseline (test/bench/sql_trigger.sql) as a third variant: the
+# same state maintained by a set-based PL/pgSQL statement trigger.
+q -f "$REPO/test/bench/sql_trigger.sql" >/dev/null
+q -c "ALTER TABLE adoption.feature_usage_events DISABLE TRIGGER track_events_sql"
+
 # Runs one round of variant $1; prints "tps transactions".
 round() {
 	local variant=$1 output tps tx before after events_before events_after res
-	if [ "$variant" = tracking ]; then
-		q -c "ALTER TABLE adoption.feature_usage_events ENABLE TRIGGER track_events"
-	else
-		q -c "ALTER TABLE adoption.feature_usage_events DISABLE TRIGGER track_events"
-	fi
+	case "$variant" in
+		tracking) q -c "ALTER TABLE adoption.feature_usage_events ENABLE TRIGGER track_events" ;;
+		sql) q -c "ALTER TABLE adoption.feature_usage_events ENABLE TRIGGER track_events_sql" ;;
+	esac
 	res=$(q -tA -F ' ' -c "SELECT coalesce(sum(uses), 0), (SELECT count(*) FROM adoption.feature_usage_events) FROM adoption.user_feature_state")
 	read -r before events_before <<<"$res"
 	q -c "CHECKPOINT"
@@ -125,8 +129,10 @@ round() {
 		echo "the $variant round committed $tx transactions but the log grew by $((events_after - events_before)) events" >&2
 		exit 1
 	fi
-	if [ "$variant" = tracking ] && [ $((after - before)) != "$tx" ]; then
-		echo "the tracking round inserted $tx events but user_feature_state uses grew by $((after - before))" >&2
+	q -c "ALTER TABLE adoption.feature_usage_events DISABLE TRIGGER track_events" \
+		-c "ALTER TABLE adoption.feature_usage_events DISABLE TRIGGER track_events_sql"
+	if [ "$variant" != none ] && [ $((after - before)) != "$tx" ]; then
+		echo "the $variant round inserted $tx events but user_feature_state uses grew by $((after - before))" >&2
 		exit 1
 	fi
 	if [ "$variant" = none ] && [ "$after" != "$before" ]; then
@@ -136,15 +142,24 @@ round() {
 	echo "$tps $tx"
 }
 
-declare -a t_tracking=() t_none=()
-say "$rounds rounds of ${secs} s per variant, $clients clients, alternating"
+q -c "ALTER TABLE adoption.feature_usage_events DISABLE TRIGGER track_events"
+declare -a t_tracking=() t_none=() t_sql=()
+say "$rounds rounds of ${secs} s per variant, $clients clients, rotating"
 for ((r = 1; r <= rounds; r++)); do
-	if ((r % 2)); then order="tracking none"; else order="none tracking"; fi
+	case $((r % 3)) in
+		1) order="tracking none sql" ;;
+		2) order="none sql tracking" ;;
+		0) order="sql tracking none" ;;
+	esac
 	for v in $order; do
 		res=$(round "$v")
 		read -r tps tx <<<"$res"
 		printf 'round %d  %-8s  %10.1f tps  %8d transactions\n' "$r" "$v" "$tps" "$tx"
-		if [ "$v" = tracking ]; then t_tracking+=("$tps"); else t_none+=("$tps"); fi
+		case "$v" in
+			tracking) t_tracking+=("$tps") ;;
+			none) t_none+=("$tps") ;;
+			sql) t_sql+=("$tps") ;;
+		esac
 	done
 done
 
@@ -154,7 +169,9 @@ echo "final state: $users user x feature rows, $uses uses"
 
 m_tracking=$(median "${t_tracking[@]}")
 m_none=$(median "${t_none[@]}")
+m_sql=$(median "${t_sql[@]}")
 ratio=$(calc "$m_tracking / $m_none")
+sql_ratio=$(calc "$m_tracking / $m_sql")
 run_info
 q -c "DROP EXTENSION pg_adoption CASCADE" >/dev/null
 
@@ -162,7 +179,9 @@ say "single-row INSERTs, $clients clients, median of $rounds rounds of $secs s"
 printf '%-24s %12s\n' variant "median tps"
 printf '%-24s %12.1f\n' "tracking (trigger on)" "$m_tracking"
 printf '%-24s %12.1f\n' "none (trigger disabled)" "$m_none"
+printf '%-24s %12.1f\n' "sql (PL/pgSQL trigger)" "$m_sql"
 printf 'tracking/none tps = %.2f\n' "$ratio"
+printf 'C trigger / SQL trigger tps = %.2f\n' "$sql_ratio"
 
 mkdir -p "$out_dir"
 cat >"$out_dir/pgbench_bench.md" <<MD
@@ -172,13 +191,16 @@ $when, commit $commit, PostgreSQL $pgver, $cpus CPUs, fsync $fsync.
 \`pgbench -n -c $clients -j $threads -T $secs\`, one event per transaction (1000 tenants x 20 users,
 50 features drawn with random_exponential(1, 50, 3.0), usage_timestamp now()), after warming the
 state with $warm events; the state is kept between rounds, CHECKPOINT before each;
-median of $rounds alternating rounds.
+median of $rounds rounds, the variants' order rotating.
 
 | variant | median tps | rounds (tps) |
 |---|---:|---|
 | tracking (trigger on) | $(printf '%.1f' "$m_tracking") | ${t_tracking[*]} |
 | none (trigger disabled) | $(printf '%.1f' "$m_none") | ${t_none[*]} |
+| sql (the PL/pgSQL baseline, test/bench/sql_trigger.sql) | $(printf '%.1f' "$m_sql") | ${t_sql[*]} |
 
 **tracking/none tps = $(printf '%.2f' "$ratio")**
+
+**C trigger / SQL trigger tps = $(printf '%.2f' "$sql_ratio")**
 MD
 echo "wrote $out_dir/pgbench_bench.md"

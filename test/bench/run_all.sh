@@ -4,6 +4,9 @@
 #
 #   sudo test/bench/run_all.sh            (full sizes: about 15-20 minutes)
 #   sudo QUICK=1 test/bench/run_all.sh    (small sizes: a few minutes)
+#   sudo ONLY="pgbench_bench copy_bench" test/bench/run_all.sh
+#                                         (runs only those; the table takes the
+#                                         others' figures from their last results)
 #
 #   copy_bench.sh           COPY of 1M events, tracking vs none, 3 rounds
 #                           (QUICK: 100k events, 1 round);
@@ -23,10 +26,15 @@
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
-usage() { echo "usage: sudo [QUICK=1] $0" >&2; exit 2; }
+usage() { echo "usage: sudo [QUICK=1] [ONLY=\"copy_bench pgbench_bench sql_baseline_bench rss_bench\"] $0" >&2; exit 2; }
 [ $# -eq 0 ] || usage
 bench=$REPO/test/bench
 quick=${QUICK:-0}
+all="copy_bench pgbench_bench sql_baseline_bench rss_bench"
+only=${ONLY:-$all}
+for name in $only; do
+	[[ " $all " == *" ${name%.sh} "* ]] || { echo "ONLY: unknown benchmark $name (one of: $all)" >&2; usage; }
+done
 mkdir -p "$out_dir"
 log_dir=$out_dir/logs
 mkdir -p "$log_dir"
@@ -41,6 +49,10 @@ run() {
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do env+=("$1"); shift; done
 	[ $# -gt 0 ] && shift
 	args=("$@")
+	if [[ " ${only//.sh/} " != *" $name "* ]]; then
+		if [ -s "$out_dir/$name.md" ]; then status[$name]="previous"; else status[$name]="not run"; fi
+		return 0
+	fi
 	rm -f "$out_dir/$name.md"
 	say "running $script ${env[*]} ${args[*]}"
 	start=$(date +%s)
@@ -70,6 +82,11 @@ figure() {
 	[ -s "$file" ] || return 0
 	sed -n "s/^\*\*$2 = \([0-9.]*\).*/\1/p" "$file" | head -n 1
 }
+# The commit a result was measured at.
+bench_commit() {
+	[ -s "$out_dir/$1.md" ] || { echo -; return; }
+	sed -n 's/.*, commit \([^,]*\),.*/\1/p' "$out_dir/$1.md" | head -n 1
+}
 # Prints "met", "missed" or "-" for value $1 compared with $2 $3 (">=" or "<=").
 verdict() {
 	[ -n "$1" ] || { echo "-"; return; }
@@ -96,12 +113,13 @@ if [ -n "$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null)" 
 when=$(date -u '+%Y-%m-%d %H:%M UTC')
 cpus=$(nproc)
 table=$(
-	printf '| figure | goal | measured | verdict | benchmark |\n'
-	printf '|---|---|---:|---|---|\n'
+	printf '| figure | goal | measured | verdict | benchmark | commit |\n'
+	printf '|---|---|---:|---|---|---|\n'
 	for row in "${rows[@]}"; do
 		IFS='|' read -r label name op goal value unit <<<"$row"
 		if [ -n "$value" ]; then shown="$value$unit"; else shown="${status[$name]:-not run}"; fi
-		printf '| %s | %s %s%s | %s | %s | %s.sh |\n' "$label" "$op" "$goal" "$unit" "$shown" "$(verdict "$value" "$op" "$goal")" "$name"
+		[ "${status[$name]:-}" != previous ] || [ -z "$value" ] || shown="$shown (previous run)"
+		printf '| %s | %s %s%s | %s | %s | %s.sh | %s |\n' "$label" "$op" "$goal" "$unit" "$shown" "$(verdict "$value" "$op" "$goal")" "$name" "$(bench_commit "$name")"
 	done
 )
 
@@ -122,7 +140,7 @@ printf '%s\n' "$table"
 echo "wrote $out_dir/summary.md"
 
 failed=0
-for name in copy_bench pgbench_bench sql_baseline_bench rss_bench; do
-	[ "${status[$name]:-}" = ok ] || failed=1
+for name in $all; do
+	case "${status[$name]:-}" in ok | previous | "not run") ;; *) failed=1 ;; esac
 done
 exit "$failed"
