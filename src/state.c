@@ -81,8 +81,13 @@
 #define ENGINE_CHUNK_EVENTS	500000
 
 #define HABITUAL_WINDOW		((int64) 7 * USECS_PER_DAY)
-#define HABITUAL_HORIZON	((int64) 35 * USECS_PER_DAY)
-#define HABITUAL_MAX_TIMES(n) (5 * (n) + 16)
+/*
+ * A user who is not habitual has fewer than n uses in any 7 days, so a year
+ * of their use times is at most 53 (n - 1) entries: keeping a year makes
+ * bulk loads in any order (a file not sorted by time) find every window.
+ */
+#define HABITUAL_HORIZON	((int64) 366 * USECS_PER_DAY)
+#define HABITUAL_MAX_TIMES(n) (53 * ((n) - 1) + 16)
 
 typedef struct TfGroup TfGroup;
 
@@ -559,7 +564,7 @@ USER_ARRAYS
 " WHERE s.tenant_id OPERATOR(pg_catalog.=) k.t AND s.feature_id OPERATOR(pg_catalog.=) k.f"
 " AND s.user_id OPERATOR(pg_catalog.=) k.u";
 
-static const char *const placeholder_groups_sql =
+static const char *const create_groups_sql =
 "INSERT INTO adoption.tenant_feature_state (tenant_id, feature_id)"
 " SELECT k.t, k.f FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]),"
 "  pg_catalog.unnest($2::pg_catalog.text[])) AS k(t, f)"
@@ -625,7 +630,7 @@ static Stmt update_users_stmt = {&update_users_sql,
 	"UPDATE adoption.user_feature_state SET " USER_COLS
 	" WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND feature_id OPERATOR(pg_catalog.=) $2"
 	" AND user_id OPERATOR(pg_catalog.=) $3"};
-static Stmt placeholder_groups_stmt = {&placeholder_groups_sql,
+static Stmt create_groups_stmt = {&create_groups_sql,
 	"INSERT INTO adoption.tenant_feature_state (tenant_id, feature_id) VALUES ($1, $2)"
 	" ON CONFLICT DO NOTHING RETURNING tenant_id, feature_id"};
 static Stmt lock_groups_stmt = {&lock_groups_sql,
@@ -1077,7 +1082,7 @@ lock_groups(Engine *e, TfGroup **groups, int n)
 
 	args[0] = group_keys(groups, n, false);
 	args[1] = group_keys(groups, n, true);
-	run_stmt(&placeholder_groups_stmt, n, 2, types, args, false);
+	run_stmt(&create_groups_stmt, n, 2, types, args, false);
 	desc = SPI_tuptable->tupdesc;
 	for (i = 0; i < SPI_processed; i++)
 	{

@@ -34,8 +34,8 @@ q() { psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 
 PGOPTIONS="-c client_min_messages=warning" psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 q -c "CREATE EXTENSION pg_adoption"
-script=$(mktemp /tmp/queue_bench.XXXXXX.sql)
-chmod 644 "$script"
+script=$(mktemp -d)/queue_bench.sql
+chmod 755 "$(dirname "$script")"
 cat >"$script" <<'SQL'
 SELECT count(adoption.complete_action(c.action_id, 'w' || :client_id)) FROM adoption.claim_actions('w' || :client_id, 50) AS c;
 SQL
@@ -84,7 +84,7 @@ q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%
 wait "$holder" 2>/dev/null || true
 echo "long-tx  $longtx actions/s"
 dups=$(q -tA -c "SELECT count(*) - count(DISTINCT action_id) FROM adoption.campaign_action_archive")
-rm -f "$script"
+rm -rf "$(dirname "$script")"
 
 {
 	echo "| queue drain, 4 workers (claim 50 + complete) | actions/s |"

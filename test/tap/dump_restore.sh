@@ -5,8 +5,9 @@
 set -u
 src=adoption_dump_src
 dst=adoption_dump_dst
-dump=$(mktemp /tmp/pg_adoption_dump.XXXXXX)
-trap 'rm -f "$dump"' EXIT
+dump_dir=$(mktemp -d)
+dump=$dump_dir/pg_adoption.dump
+trap 'rm -rf "$dump_dir"' EXIT
 n=0
 failed=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
