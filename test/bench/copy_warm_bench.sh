@@ -87,9 +87,15 @@ mt=$(median "${t[@]}"); mz=$(median "${z[@]}")
 half=$(( n - n / 2 ))
 ratio=$(awk -v a="$mt" -v b="$mz" 'BEGIN { printf "%.2f", b / a }')
 {
+	echo "## Incremental COPY: tracking vs none"
+	echo
+	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown); the newer half of the events of gen_events.sql, after the older half."
+	echo
 	echo "| incremental COPY of $half events after $((n / 2)) (median of $rounds) | seconds | rows/s |"
 	echo "|---|---|---|"
 	echo "| tracking | $mt | $(awk -v s="$mt" -v n="$half" 'BEGIN { printf "%.0f", n / s }') |"
 	echo "| none (trigger disabled) | $mz | $(awk -v s="$mz" -v n="$half" 'BEGIN { printf "%.0f", n / s }') |"
 	echo "| tracking/none throughput | $ratio | |"
+	echo
+	echo "**tracking/none throughput = $ratio**"
 } | tee "$out_dir/copy_warm_bench.md"

@@ -85,12 +85,21 @@ wait "$holder" 2>/dev/null || true
 echo "long-tx  $longtx actions/s"
 dups=$(q -tA -c "SELECT count(*) - count(DISTINCT action_id) FROM adoption.campaign_action_archive")
 rm -rf "$(dirname "$script")"
+[ "$dups" = 0 ] || { echo "$dups actions were completed twice" >&2; exit 1; }
 
 {
+	echo "## Queue drain: 4 workers"
+	echo
+	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown), $n actions per phase, pgbench -c 4 -j 2, each transaction claim_actions(50) + complete_action."
+	echo
 	echo "| queue drain, 4 workers (claim 50 + complete) | actions/s |"
 	echo "|---|---|"
 	echo "| fresh queue | $fresh |"
 	echo "| with $n finished actions in the archive | $history |"
 	echo "| with a long transaction holding back vacuum | $longtx |"
 	echo "| duplicates | $dups |"
+	echo
+	echo "**actions/s, fresh queue = $fresh**"
+	echo
+	echo "**duplicates = $dups**"
 } | tee "$out_dir/queue_bench.md"

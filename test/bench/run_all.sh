@@ -15,7 +15,12 @@
 #   sql_baseline_bench.sh   COPY of 1M events, C trigger vs SQL trigger, 2 rounds
 #                           (QUICK: 100k events, 1 round);
 #   rss_bench.sh            backend memory during a COPY of 10M events
-#                           (QUICK: 1M events).
+#                           (QUICK: 1M events);
+#   copy_warm_bench.sh      COPY of the newer half of the 1M events after the
+#                           older half, tracking vs none, 3 rounds (QUICK:
+#                           100k events, 1 round);
+#   queue_bench.sh          4 workers draining 200k actions: fresh, with
+#                           history, with a long transaction (QUICK: 20k).
 #
 # Each script writes its own result to test/bench/out/<script>.md; this one
 # reads the figures back from those files and prints one table, also
@@ -69,11 +74,15 @@ if [ "$quick" = 1 ]; then
 	run pgbench_bench.sh ROUNDS=1 SECONDS_PER_ROUND=5 WARM_EVENTS=50000 --
 	run sql_baseline_bench.sh ROUNDS=1 -- 100000
 	run rss_bench.sh -- 1000000
+	run copy_warm_bench.sh ROUNDS=1 -- 100000
+	run queue_bench.sh -- 20000
 else
 	run copy_bench.sh --
 	run pgbench_bench.sh --
 	run sql_baseline_bench.sh --
 	run rss_bench.sh --
+	run copy_warm_bench.sh --
+	run queue_bench.sh --
 fi
 
 # Reads the figure after "<label> = " on a bold line of out/$1.md.
@@ -98,6 +107,8 @@ pgbench_ratio=$(figure pgbench_bench 'tracking\/none tps')
 speedup=$(figure sql_baseline_bench 'C trigger speedup = SQL time \/ C time')
 hwm=$(figure rss_bench 'peak VmHWM')
 anon=$(figure rss_bench 'peak RssAnon')
+warm_ratio=$(figure copy_warm_bench 'tracking\/none throughput')
+drain=$(figure queue_bench 'actions\/s, fresh queue')
 
 rows=(
 	"COPY throughput, tracking/none|copy_bench|>=|0.80|$copy_ratio|"
@@ -105,6 +116,8 @@ rows=(
 	"C trigger speedup over the SQL trigger (SQL time / C time)|sql_baseline_bench|>=|3|$speedup|x"
 	"peak backend RSS during a COPY (VmHWM, incl. shared buffers)|rss_bench|<=|512|$hwm| MB"
 	"peak backend private memory during a COPY (RssAnon)|rss_bench|<=|512|$anon| MB"
+	"incremental COPY throughput, tracking/none|copy_warm_bench|>=|0.80|$warm_ratio|"
+	"queue drain, 4 workers (0 duplicates checked)|queue_bench|>=|5000|$drain| actions/s"
 )
 
 if [ "$quick" = 1 ]; then sizes="QUICK=1 (small sizes: COPY of 100k events, pgbench 1 x 5 s, RSS with 1M events)"; else sizes="full sizes"; fi
@@ -130,7 +143,7 @@ printf '%s\n' "$table"
 	printf '%s, commit %s, %s CPUs; %s.  Made by `test/bench/run_all.sh`; the machine is shared, so\n' "$when" "$commit" "$cpus" "$sizes"
 	printf 'figures can vary by 10-20%% from run to run.\n\n'
 	printf '%s\n' "$table"
-	for name in copy_bench pgbench_bench sql_baseline_bench rss_bench; do
+	for name in copy_bench pgbench_bench sql_baseline_bench rss_bench copy_warm_bench queue_bench; do
 		if [ -s "$out_dir/$name.md" ]; then
 			printf '\n'
 			sed 's/^## /### /' "$out_dir/$name.md"
