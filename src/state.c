@@ -31,12 +31,14 @@
  *      never touch a tenant row, so concurrent sessions ingesting for one
  *      tenant do not serialize on it;
  *   5. one UPDATE writes the known user states and one INSERT the new ones,
- *      one upsert the tenant states, one INSERT enqueues the milestone
- *      actions (actions.c).
+ *      one UPDATE the tenant states (their rows exist since step 3), one
+ *      INSERT enqueues the milestone actions (actions.c).
  *
  * The kept plans are generic (CURSOR_OPT_GENERIC_PLAN): their shape does not
  * depend on the arrays' contents, and a custom plan would be planned again
- * at every statement.
+ * at every statement.  Each statement also has a scalar form, used when a
+ * chunk has one row for it (a single-row INSERT), whose executor starts far
+ * faster than unnest() over one-element arrays (see run_stmt).
  *
  * The result depends only on the events and their arrival order, not on
  * how they were split into statements or chunks (batch invariance), which
