@@ -31,9 +31,8 @@
 # (for a week).
 # Results: a table on stdout and test/bench/out/copy_bench.md.  Stops the
 # cluster at the end.  Environment: ROUNDS (default 3), PGA_BENCH_PORT.
-source "$(dirname "$0")/../../scripts/lib.sh"
+source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
-shopt -s inherit_errexit	# a failing psql inside $(...) stops the script too
 
 usage() { echo "usage: sudo $0 [n_events]    (a positive integer, default 1000000)" >&2; exit 2; }
 [ $# -le 1 ] || usage
@@ -41,59 +40,14 @@ n=${1:-1000000}
 [[ $n =~ ^[1-9][0-9]*$ ]] || usage
 rounds=${ROUNDS:-3}
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a positive integer" >&2; exit 2; }
-port=${PGA_BENCH_PORT:-54322}
-db=adoption_bench
-out_dir=$REPO/test/bench/out
-gen_version=v1	# bump when gen_events.sql changes what it writes
 
-# lib.sh's cluster_dir (and so cluster_stop) reads $name as it expands its own
-# "local name=$1 dir=...$name": called outside cluster_start it needs a global.
-name=bench
+bench_start
+ensure_csv "$n"
 
-ensure_packages
-build_install
-cluster_start bench "$port" postgres
-trap 'cluster_stop bench >/dev/null 2>&1 || true' EXIT
-dir=$(cluster_dir bench)
-csv=$dir/events-$n-$gen_version.csv
-
-q() { psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
-
-say "creating database $db"
-PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
-
-# Regenerated when older than a week: its events are meant to be recent.
-if [ ! -s "$csv" ] || [ ! -s "$csv.range" ] || [ -n "$(find "$csv" -mtime +6)" ]; then
-	say "generating $n events into $csv"
-	rm -f "$csv" "$csv.tmp" "$csv.range"
-	start=$(date +%s.%N)
-	q -v n_events="$n" -v outfile="$csv.tmp" -f "$REPO/test/bench/gen_events.sql"
-	# The time range of the file, for the partitions (usage_timestamp is column 6, UTC).
-	awk -F, 'NR == 1 || $6 < min { min = $6 } NR == 1 || $6 > max { max = $6 } END { print min; print max }' "$csv.tmp" >"$csv.range"
-	mv "$csv.tmp" "$csv"
-	awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "generated in %.1f s\n", b - a }'
-else
-	say "using the cached $csv"
-fi
-range_min=$(sed -n 1p "$csv.range")
-range_max=$(sed -n 2p "$csv.range")
-echo "events from $range_min to $range_max, $(du -h "$csv" | cut -f1) of CSV"
-
-# A fresh extension with empty partitions for every month of the file.
+# A fresh extension with empty partitions for every month of the file; the
+# trigger disabled for "none".
 prepare() {
-	q <<SQL
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS pg_adoption CASCADE;
-CREATE EXTENSION pg_adoption;
-ALTER TABLE adoption.feature_usage_events DISABLE TRIGGER track_events;
-INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp)
-SELECT 'probe', 'probe', 'probe', t
-FROM generate_series(timestamptz '$range_min', timestamptz '$range_max', interval '1 day') AS t
-UNION ALL SELECT 'probe', 'probe', 'probe', timestamptz '$range_max';
-SELECT adoption.ensure_partitions(3) \g /dev/null
-TRUNCATE adoption.feature_usage_events;
-ALTER TABLE adoption.feature_usage_events ENABLE TRIGGER track_events;
-SQL
+	fresh_extension
 	if [ "$1" = none ]; then
 		q -c "ALTER TABLE adoption.feature_usage_events DISABLE TRIGGER track_events"
 	fi
@@ -132,8 +86,6 @@ timed_copy() {
 	echo "$ms" | awk '{ printf "%.3f\n", $1 / 1000 }'
 }
 
-calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # One untimed COPY first, so that the first timed one does not pay for a cold
 # page cache (the CSV, the server's binaries and catalogs).
@@ -159,12 +111,7 @@ rps_tracking=$(calc "$n / $m_tracking")
 rps_none=$(calc "$n / $m_none")
 ratio=$(calc "$rps_tracking / $rps_none")
 
-commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null)" ]; then commit="$commit+dirty"; fi
-pgver=$(q -tA -c "SHOW server_version")
-fsync=$(q -tA -c "SHOW fsync")
-when=$(date -u '+%Y-%m-%d %H:%M UTC')
-cpus=$(nproc)
+run_info
 
 table=$(
 	printf '| variant | median s | rows/s | rounds (s) |\n'

@@ -11,56 +11,34 @@
 # of the newer half with tracking and without (trigger disabled), alternating,
 # ROUNDS (default 3) rounds each.  Reported: medians and tracking/none.
 # Runs its own cluster "bench" on port 54322; stops it at the end.
-source "$(dirname "$0")/../../scripts/lib.sh"
+source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
-shopt -s inherit_errexit
 n=${1:-1000000}
 [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [n_events]" >&2; exit 2; }
 rounds=${ROUNDS:-3}
-port=${PGA_BENCH_PORT:-54322}
-db=adoption_bench
-out_dir=$REPO/test/bench/out
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a positive integer" >&2; exit 2; }
 mkdir -p "$out_dir"
 
-ensure_packages
-build_install
-cluster_start bench "$port" postgres
-trap 'cluster_stop bench >/dev/null 2>&1 || true' EXIT
-dir=$(cluster_dir bench)
-csv=$dir/events-$n-v1.csv
-q() { psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
-PGOPTIONS="-c client_min_messages=warning" psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
-if [ ! -s "$csv" ]; then
-	say "generating $n events into $csv"
-	q -c "SET jit = off" -v n_events="$n" -v outfile="$csv" -f "$REPO/test/bench/gen_events.sql"
-fi
-older=$dir/events-$n-older.csv
-newer=$dir/events-$n-newer.csv
+bench_start
+ensure_csv "$n"
+older=$bench_dir/events-$n-older.csv
+newer=$bench_dir/events-$n-newer.csv
 if [ ! -s "$newer" ] || [ "$newer" -ot "$csv" ]; then
 	say "splitting $csv by time"
-	sort -t, -k6,6 "$csv" >"$dir/sorted.tmp"
+	sort -t, -k6,6 "$csv" >"$bench_dir/sorted.tmp"
 	half=$(( n / 2 ))
-	head -n "$half" "$dir/sorted.tmp" >"$older"
-	tail -n +"$((half + 1))" "$dir/sorted.tmp" >"$newer"
-	rm -f "$dir/sorted.tmp"
+	head -n "$half" "$bench_dir/sorted.tmp" >"$older"
+	tail -n +"$((half + 1))" "$bench_dir/sorted.tmp" >"$newer"
+	rm -f "$bench_dir/sorted.tmp"
 	chown postgres: "$older" "$newer"
 fi
-range_min=$(head -n 1 "$older" | cut -d, -f6)
-range_max=$(tail -n 1 "$newer" | cut -d, -f6)
 cols="event_id, tenant_id, user_id, feature_id, feature_name, usage_timestamp, session_duration, success_outcome, integration_context"
 
+# A fresh extension holding the older half (loaded with tracking for the
+# tracking variant, without for none).
 prepare() {
-	q <<SQL >/dev/null
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS pg_adoption CASCADE;
-CREATE EXTENSION pg_adoption;
-ALTER TABLE adoption.feature_usage_events DISABLE TRIGGER track_events;
-INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp)
-SELECT 'probe', 'probe', 'probe', t FROM generate_series(timestamptz '$range_min', timestamptz '$range_max', interval '1 day') AS t;
-SELECT adoption.ensure_partitions(3);
-TRUNCATE adoption.feature_usage_events;
-SQL
-	[ "$1" = tracking ] && q -c "ALTER TABLE adoption.feature_usage_events ENABLE TRIGGER track_events"
+	fresh_extension >/dev/null
+	[ "$1" = tracking ] || q -c "ALTER TABLE adoption.feature_usage_events DISABLE TRIGGER track_events"
 	q -c "COPY adoption.feature_usage_events ($cols) FROM '$older' WITH (FORMAT csv)"
 	q -c "VACUUM ANALYZE" -c "CHECKPOINT"
 }
@@ -72,7 +50,6 @@ timed() {
 	ms=$(printf '%s\n' "$out" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n 1)
 	echo "$ms" | awk '{ printf "%.3f\n", $1 / 1000 }'
 }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 t=(); z=()
 for r in $(seq 1 "$rounds"); do
