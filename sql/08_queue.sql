@@ -94,3 +94,14 @@ FROM adoption.campaign_actions ORDER BY action_id;
 SELECT count(*) AS live FROM adoption.campaign_action_queue;
 SELECT count(*) AS archived FROM adoption.campaign_action_archive;
 DELETE FROM adoption.settings WHERE tenant_id = 'q2';
+
+-- The backoff stops growing at a day, however many attempts are allowed.
+INSERT INTO adoption.settings (tenant_id, max_attempts) VALUES ('q3', 1000);
+SELECT adoption.enqueue_action('q3', 'win_back', 'many-attempts') AS a5 \gset
+UPDATE adoption.campaign_action_queue SET attempts = 99 WHERE action_id = :a5;
+SELECT attempts FROM adoption.claim_actions('w9', 1);
+BEGIN;
+SELECT adoption.fail_action(:a5, 'still failing', 'w9') AS status_after_100;
+SELECT available_at - now() AS backoff FROM adoption.campaign_actions WHERE action_id = :a5;
+COMMIT;
+DELETE FROM adoption.settings WHERE tenant_id = 'q3';

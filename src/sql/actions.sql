@@ -361,7 +361,7 @@ BEGIN
 	/* Backoff: 30 s after the first failure, doubling, at most a day. */
 	UPDATE adoption.campaign_action_queue AS q
 	SET status = 'pending', lease_until = NULL, last_error = error,
-		available_at = now() + least(interval '30 seconds' * power(2, a.attempts - 1), interval '1 day')
+		available_at = now() + least(interval '30 seconds' * power(2, least(a.attempts - 1, 12)), interval '1 day')
 	WHERE q.tenant_id = a.tenant_id AND q.action_id = a.action_id;
 	RETURN 'pending';
 END
