@@ -105,3 +105,15 @@ SELECT adoption.fail_action(:a5, 'still failing', 'w9') AS status_after_100;
 SELECT available_at - now() AS backoff FROM adoption.campaign_actions WHERE action_id = :a5;
 COMMIT;
 DELETE FROM adoption.settings WHERE tenant_id = 'q3';
+
+-- A claimed action out of attempts whose lease expired (its worker died)
+-- becomes dead at the next claim instead of being handed out again; the
+-- tenant's own max_attempts (2) applies.
+INSERT INTO adoption.settings (tenant_id, max_attempts) VALUES ('q4', 2);
+SELECT adoption.enqueue_action('q4', 'win_back', 'worker-died') AS a6 \gset
+UPDATE adoption.campaign_action_queue SET attempts = 1 WHERE action_id = :a6;
+SELECT attempts FROM adoption.claim_actions('doomed', 1, '1 hour');
+UPDATE adoption.campaign_action_queue SET lease_until = now() - interval '1 second' WHERE action_id = :a6;
+SELECT count(*) AS handed_out FROM adoption.claim_actions('next', 10) WHERE action_id = :a6;
+SELECT status, attempts, last_error FROM adoption.campaign_actions WHERE action_id = :a6;
+DELETE FROM adoption.settings WHERE tenant_id = 'q4';

@@ -227,12 +227,14 @@ BEGIN
 	END IF;
 	SELECT s.max_attempts INTO max_attempts FROM adoption.settings AS s WHERE s.tenant_id IS NULL;
 
-	/* Expired leases of actions out of attempts: dead, not handed out again. */
+	/* Expired leases of actions out of attempts (the tenant's max_attempts): dead, not handed out again. */
 	WITH expired AS (
 		DELETE FROM adoption.campaign_action_queue AS q
-		WHERE q.status = 'claimed' AND q.lease_until < now() AND q.attempts >= max_attempts
+		WHERE q.status = 'claimed' AND q.lease_until < now()
+			AND q.attempts >= coalesce((SELECT o.max_attempts FROM adoption.settings AS o
+				WHERE o.tenant_id OPERATOR(pg_catalog.=) q.tenant_id), max_attempts)
 			AND q.action_id IN (SELECT e.action_id FROM adoption.campaign_action_queue AS e
-				WHERE e.status = 'claimed' AND e.lease_until < now() AND e.attempts >= max_attempts
+				WHERE e.status = 'claimed' AND e.lease_until < now()
 				FOR UPDATE SKIP LOCKED)
 		RETURNING q.*
 	)
