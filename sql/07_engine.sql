@@ -207,5 +207,16 @@ SELECT tenant_id, feature_id, activated_users, adopted_users, habitual_users, fe
 FROM adoption.feature_adoption WHERE tenant_id IN ('e1', 'e2', 'e3at') ORDER BY 1, 2;
 COMMIT;
 
+-- The internal milestone_buffer changed by hand is refused with a hint
+-- (XX001), and rebuild() repairs the state.
+UPDATE adoption.user_feature_state SET milestone_buffer = '\x0102' WHERE tenant_id = 'e2' AND user_id = 'dan';
+INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp)
+VALUES ('e2', 'dan', 'alerts', '2026-01-09 00:00+00');
+\echo :LAST_ERROR_SQLSTATE
+SELECT adoption.rebuild('e2') AS replayed_e2;
+INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp)
+VALUES ('e2', 'dan', 'alerts', '2026-01-09 00:00+00');
+SELECT user_id, uses, habitual_at FROM eng_state WHERE tenant_id = 'e2' AND user_id = 'dan';
+
 DELETE FROM adoption.milestone_campaigns WHERE milestone IN ('activated', 'adopted');
 DROP VIEW eng_state;

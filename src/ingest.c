@@ -85,7 +85,10 @@ event_column(TupleDesc desc, const char *name)
 	int			attnum = SPI_fnumber(desc, name);
 
 	if (attnum <= 0)
-		elog(ERROR, "pg_adoption: column %s of adoption.feature_usage_events is missing", name);
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column %s of adoption.feature_usage_events is missing", name),
+				 errhint("The event log was altered by hand; re-create the extension.")));
 	return (AttrNumber) attnum;
 }
 

@@ -87,9 +87,11 @@
  * A user who is not habitual has fewer than n uses in any 7 days, so a year
  * of their use times is at most 53 (n - 1) entries: keeping a year makes
  * bulk loads in any order (a file not sorted by time) find every window.
+ * At most 4096 times (32 kB) are kept, whatever the threshold (it can be set
+ * up to 1000): beyond that the oldest go first.
  */
 #define HABITUAL_HORIZON	((int64) 366 * USECS_PER_DAY)
-#define HABITUAL_MAX_TIMES(n) (53 * ((n) - 1) + 16)
+#define HABITUAL_MAX_TIMES(n) Min(53 * ((n) - 1) + 16, 4096)
 
 typedef struct TfGroup TfGroup;
 
@@ -392,15 +394,24 @@ buffer_decode(UserState *u, bytea *b, MemoryContext mcxt)
 {
 	char	   *p = VARDATA_ANY(b);
 	int			len = VARSIZE_ANY_EXHDR(b);
-	int32		ns,
-				nr;
+	int32		ns = 0,
+				nr = 0;
 
-	if (len < 8)
-		elog(ERROR, "pg_adoption: corrupt milestone_buffer");
-	memcpy(&ns, p, 4);
-	memcpy(&nr, p + 4, 4);
-	if (ns < 0 || nr < 0 || len != 8 + 8 * (ns + nr))
-		elog(ERROR, "pg_adoption: corrupt milestone_buffer");
+	if (len >= 8)
+	{
+		memcpy(&ns, p, 4);
+		memcpy(&nr, p + 4, 4);
+	}
+	if (len < 8 || ns < 0 || nr < 0 || ns > 1000000 || nr > 1000000 ||
+		len != 8 + 8 * (ns + nr))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("milestone_buffer of user \"%s\" and feature \"%s\" of tenant \"%s\" is not valid",
+						adoption_msg_value(u->user_id), adoption_msg_value(u->feature_id),
+						adoption_msg_value(u->tenant_id)),
+				 errdetail("The column is internal to pg_adoption and was changed by hand."),
+				 errhint("Run SELECT adoption.rebuild('%s') to recompute the tenant's state.",
+						 adoption_msg_value(u->tenant_id))));
 	u->n_success = ns;
 	u->n_recent = nr;
 	u->success_times = MemoryContextAlloc(mcxt, sizeof(TimestampTz) * (ns + 1));

@@ -46,7 +46,10 @@ row_value(RowCheck *rc, const char *col, bool *isnull)
 	int			attnum = SPI_fnumber(desc, col);
 
 	if (attnum <= 0)
-		elog(ERROR, "pg_adoption: column %s of adoption.%s is missing", col, rc->table);
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column %s of adoption.%s is missing", col, rc->table),
+				 errhint("The table was altered by hand; re-create the extension.")));
 	return heap_getattr(rc->tuple, attnum, desc, isnull);
 }
 

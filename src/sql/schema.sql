@@ -20,8 +20,8 @@ COMMENT ON SCHEMA adoption IS 'pg_adoption: feature adoption, customer health, f
  */
 CREATE TABLE adoption.settings (
 	tenant_id text,
-	aha_successes integer CHECK (aha_successes BETWEEN 1 AND 1000000),
-	usage_velocity_threshold integer CHECK (usage_velocity_threshold BETWEEN 1 AND 1000000),
+	aha_successes integer CHECK (aha_successes BETWEEN 1 AND 1000),
+	usage_velocity_threshold integer CHECK (usage_velocity_threshold BETWEEN 1 AND 1000),
 	feature_adoption_threshold double precision CHECK (feature_adoption_threshold > 0 AND feature_adoption_threshold <= 1),
 	success_outcome_rate double precision CHECK (success_outcome_rate >= 0 AND success_outcome_rate <= 1),
 	active_window interval CHECK (active_window > interval '0'),
