@@ -131,9 +131,15 @@ round() {
 	fi
 	q -c "ALTER TABLE adoption.feature_usage_events DISABLE TRIGGER track_events" \
 		-c "ALTER TABLE adoption.feature_usage_events DISABLE TRIGGER track_events_sql"
-	if [ "$variant" != none ] && [ $((after - before)) != "$tx" ]; then
+	if [ "$variant" = tracking ] && [ $((after - before)) != "$tx" ]; then
 		echo "the $variant round inserted $tx events but user_feature_state uses grew by $((after - before))" >&2
 		exit 1
+	fi
+	# The SQL baseline is not safe under concurrency (it can lose a use when
+	# two sessions first see a key at once): counted, not fatal.
+	if [ "$variant" = sql ] && [ $((after - before)) != "$tx" ]; then
+		echo "warning: the sql round inserted $tx events but uses grew by $((after - before))" >&2
+		echo $((tx - (after - before))) >>"$lost_file"
 	fi
 	if [ "$variant" = none ] && [ "$after" != "$before" ]; then
 		echo "user_feature_state uses changed by $((after - before)) with the trigger disabled" >&2
@@ -143,6 +149,8 @@ round() {
 }
 
 q -c "ALTER TABLE adoption.feature_usage_events DISABLE TRIGGER track_events"
+lost_file=$(mktemp -d)/lost
+: >"$lost_file"
 declare -a t_tracking=() t_none=() t_sql=()
 say "$rounds rounds of ${secs} s per variant, $clients clients, rotating"
 for ((r = 1; r <= rounds; r++)); do
@@ -172,6 +180,8 @@ m_none=$(median "${t_none[@]}")
 m_sql=$(median "${t_sql[@]}")
 ratio=$(calc "$m_tracking / $m_none")
 sql_ratio=$(calc "$m_tracking / $m_sql")
+sql_lost=$(awk '{ s += $1 } END { print s + 0 }' "$lost_file")
+rm -rf "$(dirname "$lost_file")"
 run_info
 q -c "DROP EXTENSION pg_adoption CASCADE" >/dev/null
 
@@ -202,5 +212,7 @@ median of $rounds rounds, the variants' order rotating.
 **tracking/none tps = $(printf '%.2f' "$ratio")**
 
 **C trigger / SQL trigger tps = $(printf '%.2f' "$sql_ratio")**
+
+Uses the SQL baseline lost under concurrency (events inserted minus uses counted): $sql_lost.
 MD
 echo "wrote $out_dir/pgbench_bench.md"
