@@ -181,18 +181,33 @@ adoption_enqueue_milestones(int n, const char *const *tenant_ids,
 	int			rc;
 	MemoryContext caller = CurrentMemoryContext;
 
-	if (n == 0)
-		return 0;
+	const char **t = palloc(sizeof(char *) * Max(n, 1));
+	const char **u = palloc(sizeof(char *) * Max(n, 1));
+	const char **f = palloc(sizeof(char *) * Max(n, 1));
+	const char **r = palloc(sizeof(char *) * Max(n, 1));
+	int			m = 0;
+
+	/*
+	 * A milestone whose campaign was disabled since it was reached (the map
+	 * is reloaded after an invalidation) enqueues nothing.
+	 */
 	for (i = 0; i < n; i++)
 	{
 		MilestoneCampaign *mc = milestone_campaign(milestones[i]);
 
 		if (mc == NULL)
-			elog(ERROR, "pg_adoption: milestone %s has no campaign", milestones[i]);
-		tpl[i] = mc->template_key;
-		camp[i] = mc->campaign_id;
-		keys[i] = dedupe_key(milestones[i], feature_ids[i], user_ids[i]);
+			continue;
+		t[m] = tenant_ids[i];
+		u[m] = user_ids[i];
+		f[m] = feature_ids[i];
+		r[m] = reasons[i];
+		tpl[m] = mc->template_key;
+		camp[m] = mc->campaign_id;
+		keys[m] = dedupe_key(milestones[i], feature_ids[i], user_ids[i]);
+		m++;
 	}
+	if (m == 0)
+		return 0;
 	if (enqueue_plan == NULL)
 	{
 		SPIPlanPtr	p = SPI_prepare_cursor(enqueue_sql, 7, types, CURSOR_OPT_GENERIC_PLAN);
@@ -204,13 +219,13 @@ adoption_enqueue_milestones(int n, const char *const *tenant_ids,
 		enqueue_plan = p;
 		MemoryContextSwitchTo(caller);
 	}
-	args[0] = adoption_text_array(tenant_ids, n);
-	args[1] = adoption_text_array(user_ids, n);
-	args[2] = adoption_text_array(feature_ids, n);
-	args[3] = adoption_text_array(tpl, n);
-	args[4] = adoption_text_array(camp, n);
-	args[5] = adoption_text_array(reasons, n);
-	args[6] = adoption_text_array(keys, n);
+	args[0] = adoption_text_array(t, m);
+	args[1] = adoption_text_array(u, m);
+	args[2] = adoption_text_array(f, m);
+	args[3] = adoption_text_array(tpl, m);
+	args[4] = adoption_text_array(camp, m);
+	args[5] = adoption_text_array(r, m);
+	args[6] = adoption_text_array(keys, m);
 	rc = SPI_execute_plan(enqueue_plan, args, NULL, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "pg_adoption: enqueueing actions failed: %s",
