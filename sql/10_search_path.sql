@@ -1,0 +1,51 @@
+-- Hostile objects planted in public, which comes first on the search_path,
+-- are never called by the ingest trigger, the engine, the queue functions
+-- or rebuild: every reference of the extension is schema-qualified (each
+-- hostile object raises an error if called).
+SET TimeZone = 'UTC';
+CREATE FUNCTION public.hijacked_texteq(text, text) RETURNS boolean
+LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked: text = text'; END $$;
+CREATE FUNCTION public.hijacked_textne(text, text) RETURNS boolean
+LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked: text <> text'; END $$;
+CREATE OPERATOR public.= (LEFTARG = text, RIGHTARG = text, FUNCTION = public.hijacked_texteq);
+CREATE OPERATOR public.<> (LEFTARG = text, RIGHTARG = text, FUNCTION = public.hijacked_textne);
+CREATE FUNCTION public.unnest(text[]) RETURNS SETOF text
+LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked: unnest'; END $$;
+CREATE FUNCTION public.now() RETURNS timestamptz
+LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked: now'; END $$;
+CREATE FUNCTION public.nextval(regclass) RETURNS bigint
+LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked: nextval'; END $$;
+CREATE FUNCTION public.jsonb_build_array(text, text, text) RETURNS jsonb
+LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked: jsonb_build_array'; END $$;
+SET search_path = public, pg_catalog;
+-- The traps work: an unqualified reference falls into them.
+\set SHOW_CONTEXT never
+SELECT 'a'::text = 'b'::text;
+SELECT now();
+
+-- Fresh backend caches: the plans and the cached settings are made now.
+TRUNCATE adoption.feature_usage_events, adoption.user_feature_state, adoption.tenant_feature_state,
+	adoption.campaign_action_queue, adoption.campaign_action_archive, adoption.campaign_action_keys;
+INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, feature_name, usage_timestamp)
+SELECT 'sp', 'u' || (i % 3), 'sp-feature', 'Search path feature ' || (i % 2),
+	pg_catalog.now() - i * interval '1 hour'
+FROM pg_catalog.generate_series(1, 30) AS i;
+INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp)
+VALUES ('sp', 'u9', 'sp-feature', pg_catalog.now() - interval '1 minute');
+SELECT user_id, uses, adopted_at IS NOT NULL AS adopted, habitual_at IS NOT NULL AS habitual
+FROM adoption.user_feature_state WHERE tenant_id OPERATOR(pg_catalog.=) 'sp' ORDER BY user_id COLLATE "C";
+SELECT feature_name FROM adoption.features WHERE feature_id OPERATOR(pg_catalog.=) 'sp-feature';
+SELECT pg_catalog.count(*) AS actions FROM adoption.campaign_actions WHERE tenant_id OPERATOR(pg_catalog.=) 'sp';
+SELECT pg_catalog.count(*) AS claimed FROM adoption.claim_actions('sp-worker', 10);
+SELECT adoption.rebuild('sp') AS replayed;
+SELECT adoption.ensure_partitions(0) >= 0 AS partitions_ok;
+INSERT INTO adoption.feedback (tenant_id, channel, score) VALUES ('sp', 'nps', 9);
+RESET search_path;
+DROP FUNCTION public.jsonb_build_array(text, text, text);
+DROP FUNCTION public.nextval(regclass);
+DROP FUNCTION public.now();
+DROP FUNCTION public.unnest(text[]);
+DROP OPERATOR public.<> (text, text);
+DROP OPERATOR public.= (text, text);
+DROP FUNCTION public.hijacked_textne(text, text);
+DROP FUNCTION public.hijacked_texteq(text, text);
