@@ -178,9 +178,6 @@ adoption_enqueue_milestones(int n, const char *const *tenant_ids,
 	const char **camp = palloc(sizeof(char *) * Max(n, 1));
 	const char **keys = palloc(sizeof(char *) * Max(n, 1));
 	int			i;
-	int			rc;
-	MemoryContext caller = CurrentMemoryContext;
-
 	const char **t = palloc(sizeof(char *) * Max(n, 1));
 	const char **u = palloc(sizeof(char *) * Max(n, 1));
 	const char **f = palloc(sizeof(char *) * Max(n, 1));
@@ -208,17 +205,6 @@ adoption_enqueue_milestones(int n, const char *const *tenant_ids,
 	}
 	if (m == 0)
 		return 0;
-	if (enqueue_plan == NULL)
-	{
-		SPIPlanPtr	p = SPI_prepare_cursor(enqueue_sql, 7, types, CURSOR_OPT_GENERIC_PLAN);
-
-		if (p == NULL)
-			elog(ERROR, "pg_adoption: SPI_prepare failed: %s",
-				 SPI_result_code_string(SPI_result));
-		SPI_keepplan(p);
-		enqueue_plan = p;
-		MemoryContextSwitchTo(caller);
-	}
 	args[0] = adoption_text_array(t, m);
 	args[1] = adoption_text_array(u, m);
 	args[2] = adoption_text_array(f, m);
@@ -226,11 +212,8 @@ adoption_enqueue_milestones(int n, const char *const *tenant_ids,
 	args[4] = adoption_text_array(camp, m);
 	args[5] = adoption_text_array(r, m);
 	args[6] = adoption_text_array(keys, m);
-	rc = SPI_execute_plan(enqueue_plan, args, NULL, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "pg_adoption: enqueueing actions failed: %s",
-			 SPI_result_code_string(rc));
-	MemoryContextSwitchTo(caller);
+	if (adoption_run_kept_plan(&enqueue_plan, enqueue_sql, 7, types, args, NULL) != SPI_OK_INSERT)
+		elog(ERROR, "pg_adoption: enqueueing actions did not insert");
 	return (int64) SPI_processed;
 }
 

@@ -13,6 +13,7 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "catalog/namespace.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
@@ -228,4 +229,38 @@ adoption_text_array(const char *const *values, int n)
 	}
 	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs,
 											  TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/*
+ * Runs a statement whose plan is prepared on first use and kept for the
+ * backend (a generic plan: the statements of the extension take arrays or
+ * keys, whose values do not change the plan's shape).  The caller is
+ * SPI-connected.  Returns the SPI result code; raises on failure.
+ *
+ * SPI returns in its procedure context, which lives until SPI_finish, i.e.
+ * the end of the statement that called the extension; the caller's context
+ * is restored so that its per-chunk allocations are freed with the chunk.
+ */
+int
+adoption_run_kept_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types,
+					   Datum *args, const char *nulls)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	int			rc;
+
+	if (*plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
+
+		if (p == NULL)
+			elog(ERROR, "pg_adoption: SPI_prepare failed: %s",
+				 SPI_result_code_string(SPI_result));
+		SPI_keepplan(p);
+		*plan = p;
+	}
+	rc = SPI_execute_plan(*plan, args, nulls, false, 0);
+	if (rc < 0)
+		elog(ERROR, "pg_adoption: statement failed: %s", SPI_result_code_string(rc));
+	MemoryContextSwitchTo(caller);
+	return rc;
 }

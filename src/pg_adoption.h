@@ -6,6 +6,7 @@
 
 #include "postgres.h"
 
+#include "executor/spi.h"
 #include "utils/hsearch.h"
 #include "utils/timestamp.h"
 
@@ -44,6 +45,8 @@ extern char *adoption_msg_value(const char *value);
 extern int64 adoption_interval_usecs(const Interval *span);
 extern char *adoption_usecs_text(int64 usecs);
 extern Datum adoption_text_array(const char *const *values, int n);
+extern int	adoption_run_kept_plan(SPIPlanPtr *plan, const char *sql, int nargs,
+								   Oid *types, Datum *args, const char *nulls);
 
 /* settings.c */
 extern void adoption_get_settings(const char *tenant_id, AdoptionSettings *out);

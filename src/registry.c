@@ -209,30 +209,14 @@ sorted_keys(HTAB *htab, long *n)
 	return keys;
 }
 
-/* Prepares (once per backend) and runs one registration statement. */
+/* Runs one registration statement (its parameters are text arrays). */
 static void
 run_plan(SPIPlanPtr *plan, const char *sql, int nargs, Datum *args)
 {
 	Oid			types[2] = {TEXTARRAYOID, TEXTARRAYOID};
-	int			rc;
-	MemoryContext caller = CurrentMemoryContext;
 
-	if (*plan == NULL)
-	{
-		SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
-
-		if (p == NULL)
-			elog(ERROR, "pg_adoption: SPI_prepare failed: %s",
-				 SPI_result_code_string(SPI_result));
-		SPI_keepplan(p);
-		*plan = p;
-	}
-	rc = SPI_execute_plan(*plan, args, NULL, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "pg_adoption: registration failed: %s",
-			 SPI_result_code_string(rc));
-	/* SPI returns in its procedure context, which lives until SPI_finish. */
-	MemoryContextSwitchTo(caller);
+	if (adoption_run_kept_plan(plan, sql, nargs, types, args, NULL) != SPI_OK_INSERT)
+		elog(ERROR, "pg_adoption: registration did not insert");
 }
 
 /* Remembers a registration for publication at commit. */

@@ -674,14 +674,11 @@ static Stmt write_groups_stmt = {&write_groups_sql,
  * invalidation, which replans) happens with sequential scans and hash and
  * merge joins disabled, in a GUC nest level of its own.
  *
- * SPI leaves CurrentMemoryContext at its procedure context, which lives
- * until SPI_finish, i.e. the end of the statement; the caller's context is
- * restored so that per-chunk allocations are freed with the chunk.
+ * Preparing, keeping and running the plan is adoption_run_kept_plan's.
  */
 static int
-run_stmt(Stmt *stmt, int n, int nargs, Oid *types, Datum *args, bool read_only)
+run_stmt(Stmt *stmt, int n, int nargs, Oid *types, Datum *args)
 {
-	MemoryContext caller = CurrentMemoryContext;
 	bool		one = (n == 1 && stmt->sql_1 != NULL);
 	SPIPlanPtr *plan = one ? &stmt->plan_1 : &stmt->plan_n;
 	bool	   *planned = one ? &stmt->planned_1 : &stmt->planned_n;
@@ -728,24 +725,11 @@ run_stmt(Stmt *stmt, int n, int nargs, Oid *types, Datum *args, bool read_only)
 		(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
 	}
-	if (*plan == NULL)
-	{
-		SPIPlanPtr	p = SPI_prepare_cursor(one ? stmt->sql_1 : *stmt->sql_n, nargs, types,
-										   CURSOR_OPT_GENERIC_PLAN);
-
-		if (p == NULL)
-			elog(ERROR, "pg_adoption: SPI_prepare failed: %s",
-				 SPI_result_code_string(SPI_result));
-		SPI_keepplan(p);
-		*plan = p;
-	}
-	rc = SPI_execute_plan(*plan, args, one ? scalar_nulls : NULL, read_only, 0);
-	if (rc < 0)
-		elog(ERROR, "pg_adoption: state query failed: %s", SPI_result_code_string(rc));
+	rc = adoption_run_kept_plan(plan, one ? stmt->sql_1 : *stmt->sql_n, nargs, types,
+								args, one ? scalar_nulls : NULL);
 	*planned = true;
 	if (nestlevel >= 0)
 		AtEOXact_GUC(true, nestlevel);
-	MemoryContextSwitchTo(caller);
 	return rc;
 }
 
@@ -864,7 +848,7 @@ lock_users(Engine *e, UserState **users, int n)
 	args[0] = text_keys(users, n, 0);
 	args[1] = text_keys(users, n, 1);
 	args[2] = text_keys(users, n, 2);
-	run_stmt(&lock_users_stmt, n, 3, types, args, false);
+	run_stmt(&lock_users_stmt, n, 3, types, args);
 	read_user_rows(e, users, n);
 }
 
@@ -1095,7 +1079,7 @@ lock_groups(Engine *e, TfGroup **groups, int n)
 
 	args[0] = group_keys(groups, n, false);
 	args[1] = group_keys(groups, n, true);
-	run_stmt(&create_groups_stmt, n, 2, types, args, false);
+	run_stmt(&create_groups_stmt, n, 2, types, args);
 	desc = SPI_tuptable->tupdesc;
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -1119,7 +1103,7 @@ lock_groups(Engine *e, TfGroup **groups, int n)
 		return;
 	args[0] = group_keys(old, n_old, false);
 	args[1] = group_keys(old, n_old, true);
-	run_stmt(&lock_groups_stmt, n_old, 2, types, args, false);
+	run_stmt(&lock_groups_stmt, n_old, 2, types, args);
 	desc = SPI_tuptable->tupdesc;
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -1160,7 +1144,7 @@ load_members(Engine *e, TfGroup **groups, int n, UserState **users, int n_users)
 	{
 		args[0] = group_keys(old, n_old, false);
 		args[1] = group_keys(old, n_old, true);
-		run_stmt(&load_members_stmt, n_old, 2, types, args, false);
+		run_stmt(&load_members_stmt, n_old, 2, types, args);
 		rows = SPI_tuptable;
 		n_rows = SPI_processed;
 		desc = rows->tupdesc;
@@ -1531,7 +1515,7 @@ write_groups(TfGroup **groups, int n)
 	args[8] = da_array(&a[6], FLOAT8OID);
 	args[9] = da_array(&a[7], TIMESTAMPTZOID);
 	args[10] = da_array(&a[8], TIMESTAMPTZOID);
-	run_stmt(&write_groups_stmt, n, 11, types, args, false);
+	run_stmt(&write_groups_stmt, n, 11, types, args);
 }
 
 /* --- step 5: write --- */
@@ -1583,9 +1567,9 @@ write_users(UserState **users, int n, bool insert)
 	args[11] = da_array(&a[8], TIMESTAMPTZOID);
 	args[12] = da_array(&a[9], BYTEAOID);
 	if (insert)
-		run_stmt(&insert_users_stmt, n, 13, types, args, false);
+		run_stmt(&insert_users_stmt, n, 13, types, args);
 	else
-		run_stmt(&update_users_stmt, n, 13, types, args, false);
+		run_stmt(&update_users_stmt, n, 13, types, args);
 	if (SPI_processed != (uint64) n)
 		elog(ERROR, "pg_adoption: wrote " UINT64_FORMAT " user states instead of %d",
 			 SPI_processed, n);
