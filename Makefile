@@ -14,7 +14,8 @@ SQL_SOURCES = \
 	src/sql/state.sql \
 	src/sql/actions.sql \
 	src/sql/rebuild.sql \
-	src/sql/views.sql
+	src/sql/views.sql \
+	src/sql/health.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA = $(wildcard src/upgrade/$(EXTENSION)--*--*.sql)

@@ -17,6 +17,10 @@ CREATE FUNCTION public.nextval(regclass) RETURNS bigint
 LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked: nextval'; END $$;
 CREATE FUNCTION public.jsonb_build_array(text, text, text) RETURNS jsonb
 LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked: jsonb_build_array'; END $$;
+CREATE FUNCTION public.round(numeric, integer) RETURNS numeric
+LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked: round'; END $$;
+CREATE FUNCTION public.to_char(timestamptz, text) RETURNS text
+LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked: to_char'; END $$;
 SET search_path = public, pg_catalog;
 -- The traps work: an unqualified reference falls into them.
 \set SHOW_CONTEXT never
@@ -40,7 +44,22 @@ SELECT pg_catalog.count(*) AS claimed FROM adoption.claim_actions('sp-worker', 1
 SELECT adoption.rebuild('sp') AS replayed;
 SELECT adoption.ensure_partitions(0) >= 0 AS partitions_ok;
 INSERT INTO adoption.feedback (tenant_id, channel, score) VALUES ('sp', 'nps', 9);
+-- Health: rescoring (with its actions), explain, the views and the upkeep job.
+INSERT INTO adoption.billing_events (tenant_id, event_id, kind) VALUES ('sp', 'b1', 'cancellation');
+INSERT INTO adoption.support_tickets (tenant_id, ticket_id, severity) VALUES ('sp', 'k1', 'urgent'), ('sp', 'k2', 'urgent');
+INSERT INTO adoption.feedback (tenant_id, channel, score) VALUES ('sp', 'nps', 0);
+SELECT adoption.rescore('sp') AS scored;
+SELECT pg_catalog.count(*) AS components FROM adoption.explain_health('sp');
+SELECT risk OPERATOR(pg_catalog.<>) 'healthy' AS unhealthy FROM adoption.tenant_health WHERE tenant_id OPERATOR(pg_catalog.=) 'sp';
+SELECT pg_catalog.count(*) AS band_actions FROM adoption.campaign_actions
+WHERE tenant_id OPERATOR(pg_catalog.=) 'sp'
+	AND template_key OPERATOR(pg_catalog.=) ANY ('{retention_intervention,escalate_to_cs}'::text[]);
+SELECT pg_catalog.count(*) >= 0 AS ok FROM adoption.expansion_opportunities;
+SELECT pg_catalog.count(*) >= 0 AS ok FROM adoption.health_history;
+SELECT adoption.upkeep() OPERATOR(pg_catalog.?) 'tenants_rescored' AS upkeep_ok;
 RESET search_path;
+DROP FUNCTION public.to_char(timestamptz, text);
+DROP FUNCTION public.round(numeric, integer);
 DROP FUNCTION public.jsonb_build_array(text, text, text);
 DROP FUNCTION public.nextval(regclass);
 DROP FUNCTION public.now();

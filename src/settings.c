@@ -186,7 +186,7 @@ load_settings(void)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("adoption.settings has no defaults row"),
 				 errdetail("The row with tenant_id NULL holds the default thresholds and windows, and it was deleted."),
-				 errhint("Insert it again, e.g. INSERT INTO adoption.settings (tenant_id, aha_successes, usage_velocity_threshold, feature_adoption_threshold, success_outcome_rate, active_window, nudge_after, dormant_after, max_future_skew, max_attempts, weight_usage_trend, weight_adoption, weight_support, weight_billing, weight_feedback) VALUES (NULL, 3, 5, 0.70, 0.80, '30 days', '7 days', '30 days', '1 day', 5, 0.30, 0.30, 0.15, 0.15, 0.10).")));
+				 errhint("Insert it again, e.g. INSERT INTO adoption.settings (tenant_id, aha_successes, usage_velocity_threshold, feature_adoption_threshold, success_outcome_rate, active_window, nudge_after, dormant_after, max_future_skew, max_attempts, weight_usage_trend, weight_adoption, weight_support, weight_billing, weight_feedback, health_healthy_min, health_at_risk_min, action_cooldown, seat_utilization_threshold) VALUES (NULL, 3, 5, 0.70, 0.80, '30 days', '7 days', '30 days', '1 day', 5, 0.30, 0.30, 0.15, 0.15, 0.10, 70, 40, '30 days', 0.90).")));
 
 	/*
 	 * Valid unless an invalidation arrived while the query ran; then the next

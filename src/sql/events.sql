@@ -9,7 +9,9 @@
  * Every partition has the primary key (tenant_id, event_id, usage_timestamp),
  * which makes a resent event with ON CONFLICT DO NOTHING a no-op (the key
  * holds the partition key, so it is unique across partitions) and starts
- * with tenant_id so that Citus can distribute the log by tenant.
+ * with tenant_id so that Citus can distribute the log by tenant, and a BRIN
+ * index on ingested_at (rows arrive in that order) with which
+ * adoption.rescore() finds the tenants that sent events since its last run.
  *
  * The parent has no index of its own, on purpose: the parent belongs to the
  * extension but the monthly partitions do not (pg_dump must dump them and
@@ -41,12 +43,15 @@ COMMENT ON COLUMN adoption.feature_usage_events.event_id IS 'Client-supplied id 
 COMMENT ON COLUMN adoption.feature_usage_events.feature_name IS 'Optional: registers or renames the feature in adoption.features';
 COMMENT ON COLUMN adoption.feature_usage_events.session_duration IS 'Seconds spent, >= 0';
 COMMENT ON COLUMN adoption.feature_usage_events.integration_context IS 'JSON object; keys source, campaign_influence, marketing_attribution';
+COMMENT ON COLUMN adoption.feature_usage_events.ingested_at IS 'When the event arrived (leave it to its default): adoption.rescore() rescores tenants with events ingested since its last run';
 COMMENT ON COLUMN adoption.feature_usage_events.arrival_seq IS 'Arrival order (from a sequence); adoption.rebuild() replays events in this order. Leave it to its default';
 
 CREATE TABLE adoption.feature_usage_events_default
 	PARTITION OF adoption.feature_usage_events DEFAULT;
 ALTER TABLE adoption.feature_usage_events_default
 	ADD PRIMARY KEY (tenant_id, event_id, usage_timestamp);
+CREATE INDEX feature_usage_events_default_ingested_at
+	ON adoption.feature_usage_events_default USING brin (ingested_at);
 COMMENT ON TABLE adoption.feature_usage_events_default IS 'Catches events of months without a partition; adoption.ensure_partitions() moves them out';
 SELECT pg_catalog.pg_extension_config_dump('adoption.feature_usage_events', '');
 SELECT pg_catalog.pg_extension_config_dump('adoption.feature_usage_events_default', '');
@@ -90,6 +95,8 @@ BEGIN
 
 		EXECUTE format('CREATE TABLE adoption.%I (LIKE adoption.feature_usage_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part);
 		EXECUTE format('ALTER TABLE adoption.%I ADD PRIMARY KEY (tenant_id, event_id, usage_timestamp)', part);
+		/* adoption.rescore() finds the tenants with events ingested since its last run. */
+		EXECUTE format('CREATE INDEX %I ON adoption.%I USING brin (ingested_at)', part || '_ingested_at', part);
 		/* Rows of this month waiting in the default partition move first. */
 		EXECUTE format('WITH moved AS (DELETE FROM adoption.feature_usage_events_default WHERE usage_timestamp >= %L AND usage_timestamp < %L RETURNING *) INSERT INTO adoption.%I SELECT * FROM moved',
 			m, m + interval '1 month', part);

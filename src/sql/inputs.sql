@@ -33,6 +33,7 @@ CREATE TABLE adoption.feedback (
 	body text,
 	campaign_id text,
 	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	ingested_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	PRIMARY KEY (tenant_id, feedback_id),
 	CONSTRAINT feedback_score_range CHECK (score IS NULL OR CASE channel
 		WHEN 'csat' THEN score BETWEEN 1 AND 5
@@ -43,6 +44,9 @@ COMMENT ON TABLE adoption.feedback IS 'Customer feedback: NPS and CSAT answers, 
 CREATE TRIGGER feedback_check_input
 	BEFORE INSERT OR UPDATE ON adoption.feedback
 	FOR EACH ROW EXECUTE FUNCTION adoption.check_input('feedback');
+/* adoption.rescore() finds the tenants with rows ingested since its last run. */
+CREATE INDEX feedback_ingested_at ON adoption.feedback USING brin (ingested_at);
+COMMENT ON COLUMN adoption.feedback.ingested_at IS 'When the row arrived (leave it to its default): adoption.rescore() rescores tenants with rows ingested since its last run';
 SELECT pg_catalog.pg_extension_config_dump('adoption.feedback', '');
 
 CREATE TABLE adoption.support_tickets (
@@ -52,6 +56,7 @@ CREATE TABLE adoption.support_tickets (
 	severity text NOT NULL DEFAULT 'medium' CHECK (severity IN ('low', 'medium', 'high', 'urgent')),
 	status text NOT NULL DEFAULT 'open',
 	closed_at timestamptz,
+	ingested_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	PRIMARY KEY (tenant_id, ticket_id),
 	CONSTRAINT support_tickets_closed_after_opened CHECK (closed_at IS NULL OR closed_at >= opened_at)
 );
@@ -59,6 +64,9 @@ COMMENT ON TABLE adoption.support_tickets IS 'Support tickets, weighted by sever
 CREATE TRIGGER support_tickets_check_input
 	BEFORE INSERT OR UPDATE ON adoption.support_tickets
 	FOR EACH ROW EXECUTE FUNCTION adoption.check_input('support_tickets');
+/* adoption.rescore() finds the tenants with rows ingested since its last run. */
+CREATE INDEX support_tickets_ingested_at ON adoption.support_tickets USING brin (ingested_at);
+COMMENT ON COLUMN adoption.support_tickets.ingested_at IS 'When the row arrived (leave it to its default): adoption.rescore() rescores tenants with rows ingested since its last run';
 SELECT pg_catalog.pg_extension_config_dump('adoption.support_tickets', '');
 
 CREATE TABLE adoption.billing_events (
@@ -67,12 +75,16 @@ CREATE TABLE adoption.billing_events (
 	occurred_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	kind text NOT NULL CHECK (kind IN ('payment_succeeded', 'payment_failed', 'invoice_overdue', 'downgrade', 'upgrade', 'refund', 'cancellation')),
 	amount numeric,
+	ingested_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	PRIMARY KEY (tenant_id, event_id)
 );
 COMMENT ON TABLE adoption.billing_events IS 'Billing events; failures, downgrades, refunds and cancellations lower the billing component of health';
 CREATE TRIGGER billing_events_check_input
 	BEFORE INSERT OR UPDATE ON adoption.billing_events
 	FOR EACH ROW EXECUTE FUNCTION adoption.check_input('billing_events');
+/* adoption.rescore() finds the tenants with rows ingested since its last run. */
+CREATE INDEX billing_events_ingested_at ON adoption.billing_events USING brin (ingested_at);
+COMMENT ON COLUMN adoption.billing_events.ingested_at IS 'When the row arrived (leave it to its default): adoption.rescore() rescores tenants with rows ingested since its last run';
 SELECT pg_catalog.pg_extension_config_dump('adoption.billing_events', '');
 
 CREATE TABLE adoption.campaign_touches (

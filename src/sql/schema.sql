@@ -35,6 +35,10 @@ CREATE TABLE adoption.settings (
 	weight_support double precision CHECK (weight_support >= 0),
 	weight_billing double precision CHECK (weight_billing >= 0),
 	weight_feedback double precision CHECK (weight_feedback >= 0),
+	health_healthy_min double precision CHECK (health_healthy_min BETWEEN 0 AND 100),
+	health_at_risk_min double precision CHECK (health_at_risk_min BETWEEN 0 AND 100),
+	action_cooldown interval CHECK (action_cooldown >= interval '0'),
+	seat_utilization_threshold double precision CHECK (seat_utilization_threshold > 0),
 	updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	CONSTRAINT settings_tenant_id_not_empty CHECK (tenant_id IS NULL OR pg_catalog.btrim(tenant_id) <> ''),
 	CONSTRAINT settings_defaults_complete CHECK (tenant_id IS NOT NULL OR (
@@ -44,7 +48,10 @@ CREATE TABLE adoption.settings (
 		AND dormant_after IS NOT NULL AND max_future_skew IS NOT NULL
 		AND max_attempts IS NOT NULL AND weight_usage_trend IS NOT NULL
 		AND weight_adoption IS NOT NULL AND weight_support IS NOT NULL
-		AND weight_billing IS NOT NULL AND weight_feedback IS NOT NULL))
+		AND weight_billing IS NOT NULL AND weight_feedback IS NOT NULL
+		AND health_healthy_min IS NOT NULL AND health_at_risk_min IS NOT NULL
+		AND action_cooldown IS NOT NULL AND seat_utilization_threshold IS NOT NULL)),
+	CONSTRAINT settings_bands_ordered CHECK (health_at_risk_min <= health_healthy_min)
 );
 CREATE UNIQUE INDEX settings_tenant_key ON adoption.settings (tenant_id);
 CREATE UNIQUE INDEX settings_one_default ON adoption.settings ((tenant_id IS NULL)) WHERE tenant_id IS NULL;
@@ -53,10 +60,12 @@ COMMENT ON TABLE adoption.settings IS 'Thresholds and windows: the row with tena
 INSERT INTO adoption.settings (tenant_id, aha_successes, usage_velocity_threshold,
 	feature_adoption_threshold, success_outcome_rate, active_window, nudge_after,
 	dormant_after, max_future_skew, max_attempts, event_retention,
-	weight_usage_trend, weight_adoption, weight_support, weight_billing, weight_feedback)
+	weight_usage_trend, weight_adoption, weight_support, weight_billing, weight_feedback,
+	health_healthy_min, health_at_risk_min, action_cooldown, seat_utilization_threshold)
 VALUES (NULL, 3, 5, 0.70, 0.80, interval '30 days', interval '7 days',
 	interval '30 days', interval '1 day', 5, NULL,
-	0.30, 0.30, 0.15, 0.15, 0.10);
+	0.30, 0.30, 0.15, 0.15, 0.10,
+	70, 40, interval '30 days', 0.90);
 
 /*
  * The defaults row is created by CREATE EXTENSION; a dump of the table must
@@ -88,6 +97,10 @@ BEGIN
 		weight_support = NEW.weight_support,
 		weight_billing = NEW.weight_billing,
 		weight_feedback = NEW.weight_feedback,
+		health_healthy_min = NEW.health_healthy_min,
+		health_at_risk_min = NEW.health_at_risk_min,
+		action_cooldown = NEW.action_cooldown,
+		seat_utilization_threshold = NEW.seat_utilization_threshold,
 		updated_at = NEW.updated_at
 	WHERE s.tenant_id IS NULL;
 	IF FOUND THEN

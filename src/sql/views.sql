@@ -20,7 +20,11 @@ SELECT t.tenant_id,
 	coalesce(o.weight_adoption, d.weight_adoption) AS weight_adoption,
 	coalesce(o.weight_support, d.weight_support) AS weight_support,
 	coalesce(o.weight_billing, d.weight_billing) AS weight_billing,
-	coalesce(o.weight_feedback, d.weight_feedback) AS weight_feedback
+	coalesce(o.weight_feedback, d.weight_feedback) AS weight_feedback,
+	coalesce(o.health_healthy_min, d.health_healthy_min) AS health_healthy_min,
+	coalesce(o.health_at_risk_min, d.health_at_risk_min) AS health_at_risk_min,
+	coalesce(o.action_cooldown, d.action_cooldown) AS action_cooldown,
+	coalesce(o.seat_utilization_threshold, d.seat_utilization_threshold) AS seat_utilization_threshold
 FROM adoption.tenants AS t
 CROSS JOIN adoption.settings AS d
 LEFT JOIN adoption.settings AS o ON o.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
@@ -42,6 +46,10 @@ COMMENT ON COLUMN adoption.effective_settings.weight_adoption IS 'Health weight 
 COMMENT ON COLUMN adoption.effective_settings.weight_support IS 'Health weight of support';
 COMMENT ON COLUMN adoption.effective_settings.weight_billing IS 'Health weight of billing';
 COMMENT ON COLUMN adoption.effective_settings.weight_feedback IS 'Health weight of feedback';
+COMMENT ON COLUMN adoption.effective_settings.health_healthy_min IS 'Health score from which a tenant is healthy';
+COMMENT ON COLUMN adoption.effective_settings.health_at_risk_min IS 'Health score from which a tenant is at_risk (below: critical)';
+COMMENT ON COLUMN adoption.effective_settings.action_cooldown IS 'A tenant-level health action is not enqueued again within this time';
+COMMENT ON COLUMN adoption.effective_settings.seat_utilization_threshold IS 'Active users / seats_licensed from which a tenant is an expansion opportunity';
 
 CREATE VIEW adoption.feature_adoption WITH (security_invoker = true) AS
 SELECT s.tenant_id, s.feature_id, f.feature_name, f.tier,
