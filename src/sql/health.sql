@@ -652,7 +652,7 @@ BEGIN
 	cutoff := now() - keep;
 	PERFORM pg_advisory_xact_lock('adoption.feature_usage_events'::regclass::oid::bigint);
 	FOR part IN
-		SELECT c.relname, to_timestamp(substr(c.relname, 24), 'YYYYMM') AS month
+		SELECT c.relname, to_timestamp(substr(c.relname, 23), 'YYYYMM') AS month
 		FROM pg_inherits AS i
 		JOIN pg_class AS c ON c.oid = i.inhrelid
 		WHERE i.inhparent = 'adoption.feature_usage_events'::regclass

@@ -47,6 +47,9 @@ INSERT INTO adoption.billing_events (tenant_id, event_id, occurred_at, kind, amo
 VALUES ('t1', 'b1', '2026-01-03 00:00+00', 'payment_failed', 99.5);
 INSERT INTO adoption.campaign_touches (tenant_id, user_id, campaign_id, channel, touched_at)
 SELECT 't1', 'u' || i, 'c1', 'email', '2026-01-04 00:00+00' FROM generate_series(1, 20) AS i;
+-- Health history, the rescoring watermark and health actions.
+SELECT adoption.rescore();
+SELECT adoption.rescore(NULL, '2026-01-10 00:00+00');
 SQL
 ok $? "source database loaded"
 
@@ -87,8 +90,9 @@ SELECT event_id, tenant_id, user_id, feature_id, usage_timestamp FROM adoption.f
 ON CONFLICT DO NOTHING;
 INSERT INTO adoption.campaign_touches (tenant_id, user_id, campaign_id) VALUES ('t1', 'u99', 'c2');
 SELECT adoption.ensure_partitions(1);
+SELECT adoption.rescore('t1');
 SQL
-ok $? "ingest, resend, touches and ensure_partitions work after restore"
+ok $? "ingest, resend, touches, ensure_partitions and rescore work after restore"
 [ "$(q -d $dst -c "SELECT count(*) FROM adoption.tenants WHERE tenant_id = 'after-restore'")" = 1 ]
 ok $? "a new tenant is registered after restore"
 [ "$(q -d $dst -c "SELECT count(*) FROM adoption.feature_usage_events")" = 5002 ]
