@@ -605,6 +605,11 @@ COMMIT;
 ANALYZE adoption.tenants, adoption.features, adoption.launches, adoption.feature_usage_events,
 	adoption.feedback, adoption.support_tickets, adoption.billing_events, adoption.campaign_touches;
 
+\echo demo: scoring health weekly over the last four weeks (history), then now
+SELECT adoption.rescore(NULL, now() - w * interval '7 days') AS tenants_scored
+FROM generate_series(4, 1, -1) AS w \g /dev/null
+SELECT adoption.rescore() AS tenants_scored_now;
+
 SELECT (SELECT count(*) FROM adoption.tenants) AS tenants,
 	(SELECT count(*) FROM adoption.features) AS features,
 	(SELECT count(DISTINCT user_id) FROM adoption.feature_usage_events) AS users,

@@ -146,7 +146,55 @@ ORDER BY users_activated DESC, s.feature_id
 LIMIT 12;
 
 \echo
-\echo 'Campaign actions the milestones enqueued (adoption.campaign_actions)'
+\echo 'Tenant health by risk band (adoption.tenant_health)'
+SELECT h.risk, count(*) AS tenants, round(avg(h.score)::numeric, 1) AS mean_score,
+	round(min(h.score)::numeric, 1) AS min_score, round(max(h.score)::numeric, 1) AS max_score,
+	round(sum(h.arr)) AS arr
+FROM adoption.tenant_health AS h
+GROUP BY h.risk
+ORDER BY min(h.score) DESC;
+
+\echo
+\echo 'The 10 least healthy tenants, their components and the change since last week'
+SELECT h.tenant_id, h.segment, round(h.arr) AS arr, round(h.score::numeric, 1) AS score, h.risk,
+	round(h.usage_trend::numeric) AS usage, round(h.adoption::numeric) AS adoption,
+	round(h.support::numeric) AS support, round(h.billing::numeric) AS billing,
+	round(h.feedback::numeric) AS feedback, round(h.delta::numeric, 1) AS delta
+FROM adoption.tenant_health AS h
+ORDER BY h.score, h.tenant_id
+LIMIT 10;
+
+SELECT h.tenant_id AS worst FROM adoption.tenant_health AS h ORDER BY h.score, h.tenant_id LIMIT 1 \gset
+\echo
+\echo 'Why: adoption.explain_health(':'worst'') -- the contributions sum to the score'
+SELECT e.component, round(e.score::numeric, 1) AS score, e.weight,
+	round(e.effective_weight::numeric, 3) AS effective_weight, round(e.contribution::numeric, 2) AS contribution,
+	left(e.inputs::text, 110) AS inputs
+FROM adoption.explain_health(:'worst') AS e;
+
+\echo
+\echo 'Weekly health history of ':'worst'' (adoption.health_history)'
+SELECT h.scored_at::date AS as_of, round(h.score::numeric, 1) AS score, h.risk,
+	round(h.delta::numeric, 1) AS delta, h.risk_changed, h.actions
+FROM adoption.health_history AS h
+WHERE h.tenant_id = :'worst'
+ORDER BY h.scored_at;
+
+\echo
+\echo 'Expansion opportunities (adoption.expansion_opportunities), by ARR'
+SELECT x.tenant_id, x.segment, round(x.arr) AS arr, x.opportunity, x.feature_id,
+	round(x.metric::numeric, 2) AS metric, x.evidence
+FROM adoption.expansion_opportunities AS x
+ORDER BY x.arr DESC NULLS LAST, x.tenant_id, x.opportunity
+LIMIT 10;
+
+\echo
+\echo 'The pg_cron job that rescores every 15 minutes (adoption.schedule_rescoring())'
+SELECT j.jobname, j.schedule, j.command, j.database FROM cron.job AS j
+WHERE j.jobname = adoption.rescoring_job_name();
+
+\echo
+\echo 'Campaign actions enqueued by milestones and health (adoption.campaign_actions)'
 SELECT a.template_key, a.reason->>'milestone' AS milestone, a.status, count(*) AS actions,
 	min(a.created_at)::timestamp(0) AS first_enqueued
 FROM adoption.campaign_actions AS a

@@ -26,6 +26,9 @@ SQL
 say "loading the demo data set (seed ${PGA_DEMO_SEED:-42}; about a minute)"
 psql -X -q -v ON_ERROR_STOP=1 -v seed="${PGA_DEMO_SEED:-42}" -d "$db" -f "$REPO/scripts/demo.sql"
 
+say "scheduling health rescoring and upkeep with pg_cron (every 15 minutes)"
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -tAc "SELECT 'pg_cron job ' || adoption.schedule_rescoring()"
+
 say "what the demo holds"
 psql -X -v ON_ERROR_STOP=1 -d "$db" -f "$REPO/scripts/demo_show.sql"
 

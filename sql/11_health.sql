@@ -290,6 +290,9 @@ SELECT count(*) = count(DISTINCT (tenant_id, dedupe_key)) AS unique_keys FROM ad
 -- of the last day (acme and solo, scored as of June; old, scored 3 days
 -- ago); a second run finds nothing; new data makes its tenant due again.
 SELECT adoption.rescore();
+-- old's first live score acts on the band it finds (the backfilled score
+-- did not act): escalate_to_cs, and win_back (no use for 50 days).
+SELECT template_key FROM pg_temp.acts WHERE tenant_id = 'old' ORDER BY 1;
 SELECT adoption.rescore();
 INSERT INTO adoption.support_tickets (tenant_id, ticket_id, severity) VALUES ('seat2', 'k1', 'low');
 SELECT pg_temp.use('adv', 'h1', 'dashboards', '1 hour');

@@ -182,6 +182,7 @@ CREATE TABLE adoption.health_scores (
 	last_event_at timestamptz,
 	active_users integer NOT NULL DEFAULT 0,
 	actions text[] NOT NULL DEFAULT '{}',
+	live boolean NOT NULL DEFAULT false,
 	computed_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	PRIMARY KEY (tenant_id, scored_at)
 );
@@ -191,6 +192,7 @@ COMMENT ON COLUMN adoption.health_scores.components IS 'Each component present, 
 COMMENT ON COLUMN adoption.health_scores.delta IS 'score minus the previous score of the tenant (NULL for its first)';
 COMMENT ON COLUMN adoption.health_scores.previous_risk IS 'Risk band of the previous score (NULL for the first)';
 COMMENT ON COLUMN adoption.health_scores.actions IS 'Tenant-level campaign templates this score enqueued (the evidence for the cooldown)';
+COMMENT ON COLUMN adoption.health_scores.live IS 'Computed within a day of scored_at: only live scores act, and a band is entered relative to the previous live score (a backfill writes history, not campaigns)';
 COMMENT ON COLUMN adoption.health_scores.computed_at IS 'When the score was computed';
 SELECT pg_catalog.pg_extension_config_dump('adoption.health_scores', '');
 
@@ -257,8 +259,10 @@ COMMENT ON FUNCTION adoption.enqueue_batch(jsonb) IS 'Enqueues a JSON array of a
  * (as_of in the past: a backfill) every tenant.  A tenant without a single
  * event up to as_of has no health yet and is skipped.
  *
- * Actions come only from a score that is the tenant's newest and at most a
- * day old: a backfill writes history, not campaigns.
+ * Actions come only from a score that is the tenant's newest and live (at
+ * most a day old when computed): a backfill writes history, not campaigns;
+ * a band is entered relative to the previous live score, so the first live
+ * score after a backfill acts on the band it finds.
  */
 CREATE FUNCTION adoption.rescore(tenant_id text DEFAULT NULL, as_of timestamptz DEFAULT pg_catalog.now())
 RETURNS integer
@@ -349,11 +353,11 @@ BEGIN
 			i.tickets, i.billing, i.nps_promoters, i.nps_passives, i.nps_detractors, i.weights) AS h
 	)
 	INSERT INTO adoption.health_scores AS hs (tenant_id, scored_at, score, risk, components, delta,
-		previous_risk, last_event_at, active_users)
+		previous_risk, last_event_at, active_users, live)
 	SELECT c.tenant_id, as_of, c.score, c.risk,
 		jsonb_strip_nulls(jsonb_build_object('usage_trend', c.usage_trend, 'adoption', c.adoption,
 			'support', c.support, 'billing', c.billing, 'feedback', c.feedback)),
-		c.score - p.score, p.risk, c.last_event_at, c.active_users
+		c.score - p.score, p.risk, c.last_event_at, c.active_users, as_of >= now() - interval '1 day'
 	FROM c
 	LEFT JOIN LATERAL (SELECT h.score, h.risk FROM adoption.health_scores AS h
 		WHERE h.tenant_id = c.tenant_id AND h.scored_at < as_of
@@ -362,17 +366,25 @@ BEGIN
 		score = excluded.score, risk = excluded.risk, components = excluded.components,
 		delta = excluded.delta, previous_risk = excluded.previous_risk,
 		last_event_at = excluded.last_event_at, active_users = excluded.active_users,
-		computed_at = now();
+		live = hs.live OR excluded.live, computed_at = now();
 	GET DIAGNOSTICS scored = ROW_COUNT;
 
 	IF scored > 0 AND as_of >= now() - interval '1 day' THEN
-		/* The scores of this run that are their tenant's newest. */
+		/*
+		 * The scores of this run that are their tenant's newest, with the
+		 * band of the previous live score (a backfilled history does not
+		 * hide the entry into a band from the first live score).
+		 */
 		WITH cur AS (
-			SELECT h.*, e.dormant_after, e.nudge_after, e.active_window, e.action_cooldown,
+			SELECT h.tenant_id, h.scored_at, h.score, h.risk, h.components, h.last_event_at,
+				h.active_users, pl.risk AS previous_risk, e.dormant_after, e.nudge_after, e.active_window, e.action_cooldown,
 				e.seat_utilization_threshold, t.seats_licensed
 			FROM adoption.health_scores AS h
 			JOIN adoption.effective_settings AS e ON e.tenant_id = h.tenant_id
 			JOIN adoption.tenants AS t ON t.tenant_id = h.tenant_id
+			LEFT JOIN LATERAL (SELECT p.risk FROM adoption.health_scores AS p
+				WHERE p.tenant_id = h.tenant_id AND p.scored_at < as_of AND p.live
+				ORDER BY p.scored_at DESC LIMIT 1) AS pl ON true
 			WHERE h.tenant_id = ANY (targets) AND h.scored_at = as_of
 				AND NOT EXISTS (SELECT 1 FROM adoption.health_scores AS n
 					WHERE n.tenant_id = h.tenant_id AND n.scored_at > as_of)
@@ -566,7 +578,7 @@ COMMENT ON COLUMN adoption.tenant_health.active_users IS 'Users with an event wi
 
 CREATE VIEW adoption.health_history WITH (security_invoker = true) AS
 SELECT h.tenant_id, t.name AS tenant_name, t.segment, h.scored_at, h.score, h.risk, h.previous_risk,
-	h.delta, h.risk IS DISTINCT FROM h.previous_risk AS risk_changed, h.components, h.actions
+	h.delta, h.risk IS DISTINCT FROM h.previous_risk AS risk_changed, h.components, h.actions, h.live
 FROM adoption.health_scores AS h
 LEFT JOIN adoption.tenants AS t ON t.tenant_id OPERATOR(pg_catalog.=) h.tenant_id;
 COMMENT ON VIEW adoption.health_history IS 'Every health score of every tenant, for trends and band changes';
@@ -581,6 +593,7 @@ COMMENT ON COLUMN adoption.health_history.delta IS 'Change since the score befor
 COMMENT ON COLUMN adoption.health_history.risk_changed IS 'True when this score entered a band (a first score enters its band)';
 COMMENT ON COLUMN adoption.health_history.components IS 'The present components as JSON, name -> score';
 COMMENT ON COLUMN adoption.health_history.actions IS 'Tenant-level campaign templates this score enqueued';
+COMMENT ON COLUMN adoption.health_history.live IS 'Computed within a day of scored_at; only live scores enqueue actions (a backfill does not)';
 
 CREATE VIEW adoption.expansion_opportunities WITH (security_invoker = true) AS
 WITH active AS (
