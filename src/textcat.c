@@ -1,0 +1,2215 @@
+/*
+ * textcat.c: feedback categorization: tokenizer, phrase matcher, sentiment.
+ *
+ * Tokenizer.  Any bytes become a stream of tokens: words (ASCII lowercased,
+ * apostrophes inside a word dropped, hyphens, underscores and dots between
+ * letters split words, then reduced to a simple singular), numbers ("10",
+ * "20%", "3.5x", "$500", "24/7", "10h", and the number words "two" to
+ * "million"), one token per emoticon in a canonical form and per emoji, and
+ * break tokens: sentence breaks (. ! ? ; newline, ...) and clause breaks
+ * (, : ( ) / and dashes).  UTF-8 letters of any script, and bytes that are
+ * not valid UTF-8, are word characters; NUL is a space.  Lexicon terms go
+ * through the same tokenizer, so text and terms always agree (the fuzz
+ * target checks that a normalized term normalizes to itself and matches
+ * its own text).  An elongated word ("sooo", "slowww") is looked up as
+ * written, then with runs of three or more letters cut to two, then to one.
+ *
+ * Matcher.  An Aho-Corasick automaton whose alphabet is the words of the
+ * lexicon: every term is a sequence of word ids (any number is the one
+ * number id), the trie of those sequences gets failure and output links,
+ * and the token stream runs through it once.  Words the lexicon does not
+ * know, and breaks, send it back to the root, so phrases match whole words
+ * within one clause.  Output links list every term ending at a token,
+ * longest first.  Terms are deduplicated per (term, slot) at build time,
+ * the last occurrence winning: that is how tenant rows override built-ins.
+ *
+ * Matches.  Each match waits in a small queue until no longer match can
+ * contain it, which the automaton's depth tells: every future match starts
+ * after cur + 1 - depth.  A match inside a longer one of a slot that hides
+ * it is dropped (see tc_hidden_by).  Then it is finalized: sentiment terms
+ * and success indicators add valence; a negated pain point or value driver
+ * flips to the other category; a sentiment-bearing pain point or value
+ * driver waits for the end of its clause and is dropped if the clause's
+ * sentiment has the opposite sign ("simple" in "too many clicks to do
+ * simple things"); an aspect (a term with no sentiment word in it, such as
+ * "support") waits for the end of its sentence and becomes a pain point or
+ * value driver by the sentence's sign; request topics and named features
+ * wait for a request cue in their sentence.
+ *
+ * Sentiment follows the rules of VADER (Hutto and Gilbert, "VADER: A
+ * Parsimonious Rule-based Model for Sentiment Analysis of Social Media
+ * Text", ICWSM 2014), with our own word list.  The published facts used,
+ * from that paper and the constants of its reference implementation
+ * (github.com/cjhutto/vaderSentiment, vaderSentiment.py), are: booster
+ * increment 0.293 (B_INCR, dampeners -0.293), all-caps increment 0.733
+ * (C_INCR) when the text is not all caps, negation factor -0.74
+ * (N_SCALAR), booster effect scaled by 0.95 and 0.9 for the second and
+ * third word before, the three-word negation window, "but" weighing the
+ * text before it 0.5 and after it 1.5, exclamation marks adding 0.292 each
+ * up to 4, two or three question marks adding 0.18 each and more adding
+ * 0.96, and normalization s / sqrt(s^2 + 15).  Our own additions: the
+ * window stops at clause breaks, at "but"/"however" and at an earlier
+ * sentiment term (in "didn't understand my problem" the negator belongs to
+ * "understand"), and articles do not count in it; "however" contrasts like
+ * "but" and both end a clause; an odd number of negators negates; "used
+ * to", "less", "fewer", "wish" and "could be"/"should be" negate, while
+ * "couldn't be", "should not be" and "not only" do not; an elongated word
+ * adds one booster step and an elongated booster counts twice; multi-word
+ * phrases take the same rules as words.  VADER's word list is not used.
+ *
+ * Why linear: the scanner is one forward pass (a failed number is rescanned
+ * once as a word); the automaton moves at most one level deeper per token
+ * and each failure link moves it up, so failures are paid for by tokens;
+ * outputs per token, the look-back window and the match queue are bounded
+ * by the lexicon, not the text; each held theme is resolved once.  Memory
+ * per call is O(lexicon): a ring of the last few tokens, the queue, one
+ * flag byte per theme, the held and result lists; the text is never
+ * copied, so a 1 GB text needs no more memory than a short one.
+ */
+#include "textcat.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* VADER's published constants (see above). */
+#define TC_B_INCR 0.293
+#define TC_B_DECR (-0.293)
+#define TC_C_INCR 0.733
+#define TC_N_SCALAR (-0.74)
+#define TC_ALPHA 15.0
+#define TC_BUT_BEFORE 0.5
+#define TC_BUT_AFTER 1.5
+#define TC_EP_STEP 0.292
+#define TC_EP_MAX 4
+#define TC_QM_STEP 0.18
+#define TC_QM_MAX 0.96
+
+#define TC_BUF (TC_MAX_TOKEN_BYTES + 1)
+#define TC_WINDOW 3				/* words looked back for negation, boosters */
+#define TC_NSLOTS 6
+
+/* Token kinds. */
+enum
+{
+	TK_WORD,
+	TK_NUM,
+	TK_SYM,						/* emoticon or emoji */
+	TK_BREAK
+};
+
+/* Classes of code points above ASCII. */
+enum
+{
+	CP_LETTER,
+	CP_SPACE,
+	CP_APOS,
+	CP_SENT,
+	CP_CLAUSE,
+	CP_EMOJI,
+	CP_CURRENCY
+};
+
+/* Flags of vocabulary words (TW_) and of tokens in the ring (TT_). */
+#define TW_NEG		0x0001		/* negator */
+#define TW_CONTRAST 0x0002		/* but, however */
+#define TW_KIND		0x0004		/* kind, sort: dampener before "of" */
+#define TW_OF		0x0008
+#define TW_USED		0x0010		/* used: negator before "to" */
+#define TW_TO		0x0020
+#define TW_NOT		0x0040		/* not: no negator before "only" */
+#define TW_ONLY		0x0080
+#define TW_MODAL	0x1000		/* could, should: negator before "be" */
+#define TW_BE		0x2000
+#define TW_SKIP		0x4000		/* a, an, the: not counted in the window */
+#define TT_VALENCE	0x8000		/* part of a sentiment match */
+#define TT_BREAK	0x0100
+#define TT_CAPS		0x0200		/* all-caps word of two or more letters */
+#define TT_MULTI	0x0400		/* word of two or more letters */
+#define TT_ELONG	0x0800		/* elongated word */
+
+/* Slots: the key of an entry besides its term (see textcat.h). */
+enum
+{
+	SL_PAIN,
+	SL_REQUEST,
+	SL_VALUE,
+	SL_SUCCESS,
+	SL_SENTIMENT,
+	SL_FEATURE
+};
+
+/* Which slots' longer matches hide a contained match of each slot. */
+#define SL_THEMES ((1 << SL_PAIN) | (1 << SL_REQUEST) | (1 << SL_VALUE) | \
+				   (1 << SL_SUCCESS))
+static const unsigned char tc_hidden_by[TC_NSLOTS] = {
+	SL_THEMES,
+	SL_THEMES,
+	SL_THEMES,
+	(1 << SL_SUCCESS),
+	(1 << SL_SENTIMENT) | (1 << SL_REQUEST) | (1 << SL_SUCCESS),
+	(1 << SL_FEATURE)
+};
+
+static const char *const tc_category_names[TC_NUM_CATEGORIES] = {
+	"pain_point", "feature_request", "value_driver", "success_indicator",
+	"positive", "negative", "feature"
+};
+
+/* Grammar words: not lexicon entries, not overridable. */
+typedef struct TcFuncWord
+{
+	const char *word;
+	unsigned int flags;
+	double		booster;
+} TcFuncWord;
+
+static const TcFuncWord tc_func_words[] = {
+	{"not", TW_NEG | TW_NOT, 0}, {"no", TW_NEG, 0}, {"never", TW_NEG, 0},
+	{"none", TW_NEG, 0}, {"nothing", TW_NEG, 0}, {"nobody", TW_NEG, 0},
+	{"nowhere", TW_NEG, 0}, {"neither", TW_NEG, 0}, {"nor", TW_NEG, 0},
+	{"without", TW_NEG, 0}, {"zero", TW_NEG, 0}, {"cannot", TW_NEG, 0},
+	{"cant", TW_NEG, 0}, {"dont", TW_NEG, 0}, {"doesnt", TW_NEG, 0},
+	{"didnt", TW_NEG, 0}, {"isnt", TW_NEG, 0}, {"arent", TW_NEG, 0},
+	{"wasnt", TW_NEG, 0}, {"werent", TW_NEG, 0}, {"wont", TW_NEG, 0},
+	{"wouldnt", TW_NEG, 0}, {"couldnt", TW_NEG | TW_MODAL, 0},
+	{"shouldnt", TW_NEG | TW_MODAL, 0},
+	{"hasnt", TW_NEG, 0}, {"havent", TW_NEG, 0}, {"hadnt", TW_NEG, 0},
+	{"aint", TW_NEG, 0}, {"mustnt", TW_NEG, 0}, {"neednt", TW_NEG, 0},
+	{"rarely", TW_NEG, 0}, {"seldom", TW_NEG, 0}, {"hardly", TW_NEG, 0},
+	{"barely", TW_NEG, 0}, {"less", TW_NEG, 0}, {"fewer", TW_NEG, 0},
+	{"wish", TW_NEG, 0},
+	{"but", TW_CONTRAST, 0}, {"however", TW_CONTRAST, 0},
+	{"kind", TW_KIND, 0}, {"sort", TW_KIND, 0}, {"of", TW_OF, 0},
+	{"used", TW_USED, 0}, {"to", TW_TO, 0}, {"only", TW_ONLY, 0},
+	{"could", TW_MODAL, 0}, {"should", TW_MODAL, 0}, {"be", TW_BE, 0},
+	{"a", TW_SKIP, 0}, {"an", TW_SKIP, 0}, {"the", TW_SKIP, 0},
+	{"very", 0, TC_B_INCR}, {"really", 0, TC_B_INCR},
+	{"extremely", 0, TC_B_INCR}, {"super", 0, TC_B_INCR},
+	{"so", 0, TC_B_INCR}, {"too", 0, TC_B_INCR}, {"incredibly", 0, TC_B_INCR},
+	{"absolutely", 0, TC_B_INCR}, {"totally", 0, TC_B_INCR},
+	{"completely", 0, TC_B_INCR}, {"highly", 0, TC_B_INCR},
+	{"hugely", 0, TC_B_INCR}, {"insanely", 0, TC_B_INCR},
+	{"seriously", 0, TC_B_INCR}, {"truly", 0, TC_B_INCR},
+	{"utterly", 0, TC_B_INCR}, {"especially", 0, TC_B_INCR},
+	{"exceptionally", 0, TC_B_INCR}, {"remarkably", 0, TC_B_INCR},
+	{"ridiculously", 0, TC_B_INCR}, {"unbelievably", 0, TC_B_INCR},
+	{"amazingly", 0, TC_B_INCR}, {"painfully", 0, TC_B_INCR},
+	{"terribly", 0, TC_B_INCR}, {"awfully", 0, TC_B_INCR},
+	{"massively", 0, TC_B_INCR}, {"deeply", 0, TC_B_INCR},
+	{"entirely", 0, TC_B_INCR}, {"much", 0, TC_B_INCR},
+	{"most", 0, TC_B_INCR}, {"more", 0, TC_B_INCR}, {"way", 0, TC_B_INCR},
+	{"constantly", 0, TC_B_INCR}, {"always", 0, TC_B_INCR},
+	{"pretty", 0, TC_B_INCR}, {"lot", 0, TC_B_INCR}, {"such", 0, TC_B_INCR},
+	{"slightly", 0, TC_B_DECR}, {"somewhat", 0, TC_B_DECR},
+	{"bit", 0, TC_B_DECR}, {"little", 0, TC_B_DECR},
+	{"kinda", 0, TC_B_DECR}, {"sorta", 0, TC_B_DECR},
+	{"fairly", 0, TC_B_DECR}, {"mostly", 0, TC_B_DECR},
+	{"partly", 0, TC_B_DECR}, {"marginally", 0, TC_B_DECR},
+	{"occasionally", 0, TC_B_DECR}, {"sometimes", 0, TC_B_DECR},
+	{"mildly", 0, TC_B_DECR}, {"reasonably", 0, TC_B_DECR},
+	{"relatively", 0, TC_B_DECR}, {"almost", 0, TC_B_DECR}
+};
+
+/* Emoticons, longest first; strict ones need a non-word byte before them. */
+typedef struct TcEmoticon
+{
+	const char *text;
+	const char *canon;
+	bool		strict;
+	unsigned char len;			/* of text */
+	unsigned char clen;			/* of canon */
+} TcEmoticon;
+
+#define EM(t, c, strict) {t, c, strict, sizeof(t) - 1, sizeof(c) - 1}
+
+static const TcEmoticon tc_emoticons[] = {
+	EM(":'-(", ":'(", false), EM(">:(", ">:(", false), EM(":'(", ":'(", false),
+	EM(":-)", ":)", false), EM(":-]", ":)", false), EM(":-D", ":d", true),
+	EM(":-(", ":(", false), EM(":-[", ":(", false), EM(":-P", ":p", true),
+	EM(":-p", ":p", true), EM(":-/", ":/", true), EM(":-\\", ":/", true),
+	EM(":-|", ":|", false), EM(";-)", ";)", false), EM("</3", "</3", false),
+	EM(":)", ":)", false), EM(":]", ":)", false), EM("=)", ":)", false),
+	EM(":D", ":d", true), EM(":d", ":d", true), EM("=D", ":d", true),
+	EM(":(", ":(", false),
+	EM(":[", ":(", false), EM("=(", ":(", false), EM(":P", ":p", true),
+	EM(":p", ":p", true), EM(":/", ":/", true), EM(":\\", ":/", true),
+	EM(":|", ":|", false), EM(";)", ";)", false), EM("<3", "<3", false)
+};
+
+/* A short word and its length. */
+typedef struct TcShort
+{
+	const char *w;
+	size_t		n;
+} TcShort;
+
+#define SW(s) {s, sizeof(s) - 1}
+
+/* Number words: numbers in text and terms alike ("takes five clicks"). */
+static const TcShort tc_number_words[] = {
+	SW("two"), SW("three"), SW("four"), SW("five"), SW("six"), SW("seven"),
+	SW("eight"), SW("nine"), SW("ten"), SW("eleven"), SW("twelve"),
+	SW("fifteen"), SW("twenty"), SW("thirty"), SW("forty"), SW("fifty"),
+	SW("hundred"), SW("thousand"), SW("million"), SW("dozen")
+};
+
+/* Units a number may carry ("10x", "4k", "10h", "3rd"). */
+static const TcShort tc_units[] = {
+	SW("x"), SW("k"), SW("m"), SW("b"), SW("h"), SW("hr"), SW("hrs"),
+	SW("min"), SW("mins"), SW("ms"), SW("s"), SW("sec"), SW("secs"), SW("d"),
+	SW("w"), SW("wk"), SW("wks"), SW("mo"), SW("yr"), SW("yrs"), SW("am"),
+	SW("pm"), SW("st"), SW("nd"), SW("rd"), SW("th"), SW("kb"), SW("mb"),
+	SW("gb"), SW("tb")
+};
+
+/* Value driver <-> pain point themes with different names, for negation. */
+static const char *const tc_flip_names[][2] = {
+	{"usability", "ease_of_use"},
+	{"support", "support_quality"}
+};
+
+#define lengthof(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---------------------------------------------------------------------
+ * Allocation
+ */
+
+/* Returns n * size bytes; asks for SIZE_MAX (refused) on overflow. */
+static void *
+tc_alloc(TcAllocator *a, size_t n, size_t size)
+{
+	size_t		total;
+
+	if (size != 0 && n > SIZE_MAX / size)
+		return a->alloc(a->ctx, SIZE_MAX);
+	total = n * size;
+	return a->alloc(a->ctx, total > 0 ? total : 1);
+}
+
+/* Returns a + b, or SIZE_MAX on overflow. */
+static size_t
+tc_add(size_t a, size_t b)
+{
+	return (a > SIZE_MAX - b) ? SIZE_MAX : a + b;
+}
+
+/* Returns the smallest power of two >= n and >= 16. */
+static size_t
+tc_pow2(size_t n)
+{
+	size_t		p = 16;
+
+	while (p < n && p <= SIZE_MAX / 2)
+		p *= 2;
+	return p;
+}
+
+/* ---------------------------------------------------------------------
+ * Characters
+ */
+
+static inline bool
+tc_is_alpha(unsigned int c)
+{
+	return (unsigned int) ((c | 0x20) - 'a') < 26;
+}
+
+static inline bool
+tc_is_digit(unsigned int c)
+{
+	return (unsigned int) (c - '0') < 10;
+}
+
+static inline bool
+tc_is_alnum(unsigned int c)
+{
+	return tc_is_alpha(c) || tc_is_digit(c);
+}
+
+/* Decodes one UTF-8 sequence; returns its length, 0 if invalid. */
+static int
+tc_utf8(const unsigned char *p, size_t avail, uint32_t *cp)
+{
+	unsigned int c = p[0];
+
+	if (c < 0x80)
+	{
+		*cp = c;
+		return 1;
+	}
+	if (c < 0xC2 || c > 0xF4)
+		return 0;
+	if (c < 0xE0)
+	{
+		if (avail < 2 || (p[1] & 0xC0) != 0x80)
+			return 0;
+		*cp = ((c & 0x1F) << 6) | (p[1] & 0x3F);
+		return 2;
+	}
+	if (c < 0xF0)
+	{
+		if (avail < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
+			(c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0))
+			return 0;
+		*cp = ((c & 0x0F) << 12) | ((uint32_t) (p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+		return 3;
+	}
+	if (avail < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
+		(p[3] & 0xC0) != 0x80 || (c == 0xF0 && p[1] < 0x90) ||
+		(c == 0xF4 && p[1] >= 0x90))
+		return 0;
+	*cp = ((uint32_t) (c & 0x07) << 18) | ((uint32_t) (p[1] & 0x3F) << 12) |
+		((uint32_t) (p[2] & 0x3F) << 6) | (p[3] & 0x3F);
+	return 4;
+}
+
+/* Returns the class of a code point >= 0x80. */
+static int
+tc_cp_class(uint32_t cp)
+{
+	if (cp < 0xC0)
+	{
+		switch (cp)
+		{
+			case 0xA1:
+			case 0xAB:
+			case 0xBB:
+			case 0xBF:
+				return CP_CLAUSE;
+			case 0xA2:
+			case 0xA3:
+			case 0xA5:
+				return CP_CURRENCY;
+			case 0xB4:
+				return CP_APOS;
+			case 0xAA:
+			case 0xB5:
+			case 0xBA:
+				return CP_LETTER;
+			default:
+				return CP_SPACE;	/* C1 controls, NBSP, symbols */
+		}
+	}
+	if (cp == 0xD7 || cp == 0xF7)
+		return CP_SPACE;
+	if (cp == 0x2BC)
+		return CP_APOS;
+	if (cp < 0x2000)
+		return CP_LETTER;
+	if (cp < 0x2070)
+	{
+		switch (cp)
+		{
+			case 0x2018:
+			case 0x2019:
+				return CP_APOS;
+			case 0x2026:
+			case 0x203C:
+			case 0x2047:
+			case 0x2048:
+			case 0x2049:
+				return CP_SENT;
+			case 0x2013:
+			case 0x2014:
+			case 0x2015:
+			case 0x2039:
+			case 0x203A:
+				return CP_CLAUSE;
+			default:
+				return CP_SPACE;
+		}
+	}
+	if (cp >= 0x20A0 && cp < 0x20D0)
+		return CP_CURRENCY;
+	if ((cp >= 0x2300 && cp < 0x2400) || (cp >= 0x2600 && cp < 0x27C0) ||
+		(cp >= 0x2B00 && cp < 0x2C00))
+		return CP_EMOJI;
+	if (cp < 0x2C00)
+		return CP_SPACE;		/* letterlike, arrows, math, shapes */
+	if (cp >= 0x3000 && cp < 0x3040)
+		return (cp == 0x3002) ? CP_SENT : (cp == 0x3001) ? CP_CLAUSE : CP_SPACE;
+	if ((cp >= 0xFE00 && cp < 0xFE10) || cp == 0xFEFF)
+		return CP_SPACE;		/* variation selectors, BOM */
+	if (cp == 0xFF01 || cp == 0xFF0E || cp == 0xFF1B || cp == 0xFF1F)
+		return CP_SENT;
+	if (cp == 0xFF0C || cp == 0xFF1A)
+		return CP_CLAUSE;
+	if (cp >= 0x1F3FB && cp < 0x1F400)
+		return CP_SPACE;		/* skin tones */
+	if (cp >= 0x1F000 && cp < 0x1FB00)
+		return CP_EMOJI;
+	if (cp >= 0xE0000 && cp < 0xE0080)
+		return CP_SPACE;		/* tags */
+	return CP_LETTER;
+}
+
+/* ---------------------------------------------------------------------
+ * Tokenizer
+ */
+
+typedef struct TcScan
+{
+	const unsigned char *p;
+	size_t		len;
+	size_t		pos;
+	bool		term;			/* tokenizing a lexicon term */
+	bool		started;		/* a token was returned */
+	int			brk;			/* pending break level */
+	/* the current token */
+	int			kind;
+	int			level;			/* of a break: 1 clause, 2 sentence */
+	size_t		rlen;			/* bytes of raw[]; > TC_MAX_TOKEN_BYTES: too long */
+	size_t		qlen;			/* bytes of sq[] */
+	int			nupper;
+	int			nlower;
+	bool		elong;
+	unsigned char raw[TC_BUF];	/* lowercased word, emoticon or emoji */
+	unsigned char sq[TC_BUF];	/* runs of 3+ letters squeezed to 2 */
+	unsigned char cut[TC_BUF];	/* sq[i] is the second of a squeezed run */
+	/* whole-text counts */
+	size_t		nexcl;
+	size_t		nquest;
+} TcScan;
+
+static void
+tc_scan_init(TcScan *s, const char *text, size_t len, bool term)
+{
+	s->p = (const unsigned char *) text;
+	s->len = text ? len : 0;
+	s->pos = 0;
+	s->term = term;
+	s->started = false;
+	s->brk = 0;
+	s->nexcl = 0;
+	s->nquest = 0;
+}
+
+/* Returns true (a break token is ready) if a break is due before a token. */
+static inline bool
+tc_break_first(TcScan *s)
+{
+	if (s->brk == 0)
+		return false;
+	if (!s->started || s->term)
+	{
+		s->brk = 0;
+		return false;
+	}
+	s->kind = TK_BREAK;
+	s->level = s->brk;
+	s->brk = 0;
+	return true;
+}
+
+static inline bool
+tc_token_done(TcScan *s)
+{
+	s->started = true;
+	return true;
+}
+
+/* Sets a token of fixed bytes (emoticon, emoji, number). */
+static void
+tc_set_token(TcScan *s, int kind, const unsigned char *b, size_t n)
+{
+	s->kind = kind;
+	memcpy(s->raw, b, n);
+	s->rlen = n;
+	memcpy(s->sq, b, n);
+	s->qlen = n;
+	s->nupper = s->nlower = 0;
+	s->elong = false;
+}
+
+/* Returns true if p[i] is an ASCII word character or a non-ASCII letter. */
+static bool
+tc_word_char_at(const unsigned char *p, size_t len, size_t i)
+{
+	uint32_t	cp;
+	int			n;
+
+	if (i >= len)
+		return false;
+	if (p[i] < 0x80)
+		return tc_is_alnum(p[i]);
+	n = tc_utf8(p + i, len - i, &cp);
+	return n == 0 || tc_cp_class(cp) == CP_LETTER;
+}
+
+/* Returns the emoticon at p[i], or NULL. */
+static const TcEmoticon *
+tc_emoticon_at(const unsigned char *p, size_t len, size_t i)
+{
+	size_t		k;
+
+	for (k = 0; k < lengthof(tc_emoticons); k++)
+	{
+		const TcEmoticon *e = &tc_emoticons[k];
+		size_t		n = e->len;
+
+		if (n > len - i || memcmp(p + i, e->text, n) != 0)
+			continue;
+		if (tc_word_char_at(p, len, i + n))
+			continue;
+		if (e->strict && i > 0 && tc_is_alnum(p[i - 1]))
+			continue;
+		return e;
+	}
+	return NULL;
+}
+
+static bool
+tc_is_unit(const unsigned char *p, size_t n)
+{
+	size_t		k;
+	size_t		j;
+	char		lower[5];
+
+	if (n > 4)
+		return false;
+	for (j = 0; j < n; j++)
+		lower[j] = (char) (p[j] | 0x20);
+	for (k = 0; k < lengthof(tc_units); k++)
+		if (tc_units[k].n == n && memcmp(tc_units[k].w, lower, n) == 0)
+			return true;
+	return false;
+}
+
+/* Returns the end of a number whose digits start at q, or 0 if none. */
+static size_t
+tc_number_end(const unsigned char *p, size_t len, size_t q)
+{
+	size_t		r;
+
+	while (q < len && tc_is_digit(p[q]))
+		q++;
+	while (q + 1 < len &&
+		   (p[q] == '.' || p[q] == ',' || p[q] == ':' || p[q] == '/') &&
+		   tc_is_digit(p[q + 1]))
+	{
+		q += 2;
+		while (q < len && tc_is_digit(p[q]))
+			q++;
+	}
+	if (q < len && p[q] == '%')
+		return q + 1;
+	r = q;
+	while (r < len && tc_is_alpha(p[r]) && r - q < 5)
+		r++;
+	if (tc_word_char_at(p, len, r))
+		return 0;				/* "2fa", "365days": a word */
+	if (r > q && !tc_is_unit(p + q, r - q))
+		return 0;
+	return r;
+}
+
+/* Scans a number whose digits start at q; returns false if it is none. */
+static bool
+tc_scan_number(TcScan *s, size_t q)
+{
+	size_t		end = tc_number_end(s->p, s->len, q);
+
+	if (end == 0)
+		return false;
+	tc_set_token(s, TK_NUM, (const unsigned char *) "#", 1);
+	s->pos = end;
+	return true;
+}
+
+/* Appends a byte to the raw and squeezed forms of the current word. */
+static inline void
+tc_put(TcScan *s, unsigned int c, bool letter)
+{
+	if (s->rlen < TC_BUF)
+		s->raw[s->rlen] = (unsigned char) c;
+	s->rlen++;
+	if (letter && s->qlen >= 2 && s->qlen <= TC_BUF &&
+		s->sq[s->qlen - 1] == c && s->sq[s->qlen - 2] == c)
+	{
+		s->elong = true;
+		s->cut[s->qlen - 1] = 1;
+		return;
+	}
+	if (s->qlen < TC_BUF)
+	{
+		s->sq[s->qlen] = (unsigned char) c;
+		s->cut[s->qlen] = 0;
+	}
+	s->qlen++;
+}
+
+/*
+ * Reduces a word to a simple singular in place and returns its length:
+ * -ies -> -y, -sses/-xes/-ches/-shes lose -es, other -s (not -ss, -us,
+ * -is) lose -s; words under four bytes are kept.  Text and terms go
+ * through it alike, so it only has to be consistent, not correct English.
+ */
+static size_t
+tc_singular(unsigned char *w, size_t n)
+{
+	if (n < 4 || w[n - 1] != 's' || w[n - 2] == 's' || w[n - 2] == 'u' ||
+		w[n - 2] == 'i')
+		return n;
+	if (w[n - 2] == 'e' && w[n - 3] == 'i' && n >= 5)
+	{
+		w[n - 3] = 'y';
+		return n - 2;
+	}
+	if (w[n - 2] == 'e' && n >= 5 &&
+		((w[n - 3] == 's' && w[n - 4] == 's') || w[n - 3] == 'x' ||
+		 (w[n - 3] == 'h' && (w[n - 4] == 'c' || w[n - 4] == 's'))))
+		return n - 2;
+	return n - 1;
+}
+
+/* Scans a word starting at s->pos. */
+static void
+tc_scan_word(TcScan *s)
+{
+	const unsigned char *p = s->p;
+	size_t		len = s->len;
+	size_t		q = s->pos;
+	bool		letters;
+
+	s->kind = TK_WORD;
+	s->rlen = s->qlen = 0;
+	s->nupper = s->nlower = 0;
+	s->elong = false;
+	while (q < len)
+	{
+		unsigned int c = p[q];
+
+		if (c < 0x80)
+		{
+			if (tc_is_alpha(c))
+			{
+				if (c < 'a')
+					s->nupper++;
+				else
+					s->nlower++;
+				tc_put(s, c | 0x20, true);
+				q++;
+			}
+			else if (tc_is_digit(c))
+			{
+				tc_put(s, c, false);
+				q++;
+			}
+			else if ((c == '\'' || c == '`') && q + 1 < len && tc_is_alpha(p[q + 1]))
+				q++;
+			else
+				break;
+		}
+		else
+		{
+			uint32_t	cp;
+			int			n = tc_utf8(p + q, len - q, &cp);
+			int			cl;
+			int			k;
+
+			if (n == 0)
+			{
+				tc_put(s, c, false);	/* not UTF-8: a letter of its own */
+				q++;
+				continue;
+			}
+			cl = tc_cp_class(cp);
+			if (cl == CP_LETTER)
+			{
+				for (k = 0; k < n; k++)
+					tc_put(s, p[q + k], false);
+				q += n;
+			}
+			else if (cl == CP_APOS && q + n < len && tc_is_alpha(p[q + n]))
+				q += n;
+			else
+				break;
+		}
+	}
+	s->pos = q;
+	if (s->nupper + s->nlower == 0 && s->rlen > 0 && s->rlen <= TC_MAX_TOKEN_BYTES)
+	{
+		size_t		k = 0;
+
+		while (k < s->rlen && tc_is_digit(s->raw[k]))
+			k++;
+		if (k == s->rlen)
+		{
+			/* digits cut off a failed number ("2" of "2.0y") are a number too */
+			tc_set_token(s, TK_NUM, (const unsigned char *) "#", 1);
+			return;
+		}
+	}
+	letters = (s->nupper + s->nlower == (int) s->rlen);
+	/* not "41nds" to "41nd", which would read as a number */
+	if (s->rlen <= TC_MAX_TOKEN_BYTES && !tc_is_digit(s->raw[0]))
+		s->rlen = tc_singular(s->raw, s->rlen);
+	if (letters && s->rlen >= 3 && s->rlen <= 8 && !s->elong &&
+		strchr("tfsenhmd", s->raw[0]))
+	{
+		size_t		k;
+
+		for (k = 0; k < lengthof(tc_number_words); k++)
+			if (tc_number_words[k].n == s->rlen &&
+				memcmp(tc_number_words[k].w, s->raw, s->rlen) == 0)
+			{
+				tc_set_token(s, TK_NUM, (const unsigned char *) "#", 1);
+				break;
+			}
+	}
+}
+
+/* Returns the break level of a '-' at p[i]: dashes break, hyphens split. */
+static int
+tc_dash_level(const unsigned char *p, size_t len, size_t i)
+{
+	bool		space_before = (i == 0 || p[i - 1] == ' ' || p[i - 1] == '\t');
+	bool		space_after = (i + 1 >= len || p[i + 1] == ' ' || p[i + 1] == '\t');
+
+	if ((i + 1 < len && p[i + 1] == '-') || (i > 0 && p[i - 1] == '-'))
+		return 1;
+	return (space_before && space_after) ? 1 : 0;
+}
+
+/* Advances to the next token; returns false at the end of the text. */
+static bool
+tc_scan_next(TcScan *s)
+{
+	const unsigned char *p = s->p;
+	size_t		len = s->len;
+
+	while (s->pos < len)
+	{
+		size_t		i = s->pos;
+		unsigned int c = p[i];
+		size_t		n = 1;
+		int			lvl = 0;
+
+		if (c < 0x80)
+		{
+			if (tc_is_alnum(c))
+			{
+				if (tc_break_first(s))
+					return true;
+				if (tc_is_digit(c) && tc_scan_number(s, i))
+					return tc_token_done(s);
+				tc_scan_word(s);
+				return tc_token_done(s);
+			}
+			if (c == ':' || c == ';' || c == '=' || c == '<' || c == '>')
+			{
+				const TcEmoticon *e = tc_emoticon_at(p, len, i);
+
+				if (e)
+				{
+					if (tc_break_first(s))
+						return true;
+					tc_set_token(s, TK_SYM, (const unsigned char *) e->canon,
+								 e->clen);
+					s->pos = i + e->len;
+					return tc_token_done(s);
+				}
+			}
+			switch (c)
+			{
+				case '\n':
+				case ';':
+					lvl = 2;
+					break;
+				case '!':
+					s->nexcl++;
+					lvl = 2;
+					break;
+				case '?':
+					s->nquest++;
+					lvl = 2;
+					break;
+				case '.':
+					if (!(i > 0 && tc_is_alnum(p[i - 1]) && i + 1 < len &&
+						  tc_is_alnum(p[i + 1])))
+						lvl = 2;
+					break;
+				case ',':
+				case ':':
+				case '(':
+				case ')':
+				case '[':
+				case ']':
+				case '{':
+				case '}':
+				case '|':
+				case '/':
+				case '\\':
+					lvl = 1;
+					break;
+				case '-':
+					lvl = tc_dash_level(p, len, i);
+					break;
+				case '$':
+					if (i + 1 < len && tc_is_digit(p[i + 1]))
+					{
+						if (tc_break_first(s))
+							return true;
+						if (tc_scan_number(s, i + 1))
+							return tc_token_done(s);
+					}
+					break;
+				case '#':
+					if (s->term)
+					{
+						tc_set_token(s, TK_NUM, (const unsigned char *) "#", 1);
+						s->pos = i + 1;
+						return tc_token_done(s);
+					}
+					break;
+				default:
+					break;
+			}
+		}
+		else
+		{
+			uint32_t	cp = 0;
+			int			k = tc_utf8(p + i, len - i, &cp);
+			int			cl = (k == 0) ? CP_LETTER : tc_cp_class(cp);
+
+			n = (k == 0) ? 1 : (size_t) k;
+			switch (cl)
+			{
+				case CP_LETTER:
+					if (tc_break_first(s))
+						return true;
+					tc_scan_word(s);
+					return tc_token_done(s);
+				case CP_EMOJI:
+					if (tc_break_first(s))
+						return true;
+					tc_set_token(s, TK_SYM, p + i, n);
+					s->pos = i + n;
+					return tc_token_done(s);
+				case CP_CURRENCY:
+					if (i + n < len && tc_is_digit(p[i + n]))
+					{
+						if (tc_break_first(s))
+							return true;
+						if (tc_scan_number(s, i + n))
+							return tc_token_done(s);
+					}
+					break;
+				case CP_SENT:
+					lvl = 2;
+					break;
+				case CP_CLAUSE:
+					lvl = 1;
+					break;
+				default:
+					break;
+			}
+		}
+		if (lvl > s->brk)
+			s->brk = lvl;
+		s->pos = i + n;
+	}
+	return false;
+}
+
+/* ---------------------------------------------------------------------
+ * Matcher data
+ */
+
+typedef struct TcWord
+{
+	const unsigned char *key;
+	uint32_t	hash;
+	uint32_t	klen;
+	uint32_t	flags;			/* TW_* */
+	float		booster;
+	bool		in_term;		/* a symbol of the automaton */
+} TcWord;
+
+typedef struct TcEdge
+{
+	int32_t		node;			/* -1: empty slot */
+	int32_t		sym;
+	int32_t		child;
+} TcEdge;
+
+typedef struct TcEntry
+{
+	unsigned char cat;			/* TcCategory */
+	unsigned char slot;
+	bool		cue;			/* a feature request cue */
+	bool		aspect;			/* pain point or value driver without sentiment */
+	unsigned char len;			/* tokens */
+	int32_t		theme;			/* index in themes, -1 if none */
+	double		valence;		/* signed, for positive and negative */
+} TcEntry;
+
+typedef struct TcTheme
+{
+	const char *name;
+	uint32_t	hash;
+	int			cat;
+	int32_t		flip;			/* theme reported when negated, or -1 */
+} TcTheme;
+
+struct TcMatcher
+{
+	/* vocabulary: word index = automaton symbol */
+	TcWord	   *words;
+	int32_t		nwords;
+	int32_t    *wslot;			/* open addressing, -1 empty */
+	size_t		wmask;
+	int32_t		num_word;		/* the number wildcard, or -1 */
+	/* automaton */
+	int32_t		nnodes;
+	int32_t    *root_next;		/* per symbol */
+	TcEdge	   *edges;
+	size_t		emask;
+	int32_t    *fail;
+	int32_t    *dict;			/* nearest proper suffix with entries, 0 if none */
+	int32_t    *efirst;
+	unsigned char *ecount;
+	unsigned char *depth;
+	/* entries and themes */
+	TcEntry    *entries;
+	int32_t		nentries;
+	TcTheme    *themes;
+	int32_t		nthemes;
+	int32_t		other_theme;	/* feature_request "other" */
+	/* sizes for tc_analyze */
+	int			ring_size;		/* power of two > longest term + window */
+};
+
+/* Bump allocator for the many small pieces of a matcher. */
+typedef struct TcArena
+{
+	TcAllocator *a;
+	unsigned char *cur;
+	size_t		left;
+} TcArena;
+
+static void *
+tc_arena_alloc(TcArena *ar, size_t size)
+{
+	void	   *r;
+
+	size = (size + 7) & ~(size_t) 7;
+	if (size > ar->left)
+	{
+		size_t		chunk = size > 8192 ? size : 8192;
+
+		ar->cur = tc_alloc(ar->a, chunk, 1);
+		ar->left = chunk;
+	}
+	r = ar->cur;
+	ar->cur += size;
+	ar->left -= size;
+	return r;
+}
+
+static uint32_t
+tc_hash(const unsigned char *k, size_t n, uint32_t seed)
+{
+	uint32_t	h = 2166136261u ^ seed;
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+	{
+		h ^= k[i];
+		h *= 16777619u;
+	}
+	return h ^ (h >> 15);
+}
+
+static inline size_t
+tc_edge_hash(int32_t node, int32_t sym)
+{
+	uint32_t	h = (uint32_t) node * 0x9E3779B1u ^ (uint32_t) sym * 0x85EBCA77u;
+
+	return (size_t) (h ^ (h >> 16));
+}
+
+/* Returns the word index of key, or -1. */
+static int32_t
+tc_word_find(const TcMatcher *m, const unsigned char *k, size_t n)
+{
+	uint32_t	h = tc_hash(k, n, 0);
+	size_t		i = h & m->wmask;
+
+	for (;;)
+	{
+		int32_t		w = m->wslot[i];
+
+		if (w < 0)
+			return -1;
+		if (m->words[w].hash == h && m->words[w].klen == n &&
+			memcmp(m->words[w].key, k, n) == 0)
+			return w;
+		i = (i + 1) & m->wmask;
+	}
+}
+
+/* Returns the word index of key, adding it (capacity is reserved). */
+static int32_t
+tc_word_intern(TcMatcher *m, TcArena *ar, const unsigned char *k, size_t n)
+{
+	uint32_t	h = tc_hash(k, n, 0);
+	size_t		i = h & m->wmask;
+	TcWord	   *w;
+	unsigned char *copy;
+
+	for (;;)
+	{
+		int32_t		x = m->wslot[i];
+
+		if (x < 0)
+			break;
+		if (m->words[x].hash == h && m->words[x].klen == n &&
+			memcmp(m->words[x].key, k, n) == 0)
+			return x;
+		i = (i + 1) & m->wmask;
+	}
+	copy = tc_arena_alloc(ar, n + 1);
+	memcpy(copy, k, n);
+	copy[n] = '\0';
+	w = &m->words[m->nwords];
+	w->key = copy;
+	w->hash = h;
+	w->klen = (uint32_t) n;
+	w->flags = 0;
+	w->booster = 0;
+	w->in_term = false;
+	m->wslot[i] = m->nwords;
+	return m->nwords++;
+}
+
+static inline int32_t
+tc_goto(const TcMatcher *m, int32_t node, int32_t sym)
+{
+	size_t		i;
+
+	if (node == 0)
+		return m->root_next[sym];
+	i = tc_edge_hash(node, sym) & m->emask;
+	for (;;)
+	{
+		const TcEdge *e = &m->edges[i];
+
+		if (e->node < 0)
+			return -1;
+		if (e->node == node && e->sym == sym)
+			return e->child;
+		i = (i + 1) & m->emask;
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Public helpers
+ */
+
+int
+tc_category_from_name(const char *name)
+{
+	int			c;
+
+	if (name == NULL)
+		return -1;
+	for (c = 0; c < TC_FEATURE; c++)
+		if (strcmp(name, tc_category_names[c]) == 0)
+			return c;
+	return -1;
+}
+
+const char *
+tc_category_name(TcCategory category)
+{
+	if ((int) category < 0 || category >= TC_NUM_CATEGORIES)
+		return "unknown";
+	return tc_category_names[category];
+}
+
+const char *
+tc_sentiment_label(double s)
+{
+	if (s >= 0.05)
+		return "positive";
+	if (s <= -0.05)
+		return "negative";
+	return "neutral";
+}
+
+/*
+ * Counts the tokens of a term and their bytes joined by spaces; returns -1
+ * if the term can never match.
+ */
+static int
+tc_term_shape(const char *term, size_t len, size_t *bytes)
+{
+	TcScan		s;
+	int			ntok = 0;
+
+	*bytes = 0;
+	tc_scan_init(&s, term, len, true);
+	while (tc_scan_next(&s))
+	{
+		if (s.rlen > TC_MAX_TOKEN_BYTES || ++ntok > TC_MAX_TERM_TOKENS)
+			return -1;
+		*bytes += s.rlen + 1;
+	}
+	return ntok > 0 ? ntok : -1;
+}
+
+bool
+tc_normalize_term(const char *term, size_t len, TcAllocator *a, char **out)
+{
+	TcScan		s;
+	size_t		bytes;
+	size_t		o = 0;
+	char	   *buf;
+
+	*out = NULL;
+	if (term == NULL || tc_term_shape(term, len, &bytes) < 0)
+		return false;
+	buf = tc_alloc(a, bytes, 1);
+	tc_scan_init(&s, term, len, true);
+	while (tc_scan_next(&s))
+	{
+		if (o > 0)
+			buf[o++] = ' ';
+		memcpy(buf + o, s.raw, s.rlen);
+		o += s.rlen;
+	}
+	buf[o] = '\0';
+	*out = buf;
+	return true;
+}
+
+/* ---------------------------------------------------------------------
+ * Building the matcher
+ */
+
+/* A (slot, phrase) pair kept on a trie node while building. */
+typedef struct TcPending
+{
+	int			slot;
+	int			phrase;
+	struct TcPending *next;
+} TcPending;
+
+static int
+tc_slot_of(TcCategory c)
+{
+	switch (c)
+	{
+		case TC_PAIN_POINT:
+			return SL_PAIN;
+		case TC_FEATURE_REQUEST:
+			return SL_REQUEST;
+		case TC_VALUE_DRIVER:
+			return SL_VALUE;
+		case TC_SUCCESS_INDICATOR:
+			return SL_SUCCESS;
+		case TC_POSITIVE:
+		case TC_NEGATIVE:
+			return SL_SENTIMENT;
+		case TC_FEATURE:
+			return SL_FEATURE;
+		default:
+			return -1;
+	}
+}
+
+/* Returns the theme index of (cat, name), adding it. */
+static int32_t
+tc_theme_intern(TcMatcher *m, TcArena *ar, int32_t *tslot, size_t tmask,
+				int cat, const char *name, size_t n)
+{
+	uint32_t	h = tc_hash((const unsigned char *) name, n, (uint32_t) cat + 1);
+	size_t		i = h & tmask;
+	TcTheme    *t;
+	char	   *copy;
+
+	for (;;)
+	{
+		int32_t		x = tslot[i];
+
+		if (x < 0)
+			break;
+		t = &m->themes[x];
+		if (t->hash == h && t->cat == cat && strlen(t->name) == n &&
+			memcmp(t->name, name, n) == 0)
+			return x;
+		i = (i + 1) & tmask;
+	}
+	copy = tc_arena_alloc(ar, n + 1);
+	memcpy(copy, name, n);
+	copy[n] = '\0';
+	t = &m->themes[m->nthemes];
+	t->name = copy;
+	t->hash = h;
+	t->cat = cat;
+	t->flip = -1;
+	tslot[i] = m->nthemes;
+	return m->nthemes++;
+}
+
+/* Returns the theme index of (cat, name), or -1. */
+static int32_t
+tc_theme_find(const TcMatcher *m, const int32_t *tslot, size_t tmask,
+			  int cat, const char *name)
+{
+	size_t		n = strlen(name);
+	uint32_t	h = tc_hash((const unsigned char *) name, n, (uint32_t) cat + 1);
+	size_t		i = h & tmask;
+
+	for (;;)
+	{
+		int32_t		x = tslot[i];
+
+		if (x < 0)
+			return -1;
+		if (m->themes[x].hash == h && m->themes[x].cat == cat &&
+			strcmp(m->themes[x].name, name) == 0)
+			return x;
+		i = (i + 1) & tmask;
+	}
+}
+
+/* Returns true if a weight disables its entry. */
+static bool
+tc_disabled(double w)
+{
+	return w == 0.0 || isnan(w);
+}
+
+TcMatcher *
+tc_matcher_build(const TcPhrase *phrases, int n, TcAllocator *a)
+{
+	TcArena		ar;
+	TcMatcher  *m;
+	int		   *ntok;
+	size_t	   *soff;
+	int32_t    *syms;
+	size_t		total = 0;
+	size_t		cap;
+	size_t		k;
+	int			i;
+	int32_t    *child;			/* first child, build only */
+	int32_t    *sibling;
+	int32_t    *label;
+	TcPending **pend;
+	int32_t    *queue;
+	int32_t		qhead;
+	int32_t		qtail;
+	int32_t    *tslot;
+	size_t		tmask;
+	int			maxlen = 0;
+	int32_t		node;
+	int		   *ephrase;		/* phrase of each entry */
+
+	ar.a = a;
+	ar.cur = NULL;
+	ar.left = 0;
+	if (phrases == NULL || n < 0)
+		n = 0;
+	m = tc_arena_alloc(&ar, sizeof(TcMatcher));
+	memset(m, 0, sizeof(TcMatcher));
+
+	/* Count the tokens of every term that can match. */
+	ntok = tc_alloc(a, (size_t) n + 1, sizeof(int));
+	soff = tc_alloc(a, (size_t) n + 1, sizeof(size_t));
+	for (i = 0; i < n; i++)
+	{
+		size_t		bytes;
+
+		ntok[i] = -1;
+		if (phrases[i].term == NULL || tc_slot_of(phrases[i].category) < 0)
+			continue;
+		ntok[i] = tc_term_shape(phrases[i].term, strlen(phrases[i].term), &bytes);
+		soff[i] = total;
+		if (ntok[i] > 0)
+			total = tc_add(total, (size_t) ntok[i]);
+	}
+
+	/* Vocabulary: grammar words, the number wildcard, words of terms. */
+	cap = tc_add(tc_add(total, lengthof(tc_func_words)), 1);
+	m->words = tc_alloc(a, cap, sizeof(TcWord));
+	m->wmask = tc_pow2(tc_add(cap, cap)) - 1;
+	m->wslot = tc_alloc(a, m->wmask + 1, sizeof(int32_t));
+	memset(m->wslot, 0xFF, (m->wmask + 1) * sizeof(int32_t));
+	for (k = 0; k < lengthof(tc_func_words); k++)
+	{
+		const TcFuncWord *f = &tc_func_words[k];
+		unsigned char fw[32];
+		size_t		fn = strlen(f->word);
+		int32_t		w;
+
+		memcpy(fw, f->word, fn);
+		fn = tc_singular(fw, fn);
+		w = tc_word_intern(m, &ar, fw, fn);
+
+		m->words[w].flags = f->flags;
+		m->words[w].booster = (float) f->booster;
+	}
+	m->num_word = -1;
+	syms = tc_alloc(a, total + 1, sizeof(int32_t));
+	for (i = 0; i < n; i++)
+	{
+		TcScan		s;
+		size_t		o = soff[i];
+
+		if (ntok[i] <= 0)
+			continue;
+		tc_scan_init(&s, phrases[i].term, strlen(phrases[i].term), true);
+		while (tc_scan_next(&s))
+		{
+			int32_t		w = tc_word_intern(m, &ar, s.raw, s.rlen);
+
+			if (s.kind == TK_NUM)
+				m->num_word = w;
+			m->words[w].in_term = true;
+			syms[o++] = w;
+		}
+	}
+
+	/* Trie; each node keeps the last phrase of each slot ending there. */
+	cap = tc_add(total, 1);
+	child = tc_alloc(a, cap, sizeof(int32_t));
+	sibling = tc_alloc(a, cap, sizeof(int32_t));
+	label = tc_alloc(a, cap, sizeof(int32_t));
+	pend = tc_alloc(a, cap, sizeof(TcPending *));
+	m->depth = tc_alloc(a, cap, 1);
+	m->root_next = tc_alloc(a, (size_t) m->nwords + 1, sizeof(int32_t));
+	memset(m->root_next, 0xFF, ((size_t) m->nwords + 1) * sizeof(int32_t));
+	m->emask = tc_pow2(tc_add(cap, cap)) - 1;
+	m->edges = tc_alloc(a, m->emask + 1, sizeof(TcEdge));
+	for (k = 0; k <= m->emask; k++)
+		m->edges[k].node = -1;
+	m->nnodes = 1;
+	child[0] = sibling[0] = label[0] = -1;
+	pend[0] = NULL;
+	m->depth[0] = 0;
+	for (i = 0; i < n; i++)
+	{
+		int			slot;
+		int			t;
+		TcPending  *pp;
+
+		if (ntok[i] <= 0)
+			continue;
+		node = 0;
+		for (t = 0; t < ntok[i]; t++)
+		{
+			int32_t		sym = syms[soff[i] + (size_t) t];
+			int32_t		next = tc_goto(m, node, sym);
+
+			if (next < 0)
+			{
+				next = m->nnodes++;
+				child[next] = -1;
+				label[next] = sym;
+				pend[next] = NULL;
+				m->depth[next] = (unsigned char) (t + 1);
+				sibling[next] = child[node];
+				child[node] = next;
+				if (node == 0)
+					m->root_next[sym] = next;
+				else
+				{
+					size_t		e = tc_edge_hash(node, sym) & m->emask;
+
+					while (m->edges[e].node >= 0)
+						e = (e + 1) & m->emask;
+					m->edges[e].node = node;
+					m->edges[e].sym = sym;
+					m->edges[e].child = next;
+				}
+			}
+			node = next;
+		}
+		slot = tc_slot_of(phrases[i].category);
+		for (pp = pend[node]; pp != NULL; pp = pp->next)
+			if (pp->slot == slot)
+				break;
+		if (pp == NULL)
+		{
+			pp = tc_arena_alloc(&ar, sizeof(TcPending));
+			pp->slot = slot;
+			pp->next = pend[node];
+			pend[node] = pp;
+		}
+		pp->phrase = i;			/* the last occurrence wins */
+	}
+
+	/* Entries and themes. */
+	m->entries = tc_alloc(a, (size_t) n + 1, sizeof(TcEntry));
+	ephrase = tc_alloc(a, (size_t) n + 1, sizeof(int));
+	m->themes = tc_alloc(a, (size_t) n + 2, sizeof(TcTheme));
+	tmask = tc_pow2(tc_add((size_t) n, (size_t) n) + 4) - 1;
+	tslot = tc_alloc(a, tmask + 1, sizeof(int32_t));
+	memset(tslot, 0xFF, (tmask + 1) * sizeof(int32_t));
+	m->other_theme = tc_theme_intern(m, &ar, tslot, tmask, TC_FEATURE_REQUEST,
+									 "other", 5);
+	m->efirst = tc_alloc(a, (size_t) m->nnodes, sizeof(int32_t));
+	m->ecount = tc_alloc(a, (size_t) m->nnodes, 1);
+	for (node = 0; node < m->nnodes; node++)
+	{
+		TcPending  *pp;
+
+		m->efirst[node] = m->nentries;
+		m->ecount[node] = 0;
+		for (pp = pend[node]; pp != NULL; pp = pp->next)
+		{
+			const TcPhrase *ph = &phrases[pp->phrase];
+			TcEntry    *e = &m->entries[m->nentries];
+			const char *theme = ph->theme;
+			char	   *norm = NULL;
+
+			if (tc_disabled(ph->weight))
+				continue;
+			e->cat = (unsigned char) ph->category;
+			e->slot = (unsigned char) pp->slot;
+			e->len = m->depth[node];
+			e->cue = false;
+			e->aspect = false;
+			e->theme = -1;
+			e->valence = 0;
+			if (theme != NULL && theme[0] == '\0')
+				theme = NULL;
+			if (ph->category == TC_POSITIVE || ph->category == TC_NEGATIVE)
+			{
+				double		w = fabs(ph->weight);
+
+				if (w > TC_MAX_WEIGHT)
+					w = TC_MAX_WEIGHT;
+				e->valence = (ph->category == TC_POSITIVE) ? w : -w;
+			}
+			else if (ph->category == TC_FEATURE_REQUEST && theme == NULL)
+				e->cue = true;
+			else if (theme == NULL)
+			{
+				(void) tc_normalize_term(ph->term, strlen(ph->term), a, &norm);
+				theme = norm;
+			}
+			if (theme != NULL)
+				e->theme = tc_theme_intern(m, &ar, tslot, tmask, ph->category,
+										   theme, strlen(theme));
+			if (ph->category == TC_SUCCESS_INDICATOR)
+				e->valence = fmin(fabs(ph->weight), TC_MAX_WEIGHT);
+			if (e->len > maxlen)
+				maxlen = e->len;
+			ephrase[m->nentries] = pp->phrase;
+			m->nentries++;
+			m->ecount[node]++;
+		}
+	}
+
+	/* A negated pain point becomes the value driver, and vice versa. */
+	for (i = 0; i < m->nthemes; i++)
+	{
+		TcTheme    *t = &m->themes[i];
+		const char *to = t->name;
+		int			other;
+
+		if (t->cat == TC_PAIN_POINT)
+			other = TC_VALUE_DRIVER;
+		else if (t->cat == TC_VALUE_DRIVER)
+			other = TC_PAIN_POINT;
+		else
+			continue;
+		for (k = 0; k < lengthof(tc_flip_names); k++)
+			if (strcmp(to, tc_flip_names[k][t->cat == TC_VALUE_DRIVER]) == 0)
+				to = tc_flip_names[k][t->cat == TC_PAIN_POINT];
+		t->flip = tc_theme_find(m, tslot, tmask, other, to);
+	}
+
+	/* Failure and output links, breadth first. */
+	m->fail = tc_alloc(a, (size_t) m->nnodes, sizeof(int32_t));
+	m->dict = tc_alloc(a, (size_t) m->nnodes, sizeof(int32_t));
+	queue = tc_alloc(a, (size_t) m->nnodes, sizeof(int32_t));
+	m->fail[0] = 0;
+	m->dict[0] = 0;
+	qhead = qtail = 0;
+	queue[qtail++] = 0;
+	while (qhead < qtail)
+	{
+		int32_t		u = queue[qhead++];
+		int32_t		v;
+
+		for (v = child[u]; v >= 0; v = sibling[v])
+		{
+			int32_t		f = 0;
+
+			if (u != 0)
+			{
+				int32_t		g;
+
+				f = m->fail[u];
+				while (f != 0 && tc_goto(m, f, label[v]) < 0)
+					f = m->fail[f];
+				g = tc_goto(m, f, label[v]);
+				f = (g >= 0 && g != v) ? g : 0;
+			}
+			m->fail[v] = f;
+			m->dict[v] = (m->ecount[f] > 0) ? f : m->dict[f];
+			queue[qtail++] = v;
+		}
+	}
+
+	/*
+	 * A pain point or value driver term with no sentiment term inside it
+	 * ("support", but not "easy to use") is an aspect.
+	 */
+	for (k = 0; k < (size_t) m->nentries; k++)
+	{
+		TcEntry    *e = &m->entries[k];
+		int			p = ephrase[k];
+		int			t;
+		bool		sentiment = false;
+
+		if (e->cat != TC_PAIN_POINT && e->cat != TC_VALUE_DRIVER)
+			continue;
+		node = 0;
+		for (t = 0; t < ntok[p] && !sentiment; t++)
+		{
+			int32_t		sym = syms[soff[p] + (size_t) t];
+			int32_t		next;
+			int32_t		out;
+
+			while ((next = tc_goto(m, node, sym)) < 0 && node != 0)
+				node = m->fail[node];
+			node = (next < 0) ? 0 : next;
+			for (out = (m->ecount[node] > 0) ? node : m->dict[node]; out > 0;
+				 out = m->dict[out])
+			{
+				int32_t		j;
+
+				for (j = 0; j < m->ecount[out]; j++)
+					if (m->entries[m->efirst[out] + j].slot == SL_SENTIMENT)
+						sentiment = true;
+			}
+		}
+		e->aspect = !sentiment;
+	}
+	/* Look-back reaches TC_WINDOW words plus skipped articles. */
+	m->ring_size = (int) tc_pow2((size_t) maxlen + 2 * TC_WINDOW + 4);
+	return m;
+}
+
+int
+tc_matcher_entries(const TcMatcher *m)
+{
+	return m ? m->nentries : 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Analysis
+ */
+
+/* A token in the look-back ring. */
+typedef struct TcTok
+{
+	uint32_t	flags;
+	float		booster;
+} TcTok;
+
+/* A match waiting until no longer match can contain it. */
+typedef struct TcMatch
+{
+	size_t		start;
+	size_t		end;
+	const TcEntry *e;
+	double		v;				/* valence, boosters, negation; no caps */
+	double		vcaps;			/* the all-caps part */
+	double		mult;			/* contrast weight when found */
+	size_t		epoch;			/* contrasts seen when found */
+	bool		neg;
+	bool		hidden;
+} TcMatch;
+
+/* Theme flags of one call. */
+#define TF_LISTED	0x01
+#define TF_REQUESTED 0x02
+#define TF_HELD		0x04
+#define TF_ASPECT	0x08
+#define TF_CLAUSE	0x10
+
+typedef struct TcState
+{
+	const TcMatcher *m;
+	TcAllocator *a;
+	TcResult   *out;
+	TcTok	   *ring;
+	size_t		rmask;
+	size_t		ntok;			/* tokens fed, breaks included */
+	int32_t		node;
+	TcMatch    *pend;
+	size_t		phead;
+	size_t		pn;
+	size_t		pcap;
+	double		s0;
+	double		scaps;
+	double		mult;
+	size_t		epoch;
+	int			nval;
+	unsigned char *tflags;
+	int			lcap[TC_NUM_CATEGORIES + 1];
+	/* the current clause and sentence */
+	double		sclause;		/* valence of the clause */
+	int32_t    *clause;			/* its pain points and value drivers */
+	int			nclause;
+	int			clausecap;
+	double		ssent;			/* valence of the sentence */
+	bool		cue;
+	bool		topic;
+	int32_t    *held;			/* topics and features waiting for a cue */
+	int			nheld;
+	int			heldcap;
+	int32_t    *aspects;		/* aspects waiting for the sentence's sentiment */
+	int			naspects;
+	int			aspectcap;
+} TcState;
+
+/* Appends name to a result list. */
+static void
+tc_list_add(TcState *st, TcThemeList *l, int *cap, const char *name)
+{
+	if (l->nthemes == *cap)
+	{
+		int			ncap = *cap ? *cap * 2 : 4;
+		const char **nt = tc_alloc(st->a, (size_t) ncap, sizeof(char *));
+
+		if (l->nthemes > 0)
+			memcpy(nt, l->themes, (size_t) l->nthemes * sizeof(char *));
+		l->themes = nt;
+		*cap = ncap;
+	}
+	l->themes[l->nthemes++] = name;
+}
+
+static void
+tc_theme_add(TcState *st, int32_t theme)
+{
+	const TcTheme *t = &st->m->themes[theme];
+
+	if (st->tflags[theme] & TF_LISTED)
+		return;
+	st->tflags[theme] |= TF_LISTED;
+	tc_list_add(st, &st->out->themes[t->cat], &st->lcap[t->cat], t->name);
+}
+
+static void
+tc_requested_add(TcState *st, int32_t theme)
+{
+	if (st->tflags[theme] & TF_REQUESTED)
+		return;
+	st->tflags[theme] |= TF_REQUESTED;
+	tc_list_add(st, &st->out->requested, &st->lcap[TC_NUM_CATEGORIES],
+				st->m->themes[theme].name);
+}
+
+/* Reports a request topic or a named feature of a sentence with a cue. */
+static void
+tc_request_topic(TcState *st, int32_t theme)
+{
+	if (st->m->themes[theme].cat == TC_FEATURE)
+		tc_requested_add(st, theme);
+	else
+		tc_theme_add(st, theme);
+}
+
+/* Appends a theme to a list of held themes unless flag marks it held. */
+static void
+tc_hold_in(TcState *st, int32_t theme, unsigned char flag, int32_t **list,
+		   int *n, int *cap)
+{
+	if (st->tflags[theme] & flag)
+		return;
+	if (*n == *cap)
+	{
+		int			ncap = *cap ? *cap * 2 : 8;
+		int32_t    *nl = tc_alloc(st->a, (size_t) ncap, sizeof(int32_t));
+
+		if (*n > 0)
+			memcpy(nl, *list, (size_t) *n * sizeof(int32_t));
+		*list = nl;
+		*cap = ncap;
+	}
+	st->tflags[theme] |= flag;
+	(*list)[(*n)++] = theme;
+}
+
+/* Keeps a topic until its sentence shows a cue. */
+static void
+tc_hold(TcState *st, int32_t theme)
+{
+	tc_hold_in(st, theme, TF_HELD, &st->held, &st->nheld, &st->heldcap);
+}
+
+/* Reports (cue) or forgets (end of sentence) the held topics. */
+static void
+tc_release(TcState *st, bool report)
+{
+	int			i;
+
+	for (i = 0; i < st->nheld; i++)
+	{
+		st->tflags[st->held[i]] &= ~TF_HELD;
+		if (report)
+			tc_request_topic(st, st->held[i]);
+	}
+	st->nheld = 0;
+}
+
+/* Reports the clause's pain points and value drivers unless its sentiment contradicts them. */
+static void
+tc_clause_end(TcState *st)
+{
+	int			i;
+
+	for (i = 0; i < st->nclause; i++)
+	{
+		int32_t		t = st->clause[i];
+		int			cat = st->m->themes[t].cat;
+
+		st->tflags[t] &= ~TF_CLAUSE;
+		if ((cat == TC_PAIN_POINT && st->sclause <= 0) ||
+			(cat == TC_VALUE_DRIVER && st->sclause >= 0))
+			tc_theme_add(st, t);
+	}
+	st->nclause = 0;
+	st->sclause = 0;
+}
+
+/* Reports the sentence's aspects that agree with its sentiment; resets it. */
+static void
+tc_sentence_end(TcState *st)
+{
+	int			i;
+
+	tc_clause_end(st);
+	if (st->cue && !st->topic)
+		tc_theme_add(st, st->m->other_theme);
+	tc_release(st, false);
+	for (i = 0; i < st->naspects; i++)
+	{
+		int32_t		t = st->aspects[i];
+		int			cat = st->m->themes[t].cat;
+
+		st->tflags[t] &= ~TF_ASPECT;
+		if ((cat == TC_PAIN_POINT && st->ssent < 0) ||
+			(cat == TC_VALUE_DRIVER && st->ssent > 0))
+			tc_theme_add(st, t);
+	}
+	st->naspects = 0;
+	st->ssent = 0;
+	st->cue = false;
+	st->topic = false;
+}
+
+/* Applies a match that no longer match can hide. */
+static void
+tc_finalize(TcState *st, const TcMatch *mt)
+{
+	const TcEntry *e = mt->e;
+	int32_t		theme = e->theme;
+
+	if (mt->hidden)
+		return;
+	switch (e->cat)
+	{
+		case TC_POSITIVE:
+		case TC_NEGATIVE:
+		case TC_SUCCESS_INDICATOR:
+			if (e->valence != 0)
+			{
+				size_t		later = st->epoch - mt->epoch;
+				double		w = mt->mult * ldexp(1.0, -(int) (later < 1100 ? later : 1100));
+
+				st->s0 += mt->v * w;
+				st->scaps += mt->vcaps * w;
+				st->ssent += mt->v * w;
+				st->sclause += mt->v * w;
+				st->nval++;
+			}
+			if (theme >= 0 && !mt->neg)
+				tc_theme_add(st, theme);
+			break;
+		case TC_PAIN_POINT:
+		case TC_VALUE_DRIVER:
+			if (e->aspect)
+				tc_hold_in(st, theme, TF_ASPECT, &st->aspects, &st->naspects,
+						   &st->aspectcap);
+			else
+			{
+				if (mt->neg)
+					theme = st->m->themes[theme].flip;
+				if (theme >= 0)
+					tc_hold_in(st, theme, TF_CLAUSE, &st->clause, &st->nclause,
+							   &st->clausecap);
+			}
+			break;
+		case TC_FEATURE_REQUEST:
+			if (e->cue)
+			{
+				if (!mt->neg)
+				{
+					st->cue = true;
+					tc_release(st, true);
+				}
+			}
+			else
+			{
+				st->topic = true;
+				if (st->cue)
+					tc_theme_add(st, theme);
+				else
+					tc_hold(st, theme);
+			}
+			break;
+		case TC_FEATURE:
+			tc_theme_add(st, theme);
+			st->topic = true;
+			if (st->cue)
+				tc_requested_add(st, theme);
+			else
+				tc_hold(st, theme);
+			break;
+		default:
+			break;
+	}
+}
+
+/* Finalizes queued matches that start before pos (all if pos is SIZE_MAX). */
+static void
+tc_flush(TcState *st, size_t pos)
+{
+	while (st->phead < st->pn && st->pend[st->phead].start < pos)
+		tc_finalize(st, &st->pend[st->phead++]);
+	if (st->phead == st->pn)
+		st->phead = st->pn = 0;
+}
+
+/* Queues a match of entry e ending at token cur. */
+static void
+tc_match_new(TcState *st, const TcEntry *e, size_t cur)
+{
+	TcMatch		mt;
+	size_t		start = cur + 1 - e->len;
+	size_t		k;
+	size_t		i;
+	int			nneg = 0;
+	double		boost = 0;
+	double		bcaps = 0;
+
+	/*
+	 * Negators and boosters among the three words before, within the
+	 * clause and after any earlier sentiment term; articles do not count.
+	 */
+	for (i = 1, k = 1; k <= TC_WINDOW && i <= start && i <= 2 * TC_WINDOW; i++)
+	{
+		const TcTok *t = &st->ring[(start - i) & st->rmask];
+
+		if (t->flags & (TT_BREAK | TW_CONTRAST | TT_VALENCE))
+			break;
+		if (t->flags & TW_SKIP)
+			continue;
+		if (t->flags & TW_NEG)
+			nneg++;
+		if (t->booster != 0)
+		{
+			double		scale = (k == 1) ? 1.0 : (k == 2) ? 0.95 : 0.9;
+			double		b = t->booster;
+
+			if (t->flags & TT_ELONG)
+				b *= 2;
+			boost += b * scale;
+			if (t->flags & TT_CAPS)
+				bcaps += TC_C_INCR * scale;
+		}
+		k++;
+	}
+	mt.start = start;
+	mt.end = cur;
+	mt.e = e;
+	mt.neg = (nneg & 1) != 0;
+	mt.hidden = false;
+	mt.v = 0;
+	mt.vcaps = 0;
+	mt.mult = st->mult;
+	mt.epoch = st->epoch;
+	if (e->valence != 0)
+	{
+		double		sign = (e->valence > 0) ? 1.0 : -1.0;
+		bool		caps = true;
+		bool		words = false;
+		bool		elong = false;
+
+		for (i = start; i <= cur; i++)
+		{
+			TcTok	   *t = &st->ring[i & st->rmask];
+
+			t->flags |= TT_VALENCE;
+			if (t->flags & TT_MULTI)
+			{
+				words = true;
+				if (!(t->flags & TT_CAPS))
+					caps = false;
+			}
+			if (t->flags & TT_ELONG)
+				elong = true;
+		}
+		mt.v = e->valence + sign * boost + (elong ? sign * TC_B_INCR : 0);
+		mt.vcaps = sign * bcaps + ((caps && words) ? sign * TC_C_INCR : 0);
+		if (mt.neg)
+		{
+			mt.v *= TC_N_SCALAR;
+			mt.vcaps *= TC_N_SCALAR;
+		}
+	}
+
+	/* Hide contained matches, or this one if it is contained. */
+	for (i = st->phead; i < st->pn; i++)
+	{
+		TcMatch    *p = &st->pend[i];
+
+		if (p->start >= start && !(p->start == start && p->end == cur))
+		{
+			if (tc_hidden_by[p->e->slot] & (1 << e->slot))
+				p->hidden = true;
+		}
+		else if (p->end == cur && p->start < start)
+		{
+			if (tc_hidden_by[e->slot] & (1 << p->e->slot))
+				mt.hidden = true;
+		}
+	}
+
+	if (st->pn == st->pcap)
+	{
+		if (st->phead >= st->pcap / 2)
+		{
+			memmove(st->pend, st->pend + st->phead,
+					(st->pn - st->phead) * sizeof(TcMatch));
+			st->pn -= st->phead;
+			st->phead = 0;
+		}
+		else
+		{
+			size_t		ncap = st->pcap * 2;
+			TcMatch    *np = tc_alloc(st->a, ncap, sizeof(TcMatch));
+
+			memcpy(np, st->pend + st->phead, (st->pn - st->phead) * sizeof(TcMatch));
+			st->pn -= st->phead;
+			st->phead = 0;
+			st->pend = np;
+			st->pcap = ncap;
+		}
+	}
+	st->pend[st->pn++] = mt;
+}
+
+/* Feeds a break: phrases, negation and boosters do not cross it. */
+static void
+tc_feed_break(TcState *st, int level)
+{
+	TcTok	   *t = &st->ring[st->ntok & st->rmask];
+
+	t->flags = TT_BREAK;
+	t->booster = 0;
+	st->ntok++;
+	st->node = 0;
+	tc_flush(st, SIZE_MAX);
+	if (level >= 2)
+		tc_sentence_end(st);
+	else
+		tc_clause_end(st);
+}
+
+/* Feeds a token with its automaton symbol (-1 if none). */
+static void
+tc_feed(TcState *st, int32_t sym, uint32_t flags, float booster)
+{
+	const TcMatcher *m = st->m;
+	size_t		cur = st->ntok;
+	TcTok	   *t = &st->ring[cur & st->rmask];
+	int32_t		node = st->node;
+	int32_t		out;
+
+	if (cur > 0)
+	{
+		TcTok	   *pv = &st->ring[(cur - 1) & st->rmask];
+		TcTok	   *pv2 = &st->ring[(cur - 2) & st->rmask];
+
+		if ((flags & TW_OF) && (pv->flags & TW_KIND))
+			pv->booster = (float) TC_B_DECR;
+		if ((flags & TW_TO) && (pv->flags & TW_USED))
+			pv->flags |= TW_NEG;
+		if ((flags & TW_ONLY) && (pv->flags & TW_NOT))
+			pv->flags &= ~(uint32_t) TW_NEG;
+		/* "could be": a negator; "couldn't be", "should not be": none */
+		if ((flags & TW_BE) && (pv->flags & TW_MODAL))
+			pv->flags ^= TW_NEG;
+		else if ((flags & TW_BE) && cur > 1 && (pv->flags & TW_NOT) &&
+				 (pv2->flags & TW_MODAL))
+			pv2->flags ^= TW_NEG;
+	}
+	t->flags = flags;
+	t->booster = booster;
+	st->ntok++;
+	if (flags & TW_CONTRAST)
+	{
+		tc_flush(st, SIZE_MAX);
+		tc_clause_end(st);
+		st->s0 *= TC_BUT_BEFORE;
+		st->scaps *= TC_BUT_BEFORE;
+		st->ssent *= TC_BUT_BEFORE;
+		st->mult = TC_BUT_AFTER;
+		st->epoch++;
+	}
+
+	if (sym < 0)
+		node = 0;
+	else
+	{
+		int32_t		next;
+
+		while ((next = tc_goto(m, node, sym)) < 0 && node != 0)
+			node = m->fail[node];
+		node = (next < 0) ? 0 : next;
+	}
+	st->node = node;
+
+	for (out = (m->ecount[node] > 0) ? node : m->dict[node]; out > 0;
+		 out = m->dict[out])
+	{
+		int32_t		j;
+
+		for (j = 0; j < m->ecount[out]; j++)
+			tc_match_new(st, &m->entries[m->efirst[out] + j], cur);
+	}
+	/* Matches starting before cur + 1 - depth can no longer be contained. */
+	tc_flush(st, cur + 1 - m->depth[node]);
+}
+
+/* Returns the word index of a text word, trying its other forms. */
+static int32_t
+tc_lookup(const TcMatcher *m, TcScan *s)
+{
+	unsigned char form[TC_BUF];
+	const unsigned char *cand[3];
+	size_t		clen[3];
+	int			nc = 0;
+	int			c;
+
+	if (s->kind != TK_WORD)
+		return (s->kind == TK_NUM) ? m->num_word : tc_word_find(m, s->raw, s->rlen);
+	if (s->rlen <= TC_MAX_TOKEN_BYTES)
+	{
+		cand[nc] = s->raw;
+		clen[nc++] = s->rlen;
+	}
+	if (s->elong && s->qlen <= TC_MAX_TOKEN_BYTES)
+	{
+		size_t		i;
+		size_t		o = 0;
+
+		for (i = 0; i < s->qlen; i++)
+			if (!s->cut[i])
+				form[o++] = s->sq[i];
+		cand[nc] = s->sq;
+		clen[nc++] = tc_singular(s->sq, s->qlen);
+		cand[nc] = form;
+		clen[nc++] = tc_singular(form, o);
+	}
+	for (c = 0; c < nc; c++)
+	{
+		int32_t		x = tc_word_find(m, cand[c], clen[c]);
+
+		if (x >= 0)
+			return x;
+	}
+	return -1;
+}
+
+void
+tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
+		   TcResult *out)
+{
+	TcScan		s;
+	TcState		st;
+	size_t		nwords = 0;
+	size_t		ncaps = 0;
+	double		sum;
+
+	memset(out, 0, sizeof(TcResult));
+	memset(&st, 0, sizeof(TcState));
+	st.m = m;
+	st.a = a;
+	st.out = out;
+	st.rmask = (size_t) m->ring_size - 1;
+	st.ring = tc_alloc(a, (size_t) m->ring_size, sizeof(TcTok));
+	st.pcap = 16;
+	st.pend = tc_alloc(a, st.pcap, sizeof(TcMatch));
+	st.mult = 1.0;
+	st.tflags = tc_alloc(a, (size_t) m->nthemes, 1);
+	memset(st.tflags, 0, (size_t) m->nthemes);
+
+	tc_scan_init(&s, text, len, false);
+	while (tc_scan_next(&s))
+	{
+		int32_t		w;
+		uint32_t	flags = 0;
+		float		booster = 0;
+		int32_t		sym = -1;
+
+		if (s.kind == TK_BREAK)
+		{
+			tc_feed_break(&st, s.level);
+			continue;
+		}
+		out->ntokens++;
+		if (s.kind == TK_WORD && s.nupper + s.nlower >= 2)
+		{
+			flags |= TT_MULTI;
+			nwords++;
+			if (s.nlower == 0)
+			{
+				flags |= TT_CAPS;
+				ncaps++;
+			}
+		}
+		if (s.elong)
+			flags |= TT_ELONG;
+		w = tc_lookup(m, &s);
+		if (w >= 0)
+		{
+			flags |= m->words[w].flags;
+			booster = m->words[w].booster;
+			if (m->words[w].in_term)
+				sym = w;
+		}
+		tc_feed(&st, sym, flags, booster);
+	}
+	tc_feed_break(&st, 2);
+
+	/* Caps emphasis counts only when the text is not all caps. */
+	sum = st.s0 + ((ncaps > 0 && ncaps < nwords) ? st.scaps : 0);
+	if (sum != 0)
+	{
+		double		punct = (double) (s.nexcl < TC_EP_MAX ? s.nexcl : TC_EP_MAX) * TC_EP_STEP;
+
+		if (s.nquest > 1)
+			punct += (s.nquest <= 3) ? (double) s.nquest * TC_QM_STEP : TC_QM_MAX;
+		sum += (sum > 0) ? punct : -punct;
+	}
+	out->nvalence = st.nval;
+	out->valence = sum;
+	if (isnan(sum))
+		out->sentiment = 0;
+	else if (fabs(sum) > 1e100)
+		out->sentiment = (sum > 0) ? 1.0 : -1.0;
+	else
+		out->sentiment = fmax(-1.0, fmin(1.0, sum / sqrt(sum * sum + TC_ALPHA)));
+}
