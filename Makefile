@@ -15,7 +15,8 @@ SQL_SOURCES = \
 	src/sql/actions.sql \
 	src/sql/rebuild.sql \
 	src/sql/views.sql \
-	src/sql/health.sql
+	src/sql/health.sql \
+	src/sql/feedback.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA = $(wildcard src/upgrade/$(EXTENSION)--*--*.sql)

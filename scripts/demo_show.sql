@@ -86,17 +86,64 @@ ORDER BY (s.last_30d::numeric / s.prev_30d), t.tenant_id
 LIMIT 10;
 
 \echo
-\echo 'Feedback by channel'
+\echo 'Feedback by channel, with the sentiment categorize_feedback gave each text on insert'
 SELECT f.channel,
 	count(*) AS responses,
 	count(f.score) AS scored,
 	round(avg(f.score), 2) AS avg_score,
 	CASE WHEN f.channel = 'nps' THEN round(100.0 * (count(*) FILTER (WHERE f.score >= 9)
 		- count(*) FILTER (WHERE f.score <= 6)) / nullif(count(f.score), 0)) END AS nps,
-	count(f.body) AS with_text
+	count(f.body) AS with_text,
+	count(*) FILTER (WHERE f.sentiment_label = 'positive') AS positive,
+	count(*) FILTER (WHERE f.sentiment_label = 'neutral') AS neutral,
+	count(*) FILTER (WHERE f.sentiment_label = 'negative') AS negative,
+	round(avg(f.sentiment)::numeric, 2) AS mean_sentiment
 FROM adoption.feedback AS f
 GROUP BY f.channel
 ORDER BY responses DESC, f.channel;
+
+\echo
+\echo 'Three texts and their insight (adoption.feedback)'
+SELECT left(f.body, 60) AS body, f.score, round(f.sentiment::numeric, 2) AS sentiment, f.themes, f.features
+FROM adoption.feedback AS f
+WHERE f.body IS NOT NULL AND cardinality(f.themes) > 0
+ORDER BY f.created_at DESC, f.feedback_id
+LIMIT 3;
+
+\echo
+\echo 'NPS by month over all tenants (from adoption.nps)'
+SELECT n.month, sum(n.responses) AS responses,
+	round(100.0 * (sum(n.promoters) - sum(n.detractors)) / sum(n.responses), 1) AS nps
+FROM adoption.nps AS n
+GROUP BY n.month
+ORDER BY n.month;
+
+\echo
+\echo 'Pain points (adoption.pain_points), summed over segments and features'
+SELECT p.theme, sum(p.mentions) AS mentions, max(p.tenants) AS most_tenants_in_a_segment,
+	round(sum(p.mean_sentiment * p.mentions) / sum(p.mentions), 2) AS mean_sentiment,
+	left((array_agg(p.examples[1] ORDER BY p.last_mentioned_at DESC))[1], 60) AS latest_example
+FROM adoption.pain_points AS p
+GROUP BY p.theme
+ORDER BY mentions DESC, p.theme
+LIMIT 8;
+
+\echo
+\echo 'Feature requests ranked by the ARR of the tenants asking (adoption.feature_requests)'
+SELECT r.rank, r.request, r.tier, r.tenants, r.requests, round(r.requesting_arr) AS requesting_arr,
+	left(r.latest_text, 50) AS latest_text
+FROM adoption.feature_requests AS r
+ORDER BY r.rank, r.request
+LIMIT 8;
+
+\echo
+\echo 'Themes of the last four weeks (adoption.feedback_themes)'
+SELECT t.category, t.theme, sum(t.mentions) AS mentions, round(avg(t.mean_sentiment), 2) AS mean_sentiment
+FROM adoption.feedback_themes AS t
+WHERE t.week > (now() AT TIME ZONE 'UTC')::date - 28
+GROUP BY t.category, t.theme
+ORDER BY mentions DESC, t.category, t.theme
+LIMIT 10;
 
 \echo
 \echo 'Support tickets by severity'

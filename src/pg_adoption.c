@@ -44,6 +44,7 @@ adoption_relcache_callback(Datum arg, Oid relid)
 	adoption_settings_invalidate(relid);
 	adoption_registry_invalidate(relid);
 	adoption_actions_invalidate(relid);
+	adoption_feedback_invalidate(relid);
 }
 
 /* Transaction callback: publishes or drops what this transaction registered. */
@@ -187,6 +188,28 @@ adoption_usecs_text(int64 usecs)
 	span->time = usecs % USECS_PER_DAY;
 	return DatumGetCString(DirectFunctionCall1(interval_out,
 											   IntervalPGetDatum(span)));
+}
+
+/*
+ * Returns the trigger data of a BEFORE INSERT OR UPDATE ... FOR EACH ROW
+ * trigger call, and the row it is about in *row; errors out naming
+ * function otherwise.
+ */
+TriggerData *
+adoption_before_row_trigger(FunctionCallInfo fcinfo, const char *function, HeapTuple *row)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s must be a BEFORE INSERT OR UPDATE ... FOR EACH ROW trigger", function)));
+	*row = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
+		trigdata->tg_newtuple : trigdata->tg_trigtuple;
+	return trigdata;
 }
 
 PG_FUNCTION_INFO_V1(adoption_invalidate_cache);

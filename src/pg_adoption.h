@@ -6,6 +6,7 @@
 
 #include "postgres.h"
 
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "utils/hsearch.h"
 #include "utils/timestamp.h"
@@ -45,12 +46,17 @@ extern char *adoption_msg_value(const char *value);
 extern int64 adoption_interval_usecs(const Interval *span);
 extern char *adoption_usecs_text(int64 usecs);
 extern Datum adoption_text_array(const char *const *values, int n);
+extern TriggerData *adoption_before_row_trigger(FunctionCallInfo fcinfo,
+											   const char *function, HeapTuple *row);
 extern int	adoption_run_kept_plan(SPIPlanPtr *plan, const char *sql, int nargs,
 								   Oid *types, Datum *args, const char *nulls);
 
 /* settings.c */
 extern void adoption_get_settings(const char *tenant_id, AdoptionSettings *out);
 extern void adoption_settings_invalidate(Oid relid);
+
+/* feedback.c */
+extern void adoption_feedback_invalidate(Oid relid);
 
 /* registry.c */
 extern void adoption_registry_invalidate(Oid relid);

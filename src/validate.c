@@ -334,27 +334,16 @@ PG_FUNCTION_INFO_V1(adoption_check_input);
 Datum
 adoption_check_input(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	Trigger    *trigger;
 	RowCheck	rc;
+	TriggerData *trigdata = adoption_before_row_trigger(fcinfo, "adoption.check_input()", &rc.tuple);
+	Trigger    *trigger = trigdata->tg_trigger;
 	int			i;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) ||
-		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("adoption.check_input() must be a BEFORE INSERT OR UPDATE ... FOR EACH ROW trigger")));
-	trigger = trigdata->tg_trigger;
 	if (trigger->tgnargs != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("adoption.check_input() takes one argument, the table kind")));
-
 	rc.rel = trigdata->tg_relation;
-	rc.tuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
-		trigdata->tg_newtuple : trigdata->tg_trigtuple;
 	for (i = 0; input_kinds[i].name != NULL; i++)
 	{
 		if (strcmp(input_kinds[i].name, trigger->tgargs[0]) == 0)

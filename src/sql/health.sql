@@ -469,6 +469,20 @@ BEGIN
 				WHERE g.tenant_id = cur.tenant_id AND g.feature_id = f.upgrade_feature_id
 					AND g.activated_at <= as_of)
 			UNION ALL
+			/* Feedback of the last 90 days asks for an advanced or premium feature the tenant never used: once per feature. */
+			SELECT DISTINCT ON (cur.tenant_id, c.feature_id) cur.tenant_id, b.user_id, c.feature_id, 'expansion_offer',
+				jsonb_build_object('opportunity', 'feature_request', 'feature_id', c.feature_id, 'tier', c.tier,
+					'feedback_id', b.feedback_id),
+				jsonb_build_array('expansion_offer', 'feature_request', c.feature_id)::text,
+				interval '0'
+			FROM cur
+			JOIN adoption.feedback AS b ON b.tenant_id = cur.tenant_id
+				AND b.created_at > as_of - interval '90 days' AND b.created_at <= as_of
+			CROSS JOIN LATERAL unnest(b.feature_requests) AS q(request)
+			JOIN adoption.features AS c ON c.feature_id = q.request AND c.tier <> 'core'
+			WHERE NOT EXISTS (SELECT 1 FROM adoption.user_feature_state AS g
+				WHERE g.tenant_id = cur.tenant_id AND g.feature_id = c.feature_id AND g.activated_at <= as_of)
+			UNION ALL
 			/*
 			 * Activated but not adopted after nudge_after: once per user and
 			 * feature, while the activation is recent enough (within
@@ -660,12 +674,26 @@ WHERE s.habitual_at IS NOT NULL
 		WHERE u.tenant_id OPERATOR(pg_catalog.=) s.tenant_id
 			AND u.feature_id OPERATOR(pg_catalog.=) f.upgrade_feature_id
 			AND u.activated_at IS NOT NULL)
-GROUP BY t.tenant_id, f.feature_id, f.upgrade_feature_id, g.tier, g.feature_name, t.arr, t.segment;
-COMMENT ON VIEW adoption.expansion_opportunities IS 'Tenants with room to expand: seats nearly all in use, or habitual use of a feature whose upgrade they have not activated';
+GROUP BY t.tenant_id, f.feature_id, f.upgrade_feature_id, g.tier, g.feature_name, t.arr, t.segment
+UNION ALL
+SELECT t.tenant_id, 'feature_request', c.feature_id, count(*)::double precision,
+	jsonb_build_object('requests', count(*), 'tier', c.tier, 'feature_name', c.feature_name,
+		'last_requested_at', max(b.created_at)),
+	t.arr, t.segment
+FROM adoption.feedback AS b
+CROSS JOIN LATERAL pg_catalog.unnest(b.feature_requests) AS q(request)
+JOIN adoption.features AS c ON c.feature_id OPERATOR(pg_catalog.=) q.request AND c.tier <> 'core'
+JOIN adoption.tenants AS t ON t.tenant_id OPERATOR(pg_catalog.=) b.tenant_id
+WHERE b.created_at > pg_catalog.now() - interval '90 days'
+	AND NOT EXISTS (SELECT 1 FROM adoption.user_feature_state AS u
+		WHERE u.tenant_id OPERATOR(pg_catalog.=) b.tenant_id
+			AND u.feature_id OPERATOR(pg_catalog.=) c.feature_id)
+GROUP BY t.tenant_id, c.feature_id, c.tier, c.feature_name, t.arr, t.segment;
+COMMENT ON VIEW adoption.expansion_opportunities IS 'Tenants with room to expand: seats nearly all in use, habitual use of a feature whose upgrade they have not activated, or feedback asking for an advanced or premium feature they do not use';
 COMMENT ON COLUMN adoption.expansion_opportunities.tenant_id IS 'Tenant';
-COMMENT ON COLUMN adoption.expansion_opportunities.opportunity IS 'seat_utilization (active users / seats_licensed >= seat_utilization_threshold) or upgrade_path (habitual use of a feature whose upgrade_feature_id the tenant has not activated)';
-COMMENT ON COLUMN adoption.expansion_opportunities.feature_id IS 'The feature to offer (upgrade_path); NULL for seats';
-COMMENT ON COLUMN adoption.expansion_opportunities.metric IS 'Seat utilization (active users / seats), or the number of habitual users of the feature below the upgrade';
+COMMENT ON COLUMN adoption.expansion_opportunities.opportunity IS 'seat_utilization (active users / seats_licensed >= seat_utilization_threshold), upgrade_path (habitual use of a feature whose upgrade_feature_id the tenant has not activated) or feature_request (feedback of the last 90 days asks for an advanced or premium feature the tenant does not use)';
+COMMENT ON COLUMN adoption.expansion_opportunities.feature_id IS 'The feature to offer (upgrade_path, feature_request); NULL for seats';
+COMMENT ON COLUMN adoption.expansion_opportunities.metric IS 'Seat utilization (active users / seats), the number of habitual users of the feature below the upgrade, or the number of requests';
 COMMENT ON COLUMN adoption.expansion_opportunities.evidence IS 'The numbers behind the opportunity, as JSON';
 COMMENT ON COLUMN adoption.expansion_opportunities.arr IS 'Annual recurring revenue of the tenant';
 COMMENT ON COLUMN adoption.expansion_opportunities.segment IS 'Tenant segment';

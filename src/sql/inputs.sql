@@ -34,6 +34,16 @@ CREATE TABLE adoption.feedback (
 	campaign_id text,
 	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	ingested_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	/* The insight, filled on insert by adoption.feedback_insight() (feedback.sql). */
+	sentiment real,
+	sentiment_label text,
+	nps_category text,
+	themes text[],
+	pain_points text[],
+	feature_requests text[],
+	value_drivers text[],
+	success_indicators text[],
+	features text[],
 	PRIMARY KEY (tenant_id, feedback_id),
 	CONSTRAINT feedback_score_range CHECK (score IS NULL OR CASE channel
 		WHEN 'csat' THEN score BETWEEN 1 AND 5

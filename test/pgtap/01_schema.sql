@@ -11,7 +11,7 @@ SELECT tables_are('adoption', ARRAY[
 	'billing_events', 'campaign_touches', 'feature_usage_events', 'feature_usage_events_default',
 	'user_feature_state', 'tenant_feature_state', 'campaign_templates', 'milestone_campaigns',
 	'campaign_action_queue', 'campaign_action_archive', 'campaign_action_keys',
-	'health_scores', 'rescore_state']);
+	'health_scores', 'rescore_state', 'lexicon', 'campaign_followups']);
 
 -- The event log.
 SELECT has_table('adoption', 'feature_usage_events', 'event log exists');

@@ -47,6 +47,11 @@ INSERT INTO adoption.billing_events (tenant_id, event_id, occurred_at, kind, amo
 VALUES ('t1', 'b1', '2026-01-03 00:00+00', 'payment_failed', 99.5);
 INSERT INTO adoption.campaign_touches (tenant_id, user_id, campaign_id, channel, touched_at)
 SELECT 't1', 'u' || i, 'c1', 'email', '2026-01-04 00:00+00' FROM generate_series(1, 20) AS i;
+-- Lexicon rows (global and per tenant); the feedback above got its insight.
+INSERT INTO adoption.lexicon (tenant_id, term, category, theme) VALUES (NULL, 'sluggish', 'pain_point', 'performance'),
+	('t1', 'flaky sync', 'pain_point', 'integrations');
+INSERT INTO adoption.feedback (tenant_id, feedback_id, channel, score, body)
+VALUES ('t1', 'fb-slow', 'nps', 2, 'Sluggish and the flaky sync loses data');
 -- Health history, the rescoring watermark and health actions.
 SELECT adoption.rescore();
 SELECT adoption.rescore(NULL, '2026-01-10 00:00+00');
@@ -91,8 +96,12 @@ ON CONFLICT DO NOTHING;
 INSERT INTO adoption.campaign_touches (tenant_id, user_id, campaign_id) VALUES ('t1', 'u99', 'c2');
 SELECT adoption.ensure_partitions(1);
 SELECT adoption.rescore('t1');
+INSERT INTO adoption.feedback (tenant_id, feedback_id, channel, score, body)
+VALUES ('t1', 'fb-after', 'nps', 3, 'Flaky sync again');
 SQL
 ok $? "ingest, resend, touches, ensure_partitions and rescore work after restore"
+[ "$(q -d $dst -c "SELECT pain_points FROM adoption.feedback WHERE feedback_id = 'fb-after'")" = "{integrations}" ]
+ok $? "the restored tenant lexicon categorizes new feedback"
 [ "$(q -d $dst -c "SELECT count(*) FROM adoption.tenants WHERE tenant_id = 'after-restore'")" = 1 ]
 ok $? "a new tenant is registered after restore"
 [ "$(q -d $dst -c "SELECT count(*) FROM adoption.feature_usage_events")" = 5002 ]
