@@ -309,18 +309,21 @@ tc_pow2(size_t n)
  * Characters
  */
 
+/* Returns true for an ASCII letter. */
 static inline bool
 tc_is_alpha(unsigned int c)
 {
 	return (unsigned int) ((c | 0x20) - 'a') < 26;
 }
 
+/* Returns true for an ASCII digit. */
 static inline bool
 tc_is_digit(unsigned int c)
 {
 	return (unsigned int) (c - '0') < 10;
 }
 
+/* Returns true for an ASCII letter or digit. */
 static inline bool
 tc_is_alnum(unsigned int c)
 {
@@ -472,6 +475,7 @@ typedef struct TcScan
 	size_t		nquest;
 } TcScan;
 
+/* Starts scanning text[0..len-1]; term selects lexicon-term mode. */
 static void
 tc_scan_init(TcScan *s, const char *text, size_t len, bool term)
 {
@@ -502,6 +506,7 @@ tc_break_first(TcScan *s)
 	return true;
 }
 
+/* Marks that a token was returned; returns true. */
 static inline bool
 tc_token_done(TcScan *s)
 {
@@ -559,6 +564,7 @@ tc_emoticon_at(const unsigned char *p, size_t len, size_t i)
 	return NULL;
 }
 
+/* Returns true if p[0..n-1] is a unit a number may carry. */
 static bool
 tc_is_unit(const unsigned char *p, size_t n)
 {
@@ -989,6 +995,7 @@ typedef struct TcArena
 	size_t		left;
 } TcArena;
 
+/* Returns size bytes carved from the arena's current chunk. */
 static void *
 tc_arena_alloc(TcArena *ar, size_t size)
 {
@@ -1008,6 +1015,7 @@ tc_arena_alloc(TcArena *ar, size_t size)
 	return r;
 }
 
+/* Returns the FNV-1a hash of k[0..n-1], mixed with seed. */
 static uint32_t
 tc_hash(const unsigned char *k, size_t n, uint32_t seed)
 {
@@ -1022,6 +1030,7 @@ tc_hash(const unsigned char *k, size_t n, uint32_t seed)
 	return h ^ (h >> 15);
 }
 
+/* Returns the hash of a trie edge. */
 static inline size_t
 tc_edge_hash(int32_t node, int32_t sym)
 {
@@ -1084,6 +1093,7 @@ tc_word_intern(TcMatcher *m, TcArena *ar, const unsigned char *k, size_t n)
 	return m->nwords++;
 }
 
+/* Returns the trie child of node by sym, or -1. */
 static inline int32_t
 tc_goto(const TcMatcher *m, int32_t node, int32_t sym)
 {
@@ -1108,6 +1118,7 @@ tc_goto(const TcMatcher *m, int32_t node, int32_t sym)
  * Public helpers
  */
 
+/* Returns the category of a lexicon category name, or -1. */
 int
 tc_category_from_name(const char *name)
 {
@@ -1121,6 +1132,7 @@ tc_category_from_name(const char *name)
 	return -1;
 }
 
+/* Returns the name of a category. */
 const char *
 tc_category_name(TcCategory category)
 {
@@ -1129,6 +1141,7 @@ tc_category_name(TcCategory category)
 	return tc_category_names[category];
 }
 
+/* Returns the label of a sentiment (thresholds +-0.05). */
 const char *
 tc_sentiment_label(double s)
 {
@@ -1160,6 +1173,7 @@ tc_term_shape(const char *term, size_t len, size_t *bytes)
 	return ntok > 0 ? ntok : -1;
 }
 
+/* Stores the normalized form of a term; false if it can never match. */
 bool
 tc_normalize_term(const char *term, size_t len, TcAllocator *a, char **out)
 {
@@ -1197,6 +1211,7 @@ typedef struct TcPending
 	struct TcPending *next;
 } TcPending;
 
+/* Returns the slot of a category, or -1 if it is none. */
 static int
 tc_slot_of(TcCategory c)
 {
@@ -1283,60 +1298,70 @@ tc_disabled(double w)
 	return w == 0.0 || isnan(w);
 }
 
-TcMatcher *
-tc_matcher_build(const TcPhrase *phrases, int n, TcAllocator *a)
+/* Build-time state of tc_matcher_build. */
+typedef struct TcBuild
 {
-	TcArena		ar;
 	TcMatcher  *m;
-	int		   *ntok;
-	size_t	   *soff;
+	TcAllocator *a;
+	TcArena		ar;
+	const TcPhrase *phrases;
+	int			n;
+	int		   *ntok;			/* tokens of each term, -1 if it cannot match */
+	size_t	   *soff;			/* where its symbols start in syms */
 	int32_t    *syms;
-	size_t		total = 0;
+	size_t		total;			/* symbols of all terms */
+	int32_t    *child;			/* first child of each trie node */
+	int32_t    *sibling;
+	int32_t    *label;			/* symbol on the edge into each node */
+	TcPending **pend;			/* (slot, last phrase) pairs ending at a node */
+	int		   *ephrase;		/* phrase of each entry */
+	int32_t    *tslot;			/* theme hash */
+	size_t		tmask;
+	int			maxlen;			/* tokens of the longest enabled term */
+} TcBuild;
+
+/* Returns the automaton state after sym from node (sym -1: the root). */
+static inline int32_t
+tc_step(const TcMatcher *m, int32_t node, int32_t sym)
+{
+	int32_t		next;
+
+	if (sym < 0)
+		return 0;
+	while ((next = tc_goto(m, node, sym)) < 0 && node != 0)
+		node = m->fail[node];
+	return (next < 0) ? 0 : next;
+}
+
+/* Vocabulary: grammar words, then the words of every term that can match. */
+static void
+tc_build_vocabulary(TcBuild *b)
+{
+	TcMatcher  *m = b->m;
 	size_t		cap;
 	size_t		k;
 	int			i;
-	int32_t    *child;			/* first child, build only */
-	int32_t    *sibling;
-	int32_t    *label;
-	TcPending **pend;
-	int32_t    *queue;
-	int32_t		qhead;
-	int32_t		qtail;
-	int32_t    *tslot;
-	size_t		tmask;
-	int			maxlen = 0;
-	int32_t		node;
-	int		   *ephrase;		/* phrase of each entry */
 
-	ar.a = a;
-	ar.cur = NULL;
-	ar.left = 0;
-	if (phrases == NULL || n < 0)
-		n = 0;
-	m = tc_arena_alloc(&ar, sizeof(TcMatcher));
-	memset(m, 0, sizeof(TcMatcher));
-
-	/* Count the tokens of every term that can match. */
-	ntok = tc_alloc(a, (size_t) n + 1, sizeof(int));
-	soff = tc_alloc(a, (size_t) n + 1, sizeof(size_t));
-	for (i = 0; i < n; i++)
+	b->ntok = tc_alloc(b->a, (size_t) b->n + 1, sizeof(int));
+	b->soff = tc_alloc(b->a, (size_t) b->n + 1, sizeof(size_t));
+	for (i = 0; i < b->n; i++)
 	{
+		const TcPhrase *ph = &b->phrases[i];
 		size_t		bytes;
 
-		ntok[i] = -1;
-		if (phrases[i].term == NULL || tc_slot_of(phrases[i].category) < 0)
+		b->ntok[i] = -1;
+		if (ph->term == NULL || tc_slot_of(ph->category) < 0)
 			continue;
-		ntok[i] = tc_term_shape(phrases[i].term, strlen(phrases[i].term), &bytes);
-		soff[i] = total;
-		if (ntok[i] > 0)
-			total = tc_add(total, (size_t) ntok[i]);
+		b->ntok[i] = tc_term_shape(ph->term, strlen(ph->term), &bytes);
+		b->soff[i] = b->total;
+		if (b->ntok[i] > 0)
+			b->total = tc_add(b->total, (size_t) b->ntok[i]);
 	}
 
-	/* Vocabulary: grammar words, the number wildcard, words of terms. */
-	cap = tc_add(tc_add(total, lengthof(tc_func_words)), 1);
-	m->words = tc_alloc(a, cap, sizeof(TcWord));
+	cap = tc_add(tc_add(b->total, lengthof(tc_func_words)), 1);
+	m->words = tc_alloc(b->a, cap, sizeof(TcWord));
 	m->wmask = tc_pow2(tc_add(cap, cap)) - 1;
-	m->wslot = tc_alloc(a, m->wmask + 1, sizeof(int32_t));
+	m->wslot = tc_alloc(b->a, m->wmask + 1, sizeof(int32_t));
 	memset(m->wslot, 0xFF, (m->wmask + 1) * sizeof(int32_t));
 	for (k = 0; k < lengthof(tc_func_words); k++)
 	{
@@ -1347,160 +1372,183 @@ tc_matcher_build(const TcPhrase *phrases, int n, TcAllocator *a)
 
 		memcpy(fw, f->word, fn);
 		fn = tc_singular(fw, fn);
-		w = tc_word_intern(m, &ar, fw, fn);
-
+		w = tc_word_intern(m, &b->ar, fw, fn);
 		m->words[w].flags = f->flags;
 		m->words[w].booster = (float) f->booster;
 	}
+
 	m->num_word = -1;
-	syms = tc_alloc(a, total + 1, sizeof(int32_t));
-	for (i = 0; i < n; i++)
+	b->syms = tc_alloc(b->a, b->total + 1, sizeof(int32_t));
+	for (i = 0; i < b->n; i++)
 	{
 		TcScan		s;
-		size_t		o = soff[i];
+		size_t		o = b->soff[i];
 
-		if (ntok[i] <= 0)
+		if (b->ntok[i] <= 0)
 			continue;
-		tc_scan_init(&s, phrases[i].term, strlen(phrases[i].term), true);
+		tc_scan_init(&s, b->phrases[i].term, strlen(b->phrases[i].term), true);
 		while (tc_scan_next(&s))
 		{
-			int32_t		w = tc_word_intern(m, &ar, s.raw, s.rlen);
+			int32_t		w = tc_word_intern(m, &b->ar, s.raw, s.rlen);
 
 			if (s.kind == TK_NUM)
 				m->num_word = w;
 			m->words[w].in_term = true;
-			syms[o++] = w;
+			b->syms[o++] = w;
 		}
 	}
+}
 
-	/* Trie; each node keeps the last phrase of each slot ending there. */
-	cap = tc_add(total, 1);
-	child = tc_alloc(a, cap, sizeof(int32_t));
-	sibling = tc_alloc(a, cap, sizeof(int32_t));
-	label = tc_alloc(a, cap, sizeof(int32_t));
-	pend = tc_alloc(a, cap, sizeof(TcPending *));
-	m->depth = tc_alloc(a, cap, 1);
-	m->root_next = tc_alloc(a, (size_t) m->nwords + 1, sizeof(int32_t));
+/* Returns the child of node by sym, adding it. */
+static int32_t
+tc_build_child(TcBuild *b, int32_t node, int32_t sym)
+{
+	TcMatcher  *m = b->m;
+	int32_t		next = tc_goto(m, node, sym);
+
+	if (next >= 0)
+		return next;
+	next = m->nnodes++;
+	b->child[next] = -1;
+	b->label[next] = sym;
+	b->pend[next] = NULL;
+	m->depth[next] = (unsigned char) (m->depth[node] + 1);
+	b->sibling[next] = b->child[node];
+	b->child[node] = next;
+	if (node == 0)
+		m->root_next[sym] = next;
+	else
+	{
+		size_t		e = tc_edge_hash(node, sym) & m->emask;
+
+		while (m->edges[e].node >= 0)
+			e = (e + 1) & m->emask;
+		m->edges[e].node = node;
+		m->edges[e].sym = sym;
+		m->edges[e].child = next;
+	}
+	return next;
+}
+
+/* Trie of the terms; each node keeps the last phrase of each slot ending there. */
+static void
+tc_build_trie(TcBuild *b)
+{
+	TcMatcher  *m = b->m;
+	size_t		cap = tc_add(b->total, 1);
+	size_t		k;
+	int			i;
+
+	b->child = tc_alloc(b->a, cap, sizeof(int32_t));
+	b->sibling = tc_alloc(b->a, cap, sizeof(int32_t));
+	b->label = tc_alloc(b->a, cap, sizeof(int32_t));
+	b->pend = tc_alloc(b->a, cap, sizeof(TcPending *));
+	m->depth = tc_alloc(b->a, cap, 1);
+	m->root_next = tc_alloc(b->a, (size_t) m->nwords + 1, sizeof(int32_t));
 	memset(m->root_next, 0xFF, ((size_t) m->nwords + 1) * sizeof(int32_t));
 	m->emask = tc_pow2(tc_add(cap, cap)) - 1;
-	m->edges = tc_alloc(a, m->emask + 1, sizeof(TcEdge));
+	m->edges = tc_alloc(b->a, m->emask + 1, sizeof(TcEdge));
 	for (k = 0; k <= m->emask; k++)
 		m->edges[k].node = -1;
 	m->nnodes = 1;
-	child[0] = sibling[0] = label[0] = -1;
-	pend[0] = NULL;
+	b->child[0] = b->sibling[0] = b->label[0] = -1;
+	b->pend[0] = NULL;
 	m->depth[0] = 0;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < b->n; i++)
 	{
-		int			slot;
+		int32_t		node = 0;
+		int			slot = tc_slot_of(b->phrases[i].category);
 		int			t;
 		TcPending  *pp;
 
-		if (ntok[i] <= 0)
+		if (b->ntok[i] <= 0)
 			continue;
-		node = 0;
-		for (t = 0; t < ntok[i]; t++)
-		{
-			int32_t		sym = syms[soff[i] + (size_t) t];
-			int32_t		next = tc_goto(m, node, sym);
-
-			if (next < 0)
-			{
-				next = m->nnodes++;
-				child[next] = -1;
-				label[next] = sym;
-				pend[next] = NULL;
-				m->depth[next] = (unsigned char) (t + 1);
-				sibling[next] = child[node];
-				child[node] = next;
-				if (node == 0)
-					m->root_next[sym] = next;
-				else
-				{
-					size_t		e = tc_edge_hash(node, sym) & m->emask;
-
-					while (m->edges[e].node >= 0)
-						e = (e + 1) & m->emask;
-					m->edges[e].node = node;
-					m->edges[e].sym = sym;
-					m->edges[e].child = next;
-				}
-			}
-			node = next;
-		}
-		slot = tc_slot_of(phrases[i].category);
-		for (pp = pend[node]; pp != NULL; pp = pp->next)
+		for (t = 0; t < b->ntok[i]; t++)
+			node = tc_build_child(b, node, b->syms[b->soff[i] + (size_t) t]);
+		for (pp = b->pend[node]; pp != NULL; pp = pp->next)
 			if (pp->slot == slot)
 				break;
 		if (pp == NULL)
 		{
-			pp = tc_arena_alloc(&ar, sizeof(TcPending));
+			pp = tc_arena_alloc(&b->ar, sizeof(TcPending));
 			pp->slot = slot;
-			pp->next = pend[node];
-			pend[node] = pp;
+			pp->next = b->pend[node];
+			b->pend[node] = pp;
 		}
 		pp->phrase = i;			/* the last occurrence wins */
 	}
+}
 
-	/* Entries and themes. */
-	m->entries = tc_alloc(a, (size_t) n + 1, sizeof(TcEntry));
-	ephrase = tc_alloc(a, (size_t) n + 1, sizeof(int));
-	m->themes = tc_alloc(a, (size_t) n + 2, sizeof(TcTheme));
-	tmask = tc_pow2(tc_add((size_t) n, (size_t) n) + 4) - 1;
-	tslot = tc_alloc(a, tmask + 1, sizeof(int32_t));
-	memset(tslot, 0xFF, (tmask + 1) * sizeof(int32_t));
-	m->other_theme = tc_theme_intern(m, &ar, tslot, tmask, TC_FEATURE_REQUEST,
-									 "other", 5);
-	m->efirst = tc_alloc(a, (size_t) m->nnodes, sizeof(int32_t));
-	m->ecount = tc_alloc(a, (size_t) m->nnodes, 1);
+/* Fills *e from phrase ph ending at node; returns false if it is disabled. */
+static bool
+tc_build_entry(TcBuild *b, const TcPhrase *ph, int slot, int32_t node,
+			   TcEntry *e)
+{
+	const char *theme = ph->theme;
+	char	   *norm = NULL;
+
+	if (tc_disabled(ph->weight))
+		return false;
+	e->cat = (unsigned char) ph->category;
+	e->slot = (unsigned char) slot;
+	e->len = b->m->depth[node];
+	e->cue = false;
+	e->aspect = false;
+	e->theme = -1;
+	e->valence = 0;
+	if (theme != NULL && theme[0] == '\0')
+		theme = NULL;
+	if (ph->category == TC_POSITIVE || ph->category == TC_SUCCESS_INDICATOR)
+		e->valence = fmin(fabs(ph->weight), TC_MAX_WEIGHT);
+	else if (ph->category == TC_NEGATIVE)
+		e->valence = -fmin(fabs(ph->weight), TC_MAX_WEIGHT);
+	if (ph->category == TC_FEATURE_REQUEST && theme == NULL)
+		e->cue = true;
+	else if (theme == NULL && ph->category != TC_POSITIVE &&
+			 ph->category != TC_NEGATIVE)
+	{
+		(void) tc_normalize_term(ph->term, strlen(ph->term), b->a, &norm);
+		theme = norm;
+	}
+	if (theme != NULL)
+		e->theme = tc_theme_intern(b->m, &b->ar, b->tslot, b->tmask,
+								   ph->category, theme, strlen(theme));
+	return true;
+}
+
+/* Entries of every node, themes, and the negation flips between themes. */
+static void
+tc_build_entries(TcBuild *b)
+{
+	TcMatcher  *m = b->m;
+	int32_t		node;
+	int32_t		i;
+	size_t		k;
+
+	m->entries = tc_alloc(b->a, (size_t) b->n + 1, sizeof(TcEntry));
+	b->ephrase = tc_alloc(b->a, (size_t) b->n + 1, sizeof(int));
+	m->themes = tc_alloc(b->a, (size_t) b->n + 2, sizeof(TcTheme));
+	b->tmask = tc_pow2(tc_add((size_t) b->n, (size_t) b->n) + 4) - 1;
+	b->tslot = tc_alloc(b->a, b->tmask + 1, sizeof(int32_t));
+	memset(b->tslot, 0xFF, (b->tmask + 1) * sizeof(int32_t));
+	m->other_theme = tc_theme_intern(m, &b->ar, b->tslot, b->tmask,
+									 TC_FEATURE_REQUEST, "other", 5);
+	m->efirst = tc_alloc(b->a, (size_t) m->nnodes, sizeof(int32_t));
+	m->ecount = tc_alloc(b->a, (size_t) m->nnodes, 1);
 	for (node = 0; node < m->nnodes; node++)
 	{
 		TcPending  *pp;
 
 		m->efirst[node] = m->nentries;
 		m->ecount[node] = 0;
-		for (pp = pend[node]; pp != NULL; pp = pp->next)
+		for (pp = b->pend[node]; pp != NULL; pp = pp->next)
 		{
-			const TcPhrase *ph = &phrases[pp->phrase];
-			TcEntry    *e = &m->entries[m->nentries];
-			const char *theme = ph->theme;
-			char	   *norm = NULL;
-
-			if (tc_disabled(ph->weight))
+			if (!tc_build_entry(b, &b->phrases[pp->phrase], pp->slot, node,
+								&m->entries[m->nentries]))
 				continue;
-			e->cat = (unsigned char) ph->category;
-			e->slot = (unsigned char) pp->slot;
-			e->len = m->depth[node];
-			e->cue = false;
-			e->aspect = false;
-			e->theme = -1;
-			e->valence = 0;
-			if (theme != NULL && theme[0] == '\0')
-				theme = NULL;
-			if (ph->category == TC_POSITIVE || ph->category == TC_NEGATIVE)
-			{
-				double		w = fabs(ph->weight);
-
-				if (w > TC_MAX_WEIGHT)
-					w = TC_MAX_WEIGHT;
-				e->valence = (ph->category == TC_POSITIVE) ? w : -w;
-			}
-			else if (ph->category == TC_FEATURE_REQUEST && theme == NULL)
-				e->cue = true;
-			else if (theme == NULL)
-			{
-				(void) tc_normalize_term(ph->term, strlen(ph->term), a, &norm);
-				theme = norm;
-			}
-			if (theme != NULL)
-				e->theme = tc_theme_intern(m, &ar, tslot, tmask, ph->category,
-										   theme, strlen(theme));
-			if (ph->category == TC_SUCCESS_INDICATOR)
-				e->valence = fmin(fabs(ph->weight), TC_MAX_WEIGHT);
-			if (e->len > maxlen)
-				maxlen = e->len;
-			ephrase[m->nentries] = pp->phrase;
-			m->nentries++;
+			if (m->depth[node] > b->maxlen)
+				b->maxlen = m->depth[node];
+			b->ephrase[m->nentries++] = pp->phrase;
 			m->ecount[node]++;
 		}
 	}
@@ -1521,23 +1569,30 @@ tc_matcher_build(const TcPhrase *phrases, int n, TcAllocator *a)
 		for (k = 0; k < lengthof(tc_flip_names); k++)
 			if (strcmp(to, tc_flip_names[k][t->cat == TC_VALUE_DRIVER]) == 0)
 				to = tc_flip_names[k][t->cat == TC_PAIN_POINT];
-		t->flip = tc_theme_find(m, tslot, tmask, other, to);
+		t->flip = tc_theme_find(m, b->tslot, b->tmask, other, to);
 	}
+}
 
-	/* Failure and output links, breadth first. */
-	m->fail = tc_alloc(a, (size_t) m->nnodes, sizeof(int32_t));
-	m->dict = tc_alloc(a, (size_t) m->nnodes, sizeof(int32_t));
-	queue = tc_alloc(a, (size_t) m->nnodes, sizeof(int32_t));
+/* Failure and output links, breadth first. */
+static void
+tc_build_links(TcBuild *b)
+{
+	TcMatcher  *m = b->m;
+	int32_t    *queue = tc_alloc(b->a, (size_t) m->nnodes, sizeof(int32_t));
+	int32_t		qhead = 0;
+	int32_t		qtail = 0;
+
+	m->fail = tc_alloc(b->a, (size_t) m->nnodes, sizeof(int32_t));
+	m->dict = tc_alloc(b->a, (size_t) m->nnodes, sizeof(int32_t));
 	m->fail[0] = 0;
 	m->dict[0] = 0;
-	qhead = qtail = 0;
 	queue[qtail++] = 0;
 	while (qhead < qtail)
 	{
 		int32_t		u = queue[qhead++];
 		int32_t		v;
 
-		for (v = child[u]; v >= 0; v = sibling[v])
+		for (v = b->child[u]; v >= 0; v = b->sibling[v])
 		{
 			int32_t		f = 0;
 
@@ -1546,9 +1601,9 @@ tc_matcher_build(const TcPhrase *phrases, int n, TcAllocator *a)
 				int32_t		g;
 
 				f = m->fail[u];
-				while (f != 0 && tc_goto(m, f, label[v]) < 0)
+				while (f != 0 && tc_goto(m, f, b->label[v]) < 0)
 					f = m->fail[f];
-				g = tc_goto(m, f, label[v]);
+				g = tc_goto(m, f, b->label[v]);
 				f = (g >= 0 && g != v) ? g : 0;
 			}
 			m->fail[v] = f;
@@ -1556,30 +1611,34 @@ tc_matcher_build(const TcPhrase *phrases, int n, TcAllocator *a)
 			queue[qtail++] = v;
 		}
 	}
+}
 
-	/*
-	 * A pain point or value driver term with no sentiment term inside it
-	 * ("support", but not "easy to use") is an aspect.
-	 */
-	for (k = 0; k < (size_t) m->nentries; k++)
+/*
+ * Marks aspects: pain point and value driver terms with no sentiment term
+ * inside them ("support", but not "easy to use"), found by running each
+ * term through the finished automaton.
+ */
+static void
+tc_build_aspects(TcBuild *b)
+{
+	TcMatcher  *m = b->m;
+	int32_t		k;
+
+	for (k = 0; k < m->nentries; k++)
 	{
 		TcEntry    *e = &m->entries[k];
-		int			p = ephrase[k];
+		int			p = b->ephrase[k];
+		int32_t		node = 0;
 		int			t;
 		bool		sentiment = false;
 
 		if (e->cat != TC_PAIN_POINT && e->cat != TC_VALUE_DRIVER)
 			continue;
-		node = 0;
-		for (t = 0; t < ntok[p] && !sentiment; t++)
+		for (t = 0; t < b->ntok[p] && !sentiment; t++)
 		{
-			int32_t		sym = syms[soff[p] + (size_t) t];
-			int32_t		next;
 			int32_t		out;
 
-			while ((next = tc_goto(m, node, sym)) < 0 && node != 0)
-				node = m->fail[node];
-			node = (next < 0) ? 0 : next;
+			node = tc_step(m, node, b->syms[b->soff[p] + (size_t) t]);
 			for (out = (m->ecount[node] > 0) ? node : m->dict[node]; out > 0;
 				 out = m->dict[out])
 			{
@@ -1592,11 +1651,32 @@ tc_matcher_build(const TcPhrase *phrases, int n, TcAllocator *a)
 		}
 		e->aspect = !sentiment;
 	}
-	/* Look-back reaches TC_WINDOW words plus skipped articles. */
-	m->ring_size = (int) tc_pow2((size_t) maxlen + 2 * TC_WINDOW + 4);
-	return m;
 }
 
+/* Compiles phrases[0..n-1] into a matcher (see textcat.h). */
+TcMatcher *
+tc_matcher_build(const TcPhrase *phrases, int n, TcAllocator *a)
+{
+	TcBuild		b;
+
+	memset(&b, 0, sizeof(TcBuild));
+	b.a = a;
+	b.ar.a = a;
+	b.phrases = phrases;
+	b.n = (phrases == NULL || n < 0) ? 0 : n;
+	b.m = tc_arena_alloc(&b.ar, sizeof(TcMatcher));
+	memset(b.m, 0, sizeof(TcMatcher));
+	tc_build_vocabulary(&b);
+	tc_build_trie(&b);
+	tc_build_entries(&b);
+	tc_build_links(&b);
+	tc_build_aspects(&b);
+	/* look-back reaches TC_WINDOW words plus skipped articles */
+	b.m->ring_size = (int) tc_pow2((size_t) b.maxlen + 2 * TC_WINDOW + 4);
+	return b.m;
+}
+
+/* Returns the number of enabled entries. */
 int
 tc_matcher_entries(const TcMatcher *m)
 {
@@ -1688,6 +1768,7 @@ tc_list_add(TcState *st, TcThemeList *l, int *cap, const char *name)
 	l->themes[l->nthemes++] = name;
 }
 
+/* Adds a theme to its category's result list, once. */
 static void
 tc_theme_add(TcState *st, int32_t theme)
 {
@@ -1699,6 +1780,7 @@ tc_theme_add(TcState *st, int32_t theme)
 	tc_list_add(st, &st->out->themes[t->cat], &st->lcap[t->cat], t->name);
 }
 
+/* Adds a feature to the requested list, once. */
 static void
 tc_requested_add(TcState *st, int32_t theme)
 {
@@ -2069,16 +2151,7 @@ tc_feed(TcState *st, int32_t sym, uint32_t flags, float booster)
 		st->epoch++;
 	}
 
-	if (sym < 0)
-		node = 0;
-	else
-	{
-		int32_t		next;
-
-		while ((next = tc_goto(m, node, sym)) < 0 && node != 0)
-			node = m->fail[node];
-		node = (next < 0) ? 0 : next;
-	}
+	node = tc_step(m, node, sym);
 	st->node = node;
 
 	for (out = (m->ecount[node] > 0) ? node : m->dict[node]; out > 0;
@@ -2133,6 +2206,7 @@ tc_lookup(const TcMatcher *m, TcScan *s)
 	return -1;
 }
 
+/* Analyzes text[0..len-1] into *out (see textcat.h). */
 void
 tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 		   TcResult *out)

@@ -70,7 +70,8 @@ static const TcPhrase tc_builtin[] = {
 	POS("improved", 1.6), POS("improvement", 1.6), POS("fixed", 1.2),
 	POS("resolved", 1.5), POS("solved", 1.5), POS("it works", 1.2),
 	POS("everything works", 1.5), POS("works well", 1.8),
-	POS("works fine", 1.2), POS("worked", 1.0), POS("rock", 2.0), POS("worth", 1.5), POS("cool", 1.3),
+	POS("works fine", 1.2), POS("worked", 1.0), POS("rock", 2.0),
+	POS("worth", 1.5), POS("cool", 1.3),
 	POS("neat", 1.5), POS("handy", 1.6), POS("lifesaver", 2.8),
 	POS("life saver", 2.8), POS("gem", 2.5), POS("favorite", 2.2),
 	POS("favourite", 2.2), POS("pleasure", 2.2), POS("painless", 1.8),
@@ -121,7 +122,8 @@ static const TcPhrase tc_builtin[] = {
 	POS("would recommend", 2.0), POS("recommending", 2.0), POS("worth it", 2.0),
 	POS("intuitively", 1.8), POS("user friendly", 2.0), POS("easy peasy", 2.0),
 	POS("versatile", 1.8), POS("customizable", 1.5), POS("scalable", 1.5),
-	POS("lightning fast", 2.8), POS("blazing fast", 2.8), POS("instantly", 1.2), POS("upgrade", 0.5),
+	POS("lightning fast", 2.8), POS("blazing fast", 2.8), POS("instantly", 1.2),
+	POS("upgrade", 0.5),
 	POS("glad we", 2.0), POS("happy with", 2.4), POS("pleased with", 2.2),
 	POS("no issues", 1.8), POS("no problems", 1.8), POS("problem free", 2.0),
 	POS("hassle free", 2.0), POS("worry free", 2.0), POS("peace of mind", 2.2),
@@ -264,7 +266,7 @@ static const TcPhrase tc_builtin[] = {
 	NEG("too expensive", 2.0), NEG("security hole", 2.5),
 	NEG("privacy issue", 2.2), NEG("charged twice", 2.0),
 	NEG("double charged", 2.0), NEG("something went wrong", 2.0),
-NEG("drives me crazy", 2.2),
+	NEG("drives me crazy", 2.2),
 	NEG("this hard", 1.2), NEG("so hard", 1.2), NEG("not so much", 1.8),
 	NEG("by accident", 1.2), NEG("accidentally", 1.2), NEG("stopped", 1.2),
 	NEG("hit a wall", 1.0), NEG("take days", 1.5), NEG("took days", 1.5),
@@ -589,7 +591,8 @@ NEG("drives me crazy", 2.2),
 	CUE("should have"), CUE("should support"), CUE("be able to"),
 	CUE("being able to"), CUE("would make it better"),
 	CUE("ability to"), CUE("option to"), CUE("allow us to"), CUE("let us"),
-	CUE("we need a"), CUE("we need an"), CUE("really need"), CUE("if it had"), CUE("if only"), CUE("when will"),
+	CUE("we need a"), CUE("we need an"), CUE("really need"), CUE("if it had"),
+	CUE("if only"), CUE("when will"),
 	CUE("when is"), CUE("roadmap"), CUE("could be more"), CUE("could be smarter"),
 	CUE("could be better"), CUE("wants an"), CUE("want an"), CUE("asking for"),
 	CUE("can we get"), CUE("could we get"), CUE("would it be possible"),
@@ -700,6 +703,7 @@ NEG("drives me crazy", 2.2),
 	SUCCESS("reduced costs", "cost_savings")
 };
 
+/* Returns the built-in lexicon and its length in *n. */
 const TcPhrase *
 tc_builtin_phrases(int *n)
 {

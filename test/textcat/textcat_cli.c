@@ -54,6 +54,7 @@ typedef struct Arena
 	size_t		total;
 } Arena;
 
+/* Returns size bytes; aborts when out of memory or asked for too much. */
 static void *
 arena_alloc(void *ctx, size_t size)
 {
@@ -105,6 +106,7 @@ arena_reset(Arena *ar)
 	ar->total = b->size;
 }
 
+/* Frees every block. */
 static void
 arena_free(Arena *ar)
 {
@@ -137,6 +139,7 @@ static const char *const catalog[][2] = {
 
 #define NCATALOG ((int) (sizeof(catalog) / sizeof(catalog[0])))
 
+/* Builds a matcher of the built-ins, the demo catalog and extra phrases. */
 static TcMatcher *
 build(Arena *ar, const TcPhrase *extra, int nextra)
 {
@@ -178,12 +181,14 @@ typedef struct ThemeSet
 	int			n;
 } ThemeSet;
 
+/* qsort comparison of strings. */
 static int
 cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
+/* Adds "category:theme" to a set. */
 static void
 set_add(ThemeSet *s, const char *cat, const char *theme)
 {
@@ -196,6 +201,7 @@ set_add(ThemeSet *s, const char *cat, const char *theme)
 	s->item[s->n++] = x;
 }
 
+/* Frees the items of a set. */
 static void
 set_free(ThemeSet *s)
 {
@@ -206,6 +212,7 @@ set_free(ThemeSet *s)
 	s->n = 0;
 }
 
+/* Returns true if the set holds x. */
 static bool
 set_has(const ThemeSet *s, const char *x)
 {
@@ -266,6 +273,7 @@ set_from_result(ThemeSet *s, const TcResult *r)
 	qsort(s->item, (size_t) s->n, sizeof(char *), cmp_str);
 }
 
+/* Prints a set as a comma-separated list, "-" if empty. */
 static void
 set_print(FILE *f, const ThemeSet *s)
 {
@@ -436,6 +444,7 @@ static const Order orders[] = {
 	{"more praise", "good and fast", "good"},
 };
 
+/* Runs the exact rule cases; returns the number that failed. */
 static int
 run_rules(Arena *mar, Arena *tar, bool verbose)
 {
@@ -619,6 +628,7 @@ typedef struct Data
 	char	   *buf;
 } Data;
 
+/* Loads a labelled TSV file; exits on malformed input. */
 static void
 load(const char *path, Data *d)
 {
@@ -711,6 +721,7 @@ score_ok(const Row *r)
 
 static const char *const labels[] = {"positive", "neutral", "negative"};
 
+/* Returns the index of a label, -1 if unknown. */
 static int
 label_index(const char *l)
 {
@@ -722,6 +733,7 @@ label_index(const char *l)
 	return -1;
 }
 
+/* Evaluates the labelled data; returns 0, 1 (below a threshold) or 2 (bad data). */
 static int
 run_data(Arena *mar, Arena *tar, const Data *d, bool verbose, bool quiet)
 {
@@ -841,6 +853,7 @@ run_data(Arena *mar, Arena *tar, const Data *d, bool verbose, bool quiet)
  * Timing
  */
 
+/* Returns a monotonic time in seconds. */
 static double
 now(void)
 {
@@ -910,6 +923,7 @@ bench_once(const TcMatcher *m, const Data *d, long n, size_t minbytes)
 	arena_free(&tar);
 }
 
+/* Times n analyses of short and of >= 150-byte texts. */
 static int
 run_bench(const Data *d, long n)
 {
@@ -931,6 +945,7 @@ run_bench(const Data *d, long n)
 	return 0;
 }
 
+/* Times texts of the given sizes in MB, built from the data. */
 static int
 run_long(const Data *d, int argc, char **argv)
 {
@@ -979,7 +994,8 @@ run_long(const Data *d, int argc, char **argv)
 			printf("  run %d: arena %zu bytes\n", rep, tar.total);
 			arena_reset(&tar);
 		}
-		printf("%.1f MB text: %.3f s best of 3, %.1f ns/byte, %.1f MB/s, %zu tokens, sentiment %+.3f, %d pain points\n",
+		printf("%.1f MB text: %.3f s best of 3, %.1f ns/byte, %.1f MB/s, "
+			   "%zu tokens, sentiment %+.3f, %d pain points\n",
 			   size / 1048576.0, best, best * 1e9 / size, size / best / 1e6,
 			   r.ntokens, r.sentiment, r.themes[TC_PAIN_POINT].nthemes);
 		free(text);
@@ -989,6 +1005,7 @@ run_long(const Data *d, int argc, char **argv)
 	return 0;
 }
 
+/* Prints the analysis of one text. */
 static void
 show(const char *text, size_t len)
 {
@@ -1023,6 +1040,7 @@ show(const char *text, size_t len)
 	arena_free(&tar);
 }
 
+/* Dispatches on the mode (see the top of this file). */
 int
 main(int argc, char **argv)
 {
@@ -1076,7 +1094,8 @@ main(int argc, char **argv)
 	}
 	if (argc != 2)
 	{
-		fprintf(stderr, "usage: textcat_cli [-v] [-q] [-r] FILE.tsv | bench FILE.tsv [N] | long FILE.tsv [MB ...] | show [TEXT]\n"
+		fprintf(stderr, "usage: textcat_cli [-v] [-q] [-r] FILE.tsv | bench FILE.tsv [N]"
+				" | long FILE.tsv [MB ...] | show [TEXT]\n"
 				"  -v every case and text, -q no mismatch lines, -r report only (no thresholds)\n");
 		return 2;
 	}

@@ -26,6 +26,7 @@ typedef struct Block
 	struct Block *next;
 } Block;
 
+/* Returns a block linked into the list at ctx; aborts when out of memory. */
 static void *
 fuzz_alloc(void *ctx, size_t size)
 {
@@ -42,6 +43,7 @@ fuzz_alloc(void *ctx, size_t size)
 	return (char *) b + 16;
 }
 
+/* Frees every block of a list. */
 static void
 fuzz_free(Block **head)
 {
@@ -65,6 +67,7 @@ static TcMatcher *full;
 
 static Block *kept;				/* blocks of the full matcher, never freed */
 
+/* Allocates blocks of the full matcher, kept for the whole run. */
 static void *
 keep_alloc(void *ctx, size_t size)
 {
@@ -72,6 +75,7 @@ keep_alloc(void *ctx, size_t size)
 	return fuzz_alloc(&kept, size);
 }
 
+/* Aborts if a result breaks an invariant. */
 static void
 check(const TcResult *r)
 {
@@ -110,6 +114,7 @@ check(const TcResult *r)
 	}
 }
 
+/* Returns true if two results are identical. */
 static bool
 same(const TcResult *a, const TcResult *b)
 {
@@ -165,6 +170,7 @@ check_term(const char *term, TcAllocator *a)
 		abort();
 }
 
+/* Runs one fuzz input (layout at the top of this file). */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
