@@ -39,7 +39,7 @@ regress() {
 
 pgtap() {
 	psql -X -q -d postgres -c 'DROP DATABASE IF EXISTS adoption_tap' -c 'CREATE DATABASE adoption_tap'
-	pg_prove -d adoption_tap --ext .sql -r "$REPO/test/pgtap"
+	PGA_REPO="$REPO" pg_prove -d adoption_tap --ext .sql -r "$REPO/test/pgtap"
 }
 
 shell_tap() {
