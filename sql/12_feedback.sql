@@ -71,7 +71,8 @@ SELECT (adoption.categorize_feedback('it crashes', NULL, 'acme')).pain_points AS
 INSERT INTO adoption.lexicon (tenant_id, term, category, weight) VALUES ('acme', 'bananas', 'positive', 3);
 SELECT (adoption.categorize_feedback('this is bananas', NULL, 'acme')).sentiment > 0 AS acme,
 	(adoption.categorize_feedback('this is bananas', NULL, 'other')).sentiment = 0 AS other;
-DELETE FROM adoption.lexicon WHERE term = 'bananas';
+-- (stored normalized: lower case, singular)
+DELETE FROM adoption.lexicon WHERE term = 'banana' RETURNING term;
 SELECT (adoption.categorize_feedback('this is bananas', NULL, 'acme')).sentiment = 0 AS forgotten;
 
 -- 6. Bad input: defined results or clear errors.
@@ -90,7 +91,13 @@ INSERT INTO adoption.lexicon (term, category, weight) VALUES ('slow', 'negative'
 INSERT INTO adoption.lexicon (term, category, weight) VALUES ('slow', 'negative', 'NaN');
 INSERT INTO adoption.lexicon (tenant_id, term, category) VALUES ('', 'slow', 'negative');
 INSERT INTO adoption.lexicon (tenant_id, term, category) VALUES ('acme', 'slow', 'pain_point');
+INSERT INTO adoption.lexicon (tenant_id, term, category) VALUES ('acme', '  SLOW ', 'pain_point');
+INSERT INTO adoption.lexicon (tenant_id, term, category) VALUES ('acme', 'sick', 'positive'), ('acme', 'sick', 'negative');
 \set VERBOSITY default
+-- Terms are stored normalized.
+INSERT INTO adoption.lexicon (tenant_id, term, category, theme) VALUES ('acme', 'Saved  $500 on Licenses!', 'success_indicator', 'cost_saved');
+SELECT term FROM adoption.lexicon WHERE theme = 'cost_saved';
+SELECT success_indicators FROM adoption.categorize_feedback('We saved $1,200 on licenses', NULL, 'acme');
 
 -- 7. Feedback rows get their insight on insert and on update of the text.
 INSERT INTO adoption.feedback (tenant_id, feedback_id, user_id, channel, score, body) VALUES

@@ -510,7 +510,7 @@ adoption_feedback_actions(PG_FUNCTION_ARGS)
 
 PG_FUNCTION_INFO_V1(adoption_check_lexicon);
 
-/* BEFORE INSERT OR UPDATE row trigger of adoption.lexicon: rejects terms that can never match. */
+/* BEFORE INSERT OR UPDATE row trigger of adoption.lexicon: rejects terms that can never match, stores them normalized. */
 Datum
 adoption_check_lexicon(PG_FUNCTION_ARGS)
 {
@@ -536,6 +536,15 @@ adoption_check_lexicon(PG_FUNCTION_ARGS)
 				 errdetail("A term needs at least one word, number or emoticon, at most %d of them, each at most %d bytes.",
 						   TC_MAX_TERM_TOKENS, TC_MAX_TOKEN_BYTES),
 				 errhint("Terms match whole words, case-insensitively, e.g. 'too slow' or 'please add'.")));
+	if (strcmp(term, normalized) != 0)
+	{
+		/* Stored normalized, so that the unique index sees "Slow" and "slow" as one term. */
+		int			col = SPI_fnumber(desc, "term");
+		Datum		value = CStringGetTextDatum(normalized);
+		bool		null = false;
+
+		tuple = heap_modify_tuple_by_cols(tuple, desc, 1, &col, &value, &null);
+	}
 	return PointerGetDatum(tuple);
 }
 

@@ -41,13 +41,16 @@ CREATE TABLE adoption.lexicon (
 	CONSTRAINT lexicon_tenant_id_not_empty CHECK (tenant_id IS NULL OR pg_catalog.btrim(tenant_id) <> ''),
 	CONSTRAINT lexicon_theme_not_empty CHECK (theme IS NULL OR pg_catalog.btrim(theme) <> '')
 );
-CREATE UNIQUE INDEX lexicon_tenant_term ON adoption.lexicon (tenant_id, term, category);
-CREATE UNIQUE INDEX lexicon_global_term ON adoption.lexicon (term, category) WHERE tenant_id IS NULL;
+/* One row per term and slot: positive and negative are one slot (a term has one valence). */
+CREATE UNIQUE INDEX lexicon_tenant_term ON adoption.lexicon (tenant_id, term,
+	(CASE WHEN category IN ('positive', 'negative') THEN 'sentiment' ELSE category END));
+CREATE UNIQUE INDEX lexicon_global_term ON adoption.lexicon (term,
+	(CASE WHEN category IN ('positive', 'negative') THEN 'sentiment' ELSE category END)) WHERE tenant_id IS NULL;
 COMMENT ON TABLE adoption.lexicon IS 'Phrases for feedback categorization: rows without tenant_id for everyone, others for one tenant; they override the built-in phrases of the same term';
-COMMENT ON COLUMN adoption.lexicon.term IS 'Word or phrase, matched case-insensitively on word boundaries; a number or # matches any number ("saved # hours")';
+COMMENT ON COLUMN adoption.lexicon.term IS 'Word or phrase, matched case-insensitively on word boundaries; a number or # matches any number ("saved # hours"); stored normalized (lower case, singular, words separated by one space, numbers as #)';
 COMMENT ON COLUMN adoption.lexicon.category IS 'pain_point, feature_request, value_driver, success_indicator, positive or negative (the last two move sentiment by weight)';
 COMMENT ON COLUMN adoption.lexicon.theme IS 'Theme reported when the term matches (NULL: the term itself; for feature_request NULL makes the term a request cue such as "please add")';
-COMMENT ON COLUMN adoption.lexicon.weight IS 'Valence of positive and negative terms (good is about 2, terrible 3); 0 switches the term off';
+COMMENT ON COLUMN adoption.lexicon.weight IS 'Valence of positive and negative terms (good is about 2, terrible 3) and the positive valence a success_indicator adds; for other categories any weight above 0 enables the term; 0 switches it off';
 
 CREATE FUNCTION adoption.check_lexicon()
 RETURNS trigger
