@@ -44,6 +44,15 @@ SELECT pg_catalog.count(*) AS claimed FROM adoption.claim_actions('sp-worker', 1
 SELECT adoption.rebuild('sp') AS replayed;
 SELECT adoption.ensure_partitions(0) >= 0 AS partitions_ok;
 INSERT INTO adoption.feedback (tenant_id, channel, score) VALUES ('sp', 'nps', 9);
+-- Feedback categorization: the lexicon, the function, the insight trigger and its actions.
+INSERT INTO adoption.lexicon (tenant_id, term, category, theme) VALUES ('sp', 'Hijack', 'pain_point', 'security');
+SELECT pain_points FROM adoption.categorize_feedback('So slow, and a hijack attempt', NULL, 'sp');
+INSERT INTO adoption.feedback (tenant_id, channel, score, body) VALUES
+	('sp', 'nps', 10, 'Love it, amazing support!'), ('sp', 'nps', 1, 'So slow, and a hijack attempt');
+SELECT template_key, reason OPERATOR(pg_catalog.->>) 'theme' AS theme FROM adoption.campaign_actions
+WHERE tenant_id OPERATOR(pg_catalog.=) 'sp'
+	AND template_key OPERATOR(pg_catalog.=) ANY ('{case_study,pain_point_followup}'::text[])
+ORDER BY 1, 2;
 -- Health: rescoring (with its actions), explain, the views and the upkeep job.
 INSERT INTO adoption.billing_events (tenant_id, event_id, kind) VALUES ('sp', 'b1', 'cancellation');
 INSERT INTO adoption.support_tickets (tenant_id, ticket_id, severity) VALUES ('sp', 'k1', 'urgent'), ('sp', 'k2', 'urgent');

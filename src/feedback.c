@@ -476,7 +476,7 @@ static const char *const feedback_actions_sql =
 "    'reason', pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object("
 "      'feedback_id', due.feedback_id, 'channel', due.channel, 'score', due.score,"
 "      'sentiment', pg_catalog.round(due.sentiment::numeric, 3),"
-"      'theme', NULLIF(due.theme, ''), 'value_drivers', due.value_drivers,"
+"      'theme', CASE WHEN due.theme OPERATOR(pg_catalog.=) '' THEN NULL ELSE due.theme END, 'value_drivers', due.value_drivers,"
 "      'success_indicators', due.success_indicators))))"
 "  FROM due JOIN fresh ON fresh.tenant_id OPERATOR(pg_catalog.=) due.tenant_id"
 "    AND fresh.kind OPERATOR(pg_catalog.=) due.kind AND fresh.theme OPERATOR(pg_catalog.=) due.theme))";
