@@ -131,8 +131,10 @@ $n_loaded events of $n_tenants tenants (10 users each, 50 features, 90 days; \`t
 
 $table
 
-Full run: **$(printf '%.3f' "$per_tenant") ms per tenant** (goal <= 1 ms).
-Incremental run after 1% of the tenants got new data: **$(printf '%.3f' "$ratio") of the full run** (goal <= 0.05).
+**full rescore ms per tenant = $(printf '%.3f' "$per_tenant")** (goal <= 1 ms)
+
+**incremental after 1% dirty / full = $(printf '%.3f' "$ratio")** (goal <= 0.05)
+
 Reproduce: \`sudo test/bench/rescore_bench.sh $n $tenants\`.
 MD
 echo "results: $out_dir/rescore_bench.md"

@@ -20,7 +20,12 @@
 #                           older half, tracking vs none, 3 rounds (QUICK:
 #                           100k events, 1 round);
 #   queue_bench.sh          4 workers draining 200k actions: fresh, with
-#                           history, with a long transaction (QUICK: 20k).
+#                           history, with a long transaction (QUICK: 20k);
+#   rescore_bench.sh        health rescoring of 10,000 tenants with 5M events,
+#                           in full and after 1% got new data (QUICK: 1,000
+#                           tenants, 500k events);
+#   feedback_bench.sh       categorize_feedback on 100k texts against the
+#                           regex SQL (QUICK: 20k texts, 200 for the regexes).
 #
 # Each script writes its own result to test/bench/out/<script>.md; this one
 # reads the figures back from those files and prints one table, also
@@ -35,7 +40,7 @@ usage() { echo "usage: sudo [QUICK=1] [ONLY=\"copy_bench pgbench_bench sql_basel
 [ $# -eq 0 ] || usage
 bench=$REPO/test/bench
 quick=${QUICK:-0}
-all="copy_bench pgbench_bench sql_baseline_bench rss_bench"
+all="copy_bench pgbench_bench sql_baseline_bench rss_bench copy_warm_bench queue_bench rescore_bench feedback_bench"
 only=${ONLY:-$all}
 for name in $only; do
 	[[ " $all " == *" ${name%.sh} "* ]] || { echo "ONLY: unknown benchmark $name (one of: $all)" >&2; usage; }
@@ -76,6 +81,8 @@ if [ "$quick" = 1 ]; then
 	run rss_bench.sh -- 1000000
 	run copy_warm_bench.sh ROUNDS=1 -- 100000
 	run queue_bench.sh -- 20000
+	run rescore_bench.sh ROUNDS=1 -- 500000 1000
+	run feedback_bench.sh ROUNDS=1 REGEX_TEXTS=200 -- 20000
 else
 	run copy_bench.sh --
 	run pgbench_bench.sh --
@@ -83,6 +90,8 @@ else
 	run rss_bench.sh --
 	run copy_warm_bench.sh --
 	run queue_bench.sh --
+	run rescore_bench.sh --
+	run feedback_bench.sh --
 fi
 
 # Reads the figure after "<label> = " on a bold line of out/$1.md.
@@ -109,6 +118,10 @@ hwm=$(figure rss_bench 'peak VmHWM')
 anon=$(figure rss_bench 'peak RssAnon')
 warm_ratio=$(figure copy_warm_bench 'tracking\/none throughput')
 drain=$(figure queue_bench 'actions\/s, fresh queue')
+rescore_ms=$(figure rescore_bench 'full rescore ms per tenant')
+rescore_dirty=$(figure rescore_bench 'incremental after 1% dirty \/ full')
+texts=$(figure feedback_bench 'categorize_feedback texts\/s')
+regex_speedup=$(figure feedback_bench 'speedup over the regex SQL')
 
 rows=(
 	"COPY throughput, tracking/none|copy_bench|>=|0.80|$copy_ratio|"
@@ -118,6 +131,10 @@ rows=(
 	"peak backend private memory during a COPY (RssAnon)|rss_bench|<=|512|$anon| MB"
 	"incremental COPY throughput, tracking/none|copy_warm_bench|>=|0.80|$warm_ratio|"
 	"queue drain, 4 workers (0 duplicates checked)|queue_bench|>=|5000|$drain| actions/s"
+	"full health rescore|rescore_bench|<=|1|$rescore_ms| ms/tenant"
+	"incremental rescore after 1% of tenants got data, / full|rescore_bench|<=|0.05|$rescore_dirty|"
+	"categorize_feedback throughput, one backend|feedback_bench|>=|50000|$texts| texts/s"
+	"categorize_feedback speedup over regex SQL (~*)|feedback_bench|>=|10|$regex_speedup|x"
 )
 
 if [ "$quick" = 1 ]; then sizes="QUICK=1 (small sizes: COPY of 100k events, pgbench 1 x 5 s, RSS with 1M events)"; else sizes="full sizes"; fi
@@ -143,7 +160,7 @@ printf '%s\n' "$table"
 	printf '%s, commit %s, %s CPUs; %s.  Made by `test/bench/run_all.sh`; the machine is shared, so\n' "$when" "$commit" "$cpus" "$sizes"
 	printf 'figures can vary by 10-20%% from run to run.\n\n'
 	printf '%s\n' "$table"
-	for name in copy_bench pgbench_bench sql_baseline_bench rss_bench copy_warm_bench queue_bench; do
+	for name in $all; do
 		if [ -s "$out_dir/$name.md" ]; then
 			printf '\n'
 			sed 's/^## /### /' "$out_dir/$name.md"
