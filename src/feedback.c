@@ -63,6 +63,7 @@ typedef struct TenantLexicon
 	char	   *tenant_id;		/* hash key */
 	TcPhrase   *rows;
 	int			nrows;
+	int			capacity;
 	TcMatcher  *matcher;		/* built on first use */
 } TenantLexicon;
 
@@ -199,9 +200,15 @@ load_lexicon(void)
 			if (!found)
 			{
 				adoption_entry_set_key(t, tenant, lexicon_mcxt);
-				t->rows = MemoryContextAlloc(lexicon_mcxt, sizeof(TcPhrase) * (nrows - i));
+				t->capacity = 8;
+				t->rows = MemoryContextAlloc(lexicon_mcxt, sizeof(TcPhrase) * t->capacity);
 				t->nrows = 0;
 				t->matcher = NULL;
+			}
+			else if (t->nrows == t->capacity)
+			{
+				t->capacity *= 2;
+				t->rows = repalloc(t->rows, sizeof(TcPhrase) * t->capacity);
 			}
 			t->rows[t->nrows++] = p;
 		}
