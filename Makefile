@@ -16,7 +16,9 @@ SQL_SOURCES = \
 	src/sql/rebuild.sql \
 	src/sql/views.sql \
 	src/sql/health.sql \
-	src/sql/feedback.sql
+	src/sql/feedback.sql \
+	src/sql/analytics.sql \
+	src/sql/launches.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA = $(wildcard src/upgrade/$(EXTENSION)--*--*.sql)
