@@ -6,6 +6,9 @@ TRUNCATE adoption.feature_usage_events, adoption.user_feature_state, adoption.te
 	adoption.campaign_action_queue, adoption.campaign_action_archive, adoption.campaign_action_keys,
 	adoption.campaign_touches, adoption.launches, adoption.features, adoption.tenants CASCADE;
 DELETE FROM adoption.settings WHERE tenant_id IS NOT NULL;
+-- The defaults this test relies on (an earlier test may have changed them).
+UPDATE adoption.settings SET aha_successes = 3, active_window = interval '30 days', max_attempts = 5
+WHERE tenant_id IS NULL;
 
 INSERT INTO adoption.features (feature_id, feature_name) VALUES
 	('reports', 'Reports'), ('dashboards', 'Dashboards'), ('insights', 'Insights');
@@ -210,3 +213,37 @@ SELECT template_key, campaign_id, channel, status, actions, due_now, lease_expir
 	most_attempts, last_completed_at IS NOT NULL AS has_completed
 FROM adoption.action_queue ORDER BY template_key, status;
 UPDATE adoption.settings SET max_attempts = 5 WHERE tenant_id IS NULL;
+
+-- Hostile objects planted in public, first on the search_path, are never
+-- called: the functions pin their search_path and the views were bound at
+-- CREATE EXTENSION (each trap raises an error if called).
+CREATE FUNCTION public.trap_texteq(text, text) RETURNS boolean
+LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked: text = text'; END $$;
+CREATE OPERATOR public.= (LEFTARG = text, RIGHTARG = text, FUNCTION = public.trap_texteq);
+CREATE FUNCTION public.now() RETURNS timestamptz
+LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked: now'; END $$;
+CREATE FUNCTION public.power(double precision, double precision) RETURNS double precision
+LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked: power'; END $$;
+CREATE FUNCTION public.jsonb_build_array(text, text) RETURNS jsonb
+LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked: jsonb_build_array'; END $$;
+SET search_path = public, pg_catalog;
+\set SHOW_CONTEXT never
+SELECT 'a'::text = 'b'::text;
+-- After the April events u1 also adopted insights (04-03 02:00): newsletter,
+-- spring and late are within 30 days before it, winter is not; u4's insights
+-- (04-30 23:00) has no touch within 30 days: 7 + 3 rows, 5 adoptions.
+SELECT pg_catalog.count(*) AS rows, pg_catalog.sum(credit) AS credits FROM adoption.attribution('time_decay');
+SELECT pg_catalog.count(*) AS rows FROM adoption.campaign_attribution;
+-- Campaign old now also has a row for insights (u1 adopted it): 22 + 1.
+SELECT pg_catalog.count(*) AS rows FROM adoption.campaign_lift();
+SELECT launch_id, target_met FROM adoption.launch_performance ORDER BY launch_id COLLATE "C";
+SELECT pg_catalog.sum(actions) AS actions FROM adoption.action_queue;
+INSERT INTO adoption.launches (launch_id, feature_id, launched_at) VALUES ('L3', 'dashboards', '2026-05-01 00:00');
+-- Active after 04-01: t1, t2, t3, t5; t1 and t3 use dashboards (u1, u5): t2, t5.
+SELECT adoption.coordinate_launch('L3');
+RESET search_path;
+DROP FUNCTION public.jsonb_build_array(text, text);
+DROP FUNCTION public.power(double precision, double precision);
+DROP FUNCTION public.now();
+DROP OPERATOR public.= (text, text);
+DROP FUNCTION public.trap_texteq(text, text);
