@@ -17,6 +17,7 @@ SQL_SOURCES = \
 	src/sql/views.sql \
 	src/sql/health.sql \
 	src/sql/feedback.sql \
+	src/sql/analytics.sql \
 	src/sql/launches.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
