@@ -605,6 +605,10 @@ COMMIT;
 ANALYZE adoption.tenants, adoption.features, adoption.launches, adoption.feature_usage_events,
 	adoption.feedback, adoption.support_tickets, adoption.billing_events, adoption.campaign_touches;
 
+\echo demo: announcing the launches to the tenants that do not use the feature yet
+SELECT l.launch_id, adoption.coordinate_launch(l.launch_id) AS announcements
+FROM adoption.launches AS l ORDER BY l.launch_id;
+
 \echo demo: scoring health weekly over the last four weeks (history), then now
 SELECT adoption.rescore(NULL, now() - w * interval '7 days') AS tenants_scored
 FROM generate_series(4, 1, -1) AS w \g /dev/null

@@ -236,6 +236,41 @@ ORDER BY x.arr DESC NULLS LAST, x.tenant_id, x.opportunity
 LIMIT 10;
 
 \echo
+\echo 'Launches (adoption.launch_performance)'
+SELECT p.launch_id, p.feature_id, p.launched_at::date AS launched, p.users_activated_7d AS users_7d,
+	p.users_activated_30d AS users_30d, p.tenants_activated_30d AS tenants_30d,
+	round(p.adoption_rate::numeric, 3) AS adoption_rate, p.target_adoption AS target,
+	p.target_met, date_trunc('hour', p.median_time_to_activation) AS median_to_activation
+FROM adoption.launch_performance AS p
+ORDER BY p.launched_at;
+
+\echo
+\echo 'Which campaigns get the credit for adoptions (adoption.campaign_attribution: last touch, 30 days; and linear)'
+SELECT a.campaign_id, round(sum(a.credit)::numeric, 1) AS last_touch_credit,
+	(SELECT round(sum(l.credit)::numeric, 1) FROM adoption.attribution('linear', '30 days') AS l
+		WHERE l.campaign_id = a.campaign_id) AS linear_credit,
+	count(DISTINCT a.tenant_id) AS tenants
+FROM adoption.campaign_attribution AS a
+GROUP BY a.campaign_id
+ORDER BY last_touch_credit DESC
+LIMIT 8;
+
+\echo
+\echo 'Campaign lift: adoption of touched vs untouched users (adoption.campaign_lift), the 6 largest campaigns'
+SELECT c.campaign_id, c.feature_id, c.touched_users, round(c.touched_rate::numeric, 3) AS touched_rate,
+	c.untouched_users, round(c.untouched_rate::numeric, 3) AS untouched_rate, round(c.lift::numeric, 2) AS lift
+FROM adoption.campaign_lift('30 days') AS c
+WHERE c.touched_users >= 20
+ORDER BY c.touched_users DESC, c.campaign_id, c.feature_id
+LIMIT 6;
+
+\echo
+\echo 'The campaign queue (adoption.action_queue)'
+SELECT q.template_key, q.status, q.actions, q.due_now, date_trunc('second', q.oldest_age) AS oldest_age
+FROM adoption.action_queue AS q
+ORDER BY q.actions DESC, q.template_key, q.status;
+
+\echo
 \echo 'The pg_cron job that rescores every 15 minutes (adoption.schedule_rescoring())'
 SELECT j.jobname, j.schedule, j.command, j.database FROM cron.job AS j
 WHERE j.jobname = adoption.rescoring_job_name();
