@@ -265,6 +265,41 @@ ORDER BY c.touched_users DESC, c.campaign_id, c.feature_id
 LIMIT 6;
 
 \echo
+\echo 'User lifecycle by ISO week (adoption.lifecycle), complete weeks: dormant users are shown negative'
+SELECT l.period_start AS week,
+	sum(l.actors) FILTER (WHERE l.status = 'new') AS new,
+	sum(l.actors) FILTER (WHERE l.status = 'returning') AS returning,
+	sum(l.actors) FILTER (WHERE l.status = 'resurrecting') AS resurrecting,
+	sum(l.actors) FILTER (WHERE l.status = 'dormant') AS dormant
+FROM adoption.lifecycle('user', NULL, 'week', date_trunc('week', now() AT TIME ZONE 'UTC')::date - 63,
+	date_trunc('week', now() AT TIME ZONE 'UTC')::date - 1) AS l
+GROUP BY l.period_start
+ORDER BY l.period_start;
+
+\echo
+\echo 'Weekly retention by the week of first activity in the range (adoption.retention, mode on), weeks 0-4, in %'
+SELECT r.cohort_start AS cohort, max(r.cohort_size) AS users,
+	round(100 * max(r.rate) FILTER (WHERE r.period_number = 0)) AS w0,
+	round(100 * max(r.rate) FILTER (WHERE r.period_number = 1)) AS w1,
+	round(100 * max(r.rate) FILTER (WHERE r.period_number = 2)) AS w2,
+	round(100 * max(r.rate) FILTER (WHERE r.period_number = 3)) AS w3,
+	round(100 * max(r.rate) FILTER (WHERE r.period_number = 4)) AS w4
+FROM adoption.retention('user', NULL, 'week', date_trunc('week', now() AT TIME ZONE 'UTC')::date - 63,
+	date_trunc('week', now() AT TIME ZONE 'UTC')::date - 1) AS r
+GROUP BY r.cohort_start
+ORDER BY r.cohort_start
+LIMIT 8;
+
+\echo
+\echo 'Product engagement score by complete month (adoption.pes: mean of adoption, stickiness and growth, 0-100)'
+SELECT p.period_start AS month, p.active_actors AS users, round(p.adoption::numeric, 3) AS adoption,
+	round(p.stickiness::numeric, 3) AS stickiness, round(p.growth::numeric, 3) AS growth,
+	round(p.score::numeric, 1) AS pes
+FROM adoption.pes('user', NULL, 'month', (date_trunc('month', now() AT TIME ZONE 'UTC') - interval '2 months')::date,
+	date_trunc('month', now() AT TIME ZONE 'UTC')::date - 1) AS p
+ORDER BY p.period_start;
+
+\echo
 \echo 'The campaign queue (adoption.action_queue)'
 SELECT q.template_key, q.status, q.actions, q.due_now, date_trunc('second', q.oldest_age) AS oldest_age
 FROM adoption.action_queue AS q
