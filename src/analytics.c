@@ -70,21 +70,28 @@ floor_div(int64 a, int64 b)
 	return q;
 }
 
+/* Returns true when text t is the string s (no copy: this runs per event). */
+static inline bool
+text_is(text *t, const char *s)
+{
+	size_t		len = strlen(s);
+
+	return VARSIZE_ANY_EXHDR(t) == len && memcmp(VARDATA_ANY(t), s, len) == 0;
+}
+
 /* Parses day|week|month; anything else is the user's error. */
 static AnalyticsPeriod
 parse_period(text *t)
 {
-	char	   *s = text_to_cstring(t);
-
-	if (strcmp(s, "day") == 0)
+	if (text_is(t, "day"))
 		return PERIOD_DAY;
-	if (strcmp(s, "week") == 0)
+	if (text_is(t, "week"))
 		return PERIOD_WEEK;
-	if (strcmp(s, "month") == 0)
+	if (text_is(t, "month"))
 		return PERIOD_MONTH;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown period \"%s\"", adoption_msg_value(s)),
+			 errmsg("unknown period \"%s\"", adoption_msg_value(text_to_cstring(t))),
 			 errhint("Valid periods are day, week and month.")));
 	return PERIOD_DAY;			/* keep the compiler quiet */
 }
