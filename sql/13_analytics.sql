@@ -248,6 +248,10 @@ SELECT pg_temp.err($$SELECT adoption.retention_matrix_combinefn('{1,7,1}', '{1,7
 SELECT pg_temp.err($$SELECT adoption.lifecycle_counts_combinefn('{2,1,1,1,1,1,1,1,1}', '{2,1,1}')$$);
 SELECT pg_temp.err($$SELECT adoption.stickiness_counts_combinefn('{1,2}', '{1,2}')$$);
 SELECT pg_temp.err($$SELECT adoption.active_periods_combinefn(B'101', B'10')$$);
+-- A stickiness state of 2 days with room for one period, given days that
+-- make two periods, is refused (it would be written past its end).
+SELECT pg_temp.err($$SELECT adoption.stickiness_counts_transfn(
+	array_cat('{2,0,0,1,1}'::bigint[], array_fill(0::bigint, ARRAY[2 * 2 + 32])), B'11', 0, '2000-01-01', 'day')$$);
 SELECT pg_temp.err($$SELECT * FROM adoption.retention_rows('{2,0,1,1}')$$);
 SELECT pg_temp.err($$SELECT adoption.active_periods(t, '2026-01-01', 'fortnight', 3) FROM (VALUES (now())) AS v (t)$$);
 SELECT pg_temp.err($$SELECT adoption.active_periods(t, '2026-01-01', 'day', 0) FROM (VALUES (now())) AS v (t)$$);

@@ -671,6 +671,7 @@ adoption_stickiness_transfn(PG_FUNCTION_ARGS)
 	int64	   *dau,
 			   *mau,
 			   *dist;
+	int			n_periods;
 	int			cur_p = -1;
 	int			days_in_p = 0;
 
@@ -700,11 +701,10 @@ adoption_stickiness_transfn(PG_FUNCTION_ARGS)
 				 errmsg("stickiness needs a bitmap of lead + 1 to lead + %d bits, not %d",
 						ANALYTICS_MAX_PERIODS, VARBITLEN(bits))));
 	origin_period = period_number(origin, period);
+	n_periods = (int) (period_number(origin + n - 1, period) - origin_period + 1);
 
 	if (PG_ARGISNULL(0))
 	{
-		int			n_periods = (int) (period_number(origin + n - 1, period) - origin_period + 1);
-
 		a = new_counts(STICKINESS_HDR + 2 * n + n_periods * DIST_SLOTS);
 		s = (int64 *) ARR_DATA_PTR(a);
 		s[0] = n;
@@ -717,7 +717,7 @@ adoption_stickiness_transfn(PG_FUNCTION_ARGS)
 	{
 		a = writable_counts(fcinfo, 0);
 		s = check_stickiness(a);
-		if (s[0] != n || s[1] != lead || s[2] != origin || s[3] != period)
+		if (s[0] != n || s[1] != lead || s[2] != origin || s[3] != period || s[4] != n_periods)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("stickiness needs one bitmap length, lead, origin and period per group")));
