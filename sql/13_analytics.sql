@@ -262,6 +262,40 @@ SELECT adoption.period_index('2026-10-11 23:59+00', '2026-10-05', 'week') AS sun
 	adoption.period_index('2027-01-01 00:00+00', '2026-10-01', 'month') AS january;
 
 ------------------------------------------------------------------------------
+-- Hostile objects planted in public, first on the search_path, are never
+-- called: every function pins its search_path (each trap raises if called).
+CREATE FUNCTION public.h13_texteq(text, text) RETURNS boolean
+LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked: text = text'; END $$;
+CREATE OPERATOR public.= (LEFTARG = text, RIGHTARG = text, FUNCTION = public.h13_texteq);
+CREATE FUNCTION public.get_bit(varbit, integer) RETURNS integer
+LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked: get_bit'; END $$;
+CREATE FUNCTION public.date_trunc(text, timestamp) RETURNS timestamp
+LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked: date_trunc'; END $$;
+CREATE FUNCTION public.generate_series(integer, integer) RETURNS SETOF integer
+LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked: generate_series'; END $$;
+SET search_path = public, pg_catalog;
+-- The traps work: an unqualified reference falls into them.
+\set SHOW_CONTEXT never
+SELECT 'a'::text = 'b'::text;
+SELECT get_bit(B'1'::varbit, 0);
+\set SHOW_CONTEXT errors
+-- The worked example again (3, 1, 0, 0, 0, 1, 0: 7 rows, 5 retained),
+-- x's lifecycle tenant (6 non-zero rows), PES and feature retention.
+SELECT pg_catalog.count(*) AS n, pg_catalog.sum(retained) AS retained
+FROM adoption.retention('user', 'h13-reports', 'day', '2026-10-05', '2026-10-11', 'h13-ret');
+SELECT pg_catalog.count(*) FILTER (WHERE actors OPERATOR(pg_catalog.<>) 0) AS nonzero
+FROM adoption.lifecycle('tenant', NULL, 'week', '2026-09-08', '2026-10-15', 'h13-life');
+SELECT pg_catalog.count(*) AS periods FROM adoption.pes('user', NULL, 'week', '2026-10-05', '2026-10-18', 'h13-pes');
+SELECT pg_catalog.count(*) AS features FROM adoption.feature_retention('user', NULL, 'day', '2026-10-05', '2026-10-08', 'h13-fr', 1);
+SELECT pg_catalog.count(*) AS days FROM adoption.stickiness('user', NULL, 'day', '2026-10-05', '2026-10-11', 'h13-ret');
+RESET search_path;
+DROP FUNCTION public.generate_series(integer, integer);
+DROP FUNCTION public.date_trunc(text, timestamp);
+DROP FUNCTION public.get_bit(varbit, integer);
+DROP OPERATOR public.= (text, text);
+DROP FUNCTION public.h13_texteq(text, text);
+
+------------------------------------------------------------------------------
 -- Parallel plans: the aggregates have combine functions on SQL-typed
 -- states, so partial aggregation in workers gives the same result.
 CREATE TABLE h13_par AS
