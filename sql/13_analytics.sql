@@ -7,7 +7,7 @@ SET client_min_messages = warning;
 SELECT adoption.ensure_partitions(3) >= 0 AS partitions;
 INSERT INTO adoption.settings (tenant_id, aha_successes)
 SELECT t, 3 FROM unnest(ARRAY['h13-ret', 'h13-ret2', 'h13-life', 'h13-early', 'h13-fresh',
-	'h13-pes', 'h13-fr']) AS t;
+	'h13-pes', 'h13-tp', 'h13-fr']) AS t;
 -- early was created before it used anything; the others are registered by
 -- their first event, so their created_at is now(), after their events.
 INSERT INTO adoption.tenants (tenant_id, created_at) VALUES ('h13-early', '2026-09-01 00:00+00');
@@ -152,7 +152,11 @@ INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage
 	('h13-pes', 'p', 'h13-reports', '2026-10-07 09:00+00'),
 	('h13-pes', 'p', 'h13-export', '2026-10-13 09:00+00'),
 	('h13-pes', 'q', 'h13-ai', '2026-10-12 09:00+00'),
-	('h13-pes', 'r', 'h13-reports', '2026-10-01 09:00+00');
+	('h13-pes', 'r', 'h13-reports', '2026-10-01 09:00+00'),
+	('h13-tp', 'v', 'h13-reports', '2026-10-05 09:00+00'),
+	('h13-tp', 'v', 'h13-reports', '2026-10-06 09:00+00'),
+	('h13-tp', 'v', 'h13-reports', '2026-10-07 09:00+00'),
+	('h13-tp', 'v', 'h13-export', '2026-10-13 09:00+00');
 SELECT user_id, feature_id, adopted_at AT TIME ZONE 'UTC' AS adopted_at_utc FROM adoption.user_feature_state
 WHERE tenant_id = 'h13-pes' AND adopted_at IS NOT NULL;
 BEGIN;
@@ -180,6 +184,20 @@ SELECT period_start, active_actors, round(adoption::numeric, 9) AS adoption,
 	round(stickiness::numeric, 9) AS stickiness, round(growth::numeric, 9) AS growth,
 	round(score::numeric, 9) AS score
 FROM adoption.pes('user', 'h13-reports', 'week', '2026-10-05', '2026-10-18', 'h13-pes');
+-- Tenants: h13-tp's only user v used h13-reports on 10-05, 06, 07 (the
+-- tenant adopted it with v's adoption on 10-07: 1 of 1 active users) and
+-- h13-export once on 10-13.
+SELECT feature_id, feature_adopted_at AT TIME ZONE 'UTC' AS feature_adopted_at_utc
+FROM adoption.tenant_feature_state WHERE tenant_id = 'h13-tp' ORDER BY feature_id;
+-- adoption: 1 of 2 core features in both weeks: 50, 50;
+-- stickiness: 3 active days of 7 with MAU 1, then 1 of 7: 300/7, 100/7;
+-- growth: first seen 10-05 (its created_at is later, now()), new in period
+--   0: 1 / 1 = 100; period 1 only returning: no denominator, NULL;
+-- score: (50 + 300/7 + 100) / 3 = 64.285714286; (50 + 100/7) / 2 = 32.142857143.
+SELECT period_start, active_actors, round(adoption::numeric, 9) AS adoption,
+	round(stickiness::numeric, 9) AS stickiness, round(growth::numeric, 9) AS growth,
+	round(score::numeric, 9) AS score
+FROM adoption.pes('tenant', NULL, 'week', '2026-10-05', '2026-10-18', 'h13-tp');
 ROLLBACK;
 
 ------------------------------------------------------------------------------
