@@ -138,6 +138,13 @@ FROM adoption.stickiness('user', NULL, 'month', '2026-10-01', '2026-10-31', 'h13
 -- (z) / MAU 2 (y, z); on 09-09 y's day has left the window: 0 / 1.
 SELECT * FROM adoption.stickiness('user', NULL, 'day', '2026-09-08', '2026-09-09', 'h13-life');
 
+-- Days after today are left out of a period's mean: one event now in
+-- h13-now makes today's ratio 1 (DAU 1 / MAU 1); the days before it have
+-- MAU 0 and the days after it have not happened, so the week's mean is 1.
+INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id) VALUES ('h13-now', 'n', 'h13-reports');
+SELECT dau_mau, active_actors
+FROM adoption.stickiness('user', NULL, 'week', (now() AT TIME ZONE 'UTC')::date, (now() AT TIME ZONE 'UTC')::date, 'h13-now');
+
 ------------------------------------------------------------------------------
 -- PES, weekly: 2026-10-05 (period 0) and 2026-10-12 (period 1), tenant
 -- h13-pes.  Core features: h13-reports and h13-export (h13-ai is premium;

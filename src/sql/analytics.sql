@@ -360,8 +360,8 @@ COMMENT ON FUNCTION adoption.lifecycle(text, text, text, date, date, text) IS 'P
  * Stickiness (Amplitude's and Mixpanel's stickiness and DAU/MAU, PostHog's
  * stickiness insight).  dau_mau: for a day, the actors active that day over
  * those active in the 30 days ending that day (MAU); for a week or a month,
- * the mean of the daily ratios over its days (days with MAU 0 left out;
- * NULL when all are).  active_days[k]: the actors active on exactly k days
+ * the mean of the daily ratios over its days (days with MAU 0 and days
+ * after today, UTC, left out; NULL when all are).  active_days[k]: the actors active on exactly k days
  * of the period (k = 1 .. days in the period); active_actors is their sum.
  */
 CREATE FUNCTION adoption.stickiness(
@@ -393,11 +393,12 @@ BEGIN
 		SELECT adoption.period_index(((r.origin + d)::timestamp AT TIME ZONE 'UTC'), r.origin,
 				stickiness.period) AS p,
 			coalesce(counts[6 + d], 0) AS dau,
-			coalesce(counts[6 + n_days + d], 0) AS mau
+			coalesce(counts[6 + n_days + d], 0) AS mau,
+			r.origin + d <= (pg_catalog.now() AT TIME ZONE 'UTC')::date AS past
 		FROM generate_series(0, n_days - 1) AS d
 	), per AS (
 		SELECT days.p, count(*)::integer AS len,
-			avg(days.dau::double precision / nullif(days.mau, 0)) AS ratio
+			avg(days.dau::double precision / nullif(days.mau, 0)) FILTER (WHERE days.past) AS ratio
 		FROM days
 		GROUP BY days.p
 	)
