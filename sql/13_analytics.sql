@@ -72,6 +72,21 @@ SET TimeZone = 'America/Los_Angeles';
 SELECT * FROM adoption.retention('user', 'h13-reports', 'day', '2026-10-05', '2026-10-11', 'h13-ret', 'on');
 RESET TimeZone;
 
+-- Months are calendar months in UTC: m is active on 2026-01-31 23:59:59
+-- and 2026-03-01 00:00 only.  Cohort January, "on" 1, 0, 1; "on or after"
+-- 1, 1, 1; lifecycle new (Jan), dormant (Feb), resurrecting (Mar).
+INSERT INTO adoption.settings (tenant_id, aha_successes) VALUES ('h13-mon', 3);
+INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp) VALUES
+	('h13-mon', 'm', 'h13-reports', '2026-01-31 23:59:59+00'),
+	('h13-mon', 'm', 'h13-reports', '2026-03-01 00:00:00+00');
+SELECT o.cohort_start, o.period_number, o.retained AS retained_on, a.retained AS retained_on_or_after
+FROM adoption.retention('user', NULL, 'month', '2026-01-15', '2026-03-15', 'h13-mon') AS o
+	JOIN adoption.retention('user', NULL, 'month', '2026-01-15', '2026-03-15', 'h13-mon', 'on_or_after') AS a
+		USING (cohort_start, period_number)
+ORDER BY o.period_number;
+SELECT * FROM adoption.lifecycle('user', NULL, 'month', '2026-01-15', '2026-03-15', 'h13-mon')
+WHERE actors <> 0;
+
 ------------------------------------------------------------------------------
 -- Lifecycle, weekly, 2026-09-08 (a Tuesday) .. 2026-10-15 (a Thursday),
 -- widened to the weeks of Monday 2026-09-07 (period 0) .. 2026-10-12
