@@ -25,7 +25,9 @@
 #                           in full and after 1% got new data (QUICK: 1,000
 #                           tenants, 500k events);
 #   feedback_bench.sh       categorize_feedback on 100k texts against the
-#                           regex SQL (QUICK: 20k texts, 200 for the regexes).
+#                           regex SQL (QUICK: 20k texts, 200 for the regexes);
+#   analytics_bench.sh      retention and lifecycle over 5M events, C against
+#                           window-function SQL (QUICK: 500k events).
 #
 # Each script writes its own result to test/bench/out/<script>.md; this one
 # reads the figures back from those files and prints one table, also
@@ -40,7 +42,7 @@ usage() { echo "usage: sudo [QUICK=1] [ONLY=\"copy_bench pgbench_bench sql_basel
 [ $# -eq 0 ] || usage
 bench=$REPO/test/bench
 quick=${QUICK:-0}
-all="copy_bench pgbench_bench sql_baseline_bench rss_bench copy_warm_bench queue_bench rescore_bench feedback_bench"
+all="copy_bench pgbench_bench sql_baseline_bench rss_bench copy_warm_bench queue_bench rescore_bench feedback_bench analytics_bench"
 only=${ONLY:-$all}
 for name in $only; do
 	[[ " $all " == *" ${name%.sh} "* ]] || { echo "ONLY: unknown benchmark $name (one of: $all)" >&2; usage; }
@@ -83,6 +85,7 @@ if [ "$quick" = 1 ]; then
 	run queue_bench.sh -- 20000
 	run rescore_bench.sh ROUNDS=1 -- 500000 1000
 	run feedback_bench.sh ROUNDS=1 REGEX_TEXTS=200 -- 20000
+	run analytics_bench.sh -- quick
 else
 	run copy_bench.sh --
 	run pgbench_bench.sh --
@@ -92,6 +95,7 @@ else
 	run queue_bench.sh --
 	run rescore_bench.sh --
 	run feedback_bench.sh --
+	run analytics_bench.sh --
 fi
 
 # Reads the figure after "<label> = " on a bold line of out/$1.md.
@@ -122,6 +126,8 @@ rescore_ms=$(figure rescore_bench 'full rescore ms per tenant')
 rescore_dirty=$(figure rescore_bench 'incremental after 1% dirty \/ full')
 texts=$(figure feedback_bench 'categorize_feedback texts\/s')
 regex_speedup=$(figure feedback_bench 'speedup over the regex SQL')
+retention_speedup=$(figure analytics_bench 'retention speedup C \/ SQL')
+lifecycle_speedup=$(figure analytics_bench 'lifecycle speedup C \/ SQL')
 
 rows=(
 	"COPY throughput, tracking/none|copy_bench|>=|0.80|$copy_ratio|"
@@ -135,6 +141,8 @@ rows=(
 	"incremental rescore after 1% of tenants got data, / full|rescore_bench|<=|0.05|$rescore_dirty|"
 	"categorize_feedback throughput, one backend|feedback_bench|>=|50000|$texts| texts/s"
 	"categorize_feedback speedup over regex SQL (~*)|feedback_bench|>=|10|$regex_speedup|x"
+	"retention in C over window-function SQL|analytics_bench|>=|1|$retention_speedup|x"
+	"lifecycle in C over window-function SQL|analytics_bench|>=|1|$lifecycle_speedup|x"
 )
 
 if [ "$quick" = 1 ]; then sizes="QUICK=1 (small sizes: COPY of 100k events, pgbench 1 x 5 s, RSS with 1M events)"; else sizes="full sizes"; fi
