@@ -18,7 +18,8 @@ SQL_SOURCES = \
 	src/sql/health.sql \
 	src/sql/feedback.sql \
 	src/sql/analytics.sql \
-	src/sql/launches.sql
+	src/sql/launches.sql \
+	src/sql/security.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA = $(wildcard src/upgrade/$(EXTENSION)--*--*.sql)
