@@ -19,6 +19,7 @@ SQL_SOURCES = \
 	src/sql/feedback.sql \
 	src/sql/analytics.sql \
 	src/sql/launches.sql \
+	src/sql/governance.sql \
 	src/sql/security.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
@@ -36,7 +37,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-$(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) $(EXTENSION).control
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) $(EXTENSION).control Makefile
 	cat $(SQL_SOURCES) > $@
 
 .PHONY: prove
