@@ -23,7 +23,8 @@ SQL_SOURCES = \
 	src/sql/security.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
-DATA = $(wildcard src/upgrade/$(EXTENSION)--*--*.sql)
+# Frozen install scripts of released versions and the upgrade scripts between them.
+DATA = $(wildcard src/upgrade/$(EXTENSION)--*.sql)
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql

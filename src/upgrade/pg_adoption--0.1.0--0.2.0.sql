@@ -1,0 +1,311 @@
+/*
+ * pg_adoption upgrade 0.1.0 -> 0.2.0: roles, privileges and row-level
+ * security (src/sql/security.sql), adoption.forget_user() and
+ * adoption.forget_tenant() (src/sql/governance.sql), as released in 0.2.0.
+ * Frozen: later changes to those files go into a script of their own.
+ */
+\echo Use "ALTER EXTENSION pg_adoption UPDATE TO '0.2.0'" to load this file. \quit
+
+/*
+ * governance.sql: erasing a user or a whole tenant (right to be forgotten).
+ *
+ * forget_user() deletes what names the user (events, user state, feedback,
+ * touches, campaign actions with their dedupe keys, which hold the user id)
+ * and then recomputes the tenant's adoption state with adoption.rebuild(), so
+ * that the tenant-level counts the user fed (active users, adopters, rates)
+ * are those of the remaining events.  Both functions are SECURITY DEFINER so
+ * that an administrator can delegate them by granting EXECUTE alone; EXECUTE
+ * is granted to no role by the extension (security.sql).
+ */
+
+/* Raises the error for a NULL, empty or unknown tenant_id of forget_user() and forget_tenant(). */
+CREATE FUNCTION adoption.check_known_tenant(tenant_id text, hint text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF tenant_id IS NULL OR pg_catalog.btrim(tenant_id) OPERATOR(pg_catalog.=) '' THEN
+		RAISE EXCEPTION 'tenant_id must not be NULL or empty' USING ERRCODE = 'invalid_parameter_value', HINT = hint;
+	END IF;
+	IF NOT EXISTS (SELECT FROM adoption.tenants AS x WHERE x.tenant_id OPERATOR(pg_catalog.=) check_known_tenant.tenant_id) THEN
+		RAISE EXCEPTION 'tenant "%" does not exist', tenant_id USING ERRCODE = 'no_data_found',
+			HINT = 'adoption.tenants lists the known tenants.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION adoption.check_known_tenant(text, text) IS 'Internal: raises an error unless tenant_id names a tenant of adoption.tenants';
+
+/* Returns what was deleted, per table, as jsonb. */
+CREATE FUNCTION adoption.forget_user(tenant_id text, user_id text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t text := forget_user.tenant_id;
+	u text := forget_user.user_id;
+	n_events bigint;
+	n_state bigint;
+	n_feedback bigint;
+	n_touches bigint;
+	n_queue bigint;
+	n_archive bigint;
+	n_keys bigint;
+	replayed bigint;
+	ids bigint[];
+BEGIN
+	PERFORM adoption.check_known_tenant(t, 'Pass the tenant_id and user_id of the user to forget.');
+	IF u IS NULL OR pg_catalog.btrim(u) OPERATOR(pg_catalog.=) '' THEN
+		RAISE EXCEPTION 'user_id must not be NULL or empty' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Pass the tenant_id and user_id of the user to forget.';
+	END IF;
+
+	/* Ingest waits until the transaction ends, so the rebuild below misses no event. */
+	LOCK TABLE adoption.feature_usage_events IN SHARE ROW EXCLUSIVE MODE;
+
+	IF NOT (EXISTS (SELECT FROM adoption.user_feature_state AS s
+			WHERE s.tenant_id OPERATOR(pg_catalog.=) t AND s.user_id OPERATOR(pg_catalog.=) u)
+		OR EXISTS (SELECT FROM adoption.feature_usage_events AS e
+			WHERE e.tenant_id OPERATOR(pg_catalog.=) t AND e.user_id OPERATOR(pg_catalog.=) u)
+		OR EXISTS (SELECT FROM adoption.feedback AS f
+			WHERE f.tenant_id OPERATOR(pg_catalog.=) t AND f.user_id OPERATOR(pg_catalog.=) u)
+		OR EXISTS (SELECT FROM adoption.campaign_touches AS c
+			WHERE c.tenant_id OPERATOR(pg_catalog.=) t AND c.user_id OPERATOR(pg_catalog.=) u)
+		OR EXISTS (SELECT FROM adoption.campaign_actions AS a
+			WHERE a.tenant_id OPERATOR(pg_catalog.=) t AND a.user_id OPERATOR(pg_catalog.=) u)) THEN
+		RAISE EXCEPTION 'user "%" of tenant "%" does not exist', u, t USING ERRCODE = 'no_data_found',
+			HINT = 'The user has no events, state, feedback, touches or actions in this tenant; user ids are case-sensitive.';
+	END IF;
+
+	DELETE FROM adoption.feature_usage_events AS e
+	WHERE e.tenant_id OPERATOR(pg_catalog.=) t AND e.user_id OPERATOR(pg_catalog.=) u;
+	GET DIAGNOSTICS n_events = ROW_COUNT;
+	DELETE FROM adoption.user_feature_state AS s
+	WHERE s.tenant_id OPERATOR(pg_catalog.=) t AND s.user_id OPERATOR(pg_catalog.=) u;
+	GET DIAGNOSTICS n_state = ROW_COUNT;
+	DELETE FROM adoption.feedback AS f
+	WHERE f.tenant_id OPERATOR(pg_catalog.=) t AND f.user_id OPERATOR(pg_catalog.=) u;
+	GET DIAGNOSTICS n_feedback = ROW_COUNT;
+	DELETE FROM adoption.campaign_touches AS c
+	WHERE c.tenant_id OPERATOR(pg_catalog.=) t AND c.user_id OPERATOR(pg_catalog.=) u;
+	GET DIAGNOSTICS n_touches = ROW_COUNT;
+
+	/* The keys of the user's actions go too: they hold the user id, and a user who comes back is a new user. */
+	WITH gone AS (
+		DELETE FROM adoption.campaign_action_queue AS q
+		WHERE q.tenant_id OPERATOR(pg_catalog.=) t AND q.user_id OPERATOR(pg_catalog.=) u
+		RETURNING q.action_id
+	)
+	SELECT pg_catalog.array_agg(g.action_id) INTO ids FROM gone AS g;
+	n_queue := coalesce(pg_catalog.cardinality(ids), 0);
+	WITH gone AS (
+		DELETE FROM adoption.campaign_action_archive AS r
+		WHERE r.tenant_id OPERATOR(pg_catalog.=) t AND r.user_id OPERATOR(pg_catalog.=) u
+		RETURNING r.action_id
+	)
+	SELECT coalesce(ids, '{}') OPERATOR(pg_catalog.||) coalesce(pg_catalog.array_agg(g.action_id), '{}'),
+		pg_catalog.count(*)
+	INTO ids, n_archive FROM gone AS g;
+	DELETE FROM adoption.campaign_action_keys AS k
+	WHERE k.tenant_id OPERATOR(pg_catalog.=) t AND k.action_id OPERATOR(pg_catalog.=) ANY (ids);
+	GET DIAGNOSTICS n_keys = ROW_COUNT;
+
+	/* Tenant-level state the user fed: recomputed from the remaining events. */
+	replayed := adoption.rebuild(t);
+
+	RETURN pg_catalog.jsonb_build_object(
+		'feature_usage_events', n_events,
+		'user_feature_state', n_state,
+		'feedback', n_feedback,
+		'campaign_touches', n_touches,
+		'campaign_action_queue', n_queue,
+		'campaign_action_archive', n_archive,
+		'campaign_action_keys', n_keys,
+		'events_replayed', replayed);
+END
+$$;
+COMMENT ON FUNCTION adoption.forget_user(text, text) IS 'Erases a user of a tenant: events, adoption state, feedback, touches, campaign actions and their dedupe keys; then rebuilds the tenant''s adoption state from its remaining events; returns the rows deleted per table as jsonb';
+
+/* Returns what was deleted, per table, as jsonb. */
+CREATE FUNCTION adoption.forget_tenant(tenant_id text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t text := forget_tenant.tenant_id;
+	counts jsonb := '{}';
+	n bigint;
+	tbl text;
+BEGIN
+	PERFORM adoption.check_known_tenant(t, 'Pass the tenant_id of the tenant to forget.');
+	/* Every table that holds rows of a tenant; the tenant's own row last. */
+	FOREACH tbl IN ARRAY ARRAY['feature_usage_events', 'user_feature_state', 'tenant_feature_state',
+		'feedback', 'support_tickets', 'billing_events', 'campaign_touches',
+		'campaign_action_queue', 'campaign_action_archive', 'campaign_action_keys',
+		'campaign_followups', 'health_scores', 'lexicon', 'settings', 'tenants'] LOOP
+		EXECUTE pg_catalog.format('DELETE FROM adoption.%I AS x WHERE x.tenant_id OPERATOR(pg_catalog.=) $1', tbl)
+			USING t;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		counts := counts OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(tbl, n);
+	END LOOP;
+	RETURN counts;
+END
+$$;
+COMMENT ON FUNCTION adoption.forget_tenant(text) IS 'Erases a tenant: every row of it in every table of the extension (events, state, feedback, tickets, billing events, touches, actions and keys, follow-ups, health scores, lexicon, settings override, the tenant itself); returns the rows deleted per table as jsonb';
+
+/*
+ * security.sql: roles, privileges and row-level security.  Last in the
+ * install script, so that it covers every object the other files created.
+ *
+ *   adoption_app      writes the input tables and works the campaign queue
+ *                     through its functions; reads nothing it did not write
+ *                     (the input tables, for ON CONFLICT DO UPDATE) and
+ *                     deletes nothing.
+ *   adoption_analyst  reads every table and view and runs the read-only
+ *                     functions (analytics, attribution, explain_health...).
+ *   adoption_tenant   reads the same, but row-level security shows it only
+ *                     the rows of tenant current_setting('adoption.tenant_id');
+ *                     with the setting unset or empty it sees no tenant row.
+ *
+ * The roles are NOLOGIN: grant them to the login roles of the application,
+ * the BI tool and the tenant-facing service.  Everything else (settings,
+ * lexicon, rebuild, rescore, upkeep, partitions, scheduling, forgetting)
+ * stays with the extension's owner, who may GRANT it further.
+ *
+ * Writes the application causes in tables it may not write (adoption state,
+ * the queue, registration of unseen tenants and features) are made by
+ * SECURITY DEFINER functions owned by the extension's owner (a superuser, so
+ * row-level security does not filter them): the ingest trigger, the feedback
+ * triggers and the queue functions.  Each pins search_path.
+ */
+
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'adoption_app') THEN
+		CREATE ROLE adoption_app NOLOGIN;
+		COMMENT ON ROLE adoption_app IS 'pg_adoption: writes input tables (events, feedback, tickets, billing, touches, tenants, features, launches) and works the campaign queue';
+	END IF;
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'adoption_analyst') THEN
+		CREATE ROLE adoption_analyst NOLOGIN;
+		COMMENT ON ROLE adoption_analyst IS 'pg_adoption: reads every table and view, runs the read-only functions';
+	END IF;
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'adoption_tenant') THEN
+		CREATE ROLE adoption_tenant NOLOGIN;
+		COMMENT ON ROLE adoption_tenant IS 'pg_adoption: reads the rows of the tenant named by the setting adoption.tenant_id (row-level security)';
+	END IF;
+END
+$$;
+
+/* Nothing for PUBLIC; explicit grants below. */
+REVOKE ALL ON SCHEMA adoption FROM PUBLIC;
+REVOKE ALL ON ALL TABLES IN SCHEMA adoption FROM PUBLIC;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA adoption FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA adoption FROM PUBLIC;
+GRANT USAGE ON SCHEMA adoption TO adoption_app, adoption_analyst, adoption_tenant;
+
+/*
+ * Writes that happen on behalf of the application run as the owner.  The
+ * ingest trigger and the feedback triggers are C functions: a SECURITY
+ * DEFINER trigger runs its queries (through SPI) as the function's owner.
+ */
+ALTER FUNCTION adoption.track_events() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION adoption.feedback_insight() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION adoption.feedback_actions() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION adoption.claim_actions(text, integer, interval) SECURITY DEFINER;
+ALTER FUNCTION adoption.complete_action(bigint, text) SECURITY DEFINER;
+ALTER FUNCTION adoption.fail_action(bigint, text, text) SECURITY DEFINER;
+ALTER FUNCTION adoption.enqueue_action(text, text, text, jsonb, text, text, timestamptz) SECURITY DEFINER;
+
+/* adoption_app: the input tables (SELECT and UPDATE for ON CONFLICT DO UPDATE and corrections). */
+GRANT INSERT ON adoption.feature_usage_events TO adoption_app;
+GRANT USAGE ON SEQUENCE adoption.feature_usage_events_arrival_seq TO adoption_app;
+GRANT SELECT, INSERT, UPDATE ON adoption.tenants, adoption.features, adoption.launches,
+	adoption.feedback, adoption.support_tickets, adoption.billing_events, adoption.campaign_touches
+	TO adoption_app;
+GRANT EXECUTE ON FUNCTION adoption.claim_actions(text, integer, interval),
+	adoption.complete_action(bigint, text),
+	adoption.fail_action(bigint, text, text),
+	adoption.enqueue_action(text, text, text, jsonb, text, text, timestamptz)
+	TO adoption_app;
+
+/*
+ * adoption_analyst and adoption_tenant: every table and view except the
+ * event log's partitions (read them through the parent, where row-level
+ * security applies) and the rescoring watermark; the read-only functions.
+ */
+GRANT SELECT ON ALL TABLES IN SCHEMA adoption TO adoption_analyst, adoption_tenant;
+REVOKE SELECT ON adoption.feature_usage_events_default, adoption.rescore_state FROM adoption_analyst, adoption_tenant;
+GRANT SELECT ON adoption.rescore_state TO adoption_analyst;
+GRANT EXECUTE ON FUNCTION
+	adoption.velocity_at(double precision, timestamptz, timestamptz),
+	adoption.usage_velocity_transfn(double precision[], timestamptz, timestamptz),
+	adoption.usage_velocity_combinefn(double precision[], double precision[]),
+	adoption.usage_velocity_finalfn(double precision[]),
+	adoption.usage_velocity(timestamptz, timestamptz),
+	adoption.categorize_feedback(text, integer, text),
+	adoption.builtin_lexicon(),
+	adoption.health_inputs(text[], timestamptz),
+	adoption.health_compute(bigint, bigint, boolean, integer, bigint[], bigint[], double precision, bigint,
+		bigint[], bigint[], bigint, bigint, bigint, double precision[]),
+	adoption.risk_band(double precision, double precision, double precision),
+	adoption.explain_health(text, timestamptz),
+	adoption.period_index(timestamptz, date, text),
+	adoption.period_start(date, text, integer),
+	adoption.active_periods_transfn(varbit, timestamptz, date, text, integer),
+	adoption.active_periods_combinefn(varbit, varbit),
+	adoption.active_periods(timestamptz, date, text, integer),
+	adoption.retention_matrix_transfn(bigint[], varbit, boolean),
+	adoption.retention_matrix_combinefn(bigint[], bigint[]),
+	adoption.retention_matrix(varbit, boolean),
+	adoption.retention_rows(bigint[]),
+	adoption.lifecycle_counts_transfn(bigint[], varbit, integer),
+	adoption.lifecycle_counts_combinefn(bigint[], bigint[]),
+	adoption.lifecycle_counts(varbit, integer),
+	adoption.stickiness_counts_transfn(bigint[], varbit, integer, date, text),
+	adoption.stickiness_counts_combinefn(bigint[], bigint[]),
+	adoption.stickiness_counts(varbit, integer, date, text),
+	adoption.analytics_periods(text, text, date, date),
+	adoption.actor_activity(text, text, text, date, text, integer),
+	adoption.actor_adoptions(text, text, text),
+	adoption.retention(text, text, text, date, date, text, text),
+	adoption.lifecycle(text, text, text, date, date, text),
+	adoption.stickiness(text, text, text, date, date, text),
+	adoption.pes(text, text, text, date, date, text),
+	adoption.feature_retention(text, text, text, date, date, text, integer),
+	adoption.attribution(text, interval),
+	adoption.campaign_lift(interval)
+	TO adoption_analyst, adoption_tenant;
+
+/*
+ * Row-level security on every table that holds tenant rows.  The owner
+ * (and superusers) bypass it, so the extension's own functions see all.
+ * adoption_app and adoption_analyst see every row; adoption_tenant sees the
+ * rows of the tenant named by adoption.tenant_id (unset or '': none), and
+ * in settings and lexicon also the product-wide rows (tenant_id NULL).
+ */
+DO $$
+DECLARE
+	tbl text;
+BEGIN
+	FOREACH tbl IN ARRAY ARRAY['feature_usage_events', 'tenants', 'feedback', 'support_tickets',
+		'billing_events', 'campaign_touches', 'user_feature_state', 'tenant_feature_state',
+		'campaign_action_queue', 'campaign_action_archive', 'campaign_action_keys',
+		'campaign_followups', 'health_scores', 'settings', 'lexicon'] LOOP
+		EXECUTE pg_catalog.format('ALTER TABLE adoption.%I ENABLE ROW LEVEL SECURITY', tbl);
+		EXECUTE pg_catalog.format('CREATE POLICY all_rows ON adoption.%I TO adoption_app, adoption_analyst USING (true) WITH CHECK (true)', tbl);
+		IF tbl OPERATOR(pg_catalog.=) ANY (ARRAY['settings', 'lexicon']) THEN
+			EXECUTE pg_catalog.format('CREATE POLICY own_tenant ON adoption.%I FOR SELECT TO adoption_tenant USING (tenant_id IS NULL OR tenant_id OPERATOR(pg_catalog.=) NULLIF(pg_catalog.current_setting(''adoption.tenant_id'', true), ''''))', tbl);
+		ELSE
+			EXECUTE pg_catalog.format('CREATE POLICY own_tenant ON adoption.%I FOR SELECT TO adoption_tenant USING (tenant_id OPERATOR(pg_catalog.=) NULLIF(pg_catalog.current_setting(''adoption.tenant_id'', true), ''''))', tbl);
+		END IF;
+		EXECUTE pg_catalog.format('COMMENT ON POLICY all_rows ON adoption.%I IS %L', tbl,
+			'adoption_app and adoption_analyst see and write every row (their table privileges limit what they may do)');
+		EXECUTE pg_catalog.format('COMMENT ON POLICY own_tenant ON adoption.%I IS %L', tbl,
+			'adoption_tenant reads only the rows of the tenant named by the setting adoption.tenant_id (none when adoption.tenant_id is unset or empty)');
+	END LOOP;
+END
+$$;
