@@ -66,6 +66,20 @@ WHERE tenant_id OPERATOR(pg_catalog.=) 'sp'
 SELECT pg_catalog.count(*) >= 0 AS ok FROM adoption.expansion_opportunities;
 SELECT pg_catalog.count(*) >= 0 AS ok FROM adoption.health_history;
 SELECT adoption.upkeep() OPERATOR(pg_catalog.?) 'tenants_rescored' AS upkeep_ok;
+-- The roles (through the SECURITY DEFINER triggers and queue functions and the
+-- row-level security policies) and the forget functions ignore them too.
+SET ROLE adoption_app;
+INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp)
+VALUES ('sp', 'u-app', 'sp-feature', pg_catalog.now() OPERATOR(pg_catalog.-) interval '2 minutes');
+INSERT INTO adoption.feedback (tenant_id, user_id, channel, score, body) VALUES ('sp', 'u-app', 'nps', 2, 'So slow');
+SELECT pg_catalog.count(*) AS claimed FROM adoption.claim_actions('sp-app', 1);
+RESET ROLE;
+SET ROLE adoption_tenant;
+SELECT pg_catalog.set_config('adoption.tenant_id', 'sp', false) AS tenant;
+SELECT pg_catalog.count(DISTINCT tenant_id) AS tenants_seen FROM adoption.feature_adoption;
+RESET ROLE;
+SELECT adoption.forget_user('sp', 'u-app') OPERATOR(pg_catalog.->) 'feature_usage_events' AS forgotten_events;
+SELECT adoption.forget_tenant('sp') OPERATOR(pg_catalog.->) 'tenants' AS forgotten_tenants;
 RESET search_path;
 DROP FUNCTION public.to_char(timestamptz, text);
 DROP FUNCTION public.round(numeric, integer);

@@ -111,7 +111,7 @@ SELECT plan(
 	+ 6 + 1
 	+ 3 * (SELECT count(*)::integer FROM tenant_relations)
 	+ (SELECT count(*)::integer FROM aggregate_views)
-	+ 26);
+	+ 27);
 
 -- Roles exist and cannot log in.
 SELECT ok(NOT r.rolcanlogin, format('role %s exists and is NOLOGIN', r.rolname))
@@ -172,6 +172,17 @@ FROM tenant_relations AS r ORDER BY r.rel;
 SELECT is(pg_temp.rows_as_tenant(v.rel, NULL, false), 0::bigint,
 	format('adoption_tenant with adoption.tenant_id unset gets nothing from adoption.%s', v.rel))
 FROM aggregate_views AS v ORDER BY v.rel;
+
+-- The analytics functions run as the caller, so row-level security applies inside them.
+CREATE TEMP TABLE t1_stickiness AS
+SELECT * FROM adoption.stickiness('user', NULL, 'week', tenant_id => 't1');
+GRANT SELECT ON t1_stickiness TO adoption_tenant;
+SELECT set_config('adoption.tenant_id', 't1', true);
+SET LOCAL ROLE adoption_tenant;
+SELECT results_eq($$SELECT * FROM adoption.stickiness('user', NULL, 'week') ORDER BY 1$$,
+	$$SELECT * FROM t1_stickiness ORDER BY 1$$,
+	'adoption_tenant as t1 gets from stickiness() over all tenants what the owner gets for t1 alone');
+RESET ROLE;
 
 -- adoption_app: ingests (the trigger's state writes and actions happen), upserts
 -- inputs, works the queue; reads no state, deletes nothing, runs no engine function.
