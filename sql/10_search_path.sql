@@ -72,6 +72,12 @@ SET ROLE adoption_app;
 INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp)
 VALUES ('sp', 'u-app', 'sp-feature', pg_catalog.now() OPERATOR(pg_catalog.-) interval '2 minutes');
 INSERT INTO adoption.feedback (tenant_id, user_id, channel, score, body) VALUES ('sp', 'u-app', 'nps', 2, 'So slow');
+COPY adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp) FROM stdin;
+sp	u-app	sp-feature	2026-01-05 10:00:00+00
+\.
+COPY adoption.feedback (tenant_id, user_id, channel, score, body) FROM stdin;
+sp	u-app	nps	9	Great
+\.
 SELECT pg_catalog.count(*) AS claimed FROM adoption.claim_actions('sp-app', 1);
 RESET ROLE;
 SET ROLE adoption_tenant;

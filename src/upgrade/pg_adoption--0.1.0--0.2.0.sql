@@ -171,6 +171,12 @@ COMMENT ON FUNCTION adoption.forget_tenant(text) IS 'Erases a tenant: every row 
  *                     the rows of tenant current_setting('adoption.tenant_id');
  *                     with the setting unset or empty it sees no tenant row.
  *
+ * adoption_app is BYPASSRLS: COPY FROM refuses a table with row-level security
+ * for a role subject to it, even when every policy lets the row in, and
+ * COPY is the bulk-load route.  It sees every row of what it may read
+ * anyway (policy all_rows); the attribute is not inherited, so a loader
+ * runs SET ROLE adoption_app before COPY (INSERT works without).
+ *
  * The roles are NOLOGIN: grant them to the login roles of the application,
  * the BI tool and the tenant-facing service.  Everything else (settings,
  * lexicon, rebuild, rescore, upkeep, partitions, scheduling, forgetting)
@@ -186,8 +192,11 @@ COMMENT ON FUNCTION adoption.forget_tenant(text) IS 'Erases a tenant: every row 
 DO $$
 BEGIN
 	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'adoption_app') THEN
-		CREATE ROLE adoption_app NOLOGIN;
+		CREATE ROLE adoption_app NOLOGIN BYPASSRLS;
 		COMMENT ON ROLE adoption_app IS 'pg_adoption: writes input tables (events, feedback, tickets, billing, touches, tenants, features, launches) and works the campaign queue';
+	ELSIF NOT (SELECT r.rolbypassrls FROM pg_catalog.pg_roles AS r WHERE r.rolname OPERATOR(pg_catalog.=) 'adoption_app') THEN
+		/* Made by an earlier version or by hand: COPY needs the attribute. */
+		ALTER ROLE adoption_app BYPASSRLS;
 	END IF;
 	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'adoption_analyst') THEN
 		CREATE ROLE adoption_analyst NOLOGIN;

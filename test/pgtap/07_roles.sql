@@ -114,7 +114,9 @@ SELECT plan(
 	+ 27);
 
 -- Roles exist and cannot log in.
-SELECT ok(NOT r.rolcanlogin, format('role %s exists and is NOLOGIN', r.rolname))
+SELECT ok(NOT r.rolcanlogin AND r.rolbypassrls = (r.rolname = 'adoption_app') AND NOT r.rolsuper,
+	format('role %s exists, is NOLOGIN, not superuser, %s', r.rolname,
+		CASE WHEN r.rolname = 'adoption_app' THEN 'BYPASSRLS (for COPY)' ELSE 'subject to row-level security' END))
 FROM pg_roles AS r JOIN role_names AS n ON n.role = r.rolname ORDER BY r.rolname;
 
 -- Every relation, every role (partitions: nothing; read them through the parent).
