@@ -12,7 +12,14 @@
  *     use.  Tenants without rows share the global matcher, so the cache
  *     grows with the tenants that customize, not with all tenants.  A
  *     change to adoption.lexicon or adoption.features sends a relcache
- *     invalidation (adoption.invalidate_cache), and the next call rebuilds;
+ *     invalidation (adoption.invalidate_cache), and the next call rebuilds.
+ *     The cache is loaded as the owner of adoption.lexicon, so that it holds
+ *     every tenant's rows whichever role fills it first (row-level security
+ *     would otherwise leave the rows a tenant role may not see out of the
+ *     matchers the triggers use later in the same backend), and
+ *     categorize_feedback() gives a caller subject to row-level security a
+ *     tenant's own terms only if it may see that tenant's rows (as
+ *     ri_triggers.c checks as the owner and reports what the user may see);
  *   - adoption.categorize_feedback(body, score, tenant_id);
  *   - the BEFORE ROW trigger that stores the insight with each feedback row
  *     (pure C per row: no SPI once the cache is built);
@@ -24,15 +31,19 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/rls.h"
+#include "utils/syscache.h"
 
 #include "pg_adoption.h"
 #include "textcat.h"
@@ -104,6 +115,41 @@ spi_text(int i, int col, MemoryContext mcxt)
 	return v == NULL ? NULL : MemoryContextStrdup(mcxt, v);
 }
 
+/* Returns the owner of adoption.lexicon (lexicon_relid). */
+static Oid
+lexicon_owner(void)
+{
+	HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(lexicon_relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tp))
+		elog(ERROR, "cache lookup failed for relation %u", lexicon_relid);
+	owner = ((Form_pg_class) GETSTRUCT(tp))->relowner;
+	ReleaseSysCache(tp);
+	return owner;
+}
+
+/* Returns whether the current user, under row-level security, sees a lexicon row of tenant_id. */
+static bool
+lexicon_rows_visible(const char *tenant_id)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	bool		isnull;
+	bool		visible;
+
+	args[0] = CStringGetTextDatum(tenant_id);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT EXISTS (SELECT FROM adoption.lexicon AS l"
+							  " WHERE l.tenant_id OPERATOR(pg_catalog.=) $1)",
+							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read adoption.lexicon");
+	visible = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return visible && !isnull;
+}
+
 /* Loads the lexicon rows and the catalog features and compiles the global matcher. */
 static void
 load_lexicon(void)
@@ -117,6 +163,8 @@ load_lexicon(void)
 	int			cap;
 	int			i;
 	uint64		nrows;
+	Oid			save_userid;
+	int			save_sec_context;
 
 	if (lexicon_mcxt != NULL)
 		MemoryContextDelete(lexicon_mcxt);
@@ -135,6 +183,10 @@ load_lexicon(void)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/* Read as the table's owner (an error restores the user at abort). */
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(lexicon_owner(),
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
 	if (SPI_execute("SELECT f.feature_id, f.feature_name FROM adoption.features AS f"
 					" ORDER BY f.feature_id COLLATE \"C\"", true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read adoption.features");
@@ -170,6 +222,7 @@ load_lexicon(void)
 					true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read adoption.lexicon");
 	nrows = SPI_processed;
+	SetUserIdAndSecContext(save_userid, save_sec_context);
 
 	tenant_lexicons = adoption_string_htab("pg_adoption tenant lexicons",
 										   sizeof(TenantLexicon), 16, lexicon_mcxt);
@@ -363,6 +416,11 @@ adoption_categorize_feedback(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "adoption.categorize_feedback must return a composite type");
 	desc = BlessTupleDesc(desc);
+	/* The cache holds every tenant's terms: give them only to a caller who may see them. */
+	if (tenant_id != NULL &&
+		check_enable_rls(adoption_relid("lexicon"), InvalidOid, true) == RLS_ENABLED &&
+		!lexicon_rows_visible(tenant_id))
+		tenant_id = NULL;
 	insight_values(body, tenant_id, nps, values, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }

@@ -111,7 +111,7 @@ SELECT plan(
 	+ 6 + 1
 	+ 3 * (SELECT count(*)::integer FROM tenant_relations)
 	+ (SELECT count(*)::integer FROM aggregate_views)
-	+ 27);
+	+ 32);
 
 -- Roles exist and cannot log in.
 SELECT ok(NOT r.rolcanlogin AND r.rolbypassrls = (r.rolname = 'adoption_app') AND NOT r.rolsuper,
@@ -185,6 +185,26 @@ SELECT results_eq($$SELECT * FROM adoption.stickiness('user', NULL, 'week') ORDE
 	$$SELECT * FROM t1_stickiness ORDER BY 1$$,
 	'adoption_tenant as t1 gets from stickiness() over all tenants what the owner gets for t1 alone');
 RESET ROLE;
+
+-- The feedback lexicon: a tenant gets its own terms, not another tenant's, whoever
+-- filled the backend's lexicon cache; and a cache filled by a tenant role still
+-- holds every tenant's terms for the triggers.
+SELECT ok('export' = ANY ((adoption.categorize_feedback('A broken export again', NULL, 't2')).pain_points),
+	'the owner gets t2''s term "broken export" (the cache is now filled by the owner)');
+SELECT set_config('adoption.tenant_id', 't1', true);
+SET LOCAL ROLE adoption_tenant;
+SELECT is((adoption.categorize_feedback('The flaky sync again', NULL, 't1')).pain_points, '{integrations}',
+	'adoption_tenant as t1 gets its own term "flaky sync"');
+SELECT ok(NOT coalesce('export' = ANY ((adoption.categorize_feedback('A broken export again', NULL, 't2')).pain_points), false),
+	'adoption_tenant as t1 does not get t2''s term "broken export" from the cache the owner filled');
+RESET ROLE;
+INSERT INTO adoption.lexicon (tenant_id, term, category, theme) VALUES (NULL, 'glacial', 'pain_point', 'performance');
+SET LOCAL ROLE adoption_tenant;
+SELECT is((adoption.categorize_feedback('Glacial and a flaky sync', NULL, 't1')).pain_points, '{integrations,performance}',
+	'adoption_tenant as t1 fills the cache again after a lexicon change');
+RESET ROLE;
+SELECT ok('export' = ANY ((adoption.categorize_feedback('A broken export again', NULL, 't2')).pain_points),
+	'the cache a tenant role filled still holds t2''s term for the owner and the triggers');
 
 -- adoption_app: ingests (the trigger's state writes and actions happen), upserts
 -- inputs, works the queue; reads no state, deletes nothing, runs no engine function.
