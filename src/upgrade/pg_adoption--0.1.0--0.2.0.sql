@@ -218,11 +218,13 @@ GRANT USAGE ON SCHEMA adoption TO adoption_app, adoption_analyst, adoption_tenan
 
 /*
  * Writes that happen on behalf of the application run as the owner.  The
- * ingest trigger and the feedback triggers are C functions: a SECURITY
- * DEFINER trigger runs its queries (through SPI) as the function's owner.
+ * ingest trigger and the feedback actions trigger are C functions: a
+ * SECURITY DEFINER trigger runs its queries (through SPI) as the function's
+ * owner.  The feedback insight trigger (BEFORE ROW) needs no such rights:
+ * it reads the lexicon through a cache that is loaded as the lexicon's
+ * owner (feedback.c), and stays SECURITY INVOKER, without a per-row switch.
  */
 ALTER FUNCTION adoption.track_events() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
-ALTER FUNCTION adoption.feedback_insight() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION adoption.feedback_actions() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION adoption.claim_actions(text, integer, interval) SECURITY DEFINER;
 ALTER FUNCTION adoption.complete_action(bigint, text) SECURITY DEFINER;

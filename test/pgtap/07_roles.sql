@@ -141,7 +141,7 @@ SELECT ok(NOT has_schema_privilege('public', 'adoption', 'USAGE'), 'PUBLIC may n
 -- SECURITY DEFINER: exactly these, each with search_path pinned.
 SELECT is(ARRAY(SELECT p.proname::text FROM pg_proc AS p
 		WHERE p.pronamespace = 'adoption'::regnamespace AND p.prosecdef ORDER BY 1),
-	'{claim_actions,complete_action,enqueue_action,fail_action,feedback_actions,feedback_insight,forget_tenant,forget_user,track_events}',
+	'{claim_actions,complete_action,enqueue_action,fail_action,feedback_actions,forget_tenant,forget_user,track_events}',
 	'SECURITY DEFINER functions: the triggers writing for adoption_app, the queue functions and the forget functions');
 SELECT is(ARRAY(SELECT p.proname::text FROM pg_proc AS p
 		WHERE p.pronamespace = 'adoption'::regnamespace AND p.prosecdef
@@ -208,6 +208,9 @@ SELECT ok('export' = ANY ((adoption.categorize_feedback('A broken export again',
 
 -- adoption_app: ingests (the trigger's state writes and actions happen), upserts
 -- inputs, works the queue; reads no state, deletes nothing, runs no engine function.
+-- A lexicon change first, so that adoption_app's feedback insert reloads the
+-- lexicon cache (as the lexicon's owner: adoption_app may not read it).
+INSERT INTO adoption.lexicon (tenant_id, term, category, theme) VALUES (NULL, 'molasses', 'pain_point', 'performance');
 SET LOCAL ROLE adoption_app;
 SELECT lives_ok($$INSERT INTO adoption.feature_usage_events (event_id, tenant_id, user_id, feature_id, usage_timestamp)
 	SELECT md5('app' || i)::uuid, 't3', 'a', 'core1', now() - i * interval '1 hour' FROM generate_series(1, 5) AS i
