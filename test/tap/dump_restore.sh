@@ -106,6 +106,14 @@ ok $? "the restored tenant lexicon categorizes new feedback"
 ok $? "a new tenant is registered after restore"
 [ "$(q -d $dst -c "SELECT count(*) FROM adoption.feature_usage_events")" = 5002 ]
 ok $? "resending every event stores none twice"
+# Roles, privileges and row-level security come back with the extension.
+[ "$(q -d $dst -c "SET ROLE adoption_app; INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp) VALUES ('t1', 'u-app', 'core1', '2026-01-06 00:00+00'); RESET ROLE; SELECT uses FROM adoption.user_feature_state WHERE tenant_id = 't1' AND user_id = 'u-app'")" = 1 ]
+ok $? "adoption_app ingests after restore (the trigger writes its state)"
+[ "$(q -d $dst -c "SET ROLE adoption_tenant; SET adoption.tenant_id = 't1'; SELECT count(DISTINCT tenant_id) || ':' || min(tenant_id) FROM adoption.feature_usage_events")" = "1:t1" ]
+ok $? "adoption_tenant sees only its tenant's events after restore"
+q -d $dst -c "SET ROLE adoption_app; SELECT count(*) FROM adoption.health_scores" >/dev/null 2>&1
+[ $? != 0 ]
+ok $? "adoption_app still may not read health_scores after restore"
 q -d $dst -c "SELECT 1/0" >/dev/null 2>&1
 [ $? != 0 ]
 ok $? "psql reports errors (sanity check of this driver)"
