@@ -26,8 +26,8 @@
  * Writes the application causes in tables it may not write (adoption state,
  * the queue, registration of unseen tenants and features) are made by
  * SECURITY DEFINER functions owned by the extension's owner (a superuser, so
- * row-level security does not filter them): the ingest trigger, the feedback
- * triggers and the queue functions.  Each pins search_path.
+ * row-level security does not filter them): the ingest trigger, the
+ * feedback actions trigger and the queue functions.  Each pins search_path.
  */
 
 DO $$
@@ -157,7 +157,9 @@ BEGIN
 		EXECUTE pg_catalog.format('COMMENT ON POLICY all_rows ON adoption.%I IS %L', tbl,
 			'adoption_app and adoption_analyst see and write every row (their table privileges limit what they may do)');
 		EXECUTE pg_catalog.format('COMMENT ON POLICY own_tenant ON adoption.%I IS %L', tbl,
-			'adoption_tenant reads only the rows of the tenant named by the setting adoption.tenant_id (none when adoption.tenant_id is unset or empty)');
+			'adoption_tenant reads only the rows of the tenant named by the setting adoption.tenant_id (none when adoption.tenant_id is unset or empty)'
+			OPERATOR(pg_catalog.||) CASE WHEN tbl OPERATOR(pg_catalog.=) ANY (ARRAY['settings', 'lexicon'])
+				THEN ' and the product-wide rows (tenant_id NULL)' ELSE '' END);
 	END LOOP;
 END
 $$;

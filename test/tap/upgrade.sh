@@ -67,7 +67,9 @@ FROM pg_proc p WHERE p.pronamespace = 'adoption'::regnamespace ORDER BY 1"
 parts[views]="SELECT c.relname || ' ' || pg_get_viewdef(c.oid) FROM pg_class c
 WHERE c.relnamespace = 'adoption'::regnamespace AND c.relkind = 'v' ORDER BY 1"
 parts[policies]="SELECT tablename || ' ' || policyname || ' ' || permissive || ' ' || roles::text || ' ' || cmd || ' '
-	|| coalesce(qual, '') || ' ' || coalesce(with_check, '') FROM pg_policies WHERE schemaname = 'adoption' ORDER BY 1"
+	|| coalesce(qual, '') || ' ' || coalesce(with_check, '') || ' ' || coalesce((SELECT obj_description(p.oid, 'pg_policy')
+		FROM pg_policy p WHERE p.polname = policyname AND p.polrelid = format('%I.%I', schemaname, tablename)::regclass), '')
+FROM pg_policies WHERE schemaname = 'adoption' ORDER BY 1"
 parts[types]="SELECT t.typname || ' ' || t.typtype::text || ' ' || coalesce(t.typacl::text, '') FROM pg_type t
 WHERE t.typnamespace = 'adoption'::regnamespace ORDER BY 1"
 parts[schema]="SELECT n.nspname || ' ' || coalesce(n.nspacl::text, '') || ' ' || coalesce(obj_description(n.oid, 'pg_namespace'), '')
