@@ -28,13 +28,18 @@ BEGIN
 	IF tenant_id IS NULL OR pg_catalog.btrim(tenant_id) OPERATOR(pg_catalog.=) '' THEN
 		RAISE EXCEPTION 'tenant_id must not be NULL or empty' USING ERRCODE = 'invalid_parameter_value', HINT = hint;
 	END IF;
-	IF NOT EXISTS (SELECT FROM adoption.tenants AS x WHERE x.tenant_id OPERATOR(pg_catalog.=) check_known_tenant.tenant_id) THEN
+	/* Events register their tenant; the other inputs do not, so they count too. */
+	IF NOT (EXISTS (SELECT FROM adoption.tenants AS x WHERE x.tenant_id OPERATOR(pg_catalog.=) check_known_tenant.tenant_id)
+		OR EXISTS (SELECT FROM adoption.feedback AS x WHERE x.tenant_id OPERATOR(pg_catalog.=) check_known_tenant.tenant_id)
+		OR EXISTS (SELECT FROM adoption.support_tickets AS x WHERE x.tenant_id OPERATOR(pg_catalog.=) check_known_tenant.tenant_id)
+		OR EXISTS (SELECT FROM adoption.billing_events AS x WHERE x.tenant_id OPERATOR(pg_catalog.=) check_known_tenant.tenant_id)
+		OR EXISTS (SELECT FROM adoption.campaign_touches AS x WHERE x.tenant_id OPERATOR(pg_catalog.=) check_known_tenant.tenant_id)) THEN
 		RAISE EXCEPTION 'tenant "%" does not exist', tenant_id USING ERRCODE = 'no_data_found',
-			HINT = 'adoption.tenants lists the known tenants.';
+			HINT = 'adoption.tenants lists the tenants that sent events; tenant ids are case-sensitive.';
 	END IF;
 END
 $$;
-COMMENT ON FUNCTION adoption.check_known_tenant(text, text) IS 'Internal: raises an error unless tenant_id names a tenant of adoption.tenants';
+COMMENT ON FUNCTION adoption.check_known_tenant(text, text) IS 'Internal: raises an error unless tenant_id names a tenant of adoption.tenants or one with feedback, tickets, billing events or touches';
 
 /* Returns what was deleted, per table, as jsonb. */
 CREATE FUNCTION adoption.forget_user(tenant_id text, user_id text)

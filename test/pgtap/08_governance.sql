@@ -69,7 +69,7 @@ FROM pg_class AS c
 JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
 WHERE c.relnamespace = 'adoption'::regnamespace AND c.relkind IN ('r', 'p', 'v') AND NOT c.relispartition;
 
-SELECT plan(21);
+SELECT plan(22);
 
 SELECT is((SELECT row(s.activated_users, s.adopted_users, s.feature_adopted_at IS NOT NULL)::text
 		FROM adoption.tenant_feature_state AS s WHERE s.tenant_id = 't1' AND s.feature_id = 'f2'), '(1,1,t)',
@@ -142,6 +142,9 @@ SELECT throws_ok($$SELECT adoption.forget_user('t1', NULL)$$, '22023', 'user_id 
 	'forget_user: NULL user');
 SELECT throws_ok($$SELECT adoption.forget_tenant('')$$, '22023', 'tenant_id must not be NULL or empty',
 	'forget_tenant: empty tenant');
+INSERT INTO adoption.support_tickets (tenant_id, ticket_id) VALUES ('tickets-only', 'k1');
+SELECT is(adoption.forget_tenant('tickets-only')->'support_tickets', '1'::jsonb,
+	'forget_tenant knows a tenant that only sent tickets (only events register tenants)');
 
 -- forget_tenant: nothing of t2 anywhere, t1 untouched.
 CREATE TEMP TABLE t1_before AS
