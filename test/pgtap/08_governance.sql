@@ -69,7 +69,7 @@ FROM pg_class AS c
 JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
 WHERE c.relnamespace = 'adoption'::regnamespace AND c.relkind IN ('r', 'p', 'v') AND NOT c.relispartition;
 
-SELECT plan(22);
+SELECT plan(23);
 
 SELECT is((SELECT row(s.activated_users, s.adopted_users, s.feature_adopted_at IS NOT NULL)::text
 		FROM adoption.tenant_feature_state AS s WHERE s.tenant_id = 't1' AND s.feature_id = 'f2'), '(1,1,t)',
@@ -164,6 +164,10 @@ SELECT ok((SELECT count(*) FROM adoption.feature_usage_events WHERE tenant_id = 
 	'forget_tenant(''t2'') leaves t1 alone');
 SELECT throws_ok($$SELECT adoption.forget_tenant('t2')$$, 'P0002', 'tenant "t2" does not exist',
 	'forget_tenant: a forgotten tenant is unknown');
+INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id) VALUES ('t2', 'u1', 'f1');
+SELECT is((SELECT row(t.tenant_id, s.uses)::text FROM adoption.tenants AS t
+		JOIN adoption.user_feature_state AS s ON s.tenant_id = t.tenant_id WHERE t.tenant_id = 't2'), '(t2,1)',
+	'a forgotten tenant that sends an event again is registered again (the tenant cache was emptied) and starts afresh');
 
 SELECT * FROM finish();
 ROLLBACK;
