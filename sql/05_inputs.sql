@@ -78,6 +78,10 @@ INSERT INTO adoption.launches (launch_id, feature_id) VALUES ('', 'in-basic');
 INSERT INTO adoption.support_tickets (tenant_id, ticket_id, opened_at, closed_at)
 VALUES ('in-acme', 'tk-4', '2026-01-05 00:00+00', '2026-01-04 00:00+00');
 \echo :LAST_ERROR_SQLSTATE
+-- Found by test/fuzz: a NULL ticket_id with closed_at before opened_at crashed the backend.
+INSERT INTO adoption.support_tickets (tenant_id, opened_at, closed_at)
+VALUES ('in-acme', '2026-01-05 00:00+00', '2026-01-04 00:00+00');
+\echo :LAST_ERROR_SQLSTATE
 INSERT INTO adoption.billing_events (tenant_id, event_id, kind, amount) VALUES ('in-acme', 'bl-4', 'refund', 'NaN');
 \echo :LAST_ERROR_SQLSTATE
 INSERT INTO adoption.billing_events (tenant_id, event_id, kind, amount) VALUES ('in-acme', 'bl-5', 'refund', 'Infinity');

@@ -282,13 +282,19 @@ check_support_tickets(RowCheck *rc)
 	closed = row_value(rc, "closed_at", &null_close);
 	if (!null_open && !null_close &&
 		DatumGetTimestampTz(closed) < DatumGetTimestampTz(opened))
+	{
+		/* ticket_id may still be NULL: NOT NULL is checked after this trigger */
+		char	   *ticket = row_text(rc, "ticket_id");
+
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("closed_at %s is before opened_at %s",
 						pstrdup(timestamptz_to_str(DatumGetTimestampTz(closed))),
 						pstrdup(timestamptz_to_str(DatumGetTimestampTz(opened)))),
-				 errdetail("Ticket \"%s\" cannot close before it opens.",
-						   adoption_msg_value(row_text(rc, "ticket_id")))));
+				 ticket ? errdetail("Ticket \"%s\" cannot close before it opens.",
+									adoption_msg_value(ticket)) :
+				 errdetail("A ticket cannot close before it opens.")));
+	}
 }
 
 static void
