@@ -45,3 +45,9 @@ $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) $(EXTENSION).control Makefile
 # pgTAP suites (needs a running server with pgTAP installed; PG* variables pick it).
 prove:
 	pg_prove --ext .sql -r test/pgtap
+
+.PHONY: fuzz
+# Bad-input fuzz run, 100,000 calls (needs a running server; PG* variables pick it;
+# FUZZ_SEED, FUZZ_CALLS change the run).
+fuzz:
+	bash test/fuzz/sql_fuzz.sh
