@@ -25,7 +25,7 @@ q() { psql -X -q -tA -v ON_ERROR_STOP=1 "$@"; }
 log_lines=0
 [ -n "$log" ] && [ -r "$log" ] && log_lines=$(wc -l <"$log")
 
-q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" || exit 2
+q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" || exit 2
 q -d "$db" >/dev/null <<'SQL' || exit 2
 SET client_min_messages = warning;
 CREATE EXTENSION pg_adoption;
