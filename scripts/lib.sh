@@ -34,6 +34,8 @@ ensure_packages() {
 	command -v pg_prove >/dev/null 2>&1 || missing+=(pgtap)
 	command -v make >/dev/null 2>&1 || missing+=(make)
 	command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+	# The fuzz driver's generator (test/fuzz/gen.py) and META.json checks.
+	[ -x /usr/bin/python3 ] || missing+=(python3)
 	if [ "${#missing[@]}" -gt 0 ]; then
 		say "installing ${missing[*]}"
 		export DEBIAN_FRONTEND=noninteractive
