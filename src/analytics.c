@@ -312,15 +312,6 @@ check_counts(ArrayType *a, const char *what)
 	return (int64 *) ARR_DATA_PTR(a);
 }
 
-/* Returns the state argument argno, writable: in place in an aggregate. */
-static ArrayType *
-writable_counts(FunctionCallInfo fcinfo, int argno)
-{
-	if (AggCheckCallContext(fcinfo, NULL))
-		return PG_GETARG_ARRAYTYPE_P(argno);
-	return PG_GETARG_ARRAYTYPE_P_COPY(argno);
-}
-
 /* Checks a count state of one kind; returns its data. */
 typedef int64 *(*CountsChecker) (ArrayType *a);
 
@@ -331,7 +322,7 @@ typedef int64 *(*CountsChecker) (ArrayType *a);
 static ArrayType *
 combine_counts(FunctionCallInfo fcinfo, CountsChecker check, int hdr, const char *what)
 {
-	ArrayType  *a = writable_counts(fcinfo, 0);
+	ArrayType  *a = adoption_writable_array(fcinfo, 0);
 	ArrayType  *b = PG_GETARG_ARRAYTYPE_P(1);
 	int64	   *sa = check(a);
 	int64	   *sb = check(b);
@@ -430,7 +421,7 @@ adoption_retention_transfn(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		a = writable_counts(fcinfo, 0);
+		a = adoption_writable_array(fcinfo, 0);
 		s = check_retention(a);
 		if (s[0] != n || s[1] != (PG_GETARG_BOOL(2) ? 1 : 0))
 			ereport(ERROR,
@@ -573,7 +564,7 @@ adoption_lifecycle_transfn(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		a = writable_counts(fcinfo, 0);
+		a = adoption_writable_array(fcinfo, 0);
 		s = check_lifecycle(a);
 		if (s[0] != n)
 			ereport(ERROR,
@@ -715,7 +706,7 @@ adoption_stickiness_transfn(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		a = writable_counts(fcinfo, 0);
+		a = adoption_writable_array(fcinfo, 0);
 		s = check_stickiness(a);
 		if (s[0] != n || s[1] != lead || s[2] != origin || s[3] != period || s[4] != n_periods)
 			ereport(ERROR,

@@ -212,6 +212,19 @@ adoption_before_row_trigger(FunctionCallInfo fcinfo, const char *function, HeapT
 	return trigdata;
 }
 
+/*
+ * Returns array argument argno of an aggregate support function, writable:
+ * in place when called as part of an aggregate (nodeAgg owns the state),
+ * else a copy (a user calling the function by hand keeps its value).
+ */
+ArrayType *
+adoption_writable_array(FunctionCallInfo fcinfo, int argno)
+{
+	if (AggCheckCallContext(fcinfo, NULL))
+		return PG_GETARG_ARRAYTYPE_P(argno);
+	return PG_GETARG_ARRAYTYPE_P_COPY(argno);
+}
+
 PG_FUNCTION_INFO_V1(adoption_invalidate_cache);
 
 /*

@@ -8,6 +8,7 @@
 
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "utils/array.h"
 #include "utils/hsearch.h"
 #include "utils/timestamp.h"
 
@@ -46,6 +47,7 @@ extern char *adoption_msg_value(const char *value);
 extern int64 adoption_interval_usecs(const Interval *span);
 extern char *adoption_usecs_text(int64 usecs);
 extern Datum adoption_text_array(const char *const *values, int n);
+extern ArrayType *adoption_writable_array(FunctionCallInfo fcinfo, int argno);
 extern TriggerData *adoption_before_row_trigger(FunctionCallInfo fcinfo,
 											   const char *function, HeapTuple *row);
 extern int	adoption_run_kept_plan(SPIPlanPtr *plan, const char *sql, int nargs,

@@ -52,15 +52,6 @@ check_state(ArrayType *a)
 	return (float8 *) ARR_DATA_PTR(a);
 }
 
-/* Returns a writable state: in place inside an aggregate, else a copy. */
-static ArrayType *
-writable_state(FunctionCallInfo fcinfo, int argno)
-{
-	if (AggCheckCallContext(fcinfo, NULL))
-		return PG_GETARG_ARRAYTYPE_P(argno);
-	return PG_GETARG_ARRAYTYPE_P_COPY(argno);
-}
-
 static void
 as_of_mismatch(double a, double b)
 {
@@ -78,7 +69,7 @@ PG_FUNCTION_INFO_V1(adoption_usage_velocity_transfn);
 Datum
 adoption_usage_velocity_transfn(PG_FUNCTION_ARGS)
 {
-	ArrayType  *a = writable_state(fcinfo, 0);
+	ArrayType  *a = adoption_writable_array(fcinfo, 0);
 	float8	   *s = check_state(a);
 	TimestampTz t = PG_GETARG_TIMESTAMPTZ(1);
 	TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(2);
@@ -107,7 +98,7 @@ PG_FUNCTION_INFO_V1(adoption_usage_velocity_combinefn);
 Datum
 adoption_usage_velocity_combinefn(PG_FUNCTION_ARGS)
 {
-	ArrayType  *a = writable_state(fcinfo, 0);
+	ArrayType  *a = adoption_writable_array(fcinfo, 0);
 	ArrayType  *b = PG_GETARG_ARRAYTYPE_P(1);
 	float8	   *sa = check_state(a);
 	float8	   *sb = check_state(b);
