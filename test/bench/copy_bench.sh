@@ -30,7 +30,8 @@
 # adoption_bench; the CSV is cached in the cluster directory by n_events
 # (for a week).
 # Results: a table on stdout and test/bench/out/copy_bench.md.  Stops the
-# cluster at the end.  Environment: ROUNDS (default 3), PGA_BENCH_PORT.
+# cluster at the end.  Environment: ROUNDS (default 3), PGA_BENCH_PORT,
+# RESULT (the result file's name, default copy_bench; scale_bench.sh sets it).
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
@@ -40,6 +41,7 @@ n=${1:-1000000}
 [[ $n =~ ^[1-9][0-9]*$ ]] || usage
 rounds=${ROUNDS:-3}
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a positive integer" >&2; exit 2; }
+result=${RESULT:-copy_bench}
 
 bench_start
 ensure_csv "$n"
@@ -127,7 +129,7 @@ printf '%-24s %10.3f %12.0f\n' "none (trigger disabled)" "$m_none" "$rps_none"
 printf 'tracking/none throughput = %.2f\n' "$ratio"
 
 mkdir -p "$out_dir"
-cat >"$out_dir/copy_bench.md" <<MD
+cat >"$out_dir/$result.md" <<MD
 ## COPY throughput: tracking vs none
 
 $when, commit $commit, PostgreSQL $pgver, $cpus CPUs, fsync $fsync.
@@ -139,5 +141,11 @@ after a CHECKPOINT.
 $table
 
 **tracking/none throughput = $(printf '%.2f' "$ratio")**
+
+**tracking median s = $m_tracking**
+
+**none median s = $m_none**
+
+Reproduce: \`sudo ROUNDS=$rounds test/bench/copy_bench.sh $n\`.
 MD
-echo "wrote $out_dir/copy_bench.md"
+echo "wrote $out_dir/$result.md"

@@ -22,7 +22,8 @@
 #
 # Runs its own cluster "bench" on port 54322, database adoption_bench; the
 # CSV is cached in the cluster directory (for a week).  Results: stdout and
-# test/bench/out/rescore_bench.md.  Environment: ROUNDS, PGA_BENCH_PORT.
+# test/bench/out/rescore_bench.md.  Environment: ROUNDS, PGA_BENCH_PORT,
+# RESULT (the result file's name, default rescore_bench; scale_bench.sh sets it).
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
@@ -34,6 +35,7 @@ tenants=${2:-10000}
 rounds=${ROUNDS:-3}
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a positive integer" >&2; exit 2; }
 dirty=$(((tenants + 99) / 100))
+result=${RESULT:-rescore_bench}
 
 bench_start
 csv=$bench_dir/rescore-events-$n-$tenants-$gen_version.csv
@@ -122,7 +124,7 @@ printf '%s\n' "$table"
 printf 'full: %.3f ms per tenant (goal <= 1); dirty 1%%/full = %.3f (goal <= 0.05)\n' "$per_tenant" "$ratio"
 
 mkdir -p "$out_dir"
-cat >"$out_dir/rescore_bench.md" <<MD
+cat >"$out_dir/$result.md" <<MD
 ## Health rescoring: full and incremental
 
 $when, commit $commit, PostgreSQL $pgver, $cpus CPUs, fsync $fsync.
@@ -137,4 +139,4 @@ $table
 
 Reproduce: \`sudo test/bench/rescore_bench.sh $n $tenants\`.
 MD
-echo "results: $out_dir/rescore_bench.md"
+echo "results: $out_dir/$result.md"

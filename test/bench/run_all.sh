@@ -27,7 +27,10 @@
 #   feedback_bench.sh       categorize_feedback on 100k texts against the
 #                           regex SQL (QUICK: 20k texts, 200 for the regexes);
 #   analytics_bench.sh      retention and lifecycle over 5M events, C against
-#                           window-function SQL (QUICK: 500k events).
+#                           window-function SQL (QUICK: 500k events);
+#   scale_bench.sh          COPY of 1M and 4M events, rescore of 2,000 and
+#                           8,000 tenants: cost per unit at 4x over 1x
+#                           (QUICK: 100k/400k events, 200/800 tenants).
 #
 # Each script writes its own result to test/bench/out/<script>.md; this one
 # reads the figures back from those files and prints one table, also
@@ -42,7 +45,7 @@ usage() { echo "usage: sudo [QUICK=1] [ONLY=\"copy_bench pgbench_bench sql_basel
 [ $# -eq 0 ] || usage
 bench=$REPO/test/bench
 quick=${QUICK:-0}
-all="copy_bench pgbench_bench sql_baseline_bench rss_bench copy_warm_bench queue_bench rescore_bench feedback_bench analytics_bench"
+all="copy_bench pgbench_bench sql_baseline_bench rss_bench copy_warm_bench queue_bench rescore_bench feedback_bench analytics_bench scale_bench"
 only=${ONLY:-$all}
 for name in $only; do
 	[[ " $all " == *" ${name%.sh} "* ]] || { echo "ONLY: unknown benchmark $name (one of: $all)" >&2; usage; }
@@ -86,6 +89,7 @@ if [ "$quick" = 1 ]; then
 	run rescore_bench.sh ROUNDS=1 -- 500000 1000
 	run feedback_bench.sh ROUNDS=1 REGEX_TEXTS=200 -- 20000
 	run analytics_bench.sh -- quick
+	run scale_bench.sh -- 100000 200
 else
 	run copy_bench.sh --
 	run pgbench_bench.sh --
@@ -96,6 +100,7 @@ else
 	run rescore_bench.sh --
 	run feedback_bench.sh --
 	run analytics_bench.sh --
+	run scale_bench.sh --
 fi
 
 # Reads the figure after "<label> = " on a bold line of out/$1.md.
@@ -128,6 +133,9 @@ texts=$(figure feedback_bench 'categorize_feedback texts\/s')
 regex_speedup=$(figure feedback_bench 'speedup over the regex SQL')
 retention_speedup=$(figure analytics_bench 'retention speedup C \/ SQL')
 lifecycle_speedup=$(figure analytics_bench 'lifecycle speedup C \/ SQL')
+ingest_growth=$(figure scale_bench 'ingest cost per event, 4x \/ 1x')
+trigger_growth=$(figure scale_bench 'trigger cost per event, 4x \/ 1x')
+rescore_growth=$(figure scale_bench 'rescore cost per tenant, 4x \/ 1x')
 
 rows=(
 	"COPY throughput, tracking/none|copy_bench|>=|0.80|$copy_ratio|"
@@ -143,6 +151,9 @@ rows=(
 	"categorize_feedback speedup over regex SQL (~*)|feedback_bench|>=|10|$regex_speedup|x"
 	"retention in C over window-function SQL|analytics_bench|>=|1|$retention_speedup|x"
 	"lifecycle in C over window-function SQL|analytics_bench|>=|1|$lifecycle_speedup|x"
+	"ingest cost per event, 4x events / 1x (1.00 = linear)|scale_bench|<=|1.25|$ingest_growth|"
+	"trigger cost per event, 4x events / 1x|scale_bench|<=|1.25|$trigger_growth|"
+	"rescore cost per tenant, 4x tenants / 1x|scale_bench|<=|1.25|$rescore_growth|"
 )
 
 if [ "$quick" = 1 ]; then sizes="QUICK=1 (small sizes: COPY of 100k events, pgbench 1 x 5 s, RSS with 1M events)"; else sizes="full sizes"; fi
