@@ -81,13 +81,20 @@ adoption_rebuild(PG_FUNCTION_ARGS)
 	for (;;)
 	{
 		uint64		i;
+		uint64		n;
 		SPITupleTable *batch;
 
 		SPI_cursor_fetch(portal, true, REBUILD_FETCH);
 		if (SPI_processed == 0)
 			break;
+
+		/*
+		 * The engine runs statements of its own when a chunk is full, which
+		 * set SPI_processed and SPI_tuptable again: keep this batch's.
+		 */
+		n = SPI_processed;
 		batch = SPI_tuptable;
-		for (i = 0; i < SPI_processed; i++)
+		for (i = 0; i < n; i++)
 		{
 			HeapTuple	tup = batch->vals[i];
 			TupleDesc	desc = batch->tupdesc;
