@@ -27,14 +27,33 @@
  * whenever it holds INGEST_FLUSH_KEYS keys, so a COPY of tens of millions of
  * rows holds at most that many keys at once, and so does the engine (the
  * transition table itself spills to disk beyond work_mem).
+ *
+ * Big statements are split by tenant x feature pair.  The engine holds at
+ * most pg_adoption.engine_chunk_keys user x feature keys; when a statement
+ * names more, a key whose events are spread over the file is read and
+ * written once per chunk it falls in, up to once per event: a COPY of 4M
+ * events over 250k keys took six times longer per event than one of 1M
+ * over 93k.  So a statement with more rows than that first makes one pass
+ * that validates, registers and estimates its distinct keys (a HyperLogLog
+ * sketch, 4 kB); if they may not fit one chunk, the rows are fed to the
+ * engine in n passes over the transition table, pass p taking the pairs
+ * whose hash is p modulo n, each pass about engine_chunk_keys *
+ * INGEST_PART_FILL keys.  Every state and milestone of a pair depends only
+ * on that pair's events in arrival order (state.c), which each pass keeps,
+ * so the result is the same as one pass; only the order in which actions
+ * of different pairs are enqueued differs.
  */
 #include "postgres.h"
+
+#include <math.h>
 
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "common/hashfn.h"
+#include "port/pg_bitutils.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -50,6 +69,13 @@
 
 /* Registration keys held before a batch is flushed. */
 #define INGEST_FLUSH_KEYS 10000
+
+/* Share of the engine's chunk a pass aims at (room for the sketch's error and skew). */
+#define INGEST_PART_FILL 0.7
+
+/* The key sketch: 2^12 one-byte HyperLogLog registers, about 1.6 % error. */
+#define SKETCH_BITS 12
+#define SKETCH_REGISTERS (1 << SKETCH_BITS)
 
 /* Attribute numbers of the event log's columns. */
 typedef struct EventColumns
@@ -209,6 +235,71 @@ read_event(TupleTableSlot *slot, const EventColumns *cols, TimestampTz now,
 				 errhint("Send an object such as {\"source\": \"web\", \"campaign_influence\": \"spring_launch\"}, or {} for none.")));
 }
 
+/* Adds a 64-bit key hash to a HyperLogLog sketch. */
+static inline void
+sketch_add(uint8 *registers, uint64 h)
+{
+	int			index = (int) (h >> (64 - SKETCH_BITS));
+	uint64		rest = (h << SKETCH_BITS) | ((uint64) 1 << (SKETCH_BITS - 1));
+	uint8		rank = (uint8) (64 - pg_leftmost_one_pos64(rest));
+
+	if (rank > registers[index])
+		registers[index] = rank;
+}
+
+/*
+ * Returns the sketch's estimate of the distinct keys added (Flajolet et al.
+ * 2007, with linear counting for small numbers; 64-bit hashes need no
+ * large-range correction).
+ */
+static double
+sketch_estimate(const uint8 *registers)
+{
+	double		m = SKETCH_REGISTERS;
+	double		sum = 0;
+	double		estimate;
+	int			zeros = 0;
+	int			i;
+
+	for (i = 0; i < SKETCH_REGISTERS; i++)
+	{
+		sum += ldexp(1.0, -registers[i]);
+		if (registers[i] == 0)
+			zeros++;
+	}
+	estimate = (0.7213 / (1.0 + 1.079 / m)) * m * m / sum;
+	if (estimate <= 2.5 * m && zeros > 0)
+		estimate = m * log(m / zeros);
+	return estimate;
+}
+
+/* Returns the 64-bit hash of an event's user x feature key. */
+static uint64
+event_key_hash(const IngestEvent *ev)
+{
+	uint64		h;
+
+	h = hash_bytes_extended((const unsigned char *) ev->tenant_id, (int) strlen(ev->tenant_id), 0);
+	h = hash_bytes_extended((const unsigned char *) ev->feature_id, (int) strlen(ev->feature_id), h);
+	return hash_bytes_extended((const unsigned char *) ev->user_id, (int) strlen(ev->user_id), h);
+}
+
+/* Returns the pass (0..n_parts-1) of the event's tenant x feature pair. */
+static int
+event_part(TupleTableSlot *slot, const EventColumns *cols, int n_parts)
+{
+	text	   *t;
+	uint32		h;
+
+	slot_getsomeattrs(slot, Max(cols->tenant_id, cols->feature_id));
+	t = DatumGetTextPP(slot->tts_values[cols->tenant_id - 1]);
+	h = hash_bytes((const unsigned char *) VARDATA_ANY(t), (int) VARSIZE_ANY_EXHDR(t));
+	t = DatumGetTextPP(slot->tts_values[cols->feature_id - 1]);
+	h = hash_combine(h, hash_bytes((const unsigned char *) VARDATA_ANY(t),
+								   (int) VARSIZE_ANY_EXHDR(t)));
+	return (int) (h % (uint32) n_parts);
+}
+
 PG_FUNCTION_INFO_V1(adoption_track_events);
 
 /* Returns NULL after validating and tracking the statement's new events. */
@@ -225,6 +316,8 @@ adoption_track_events(PG_FUNCTION_ARGS)
 	MemoryContext old;
 	RegistryBatch *registry;
 	Engine	   *engine;
+	bool		split;
+	uint8	   *registers = NULL;
 	TimestampTz now = GetCurrentTimestamp();
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
@@ -253,6 +346,11 @@ adoption_track_events(PG_FUNCTION_ARGS)
 	registry = adoption_registry_begin(stmt_mcxt);
 	engine = adoption_engine_begin(true);
 	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	split = tuplestore_tuple_count(newtable) > adoption_engine_chunk_keys;
+	if (split)
+		registers = palloc0(SKETCH_REGISTERS);
+
+	/* Validate and register every row; feed the engine too unless split. */
 	tuplestore_rescan(newtable);
 	while (tuplestore_gettupleslot(newtable, true, false, slot))
 	{
@@ -262,16 +360,51 @@ adoption_track_events(PG_FUNCTION_ARGS)
 		MemoryContextReset(row_mcxt);
 		MemoryContextSwitchTo(row_mcxt);
 		read_event(slot, &cols, now, &ev);
+		if (split)
+			sketch_add(registers, event_key_hash(&ev));
 		MemoryContextSwitchTo(stmt_mcxt);
 		held = adoption_registry_note(registry, ev.tenant_id, ev.feature_id,
 									  ev.feature_name);
 		if (held >= INGEST_FLUSH_KEYS)
 			adoption_registry_flush(registry);
-		adoption_engine_add(engine, ev.tenant_id, ev.user_id, ev.feature_id,
-							ev.usage_timestamp, ev.session_duration,
-							ev.success_outcome);
+		if (!split)
+			adoption_engine_add(engine, ev.tenant_id, ev.user_id, ev.feature_id,
+								ev.usage_timestamp, ev.session_duration,
+								ev.success_outcome);
 	}
 	adoption_registry_flush(registry);
+
+	/* A big statement: the engine gets its pairs in passes of a chunk each. */
+	if (split)
+	{
+		double		keys = sketch_estimate(registers);
+		int			n_parts = (int) Min(ceil(keys / (adoption_engine_chunk_keys * INGEST_PART_FILL)),
+										 1024.0);
+		int			part;
+
+		n_parts = Max(n_parts, 1);
+		elog(DEBUG1, "pg_adoption: %lld events, about %.0f user x feature keys, in %d pass%s",
+			 (long long) tuplestore_tuple_count(newtable), keys, n_parts,
+			 n_parts == 1 ? "" : "es");
+		for (part = 0; part < n_parts; part++)
+		{
+			tuplestore_rescan(newtable);
+			while (tuplestore_gettupleslot(newtable, true, false, slot))
+			{
+				IngestEvent ev;
+
+				if (n_parts > 1 && event_part(slot, &cols, n_parts) != part)
+					continue;
+				MemoryContextReset(row_mcxt);
+				MemoryContextSwitchTo(row_mcxt);
+				read_event(slot, &cols, now, &ev);
+				MemoryContextSwitchTo(stmt_mcxt);
+				adoption_engine_add(engine, ev.tenant_id, ev.user_id, ev.feature_id,
+									ev.usage_timestamp, ev.session_duration,
+									ev.success_outcome);
+			}
+		}
+	}
 	adoption_notify_actions(adoption_engine_end(engine));
 	ExecDropSingleTupleTableSlot(slot);
 

@@ -24,18 +24,23 @@
 #include "utils/lsyscache.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
 #include "pg_adoption.h"
 #include "actions.h"
+#include "state.h"
 
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
 static bool callbacks_registered = false;
+
+/* pg_adoption.engine_chunk_keys: the user x feature keys the engine holds at once. */
+int			adoption_engine_chunk_keys = ADOPTION_ENGINE_CHUNK_KEYS;
 
 /* Relcache callback: empties the caches that depend on relid. */
 static void
@@ -80,6 +85,13 @@ _PG_init(void)
 {
 	if (callbacks_registered)
 		return;
+	DefineCustomIntVariable("pg_adoption.engine_chunk_keys",
+							"Distinct user x feature keys the adoption engine holds before it writes their state.",
+							"Bounds the ingest trigger's memory; a statement with more rows is fed to the engine in passes of about 70 % of this many keys, by tenant x feature pair.",
+							&adoption_engine_chunk_keys,
+							ADOPTION_ENGINE_CHUNK_KEYS, 100, 10000000,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("pg_adoption");
 	CacheRegisterRelcacheCallback(adoption_relcache_callback, (Datum) 0);
 	RegisterXactCallback(adoption_xact_callback, NULL);
 	RegisterSubXactCallback(adoption_subxact_callback, NULL);

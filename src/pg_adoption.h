@@ -38,6 +38,7 @@ typedef struct AdoptionSettings
 } AdoptionSettings;
 
 /* pg_adoption.c */
+extern int	adoption_engine_chunk_keys;
 extern HTAB *adoption_string_htab(const char *name, Size entrysize,
 								  long nelem, MemoryContext mcxt);
 extern char *adoption_entry_set_key(void *entry, const char *key,

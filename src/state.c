@@ -4,7 +4,7 @@
  * actions.  The ingest trigger feeds it the rows of a statement; rebuild()
  * feeds it the whole log in arrival order, so both run the same code.
  *
- * Design.  Events are gathered into chunks (at most ENGINE_CHUNK_KEYS
+ * Design.  Events are gathered into chunks (at most engine_chunk_keys
  * distinct user x feature keys or ENGINE_CHUNK_EVENTS events) so memory
  * stays bounded for a COPY of any size.  A chunk is processed set-wise:
  *
@@ -79,8 +79,7 @@
 #include "state.h"
 #include "velocity.h"
 
-#define ENGINE_CHUNK_KEYS	100000
-#define ENGINE_CHUNK_EVENTS	500000
+#define ENGINE_CHUNK_EVENTS	ADOPTION_ENGINE_CHUNK_EVENTS
 
 #define HABITUAL_WINDOW		((int64) 7 * USECS_PER_DAY)
 /*
@@ -236,6 +235,7 @@ typedef struct PendingAction
 struct Engine
 {
 	bool		enqueue;
+	long		max_keys;		/* pg_adoption.engine_chunk_keys when it began */
 	MemoryContext chunk_mcxt;	/* reset after each chunk */
 	HTAB	   *users;
 	HTAB	   *groups;
@@ -453,6 +453,7 @@ adoption_engine_begin(bool enqueue_actions)
 	Engine	   *e = palloc0(sizeof(Engine));
 
 	e->enqueue = enqueue_actions;
+	e->max_keys = adoption_engine_chunk_keys;
 	e->chunk_mcxt = AllocSetContextCreate(CurrentMemoryContext,
 										  "pg_adoption engine chunk",
 										  ALLOCSET_DEFAULT_SIZES);
@@ -519,7 +520,7 @@ adoption_engine_add(Engine *e, const char *tenant_id, const char *user_id,
 	ev->duration = duration;
 	ev->success = success;
 
-	if (hash_get_num_entries(e->users) >= ENGINE_CHUNK_KEYS ||
+	if (hash_get_num_entries(e->users) >= e->max_keys ||
 		e->n_events >= ENGINE_CHUNK_EVENTS)
 		engine_flush(e);
 }
