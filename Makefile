@@ -51,3 +51,17 @@ prove:
 # FUZZ_SEED, FUZZ_CALLS change the run).
 fuzz:
 	bash test/fuzz/sql_fuzz.sh
+
+.PHONY: reliability
+# Stress and crash drivers, full versions (docs: README, Reliability).  The
+# stress run uses the server the PG* variables pick (a superuser) for
+# DURATION seconds (default 120); the crash run starts a private cluster on
+# CRASH_PORT (default 54340) and stops it CYCLES times (default 5), so it
+# needs root.  Both run; the target fails if either did.  WRITERS (8),
+# WORKERS (3), TENANTS (4), USERS (2000) shape the load of both;
+# RELIABILITY_KEEP=1 keeps databases and client logs.
+DURATION ?= 120
+CYCLES ?= 5
+reliability:
+	DURATION=$(DURATION) bash test/reliability/stress.sh; s=$$?; \
+	CYCLES=$(CYCLES) bash test/reliability/crash.sh && exit $$s
