@@ -60,6 +60,7 @@
 
 #include <math.h>
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "common/shortest_dec.h"
@@ -72,6 +73,7 @@
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/timestamp.h"
 
 #include "pg_adoption.h"
@@ -549,15 +551,24 @@ cmp_users(const void *a, const void *b)
  * rows, in the same order, for about half the cost.  The ordinality, where
  * a statement needs it, comes from generate_series() in the same step.
  */
-static const char *const lock_users_sql =
-"SELECT k.n, s.first_used_at, s.last_used_at, s.uses, s.successes, s.total_duration,"
-" s.velocity_per_week, s.activated_at, s.adopted_at, s.habitual_at, s.milestone_buffer"
-" FROM (SELECT pg_catalog.unnest($1::pg_catalog.text[]) AS t, pg_catalog.unnest($2::pg_catalog.text[]) AS f,"
-"  pg_catalog.unnest($3::pg_catalog.text[]) AS u,"
-"  pg_catalog.generate_series(1::pg_catalog.int8, pg_catalog.cardinality($1::pg_catalog.text[])) AS n) AS k"
-" CROSS JOIN LATERAL (SELECT * FROM adoption.user_feature_state AS x"
-"  WHERE x.tenant_id OPERATOR(pg_catalog.=) k.t AND x.feature_id OPERATOR(pg_catalog.=) k.f"
-"  AND x.user_id OPERATOR(pg_catalog.=) k.u FOR UPDATE) AS s";
+#define LOCK_USERS_SQL(wait) \
+"SELECT k.n, s.first_used_at, s.last_used_at, s.uses, s.successes, s.total_duration," \
+" s.velocity_per_week, s.activated_at, s.adopted_at, s.habitual_at, s.milestone_buffer" \
+" FROM (SELECT pg_catalog.unnest($1::pg_catalog.text[]) AS t, pg_catalog.unnest($2::pg_catalog.text[]) AS f," \
+"  pg_catalog.unnest($3::pg_catalog.text[]) AS u," \
+"  pg_catalog.generate_series(1::pg_catalog.int8, pg_catalog.cardinality($1::pg_catalog.text[])) AS n) AS k" \
+" CROSS JOIN LATERAL (SELECT * FROM adoption.user_feature_state AS x" \
+"  WHERE x.tenant_id OPERATOR(pg_catalog.=) k.t AND x.feature_id OPERATOR(pg_catalog.=) k.f" \
+"  AND x.user_id OPERATOR(pg_catalog.=) k.u FOR UPDATE" wait ") AS s"
+#define LOCK_USER_SQL(wait) \
+"SELECT 1::pg_catalog.int8, s.first_used_at, s.last_used_at, s.uses, s.successes, s.total_duration," \
+" s.velocity_per_week, s.activated_at, s.adopted_at, s.habitual_at, s.milestone_buffer" \
+" FROM adoption.user_feature_state AS s" \
+" WHERE s.tenant_id OPERATOR(pg_catalog.=) $1 AND s.feature_id OPERATOR(pg_catalog.=) $2" \
+" AND s.user_id OPERATOR(pg_catalog.=) $3 FOR UPDATE" wait
+
+static const char *const lock_users_sql = LOCK_USERS_SQL("");
+static const char *const lock_users_nowait_sql = LOCK_USERS_SQL(" NOWAIT");
 
 #define USER_ARRAYS \
 " FROM (SELECT pg_catalog.unnest($1::pg_catalog.text[]) AS t, pg_catalog.unnest($2::pg_catalog.text[]) AS f," \
@@ -634,12 +645,8 @@ typedef struct Stmt
 " total_duration = $8, velocity_per_week = $9, activated_at = $10, adopted_at = $11," \
 " habitual_at = $12, milestone_buffer = $13, updated_at = pg_catalog.now()"
 
-static Stmt lock_users_stmt = {&lock_users_sql,
-	"SELECT 1::pg_catalog.int8, s.first_used_at, s.last_used_at, s.uses, s.successes, s.total_duration,"
-	" s.velocity_per_week, s.activated_at, s.adopted_at, s.habitual_at, s.milestone_buffer"
-	" FROM adoption.user_feature_state AS s"
-	" WHERE s.tenant_id OPERATOR(pg_catalog.=) $1 AND s.feature_id OPERATOR(pg_catalog.=) $2"
-	" AND s.user_id OPERATOR(pg_catalog.=) $3 FOR UPDATE"};
+static Stmt lock_users_stmt = {&lock_users_sql, LOCK_USER_SQL("")};
+static Stmt lock_users_nowait_stmt = {&lock_users_nowait_sql, LOCK_USER_SQL(" NOWAIT")};
 static Stmt insert_users_stmt = {&insert_users_sql,
 	"INSERT INTO adoption.user_feature_state (tenant_id, feature_id, user_id, first_used_at,"
 	" last_used_at, uses, successes, total_duration, velocity_per_week, activated_at, adopted_at,"
@@ -842,9 +849,12 @@ read_user_rows(Engine *e, UserState **users, int n)
 	SPI_freetuptable(SPI_tuptable);
 }
 
-/* Locks and loads the rows of users[0..n) that exist (in key order). */
+/*
+ * Locks and loads the rows of users[0..n) that exist (in key order); with
+ * nowait, fails with ERRCODE_LOCK_NOT_AVAILABLE rather than wait for one.
+ */
 static void
-lock_users(Engine *e, UserState **users, int n)
+lock_users(Engine *e, UserState **users, int n, bool nowait)
 {
 	Oid			types[3] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
 	Datum		args[3];
@@ -854,7 +864,7 @@ lock_users(Engine *e, UserState **users, int n)
 	args[0] = text_keys(users, n, 0);
 	args[1] = text_keys(users, n, 1);
 	args[2] = text_keys(users, n, 2);
-	run_stmt(&lock_users_stmt, n, 3, types, args);
+	run_stmt(nowait ? &lock_users_nowait_stmt : &lock_users_stmt, n, 3, types, args);
 	read_user_rows(e, users, n);
 }
 
@@ -1667,6 +1677,81 @@ collect_groups(Engine *e, bool lock, int *n)
 }
 
 /* Processes the gathered chunk and starts a new one. */
+/*
+ * Step 3: locks the pairs (creating the new ones), then looks again for the
+ * unseen users (missing[0..n_missing), in key order) of pairs that existed:
+ * another session may have created them meanwhile, and they are locked too.
+ *
+ * A user found that way may be locked by a session that got it in its step
+ * 1 and now waits for one of our pairs: waiting for that row would
+ * deadlock.  So the second lookup does not wait (NOWAIT), and it runs with
+ * the pair locks in a subtransaction.  If a row is locked, the
+ * subtransaction is rolled back, which gives up its pair locks and the
+ * pairs it created; then the unseen users are locked, waiting, while this
+ * session holds no pair (the other one can finish), and the pairs are
+ * locked again.  Every retry has found at least one more user, so it ends.
+ * The rollback-and-retry is how PL/pgSQL runs an exception block
+ * (exec_stmt_block in pl_exec.c).
+ */
+static void
+lock_pairs_and_unseen(Engine *e, TfGroup **groups, int n_groups,
+					  UserState **missing, int n_missing)
+{
+	MemoryContext mcxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	UserState **unseen = palloc(sizeof(UserState *) * Max(n_missing, 1));
+
+	for (;;)
+	{
+		int			n_unseen = 0;
+		int			i;
+		bool		locked = true;
+
+		if (n_missing == 0)
+		{
+			if (n_groups > 0)
+				lock_groups(e, groups, n_groups);
+			return;
+		}
+		for (i = 0; i < n_groups; i++)
+			groups[i]->created = false;
+
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(mcxt);
+		PG_TRY();
+		{
+			if (n_groups > 0)
+				lock_groups(e, groups, n_groups);
+			for (i = 0; i < n_missing; i++)
+				if (!missing[i]->loaded && !missing[i]->group->created)
+					unseen[n_unseen++] = missing[i];
+			lock_users(e, unseen, n_unseen, true);
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(mcxt);
+			CurrentResourceOwner = owner;
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(mcxt);
+			edata = CopyErrorData();
+			if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+				PG_RE_THROW();
+			FlushErrorState();
+			FreeErrorData(edata);
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(mcxt);
+			CurrentResourceOwner = owner;
+			locked = false;
+		}
+		PG_END_TRY();
+		if (locked)
+			return;
+		lock_users(e, unseen, n_unseen, false);
+	}
+}
+
 static void
 engine_flush(Engine *e)
 {
@@ -1695,7 +1780,7 @@ engine_flush(Engine *e)
 	while ((u = hash_seq_search(&seq)) != NULL)
 		users[i++] = u;
 	qsort(users, n_users, sizeof(UserState *), cmp_users);
-	lock_users(e, users, n_users);
+	lock_users(e, users, n_users, false);
 
 	/* 2. pass 1 for them */
 	pass1(e, true);
@@ -1717,15 +1802,7 @@ engine_flush(Engine *e)
 			u->group->needs_lock = true;
 	}
 	groups = collect_groups(e, true, &n_groups);
-	if (n_groups > 0)
-		lock_groups(e, groups, n_groups);
-	/* Look again for the unseen users, unless their group is new. */
-	n_known = 0;
-	for (i = 0; i < n_missing; i++)
-		if (!missing[i]->group->created)
-			missing[n_known++] = missing[i];
-	lock_users(e, missing, n_known);
-	n_known = 0;
+	lock_pairs_and_unseen(e, groups, n_groups, missing, n_missing);
 	pass1(e, false);
 
 	/* 4. evaluate the pairs with a user-level change */
