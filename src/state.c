@@ -21,8 +21,10 @@
  *      once).  That lock is what makes first sight safe: a new user x
  *      feature row is only ever inserted under the lock of its pair, so
  *      after taking it the keys still missing are looked up again (a
- *      concurrent session may have created them meanwhile) and only those
- *      still missing are new; then pass 1 runs for those users;
+ *      concurrent session may have created them meanwhile; that lookup
+ *      never waits while the pair locks are held, see
+ *      lock_pairs_and_unseen) and only those still missing are new; then
+ *      pass 1 runs for those users;
  *   4. only the pairs with a user-level change are evaluated: the facts of
  *      all their users are loaded, and pass 2 replays the chunk's events of
  *      those pairs and, at each change, recounts active users, adopters and
