@@ -65,3 +65,11 @@ CYCLES ?= 5
 reliability:
 	DURATION=$(DURATION) bash test/reliability/stress.sh; s=$$?; \
 	CYCLES=$(CYCLES) bash test/reliability/crash.sh && exit $$s
+
+.PHONY: fuzz-c
+# libFuzzer runs of the pure-C parts, built outside the server with clang: the feedback
+# tokenizer and matcher (test/textcat), the velocity and health math (test/fuzz/c);
+# FUZZ_SECONDS per target (default 60).
+fuzz-c:
+	$(MAKE) -C test/textcat fuzz
+	$(MAKE) -C test/fuzz/c fuzz PG_CONFIG=$(PG_CONFIG)

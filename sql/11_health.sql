@@ -50,6 +50,23 @@ SELECT r.score, r.weights FROM adoption.health_compute(1, 1, true, 0, '{}', '{}'
 SELECT round(r.score::numeric, 9), r.weights FROM adoption.health_compute(1, 1, true, 0, '{}', '{}', 0.7, 1,
 	'{0,0,0,0}', '{1,0,0,1,0}', 0, 0, 0, '{0,0.5,0,0,0.5}') AS r;
 
+-- Extreme counts and weights (cases test/fuzz/c/health_fuzz.c found).  2^63 - 1
+-- promoters and 243 passives: NPS 100, feedback 100 (the answers' int64 sum wrapped
+-- and feedback came out absent); present support, billing and feedback: weights
+-- 0.15, 0.15, 0.1 renormalized to 0.375, 0.375, 0.25, score 100.
+SELECT round(r.score::numeric, 9) AS score, r.feedback,
+	(SELECT array_agg(round(w::numeric, 9)) FROM unnest(r.weights) AS w) AS weights
+FROM adoption.health_compute(0, 0, false, 0, '{}', '{}', 0.7, 0,
+	'{0,0,0,0}', '{0,0,0,0,0}', 9223372036854775807, 243, 0, '{0.3,0.3,0.15,0.15,0.1}') AS r;
+-- 78 passives and 6701360214082211406 detractors: NPS -100 + 1.2e-15, feedback 0
+-- (it was -7.1e-15: 100 * (promoters - detractors) is rounded before the division).
+SELECT r.feedback FROM adoption.health_compute(0, 0, false, 0, '{}', '{}', 0.7, 0,
+	'{0,0,0,0}', '{0,0,0,0,0}', 0, 78, 6701360214082211406, '{0.3,0.3,0.15,0.15,0.1}') AS r;
+-- Weights of 1e308: their sum is infinite (it made every effective weight 0 and the
+-- score 0); support and billing, both 100, count half each: score 100.
+SELECT r.score, r.weights FROM adoption.health_compute(0, 0, false, 0, '{}', '{}', 0.7, 0,
+	'{0,0,0,0}', '{0,0,0,0,0}', 0, 0, 0, '{1e308,1e308,1e308,1e308,1e308}') AS r;
+
 -- Bad inputs: clear errors.
 SELECT adoption.health_compute(NULL, 1, true, 0, '{}', '{}', 0.7, 1, '{0,0,0,0}', '{0,0,0,0,0}', 0, 0, 0, '{0.3,0.3,0.15,0.15,0.1}');
 SELECT adoption.health_compute(-1, 1, true, 0, '{}', '{}', 0.7, 1, '{0,0,0,0}', '{0,0,0,0,0}', 0, 0, 0, '{0.3,0.3,0.15,0.15,0.1}');

@@ -133,19 +133,31 @@ health_billing(const int64 *billing)
 	return Max(0.0, 100.0 - penalty);
 }
 
-/* Returns the NPS (-100 to 100) mapped to 0-100; answers must be > 0. */
+/*
+ * Returns the NPS (-100 to 100) mapped to 0-100; answers must be > 0.  The
+ * answers are added as doubles: their int64 sum could overflow.  Beyond
+ * 2^53 / 100 answers, 100 * (promoters - detractors) is rounded before the
+ * division and the NPS may come out a hair beyond +-100, hence the clamp.
+ */
 static inline double
 health_feedback(int64 promoters, int64 passives, int64 detractors)
 {
-	return (100.0 * (double) (promoters - detractors) /
-			(double) (promoters + passives + detractors) + 100.0) / 2.0;
+	double		answers = (double) promoters + (double) passives + (double) detractors;
+	double		nps = 100.0 * (double) (promoters - detractors) / answers;
+
+	return (Max(-100.0, Min(100.0, nps)) + 100.0) / 2.0;
 }
 
-/* Fills *r from counts that meet the preconditions of the file header. */
+/*
+ * Fills *r from counts that meet the preconditions of the file header.
+ * Weights so large that their sum overflows to infinity are scaled by 2^-16
+ * (exactly) first; otherwise every effective weight would be 0.
+ */
 static inline void
 health_score(const HealthCounts *c, HealthResult *r)
 {
 	double		weight_sum = 0;
+	double		scale = 1.0;
 	int			present_count = 0;
 	int			i;
 
@@ -158,7 +170,7 @@ health_score(const HealthCounts *c, HealthResult *r)
 	r->value[C_SUPPORT] = health_support(c->tickets, c->active_users);
 	r->present[C_BILLING] = true;
 	r->value[C_BILLING] = health_billing(c->billing);
-	r->present[C_FEEDBACK] = c->promoters + c->passives + c->detractors > 0;
+	r->present[C_FEEDBACK] = c->promoters > 0 || c->passives > 0 || c->detractors > 0;
 	r->value[C_FEEDBACK] = r->present[C_FEEDBACK] ?
 		health_feedback(c->promoters, c->passives, c->detractors) : 0;
 
@@ -168,13 +180,21 @@ health_score(const HealthCounts *c, HealthResult *r)
 			weight_sum += c->weights[i];
 			present_count++;
 		}
+	if (isinf(weight_sum))
+	{
+		scale = 0x1p-16;
+		weight_sum = 0;
+		for (i = 0; i < N_COMPONENTS; i++)
+			if (r->present[i])
+				weight_sum += c->weights[i] * scale;
+	}
 	r->score = 0;
 	for (i = 0; i < N_COMPONENTS; i++)
 	{
 		if (!r->present[i])
 			r->effective[i] = 0;
 		else if (weight_sum > 0)
-			r->effective[i] = c->weights[i] / weight_sum;
+			r->effective[i] = c->weights[i] * scale / weight_sum;
 		else
 			r->effective[i] = 1.0 / present_count;
 		r->score += r->effective[i] * r->value[i];
