@@ -36,6 +36,13 @@ ensure_packages() {
 	command -v gcc >/dev/null 2>&1 || missing+=(gcc)
 	# The fuzz driver's generator (test/fuzz/gen.py) and META.json checks.
 	[ -x /usr/bin/python3 ] || missing+=(python3)
+	# The regression suite under memcheck (test/memcheck/valgrind.sh).
+	command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
+	# libFuzzer targets of the pure-C parts (test/tap/fuzz_c_short.sh): clang and,
+	# only recommended by it, the sanitizer and fuzzer runtimes.
+	command -v clang >/dev/null 2>&1 || missing+=(clang)
+	compgen -G "/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a" >/dev/null ||
+		missing+=(libclang-rt-dev)
 	if [ "${#missing[@]}" -gt 0 ]; then
 		say "installing ${missing[*]}"
 		export DEBIAN_FRONTEND=noninteractive
@@ -69,32 +76,44 @@ cluster_dir() {
 
 pg() { runuser -u postgres -- "$PG_BIN/$1" "${@:2}"; }
 
-# Starts (creating if needed) cluster $1 on port $2; cron runs in database $3.
-# Exports PGHOST, PGPORT and PGUSER for the clients that follow.
-cluster_start() {
-	local name=$1 port=$2 crondb=$3 dir sock
-	dir=$(cluster_dir "$name")
-	sock=/tmp/pg_adoption-$port
+# Creates the socket directory of port $1 for the postgres user; prints it.
+socket_dir() {
+	local sock=/tmp/pg_adoption-$1
 	mkdir -p "$sock"
 	chown postgres: "$sock"
 	chmod 0755 "$sock"
-	if [ ! -f "$dir/data/PG_VERSION" ]; then
-		say "creating cluster $name in $dir/data"
-		pg initdb -D "$dir/data" -A trust -E UTF8 --locale=C.UTF-8 -U postgres >/dev/null
-		cat >>"$dir/data/postgresql.conf" <<CONF
+	echo "$sock"
+}
+
+# Creates a private cluster in data directory $1 on port $2 (socket in
+# /tmp/pg_adoption-$2) whose pg_cron runs in database $3.
+cluster_create() {
+	pg initdb -D "$1" -A trust -E UTF8 --locale=C.UTF-8 -U postgres >/dev/null
+	cat >>"$1/postgresql.conf" <<CONF
 # pg_adoption private cluster
-port = $port
+port = $2
 listen_addresses = ''
 unix_socket_permissions = 0700
-unix_socket_directories = '$sock'
+unix_socket_directories = '/tmp/pg_adoption-$2'
 shared_preload_libraries = 'pg_cron'
-cron.database_name = '$crondb'
+cron.database_name = '$3'
 cron.use_background_workers = on
 max_worker_processes = 16
 timezone = 'UTC'
 log_min_messages = warning
 fsync = ${PGA_FSYNC:-on}
 CONF
+}
+
+# Starts (creating if needed) cluster $1 on port $2; cron runs in database $3.
+# Exports PGHOST, PGPORT and PGUSER for the clients that follow.
+cluster_start() {
+	local name=$1 port=$2 crondb=$3 dir sock
+	dir=$(cluster_dir "$name")
+	sock=$(socket_dir "$port")
+	if [ ! -f "$dir/data/PG_VERSION" ]; then
+		say "creating cluster $name in $dir/data"
+		cluster_create "$dir/data" "$port" "$crondb"
 	fi
 	if pg pg_ctl -D "$dir/data" status >/dev/null 2>&1; then
 		pg pg_ctl -D "$dir/data" restart -w -m fast -l "$dir/server.log" >/dev/null
