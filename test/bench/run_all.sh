@@ -112,7 +112,7 @@ figure() {
 # The commit a result was measured at.
 bench_commit() {
 	[ -s "$out_dir/$1.md" ] || { echo -; return; }
-	sed -n 's/.*, commit \([^,]*\),.*/\1/p' "$out_dir/$1.md" | head -n 1
+	sed -n 's/.*, commit \([^,;]*\)[,;].*/\1/p' "$out_dir/$1.md" | head -n 1
 }
 # Prints "met", "missed" or "-" for value $1 compared with $2 $3 (">=" or "<=").
 verdict() {
