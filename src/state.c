@@ -1705,7 +1705,13 @@ lock_pairs_and_unseen(Engine *e, TfGroup **groups, int n_groups,
 
 	for (;;)
 	{
-		int			n_unseen = 0;
+		/*
+		 * Set inside PG_TRY and read after a longjmp into PG_CATCH: it must
+		 * be volatile, or the compiler may keep it in a register that the
+		 * longjmp restores to 0 (then nothing is waited for and the loop
+		 * spins, allocating, forever).
+		 */
+		volatile int n_unseen = 0;
 		int			i;
 		bool		locked = true;
 
@@ -1738,7 +1744,8 @@ lock_pairs_and_unseen(Engine *e, TfGroup **groups, int n_groups,
 
 			MemoryContextSwitchTo(mcxt);
 			edata = CopyErrorData();
-			if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+			/* only the NOWAIT lookup of unseen users is retried */
+			if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE || n_unseen == 0)
 				PG_RE_THROW();
 			FlushErrorState();
 			FreeErrorData(edata);
@@ -1750,7 +1757,10 @@ lock_pairs_and_unseen(Engine *e, TfGroup **groups, int n_groups,
 		PG_END_TRY();
 		if (locked)
 			return;
-		lock_users(e, unseen, n_unseen, false);
+		ereport(DEBUG1,
+				(errmsg_internal("pg_adoption: %d unseen users of this statement, one of them locked by another session: waiting without tenant x feature locks",
+								 (int) n_unseen)));
+		lock_users(e, unseen, (int) n_unseen, false);
 	}
 }
 
