@@ -18,6 +18,10 @@
  *      per chunk of events.
  * If the statement enqueued actions, it sends one NOTIFY adoption_actions.
  *
+ * All of it runs in a subtransaction, so that a statement chosen as the
+ * victim of a deadlock over state rows can give up its locks and do the
+ * work again instead of failing (see adoption_track_events).
+ *
  * Validation lives here rather than in a row trigger because the pass reads
  * every column it needs anyway; a BEFORE ROW trigger would add a function
  * call per row on the hottest path.
@@ -47,6 +51,7 @@
 
 #include <math.h>
 
+#include "access/xact.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
@@ -57,6 +62,7 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 #include "utils/uuid.h"
@@ -69,6 +75,9 @@
 
 /* Registration keys held before a batch is flushed. */
 #define INGEST_FLUSH_KEYS 10000
+
+/* Times a statement chosen as a deadlock's victim does its work again. */
+#define INGEST_DEADLOCK_RETRIES 3
 
 /* Share of the engine's chunk a pass aims at (room for the sketch's error and skew). */
 #define INGEST_PART_FILL 0.7
@@ -300,52 +309,26 @@ event_part(TupleTableSlot *slot, const EventColumns *cols, int n_parts)
 	return (int) (h % (uint32) n_parts);
 }
 
-PG_FUNCTION_INFO_V1(adoption_track_events);
-
-/* Returns NULL after validating and tracking the statement's new events. */
-Datum
-adoption_track_events(PG_FUNCTION_ARGS)
+/*
+ * Validates, registers and tracks the rows of newtable (read through slot),
+ * allocating in work_mcxt.  Everything it writes (registrations, state,
+ * actions) can be rolled back and done again: see adoption_track_events.
+ */
+static void
+track_statement(Tuplestorestate *newtable, TupleTableSlot *slot,
+				EventColumns *cols, TimestampTz now, MemoryContext work_mcxt)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	Tuplestorestate *newtable;
-	TupleDesc	desc;
-	TupleTableSlot *slot;
-	EventColumns cols;
-	MemoryContext stmt_mcxt;
 	MemoryContext row_mcxt;
-	MemoryContext old;
 	RegistryBatch *registry;
 	Engine	   *engine;
 	bool		split;
 	uint8	   *registers = NULL;
-	TimestampTz now = GetCurrentTimestamp();
 
-	if (!CALLED_AS_TRIGGER(fcinfo) ||
-		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
-		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ||
-		trigdata->tg_newtable == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("adoption.track_events() must be an AFTER INSERT ... REFERENCING NEW TABLE ... FOR EACH STATEMENT trigger")));
-
-	newtable = trigdata->tg_newtable;
-	desc = RelationGetDescr(trigdata->tg_relation);
-	event_columns(desc, &cols);
-
-	stmt_mcxt = AllocSetContextCreate(CurrentMemoryContext,
-									  "pg_adoption ingest statement",
-									  ALLOCSET_DEFAULT_SIZES);
-	row_mcxt = AllocSetContextCreate(stmt_mcxt, "pg_adoption ingest row",
+	MemoryContextSwitchTo(work_mcxt);
+	row_mcxt = AllocSetContextCreate(work_mcxt, "pg_adoption ingest row",
 									 ALLOCSET_SMALL_SIZES);
-	old = MemoryContextSwitchTo(stmt_mcxt);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "pg_adoption: SPI_connect failed");
-
-	registry = adoption_registry_begin(stmt_mcxt);
+	registry = adoption_registry_begin(work_mcxt);
 	engine = adoption_engine_begin(true);
-	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
 	split = tuplestore_tuple_count(newtable) > adoption_engine_chunk_keys;
 	if (split)
 		registers = palloc0(SKETCH_REGISTERS);
@@ -359,10 +342,10 @@ adoption_track_events(PG_FUNCTION_ARGS)
 
 		MemoryContextReset(row_mcxt);
 		MemoryContextSwitchTo(row_mcxt);
-		read_event(slot, &cols, now, &ev);
+		read_event(slot, cols, now, &ev);
 		if (split)
 			sketch_add(registers, event_key_hash(&ev));
-		MemoryContextSwitchTo(stmt_mcxt);
+		MemoryContextSwitchTo(work_mcxt);
 		held = adoption_registry_note(registry, ev.tenant_id, ev.feature_id,
 									  ev.feature_name);
 		if (held >= INGEST_FLUSH_KEYS)
@@ -393,12 +376,12 @@ adoption_track_events(PG_FUNCTION_ARGS)
 			{
 				IngestEvent ev;
 
-				if (n_parts > 1 && event_part(slot, &cols, n_parts) != part)
+				if (n_parts > 1 && event_part(slot, cols, n_parts) != part)
 					continue;
 				MemoryContextReset(row_mcxt);
 				MemoryContextSwitchTo(row_mcxt);
-				read_event(slot, &cols, now, &ev);
-				MemoryContextSwitchTo(stmt_mcxt);
+				read_event(slot, cols, now, &ev);
+				MemoryContextSwitchTo(work_mcxt);
 				adoption_engine_add(engine, ev.tenant_id, ev.user_id, ev.feature_id,
 									ev.usage_timestamp, ev.session_duration,
 									ev.success_outcome);
@@ -406,6 +389,106 @@ adoption_track_events(PG_FUNCTION_ARGS)
 		}
 	}
 	adoption_notify_actions(adoption_engine_end(engine));
+}
+
+PG_FUNCTION_INFO_V1(adoption_track_events);
+
+/*
+ * Returns NULL after validating and tracking the statement's new events.
+ *
+ * The work runs in a subtransaction.  Two sessions that lock the same state
+ * rows in opposite orders (transactions of several statements, a statement
+ * that meets a user another session has just created, see state.c) wait for
+ * each other, and PostgreSQL aborts one of them with 40P01; the aborted one
+ * rolls its subtransaction back, which gives up every state row it locked,
+ * so the other can finish, and then does the work again (the statement's
+ * rows are already in the table, outside the subtransaction), up to
+ * INGEST_DEADLOCK_RETRIES times.  Any other error aborts the statement.
+ * A transaction of many statements stops doing so (adoption_subxact_allowed).
+ */
+Datum
+adoption_track_events(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Tuplestorestate *newtable;
+	TupleDesc	desc;
+	TupleTableSlot *slot;
+	EventColumns cols;
+	MemoryContext stmt_mcxt;
+	MemoryContext work_mcxt;
+	MemoryContext old;
+	ResourceOwner owner = CurrentResourceOwner;
+	TimestampTz now = GetCurrentTimestamp();
+	int			attempt;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ||
+		trigdata->tg_newtable == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("adoption.track_events() must be an AFTER INSERT ... REFERENCING NEW TABLE ... FOR EACH STATEMENT trigger")));
+
+	newtable = trigdata->tg_newtable;
+	desc = RelationGetDescr(trigdata->tg_relation);
+	event_columns(desc, &cols);
+
+	stmt_mcxt = AllocSetContextCreate(CurrentMemoryContext,
+									  "pg_adoption ingest statement",
+									  ALLOCSET_DEFAULT_SIZES);
+	work_mcxt = AllocSetContextCreate(stmt_mcxt, "pg_adoption ingest work",
+									  ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(stmt_mcxt);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pg_adoption: SPI_connect failed");
+	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+
+	for (attempt = 1;; attempt++)
+	{
+		bool		subxact = adoption_subxact_allowed();
+		bool		deadlocked = false;
+
+		if (subxact)
+			BeginInternalSubTransaction(NULL);
+		PG_TRY();
+		{
+			track_statement(newtable, slot, &cols, now, work_mcxt);
+			if (subxact)
+			{
+				ReleaseCurrentSubTransaction();
+				CurrentResourceOwner = owner;
+			}
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			if (!subxact)
+				PG_RE_THROW();
+			MemoryContextSwitchTo(stmt_mcxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			/* first undo the subtransaction, as PL/pgSQL does before re-throwing */
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(stmt_mcxt);
+			CurrentResourceOwner = owner;
+			if (edata->sqlerrcode != ERRCODE_T_R_DEADLOCK_DETECTED ||
+				attempt > INGEST_DEADLOCK_RETRIES)
+				ReThrowError(edata);
+			FreeErrorData(edata);
+			deadlocked = true;
+		}
+		PG_END_TRY();
+		MemoryContextSwitchTo(stmt_mcxt);
+		if (!deadlocked)
+			break;
+		ereport(DEBUG1,
+				(errmsg_internal("pg_adoption: deadlock while tracking %lld events, their state locks given up: attempt %d",
+								 (long long) tuplestore_tuple_count(newtable), attempt + 1)));
+		MemoryContextReset(work_mcxt);
+	}
 	ExecDropSingleTupleTableSlot(slot);
 
 	SPI_finish();

@@ -20,6 +20,7 @@
 #include "common/int.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
+#include "storage/proc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/array.h"
@@ -38,6 +39,9 @@ PG_MODULE_MAGIC;
 void		_PG_init(void);
 
 static bool callbacks_registered = false;
+
+/* Subtransaction ids of the backend's cache that ingest leaves to other code. */
+#define ADOPTION_SUBXID_RESERVE 16
 
 /* pg_adoption.engine_chunk_keys: the user x feature keys the engine holds at once. */
 int			adoption_engine_chunk_keys = ADOPTION_ENGINE_CHUNK_KEYS;
@@ -78,6 +82,22 @@ adoption_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB)
 		adoption_registry_subxact_abort();
+}
+
+/*
+ * Whether ingest may open one more subtransaction (to retry after a
+ * deadlock or a locked row).  Its row locks give it a subtransaction id,
+ * and a backend caches at most PGPROC_MAX_CACHED_SUBXIDS of those per
+ * transaction: past that, every snapshot taken on the server while the
+ * transaction runs has to search pg_subtrans.  So a transaction of many
+ * ingest statements stops taking them while the cache still has
+ * ADOPTION_SUBXID_RESERVE entries for savepoints and PL/pgSQL blocks.
+ */
+bool
+adoption_subxact_allowed(void)
+{
+	return !MyProc->subxidStatus.overflowed &&
+		MyProc->subxidStatus.count < PGPROC_MAX_CACHED_SUBXIDS - ADOPTION_SUBXID_RESERVE;
 }
 
 void

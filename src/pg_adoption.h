@@ -39,6 +39,7 @@ typedef struct AdoptionSettings
 
 /* pg_adoption.c */
 extern int	adoption_engine_chunk_keys;
+extern bool adoption_subxact_allowed(void);
 extern HTAB *adoption_string_htab(const char *name, Size entrysize,
 								  long nelem, MemoryContext mcxt);
 extern char *adoption_entry_set_key(void *entry, const char *key,

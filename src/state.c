@@ -1693,7 +1693,9 @@ collect_groups(Engine *e, bool lock, int *n)
  * session holds no pair (the other one can finish), and the pairs are
  * locked again.  Every retry has found at least one more user, so it ends.
  * The rollback-and-retry is how PL/pgSQL runs an exception block
- * (exec_stmt_block in pl_exec.c).
+ * (exec_stmt_block in pl_exec.c).  A transaction that has used most of the
+ * backend's subtransaction id cache (adoption_subxact_allowed) waits with
+ * the pair locks held instead, and may then deadlock.
  */
 static void
 lock_pairs_and_unseen(Engine *e, TfGroup **groups, int n_groups,
@@ -1721,6 +1723,19 @@ lock_pairs_and_unseen(Engine *e, TfGroup **groups, int n_groups,
 				lock_groups(e, groups, n_groups);
 			return;
 		}
+		if (!adoption_subxact_allowed())
+		{
+			/* a long transaction: wait for the rows with the pair locks held */
+			for (i = 0; i < n_groups; i++)
+				groups[i]->created = false;
+			if (n_groups > 0)
+				lock_groups(e, groups, n_groups);
+			for (i = 0; i < n_missing; i++)
+				if (!missing[i]->loaded && !missing[i]->group->created)
+					unseen[n_unseen++] = missing[i];
+			lock_users(e, unseen, (int) n_unseen, false);
+			return;
+		}
 		for (i = 0; i < n_groups; i++)
 			groups[i]->created = false;
 
@@ -1744,14 +1759,15 @@ lock_pairs_and_unseen(Engine *e, TfGroup **groups, int n_groups,
 
 			MemoryContextSwitchTo(mcxt);
 			edata = CopyErrorData();
-			/* only the NOWAIT lookup of unseen users is retried */
-			if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE || n_unseen == 0)
-				PG_RE_THROW();
 			FlushErrorState();
-			FreeErrorData(edata);
+			/* undo the subtransaction before anything is re-thrown */
 			RollbackAndReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(mcxt);
 			CurrentResourceOwner = owner;
+			/* only the NOWAIT lookup of unseen users is retried */
+			if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE || n_unseen == 0)
+				ReThrowError(edata);
+			FreeErrorData(edata);
 			locked = false;
 		}
 		PG_END_TRY();
