@@ -54,10 +54,13 @@
 #include "access/xact.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
+#include "common/pg_prng.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "port/pg_bitutils.h"
+#include "storage/latch.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
@@ -66,6 +69,7 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 #include "utils/uuid.h"
+#include "utils/wait_event.h"
 
 #include "pg_adoption.h"
 #include "actions.h"
@@ -78,6 +82,9 @@
 
 /* Times a statement chosen as a deadlock's victim does its work again. */
 #define INGEST_DEADLOCK_RETRIES 3
+
+/* Before retry n, the victim sleeps n times this plus up to this again, ms. */
+#define INGEST_DEADLOCK_BACKOFF_MS 20
 
 /* Share of the engine's chunk a pass aims at (room for the sketch's error and skew). */
 #define INGEST_PART_FILL 0.7
@@ -488,6 +495,19 @@ adoption_track_events(PG_FUNCTION_ARGS)
 				(errmsg_internal("pg_adoption: deadlock while tracking %lld events, their state locks given up: attempt %d",
 								 (long long) tuplestore_tuple_count(newtable), attempt + 1)));
 		MemoryContextReset(work_mcxt);
+
+		/*
+		 * Let the other session take the rows first: it was waiting for
+		 * them, but a retry at once can lock them again before it is even
+		 * scheduled (seen on a loaded machine: the same deadlock 3 times).
+		 */
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 INGEST_DEADLOCK_BACKOFF_MS * attempt +
+						 (long) pg_prng_uint64_range(&pg_global_prng_state, 0,
+													 INGEST_DEADLOCK_BACKOFF_MS),
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
 	}
 	ExecDropSingleTupleTableSlot(slot);
 

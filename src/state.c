@@ -1697,6 +1697,22 @@ collect_groups(Engine *e, bool lock, int *n)
  * backend's subtransaction id cache (adoption_subxact_allowed) waits with
  * the pair locks held instead, and may then deadlock.
  */
+/*
+ * Collects into unseen the users of missing still without a row whose pair
+ * existed before this statement (a pair it created has no users yet).
+ */
+static int
+unseen_users(UserState **missing, int n_missing, UserState **unseen)
+{
+	int			i;
+	int			n = 0;
+
+	for (i = 0; i < n_missing; i++)
+		if (!missing[i]->loaded && !missing[i]->group->created)
+			unseen[n++] = missing[i];
+	return n;
+}
+
 static void
 lock_pairs_and_unseen(Engine *e, TfGroup **groups, int n_groups,
 					  UserState **missing, int n_missing)
@@ -1723,21 +1739,16 @@ lock_pairs_and_unseen(Engine *e, TfGroup **groups, int n_groups,
 				lock_groups(e, groups, n_groups);
 			return;
 		}
+		for (i = 0; i < n_groups; i++)
+			groups[i]->created = false;
 		if (!adoption_subxact_allowed())
 		{
 			/* a long transaction: wait for the rows with the pair locks held */
-			for (i = 0; i < n_groups; i++)
-				groups[i]->created = false;
 			if (n_groups > 0)
 				lock_groups(e, groups, n_groups);
-			for (i = 0; i < n_missing; i++)
-				if (!missing[i]->loaded && !missing[i]->group->created)
-					unseen[n_unseen++] = missing[i];
-			lock_users(e, unseen, (int) n_unseen, false);
+			lock_users(e, unseen, unseen_users(missing, n_missing, unseen), false);
 			return;
 		}
-		for (i = 0; i < n_groups; i++)
-			groups[i]->created = false;
 
 		BeginInternalSubTransaction(NULL);
 		MemoryContextSwitchTo(mcxt);
@@ -1745,9 +1756,7 @@ lock_pairs_and_unseen(Engine *e, TfGroup **groups, int n_groups,
 		{
 			if (n_groups > 0)
 				lock_groups(e, groups, n_groups);
-			for (i = 0; i < n_missing; i++)
-				if (!missing[i]->loaded && !missing[i]->group->created)
-					unseen[n_unseen++] = missing[i];
+			n_unseen = unseen_users(missing, n_missing, unseen);
 			lock_users(e, unseen, n_unseen, true);
 			ReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(mcxt);
