@@ -474,13 +474,7 @@ adoption_track_events(PG_FUNCTION_ARGS)
 
 			if (!subxact)
 				PG_RE_THROW();
-			MemoryContextSwitchTo(stmt_mcxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			/* first undo the subtransaction, as PL/pgSQL does before re-throwing */
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(stmt_mcxt);
-			CurrentResourceOwner = owner;
+			edata = adoption_subxact_rollback(stmt_mcxt, owner);
 			if (edata->sqlerrcode != ERRCODE_T_R_DEADLOCK_DETECTED ||
 				attempt > INGEST_DEADLOCK_RETRIES)
 				ReThrowError(edata);

@@ -27,6 +27,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
@@ -98,6 +99,25 @@ adoption_subxact_allowed(void)
 {
 	return !MyProc->subxidStatus.overflowed &&
 		MyProc->subxidStatus.count < PGPROC_MAX_CACHED_SUBXIDS - ADOPTION_SUBXID_RESERVE;
+}
+
+/*
+ * For PG_CATCH after BeginInternalSubTransaction: copies the error into
+ * mcxt, rolls the subtransaction back (before anything is re-thrown, as
+ * PL/pgSQL does) and makes mcxt and owner current again.
+ */
+ErrorData *
+adoption_subxact_rollback(MemoryContext mcxt, ResourceOwner owner)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(mcxt);
+	edata = CopyErrorData();
+	FlushErrorState();
+	RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(mcxt);
+	CurrentResourceOwner = owner;
+	return edata;
 }
 
 void

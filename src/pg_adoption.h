@@ -10,6 +10,7 @@
 #include "executor/spi.h"
 #include "utils/array.h"
 #include "utils/hsearch.h"
+#include "utils/resowner.h"
 #include "utils/timestamp.h"
 
 #define ADOPTION_SCHEMA "adoption"
@@ -40,6 +41,7 @@ typedef struct AdoptionSettings
 /* pg_adoption.c */
 extern int	adoption_engine_chunk_keys;
 extern bool adoption_subxact_allowed(void);
+extern ErrorData *adoption_subxact_rollback(MemoryContext mcxt, ResourceOwner owner);
 extern HTAB *adoption_string_htab(const char *name, Size entrysize,
 								  long nelem, MemoryContext mcxt);
 extern char *adoption_entry_set_key(void *entry, const char *key,

@@ -1766,13 +1766,7 @@ lock_pairs_and_unseen(Engine *e, TfGroup **groups, int n_groups,
 		{
 			ErrorData  *edata;
 
-			MemoryContextSwitchTo(mcxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			/* undo the subtransaction before anything is re-thrown */
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(mcxt);
-			CurrentResourceOwner = owner;
+			edata = adoption_subxact_rollback(mcxt, owner);
 			/* only the NOWAIT lookup of unseen users is retried */
 			if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE || n_unseen == 0)
 				ReThrowError(edata);
