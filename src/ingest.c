@@ -37,15 +37,15 @@
  * names more, a key whose events are spread over the file is read and
  * written once per chunk it falls in, up to once per event: the trigger's
  * share of a COPY of 4M events over 300k keys took six times longer per
- * event than that of 1M events over 93k keys.  So a statement with more rows than that first makes one pass
- * that validates, registers and estimates its distinct keys (a HyperLogLog
- * sketch, 4 kB); if they may not fit one chunk, the rows are fed to the
- * engine in n passes over the transition table, pass p taking the pairs
- * whose hash is p modulo n, each pass about engine_chunk_keys *
- * INGEST_PART_FILL keys.  Every state and milestone of a pair depends only
- * on that pair's events in arrival order (state.c), which each pass keeps,
- * so the result is the same as one pass; only the order in which actions
- * of different pairs are enqueued differs.
+ * event than that of 1M events over 93k keys.  So a statement with more
+ * rows than that first makes one pass that validates, registers and
+ * estimates its distinct keys (a HyperLogLog sketch, 4 kB); if they may
+ * not fit one chunk, the rows are fed to the engine in n passes over the
+ * transition table, pass p taking the pairs whose hash is p modulo n, each
+ * pass about engine_chunk_keys * INGEST_PART_FILL keys.  Every state and
+ * milestone of a pair depends only on that pair's events in arrival order
+ * (state.c), which each pass keeps, so the result is the same as one pass;
+ * only the order in which actions of different pairs are enqueued differs.
  */
 #include "postgres.h"
 

@@ -1678,7 +1678,22 @@ collect_groups(Engine *e, bool lock, int *n)
 	return out;
 }
 
-/* Processes the gathered chunk and starts a new one. */
+/*
+ * Collects into unseen the users of missing still without a row whose pair
+ * existed before this statement (a pair it created has no users yet).
+ */
+static int
+unseen_users(UserState **missing, int n_missing, UserState **unseen)
+{
+	int			i;
+	int			n = 0;
+
+	for (i = 0; i < n_missing; i++)
+		if (!missing[i]->loaded && !missing[i]->group->created)
+			unseen[n++] = missing[i];
+	return n;
+}
+
 /*
  * Step 3: locks the pairs (creating the new ones), then looks again for the
  * unseen users (missing[0..n_missing), in key order) of pairs that existed:
@@ -1697,30 +1712,21 @@ collect_groups(Engine *e, bool lock, int *n)
  * backend's subtransaction id cache (adoption_subxact_allowed) waits with
  * the pair locks held instead, and may then deadlock.
  */
-/*
- * Collects into unseen the users of missing still without a row whose pair
- * existed before this statement (a pair it created has no users yet).
- */
-static int
-unseen_users(UserState **missing, int n_missing, UserState **unseen)
-{
-	int			i;
-	int			n = 0;
-
-	for (i = 0; i < n_missing; i++)
-		if (!missing[i]->loaded && !missing[i]->group->created)
-			unseen[n++] = missing[i];
-	return n;
-}
-
 static void
 lock_pairs_and_unseen(Engine *e, TfGroup **groups, int n_groups,
 					  UserState **missing, int n_missing)
 {
 	MemoryContext mcxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
-	UserState **unseen = palloc(sizeof(UserState *) * Max(n_missing, 1));
+	UserState **unseen;
 
+	if (n_missing == 0)
+	{
+		if (n_groups > 0)
+			lock_groups(e, groups, n_groups);
+		return;
+	}
+	unseen = palloc(sizeof(UserState *) * n_missing);
 	for (;;)
 	{
 		/*
@@ -1733,12 +1739,6 @@ lock_pairs_and_unseen(Engine *e, TfGroup **groups, int n_groups,
 		int			i;
 		bool		locked = true;
 
-		if (n_missing == 0)
-		{
-			if (n_groups > 0)
-				lock_groups(e, groups, n_groups);
-			return;
-		}
 		for (i = 0; i < n_groups; i++)
 			groups[i]->created = false;
 		if (!adoption_subxact_allowed())
@@ -1783,6 +1783,7 @@ lock_pairs_and_unseen(Engine *e, TfGroup **groups, int n_groups,
 	}
 }
 
+/* Processes the gathered chunk and starts a new one. */
 static void
 engine_flush(Engine *e)
 {
