@@ -11,7 +11,6 @@ port=${PGA_TEST_PORT:-54321}
 ensure_packages
 build_install
 cluster_start test "$port" postgres
-trap 'cluster_stop test >/dev/null || true' EXIT
 
 passed=0
 failed=0
@@ -42,14 +41,33 @@ pgtap() {
 	PGA_REPO="$REPO" pg_prove -d adoption_tap --ext .sql -r "$REPO/test/pgtap"
 }
 
+# Each file's output is kept (scripts/tap_keep.sh): prove shows only the
+# numbers of failed checks, so their lines and the "#" lines under them
+# (what was found) are printed last, where a CI log's tail shows them.
+tap_keep=$(mktemp -d)
+trap 'cluster_stop test >/dev/null || true; rm -rf "$tap_keep"' EXIT
 shell_tap() {
-	prove --exec bash "$REPO"/test/tap/*.sh
+	TAP_KEEP_DIR=$tap_keep prove --exec "bash $REPO/scripts/tap_keep.sh" "$REPO"/test/tap/*.sh
+}
+
+# The failed checks of the shell TAP files (not the TODO ones), each with up
+# to 8 of its "#" lines.
+failed_checks() {
+	awk 'FNR == 1 { show = 0 }
+		/^not ok / && !/# TODO/ { print FILENAME ": " $0; show = 8; next }
+		/^#/ && show > 0 { print "    " $0; show--; next }
+		{ show = 0 }' "$tap_keep"/*.tap 2>/dev/null | sed "s|$tap_keep/||" | head -n 60
 }
 
 step "pg_regress and isolation specs (make installcheck)" regress
 step "pgTAP suites (pg_prove test/pgtap)" pgtap
 step "shell TAP tests (prove test/tap)" shell_tap
 
+checks=$(failed_checks)
+if [ -n "$checks" ]; then
+	say "failed shell TAP checks"
+	printf '%s\n' "$checks"
+fi
 echo
 echo "suites: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
