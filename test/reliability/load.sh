@@ -326,14 +326,17 @@ SQL
 	# server, what a stop does to its clients, whatever the wording: 57P01
 	# (admin shutdown: the immediate stop, or a backend that saw the
 	# postmaster go), 57P03 (cannot connect now: shutting down, starting up,
-	# in recovery), and libpq's lost and refused connections.  Not 57P02
+	# in recovery), and libpq's lost and refused connections.  A message
+	# that reaches psql while it is still connecting (a backend that had
+	# just started when the server stopped) is printed without its SQLSTATE,
+	# so those are also known by their PostgreSQL 15 texts.  Not 57P02
 	# (crash of another server process): an immediate stop never sends it,
 	# so it means a backend died, which the server log check names.
 	cat "$work"/*.err >"$work/stderr" 2>/dev/null
 	states=$(grep -oE '(ERROR|FATAL|PANIC|WARNING):  [0-9A-Z]{5}' "$work/stderr" | awk '{ print $2 }' | sort | uniq -c | awk '{ printf "%s %s, ", $2, $1 }')
 	echo "# client errors by SQLSTATE: ${states%, }"
 	expected='ERROR:  23514: session_duration must not be negative|ERROR:  40P01: deadlock detected|ERROR:  25P02: current transaction is aborted'
-	[ "$mode" = crash ] && expected+='|(FATAL|WARNING):  57P0[13]: |server closed the connection unexpectedly|connection to server .*(was lost|failed)|no connection to the server'
+	[ "$mode" = crash ] && expected+='|(FATAL|WARNING):  (57P0[13]: |terminating connection due to (immediate shutdown command|unexpected postmaster exit)$|the database system is (starting up|shutting down|in recovery mode|not (yet )?accepting connections)$)|server closed the connection unexpectedly|connection to server .*(was lost|failed)|no connection to the server'
 	unexpected=$(grep -E '(ERROR|FATAL|PANIC|WARNING):|psql: error|server closed|connection to server|no connection' "$work/stderr" | grep -vE "$expected")
 	[ -z "$unexpected" ]
 	tap $? "the clients saw no error but bad rows sent on purpose (23514) and deadlocks (checked next)$([ "$mode" = crash ] && echo ', lost and refused connections')"
