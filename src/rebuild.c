@@ -4,7 +4,19 @@
  *
  * It deletes the state and replays the events in arrival order (arrival_seq)
  * through the same engine the ingest trigger uses (state.c), reading the log
- * through a cursor so memory stays bounded.  It enqueues no actions: the
+ * through a cursor so memory stays bounded.
+ *
+ * The replay goes tenant x feature pair by pair, each pair's events in
+ * arrival order (ORDER BY tenant_id, feature_id, arrival_seq).  Every state
+ * row and milestone of a pair depends only on that pair's events in arrival
+ * order (the ingest trigger's passes rest on the same fact, see ingest.c), so
+ * the state is the one a replay of the whole log in arrival order gives; but
+ * a pair's keys now come together, so a chunk of the engine holds whole pairs
+ * and every key is loaded and written about once.  In plain arrival order a
+ * log with more keys than a chunk had each key written once per chunk its
+ * events fell in: 4M events took 15 times as long as 1M.  The sort compares
+ * the ids bytewise (COLLATE "C"): only the grouping matters, not the order of
+ * the pairs.  It enqueues no actions: the
  * actions of milestones reached before were enqueued when they were reached
  * (and campaign_action_keys remembers them).  A SHARE lock on the event log
  * keeps ingest out until the transaction ends, so no event is missed; the
@@ -72,7 +84,7 @@ adoption_rebuild(PG_FUNCTION_ARGS)
 									   " session_duration, success_outcome"
 									   " FROM adoption.feature_usage_events"
 									   " WHERE $1::pg_catalog.text IS NULL OR tenant_id OPERATOR(pg_catalog.=) $1"
-									   " ORDER BY arrival_seq",
+									   " ORDER BY tenant_id COLLATE \"C\", feature_id COLLATE \"C\", arrival_seq",
 									   1, argtypes, args, nulls, false, 0);
 
 	old = MemoryContextSwitchTo(mcxt);

@@ -29,8 +29,9 @@
 #   analytics_bench.sh      retention and lifecycle over 5M events, C against
 #                           window-function SQL (QUICK: 500k events);
 #   scale_bench.sh          COPY of 1M and 4M events, rescore of 2,000 and
-#                           8,000 tenants: cost per unit at 4x over 1x
-#                           (QUICK: 100k/400k events, 200/800 tenants).
+#                           8,000 tenants, rebuild() of 1M and 4M events:
+#                           cost per unit at 4x over 1x (QUICK: 100k/400k
+#                           events, 200/800 tenants).
 #
 # Each script writes its own result to test/bench/out/<script>.md; this one
 # reads the figures back from those files and prints one table, also
@@ -136,6 +137,7 @@ lifecycle_speedup=$(figure analytics_bench 'lifecycle speedup C \/ SQL')
 ingest_growth=$(figure scale_bench 'ingest cost per event, 4x \/ 1x')
 trigger_growth=$(figure scale_bench 'trigger cost per event, 4x \/ 1x')
 rescore_growth=$(figure scale_bench 'rescore cost per tenant, 4x \/ 1x')
+rebuild_growth=$(figure scale_bench 'rebuild cost per event, 4x \/ 1x')
 
 rows=(
 	"COPY throughput, tracking/none|copy_bench|>=|0.80|$copy_ratio|"
@@ -154,6 +156,7 @@ rows=(
 	"ingest cost per event, 4x events / 1x (1.00 = linear)|scale_bench|<=|1.25|$ingest_growth|"
 	"trigger cost per event, 4x events / 1x|scale_bench|<=|1.25|$trigger_growth|"
 	"rescore cost per tenant, 4x tenants / 1x|scale_bench|<=|1.25|$rescore_growth|"
+	"rebuild() cost per event, 4x events / 1x|scale_bench|<=|1.25|$rebuild_growth|"
 )
 
 if [ "$quick" = 1 ]; then sizes="QUICK=1 (small sizes: COPY of 100k events, pgbench 1 x 5 s, RSS with 1M events)"; else sizes="full sizes"; fi
