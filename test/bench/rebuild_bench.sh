@@ -9,8 +9,9 @@
 # tracking on, keeps a copy of the state it built, then times
 # SELECT adoption.rebuild() ROUNDS times (default 1; a CHECKPOINT before each
 # and each in a new session).  After every rebuild the state is compared
-# with the copy: every column of every user and tenant row exactly, velocity
-# within 1e-9 relative (SPEC 3); a difference fails the benchmark.
+# with the copy: every column of every user and tenant row exactly but
+# updated_at, velocity within 1e-9 relative (SPEC 3); a difference fails the
+# benchmark.
 #
 # Reported: the COPY's seconds, the median rebuild's seconds, events/s, and
 # rebuild / COPY time.  scale_bench.sh runs it at two sizes.
@@ -51,31 +52,18 @@ CREATE UNLOGGED TABLE public.bench_tenants AS TABLE adoption.tenant_feature_stat
 VACUUM ANALYZE adoption.feature_usage_events;
 SQL
 
-# Rows that differ between the state and the copy the COPY left, in either
-# direction (velocity compared separately, within 1e-9 relative).
+# Rows that differ between the state and the copy the COPY left, or are in
+# one of them only: every column but updated_at exactly (as jsonb, so a
+# column added later is compared too), velocity within 1e-9 relative.
 diff_sql="
-SELECT (SELECT count(*) FROM (
-	(SELECT tenant_id, feature_id, user_id, first_used_at, last_used_at, uses, successes, total_duration,
-		activated_at, adopted_at, habitual_at, milestone_buffer FROM adoption.user_feature_state
-	 EXCEPT ALL SELECT tenant_id, feature_id, user_id, first_used_at, last_used_at, uses, successes, total_duration,
-		activated_at, adopted_at, habitual_at, milestone_buffer FROM public.bench_users)
-	UNION ALL
-	(SELECT tenant_id, feature_id, user_id, first_used_at, last_used_at, uses, successes, total_duration,
-		activated_at, adopted_at, habitual_at, milestone_buffer FROM public.bench_users
-	 EXCEPT ALL SELECT tenant_id, feature_id, user_id, first_used_at, last_used_at, uses, successes, total_duration,
-		activated_at, adopted_at, habitual_at, milestone_buffer FROM adoption.user_feature_state)) AS d)
-	+ (SELECT count(*) FROM adoption.user_feature_state AS s JOIN public.bench_users AS b USING (tenant_id, feature_id, user_id)
-	   WHERE abs(s.velocity_per_week - b.velocity_per_week) > 1e-9 * greatest(abs(b.velocity_per_week), 1e-300))
-	+ (SELECT count(*) FROM (
-	(SELECT tenant_id, feature_id, activated_users, adopted_users, habitual_users, active_users, active_adopters,
-		adoption_rate, success_rate, evaluated_at, feature_adopted_at FROM adoption.tenant_feature_state
-	 EXCEPT ALL SELECT tenant_id, feature_id, activated_users, adopted_users, habitual_users, active_users, active_adopters,
-		adoption_rate, success_rate, evaluated_at, feature_adopted_at FROM public.bench_tenants)
-	UNION ALL
-	(SELECT tenant_id, feature_id, activated_users, adopted_users, habitual_users, active_users, active_adopters,
-		adoption_rate, success_rate, evaluated_at, feature_adopted_at FROM public.bench_tenants
-	 EXCEPT ALL SELECT tenant_id, feature_id, activated_users, adopted_users, habitual_users, active_users, active_adopters,
-		adoption_rate, success_rate, evaluated_at, feature_adopted_at FROM adoption.tenant_feature_state)) AS d)"
+SELECT (SELECT count(*) FROM adoption.user_feature_state AS s
+		FULL JOIN public.bench_users AS b USING (tenant_id, feature_id, user_id)
+		WHERE s.tenant_id IS NULL OR b.tenant_id IS NULL
+			OR to_jsonb(s) - '{velocity_per_week,updated_at}'::text[] <> to_jsonb(b) - '{velocity_per_week,updated_at}'::text[]
+			OR abs(s.velocity_per_week - b.velocity_per_week) > 1e-9 * greatest(abs(b.velocity_per_week), 1e-300))
+	+ (SELECT count(*) FROM adoption.tenant_feature_state AS s
+		FULL JOIN public.bench_tenants AS b USING (tenant_id, feature_id)
+		WHERE s.tenant_id IS NULL OR b.tenant_id IS NULL OR to_jsonb(s) - 'updated_at' <> to_jsonb(b) - 'updated_at')"
 
 declare -a t_rebuild=()
 say "timing adoption.rebuild() of $n events: $rounds round(s)"
