@@ -16,12 +16,14 @@
  * log with more keys than a chunk had each key written once per chunk its
  * events fell in: 4M events took 15 times as long as 1M.  The sort compares
  * the ids bytewise (COLLATE "C"): only the grouping matters, not the order of
- * the pairs.  It enqueues no actions: the
- * actions of milestones reached before were enqueued when they were reached
- * (and campaign_action_keys remembers them).  A SHARE lock on the event log
- * keeps ingest out until the transaction ends, so no event is missed; the
- * cursor is opened read-write so that, under READ COMMITTED, it takes a
- * snapshot after the lock was granted and sees every committed event.
+ * the pairs.
+ *
+ * It enqueues no actions: the actions of milestones reached before were
+ * enqueued when they were reached (and campaign_action_keys remembers them).
+ * A SHARE lock on the event log keeps ingest out until the transaction ends,
+ * so no event is missed; the cursor is opened read-write so that, under READ
+ * COMMITTED, it takes a snapshot after the lock was granted and sees every
+ * committed event.
  */
 #include "postgres.h"
 

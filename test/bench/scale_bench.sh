@@ -19,12 +19,14 @@
 # the cost per unit at the small size: 1.00 is exactly linear, above 1 the
 # cost grows faster than the work.  For ingest: seconds per event with
 # tracking, and the trigger's own share, (tracking - none) per event; for
-# rescoring: ms per tenant; for rebuild: seconds per event.  The goal written into the summary is <= 1.25
-# (within 25% of linear on this shared, noisy machine).
+# rescoring: ms per tenant; for rebuild: seconds per event.  The goal
+# written into the summary is <= 1.25 (within 25% of linear on this shared,
+# noisy machine).
 #
-# Results: test/bench/out/scale_bench.md (and the four runs' own files,
+# Results: test/bench/out/scale_bench.md (and the six runs' own files,
 # scale_copy_small.md, scale_copy_large.md, scale_rescore_small.md,
-# scale_rescore_large.md, scale_rebuild_small.md, scale_rebuild_large.md).  Environment: ROUNDS, PGA_BENCH_PORT.
+# scale_rescore_large.md, scale_rebuild_small.md, scale_rebuild_large.md).
+# Environment: ROUNDS, PGA_BENCH_PORT.
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
