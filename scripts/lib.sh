@@ -28,7 +28,9 @@ need_root() {
 ensure_packages() {
 	local missing=()
 	[ -x "$PG_BIN/postgres" ] || missing+=("postgresql-$PG_MAJOR")
-	[ -f "/usr/lib/postgresql/$PG_MAJOR/lib/pgxs/src/makefiles/pgxs.mk" ] || missing+=("postgresql-server-dev-$PG_MAJOR")
+	# pgxs.mk alone is no sign: postgresql-client ships it, without the server's headers.
+	[ -f "/usr/lib/postgresql/$PG_MAJOR/lib/pgxs/src/makefiles/pgxs.mk" ] &&
+		[ -f "/usr/include/postgresql/$PG_MAJOR/server/postgres.h" ] || missing+=("postgresql-server-dev-$PG_MAJOR")
 	[ -f "/usr/lib/postgresql/$PG_MAJOR/lib/pg_cron.so" ] || missing+=("postgresql-$PG_MAJOR-cron")
 	[ -f "/usr/share/postgresql/$PG_MAJOR/extension/pgtap.control" ] || missing+=("postgresql-$PG_MAJOR-pgtap")
 	command -v pg_prove >/dev/null 2>&1 || missing+=(pgtap)

@@ -6,10 +6,12 @@
  * adoption.ensure_partitions() creates the months ahead and moves rows that
  * landed in the default partition into partitions of their own.
  *
- * Every partition has the primary key (tenant_id, event_id, usage_timestamp),
+ * Every partition has the primary key (tenant_id, usage_timestamp, event_id),
  * which makes a resent event with ON CONFLICT DO NOTHING a no-op (the key
- * holds the partition key, so it is unique across partitions) and starts
- * with tenant_id so that Citus can distribute the log by tenant, and a BRIN
+ * holds the partition key, so it is unique across partitions), starts
+ * with tenant_id so that Citus can distribute the log by tenant, and reads
+ * a tenant's events from a time on in time order (the ingest trigger's
+ * evaluation of the feature_adopted milestone, src/tenant.c), and a BRIN
  * index on ingested_at (rows arrive in that order) with which
  * adoption.rescore() finds the tenants that sent events since its last run.
  *
@@ -49,7 +51,7 @@ COMMENT ON COLUMN adoption.feature_usage_events.arrival_seq IS 'Arrival order (f
 CREATE TABLE adoption.feature_usage_events_default
 	PARTITION OF adoption.feature_usage_events DEFAULT;
 ALTER TABLE adoption.feature_usage_events_default
-	ADD PRIMARY KEY (tenant_id, event_id, usage_timestamp);
+	ADD PRIMARY KEY (tenant_id, usage_timestamp, event_id);
 CREATE INDEX feature_usage_events_default_ingested_at
 	ON adoption.feature_usage_events_default USING brin (ingested_at);
 COMMENT ON TABLE adoption.feature_usage_events_default IS 'Catches events of months without a partition; adoption.ensure_partitions() moves them out';
@@ -94,7 +96,7 @@ BEGIN
 		CONTINUE WHEN to_regclass(format('adoption.%I', part)) IS NOT NULL;
 
 		EXECUTE format('CREATE TABLE adoption.%I (LIKE adoption.feature_usage_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part);
-		EXECUTE format('ALTER TABLE adoption.%I ADD PRIMARY KEY (tenant_id, event_id, usage_timestamp)', part);
+		EXECUTE format('ALTER TABLE adoption.%I ADD PRIMARY KEY (tenant_id, usage_timestamp, event_id)', part);
 		/* adoption.rescore() finds the tenants with events ingested since its last run. */
 		EXECUTE format('CREATE INDEX %I ON adoption.%I USING brin (ingested_at)', part || '_ingested_at', part);
 		/* Rows of this month waiting in the default partition move first. */

@@ -26,42 +26,105 @@ CREATE TABLE adoption.user_feature_state (
 	updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	PRIMARY KEY (tenant_id, feature_id, user_id)
 ) WITH (fillfactor = 50);
-COMMENT ON TABLE adoption.user_feature_state IS 'Adoption state of one user and one feature, maintained by the ingest trigger';
-COMMENT ON COLUMN adoption.user_feature_state.first_used_at IS 'Earliest usage_timestamp seen (late events can move it earlier)';
-COMMENT ON COLUMN adoption.user_feature_state.last_used_at IS 'Latest usage_timestamp seen';
+COMMENT ON TABLE adoption.user_feature_state IS 'Adoption state of one user and one feature, a function of the set of their events (any arrival order), maintained by the ingest trigger';
+COMMENT ON COLUMN adoption.user_feature_state.first_used_at IS 'Earliest usage_timestamp';
+COMMENT ON COLUMN adoption.user_feature_state.last_used_at IS 'Latest usage_timestamp';
 COMMENT ON COLUMN adoption.user_feature_state.uses IS 'Events counted';
 COMMENT ON COLUMN adoption.user_feature_state.successes IS 'Events with success_outcome true';
 COMMENT ON COLUMN adoption.user_feature_state.total_duration IS 'Sum of session_duration, seconds';
 COMMENT ON COLUMN adoption.user_feature_state.velocity_per_week IS 'Uses per week, exponentially decayed with a 7-day half-life, as of last_used_at; adoption.velocity_at() decays it to another time';
-COMMENT ON COLUMN adoption.user_feature_state.activated_at IS 'Milestone activated: time of the use that activated the user (the first to arrive)';
-COMMENT ON COLUMN adoption.user_feature_state.adopted_at IS 'Milestone adopted: time of the aha_successes-th successful use';
-COMMENT ON COLUMN adoption.user_feature_state.habitual_at IS 'Milestone habitual: time of the use that completed usage_velocity_threshold uses within 7 days';
-COMMENT ON COLUMN adoption.user_feature_state.milestone_buffer IS 'Internal: use times still needed to detect adopted and habitual; NULL once both are reached';
+COMMENT ON COLUMN adoption.user_feature_state.activated_at IS 'Milestone activated: time of the earliest use (equals first_used_at)';
+COMMENT ON COLUMN adoption.user_feature_state.adopted_at IS 'Milestone adopted: time of the aha_successes-th earliest successful use; NULL with fewer successes';
+COMMENT ON COLUMN adoption.user_feature_state.habitual_at IS 'Milestone habitual: time of the earliest use that completes usage_velocity_threshold uses spanning less than 7 days; NULL if no such use';
+COMMENT ON COLUMN adoption.user_feature_state.milestone_buffer IS 'Internal: the aha_successes earliest success times and the use times before habitual_at, with which a late event moves a milestone exactly';
 SELECT pg_catalog.pg_extension_config_dump('adoption.user_feature_state', '');
 
-CREATE TABLE adoption.tenant_feature_state (
+/*
+ * Per tenant x user: the facts lifecycle and stickiness questions start
+ * from, and who is active when.  activity holds the user's activity spans:
+ * the union of [e, e + active_window) over the user's event times e, as
+ * sorted disjoint intervals (events closer than active_window apart share
+ * one), so whether the user was active at any past time is known exactly
+ * without the log.
+ */
+CREATE TABLE adoption.tenant_user_state (
+	tenant_id text NOT NULL,
+	user_id text NOT NULL,
+	first_seen_at timestamptz NOT NULL,
+	last_seen_at timestamptz NOT NULL,
+	uses bigint NOT NULL DEFAULT 0,
+	successes bigint NOT NULL DEFAULT 0,
+	activity bytea NOT NULL,
+	updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (tenant_id, user_id)
+) WITH (fillfactor = 50);
+COMMENT ON TABLE adoption.tenant_user_state IS 'One user of one tenant over all features, a function of the set of their events, maintained by the ingest trigger';
+COMMENT ON COLUMN adoption.tenant_user_state.first_seen_at IS 'Earliest usage_timestamp of any feature';
+COMMENT ON COLUMN adoption.tenant_user_state.last_seen_at IS 'Latest usage_timestamp of any feature';
+COMMENT ON COLUMN adoption.tenant_user_state.uses IS 'Events of any feature';
+COMMENT ON COLUMN adoption.tenant_user_state.successes IS 'Events with success_outcome true';
+COMMENT ON COLUMN adoption.tenant_user_state.activity IS 'Internal: the spans of time in which the user was active (an event within active_window before), for the feature_adopted milestone';
+SELECT pg_catalog.pg_extension_config_dump('adoption.tenant_user_state', '');
+
+/*
+ * Per tenant: its reference time (last_event_at, the latest event time) and
+ * its active users as of then.  The ingest trigger locks a tenant's row to
+ * evaluate its feature_adopted milestones, so that evaluation sees every
+ * committed event of the tenant.
+ */
+CREATE TABLE adoption.tenant_state (
+	tenant_id text PRIMARY KEY,
+	first_event_at timestamptz NOT NULL,
+	last_event_at timestamptz NOT NULL,
+	users integer NOT NULL DEFAULT 0,
+	active_users integer NOT NULL DEFAULT 0,
+	uses bigint NOT NULL DEFAULT 0,
+	successes bigint NOT NULL DEFAULT 0,
+	updated_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+) WITH (fillfactor = 50);
+COMMENT ON TABLE adoption.tenant_state IS 'One tenant over all users and features, a function of the set of its events, maintained by the ingest trigger';
+COMMENT ON COLUMN adoption.tenant_state.first_event_at IS 'Earliest usage_timestamp of the tenant';
+COMMENT ON COLUMN adoption.tenant_state.last_event_at IS 'Latest usage_timestamp of the tenant: the reference time of active_users and of adoption.tenant_feature_state';
+COMMENT ON COLUMN adoption.tenant_state.users IS 'Users with at least one event';
+COMMENT ON COLUMN adoption.tenant_state.active_users IS 'Users with an event in (last_event_at - active_window, last_event_at]';
+COMMENT ON COLUMN adoption.tenant_state.uses IS 'Events';
+COMMENT ON COLUMN adoption.tenant_state.successes IS 'Events with success_outcome true';
+SELECT pg_catalog.pg_extension_config_dump('adoption.tenant_state', '');
+
+/*
+ * Per tenant x feature: the counts of users who reached each user
+ * milestone (kept by the trigger when a user reaches one; the row's lock
+ * also guards the first sight of a user x feature), and the tenant
+ * milestone feature_adopted, written only under the tenant's lock
+ * (adoption.tenant_state).
+ */
+CREATE TABLE adoption.tenant_feature_counts (
 	tenant_id text NOT NULL,
 	feature_id text NOT NULL,
 	activated_users integer NOT NULL DEFAULT 0,
 	adopted_users integer NOT NULL DEFAULT 0,
 	habitual_users integer NOT NULL DEFAULT 0,
-	active_users integer NOT NULL DEFAULT 0,
-	active_adopters integer NOT NULL DEFAULT 0,
-	adoption_rate double precision,
-	success_rate double precision,
-	evaluated_at timestamptz,
-	feature_adopted_at timestamptz,
 	updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	PRIMARY KEY (tenant_id, feature_id)
 ) WITH (fillfactor = 50);
-COMMENT ON TABLE adoption.tenant_feature_state IS 'Adoption of one feature by one tenant; updated only when a user-level fact changes (a user activates, adopts, becomes habitual or active again), never per event';
-COMMENT ON COLUMN adoption.tenant_feature_state.active_users IS 'Users seen within active_window before evaluated_at';
-COMMENT ON COLUMN adoption.tenant_feature_state.active_adopters IS 'Active users who adopted';
-COMMENT ON COLUMN adoption.tenant_feature_state.adoption_rate IS 'active_adopters / active_users';
-COMMENT ON COLUMN adoption.tenant_feature_state.success_rate IS 'Successful uses / uses of the active users';
-COMMENT ON COLUMN adoption.tenant_feature_state.evaluated_at IS 'Event time the counts refer to: the latest use of the feature in the tenant when they were computed';
-COMMENT ON COLUMN adoption.tenant_feature_state.feature_adopted_at IS 'Milestone feature_adopted: adoption_rate >= feature_adoption_threshold and success_rate >= success_outcome_rate';
-SELECT pg_catalog.pg_extension_config_dump('adoption.tenant_feature_state', '');
+COMMENT ON TABLE adoption.tenant_feature_counts IS 'Users of one tenant who reached each milestone of one feature; read adoption.tenant_feature_state';
+COMMENT ON COLUMN adoption.tenant_feature_counts.activated_users IS 'Users who used the feature';
+COMMENT ON COLUMN adoption.tenant_feature_counts.adopted_users IS 'Users who adopted it';
+COMMENT ON COLUMN adoption.tenant_feature_counts.habitual_users IS 'Users who became habitual';
+SELECT pg_catalog.pg_extension_config_dump('adoption.tenant_feature_counts', '');
+
+CREATE TABLE adoption.tenant_feature_milestones (
+	tenant_id text NOT NULL,
+	feature_id text NOT NULL,
+	feature_adopted_at timestamptz NOT NULL,
+	evidence jsonb NOT NULL,
+	updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (tenant_id, feature_id)
+);
+COMMENT ON TABLE adoption.tenant_feature_milestones IS 'Tenant milestone feature_adopted of the pairs that have reached it; read adoption.tenant_feature_state';
+COMMENT ON COLUMN adoption.tenant_feature_milestones.feature_adopted_at IS 'The earliest event time of the tenant at which, over its events up to then, adoption rate >= feature_adoption_threshold and success rate >= success_outcome_rate';
+COMMENT ON COLUMN adoption.tenant_feature_milestones.evidence IS 'The counts at feature_adopted_at: active_users, active_adopters, adoption_rate, active_uses, active_successes, success_rate';
+SELECT pg_catalog.pg_extension_config_dump('adoption.tenant_feature_milestones', '');
 
 /* Velocity math (src/velocity.c). */
 CREATE FUNCTION adoption.velocity_at(velocity_per_week double precision, last_used_at timestamptz, as_of timestamptz)

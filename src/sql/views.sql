@@ -51,6 +51,48 @@ COMMENT ON COLUMN adoption.effective_settings.health_at_risk_min IS 'Health scor
 COMMENT ON COLUMN adoption.effective_settings.action_cooldown IS 'A tenant-level health action is not enqueued again within this time';
 COMMENT ON COLUMN adoption.effective_settings.seat_utilization_threshold IS 'Active users / seats_licensed from which a tenant is an expansion opportunity';
 
+/*
+ * The state of a tenant x feature as of the tenant's latest event time
+ * (tenant_state.last_event_at): active users are the tenant's users with an
+ * event of any feature within active_window before it, whatever feature.
+ */
+CREATE VIEW adoption.tenant_feature_state WITH (security_invoker = true) AS
+SELECT c.tenant_id, c.feature_id, c.activated_users, c.adopted_users, c.habitual_users,
+	ts.active_users,
+	coalesce(a.active_adopters, 0)::integer AS active_adopters,
+	CASE WHEN ts.active_users > 0
+		THEN coalesce(a.active_adopters, 0)::double precision / ts.active_users END AS adoption_rate,
+	CASE WHEN a.active_uses > 0
+		THEN a.active_successes::double precision / a.active_uses END AS success_rate,
+	ts.last_event_at AS evaluated_at,
+	m.feature_adopted_at,
+	greatest(c.updated_at, m.updated_at) AS updated_at
+FROM adoption.tenant_feature_counts AS c
+JOIN adoption.tenant_state AS ts ON ts.tenant_id OPERATOR(pg_catalog.=) c.tenant_id
+JOIN adoption.effective_settings AS e ON e.tenant_id OPERATOR(pg_catalog.=) c.tenant_id
+LEFT JOIN adoption.tenant_feature_milestones AS m
+	ON m.tenant_id OPERATOR(pg_catalog.=) c.tenant_id AND m.feature_id OPERATOR(pg_catalog.=) c.feature_id
+LEFT JOIN LATERAL (
+	SELECT count(*) FILTER (WHERE s.adopted_at IS NOT NULL) AS active_adopters,
+		sum(s.uses) AS active_uses, sum(s.successes) AS active_successes
+	FROM adoption.user_feature_state AS s
+	JOIN adoption.tenant_user_state AS u
+		ON u.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND u.user_id OPERATOR(pg_catalog.=) s.user_id
+	WHERE s.tenant_id OPERATOR(pg_catalog.=) c.tenant_id AND s.feature_id OPERATOR(pg_catalog.=) c.feature_id
+		AND u.last_seen_at OPERATOR(pg_catalog.>) ts.last_event_at OPERATOR(pg_catalog.-) e.active_window
+) AS a ON true;
+COMMENT ON VIEW adoption.tenant_feature_state IS 'Adoption of one feature by one tenant as of the tenant''s latest event time, over the tenant''s active users';
+COMMENT ON COLUMN adoption.tenant_feature_state.activated_users IS 'Users who used the feature';
+COMMENT ON COLUMN adoption.tenant_feature_state.adopted_users IS 'Users who adopted it (any time)';
+COMMENT ON COLUMN adoption.tenant_feature_state.habitual_users IS 'Users who became habitual (any time)';
+COMMENT ON COLUMN adoption.tenant_feature_state.active_users IS 'The tenant''s active users: users with an event of any feature in (evaluated_at - active_window, evaluated_at]';
+COMMENT ON COLUMN adoption.tenant_feature_state.active_adopters IS 'Active users who adopted the feature';
+COMMENT ON COLUMN adoption.tenant_feature_state.adoption_rate IS 'active_adopters / active_users (the tenant''s, not the feature''s own users)';
+COMMENT ON COLUMN adoption.tenant_feature_state.success_rate IS 'Successful uses / uses of the feature by active users (NULL without such uses)';
+COMMENT ON COLUMN adoption.tenant_feature_state.evaluated_at IS 'Reference time: the tenant''s latest event time (tenant_state.last_event_at)';
+COMMENT ON COLUMN adoption.tenant_feature_state.feature_adopted_at IS 'Milestone feature_adopted: the earliest event time of the tenant at which, over its events up to then, adoption_rate >= feature_adoption_threshold and success_rate >= success_outcome_rate; NULL if none';
+COMMENT ON COLUMN adoption.tenant_feature_state.updated_at IS 'When the counts or the milestone were last written';
+
 CREATE VIEW adoption.feature_adoption WITH (security_invoker = true) AS
 SELECT s.tenant_id, s.feature_id, f.feature_name, f.tier,
 	count(*) FILTER (WHERE s.last_used_at > pg_catalog.now() - e.active_window) AS active_users,
