@@ -18,10 +18,11 @@ FROM pg_constraint con
 WHERE con.connamespace = 'adoption'::regnamespace AND con.contype IN ('p', 'u')
 	AND con.conrelid IN (SELECT oid FROM pg_class
 		WHERE relispartition = false OR relname = 'feature_usage_events_default')
-ORDER BY 1::text;
+ORDER BY con.conrelid::regclass::text, con.contype;
 
 -- Tables registered for pg_dump.
-SELECT unnest(extconfig)::regclass AS dumped FROM pg_extension WHERE extname = 'pg_adoption' ORDER BY 1::text;
+SELECT dumped FROM (SELECT unnest(extconfig)::regclass AS dumped FROM pg_extension WHERE extname = 'pg_adoption') AS d
+ORDER BY dumped::text;
 
 -- The defaults of SPEC 3.
 SELECT tenant_id, aha_successes, usage_velocity_threshold, feature_adoption_threshold,

@@ -2,7 +2,8 @@
 -- small hand-made scenarios.  The expected values are worked out in the
 -- comments.
 SET TimeZone = 'UTC';
-TRUNCATE adoption.feature_usage_events, adoption.user_feature_state, adoption.tenant_feature_state,
+TRUNCATE adoption.feature_usage_events, adoption.user_feature_state, adoption.tenant_user_state, adoption.tenant_state,
+	adoption.tenant_feature_counts, adoption.tenant_feature_milestones,
 	adoption.campaign_action_queue, adoption.campaign_action_archive, adoption.campaign_action_keys;
 -- Enqueue actions for every milestone in this test.
 INSERT INTO adoption.milestone_campaigns (milestone, template_key) VALUES
@@ -85,10 +86,10 @@ FROM unnest(ARRAY['e4', 'e4b']) AS t, unnest(ARRAY[timestamptz '2026-03-01 00:00
 ORDER BY t, ts;
 SELECT tenant_id, uses, adopted_at, habitual_at FROM eng_state WHERE tenant_id IN ('e4', 'e4b') ORDER BY 1;
 
--- 5. Late events.  fay uses 'api' on Apr 10, 11, 12 (successes), then an
---    event of Apr 1 arrives late: first_used_at moves to Apr 1, activated_at
---    stays Apr 10 (the activating event), adopted_at stays Apr 12 (third
---    success, fixed once reached).
+-- 5. Late events.  fay uses 'api' on Apr 10, 11, 12 (successes), then a
+--    success of Apr 1 arrives late: first_used_at and activated_at (the
+--    earliest use) move to Apr 1, adopted_at (the third earliest success:
+--    Apr 1, 10, 11) to Apr 11.
 INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp)
 VALUES ('e5', 'fay', 'api', '2026-04-10 00:00+00'), ('e5', 'fay', 'api', '2026-04-11 00:00+00'),
 	('e5', 'fay', 'api', '2026-04-12 00:00+00');
@@ -96,11 +97,12 @@ INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage
 VALUES ('e5', 'fay', 'api', '2026-04-01 00:00+00');
 SELECT user_id, uses, first_used_at, last_used_at, activated_at, adopted_at, habitual_at FROM eng_state WHERE user_id = 'fay';
 -- gus succeeds on Apr 10 and 12, then a late success of Apr 5 arrives: the
--- third success; adopted_at is the third smallest success time, Apr 12.
--- Then two late uses of Apr 6 and Apr 7 arrive: Apr 5, 6, 7, 10, 12 are 5
--- uses spanning 7 days exactly: not habitual; a late Apr 8 makes
--- Apr 5, 6, 7, 8, 10 (span 5 days): habitual_at Apr 10, the use that
--- completes the first such window.
+-- third success; adopted_at is the third earliest success time, Apr 12.
+-- Then two late successes of Apr 6 and Apr 7 arrive: the three earliest are
+-- now Apr 5, 6, 7, so adopted_at moves to Apr 7 (its one action stays, with
+-- the time it was first reached).  Apr 5, 6, 7, 10, 12 are 5 uses spanning
+-- 7 days exactly: not habitual; a late Apr 8 makes Apr 5, 6, 7, 8, 10 (span
+-- 5 days): habitual_at Apr 10, the use that completes the first such window.
 INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp)
 VALUES ('e5', 'gus', 'api', '2026-04-10 00:00+00'), ('e5', 'gus', 'api', '2026-04-12 00:00+00');
 INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp)

@@ -28,7 +28,8 @@ SELECT 'a'::text = 'b'::text;
 SELECT now();
 
 -- Fresh backend caches: the plans and the cached settings are made now.
-TRUNCATE adoption.feature_usage_events, adoption.user_feature_state, adoption.tenant_feature_state,
+TRUNCATE adoption.feature_usage_events, adoption.user_feature_state, adoption.tenant_user_state, adoption.tenant_state,
+	adoption.tenant_feature_counts, adoption.tenant_feature_milestones,
 	adoption.campaign_action_queue, adoption.campaign_action_archive, adoption.campaign_action_keys;
 INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, feature_name, usage_timestamp)
 SELECT 'sp', 'u' || (i % 3), 'sp-feature', 'Search path feature ' || (i % 2),

@@ -1,7 +1,8 @@
 -- Customer health: components, score, bands, history and explain on
 -- hand-made tenants; the arithmetic is in the comments.
 SET TimeZone = 'UTC';
-TRUNCATE adoption.feature_usage_events, adoption.user_feature_state, adoption.tenant_feature_state,
+TRUNCATE adoption.feature_usage_events, adoption.user_feature_state, adoption.tenant_user_state, adoption.tenant_state,
+	adoption.tenant_feature_counts, adoption.tenant_feature_milestones,
 	adoption.campaign_action_queue, adoption.campaign_action_archive, adoption.campaign_action_keys,
 	adoption.support_tickets, adoption.billing_events, adoption.feedback, adoption.health_scores,
 	adoption.rescore_state, adoption.launches, adoption.features, adoption.tenants CASCADE;

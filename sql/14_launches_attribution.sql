@@ -2,7 +2,8 @@
 -- queue dashboard, on hand-made data; the arithmetic is in the comments.
 SET TimeZone = 'UTC';
 SET extra_float_digits = 0;
-TRUNCATE adoption.feature_usage_events, adoption.user_feature_state, adoption.tenant_feature_state,
+TRUNCATE adoption.feature_usage_events, adoption.user_feature_state, adoption.tenant_user_state, adoption.tenant_state,
+	adoption.tenant_feature_counts, adoption.tenant_feature_milestones,
 	adoption.campaign_action_queue, adoption.campaign_action_archive, adoption.campaign_action_keys,
 	adoption.campaign_touches, adoption.launches, adoption.features, adoption.tenants CASCADE;
 DELETE FROM adoption.settings WHERE tenant_id IS NOT NULL;

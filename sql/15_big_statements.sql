@@ -3,7 +3,8 @@
 -- chunk.  The result must equal the same events in one pass (a statement
 -- below the threshold), and what adoption.rebuild() recomputes.
 SET TimeZone = 'UTC';
-TRUNCATE adoption.feature_usage_events, adoption.user_feature_state, adoption.tenant_feature_state,
+TRUNCATE adoption.feature_usage_events, adoption.user_feature_state, adoption.tenant_user_state, adoption.tenant_state,
+	adoption.tenant_feature_counts, adoption.tenant_feature_milestones,
 	adoption.campaign_action_queue, adoption.campaign_action_archive, adoption.campaign_action_keys;
 DELETE FROM adoption.milestone_campaigns;
 INSERT INTO adoption.milestone_campaigns (milestone, template_key) VALUES
@@ -46,7 +47,8 @@ CREATE FUNCTION pg_temp.snapshot(tag text) RETURNS void LANGUAGE sql AS $$
 	INSERT INTO snap_actions SELECT tag, tenant_id, dedupe_key, template_key FROM adoption.campaign_actions;
 $$;
 CREATE FUNCTION pg_temp.reset() RETURNS void LANGUAGE sql AS $$
-	TRUNCATE adoption.feature_usage_events, adoption.user_feature_state, adoption.tenant_feature_state,
+	TRUNCATE adoption.feature_usage_events, adoption.user_feature_state, adoption.tenant_user_state, adoption.tenant_state,
+	adoption.tenant_feature_counts, adoption.tenant_feature_milestones,
 		adoption.campaign_action_queue, adoption.campaign_action_archive, adoption.campaign_action_keys;
 $$;
 -- Rows of one run missing from the other, both ways (velocity within 1e-9).

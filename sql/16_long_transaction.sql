@@ -5,7 +5,8 @@
 -- Here 80 statements in one transaction, each with a user the pair has not
 -- seen (the path that looks for unseen users again) and one it has.
 SET TimeZone = 'UTC';
-TRUNCATE adoption.feature_usage_events, adoption.user_feature_state, adoption.tenant_feature_state,
+TRUNCATE adoption.feature_usage_events, adoption.user_feature_state, adoption.tenant_user_state, adoption.tenant_state,
+	adoption.tenant_feature_counts, adoption.tenant_feature_milestones,
 	adoption.campaign_action_queue, adoption.campaign_action_archive, adoption.campaign_action_keys;
 DELETE FROM adoption.milestone_campaigns;
 INSERT INTO adoption.milestone_campaigns (milestone, template_key) VALUES ('adopted', 'adoption_success');

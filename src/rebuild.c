@@ -2,21 +2,18 @@
  * rebuild.c: adoption.rebuild(tenant_id), which recomputes the adoption
  * state of one tenant (or all) from the event log.
  *
- * It deletes the state and replays the events in arrival order (arrival_seq)
- * through the same engine the ingest trigger uses (state.c), reading the log
- * through a cursor so memory stays bounded.
- *
- * The replay goes tenant x feature pair by pair, each pair's events in
- * arrival order (ORDER BY tenant_id, feature_id, arrival_seq).  Every state
- * row and milestone of a pair depends only on that pair's events in arrival
- * order (the ingest trigger's passes rest on the same fact, see ingest.c), so
- * the state is the one a replay of the whole log in arrival order gives; but
- * a pair's keys now come together, so a chunk of the engine holds whole pairs
- * and every key is loaded and written about once.  In plain arrival order a
- * log with more keys than a chunk had each key written once per chunk its
- * events fell in: 4M events took 15 times as long as 1M.  The sort compares
- * the ids bytewise (COLLATE "C"): only the grouping matters, not the order of
- * the pairs.
+ * It deletes the state and replays the events through the same engine the
+ * ingest trigger uses (state.c), reading the log through a cursor so memory
+ * stays bounded.  The state is a function of the set of events, so the
+ * order of the replay does not change it; the replay goes tenant x feature
+ * pair by pair (ORDER BY tenant_id, feature_id) so that a chunk of the
+ * engine holds whole pairs and every key is loaded and written about once
+ * (in arrival order, a log with more keys than a chunk had each key written
+ * once per chunk its events fell in: 4M events took 15 times as long as
+ * 1M).  The sort compares the ids bytewise (COLLATE "C"): only the grouping
+ * matters.  At the end the engine evaluates every tenant replayed from its
+ * first event (tenant.c), which reads each tenant's events once more, in
+ * time order.
  *
  * It enqueues no actions: the actions of milestones reached before were
  * enqueued when they were reached (and campaign_action_keys remembers them).
@@ -39,6 +36,12 @@
 
 #define REBUILD_FETCH 10000
 
+/* The state rebuild() recomputes (constant names, not user input). */
+static const char *const state_tables[] = {
+	"user_feature_state", "tenant_user_state", "tenant_feature_counts",
+	"tenant_feature_milestones", "tenant_state"
+};
+
 PG_FUNCTION_INFO_V1(adoption_rebuild);
 
 /* Returns the number of events replayed. */
@@ -55,6 +58,7 @@ adoption_rebuild(PG_FUNCTION_ARGS)
 	MemoryContext mcxt;
 	MemoryContext batch_mcxt;
 	MemoryContext old;
+	int			i;
 
 	if (tenant_id != NULL && adoption_is_blank(tenant_id, (int) strlen(tenant_id)))
 		ereport(ERROR,
@@ -73,20 +77,22 @@ adoption_rebuild(PG_FUNCTION_ARGS)
 
 	if (SPI_execute("LOCK TABLE adoption.feature_usage_events IN SHARE MODE", false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "pg_adoption: could not lock the event log");
-	if (SPI_execute_with_args("DELETE FROM adoption.user_feature_state"
-							  " WHERE $1::pg_catalog.text IS NULL OR tenant_id OPERATOR(pg_catalog.=) $1",
-							  1, argtypes, args, nulls, false, 0) != SPI_OK_DELETE ||
-		SPI_execute_with_args("DELETE FROM adoption.tenant_feature_state"
-							  " WHERE $1::pg_catalog.text IS NULL OR tenant_id OPERATOR(pg_catalog.=) $1",
-							  1, argtypes, args, nulls, false, 0) != SPI_OK_DELETE)
-		elog(ERROR, "pg_adoption: could not clear the adoption state");
+	for (i = 0; i < lengthof(state_tables); i++)
+	{
+		char	   *sql = psprintf("DELETE FROM adoption.%s"
+								   " WHERE $1::pg_catalog.text IS NULL OR tenant_id OPERATOR(pg_catalog.=) $1",
+								   state_tables[i]);
+
+		if (SPI_execute_with_args(sql, 1, argtypes, args, nulls, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "pg_adoption: could not clear adoption.%s", state_tables[i]);
+	}
 
 	portal = SPI_cursor_open_with_args(NULL,
 									   "SELECT tenant_id, user_id, feature_id, usage_timestamp,"
 									   " session_duration, success_outcome"
 									   " FROM adoption.feature_usage_events"
 									   " WHERE $1::pg_catalog.text IS NULL OR tenant_id OPERATOR(pg_catalog.=) $1"
-									   " ORDER BY tenant_id COLLATE \"C\", feature_id COLLATE \"C\", arrival_seq",
+									   " ORDER BY tenant_id COLLATE \"C\", feature_id COLLATE \"C\"",
 									   1, argtypes, args, nulls, false, 0);
 
 	old = MemoryContextSwitchTo(mcxt);

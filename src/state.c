@@ -1,62 +1,69 @@
 /*
- * state.c: the adoption engine.  It turns events, in arrival order, into
- * adoption.user_feature_state, adoption.tenant_feature_state and milestone
- * actions.  The ingest trigger feeds it the rows of a statement; rebuild()
- * feeds it the whole log in arrival order, so both run the same code.
+ * state.c: the adoption engine.  It turns the events of a statement (or of
+ * the whole log, for rebuild()) into adoption.user_feature_state,
+ * adoption.tenant_user_state, the pair counts of
+ * adoption.tenant_feature_counts and milestone actions, and then has
+ * tenant.c bring each tenant touched up to date (adoption.tenant_state and
+ * the milestone feature_adopted).  The ingest trigger and rebuild() run the
+ * same code.
  *
- * Design.  Events are gathered into chunks (at most engine_chunk_keys
- * distinct user x feature keys or ENGINE_CHUNK_EVENTS events) so memory
- * stays bounded for a COPY of any size.  A chunk is processed set-wise:
+ * State is a function of the set of events: every column is a merge of the
+ * events that is the same in any order (minimum, maximum, counts, sums, the
+ * decayed velocity), or is derived from a buffer that is:
+ *
+ *   activated  the earliest use (activated_at = first_used_at);
+ *   adopted    the aha_successes-th earliest successful use: the
+ *              aha_successes earliest success times are kept, so a late
+ *              success takes its place among them;
+ *   habitual   the earliest use that completes usage_velocity_threshold
+ *              uses spanning less than 7 days.  The use times before
+ *              habitual_at are kept (all of them before it is reached): a
+ *              late use can only complete a window at or after its own
+ *              time, out of uses before habitual_at, so with those times
+ *              every earlier window is found.  Before habitual_at a user has
+ *              fewer than usage_velocity_threshold uses in any 7 days, so
+ *              the times kept are few; past HABITUAL_MAX_TIMES the oldest
+ *              go (then only a use older than all kept ones can be missed).
+ *
+ * So application order does not matter, and neither does how a statement
+ * was cut into chunks, how events were cut into statements, or which of
+ * several concurrent sessions commits first.
+ *
+ * Events are gathered into chunks (at most engine_chunk_keys distinct user
+ * x feature keys or ENGINE_CHUNK_EVENTS events) so memory stays bounded for
+ * a COPY of any size.  A chunk is processed set-wise:
  *
  *   1. lock and load the state of every key of the chunk, in key order
  *      (SELECT ... FOR UPDATE, one index probe per key through a LATERAL
  *      join);
- *   2. pass 1 applies the events to the user states in arrival order and
- *      notes, per event, whether a user-level fact changed (the user
- *      activated, adopted, became habitual, or became active again after
- *      active_window without use) and the user's facts after it.  Users
- *      are independent here, so the users found in step 1 go first;
- *   3. the tenant x feature rows of the pairs with such a change, or with a
- *      user seen for the first time, are locked (in key order, all at
- *      once).  That lock is what makes first sight safe: a new user x
- *      feature row is only ever inserted under the lock of its pair, so
- *      after taking it the keys still missing are looked up again (a
- *      concurrent session may have created them meanwhile; that lookup
- *      never waits while the pair locks are held, see
- *      lock_pairs_and_unseen) and only those still missing are new; then
- *      pass 1 runs for those users;
- *   4. only the pairs with a user-level change are evaluated: the facts of
- *      all their users are loaded, and pass 2 replays the chunk's events of
- *      those pairs and, at each change, recounts active users, adopters and
- *      success rate, as of the pair's latest use, and checks the
- *      feature_adopted milestone.  Events that change nothing at user level
- *      never touch a tenant row, so concurrent sessions ingesting for one
- *      tenant do not serialize on it;
- *   5. one UPDATE writes the known user states and one INSERT the new ones,
- *      one UPDATE the tenant states (their rows exist since step 3), one
- *      INSERT enqueues the milestone actions (actions.c).
+ *   2. merge the events into the user states found in step 1;
+ *   3. the pair rows (tenant_feature_counts) of the pairs where a user
+ *      reached a milestone, or with a user seen for the first time, are
+ *      locked (in key order, all at once).  That lock is what makes first
+ *      sight safe: a new user x feature row is only ever inserted under the
+ *      lock of its pair, so after taking it the keys still missing are
+ *      looked up again (a concurrent session may have created them
+ *      meanwhile; that lookup never waits while the pair locks are held,
+ *      see lock_pairs_and_unseen) and only those still missing are new;
+ *      then their events are merged;
+ *   4. one UPDATE writes the known user states and one INSERT the new ones,
+ *      one UPDATE adds the users who reached a milestone to the pair
+ *      counts, one INSERT ... ON CONFLICT merges the chunk's tenant x user
+ *      facts and activity spans (adoption.merge_activity), and one INSERT
+ *      enqueues the user milestone actions (actions.c): each milestone
+ *      reached for the first time, once (its dedupe key has no time, so a
+ *      milestone that a late event moves keeps its one action).
+ *
+ * When the statement's events are all in, each tenant it touched is
+ * evaluated (tenant.c), in tenant order, from the earliest event time the
+ * statement added for it.  Locks are taken in the order user x feature
+ * rows, pair rows, tenant x user rows, tenant rows.
  *
  * The kept plans are generic (CURSOR_OPT_GENERIC_PLAN): their shape does not
  * depend on the arrays' contents, and a custom plan would be planned again
  * at every statement.  Each statement also has a scalar form, used when a
  * chunk has one row for it (a single-row INSERT), whose executor starts far
  * faster than unnest() over one-element arrays (see run_stmt).
- *
- * The result depends only on the events and their arrival order, not on
- * how they were split into statements or chunks (batch invariance), which
- * is what lets rebuild() reproduce the state.
- *
- * Milestones (SPEC 3), each reached at most once and then fixed:
- *   activated  the first event to arrive; activated_at is its time;
- *   adopted    the aha_successes-th successful use: adopted_at is the
- *              aha_successes-th smallest success time (the smallest ones are
- *              kept until then, so late events count where they belong);
- *   habitual   usage_velocity_threshold uses whose times span less than
- *              7 days; habitual_at is the time of the use completing the
- *              first such window.  Use times within HABITUAL_HORIZON of the
- *              latest are kept until then, so a late event is placed
- *              exactly unless it is more than HABITUAL_HORIZON minus 7 days
- *              older than the latest use.
  */
 #include "postgres.h"
 
@@ -81,20 +88,14 @@
 #include "pg_adoption.h"
 #include "actions.h"
 #include "state.h"
+#include "tenant.h"
 #include "velocity.h"
 
 #define ENGINE_CHUNK_EVENTS	ADOPTION_ENGINE_CHUNK_EVENTS
 
 #define HABITUAL_WINDOW		((int64) 7 * USECS_PER_DAY)
-/*
- * A user who is not habitual has fewer than n uses in any 7 days, so a year
- * of their use times is at most 53 (n - 1) entries: keeping a year makes
- * bulk loads in any order (a file not sorted by time) find every window.
- * At most 4096 times (32 kB) are kept, whatever the threshold (it can be set
- * up to 1000): beyond that the oldest go first.
- */
-#define HABITUAL_HORIZON	((int64) 366 * USECS_PER_DAY)
-#define HABITUAL_MAX_TIMES(n) Min(53 * ((n) - 1) + 16, 4096)
+/* The most use times kept before habitual_at (512 kB). */
+#define HABITUAL_MAX_TIMES	65536
 
 typedef struct TfGroup TfGroup;
 
@@ -107,7 +108,6 @@ typedef struct UserState
 	const char *user_id;
 
 	TfGroup	   *group;
-	int			member;			/* position in group->members, or -1 */
 	bool		loaded;			/* its row was found (and locked) */
 	bool		applied;		/* pass 1 done for its events */
 
@@ -122,9 +122,12 @@ typedef struct UserState
 	TimestampTz adopted_at;
 	TimestampTz habitual_at;
 	uint8		flags;			/* MILESTONE_* reached */
-	int			n_success;		/* smallest success times, until adopted */
+	uint8		flags_before;	/* MILESTONE_* reached before this chunk */
+	int			seq[3];			/* event that first reached each milestone */
+	TimestampTz habitual_start; /* first use of the window of habitual_at */
+	int			n_success;		/* the aha_successes earliest success times */
 	TimestampTz *success_times;
-	int			n_recent;		/* recent use times, until habitual */
+	int			n_recent;		/* the use times before habitual_at */
 	int			cap_recent;
 	TimestampTz *recent_times;
 } UserState;
@@ -136,24 +139,6 @@ typedef struct UserKey
 	const char *user_id;
 } UserKey;
 
-/* A user's facts as the tenant recount needs them. */
-typedef struct Member
-{
-	const char *user_id;
-	TimestampTz last_used_at;
-	int64		uses;
-	int64		successes;
-	uint8		flags;
-	bool		active;			/* counted in the group's active sums */
-} Member;
-
-/* An entry of a group's min-heap of active members by last use. */
-typedef struct ActiveEntry
-{
-	TimestampTz last_used_at;
-	int			member;
-} ActiveEntry;
-
 /* One tenant x feature pair of the chunk. */
 struct TfGroup
 {
@@ -161,46 +146,9 @@ struct TfGroup
 	const char *feature_id;		/* hash key */
 	AdoptionSettings settings;	/* the tenant's */
 	int			index;
-	bool		needs_eval;
 	bool		needs_lock;
-	bool		created;		/* its tenant row was created by this chunk */
-
-	/* loaded for evaluation */
-	bool		feature_adopted;
-	TimestampTz feature_adopted_at;
-	Member	   *members;
-	int			n_members;
-	TimestampTz ref;			/* latest use among members */
-	bool		has_ref;
-
-	/*
-	 * Running counts over the members, kept as the replay goes, so that a
-	 * recount costs O(log n) instead of a pass over every user: the active
-	 * members (last use less than active_window before ref) are summed, and
-	 * a min-heap by last use finds those that fall out as ref advances.
-	 */
-	int			n_activated;
-	int			n_adopted;
-	int			n_habitual;
-	int			n_active;
-	int			n_active_adopters;
-	int64		active_uses;
-	int64		active_successes;
-	ActiveEntry *heap;
-	int			heap_n;
-	int			heap_cap;
-
-	/* result of the last evaluation */
-	bool		evaluated;
-	int			activated_users;
-	int			adopted_users;
-	int			habitual_users;
-	int			active_users;
-	int			active_adopters;
-	double		adoption_rate;
-	double		success_rate;
-	bool		has_rates;
-	TimestampTz evaluated_at;
+	bool		created;		/* its pair row was created by this chunk */
+	int			reached[3];		/* users who reached each milestone */
 };
 
 typedef struct TfGroupKey
@@ -216,13 +164,15 @@ typedef struct ChunkEvent
 	TimestampTz ts;
 	int32		duration;
 	bool		success;
-	bool		changed;		/* a user-level fact changed */
-	TimestampTz change_at;		/* when: the latest milestone time it set */
-	TimestampTz after_last;
-	int64		after_uses;
-	int64		after_successes;
-	uint8		after_flags;
 } ChunkEvent;
+
+/* A tenant the statement touched: evaluated at its end (tenant.c). */
+typedef struct TouchedTenant
+{
+	char	   *tenant_id;		/* hash key */
+	TimestampTz since;			/* earliest event time of the statement */
+	AdoptionSettings settings;
+} TouchedTenant;
 
 /* A milestone action waiting to be enqueued. */
 typedef struct PendingAction
@@ -239,6 +189,8 @@ typedef struct PendingAction
 struct Engine
 {
 	bool		enqueue;
+	MemoryContext mcxt;			/* the engine's, for the whole statement */
+	HTAB	   *tenants;		/* TouchedTenant by tenant_id */
 	long		max_keys;		/* pg_adoption.engine_chunk_keys when it began */
 	MemoryContext chunk_mcxt;	/* reset after each chunk */
 	HTAB	   *users;
@@ -336,24 +288,6 @@ engine_reset_chunk(Engine *e)
 
 /* --- small helpers --- */
 
-static char *
-json_time(TimestampTz t)
-{
-	char		buf[MAXDATELEN + 1];
-
-	JsonEncodeDateTime(buf, TimestampTzGetDatum(t), TIMESTAMPTZOID, NULL);
-	return psprintf("\"%s\"", buf);
-}
-
-static char *
-json_float(double v)
-{
-	char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
-
-	double_to_shortest_decimal_buf(v, buf);
-	return pstrdup(buf);
-}
-
 static void
 add_action(Engine *e, const char *tenant_id, const char *user_id,
 		   const char *feature_id, const char *milestone, char *reason)
@@ -406,7 +340,7 @@ buffer_decode(UserState *u, bytea *b, MemoryContext mcxt)
 		memcpy(&ns, p, 4);
 		memcpy(&nr, p + 4, 4);
 	}
-	if (len < 8 || ns < 0 || nr < 0 || ns > 1000000 || nr > 1000000 ||
+	if (len < 8 || ns < 0 || nr < 0 || ns > 1000000 || nr > HABITUAL_MAX_TIMES ||
 		len != 8 + 8 * (ns + nr))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
@@ -428,16 +362,12 @@ buffer_decode(UserState *u, bytea *b, MemoryContext mcxt)
 static bytea *
 buffer_encode(UserState *u)
 {
-	int			ns = (u->flags & MILESTONE_ADOPTED) ? 0 : u->n_success;
-	int			nr = (u->flags & MILESTONE_HABITUAL) ? 0 : u->n_recent;
+	int			ns = u->n_success;
+	int			nr = u->n_recent;
 	int			len = 8 + 8 * (ns + nr);
 	bytea	   *b;
 	int32		v;
 
-	if (ns == 0 && nr == 0 &&
-		(u->flags & (MILESTONE_ADOPTED | MILESTONE_HABITUAL)) ==
-		(MILESTONE_ADOPTED | MILESTONE_HABITUAL))
-		return NULL;
 	b = palloc(VARHDRSZ + len);
 	SET_VARSIZE(b, VARHDRSZ + len);
 	v = ns;
@@ -457,6 +387,9 @@ adoption_engine_begin(bool enqueue_actions)
 	Engine	   *e = palloc0(sizeof(Engine));
 
 	e->enqueue = enqueue_actions;
+	e->mcxt = CurrentMemoryContext;
+	e->tenants = adoption_string_htab("pg_adoption touched tenants", sizeof(TouchedTenant),
+									  64, e->mcxt);
 	e->max_keys = adoption_engine_chunk_keys;
 	e->chunk_mcxt = AllocSetContextCreate(CurrentMemoryContext,
 										  "pg_adoption engine chunk",
@@ -495,21 +428,15 @@ adoption_engine_add(Engine *e, const char *tenant_id, const char *user_id,
 			g->tenant_id = MemoryContextStrdup(e->chunk_mcxt, tenant_id);
 			g->feature_id = MemoryContextStrdup(e->chunk_mcxt, feature_id);
 			adoption_get_settings(tenant_id, &g->settings);
-			g->needs_eval = false;
 			g->needs_lock = false;
 			g->created = false;
-			g->members = NULL;
-			g->n_members = 0;
-			g->evaluated = false;
-			g->feature_adopted = false;
-			g->has_ref = false;
+			memset(g->reached, 0, sizeof(g->reached));
 		}
 		memset(u, 0, sizeof(UserState));
 		u->tenant_id = g->tenant_id;
 		u->feature_id = g->feature_id;
 		u->user_id = MemoryContextStrdup(e->chunk_mcxt, user_id);
 		u->group = g;
-		u->member = -1;
 	}
 
 	if (e->n_events == e->cap_events)
@@ -599,38 +526,48 @@ USER_ARRAYS
 " AND s.user_id OPERATOR(pg_catalog.=) k.u";
 
 static const char *const create_groups_sql =
-"INSERT INTO adoption.tenant_feature_state (tenant_id, feature_id)"
+"INSERT INTO adoption.tenant_feature_counts (tenant_id, feature_id)"
 " SELECT pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[])"
 " ON CONFLICT DO NOTHING RETURNING tenant_id, feature_id";
 
 static const char *const lock_groups_sql =
-"SELECT k.n, s.feature_adopted_at"
+"SELECT k.n"
 " FROM (SELECT pg_catalog.unnest($1::pg_catalog.text[]) AS t, pg_catalog.unnest($2::pg_catalog.text[]) AS f,"
 "  pg_catalog.generate_series(1::pg_catalog.int8, pg_catalog.cardinality($1::pg_catalog.text[])) AS n) AS k"
-" CROSS JOIN LATERAL (SELECT * FROM adoption.tenant_feature_state AS x"
+" CROSS JOIN LATERAL (SELECT * FROM adoption.tenant_feature_counts AS x"
 "  WHERE x.tenant_id OPERATOR(pg_catalog.=) k.t AND x.feature_id OPERATOR(pg_catalog.=) k.f"
 "  FOR UPDATE) AS s";
 
-static const char *const load_members_sql =
-"SELECT k.n, s.user_id, s.last_used_at, s.uses, s.successes,"
-" s.activated_at IS NOT NULL, s.adopted_at IS NOT NULL, s.habitual_at IS NOT NULL"
-" FROM (SELECT pg_catalog.unnest($1::pg_catalog.text[]) AS t, pg_catalog.unnest($2::pg_catalog.text[]) AS f,"
-"  pg_catalog.generate_series(1::pg_catalog.int8, pg_catalog.cardinality($1::pg_catalog.text[])) AS n) AS k"
-" CROSS JOIN LATERAL (SELECT * FROM adoption.user_feature_state AS x"
-"  WHERE x.tenant_id OPERATOR(pg_catalog.=) k.t AND x.feature_id OPERATOR(pg_catalog.=) k.f) AS s";
-
 static const char *const write_groups_sql =
-"UPDATE adoption.tenant_feature_state AS s SET"
-" activated_users = k.act, adopted_users = k.adp, habitual_users = k.hab, active_users = k.active,"
-" active_adopters = k.active_adp, adoption_rate = k.rate, success_rate = k.srate,"
-" evaluated_at = k.evaluated, feature_adopted_at = k.adopted_at, updated_at = pg_catalog.now()"
+"UPDATE adoption.tenant_feature_counts AS s SET"
+" activated_users = s.activated_users OPERATOR(pg_catalog.+) k.act,"
+" adopted_users = s.adopted_users OPERATOR(pg_catalog.+) k.adp,"
+" habitual_users = s.habitual_users OPERATOR(pg_catalog.+) k.hab, updated_at = pg_catalog.now()"
 " FROM (SELECT pg_catalog.unnest($1::pg_catalog.text[]) AS t, pg_catalog.unnest($2::pg_catalog.text[]) AS f,"
 "  pg_catalog.unnest($3::pg_catalog.int4[]) AS act, pg_catalog.unnest($4::pg_catalog.int4[]) AS adp,"
-"  pg_catalog.unnest($5::pg_catalog.int4[]) AS hab, pg_catalog.unnest($6::pg_catalog.int4[]) AS active,"
-"  pg_catalog.unnest($7::pg_catalog.int4[]) AS active_adp, pg_catalog.unnest($8::pg_catalog.float8[]) AS rate,"
-"  pg_catalog.unnest($9::pg_catalog.float8[]) AS srate, pg_catalog.unnest($10::pg_catalog.timestamptz[]) AS evaluated,"
-"  pg_catalog.unnest($11::pg_catalog.timestamptz[]) AS adopted_at) AS k"
+"  pg_catalog.unnest($5::pg_catalog.int4[]) AS hab) AS k"
 " WHERE s.tenant_id OPERATOR(pg_catalog.=) k.t AND s.feature_id OPERATOR(pg_catalog.=) k.f";
+
+/*
+ * The chunk's tenant x user facts, merged into the rows (which ON CONFLICT
+ * locks, in the order given: key order).
+ */
+#define MERGE_TENANT_USERS_SET \
+" ON CONFLICT (tenant_id, user_id) DO UPDATE SET" \
+" first_seen_at = LEAST(s.first_seen_at, EXCLUDED.first_seen_at)," \
+" last_seen_at = GREATEST(s.last_seen_at, EXCLUDED.last_seen_at)," \
+" uses = s.uses OPERATOR(pg_catalog.+) EXCLUDED.uses," \
+" successes = s.successes OPERATOR(pg_catalog.+) EXCLUDED.successes," \
+" activity = adoption.merge_activity(s.activity, EXCLUDED.activity), updated_at = EXCLUDED.updated_at"
+
+static const char *const merge_tenant_users_sql =
+"INSERT INTO adoption.tenant_user_state AS s (tenant_id, user_id, first_seen_at, last_seen_at,"
+" uses, successes, activity, updated_at)"
+" SELECT pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[]),"
+"  pg_catalog.unnest($3::pg_catalog.timestamptz[]), pg_catalog.unnest($4::pg_catalog.timestamptz[]),"
+"  pg_catalog.unnest($5::pg_catalog.int8[]), pg_catalog.unnest($6::pg_catalog.int8[]),"
+"  pg_catalog.unnest($7::pg_catalog.bytea[]), pg_catalog.now()"
+MERGE_TENANT_USERS_SET;
 
 /* A statement in two forms: over arrays of keys, and over one key. */
 typedef struct Stmt
@@ -659,22 +596,23 @@ static Stmt update_users_stmt = {&update_users_sql,
 	" WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND feature_id OPERATOR(pg_catalog.=) $2"
 	" AND user_id OPERATOR(pg_catalog.=) $3"};
 static Stmt create_groups_stmt = {&create_groups_sql,
-	"INSERT INTO adoption.tenant_feature_state (tenant_id, feature_id) VALUES ($1, $2)"
+	"INSERT INTO adoption.tenant_feature_counts (tenant_id, feature_id) VALUES ($1, $2)"
 	" ON CONFLICT DO NOTHING RETURNING tenant_id, feature_id"};
 static Stmt lock_groups_stmt = {&lock_groups_sql,
-	"SELECT 1::pg_catalog.int8, s.feature_adopted_at FROM adoption.tenant_feature_state AS s"
+	"SELECT 1::pg_catalog.int8 FROM adoption.tenant_feature_counts AS s"
 	" WHERE s.tenant_id OPERATOR(pg_catalog.=) $1 AND s.feature_id OPERATOR(pg_catalog.=) $2"
 	" FOR UPDATE"};
-static Stmt load_members_stmt = {&load_members_sql,
-	"SELECT 1::pg_catalog.int8, s.user_id, s.last_used_at, s.uses, s.successes,"
-	" s.activated_at IS NOT NULL, s.adopted_at IS NOT NULL, s.habitual_at IS NOT NULL"
-	" FROM adoption.user_feature_state AS s"
-	" WHERE s.tenant_id OPERATOR(pg_catalog.=) $1 AND s.feature_id OPERATOR(pg_catalog.=) $2"};
 static Stmt write_groups_stmt = {&write_groups_sql,
-	"UPDATE adoption.tenant_feature_state SET activated_users = $3, adopted_users = $4,"
-	" habitual_users = $5, active_users = $6, active_adopters = $7, adoption_rate = $8,"
-	" success_rate = $9, evaluated_at = $10, feature_adopted_at = $11, updated_at = pg_catalog.now()"
+	"UPDATE adoption.tenant_feature_counts SET"
+	" activated_users = activated_users OPERATOR(pg_catalog.+) $3,"
+	" adopted_users = adopted_users OPERATOR(pg_catalog.+) $4,"
+	" habitual_users = habitual_users OPERATOR(pg_catalog.+) $5, updated_at = pg_catalog.now()"
 	" WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND feature_id OPERATOR(pg_catalog.=) $2"};
+static Stmt merge_tenant_users_stmt = {&merge_tenant_users_sql,
+	"INSERT INTO adoption.tenant_user_state AS s (tenant_id, user_id, first_seen_at, last_seen_at,"
+	" uses, successes, activity, updated_at)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, pg_catalog.now())"
+	MERGE_TENANT_USERS_SET};
 
 /*
  * Runs stmt over n rows, given as one array per parameter (types are the
@@ -839,6 +777,7 @@ read_user_rows(Engine *e, UserState **users, int n)
 		u->habitual_at = get_ts(tup, desc, 10, &isnull);
 		if (!isnull)
 			u->flags |= MILESTONE_HABITUAL;
+		u->flags_before = u->flags;
 		d = SPI_getbinval(tup, desc, 11, &isnull);
 		if (!isnull)
 			buffer_decode(u, DatumGetByteaPP(d), e->chunk_mcxt);
@@ -900,14 +839,14 @@ reason_user(const char *milestone, UserState *u, const AdoptionSettings *s,
 
 	appendStringInfo(r, "{\"milestone\": \"%s\", \"reached_at\": %s, \"uses\": " INT64_FORMAT
 					 ", \"successes\": " INT64_FORMAT ", \"first_used_at\": %s",
-					 milestone, json_time(reached_at), u->uses, u->successes,
-					 json_time(u->first_used_at));
+					 milestone, adoption_json_time(reached_at), u->uses, u->successes,
+					 adoption_json_time(u->first_used_at));
 	if (strcmp(milestone, "adopted") == 0)
 		appendStringInfo(r, ", \"aha_successes\": %d", s->aha_successes);
 	else if (strcmp(milestone, "habitual") == 0)
 		appendStringInfo(r, ", \"usage_velocity_threshold\": %d, \"window\": \"7 days\", \"window_start\": %s, \"velocity_per_week\": %s",
-						 s->usage_velocity_threshold, json_time(window_start),
-						 json_float(u->count * M_LN2));
+						 s->usage_velocity_threshold, adoption_json_time(window_start),
+						 adoption_json_float(u->count * M_LN2));
 	appendStringInfoChar(r, '}');
 	return pstrdup(r->data);
 }
@@ -938,115 +877,123 @@ habitual_window(UserState *u, int i, int n, TimestampTz *at, TimestampTz *start)
 	return found;
 }
 
-/* Drops recent use times that can no longer form a window, and the excess. */
-static void
-prune_recent(UserState *u, int n)
+/* Makes room for one more time in a growable array of n times. */
+static TimestampTz *
+times_room(Engine *e, TimestampTz *times, int n, int *cap)
 {
-	TimestampTz latest = u->recent_times[u->n_recent - 1];
-	int			drop = 0;
-
-	while (drop < u->n_recent &&
-		   adoption_ts_sub(latest, u->recent_times[drop]) > HABITUAL_HORIZON)
-		drop++;
-	if (u->n_recent - drop > HABITUAL_MAX_TIMES(n))
-		drop = u->n_recent - HABITUAL_MAX_TIMES(n);
-	if (drop > 0)
-	{
-		memmove(u->recent_times, u->recent_times + drop,
-				sizeof(TimestampTz) * (u->n_recent - drop));
-		u->n_recent -= drop;
-	}
+	if (times != NULL && n + 1 <= *cap)
+		return times;
+	*cap = Max(8, 2 * (n + 1));
+	return times == NULL ?
+		MemoryContextAlloc(e->chunk_mcxt, sizeof(TimestampTz) * *cap) :
+		repalloc(times, sizeof(TimestampTz) * *cap);
 }
 
-/* Applies one event to its user; returns true if a user-level fact changed. */
-static bool
-apply_event(Engine *e, ChunkEvent *ev)
+/* Notes that u reached a milestone in event seq, if it had not before. */
+static void
+reach(UserState *u, uint8 milestone, int bit, int seq)
+{
+	if (u->flags & milestone)
+		return;
+	u->flags |= milestone;
+	u->seq[bit] = seq;
+	u->group->needs_lock = true;
+}
+
+/* Merges one event (number seq of the chunk) into its user's state. */
+static void
+apply_event(Engine *e, ChunkEvent *ev, int seq)
 {
 	UserState  *u = ev->user;
 	const AdoptionSettings *s = &u->group->settings;
-	bool		changed = false;
 	bool		first = (u->uses == 0);
 
-	ev->change_at = ev->ts;
-	if (first)
+	if (first || ev->ts < u->first_used_at)
 		u->first_used_at = ev->ts;
-	else
-	{
-		if (ev->ts < u->first_used_at)
-			u->first_used_at = ev->ts;
-		/* Active again after a gap longer than active_window. */
-		if (adoption_ts_sub(ev->ts, u->last_used_at) > s->active_window)
-			changed = true;
-	}
 	velocity_add_use(&u->count, &u->last_used_at, !first, ev->ts);
 	u->uses++;
 	u->total_duration += ev->duration;
+	u->activated_at = u->first_used_at;
+	reach(u, MILESTONE_ACTIVATED, 0, seq);
+
 	if (ev->success)
-		u->successes++;
-
-	if (first)
-	{
-		u->activated_at = ev->ts;
-		u->flags |= MILESTONE_ACTIVATED;
-		changed = true;
-		if (e->enqueue && adoption_milestone_enabled("activated"))
-			add_action(e, u->tenant_id, u->user_id, u->feature_id, "activated",
-					   reason_user("activated", u, s, ev->ts, ev->ts));
-	}
-
-	if (ev->success && !(u->flags & MILESTONE_ADOPTED))
 	{
 		int			k = s->aha_successes;
+		int			cap = Max(u->n_success, k) + 1;
 
-		u->success_times = u->success_times == NULL ?
-			MemoryContextAlloc(e->chunk_mcxt, sizeof(TimestampTz) * (k + 1)) :
-			repalloc(u->success_times, sizeof(TimestampTz) * (Max(u->n_success, k) + 1));
-		insert_sorted(u->success_times, &u->n_success, ev->ts);
+		u->successes++;
 		if (u->n_success > k)
-			u->n_success = k;	/* keep the k smallest */
-		if (u->successes >= k)
+			u->n_success = k;	/* aha_successes was lowered */
+		if (u->n_success < k || ev->ts < u->success_times[k - 1])
 		{
-			u->adopted_at = u->success_times[Min(k, u->n_success) - 1];
-			u->flags |= MILESTONE_ADOPTED;
-			u->n_success = 0;
-			changed = true;
-			ev->change_at = Max(ev->change_at, u->adopted_at);
-			if (e->enqueue && adoption_milestone_enabled("adopted"))
-				add_action(e, u->tenant_id, u->user_id, u->feature_id, "adopted",
-						   reason_user("adopted", u, s, u->adopted_at, u->adopted_at));
+			u->success_times = u->success_times == NULL ?
+				MemoryContextAlloc(e->chunk_mcxt, sizeof(TimestampTz) * cap) :
+				repalloc(u->success_times, sizeof(TimestampTz) * cap);
+			insert_sorted(u->success_times, &u->n_success, ev->ts);
+			if (u->n_success > k)
+				u->n_success = k;	/* keep the k earliest */
+			if (u->n_success == k)
+			{
+				u->adopted_at = u->success_times[k - 1];
+				reach(u, MILESTONE_ADOPTED, 1, seq);
+			}
 		}
 	}
 
-	if (!(u->flags & MILESTONE_HABITUAL))
+	/* A use at or after habitual_at cannot complete an earlier window. */
+	if (!(u->flags & MILESTONE_HABITUAL) || ev->ts < u->habitual_at)
 	{
 		int			n = s->usage_velocity_threshold;
 		int			i;
 		TimestampTz at = 0;
 		TimestampTz start = 0;
 
-		if (u->recent_times == NULL || u->n_recent + 1 > u->cap_recent)
-		{
-			u->cap_recent = Max(8, 2 * (u->n_recent + 1));
-			u->recent_times = u->recent_times == NULL ?
-				MemoryContextAlloc(e->chunk_mcxt, sizeof(TimestampTz) * u->cap_recent) :
-				repalloc(u->recent_times, sizeof(TimestampTz) * u->cap_recent);
-		}
+		u->recent_times = times_room(e, u->recent_times, u->n_recent, &u->cap_recent);
 		i = insert_sorted(u->recent_times, &u->n_recent, ev->ts);
-		if (habitual_window(u, i, n, &at, &start))
+		if (habitual_window(u, i, n, &at, &start) &&
+			(!(u->flags & MILESTONE_HABITUAL) || at < u->habitual_at))
 		{
 			u->habitual_at = at;
-			u->flags |= MILESTONE_HABITUAL;
-			u->n_recent = 0;
-			changed = true;
-			ev->change_at = Max(ev->change_at, at);
-			if (e->enqueue && adoption_milestone_enabled("habitual"))
-				add_action(e, u->tenant_id, u->user_id, u->feature_id, "habitual",
-						   reason_user("habitual", u, s, at, start));
+			u->habitual_start = start;
+			reach(u, MILESTONE_HABITUAL, 2, seq);
+			/* only uses before habitual_at can form an earlier window */
+			while (u->n_recent > 0 && u->recent_times[u->n_recent - 1] >= at)
+				u->n_recent--;
 		}
-		else
-			prune_recent(u, n);
+		else if (u->n_recent > HABITUAL_MAX_TIMES)
+		{
+			memmove(u->recent_times, u->recent_times + 1,
+					sizeof(TimestampTz) * (u->n_recent - 1));
+			u->n_recent--;
+		}
 	}
-	return changed;
+}
+
+/* Queues the actions of the milestones u reached in this chunk. */
+static void
+user_actions(Engine *e, UserState *u)
+{
+	static const char *const names[3] = {"activated", "adopted", "habitual"};
+	const AdoptionSettings *s = &u->group->settings;
+	uint8		reached = u->flags & ~u->flags_before;
+	int			bit;
+
+	for (bit = 0; bit < 3; bit++)
+	{
+		TimestampTz at;
+		TimestampTz start;
+
+		if (!(reached & (1 << bit)))
+			continue;
+		u->group->reached[bit]++;
+		if (!e->enqueue || !adoption_milestone_enabled(names[bit]))
+			continue;
+		at = bit == 0 ? u->activated_at : bit == 1 ? u->adopted_at : u->habitual_at;
+		start = bit == 2 ? u->habitual_start : at;
+		e->current_seq = u->seq[bit];
+		add_action(e, u->tenant_id, u->user_id, u->feature_id, names[bit],
+				   reason_user(names[bit], u, s, at, start));
+	}
 }
 
 /* --- step 3: tenant level --- */
@@ -1059,12 +1006,6 @@ cmp_groups(const void *a, const void *b)
 	int			c = strcmp(x->tenant_id, y->tenant_id);
 
 	return c != 0 ? c : strcmp(x->feature_id, y->feature_id);
-}
-
-static int
-cmp_members(const void *a, const void *b)
-{
-	return strcmp(((const Member *) a)->user_id, ((const Member *) b)->user_id);
 }
 
 static Datum
@@ -1108,9 +1049,8 @@ lock_groups(Engine *e, TfGroup **groups, int n)
 		key.feature_id = SPI_getvalue(SPI_tuptable->vals[i], desc, 2);
 		g = hash_search(e->groups, &key, HASH_FIND, NULL);
 		if (g == NULL)
-			elog(ERROR, "pg_adoption: created an unknown tenant state row");
+			elog(ERROR, "pg_adoption: created an unknown tenant x feature row");
 		g->created = true;
-		g->feature_adopted = false;
 	}
 	SPI_freetuptable(SPI_tuptable);
 
@@ -1122,418 +1062,32 @@ lock_groups(Engine *e, TfGroup **groups, int n)
 	args[0] = group_keys(old, n_old, false);
 	args[1] = group_keys(old, n_old, true);
 	run_stmt(&lock_groups_stmt, n_old, 2, types, args);
-	desc = SPI_tuptable->tupdesc;
-	for (i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		int64		pos = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], desc, 1, &isnull));
-		TfGroup    *g = old[pos - 1];
-
-		g->feature_adopted_at = get_ts(SPI_tuptable->vals[i], desc, 2, &isnull);
-		g->feature_adopted = !isnull;
-	}
 	SPI_freetuptable(SPI_tuptable);
 }
 
-/*
- * Loads the facts of all users of the groups (locked by lock_groups): those
- * with a row, as the row is before this chunk, and the chunk's new users,
- * with no use yet.
- */
-static void
-load_members(Engine *e, TfGroup **groups, int n, UserState **users, int n_users)
-{
-	Oid			types[2] = {TEXTARRAYOID, TEXTARRAYOID};
-	Datum		args[2];
-	int		   *counts = palloc0(sizeof(int) * n);
-	TfGroup   **old = palloc(sizeof(TfGroup *) * n);
-	int			n_old = 0;
-	uint64		i;
-	uint64		n_rows = 0;
-	int			j;
-	TupleDesc	desc = NULL;
-	SPITupleTable *rows = NULL;
-	MemoryContext oldcxt;
-
-	for (j = 0; j < n; j++)
-		if (!groups[j]->created)
-			old[n_old++] = groups[j];
-	if (n_old > 0)
-	{
-		args[0] = group_keys(old, n_old, false);
-		args[1] = group_keys(old, n_old, true);
-		run_stmt(&load_members_stmt, n_old, 2, types, args);
-		rows = SPI_tuptable;
-		n_rows = SPI_processed;
-		desc = rows->tupdesc;
-	}
-	for (i = 0; i < n_rows; i++)
-	{
-		bool		isnull;
-		int64		pos = DatumGetInt64(SPI_getbinval(rows->vals[i], desc, 1, &isnull));
-
-		counts[old[pos - 1]->index]++;
-	}
-	for (j = 0; j < n_users; j++)
-		if (!users[j]->loaded && users[j]->group->needs_eval)
-			counts[users[j]->group->index]++;
-
-	oldcxt = MemoryContextSwitchTo(e->chunk_mcxt);
-	for (j = 0; j < n; j++)
-	{
-		groups[j]->members = palloc(sizeof(Member) * Max(counts[j], 1));
-		groups[j]->n_members = 0;
-	}
-	for (i = 0; i < n_rows; i++)
-	{
-		HeapTuple	tup = rows->vals[i];
-		bool		isnull;
-		int64		pos = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-		TfGroup    *g = old[pos - 1];
-		Member	   *m = &g->members[g->n_members++];
-
-		m->user_id = pstrdup(SPI_getvalue(tup, desc, 2));
-		m->last_used_at = get_ts(tup, desc, 3, &isnull);
-		m->uses = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
-		m->successes = DatumGetInt64(SPI_getbinval(tup, desc, 5, &isnull));
-		m->flags = 0;
-		if (DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull)))
-			m->flags |= MILESTONE_ACTIVATED;
-		if (DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull)))
-			m->flags |= MILESTONE_ADOPTED;
-		if (DatumGetBool(SPI_getbinval(tup, desc, 8, &isnull)))
-			m->flags |= MILESTONE_HABITUAL;
-		if (m->uses > 0 && (!g->has_ref || m->last_used_at > g->ref))
-		{
-			g->ref = m->last_used_at;
-			g->has_ref = true;
-		}
-	}
-	for (j = 0; j < n_users; j++)
-	{
-		UserState  *u = users[j];
-
-		if (!u->loaded && u->group->needs_eval)
-		{
-			Member	   *m = &u->group->members[u->group->n_members++];
-
-			m->user_id = u->user_id;
-			m->last_used_at = 0;
-			m->uses = 0;
-			m->successes = 0;
-			m->flags = 0;
-		}
-	}
-	MemoryContextSwitchTo(oldcxt);
-	if (rows != NULL)
-		SPI_freetuptable(rows);
-	for (j = 0; j < n; j++)
-		qsort(groups[j]->members, groups[j]->n_members, sizeof(Member), cmp_members);
-}
-
-/* Returns the index of user_id among the group's members. */
-static int
-find_member(TfGroup *g, const char *user_id)
-{
-	int			lo = 0;
-	int			hi = g->n_members - 1;
-
-	while (lo <= hi)
-	{
-		int			mid = (lo + hi) / 2;
-		int			c = strcmp(g->members[mid].user_id, user_id);
-
-		if (c == 0)
-			return mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	elog(ERROR, "pg_adoption: user \"%s\" missing from tenant state load", user_id);
-	return -1;					/* keep compiler quiet */
-}
-
-/* --- the running counts of a group --- */
-
-static void
-heap_push(Engine *e, TfGroup *g, TimestampTz last, int member)
-{
-	int			i;
-
-	if (g->heap_n == g->heap_cap)
-	{
-		g->heap_cap = Max(16, 2 * g->heap_cap);
-		g->heap = g->heap == NULL ?
-			MemoryContextAlloc(e->chunk_mcxt, sizeof(ActiveEntry) * g->heap_cap) :
-			repalloc(g->heap, sizeof(ActiveEntry) * g->heap_cap);
-	}
-	i = g->heap_n++;
-	while (i > 0 && g->heap[(i - 1) / 2].last_used_at > last)
-	{
-		g->heap[i] = g->heap[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	g->heap[i].last_used_at = last;
-	g->heap[i].member = member;
-}
-
-static void
-heap_pop(TfGroup *g)
-{
-	ActiveEntry last = g->heap[--g->heap_n];
-	int			i = 0;
-
-	for (;;)
-	{
-		int			c = 2 * i + 1;
-
-		if (c >= g->heap_n)
-			break;
-		if (c + 1 < g->heap_n && g->heap[c + 1].last_used_at < g->heap[c].last_used_at)
-			c++;
-		if (g->heap[c].last_used_at >= last.last_used_at)
-			break;
-		g->heap[i] = g->heap[c];
-		i = c;
-	}
-	if (g->heap_n > 0)
-		g->heap[i] = last;
-}
-
-/* Adds (sign 1) or removes (sign -1) a member from the counts of all members. */
-static void
-count_flags(TfGroup *g, Member *m, int sign)
-{
-	if (m->uses == 0)
-		return;
-	if (m->flags & MILESTONE_ACTIVATED)
-		g->n_activated += sign;
-	if (m->flags & MILESTONE_ADOPTED)
-		g->n_adopted += sign;
-	if (m->flags & MILESTONE_HABITUAL)
-		g->n_habitual += sign;
-}
-
-static void
-count_active(TfGroup *g, Member *m, int sign)
-{
-	g->n_active += sign;
-	g->active_uses += sign * m->uses;
-	g->active_successes += sign * m->successes;
-	if (m->flags & MILESTONE_ADOPTED)
-		g->n_active_adopters += sign;
-}
-
-/* Drops from the active sums the members whose last use fell out of the window. */
-static void
-expire_active(TfGroup *g)
-{
-	while (g->heap_n > 0 &&
-		   adoption_ts_sub(g->ref, g->heap[0].last_used_at) >= g->settings.active_window)
-	{
-		Member	   *m = &g->members[g->heap[0].member];
-
-		/* Entries of a member that changed since are stale. */
-		if (m->active && m->last_used_at == g->heap[0].last_used_at)
-		{
-			count_active(g, m, -1);
-			m->active = false;
-		}
-		heap_pop(g);
-	}
-}
-
-/* Counts the members as loaded, before the chunk's events. */
-static void
-init_counts(Engine *e, TfGroup *g)
-{
-	int			i;
-
-	g->n_activated = g->n_adopted = g->n_habitual = 0;
-	g->n_active = g->n_active_adopters = 0;
-	g->active_uses = g->active_successes = 0;
-	g->heap = NULL;
-	g->heap_n = g->heap_cap = 0;
-	for (i = 0; i < g->n_members; i++)
-	{
-		Member	   *m = &g->members[i];
-
-		m->active = false;
-		count_flags(g, m, 1);
-		if (m->uses > 0 &&
-			adoption_ts_sub(g->ref, m->last_used_at) < g->settings.active_window)
-		{
-			m->active = true;
-			count_active(g, m, 1);
-			heap_push(e, g, m->last_used_at, i);
-		}
-	}
-}
-
-/* Gives member i of g the facts a user has after one of its events. */
-static void
-update_member(Engine *e, TfGroup *g, int i, const ChunkEvent *ev)
-{
-	Member	   *m = &g->members[i];
-
-	count_flags(g, m, -1);
-	if (m->active)
-	{
-		count_active(g, m, -1);
-		m->active = false;
-	}
-	m->last_used_at = ev->after_last;
-	m->uses = ev->after_uses;
-	m->successes = ev->after_successes;
-	m->flags = ev->after_flags;
-	count_flags(g, m, 1);
-	if (!g->has_ref || m->last_used_at > g->ref)
-	{
-		g->ref = m->last_used_at;
-		g->has_ref = true;
-	}
-	if (adoption_ts_sub(g->ref, m->last_used_at) < g->settings.active_window)
-	{
-		m->active = true;
-		count_active(g, m, 1);
-		heap_push(e, g, m->last_used_at, i);
-	}
-	expire_active(g);
-}
-
-/*
- * Takes the counts of a group as of its latest use; checks the
- * feature_adopted milestone, which is reached at "at", the time of the user
- * milestone (or use) that triggered the recount.
- */
-#ifdef USE_ASSERT_CHECKING
-/* Checks the running counts against a plain recount of every member. */
-static void
-check_counts(TfGroup *g)
-{
-	int			i;
-	int			activated = 0,
-				adopted = 0,
-				habitual = 0,
-				active = 0,
-				active_adopters = 0;
-	int64		uses = 0,
-				successes = 0;
-
-	for (i = 0; i < g->n_members; i++)
-	{
-		Member	   *m = &g->members[i];
-
-		if (m->uses == 0)
-			continue;
-		activated += (m->flags & MILESTONE_ACTIVATED) != 0;
-		adopted += (m->flags & MILESTONE_ADOPTED) != 0;
-		habitual += (m->flags & MILESTONE_HABITUAL) != 0;
-		if (adoption_ts_sub(g->ref, m->last_used_at) < g->settings.active_window)
-		{
-			active++;
-			uses += m->uses;
-			successes += m->successes;
-			active_adopters += (m->flags & MILESTONE_ADOPTED) != 0;
-		}
-	}
-	Assert(activated == g->n_activated && adopted == g->n_adopted &&
-		   habitual == g->n_habitual && active == g->n_active &&
-		   active_adopters == g->n_active_adopters &&
-		   uses == g->active_uses && successes == g->active_successes);
-}
-#endif
-
-static void
-evaluate_group(Engine *e, TfGroup *g, TimestampTz at)
-{
-	const AdoptionSettings *s = &g->settings;
-	int64		active_uses = g->active_uses;
-	int64		active_successes = g->active_successes;
-
-#ifdef USE_ASSERT_CHECKING
-	check_counts(g);
-#endif
-
-	g->activated_users = g->n_activated;
-	g->adopted_users = g->n_adopted;
-	g->habitual_users = g->n_habitual;
-	g->active_users = g->n_active;
-	g->active_adopters = g->n_active_adopters;
-	g->evaluated = true;
-	g->evaluated_at = g->ref;
-	g->has_rates = g->active_users > 0 && active_uses > 0;
-	if (g->has_rates)
-	{
-		g->adoption_rate = (double) g->active_adopters / (double) g->active_users;
-		g->success_rate = (double) active_successes / (double) active_uses;
-	}
-	if (!g->feature_adopted && g->has_rates &&
-		g->adoption_rate >= s->feature_adoption_threshold &&
-		g->success_rate >= s->success_outcome_rate)
-	{
-		g->feature_adopted = true;
-		g->feature_adopted_at = at;
-		if (e->enqueue && adoption_milestone_enabled("feature_adopted"))
-		{
-			StringInfo	r = reason_buffer();
-
-			appendStringInfo(r, "{\"milestone\": \"feature_adopted\", \"reached_at\": %s, "
-							 "\"active_users\": %d, \"active_adopters\": %d, "
-							 "\"adoption_rate\": %s, \"feature_adoption_threshold\": %s, "
-							 "\"success_rate\": %s, \"success_outcome_rate\": %s, "
-							 "\"active_window\": \"%s\"}",
-							 json_time(at), g->active_users, g->active_adopters,
-							 json_float(g->adoption_rate),
-							 json_float(s->feature_adoption_threshold),
-							 json_float(g->success_rate),
-							 json_float(s->success_outcome_rate),
-							 adoption_usecs_text(s->active_window));
-			add_action(e, g->tenant_id, NULL, g->feature_id, "feature_adopted", pstrdup(r->data));
-		}
-	}
-}
-
+/* Adds the users who reached a milestone to the pair counts. */
 static void
 write_groups(TfGroup **groups, int n)
 {
-	Oid			types[11] = {TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID, INT4ARRAYOID,
-		INT4ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID,
-	TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID};
-	DatumArray	a[9];
-	Datum		args[11];
+	Oid			types[5] = {TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID, INT4ARRAYOID,
+	INT4ARRAYOID};
+	DatumArray	a[3];
+	Datum		args[5];
 	int			i;
 	int			k;
 
-	for (k = 0; k < 9; k++)
+	if (n == 0)
+		return;
+	for (k = 0; k < 3; k++)
 		da_init(&a[k], n);
 	for (i = 0; i < n; i++)
-	{
-		TfGroup	   *g = groups[i];
-
-		da_add(&a[0], Int32GetDatum(g->activated_users), false);
-		da_add(&a[1], Int32GetDatum(g->adopted_users), false);
-		da_add(&a[2], Int32GetDatum(g->habitual_users), false);
-		da_add(&a[3], Int32GetDatum(g->active_users), false);
-		da_add(&a[4], Int32GetDatum(g->active_adopters), false);
-		da_add(&a[5], Float8GetDatum(g->adoption_rate), !g->has_rates);
-		da_add(&a[6], Float8GetDatum(g->success_rate), !g->has_rates);
-		da_add(&a[7], TimestampTzGetDatum(g->evaluated_at), false);
-		da_add(&a[8], TimestampTzGetDatum(g->feature_adopted_at), !g->feature_adopted);
-	}
+		for (k = 0; k < 3; k++)
+			da_add(&a[k], Int32GetDatum(groups[i]->reached[k]), false);
 	args[0] = group_keys(groups, n, false);
 	args[1] = group_keys(groups, n, true);
-	args[2] = da_array(&a[0], INT4OID);
-	args[3] = da_array(&a[1], INT4OID);
-	args[4] = da_array(&a[2], INT4OID);
-	args[5] = da_array(&a[3], INT4OID);
-	args[6] = da_array(&a[4], INT4OID);
-	args[7] = da_array(&a[5], FLOAT8OID);
-	args[8] = da_array(&a[6], FLOAT8OID);
-	args[9] = da_array(&a[7], TIMESTAMPTZOID);
-	args[10] = da_array(&a[8], TIMESTAMPTZOID);
-	run_stmt(&write_groups_stmt, n, 11, types, args);
+	for (k = 0; k < 3; k++)
+		args[2 + k] = da_array(&a[k], INT4OID);
+	run_stmt(&write_groups_stmt, n, 5, types, args);
 }
 
 /* --- step 5: write --- */
@@ -1634,7 +1188,7 @@ flush_actions(Engine *e)
 	e->enqueued += adoption_enqueue_milestones(n, t, u, f, m, r);
 }
 
-/* Pass 1 for the events of users that are loaded (or new) and not done yet. */
+/* Merges the events of users that are loaded (or new) and not done yet. */
 static void
 pass1(Engine *e, bool only_loaded)
 {
@@ -1647,20 +1201,13 @@ pass1(Engine *e, bool only_loaded)
 
 		if (u->applied || (only_loaded && !u->loaded))
 			continue;
-		e->current_seq = i;
-		ev->changed = apply_event(e, ev);
-		ev->after_last = u->last_used_at;
-		ev->after_uses = u->uses;
-		ev->after_successes = u->successes;
-		ev->after_flags = u->flags;
-		if (ev->changed)
-			u->group->needs_eval = true;
+		apply_event(e, ev, i);
 	}
 }
 
-/* Collects the groups for which keep(g) holds, sorted by key. */
+/* Collects the groups that need their pair row locked, sorted by key. */
 static TfGroup **
-collect_groups(Engine *e, bool lock, int *n)
+collect_groups(Engine *e, int *n)
 {
 	HASH_SEQ_STATUS seq;
 	TfGroup    *g;
@@ -1670,12 +1217,153 @@ collect_groups(Engine *e, bool lock, int *n)
 	*n = 0;
 	hash_seq_init(&seq, e->groups);
 	while ((g = hash_seq_search(&seq)) != NULL)
-		if (lock ? g->needs_lock : g->needs_eval)
+		if (g->needs_lock)
 			out[(*n)++] = g;
 	qsort(out, *n, sizeof(TfGroup *), cmp_groups);
 	for (i = 0; i < *n; i++)
 		out[i]->index = i;
 	return out;
+}
+
+/* The chunk's facts of one tenant x user. */
+typedef struct TenantUser
+{
+	const char *tenant_id;		/* hash key, with user_id */
+	const char *user_id;
+	const AdoptionSettings *settings;
+	TimestampTz first;
+	TimestampTz last;
+	int64		uses;
+	int64		successes;
+	TimestampTz *times;
+	int			n_times;
+	int			cap_times;
+} TenantUser;
+
+static int
+cmp_tenant_users(const void *a, const void *b)
+{
+	const TenantUser *x = *(TenantUser *const *) a;
+	const TenantUser *y = *(TenantUser *const *) b;
+	int			c = strcmp(x->tenant_id, y->tenant_id);
+
+	return c != 0 ? c : strcmp(x->user_id, y->user_id);
+}
+
+static int
+cmp_times(const void *a, const void *b)
+{
+	TimestampTz x = *(const TimestampTz *) a;
+	TimestampTz y = *(const TimestampTz *) b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/*
+ * Merges the chunk's tenant x user facts and activity spans into
+ * adoption.tenant_user_state, and notes the earliest event time of each
+ * tenant for its evaluation at the end of the statement.
+ */
+static void
+merge_tenant_users(Engine *e)
+{
+	HASHCTL		ctl;
+	HTAB	   *tu;
+	HASH_SEQ_STATUS seq;
+	TenantUser *t;
+	TenantUser **rows;
+	int			n = 0;
+	int			i;
+	Oid			types[7] = {TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID,
+		TIMESTAMPTZARRAYOID, INT8ARRAYOID, INT8ARRAYOID, BYTEAARRAYOID};
+	Datum		args[7];
+	DatumArray	a[5];
+	const char **tenants;
+	const char **users;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(TfGroupKey);
+	ctl.entrysize = sizeof(TenantUser);
+	ctl.hash = group_key_hash;
+	ctl.match = group_key_match;
+	ctl.hcxt = e->chunk_mcxt;
+	tu = hash_create("pg_adoption chunk tenant users", 1024, &ctl,
+					 HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+	for (i = 0; i < e->n_events; i++)
+	{
+		ChunkEvent *ev = &e->events[i];
+		TfGroupKey	key;
+		bool		found;
+
+		key.tenant_id = ev->user->tenant_id;
+		key.feature_id = ev->user->user_id;
+		t = hash_search(tu, &key, HASH_ENTER, &found);
+		if (!found)
+		{
+			t->settings = &ev->user->group->settings;
+			t->first = ev->ts;
+			t->last = ev->ts;
+			t->uses = 0;
+			t->successes = 0;
+			t->times = NULL;
+			t->n_times = 0;
+			t->cap_times = 0;
+		}
+		t->first = Min(t->first, ev->ts);
+		t->last = Max(t->last, ev->ts);
+		t->uses++;
+		t->successes += ev->success ? 1 : 0;
+		t->times = times_room(e, t->times, t->n_times, &t->cap_times);
+		t->times[t->n_times++] = ev->ts;
+	}
+
+	rows = palloc(sizeof(TenantUser *) * Max(hash_get_num_entries(tu), 1));
+	hash_seq_init(&seq, tu);
+	while ((t = hash_seq_search(&seq)) != NULL)
+		rows[n++] = t;
+	qsort(rows, n, sizeof(TenantUser *), cmp_tenant_users);
+
+	tenants = palloc(sizeof(char *) * Max(n, 1));
+	users = palloc(sizeof(char *) * Max(n, 1));
+	for (i = 0; i < 5; i++)
+		da_init(&a[i], n);
+	for (i = 0; i < n; i++)
+	{
+		TouchedTenant *tt;
+		bool		found;
+		char	   *tenant_id;
+
+		t = rows[i];
+		tenants[i] = t->tenant_id;
+		users[i] = t->user_id;
+		qsort(t->times, t->n_times, sizeof(TimestampTz), cmp_times);
+		da_add(&a[0], TimestampTzGetDatum(t->first), false);
+		da_add(&a[1], TimestampTzGetDatum(t->last), false);
+		da_add(&a[2], Int64GetDatum(t->uses), false);
+		da_add(&a[3], Int64GetDatum(t->successes), false);
+		da_add(&a[4], PointerGetDatum(adoption_activity_build(t->times, t->n_times,
+															   t->settings->active_window)),
+			   false);
+
+		tenant_id = (char *) t->tenant_id;
+		tt = hash_search(e->tenants, &tenant_id, HASH_ENTER, &found);
+		if (!found)
+		{
+			adoption_entry_set_key(tt, t->tenant_id, e->mcxt);
+			tt->since = t->first;
+			tt->settings = *t->settings;
+		}
+		else if (t->first < tt->since)
+			tt->since = t->first;
+	}
+	args[0] = adoption_text_array(tenants, n);
+	args[1] = adoption_text_array(users, n);
+	args[2] = da_array(&a[0], TIMESTAMPTZOID);
+	args[3] = da_array(&a[1], TIMESTAMPTZOID);
+	args[4] = da_array(&a[2], INT8OID);
+	args[5] = da_array(&a[3], INT8OID);
+	args[6] = da_array(&a[4], BYTEAOID);
+	run_stmt(&merge_tenant_users_stmt, n, 7, types, args);
 }
 
 /*
@@ -1814,13 +1502,13 @@ engine_flush(Engine *e)
 	qsort(users, n_users, sizeof(UserState *), cmp_users);
 	lock_users(e, users, n_users, false);
 
-	/* 2. pass 1 for them */
+	/* 2. merge their events */
 	pass1(e, true);
 	for (i = 0; i < n_users; i++)
 		if (users[i]->loaded)
 			users[i]->applied = true;
 
-	/* 3. lock the pairs that changed or have unseen users; then the rest */
+	/* 3. lock the pairs where a user reached a milestone or was unseen; then the rest */
 	missing = palloc(sizeof(UserState *) * n_users);
 	for (i = 0; i < n_users; i++)
 	{
@@ -1830,39 +1518,14 @@ engine_flush(Engine *e)
 			missing[n_missing++] = u;
 			u->group->needs_lock = true;
 		}
-		else if (u->group->needs_eval)
-			u->group->needs_lock = true;
 	}
-	groups = collect_groups(e, true, &n_groups);
+	groups = collect_groups(e, &n_groups);
 	lock_pairs_and_unseen(e, groups, n_groups, missing, n_missing);
 	pass1(e, false);
 
-	/* 4. evaluate the pairs with a user-level change */
-	groups = collect_groups(e, false, &n_groups);
-	if (n_groups > 0)
-	{
-		load_members(e, groups, n_groups, users, n_users);
-		for (i = 0; i < n_users; i++)
-			if (users[i]->group->needs_eval)
-				users[i]->member = find_member(users[i]->group, users[i]->user_id);
-		for (i = 0; i < n_groups; i++)
-			init_counts(e, groups[i]);
-		for (i = 0; i < e->n_events; i++)
-		{
-			ChunkEvent *ev = &e->events[i];
-			TfGroup    *eg = ev->user->group;
-
-			if (!eg->needs_eval)
-				continue;
-			update_member(e, eg, ev->user->member, ev);
-			e->current_seq = i;
-			if (ev->changed)
-				evaluate_group(e, eg, ev->change_at);
-		}
-		write_groups(groups, n_groups);
-	}
-
-	/* 5. write: known users updated, new ones inserted, actions enqueued */
+	/* 4. write: users, pair counts, tenant x user facts, actions */
+	for (i = 0; i < n_users; i++)
+		user_actions(e, users[i]);
 	known = palloc(sizeof(UserState *) * n_users);
 	n_missing = 0;
 	for (i = 0; i < n_users; i++)
@@ -1874,6 +1537,8 @@ engine_flush(Engine *e)
 	}
 	write_users(known, n_known, false);
 	write_users(missing, n_missing, true);
+	write_groups(groups, n_groups);
+	merge_tenant_users(e);
 	if (e->enqueue)
 		flush_actions(e);
 
@@ -1881,11 +1546,37 @@ engine_flush(Engine *e)
 	engine_reset_chunk(e);
 }
 
-/* Processes what is left; returns the number of actions enqueued. */
+static int
+cmp_tenants(const void *a, const void *b)
+{
+	return strcmp((*(TouchedTenant *const *) a)->tenant_id,
+				  (*(TouchedTenant *const *) b)->tenant_id);
+}
+
+/*
+ * Processes what is left, then evaluates the tenants the statement touched,
+ * in key order; returns the number of actions enqueued.
+ */
 int64
 adoption_engine_end(Engine *e)
 {
+	HASH_SEQ_STATUS seq;
+	TouchedTenant *t;
+	TouchedTenant **tenants;
+	int			n = 0;
+	int			i;
+
 	engine_flush(e);
 	MemoryContextDelete(e->chunk_mcxt);
+
+	tenants = palloc(sizeof(TouchedTenant *) * Max(hash_get_num_entries(e->tenants), 1));
+	hash_seq_init(&seq, e->tenants);
+	while ((t = hash_seq_search(&seq)) != NULL)
+		tenants[n++] = t;
+	qsort(tenants, n, sizeof(TouchedTenant *), cmp_tenants);
+	for (i = 0; i < n; i++)
+		e->enqueued += adoption_tenant_evaluate(tenants[i]->tenant_id, tenants[i]->since,
+												&tenants[i]->settings, e->enqueue);
+	hash_destroy(e->tenants);
 	return e->enqueued;
 }

@@ -140,7 +140,8 @@ DECLARE
 BEGIN
 	PERFORM adoption.check_known_tenant(t, 'Pass the tenant_id of the tenant to forget.');
 	/* Every table that holds rows of a tenant; the tenant's own row last. */
-	FOREACH tbl IN ARRAY ARRAY['feature_usage_events', 'user_feature_state', 'tenant_feature_state',
+	FOREACH tbl IN ARRAY ARRAY['feature_usage_events', 'user_feature_state', 'tenant_user_state',
+		'tenant_feature_counts', 'tenant_feature_milestones', 'tenant_state',
 		'feedback', 'support_tickets', 'billing_events', 'campaign_touches',
 		'campaign_action_queue', 'campaign_action_archive', 'campaign_action_keys',
 		'campaign_followups', 'health_scores', 'lexicon', 'settings', 'tenants'] LOOP

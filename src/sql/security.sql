@@ -144,7 +144,8 @@ DECLARE
 	tbl text;
 BEGIN
 	FOREACH tbl IN ARRAY ARRAY['feature_usage_events', 'tenants', 'feedback', 'support_tickets',
-		'billing_events', 'campaign_touches', 'user_feature_state', 'tenant_feature_state',
+		'billing_events', 'campaign_touches', 'user_feature_state', 'tenant_user_state', 'tenant_state',
+		'tenant_feature_counts', 'tenant_feature_milestones',
 		'campaign_action_queue', 'campaign_action_archive', 'campaign_action_keys',
 		'campaign_followups', 'health_scores', 'settings', 'lexicon'] LOOP
 		EXECUTE pg_catalog.format('ALTER TABLE adoption.%I ENABLE ROW LEVEL SECURITY', tbl);

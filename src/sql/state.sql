@@ -157,3 +157,10 @@ CREATE AGGREGATE adoption.usage_velocity(usage_timestamp timestamptz, as_of time
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE adoption.usage_velocity(timestamptz, timestamptz) IS 'Uses per week as of as_of: each use before as_of adds 2^(-age/7 days), times ln 2; steady N uses a week converge to N';
+
+/* Internal: activity spans of adoption.tenant_user_state (src/tenant.c). */
+CREATE FUNCTION adoption.merge_activity(a bytea, b bytea)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'adoption_merge_activity'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION adoption.merge_activity(bytea, bytea) IS 'Internal to the ingest trigger: the union of two values of adoption.tenant_user_state.activity';

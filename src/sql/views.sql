@@ -79,7 +79,7 @@ LEFT JOIN LATERAL (
 	JOIN adoption.tenant_user_state AS u
 		ON u.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND u.user_id OPERATOR(pg_catalog.=) s.user_id
 	WHERE s.tenant_id OPERATOR(pg_catalog.=) c.tenant_id AND s.feature_id OPERATOR(pg_catalog.=) c.feature_id
-		AND u.last_seen_at OPERATOR(pg_catalog.>) ts.last_event_at OPERATOR(pg_catalog.-) e.active_window
+		AND u.last_seen_at OPERATOR(pg_catalog.>) (ts.last_event_at OPERATOR(pg_catalog.-) e.active_window)
 ) AS a ON true;
 COMMENT ON VIEW adoption.tenant_feature_state IS 'Adoption of one feature by one tenant as of the tenant''s latest event time, over the tenant''s active users';
 COMMENT ON COLUMN adoption.tenant_feature_state.activated_users IS 'Users who used the feature';
