@@ -124,7 +124,7 @@ typedef struct UserState
 	uint8		flags;			/* MILESTONE_* reached */
 	uint8		flags_before;	/* MILESTONE_* reached before this chunk */
 	int			seq[3];			/* event that first reached each milestone */
-	TimestampTz habitual_start; /* first use of the window of habitual_at */
+	char	   *reason[3];		/* evidence of its action, if one is enqueued */
 	int			n_success;		/* the aha_successes earliest success times */
 	TimestampTz *success_times;
 	int			n_recent;		/* the use times before habitual_at */
@@ -889,15 +889,31 @@ times_room(Engine *e, TimestampTz *times, int n, int *cap)
 		repalloc(times, sizeof(TimestampTz) * *cap);
 }
 
-/* Notes that u reached a milestone in event seq, if it had not before. */
+/*
+ * Notes that u reached a milestone in event seq, if it had not before, and
+ * the evidence of its action as of that event (at: the milestone's time,
+ * start: the first use of its window).  Events are merged in arrival order,
+ * so the evidence is the same however the events were cut into statements.
+ */
 static void
-reach(UserState *u, uint8 milestone, int bit, int seq)
+reach(Engine *e, UserState *u, uint8 milestone, int bit, int seq,
+	  TimestampTz at, TimestampTz start)
 {
+	static const char *const names[3] = {"activated", "adopted", "habitual"};
+
 	if (u->flags & milestone)
 		return;
 	u->flags |= milestone;
 	u->seq[bit] = seq;
 	u->group->needs_lock = true;
+	u->reason[bit] = NULL;
+	if (e->enqueue && adoption_milestone_enabled(names[bit]))
+	{
+		MemoryContext old = MemoryContextSwitchTo(e->chunk_mcxt);
+
+		u->reason[bit] = reason_user(names[bit], u, &u->group->settings, at, start);
+		MemoryContextSwitchTo(old);
+	}
 }
 
 /* Merges one event (number seq of the chunk) into its user's state. */
@@ -913,15 +929,16 @@ apply_event(Engine *e, ChunkEvent *ev, int seq)
 	velocity_add_use(&u->count, &u->last_used_at, !first, ev->ts);
 	u->uses++;
 	u->total_duration += ev->duration;
+	if (ev->success)
+		u->successes++;
 	u->activated_at = u->first_used_at;
-	reach(u, MILESTONE_ACTIVATED, 0, seq);
+	reach(e, u, MILESTONE_ACTIVATED, 0, seq, u->activated_at, u->activated_at);
 
 	if (ev->success)
 	{
 		int			k = s->aha_successes;
 		int			cap = Max(u->n_success, k) + 1;
 
-		u->successes++;
 		if (u->n_success > k)
 			u->n_success = k;	/* aha_successes was lowered */
 		if (u->n_success < k || ev->ts < u->success_times[k - 1])
@@ -935,7 +952,7 @@ apply_event(Engine *e, ChunkEvent *ev, int seq)
 			if (u->n_success == k)
 			{
 				u->adopted_at = u->success_times[k - 1];
-				reach(u, MILESTONE_ADOPTED, 1, seq);
+				reach(e, u, MILESTONE_ADOPTED, 1, seq, u->adopted_at, u->adopted_at);
 			}
 		}
 	}
@@ -954,8 +971,7 @@ apply_event(Engine *e, ChunkEvent *ev, int seq)
 			(!(u->flags & MILESTONE_HABITUAL) || at < u->habitual_at))
 		{
 			u->habitual_at = at;
-			u->habitual_start = start;
-			reach(u, MILESTONE_HABITUAL, 2, seq);
+			reach(e, u, MILESTONE_HABITUAL, 2, seq, at, start);
 			/* only uses before habitual_at can form an earlier window */
 			while (u->n_recent > 0 && u->recent_times[u->n_recent - 1] >= at)
 				u->n_recent--;
@@ -969,30 +985,23 @@ apply_event(Engine *e, ChunkEvent *ev, int seq)
 	}
 }
 
-/* Queues the actions of the milestones u reached in this chunk. */
+/* Counts the milestones u reached in this chunk and queues their actions. */
 static void
 user_actions(Engine *e, UserState *u)
 {
 	static const char *const names[3] = {"activated", "adopted", "habitual"};
-	const AdoptionSettings *s = &u->group->settings;
 	uint8		reached = u->flags & ~u->flags_before;
 	int			bit;
 
 	for (bit = 0; bit < 3; bit++)
 	{
-		TimestampTz at;
-		TimestampTz start;
-
 		if (!(reached & (1 << bit)))
 			continue;
 		u->group->reached[bit]++;
-		if (!e->enqueue || !adoption_milestone_enabled(names[bit]))
+		if (u->reason[bit] == NULL)
 			continue;
-		at = bit == 0 ? u->activated_at : bit == 1 ? u->adopted_at : u->habitual_at;
-		start = bit == 2 ? u->habitual_start : at;
 		e->current_seq = u->seq[bit];
-		add_action(e, u->tenant_id, u->user_id, u->feature_id, names[bit],
-				   reason_user(names[bit], u, s, at, start));
+		add_action(e, u->tenant_id, u->user_id, u->feature_id, names[bit], u->reason[bit]);
 	}
 }
 

@@ -82,6 +82,8 @@ LEFT JOIN LATERAL (
 		AND u.last_seen_at OPERATOR(pg_catalog.>) (ts.last_event_at OPERATOR(pg_catalog.-) e.active_window)
 ) AS a ON true;
 COMMENT ON VIEW adoption.tenant_feature_state IS 'Adoption of one feature by one tenant as of the tenant''s latest event time, over the tenant''s active users';
+COMMENT ON COLUMN adoption.tenant_feature_state.tenant_id IS 'Tenant';
+COMMENT ON COLUMN adoption.tenant_feature_state.feature_id IS 'Feature';
 COMMENT ON COLUMN adoption.tenant_feature_state.activated_users IS 'Users who used the feature';
 COMMENT ON COLUMN adoption.tenant_feature_state.adopted_users IS 'Users who adopted it (any time)';
 COMMENT ON COLUMN adoption.tenant_feature_state.habitual_users IS 'Users who became habitual (any time)';

@@ -9,7 +9,8 @@ SELECT has_schema('adoption');
 SELECT tables_are('adoption', ARRAY[
 	'settings', 'tenants', 'features', 'launches', 'feedback', 'support_tickets',
 	'billing_events', 'campaign_touches', 'feature_usage_events', 'feature_usage_events_default',
-	'user_feature_state', 'tenant_feature_state', 'campaign_templates', 'milestone_campaigns',
+	'user_feature_state', 'tenant_user_state', 'tenant_state', 'tenant_feature_counts',
+	'tenant_feature_milestones', 'campaign_templates', 'milestone_campaigns',
 	'campaign_action_queue', 'campaign_action_archive', 'campaign_action_keys',
 	'health_scores', 'rescore_state', 'lexicon', 'campaign_followups']);
 
@@ -22,8 +23,8 @@ SELECT is(
 	(SELECT pg_get_partkeydef('adoption.feature_usage_events'::regclass)),
 	'RANGE (usage_timestamp)', 'partitioned by range of usage_timestamp');
 SELECT hasnt_pk('adoption', 'feature_usage_events', 'the parent has no index (see events.sql)');
-SELECT col_is_pk('adoption', 'feature_usage_events_default', ARRAY['tenant_id', 'event_id', 'usage_timestamp'],
-	'event key of the default partition is (tenant_id, event_id, usage_timestamp)');
+SELECT col_is_pk('adoption', 'feature_usage_events_default', ARRAY['tenant_id', 'usage_timestamp', 'event_id'],
+	'event key of the default partition is (tenant_id, usage_timestamp, event_id)');
 SELECT col_type_is('adoption', 'feature_usage_events', 'event_id', 'uuid', 'col_type_is adoption, feature_usage_events, event_id, uuid');
 SELECT col_type_is('adoption', 'feature_usage_events', 'tenant_id', 'text', 'col_type_is adoption, feature_usage_events, tenant_id, text');
 SELECT col_type_is('adoption', 'feature_usage_events', 'user_id', 'text', 'col_type_is adoption, feature_usage_events, user_id, text');
@@ -142,7 +143,7 @@ SELECT is((SELECT count(*)::int FROM adoption.feature_usage_events_default WHERE
 SELECT cmp_ok(adoption.ensure_partitions(0), '>=', 2, 'ensure_partitions creates this month and the waiting one');
 SELECT is((SELECT tableoid::regclass::text FROM adoption.feature_usage_events WHERE tenant_id = 'tap'),
 	'adoption.feature_usage_events_p202601', 'moved to its month');
-SELECT col_is_pk('adoption', 'feature_usage_events_p202601', ARRAY['tenant_id', 'event_id', 'usage_timestamp'],
+SELECT col_is_pk('adoption', 'feature_usage_events_p202601', ARRAY['tenant_id', 'usage_timestamp', 'event_id'],
 	'a monthly partition has the event key');
 SELECT throws_ok($$INSERT INTO adoption.feature_usage_events (event_id, tenant_id, user_id, feature_id, usage_timestamp)
 	VALUES ('00000000-0000-0000-0000-0000000000f1', 'tap', 'u', 'f', '2026-01-01 00:00+00')$$, '23505', NULL, 'the key holds in the new partition');

@@ -10,7 +10,8 @@ SET client_min_messages = warning;
 SET TimeZone = 'UTC';
 
 -- t1: u1..u4 each use f1 six times (adopted, habitual); u1 alone uses f2 four
--- times (adopted, so t1 adopted f2 as a tenant).  t2: the same users on f1.
+-- times (adopted; 1 of t1's 4 active users, so t1 has not adopted f2 as a
+-- tenant).  t2: the same users on f1.
 INSERT INTO adoption.features (feature_id, feature_name) VALUES ('f1', 'Feature one'), ('f2', 'Feature two');
 INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp, success_outcome)
 SELECT t, 'u' || u, 'f1', now() - interval '3 days' + (u * 10 + i) * interval '1 hour', i <> 2
@@ -69,11 +70,11 @@ FROM pg_class AS c
 JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
 WHERE c.relnamespace = 'adoption'::regnamespace AND c.relkind IN ('r', 'p', 'v') AND NOT c.relispartition;
 
-SELECT plan(23);
+SELECT plan(25);
 
 SELECT is((SELECT row(s.activated_users, s.adopted_users, s.feature_adopted_at IS NOT NULL)::text
-		FROM adoption.tenant_feature_state AS s WHERE s.tenant_id = 't1' AND s.feature_id = 'f2'), '(1,1,t)',
-	'before: t1 adopted f2 through u1 alone');
+		FROM adoption.tenant_feature_state AS s WHERE s.tenant_id = 't1' AND s.feature_id = 'f2'), '(1,1,f)',
+	'before: u1 alone adopted f2 in t1 (1 of 4 active users: no tenant milestone)');
 SELECT ok((SELECT b.events = 10 AND b.state = 2 AND b.feedback = 1 AND b.touches = 2 AND b.queue + b.archive > 0 FROM before AS b),
 	'before: u1 has 10 events, 2 state rows, 1 feedback, 2 touches and actions in t1');
 
@@ -117,6 +118,14 @@ SELECT set_eq(
 		adoption_rate, success_rate, evaluated_at, feature_adopted_at
 	FROM adoption.tenant_feature_state WHERE tenant_id = 't1copy'$$,
 	'tenant_feature_state of t1 after forget_user equals that of the remaining events ingested afresh');
+SELECT set_eq(
+	$$SELECT user_id, first_seen_at, last_seen_at, uses, successes, activity FROM adoption.tenant_user_state WHERE tenant_id = 't1'$$,
+	$$SELECT user_id, first_seen_at, last_seen_at, uses, successes, activity FROM adoption.tenant_user_state WHERE tenant_id = 't1copy'$$,
+	'tenant_user_state of t1 after forget_user equals that of the remaining events ingested afresh');
+SELECT set_eq(
+	$$SELECT first_event_at, last_event_at, users, active_users, uses, successes FROM adoption.tenant_state WHERE tenant_id = 't1'$$,
+	$$SELECT first_event_at, last_event_at, users, active_users, uses, successes FROM adoption.tenant_state WHERE tenant_id = 't1copy'$$,
+	'tenant_state of t1 after forget_user equals that of the remaining events ingested afresh');
 SELECT set_eq(
 	$$SELECT feature_id, user_id, first_used_at, last_used_at, uses, successes, total_duration,
 		round(velocity_per_week::numeric, 9), activated_at, adopted_at, habitual_at
