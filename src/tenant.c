@@ -804,7 +804,27 @@ load_entries(Sweep *w, const char *tenant_id, TimestampTz since, int *cap_points
 		w->n_entries++;
 	}
 
-	/* Take away the uses from since on. */
+	qsort(w->points, w->n_points, sizeof(Point), cmp_points);
+}
+
+/* Takes the uses of the candidates from start on away from their entries. */
+static void
+subtract_from(Sweep *w, const char *tenant_id, TimestampTz start)
+{
+	Oid			types[3] = {TEXTOID, TEXTARRAYOID, TIMESTAMPTZOID};
+	Datum		args[3];
+	const char **ids = palloc(sizeof(char *) * Max(w->n_cands, 1));
+	int			n_ids = 0;
+	uint64		i;
+	uint64		n;
+	SPITupleTable *tab;
+
+	for (i = 0; i < (uint64) w->n_cands; i++)
+		if (w->cands[i].candidate)
+			ids[n_ids++] = w->cands[i].feature_id;
+	args[0] = CStringGetTextDatum(tenant_id);
+	args[1] = adoption_text_array(ids, n_ids);
+	args[2] = TimestampTzGetDatum(start);
 	run_plan(&since_counts_plan,
 			 "SELECT x.user_id, x.feature_id, pg_catalog.count(*),"
 			 " pg_catalog.count(*) FILTER (WHERE x.success_outcome)"
@@ -833,7 +853,82 @@ load_entries(Sweep *w, const char *tenant_id, TimestampTz since, int *cap_points
 			elog(ERROR, "pg_adoption: user x feature state of tenant \"%s\" counts fewer events than the log",
 				 tenant_id);
 	}
-	qsort(w->points, w->n_points, sizeof(Point), cmp_points);
+}
+
+/* Puts the sweep back before its first point. */
+static void
+reset_sweep(Sweep *w)
+{
+	int			i;
+
+	w->next_point = 0;
+	w->active = 0;
+	for (i = 0; i < w->n_users; i++)
+		w->info[i].active = false;
+	for (i = 0; i < w->n_entries; i++)
+		w->entries[i].adopted = false;
+	for (i = 0; i < w->n_cands; i++)
+	{
+		w->cands[i].adopters = 0;
+		w->cands[i].uses = 0;
+		w->cands[i].successes = 0;
+	}
+}
+
+/*
+ * The adoption rate of a feature at any time is known exactly from the
+ * activity spans and adoption times alone: this pass over them keeps as
+ * candidates only the features whose rate reaches the threshold at some
+ * time from since on, and returns the earliest such time (the sweep reads
+ * the log from there); *any is false if there is none.
+ */
+static TimestampTz
+narrow_candidates(Sweep *w, TimestampTz since, bool *any)
+{
+	bool	   *reaches = palloc0(sizeof(bool) * Max(w->n_cands, 1));
+	TimestampTz start = 0;
+	int			p = 0;
+	int			i;
+
+	*any = false;
+	reset_sweep(w);
+	while (p < w->n_points)
+	{
+		TimestampTz t = w->points[p].at;
+		TimestampTz from;
+
+		while (p < w->n_points && w->points[p].at == t)
+			apply_point(w, &w->points[p++]);
+		/* the counts hold on [t, next point): does that reach since? */
+		if (p < w->n_points && w->points[p].at <= since)
+			continue;
+		if (w->active <= 0)
+			continue;
+		from = Max(t, since);
+		for (i = 0; i < w->n_cands; i++)
+		{
+			Cand	   *c = &w->cands[i];
+
+			if (!c->candidate || reaches[i])
+				continue;
+			if ((double) c->adopters / (double) w->active >= w->s->feature_adoption_threshold)
+			{
+				reaches[i] = true;
+				if (!*any || from < start)
+					start = from;
+				*any = true;
+			}
+		}
+	}
+	w->unresolved = 0;
+	for (i = 0; i < w->n_cands; i++)
+	{
+		w->cands[i].candidate = w->cands[i].candidate && reaches[i];
+		if (w->cands[i].candidate)
+			w->unresolved++;
+	}
+	reset_sweep(w);
+	return start;
 }
 
 /* Sweeps the tenant's events from since on in time order. */
@@ -1078,8 +1173,16 @@ adoption_tenant_evaluate(const char *tenant_id, TimestampTz since,
 	load_features(&w, tenant_id, since, fewest);
 	if (w.unresolved > 0)
 	{
+		bool		any;
+		TimestampTz start;
+
 		load_entries(&w, tenant_id, since, &cap_points);
-		sweep(&w, tenant_id, since);
+		start = narrow_candidates(&w, since, &any);
+		if (any)
+		{
+			subtract_from(&w, tenant_id, start);
+			sweep(&w, tenant_id, start);
+		}
 	}
 	enqueued = write_milestones(&w, tenant_id, enqueue);
 	write_tenant(tenant_id, &tot, w.n_users);
