@@ -213,7 +213,22 @@ attempt_error() {
 	printf '%s' "$line" | sed -e 's/^psql:[^ ]* //' -e 's/|/\\|/g' | cut -c1-200
 }
 
-declare -A failed=() vals=()
+declare -A failed=() vals=() runs=() foreign=()
+# attempt "$@", a step of version $2 in figure $1; for the current version
+# counts the steps that began or ended with other files installed than this
+# tree's (another session's make install: the step may have run its engine).
+measure() {
+	local fig=$1 ver=$2 before=
+	shift 2
+	if [ "$ver" = cur ]; then before=$(installed_sum); fi
+	attempt "$@"
+	if [ "$ver" = cur ]; then
+		runs[$fig]=$((${runs[$fig]:-0} + 1))
+		if [ "$before" != "$cur_sum" ] || [ "$(installed_sum)" != "$cur_sum" ]; then
+			foreign[$fig]=$((${foreign[$fig]:-0} + 1))
+		fi
+	fi
+}
 # Records the failure of version $1 in figure $2, at step $3 (the first
 # error of the last attempt).
 fail() {
@@ -311,7 +326,7 @@ copy_figure() {
 	n=$copy_n
 	for ver in $versions; do
 		ok "$ver" "$fig" || continue
-		attempt timed_copy "$ver" none
+		measure "$fig" "$ver" timed_copy "$ver" none
 		if [ "$attempt_rc" = 0 ]; then
 			printf 'warm-up  %-34s none      %8.3f s (not counted)\n' "$(label "$ver")" "$(cat "$work/out")"
 		else
@@ -322,7 +337,7 @@ copy_figure() {
 		for item in $(round_order "$r"); do
 			ver=${item%%:*} variant=${item#*:}
 			ok "$ver" "$fig" || continue
-			attempt timed_copy "$ver" "$variant"
+			measure "$fig" "$ver" timed_copy "$ver" "$variant"
 			if [ "$attempt_rc" != 0 ]; then
 				fail "$ver" "$fig" "$variant COPY, round $r"
 				continue
@@ -421,14 +436,14 @@ pgbench_figure() {
 	for ver in $versions; do
 		ok "$ver" "$fig" || continue
 		echo "$(label "$ver"): warming the state with $warm events"
-		attempt pgbench_setup "$ver"
+		measure "$fig" "$ver" pgbench_setup "$ver"
 		[ "$attempt_rc" = 0 ] || fail "$ver" "$fig" "warm-up"
 	done
 	for ((r = 1; r <= rounds; r++)); do
 		for item in $(round_order "$r"); do
 			ver=${item%%:*} variant=${item#*:}
 			ok "$ver" "$fig" || continue
-			attempt pgbench_round "$ver" "$variant"
+			measure "$fig" "$ver" pgbench_round "$ver" "$variant"
 			if [ "$attempt_rc" != 0 ]; then
 				fail "$ver" "$fig" "$variant round $r"
 				continue
@@ -513,7 +528,7 @@ rss_figure() {
 	n=$rss_n
 	for ver in $versions; do
 		ok "$ver" "$fig" || continue
-		attempt rss_run "$ver"
+		measure "$fig" "$ver" rss_run "$ver"
 		if [ "$attempt_rc" != 0 ]; then
 			fail "$ver" "$fig" "COPY with tracking"
 			attempt drop_extension "$ver"
@@ -557,25 +572,41 @@ trim() { printf '%s' "$1" | sed -e 's/^ *//' -e 's/ *$//'; }
 fmt() { if [ -n "$1" ]; then printf "%.${2:-2}f" "$1"; else printf -- '-'; fi; }
 change() { if [ -n "$1" ] && [ -n "$2" ]; then awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.1f", (b / a - 1) * 100 }'; fi; }
 
-declare -A ratio=()
+# "; N of M steps ..." when steps of the current version in figure $1 may
+# have run another tree's engine.
+foreign_note() {
+	if [ "${foreign[$1]:-0}" -gt 0 ]; then
+		printf '; **%s of %s steps of current ran while another tree was installed**' "${foreign[$1]}" "${runs[$1]}"
+	fi
+}
+declare -A ratio=() tput=() n_of=([copy_uniform]=$copy_n [copy_b2b]=$copy_n)
 rows=()
 worst_drop=
 any_failed=0
-ratio_row() {	# figure key, label, "throughput" or "tps"
-	local fig=$1 text=$2 ver mt mn cell=() ch verdict
+# A row of the ratio of figure $1 (text $2) and, for information, one of its
+# tracking throughput (rows/s, or tps) and one of its none throughput.
+ratio_row() {
+	local fig=$1 text=$2 ver mt mn cell=() tcell=() ncell=() tch nch ch verdict unit=rows/s
+	[ "$fig" != pgbench ] || unit=tps
 	for ver in $versions; do
 		mt=$(med "$ver" "$fig" tracking)
 		mn=$(med "$ver" "$fig" none)
+		if [ -n "$mt" ] && [ "$fig" != pgbench ]; then mt=$(calc "${n_of[$fig]} / $mt"); fi
+		if [ -n "$mn" ] && [ "$fig" != pgbench ]; then mn=$(calc "${n_of[$fig]} / $mn"); fi
+		tput[$ver:t]=$mt tput[$ver:n]=$mn
+		tcell+=("$(fmt "$mt" 0)") ncell+=("$(fmt "$mn" 0)")
 		if ! ok "$ver" "$fig"; then
 			cell+=("FAILED: ${failed[$ver:$fig]}")
 			any_failed=1
 		elif [ -n "$mt" ] && [ -n "$mn" ]; then
-			if [ "$fig" = pgbench ]; then ratio[$ver:$fig]=$(calc "$mt / $mn"); else ratio[$ver:$fig]=$(calc "$mn / $mt"); fi
+			ratio[$ver:$fig]=$(calc "$mt / $mn")
 			cell+=("$(fmt "${ratio[$ver:$fig]}")")
 		else
 			cell+=("-")
 		fi
 	done
+	tch=$(change "${tput[old:t]}" "${tput[cur:t]}")
+	nch=$(change "${tput[old:n]}" "${tput[cur:n]}")
 	ch=$(change "${ratio[old:$fig]:-}" "${ratio[cur:$fig]:-}")
 	if [ -z "$ch" ]; then
 		verdict="-"
@@ -593,7 +624,9 @@ ratio_row() {	# figure key, label, "throughput" or "tps"
 	else
 		ch="-"
 	fi
-	rows+=("| $text | ${cell[0]} | ${cell[1]} | $ch | $verdict (no drop > 10 %) |")
+	rows+=("| $text | ${cell[0]} | ${cell[1]} | $ch | $verdict (no drop > 10 %)$(foreign_note "$fig") |")
+	rows+=("| &nbsp;&nbsp;tracking $unit | ${tcell[0]} | ${tcell[1]} | ${tch:--}${tch:+ %} | (information) |")
+	rows+=("| &nbsp;&nbsp;none $unit | ${ncell[0]} | ${ncell[1]} | ${nch:--}${nch:+ %} | (information) |")
 }
 mem_row() {	# key (hwm, anon), label
 	local key=$1 text=$2 ver cell=() ch verdict
@@ -613,7 +646,7 @@ mem_row() {	# key (hwm, anon), label
 		ok cur rss || verdict="FAILED"
 	fi
 	[ -z "$ch" ] && ch="-" || ch="$ch %"
-	rows+=("| $text | ${cell[0]} | ${cell[1]} | $ch | $verdict (current <= 512 MB) |")
+	rows+=("| $text | ${cell[0]} | ${cell[1]} | $ch | $verdict (current <= 512 MB)$(foreign_note rss) |")
 }
 num() { printf "%'d" "$1" 2>/dev/null || echo "$1"; }
 if has_part copy_uniform; then ratio_row copy_uniform "COPY of $(num "$copy_n") events, gen_events set: tracking/none throughput"; fi
@@ -654,7 +687,8 @@ say "0.2.0 against current (ratios of medians, $rounds round(s); memory in MB)"
 printf '%s\n%s\n' "$table" "$details"
 [ -z "$installed_changed" ] || echo "WARNING: the installed current engine had changed by $installed_changed (see above)"
 
-if [ "$quick" = 1 ]; then sizes="QUICK=1 (smoke run)"; else sizes="full sizes"; fi
+sizes="COPY of $copy_n events, $rounds round(s), pgbench $secs s per round after $warm events, memory during a COPY of $rss_n events"
+if [ "$quick" = 1 ]; then sizes="QUICK=1 smoke run: $sizes"; fi
 mkdir -p "$out_dir"
 {
 	cat <<MD
