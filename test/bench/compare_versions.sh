@@ -2,7 +2,7 @@
 # compare_versions.sh: the released 0.2.0 engine and the current tree, side
 # by side in one run, one cluster.
 #
-#   sudo test/bench/compare_versions.sh           (full sizes: about an hour)
+#   sudo test/bench/compare_versions.sh           (full sizes: 30-60 minutes)
 #   sudo QUICK=1 test/bench/compare_versions.sh   (smoke run: a few minutes)
 #   sudo PARTS="copy_b2b" COPY_EVENTS=300000 test/bench/compare_versions.sh
 #

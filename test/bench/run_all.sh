@@ -33,7 +33,7 @@
 #                           cost per unit at 4x over 1x (QUICK: 100k/400k
 #                           events, 200/800 tenants);
 #   compare_versions.sh     only when ONLY names it (it builds the 0.2.0
-#                           engine and takes about an hour): the engine of
+#                           engine and takes 30-60 minutes): the engine of
 #                           0.2.0 against the current tree in one cluster,
 #                           COPY of 1M events on the gen_events and the B2B
 #                           set, pgbench, backend memory during a COPY of 10M
