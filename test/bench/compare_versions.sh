@@ -179,7 +179,7 @@ PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -d post
 	-c "DROP DATABASE IF EXISTS $db_cur WITH (FORCE)" -c "CREATE DATABASE $db_cur"
 db=$db_cur
 
-label() { if [ "$1" = old ]; then echo "0.2.0 ($old_version, $old_short)"; else echo "current ($cur_version, $cur_commit)"; fi; }
+label() { if [ "$1" = old ]; then echo "$old_base ($old_version, $old_short)"; else echo "current ($cur_version, $cur_commit)"; fi; }
 # Sets db, ext_version and lib (the library its functions must name) for
 # version $1; callers declare them local.
 use_version() {
