@@ -6,13 +6,19 @@
 #                        private cluster "bench" (port PGA_BENCH_PORT, default
 #                        54322), stops it again when the script exits, and
 #                        creates the database adoption_bench afresh;
-#   ensure_csv N         the CSV of N events of test/bench/gen_events.sql
-#                        (1000 tenants, 20000 users, 50 features, 90 days),
-#                        cached in the cluster directory like copy_bench.sh
-#                        caches it (same file names, so the scripts share
-#                        it); sets csv, range_min, range_max;
-#   fresh_extension      drops and creates the extension and makes empty
-#                        monthly partitions for range_min..range_max;
+#   ensure_csv N [SET]   the CSV of N events of data set SET, cached in the
+#                        cluster directory like copy_bench.sh caches it (same
+#                        file names, so the scripts share it); sets csv,
+#                        range_min, range_max.  SET is uniform (the default:
+#                        test/bench/gen_events.sql, 1000 tenants, 20000
+#                        users, 50 features, 90 days, rows in no order) or
+#                        b2b (test/bench/gen_b2b.sql: tenants of 20 users on
+#                        ~7 of 50 features, ~8 events per user x feature, 60
+#                        days, rows in time order; 300 tenants per 336k
+#                        events);
+#   fresh_extension      drops and creates the extension (version
+#                        $ext_version if set, else the default one) and makes
+#                        empty monthly partitions for range_min..range_max;
 #   q, calc, median, run_info (commit, PostgreSQL version, CPUs, fsync, time).
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 shopt -s inherit_errexit	# a failing psql inside $(...) stops the script too
@@ -21,6 +27,7 @@ bench_port=${PGA_BENCH_PORT:-54322}
 db=adoption_bench
 out_dir=$REPO/test/bench/out
 gen_version=v1	# as in copy_bench.sh: bump when gen_events.sql changes what it writes
+b2b_version=v1	# bump when gen_b2b.sql changes what it writes
 
 # lib.sh's cluster_dir (and so cluster_stop) once read $name as a global;
 # setting it keeps older copies of lib.sh working.
@@ -43,17 +50,26 @@ bench_start() {
 		-c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 }
 
-# Makes sure the CSV of $1 events exists (regenerated when older than a week:
-# its events are meant to be recent); sets csv, range_min and range_max.
+# Makes sure the CSV of $1 events of data set $2 (uniform, the default, or
+# b2b) exists (regenerated when older than a week: its events are meant to
+# be recent); sets csv, range_min and range_max.
 ensure_csv() {
-	local n=$1 start
-	csv=$bench_dir/events-$n-$gen_version.csv
+	local n=$1 set=${2:-uniform} start gen lines
+	case "$set" in
+		uniform) csv=$bench_dir/events-$n-$gen_version.csv gen=gen_events.sql ;;
+		b2b) csv=$bench_dir/b2b-$n-$b2b_version.csv gen=gen_b2b.sql ;;
+		*) echo "ensure_csv: unknown data set $set (uniform or b2b)" >&2; return 1 ;;
+	esac
 	if [ ! -s "$csv" ] || [ ! -s "$csv.range" ] || [ -n "$(find "$csv" -mtime +6)" ]; then
-		say "generating $n events into $csv"
+		say "generating $n events ($set) into $csv"
 		rm -f "$csv" "$csv.tmp" "$csv.range"
 		start=$(date +%s.%N)
-		# gen_events.sql sets jit = off itself.
-		q -v n_events="$n" -v outfile="$csv.tmp" -f "$REPO/test/bench/gen_events.sql"
+		# The generators set jit = off themselves.
+		q -v n_events="$n" -v outfile="$csv.tmp" -f "$REPO/test/bench/$gen"
+		if [ "$set" = b2b ]; then
+			lines=$(wc -l <"$csv.tmp")
+			[ "$lines" = "$n" ] || { echo "ensure_csv: $gen wrote $lines rows, not $n" >&2; return 1; }
+		fi
 		# The time range of the file, for the partitions (usage_timestamp is column 6, UTC).
 		awk -F, 'NR == 1 || $6 < min { min = $6 } NR == 1 || $6 > max { max = $6 } END { print min; print max }' "$csv.tmp" >"$csv.range"
 		mv "$csv.tmp" "$csv"
@@ -68,12 +84,12 @@ ensure_csv() {
 
 # A fresh extension (empty state) with empty partitions for every month of
 # range_min..range_max and the months ensure_partitions(3) makes; the
-# track_events trigger is left enabled.
+# track_events trigger is left enabled.  Version $ext_version if set.
 fresh_extension() {
 	q <<SQL
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS pg_adoption CASCADE;
-CREATE EXTENSION pg_adoption;
+CREATE EXTENSION pg_adoption${ext_version:+ VERSION '$ext_version'};
 ALTER TABLE adoption.feature_usage_events DISABLE TRIGGER track_events;
 INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp)
 SELECT 'probe', 'probe', 'probe', t

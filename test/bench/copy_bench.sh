@@ -31,7 +31,10 @@
 # (for a week).
 # Results: a table on stdout and test/bench/out/copy_bench.md.  Stops the
 # cluster at the end.  Environment: ROUNDS (default 3), PGA_BENCH_PORT,
-# RESULT (the result file's name, default copy_bench; scale_bench.sh sets it).
+# RESULT (the result file's name, default copy_bench; scale_bench.sh sets it),
+# DATA_SET (uniform, the default, or b2b: test/bench/gen_b2b.sql's tenants
+# of 20 users on ~7 of 50 features, rows in time order; the result file is
+# then copy_bench_b2b unless RESULT names one).
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
@@ -41,10 +44,17 @@ n=${1:-1000000}
 [[ $n =~ ^[1-9][0-9]*$ ]] || usage
 rounds=${ROUNDS:-3}
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a positive integer" >&2; exit 2; }
-result=${RESULT:-copy_bench}
+data_set=${DATA_SET:-uniform}
+case "$data_set" in
+	uniform) result=${RESULT:-copy_bench} data_text="1000 tenants, 20000 users,
+50 features, 90 days; \`test/bench/gen_events.sql\`" ;;
+	b2b) result=${RESULT:-copy_bench_b2b} data_text="B2B shape: tenants of 20 users on ~7 of 50
+features, ~8 events per user x feature, 60 days, time order; \`test/bench/gen_b2b.sql\`" ;;
+	*) echo "DATA_SET must be uniform or b2b" >&2; exit 2 ;;
+esac
 
 bench_start
-ensure_csv "$n"
+ensure_csv "$n" "$data_set"
 
 # A fresh extension with empty partitions for every month of the file; the
 # trigger disabled for "none".
@@ -133,8 +143,7 @@ cat >"$out_dir/$result.md" <<MD
 ## COPY throughput: tracking vs none
 
 $when, commit $commit, PostgreSQL $pgver, $cpus CPUs, fsync $fsync.
-\`COPY adoption.feature_usage_events FROM\` a CSV of $n events (1000 tenants, 20000 users,
-50 features, 90 days; \`test/bench/gen_events.sql\`), median of $rounds alternating rounds;
+\`COPY adoption.feature_usage_events FROM\` a CSV of $n events ($data_text), median of $rounds alternating rounds;
 each COPY starts from a freshly created extension with the monthly partitions in place,
 after a CHECKPOINT.
 
@@ -146,6 +155,6 @@ $table
 
 **none median s = $m_none**
 
-Reproduce: \`sudo ROUNDS=$rounds test/bench/copy_bench.sh $n\`.
+Reproduce: \`sudo ROUNDS=$rounds$([ "$data_set" = uniform ] || echo " DATA_SET=$data_set") test/bench/copy_bench.sh $n\`.
 MD
 echo "wrote $out_dir/$result.md"

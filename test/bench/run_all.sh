@@ -31,7 +31,13 @@
 #   scale_bench.sh          COPY of 1M and 4M events, rescore of 2,000 and
 #                           8,000 tenants, rebuild() of 1M and 4M events:
 #                           cost per unit at 4x over 1x (QUICK: 100k/400k
-#                           events, 200/800 tenants).
+#                           events, 200/800 tenants);
+#   compare_versions.sh     only when ONLY names it (it builds the 0.2.0
+#                           engine and takes 30-60 minutes): the engine of
+#                           0.2.0 against the current tree in one cluster,
+#                           COPY of 1M events on the gen_events and the B2B
+#                           set, pgbench, backend memory during a COPY of 10M
+#                           events (QUICK: 50k events, 1 x 5 s, 500k events).
 #
 # Each script writes its own result to test/bench/out/<script>.md; this one
 # reads the figures back from those files and prints one table, also
@@ -42,14 +48,16 @@
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
-usage() { echo "usage: sudo [QUICK=1] [ONLY=\"copy_bench pgbench_bench sql_baseline_bench rss_bench\"] $0" >&2; exit 2; }
+usage() { echo "usage: sudo [QUICK=1] [ONLY=\"copy_bench pgbench_bench sql_baseline_bench rss_bench compare_versions\"] $0" >&2; exit 2; }
 [ $# -eq 0 ] || usage
 bench=$REPO/test/bench
 quick=${QUICK:-0}
 all="copy_bench pgbench_bench sql_baseline_bench rss_bench copy_warm_bench queue_bench rescore_bench feedback_bench analytics_bench scale_bench"
+# Run only when ONLY names them.
+extra="compare_versions"
 only=${ONLY:-$all}
 for name in $only; do
-	[[ " $all " == *" ${name%.sh} "* ]] || { echo "ONLY: unknown benchmark $name (one of: $all)" >&2; usage; }
+	[[ " $all $extra " == *" ${name%.sh} "* ]] || { echo "ONLY: unknown benchmark $name (one of: $all $extra)" >&2; usage; }
 done
 mkdir -p "$out_dir"
 log_dir=$out_dir/logs
@@ -91,6 +99,7 @@ if [ "$quick" = 1 ]; then
 	run feedback_bench.sh ROUNDS=1 REGEX_TEXTS=200 -- 20000
 	run analytics_bench.sh -- quick
 	run scale_bench.sh -- 100000 200
+	run compare_versions.sh QUICK=1 --
 else
 	run copy_bench.sh --
 	run pgbench_bench.sh --
@@ -102,6 +111,7 @@ else
 	run feedback_bench.sh --
 	run analytics_bench.sh --
 	run scale_bench.sh --
+	run compare_versions.sh QUICK=0 --
 fi
 
 # Reads the figure after "<label> = " on a bold line of out/$1.md.
@@ -138,6 +148,8 @@ ingest_growth=$(figure scale_bench 'ingest cost per event, 4x \/ 1x')
 trigger_growth=$(figure scale_bench 'trigger cost per event, 4x \/ 1x')
 rescore_growth=$(figure scale_bench 'rescore cost per tenant, 4x \/ 1x')
 rebuild_growth=$(figure scale_bench 'rebuild cost per event, 4x \/ 1x')
+version_drop=$(figure compare_versions 'largest drop of a tracking\/none ratio against 0.2.0')
+version_hwm=$(figure compare_versions 'current peak VmHWM')
 
 rows=(
 	"COPY throughput, tracking/none|copy_bench|>=|0.80|$copy_ratio|"
@@ -157,6 +169,8 @@ rows=(
 	"trigger cost per event, 4x events / 1x|scale_bench|<=|1.25|$trigger_growth|"
 	"rescore cost per tenant, 4x tenants / 1x|scale_bench|<=|1.25|$rescore_growth|"
 	"rebuild() cost per event, 4x events / 1x|scale_bench|<=|1.25|$rebuild_growth|"
+	"largest drop of a tracking/none ratio, current against 0.2.0 (COPY x 2 sets, pgbench)|compare_versions|<=|10|$version_drop| %"
+	"peak backend RSS during a COPY, current, next to 0.2.0 (VmHWM)|compare_versions|<=|512|$version_hwm| MB"
 )
 
 if [ "$quick" = 1 ]; then sizes="QUICK=1 (small sizes: COPY of 100k events, pgbench 1 x 5 s, RSS with 1M events)"; else sizes="full sizes"; fi
@@ -182,7 +196,7 @@ printf '%s\n' "$table"
 	printf '%s, commit %s, %s CPUs; %s.  Made by `test/bench/run_all.sh`; the machine is shared, so\n' "$when" "$commit" "$cpus" "$sizes"
 	printf 'figures can vary by 10-20%% from run to run.\n\n'
 	printf '%s\n' "$table"
-	for name in $all; do
+	for name in $all $extra; do
 		if [ -s "$out_dir/$name.md" ]; then
 			printf '\n'
 			sed 's/^## /### /' "$out_dir/$name.md"
@@ -192,7 +206,7 @@ printf '%s\n' "$table"
 echo "wrote $out_dir/summary.md"
 
 failed=0
-for name in $all; do
+for name in $all $extra; do
 	case "${status[$name]:-}" in ok | previous | "not run") ;; *) failed=1 ;; esac
 done
 exit "$failed"
