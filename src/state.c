@@ -170,7 +170,7 @@ typedef struct ChunkEvent
 typedef struct TouchedTenant
 {
 	char	   *tenant_id;		/* hash key */
-	TimestampTz since;			/* earliest event time of the statement */
+	TenantDelta delta;			/* what the statement added */
 	AdoptionSettings settings;
 } TouchedTenant;
 
@@ -558,7 +558,8 @@ static const char *const write_groups_sql =
 " last_seen_at = GREATEST(s.last_seen_at, EXCLUDED.last_seen_at)," \
 " uses = s.uses OPERATOR(pg_catalog.+) EXCLUDED.uses," \
 " successes = s.successes OPERATOR(pg_catalog.+) EXCLUDED.successes," \
-" activity = adoption.merge_activity(s.activity, EXCLUDED.activity), updated_at = EXCLUDED.updated_at"
+" activity = adoption.merge_activity(s.activity, EXCLUDED.activity), updated_at = EXCLUDED.updated_at" \
+" RETURNING s.tenant_id, s.xmax OPERATOR(pg_catalog.=) '0'::pg_catalog.xid"
 
 static const char *const merge_tenant_users_sql =
 "INSERT INTO adoption.tenant_user_state AS s (tenant_id, user_id, first_seen_at, last_seen_at,"
@@ -1359,11 +1360,15 @@ merge_tenant_users(Engine *e)
 		if (!found)
 		{
 			adoption_entry_set_key(tt, t->tenant_id, e->mcxt);
-			tt->since = t->first;
+			memset(&tt->delta, 0, sizeof(TenantDelta));
+			tt->delta.since = t->first;
+			tt->delta.latest = t->last;
 			tt->settings = *t->settings;
 		}
-		else if (t->first < tt->since)
-			tt->since = t->first;
+		tt->delta.since = Min(tt->delta.since, t->first);
+		tt->delta.latest = Max(tt->delta.latest, t->last);
+		tt->delta.uses += t->uses;
+		tt->delta.successes += t->successes;
 	}
 	args[0] = adoption_text_array(tenants, n);
 	args[1] = adoption_text_array(users, n);
@@ -1373,6 +1378,24 @@ merge_tenant_users(Engine *e)
 	args[5] = da_array(&a[3], INT8OID);
 	args[6] = da_array(&a[4], BYTEAOID);
 	run_stmt(&merge_tenant_users_stmt, n, 7, types, args);
+
+	/* The rows it created are the tenants' new users. */
+	for (i = 0; i < (int) SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		bool		isnull;
+		char	   *tenant_id;
+		TouchedTenant *tt;
+
+		if (!DatumGetBool(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull)))
+			continue;
+		tenant_id = SPI_getvalue(tup, SPI_tuptable->tupdesc, 1);
+		tt = hash_search(e->tenants, &tenant_id, HASH_FIND, NULL);
+		if (tt == NULL)
+			elog(ERROR, "pg_adoption: a tenant x user row of an unknown tenant");
+		tt->delta.new_users++;
+	}
+	SPI_freetuptable(SPI_tuptable);
 }
 
 /*
@@ -1584,7 +1607,7 @@ adoption_engine_end(Engine *e)
 		tenants[n++] = t;
 	qsort(tenants, n, sizeof(TouchedTenant *), cmp_tenants);
 	for (i = 0; i < n; i++)
-		e->enqueued += adoption_tenant_evaluate(tenants[i]->tenant_id, tenants[i]->since,
+		e->enqueued += adoption_tenant_evaluate(tenants[i]->tenant_id, &tenants[i]->delta,
 												&tenants[i]->settings, e->enqueue);
 	hash_destroy(e->tenants);
 	return e->enqueued;

@@ -320,16 +320,17 @@ typedef struct Sweep
 	int			next_point;
 	int64		active;			/* active users now */
 	int			unresolved;		/* candidates not found yet */
+	SPITupleTable *tab;			/* the users and the features, from load_users */
+	uint64		tab_rows;
+	uint64		first_feature_row;
 } Sweep;
 
 /* What adoption.tenant_state holds of a tenant. */
+/* What load_users learns of the tenant as a whole. */
 typedef struct TenantTotals
 {
-	TimestampTz first;
-	TimestampTz latest;
-	int64		uses;
-	int64		successes;
-	int			active;
+	TimestampTz latest;			/* latest event time */
+	int			active;			/* active users then */
 } TenantTotals;
 
 typedef struct FeatureRef
@@ -452,9 +453,7 @@ evaluate_at(Sweep *w, TimestampTz t)
 /* --- statements --- */
 
 static SPIPlanPtr lock_plan;
-static SPIPlanPtr create_plan;
 static SPIPlanPtr users_plan;
-static SPIPlanPtr features_plan;
 static SPIPlanPtr since_counts_plan;
 static SPIPlanPtr entries_plan;
 static SPIPlanPtr slice_plan;
@@ -493,32 +492,56 @@ run_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types, Datum *args,
 	return rc;
 }
 
-/* Locks the tenant's row of adoption.tenant_state, creating it if missing. */
-static void
-lock_tenant(const char *tenant_id, TimestampTz since)
+/*
+ * Merges the statement's delta into the tenant's row of adoption.tenant_state,
+ * creating it: INSERT ... ON CONFLICT DO UPDATE locks the row (waiting for a
+ * session that holds it) and, under REPEATABLE READ, fails with a
+ * serialization error if a concurrent transaction changed it.  Returns the
+ * active users the row holds.
+ */
+static int
+merge_tenant(const char *tenant_id, const TenantDelta *d)
 {
-	Oid			types[2] = {TEXTOID, TIMESTAMPTZOID};
+	Oid			types[6] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, INT8OID, INT8OID};
+	Datum		args[6];
+	bool		isnull;
+
+	args[0] = CStringGetTextDatum(tenant_id);
+	args[1] = TimestampTzGetDatum(d->since);
+	args[2] = TimestampTzGetDatum(d->latest);
+	args[3] = Int32GetDatum(d->new_users);
+	args[4] = Int64GetDatum(d->uses);
+	args[5] = Int64GetDatum(d->successes);
+	run_plan(&lock_plan,
+			 "INSERT INTO adoption.tenant_state AS s (tenant_id, first_event_at, last_event_at, users,"
+			 " active_users, uses, successes, updated_at)"
+			 " VALUES ($1, $2, $3, $4, 0, $5, $6, pg_catalog.now())"
+			 " ON CONFLICT (tenant_id) DO UPDATE SET"
+			 " first_event_at = LEAST(s.first_event_at, EXCLUDED.first_event_at),"
+			 " last_event_at = GREATEST(s.last_event_at, EXCLUDED.last_event_at),"
+			 " users = s.users OPERATOR(pg_catalog.+) EXCLUDED.users,"
+			 " uses = s.uses OPERATOR(pg_catalog.+) EXCLUDED.uses,"
+			 " successes = s.successes OPERATOR(pg_catalog.+) EXCLUDED.successes,"
+			 " updated_at = EXCLUDED.updated_at"
+			 " RETURNING s.active_users",
+			 6, types, args, NULL);
+	if (SPI_processed != 1)
+		elog(ERROR, "pg_adoption: could not merge the tenant_state row of \"%s\"", tenant_id);
+	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/* Writes the tenant's active users as of its latest event time. */
+static void
+write_active(const char *tenant_id, int active)
+{
+	Oid			types[2] = {TEXTOID, INT4OID};
 	Datum		args[2];
 
 	args[0] = CStringGetTextDatum(tenant_id);
-	args[1] = TimestampTzGetDatum(since);
-	run_plan(&lock_plan,
-			 "SELECT 1 FROM adoption.tenant_state WHERE tenant_id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
-			 1, types, args, NULL);
-	if (SPI_processed == 1)
-		return;
-	/* A concurrent first sight waits here for the other session's row. */
-	run_plan(&create_plan,
-			 "INSERT INTO adoption.tenant_state (tenant_id, first_event_at, last_event_at)"
-			 " VALUES ($1, $2, $2) ON CONFLICT DO NOTHING",
+	args[1] = Int32GetDatum(active);
+	run_plan(&write_tenant_plan,
+			 "UPDATE adoption.tenant_state SET active_users = $2 WHERE tenant_id OPERATOR(pg_catalog.=) $1",
 			 2, types, args, NULL);
-	if (SPI_processed == 1)
-		return;
-	run_plan(&lock_plan,
-			 "SELECT 1 FROM adoption.tenant_state WHERE tenant_id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
-			 1, types, args, NULL);
-	if (SPI_processed != 1)
-		elog(ERROR, "pg_adoption: tenant_state row of \"%s\" is missing", tenant_id);
 }
 
 static bool
@@ -564,14 +587,27 @@ load_users(Sweep *w, const char *tenant_id, TimestampTz since, int *cap_points,
 	int64		count;
 	int64		fewest;
 	int			p;
+	bool		isnull;
 
+	/* The users (kind 0), then the features (kind 1, for load_features). */
 	args[0] = CStringGetTextDatum(tenant_id);
 	run_plan(&users_plan,
-			 "SELECT user_id, first_seen_at, last_seen_at, uses, successes, activity"
-			 " FROM adoption.tenant_user_state WHERE tenant_id OPERATOR(pg_catalog.=) $1",
+			 "SELECT 0, user_id, first_seen_at, last_seen_at, uses, successes, activity,"
+			 "  NULL::pg_catalog.int4, NULL::pg_catalog.timestamptz"
+			 " FROM adoption.tenant_user_state WHERE tenant_id OPERATOR(pg_catalog.=) $1"
+			 " UNION ALL"
+			 " SELECT 1, c.feature_id, NULL, NULL, NULL, NULL, NULL, c.adopted_users, m.feature_adopted_at"
+			 " FROM adoption.tenant_feature_counts AS c"
+			 " LEFT JOIN adoption.tenant_feature_milestones AS m"
+			 "  ON m.tenant_id OPERATOR(pg_catalog.=) c.tenant_id AND m.feature_id OPERATOR(pg_catalog.=) c.feature_id"
+			 " WHERE c.tenant_id OPERATOR(pg_catalog.=) $1",
 			 1, types, args, NULL);
-	n = SPI_processed;
 	tab = SPI_tuptable;
+	w->tab = tab;
+	w->tab_rows = SPI_processed;
+	for (n = 0; n < w->tab_rows && DatumGetInt32(SPI_getbinval(tab->vals[n], tab->tupdesc, 1, &isnull)) == 0; n++)
+		;
+	w->first_feature_row = n;
 	if (n == 0)
 		elog(ERROR, "pg_adoption: tenant \"%s\" has no users", tenant_id);
 	if (n > (uint64) (MaxAllocSize / sizeof(UserInfo)))
@@ -584,11 +620,10 @@ load_users(Sweep *w, const char *tenant_id, TimestampTz since, int *cap_points,
 	{
 		HeapTuple	tup = tab->vals[i];
 		TupleDesc	desc = tab->tupdesc;
-		char	   *user_id = SPI_getvalue(tup, desc, 1);
+		char	   *user_id = SPI_getvalue(tup, desc, 2);
 		SweepUser  *u;
 		bool		found;
 		bool		isnull;
-		TimestampTz f = get_time(tup, desc, 2, &isnull);
 		Span	   *spans;
 		int64		span_window;
 		int			n_spans;
@@ -599,14 +634,10 @@ load_users(Sweep *w, const char *tenant_id, TimestampTz since, int *cap_points,
 		u->idx = (int) i;
 		w->info[i].active = false;
 		w->info[i].entries = -1;
-		last_seen[i] = get_time(tup, desc, 3, &isnull);
-		if (i == 0 || f < tot->first)
-			tot->first = f;
+		last_seen[i] = get_time(tup, desc, 4, &isnull);
 		if (i == 0 || last_seen[i] > tot->latest)
 			tot->latest = last_seen[i];
-		tot->uses += get_int64(tup, desc, 4);
-		tot->successes += get_int64(tup, desc, 5);
-		spans = activity_decode(DatumGetByteaPP(SPI_getbinval(tup, desc, 6, &isnull)),
+		spans = activity_decode(DatumGetByteaPP(SPI_getbinval(tup, desc, 7, &isnull)),
 								&span_window, &n_spans);
 
 		/*
@@ -650,41 +681,31 @@ load_users(Sweep *w, const char *tenant_id, TimestampTz since, int *cap_points,
 	return fewest;
 }
 
-/* Loads the tenant's features and their milestones; marks the candidates. */
+/* Reads the tenant's features and milestones load_users fetched; marks the candidates. */
 static void
-load_features(Sweep *w, const char *tenant_id, TimestampTz since, int64 fewest)
+load_features(Sweep *w, TimestampTz since, int64 fewest)
 {
-	Oid			types[1] = {TEXTOID};
-	Datum		args[1];
 	uint64		i;
 	uint64		n;
 	SPITupleTable *tab;
 
-	args[0] = CStringGetTextDatum(tenant_id);
-	run_plan(&features_plan,
-			 "SELECT c.feature_id, c.adopted_users, m.feature_adopted_at"
-			 " FROM adoption.tenant_feature_counts AS c"
-			 " LEFT JOIN adoption.tenant_feature_milestones AS m"
-			 "  ON m.tenant_id OPERATOR(pg_catalog.=) c.tenant_id AND m.feature_id OPERATOR(pg_catalog.=) c.feature_id"
-			 " WHERE c.tenant_id OPERATOR(pg_catalog.=) $1",
-			 1, types, args, NULL);
-	n = SPI_processed;
-	tab = SPI_tuptable;
+	tab = w->tab;
+	n = w->tab_rows - w->first_feature_row;
 	w->cands = palloc0(sizeof(Cand) * Max(n, 1));
 	w->n_cands = (int) n;
 	w->unresolved = 0;
 	for (i = 0; i < n; i++)
 	{
-		HeapTuple	tup = tab->vals[i];
+		HeapTuple	tup = tab->vals[w->first_feature_row + i];
 		TupleDesc	desc = tab->tupdesc;
 		Cand	   *c = &w->cands[i];
 		bool		isnull;
 		FeatureRef *ref;
 		bool		found;
 
-		c->feature_id = SPI_getvalue(tup, desc, 1);
-		c->adopted_users = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
-		c->had_at = get_time(tup, desc, 3, &isnull);
+		c->feature_id = SPI_getvalue(tup, desc, 2);
+		c->adopted_users = DatumGetInt32(SPI_getbinval(tup, desc, 8, &isnull));
+		c->had_at = get_time(tup, desc, 9, &isnull);
 		c->had = !isnull;
 
 		/*
@@ -1123,32 +1144,8 @@ write_milestones(Sweep *w, const char *tenant_id, bool enqueue)
 									   a_milestone, a_reason);
 }
 
-/* Writes the tenant's row of adoption.tenant_state. */
-static void
-write_tenant(const char *tenant_id, const TenantTotals *tot, int users)
-{
-	Oid			types[7] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, INT4OID,
-	INT8OID, INT8OID};
-	Datum		args[7];
-
-	args[0] = CStringGetTextDatum(tenant_id);
-	args[1] = TimestampTzGetDatum(tot->first);
-	args[2] = TimestampTzGetDatum(tot->latest);
-	args[3] = Int32GetDatum(users);
-	args[4] = Int32GetDatum(tot->active);
-	args[5] = Int64GetDatum(tot->uses);
-	args[6] = Int64GetDatum(tot->successes);
-	run_plan(&write_tenant_plan,
-			 "UPDATE adoption.tenant_state SET first_event_at = $2, last_event_at = $3,"
-			 " users = $4, active_users = $5, uses = $6, successes = $7, updated_at = pg_catalog.now()"
-			 " WHERE tenant_id OPERATOR(pg_catalog.=) $1",
-			 7, types, args, NULL);
-	if (SPI_processed != 1)
-		elog(ERROR, "pg_adoption: tenant_state row of \"%s\" is missing", tenant_id);
-}
-
 int64
-adoption_tenant_evaluate(const char *tenant_id, TimestampTz since,
+adoption_tenant_evaluate(const char *tenant_id, const TenantDelta *delta,
 						 const AdoptionSettings *s, bool enqueue)
 {
 	MemoryContext mcxt = AllocSetContextCreate(CurrentMemoryContext,
@@ -1158,10 +1155,12 @@ adoption_tenant_evaluate(const char *tenant_id, TimestampTz since,
 	Sweep		w;
 	int			cap_points = 64;
 	TenantTotals tot;
+	TimestampTz since = delta->since;
+	int			stored_active;
 	int64		fewest;
 	int64		enqueued;
 
-	lock_tenant(tenant_id, since);
+	stored_active = merge_tenant(tenant_id, delta);
 
 	memset(&w, 0, sizeof(w));
 	w.s = s;
@@ -1170,7 +1169,7 @@ adoption_tenant_evaluate(const char *tenant_id, TimestampTz since,
 	w.points = palloc(sizeof(Point) * cap_points);
 
 	fewest = load_users(&w, tenant_id, since, &cap_points, &tot);
-	load_features(&w, tenant_id, since, fewest);
+	load_features(&w, since, fewest);
 	if (w.unresolved > 0)
 	{
 		bool		any;
@@ -1185,7 +1184,8 @@ adoption_tenant_evaluate(const char *tenant_id, TimestampTz since,
 		}
 	}
 	enqueued = write_milestones(&w, tenant_id, enqueue);
-	write_tenant(tenant_id, &tot, w.n_users);
+	if (tot.active != stored_active)
+		write_active(tenant_id, tot.active);
 
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(mcxt);

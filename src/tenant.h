@@ -12,13 +12,23 @@
 /* Activity spans of sorted event times times[0..n), merged within window. */
 extern bytea *adoption_activity_build(const TimestampTz *times, int n, int64 window);
 
+/* What one statement added to a tenant: merged into adoption.tenant_state. */
+typedef struct TenantDelta
+{
+	TimestampTz since;			/* earliest event time */
+	TimestampTz latest;			/* latest event time */
+	int64		uses;
+	int64		successes;
+	int			new_users;		/* tenant_user_state rows it created */
+} TenantDelta;
+
 /*
- * Locks the tenant's row of adoption.tenant_state (creating it), then
- * brings the tenant's state and feature_adopted milestones up to date for
- * events at or after since (the earliest event time the statement added);
- * returns the number of actions enqueued.
+ * Merges the statement's delta into the tenant's row of
+ * adoption.tenant_state (which locks it), then brings the tenant's active
+ * users and feature_adopted milestones up to date for events at or after
+ * delta->since; returns the number of actions enqueued.
  */
-extern int64 adoption_tenant_evaluate(const char *tenant_id, TimestampTz since,
+extern int64 adoption_tenant_evaluate(const char *tenant_id, const TenantDelta *delta,
 									  const AdoptionSettings *s, bool enqueue);
 
 /* JSON text of a timestamp and of a double, for evidence. */
