@@ -202,6 +202,7 @@ struct Engine
 	int			n_actions;
 	int			cap_actions;
 	int			current_seq;	/* event being processed */
+	int			n_flushes;		/* chunks processed */
 	int64		enqueued;
 };
 
@@ -398,7 +399,8 @@ adoption_engine_begin(bool enqueue_actions)
 	return e;
 }
 
-static void engine_flush(Engine *e);
+static void engine_flush(Engine *e, bool last);
+static int	cmp_tenants(const void *a, const void *b);
 
 void
 adoption_engine_add(Engine *e, const char *tenant_id, const char *user_id,
@@ -453,7 +455,7 @@ adoption_engine_add(Engine *e, const char *tenant_id, const char *user_id,
 
 	if (hash_get_num_entries(e->users) >= e->max_keys ||
 		e->n_events >= ENGINE_CHUNK_EVENTS)
-		engine_flush(e);
+		engine_flush(e, false);
 }
 
 /* --- step 1: lock and load user states --- */
@@ -559,7 +561,39 @@ static const char *const write_groups_sql =
 " uses = s.uses OPERATOR(pg_catalog.+) EXCLUDED.uses," \
 " successes = s.successes OPERATOR(pg_catalog.+) EXCLUDED.successes," \
 " activity = adoption.merge_activity(s.activity, EXCLUDED.activity), updated_at = EXCLUDED.updated_at" \
-" RETURNING s.tenant_id, s.xmax OPERATOR(pg_catalog.=) '0'::pg_catalog.xid"
+" RETURNING s.tenant_id, s.xmax OPERATOR(pg_catalog.=) '0'::pg_catalog.xid AS inserted"
+
+/*
+ * The same, and the statement's totals per tenant merged into tenant_state
+ * (which locks its rows after the tenant x user rows): one statement instead
+ * of two when a statement's events fit one chunk, as a single-row INSERT's do.
+ */
+#define MERGE_TENANTS_SET \
+" ON CONFLICT (tenant_id) DO UPDATE SET" \
+" first_event_at = LEAST(s.first_event_at, EXCLUDED.first_event_at)," \
+" last_event_at = GREATEST(s.last_event_at, EXCLUDED.last_event_at)," \
+" users = s.users OPERATOR(pg_catalog.+) EXCLUDED.users," \
+" uses = s.uses OPERATOR(pg_catalog.+) EXCLUDED.uses," \
+" successes = s.successes OPERATOR(pg_catalog.+) EXCLUDED.successes," \
+" updated_at = EXCLUDED.updated_at" \
+" RETURNING s.tenant_id, s.active_users"
+
+static const char *const merge_both_sql =
+"WITH tu AS (INSERT INTO adoption.tenant_user_state AS s (tenant_id, user_id, first_seen_at, last_seen_at,"
+" uses, successes, activity, updated_at)"
+" SELECT pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[]),"
+"  pg_catalog.unnest($3::pg_catalog.timestamptz[]), pg_catalog.unnest($4::pg_catalog.timestamptz[]),"
+"  pg_catalog.unnest($5::pg_catalog.int8[]), pg_catalog.unnest($6::pg_catalog.int8[]),"
+"  pg_catalog.unnest($7::pg_catalog.bytea[]), pg_catalog.now()"
+MERGE_TENANT_USERS_SET "),"
+" d AS (SELECT pg_catalog.unnest($8::pg_catalog.text[]) AS t, pg_catalog.unnest($9::pg_catalog.timestamptz[]) AS since,"
+"  pg_catalog.unnest($10::pg_catalog.timestamptz[]) AS latest, pg_catalog.unnest($11::pg_catalog.int8[]) AS uses,"
+"  pg_catalog.unnest($12::pg_catalog.int8[]) AS succ)"
+" INSERT INTO adoption.tenant_state AS s (tenant_id, first_event_at, last_event_at, users, active_users,"
+" uses, successes, updated_at)"
+" SELECT d.t, d.since, d.latest, (SELECT pg_catalog.count(*)::pg_catalog.int4 FROM tu"
+"  WHERE tu.tenant_id OPERATOR(pg_catalog.=) d.t AND tu.inserted), 0, d.uses, d.succ, pg_catalog.now() FROM d"
+MERGE_TENANTS_SET;
 
 static const char *const merge_tenant_users_sql =
 "INSERT INTO adoption.tenant_user_state AS s (tenant_id, user_id, first_seen_at, last_seen_at,"
@@ -609,6 +643,16 @@ static Stmt write_groups_stmt = {&write_groups_sql,
 	" adopted_users = adopted_users OPERATOR(pg_catalog.+) $4,"
 	" habitual_users = habitual_users OPERATOR(pg_catalog.+) $5, updated_at = pg_catalog.now()"
 	" WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND feature_id OPERATOR(pg_catalog.=) $2"};
+static Stmt merge_both_stmt = {&merge_both_sql,
+	"WITH tu AS (INSERT INTO adoption.tenant_user_state AS s (tenant_id, user_id, first_seen_at, last_seen_at,"
+	" uses, successes, activity, updated_at)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, pg_catalog.now())"
+	MERGE_TENANT_USERS_SET ")"
+	" INSERT INTO adoption.tenant_state AS s (tenant_id, first_event_at, last_event_at, users, active_users,"
+	" uses, successes, updated_at)"
+	" SELECT $8, $9, $10, (SELECT pg_catalog.count(*)::pg_catalog.int4 FROM tu WHERE tu.inserted), 0, $11, $12,"
+	"  pg_catalog.now()"
+	MERGE_TENANTS_SET};
 static Stmt merge_tenant_users_stmt = {&merge_tenant_users_sql,
 	"INSERT INTO adoption.tenant_user_state AS s (tenant_id, user_id, first_seen_at, last_seen_at,"
 	" uses, successes, activity, updated_at)"
@@ -1270,12 +1314,68 @@ cmp_times(const void *a, const void *b)
 }
 
 /*
+ * Runs merge_both_stmt: the tenant x user arguments args[0..7) as given
+ * (n rows), the statement's tenants (all of them: its events are this
+ * chunk) in key order, and notes each tenant's row as merged.
+ */
+static void
+merge_with_tenants(Engine *e, int n, Oid *types, Datum *args)
+{
+	HASH_SEQ_STATUS seq;
+	TouchedTenant *tt;
+	TouchedTenant **ts = palloc(sizeof(TouchedTenant *) * Max(hash_get_num_entries(e->tenants), 1));
+	const char **ids;
+	DatumArray	a[4];
+	int			m = 0;
+	int			i;
+
+	hash_seq_init(&seq, e->tenants);
+	while ((tt = hash_seq_search(&seq)) != NULL)
+		ts[m++] = tt;
+	qsort(ts, m, sizeof(TouchedTenant *), cmp_tenants);
+	ids = palloc(sizeof(char *) * Max(m, 1));
+	for (i = 0; i < 4; i++)
+		da_init(&a[i], m);
+	for (i = 0; i < m; i++)
+	{
+		ids[i] = ts[i]->tenant_id;
+		da_add(&a[0], TimestampTzGetDatum(ts[i]->delta.since), false);
+		da_add(&a[1], TimestampTzGetDatum(ts[i]->delta.latest), false);
+		da_add(&a[2], Int64GetDatum(ts[i]->delta.uses), false);
+		da_add(&a[3], Int64GetDatum(ts[i]->delta.successes), false);
+	}
+	args[7] = adoption_text_array(ids, m);
+	args[8] = da_array(&a[0], TIMESTAMPTZOID);
+	args[9] = da_array(&a[1], TIMESTAMPTZOID);
+	args[10] = da_array(&a[2], INT8OID);
+	args[11] = da_array(&a[3], INT8OID);
+	/* one tenant x user means one tenant: the scalar form applies to both */
+	run_stmt(&merge_both_stmt, n, 12, types, args);
+	if (SPI_processed != (uint64) m)
+		elog(ERROR, "pg_adoption: merged " UINT64_FORMAT " tenant_state rows instead of %d",
+			 SPI_processed, m);
+	for (i = 0; i < (int) SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		bool		isnull;
+		char	   *tenant_id = SPI_getvalue(tup, SPI_tuptable->tupdesc, 1);
+
+		tt = hash_search(e->tenants, &tenant_id, HASH_FIND, NULL);
+		if (tt == NULL)
+			elog(ERROR, "pg_adoption: merged the tenant_state row of an unknown tenant");
+		tt->delta.merged = true;
+		tt->delta.stored_active = DatumGetInt32(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
  * Merges the chunk's tenant x user facts and activity spans into
  * adoption.tenant_user_state, and notes the earliest event time of each
  * tenant for its evaluation at the end of the statement.
  */
 static void
-merge_tenant_users(Engine *e)
+merge_tenant_users(Engine *e, bool with_tenants)
 {
 	HASHCTL		ctl;
 	HTAB	   *tu;
@@ -1284,9 +1384,10 @@ merge_tenant_users(Engine *e)
 	TenantUser **rows;
 	int			n = 0;
 	int			i;
-	Oid			types[7] = {TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID,
-		TIMESTAMPTZARRAYOID, INT8ARRAYOID, INT8ARRAYOID, BYTEAARRAYOID};
-	Datum		args[7];
+	Oid			types[12] = {TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID,
+		TIMESTAMPTZARRAYOID, INT8ARRAYOID, INT8ARRAYOID, BYTEAARRAYOID,
+		TEXTARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, INT8ARRAYOID, INT8ARRAYOID};
+	Datum		args[12];
 	DatumArray	a[5];
 	const char **tenants;
 	const char **users;
@@ -1377,6 +1478,11 @@ merge_tenant_users(Engine *e)
 	args[4] = da_array(&a[2], INT8OID);
 	args[5] = da_array(&a[3], INT8OID);
 	args[6] = da_array(&a[4], BYTEAOID);
+	if (with_tenants)
+	{
+		merge_with_tenants(e, n, types, args);
+		return;
+	}
 	run_stmt(&merge_tenant_users_stmt, n, 7, types, args);
 
 	/* The rows it created are the tenants' new users. */
@@ -1505,7 +1611,7 @@ lock_pairs_and_unseen(Engine *e, TfGroup **groups, int n_groups,
 
 /* Processes the gathered chunk and starts a new one. */
 static void
-engine_flush(Engine *e)
+engine_flush(Engine *e, bool last)
 {
 	MemoryContext old;
 	HASH_SEQ_STATUS seq;
@@ -1570,7 +1676,9 @@ engine_flush(Engine *e)
 	write_users(known, n_known, false);
 	write_users(missing, n_missing, true);
 	write_groups(groups, n_groups);
-	merge_tenant_users(e);
+	/* the statement's only chunk: its tenants are merged in the same statement */
+	merge_tenant_users(e, last && e->n_flushes == 0);
+	e->n_flushes++;
 	if (e->enqueue)
 		flush_actions(e);
 
@@ -1598,7 +1706,7 @@ adoption_engine_end(Engine *e)
 	int			n = 0;
 	int			i;
 
-	engine_flush(e);
+	engine_flush(e, true);
 	MemoryContextDelete(e->chunk_mcxt);
 
 	tenants = palloc(sizeof(TouchedTenant *) * Max(hash_get_num_entries(e->tenants), 1));

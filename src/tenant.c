@@ -1160,7 +1160,7 @@ adoption_tenant_evaluate(const char *tenant_id, const TenantDelta *delta,
 	int64		fewest;
 	int64		enqueued;
 
-	stored_active = merge_tenant(tenant_id, delta);
+	stored_active = delta->merged ? delta->stored_active : merge_tenant(tenant_id, delta);
 
 	memset(&w, 0, sizeof(w));
 	w.s = s;

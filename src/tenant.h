@@ -20,11 +20,13 @@ typedef struct TenantDelta
 	int64		uses;
 	int64		successes;
 	int			new_users;		/* tenant_user_state rows it created */
+	bool		merged;			/* already merged into tenant_state (locked) */
+	int			stored_active;	/* if merged: the row's active_users */
 } TenantDelta;
 
 /*
  * Merges the statement's delta into the tenant's row of
- * adoption.tenant_state (which locks it), then brings the tenant's active
+ * adoption.tenant_state (which locks it) unless the engine did, then brings the tenant's active
  * users and feature_adopted milestones up to date for events at or after
  * delta->since; returns the number of actions enqueued.
  */
