@@ -577,8 +577,8 @@ static int64
 load_users(Sweep *w, const char *tenant_id, TimestampTz since, int *cap_points,
 		   TenantTotals *tot)
 {
-	Oid			types[1] = {TEXTOID};
-	Datum		args[1];
+	Oid			types[2] = {TEXTOID, TIMESTAMPTZOID};
+	Datum		args[2];
 	uint64		i;
 	uint64		n;
 	SPITupleTable *tab;
@@ -589,19 +589,25 @@ load_users(Sweep *w, const char *tenant_id, TimestampTz since, int *cap_points,
 	int			p;
 	bool		isnull;
 
-	/* The users (kind 0), then the features (kind 1, for load_features). */
+	/*
+	 * The users (kind 0) who can be active at since or later (an event after
+	 * since - active_window; no other user matters from since on), then the
+	 * features with an adopter (kind 1, for load_features; a feature without
+	 * one neither has nor reaches the milestone).
+	 */
 	args[0] = CStringGetTextDatum(tenant_id);
+	args[1] = TimestampTzGetDatum(since > PG_INT64_MIN + window ? since - window : since);
 	run_plan(&users_plan,
-			 "SELECT 0, user_id, first_seen_at, last_seen_at, uses, successes, activity,"
-			 "  NULL::pg_catalog.int4, NULL::pg_catalog.timestamptz"
-			 " FROM adoption.tenant_user_state WHERE tenant_id OPERATOR(pg_catalog.=) $1"
+			 "SELECT 0, user_id, last_seen_at, activity, NULL::pg_catalog.int4, NULL::pg_catalog.timestamptz"
+			 " FROM adoption.tenant_user_state"
+			 " WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND last_seen_at OPERATOR(pg_catalog.>) $2"
 			 " UNION ALL"
-			 " SELECT 1, c.feature_id, NULL, NULL, NULL, NULL, NULL, c.adopted_users, m.feature_adopted_at"
+			 " SELECT 1, c.feature_id, NULL, NULL, c.adopted_users, m.feature_adopted_at"
 			 " FROM adoption.tenant_feature_counts AS c"
 			 " LEFT JOIN adoption.tenant_feature_milestones AS m"
 			 "  ON m.tenant_id OPERATOR(pg_catalog.=) c.tenant_id AND m.feature_id OPERATOR(pg_catalog.=) c.feature_id"
-			 " WHERE c.tenant_id OPERATOR(pg_catalog.=) $1",
-			 1, types, args, NULL);
+			 " WHERE c.tenant_id OPERATOR(pg_catalog.=) $1 AND c.adopted_users OPERATOR(pg_catalog.>) 0",
+			 2, types, args, NULL);
 	tab = SPI_tuptable;
 	w->tab = tab;
 	w->tab_rows = SPI_processed;
@@ -634,10 +640,10 @@ load_users(Sweep *w, const char *tenant_id, TimestampTz since, int *cap_points,
 		u->idx = (int) i;
 		w->info[i].active = false;
 		w->info[i].entries = -1;
-		last_seen[i] = get_time(tup, desc, 4, &isnull);
+		last_seen[i] = get_time(tup, desc, 3, &isnull);
 		if (i == 0 || last_seen[i] > tot->latest)
 			tot->latest = last_seen[i];
-		spans = activity_decode(DatumGetByteaPP(SPI_getbinval(tup, desc, 7, &isnull)),
+		spans = activity_decode(DatumGetByteaPP(SPI_getbinval(tup, desc, 4, &isnull)),
 								&span_window, &n_spans);
 
 		/*
@@ -704,8 +710,8 @@ load_features(Sweep *w, TimestampTz since, int64 fewest)
 		bool		found;
 
 		c->feature_id = SPI_getvalue(tup, desc, 2);
-		c->adopted_users = DatumGetInt32(SPI_getbinval(tup, desc, 8, &isnull));
-		c->had_at = get_time(tup, desc, 9, &isnull);
+		c->adopted_users = DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull));
+		c->had_at = get_time(tup, desc, 6, &isnull);
 		c->had = !isnull;
 
 		/*
@@ -724,14 +730,24 @@ load_features(Sweep *w, TimestampTz since, int64 fewest)
 	}
 }
 
+/* Returns the index of a loaded user, or -1. */
 static int
-find_user(Sweep *w, char *user_id)
+lookup_user(Sweep *w, char *user_id)
 {
 	SweepUser  *u = hash_search(w->users, &user_id, HASH_FIND, NULL);
 
-	if (u == NULL)
-		elog(ERROR, "pg_adoption: user \"%s\" has no tenant_user_state row", user_id);
-	return u->idx;
+	return u == NULL ? -1 : u->idx;
+}
+
+static int
+find_user(Sweep *w, char *user_id)
+{
+	int			idx = lookup_user(w, user_id);
+
+	if (idx < 0)
+		elog(ERROR, "pg_adoption: user \"%s\" has events from the evaluation's start but was not loaded",
+			 user_id);
+	return idx;
 }
 
 static int
@@ -806,9 +822,10 @@ load_entries(Sweep *w, const char *tenant_id, TimestampTz since, int *cap_points
 		bool		isnull;
 		TimestampTz adopted_at;
 
-		en->user = find_user(w, SPI_getvalue(tup, desc, 1));
+		/* a user not loaded is never active from since on */
+		en->user = lookup_user(w, SPI_getvalue(tup, desc, 1));
 		en->cand = find_cand(w, SPI_getvalue(tup, desc, 2));
-		if (en->cand < 0)
+		if (en->user < 0 || en->cand < 0)
 			continue;
 		en->uses = get_int64(tup, desc, 3);
 		en->successes = get_int64(tup, desc, 4);
