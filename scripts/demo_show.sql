@@ -168,13 +168,14 @@ GROUP BY b.kind
 ORDER BY events DESC, b.kind;
 
 \echo
-\echo 'Feature adoption (adoption.feature_adoption): the 12 tenant x feature pairs with most active users'
-SELECT a.tenant_id, a.feature_id, a.tier, a.active_users, a.activated_users, a.adopted_users,
-	a.habitual_users, round(a.adoption_rate::numeric, 2) AS adoption_rate,
+\echo 'Feature adoption (adoption.feature_adoption): the 12 tenant x feature pairs with most active users of the feature'
+\echo '(adoption_rate = active_adopters / active_users, the tenant''s active users of any feature)'
+SELECT a.tenant_id, a.feature_id, a.tier, a.feature_active_users, a.active_users, a.active_adopters,
+	a.activated_users, a.adopted_users, a.habitual_users, round(a.adoption_rate::numeric, 2) AS adoption_rate,
 	round(a.success_rate::numeric, 2) AS success_rate, round(a.mean_velocity::numeric, 2) AS mean_velocity,
 	a.feature_adopted_at::date AS feature_adopted
 FROM adoption.feature_adoption AS a
-ORDER BY a.active_users DESC, a.tenant_id, a.feature_id
+ORDER BY a.feature_active_users DESC, a.tenant_id, a.feature_id
 LIMIT 12;
 
 \echo
@@ -240,6 +241,7 @@ LIMIT 10;
 SELECT p.launch_id, p.feature_id, p.launched_at::date AS launched, p.users_activated_7d AS users_7d,
 	p.users_activated_30d AS users_30d, p.tenants_activated_30d AS tenants_30d,
 	round(p.adoption_rate::numeric, 3) AS adoption_rate, p.target_adoption AS target,
+	round(p.user_adoption_rate::numeric, 3) AS user_adoption_rate,
 	p.target_met, date_trunc('hour', p.median_time_to_activation) AS median_to_activation
 FROM adoption.launch_performance AS p
 ORDER BY p.launched_at;

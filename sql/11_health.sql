@@ -87,11 +87,15 @@ SELECT s, adoption.risk_band(s) FROM unnest(ARRAY[100, 70, 69.999, 40, 39.999, 0
 -- Events in (A-30d, A]: reports by u1 (A-10d, -9d, -8d: adopted A-8d), u2 (A-12d,
 -- -11d, -3d: adopted A-3d), u3 (A-5d, failed), u4 (A-1d); dashboards by u1
 -- (A-7d, -6d, -5d: adopted A-5d): 11 events.  In (A-60d, A-30d]: 22 uses of api
--- by u5 (A-40d + 0..21 h).  Active users: u1..u4 = 4 (u5 last seen A-39d).
+-- by u5 (A-40d + 0..21 h).  Active users (an event of any feature in
+-- (A-30d, A]): u1..u4 = 4 (u5 last seen A-39d).
 --   usage_trend = 100 * 11/22 = 50
---   adoption: reports 2 adopters / 4 active = 0.5 -> 0.5/0.7 = 0.714285714;
---             dashboards 1/1 -> min(1, 1/0.7) = 1; api is advanced, not core;
---             100 * (0.714285714 + 1) / 2 = 85.714285714
+--   adoption: a core feature's rate divides its adopters among the tenant's
+--             active users by all 4 of them, not by the feature's own users:
+--             reports u1, u2 / 4 = 0.5 -> 0.5/0.7 = 0.714285714;
+--             dashboards u1 / 4 = 0.25 -> 0.25/0.7 = 0.357142857 (over its
+--             own single user it would be 1); api is advanced, not core;
+--             100 * (0.714285714 + 0.357142857) / 2 = 53.571428571 (375/7)
 --   support: one low ticket at A-2d (the urgent one at A-31d is outside): w 1,
 --            s = max(1, 0.2*4) = 1: 100 e^-1 = 36.787944117
 --   billing: refund A-20d (10) + invoice_overdue A-80d (25) = 35 -> 65 (the
@@ -99,8 +103,10 @@ SELECT s, adoption.risk_band(s) FROM unnest(ARRAY[100, 70, 69.999, 40, 39.999, 0
 --   feedback: NPS 10 (A-1d), 9 (A-30d), 7 (A-60d), 3 (A-89d) -> 2 promoters,
 --            1 passive, 1 detractor: NPS 25 -> 62.5 (the 0 at A-91d and the
 --            CSAT answer do not count)
---   score = 0.3*50 + 0.3*85.714285714 + 0.15*36.787944117 + 0.15*65 + 0.1*62.5
---         = 15 + 25.714285714 + 5.518191618 + 9.75 + 6.25 = 62.232477332: at_risk
+--   score = 0.3*50 + 0.3*53.571428571 + 0.15*36.787944117 + 0.15*65 + 0.1*62.5
+--         = 15 + 16.071428571 + 5.518191618 + 9.75 + 6.25 = 52.589620189: at_risk
+-- health_inputs: core_active holds the denominator of each core feature's
+-- rate, the 4 active users, for dashboards and reports alike.
 INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp, success_outcome)
 SELECT 'acme', v.u, v.f, timestamptz '2026-06-30 00:00+00' - v.d * interval '1 day', v.ok
 FROM (VALUES ('u1', 'reports', 10, true), ('u1', 'reports', 9, true), ('u1', 'reports', 8, true),
@@ -157,13 +163,16 @@ SELECT round(score::numeric, 9) AS score, risk FROM adoption.health_scores
 WHERE tenant_id = 'acme' AND scored_at = '2026-06-30 00:00+00';
 -- As of A + 3 days (2026-07-03): events (A-27d, A+3d]: reports u1 3, u2 3, u3 1,
 -- u4 1 + 5 = 13 and dashboards 3: 16; previous (A-57d, A-27d]: 22 -> 100 * 16/22 = 72.727272727.
--- adoption: reports u1, u2, u4 adopted of 4 -> 0.75/0.7 -> 1; dashboards 1 -> 100.
+-- adoption: 4 active users (u1..u4, all within 30 days of A+3d);
+-- reports u1, u2, u4 adopted: 3/4 = 0.75, 0.75/0.7 -> 1; dashboards u1:
+-- 1/4 -> 0.357142857: 100 * (1 + 0.357142857) / 2 = 67.857142857 (475/7).
 -- support: low at A-2d, urgent at A+1h: w 9, s 1 -> 100 e^-9 = 0.012340980.
 -- billing: 35 + cancellation 100 -> 0.
 -- feedback: 10, 9, 7, 0 (the 3 at A-89d is now outside): 2 promoters, 1
 -- passive, 1 detractor: 62.5.
--- score = 0.3*72.727272727 + 0.3*100 + 0.15*0.012340980 + 0 + 0.1*62.5 = 58.070032965
--- (21.818181818 + 30 + 0.001851147 + 6.25); delta = 58.070032965 - 62.232477332 = -4.162444367.
+-- score = 0.3*72.727272727 + 0.3*67.857142857 + 0.15*0.012340980 + 0 + 0.1*62.5
+-- = 21.818181818 + 20.357142857 + 0.001851147 + 6.25 = 48.427175822;
+-- delta = 48.427175822 - 52.589620189 = -4.162444367.
 SELECT adoption.rescore('acme', '2026-07-03 00:00+00');
 SELECT scored_at, round(score::numeric, 9) AS score, risk, previous_risk, round(delta::numeric, 9) AS delta,
 	risk_changed, components ->> 'billing' AS billing

@@ -197,11 +197,15 @@ SELECT period_start, active_actors, round(adoption::numeric, 9) AS adoption,
 	round(stickiness::numeric, 9) AS stickiness, round(growth::numeric, 9) AS growth,
 	round(score::numeric, 9) AS score
 FROM adoption.pes('user', NULL, 'week', '2026-10-05', '2026-10-18', 'h13-pes');
--- With a feature: adoption is the share of active actors who adopted it,
--- stickiness and growth count only its uses.  h13-reports: period 0 p
--- (adopted): 100; stickiness (DAU 1 / MAU 2 (p, r) on 3 days) 3/14; growth
--- new p, dormant r: 50.  Period 1: nobody uses h13-reports: adoption NULL,
--- stickiness 0 (MAU 2), growth dormant p: 0.
+-- With a feature: adoption is the share of the actors active in the period
+-- on ANY feature who adopted it (the population Pendo and Amplitude divide
+-- by, not the feature's own users); stickiness, growth and active_actors
+-- count only its uses.  h13-reports: period 0, active p (r's use is in
+-- period -1), adopted: 100; stickiness (DAU 1 / MAU 2 (p, r) on 3 days)
+-- 3/14; growth new p, dormant r: 50.  Period 1: nobody uses h13-reports
+-- (active_actors 0), but p (h13-export) and q (h13-ai) are active and p
+-- adopted it on 10-07: adoption 1/2 = 50; stickiness 0 (MAU 2), growth
+-- dormant p: 0; score (50 + 0 + 0) / 3 = 16.666666667.
 SELECT period_start, active_actors, round(adoption::numeric, 9) AS adoption,
 	round(stickiness::numeric, 9) AS stickiness, round(growth::numeric, 9) AS growth,
 	round(score::numeric, 9) AS score

@@ -192,7 +192,14 @@ SELECT v.t, v.u, v.f, v.ts::timestamptz FROM (VALUES
 --   05-01: t1 (04-03), t3 (04-30 23:00), t5 (03-25, beta) = 3: rate 0.75 >=
 --   0.5, target met.  Median time to activation of 2d, 4d12h, 10d, 40d:
 --   (4d12h + 10d) / 2 = 7 days 06:00.
--- L2 (reports, 2099): nobody activated since; target_met NULL (not due yet).
+--   Users: the denominator is every user active in [04-01, 05-01) on any
+--   feature, not only the feature's users: u1, u2, u4 (insights), u3
+--   (reports 04-20; its insights use on 05-11 is after target_at), u50
+--   (reports 04-05) = 5; adopted insights before 05-01: u1 (04-03 02:00),
+--   u4 (04-30 23:00), u50 (03-25, beta) = 3: user_adoption_rate 3/5 = 0.6
+--   (over the feature's own users u1, u2, u4 it would be 2/3).
+-- L2 (reports, 2099): nobody activated since; target_met NULL (not due yet);
+-- nobody active in its window: users 0, user_adoption_rate NULL.
 SELECT * FROM adoption.launch_performance ORDER BY launch_id;
 -- Called again after the launch: t1, t2, t3 had their announcement, t5 uses
 -- the feature: none.

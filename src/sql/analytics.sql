@@ -416,17 +416,22 @@ COMMENT ON FUNCTION adoption.stickiness(text, text, text, date, date, text) IS '
 /*
  * Product engagement score (Pendo's PES, as Amplitude and PostHog describe
  * it): per period, the mean of three percentages
- *   adoption   mean over the actors active in the period of the share of
- *              core features (tier 'core', launched by the period's end) the
- *              actor had adopted by the period's end: a user when its
- *              user_feature_state.adopted_at is, a tenant when its
- *              tenant_feature_state.feature_adopted_at is; with feature_id,
- *              the share of active actors who adopted that feature;
- *   stickiness the period's dau_mau of adoption.stickiness (30-day MAU);
+ *   adoption   mean over the actors active in the period on any feature
+ *              (with feature_id too: Pendo and Amplitude divide by the
+ *              active population, not by the feature's own users) of the
+ *              share of core features (tier 'core', launched by the
+ *              period's end) the actor had adopted by the period's end: a
+ *              user when its user_feature_state.adopted_at is, a tenant
+ *              when its tenant_feature_state.feature_adopted_at is; with
+ *              feature_id, the share of those actors who adopted that
+ *              feature;
+ *   stickiness the period's dau_mau of adoption.stickiness (30-day MAU),
+ *              of the feature's uses when feature_id is given;
  *   growth     (new + resurrecting) / (new + resurrecting + dormant) of the
- *              period, from adoption.lifecycle.
- * A part without a denominator is NULL and the score is the mean of the
- * others (NULL when all three are).
+ *              period, from adoption.lifecycle (also per feature).
+ * active_actors is stickiness's (on the feature, when given).  A part
+ * without a denominator is NULL and the score is the mean of the others
+ * (NULL when all three are).
  */
 CREATE FUNCTION adoption.pes(
 	actor text DEFAULT 'user',
@@ -462,7 +467,7 @@ BEGIN
 			JOIN core AS c ON c.feature_id = s.adopted_feature_id
 	), active AS (
 		SELECT a.actor_tenant AS t, a.actor_user AS u, p
-		FROM adoption.actor_activity(pes.actor, pes.feature_id, pes.tenant_id, r.origin, pes.period, r.n) AS a,
+		FROM adoption.actor_activity(pes.actor, NULL, pes.tenant_id, r.origin, pes.period, r.n) AS a,
 			generate_series(0, r.n - 1) AS p
 		WHERE get_bit(a.bits, p) = 1
 	), shares AS (
@@ -494,7 +499,7 @@ BEGIN
 	ORDER BY parts.ps;
 END
 $$;
-COMMENT ON FUNCTION adoption.pes(text, text, text, date, date, text) IS 'Product engagement score per period: mean of adoption (core features adopted), stickiness (DAU/MAU) and growth ((new + resurrecting) / (new + resurrecting + dormant)), each 0-100';
+COMMENT ON FUNCTION adoption.pes(text, text, text, date, date, text) IS 'Product engagement score per period: mean of adoption (share of core features, or of feature_id, adopted, averaged over the actors active in the period on any feature), stickiness (DAU/MAU) and growth ((new + resurrecting) / (new + resurrecting + dormant)), each 0-100';
 
 /*
  * Which features drive retention (Amplitude's Compass, Mixpanel's and

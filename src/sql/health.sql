@@ -41,15 +41,22 @@ COMMENT ON FUNCTION adoption.health_compute(bigint, bigint, boolean, integer, bi
 
 /*
  * One row per tenant of tenant_ids with the counts of SPEC section 5 as of
- * as_of.  Event counts come from the partitions' keys (tenant_id, ...,
- * usage_timestamp) alone; who was active and who adopted comes from
- * user_feature_state, whose last_used_at is the last use up to as_of
- * whenever it is not later than as_of.  Only tenants with uses after as_of
- * (a backfill) read events themselves, over the longest window needed (60
- * days or active_window).  Reading a tenant's events costs one random heap
- * page per event (events of a tenant are spread over the log), which is
- * what made an incremental run slow.  Dynamic SQL so that every call is
- * planned for its own tenant list (a handful of dirty tenants, or all).
+ * as_of.  Event counts come from the partitions' keys (tenant_id,
+ * usage_timestamp, ...) alone.  The tenant's active users at as_of are its
+ * users with an event of any feature in (as_of - active_window, as_of]:
+ * tenant_user_state's last_seen_at is a user's last event up to as_of
+ * whenever it is not later than as_of; only tenants with a user seen after
+ * as_of (a backfill, or events ahead of now) read their events, over the
+ * longest window needed (60 days or active_window), for those users' last
+ * event up to as_of.  Reading a tenant's events costs one random heap page
+ * per event (events of a tenant are spread over the log), which is what
+ * made an incremental run slow.  The adopters of a core feature are the
+ * active users whose adopted_at (user_feature_state) is <= as_of: the rate
+ * of a core feature is adopters / the tenant's active users, so
+ * core_active holds active_users for every core feature (the denominator
+ * health_compute() divides by) and core_adopters the adopters, 0 for a core
+ * feature nobody active adopted.  Dynamic SQL so that every call is planned
+ * for its own tenant list (a handful of dirty tenants, or all).
  */
 CREATE FUNCTION adoption.health_inputs(tenant_ids text[], as_of timestamptz DEFAULT pg_catalog.now())
 RETURNS TABLE (tenant_id text, events_recent bigint, events_previous bigint, last_event_at timestamptz,
@@ -91,57 +98,71 @@ BEGIN
 		GROUP BY x.tenant_id
 	),
 	st AS (
-		SELECT u.tenant_id, u.feature_id, u.user_id, u.last_used_at, u.adopted_at
-		FROM adoption.user_feature_state AS u
-		WHERE u.tenant_id = ANY ($1) AND u.first_used_at <= $2
+		/* The tenants' users seen by as_of, one row each. */
+		SELECT v.tenant_id, v.user_id, v.last_seen_at
+		FROM adoption.tenant_user_state AS v
+		WHERE v.tenant_id = ANY ($1) AND v.first_seen_at <= $2
 	),
 	late AS (
-		/* Tenants with a user x feature used after as_of (a backfill, or events ahead of now). */
-		SELECT DISTINCT st.tenant_id FROM st WHERE st.last_used_at > $2
+		/* Tenants with a user seen after as_of (a backfill, or events ahead of now). */
+		SELECT DISTINCT st.tenant_id FROM st WHERE st.last_seen_at > $2
 	),
 	lg AS (
-		/* For those, the last use up to as_of within the window comes from the log. */
-		SELECT x.tenant_id, x.feature_id, x.user_id, max(x.usage_timestamp) AS last_used_at
+		/* For those, each user's last event up to as_of within the window comes from the log. */
+		SELECT x.tenant_id, x.user_id, max(x.usage_timestamp) AS last_seen_at
 		FROM adoption.feature_usage_events AS x
 		WHERE x.tenant_id IN (SELECT late.tenant_id FROM late)
 			AND x.usage_timestamp > (SELECT w.since FROM w) AND x.usage_timestamp <= $2
-		GROUP BY x.tenant_id, x.feature_id, x.user_id
+		GROUP BY x.tenant_id, x.user_id
 	),
 	u AS (
 		/*
-		 * Last use up to as_of of each user x feature: the state's
-		 * last_used_at when it is not after as_of (exact, however old),
-		 * else the log's (NULL when older than the window).
+		 * Last event up to as_of of each user: the state's last_seen_at
+		 * when it is not after as_of (exact, however old), else the log's
+		 * (NULL when older than the window: not active either way).
 		 */
-		SELECT st.tenant_id, st.feature_id, st.user_id, st.adopted_at,
-			CASE WHEN st.last_used_at <= $2 THEN st.last_used_at ELSE lg.last_used_at END AS last_used_at
+		SELECT st.tenant_id, st.user_id,
+			CASE WHEN st.last_seen_at <= $2 THEN st.last_seen_at ELSE lg.last_seen_at END AS last_seen_at
 		FROM st
-		LEFT JOIN lg ON lg.tenant_id = st.tenant_id AND lg.feature_id = st.feature_id AND lg.user_id = st.user_id
+		LEFT JOIN lg ON lg.tenant_id = st.tenant_id AND lg.user_id = st.user_id
+	),
+	act AS (
+		/* The tenant's active users at as_of: an event of any feature in (as_of - active_window, as_of]. */
+		SELECT u.tenant_id, u.user_id
+		FROM u JOIN s ON s.tenant_id = u.tenant_id
+		WHERE u.last_seen_at > $2 - s.active_window
 	),
 	ut AS (
-		SELECT u.tenant_id, max(u.last_used_at) AS last_event_at, bool_or(u.last_used_at IS NULL) AS unsure,
-			count(DISTINCT u.user_id) FILTER (WHERE u.last_used_at > $2 - s.active_window) AS active_users
-		FROM u JOIN s ON s.tenant_id = u.tenant_id
+		SELECT u.tenant_id, max(u.last_seen_at) AS last_event_at, bool_or(u.last_seen_at IS NULL) AS unsure
+		FROM u
 		GROUP BY u.tenant_id
+	),
+	au AS (
+		SELECT act.tenant_id, count(*) AS active_users FROM act GROUP BY act.tenant_id
 	),
 	core AS (
 		SELECT f.feature_id FROM adoption.features AS f
 		WHERE f.tier = 'core' AND (f.launched_at IS NULL OR f.launched_at <= $2)
 	),
 	cf AS (
-		SELECT u.tenant_id, u.feature_id, count(*) AS active,
-			count(*) FILTER (WHERE u.adopted_at <= $2) AS adopters
-		FROM u
-		JOIN s ON s.tenant_id = u.tenant_id
-		JOIN core ON core.feature_id = u.feature_id
-		WHERE u.last_used_at > $2 - s.active_window
-		GROUP BY u.tenant_id, u.feature_id
+		/* Per tenant and core feature: its active users who adopted the feature by as_of. */
+		SELECT act.tenant_id, f.feature_id, count(*) AS adopters
+		FROM act
+		JOIN adoption.user_feature_state AS f ON f.tenant_id = act.tenant_id AND f.user_id = act.user_id
+		JOIN core ON core.feature_id = f.feature_id
+		WHERE f.adopted_at <= $2
+		GROUP BY act.tenant_id, f.feature_id
 	),
 	cfa AS (
-		SELECT cf.tenant_id, array_agg(cf.feature_id ORDER BY cf.feature_id) AS ids,
-			array_agg(cf.active ORDER BY cf.feature_id) AS active,
-			array_agg(cf.adopters ORDER BY cf.feature_id) AS adopters
-		FROM cf GROUP BY cf.tenant_id
+		/* Every core feature, in feature_id order: the tenant's active users and the feature's adopters among them. */
+		SELECT s.tenant_id, array_agg(core.feature_id ORDER BY core.feature_id) AS ids,
+			array_agg(coalesce(au.active_users, 0) ORDER BY core.feature_id) AS active,
+			array_agg(coalesce(cf.adopters, 0) ORDER BY core.feature_id) AS adopters
+		FROM s
+		CROSS JOIN core
+		LEFT JOIN au ON au.tenant_id = s.tenant_id
+		LEFT JOIN cf ON cf.tenant_id = s.tenant_id AND cf.feature_id = core.feature_id
+		GROUP BY s.tenant_id
 	),
 	tk AS (
 		SELECT k.tenant_id, ARRAY[count(*) FILTER (WHERE k.severity = 'low'),
@@ -178,13 +199,14 @@ BEGIN
 			WHERE x.tenant_id = s.tenant_id AND x.usage_timestamp <= $2) ELSE ut.last_event_at END,
 		(SELECT count(*) FROM core)::integer,
 		coalesce(cfa.ids, '{}'), coalesce(cfa.active, '{}'), coalesce(cfa.adopters, '{}'),
-		s.feature_adoption_threshold, coalesce(ut.active_users, 0), s.seats_licensed,
+		s.feature_adoption_threshold, coalesce(au.active_users, 0), s.seats_licensed,
 		coalesce(tk.tickets, '{0,0,0,0}'), coalesce(bl.billing, '{0,0,0,0,0}'),
 		coalesce(np.promoters, 0), coalesce(np.passives, 0), coalesce(np.detractors, 0),
 		s.weights, s.health_healthy_min, s.health_at_risk_min
 	FROM s
 	LEFT JOIN uc ON uc.tenant_id = s.tenant_id
 	LEFT JOIN ut ON ut.tenant_id = s.tenant_id
+	LEFT JOIN au ON au.tenant_id = s.tenant_id
 	LEFT JOIN cfa ON cfa.tenant_id = s.tenant_id
 	LEFT JOIN tk ON tk.tenant_id = s.tenant_id
 	LEFT JOIN bl ON bl.tenant_id = s.tenant_id
@@ -192,7 +214,7 @@ BEGIN
 	$q$ USING tenant_ids, as_of;
 END
 $$;
-COMMENT ON FUNCTION adoption.health_inputs(text[], timestamptz) IS 'The counts behind each health component, per tenant, as of a time: events in the last 30 days and the 30 before, active users and adopters of each core feature, tickets of the last 30 days by severity, billing events of the last 90 days by kind, NPS answers of the last 90 days, and the tenant''s settings';
+COMMENT ON FUNCTION adoption.health_inputs(text[], timestamptz) IS 'The counts behind each health component, per tenant, as of a time: events in the last 30 days and the 30 before, the tenant''s active users (an event of any feature within active_window), per core feature the active users who adopted it (core_adopters) over the tenant''s active users (core_active), tickets of the last 30 days by severity, billing events of the last 90 days by kind, NPS answers of the last 90 days, and the tenant''s settings';
 
 /* Risk band of a score under the tenant's thresholds. */
 CREATE FUNCTION adoption.risk_band(score double precision, healthy_min double precision DEFAULT 70,
@@ -564,11 +586,9 @@ BEGIN
 			'events_previous_30_days', i.events_previous, 'last_event_at', i.last_event_at),
 			h.usage_trend, i.weights[1]),
 		(2, 'adoption', jsonb_build_object('core_features', i.core_features,
-			'adoption_threshold', i.adoption_threshold,
-			'features_with_active_users', coalesce((SELECT jsonb_object_agg(z.feature_id,
-				jsonb_build_object('active_users', z.active, 'adopters', z.adopters))
-				FROM unnest(i.core_feature_ids, i.core_active, i.core_adopters) AS z(feature_id, active, adopters)),
-				'{}')),
+			'adoption_threshold', i.adoption_threshold, 'active_users', i.active_users,
+			'adopters', coalesce((SELECT jsonb_object_agg(z.feature_id, z.adopters)
+				FROM unnest(i.core_feature_ids, i.core_adopters) AS z(feature_id, adopters)), '{}')),
 			h.adoption, i.weights[2]),
 		(3, 'support', jsonb_build_object('tickets_last_30_days', jsonb_build_object('low', i.tickets[1],
 			'medium', i.tickets[2], 'high', i.tickets[3], 'urgent', i.tickets[4]),
@@ -589,7 +609,7 @@ BEGIN
 	ORDER BY v.ord;
 END
 $$;
-COMMENT ON FUNCTION adoption.explain_health(text, timestamptz) IS 'One row per health component of a tenant as of a time: its inputs, 0-100 score (NULL when absent), configured and effective weight, and contribution; the contributions sum to the score';
+COMMENT ON FUNCTION adoption.explain_health(text, timestamptz) IS 'One row per health component of a tenant as of a time: its inputs (for adoption: the tenant''s active users and, per core feature, how many of them adopted it), 0-100 score (NULL when absent), configured and effective weight, and contribution; the contributions sum to the score';
 
 CREATE VIEW adoption.tenant_health WITH (security_invoker = true) AS
 SELECT t.tenant_id, t.name AS tenant_name, t.segment, t.plan, t.arr,
@@ -616,7 +636,7 @@ COMMENT ON COLUMN adoption.tenant_health.risk IS 'healthy (score >= health_healt
 COMMENT ON COLUMN adoption.tenant_health.previous_risk IS 'Risk band of the score before (NULL for the first)';
 COMMENT ON COLUMN adoption.tenant_health.delta IS 'Change since the score before';
 COMMENT ON COLUMN adoption.tenant_health.usage_trend IS 'Events of the last 30 days as a share of the 30 before, capped at 100';
-COMMENT ON COLUMN adoption.tenant_health.adoption IS 'Mean over core features of min(1, adoption rate / feature_adoption_threshold), times 100';
+COMMENT ON COLUMN adoption.tenant_health.adoption IS '100 x mean over the core features of min(1, rate / feature_adoption_threshold), rate = active users who adopted the feature / the tenant''s active users (an event of any feature within active_window before scored_at); a core feature no active user adopted counts 0';
 COMMENT ON COLUMN adoption.tenant_health.support IS '100 exp(-w/s): w = tickets of 30 days weighted low 1, medium 2, high 4, urgent 8; s = max(1, 0.2 active users)';
 COMMENT ON COLUMN adoption.tenant_health.billing IS '100 minus billing penalties of 90 days, floor 0';
 COMMENT ON COLUMN adoption.tenant_health.feedback IS '(NPS of 90 days + 100) / 2; NULL without NPS answers';
@@ -643,13 +663,24 @@ COMMENT ON COLUMN adoption.health_history.components IS 'The present components 
 COMMENT ON COLUMN adoption.health_history.actions IS 'Tenant-level campaign templates this score enqueued';
 COMMENT ON COLUMN adoption.health_history.live IS 'Computed within a day of scored_at; only live scores enqueue actions (a backfill does not)';
 
+/*
+ * Seat utilization divides the tenant's active users as of now() (an event
+ * of any feature in (now() - active_window, now()], as in
+ * adoption.feature_adoption: the log decides only for a user seen after
+ * now()) by its seats.
+ */
 CREATE VIEW adoption.expansion_opportunities WITH (security_invoker = true) AS
 WITH active AS (
-	SELECT s.tenant_id, count(DISTINCT s.user_id) AS active_users
-	FROM adoption.user_feature_state AS s
-	JOIN adoption.effective_settings AS e ON e.tenant_id OPERATOR(pg_catalog.=) s.tenant_id
-	WHERE s.last_used_at > pg_catalog.now() - e.active_window
-	GROUP BY s.tenant_id
+	SELECT v.tenant_id, count(*) AS active_users
+	FROM adoption.tenant_user_state AS v
+	JOIN adoption.effective_settings AS e ON e.tenant_id OPERATOR(pg_catalog.=) v.tenant_id
+	WHERE v.last_seen_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) e.active_window)
+		AND (v.last_seen_at OPERATOR(pg_catalog.<=) pg_catalog.now() OR EXISTS (
+			SELECT 1 FROM adoption.feature_usage_events AS x
+			WHERE x.tenant_id OPERATOR(pg_catalog.=) v.tenant_id AND x.user_id OPERATOR(pg_catalog.=) v.user_id
+				AND x.usage_timestamp OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) e.active_window)
+				AND x.usage_timestamp OPERATOR(pg_catalog.<=) pg_catalog.now()))
+	GROUP BY v.tenant_id
 )
 SELECT t.tenant_id, 'seat_utilization'::text AS opportunity, NULL::text AS feature_id,
 	a.active_users::double precision / t.seats_licensed AS metric,
@@ -693,7 +724,7 @@ COMMENT ON VIEW adoption.expansion_opportunities IS 'Tenants with room to expand
 COMMENT ON COLUMN adoption.expansion_opportunities.tenant_id IS 'Tenant';
 COMMENT ON COLUMN adoption.expansion_opportunities.opportunity IS 'seat_utilization (active users / seats_licensed >= seat_utilization_threshold), upgrade_path (habitual use of a feature whose upgrade_feature_id the tenant has not activated) or feature_request (feedback of the last 90 days asks for an advanced or premium feature the tenant does not use)';
 COMMENT ON COLUMN adoption.expansion_opportunities.feature_id IS 'The feature to offer (upgrade_path, feature_request); NULL for seats';
-COMMENT ON COLUMN adoption.expansion_opportunities.metric IS 'Seat utilization (active users / seats), the number of habitual users of the feature below the upgrade, or the number of requests';
+COMMENT ON COLUMN adoption.expansion_opportunities.metric IS 'Seat utilization (the tenant''s active users, with an event of any feature within active_window before now, / seats), the number of habitual users of the feature below the upgrade, or the number of requests';
 COMMENT ON COLUMN adoption.expansion_opportunities.evidence IS 'The numbers behind the opportunity, as JSON';
 COMMENT ON COLUMN adoption.expansion_opportunities.arr IS 'Annual recurring revenue of the tenant';
 COMMENT ON COLUMN adoption.expansion_opportunities.segment IS 'Tenant segment';

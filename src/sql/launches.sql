@@ -5,7 +5,9 @@
  *   coordinate_launch()   enqueues launch_announcement for the active
  *                         tenants that do not use the launched feature yet;
  *   launch_performance    per launch: activations at 7/30/90 days, adoption
- *                         rate at target_days, median time to activation;
+ *                         rate at target_days of the active tenants and of
+ *                         the active users (any feature), median time to
+ *                         activation;
  *   attribution()         credits each user adoption to the campaign touches
  *                         before it, under five models;
  *   campaign_attribution  attribution() under last_touch and 30 days;
@@ -96,7 +98,9 @@ SELECT l.launch_id, l.feature_id, f.feature_name, l.campaign_id, l.launched_at,
 	CASE WHEN pg_catalog.now() < l.launched_at + l.target_days * interval '24 hours' THEN NULL
 		ELSE a.tenants_active > 0
 			AND a.tenants_adopted::numeric >= l.target_adoption::numeric * a.tenants_active
-	END AS target_met
+	END AS target_met,
+	a.users_active, a.users_adopted,
+	a.users_adopted::double precision / NULLIF(a.users_active, 0) AS user_adoption_rate
 FROM adoption.launches AS l
 LEFT JOIN adoption.features AS f ON f.feature_id OPERATOR(pg_catalog.=) l.feature_id
 CROSS JOIN LATERAL (
@@ -124,17 +128,30 @@ CROSS JOIN LATERAL (
 		GROUP BY s.tenant_id) AS t
 ) AS tn
 CROSS JOIN LATERAL (
+	/*
+	 * One pass over the log's events of the target window: the users
+	 * active in it (any feature), per tenant, and which of them adopted.
+	 */
 	SELECT count(*) AS tenants_active,
 		count(*) FILTER (WHERE EXISTS (SELECT 1 FROM adoption.user_feature_state AS s
 			WHERE s.tenant_id OPERATOR(pg_catalog.=) w.tenant_id
 				AND s.feature_id OPERATOR(pg_catalog.=) l.feature_id
-				AND s.adopted_at < l.launched_at + l.target_days * interval '24 hours')) AS tenants_adopted
-	FROM (SELECT DISTINCT e.tenant_id
-		FROM adoption.feature_usage_events AS e
-		WHERE e.usage_timestamp >= l.launched_at
-			AND e.usage_timestamp < l.launched_at + l.target_days * interval '24 hours') AS w
+				AND s.adopted_at < l.launched_at + l.target_days * interval '24 hours')) AS tenants_adopted,
+		coalesce(sum(w.users), 0)::bigint AS users_active,
+		coalesce(sum(w.adopters), 0)::bigint AS users_adopted
+	FROM (SELECT x.tenant_id, count(*) AS users,
+			count(*) FILTER (WHERE EXISTS (SELECT 1 FROM adoption.user_feature_state AS s
+				WHERE s.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
+					AND s.feature_id OPERATOR(pg_catalog.=) l.feature_id
+					AND s.user_id OPERATOR(pg_catalog.=) x.user_id
+					AND s.adopted_at < l.launched_at + l.target_days * interval '24 hours')) AS adopters
+		FROM (SELECT DISTINCT e.tenant_id, e.user_id
+			FROM adoption.feature_usage_events AS e
+			WHERE e.usage_timestamp >= l.launched_at
+				AND e.usage_timestamp < l.launched_at + l.target_days * interval '24 hours') AS x
+		GROUP BY x.tenant_id) AS w
 ) AS a;
-COMMENT ON VIEW adoption.launch_performance IS 'Per launch: users and tenants that first used the feature within 7, 30 and 90 days of launched_at, the tenant adoption rate at target_days against target_adoption, and the median time to activation';
+COMMENT ON VIEW adoption.launch_performance IS 'Per launch: users and tenants that first used the feature within 7, 30 and 90 days of launched_at, the adoption rate at target_days of the tenants (against target_adoption) and of the users active in the target window (any feature), and the median time to activation';
 COMMENT ON COLUMN adoption.launch_performance.launch_id IS 'Launch';
 COMMENT ON COLUMN adoption.launch_performance.feature_id IS 'Launched feature';
 COMMENT ON COLUMN adoption.launch_performance.feature_name IS 'Feature name from the catalog';
@@ -154,6 +171,9 @@ COMMENT ON COLUMN adoption.launch_performance.tenants_adopted IS 'Of tenants_act
 COMMENT ON COLUMN adoption.launch_performance.adoption_rate IS 'tenants_adopted / tenants_active (NULL without active tenants); so far while target_at is ahead';
 COMMENT ON COLUMN adoption.launch_performance.median_time_to_activation IS 'Median of activated_at - launched_at over the users activated at or after launched_at';
 COMMENT ON COLUMN adoption.launch_performance.target_met IS 'adoption_rate >= target_adoption (false without active tenants); NULL until target_at has passed';
+COMMENT ON COLUMN adoption.launch_performance.users_active IS 'Users (of every tenant) with an event of any feature in [launched_at, target_at): the denominator of user_adoption_rate, not only the feature''s users';
+COMMENT ON COLUMN adoption.launch_performance.users_adopted IS 'Of users_active, those who adopted the feature (adopted_at) before target_at, before the launch included';
+COMMENT ON COLUMN adoption.launch_performance.user_adoption_rate IS 'users_adopted / users_active (NULL without active users); so far while target_at is ahead';
 
 /*
  * Credits each user adoption (user_feature_state.adopted_at) to the touches

@@ -95,38 +95,80 @@ COMMENT ON COLUMN adoption.tenant_feature_state.evaluated_at IS 'Reference time:
 COMMENT ON COLUMN adoption.tenant_feature_state.feature_adopted_at IS 'Milestone feature_adopted: the earliest event time of the tenant at which, over its events up to then, adoption_rate >= feature_adoption_threshold and success_rate >= success_outcome_rate; NULL if none';
 COMMENT ON COLUMN adoption.tenant_feature_state.updated_at IS 'When the counts or the milestone were last written';
 
+/*
+ * Adoption of each feature by each tenant as of now(), over the tenant's
+ * active users (SPEC 4, the population Pendo and Amplitude divide by):
+ * users with an event of any feature in (now() - active_window, now()].
+ * tenant_user_state's last_seen_at decides, except for a user seen after
+ * now() (an event ahead of the clock, within max_future_skew): for those
+ * the log says whether an event falls in the window; likewise a feature's
+ * own active users (feature_active_users, mean_velocity) by last_used_at.
+ */
 CREATE VIEW adoption.feature_adoption WITH (security_invoker = true) AS
-SELECT s.tenant_id, s.feature_id, f.feature_name, f.tier,
-	count(*) FILTER (WHERE s.last_used_at > pg_catalog.now() - e.active_window) AS active_users,
+WITH active AS (
+	SELECT v.tenant_id, v.user_id
+	FROM adoption.tenant_user_state AS v
+	JOIN adoption.effective_settings AS e ON e.tenant_id OPERATOR(pg_catalog.=) v.tenant_id
+	WHERE v.last_seen_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) e.active_window)
+		AND (v.last_seen_at OPERATOR(pg_catalog.<=) pg_catalog.now() OR EXISTS (
+			SELECT 1 FROM adoption.feature_usage_events AS x
+			WHERE x.tenant_id OPERATOR(pg_catalog.=) v.tenant_id AND x.user_id OPERATOR(pg_catalog.=) v.user_id
+				AND x.usage_timestamp OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) e.active_window)
+				AND x.usage_timestamp OPERATOR(pg_catalog.<=) pg_catalog.now()))
+),
+tenant_active AS (
+	SELECT active.tenant_id, count(*) AS active_users FROM active GROUP BY active.tenant_id
+),
+pair AS (
+	SELECT s.tenant_id, s.feature_id, s.user_id, s.uses, s.successes, s.adopted_at, s.habitual_at,
+		s.last_used_at, s.velocity_per_week, a.user_id IS NOT NULL AS tenant_active,
+		s.last_used_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) e.active_window)
+			AND (s.last_used_at OPERATOR(pg_catalog.<=) pg_catalog.now() OR EXISTS (
+				SELECT 1 FROM adoption.feature_usage_events AS x
+				WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND x.user_id OPERATOR(pg_catalog.=) s.user_id
+					AND x.feature_id OPERATOR(pg_catalog.=) s.feature_id
+					AND x.usage_timestamp OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) e.active_window)
+					AND x.usage_timestamp OPERATOR(pg_catalog.<=) pg_catalog.now())) AS feature_active
+	FROM adoption.user_feature_state AS s
+	JOIN adoption.effective_settings AS e ON e.tenant_id OPERATOR(pg_catalog.=) s.tenant_id
+	LEFT JOIN active AS a
+		ON a.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND a.user_id OPERATOR(pg_catalog.=) s.user_id
+	WHERE s.uses OPERATOR(pg_catalog.>) 0
+)
+SELECT p.tenant_id, p.feature_id, f.feature_name, f.tier,
+	coalesce(t.active_users, 0) AS active_users,
 	count(*) AS activated_users,
-	count(*) FILTER (WHERE s.adopted_at IS NOT NULL) AS adopted_users,
-	count(*) FILTER (WHERE s.habitual_at IS NOT NULL) AS habitual_users,
-	(count(*) FILTER (WHERE s.last_used_at > pg_catalog.now() - e.active_window AND s.adopted_at IS NOT NULL))::double precision
-		/ NULLIF(count(*) FILTER (WHERE s.last_used_at > pg_catalog.now() - e.active_window), 0) AS adoption_rate,
-	(sum(s.successes) FILTER (WHERE s.last_used_at > pg_catalog.now() - e.active_window))::double precision
-		/ NULLIF(sum(s.uses) FILTER (WHERE s.last_used_at > pg_catalog.now() - e.active_window), 0) AS success_rate,
-	avg(adoption.velocity_at(s.velocity_per_week, s.last_used_at, pg_catalog.now()))
-		FILTER (WHERE s.last_used_at > pg_catalog.now() - e.active_window) AS mean_velocity,
-	max(s.last_used_at) AS last_used_at,
-	tf.feature_adopted_at
-FROM adoption.user_feature_state AS s
-JOIN adoption.effective_settings AS e ON e.tenant_id OPERATOR(pg_catalog.=) s.tenant_id
-LEFT JOIN adoption.features AS f ON f.feature_id OPERATOR(pg_catalog.=) s.feature_id
-LEFT JOIN adoption.tenant_feature_state AS tf
-	ON tf.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND tf.feature_id OPERATOR(pg_catalog.=) s.feature_id
-WHERE s.uses > 0
-GROUP BY s.tenant_id, s.feature_id, f.feature_name, f.tier, tf.feature_adopted_at;
-COMMENT ON VIEW adoption.feature_adoption IS 'Adoption of each feature by each tenant, as of now: who is active, who activated, adopted and became habitual, and when the tenant adopted the feature';
+	count(*) FILTER (WHERE p.adopted_at IS NOT NULL) AS adopted_users,
+	count(*) FILTER (WHERE p.habitual_at IS NOT NULL) AS habitual_users,
+	(count(*) FILTER (WHERE p.tenant_active AND p.adopted_at OPERATOR(pg_catalog.<=) pg_catalog.now()))::double precision
+		OPERATOR(pg_catalog./) NULLIF(t.active_users, 0) AS adoption_rate,
+	(sum(p.successes) FILTER (WHERE p.tenant_active))::double precision
+		OPERATOR(pg_catalog./) NULLIF(sum(p.uses) FILTER (WHERE p.tenant_active), 0) AS success_rate,
+	avg(adoption.velocity_at(p.velocity_per_week, p.last_used_at, pg_catalog.now()))
+		FILTER (WHERE p.feature_active) AS mean_velocity,
+	max(p.last_used_at) AS last_used_at,
+	m.feature_adopted_at,
+	count(*) FILTER (WHERE p.tenant_active AND p.adopted_at OPERATOR(pg_catalog.<=) pg_catalog.now()) AS active_adopters,
+	count(*) FILTER (WHERE p.feature_active) AS feature_active_users
+FROM pair AS p
+LEFT JOIN tenant_active AS t ON t.tenant_id OPERATOR(pg_catalog.=) p.tenant_id
+LEFT JOIN adoption.features AS f ON f.feature_id OPERATOR(pg_catalog.=) p.feature_id
+LEFT JOIN adoption.tenant_feature_milestones AS m
+	ON m.tenant_id OPERATOR(pg_catalog.=) p.tenant_id AND m.feature_id OPERATOR(pg_catalog.=) p.feature_id
+GROUP BY p.tenant_id, p.feature_id, f.feature_name, f.tier, t.active_users, m.feature_adopted_at;
+COMMENT ON VIEW adoption.feature_adoption IS 'Adoption of each feature by each tenant, as of now: the tenant''s active users (an event of any feature within active_window), who of them adopted the feature, who ever activated, adopted and became habitual, and when the tenant adopted the feature';
 COMMENT ON COLUMN adoption.feature_adoption.tenant_id IS 'Tenant';
 COMMENT ON COLUMN adoption.feature_adoption.feature_id IS 'Feature';
 COMMENT ON COLUMN adoption.feature_adoption.feature_name IS 'Feature name from the catalog';
 COMMENT ON COLUMN adoption.feature_adoption.tier IS 'core, advanced or premium';
-COMMENT ON COLUMN adoption.feature_adoption.active_users IS 'Users who used the feature within the tenant''s active_window before now';
+COMMENT ON COLUMN adoption.feature_adoption.active_users IS 'The tenant''s active users: users with an event of any feature in (now - active_window, now] (not only users of this feature): the denominator of adoption_rate';
 COMMENT ON COLUMN adoption.feature_adoption.activated_users IS 'Users who ever used the feature';
-COMMENT ON COLUMN adoption.feature_adoption.adopted_users IS 'Users who reached aha_successes successful uses';
+COMMENT ON COLUMN adoption.feature_adoption.adopted_users IS 'Users who reached aha_successes successful uses (any time, active or not)';
 COMMENT ON COLUMN adoption.feature_adoption.habitual_users IS 'Users who reached usage_velocity_threshold uses within 7 days';
-COMMENT ON COLUMN adoption.feature_adoption.adoption_rate IS 'Active users who adopted / active users (NULL without active users)';
-COMMENT ON COLUMN adoption.feature_adoption.success_rate IS 'Successful uses / uses, over active users';
-COMMENT ON COLUMN adoption.feature_adoption.mean_velocity IS 'Mean uses per week of active users, decayed to now (7-day half-life)';
+COMMENT ON COLUMN adoption.feature_adoption.adoption_rate IS 'active_adopters / active_users: the share of the tenant''s active users who adopted the feature (NULL without active users)';
+COMMENT ON COLUMN adoption.feature_adoption.success_rate IS 'Successful uses / uses of the feature, over the uses of the tenant''s active users (NULL without such uses)';
+COMMENT ON COLUMN adoption.feature_adoption.mean_velocity IS 'Mean uses per week, decayed to now (7-day half-life), of the feature''s own active users (feature_active_users; NULL without)';
 COMMENT ON COLUMN adoption.feature_adoption.last_used_at IS 'Latest use of the feature in the tenant';
 COMMENT ON COLUMN adoption.feature_adoption.feature_adopted_at IS 'When the tenant reached feature_adoption_threshold and success_outcome_rate (milestone feature_adopted), NULL if not yet';
+COMMENT ON COLUMN adoption.feature_adoption.active_adopters IS 'The tenant''s active users who adopted the feature (adopted_at <= now): the numerator of adoption_rate';
+COMMENT ON COLUMN adoption.feature_adoption.feature_active_users IS 'Users who used this feature in (now - active_window, now]: the feature''s own active users, a subset of active_users';

@@ -5,7 +5,7 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION pg_adoption;
 SET client_min_messages = warning;
 SET TimeZone = 'UTC';
-SELECT plan(17);
+SELECT plan(20);
 
 -- 60 tenants, 200 users, 6 features over 120 days; tickets, billing, NPS.
 INSERT INTO adoption.features (feature_id, tier) VALUES ('f0', 'core'), ('f1', 'core'), ('f2', 'core'),
@@ -62,6 +62,59 @@ SELECT is((SELECT count(*) FROM before AS b JOIN adoption.health_scores AS h USI
 	WHERE h.scored_at = now() - interval '10 days' AND (h.score <> b.score OR h.components <> b.components)),
 	0::bigint, 'rescoring as of a past time again, after later data arrived, gives the same scores');
 SELECT is((SELECT count(*) FROM before), 60::bigint, 'the backfill compared holds the 60 tenants');
+
+-- The adoption inputs against their definition, from the log alone: the
+-- tenant's active users at as_of (an event of any feature in (as_of -
+-- active_window, as_of]) and, per core feature, those of them whose
+-- aha_successes-th successful use is <= as_of.  As of 10 days ago the
+-- 'late' users and the last 9 days of uses are after as_of.
+CREATE FUNCTION pg_temp.adoption_baseline(as_of timestamptz)
+RETURNS TABLE (tenant_id text, active_users bigint, core_feature_ids text[], core_adopters bigint[])
+LANGUAGE sql AS $$
+	WITH act AS (
+		SELECT DISTINCT e.tenant_id, e.user_id
+		FROM adoption.feature_usage_events AS e JOIN adoption.effective_settings AS s USING (tenant_id)
+		WHERE e.usage_timestamp > as_of - s.active_window AND e.usage_timestamp <= as_of
+	), kth AS (
+		SELECT e.tenant_id, e.feature_id, e.user_id, e.usage_timestamp,
+			row_number() OVER (PARTITION BY e.tenant_id, e.feature_id, e.user_id ORDER BY e.usage_timestamp) AS n
+		FROM adoption.feature_usage_events AS e WHERE e.success_outcome
+	), adopted AS (
+		SELECT k.tenant_id, k.feature_id, k.user_id
+		FROM kth AS k JOIN adoption.effective_settings AS s USING (tenant_id)
+		WHERE k.n = s.aha_successes AND k.usage_timestamp <= as_of
+	), core AS (
+		SELECT f.feature_id FROM adoption.features AS f
+		WHERE f.tier = 'core' AND (f.launched_at IS NULL OR f.launched_at <= as_of)
+	)
+	SELECT t.tenant_id, (SELECT count(*) FROM act WHERE act.tenant_id = t.tenant_id),
+		array_agg(core.feature_id ORDER BY core.feature_id),
+		array_agg((SELECT count(*) FROM act JOIN adopted AS d USING (tenant_id, user_id)
+			WHERE act.tenant_id = t.tenant_id AND d.feature_id = core.feature_id) ORDER BY core.feature_id)
+	FROM adoption.tenants AS t CROSS JOIN core
+	WHERE t.tenant_id LIKE 'h%'
+	GROUP BY t.tenant_id
+$$;
+SELECT results_eq(
+	$$SELECT i.tenant_id, i.active_users, i.core_feature_ids, i.core_adopters,
+		i.core_active = array_fill(i.active_users, ARRAY[i.core_features])
+	  FROM adoption.health_inputs((SELECT array_agg(t.tenant_id) FROM adoption.tenants AS t WHERE t.tenant_id LIKE 'h%'),
+		now() - interval '10 days') AS i ORDER BY 1$$,
+	$$SELECT b.*, true FROM pg_temp.adoption_baseline(now() - interval '10 days') AS b ORDER BY 1$$,
+	'as of 10 days ago, active users are the tenant''s users with an event of any feature in the window, adopters of each core feature are counted among them, and every core feature divides by all of them');
+SELECT results_eq(
+	$$SELECT i.tenant_id, i.active_users, i.core_feature_ids, i.core_adopters,
+		i.core_active = array_fill(i.active_users, ARRAY[i.core_features])
+	  FROM adoption.health_inputs((SELECT array_agg(t.tenant_id) FROM adoption.tenants AS t WHERE t.tenant_id LIKE 'h%'))
+		AS i ORDER BY 1$$,
+	$$SELECT b.*, true FROM pg_temp.adoption_baseline(now()) AS b ORDER BY 1$$,
+	'as of now, the same definition holds');
+SELECT is((SELECT count(*) FROM adoption.health_scores AS h
+	JOIN pg_temp.adoption_baseline(now() - interval '10 days') AS b USING (tenant_id)
+	WHERE h.scored_at = now() - interval '10 days'
+		AND abs((h.components ->> 'adoption')::float8 - 100 * (SELECT avg(least(1, CASE WHEN b.active_users > 0
+			THEN a.n::float8 / b.active_users ELSE 0 END / 0.7)) FROM unnest(b.core_adopters) AS a(n))) > 1e-9),
+	0::bigint, 'the adoption component is 100 x the mean over core features of min(1, (adopters / the tenant''s active users) / 0.7)');
 
 -- Retention: months entirely older than event_retention are dropped, the
 -- longest retention configured (defaults or any tenant) wins.

@@ -5,7 +5,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION pg_adoption;
 SET client_min_messages = warning;
-SELECT plan(12);
+SELECT plan(13);
 
 -- 30 tenants, 300 users (user ids repeat across tenants: u7 of t1 and of
 -- t2 are two users), 5 features, events over 2026-06-01 .. 2026-09-30
@@ -127,6 +127,25 @@ SELECT is(
 	(SELECT count(*) FROM adoption.stickiness('user', 'f1', 'week', '2026-06-01', '2026-09-30')
 	 WHERE dau_mau < 0 OR dau_mau > 1 OR cardinality(active_days) <> 7),
 	0::bigint, 'weekly DAU/MAU lies in [0, 1] and has 7 active-day slots');
+
+-- PES adoption with a feature: the users active in the week on ANY feature
+-- (not only f1's users) who had adopted f1 (3rd success, from the log)
+-- before the week's end, as a share of them.
+SELECT is(
+	(SELECT count(*) FROM adoption.pes('user', 'f1', 'week', '2026-06-01', '2026-09-30') AS p
+	 FULL JOIN (
+		SELECT a.ws, 100 * avg(CASE WHEN d.at < (a.ws + 7)::timestamp AT TIME ZONE 'UTC' THEN 1 ELSE 0 END) AS v
+		FROM (SELECT DISTINCT date_trunc('week', e.usage_timestamp AT TIME ZONE 'UTC')::date AS ws, e.tenant_id, e.user_id
+			FROM adoption.feature_usage_events AS e
+			WHERE e.usage_timestamp >= '2026-06-01 00:00+00' AND e.usage_timestamp < '2026-10-05 00:00+00') AS a
+		LEFT JOIN (SELECT k.tenant_id, k.user_id, k.usage_timestamp AS at
+			FROM (SELECT e.tenant_id, e.user_id, e.usage_timestamp,
+					row_number() OVER (PARTITION BY e.tenant_id, e.user_id ORDER BY e.usage_timestamp) AS n
+				FROM adoption.feature_usage_events AS e WHERE e.feature_id = 'f1' AND e.success_outcome) AS k
+			WHERE k.n = 3) AS d ON d.tenant_id = a.tenant_id AND d.user_id = a.user_id
+		GROUP BY a.ws) AS b ON b.ws = p.period_start
+	 WHERE p.adoption IS NULL OR b.v IS NULL OR abs(p.adoption - b.v::float8) > 1e-9),
+	0::bigint, 'pes adoption of a feature is the share of the users active on any feature who adopted it');
 
 SELECT throws_ok($$SELECT * FROM adoption.pes('account')$$, '22023', 'unknown actor "account"',
 	'an unknown actor is refused with 22023');
