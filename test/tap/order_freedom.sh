@@ -17,7 +17,9 @@
 # test/pgtap/09_reference.sql); after the concurrent load, also after
 # adoption.rebuild().  Every load enqueues exactly one action per milestone
 # reached.  Uses the server PGHOST/PGPORT/PGUSER point at; ORDER_EVENTS
-# changes the size, ORDER_KEEP=1 keeps the databases.
+# changes the size (under 20,000 the data set check fails), ORDER_KEEP=1
+# keeps the databases (adoption_order: the data set, the reference and the
+# snapshots; adoption_order_<load>).
 set -u
 here=$(cd "$(dirname "$0")/../.." && pwd)
 export PGTZ=UTC PGOPTIONS="-c client_min_messages=warning"
@@ -62,6 +64,7 @@ FROM gen.events ORDER BY seq;
 SQL
 } && start=$SECONDS && q -d $master -f "$here/test/reference/definitions.sql"
 ok $? "data set generated and the reference computed from its event log ($((SECONDS - ${start:-SECONDS})) s)"
+[ "$failed" = 0 ] || { echo "1..$n"; exit 1; }
 
 # The data set is what the test needs: size, skew, late events (an event
 # is late if an event that arrived before it is more than a day later),
