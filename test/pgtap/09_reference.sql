@@ -15,7 +15,7 @@ SELECT plan(17);
 
 ALTER TABLE adoption.feature_usage_events DISABLE TRIGGER track_events;
 -- The trigger registers tenants; here they are registered by hand.
-INSERT INTO adoption.tenants (tenant_id) VALUES ('a'), ('b'), ('c'), ('d'), ('e'), ('f');
+INSERT INTO adoption.tenants (tenant_id) VALUES ('a'), ('b'), ('c'), ('d'), ('e'), ('f'), ('h');
 -- Tenant f: theta 0.5, k 2, n 2.
 INSERT INTO adoption.settings (tenant_id, feature_adoption_threshold, aha_successes, usage_velocity_threshold)
 VALUES ('f', 0.5, 2, 2);
@@ -103,6 +103,13 @@ SELECT pg_temp.ev('f', 'g', 'z', '2025-10-01 10:00', true);
 SELECT pg_temp.ev('f', 'h', 'v', '2025-10-01 11:00', false);
 SELECT pg_temp.ev('f', 'g', 'z', '2025-10-02 10:00', true);
 
+-- Tenant h: habitual needs a span under 7 days, not 7 days.  uh used hx
+-- (all failed) Oct 1, 2, 3, 4, 8, 9 09:00 and Oct 9 10:00: t5 - t1 =
+-- Oct 8 - Oct 1 = exactly 7 d, t6 - t2 = 7 d: no; t7 - t3 = 6 d 1 h:
+-- habitual_at = Oct 9 10:00 (Oct 8 09:00 if 7 days were enough).
+SELECT pg_temp.ev('h', 'uh', 'hx', d, false) FROM unnest(ARRAY['2025-10-01 09:00', '2025-10-09 10:00',
+	'2025-10-03 09:00', '2025-10-08 09:00', '2025-10-02 09:00', '2025-10-09 09:00', '2025-10-04 09:00']) AS d;
+
 \ir ../reference/definitions.sql
 
 SELECT results_eq(
@@ -128,7 +135,9 @@ SELECT results_eq(
 	('e', 'z', 'old', '2025-08-01 10:00+00', '2025-08-02 10:00+00', 2, 0, 0, '2025-08-01 10:00+00', NULL, NULL),
 	('f', 'v', 'h', '2025-10-01 11:00+00', '2025-10-01 11:00+00', 1, 0, 0, '2025-10-01 11:00+00', NULL, NULL),
 	('f', 'z', 'g', '2025-10-01 10:00+00', '2025-10-02 10:00+00', 2, 2, 0,
-		'2025-10-01 10:00+00', '2025-10-02 10:00+00', '2025-10-02 10:00+00')$$,
+		'2025-10-01 10:00+00', '2025-10-02 10:00+00', '2025-10-02 10:00+00'),
+	('h', 'hx', 'uh', '2025-10-01 09:00+00', '2025-10-09 10:00+00', 7, 0, 0, '2025-10-01 09:00+00', NULL,
+		'2025-10-09 10:00+00')$$,
 	'user_feature_state: counts, durations, first and last use, activated, adopted (k-th success, a late success moving it earlier), habitual (n uses within < 7 days, duplicates counted, exactly 7 days not enough)');
 
 -- Velocity: ln 2 * sum of 2^(-age/7) over the ages in days before
@@ -160,7 +169,7 @@ SELECT results_eq(
 
 -- active_users: users with last_seen_at > last_event_at - 30 days.
 -- a: both (u1's Oct 12 > Sep 25); b: both; c: r; d: r only (s's Oct 10
--- 10:00 is not > Oct 10 10:00); e: m only; f: both.
+-- 10:00 is not > Oct 10 10:00); e: m only; f: both; h: uh.
 SELECT results_eq(
 	$$SELECT tenant_id, first_event_at, last_event_at, users::int, active_users::int, uses::int, successes::int
 	FROM ref.tenant_state ORDER BY 1$$,
@@ -169,14 +178,16 @@ SELECT results_eq(
 		('c', '2025-10-10 10:00+00', '2025-10-12 10:00+00', 1, 1, 3, 3),
 		('d', '2025-10-10 10:00+00', '2025-11-09 10:00+00', 2, 1, 5, 4),
 		('e', '2025-08-01 10:00+00', '2025-10-04 10:00+00', 2, 1, 7, 4),
-		('f', '2025-10-01 10:00+00', '2025-10-02 10:00+00', 2, 2, 3, 2)$$,
+		('f', '2025-10-01 10:00+00', '2025-10-02 10:00+00', 2, 2, 3, 2),
+		('h', '2025-10-01 09:00+00', '2025-10-09 10:00+00', 1, 1, 7, 0)$$,
 	'tenant_state: first and last event, users, active users at the last event (window open at its start), uses, successes');
 
 SELECT results_eq(
 	$$SELECT tenant_id, feature_id, activated_users::int, adopted_users::int, habitual_users::int
 	FROM ref.tenant_feature_counts ORDER BY 1, 2$$,
 	$$VALUES ('a', 'f', 2, 2, 1), ('b', 'x', 1, 1, 0), ('b', 'y', 1, 0, 0), ('c', 'z', 1, 1, 0),
-		('d', 'w', 2, 0, 0), ('d', 'z', 1, 1, 0), ('e', 'z', 2, 1, 1), ('f', 'v', 1, 0, 0), ('f', 'z', 1, 1, 1)$$,
+		('d', 'w', 2, 0, 0), ('d', 'z', 1, 1, 0), ('e', 'z', 2, 1, 1), ('f', 'v', 1, 0, 0), ('f', 'z', 1, 1, 1),
+		('h', 'hx', 1, 0, 1)$$,
 	'tenant_feature_counts: users with activated_at, adopted_at, habitual_at');
 
 SELECT results_eq(
@@ -192,6 +203,7 @@ SELECT results_eq(
 --   d/z: 1 active (r), r adopted, rate 1, 3/3; d/w: active r's w: 1/1.
 --   e/z: 1 active (m), rate 1, m's z 4/5 (old's failures not counted).
 --   f/z: 2 active, 1 adopter, 0.5, 2/2; f/v: h's 0/1.
+--   h/hx: 1 active, no adopter, rate 0, successes 0/7.
 SELECT results_eq(
 	$$SELECT tenant_id, feature_id, activated_users::int, adopted_users::int, habitual_users::int, active_users::int,
 		active_adopters::int, adoption_rate, success_rate, evaluated_at, feature_adopted_at
@@ -205,7 +217,8 @@ SELECT results_eq(
 		('d', 'z', 1, 1, 0, 1, 1, 1.0, 1.0, '2025-11-09 10:00+00', '2025-11-09 10:00+00'),
 		('e', 'z', 2, 1, 1, 1, 1, 1.0, 0.8, '2025-10-04 10:00+00', '2025-10-04 10:00+00'),
 		('f', 'v', 1, 0, 0, 2, 0, 0.0, 0.0, '2025-10-02 10:00+00', NULL),
-		('f', 'z', 1, 1, 1, 2, 1, 0.5, 1.0, '2025-10-02 10:00+00', '2025-10-02 10:00+00')$$,
+		('f', 'z', 1, 1, 1, 2, 1, 0.5, 1.0, '2025-10-02 10:00+00', '2025-10-02 10:00+00'),
+		('h', 'hx', 1, 0, 1, 1, 0, 0.0, 0.0, '2025-10-09 10:00+00', NULL)$$,
 	'tenant_feature_state: active users of the tenant, active adopters, rates over them, evaluated at the last event');
 
 -- Step 2: two late events.
