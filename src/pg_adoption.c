@@ -352,3 +352,25 @@ adoption_run_kept_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types,
 	MemoryContextSwitchTo(caller);
 	return rc;
 }
+
+/*
+ * Starts a GUC nest level in which the planner avoids sequential scans,
+ * hash and merge joins and sorts, for the first run of a kept generic plan
+ * that looks keys up (see run_stmt in state.c); returns the level, which
+ * the caller ends with AtEOXact_GUC(true, level).
+ */
+int
+adoption_index_plans_begin(void)
+{
+	int			nestlevel = NewGUCNestLevel();
+
+	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("enable_hashjoin", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("enable_sort", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return nestlevel;
+}

@@ -54,6 +54,7 @@ extern Datum adoption_text_array(const char *const *values, int n);
 extern ArrayType *adoption_writable_array(FunctionCallInfo fcinfo, int argno);
 extern TriggerData *adoption_before_row_trigger(FunctionCallInfo fcinfo,
 											   const char *function, HeapTuple *row);
+extern int	adoption_index_plans_begin(void);
 extern int	adoption_run_kept_plan(SPIPlanPtr *plan, const char *sql, int nargs,
 								   Oid *types, Datum *args, const char *nulls);
 

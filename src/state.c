@@ -714,15 +714,7 @@ run_stmt(Stmt *stmt, int n, int nargs, Oid *types, Datum *args)
 	}
 
 	if (*plan == NULL || !*planned || !SPI_plan_is_valid(*plan))
-	{
-		nestlevel = NewGUCNestLevel();
-		(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-		(void) set_config_option("enable_hashjoin", "off", PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-		(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-	}
+		nestlevel = adoption_index_plans_begin();
 	rc = adoption_run_kept_plan(plan, one ? stmt->sql_1 : *stmt->sql_n, nargs, types,
 								args, one ? scalar_nulls : NULL);
 	*planned = true;

@@ -457,6 +457,7 @@ static SPIPlanPtr users_plan;
 static SPIPlanPtr since_counts_plan;
 static SPIPlanPtr entries_plan;
 static SPIPlanPtr slice_plan;
+static bool slice_planned;
 static SPIPlanPtr write_tenant_plan;
 static SPIPlanPtr upsert_milestones_plan;
 static SPIPlanPtr delete_milestones_plan;
@@ -474,18 +475,7 @@ run_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types, Datum *args,
 	int			rc;
 
 	if (*plan == NULL || !SPI_plan_is_valid(*plan))
-		nestlevel = NewGUCNestLevel();
-	if (nestlevel >= 0)
-	{
-		(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-		(void) set_config_option("enable_hashjoin", "off", PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-		(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-		(void) set_config_option("enable_sort", "off", PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-	}
+		nestlevel = adoption_index_plans_begin();
 	rc = adoption_run_kept_plan(plan, sql, nargs, types, args, nulls);
 	if (nestlevel >= 0)
 		AtEOXact_GUC(true, nestlevel);
@@ -770,6 +760,22 @@ find_entry(Sweep *w, int user, int cand)
 	return r == NULL ? -1 : r->entry;
 }
 
+/* Fills args[0..3): the tenant, the candidate features, a time. */
+static void
+candidate_args(Sweep *w, const char *tenant_id, TimestampTz t, Datum *args)
+{
+	const char **ids = palloc(sizeof(char *) * Max(w->n_cands, 1));
+	int			n_ids = 0;
+	int			i;
+
+	for (i = 0; i < w->n_cands; i++)
+		if (w->cands[i].candidate)
+			ids[n_ids++] = w->cands[i].feature_id;
+	args[0] = CStringGetTextDatum(tenant_id);
+	args[1] = adoption_text_array(ids, n_ids);
+	args[2] = TimestampTzGetDatum(t);
+}
+
 /*
  * Loads the candidates' user x feature states, less the events from since
  * on (the sweep adds them back), and the points where users adopted.
@@ -779,20 +785,13 @@ load_entries(Sweep *w, const char *tenant_id, TimestampTz since, int *cap_points
 {
 	Oid			types[3] = {TEXTOID, TEXTARRAYOID, TIMESTAMPTZOID};
 	Datum		args[3];
-	const char **ids = palloc(sizeof(char *) * Max(w->n_cands, 1));
-	int			n_ids = 0;
 	uint64		i;
 	uint64		n;
 	SPITupleTable *tab;
 	HASHCTL		ctl;
 	int			cap;
 
-	for (i = 0; i < (uint64) w->n_cands; i++)
-		if (w->cands[i].candidate)
-			ids[n_ids++] = w->cands[i].feature_id;
-	args[0] = CStringGetTextDatum(tenant_id);
-	args[1] = adoption_text_array(ids, n_ids);
-	args[2] = TimestampTzGetDatum(since);
+	candidate_args(w, tenant_id, since, args);
 
 	run_plan(&entries_plan,
 			 "SELECT s.user_id, s.feature_id, s.uses, s.successes, s.adopted_at"
@@ -851,18 +850,11 @@ subtract_from(Sweep *w, const char *tenant_id, TimestampTz start)
 {
 	Oid			types[3] = {TEXTOID, TEXTARRAYOID, TIMESTAMPTZOID};
 	Datum		args[3];
-	const char **ids = palloc(sizeof(char *) * Max(w->n_cands, 1));
-	int			n_ids = 0;
 	uint64		i;
 	uint64		n;
 	SPITupleTable *tab;
 
-	for (i = 0; i < (uint64) w->n_cands; i++)
-		if (w->cands[i].candidate)
-			ids[n_ids++] = w->cands[i].feature_id;
-	args[0] = CStringGetTextDatum(tenant_id);
-	args[1] = adoption_text_array(ids, n_ids);
-	args[2] = TimestampTzGetDatum(start);
+	candidate_args(w, tenant_id, start, args);
 	run_plan(&since_counts_plan,
 			 "SELECT x.user_id, x.feature_id, pg_catalog.count(*),"
 			 " pg_catalog.count(*) FILTER (WHERE x.success_outcome)"
@@ -998,12 +990,10 @@ sweep(Sweep *w, const char *tenant_id, TimestampTz since)
 			elog(ERROR, "pg_adoption: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 		SPI_keepplan(p);
 		slice_plan = p;
-		nestlevel = NewGUCNestLevel();
-		(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-		(void) set_config_option("enable_sort", "off", PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
 	}
+	if (!SPI_plan_is_valid(slice_plan) || !slice_planned)
+		nestlevel = adoption_index_plans_begin();
+	slice_planned = true;
 	portal = SPI_cursor_open(NULL, slice_plan, args, NULL, false);
 	if (nestlevel >= 0)
 		AtEOXact_GUC(true, nestlevel);
