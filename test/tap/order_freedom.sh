@@ -22,6 +22,7 @@
 # snapshots; adoption_order_<load>).
 set -u
 here=$(cd "$(dirname "$0")/../.." && pwd)
+source "$here/test/reference/compare_lib.sh"
 export PGTZ=UTC PGOPTIONS="-c client_min_messages=warning"
 events=${ORDER_EVENTS:-21000}
 master=adoption_order
@@ -36,11 +37,6 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
-n=0
-failed=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
-q() { psql -X -q -tA -v ON_ERROR_STOP=1 "$@"; }
-comment() { sed 's/^/# /' | head -n "${1:-10}"; }
 columns='event_id, tenant_id, user_id, feature_id, usage_timestamp, session_duration, success_outcome'
 
 # The data set and the reference, in the master database: the event log
@@ -89,54 +85,9 @@ SQL
 [ "${stats##*|}" = true ]
 ok $? "data set: ${stats%|*}"
 
-# Snapshots: (tag, table, key, row as jsonb without the ignored columns),
-# from each load's database into the master; the reference is tag ref.
-q -d $master <<'SQL'
-CREATE TABLE snap (tag text, tbl text, key jsonb, val jsonb, PRIMARY KEY (tag, tbl, key));
--- Equal rows: every field equal, velocity_per_week within 1e-9 relative.
-CREATE FUNCTION same_field(k text, a jsonb, b jsonb) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
-	SELECT CASE WHEN k = 'velocity_per_week' AND jsonb_typeof(a) = 'number' AND jsonb_typeof(b) = 'number'
-		THEN abs(a::float8 - b::float8) <= 1e-9 * greatest(abs(a::float8), abs(b::float8))
-		ELSE a IS NOT DISTINCT FROM b END
-$$;
--- The rows of table t that differ between tags a and b, with the fields that differ.
-CREATE FUNCTION diff(a text, b text, t text) RETURNS TABLE (key jsonb, what text) LANGUAGE sql AS $$
-	SELECT coalesce(x.key, y.key),
-		CASE WHEN x.key IS NULL THEN 'only in ' || b || ': ' || y.val::text
-			WHEN y.key IS NULL THEN 'only in ' || a || ': ' || x.val::text
-			ELSE (SELECT string_agg(format('%s: %s %s, %s %s', k, a, coalesce(x.val -> k, 'null'), b,
-					coalesce(y.val -> k, 'null')), '; ' ORDER BY k)
-				FROM (SELECT jsonb_object_keys(x.val) UNION SELECT jsonb_object_keys(y.val)) AS f (k)
-				WHERE NOT same_field(k, x.val -> k, y.val -> k)) END
-	FROM (SELECT s.key, s.val FROM snap AS s WHERE s.tag = a AND s.tbl = t) AS x
-	FULL JOIN (SELECT s.key, s.val FROM snap AS s WHERE s.tag = b AND s.tbl = t) AS y ON x.key = y.key
-	WHERE x.key IS NULL OR y.key IS NULL
-		OR EXISTS (SELECT 1 FROM (SELECT jsonb_object_keys(x.val) UNION SELECT jsonb_object_keys(y.val)) AS f (k)
-			WHERE NOT same_field(k, x.val -> k, y.val -> k))
-	ORDER BY 1
-$$;
-SQL
-
-tables="user_feature_state tenant_user_state tenant_state tenant_feature_counts tenant_feature_milestones tenant_feature_state"
-# Prints the COPY of schema $1's state tables as snapshot rows of tag $2.
-export_sql() {
-	local schema=$1 tag=$2 t keys sel="" sep=""
-	for t in $tables; do
-		case $t in
-		user_feature_state) keys="'tenant_id', x.tenant_id, 'feature_id', x.feature_id, 'user_id', x.user_id" ;;
-		tenant_user_state) keys="'tenant_id', x.tenant_id, 'user_id', x.user_id" ;;
-		tenant_state) keys="'tenant_id', x.tenant_id" ;;
-		*) keys="'tenant_id', x.tenant_id, 'feature_id', x.feature_id" ;;
-		esac
-		sel="$sel$sep SELECT '$tag', '$t', jsonb_build_object($keys), to_jsonb(x) - '{updated_at,milestone_buffer,activity,evidence}'::text[] FROM $schema.$t AS x"
-		sep=" UNION ALL"
-	done
-	echo "SET TimeZone = 'UTC'; COPY ($sel) TO STDOUT"
-}
-# snapshot DB SCHEMA TAG
-snapshot() {
-	q -d "$1" -c "$(export_sql "$2" "$3")" | q -d $master -c "COPY snap FROM STDIN"
-}
+# Snapshots of the state (test/reference/compare_lib.sh) go to table snap
+# of the master; the reference is tag ref.
+snap_setup
 snapshot $master ref ref
 ok $? "reference snapshot taken"
 
@@ -225,20 +176,6 @@ SELECT (not_one = 0 AND twice = 0 AND user_unreached = 0 AND bad_columns = 0 AND
 		reached, reached_tenant, not_one, twice, user_unreached, bad_columns, key_mismatch, tenant_unreached)
 FROM stats;
 SQL
-}
-
-compare() {
-	local tag=$1 against=$2 label=$3 t rows d
-	for t in $tables; do
-		d=$(q -d $master -c "SELECT key::text || ' ' || what FROM diff('$against', '$tag', '$t')")
-		rows=$(q -d $master -c "SELECT count(*) FROM snap WHERE tag = '$tag' AND tbl = '$t'")
-		if [ -z "$d" ]; then
-			ok 0 "$tag: $t ($rows rows) equals $label"
-		else
-			ok 1 "$tag: $t ($rows rows) equals $label ($(printf '%s\n' "$d" | wc -l) rows differ)"
-			printf '%s\n' "$d" | comment 10
-		fi
-	done
 }
 
 # after_load TAG DB SECONDS: the log, the actions, the snapshot and the comparisons.
