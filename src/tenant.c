@@ -419,6 +419,41 @@ advance(Sweep *w, TimestampTz t)
 		apply_point(w, &w->points[w->next_point++]);
 }
 
+#ifdef USE_ASSERT_CHECKING
+/* Recounts the running sums from the users and entries. */
+static void
+check_sweep(Sweep *w)
+{
+	int64		active = 0;
+	int64	   *adopters = palloc0(sizeof(int64) * Max(w->n_cands, 1));
+	int64	   *uses = palloc0(sizeof(int64) * Max(w->n_cands, 1));
+	int64	   *successes = palloc0(sizeof(int64) * Max(w->n_cands, 1));
+	int			i;
+
+	for (i = 0; i < w->n_users; i++)
+	{
+		int			e;
+
+		if (!w->info[i].active)
+			continue;
+		active++;
+		for (e = w->info[i].entries; e >= 0; e = w->entries[e].next)
+		{
+			adopters[w->entries[e].cand] += w->entries[e].adopted ? 1 : 0;
+			uses[w->entries[e].cand] += w->entries[e].uses;
+			successes[w->entries[e].cand] += w->entries[e].successes;
+		}
+	}
+	Assert(active == w->active);
+	for (i = 0; i < w->n_cands; i++)
+		Assert(adopters[i] == w->cands[i].adopters && uses[i] == w->cands[i].uses &&
+			   successes[i] == w->cands[i].successes);
+	pfree(adopters);
+	pfree(uses);
+	pfree(successes);
+}
+#endif
+
 /* Checks the candidates not found yet at event time t. */
 static void
 evaluate_at(Sweep *w, TimestampTz t)
@@ -426,6 +461,9 @@ evaluate_at(Sweep *w, TimestampTz t)
 	int			i;
 
 	Assert(w->active > 0);
+#ifdef USE_ASSERT_CHECKING
+	check_sweep(w);
+#endif
 	for (i = 0; i < w->n_cands; i++)
 	{
 		Cand	   *c = &w->cands[i];
@@ -495,6 +533,7 @@ merge_tenant(const char *tenant_id, const TenantDelta *d)
 	Oid			types[6] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, INT8OID, INT8OID};
 	Datum		args[6];
 	bool		isnull;
+	int			active;
 
 	args[0] = CStringGetTextDatum(tenant_id);
 	args[1] = TimestampTzGetDatum(d->since);
@@ -517,7 +556,9 @@ merge_tenant(const char *tenant_id, const TenantDelta *d)
 			 6, types, args, NULL);
 	if (SPI_processed != 1)
 		elog(ERROR, "pg_adoption: could not merge the tenant_state row of \"%s\"", tenant_id);
-	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	active = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_freetuptable(SPI_tuptable);
+	return active;
 }
 
 /* Writes the tenant's active users as of its latest event time. */
@@ -718,6 +759,9 @@ load_features(Sweep *w, TimestampTz since, int64 fewest)
 		ref->feature_id = c->feature_id;
 		ref->cand = (int) i;
 	}
+	/* done with the rows load_users fetched (the strings were copied) */
+	SPI_freetuptable(w->tab);
+	w->tab = NULL;
 }
 
 /* Returns the index of a loaded user, or -1. */
@@ -841,6 +885,7 @@ load_entries(Sweep *w, const char *tenant_id, TimestampTz since, int *cap_points
 		w->n_entries++;
 	}
 
+	SPI_freetuptable(tab);
 	qsort(w->points, w->n_points, sizeof(Point), cmp_points);
 }
 
@@ -883,6 +928,7 @@ subtract_from(Sweep *w, const char *tenant_id, TimestampTz start)
 			elog(ERROR, "pg_adoption: user x feature state of tenant \"%s\" counts fewer events than the log",
 				 tenant_id);
 	}
+	SPI_freetuptable(tab);
 }
 
 /* Puts the sweep back before its first point. */
