@@ -323,6 +323,8 @@ typedef struct Sweep
 	SPITupleTable *tab;			/* the users and the features, from load_users */
 	uint64		tab_rows;
 	uint64		first_feature_row;
+	TimestampTz stop;			/* no candidate's rate reaches the threshold from here */
+	bool		stop_unbounded; /* ... or one does until the end */
 } Sweep;
 
 /* What adoption.tenant_state holds of a tenant. */
@@ -967,6 +969,8 @@ narrow_candidates(Sweep *w, TimestampTz since, bool *any)
 	int			i;
 
 	*any = false;
+	w->stop = 0;
+	w->stop_unbounded = false;
 	reset_sweep(w);
 	while (p < w->n_points)
 	{
@@ -985,14 +989,19 @@ narrow_candidates(Sweep *w, TimestampTz since, bool *any)
 		{
 			Cand	   *c = &w->cands[i];
 
-			if (!c->candidate || reaches[i])
+			if (!c->candidate)
 				continue;
 			if ((double) c->adopters / (double) w->active >= w->s->feature_adoption_threshold)
 			{
-				reaches[i] = true;
-				if (!*any || from < start)
+				if (!reaches[i] && (!*any || from < start))
 					start = from;
+				reaches[i] = true;
 				*any = true;
+				/* no event at or after the next point can satisfy it here */
+				if (p >= w->n_points)
+					w->stop_unbounded = true;
+				else if (w->points[p].at > w->stop)
+					w->stop = w->points[p].at;
 			}
 		}
 	}
@@ -1069,6 +1078,13 @@ sweep(Sweep *w, const char *tenant_id, TimestampTz since)
 				evaluate_at(w, t);
 			if (w->unresolved == 0)
 				break;
+			/* past the last time a candidate's rate reached the threshold */
+			if (!w->stop_unbounded && at >= w->stop)
+			{
+				have_t = false;
+				w->unresolved = 0;
+				break;
+			}
 			t = at;
 			have_t = true;
 			advance(w, t);
