@@ -134,7 +134,7 @@ adoption_health_compute(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("health input core_active has %d elements but core_features is %d",
 						c.n_active, c.core_features),
-				 errdetail("The arrays hold the core features that have active users, a subset of the core features.")));
+				 errdetail("The arrays hold at most one element per core feature.")));
 	if (!(c.threshold > 0 && c.threshold <= 1))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -47,7 +47,7 @@ typedef struct HealthCounts
 	int64		previous;		/* events in the 30 days before */
 	bool		has_events;		/* any event up to as_of */
 	int32		core_features;	/* core features in the catalog */
-	const int64 *active;		/* per core feature with active users */
+	const int64 *active;		/* per core feature: the tenant's active users */
 	const int64 *adopters;		/* the same features' adopters */
 	int			n_active;		/* length of both arrays */
 	double		threshold;		/* adoption rate that counts as full */
@@ -92,8 +92,9 @@ health_excess_adopters(const int64 *active, const int64 *adopters, int n)
 
 /*
  * Returns 100 * mean over the core features of min(1, rate / threshold),
- * rate = adopters / active users; features without active users (absent
- * from the arrays) count 0.
+ * rate = adopters / the tenant's active users (health_inputs gives every
+ * core feature, each with the tenant's active users); a feature absent
+ * from the arrays, or with no active user, counts 0.
  */
 static inline double
 health_adoption(int32 core_features, const int64 *active, const int64 *adopters,
