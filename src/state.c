@@ -126,6 +126,7 @@ typedef struct UserState
 	int			seq[3];			/* event that first reached each milestone */
 	char	   *reason[3];		/* evidence of its action, if one is enqueued */
 	int			n_success;		/* the aha_successes earliest success times */
+	int			cap_success;
 	TimestampTz *success_times;
 	int			n_recent;		/* the use times before habitual_at */
 	int			cap_recent;
@@ -353,7 +354,8 @@ buffer_decode(UserState *u, bytea *b, MemoryContext mcxt)
 						 adoption_msg_value(u->tenant_id))));
 	u->n_success = ns;
 	u->n_recent = nr;
-	u->success_times = MemoryContextAlloc(mcxt, sizeof(TimestampTz) * (ns + 1));
+	u->cap_success = ns + 1;
+	u->success_times = MemoryContextAlloc(mcxt, sizeof(TimestampTz) * u->cap_success);
 	u->cap_recent = nr + 1;
 	u->recent_times = MemoryContextAlloc(mcxt, sizeof(TimestampTz) * u->cap_recent);
 	memcpy(u->success_times, p + 8, 8 * ns);
@@ -568,24 +570,25 @@ static const char *const write_groups_sql =
  * (which locks its rows after the tenant x user rows): one statement instead
  * of two when a statement's events fit one chunk, as a single-row INSERT's do.
  */
-#define MERGE_TENANTS_SET \
-" ON CONFLICT (tenant_id) DO UPDATE SET" \
-" first_event_at = LEAST(s.first_event_at, EXCLUDED.first_event_at)," \
-" last_event_at = GREATEST(s.last_event_at, EXCLUDED.last_event_at)," \
-" users = s.users OPERATOR(pg_catalog.+) EXCLUDED.users," \
-" uses = s.uses OPERATOR(pg_catalog.+) EXCLUDED.uses," \
-" successes = s.successes OPERATOR(pg_catalog.+) EXCLUDED.successes," \
-" updated_at = EXCLUDED.updated_at" \
-" RETURNING s.tenant_id, s.active_users"
+#define MERGE_TENANTS_SET ADOPTION_TENANT_STATE_MERGE " RETURNING s.tenant_id, s.active_users"
+
+/* The tenant x user merge over arrays $1..$7, and over one row. */
+#define MERGE_TENANT_USERS_N \
+"INSERT INTO adoption.tenant_user_state AS s (tenant_id, user_id, first_seen_at, last_seen_at," \
+" uses, successes, activity, updated_at)" \
+" SELECT pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[])," \
+"  pg_catalog.unnest($3::pg_catalog.timestamptz[]), pg_catalog.unnest($4::pg_catalog.timestamptz[])," \
+"  pg_catalog.unnest($5::pg_catalog.int8[]), pg_catalog.unnest($6::pg_catalog.int8[])," \
+"  pg_catalog.unnest($7::pg_catalog.bytea[]), pg_catalog.now()" \
+MERGE_TENANT_USERS_SET
+#define MERGE_TENANT_USERS_1 \
+"INSERT INTO adoption.tenant_user_state AS s (tenant_id, user_id, first_seen_at, last_seen_at," \
+" uses, successes, activity, updated_at)" \
+" VALUES ($1, $2, $3, $4, $5, $6, $7, pg_catalog.now())" \
+MERGE_TENANT_USERS_SET
 
 static const char *const merge_both_sql =
-"WITH tu AS (INSERT INTO adoption.tenant_user_state AS s (tenant_id, user_id, first_seen_at, last_seen_at,"
-" uses, successes, activity, updated_at)"
-" SELECT pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[]),"
-"  pg_catalog.unnest($3::pg_catalog.timestamptz[]), pg_catalog.unnest($4::pg_catalog.timestamptz[]),"
-"  pg_catalog.unnest($5::pg_catalog.int8[]), pg_catalog.unnest($6::pg_catalog.int8[]),"
-"  pg_catalog.unnest($7::pg_catalog.bytea[]), pg_catalog.now()"
-MERGE_TENANT_USERS_SET "),"
+"WITH tu AS (" MERGE_TENANT_USERS_N "),"
 " d AS (SELECT pg_catalog.unnest($8::pg_catalog.text[]) AS t, pg_catalog.unnest($9::pg_catalog.timestamptz[]) AS since,"
 "  pg_catalog.unnest($10::pg_catalog.timestamptz[]) AS latest, pg_catalog.unnest($11::pg_catalog.int8[]) AS uses,"
 "  pg_catalog.unnest($12::pg_catalog.int8[]) AS succ)"
@@ -596,13 +599,7 @@ MERGE_TENANT_USERS_SET "),"
 MERGE_TENANTS_SET;
 
 static const char *const merge_tenant_users_sql =
-"INSERT INTO adoption.tenant_user_state AS s (tenant_id, user_id, first_seen_at, last_seen_at,"
-" uses, successes, activity, updated_at)"
-" SELECT pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[]),"
-"  pg_catalog.unnest($3::pg_catalog.timestamptz[]), pg_catalog.unnest($4::pg_catalog.timestamptz[]),"
-"  pg_catalog.unnest($5::pg_catalog.int8[]), pg_catalog.unnest($6::pg_catalog.int8[]),"
-"  pg_catalog.unnest($7::pg_catalog.bytea[]), pg_catalog.now()"
-MERGE_TENANT_USERS_SET;
+MERGE_TENANT_USERS_N;
 
 /* A statement in two forms: over arrays of keys, and over one key. */
 typedef struct Stmt
@@ -644,20 +641,14 @@ static Stmt write_groups_stmt = {&write_groups_sql,
 	" habitual_users = habitual_users OPERATOR(pg_catalog.+) $5, updated_at = pg_catalog.now()"
 	" WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND feature_id OPERATOR(pg_catalog.=) $2"};
 static Stmt merge_both_stmt = {&merge_both_sql,
-	"WITH tu AS (INSERT INTO adoption.tenant_user_state AS s (tenant_id, user_id, first_seen_at, last_seen_at,"
-	" uses, successes, activity, updated_at)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, pg_catalog.now())"
-	MERGE_TENANT_USERS_SET ")"
+	"WITH tu AS (" MERGE_TENANT_USERS_1 ")"
 	" INSERT INTO adoption.tenant_state AS s (tenant_id, first_event_at, last_event_at, users, active_users,"
 	" uses, successes, updated_at)"
 	" SELECT $8, $9, $10, (SELECT pg_catalog.count(*)::pg_catalog.int4 FROM tu WHERE tu.inserted), 0, $11, $12,"
 	"  pg_catalog.now()"
 	MERGE_TENANTS_SET};
 static Stmt merge_tenant_users_stmt = {&merge_tenant_users_sql,
-	"INSERT INTO adoption.tenant_user_state AS s (tenant_id, user_id, first_seen_at, last_seen_at,"
-	" uses, successes, activity, updated_at)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, pg_catalog.now())"
-	MERGE_TENANT_USERS_SET};
+	MERGE_TENANT_USERS_1};
 
 /*
  * Runs stmt over n rows, given as one array per parameter (types are the
@@ -914,6 +905,9 @@ habitual_window(UserState *u, int i, int n, TimestampTz *at, TimestampTz *start)
 	return found;
 }
 
+/* The user milestones, in the order of their bits (MILESTONE_*). */
+static const char *const milestone_names[3] = {"activated", "adopted", "habitual"};
+
 /* Makes room for one more time in a growable array of n times. */
 static TimestampTz *
 times_room(Engine *e, TimestampTz *times, int n, int *cap)
@@ -936,19 +930,17 @@ static void
 reach(Engine *e, UserState *u, uint8 milestone, int bit, int seq,
 	  TimestampTz at, TimestampTz start)
 {
-	static const char *const names[3] = {"activated", "adopted", "habitual"};
-
 	if (u->flags & milestone)
 		return;
 	u->flags |= milestone;
 	u->seq[bit] = seq;
 	u->group->needs_lock = true;
 	u->reason[bit] = NULL;
-	if (e->enqueue && adoption_milestone_enabled(names[bit]))
+	if (e->enqueue && adoption_milestone_enabled(milestone_names[bit]))
 	{
 		MemoryContext old = MemoryContextSwitchTo(e->chunk_mcxt);
 
-		u->reason[bit] = reason_user(names[bit], u, &u->group->settings, at, start);
+		u->reason[bit] = reason_user(milestone_names[bit], u, &u->group->settings, at, start);
 		MemoryContextSwitchTo(old);
 	}
 }
@@ -974,15 +966,12 @@ apply_event(Engine *e, ChunkEvent *ev, int seq)
 	if (ev->success)
 	{
 		int			k = s->aha_successes;
-		int			cap = Max(u->n_success, k) + 1;
 
 		if (u->n_success > k)
 			u->n_success = k;	/* aha_successes was lowered */
 		if (u->n_success < k || ev->ts < u->success_times[k - 1])
 		{
-			u->success_times = u->success_times == NULL ?
-				MemoryContextAlloc(e->chunk_mcxt, sizeof(TimestampTz) * cap) :
-				repalloc(u->success_times, sizeof(TimestampTz) * cap);
+			u->success_times = times_room(e, u->success_times, u->n_success, &u->cap_success);
 			insert_sorted(u->success_times, &u->n_success, ev->ts);
 			if (u->n_success > k)
 				u->n_success = k;	/* keep the k earliest */
@@ -1026,7 +1015,6 @@ apply_event(Engine *e, ChunkEvent *ev, int seq)
 static void
 user_actions(Engine *e, UserState *u)
 {
-	static const char *const names[3] = {"activated", "adopted", "habitual"};
 	uint8		reached = u->flags & ~u->flags_before;
 	int			bit;
 
@@ -1038,7 +1026,7 @@ user_actions(Engine *e, UserState *u)
 		if (u->reason[bit] == NULL)
 			continue;
 		e->current_seq = u->seq[bit];
-		add_action(e, u->tenant_id, u->user_id, u->feature_id, names[bit], u->reason[bit]);
+		add_action(e, u->tenant_id, u->user_id, u->feature_id, milestone_names[bit], u->reason[bit]);
 	}
 }
 

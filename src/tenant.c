@@ -547,13 +547,7 @@ merge_tenant(const char *tenant_id, const TenantDelta *d)
 			 "INSERT INTO adoption.tenant_state AS s (tenant_id, first_event_at, last_event_at, users,"
 			 " active_users, uses, successes, updated_at)"
 			 " VALUES ($1, $2, $3, $4, 0, $5, $6, pg_catalog.now())"
-			 " ON CONFLICT (tenant_id) DO UPDATE SET"
-			 " first_event_at = LEAST(s.first_event_at, EXCLUDED.first_event_at),"
-			 " last_event_at = GREATEST(s.last_event_at, EXCLUDED.last_event_at),"
-			 " users = s.users OPERATOR(pg_catalog.+) EXCLUDED.users,"
-			 " uses = s.uses OPERATOR(pg_catalog.+) EXCLUDED.uses,"
-			 " successes = s.successes OPERATOR(pg_catalog.+) EXCLUDED.successes,"
-			 " updated_at = EXCLUDED.updated_at"
+			 ADOPTION_TENANT_STATE_MERGE
 			 " RETURNING s.active_users",
 			 6, types, args, NULL);
 	if (SPI_processed != 1)

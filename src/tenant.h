@@ -33,6 +33,20 @@ typedef struct TenantDelta
 extern int64 adoption_tenant_evaluate(const char *tenant_id, const TenantDelta *delta,
 									  const AdoptionSettings *s, bool enqueue);
 
+/*
+ * The merge of a statement's totals into an existing adoption.tenant_state
+ * row (aliased s): the engine's single-chunk statement (state.c) and
+ * merge_tenant (tenant.c) both use it.
+ */
+#define ADOPTION_TENANT_STATE_MERGE \
+" ON CONFLICT (tenant_id) DO UPDATE SET" \
+" first_event_at = LEAST(s.first_event_at, EXCLUDED.first_event_at)," \
+" last_event_at = GREATEST(s.last_event_at, EXCLUDED.last_event_at)," \
+" users = s.users OPERATOR(pg_catalog.+) EXCLUDED.users," \
+" uses = s.uses OPERATOR(pg_catalog.+) EXCLUDED.uses," \
+" successes = s.successes OPERATOR(pg_catalog.+) EXCLUDED.successes," \
+" updated_at = EXCLUDED.updated_at"
+
 /* JSON text of a timestamp and of a double, for evidence. */
 extern char *adoption_json_time(TimestampTz t);
 extern char *adoption_json_float(double v);
