@@ -8,7 +8,7 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_MAJOR=${PG_MAJOR:-15}
-PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/$PG_MAJOR/bin}
 export PG_CONFIG=${PG_CONFIG:-$PG_BIN/pg_config}
 [ -x "$PG_CONFIG" ] || PG_CONFIG=$(command -v pg_config || echo "$PG_CONFIG")
 

@@ -1,7 +1,7 @@
 -- pgTAP: the reference definitions (test/reference/definitions.sql), the
 -- oracle test/tap/order_freedom.sh holds the engine to, give on a handful
 -- of events the values worked out by hand below from the design's
--- definitions (notes/design-0.3.0.md).  The ingest trigger is disabled: the
+-- definitions (docs/adoption-state.md).  The ingest trigger is disabled: the
 -- reference reads the event log alone, whatever the engine does.
 -- Defaults: k = aha_successes 3, n = usage_velocity_threshold 5,
 -- theta = feature_adoption_threshold 0.70, sigma = success_outcome_rate

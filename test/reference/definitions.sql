@@ -1,7 +1,7 @@
 -- test/reference/definitions.sql: the adoption state of 0.3.0 computed in
 -- plain SQL from the event log alone (adoption.feature_usage_events) and
 -- the settings in force (adoption.effective_settings), exactly as the design
--- (notes/design-0.3.0.md, "Definitions") defines it, into tables of schema
+-- (docs/adoption-state.md) defines it, into tables of schema
 -- ref named and shaped like the extension's:
 --   ref.user_feature_state, ref.tenant_user_state, ref.tenant_state,
 --   ref.tenant_feature_counts, ref.tenant_feature_milestones,
