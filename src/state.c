@@ -570,7 +570,7 @@ static const char *const write_groups_sql =
  * (which locks its rows after the tenant x user rows): one statement instead
  * of two when a statement's events fit one chunk, as a single-row INSERT's do.
  */
-#define MERGE_TENANTS_SET ADOPTION_TENANT_STATE_MERGE " RETURNING s.tenant_id, s.active_users"
+#define MERGE_TENANTS_SET ADOPTION_TENANT_STATE_MERGE " RETURNING s.tenant_id, " ADOPTION_TENANT_ROW_COLUMNS
 
 /* The tenant x user merge over arrays $1..$7, and over one row. */
 #define MERGE_TENANT_USERS_N \
@@ -907,6 +907,11 @@ habitual_window(UserState *u, int i, int n, TimestampTz *at, TimestampTz *start)
 
 /* The user milestones, in the order of their bits (MILESTONE_*). */
 static const char *const milestone_names[3] = {"activated", "adopted", "habitual"};
+
+/* The index of adopted in milestone_names and TfGroup.reached. */
+#define MILESTONE_BIT_ADOPTED 1
+StaticAssertDecl((1 << MILESTONE_BIT_ADOPTED) == MILESTONE_ADOPTED,
+				 "MILESTONE_BIT_ADOPTED is the bit of MILESTONE_ADOPTED");
 
 /* Makes room for one more time in a growable array of n times. */
 static TimestampTz *
@@ -1337,14 +1342,13 @@ merge_with_tenants(Engine *e, int n, Oid *types, Datum *args)
 	for (i = 0; i < (int) SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
-		bool		isnull;
 		char	   *tenant_id = SPI_getvalue(tup, SPI_tuptable->tupdesc, 1);
 
 		tt = hash_search(e->tenants, &tenant_id, HASH_FIND, NULL);
 		if (tt == NULL)
 			elog(ERROR, "pg_adoption: merged the tenant_state row of an unknown tenant");
 		tt->delta.merged = true;
-		tt->delta.stored_active = DatumGetInt32(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
+		adoption_tenant_row(tup, SPI_tuptable->tupdesc, 2, &tt->delta.stored);
 	}
 	SPI_freetuptable(SPI_tuptable);
 }
@@ -1589,6 +1593,30 @@ lock_pairs_and_unseen(Engine *e, TfGroup **groups, int n_groups,
 	}
 }
 
+/*
+ * Adds the users who adopted a feature in this chunk to their tenants'
+ * deltas (a pair where a user reached a milestone is among those locked).
+ */
+static void
+count_adoptions(Engine *e, TfGroup **groups, int n_groups)
+{
+	int			i;
+
+	for (i = 0; i < n_groups; i++)
+	{
+		char	   *tenant_id = (char *) groups[i]->tenant_id;
+		TouchedTenant *tt;
+
+		if (groups[i]->reached[MILESTONE_BIT_ADOPTED] == 0)
+			continue;
+		tt = hash_search(e->tenants, &tenant_id, HASH_FIND, NULL);
+		if (tt == NULL)
+			elog(ERROR, "pg_adoption: an adoption in tenant \"%s\", which the statement did not merge",
+				 groups[i]->tenant_id);
+		tt->delta.adoptions += groups[i]->reached[MILESTONE_BIT_ADOPTED];
+	}
+}
+
 /* Processes the gathered chunk and starts a new one. */
 static void
 engine_flush(Engine *e, bool last)
@@ -1658,6 +1686,7 @@ engine_flush(Engine *e, bool last)
 	write_groups(groups, n_groups);
 	/* the statement's only chunk: its tenants are merged in the same statement */
 	merge_tenant_users(e, last && e->n_flushes == 0);
+	count_adoptions(e, groups, n_groups);
 	e->n_flushes++;
 	if (e->enqueue)
 		flush_actions(e);

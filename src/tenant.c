@@ -327,7 +327,6 @@ typedef struct Sweep
 	bool		stop_unbounded; /* ... or one does until the end */
 } Sweep;
 
-/* What adoption.tenant_state holds of a tenant. */
 /* What load_users learns of the tenant as a whole. */
 typedef struct TenantTotals
 {
@@ -499,6 +498,7 @@ static SPIPlanPtr entries_plan;
 static SPIPlanPtr slice_plan;
 static bool slice_planned;
 static SPIPlanPtr write_tenant_plan;
+static SPIPlanPtr count_active_plan;
 static SPIPlanPtr upsert_milestones_plan;
 static SPIPlanPtr delete_milestones_plan;
 
@@ -522,20 +522,32 @@ run_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types, Datum *args,
 	return rc;
 }
 
+/* Reads the ADOPTION_TENANT_ROW_COLUMNS of a RETURNING list, from column first on. */
+void
+adoption_tenant_row(HeapTuple tup, TupleDesc desc, int first, TenantRow *row)
+{
+	bool		isnull;
+
+	row->last_event_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, first, &isnull));
+	row->active_users = DatumGetInt32(SPI_getbinval(tup, desc, first + 1, &isnull));
+	row->open_adopters = DatumGetInt32(SPI_getbinval(tup, desc, first + 2, &isnull));
+	row->last_feature_adopted_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, first + 3, &isnull));
+	row->has_milestone = !isnull;
+}
+
 /*
  * Merges the statement's delta into the tenant's row of adoption.tenant_state,
  * creating it: INSERT ... ON CONFLICT DO UPDATE locks the row (waiting for a
  * session that holds it) and, under REPEATABLE READ, fails with a
  * serialization error if a concurrent transaction changed it.  Returns the
- * active users the row holds.
+ * row as merged.
  */
-static int
+static TenantRow
 merge_tenant(const char *tenant_id, const TenantDelta *d)
 {
 	Oid			types[6] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, INT8OID, INT8OID};
 	Datum		args[6];
-	bool		isnull;
-	int			active;
+	TenantRow	row;
 
 	args[0] = CStringGetTextDatum(tenant_id);
 	args[1] = TimestampTzGetDatum(d->since);
@@ -548,27 +560,93 @@ merge_tenant(const char *tenant_id, const TenantDelta *d)
 			 " active_users, uses, successes, updated_at)"
 			 " VALUES ($1, $2, $3, $4, 0, $5, $6, pg_catalog.now())"
 			 ADOPTION_TENANT_STATE_MERGE
-			 " RETURNING s.active_users",
+			 " RETURNING " ADOPTION_TENANT_ROW_COLUMNS,
 			 6, types, args, NULL);
 	if (SPI_processed != 1)
 		elog(ERROR, "pg_adoption: could not merge the tenant_state row of \"%s\"", tenant_id);
-	active = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	adoption_tenant_row(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &row);
 	SPI_freetuptable(SPI_tuptable);
-	return active;
+	return row;
 }
 
-/* Writes the tenant's active users as of its latest event time. */
+/*
+ * Writes what the evaluation learned into the tenant's row, if it differs
+ * from what the row holds.
+ */
 static void
-write_active(const char *tenant_id, int active)
+write_tenant(const char *tenant_id, const TenantRow *stored, const TenantRow *now)
 {
-	Oid			types[2] = {TEXTOID, INT4OID};
+	Oid			types[4] = {TEXTOID, INT4OID, INT4OID, TIMESTAMPTZOID};
+	Datum		args[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+
+	if (now->active_users == stored->active_users && now->open_adopters == stored->open_adopters &&
+		now->has_milestone == stored->has_milestone &&
+		(!now->has_milestone || now->last_feature_adopted_at == stored->last_feature_adopted_at))
+		return;
+	args[0] = CStringGetTextDatum(tenant_id);
+	args[1] = Int32GetDatum(now->active_users);
+	args[2] = Int32GetDatum(now->open_adopters);
+	args[3] = TimestampTzGetDatum(now->last_feature_adopted_at);
+	if (!now->has_milestone)
+		nulls[3] = 'n';
+	run_plan(&write_tenant_plan,
+			 "UPDATE adoption.tenant_state SET active_users = $2, open_adopters = $3,"
+			 " last_feature_adopted_at = $4 WHERE tenant_id OPERATOR(pg_catalog.=) $1",
+			 4, types, args, nulls);
+}
+
+/* The tenant's users active at t, its latest event time (no event after t). */
+static int
+count_active(const char *tenant_id, TimestampTz t, int64 window)
+{
+	Oid			types[2] = {TEXTOID, TIMESTAMPTZOID};
 	Datum		args[2];
+	bool		isnull;
+	int64		n;
 
 	args[0] = CStringGetTextDatum(tenant_id);
-	args[1] = Int32GetDatum(active);
-	run_plan(&write_tenant_plan,
-			 "UPDATE adoption.tenant_state SET active_users = $2 WHERE tenant_id OPERATOR(pg_catalog.=) $1",
+	args[1] = TimestampTzGetDatum(t > PG_INT64_MIN + window ? t - window : t);
+	run_plan(&count_active_plan,
+			 "SELECT pg_catalog.count(*) FROM adoption.tenant_user_state"
+			 " WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND last_seen_at OPERATOR(pg_catalog.>) $2",
 			 2, types, args, NULL);
+	n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_freetuptable(SPI_tuptable);
+	return (int) n;
+}
+
+/*
+ * The common case of an event arriving in time order, settled without the
+ * sweep: when all the statement's events of the tenant share one time t,
+ * which is now the tenant's latest (so no stored event is later), the only
+ * event time whose counts changed is t.  Milestones reached before t stay
+ * (the counts before t did not change).  A feature without the milestone
+ * has at most open_adopters + the statement's adoptions adopters (an
+ * adopter count only grows), so if that many over the users active at t is
+ * below feature_adoption_threshold, no feature reaches the milestone at t,
+ * and the only change is the tenant's active users.  A statement that
+ * adopted anything is evaluated in full, so that open_adopters stays exact.
+ * Returns false, having changed nothing, when the evaluation must run.
+ */
+static bool
+settled_in_order(const char *tenant_id, const TenantDelta *d, const TenantRow *row,
+				 const AdoptionSettings *s)
+{
+	TenantRow	now;
+
+	if (d->since != d->latest || row->last_event_at != d->since || d->adoptions > 0)
+		return false;
+	if (row->has_milestone && row->last_feature_adopted_at >= d->since)
+		return false;
+	now = *row;
+	now.active_users = count_active(tenant_id, d->since, s->active_window);
+	if (row->open_adopters > 0 &&
+		!(now.active_users > 0 &&
+		  (double) row->open_adopters / (double) now.active_users < s->feature_adoption_threshold))
+		return false;
+	write_tenant(tenant_id, row, &now);
+	return true;
 }
 
 static bool
@@ -1219,11 +1297,19 @@ adoption_tenant_evaluate(const char *tenant_id, const TenantDelta *delta,
 	int			cap_points = 64;
 	TenantTotals tot;
 	TimestampTz since = delta->since;
-	int			stored_active;
+	TenantRow	stored;
+	TenantRow	now;
 	int64		fewest;
 	int64		enqueued;
+	int			i;
 
-	stored_active = delta->merged ? delta->stored_active : merge_tenant(tenant_id, delta);
+	stored = delta->merged ? delta->stored : merge_tenant(tenant_id, delta);
+	if (settled_in_order(tenant_id, delta, &stored, s))
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(mcxt);
+		return 0;
+	}
 
 	memset(&w, 0, sizeof(w));
 	w.s = s;
@@ -1247,8 +1333,27 @@ adoption_tenant_evaluate(const char *tenant_id, const TenantDelta *delta,
 		}
 	}
 	enqueued = write_milestones(&w, tenant_id, enqueue);
-	if (tot.active != stored_active)
-		write_active(tenant_id, tot.active);
+
+	/* the row's active users, and what settled_in_order needs of the features */
+	now = stored;
+	now.active_users = tot.active;
+	now.open_adopters = 0;
+	now.has_milestone = false;
+	for (i = 0; i < w.n_cands; i++)
+	{
+		Cand	   *c = &w.cands[i];
+		bool		reached = c->reeval ? c->found : c->had;
+		TimestampTz at = c->reeval ? c->at : c->had_at;
+
+		if (!reached)
+			now.open_adopters = Max(now.open_adopters, c->adopted_users);
+		else if (!now.has_milestone || at > now.last_feature_adopted_at)
+		{
+			now.has_milestone = true;
+			now.last_feature_adopted_at = at;
+		}
+	}
+	write_tenant(tenant_id, &stored, &now);
 
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(mcxt);

@@ -5,12 +5,24 @@
 #ifndef ADOPTION_TENANT_H
 #define ADOPTION_TENANT_H
 
+#include "access/htup.h"
+#include "access/tupdesc.h"
 #include "utils/timestamp.h"
 
 #include "pg_adoption.h"
 
 /* Activity spans of sorted event times times[0..n), merged within window. */
 extern bytea *adoption_activity_build(const TimestampTz *times, int n, int64 window);
+
+/* What adoption.tenant_state holds of a tenant once a statement merged into it. */
+typedef struct TenantRow
+{
+	TimestampTz last_event_at;
+	int			active_users;
+	int			open_adopters;
+	bool		has_milestone;	/* last_feature_adopted_at is not NULL */
+	TimestampTz last_feature_adopted_at;
+} TenantRow;
 
 /* What one statement added to a tenant: merged into adoption.tenant_state. */
 typedef struct TenantDelta
@@ -19,10 +31,20 @@ typedef struct TenantDelta
 	TimestampTz latest;			/* latest event time */
 	int64		uses;
 	int64		successes;
+	int64		adoptions;		/* users who adopted a feature of the tenant */
 	int			new_users;		/* tenant_user_state rows it created */
 	bool		merged;			/* already merged into tenant_state (locked) */
-	int			stored_active;	/* if merged: the row's active_users */
+	TenantRow	stored;			/* if merged: the row */
 } TenantDelta;
+
+/*
+ * The columns of adoption.tenant_state (aliased s) that TenantRow holds, in
+ * its order, for a RETURNING list; adoption_tenant_row reads them from
+ * column first on.
+ */
+#define ADOPTION_TENANT_ROW_COLUMNS \
+"s.last_event_at, s.active_users, s.open_adopters, s.last_feature_adopted_at"
+extern void adoption_tenant_row(HeapTuple tup, TupleDesc desc, int first, TenantRow *row);
 
 /*
  * Merges the statement's delta into the tenant's row of

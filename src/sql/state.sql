@@ -80,7 +80,9 @@ CREATE TABLE adoption.tenant_state (
 	active_users integer NOT NULL DEFAULT 0,
 	uses bigint NOT NULL DEFAULT 0,
 	successes bigint NOT NULL DEFAULT 0,
-	updated_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+	updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	open_adopters integer NOT NULL DEFAULT 0,
+	last_feature_adopted_at timestamptz
 ) WITH (fillfactor = 50);
 COMMENT ON TABLE adoption.tenant_state IS 'One tenant over all users and features, a function of the set of its events, maintained by the ingest trigger';
 COMMENT ON COLUMN adoption.tenant_state.first_event_at IS 'Earliest usage_timestamp of the tenant';
@@ -89,6 +91,8 @@ COMMENT ON COLUMN adoption.tenant_state.users IS 'Users with at least one event'
 COMMENT ON COLUMN adoption.tenant_state.active_users IS 'Users with an event in (last_event_at - active_window, last_event_at]';
 COMMENT ON COLUMN adoption.tenant_state.uses IS 'Events';
 COMMENT ON COLUMN adoption.tenant_state.successes IS 'Events with success_outcome true';
+COMMENT ON COLUMN adoption.tenant_state.open_adopters IS 'The most adopters (adopted_users) of any feature of the tenant without its feature_adopted milestone, 0 if none: while it stays below feature_adoption_threshold times the active users, an event at the tenant''s latest time cannot reach the milestone';
+COMMENT ON COLUMN adoption.tenant_state.last_feature_adopted_at IS 'The latest feature_adopted_at of the tenant''s features (NULL if none has the milestone)';
 SELECT pg_catalog.pg_extension_config_dump('adoption.tenant_state', '');
 
 /*

@@ -805,4 +805,13 @@ END
 $$;
 
 /* The state, recomputed from the log with 0.3.0's definitions. */
+/*
+ * The rebuild below runs the library installed, which may be newer than
+ * 0.3.0: the columns later versions' engine writes come first (a later
+ * version's script adds each only if missing).
+ *   0.4.0: tenant_state.open_adopters, last_feature_adopted_at.
+ */
+ALTER TABLE adoption.tenant_state
+	ADD COLUMN open_adopters integer NOT NULL DEFAULT 0,
+	ADD COLUMN last_feature_adopted_at timestamptz;
 SELECT adoption.rebuild();

@@ -245,6 +245,16 @@ WHERE p.adopters::float8 / p.active::float8 >= s.theta
 GROUP BY p.tenant_id, p.feature_id;
 ALTER TABLE ref.tenant_feature_milestones ADD PRIMARY KEY (tenant_id, feature_id);
 
+-- tenant_state's last two columns: the latest milestone time, and the most
+-- adopters of a feature without the milestone (0 if none).
+ALTER TABLE ref.tenant_state ADD COLUMN open_adopters bigint, ADD COLUMN last_feature_adopted_at timestamptz;
+UPDATE ref.tenant_state AS ts SET
+	open_adopters = coalesce((SELECT max(c.adopted_users) FROM ref.tenant_feature_counts AS c
+		LEFT JOIN ref.tenant_feature_milestones AS m USING (tenant_id, feature_id)
+		WHERE c.tenant_id = ts.tenant_id AND m.feature_id IS NULL), 0),
+	last_feature_adopted_at = (SELECT max(m.feature_adopted_at) FROM ref.tenant_feature_milestones AS m
+		WHERE m.tenant_id = ts.tenant_id);
+
 -- The view: counts, the tenant's active users as of its last event time,
 -- the active ones who adopted the feature, and the success rate of the
 -- feature over the tenant's active users.

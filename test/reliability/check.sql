@@ -243,11 +243,11 @@ SELECT (count(*) = 0) || format('|tenant x user states equal rebuild(): first an
 FROM tu_state AS a FULL JOIN adoption.tenant_user_state AS b USING (tenant_id, user_id)
 WHERE (a.first_seen_at, a.last_seen_at, a.uses, a.successes, a.activity)
 	IS DISTINCT FROM (b.first_seen_at, b.last_seen_at, b.uses, b.successes, b.activity);
-SELECT (count(*) = 0) || format('|tenant states equal rebuild(): first and last event, users, active users, uses, successes (%s of %s differ)',
+SELECT (count(*) = 0) || format('|tenant states equal rebuild(): first and last event, users, active users, uses, successes, open adopters, last feature_adopted_at (%s of %s differ)',
 	count(*), (SELECT count(*) FROM tn_state))
 FROM tn_state AS a FULL JOIN adoption.tenant_state AS b USING (tenant_id)
-WHERE (a.first_event_at, a.last_event_at, a.users, a.active_users, a.uses, a.successes)
-	IS DISTINCT FROM (b.first_event_at, b.last_event_at, b.users, b.active_users, b.uses, b.successes);
+WHERE (a.first_event_at, a.last_event_at, a.users, a.active_users, a.uses, a.successes, a.open_adopters, a.last_feature_adopted_at)
+	IS DISTINCT FROM (b.first_event_at, b.last_event_at, b.users, b.active_users, b.uses, b.successes, b.open_adopters, b.last_feature_adopted_at);
 ROLLBACK;
 
 -- 7. Rescoring ran alongside.
