@@ -122,7 +122,8 @@ old_full=$(git -C "$REPO" rev-parse --verify -q "$old_rev^{commit}") ||
 	{ echo "compare_versions: no commit $old_rev in $REPO" >&2; exit 1; }
 old_short=$(git -C "$REPO" rev-parse --short "$old_full")
 old_dir=$REPO/build/old-$old_short
-if [ ! -f "$old_dir/built" ]; then
+# (staged under the server's library directory: built again for another server)
+if [ ! -f "$old_dir/built" ] || [ ! -f "$old_dir/stage$pkglibdir/$old_module.so" ]; then
 	say "building the engine of $old_short as $old_module in $old_dir"
 	rm -rf "$old_dir"
 	mkdir -p "$old_dir/src"
