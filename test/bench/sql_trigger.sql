@@ -22,10 +22,15 @@
  *      feature aggregates of the new rows (existing rows are locked first,
  *      in key order), and enqueues the habitual actions of the users that
  *      became habitual;
- *   4. one statement recounts adoption.tenant_feature_state for every
+ *   4. one statement upserts adoption.tenant_user_state from per tenant x
+ *      user aggregates and adoption.tenant_state from per tenant ones;
+ *   5. one statement recounts adoption.tenant_feature_counts for every
  *      tenant x feature pair the rows touched, with one GROUP BY over
- *      adoption.user_feature_state, and enqueues the feature_adopted actions
- *      of the pairs that reached the milestone.
+ *      adoption.user_feature_state;
+ *   6. one statement recounts the touched tenants' active users and looks
+ *      at every feature of theirs: a feature whose adoption and success
+ *      rates over the tenant's active users meet the thresholds at the
+ *      tenant's latest event time gets feature_adopted and its action.
  *
  * What it computes like the C engine: first/last use, uses, successes,
  * total duration, velocity_per_week (7-day half-life decay, x ln 2), the
@@ -33,7 +38,8 @@
  * (jsonb_build_array(milestone, feature_id, user_id)::text, as
  * src/actions.c), one NOTIFY adoption_actions per statement that enqueued.
  *
- * Approximations (fine for a cost baseline, not for the SPEC's invariants):
+ * Approximations (fine for a cost baseline, not for the definitions of
+ * docs/adoption-state.md):
  *   - activated_at is the earliest use of the first statement that saw the
  *     user, not the time of the first event to arrive;
  *   - adopted_at: the old successes of a user are taken to precede the new
@@ -50,13 +56,13 @@
  *     so it finds fewer habitual users when events arrive out of time order);
  *   - when one statement sends several names for a feature, the greatest
  *     wins (the C engine: the last to arrive);
- *   - a pair's tenant counts are recomputed once per statement that touches
- *     it, from the state at the statement's end (the C engine recounts at
- *     each event that changed a user-level fact, in arrival order, so it can
- *     reach feature_adopted midway through a statement and its stored
- *     counts can be older than the pair's latest use), and
- *     feature_adopted_at is the pair's latest use when it is reached (the C
- *     engine: the time of the user milestone that reached it);
+ *   - feature_adopted is looked at only at the tenant's latest event time
+ *     after each statement and, once reached, stays where it was reached
+ *     (the C engine: the earliest event time at which the rates met the
+ *     thresholds, moved or removed by late events; src/tenant.c);
+ *   - tenant_user_state.activity holds one span from the first to the last
+ *     event (the C engine keeps the gaps);
+ *   - tenant_state.open_adopters and last_feature_adopted_at are not kept;
  *   - velocity sums 2^((t - ref) / 7 days) against one reference time per
  *     statement (now() + max_future_skew), so uses more than ~19 years older
  *     than that underflow to 0;
@@ -69,6 +75,33 @@
 SET client_min_messages = warning;
 
 CREATE SCHEMA IF NOT EXISTS adoption_bench;
+
+/*
+ * A valid value of adoption.tenant_user_state.activity (src/tenant.c: int64
+ * window, int32 count, int32 0, then int64 start and end per span, in the
+ * machine's byte order, taken here as little-endian) holding one span from
+ * the first to the last event: the baseline keeps no gaps, and the C engine
+ * can take the rows over when the benchmarks alternate the two triggers.
+ */
+CREATE OR REPLACE FUNCTION adoption_bench.le8(v bigint)
+RETURNS bytea
+LANGUAGE sql IMMUTABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT decode(string_agg(lpad(to_hex((v >> (8 * i)) & 255), 2, '0'), '' ORDER BY i), 'hex')
+	FROM generate_series(0, 7) AS i
+$$;
+
+CREATE OR REPLACE FUNCTION adoption_bench.one_span(first_at timestamptz, last_at timestamptz, w interval)
+RETURNS bytea
+LANGUAGE sql IMMUTABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT adoption_bench.le8((extract(epoch FROM w) * 1000000)::bigint)
+		|| '\x0100000000000000'::bytea
+		|| adoption_bench.le8(((extract(epoch FROM first_at) - 946684800) * 1000000)::bigint)
+		|| adoption_bench.le8(((extract(epoch FROM last_at) - 946684800) * 1000000)::bigint)
+$$;
 
 CREATE OR REPLACE FUNCTION adoption_bench.track_events_sql()
 RETURNS trigger
@@ -218,72 +251,108 @@ BEGIN
 	GET DIAGNOSTICS n = ROW_COUNT;
 	enqueued := enqueued + n;
 
-	/* 4. Tenant x feature state of the touched pairs, and the feature_adopted actions. */
-	WITH touched AS (
-		SELECT DISTINCT e.tenant_id, e.feature_id FROM new_events AS e
-	), members AS (
-		SELECT u.tenant_id, u.feature_id, u.last_used_at, u.uses, u.successes,
-			u.activated_at, u.adopted_at, u.habitual_at,
-			max(u.last_used_at) OVER (PARTITION BY u.tenant_id, u.feature_id) AS ref
-		FROM adoption.user_feature_state AS u
-		JOIN touched AS t ON t.tenant_id = u.tenant_id AND t.feature_id = u.feature_id
-	), counts AS (
-		SELECT m.tenant_id, m.feature_id, max(m.ref) AS ref,
-			count(m.activated_at) AS activated_users,
-			count(m.adopted_at) AS adopted_users,
-			count(m.habitual_at) AS habitual_users,
-			count(*) FILTER (WHERE m.ref - m.last_used_at < st.active_window) AS active_users,
-			count(m.adopted_at) FILTER (WHERE m.ref - m.last_used_at < st.active_window) AS active_adopters,
-			sum(m.uses) FILTER (WHERE m.ref - m.last_used_at < st.active_window) AS active_uses,
-			sum(m.successes) FILTER (WHERE m.ref - m.last_used_at < st.active_window) AS active_successes
-		FROM members AS m
-		GROUP BY m.tenant_id, m.feature_id
-	), old_pairs AS (
-		SELECT tf.tenant_id, tf.feature_id, tf.feature_adopted_at
-		FROM adoption.tenant_feature_state AS tf
-		JOIN touched AS t ON t.tenant_id = tf.tenant_id AND t.feature_id = tf.feature_id
-		ORDER BY tf.tenant_id, tf.feature_id
-		FOR UPDATE OF tf
-	), rated AS (
-		SELECT c.*,
-			c.active_adopters::double precision / nullif(c.active_users, 0) AS adoption_rate,
-			c.active_successes::double precision / nullif(c.active_uses, 0) AS success_rate,
-			o.feature_adopted_at AS old_feature_adopted_at
-		FROM counts AS c
-		LEFT JOIN old_pairs AS o ON o.tenant_id = c.tenant_id AND o.feature_id = c.feature_id
-	), computed AS (
-		SELECT r.*,
-			coalesce(r.old_feature_adopted_at,
-				CASE WHEN r.adoption_rate >= st.feature_adoption_threshold
-					AND r.success_rate >= st.success_outcome_rate THEN r.ref END) AS feature_adopted_at
-		FROM rated AS r
+	/* 4. Tenant x user facts, then the tenants' totals (new users counted once). */
+	WITH agg AS (
+		SELECT e.tenant_id, e.user_id, min(e.usage_timestamp) AS first_ts, max(e.usage_timestamp) AS last_ts,
+			count(*) AS n, count(*) FILTER (WHERE e.success_outcome) AS n_ok
+		FROM new_events AS e
+		GROUP BY e.tenant_id, e.user_id
 	), upsert AS (
-		INSERT INTO adoption.tenant_feature_state AS tf (tenant_id, feature_id, activated_users,
-			adopted_users, habitual_users, active_users, active_adopters, adoption_rate, success_rate,
-			evaluated_at, feature_adopted_at)
-		SELECT c.tenant_id, c.feature_id, c.activated_users, c.adopted_users, c.habitual_users,
-			c.active_users, c.active_adopters, c.adoption_rate, c.success_rate, c.ref, c.feature_adopted_at
-		FROM computed AS c
-		ORDER BY c.tenant_id, c.feature_id
-		ON CONFLICT (tenant_id, feature_id) DO UPDATE SET
-			activated_users = excluded.activated_users, adopted_users = excluded.adopted_users,
-			habitual_users = excluded.habitual_users, active_users = excluded.active_users,
-			active_adopters = excluded.active_adopters, adoption_rate = excluded.adoption_rate,
-			success_rate = excluded.success_rate, evaluated_at = excluded.evaluated_at,
-			feature_adopted_at = excluded.feature_adopted_at, updated_at = now()
+		INSERT INTO adoption.tenant_user_state AS s (tenant_id, user_id, first_seen_at, last_seen_at, uses,
+			successes, activity)
+		SELECT a.tenant_id, a.user_id, a.first_ts, a.last_ts, a.n, a.n_ok,
+			adoption_bench.one_span(a.first_ts, a.last_ts, st.active_window)
+		FROM agg AS a
+		ORDER BY a.tenant_id, a.user_id
+		ON CONFLICT (tenant_id, user_id) DO UPDATE SET
+			first_seen_at = least(s.first_seen_at, excluded.first_seen_at),
+			last_seen_at = greatest(s.last_seen_at, excluded.last_seen_at),
+			uses = s.uses + excluded.uses, successes = s.successes + excluded.successes,
+			activity = adoption_bench.one_span(least(s.first_seen_at, excluded.first_seen_at),
+				greatest(s.last_seen_at, excluded.last_seen_at), st.active_window),
+			updated_at = now()
+		RETURNING s.tenant_id, s.xmax = '0'::xid AS inserted
+	)
+	INSERT INTO adoption.tenant_state AS s (tenant_id, first_event_at, last_event_at, users, uses, successes)
+	SELECT a.tenant_id, min(a.first_ts), max(a.last_ts),
+		(SELECT count(*) FROM upsert AS u WHERE u.tenant_id = a.tenant_id AND u.inserted),
+		sum(a.n), sum(a.n_ok)
+	FROM agg AS a
+	GROUP BY a.tenant_id
+	ORDER BY a.tenant_id
+	ON CONFLICT (tenant_id) DO UPDATE SET
+		first_event_at = least(s.first_event_at, excluded.first_event_at),
+		last_event_at = greatest(s.last_event_at, excluded.last_event_at),
+		users = s.users + excluded.users, uses = s.uses + excluded.uses,
+		successes = s.successes + excluded.successes, updated_at = now();
+
+	/* 5. The touched pairs' counts, from the user x feature rows. */
+	INSERT INTO adoption.tenant_feature_counts AS c (tenant_id, feature_id, activated_users, adopted_users,
+		habitual_users)
+	SELECT u.tenant_id, u.feature_id, count(u.activated_at), count(u.adopted_at), count(u.habitual_at)
+	FROM adoption.user_feature_state AS u
+	JOIN (SELECT DISTINCT e.tenant_id, e.feature_id FROM new_events AS e) AS t
+		ON t.tenant_id = u.tenant_id AND t.feature_id = u.feature_id
+	GROUP BY u.tenant_id, u.feature_id
+	ORDER BY u.tenant_id, u.feature_id
+	ON CONFLICT (tenant_id, feature_id) DO UPDATE SET
+		activated_users = excluded.activated_users, adopted_users = excluded.adopted_users,
+		habitual_users = excluded.habitual_users, updated_at = now();
+
+	/*
+	 * 6. The touched tenants' active users at their latest event time, and
+	 * feature_adopted for every feature of theirs whose rates meet the
+	 * thresholds then (a rate's denominator is the tenant's active users, so
+	 * every feature of a touched tenant is looked at), with its action.
+	 */
+	WITH ts AS (
+		SELECT s.tenant_id, s.last_event_at
+		FROM adoption.tenant_state AS s
+		WHERE s.tenant_id IN (SELECT e.tenant_id FROM new_events AS e)
+	), active AS (
+		SELECT u.tenant_id, u.user_id
+		FROM adoption.tenant_user_state AS u
+		JOIN ts ON ts.tenant_id = u.tenant_id
+		WHERE u.last_seen_at > ts.last_event_at - st.active_window
+	), n_active AS (
+		SELECT ts.tenant_id, ts.last_event_at, (SELECT count(*) FROM active AS a WHERE a.tenant_id = ts.tenant_id) AS n
+		FROM ts
+	), set_active AS (
+		UPDATE adoption.tenant_state AS s SET active_users = n.n
+		FROM n_active AS n
+		WHERE s.tenant_id = n.tenant_id AND s.active_users IS DISTINCT FROM n.n
+	), rates AS (
+		SELECT f.tenant_id, f.feature_id, n.last_event_at, n.n AS active_users,
+			count(*) FILTER (WHERE f.adopted_at IS NOT NULL) AS active_adopters,
+			sum(f.uses) AS active_uses, sum(f.successes) AS active_successes
+		FROM adoption.user_feature_state AS f
+		JOIN active AS a ON a.tenant_id = f.tenant_id AND a.user_id = f.user_id
+		JOIN n_active AS n ON n.tenant_id = f.tenant_id
+		GROUP BY f.tenant_id, f.feature_id, n.last_event_at, n.n
+	), reached AS (
+		INSERT INTO adoption.tenant_feature_milestones AS m (tenant_id, feature_id, feature_adopted_at, evidence)
+		SELECT r.tenant_id, r.feature_id, r.last_event_at,
+			jsonb_build_object('active_users', r.active_users, 'active_adopters', r.active_adopters,
+				'adoption_rate', r.active_adopters::double precision / r.active_users,
+				'active_uses', r.active_uses, 'active_successes', r.active_successes,
+				'success_rate', r.active_successes::double precision / r.active_uses)
+		FROM rates AS r
+		WHERE r.active_adopters::double precision / r.active_users >= st.feature_adoption_threshold
+			AND r.active_successes::double precision / nullif(r.active_uses, 0) >= st.success_outcome_rate
+		ORDER BY r.tenant_id, r.feature_id
+		ON CONFLICT (tenant_id, feature_id) DO NOTHING
+		RETURNING m.tenant_id, m.feature_id, m.feature_adopted_at, m.evidence
 	), input AS (
-		SELECT nextval('adoption.campaign_action_id_seq') AS id, c.tenant_id, c.feature_id,
+		SELECT nextval('adoption.campaign_action_id_seq') AS id, r.tenant_id, r.feature_id,
 			mc.template_key, t.campaign_id,
-			jsonb_build_object('milestone', 'feature_adopted', 'reached_at', c.feature_adopted_at,
-				'active_users', c.active_users, 'active_adopters', c.active_adopters,
-				'adoption_rate', c.adoption_rate, 'feature_adoption_threshold', st.feature_adoption_threshold,
-				'success_rate', c.success_rate, 'success_outcome_rate', st.success_outcome_rate,
+			jsonb_build_object('milestone', 'feature_adopted', 'reached_at', r.feature_adopted_at,
+				'evidence', r.evidence, 'feature_adoption_threshold', st.feature_adoption_threshold,
+				'success_outcome_rate', st.success_outcome_rate,
 				'active_window', st.active_window::text) AS reason,
-			jsonb_build_array('feature_adopted', c.feature_id, NULL)::text AS dedupe_key
-		FROM computed AS c
+			jsonb_build_array('feature_adopted', r.feature_id, NULL)::text AS dedupe_key
+		FROM reached AS r
 		JOIN adoption.milestone_campaigns AS mc ON mc.milestone = 'feature_adopted' AND mc.enabled
 		JOIN adoption.campaign_templates AS t ON t.template_key = mc.template_key
-		WHERE c.old_feature_adopted_at IS NULL AND c.feature_adopted_at IS NOT NULL
 	), claimed AS (
 		INSERT INTO adoption.campaign_action_keys (tenant_id, dedupe_key, action_id)
 		SELECT i.tenant_id, i.dedupe_key, i.id FROM input AS i
