@@ -11,15 +11,23 @@
 -- 3/3 + 3/9 = 6/12 < 0.8: no milestone (without o's g event, a alone
 -- would reach it at Mar 3 10:00).  o's old uses of f, long before the
 -- window, count: all its uses up to T.
+-- Tenants r1 and r2 (feature_adoption_threshold 1, aha_successes 1) are
+-- the edges of an event arriving at its tenant's latest time, which the
+-- engine settles without the sweep when it can (docs/adoption-state.md).
+-- r1: u2 fails y May 1, u1 adopts x May 2 (rate 1/2), u1 fails y Jun 10
+-- 10:00, when u2 has left the window (30 days): rate 1/1, successes 1/1,
+-- x reached Jun 10 10:00 at an event that adopted nothing.  r2: u1 adopts x
+-- May 2 10:00 (1/1: reached), then u2 fails y at the same time: at that
+-- only time the rate is 1/2, so there is no milestone.
 -- Milestones by hand (09_reference.sql): a/f Oct 15 09:00, b/x Oct 3 10:00,
 -- d/z Nov 9 10:00, e/z Oct 2 11:00, f/z Oct 2 10:00, k3/y Sep 11 10:00,
--- k4/z Aug 10 10:00; none for c, k, k2, h, q.
+-- k4/z Aug 10 10:00, r1/x Jun 10 10:00; none for c, k, k2, h, q, r2.
 SET client_min_messages = warning;
 DROP SCHEMA IF EXISTS edge CASCADE;
 CREATE SCHEMA edge;
 CREATE TABLE edge.settings (tenant_id text, aha_successes integer, usage_velocity_threshold integer,
 	feature_adoption_threshold float8);
-INSERT INTO edge.settings VALUES ('f', 2, 2, 0.5);
+INSERT INTO edge.settings VALUES ('f', 2, 2, 0.5), ('r1', 1, 5, 1.0), ('r2', 1, 5, 1.0);
 CREATE TABLE edge.events (seq serial PRIMARY KEY, event_id uuid NOT NULL DEFAULT gen_random_uuid(),
 	tenant_id text NOT NULL, user_id text NOT NULL, feature_id text NOT NULL, usage_timestamp timestamptz NOT NULL,
 	success_outcome boolean NOT NULL, session_duration integer NOT NULL DEFAULT 0);
@@ -69,6 +77,10 @@ INSERT INTO edge.events (tenant_id, user_id, feature_id, usage_timestamp, succes
 	('q', 'o', 'f', '2025-01-07 10:00+00', true, 0), ('q', 'o', 'f', '2025-01-08 10:00+00', true, 0),
 	('q', 'o', 'f', '2025-01-09 10:00+00', true, 0), ('q', 'a', 'f', '2025-03-01 10:00+00', true, 0),
 	('q', 'a', 'f', '2025-03-02 10:00+00', true, 0), ('q', 'a', 'f', '2025-03-03 10:00+00', true, 0),
-	('q', 'o', 'g', '2025-03-03 09:00+00', true, 0);
+	('q', 'o', 'g', '2025-03-03 09:00+00', true, 0),
+	-- Tenants r1 and r2 (theta 1, one success adopts).
+	('r1', 'u2', 'y', '2025-05-01 10:00+00', false, 0), ('r1', 'u1', 'x', '2025-05-02 10:00+00', true, 0),
+	('r1', 'u1', 'y', '2025-06-10 10:00+00', false, 0),
+	('r2', 'u1', 'x', '2025-05-02 10:00+00', true, 0), ('r2', 'u2', 'y', '2025-05-02 10:00+00', false, 0);
 -- Fixed ids, so that every load sends the same events.
 UPDATE edge.events SET event_id = md5('edge-event:' || seq)::uuid;

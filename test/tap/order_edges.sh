@@ -5,7 +5,8 @@
 # removes a milestone) and tenant q (a user's old uses counting once it is
 # active again), test/reference/edge_events.sql, sent through the ingest
 # engine one INSERT per event in six orders (as listed, time, reverse time,
-# three random) and in one statement: every load's state equals the
+# three random), in one statement and in one statement per event time (in
+# time order): every load's state equals the
 # reference (test/reference/definitions.sql), whose milestones are first
 # checked against the ones worked out by hand.  Uses the server
 # PGHOST/PGPORT/PGUSER point at.
@@ -37,7 +38,7 @@ ok $? "edge cases loaded with the trigger disabled, reference computed"
 
 # The milestones worked out by hand (09_reference.sql, edge_events.sql).
 got=$(q -d $master -c "SET TimeZone = 'UTC'; SELECT string_agg(tenant_id || '/' || feature_id || ' ' || to_char(feature_adopted_at, 'MM-DD HH24:MI'), ', ' ORDER BY tenant_id, feature_id) FROM ref.tenant_feature_milestones")
-want='a/f 10-15 09:00, b/x 10-03 10:00, d/z 11-09 10:00, e/z 10-02 11:00, f/z 10-02 10:00, k3/y 09-11 10:00, k4/z 08-10 10:00'
+want='a/f 10-15 09:00, b/x 10-03 10:00, d/z 11-09 10:00, e/z 10-02 11:00, f/z 10-02 10:00, k3/y 09-11 10:00, k4/z 08-10 10:00, r1/x 06-10 10:00'
 [ "$got" = "$want" ]
 ok $? "reference milestones are the hand-worked ones: $want"
 [ "$got" = "$want" ] || echo "# reference: $got"
@@ -51,8 +52,11 @@ for o in 'listed:seq' 'time:usage_timestamp, seq' 'reverse:usage_timestamp DESC,
 	q -d $master -c "SET TimeZone = 'UTC'; SELECT '$insert' || $values || ';' FROM edge.events ORDER BY ${o#*:}" >"$work/$tag.sql"
 done
 q -d $master -c "SET TimeZone = 'UTC'; SELECT '$insert' || string_agg($values, ', ' ORDER BY seq) || ';' FROM edge.events" >"$work/one.sql"
+# One statement per event time, in time order: the events of several users
+# (and tenants) at one time arrive together.
+q -d $master -c "SET TimeZone = 'UTC'; SELECT '$insert' || string_agg($values, ', ' ORDER BY seq) || ';' FROM edge.events GROUP BY usage_timestamp ORDER BY usage_timestamp" >"$work/bytime.sql"
 
-for tag in listed time reverse random1 random2 random3 one; do
+for tag in listed time reverse random1 random2 random3 one bytime; do
 	db=adoption_edges_$tag
 	dbs+=("$db")
 	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" 2>/dev/null
