@@ -40,6 +40,8 @@
 #   pgbench       8 clients of single-row INSERTs (the script of
 #                 pgbench_bench.sh), tracking / none, SECONDS_PER_ROUND s per
 #                 round, after WARM_EVENTS events of warm-up in each database;
+#   pgbench_b2b   the same on the B2B shape: 300 tenants of 20 users, each
+#                 user on 7 of the 50 features, warm-up over 60 days;
 #   rss           peak memory of the backend during a COPY of RSS_EVENTS
 #                 events (gen_events.sql) with tracking, as rss_bench.sh
 #                 samples it (/proc/<pid>/status every SAMPLE_INTERVAL s),
@@ -65,7 +67,7 @@
 #   WARM_EVENTS        pgbench warm-up (200000 / 20000)
 #   RSS_EVENTS         events of the memory COPY (10000000 / 500000)
 #   PARTS              figures to run (default "copy_uniform copy_b2b
-#                      pgbench rss")
+#                      pgbench pgbench_b2b rss")
 #   OLD_COMMIT, COMPARE_PORT, SAMPLE_INTERVAL (0.5).
 # The CSVs are cached where copy_bench.sh and rss_bench.sh cache theirs (the
 # directory of the cluster "bench"), so the scripts share them.  Rerunnable:
@@ -74,7 +76,7 @@ source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
 usage() {
-	echo "usage: sudo [QUICK=1] [PARTS=\"copy_uniform copy_b2b pgbench rss\"] [COPY_EVENTS=N] [ROUNDS=N]" >&2
+	echo "usage: sudo [QUICK=1] [PARTS=\"copy_uniform copy_b2b pgbench pgbench_b2b rss\"] [COPY_EVENTS=N] [ROUNDS=N]" >&2
 	echo "            [SECONDS_PER_ROUND=N] [WARM_EVENTS=N] [RSS_EVENTS=N] [OLD_COMMIT=rev] $0" >&2
 	exit 2
 }
@@ -91,7 +93,7 @@ for v in "$copy_n" "$rounds" "$secs" "$rss_n"; do
 	[[ $v =~ ^[1-9][0-9]*$ ]] || { echo "COPY_EVENTS, ROUNDS, SECONDS_PER_ROUND and RSS_EVENTS must be positive integers" >&2; usage; }
 done
 [[ $warm =~ ^[0-9]+$ ]] || { echo "WARM_EVENTS must be a non-negative integer" >&2; usage; }
-all_parts="copy_uniform copy_b2b pgbench rss"
+all_parts="copy_uniform copy_b2b pgbench pgbench_b2b rss"
 parts=${PARTS:-$all_parts}
 for p in $parts; do
 	[[ " $all_parts " == *" $p "* ]] || { echo "PARTS: unknown figure $p (of: $all_parts)" >&2; usage; }
@@ -361,10 +363,52 @@ cat >"$pgbench_script" <<'PGBENCH'
 \set d random(0, 600)
 INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp, success_outcome, session_duration) VALUES ('t' || :t, 'u' || :t || '-' || :u, 'f' || :f, now(), :ok < 900, :d);
 PGBENCH
+# The B2B shape: 300 tenants of 20 users, each user on 7 of the 50 features
+# (feature k of user u of tenant t: 1 + ((t * 31 + u * 17) % 50 + 7k) % 50).
+pgbench_script_b2b=$work/insert_b2b.pgbench
+cat >"$pgbench_script_b2b" <<'PGBENCH'
+\set t random(1, 300)
+\set u random(1, 20)
+\set k random(0, 6)
+\set ok random(0, 999)
+\set d random(0, 600)
+INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp, success_outcome, session_duration) VALUES ('org-' || lpad(:t::text, 5, '0'), 'org-' || lpad(:t::text, 5, '0') || '-user-' || lpad(:u::text, 2, '0'), 'feature-' || lpad((1 + ((:t * 31 + :u * 17) % 50 + :k * 7) % 50)::text, 3, '0'), now(), :ok < 900, :d);
+PGBENCH
 chmod 755 "$work"
-chmod 644 "$pgbench_script"
+chmod 644 "$pgbench_script" "$pgbench_script_b2b"
 
-# The extension of version $1 with the warm-up of pgbench_bench.sh.
+# The warm-up rows of figure $1: the same tenants, users and features as its
+# pgbench script, in time order.
+warm_rows() {
+	if [ "$1" = pgbench_b2b ]; then
+		cat <<SQL
+SELECT 'org-' || lpad(t::text, 5, '0'), 'org-' || lpad(t::text, 5, '0') || '-user-' || lpad(u::text, 2, '0'),
+	'feature-' || lpad((1 + ((t * 31 + u * 17) % 50 + k * 7) % 50)::text, 3, '0'), ts, random() < 0.9,
+	floor(random() * 601)::integer
+FROM (
+	SELECT 1 + floor(random() * 300)::integer AS t, 1 + floor(random() * 20)::integer AS u,
+		floor(random() * 7)::integer AS k, now() - random() * interval '60 days' AS ts
+	FROM generate_series(1, $warm)
+) AS s
+ORDER BY ts
+SQL
+	else
+		cat <<SQL
+SELECT 't' || t, 'u' || t || '-' || u, 'f' || f, ts, random() < 0.9, floor(random() * 601)::integer
+FROM (
+	SELECT 1 + floor(random() * 1000)::integer AS t,
+		1 + floor(random() * 20)::integer AS u,
+		1 + floor(50 * -ln(exp(-3.0) + (1 - exp(-3.0)) * (1 - random())) / 3.0)::integer AS f,
+		now() - random() * interval '14 days' AS ts
+	FROM generate_series(1, $warm)
+) AS s
+ORDER BY ts
+SQL
+	fi
+}
+
+# The extension of version $1 with the warm-up of figure $2 (as
+# pgbench_bench.sh's).
 pgbench_setup() {
 	local db ext_version lib uses
 	use_version "$1"
@@ -375,15 +419,7 @@ DROP EXTENSION IF EXISTS pg_adoption CASCADE;
 CREATE EXTENSION pg_adoption VERSION '$ext_version';
 SELECT adoption.ensure_partitions(3) \g /dev/null
 INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp, success_outcome, session_duration)
-SELECT 't' || t, 'u' || t || '-' || u, 'f' || f, ts, random() < 0.9, floor(random() * 601)::integer
-FROM (
-	SELECT 1 + floor(random() * 1000)::integer AS t,
-		1 + floor(random() * 20)::integer AS u,
-		1 + floor(50 * -ln(exp(-3.0) + (1 - exp(-3.0)) * (1 - random())) / 3.0)::integer AS f,
-		now() - random() * interval '14 days' AS ts
-	FROM generate_series(1, $warm)
-) AS s
-ORDER BY ts;
+$(warm_rows "$2");
 SELECT adoption.ensure_partitions(3) \g /dev/null
 VACUUM ANALYZE;
 SQL
@@ -393,14 +429,14 @@ SQL
 	q -c "ALTER TABLE adoption.feature_usage_events DISABLE TRIGGER track_events"
 }
 
-# One pgbench round of version $1, variant $2; prints the tps.
+# One pgbench round of version $1, variant $2, with script $3; prints the tps.
 pgbench_round() {
-	local ver=$1 variant=$2 db ext_version lib output tps tx before after events_before events_after
+	local ver=$1 variant=$2 script=$3 db ext_version lib output tps tx before after events_before events_after
 	use_version "$ver"
 	[ "$variant" = none ] || q -c "ALTER TABLE adoption.feature_usage_events ENABLE TRIGGER track_events"
 	read -r before events_before < <(q -tA -F ' ' -c "SELECT coalesce(sum(uses), 0), (SELECT count(*) FROM adoption.feature_usage_events) FROM adoption.user_feature_state")
 	q -c "CHECKPOINT"
-	if ! output=$(pgbench -n -c "$clients" -j "$threads" -T "$secs" -f "$pgbench_script" "$db" 2>&1); then
+	if ! output=$(pgbench -n -c "$clients" -j "$threads" -T "$secs" -f "$script" "$db" 2>&1); then
 		printf '%s\n' "$output" >&2
 		echo "pgbench failed in a $variant round" >&2
 		return 1
@@ -431,20 +467,22 @@ pgbench_round() {
 	printf '%.1f\n' "$tps"
 }
 
+# Figure $1: pgbench (the script of pgbench_bench.sh) or pgbench_b2b.
 pgbench_figure() {
-	local fig=pgbench r item ver variant tps
-	say "pgbench: $clients clients, $rounds rounds of $secs s of tracking and none per version"
+	local fig=$1 r item ver variant tps script=$pgbench_script
+	[ "$fig" = pgbench ] || script=$pgbench_script_b2b
+	say "$fig: $clients clients, $rounds rounds of $secs s of tracking and none per version"
 	for ver in $versions; do
 		ok "$ver" "$fig" || continue
 		echo "$(label "$ver"): warming the state with $warm events"
-		measure "$fig" "$ver" pgbench_setup "$ver"
+		measure "$fig" "$ver" pgbench_setup "$ver" "$fig"
 		[ "$attempt_rc" = 0 ] || fail "$ver" "$fig" "warm-up"
 	done
 	for ((r = 1; r <= rounds; r++)); do
 		for item in $(round_order "$r"); do
 			ver=${item%%:*} variant=${item#*:}
 			ok "$ver" "$fig" || continue
-			measure "$fig" "$ver" pgbench_round "$ver" "$variant"
+			measure "$fig" "$ver" pgbench_round "$ver" "$variant" "$script"
 			if [ "$attempt_rc" != 0 ]; then
 				fail "$ver" "$fig" "$variant round $r"
 				continue
@@ -554,7 +592,7 @@ for p in $all_parts; do
 	case "$p" in
 		copy_uniform) copy_figure uniform ;;
 		copy_b2b) copy_figure b2b ;;
-		pgbench) pgbench_figure ;;
+		pgbench | pgbench_b2b) pgbench_figure "$p" ;;
 		rss) rss_figure ;;
 	esac
 	check_installed "the end of figure $p"
@@ -588,12 +626,12 @@ any_failed=0
 # tracking throughput (rows/s, or tps) and one of its none throughput.
 ratio_row() {
 	local fig=$1 text=$2 ver mt mn cell=() tcell=() ncell=() tch nch ch verdict unit=rows/s
-	[ "$fig" != pgbench ] || unit=tps
+	[[ $fig != pgbench* ]] || unit=tps
 	for ver in $versions; do
 		mt=$(med "$ver" "$fig" tracking)
 		mn=$(med "$ver" "$fig" none)
-		if [ -n "$mt" ] && [ "$fig" != pgbench ]; then mt=$(calc "${n_of[$fig]} / $mt"); fi
-		if [ -n "$mn" ] && [ "$fig" != pgbench ]; then mn=$(calc "${n_of[$fig]} / $mn"); fi
+		if [ -n "$mt" ] && [[ $fig != pgbench* ]]; then mt=$(calc "${n_of[$fig]} / $mt"); fi
+		if [ -n "$mn" ] && [[ $fig != pgbench* ]]; then mn=$(calc "${n_of[$fig]} / $mn"); fi
 		tput[$ver:t]=$mt tput[$ver:n]=$mn
 		tcell+=("$(fmt "$mt" 0)") ncell+=("$(fmt "$mn" 0)")
 		if ! ok "$ver" "$fig"; then
@@ -653,6 +691,7 @@ num() { printf "%'d" "$1" 2>/dev/null || echo "$1"; }
 if has_part copy_uniform; then ratio_row copy_uniform "COPY of $(num "$copy_n") events, gen_events set: tracking/none throughput"; fi
 if has_part copy_b2b; then ratio_row copy_b2b "COPY of $(num "$copy_n") events, B2B set: tracking/none throughput"; fi
 if has_part pgbench; then ratio_row pgbench "pgbench, $clients clients x single-row INSERT: tracking/none tps"; fi
+if has_part pgbench_b2b; then ratio_row pgbench_b2b "pgbench, B2B shape (300 tenants x 20 users on 7 of 50 features): tracking/none tps"; fi
 if has_part rss; then
 	mem_row hwm "peak backend VmHWM (MB), COPY of $(num "$rss_n") events with tracking"
 	mem_row anon "peak backend RssAnon (MB), same COPY"
@@ -666,9 +705,9 @@ table=$(
 
 # Details: medians and rounds of each variant.
 details=$(
-	for fig in copy_uniform copy_b2b pgbench; do
+	for fig in copy_uniform copy_b2b pgbench pgbench_b2b; do
 		has_part "$fig" || continue
-		if [ "$fig" = pgbench ]; then unit="tps" digits=1; else unit="s" digits=3; fi
+		if [[ $fig = pgbench* ]]; then unit="tps" digits=1; else unit="s" digits=3; fi
 		printf '\n| %s | variant | median %s | rounds (%s) |\n|---|---|---:|---|\n' "$fig" "$unit" "$unit"
 		for ver in $versions; do
 			for variant in tracking none; do
