@@ -32,13 +32,9 @@
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
-usage() { echo "usage: sudo $0 [n_events | quick]    (a positive integer, default 5000000; quick = 500000)" >&2; exit 2; }
-[ $# -le 1 ] || usage
-n=${1:-5000000}
-[ "$n" = quick ] && n=500000
-[[ $n =~ ^[1-9][0-9]*$ ]] || usage
-rounds=${ROUNDS:-5}
-[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a positive integer" >&2; exit 2; }
+[ "${1:-}" = quick ] && set -- 500000
+bench_args "sudo $0 [n_events | quick]    (a positive integer, default 5000000; quick = 500000)" n=5000000 -- "$@"
+bench_env rounds ROUNDS 5
 
 bench_start
 ensure_csv "$n"

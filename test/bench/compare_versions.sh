@@ -73,34 +73,28 @@
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
-usage() {
-	echo "usage: sudo [QUICK=1] [PARTS=\"copy_uniform copy_b2b pgbench rss\"] [COPY_EVENTS=N] [ROUNDS=N]" >&2
-	echo "            [SECONDS_PER_ROUND=N] [WARM_EVENTS=N] [RSS_EVENTS=N] [OLD_COMMIT=rev] $0" >&2
-	exit 2
-}
-[ $# -eq 0 ] || usage
+bench_usage_text="sudo [QUICK=1] [PARTS=\"copy_uniform copy_b2b pgbench rss\"] [COPY_EVENTS=N] [ROUNDS=N]
+            [SECONDS_PER_ROUND=N] [WARM_EVENTS=N] [RSS_EVENTS=N] [OLD_COMMIT=rev] $0"
+usage() { bench_usage "$bench_usage_text" "$@"; }
+bench_args "$bench_usage_text" -- "$@"
 quick=${QUICK:-0}
 if [ "$quick" = 1 ]; then
-	copy_n=${COPY_EVENTS:-50000} rounds=${ROUNDS:-1} secs=${SECONDS_PER_ROUND:-5}
-	warm=${WARM_EVENTS:-20000} rss_n=${RSS_EVENTS:-500000}
+	bench_env copy_n COPY_EVENTS 50000; bench_env rounds ROUNDS 1; bench_env secs SECONDS_PER_ROUND 5
+	bench_env warm WARM_EVENTS 20000 0; bench_env rss_n RSS_EVENTS 500000
 else
-	copy_n=${COPY_EVENTS:-1000000} rounds=${ROUNDS:-3} secs=${SECONDS_PER_ROUND:-20}
-	warm=${WARM_EVENTS:-200000} rss_n=${RSS_EVENTS:-10000000}
+	bench_env copy_n COPY_EVENTS 1000000; bench_env rounds ROUNDS 3; bench_env secs SECONDS_PER_ROUND 20
+	bench_env warm WARM_EVENTS 200000 0; bench_env rss_n RSS_EVENTS 10000000
 fi
-for v in "$copy_n" "$rounds" "$secs" "$rss_n"; do
-	[[ $v =~ ^[1-9][0-9]*$ ]] || { echo "COPY_EVENTS, ROUNDS, SECONDS_PER_ROUND and RSS_EVENTS must be positive integers" >&2; usage; }
-done
-[[ $warm =~ ^[0-9]+$ ]] || { echo "WARM_EVENTS must be a non-negative integer" >&2; usage; }
 all_parts="copy_uniform copy_b2b pgbench rss"
 parts=${PARTS:-$all_parts}
 for p in $parts; do
-	[[ " $all_parts " == *" $p "* ]] || { echo "PARTS: unknown figure $p (of: $all_parts)" >&2; usage; }
+	[[ " $all_parts " == *" $p "* ]] || usage "PARTS: unknown figure $p (of: $all_parts)"
 done
 has_part() { [[ " $parts " == *" $1 "* ]]; }
 old_rev=${OLD_COMMIT:-f1e3ef4}
 port=${COMPARE_PORT:-54421}
 interval=${SAMPLE_INTERVAL:-0.5}
-[[ $interval =~ ^[0-9]*\.?[0-9]+$ ]] || { echo "SAMPLE_INTERVAL must be a number of seconds" >&2; usage; }
+[[ $interval =~ ^[0-9]*\.?[0-9]+$ ]] || usage "SAMPLE_INTERVAL must be a number of seconds"
 clients=8
 threads=2
 old_module=pg_adoption_020

@@ -29,12 +29,9 @@
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
-usage() { echo "usage: sudo $0 [n_texts]    (a positive integer, default 100000)" >&2; exit 2; }
-[ $# -le 1 ] || usage
-n=${1:-100000}
-[[ $n =~ ^[1-9][0-9]*$ ]] || usage
-rounds=${ROUNDS:-3}
-[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a positive integer" >&2; exit 2; }
+bench_usage_text="sudo $0 [n_texts]    (a positive integer, default 100000)"
+bench_args "$bench_usage_text" n=100000 -- "$@"
+bench_env rounds ROUNDS 3
 n_regex=${REGEX_TEXTS:-1000}
 ((n_regex > n)) && n_regex=$n
 tsv=$REPO/test/textcat/feedback_labelled.tsv

@@ -34,13 +34,11 @@
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
-usage() { echo "usage: sudo [ROUNDS=3] [SECONDS_PER_ROUND=20] [WARM_EVENTS=200000] $0" >&2; exit 2; }
-[ $# -eq 0 ] || usage
-rounds=${ROUNDS:-3}
-secs=${SECONDS_PER_ROUND:-20}
-warm=${WARM_EVENTS:-200000}
-for v in "$rounds" "$secs"; do [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS and SECONDS_PER_ROUND must be positive integers" >&2; usage; }; done
-[[ $warm =~ ^[0-9]+$ ]] || { echo "WARM_EVENTS must be a non-negative integer" >&2; usage; }
+bench_usage_text="sudo [ROUNDS=3] [SECONDS_PER_ROUND=20] [WARM_EVENTS=200000] $0"
+bench_args "$bench_usage_text" -- "$@"
+bench_env rounds ROUNDS 3
+bench_env secs SECONDS_PER_ROUND 20
+bench_env warm WARM_EVENTS 200000 0
 clients=8
 threads=2
 command -v pgbench >/dev/null || { echo "pgbench is missing (it comes with postgresql-client)" >&2; exit 1; }

@@ -22,12 +22,9 @@
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
-usage() { echo "usage: sudo $0 [n_events]    (a positive integer, default 1000000)" >&2; exit 2; }
-[ $# -le 1 ] || usage
-n=${1:-1000000}
-[[ $n =~ ^[1-9][0-9]*$ ]] || usage
-rounds=${ROUNDS:-1}
-[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a positive integer" >&2; exit 2; }
+bench_usage_text="sudo $0 [n_events]    (a positive integer, default 1000000)"
+bench_args "$bench_usage_text" n=1000000 -- "$@"
+bench_env rounds ROUNDS 1
 result=${RESULT:-rebuild_bench}
 
 bench_start

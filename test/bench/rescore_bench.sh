@@ -27,13 +27,8 @@
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
-usage() { echo "usage: sudo $0 [n_events] [n_tenants]    (positive integers, default 5000000 10000)" >&2; exit 2; }
-[ $# -le 2 ] || usage
-n=${1:-5000000}
-tenants=${2:-10000}
-[[ $n =~ ^[1-9][0-9]*$ && $tenants =~ ^[1-9][0-9]*$ ]] || usage
-rounds=${ROUNDS:-3}
-[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a positive integer" >&2; exit 2; }
+bench_args "sudo $0 [n_events] [n_tenants]    (positive integers, default 5000000 10000)" n=5000000 tenants=10000 -- "$@"
+bench_env rounds ROUNDS 3
 dirty=$(((tenants + 99) / 100))
 result=${RESULT:-rescore_bench}
 

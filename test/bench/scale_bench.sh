@@ -30,13 +30,8 @@
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
-usage() { echo "usage: sudo $0 [n_events] [n_tenants]    (positive integers, default 1000000 2000)" >&2; exit 2; }
-[ $# -le 2 ] || usage
-n=${1:-1000000}
-tenants=${2:-2000}
-[[ $n =~ ^[1-9][0-9]*$ && $tenants =~ ^[1-9][0-9]*$ ]] || usage
-rounds=${ROUNDS:-1}
-[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a positive integer" >&2; exit 2; }
+bench_args "sudo $0 [n_events] [n_tenants]    (positive integers, default 1000000 2000)" n=1000000 tenants=2000 -- "$@"
+bench_env rounds ROUNDS 1
 bench=$REPO/test/bench
 
 # Reads the figure after "<label> = " on a bold line of out/$1.md.
