@@ -11,6 +11,8 @@
 #   plan                    prints "1..n" (for files that count as they go)
 #   q ARGS                  psql, quiet, unaligned, stopping at the first error
 #   comment [N]             stdin as "#" lines, the first N (default 10)
+#   why [N]                 the same, only when the last check failed (what
+#                           was found, under its "not ok" line)
 
 n=0
 failed=0
@@ -20,6 +22,7 @@ ok() {
 	local desc=$2
 	n=$((n + 1))
 	if [ -n "${TAP_STRICT:-}" ]; then desc=${desc/'# TODO'/- known}; fi
+	last_status=$1
 	if [ "$1" = 0 ]; then
 		echo "ok $n - $desc"
 		return 0
@@ -42,3 +45,5 @@ plan() { echo "1..$n"; }
 q() { psql -X -q -tA -v ON_ERROR_STOP=1 "$@"; }
 
 comment() { sed 's/^/# /' | head -n "${1:-10}"; }
+
+why() { if [ "${last_status:-0}" = 0 ]; then cat >/dev/null; else comment "$@"; fi; }
