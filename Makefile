@@ -71,7 +71,7 @@ fuzz:
 	bash test/fuzz/sql_fuzz.sh
 
 .PHONY: reliability
-# Stress and crash drivers, full versions (docs: README, Reliability).  The
+# Stress and crash drivers, full versions (docs/reliability.md).  The
 # stress run uses the server the PG* variables pick (a superuser) for
 # DURATION seconds (default 120); the crash run starts a private cluster on
 # CRASH_PORT (default 54340) and stops it CYCLES times (default 5), so it

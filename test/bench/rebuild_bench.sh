@@ -10,7 +10,7 @@
 # SELECT adoption.rebuild() ROUNDS times (default 1; a CHECKPOINT before each
 # and each in a new session).  After every rebuild the state is compared
 # with the copy: every column of every user and tenant row exactly but
-# updated_at, velocity within 1e-9 relative (SPEC 3); a difference fails the
+# updated_at, velocity within 1e-9 relative (docs/design.md §3); a difference fails the
 # benchmark.
 #
 # Reported: the COPY's seconds, the median rebuild's seconds, events/s, and

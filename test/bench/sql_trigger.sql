@@ -33,7 +33,7 @@
  * (jsonb_build_array(milestone, feature_id, user_id)::text, as
  * src/actions.c), one NOTIFY adoption_actions per statement that enqueued.
  *
- * Approximations (fine for a cost baseline, not for the SPEC's invariants):
+ * Approximations (fine for a cost baseline, not for the invariants of docs/design.md §3):
  *   - activated_at is the earliest use of the first statement that saw the
  *     user, not the time of the first event to arrive;
  *   - adopted_at: the old successes of a user are taken to precede the new

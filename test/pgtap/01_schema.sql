@@ -1,4 +1,4 @@
--- pgTAP: the schema of SPEC 2 and 3, and the errors a user can cause.
+-- pgTAP: the schema of docs/design.md §2 and §3, and the errors a user can cause.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION pg_adoption;
