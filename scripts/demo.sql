@@ -20,7 +20,7 @@
  *     features to advanced/premium ones; three launched recently (launches);
  *   - ~5,000 users (5-40 per tenant), some joining during the window, some
  *     stopping; power users and casual users;
- *   - ~1,000,000 events over the last 90 days, skewed towards popular core
+ *   - exactly :events (1,000,000) events over the last 90 days, skewed towards popular core
  *     features, in business hours of the tenant's time zone, fewer on
  *     weekends, ~90% successful, some influenced by campaigns;
  *   - ~3,000 feedback rows (NPS, CSAT, surveys, support, reviews, social,

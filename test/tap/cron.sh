@@ -13,7 +13,6 @@ cleanup() {
 	qd -c "SELECT adoption.unschedule_rescoring()" >/dev/null 2>&1
 	qd -c "DROP EXTENSION IF EXISTS pg_adoption CASCADE" >/dev/null 2>&1
 }
-echo "1..10"
 cleanup
 trap cleanup EXIT
 qd -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS pg_cron" -c "CREATE EXTENSION pg_adoption" >/dev/null
@@ -58,4 +57,5 @@ left=$(qd -c "SELECT count(*) FROM cron.job WHERE jobname = adoption.rescoring_j
 [ "$r" = t ] && [ "$left" = 0 ]; ok $? "unschedule_rescoring() removes the job ($r, $left left)"
 r=$(qd -c "SELECT adoption.unschedule_rescoring()")
 [ "$r" = f ]; ok $? "unscheduling again returns false ($r)"
+plan
 [ "$failed" = 0 ]
