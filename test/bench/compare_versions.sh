@@ -2,9 +2,9 @@
 # compare_versions.sh: the released 0.2.0 engine and the current tree, side
 # by side in one run, one cluster.
 #
-#   sudo test/bench/compare_versions.sh           (full sizes: 30-60 minutes)
-#   sudo QUICK=1 test/bench/compare_versions.sh   (smoke run: a few minutes)
-#   sudo PARTS="copy_b2b" COPY_EVENTS=300000 test/bench/compare_versions.sh
+#   test/bench/compare_versions.sh           (full sizes: 30-60 minutes)
+#   QUICK=1 test/bench/compare_versions.sh   (smoke run: a few minutes)
+#   PARTS="copy_b2b" COPY_EVENTS=300000 test/bench/compare_versions.sh
 #
 # Two engines installed at once:
 #
@@ -73,7 +73,7 @@
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
-bench_usage_text="sudo [QUICK=1] [PARTS=\"copy_uniform copy_b2b pgbench rss\"] [COPY_EVENTS=N] [ROUNDS=N]
+bench_usage_text="[QUICK=1] [PARTS=\"copy_uniform copy_b2b pgbench rss\"] [COPY_EVENTS=N] [ROUNDS=N]
             [SECONDS_PER_ROUND=N] [WARM_EVENTS=N] [RSS_EVENTS=N] [OLD_COMMIT=rev] $0"
 usage() { bench_usage "$bench_usage_text" "$@"; }
 bench_args "$bench_usage_text" -- "$@"
@@ -345,41 +345,15 @@ copy_figure() {
 }
 
 # ---------------------------------------------------------------- pgbench
-pgbench_script=$work/insert.pgbench
-cat >"$pgbench_script" <<'PGBENCH'
-\set t random(1, 1000)
-\set u random(1, 20)
-\set f random_exponential(1, 50, 3.0)
-\set ok random(0, 999)
-\set d random(0, 600)
-INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp, success_outcome, session_duration) VALUES ('t' || :t, 'u' || :t || '-' || :u, 'f' || :f, now(), :ok < 900, :d);
-PGBENCH
-chmod 755 "$work"
-chmod 644 "$pgbench_script"
+pgbench_script=$REPO/test/bench/pgbench_insert.pgbench
 
 # The extension of version $1 with the warm-up of pgbench_bench.sh.
 pgbench_setup() {
 	local db ext_version lib uses
 	use_version "$1"
-	q <<SQL
-SET client_min_messages = warning;
-SET jit = off;
-DROP EXTENSION IF EXISTS pg_adoption CASCADE;
-CREATE EXTENSION pg_adoption VERSION '$ext_version';
-SELECT adoption.ensure_partitions(3) \g /dev/null
-INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp, success_outcome, session_duration)
-SELECT 't' || t, 'u' || t || '-' || u, 'f' || f, ts, random() < 0.9, floor(random() * 601)::integer
-FROM (
-	SELECT 1 + floor(random() * 1000)::integer AS t,
-		1 + floor(random() * 20)::integer AS u,
-		1 + floor(50 * -ln(exp(-3.0) + (1 - exp(-3.0)) * (1 - random())) / 3.0)::integer AS f,
-		now() - random() * interval '14 days' AS ts
-	FROM generate_series(1, $warm)
-) AS s
-ORDER BY ts;
-SELECT adoption.ensure_partitions(3) \g /dev/null
-VACUUM ANALYZE;
-SQL
+	q -c "SET client_min_messages = warning" -c "DROP EXTENSION IF EXISTS pg_adoption CASCADE" \
+		-c "CREATE EXTENSION pg_adoption VERSION '$ext_version'"
+	q -v warm="$warm" -f "$REPO/test/bench/pgbench_warm.sql"
 	check_library
 	uses=$(q -tA -c "SELECT coalesce(sum(uses), 0) FROM adoption.user_feature_state")
 	[ "$uses" = "$warm" ] || { echo "the warm-up inserted $warm events but user_feature_state counts $uses uses" >&2; return 1; }
@@ -709,7 +683,7 @@ MD
 	printf '\n'
 	[ -z "$worst_drop" ] || printf '**largest drop of a tracking/none ratio against 0.2.0 = %s %%**\n\n' "$worst_drop"
 	[ -z "${vals[cur:rss:hwm]:-}" ] || printf '**current peak VmHWM = %.0f MB**\n\n**current peak RssAnon = %.0f MB**\n\n' "${vals[cur:rss:hwm]}" "${vals[cur:rss:anon]}"
-	printf 'Reproduce: `sudo%s%s ROUNDS=%s COPY_EVENTS=%s SECONDS_PER_ROUND=%s WARM_EVENTS=%s RSS_EVENTS=%s test/bench/compare_versions.sh`.\n' \
+	printf 'Reproduce: `env%s%s ROUNDS=%s COPY_EVENTS=%s SECONDS_PER_ROUND=%s WARM_EVENTS=%s RSS_EVENTS=%s test/bench/compare_versions.sh`.\n' \
 		"$([ "$quick" = 1 ] && echo " QUICK=1")" "$([ "$parts" = "$all_parts" ] || echo " PARTS=\"$parts\"")" "$rounds" "$copy_n" "$secs" "$warm" "$rss_n"
 } >"$out_dir/compare_versions.md"
 echo "wrote $out_dir/compare_versions.md"

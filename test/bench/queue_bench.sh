@@ -3,7 +3,7 @@
 # whether claiming stays fast with a long history and with a long
 # transaction holding back vacuum.
 #
-#   sudo test/bench/queue_bench.sh [n_actions]       (default 200000)
+#   test/bench/queue_bench.sh [n_actions]       (default 200000)
 #
 # Three phases, each draining a fresh batch of n_actions pending actions with
 # 4 pgbench clients, each transaction claiming 50 actions and completing them
@@ -19,7 +19,7 @@
 # Runs its own cluster "qbench" on port 54324; stops it at the end.
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
-bench_args "sudo $0 [n_actions]    (a positive integer, default 200000)" n=200000 -- "$@"
+bench_args "$0 [n_actions]    (a positive integer, default 200000)" n=200000 -- "$@"
 port=${PGA_QBENCH_PORT:-54324}
 db=adoption_qbench
 out_dir=$REPO/test/bench/out

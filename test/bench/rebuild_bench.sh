@@ -2,7 +2,7 @@
 # rebuild_bench.sh: what does adoption.rebuild() cost, next to the ingest that
 # built the same state, and does it reproduce that state?
 #
-#   sudo test/bench/rebuild_bench.sh [n_events]        (default 1000000)
+#   test/bench/rebuild_bench.sh [n_events]        (default 1000000)
 #
 # Loads n_events events of test/bench/gen_events.sql (1000 tenants, 20000
 # users, 50 features, 90 days) into a fresh extension with one timed COPY,
@@ -22,7 +22,7 @@
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
-bench_usage_text="sudo $0 [n_events]    (a positive integer, default 1000000)"
+bench_usage_text="$0 [n_events]    (a positive integer, default 1000000)"
 bench_args "$bench_usage_text" n=1000000 -- "$@"
 bench_env rounds ROUNDS 1
 result=${RESULT:-rebuild_bench}
@@ -108,6 +108,6 @@ $table
 
 **rebuild / COPY time = $(printf '%.2f' "$vs_copy")**
 
-Reproduce: \`sudo ROUNDS=$rounds test/bench/rebuild_bench.sh $n\`.
+Reproduce: \`ROUNDS=$rounds test/bench/rebuild_bench.sh $n\`.
 MD
 echo "wrote $out_dir/$result.md"

@@ -2,9 +2,9 @@
 # run_all.sh: runs every benchmark of test/bench, one after the other, and
 # sums them up against the goals.
 #
-#   sudo test/bench/run_all.sh            (full sizes: about 15-20 minutes)
-#   sudo QUICK=1 test/bench/run_all.sh    (small sizes: a few minutes)
-#   sudo ONLY="pgbench_bench copy_bench" test/bench/run_all.sh
+#   test/bench/run_all.sh            (full sizes: about 15-20 minutes)
+#   QUICK=1 test/bench/run_all.sh    (small sizes: a few minutes)
+#   ONLY="pgbench_bench copy_bench" test/bench/run_all.sh
 #                                         (runs only those; the table takes the
 #                                         others' figures from their last results)
 #
@@ -48,8 +48,8 @@
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
-usage() { bench_usage "sudo [QUICK=1] [ONLY=\"copy_bench pgbench_bench sql_baseline_bench rss_bench compare_versions\"] $0" "$@"; }
-bench_args "sudo [QUICK=1] [ONLY=...] $0" -- "$@"
+usage() { bench_usage "[QUICK=1] [ONLY=\"copy_bench pgbench_bench sql_baseline_bench rss_bench compare_versions\"] $0" "$@"; }
+bench_args "[QUICK=1] [ONLY=...] $0" -- "$@"
 bench=$REPO/test/bench
 quick=${QUICK:-0}
 all="copy_bench pgbench_bench sql_baseline_bench rss_bench copy_warm_bench queue_bench rescore_bench feedback_bench analytics_bench scale_bench"
