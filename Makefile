@@ -38,11 +38,26 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PostgreSQL 15 or later (pg_prng, MarkGUCPrefixReserved, security_invoker views).
+ifneq ($(MAJORVERSION),)
+ifeq ($(shell test $(firstword $(subst ., ,$(MAJORVERSION))) -ge 15 && echo ok),)
+$(error pg_adoption needs PostgreSQL 15 or later; $(PG_CONFIG) is PostgreSQL $(MAJORVERSION))
+endif
+endif
+
 # PGXS tracks no header dependencies: every object is rebuilt when a header changes.
 $(OBJS): $(wildcard src/*.h)
 
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) $(EXTENSION).control Makefile
 	cat $(SQL_SOURCES) > $@
+
+.PHONY: dist
+# The PGXN distribution: dist/pg_adoption-<version>.zip of the committed tree
+# (git archive of DIST_REF, default HEAD), every file under pg_adoption-<version>/.
+DIST_REF ?= HEAD
+dist:
+	mkdir -p dist
+	git archive --format zip --prefix=$(EXTENSION)-$(EXTVERSION)/ -o dist/$(EXTENSION)-$(EXTVERSION).zip $(DIST_REF)
 
 .PHONY: prove
 # pgTAP suites (needs a running server with pgTAP installed; PG* variables pick it).
@@ -56,7 +71,7 @@ fuzz:
 	bash test/fuzz/sql_fuzz.sh
 
 .PHONY: reliability
-# Stress and crash drivers, full versions (docs: README, Reliability).  The
+# Stress and crash drivers, full versions (docs/reliability.md).  The
 # stress run uses the server the PG* variables pick (a superuser) for
 # DURATION seconds (default 120); the crash run starts a private cluster on
 # CRASH_PORT (default 54340) and stops it CYCLES times (default 5), so it

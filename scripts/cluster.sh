@@ -10,7 +10,8 @@ case "$name" in
 	*) echo "unknown cluster $name (demo or test)" >&2; exit 2 ;;
 esac
 case "$action" in
-	start) cluster_start "$name" "$port" "$db"; echo "cluster $name runs: psql -h $PGHOST -p $PGPORT -U postgres $db" ;;
+	start) cluster_start "$name" "$port" "$db"
+		echo "cluster $name runs (data and server.log in $(cluster_dir "$name")): psql -h $PGHOST -p $PGPORT -U postgres $db" ;;
 	stop) cluster_stop "$name" ;;
 	status) pg pg_ctl -D "$(cluster_dir "$name")/data" status || true ;;
 	psql) export PGHOST=/tmp/pg_adoption-$port PGPORT=$port PGUSER=postgres; exec psql "$db" "${@:3}" ;;

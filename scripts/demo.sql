@@ -20,7 +20,7 @@
  *     features to advanced/premium ones; three launched recently (launches);
  *   - ~5,000 users (5-40 per tenant), some joining during the window, some
  *     stopping; power users and casual users;
- *   - ~1,000,000 events over the last 90 days, skewed towards popular core
+ *   - exactly :events (1,000,000) events over the last 90 days, skewed towards popular core
  *     features, in business hours of the tenant's time zone, fewer on
  *     weekends, ~90% successful, some influenced by campaigns;
  *   - ~3,000 feedback rows (NPS, CSAT, surveys, support, reviews, social,
@@ -252,10 +252,24 @@ WITH cand AS (
 	FROM cand AS c
 	WHERE x_hi - x_lo >= 0.01
 )
-SELECT w.*,
-	floor(lambda * current_setting('demo.events')::double precision / sum(lambda) OVER ()
-		+ pg_temp.rnd(pair_id, 35))::integer AS n_events
-FROM weighted AS w;
+/*
+ * Exactly demo.events events in all: pair i gets floor(N * C_i + u) -
+ * floor(N * C_(i-1) + u) of them, C_i the running share of lambda in pair_id
+ * order (numeric, so that the last one is exactly 1) and u one random offset:
+ * the floor or the ceiling of its share, with the expected value of it.
+ */
+SELECT w.pair_id, w.tenant_no, w.user_no, w.fno, w.tenant_id, w.user_id, w.feature_id,
+	w.x_lo, w.x_hi, w.rate, w.lambda,
+	(floor(n * w.c_hi + u) - floor(n * w.c_lo + u))::integer AS n_events
+FROM (
+	SELECT w.*,
+		current_setting('demo.events')::numeric AS n,
+		pg_temp.rnd(0, 35)::numeric AS u,
+		sum(lambda::numeric) OVER (ORDER BY pair_id) / sum(lambda::numeric) OVER () AS c_hi,
+		coalesce(sum(lambda::numeric) OVER (ORDER BY pair_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
+			/ sum(lambda::numeric) OVER () AS c_lo
+	FROM weighted AS w
+) AS w;
 DELETE FROM demo_pair WHERE n_events = 0;
 
 /* -------------------------------------------------------------------- events */

@@ -35,6 +35,9 @@ ensure_packages() {
 	[ -f "/usr/share/postgresql/$PG_MAJOR/extension/pgtap.control" ] || missing+=("postgresql-$PG_MAJOR-pgtap")
 	command -v pg_prove >/dev/null 2>&1 || missing+=(pgtap)
 	command -v make >/dev/null 2>&1 || missing+=(make)
+	# git archive and unzip: the PGXN zip (make dist) and its test.
+	command -v git >/dev/null 2>&1 || missing+=(git)
+	command -v unzip >/dev/null 2>&1 || missing+=(unzip)
 	command -v gcc >/dev/null 2>&1 || missing+=(gcc)
 	# The fuzz driver's generator (test/fuzz/gen.py) and META.json checks.
 	[ -x /usr/bin/python3 ] || missing+=(python3)
@@ -61,6 +64,12 @@ build_install() {
 	make -C "$REPO" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
 }
 
+# The directory under /var/tmp that holds this clone's clusters when the
+# postgres user cannot reach the clone (one in a 0700 home directory).
+var_tmp_dir() {
+	echo "/var/tmp/pg_adoption-$(printf '%s' "$REPO" | md5sum | cut -c1-8)"
+}
+
 # Picks the directory that holds cluster $1's data: under the repo's build/
 # folder when the postgres user can reach it, else under /var/tmp.
 cluster_dir() {
@@ -68,15 +77,43 @@ cluster_dir() {
 	local dir="$REPO/build/$name"
 	mkdir -p "$dir"
 	chown postgres: "$dir"
-	if ! runuser -u postgres -- test -w "$dir"; then
-		dir=/var/tmp/pg_adoption-$(printf '%s' "$REPO" | md5sum | cut -c1-8)/$name
+	if ! as_postgres test -w "$dir"; then
+		dir=$(var_tmp_dir)/$name
 		mkdir -p "$dir"
 		chown -R postgres: "$(dirname "$dir")"
 	fi
 	echo "$dir"
 }
 
-pg() { runuser -u postgres -- "$PG_BIN/$1" "${@:2}"; }
+# Prints the server log of cluster $1 where cluster_dir put it, if it exists
+# (creates nothing: for tests that search it).
+cluster_log() {
+	local f
+	for f in "$REPO/build/$1/server.log" "$(var_tmp_dir)/$1/server.log"; do
+		[ -f "$f" ] && { echo "$f"; return 0; }
+	done
+	return 1
+}
+
+# Runs a command as the postgres user from /, so that a working directory it
+# may not enter (a clone in a 0700 home directory) draws no "could not change
+# directory" warning from PostgreSQL's programs.
+as_postgres() { (cd / && runuser -u postgres -- "$@"); }
+
+# Runs PostgreSQL program $1 as the postgres user.
+pg() { as_postgres "$PG_BIN/$1" "${@:2}"; }
+
+# Copies the PostgreSQL installation (its bin, lib and share directories)
+# under $1, where an extension can be installed with DESTDIR=$1 without
+# touching the installation everyone else uses: PostgreSQL finds its lib and
+# share directories relative to its own binary.
+pg_private_copy() {
+	local d
+	for d in "$("$PG_CONFIG" --bindir)" "$("$PG_CONFIG" --pkglibdir)" "$("$PG_CONFIG" --sharedir)"; do
+		mkdir -p "$1$(dirname "$d")"
+		cp -a "$d" "$1$d"
+	done
+}
 
 # Creates the socket directory of port $1 for the postgres user; prints it.
 socket_dir() {
@@ -122,7 +159,8 @@ cluster_start() {
 	else
 		pg pg_ctl -D "$dir/data" start -w -l "$dir/server.log" >/dev/null
 	fi
-	export PGHOST=$sock PGPORT=$port PGUSER=postgres
+	# The server log, for the checks that search it (stress_short, fuzz_short).
+	export PGHOST=$sock PGPORT=$port PGUSER=postgres PGA_SERVER_LOG=$dir/server.log
 }
 
 # Stops cluster $1 if it runs.

@@ -51,12 +51,19 @@ shell_tap() {
 }
 
 # The failed checks of the shell TAP files (not the TODO ones), each with up
-# to 8 of its "#" lines.
+# to 8 of the "#" lines under it; a check with none under it gets the last 8
+# "#" lines before it (a file that prints what it found first, then its
+# checks, as valgrind_short does).
 failed_checks() {
-	awk 'FNR == 1 { show = 0 }
-		/^not ok / && !/# TODO/ { print FILENAME ": " $0; show = 8; next }
-		/^#/ && show > 0 { print "    " $0; show--; next }
-		{ show = 0 }' "$tap_keep"/*.tap 2>/dev/null | sed "s|$tap_keep/||" | head -n 60
+	awk 'function flush() { if (want && shown == 0) for (i = nb - 8; i < nb; i++) if (i >= 0) print "    " buf[i]; want = 0 }
+		FNR == 1 { flush(); show = 0; nb = 0 }
+		/^(not )?ok / { flush() }
+		/^not ok / && !/# TODO/ { print FILENAME ": " $0; show = 8; shown = 0; want = 1; next }
+		/^#/ && show > 0 { print "    " $0; show--; shown++; next }
+		/^#/ { buf[nb++] = $0; next }
+		/^ok / { nb = 0 }
+		{ show = 0 }
+		END { flush() }' "$tap_keep"/*.tap 2>/dev/null | sed "s|$tap_keep/||" | head -n 60
 }
 
 step "pg_regress and isolation specs (make installcheck)" regress

@@ -2,7 +2,7 @@
 CREATE EXTENSION pg_adoption;
 SELECT extname, extversion, extrelocatable FROM pg_extension WHERE extname = 'pg_adoption';
 
--- The tables of SPEC 2 and their kinds (r = table, p = partitioned table).
+-- The tables of docs/design.md §2 and their kinds (r = table, p = partitioned table).
 SELECT c.relname, c.relkind
 FROM pg_class c
 WHERE c.relnamespace = 'adoption'::regnamespace AND c.relkind IN ('r', 'p')
@@ -24,7 +24,7 @@ ORDER BY con.conrelid::regclass::text, con.contype;
 SELECT dumped FROM (SELECT unnest(extconfig)::regclass AS dumped FROM pg_extension WHERE extname = 'pg_adoption') AS d
 ORDER BY dumped::text;
 
--- The defaults of SPEC 3.
+-- The defaults of docs/design.md §3.
 SELECT tenant_id, aha_successes, usage_velocity_threshold, feature_adoption_threshold,
 	success_outcome_rate, active_window, nudge_after, dormant_after, max_future_skew,
 	max_attempts, event_retention, weight_usage_trend, weight_adoption, weight_support,

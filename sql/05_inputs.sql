@@ -94,6 +94,20 @@ UPDATE adoption.features SET upgrade_feature_id = 'in-basic' WHERE feature_id = 
 \echo :LAST_ERROR_SQLSTATE
 INSERT INTO adoption.features (feature_id, upgrade_feature_id) VALUES ('in-y', 'no-such-feature');
 \echo :LAST_ERROR_SQLSTATE
+-- upgrade_feature_id is checked at commit (a feature may name one inserted
+-- later in its transaction); deleting the upgrade feature sets it to NULL.
+BEGIN;
+INSERT INTO adoption.features (feature_id, upgrade_feature_id) VALUES ('in-up-a', 'in-up-b');
+INSERT INTO adoption.features (feature_id, tier) VALUES ('in-up-b', 'advanced');
+COMMIT;
+BEGIN;
+UPDATE adoption.features SET upgrade_feature_id = 'in-up-c' WHERE feature_id = 'in-up-a';
+COMMIT;
+\echo :LAST_ERROR_SQLSTATE
+SELECT feature_id, upgrade_feature_id FROM adoption.features WHERE feature_id LIKE 'in-up-%' ORDER BY 1;
+DELETE FROM adoption.features WHERE feature_id = 'in-up-b';
+SELECT feature_id, upgrade_feature_id FROM adoption.features WHERE feature_id LIKE 'in-up-%' ORDER BY 1;
+DELETE FROM adoption.features WHERE feature_id = 'in-up-a';
 INSERT INTO adoption.launches (launch_id, feature_id, target_adoption) VALUES ('in-l2', 'in-basic', 0);
 \echo :LAST_ERROR_SQLSTATE
 INSERT INTO adoption.launches (launch_id, feature_id, target_days) VALUES ('in-l3', 'in-basic', 0);

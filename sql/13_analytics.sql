@@ -1,4 +1,4 @@
--- Product analytics (SPEC 7): retention, lifecycle, stickiness, pes and
+-- Product analytics (docs/design.md §7): retention, lifecycle, stickiness, pes and
 -- feature_retention on small data sets whose every figure is worked out by
 -- hand in the comments.  Tenants and features are named h13-* so that the
 -- data of the other tests in the same database does not count; adoption

@@ -1,5 +1,5 @@
 /*
- * feedback.c: the server side of feedback categorization (SPEC section 4).
+ * feedback.c: the server side of feedback categorization (docs/design.md §4).
  *
  * The categorizer itself (tokenizer, phrase automaton, sentiment) is the
  * server-independent textcat.c; this file gives it a lexicon and a home:

@@ -1,5 +1,5 @@
 /*
- * health.c: the customer health score of SPEC section 5.
+ * health.c: the customer health score of docs/design.md §5.
  *
  * adoption.health_inputs() gathers, set-based, one row of counts per tenant
  * (events in two 30-day windows, active users and adopters of each core

@@ -1,5 +1,5 @@
 /*
- * health_math.h: the arithmetic of the customer health score (SPEC 5).
+ * health_math.h: the arithmetic of the customer health score (docs/design.md §5).
  *
  * Pure functions over counts that health.c has already checked: nothing
  * here allocates, raises an error or reads the catalog, so the same code

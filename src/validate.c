@@ -131,11 +131,7 @@ check_not_negative(RowCheck *rc, const char *col, bool is_numeric)
 		Numeric		n = DatumGetNumeric(d);
 		char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out, d));
 
-		if (numeric_is_nan(n)
-#if PG_VERSION_NUM >= 140000
-			|| numeric_is_inf(n)
-#endif
-			)
+		if (numeric_is_nan(n) || numeric_is_inf(n))
 			ereport(ERROR,
 					(errcode(ERRCODE_CHECK_VIOLATION),
 					 errmsg("%s must be a finite number, not %s", col, text),
@@ -164,11 +160,7 @@ check_finite_numeric(RowCheck *rc, const char *col)
 	if (isnull)
 		return;
 	n = DatumGetNumeric(d);
-	if (numeric_is_nan(n)
-#if PG_VERSION_NUM >= 140000
-		|| numeric_is_inf(n)
-#endif
-		)
+	if (numeric_is_nan(n) || numeric_is_inf(n))
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("%s must be a finite number, not %s", col,

@@ -323,7 +323,7 @@ END
 $$;
 
 CREATE FUNCTION adoption.complete_action(action_id bigint, worker text DEFAULT NULL)
-RETURNS void
+RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -335,9 +335,10 @@ BEGIN
 	VALUES (a.action_id, a.tenant_id, a.user_id, a.feature_id, a.template_key, a.campaign_id, a.reason,
 		a.dedupe_key, 'done', a.attempts, a.available_at, a.claimed_by, a.lease_until, a.last_error,
 		a.created_at, now());
+	RETURN 'done';
 END
 $$;
-COMMENT ON FUNCTION adoption.complete_action(bigint, text) IS 'Marks a claimed action done (and moves it to the archive); with worker, checks that worker holds it';
+COMMENT ON FUNCTION adoption.complete_action(bigint, text) IS 'Marks a claimed action done (and moves it to the archive); with worker, checks that worker holds it; returns the new status, done (anything else is an error)';
 
 CREATE FUNCTION adoption.fail_action(action_id bigint, error text, worker text DEFAULT NULL)
 RETURNS text

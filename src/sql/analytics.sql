@@ -1,5 +1,5 @@
 /*
- * analytics.sql: product analytics (SPEC section 7) for users or tenants,
+ * analytics.sql: product analytics (docs/design.md §7) for users or tenants,
  * per feature or over all features, by UTC day, ISO week or calendar month.
  *
  *   retention()          cohort retention, "on" and "on or after";

@@ -1,5 +1,5 @@
 /*
- * feedback.sql: feedback categorization (SPEC section 4): the insight type
+ * feedback.sql: feedback categorization (docs/design.md §4): the insight type
  * and function, the per-tenant lexicon, the triggers that store the insight
  * with each feedback row and enqueue its actions, and the feedback views.
  * The categorizer is C (src/textcat.c, src/feedback.c).

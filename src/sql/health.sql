@@ -1,5 +1,5 @@
 /*
- * health.sql: customer health (SPEC section 5), the actions it enqueues,
+ * health.sql: customer health (docs/design.md §5), the actions it enqueues,
  * expansion opportunities, and the scheduled job that rescores and keeps
  * the event log in shape.
  *
@@ -40,7 +40,7 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION adoption.health_compute(bigint, bigint, boolean, integer, bigint[], bigint[], double precision, bigint, bigint[], bigint[], bigint, bigint, bigint, double precision[]) IS 'Health components and score from counts: tickets are {low, medium, high, urgent}, billing {payment_failed, invoice_overdue, downgrade, refund, cancellation}, weights {usage_trend, adoption, support, billing, feedback}';
 
 /*
- * One row per tenant of tenant_ids with the counts of SPEC section 5 as of
+ * One row per tenant of tenant_ids with the counts of docs/design.md §5 as of
  * as_of.  Event counts come from the partitions' keys (tenant_id,
  * usage_timestamp, ...) alone.  The tenant's active users at as_of are its
  * users with an event of any feature in (as_of - active_window, as_of]:

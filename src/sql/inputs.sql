@@ -19,6 +19,65 @@ CREATE TRIGGER tenants_check_input
 CREATE TRIGGER features_check_input
 	BEFORE INSERT OR UPDATE ON adoption.features
 	FOR EACH ROW EXECUTE FUNCTION adoption.check_input('features');
+/*
+ * features.upgrade_feature_id names a feature of the catalog: what a foreign
+ * key to the table itself would do (DEFERRABLE INITIALLY DEFERRED, ON DELETE
+ * SET NULL), done by triggers, because pg_dump cannot order the rows of a
+ * self-referencing table ("circular foreign-key constraints") and a plain
+ * dump would need --disable-triggers.  As in ri_triggers.c, the check locks
+ * the upgrade feature FOR KEY SHARE, so that a concurrent DELETE of it waits
+ * and the later of the two sees the other.
+ */
+CREATE FUNCTION adoption.check_upgrade_feature()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	upgrade text;
+BEGIN
+	/* Deferred to commit: check the row as it is then (if it still exists). */
+	SELECT f.upgrade_feature_id INTO upgrade FROM adoption.features AS f
+	WHERE f.feature_id OPERATOR(pg_catalog.=) NEW.feature_id;
+	IF upgrade IS NULL THEN
+		RETURN NULL;
+	END IF;
+	PERFORM FROM adoption.features AS f WHERE f.feature_id OPERATOR(pg_catalog.=) upgrade FOR KEY SHARE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'upgrade_feature_id "%" of feature "%" is not in adoption.features', upgrade, NEW.feature_id
+			USING ERRCODE = 'foreign_key_violation',
+				HINT = 'Insert that feature first (in the same transaction is enough: the check runs at commit), or set upgrade_feature_id to NULL.';
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION adoption.check_upgrade_feature() IS 'Deferred constraint trigger: a feature''s upgrade_feature_id names a feature of the catalog';
+
+CREATE CONSTRAINT TRIGGER features_upgrade_feature_exists
+	AFTER INSERT OR UPDATE OF feature_id, upgrade_feature_id ON adoption.features
+	DEFERRABLE INITIALLY DEFERRED
+	FOR EACH ROW WHEN (NEW.upgrade_feature_id IS NOT NULL)
+	EXECUTE FUNCTION adoption.check_upgrade_feature();
+
+CREATE FUNCTION adoption.release_upgrade_feature()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	/* ON DELETE SET NULL, and the same when the key itself changes. */
+	UPDATE adoption.features AS f SET upgrade_feature_id = NULL
+	WHERE f.upgrade_feature_id OPERATOR(pg_catalog.=) OLD.feature_id
+		AND NOT EXISTS (SELECT FROM adoption.features AS g WHERE g.feature_id OPERATOR(pg_catalog.=) OLD.feature_id);
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION adoption.release_upgrade_feature() IS 'AFTER DELETE trigger: the features whose upgrade_feature_id named a deleted (or renamed) feature get NULL';
+
+CREATE TRIGGER features_release_upgrade_feature
+	AFTER DELETE OR UPDATE OF feature_id ON adoption.features
+	FOR EACH ROW EXECUTE FUNCTION adoption.release_upgrade_feature();
+
 CREATE TRIGGER launches_check_input
 	BEFORE INSERT OR UPDATE ON adoption.launches
 	FOR EACH ROW EXECUTE FUNCTION adoption.check_input('launches');

@@ -1,6 +1,6 @@
 /*
  * launches.sql: launches, campaign attribution and lift, and the queue
- * dashboard (SPEC sections 7 and 8).
+ * dashboard (docs/design.md §7 and §8).
  *
  *   coordinate_launch()   enqueues launch_announcement for the active
  *                         tenants that do not use the launched feature yet;

@@ -134,9 +134,12 @@ CREATE TABLE adoption.features (
 	feature_id text PRIMARY KEY,
 	feature_name text,
 	tier text NOT NULL DEFAULT 'core' CHECK (tier IN ('core', 'advanced', 'premium')),
-	/* Deferred, so that a restore may load a feature before its upgrade. */
-	upgrade_feature_id text REFERENCES adoption.features (feature_id) ON DELETE SET NULL
-		DEFERRABLE INITIALLY DEFERRED,
+	/*
+	 * Names another feature of the catalog, checked by triggers (inputs.sql)
+	 * rather than a foreign key: pg_dump cannot order the rows of a table
+	 * that references itself and warns about a circular foreign key.
+	 */
+	upgrade_feature_id text,
 	launched_at timestamptz
 );
 COMMENT ON TABLE adoption.features IS 'Product-wide feature catalog; unseen features are registered (and renamed through feature_name) by the event trigger';

@@ -97,7 +97,7 @@ COMMENT ON COLUMN adoption.tenant_feature_state.updated_at IS 'When the counts o
 
 /*
  * Adoption of each feature by each tenant as of now(), over the tenant's
- * active users (SPEC 4, the population Pendo and Amplitude divide by):
+ * active users (docs/design.md §3, the population Pendo and Amplitude divide by):
  * users with an event of any feature in (now() - active_window, now()].
  * tenant_user_state's last_seen_at decides, except for a user seen after
  * now() (an event ahead of the clock, within max_future_skew): for those

@@ -2,8 +2,8 @@
 # analytics_bench.sh: retention and lifecycle in C against the SQL a user
 # would write (window functions, generate_series), on the same events.
 #
-#   sudo test/bench/analytics_bench.sh [n_events]    (default 5000000)
-#   sudo test/bench/analytics_bench.sh quick         (500000 events)
+#   test/bench/analytics_bench.sh [n_events]    (default 5000000)
+#   test/bench/analytics_bench.sh quick         (500000 events)
 #
 # Loads n_events events of test/bench/gen_events.sql (20,000 users in 1,000
 # tenants, 50 features, over the 90 days before the file was written; the
@@ -32,13 +32,9 @@
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
-usage() { echo "usage: sudo $0 [n_events | quick]    (a positive integer, default 5000000; quick = 500000)" >&2; exit 2; }
-[ $# -le 1 ] || usage
-n=${1:-5000000}
-[ "$n" = quick ] && n=500000
-[[ $n =~ ^[1-9][0-9]*$ ]] || usage
-rounds=${ROUNDS:-5}
-[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a positive integer" >&2; exit 2; }
+[ "${1:-}" = quick ] && set -- 500000
+bench_args "$0 [n_events | quick]    (a positive integer, default 5000000; quick = 500000)" n=5000000 -- "$@"
+bench_env rounds ROUNDS 5
 
 bench_start
 ensure_csv "$n"
@@ -177,6 +173,6 @@ $table
 
 **lifecycle speedup C / SQL = $(printf '%.1f' "$s_l")**
 
-Reproduce: \`sudo test/bench/analytics_bench.sh $n\` (\`quick\` for 500,000 events).
+Reproduce: \`test/bench/analytics_bench.sh $n\` (\`quick\` for 500,000 events).
 MD
 echo "results: $out_dir/analytics_bench.md"

@@ -19,6 +19,14 @@
 #   fresh_extension      drops and creates the extension (version
 #                        $ext_version if set, else the default one) and makes
 #                        empty monthly partitions for range_min..range_max;
+#   bench_args USAGE var=default... -- "$@"
+#                        the one argument parser of the benchmarks: each
+#                        var=default is a positional argument, a positive
+#                        integer (a missing one takes its default); too many
+#                        or a bad one prints the error and USAGE, exits 2;
+#   bench_env var NAME default [min]
+#                        sets var from the environment variable NAME (or
+#                        default), an integer >= min (default 1), or exits 2;
 #   q, calc, median, run_info (commit, PostgreSQL version, CPUs, fsync, time).
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 shopt -s inherit_errexit	# a failing psql inside $(...) stops the script too
@@ -34,6 +42,33 @@ b2b_version=v1	# bump when gen_b2b.sql changes what it writes
 name=bench
 
 q() { psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+
+bench_usage() {
+	[ -n "${2:-}" ] && echo "$(basename "$0"): $2" >&2
+	echo "usage: $1" >&2
+	exit 2
+}
+
+bench_args() {
+	local usage=$1 specs=() spec value
+	shift
+	while [ "$1" != -- ]; do specs+=("$1"); shift; done
+	shift
+	[ $# -le ${#specs[@]} ] || bench_usage "$usage" "too many arguments: $*"
+	for spec in ${specs[@]+"${specs[@]}"}; do
+		value=${1:-${spec#*=}}
+		[ $# -gt 0 ] && shift
+		[[ $value =~ ^[1-9][0-9]*$ ]] || bench_usage "$usage" "${spec%%=*} must be a positive integer, not \"$value\""
+		printf -v "${spec%%=*}" '%s' "$value"
+	done
+}
+
+bench_env() {
+	local value=${!2:-$3} min=${4:-1}
+	[[ $value =~ ^[0-9]+$ ]] && [ "$value" -ge "$min" ] ||
+		bench_usage "${bench_usage_text:-$0}" "$2 must be an integer >= $min, not \"$value\""
+	printf -v "$1" '%s' "$value"
+}
 calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 

@@ -2,9 +2,9 @@
 # compare_versions.sh: the released 0.2.0 engine and the current tree, side
 # by side in one run, one cluster.
 #
-#   sudo test/bench/compare_versions.sh           (full sizes: 30-60 minutes)
-#   sudo QUICK=1 test/bench/compare_versions.sh   (smoke run: a few minutes)
-#   sudo PARTS="copy_b2b" COPY_EVENTS=300000 test/bench/compare_versions.sh
+#   test/bench/compare_versions.sh           (full sizes: 30-60 minutes)
+#   QUICK=1 test/bench/compare_versions.sh   (smoke run: a few minutes)
+#   PARTS="copy_b2b" COPY_EVENTS=300000 test/bench/compare_versions.sh
 #
 # Two engines installed at once:
 #
@@ -75,34 +75,28 @@
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
-usage() {
-	echo "usage: sudo [QUICK=1] [PARTS=\"copy_uniform copy_b2b pgbench pgbench_b2b rss\"] [COPY_EVENTS=N] [ROUNDS=N]" >&2
-	echo "            [SECONDS_PER_ROUND=N] [WARM_EVENTS=N] [RSS_EVENTS=N] [OLD_COMMIT=rev] $0" >&2
-	exit 2
-}
-[ $# -eq 0 ] || usage
+bench_usage_text="[QUICK=1] [PARTS=\"copy_uniform copy_b2b pgbench pgbench_b2b rss\"] [COPY_EVENTS=N] [ROUNDS=N]
+            [SECONDS_PER_ROUND=N] [WARM_EVENTS=N] [RSS_EVENTS=N] [OLD_COMMIT=rev] $0"
+usage() { bench_usage "$bench_usage_text" "$@"; }
+bench_args "$bench_usage_text" -- "$@"
 quick=${QUICK:-0}
 if [ "$quick" = 1 ]; then
-	copy_n=${COPY_EVENTS:-50000} rounds=${ROUNDS:-1} secs=${SECONDS_PER_ROUND:-5}
-	warm=${WARM_EVENTS:-20000} rss_n=${RSS_EVENTS:-500000}
+	bench_env copy_n COPY_EVENTS 50000; bench_env rounds ROUNDS 1; bench_env secs SECONDS_PER_ROUND 5
+	bench_env warm WARM_EVENTS 20000 0; bench_env rss_n RSS_EVENTS 500000
 else
-	copy_n=${COPY_EVENTS:-1000000} rounds=${ROUNDS:-3} secs=${SECONDS_PER_ROUND:-20}
-	warm=${WARM_EVENTS:-200000} rss_n=${RSS_EVENTS:-10000000}
+	bench_env copy_n COPY_EVENTS 1000000; bench_env rounds ROUNDS 3; bench_env secs SECONDS_PER_ROUND 20
+	bench_env warm WARM_EVENTS 200000 0; bench_env rss_n RSS_EVENTS 10000000
 fi
-for v in "$copy_n" "$rounds" "$secs" "$rss_n"; do
-	[[ $v =~ ^[1-9][0-9]*$ ]] || { echo "COPY_EVENTS, ROUNDS, SECONDS_PER_ROUND and RSS_EVENTS must be positive integers" >&2; usage; }
-done
-[[ $warm =~ ^[0-9]+$ ]] || { echo "WARM_EVENTS must be a non-negative integer" >&2; usage; }
 all_parts="copy_uniform copy_b2b pgbench pgbench_b2b rss"
 parts=${PARTS:-$all_parts}
 for p in $parts; do
-	[[ " $all_parts " == *" $p "* ]] || { echo "PARTS: unknown figure $p (of: $all_parts)" >&2; usage; }
+	[[ " $all_parts " == *" $p "* ]] || usage "PARTS: unknown figure $p (of: $all_parts)"
 done
 has_part() { [[ " $parts " == *" $1 "* ]]; }
 old_rev=${OLD_COMMIT:-f1e3ef4}
 port=${COMPARE_PORT:-54421}
 interval=${SAMPLE_INTERVAL:-0.5}
-[[ $interval =~ ^[0-9]*\.?[0-9]+$ ]] || { echo "SAMPLE_INTERVAL must be a number of seconds" >&2; usage; }
+[[ $interval =~ ^[0-9]*\.?[0-9]+$ ]] || usage "SAMPLE_INTERVAL must be a number of seconds"
 clients=8
 threads=2
 old_module=pg_adoption_020
@@ -354,75 +348,17 @@ copy_figure() {
 }
 
 # ---------------------------------------------------------------- pgbench
-pgbench_script=$work/insert.pgbench
-cat >"$pgbench_script" <<'PGBENCH'
-\set t random(1, 1000)
-\set u random(1, 20)
-\set f random_exponential(1, 50, 3.0)
-\set ok random(0, 999)
-\set d random(0, 600)
-INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp, success_outcome, session_duration) VALUES ('t' || :t, 'u' || :t || '-' || :u, 'f' || :f, now(), :ok < 900, :d);
-PGBENCH
-# The B2B shape: 300 tenants of 20 users, each user on 7 of the 50 features
-# (feature k of user u of tenant t: 1 + ((t * 31 + u * 17) % 50 + 7k) % 50).
-pgbench_script_b2b=$work/insert_b2b.pgbench
-cat >"$pgbench_script_b2b" <<'PGBENCH'
-\set t random(1, 300)
-\set u random(1, 20)
-\set k random(0, 6)
-\set ok random(0, 999)
-\set d random(0, 600)
-INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp, success_outcome, session_duration) VALUES ('org-' || lpad(:t::text, 5, '0'), 'org-' || lpad(:t::text, 5, '0') || '-user-' || lpad(:u::text, 2, '0'), 'feature-' || lpad((1 + ((:t * 31 + :u * 17) % 50 + :k * 7) % 50)::text, 3, '0'), now(), :ok < 900, :d);
-PGBENCH
-chmod 755 "$work"
-chmod 644 "$pgbench_script" "$pgbench_script_b2b"
-
-# The warm-up rows of figure $1: the same tenants, users and features as its
-# pgbench script, in time order.
-warm_rows() {
-	if [ "$1" = pgbench_b2b ]; then
-		cat <<SQL
-SELECT 'org-' || lpad(t::text, 5, '0'), 'org-' || lpad(t::text, 5, '0') || '-user-' || lpad(u::text, 2, '0'),
-	'feature-' || lpad((1 + ((t * 31 + u * 17) % 50 + k * 7) % 50)::text, 3, '0'), ts, random() < 0.9,
-	floor(random() * 601)::integer
-FROM (
-	SELECT 1 + floor(random() * 300)::integer AS t, 1 + floor(random() * 20)::integer AS u,
-		floor(random() * 7)::integer AS k, now() - random() * interval '60 days' AS ts
-	FROM generate_series(1, $warm)
-) AS s
-ORDER BY ts
-SQL
-	else
-		cat <<SQL
-SELECT 't' || t, 'u' || t || '-' || u, 'f' || f, ts, random() < 0.9, floor(random() * 601)::integer
-FROM (
-	SELECT 1 + floor(random() * 1000)::integer AS t,
-		1 + floor(random() * 20)::integer AS u,
-		1 + floor(50 * -ln(exp(-3.0) + (1 - exp(-3.0)) * (1 - random())) / 3.0)::integer AS f,
-		now() - random() * interval '14 days' AS ts
-	FROM generate_series(1, $warm)
-) AS s
-ORDER BY ts
-SQL
-	fi
-}
+pgbench_script=$REPO/test/bench/pgbench_insert.pgbench
+pgbench_script_b2b=$REPO/test/bench/pgbench_insert_b2b.pgbench
 
 # The extension of version $1 with the warm-up of figure $2 (as
 # pgbench_bench.sh's).
 pgbench_setup() {
 	local db ext_version lib uses
 	use_version "$1"
-	q <<SQL
-SET client_min_messages = warning;
-SET jit = off;
-DROP EXTENSION IF EXISTS pg_adoption CASCADE;
-CREATE EXTENSION pg_adoption VERSION '$ext_version';
-SELECT adoption.ensure_partitions(3) \g /dev/null
-INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp, success_outcome, session_duration)
-$(warm_rows "$2");
-SELECT adoption.ensure_partitions(3) \g /dev/null
-VACUUM ANALYZE;
-SQL
+	q -c "SET client_min_messages = warning" -c "DROP EXTENSION IF EXISTS pg_adoption CASCADE" \
+		-c "CREATE EXTENSION pg_adoption VERSION '$ext_version'"
+	q -v warm="$warm" -f "$REPO/test/bench/$([ "$2" = pgbench_b2b ] && echo pgbench_warm_b2b.sql || echo pgbench_warm.sql)"
 	check_library
 	uses=$(q -tA -c "SELECT coalesce(sum(uses), 0) FROM adoption.user_feature_state")
 	[ "$uses" = "$warm" ] || { echo "the warm-up inserted $warm events but user_feature_state counts $uses uses" >&2; return 1; }
@@ -755,7 +691,7 @@ MD
 	printf '\n'
 	[ -z "$worst_drop" ] || printf '**largest drop of a tracking/none ratio against 0.2.0 = %s %%**\n\n' "$worst_drop"
 	[ -z "${vals[cur:rss:hwm]:-}" ] || printf '**current peak VmHWM = %.0f MB**\n\n**current peak RssAnon = %.0f MB**\n\n' "${vals[cur:rss:hwm]}" "${vals[cur:rss:anon]}"
-	printf 'Reproduce: `sudo%s%s ROUNDS=%s COPY_EVENTS=%s SECONDS_PER_ROUND=%s WARM_EVENTS=%s RSS_EVENTS=%s test/bench/compare_versions.sh`.\n' \
+	printf 'Reproduce: `env%s%s ROUNDS=%s COPY_EVENTS=%s SECONDS_PER_ROUND=%s WARM_EVENTS=%s RSS_EVENTS=%s test/bench/compare_versions.sh`.\n' \
 		"$([ "$quick" = 1 ] && echo " QUICK=1")" "$([ "$parts" = "$all_parts" ] || echo " PARTS=\"$parts\"")" "$rounds" "$copy_n" "$secs" "$warm" "$rss_n"
 } >"$out_dir/compare_versions.md"
 echo "wrote $out_dir/compare_versions.md"

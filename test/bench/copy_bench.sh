@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # copy_bench.sh: what does tracking cost on bulk ingest?
 #
-#   sudo test/bench/copy_bench.sh [n_events]        (default 1000000)
+#   test/bench/copy_bench.sh [n_events]        (default 1000000)
 #
 # Times COPY adoption.feature_usage_events FROM '<csv>' of n_events events
 # (1000 tenants, 20000 users, 50 features over the last 90 days, made by
@@ -38,12 +38,9 @@
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
-usage() { echo "usage: sudo $0 [n_events]    (a positive integer, default 1000000)" >&2; exit 2; }
-[ $# -le 1 ] || usage
-n=${1:-1000000}
-[[ $n =~ ^[1-9][0-9]*$ ]] || usage
-rounds=${ROUNDS:-3}
-[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a positive integer" >&2; exit 2; }
+bench_usage_text="$0 [n_events]    (a positive integer, default 1000000)"
+bench_args "$bench_usage_text" n=1000000 -- "$@"
+bench_env rounds ROUNDS 3
 data_set=${DATA_SET:-uniform}
 case "$data_set" in
 	uniform) result=${RESULT:-copy_bench} data_text="1000 tenants, 20000 users,
@@ -155,6 +152,6 @@ $table
 
 **none median s = $m_none**
 
-Reproduce: \`sudo ROUNDS=$rounds$([ "$data_set" = uniform ] || echo " DATA_SET=$data_set") test/bench/copy_bench.sh $n\`.
+Reproduce: \`ROUNDS=$rounds$([ "$data_set" = uniform ] || echo " DATA_SET=$data_set") test/bench/copy_bench.sh $n\`.
 MD
 echo "wrote $out_dir/$result.md"

@@ -2,7 +2,7 @@
 # copy_warm_bench.sh: what tracking costs on an incremental bulk load, when
 # the tenants, features and most users are known already.
 #
-#   sudo test/bench/copy_warm_bench.sh [n_events]     (default 1000000)
+#   test/bench/copy_warm_bench.sh [n_events]     (default 1000000)
 #
 # Takes the CSV of copy_bench.sh (generating it if needed), sorts it by time
 # and splits it in two halves: "older" and "newer".  Each round starts from
@@ -13,10 +13,8 @@
 # Runs its own cluster "bench" on port 54322; stops it at the end.
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
-n=${1:-1000000}
-[[ $n =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [n_events]" >&2; exit 2; }
-rounds=${ROUNDS:-3}
-[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a positive integer" >&2; exit 2; }
+bench_args "$0 [n_events]    (a positive integer, default 1000000)" n=1000000 -- "$@"
+bench_env rounds ROUNDS 3
 mkdir -p "$out_dir"
 
 bench_start

@@ -2,7 +2,7 @@
 # feedback_bench.sh: how fast is adoption.categorize_feedback, alone and
 # against the SQL a user would write instead?
 #
-#   sudo test/bench/feedback_bench.sh [n_texts]      (default 100000)
+#   test/bench/feedback_bench.sh [n_texts]      (default 100000)
 #
 # The texts: the bodies of test/textcat/feedback_labelled.tsv (real-looking
 # NPS comments, support messages, reviews...), repeated to n_texts rows of
@@ -29,12 +29,9 @@
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
-usage() { echo "usage: sudo $0 [n_texts]    (a positive integer, default 100000)" >&2; exit 2; }
-[ $# -le 1 ] || usage
-n=${1:-100000}
-[[ $n =~ ^[1-9][0-9]*$ ]] || usage
-rounds=${ROUNDS:-3}
-[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a positive integer" >&2; exit 2; }
+bench_usage_text="$0 [n_texts]    (a positive integer, default 100000)"
+bench_args "$bench_usage_text" n=100000 -- "$@"
+bench_env rounds ROUNDS 3
 n_regex=${REGEX_TEXTS:-1000}
 ((n_regex > n)) && n_regex=$n
 tsv=$REPO/test/textcat/feedback_labelled.tsv
@@ -131,6 +128,6 @@ $table
 
 **speedup over the regex SQL = $(printf '%.1f' "$ratio")** (goal >= 10)
 
-Reproduce: \`sudo test/bench/feedback_bench.sh $n\`.
+Reproduce: \`test/bench/feedback_bench.sh $n\`.
 MD
 echo "results: $out_dir/feedback_bench.md"

@@ -2,7 +2,7 @@
 # pgbench_bench.sh: what does tracking cost on single-row INSERTs from many
 # clients?
 #
-#   sudo test/bench/pgbench_bench.sh
+#   test/bench/pgbench_bench.sh
 #
 # 8 pgbench clients (pgbench -n -c 8 -j 2 -T SECONDS_PER_ROUND -f <script>)
 # each insert one event per transaction into adoption.feature_usage_events:
@@ -34,54 +34,22 @@
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
-usage() { echo "usage: sudo [ROUNDS=3] [SECONDS_PER_ROUND=20] [WARM_EVENTS=200000] $0" >&2; exit 2; }
-[ $# -eq 0 ] || usage
-rounds=${ROUNDS:-3}
-secs=${SECONDS_PER_ROUND:-20}
-warm=${WARM_EVENTS:-200000}
-for v in "$rounds" "$secs"; do [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS and SECONDS_PER_ROUND must be positive integers" >&2; usage; }; done
-[[ $warm =~ ^[0-9]+$ ]] || { echo "WARM_EVENTS must be a non-negative integer" >&2; usage; }
+bench_usage_text="[ROUNDS=3] [SECONDS_PER_ROUND=20] [WARM_EVENTS=200000] $0"
+bench_args "$bench_usage_text" -- "$@"
+bench_env rounds ROUNDS 3
+bench_env secs SECONDS_PER_ROUND 20
+bench_env warm WARM_EVENTS 200000 0
 clients=8
 threads=2
 command -v pgbench >/dev/null || { echo "pgbench is missing (it comes with postgresql-client)" >&2; exit 1; }
 
 bench_start
 
-script=$(mktemp --suffix=.pgbench)
-trap 'rm -f "$script"; bench_stop' EXIT
-cat >"$script" <<'PGBENCH'
-\set t random(1, 1000)
-\set u random(1, 20)
-\set f random_exponential(1, 50, 3.0)
-\set ok random(0, 999)
-\set d random(0, 600)
-INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp, success_outcome, session_duration) VALUES ('t' || :t, 'u' || :t || '-' || :u, 'f' || :f, now(), :ok < 900, :d);
-PGBENCH
-chmod 644 "$script"
+script=$REPO/test/bench/pgbench_insert.pgbench
 
 say "creating the extension and warming the state with $warm events"
-q <<SQL
-SET client_min_messages = warning;
-SET jit = off;
-DROP EXTENSION IF EXISTS pg_adoption CASCADE;
-CREATE EXTENSION pg_adoption;
-SELECT adoption.ensure_partitions(3) \g /dev/null
--- The same tenants, users and features as the pgbench script, the feature
--- drawn like pgbench's random_exponential(1, 50, 3.0), in time order.
-INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp, success_outcome, session_duration)
-SELECT 't' || t, 'u' || t || '-' || u, 'f' || f, ts, random() < 0.9, floor(random() * 601)::integer
-FROM (
-	SELECT 1 + floor(random() * 1000)::integer AS t,
-		1 + floor(random() * 20)::integer AS u,
-		1 + floor(50 * -ln(exp(-3.0) + (1 - exp(-3.0)) * (1 - random())) / 3.0)::integer AS f,
-		now() - random() * interval '14 days' AS ts
-	FROM generate_series(1, $warm)
-) AS s
-ORDER BY ts;
--- Rows of an earlier month waited in the default partition: move them out.
-SELECT adoption.ensure_partitions(3) \g /dev/null
-VACUUM ANALYZE;
-SQL
+q -c "SET client_min_messages = warning" -c "DROP EXTENSION IF EXISTS pg_adoption CASCADE" -c "CREATE EXTENSION pg_adoption"
+q -v warm="$warm" -f "$REPO/test/bench/pgbench_warm.sql"
 res=$(q -tA -F ' ' -c "SELECT count(*), coalesce(sum(uses), 0), (SELECT count(*) FROM adoption.tenants) FROM adoption.user_feature_state")
 read -r users uses tenants <<<"$res"
 echo "warm state: $users user x feature rows, $uses uses, $tenants tenants"

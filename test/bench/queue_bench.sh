@@ -3,7 +3,7 @@
 # whether claiming stays fast with a long history and with a long
 # transaction holding back vacuum.
 #
-#   sudo test/bench/queue_bench.sh [n_actions]       (default 200000)
+#   test/bench/queue_bench.sh [n_actions]       (default 200000)
 #
 # Three phases, each draining a fresh batch of n_actions pending actions with
 # 4 pgbench clients, each transaction claiming 50 actions and completing them
@@ -17,10 +17,9 @@
 # would fail the transaction; the archive holding exactly n_actions rows per
 # phase shows none was lost or doubled).
 # Runs its own cluster "qbench" on port 54324; stops it at the end.
-source "$(dirname "$0")/../../scripts/lib.sh"
+source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
-n=${1:-200000}
-[[ $n =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [n_actions]" >&2; exit 2; }
+bench_args "$0 [n_actions]    (a positive integer, default 200000)" n=200000 -- "$@"
 port=${PGA_QBENCH_PORT:-54324}
 db=adoption_qbench
 out_dir=$REPO/test/bench/out
@@ -30,7 +29,6 @@ ensure_packages
 build_install
 cluster_start qbench "$port" postgres
 trap 'cluster_stop qbench >/dev/null 2>&1 || true' EXIT
-q() { psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 
 PGOPTIONS="-c client_min_messages=warning" psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 q -c "CREATE EXTENSION pg_adoption"

@@ -2,7 +2,7 @@
 # rebuild_bench.sh: what does adoption.rebuild() cost, next to the ingest that
 # built the same state, and does it reproduce that state?
 #
-#   sudo test/bench/rebuild_bench.sh [n_events]        (default 1000000)
+#   test/bench/rebuild_bench.sh [n_events]        (default 1000000)
 #
 # Loads n_events events of test/bench/gen_events.sql (1000 tenants, 20000
 # users, 50 features, 90 days) into a fresh extension with one timed COPY,
@@ -10,7 +10,7 @@
 # SELECT adoption.rebuild() ROUNDS times (default 1; a CHECKPOINT before each
 # and each in a new session).  After every rebuild the state is compared
 # with the copy: every column of every user and tenant row exactly but
-# updated_at, velocity within 1e-9 relative (SPEC 3); a difference fails the
+# updated_at, velocity within 1e-9 relative (docs/design.md §3); a difference fails the
 # benchmark.
 #
 # Reported: the COPY's seconds, the median rebuild's seconds, events/s, and
@@ -22,12 +22,9 @@
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
-usage() { echo "usage: sudo $0 [n_events]    (a positive integer, default 1000000)" >&2; exit 2; }
-[ $# -le 1 ] || usage
-n=${1:-1000000}
-[[ $n =~ ^[1-9][0-9]*$ ]] || usage
-rounds=${ROUNDS:-1}
-[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a positive integer" >&2; exit 2; }
+bench_usage_text="$0 [n_events]    (a positive integer, default 1000000)"
+bench_args "$bench_usage_text" n=1000000 -- "$@"
+bench_env rounds ROUNDS 1
 result=${RESULT:-rebuild_bench}
 
 bench_start
@@ -111,6 +108,6 @@ $table
 
 **rebuild / COPY time = $(printf '%.2f' "$vs_copy")**
 
-Reproduce: \`sudo ROUNDS=$rounds test/bench/rebuild_bench.sh $n\`.
+Reproduce: \`ROUNDS=$rounds test/bench/rebuild_bench.sh $n\`.
 MD
 echo "wrote $out_dir/$result.md"

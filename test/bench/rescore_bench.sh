@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # rescore_bench.sh: what does health rescoring cost, in full and incrementally?
 #
-#   sudo test/bench/rescore_bench.sh [n_events] [n_tenants]   (default 5000000 10000)
+#   test/bench/rescore_bench.sh [n_events] [n_tenants]   (default 5000000 10000)
 #
 # Loads n_events events of test/bench/gen_events.sql (n_tenants tenants,
 # 10 users per tenant, 50 features over the last 90 days) through the ingest
@@ -27,13 +27,8 @@
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
-usage() { echo "usage: sudo $0 [n_events] [n_tenants]    (positive integers, default 5000000 10000)" >&2; exit 2; }
-[ $# -le 2 ] || usage
-n=${1:-5000000}
-tenants=${2:-10000}
-[[ $n =~ ^[1-9][0-9]*$ && $tenants =~ ^[1-9][0-9]*$ ]] || usage
-rounds=${ROUNDS:-3}
-[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a positive integer" >&2; exit 2; }
+bench_args "$0 [n_events] [n_tenants]    (positive integers, default 5000000 10000)" n=5000000 tenants=10000 -- "$@"
+bench_env rounds ROUNDS 3
 dirty=$(((tenants + 99) / 100))
 result=${RESULT:-rescore_bench}
 
@@ -137,6 +132,6 @@ $table
 
 **incremental after 1% dirty / full = $(printf '%.3f' "$ratio")** (goal <= 0.05)
 
-Reproduce: \`sudo test/bench/rescore_bench.sh $n $tenants\`.
+Reproduce: \`test/bench/rescore_bench.sh $n $tenants\`.
 MD
 echo "results: $out_dir/$result.md"

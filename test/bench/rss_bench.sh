@@ -2,7 +2,7 @@
 # rss_bench.sh: how much memory does a backend need to COPY many events with
 # tracking on?
 #
-#   sudo test/bench/rss_bench.sh [n_events]        (default 10000000)
+#   test/bench/rss_bench.sh [n_events]        (default 10000000)
 #
 # COPYs a CSV of n_events events (test/bench/gen_events.sql: 1000 tenants,
 # 20000 users, 50 features, 90 days; ~1.4 GB for 10M events, generated once
@@ -33,12 +33,10 @@
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
-usage() { echo "usage: sudo [SAMPLE_INTERVAL=0.5] $0 [n_events]    (a positive integer, default 10000000)" >&2; exit 2; }
-[ $# -le 1 ] || usage
-n=${1:-10000000}
-[[ $n =~ ^[1-9][0-9]*$ ]] || usage
+bench_usage_text="[SAMPLE_INTERVAL=0.5] $0 [n_events]    (a positive integer, default 10000000)"
+bench_args "$bench_usage_text" n=10000000 -- "$@"
 interval=${SAMPLE_INTERVAL:-0.5}
-[[ $interval =~ ^[0-9]*\.?[0-9]+$ ]] || { echo "SAMPLE_INTERVAL must be a number of seconds" >&2; usage; }
+[[ $interval =~ ^[0-9]*\.?[0-9]+$ ]] || bench_usage "$bench_usage_text" "SAMPLE_INTERVAL must be a number of seconds"
 
 bench_start
 

@@ -2,9 +2,9 @@
 # run_all.sh: runs every benchmark of test/bench, one after the other, and
 # sums them up against the goals.
 #
-#   sudo test/bench/run_all.sh            (full sizes: about 15-20 minutes)
-#   sudo QUICK=1 test/bench/run_all.sh    (small sizes: a few minutes)
-#   sudo ONLY="pgbench_bench copy_bench" test/bench/run_all.sh
+#   test/bench/run_all.sh            (full sizes: about 15-20 minutes)
+#   QUICK=1 test/bench/run_all.sh    (small sizes: a few minutes)
+#   ONLY="pgbench_bench copy_bench" test/bench/run_all.sh
 #                                         (runs only those; the table takes the
 #                                         others' figures from their last results)
 #
@@ -48,8 +48,8 @@
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
-usage() { echo "usage: sudo [QUICK=1] [ONLY=\"copy_bench pgbench_bench sql_baseline_bench rss_bench compare_versions\"] $0" >&2; exit 2; }
-[ $# -eq 0 ] || usage
+usage() { bench_usage "[QUICK=1] [ONLY=\"copy_bench pgbench_bench sql_baseline_bench rss_bench compare_versions\"] $0" "$@"; }
+bench_args "[QUICK=1] [ONLY=...] $0" -- "$@"
 bench=$REPO/test/bench
 quick=${QUICK:-0}
 all="copy_bench pgbench_bench sql_baseline_bench rss_bench copy_warm_bench queue_bench rescore_bench feedback_bench analytics_bench scale_bench"
@@ -57,7 +57,7 @@ all="copy_bench pgbench_bench sql_baseline_bench rss_bench copy_warm_bench queue
 extra="compare_versions"
 only=${ONLY:-$all}
 for name in $only; do
-	[[ " $all $extra " == *" ${name%.sh} "* ]] || { echo "ONLY: unknown benchmark $name (one of: $all $extra)" >&2; usage; }
+	[[ " $all $extra " == *" ${name%.sh} "* ]] || usage "ONLY: unknown benchmark $name (one of: $all $extra)"
 done
 mkdir -p "$out_dir"
 log_dir=$out_dir/logs

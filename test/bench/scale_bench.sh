@@ -2,7 +2,7 @@
 # scale_bench.sh: does the cost of ingest and of rescoring grow linearly with
 # the work?
 #
-#   sudo test/bench/scale_bench.sh [n_events] [n_tenants]   (default 1000000 2000)
+#   test/bench/scale_bench.sh [n_events] [n_tenants]   (default 1000000 2000)
 #
 # Runs the ingest and rescore benchmarks at two sizes, the second four times
 # the first:
@@ -30,13 +30,8 @@
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
-usage() { echo "usage: sudo $0 [n_events] [n_tenants]    (positive integers, default 1000000 2000)" >&2; exit 2; }
-[ $# -le 2 ] || usage
-n=${1:-1000000}
-tenants=${2:-2000}
-[[ $n =~ ^[1-9][0-9]*$ && $tenants =~ ^[1-9][0-9]*$ ]] || usage
-rounds=${ROUNDS:-1}
-[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a positive integer" >&2; exit 2; }
+bench_args "$0 [n_events] [n_tenants]    (positive integers, default 1000000 2000)" n=1000000 tenants=2000 -- "$@"
+bench_env rounds ROUNDS 1
 bench=$REPO/test/bench
 
 # Reads the figure after "<label> = " on a bold line of out/$1.md.
@@ -116,6 +111,6 @@ $table
 
 **rebuild cost per event, 4x / 1x = $(printf '%.2f' "$g_rebuild")**
 
-Reproduce: \`sudo ROUNDS=$rounds test/bench/scale_bench.sh $n $tenants\`.
+Reproduce: \`ROUNDS=$rounds test/bench/scale_bench.sh $n $tenants\`.
 MD
 echo "wrote $out_dir/scale_bench.md"

@@ -2,7 +2,7 @@
 # sql_baseline_bench.sh: how much faster is the C ingest trigger than the
 # same state maintenance written in SQL?
 #
-#   sudo test/bench/sql_baseline_bench.sh [n_events]      (default 1000000)
+#   test/bench/sql_baseline_bench.sh [n_events]      (default 1000000)
 #
 # Times COPY adoption.feature_usage_events FROM '<csv>' of n_events events
 # (the CSV of copy_bench.sh: test/bench/gen_events.sql, 1000 tenants, 20000
@@ -32,12 +32,9 @@
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
-usage() { echo "usage: sudo [ROUNDS=2] $0 [n_events]    (a positive integer, default 1000000)" >&2; exit 2; }
-[ $# -le 1 ] || usage
-n=${1:-1000000}
-[[ $n =~ ^[1-9][0-9]*$ ]] || usage
-rounds=${ROUNDS:-2}
-[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a positive integer" >&2; usage; }
+bench_usage_text="[ROUNDS=2] $0 [n_events]    (a positive integer, default 1000000)"
+bench_args "$bench_usage_text" n=1000000 -- "$@"
+bench_env rounds ROUNDS 2
 sql_trigger=$REPO/test/bench/sql_trigger.sql
 [ -r "$sql_trigger" ] || { echo "missing $sql_trigger" >&2; exit 1; }
 

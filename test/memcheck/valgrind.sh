@@ -53,12 +53,12 @@ mkdir -p "$bld/test" "$logs"
 cp -r "$REPO/Makefile" "$REPO/pg_adoption.control" "$REPO/src" "$REPO/sql" "$REPO/expected" "$bld/"
 cp -r "$REPO/test/isolation" "$bld/test/"
 make -C "$bld" -s PG_CONFIG="$PG_CONFIG" COPT='-O0 -g' >/dev/null
-for d in "$bindir" "$("$PG_CONFIG" --pkglibdir)" "$("$PG_CONFIG" --sharedir)"; do
-	mkdir -p "$root$(dirname "$d")"
-	cp -a "$d" "$root$d"
-done
+pg_private_copy "$root"
 make -C "$bld" -s PG_CONFIG="$PG_CONFIG" DESTDIR="$root" install >/dev/null
-chown postgres: "$logs"
+# valgrind runs as postgres, which may not read this tree (a clone in a 0700
+# home directory): it reads the suppressions from a copy beside the cluster.
+cp "$here/postgres.supp" "$dir/postgres.supp"
+chown postgres: "$logs" "$dir/postgres.supp"
 
 say "creating cluster $name in $data"
 cluster_create "$data" "$port" postgres
@@ -69,9 +69,9 @@ log_line_prefix = '%m [%p] '
 CONF
 
 say "starting postgres under valgrind (logs in $logs)"
-runuser -u postgres -- valgrind --trace-children=yes --leak-check=no \
+as_postgres valgrind --trace-children=yes --leak-check=no \
 	--num-callers=40 --track-origins=yes --fullpath-after= \
-	--suppressions="$here/postgres.supp" --gen-suppressions=all \
+	--suppressions="$dir/postgres.supp" --gen-suppressions=all \
 	--log-file="$logs/%p.log" \
 	"$root$bindir/postgres" -D "$data" >"$dir/server.log" 2>&1 &
 vg=$!
@@ -81,8 +81,12 @@ for _ in $(seq 600); do
 	sleep 1
 done
 if ! "$bindir/pg_isready" -q -h "$sock" -p "$port"; then
-	echo "valgrind.sh: the server did not start; see $dir/server.log" >&2
-	tail -n 20 "$dir/server.log" >&2
+	# valgrind reports its own failures (a suppressions file it cannot read)
+	# in its logs, not in the server's.
+	echo "valgrind.sh: the server did not start under valgrind; its last words:" >&2
+	for f in "$dir/server.log" "$logs"/*.log; do
+		[ -s "$f" ] && sed "s|^|$(basename "$f"): |" "$f" | tail -n 10 >&2
+	done
 	exit 1
 fi
 

@@ -1,5 +1,5 @@
 -- pgTAP: batch invariance and rebuild equality on 100,000 generated events
--- (SPEC 3): the state after loading the events in one statement equals the
+-- (docs/design.md §3): the state after loading the events in one statement equals the
 -- state after loading them one statement each, in the same order, and
 -- equals what adoption.rebuild() recomputes; the same actions are enqueued.
 BEGIN;

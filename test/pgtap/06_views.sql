@@ -1,4 +1,4 @@
--- pgTAP: the BI views of SPEC 8 exist, and every view of schema adoption is
+-- pgTAP: the BI views of docs/design.md §8 exist, and every view of schema adoption is
 -- security_invoker (row-level security applies to the reader) and has a
 -- COMMENT on itself and on every column (STYLE: the BI user reads them);
 -- feature_adoption and seat utilization divide by the tenant's active users.
@@ -19,7 +19,7 @@ WHERE c.relnamespace = 'adoption'::regnamespace AND c.relkind = 'v';
 
 SELECT plan((SELECT count(*)::integer FROM bi_views) + 3 * (SELECT count(*)::integer FROM adoption_views) + 3);
 
--- The views SPEC 8 names.
+-- The views docs/design.md §8 names.
 SELECT has_view('adoption', b.name, format('BI view adoption.%s exists', b.name))
 FROM bi_views AS b ORDER BY b.name;
 

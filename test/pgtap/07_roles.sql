@@ -1,4 +1,4 @@
--- pgTAP: the roles of SPEC 9.  What each of adoption_app, adoption_analyst and
+-- pgTAP: the roles of docs/design.md §9.  What each of adoption_app, adoption_analyst and
 -- adoption_tenant may do on every table, view and function of the schema;
 -- nothing for PUBLIC; the SECURITY DEFINER functions pin search_path; the
 -- application ingests and works the queue without reading state; a tenant

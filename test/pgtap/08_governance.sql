@@ -1,4 +1,4 @@
--- pgTAP: adoption.forget_user() and adoption.forget_tenant() (SPEC 9).
+-- pgTAP: adoption.forget_user() and adoption.forget_tenant() (docs/design.md §9).
 -- forget_user erases what names the user and leaves the tenant's adoption
 -- state equal to what ingesting the remaining events gives (checked against
 -- a copy of the tenant loaded without the user); forget_tenant leaves no row

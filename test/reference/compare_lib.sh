@@ -1,15 +1,11 @@
 # test/reference/compare_lib.sh: shared by test/tap/order_freedom.sh and
-# test/tap/order_edges.sh (sourced, not run).  TAP output, psql helpers, and
-# the comparison of adoption state between databases: each state table is
+# test/tap/order_edges.sh (sourced, not run); the TAP helpers come from
+# test/lib/tap.sh.  The comparison of adoption state between databases: each state table is
 # copied into table snap of database $master as (tag, table, key, row as
 # jsonb without updated_at, milestone_buffer, activity, evidence), and two
 # tags are compared field by field, velocity_per_week within 1e-9 relative.
 
-n=0
-failed=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
-q() { psql -X -q -tA -v ON_ERROR_STOP=1 "$@"; }
-comment() { sed 's/^/# /' | head -n "${1:-10}"; }
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
 
 tables="user_feature_state tenant_user_state tenant_state tenant_feature_counts tenant_feature_milestones tenant_feature_state"
 

@@ -160,7 +160,7 @@ FROM (SELECT r.milestone, coalesce(a.n, 0) AS n
 	FROM reached AS r
 	LEFT JOIN (SELECT tenant_id, dedupe_key, count(*) AS n FROM milestone_actions GROUP BY 1, 2) AS a
 		USING (tenant_id, dedupe_key)) AS x;
--- A late event can remove a tenant's feature_adopted (README): its action
+-- A late event can remove a tenant's feature_adopted (docs/design.md §3): its action
 -- stays, so only user milestones must still be reached.
 CREATE TEMP VIEW orphans AS
 SELECT a.* FROM milestone_actions AS a

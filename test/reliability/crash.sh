@@ -25,7 +25,6 @@ interval=${CRASH_INTERVAL:-10}
 downtime=${CRASH_DOWNTIME:-1}
 port=${CRASH_PORT:-54340}
 db=${CRASH_DB:-adoption_crash}
-n=0
 
 cluster_start crash "$port" postgres >/dev/null
 data=$(cluster_dir crash)/data
@@ -41,7 +40,7 @@ log_lines=$(wc -l <"$log")
 
 echo "# crash: $writers writers, $workers queue workers, rescoring; $cycles immediate stops, one every ${interval}-$((interval + 3))s; cluster on port $port"
 load_setup >/dev/null
-tap $? "database $db created with pg_adoption on the private cluster"
+ok $? "database $db created with pg_adoption on the private cluster"
 load_start
 for ((c = 1; c <= cycles; c++)); do
 	sleep $((interval + RANDOM % 4))
@@ -52,21 +51,21 @@ for ((c = 1; c <= cycles; c++)); do
 	pg pg_ctl -D "$data" start -w -l "$log" >/dev/null
 	started=$?
 	[ "$stopped" = 0 ] && [ "$started" = 0 ]
-	tap $? "cycle $c: immediate stop under load, restart with crash recovery in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')s"
+	ok $? "cycle $c: immediate stop under load, restart with crash recovery in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')s"
 done
 sleep "$interval"
 load_stop
 load_check crash
 recoveries=$(tail -n +"$((log_lines + 1))" "$log" | grep -c 'database system was not properly shut down; automatic recovery in progress')
 [ "$recoveries" = "$cycles" ]
-tap $? "the server log shows $recoveries crash recoveries, one per stop"
+ok $? "the server log shows $recoveries crash recoveries, one per stop"
 # A child that dies otherwise than by the driver's stops makes the
 # postmaster restart the others ("terminating any other active server
 # processes"), whatever its exit status.
 ! tail -n +"$((log_lines + 1))" "$log" | grep -E 'terminated by signal|PANIC|was terminated by exception|terminating any other active server processes'
-tap $? "the server log names no crashed backend, no restart after one and no PANIC"
+ok $? "the server log names no crashed backend, no restart after one and no PANIC"
 load_figures
 echo "# crash cycles: $cycles; writer sessions ended by a lost connection: $(awk '$3 != 0' "$work/end.tsv" | wc -l)"
 load_cleanup
-echo "1..$n"
+plan
 [ "$failed" = 0 ]

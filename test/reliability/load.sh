@@ -12,8 +12,9 @@
 #   load_figures         prints the figures of the run as TAP comments;
 #   load_cleanup         drops $db and the client logs unless something
 #                        failed or RELIABILITY_KEEP is set;
-#   tap                  prints one TAP line and counts failures in failed
-#                        (and known engine bugs in todo_failed).
+#   ok (test/lib/tap.sh) prints one TAP line and counts failures in failed
+#                        (and known engine bugs, "# TODO", in todo_failed;
+#                        RELIABILITY_STRICT=1 makes those fail too).
 #
 # Every writer session is one psql reading SQL from a generator (gen): one
 # transaction per statement (single-row INSERT, multi-row INSERT, COPY, a
@@ -37,12 +38,11 @@ lease=${LEASE:-60 seconds}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 work=$(mktemp -d)
 pids=()
-failed=0
-todo_failed=0
+source "$here/../lib/tap.sh"
+TAP_STRICT=${RELIABILITY_STRICT:-}
 export PGDATABASE=$db PGOPTIONS='-c client_min_messages=warning' TZ=UTC
 
-# psql for the driver itself: stops at the first error.
-q() { psql -X -q -tA -v ON_ERROR_STOP=1 "$@"; }
+# q (test/lib/tap.sh) is psql for the driver itself: stops at the first error.
 # psql for the clients: errors with their SQLSTATE on stderr, results dropped.
 client() { psql -X -q -v VERBOSITY=verbose -v SHOW_CONTEXT=never "$@"; }
 
@@ -263,25 +263,6 @@ load_stop() {
 	pids=()
 }
 
-# Prints TAP line $2 as test number n+1 ($1: 0 passed).  A failure counts
-# in failed, except for a check marked "# TODO" (a known engine bug, see the
-# README's Reliability section), which counts in todo_failed instead, unless
-# RELIABILITY_STRICT is set: then the mark is dropped and it fails too.
-tap() {
-	local desc=$2
-	n=$((n + 1))
-	if [ -n "${RELIABILITY_STRICT:-}" ]; then desc=${desc/'# TODO'/- known}; fi
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $desc"
-	else
-		echo "not ok $n - $desc"
-		case $desc in
-			*'# TODO'*) todo_failed=$((todo_failed + 1)) ;;
-			*) failed=$((failed + 1)) ;;
-		esac
-	fi
-}
-
 # Loads the client logs into schema stress, runs check.sql (crash mode when
 # $1 is crash) and the error count; prints TAP lines.
 load_check() {
@@ -312,13 +293,13 @@ SQL
 	rc=$?
 	while IFS= read -r line; do
 		case $line in
-			true\|*) tap 0 "${line#true|}" ;;
-			false\|*) tap 1 "${line#false|}" ;;
+			true\|*) ok 0 "${line#true|}" ;;
+			false\|*) ok 1 "${line#false|}" ;;
 			\#*) echo "$line" ;;
 			*) echo "# $line" ;;
 		esac
 	done <"$work/check.out"
-	tap "$rc" "check.sql ran to its end"
+	ok "$rc" "check.sql ran to its end"
 
 	# Errors the clients saw, by SQLSTATE.  Expected: the bad rows sent on
 	# purpose (23514), 25P02 after a failed COPY (the writer's probe),
@@ -339,15 +320,15 @@ SQL
 	[ "$mode" = crash ] && expected+='|(FATAL|WARNING):  (57P0[13]: |terminating connection due to (immediate shutdown command|unexpected postmaster exit)$|the database system is (starting up|shutting down|in recovery mode|not (yet )?accepting connections)$)|server closed the connection unexpectedly|connection to server .*(was lost|failed)|no connection to the server'
 	unexpected=$(grep -E '(ERROR|FATAL|PANIC|WARNING):|psql: error|server closed|connection to server|no connection' "$work/stderr" | grep -vE "$expected")
 	[ -z "$unexpected" ]
-	tap $? "the clients saw no error but bad rows sent on purpose (23514) and deadlocks (checked next)$([ "$mode" = crash ] && echo ', lost and refused connections')"
+	ok $? "the clients saw no error but bad rows sent on purpose (23514) and deadlocks (checked next)$([ "$mode" = crash ] && echo ', lost and refused connections')"
 	# The unexpected lines, numbers of 3 digits or more (pids, ids, ports)
 	# shown as N so that alike lines count once; a SQLSTATE (after "ERROR:  "
 	# and the like) stays readable, all-digit ones such as 23514 included.
 	[ -n "$unexpected" ] && printf '%s\n' "$unexpected" | perl -pe 's/(?<!:  )(?<![0-9A-Za-z])[0-9]{3,}/N/g' | sort | uniq -c | sort -rn | head -n 20 | sed 's/^/#   /'
 	! grep -qE '40001' "$work/stderr"
-	tap $? "no serialization failure (40001)"
+	ok $? "no serialization failure (40001)"
 	! grep -qE '40P01' "$work/stderr"
-	tap $? "no deadlock (40P01) reached a client: $(grep -c 40P01 "$work/stderr") (a statement chosen as a deadlock's victim gives its state locks up and tracks its rows again)"
+	ok $? "no deadlock (40P01) reached a client: $(grep -c 40P01 "$work/stderr") (a statement chosen as a deadlock's victim gives its state locks up and tracks its rows again)"
 }
 
 # Figures of the run as TAP comments.

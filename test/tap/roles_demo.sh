@@ -7,17 +7,18 @@
 # forget_user and forget_tenant leave no row of what they erased.  Uses the
 # server PGHOST/PGPORT/PGUSER point at.
 set -u
+source "$(dirname "$0")/../lib/tap.sh"
 cd "$(dirname "$0")/../.."
 db=adoption_roles_demo
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-q() { psql -X -q -tA -v ON_ERROR_STOP=1 "$@"; }
 
 q -d postgres -c "DROP DATABASE IF EXISTS $db" 2>/dev/null
 q -d postgres -c "CREATE DATABASE $db"
 q -d $db -c "SET client_min_messages = warning; CREATE EXTENSION pg_adoption" >/dev/null
 q -d $db -v seed=7 -v events=50000 -v tenants=40 -f scripts/demo.sql >/dev/null
 ok $? "demo data loaded (40 tenants, 50,000 events)"
+loaded=$(q -d $db -c "SELECT count(*) || ' events, ' || count(DISTINCT tenant_id) || ' tenants' FROM adoption.feature_usage_events")
+[ "$loaded" = "50000 events, 40 tenants" ]
+ok $? "the demo loads the events it announces, exactly ($loaded)"
 q -d $db -c "SELECT adoption.rescore()" >/dev/null
 ok $? "rescored"
 
@@ -64,4 +65,5 @@ done
 ok $? "no table or view holds a row of $tb"
 
 q -d postgres -c "DROP DATABASE IF EXISTS $db"
-echo "1..$n"
+plan
+[ "$failed" = 0 ]

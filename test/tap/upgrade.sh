@@ -7,14 +7,12 @@
 # security, privileges, comments and the extension's members.  Uses the
 # server PGHOST/PGPORT/PGUSER point at.
 set -u
+source "$(dirname "$0")/../lib/tap.sh"
 cd "$(dirname "$0")/../.."
 old=adoption_upgrade_old
 new=adoption_upgrade_new
 oldest=0.1.0
 current=$(sed -n "s/^default_version = '\(.*\)'/\1/p" pg_adoption.control)
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-q() { psql -X -q -tA -v ON_ERROR_STOP=1 "$@"; }
 
 for db in $old $new; do
 	q -d postgres -c "DROP DATABASE IF EXISTS $db" 2>/dev/null
@@ -135,4 +133,5 @@ ok $? "adoption_app ingests into the upgraded database"
 for db in $old $new; do
 	q -d postgres -c "DROP DATABASE IF EXISTS $db"
 done
-echo "1..$n"
+plan
+[ "$failed" = 0 ]

@@ -8,21 +8,22 @@
 # if missing; runs as root (the test suite does).
 set -u
 here=$(cd "$(dirname "$0")/../.." && pwd)
-echo "1..4"
+source "$here/test/lib/tap.sh"
 (source "$here/scripts/lib.sh" && ensure_packages) >/dev/null 2>&1
 
 out=$(VALGRIND_TESTS=${VALGRIND_TESTS:-"01_create_extension 02_ingest 07_engine 11_health 12_feedback"} \
 	VALGRIND_CLUSTER=valgrind_short VALGRIND_PORT=${VALGRIND_PORT:-54347} \
 	bash "$here/test/memcheck/valgrind.sh" 2>&1)
 rc=$?
-printf '%s\n' "$out" | sed 's/^/# /'
 ran=$(printf '%s\n' "$out" | grep -c '^test .* ok ' || true)
-[ "$ran" -ge 5 ] && ! printf '%s\n' "$out" | grep -q 'FAILED' &&
-	echo "ok 1 - $ran regression files passed under valgrind" ||
-	echo "not ok 1 - regression files under valgrind: $ran passed"
-printf '%s\n' "$out" | grep -q '^error records with a frame in the extension: 0$' && [ "$rc" = 0 ] &&
-	echo "ok 2 - no error record with a frame in pg_adoption.so" ||
-	echo "not ok 2 - valgrind found errors in the extension, or did not run (exit $rc)"
+[ "$ran" -ge 5 ] && ! printf '%s\n' "$out" | grep -q 'FAILED'
+ok $? "$ran regression files passed under valgrind"
+# What valgrind.sh said last (why the server did not start, the failed files), under the check.
+printf '%s\n' "$out" | grep -v '^$' | tail -n 12 | why 12
+printf '%s\n' "$out" | grep -q '^error records with a frame in the extension: 0$' && [ "$rc" = 0 ]
+ok $? "no error record with a frame in pg_adoption.so (valgrind.sh exit $rc)"
+printf '%s\n' "$out" | grep -v '^$' | tail -n 12 | why 12
+printf '%s\n' "$out" | comment 400
 
 # A canned log: one error under an extension source file, one only in PostgreSQL.
 logs=$(mktemp -d)
@@ -44,8 +45,9 @@ mkdir "$logs/ext" "$logs/pg"
 mv "$logs/101.log" "$logs/ext/"
 mv "$logs/102.log" "$logs/pg/"
 python3 "$here/test/memcheck/vgreport.py" "$logs/ext" /build/src >/dev/null
-[ $? = 1 ] && echo "ok 3 - the log reader fails on an error in the extension's frames" ||
-	echo "not ok 3 - the log reader passed an error in the extension's frames"
+[ $? = 1 ]
+ok $? "the log reader fails on an error in the extension's frames"
 python3 "$here/test/memcheck/vgreport.py" "$logs/pg" /build/src >/dev/null
-[ $? = 0 ] && echo "ok 4 - an error only in PostgreSQL's frames is reported, not gated" ||
-	echo "not ok 4 - an error only in PostgreSQL's frames failed the run"
+ok $? "an error only in PostgreSQL's frames is reported, not gated"
+plan
+[ "$failed" = 0 ]
