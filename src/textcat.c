@@ -229,6 +229,7 @@ static const TcFuncWord tc_func_words[] = {
 #define FW_FILL		0x08000000	/* full, whole: "a full day" is a day */
 #define FW_COUNT	0x10000000	/* time: after a quantity, a count of times */
 #define FW_IN		0x20000000
+#define FW_REPLY	0x40000000	/* a reply from people: reply, answer, callback */
 
 typedef struct TcFrameWord
 {
@@ -308,9 +309,11 @@ static const TcFrameWord tc_frame_words[] = {
 	FF("started", FW_START), FF("migration", FW_START),
 	FF("save", FW_SAVE), FF("saved", FW_SAVE), FF("saving", FW_SAVE),
 	FF("wait", FW_WAIT), FF("waited", FW_WAIT), FF("waiting", FW_WAIT),
-	FF("reply", FW_WAIT), FF("replied", FW_WAIT), FF("response", FW_WAIT),
-	FF("respond", FW_WAIT), FF("answer", FW_WAIT), FF("callback", FW_WAIT),
-	FF("hear", FW_WAIT), FF("heard", FW_WAIT),
+	FF("reply", FW_REPLY), FF("replied", FW_REPLY), FF("response", FW_REPLY),
+	FF("respond", FW_REPLY), FF("responded", FW_REPLY), FF("answer", FW_REPLY),
+	FF("answered", FW_REPLY), FF("callback", FW_REPLY), FF("hear", FW_REPLY),
+	FF("heard", FW_REPLY), FF("fixed", FW_REPLY), FF("resolved", FW_REPLY),
+	FF("solved", FW_REPLY),
 	FF("full", FW_FILL), FF("whole", FW_FILL), FF("entire", FW_FILL),
 	FF("single", FW_FILL), FF("working", FW_FILL), FF("in", FW_IN),
 	FF("within", FW_IN)
@@ -1177,6 +1180,7 @@ struct TcMatcher
 	int32_t		th_onboarding;	/* value driver */
 	int32_t		th_onboarding_pain;
 	int32_t		th_support_pain;
+	int32_t		th_support_value;
 	int32_t		th_performance_pain;
 	/* sizes for tc_analyze */
 	int			ring_size;		/* power of two > longest term + window */
@@ -1898,6 +1902,8 @@ tc_build_frame_themes(TcBuild *b)
 										  "onboarding");
 	m->th_support_pain = tc_theme_find(m, b->tslot, b->tmask, TC_PAIN_POINT,
 									   "support");
+	m->th_support_value = tc_theme_find(m, b->tslot, b->tmask, TC_VALUE_DRIVER,
+										"support_quality");
 	m->th_performance_pain = tc_theme_find(m, b->tslot, b->tmask, TC_PAIN_POINT,
 										   "performance");
 }
@@ -1976,6 +1982,7 @@ typedef struct TcFrame
 	bool		start;
 	bool		save;
 	bool		wait;
+	bool		reply;
 	bool		success;		/* a success indicator term matched */
 	size_t		in_at;			/* token after the last "in": "in half the time" */
 	int			ndur;			/* durations */
@@ -2323,6 +2330,8 @@ tc_frame_token(TcState *st, const TcScan *s, const TcWord *w)
 		f->save = true;
 	if (fl & FW_WAIT)
 		f->wait = true;
+	if (fl & FW_REPLY)
+		f->reply = true;
 	if (fl & FW_FROM)
 		f->mode = (f->mode == TC_CMP_NONE) ? TC_CMP_FROM :
 			(f->mode == TC_CMP_B) ? TC_CMP_FROM_LAST : f->mode;
@@ -2350,7 +2359,8 @@ tc_frame_token(TcState *st, const TcScan *s, const TcWord *w)
  *  - getting started and a duration: within a day, with nothing negative,
  *    is praise of onboarding (time to value); a week or more is an
  *    onboarding complaint;
- *  - waiting on a reply and a day or more: a support complaint.
+ *  - waiting on a reply a day or more (waiting half an hour): a support
+ *    complaint; a reply, fix or answer within the hour: support praise.
  * A duration complaint term ("took # minutes") counts only when the
  * sentence ends up neither positive nor time-to-value praise.
  */
@@ -2370,8 +2380,12 @@ tc_frame_sentence(TcState *st)
 	dir = cmp ? cmp : f->dir;
 	if (!f->success)
 	{
-		if (f->metric >= 0 && (f->qty || cmp) && dir != 0)
+		if (f->metric >= 0 && dir != 0 &&
+			(f->qty || cmp || (tc_frame_words[f->metric].good < 0 && dir > 0 &&
+							   m->fpain[f->metric] >= 0 &&
+							   m->fsuccess[f->metric] < 0)))
 		{
+			/* unquantified, only a price going up is news: "price went up" */
 			bool		good = dir * tc_frame_words[f->metric].good > 0;
 
 			theme = good ? m->fsuccess[f->metric] : m->fpain[f->metric];
@@ -2388,8 +2402,8 @@ tc_frame_sentence(TcState *st)
 			v = 1.5;
 		}
 	}
-	if (v == 0 && f->ndur > 0 && f->start && !f->wait && f->dur_max <= 1440 &&
-		st->ssent >= 0)
+	if (v == 0 && f->ndur > 0 && f->start && !f->wait && !f->reply &&
+		f->dur_max <= 1440 && st->ssent >= 0)
 	{
 		theme = m->th_onboarding;
 		v = 1.0;
@@ -2400,16 +2414,35 @@ tc_frame_sentence(TcState *st)
 		theme = m->th_onboarding_pain;
 		v = -1.5;
 	}
-	else if (v == 0 && f->ndur > 0 && f->wait && f->dur_max >= 1440 &&
-			 st->ssent <= 0)
+	else if (v == 0 && f->ndur > 0 && (f->wait || f->reply) && st->ssent <= 0 &&
+			 (f->dur_max >= 1440 || (f->wait && f->dur_max >= 30)))
 	{
 		theme = m->th_support_pain;
 		v = -1.5;
 	}
+	else if (v == 0 && f->ndur > 0 && f->reply && !f->wait && f->dur_max <= 60 &&
+			 st->ssent >= 0)
+	{
+		theme = m->th_support_value;
+		v = 1.0;
+	}
 	if (v != 0)
 		tc_frame_valence(st, v);
 	if (v > 0 && theme >= 0 && m->themes[theme].cat == TC_SUCCESS_INDICATOR)
+	{
+		/* an outcome with a number is a success indicator only */
+		int			k = 0;
+
 		st->ssucc += v * st->mult;
+		for (i = 0; i < st->nclause; i++)
+		{
+			if (m->themes[st->clause[i]].cat == TC_VALUE_DRIVER)
+				st->tflags[st->clause[i]] &= ~TF_CLAUSE;
+			else
+				st->clause[k++] = st->clause[i];
+		}
+		st->nclause = k;
+	}
 	if (theme >= 0)
 		tc_theme_add(st, theme);
 	/* duration and direction complaints: a measure's move says it better */
@@ -2438,8 +2471,8 @@ tc_sentence_end(TcState *st)
 {
 	int			i;
 
-	tc_clause_end(st);
 	tc_frame_sentence(st);
+	tc_clause_end(st);
 	if (st->cue && !st->topic)
 		tc_theme_add(st, st->m->other_theme);
 	tc_release(st, false);
