@@ -286,6 +286,7 @@ static const TcFrameWord tc_frame_words[] = {
 	FM("deal", 1, "revenue", NULL), FM("aov", 1, "revenue", NULL),
 	FM("conversion", 1, "conversion", NULL), FM("signup", 1, "conversion", NULL),
 	FM("lead", 1, "conversion", NULL), FM("ctr", 1, "conversion", NULL),
+	FM("booking", 1, "revenue", NULL), FM("cancel", -1, "retention", NULL),
 	FM("churn", -1, "retention", NULL), FM("renewal", 1, "retention", NULL),
 	FM("retention", 1, "retention", NULL), FM("cancellation", -1, "retention", NULL),
 	FM("cost", -1, "cost_savings", "pricing"), FM("bill", -1, "cost_savings", "pricing"),
@@ -300,6 +301,7 @@ static const TcFrameWord tc_frame_words[] = {
 	FM("error", -1, NULL, "reliability"), FM("downtime", -1, NULL, "reliability"),
 	/* the rest */
 	FF("from", FW_FROM), FF("to", FW_TO), FF("instead", FW_INSTEAD),
+	FF("used", FW_INSTEAD | FW_FROM), FF("now", FW_TO), FF("today", FW_TO),
 	FF("setup", FW_START), FF("set", FW_START), FF("install", FW_START),
 	FF("installed", FW_START), FF("live", FW_START), FF("running", FW_START),
 	FF("onboard", FW_START), FF("onboarded", FW_START),
@@ -1850,9 +1852,7 @@ tc_build_aspects(TcBuild *b)
 		{
 			uint32_t	fl = m->words[b->syms[b->soff[p] + (size_t) t]].flags;
 
-			if ((fl & (FW_UP | FW_DOWN)) ||
-				(t > 0 && (fl & FW_UNIT) &&
-				 b->syms[b->soff[p] + (size_t) t - 1] == m->num_word))
+			if (fl & (FW_UP | FW_DOWN | FW_UNIT))
 				e->duration = (e->cat == TC_PAIN_POINT || e->cat == TC_NEGATIVE);
 		}
 		if (e->cat != TC_PAIN_POINT && e->cat != TC_VALUE_DRIVER)
@@ -2313,7 +2313,7 @@ tc_frame_token(TcState *st, const TcScan *s, const TcWord *w)
 	if (fl & FW_DOWN)
 		f->dir = -1;
 	if ((fl & FW_COUNT) && f->last.set && st->ntok - f->pend_at <= 2 &&
-		f->in_at != f->pend_at)
+		(f->in_at == 0 || f->in_at != f->pend_at))
 	{
 		/* "three times", "the third time", "half the time": how often */
 		f->qty = false;
@@ -2332,17 +2332,20 @@ tc_frame_token(TcState *st, const TcScan *s, const TcWord *w)
 		f->wait = true;
 	if (fl & FW_REPLY)
 		f->reply = true;
-	if (fl & FW_FROM)
-		f->mode = (f->mode == TC_CMP_NONE) ? TC_CMP_FROM :
-			(f->mode == TC_CMP_B) ? TC_CMP_FROM_LAST : f->mode;
-	if (fl & FW_TO)
-		f->mode = (f->mode == TC_CMP_A) ? TC_CMP_TO :
-			(f->mode == TC_CMP_NONE) ? TC_CMP_TO_FIRST : f->mode;
 	if ((fl & FW_INSTEAD) && f->last.set && f->mode != TC_CMP_DONE)
 	{
+		/* "a day now instead of a week", "a day now, it used to take a week" */
 		f->b = f->last;
 		f->mode = TC_CMP_INSTEAD;
 	}
+	else if (fl & FW_FROM)
+		f->mode = (f->mode == TC_CMP_NONE) ? TC_CMP_FROM :
+			(f->mode == TC_CMP_B) ? TC_CMP_FROM_LAST : f->mode;
+	else if ((fl & FW_TO) && f->mode == TC_CMP_A)
+		f->mode = TC_CMP_TO;	/* "from A to B", "used to take A, now B" */
+	else if ((fl & FW_TO) && f->mode == TC_CMP_NONE && w->frame >= 0 &&
+			 strcmp(tc_frame_words[w->frame].word, "to") == 0)
+		f->mode = TC_CMP_TO_FIRST;	/* "down to B from A" */
 }
 
 /*
