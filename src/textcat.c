@@ -230,6 +230,7 @@ static const TcFuncWord tc_func_words[] = {
 #define FW_COUNT	0x10000000	/* time: after a quantity, a count of times */
 #define FW_IN		0x20000000
 #define FW_REPLY	0x40000000	/* a reply from people: reply, answer, callback */
+#define FW_TAKE		0x80000000	/* take, took: a duration it takes */
 
 typedef struct TcFrameWord
 {
@@ -260,24 +261,27 @@ static const TcFrameWord tc_frame_words[] = {
 	FF("improved", FW_UP), FF("larger", FW_UP), FF("bigger", FW_UP),
 	FF("down", FW_DOWN), FF("drop", FW_DOWN), FF("dropped", FW_DOWN),
 	FF("fall", FW_DOWN), FF("fell", FW_DOWN), FF("fallen", FW_DOWN),
-	FF("cut", FW_DOWN), FF("reduce", FW_DOWN), FF("reduced", FW_DOWN),
+	FF("cut", FW_DOWN | FW_SAVE), FF("reduce", FW_DOWN | FW_SAVE),
+	FF("reduced", FW_DOWN | FW_SAVE), FF("shortened", FW_DOWN | FW_SAVE),
+	FF("creep", FW_UP), FF("creeping", FW_UP),
 	FF("decrease", FW_DOWN), FF("decreased", FW_DOWN), FF("lower", FW_DOWN),
 	FF("lowered", FW_DOWN), FF("shrink", FW_DOWN), FF("shrank", FW_DOWN),
 	FF("shrunk", FW_DOWN), FF("slash", FW_DOWN), FF("slashed", FW_DOWN),
 	FF("less", FW_DOWN), FF("fewer", FW_DOWN), FF("decline", FW_DOWN),
 	FF("declined", FW_DOWN), FF("shorter", FW_DOWN), FF("smaller", FW_DOWN),
-	FF("trim", FW_DOWN), FF("trimmed", FW_DOWN), FF("halve", FW_DOWN),
-	FF("halved", FW_DOWN),
+	FF("trim", FW_DOWN | FW_SAVE), FF("trimmed", FW_DOWN | FW_SAVE),
+	FF("halve", FW_DOWN | FW_SAVE), FF("halved", FW_DOWN | FW_SAVE),
 	/* quantities: numbers are quantities too */
 	FQ("twice", FW_UP, 2), FQ("double", FW_UP, 2), FQ("doubled", FW_UP, 2),
 	FQ("triple", FW_UP, 3), FQ("tripled", FW_UP, 3),
 	FQ("quadrupled", FW_UP, 4), FQ("half", FW_DOWN, 0.5),
-	FQ("one", 0, 1), FQ("third", 0, 1.0 / 3), FQ("quarter", 0, 0.25), FQ("fraction", FW_DOWN, 0.1),
+	FQ("one", 0, 1), FQ("few", 0, 3), FQ("couple", 0, 2), FQ("third", 0, 1.0 / 3), FQ("quarter", 0, 0.25), FQ("fraction", FW_DOWN, 0.1),
 	/* units of duration, in minutes */
 	FU("second", 1.0 / 60), FU("minute", 1), FU("hour", 60), FU("day", 1440),
 	FU("week", 10080), FU("month", 43200), FU("year", 525600),
 	FU("morning", 240), FU("afternoon", 240), FU("evening", 240),
-	FU("weekend", 2880), FU("fortnight", 20160),
+	FU("weekend", 2880), FU("fortnight", 20160), FU("summer", 129600),
+	FU("winter", 129600),
 	/* measures: moving the good way is a success indicator */
 	FM("revenue", 1, "revenue", NULL), FM("sale", 1, "revenue", NULL),
 	FM("arr", 1, "revenue", NULL), FM("mrr", 1, "revenue", NULL),
@@ -295,7 +299,7 @@ static const TcFrameWord tc_frame_words[] = {
 	FM("productivity", 1, "productivity", NULL), FM("output", 1, "productivity", NULL),
 	FM("throughput", 1, "productivity", NULL), FM("ticket", 1, "productivity", NULL),
 	FM("order", 1, "productivity", NULL), FM("velocity", 1, "productivity", NULL),
-	FM("adoption", 1, "adoption", NULL), FM("usage", 1, "adoption", NULL),
+	FM("adoption", 1, "adoption", NULL), FM("user", 1, "adoption", NULL), FM("usage", 1, "adoption", NULL),
 	FM("engagement", 1, "adoption", NULL), FM("roi", 1, "roi", NULL),
 	{"time", FW_METRIC | FW_COUNT, 0, -1, "time_saved", "performance"}, FM("latency", -1, NULL, "performance"),
 	FM("error", -1, NULL, "reliability"), FM("downtime", -1, NULL, "reliability"),
@@ -310,6 +314,9 @@ static const TcFrameWord tc_frame_words[] = {
 	FF("rollout", FW_START), FF("deploy", FW_START), FF("deployed", FW_START),
 	FF("started", FW_START), FF("migration", FW_START),
 	FF("save", FW_SAVE), FF("saved", FW_SAVE), FF("saving", FW_SAVE),
+	FF("free", FW_SAVE), FF("freed", FW_SAVE),
+	FF("take", FW_TAKE), FF("took", FW_TAKE), FF("taking", FW_TAKE),
+	FF("taken", FW_TAKE),
 	FF("wait", FW_WAIT), FF("waited", FW_WAIT), FF("waiting", FW_WAIT),
 	FF("reply", FW_REPLY), FF("replied", FW_REPLY), FF("response", FW_REPLY),
 	FF("respond", FW_REPLY), FF("responded", FW_REPLY), FF("answer", FW_REPLY),
@@ -1983,6 +1990,7 @@ typedef struct TcFrame
 	bool		save;
 	bool		wait;
 	bool		reply;
+	bool		take;
 	bool		success;		/* a success indicator term matched */
 	size_t		in_at;			/* token after the last "in": "in half the time" */
 	int			ndur;			/* durations */
@@ -2332,6 +2340,8 @@ tc_frame_token(TcState *st, const TcScan *s, const TcWord *w)
 		f->wait = true;
 	if (fl & FW_REPLY)
 		f->reply = true;
+	if (fl & FW_TAKE)
+		f->take = true;
 	if ((fl & FW_INSTEAD) && f->last.set && f->mode != TC_CMP_DONE)
 	{
 		/* "a day now instead of a week", "a day now, it used to take a week" */
@@ -2362,6 +2372,8 @@ tc_frame_token(TcState *st, const TcScan *s, const TcWord *w)
  *  - getting started and a duration: within a day, with nothing negative,
  *    is praise of onboarding (time to value); a week or more is an
  *    onboarding complaint;
+ *  - something taking a minute or more, with nothing positive said and no
+ *    other rule: a performance complaint;
  *  - waiting on a reply a day or more (waiting half an hour): a support
  *    complaint; a reply, fix or answer within the hour: support praise.
  * A duration complaint term ("took # minutes") counts only when the
@@ -2385,8 +2397,8 @@ tc_frame_sentence(TcState *st)
 	{
 		if (f->metric >= 0 && dir != 0 &&
 			(f->qty || cmp || (tc_frame_words[f->metric].good < 0 && dir > 0 &&
-							   m->fpain[f->metric] >= 0 &&
-							   m->fsuccess[f->metric] < 0)))
+							   tc_frame_words[f->metric].pain != NULL &&
+							   strcmp(tc_frame_words[f->metric].pain, "pricing") == 0)))
 		{
 			/* unquantified, only a price going up is news: "price went up" */
 			bool		good = dir * tc_frame_words[f->metric].good > 0;
@@ -2399,7 +2411,8 @@ tc_frame_sentence(TcState *st)
 			theme = (cmp < 0) ? m->th_time_saved : m->th_performance_pain;
 			v = (cmp < 0) ? 1.5 : -1.5;
 		}
-		else if (f->save && (f->money || f->ndur > 0) && st->ssent >= 0)
+		else if (f->save && (f->money || f->ndur > 0) && st->ssent >= 0 &&
+				 !(f->start && !f->money))
 		{
 			theme = f->money ? m->th_cost_savings : m->th_time_saved;
 			v = 1.5;
@@ -2428,6 +2441,13 @@ tc_frame_sentence(TcState *st)
 	{
 		theme = m->th_support_value;
 		v = 1.0;
+	}
+	else if (v == 0 && f->ndur > 0 && f->take && !f->start && !f->reply &&
+			 !f->wait && f->dur_max >= 1 && st->ssent <= 0 && f->dur_v == 0)
+	{
+		/* "uploading a file takes over ten minutes" */
+		theme = m->th_performance_pain;
+		v = -1.2;
 	}
 	if (v != 0)
 		tc_frame_valence(st, v);
