@@ -1135,6 +1135,15 @@ typedef struct TcEdge
 	int32_t		child;
 } TcEdge;
 
+/*
+ * Complaint terms that wait for the end of their sentence: one with a
+ * measured duration ("took # minutes") counts unless the sentence is
+ * positive or a sentence rule fired; one with a direction or an unmeasured
+ * duration ("went down", "take days") unless a sentence rule fired.
+ */
+#define TC_DEFER_RULE 1
+#define TC_DEFER_MEASURED 2
+
 typedef struct TcEntry
 {
 	unsigned char cat;			/* TcCategory */
@@ -1142,9 +1151,8 @@ typedef struct TcEntry
 	bool		cue;			/* a feature request cue */
 	bool		aspect;			/* pain point or value driver without sentiment */
 	unsigned char len;			/* tokens */
-	bool		duration;		/* a complaint with a duration ("took # minutes")
-								 * or a direction ("went down") inside: waits
-								 * for the sentence rules */
+	unsigned char duration;		/* TC_DEFER_*: a complaint term that waits for
+								 * the sentence rules */
 	int32_t		theme;			/* index in themes, -1 if none */
 	double		valence;		/* signed, for positive and negative */
 } TcEntry;
@@ -1190,7 +1198,7 @@ struct TcMatcher
 	int32_t		th_onboarding_pain;
 	int32_t		th_support_pain;
 	int32_t		th_support_value;
-	int32_t		th_performance_pain;
+	int32_t		th_performance_pain;	/* durations compared, longer */
 	/* sizes for tc_analyze */
 	int			ring_size;		/* power of two > longest term + window */
 };
@@ -1716,7 +1724,7 @@ tc_build_entry(TcBuild *b, const TcPhrase *ph, int slot, int32_t node,
 	e->len = b->m->depth[node];
 	e->cue = false;
 	e->aspect = false;
-	e->duration = false;
+	e->duration = 0;
 	e->theme = -1;
 	e->valence = 0;
 	if (theme != NULL && theme[0] == '\0')
@@ -1855,12 +1863,15 @@ tc_build_aspects(TcBuild *b)
 		int			t;
 		bool		sentiment = false;
 
-		for (t = 0; t < b->ntok[p]; t++)
+		for (t = 0; t < b->ntok[p] && (e->cat == TC_PAIN_POINT || e->cat == TC_NEGATIVE); t++)
 		{
 			uint32_t	fl = m->words[b->syms[b->soff[p] + (size_t) t]].flags;
 
-			if (fl & (FW_UP | FW_DOWN | FW_UNIT))
-				e->duration = (e->cat == TC_PAIN_POINT || e->cat == TC_NEGATIVE);
+			if ((fl & FW_UNIT) && t > 0 &&
+				b->syms[b->soff[p] + (size_t) t - 1] == m->num_word)
+				e->duration = TC_DEFER_MEASURED;
+			else if ((fl & (FW_UP | FW_DOWN | FW_UNIT)) && e->duration == 0)
+				e->duration = TC_DEFER_RULE;
 		}
 		if (e->cat != TC_PAIN_POINT && e->cat != TC_VALUE_DRIVER)
 			continue;
@@ -2003,8 +2014,10 @@ typedef struct TcFrame
 	size_t		pend_at;		/* token of pend */
 	size_t		dur_at;			/* token of the last duration, + 1 (0: none) */
 	size_t		art_at;			/* token of the last article, + 1 (0: none) */
-	double		dur_v;			/* valence of duration complaint terms */
+	double		dur_v;			/* valence of TC_DEFER_MEASURED terms */
 	int			dur_n;
+	double		rule_v;			/* valence of TC_DEFER_RULE terms */
+	int			rule_n;
 } TcFrame;
 
 /* Comparison states: "from A to B", "to B from A", "B instead of A". */
@@ -2028,6 +2041,7 @@ enum
 #define TF_ASPECT	0x08
 #define TF_CLAUSE	0x10
 #define TF_DUR		0x20
+#define TF_DEFER	0x40
 
 typedef struct TcState
 {
@@ -2066,9 +2080,12 @@ typedef struct TcState
 	int			naspects;
 	int			aspectcap;
 	TcFrame		f;
-	int32_t    *durp;			/* duration complaints waiting for the sentence */
+	int32_t    *durp;			/* TC_DEFER_MEASURED pain points */
 	int			ndurp;
 	int			durpcap;
+	int32_t    *rulep;			/* TC_DEFER_RULE pain points */
+	int			nrulep;
+	int			rulepcap;
 } TcState;
 
 /* Appends name to a result list. */
@@ -2373,7 +2390,7 @@ tc_frame_token(TcState *st, const TcScan *s, const TcWord *w)
  *    is praise of onboarding (time to value); a week or more is an
  *    onboarding complaint;
  *  - something taking a minute or more, with nothing positive said and no
- *    other rule: a performance complaint;
+ *    other rule: a complaint (of no particular theme);
  *  - waiting on a reply a day or more (waiting half an hour): a support
  *    complaint; a reply, fix or answer within the hour: support praise.
  * A duration complaint term ("took # minutes") counts only when the
@@ -2389,6 +2406,8 @@ tc_frame_sentence(TcState *st)
 	double		v = 0;
 	int32_t		theme = -1;
 	int			i;
+	bool		measured;
+	bool		v_said;
 
 	tc_frame_commit(st);
 	cmp = (f->mode == TC_CMP_DONE) ? tc_frame_compare(f->a, f->b) : 0;
@@ -2445,8 +2464,7 @@ tc_frame_sentence(TcState *st)
 	else if (v == 0 && f->ndur > 0 && f->take && !f->start && !f->reply &&
 			 !f->wait && f->dur_max >= 1 && st->ssent <= 0 && f->dur_v == 0)
 	{
-		/* "uploading a file takes over ten minutes" */
-		theme = m->th_performance_pain;
+		/* "uploading a file takes over ten minutes": bad news, theme unknown */
 		v = -1.2;
 	}
 	if (v != 0)
@@ -2468,10 +2486,18 @@ tc_frame_sentence(TcState *st)
 	}
 	if (theme >= 0)
 		tc_theme_add(st, theme);
-	/* duration and direction complaints: a measure's move says it better */
-	if (st->ssent > 0 || v != 0)
-		f->dur_v = 0;
-	if (f->dur_v != 0)
+	/* waiting complaint terms: a rule's or success term's finding says it better */
+	v_said = (v != 0);
+	if (f->success)
+		v_said = true;
+	measured = (st->ssent <= 0 && !v_said);
+	if (!v_said && f->rule_v != 0)
+	{
+		st->s0 += f->rule_v;
+		st->ssent += f->rule_v;
+		st->nval += f->rule_n;
+	}
+	if (measured && f->dur_v != 0)
 	{
 		st->s0 += f->dur_v;
 		st->ssent += f->dur_v;
@@ -2480,10 +2506,17 @@ tc_frame_sentence(TcState *st)
 	for (i = 0; i < st->ndurp; i++)
 	{
 		st->tflags[st->durp[i]] &= ~TF_DUR;
-		if (st->ssent <= 0 && v == 0)
+		if (measured)
 			tc_theme_add(st, st->durp[i]);
 	}
+	for (i = 0; i < st->nrulep; i++)
+	{
+		st->tflags[st->rulep[i]] &= ~TF_DEFER;
+		if (!v_said)
+			tc_theme_add(st, st->rulep[i]);
+	}
 	st->ndurp = 0;
+	st->nrulep = 0;
 	memset(f, 0, sizeof(TcFrame));
 	f->metric = -1;
 }
@@ -2532,11 +2565,16 @@ tc_finalize(TcState *st, const TcMatch *mt)
 		case TC_SUCCESS_INDICATOR:
 			if (e->cat == TC_SUCCESS_INDICATOR && !mt->neg)
 				st->f.success = true;
-			if (e->valence != 0 && e->duration)
+			if (e->valence != 0 && e->duration == TC_DEFER_MEASURED)
 			{
 				/* "took # minutes": a complaint unless the sentence is praise */
 				st->f.dur_v += mt->v * mt->mult;
 				st->f.dur_n++;
+			}
+			else if (e->valence != 0 && e->duration == TC_DEFER_RULE)
+			{
+				st->f.rule_v += mt->v * mt->mult;
+				st->f.rule_n++;
 			}
 			else if (e->valence != 0)
 			{
@@ -2559,8 +2597,10 @@ tc_finalize(TcState *st, const TcMatch *mt)
 			if (e->aspect)
 				tc_hold_in(st, theme, TF_ASPECT, &st->aspects, &st->naspects,
 						   &st->aspectcap);
-			else if (e->duration && !mt->neg)
+			else if (e->duration == TC_DEFER_MEASURED && !mt->neg)
 				tc_hold_in(st, theme, TF_DUR, &st->durp, &st->ndurp, &st->durpcap);
+			else if (e->duration == TC_DEFER_RULE && !mt->neg)
+				tc_hold_in(st, theme, TF_DEFER, &st->rulep, &st->nrulep, &st->rulepcap);
 			else
 			{
 				if (mt->neg)
@@ -2609,6 +2649,13 @@ tc_flush(TcState *st, size_t pos)
 		tc_finalize(st, &st->pend[st->phead++]);
 	if (st->phead == st->pn)
 		st->phead = st->pn = 0;
+}
+
+/* Returns true if e is a feature request topic (not a cue). */
+static inline bool
+tc_is_topic(const TcEntry *e)
+{
+	return e->slot == SL_REQUEST && !e->cue;
 }
 
 /* Queues a match of entry e ending at token cur. */
@@ -2694,6 +2741,18 @@ tc_match_new(TcState *st, const TcEntry *e, size_t cur)
 	{
 		TcMatch    *p = &st->pend[i];
 
+		/*
+		 * A request topic on the words of a catalog feature is that feature
+		 * ("custom fields" is the topic customization and the feature
+		 * custom_fields): one request, reported as the feature.
+		 */
+		if (p->start <= cur && start <= p->end)
+		{
+			if (tc_is_topic(p->e) && e->slot == SL_FEATURE)
+				p->hidden = true;
+			else if (tc_is_topic(e) && p->e->slot == SL_FEATURE)
+				mt.hidden = true;
+		}
 		if (p->start >= start && !(p->start == start && p->end == cur))
 		{
 			if (tc_hidden_by[p->e->slot] & (1 << e->slot))

@@ -78,7 +78,10 @@
  *   indicators (a success indicator hides the value driver inside it,
  *   "saves us # hours" hides "saves us"), and for sentiment inside a
  *   feature request or success indicator ("would love" is a request, not
- *   praise; "twice as fast" counts once).
+ *   praise; "twice as fast" counts once).  A feature request topic whose
+ *   words overlap a catalog feature's match is not reported: "please add
+ *   custom fields" is one request, the feature custom_fields, not also the
+ *   topic customization.
  * - Aspects: a pain point or value driver term with no sentiment term
  *   inside it ("support", "pricing", "integration", but not "easy to use")
  *   is an aspect: it is reported as a pain point only if its sentence's
