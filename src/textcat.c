@@ -2042,6 +2042,7 @@ enum
 #define TF_CLAUSE	0x10
 #define TF_DUR		0x20
 #define TF_DEFER	0x40
+#define TF_AFTER	0x80		/* an aspect named after an outcome began */
 
 typedef struct TcState
 {
@@ -2538,9 +2539,16 @@ tc_sentence_end(TcState *st)
 		int			cat = st->m->themes[t].cat;
 
 		st->tflags[t] &= ~TF_ASPECT;
+		/*
+		 * An aspect named before an outcome is its cause ("the automation
+		 * saved us 5 hours"); one named after it is only context ("sales
+		 * grew 25% after the rollout"): the outcome does not praise it.
+		 */
 		if ((cat == TC_PAIN_POINT && st->ssent < 0) ||
-			(cat == TC_VALUE_DRIVER && st->ssent - st->ssucc > 0))
+			(cat == TC_VALUE_DRIVER &&
+			 ((st->tflags[t] & TF_AFTER) ? st->ssent - st->ssucc : st->ssent) > 0))
 			tc_theme_add(st, t);
+		st->tflags[t] &= ~TF_AFTER;
 	}
 	st->naspects = 0;
 	st->ssent = 0;
@@ -2595,8 +2603,12 @@ tc_finalize(TcState *st, const TcMatch *mt)
 		case TC_PAIN_POINT:
 		case TC_VALUE_DRIVER:
 			if (e->aspect)
+			{
 				tc_hold_in(st, theme, TF_ASPECT, &st->aspects, &st->naspects,
 						   &st->aspectcap);
+				if (st->f.success || st->f.dir != 0 || st->f.qty)
+					st->tflags[theme] |= TF_AFTER;
+			}
 			else if (e->duration == TC_DEFER_MEASURED && !mt->neg)
 				tc_hold_in(st, theme, TF_DUR, &st->durp, &st->ndurp, &st->durpcap);
 			else if (e->duration == TC_DEFER_RULE && !mt->neg)

@@ -435,6 +435,8 @@ static const RuleCase rule_cases[] = {
 	"pain_point:reliability", NULL},
 	{"a price going up", "They raised the price again.", 0, "negative",
 	"pain_point:pricing", NULL},
+	{"an aspect before an outcome is its cause", "The automation saved us 5 hours a week.",
+	0, "positive", "success_indicator:time_saved,value_driver:automation", NULL},
 	{"an outcome is no praise of an aspect", "Sales grew by 25% after the rollout.", 0,
 	"positive", "success_indicator:revenue", NULL},
 	{"longer phrase hides shorter", "Slow support.", 0, "negative", "pain_point:support", NULL},
