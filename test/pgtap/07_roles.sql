@@ -68,7 +68,8 @@ INSERT INTO read_functions VALUES ('velocity_at'), ('usage_velocity_transfn'), (
 	('lifecycle_counts_transfn'), ('lifecycle_counts_combinefn'), ('lifecycle_counts'),
 	('stickiness_counts_transfn'), ('stickiness_counts_combinefn'), ('stickiness_counts'),
 	('analytics_periods'), ('actor_activity'), ('actor_adoptions'), ('retention'), ('lifecycle'),
-	('stickiness'), ('pes'), ('feature_retention'), ('attribution'), ('campaign_lift');
+	('stickiness'), ('pes'), ('feature_retention'), ('attribution'), ('campaign_lift'),
+	('persona_rows'), ('persona_summary');
 CREATE TEMP VIEW expected_function_privs AS
 SELECT f.fn, f.args, n.role, CASE
 		WHEN n.role = 'adoption_app' AND f.fn IN (SELECT fn FROM app_functions) THEN '{EXECUTE}'
@@ -141,7 +142,7 @@ SELECT ok(NOT has_schema_privilege('public', 'adoption', 'USAGE'), 'PUBLIC may n
 -- SECURITY DEFINER: exactly these, each with search_path pinned.
 SELECT is(ARRAY(SELECT p.proname::text FROM pg_proc AS p
 		WHERE p.pronamespace = 'adoption'::regnamespace AND p.prosecdef ORDER BY 1),
-	'{claim_actions,complete_action,enqueue_action,fail_action,feedback_actions,forget_tenant,forget_user,track_events}',
+	'{claim_actions,complete_action,enqueue_action,fail_action,feedback_actions,feedback_profiles,forget_tenant,forget_user,track_events}',
 	'SECURITY DEFINER functions: the triggers writing for adoption_app, the queue functions and the forget functions');
 SELECT is(ARRAY(SELECT p.proname::text FROM pg_proc AS p
 		WHERE p.pronamespace = 'adoption'::regnamespace AND p.prosecdef
