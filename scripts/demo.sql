@@ -469,7 +469,7 @@ SELECT ARRAY[
 	ARRAY[
 		'The Salesforce sync finally keeps our whole pipeline in one place.',
 		'Our weekly reporting went from a full day to an hour.',
-		'Renewals rose from 82% to 90% since we rolled out the %s.',
+		'Renewals rose from 82%% to 90%% since we rolled out the %s.',
 		'The %s plugs into everything we use.',
 		'The dashboards show us where deals stall, we finally know what to fix.'] AS positive_mid,
 	ARRAY[
@@ -480,7 +480,7 @@ SELECT ARRAY[
 	ARRAY[
 		'Security review was painless, SSO and the audit log were exactly what IT needed.',
 		'Our account team is proactive and knows our setup inside out.',
-		'Adoption went from 40% to 85% of our seats in one quarter.',
+		'Adoption went from 40%% to 85%% of our seats in one quarter.',
 		'Support walked our admins through the %s rollout, above and beyond.',
 		'Dependable at our scale, it has not gone down once this year.'] AS positive_ent,
 	ARRAY[

@@ -1550,6 +1550,18 @@ tc_step(const TcMatcher *m, int32_t node, int32_t sym)
 	return (next < 0) ? 0 : next;
 }
 
+/* Returns the vocabulary entry of a grammar word (ASCII, under 32 bytes), adding it. */
+static TcWord *
+tc_grammar_word(TcBuild *b, const char *word)
+{
+	unsigned char fw[32];
+	size_t		fn = strlen(word);
+
+	memcpy(fw, word, fn);
+	fn = tc_singular(fw, fn);
+	return &b->m->words[tc_word_intern(b->m, &b->ar, fw, fn)];
+}
+
 /* Vocabulary: grammar words, then the words of every term that can match. */
 static void
 tc_build_vocabulary(TcBuild *b)
@@ -1582,29 +1594,17 @@ tc_build_vocabulary(TcBuild *b)
 	memset(m->wslot, 0xFF, (m->wmask + 1) * sizeof(int32_t));
 	for (k = 0; k < lengthof(tc_func_words); k++)
 	{
-		const TcFuncWord *f = &tc_func_words[k];
-		unsigned char fw[32];
-		size_t		fn = strlen(f->word);
-		int32_t		w;
+		TcWord	   *w = tc_grammar_word(b, tc_func_words[k].word);
 
-		memcpy(fw, f->word, fn);
-		fn = tc_singular(fw, fn);
-		w = tc_word_intern(m, &b->ar, fw, fn);
-		m->words[w].flags = f->flags;
-		m->words[w].booster = (float) f->booster;
+		w->flags = tc_func_words[k].flags;
+		w->booster = (float) tc_func_words[k].booster;
 	}
 	for (k = 0; k < lengthof(tc_frame_words); k++)
 	{
-		const TcFrameWord *f = &tc_frame_words[k];
-		unsigned char fw[32];
-		size_t		fn = strlen(f->word);
-		int32_t		w;
+		TcWord	   *w = tc_grammar_word(b, tc_frame_words[k].word);
 
-		memcpy(fw, f->word, fn);
-		fn = tc_singular(fw, fn);
-		w = tc_word_intern(m, &b->ar, fw, fn);
-		m->words[w].flags |= f->flags;
-		m->words[w].frame = (int16_t) k;
+		w->flags |= tc_frame_words[k].flags;
+		w->frame = (int16_t) k;
 	}
 
 	m->num_word = -1;
