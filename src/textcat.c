@@ -2303,7 +2303,7 @@ tc_frame_token(TcState *st, const TcScan *s, const TcWord *w)
 	}
 	if (fl & FW_FILL)
 		return;
-	if (fl & FW_UNIT)
+	if ((fl & FW_UNIT) && fw != NULL)
 	{
 		if (f->pend.set && st->ntok - f->pend_at <= 3)
 		{
