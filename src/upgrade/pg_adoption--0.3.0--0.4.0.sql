@@ -342,15 +342,16 @@ CROSS JOIN LATERAL (
 	SELECT c.upgrade_feature_id, 'upgrade' FROM adoption.features AS c
 	WHERE c.feature_id OPERATOR(pg_catalog.=) f.feature_id AND c.upgrade_feature_id IS NOT NULL
 ) AS x(fix_feature_id, via)
-WHERE NOT EXISTS (SELECT FROM adoption.user_feature_state AS u
+WHERE p.theme OPERATOR(pg_catalog.<>) ALL ('{pricing,support,onboarding,documentation}'::text[])
+	AND NOT EXISTS (SELECT FROM adoption.user_feature_state AS u
 	WHERE u.tenant_id OPERATOR(pg_catalog.=) f.tenant_id AND u.feature_id OPERATOR(pg_catalog.=) x.fix_feature_id
 		AND u.adopted_at IS NOT NULL);
-COMMENT ON VIEW adoption.fix_candidates IS 'Pain points named in feedback about a feature that a later launch of that feature, or its upgrade feature, answers, for tenants where no user has adopted the fixing feature';
+COMMENT ON VIEW adoption.fix_candidates IS 'Pain points with the product (not pricing, support, onboarding or documentation) named in feedback about a feature that a later launch of that feature, or its upgrade feature, answers, for tenants where no user has adopted the fixing feature';
 COMMENT ON COLUMN adoption.fix_candidates.tenant_id IS 'Tenant that named the pain point';
 COMMENT ON COLUMN adoption.fix_candidates.segment IS 'Segment of the tenant (NULL: not set)';
 COMMENT ON COLUMN adoption.fix_candidates.feedback_id IS 'The feedback row naming it';
 COMMENT ON COLUMN adoption.fix_candidates.feature_id IS 'Feature the feedback was about (adoption.feedback.feature_id)';
-COMMENT ON COLUMN adoption.fix_candidates.theme IS 'Pain point theme';
+COMMENT ON COLUMN adoption.fix_candidates.theme IS 'Pain point theme (any but pricing, support, onboarding and documentation, which no feature fixes)';
 COMMENT ON COLUMN adoption.fix_candidates.fix_feature_id IS 'The feature that answers it: the same feature launched after the feedback, or its upgrade feature';
 COMMENT ON COLUMN adoption.fix_candidates.via IS 'launch (a launch of the feature after the feedback) or upgrade (adoption.features.upgrade_feature_id)';
 COMMENT ON COLUMN adoption.fix_candidates.created_at IS 'When the feedback was given';

@@ -7,6 +7,7 @@
 --   p2 a2 Apr, about mobile_app: reliability      -> fix mobile_app (launched after)
 --   p3 a2 Jun, about mobile_app: reliability      -> none (launched before it)
 --   p4 a3 Apr, about mobile_app: reliability      -> none (a3 adopted it)
+--   p5 a1 Mar, about reports:    pricing          -> none (no feature fixes a price)
 --   v1 a1, v2 a2: ease_of_use;  v3 b1: support_quality
 --   s1 a1 Apr, s2 a2 today: retention with numbers (s2 becomes a case study);
 --   s3 a1: revenue without a number (no proof point)
@@ -29,6 +30,7 @@ INSERT INTO adoption.feedback (tenant_id, feedback_id, feature_id, channel, scor
 	('a2', 'p2', 'mobile_app', 'support', NULL, 'The app crashes every day.', '2026-04-01 00:00+00'),
 	('a2', 'p3', 'mobile_app', 'support', NULL, 'The app crashes every day.', '2026-06-01 00:00+00'),
 	('a3', 'p4', 'mobile_app', 'support', NULL, 'The app crashes every day.', '2026-04-02 00:00+00'),
+	('a1', 'p5', 'reports', 'support', NULL, 'The reports are too expensive.', '2026-03-02 00:00+00'),
 	('a1', 'v1', NULL, 'nps', 10, 'Really easy to use.', '2026-04-10 00:00+00'),
 	('a2', 'v2', NULL, 'review', 5, 'Really easy to use.', '2026-04-11 00:00+00'),
 	('b1', 'v3', NULL, 'nps', 9, 'Great support team, very helpful.', '2026-04-12 00:00+00'),
@@ -39,7 +41,7 @@ INSERT INTO adoption.feedback (tenant_id, feedback_id, feature_id, channel, scor
 SELECT results_eq($$SELECT feedback_id, pain_points, value_drivers, success_indicators FROM adoption.feedback
 	ORDER BY feedback_id$$,
 	$$VALUES ('p1', '{performance}'::text[], '{}'::text[], '{}'::text[]), ('p2', '{reliability}', '{}', '{}'),
-		('p3', '{reliability}', '{}', '{}'), ('p4', '{reliability}', '{}', '{}'),
+		('p3', '{reliability}', '{}', '{}'), ('p4', '{reliability}', '{}', '{}'), ('p5', '{pricing}', '{}', '{}'),
 		('s1', '{}', '{}', '{retention}'), ('s2', '{}', '{}', '{retention}'), ('s3', '{}', '{}', '{revenue}'),
 		('v1', '{}', '{ease_of_use}', '{}'), ('v2', '{}', '{ease_of_use}', '{}'), ('v3', '{}', '{support_quality}', '{}')$$,
 	'the texts carry the themes the hand values use');
@@ -67,7 +69,7 @@ SELECT results_eq($$SELECT theme, feature_id, fix_feature_id, tenants, target_te
 	FROM adoption.messaging_opportunities WHERE kind = 'announce_fix' ORDER BY theme$$,
 	$$VALUES ('performance', 'reports', 'report_builder', 1::bigint, '{a1}'::text[], '{p1}'::text[], 1000::numeric, 'fix_announcement'),
 		('reliability', 'mobile_app', 'mobile_app', 1, '{a2}', '{p2}', 2000, 'fix_announcement')$$,
-	'announce the fix: reports -> its upgrade for a1; mobile_app launched after p2 for a2 (not p3, after; not a3, adopted)');
+	'announce the fix: reports -> its upgrade for a1; mobile_app launched after p2 for a2 (not p3, after; not a3, adopted; not p5, pricing)');
 SELECT is((SELECT count(*) FROM adoption.messaging_opportunities WHERE kind = 'announce_fix' AND NOT per_feature),
 	0::bigint, 'announce_fix rows are per feature only');
 
