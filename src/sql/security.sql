@@ -103,6 +103,7 @@ GRANT EXECUTE ON FUNCTION
 	adoption.builtin_lexicon(),
 	adoption.persona_rows(boolean),
 	adoption.persona_summary(boolean),
+	adoption.feedback_breakdown(boolean),
 	adoption.health_inputs(text[], timestamptz),
 	adoption.health_compute(bigint, bigint, boolean, integer, bigint[], bigint[], double precision, bigint,
 		bigint[], bigint[], bigint, bigint, bigint, double precision[]),

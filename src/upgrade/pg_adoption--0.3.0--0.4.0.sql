@@ -461,3 +461,84 @@ COMMENT ON FUNCTION adoption.enqueue_fix_announcements() IS 'Enqueues fix_announ
 REVOKE ALL ON adoption.fix_candidates, adoption.messaging_opportunities FROM PUBLIC;
 REVOKE ALL ON FUNCTION adoption.enqueue_fix_announcements() FROM PUBLIC;
 GRANT SELECT ON adoption.fix_candidates, adoption.messaging_opportunities TO adoption_analyst, adoption_tenant;
+
+/*
+ * Issue 18: feedback per feature and per campaign, per month
+ * (src/sql/profiles.sql): adoption.feedback_breakdown(), the views
+ * feedback_by_feature and feedback_by_campaign.
+ */
+CREATE FUNCTION adoption.feedback_breakdown(by_campaign boolean)
+RETURNS TABLE (key text, month date, feedback bigint, mean_sentiment numeric, nps_responses bigint,
+	nps numeric, pain_points text[], value_drivers text[], feature_requests text[], success_indicators text[])
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH k AS (
+	SELECT x.key, (date_trunc('month', f.created_at AT TIME ZONE 'UTC'))::date AS month, f.feedback_id,
+		f.sentiment, f.nps_category, f.pain_points, f.value_drivers, f.feature_requests, f.success_indicators
+	FROM adoption.feedback AS f
+	CROSS JOIN LATERAL (SELECT DISTINCT y FROM unnest(CASE WHEN by_campaign THEN ARRAY[f.campaign_id]
+			ELSE array_append(f.features, f.feature_id) END) AS y WHERE y IS NOT NULL) AS x(key)
+),
+t AS (
+	SELECT k.key, k.month, c.category, c.theme, count(*) AS n
+	FROM k CROSS JOIN LATERAL (
+		SELECT 'pain_point', unnest(k.pain_points) UNION ALL SELECT 'value_driver', unnest(k.value_drivers)
+		UNION ALL SELECT 'feature_request', unnest(k.feature_requests)
+		UNION ALL SELECT 'success_indicator', unnest(k.success_indicators)) AS c(category, theme)
+	GROUP BY 1, 2, 3, 4
+)
+SELECT g.key, g.month, g.feedback, g.mean_sentiment, g.nps_responses, g.nps,
+	l.pain_points[1:3], l.value_drivers[1:3], l.feature_requests[1:3], l.success_indicators[1:3]
+FROM (SELECT k.key, k.month, count(*) AS feedback, round(avg(k.sentiment)::numeric, 3) AS mean_sentiment,
+		count(k.nps_category) AS nps_responses,
+		round(100.0 * (count(*) FILTER (WHERE k.nps_category = 'promoter')
+			- count(*) FILTER (WHERE k.nps_category = 'detractor')) / nullif(count(k.nps_category), 0), 1) AS nps
+	FROM k GROUP BY k.key, k.month) AS g
+CROSS JOIN LATERAL (
+	SELECT array_agg(t.theme ORDER BY t.n DESC, t.theme) FILTER (WHERE t.category = 'pain_point') AS pain_points,
+		array_agg(t.theme ORDER BY t.n DESC, t.theme) FILTER (WHERE t.category = 'value_driver') AS value_drivers,
+		array_agg(t.theme ORDER BY t.n DESC, t.theme) FILTER (WHERE t.category = 'feature_request') AS feature_requests,
+		array_agg(t.theme ORDER BY t.n DESC, t.theme) FILTER (WHERE t.category = 'success_indicator') AS success_indicators
+	FROM t WHERE t.key = g.key AND t.month = g.month
+) AS l
+$$;
+COMMENT ON FUNCTION adoption.feedback_breakdown(boolean) IS 'Internal: the rows of adoption.feedback_by_feature (false) and adoption.feedback_by_campaign (true)';
+
+CREATE VIEW adoption.feedback_by_feature WITH (security_invoker = true) AS
+SELECT b.key AS feature_id, c.feature_name, b.month, b.feedback, b.mean_sentiment, b.nps_responses, b.nps,
+	b.pain_points, b.value_drivers, b.feature_requests, b.success_indicators
+FROM adoption.feedback_breakdown(false) AS b
+LEFT JOIN adoption.features AS c ON c.feature_id OPERATOR(pg_catalog.=) b.key;
+COMMENT ON VIEW adoption.feedback_by_feature IS 'Feedback per catalog feature and month (UTC): the texts that name the feature or were about it (feedback.feature_id), their sentiment, NPS and most mentioned themes';
+COMMENT ON COLUMN adoption.feedback_by_feature.feature_id IS 'Feature named in the text or given as the feedback''s feature_id';
+COMMENT ON COLUMN adoption.feedback_by_feature.feature_name IS 'Its name in adoption.features (NULL: not in the catalog)';
+COMMENT ON COLUMN adoption.feedback_by_feature.month IS 'First day of the month (UTC) of created_at';
+COMMENT ON COLUMN adoption.feedback_by_feature.feedback IS 'Feedback rows about the feature that month';
+COMMENT ON COLUMN adoption.feedback_by_feature.mean_sentiment IS 'Their mean sentiment (-1 to 1; rows with a text)';
+COMMENT ON COLUMN adoption.feedback_by_feature.nps_responses IS 'NPS answers among them';
+COMMENT ON COLUMN adoption.feedback_by_feature.nps IS 'NPS of those answers: % promoters - % detractors (NULL: none)';
+COMMENT ON COLUMN adoption.feedback_by_feature.pain_points IS 'Up to three pain points they mention most (ties by name)';
+COMMENT ON COLUMN adoption.feedback_by_feature.value_drivers IS 'Up to three value drivers they mention most';
+COMMENT ON COLUMN adoption.feedback_by_feature.feature_requests IS 'Up to three requests they make most';
+COMMENT ON COLUMN adoption.feedback_by_feature.success_indicators IS 'Up to three success indicators they report most';
+
+CREATE VIEW adoption.feedback_by_campaign WITH (security_invoker = true) AS
+SELECT b.key AS campaign_id, b.month, b.feedback, b.mean_sentiment, b.nps_responses, b.nps,
+	b.pain_points, b.value_drivers, b.feature_requests, b.success_indicators
+FROM adoption.feedback_breakdown(true) AS b;
+COMMENT ON VIEW adoption.feedback_by_campaign IS 'Feedback per campaign_id it answered and month (UTC): sentiment, NPS and most mentioned themes';
+COMMENT ON COLUMN adoption.feedback_by_campaign.campaign_id IS 'The campaign the feedback answered (adoption.feedback.campaign_id)';
+COMMENT ON COLUMN adoption.feedback_by_campaign.month IS 'First day of the month (UTC) of created_at';
+COMMENT ON COLUMN adoption.feedback_by_campaign.feedback IS 'Feedback rows answering the campaign that month';
+COMMENT ON COLUMN adoption.feedback_by_campaign.mean_sentiment IS 'Their mean sentiment (-1 to 1; rows with a text)';
+COMMENT ON COLUMN adoption.feedback_by_campaign.nps_responses IS 'NPS answers among them';
+COMMENT ON COLUMN adoption.feedback_by_campaign.nps IS 'NPS of those answers (NULL: none)';
+COMMENT ON COLUMN adoption.feedback_by_campaign.pain_points IS 'Up to three pain points they mention most (ties by name)';
+COMMENT ON COLUMN adoption.feedback_by_campaign.value_drivers IS 'Up to three value drivers they mention most';
+COMMENT ON COLUMN adoption.feedback_by_campaign.feature_requests IS 'Up to three requests they make most';
+COMMENT ON COLUMN adoption.feedback_by_campaign.success_indicators IS 'Up to three success indicators they report most';
+REVOKE ALL ON adoption.feedback_by_feature, adoption.feedback_by_campaign FROM PUBLIC;
+REVOKE ALL ON FUNCTION adoption.feedback_breakdown(boolean) FROM PUBLIC;
+GRANT SELECT ON adoption.feedback_by_feature, adoption.feedback_by_campaign TO adoption_analyst, adoption_tenant;
+GRANT EXECUTE ON FUNCTION adoption.feedback_breakdown(boolean) TO adoption_analyst, adoption_tenant;

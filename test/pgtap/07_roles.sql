@@ -74,7 +74,7 @@ INSERT INTO read_functions VALUES ('velocity_at'), ('usage_velocity_transfn'), (
 	('stickiness_counts_transfn'), ('stickiness_counts_combinefn'), ('stickiness_counts'),
 	('analytics_periods'), ('actor_activity'), ('actor_adoptions'), ('retention'), ('lifecycle'),
 	('stickiness'), ('pes'), ('feature_retention'), ('attribution'), ('campaign_lift'),
-	('persona_rows'), ('persona_summary');
+	('persona_rows'), ('persona_summary'), ('feedback_breakdown');
 CREATE TEMP VIEW expected_function_privs AS
 SELECT f.fn, f.args, n.role, CASE
 		WHEN n.role = 'adoption_app' AND f.fn IN (SELECT fn FROM app_functions) THEN '{EXECUTE}'

@@ -19,7 +19,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION pg_adoption;
 SET client_min_messages = warning;
-SELECT plan(30);
+SELECT plan(32);
 
 INSERT INTO adoption.features (feature_id, feature_name) VALUES ('dashboards', 'Dashboard');
 INSERT INTO adoption.tenants (tenant_id, segment, arr) VALUES ('t1', 'smb', 1000), ('t2', 'smb', 3000),
@@ -98,6 +98,19 @@ SELECT results_eq($$SELECT category, theme, tenants, mentions, share, recent_men
 	'smb pain points: reliability from both tenants, rising (2 of 4 recent rows, none of 2 previous)');
 SELECT is((SELECT pain_points FROM adoption.segment_personas WHERE segment = 'smb'),
 	'{performance,reliability}'::text[], 'smb top pain points, ties by name');
+
+-- Feedback per campaign and per feature, per month (part 4 of the issue).
+SELECT results_eq($$SELECT campaign_id, month, feedback, nps_responses, nps, pain_points, value_drivers
+	FROM adoption.feedback_by_campaign ORDER BY campaign_id, month$$,
+	$$VALUES ('nps_q1', '2026-01-01'::date, 1::bigint, 1::bigint, 100.0, NULL::text[], '{ease_of_use,time_savings}'::text[]),
+		('nps_q1', '2026-02-01', 1, 1, -100.0, '{performance}', NULL),
+		('nps_q2', '2026-04-01', 1, 1, 100.0, NULL, '{ease_of_use}')$$,
+	'per campaign and month: f1 a promoter, f2 a detractor, f3 a promoter');
+SELECT results_eq($$SELECT feature_id, feature_name, month, feedback, nps, pain_points, mean_sentiment
+	FROM adoption.feedback_by_feature$$,
+	$$SELECT 'dashboards', 'Dashboard', '2026-02-01'::date, 1::bigint, -100.0, '{performance}'::text[],
+		round(sentiment::numeric, 3) FROM adoption.feedback WHERE feedback_id = 'f2'$$,
+	'per feature: only f2 names one (Dashboard)');
 
 -- Incremental equals a plain recomputation from adoption.feedback.
 CREATE TEMP VIEW expected_profile AS
