@@ -181,6 +181,12 @@ WHERE m.k <= 2
 ORDER BY m.segment, m.kind, m.k;
 
 \echo
+\echo 'Feedback per campaign answered and month (adoption.feedback_by_campaign)'
+SELECT c.campaign_id, c.month, c.feedback, c.mean_sentiment, c.nps, c.pain_points, c.value_drivers
+FROM adoption.feedback_by_campaign AS c
+ORDER BY c.campaign_id, c.month;
+
+\echo
 \echo 'Support tickets by severity'
 SELECT s.severity,
 	count(*) AS tickets,
