@@ -57,6 +57,14 @@
  * adds one booster step and an elongated booster counts twice; multi-word
  * phrases take the same rules as words.  VADER's word list is not used.
  *
+ * Sentence rules (tc_frame_*): each token also feeds a few facts about its
+ * sentence (a measure, a direction, quantities with their values and
+ * duration units, a comparison "from A to B" / "B instead of A", words of
+ * starting, saving, waiting and replies), read at the end of the sentence
+ * into a success indicator, a complaint or praise (textcat.h lists them).
+ * Numbers keep their value for this: "half a day" is 720 minutes, "from
+ * six days to two" inherits the unit.  The facts are O(1) per sentence.
+ *
  * Why linear: the scanner is one forward pass (a failed number is rescanned
  * once as a word); the automaton moves at most one level deeper per token
  * and each failure link moves it up, so failures are paid for by tokens;
