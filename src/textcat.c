@@ -282,7 +282,7 @@ static const TcFrameWord tc_frame_words[] = {
 	/* quantities: numbers are quantities too */
 	FQ("twice", FW_UP, 2), FQ("double", FW_UP, 2), FQ("doubled", FW_UP, 2),
 	FQ("triple", FW_UP, 3), FQ("tripled", FW_UP, 3),
-	FQ("quadrupled", FW_UP, 4), FQ("half", FW_DOWN, 0.5),
+	FQ("quadrupled", FW_UP, 4), FQ("doubling", FW_UP, 2), FQ("tripling", FW_UP, 3), FQ("half", FW_DOWN, 0.5),
 	FQ("one", 0, 1), FQ("few", 0, 3), FQ("couple", 0, 2), FQ("third", 0, 1.0 / 3), FQ("quarter", 0, 0.25), FQ("fraction", FW_DOWN, 0.1),
 	/* units of duration, in minutes */
 	FU("second", 1.0 / 60), FU("minute", 1), FU("hour", 60), FU("day", 1440),
@@ -2007,6 +2007,7 @@ typedef struct TcFrame
 	bool		money;			/* a number after a currency sign */
 	bool		start;
 	bool		save;
+	bool		saved;			/* a duration or money after a word of saving */
 	bool		wait;
 	bool		reply;
 	bool		take;
@@ -2274,6 +2275,7 @@ tc_frame_commit(TcState *st)
 static void
 tc_frame_duration(TcState *st, double minutes)
 {
+	st->f.saved |= st->f.save;
 	st->f.ndur++;
 	if (minutes > st->f.dur_max)
 		st->f.dur_max = minutes;
@@ -2293,6 +2295,7 @@ tc_frame_token(TcState *st, const TcScan *s, const TcWord *w)
 		tc_frame_commit(st);
 		f->qty = true;
 		f->money |= s->money;
+		f->saved |= f->save && s->money;
 		f->pend.val = s->num;
 		f->pend.minutes = s->num_minutes;
 		f->pend.set = true;
@@ -2393,7 +2396,7 @@ tc_frame_token(TcState *st, const TcScan *s, const TcWord *w)
  *  - two durations compared ("from six days to two", "three days instead
  *    of eight"): time saved when the second is shorter, a performance
  *    complaint when longer;
- *  - saving with a duration or money ("saves us a day every week"): time
+ *  - saving, then a duration or money ("saves us a day every week"): time
  *    saved or cost savings;
  *  - getting started and a duration: within a day, with nothing negative,
  *    is praise of onboarding (time to value); a week or more is an
@@ -2439,8 +2442,7 @@ tc_frame_sentence(TcState *st)
 			theme = (cmp < 0) ? m->th_time_saved : m->th_performance_pain;
 			v = (cmp < 0) ? 1.5 : -1.5;
 		}
-		else if (f->save && (f->money || f->ndur > 0) && st->ssent >= 0 &&
-				 !(f->start && !f->money))
+		else if (f->saved && st->ssent >= 0 && !(f->start && !f->money))
 		{
 			theme = f->money ? m->th_cost_savings : m->th_time_saved;
 			v = 1.5;
