@@ -17,6 +17,8 @@ SQL_SOURCES = \
 	src/sql/views.sql \
 	src/sql/health.sql \
 	src/sql/feedback.sql \
+	src/sql/profiles.sql \
+	src/sql/messaging.sql \
 	src/sql/analytics.sql \
 	src/sql/launches.sql \
 	src/sql/governance.sql \

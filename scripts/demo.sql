@@ -465,19 +465,71 @@ SELECT ARRAY[
 		'Can you add role-based permissions for the %s?',
 		'It would be nice to have a forecasting view.',
 		'Please support Microsoft Teams as well as Slack.',
-		'We need custom fields on every record.'] AS request;
+		'We need custom fields on every record.'] AS request,
+	/* What each segment talks about (half of its texts come from its own pool). */
+	ARRAY[
+		'Cheap enough for a team of five and it just works.',
+		'Set it up on a Sunday evening and the whole team was using the %s by Monday.',
+		'Cut our invoicing time from two days to half a day.',
+		'Simple, quick, no training needed.',
+		'Great value for the money, the %s alone is worth it.',
+		'Saves me about three hours every week on admin.'] AS positive_smb,
+	ARRAY[
+		'The price went up again and we are a team of six.',
+		'Too pricey for a small shop, we may downgrade.',
+		'The mobile app logs me out every day.',
+		'Charged twice this month, still waiting on a refund.',
+		'Waited four days for an answer to a billing question.'] AS negative_smb,
+	ARRAY[
+		'The Salesforce sync finally keeps our whole pipeline in one place.',
+		'Our weekly reporting went from a full day to an hour.',
+		'Renewals rose from 82%% to 90%% since we rolled out the %s.',
+		'The %s plugs into everything we use.',
+		'The dashboards show us where deals stall, we finally know what to fix.'] AS positive_mid,
+	ARRAY[
+		'The HubSpot sync duplicates contacts every week.',
+		'Reports take over ten minutes to load with our data.',
+		'The %s keeps dropping changes when two people edit at once.',
+		'Our Zapier trigger stopped firing after the update.'] AS negative_mid,
+	ARRAY[
+		'Security review was painless, SSO and the audit log were exactly what IT needed.',
+		'Our account team is proactive and knows our setup inside out.',
+		'Adoption went from 40%% to 85%% of our seats in one quarter.',
+		'Support walked our admins through the %s rollout, above and beyond.',
+		'Dependable at our scale, it has not gone down once this year.'] AS positive_ent,
+	ARRAY[
+		'Permissions are all or nothing, which our auditors flagged.',
+		'Rollout stalled for six weeks waiting on the implementation partner.',
+		'Support tickets sit for days even on the enterprise plan.',
+		'Former employees could still access the %s after offboarding.',
+		'We were billed for 400 seats but only 310 people use it.'] AS negative_ent,
+	/* A regression in the last month: slowness, mostly in the big accounts. */
+	ARRAY[
+		'Since the last release the %s takes 30 seconds to load.',
+		'Everything is slow this month, the %s times out constantly.',
+		'The %s has been lagging badly since the update.',
+		'Dashboards freeze every afternoon now.'] AS negative_recent;
 
 CREATE TEMP TABLE demo_fb AS
-SELECT row_number() OVER (ORDER BY t.n, i) AS fb_no, t.n AS tenant_no, t.tenant_id, t.health, t.n_users, i
+SELECT row_number() OVER (ORDER BY t.n, i) AS fb_no, t.n AS tenant_no, t.tenant_id, t.health, t.n_users, t.segment, i
 FROM demo_tenant AS t,
 	generate_series(1, floor(t.n_users * 0.6 + pg_temp.rnd(t.n, 70))::integer) AS i;
 
 INSERT INTO adoption.feedback (tenant_id, feedback_id, user_id, feature_id, channel, score, body, campaign_id, created_at)
 SELECT s.tenant_id, 'fb_' || lpad(s.fb_no::text, 6, '0'), s.user_id, s.feature_id, s.channel, s.score,
 	CASE WHEN s.channel IN ('nps', 'csat') AND pg_temp.rnd(s.fb_no, 80) < 0.35 THEN NULL
-	ELSE format(CASE s.mood
-			WHEN 'positive' THEN pg_temp.pick(x.positive, pg_temp.rnd(s.fb_no, 81))
-			WHEN 'neutral' THEN pg_temp.pick(x.neutral, pg_temp.rnd(s.fb_no, 81))
+	ELSE format(CASE
+			WHEN s.mood = 'negative' AND s.created_at > now() - interval '30 days'
+				AND pg_temp.rnd(s.fb_no, 84) < CASE s.segment WHEN 'enterprise' THEN 0.6 ELSE 0.3 END
+				THEN pg_temp.pick(x.negative_recent, pg_temp.rnd(s.fb_no, 81))
+			WHEN s.mood <> 'neutral' AND pg_temp.rnd(s.fb_no, 85) < 0.5 THEN pg_temp.pick(CASE s.mood
+				WHEN 'positive' THEN CASE s.segment WHEN 'smb' THEN x.positive_smb
+					WHEN 'mid_market' THEN x.positive_mid ELSE x.positive_ent END
+				ELSE CASE s.segment WHEN 'smb' THEN x.negative_smb
+					WHEN 'mid_market' THEN x.negative_mid ELSE x.negative_ent END END,
+				pg_temp.rnd(s.fb_no, 81))
+			WHEN s.mood = 'positive' THEN pg_temp.pick(x.positive, pg_temp.rnd(s.fb_no, 81))
+			WHEN s.mood = 'neutral' THEN pg_temp.pick(x.neutral, pg_temp.rnd(s.fb_no, 81))
 			ELSE pg_temp.pick(x.negative, pg_temp.rnd(s.fb_no, 81)) END, s.feature_words)
 		|| CASE WHEN pg_temp.rnd(s.fb_no, 82) < CASE s.mood WHEN 'positive' THEN 0.1 ELSE 0.3 END
 			THEN ' ' || format(pg_temp.pick(x.request, pg_temp.rnd(s.fb_no, 83)), s.feature_words) ELSE '' END
@@ -510,7 +562,7 @@ FROM (
 				ELSE now() - pg_temp.rnd(b.fb_no, 77) * interval '90 days'
 			END AS created_at
 		FROM (
-			SELECT d.fb_no, d.tenant_id, d.health,
+			SELECT d.fb_no, d.tenant_id, d.health, d.segment,
 				CASE WHEN pg_temp.rnd(d.fb_no, 71) < 0.45 THEN 'nps'
 					WHEN pg_temp.rnd(d.fb_no, 71) < 0.70 THEN 'csat'
 					WHEN pg_temp.rnd(d.fb_no, 71) < 0.80 THEN 'survey'
@@ -622,6 +674,9 @@ ANALYZE adoption.tenants, adoption.features, adoption.launches, adoption.feature
 \echo demo: announcing the launches to the tenants that do not use the feature yet
 SELECT l.launch_id, adoption.coordinate_launch(l.launch_id) AS announcements
 FROM adoption.launches AS l ORDER BY l.launch_id;
+
+\echo demo: announcing fixes: pain points a launch or an upgrade feature answers
+SELECT adoption.enqueue_fix_announcements() AS fix_announcements;
 
 \echo demo: scoring health weekly over the last four weeks (history), then now
 SELECT adoption.rescore(NULL, now() - w * interval '7 days') AS tenants_scored

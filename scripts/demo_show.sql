@@ -146,6 +146,47 @@ ORDER BY mentions DESC, t.category, t.theme
 LIMIT 10;
 
 \echo
+\echo 'Persona of each segment (adoption.segment_personas): sentiment and NPS, recent 3 months against the 3 before'
+SELECT p.segment, p.tenants, p.feedback, p.recent_sentiment, p.previous_sentiment, p.nps, p.recent_nps, p.previous_nps,
+	p.value_drivers, p.pain_points, p.feature_requests
+FROM adoption.segment_personas AS p
+ORDER BY p.segment;
+
+\echo
+\echo 'What changed: the pain points rising most in each segment (adoption.segment_persona_themes)'
+SELECT t.segment, t.theme, t.tenants, t.recent_mentions, t.previous_mentions, t.trend, t.mean_sentiment
+FROM (SELECT x.*, row_number() OVER (PARTITION BY x.segment
+		ORDER BY x.recent_mentions - x.previous_mentions DESC, x.theme) AS k
+	FROM adoption.segment_persona_themes AS x
+	WHERE x.category = 'pain_point' AND x.trend = 'rising') AS t
+WHERE t.k <= 3
+ORDER BY t.segment, t.k;
+
+\echo
+\echo 'Persona profiles of the five largest tenants by ARR (adoption.persona_profiles)'
+SELECT p.tenant_id, p.segment, round(p.arr) AS arr, p.feedback, p.mean_sentiment, p.sentiment_trend, p.nps,
+	p.value_drivers, p.pain_points, p.features_named
+FROM adoption.persona_profiles AS p
+ORDER BY p.arr DESC NULLS LAST, p.tenant_id
+LIMIT 5;
+
+\echo
+\echo 'Messaging opportunities per segment (adoption.messaging_opportunities): the top of each kind'
+SELECT m.segment, m.kind, m.theme, m.fix_feature_id, m.tenants, m.mentions, m.mean_sentiment, round(m.score) AS score,
+	m.suggested_template, left(m.example, 50) AS example
+FROM (SELECT x.*, row_number() OVER (PARTITION BY x.segment, x.kind ORDER BY x.score DESC, x.theme) AS k
+	FROM adoption.messaging_opportunities AS x
+	WHERE NOT x.per_feature OR x.kind = 'announce_fix') AS m
+WHERE m.k <= 2
+ORDER BY m.segment, m.kind, m.k;
+
+\echo
+\echo 'Feedback per campaign answered and month (adoption.feedback_by_campaign)'
+SELECT c.campaign_id, c.month, c.feedback, c.mean_sentiment, c.nps, c.pain_points, c.value_drivers
+FROM adoption.feedback_by_campaign AS c
+ORDER BY c.campaign_id, c.month;
+
+\echo
 \echo 'Support tickets by severity'
 SELECT s.severity,
 	count(*) AS tickets,

@@ -57,6 +57,14 @@
  * adds one booster step and an elongated booster counts twice; multi-word
  * phrases take the same rules as words.  VADER's word list is not used.
  *
+ * Sentence rules (tc_frame_*): each token also feeds a few facts about its
+ * sentence (a measure, a direction, quantities with their values and
+ * duration units, a comparison "from A to B" / "B instead of A", words of
+ * starting, saving, waiting and replies), read at the end of the sentence
+ * into a success indicator, a complaint or praise (textcat.h lists them).
+ * Numbers keep their value for this: "half a day" is 720 minutes, "from
+ * six days to two" inherits the unit.  The facts are O(1) per sentence.
+ *
  * Why linear: the scanner is one forward pass (a failed number is rescanned
  * once as a word); the automaton moves at most one level deeper per token
  * and each failure link moves it up, so failures are paid for by tokens;
@@ -211,6 +219,123 @@ static const TcFuncWord tc_func_words[] = {
 	{"relatively", 0, TC_B_DECR}, {"almost", 0, TC_B_DECR}
 };
 
+/*
+ * Frame words: the classes the sentence rules of tc_frame_sentence read.
+ * Flags share the word's flag word with TW_* (bits above 0xFFFF).
+ */
+#define FW_UP		0x00010000	/* rose, grew, up, more */
+#define FW_DOWN		0x00020000	/* fell, cut, down, fewer */
+#define FW_QTY		0x00040000	/* a quantity word: twice, half, a third */
+#define FW_UNIT		0x00080000	/* a unit of duration; value: its minutes */
+#define FW_METRIC	0x00100000	/* a measure of the business: revenue, churn */
+#define FW_FROM		0x00200000
+#define FW_INSTEAD	0x00400000
+#define FW_START	0x00800000	/* getting started: setup, live, install */
+#define FW_SAVE		0x01000000
+#define FW_WAIT		0x02000000	/* waiting on people: reply, wait, callback */
+#define FW_TO		0x04000000
+#define FW_FILL		0x08000000	/* full, whole: "a full day" is a day */
+#define FW_COUNT	0x10000000	/* time: after a quantity, a count of times */
+#define FW_IN		0x20000000
+#define FW_REPLY	0x40000000	/* a reply from people: reply, answer, callback */
+#define FW_TAKE		0x80000000	/* take, took: a duration it takes */
+
+typedef struct TcFrameWord
+{
+	const char *word;
+	uint32_t	flags;
+	double		value;			/* quantity, or minutes of a unit */
+	signed char good;			/* metric: +1 up is good news, -1 down is */
+	const char *success;		/* metric: success indicator theme, or NULL */
+	const char *pain;			/* metric: pain point theme, or NULL */
+} TcFrameWord;
+
+#define FQ(w, fl, v) {w, FW_QTY | (fl), v, 0, NULL, NULL}
+#define FU(w, m) {w, FW_UNIT, m, 0, NULL, NULL}
+#define FM(w, good, success, pain) {w, FW_METRIC, 0, good, success, pain}
+#define FF(w, fl) {w, fl, 0, 0, NULL, NULL}
+
+static const TcFrameWord tc_frame_words[] = {
+	/* direction */
+	FF("up", FW_UP), FF("rise", FW_UP), FF("rose", FW_UP), FF("risen", FW_UP),
+	FF("grow", FW_UP), FF("grew", FW_UP), FF("grown", FW_UP),
+	FF("increase", FW_UP), FF("increased", FW_UP), FF("higher", FW_UP),
+	FF("jump", FW_UP), FF("jumped", FW_UP), FF("climb", FW_UP),
+	FF("climbed", FW_UP), FF("boost", FW_UP), FF("boosted", FW_UP),
+	FF("gain", FW_UP), FF("gained", FW_UP), FF("more", FW_UP),
+	FF("raise", FW_UP), FF("raised", FW_UP), FF("hike", FW_UP),
+	FF("hiked", FW_UP), FF("spike", FW_UP), FF("spiked", FW_UP),
+	FF("soar", FW_UP), FF("soared", FW_UP), FF("improve", FW_UP),
+	FF("improved", FW_UP), FF("larger", FW_UP), FF("bigger", FW_UP),
+	FF("down", FW_DOWN), FF("drop", FW_DOWN), FF("dropped", FW_DOWN),
+	FF("fall", FW_DOWN), FF("fell", FW_DOWN), FF("fallen", FW_DOWN),
+	FF("cut", FW_DOWN | FW_SAVE), FF("reduce", FW_DOWN | FW_SAVE),
+	FF("reduced", FW_DOWN | FW_SAVE), FF("shortened", FW_DOWN | FW_SAVE),
+	FF("creep", FW_UP), FF("creeping", FW_UP),
+	FF("decrease", FW_DOWN), FF("decreased", FW_DOWN), FF("lower", FW_DOWN),
+	FF("lowered", FW_DOWN), FF("shrink", FW_DOWN), FF("shrank", FW_DOWN),
+	FF("shrunk", FW_DOWN), FF("slash", FW_DOWN), FF("slashed", FW_DOWN),
+	FF("less", FW_DOWN), FF("fewer", FW_DOWN), FF("decline", FW_DOWN),
+	FF("declined", FW_DOWN), FF("shorter", FW_DOWN), FF("smaller", FW_DOWN),
+	FF("trim", FW_DOWN | FW_SAVE), FF("trimmed", FW_DOWN | FW_SAVE),
+	FF("halve", FW_DOWN | FW_SAVE), FF("halved", FW_DOWN | FW_SAVE),
+	/* quantities: numbers are quantities too */
+	FQ("twice", FW_UP, 2), FQ("double", FW_UP, 2), FQ("doubled", FW_UP, 2),
+	FQ("triple", FW_UP, 3), FQ("tripled", FW_UP, 3),
+	FQ("quadrupled", FW_UP, 4), FQ("doubling", FW_UP, 2), FQ("tripling", FW_UP, 3), FQ("half", FW_DOWN, 0.5),
+	FQ("one", 0, 1), FQ("few", 0, 3), FQ("couple", 0, 2), FQ("third", 0, 1.0 / 3), FQ("quarter", 0, 0.25), FQ("fraction", FW_DOWN, 0.1),
+	/* units of duration, in minutes */
+	FU("second", 1.0 / 60), FU("minute", 1), FU("hour", 60), FU("day", 1440),
+	FU("week", 10080), FU("month", 43200), FU("year", 525600),
+	FU("morning", 240), FU("afternoon", 240), FU("evening", 240),
+	FU("weekend", 2880), FU("fortnight", 20160), FU("summer", 129600),
+	FU("winter", 129600),
+	/* measures: moving the good way is a success indicator */
+	FM("revenue", 1, "revenue", NULL), FM("sale", 1, "revenue", NULL),
+	FM("arr", 1, "revenue", NULL), FM("mrr", 1, "revenue", NULL),
+	FM("income", 1, "revenue", NULL), FM("profit", 1, "revenue", NULL),
+	FM("margin", 1, "revenue", NULL), FM("upsell", 1, "revenue", NULL),
+	FM("deal", 1, "revenue", NULL), FM("aov", 1, "revenue", NULL),
+	FM("conversion", 1, "conversion", NULL), FM("signup", 1, "conversion", NULL),
+	FM("lead", 1, "conversion", NULL), FM("ctr", 1, "conversion", NULL),
+	FM("booking", 1, "revenue", NULL), FM("cancel", -1, "retention", NULL),
+	FM("churn", -1, "retention", NULL), FM("renewal", 1, "retention", NULL),
+	FM("retention", 1, "retention", NULL), FM("cancellation", -1, "retention", NULL),
+	FM("cost", -1, "cost_savings", "pricing"), FM("bill", -1, "cost_savings", "pricing"),
+	FM("spend", -1, "cost_savings", NULL), FM("spending", -1, "cost_savings", NULL),
+	FM("expense", -1, "cost_savings", NULL), FM("price", -1, NULL, "pricing"),
+	FM("productivity", 1, "productivity", NULL), FM("output", 1, "productivity", NULL),
+	FM("throughput", 1, "productivity", NULL), FM("ticket", 1, "productivity", NULL),
+	FM("order", 1, "productivity", NULL), FM("velocity", 1, "productivity", NULL),
+	FM("adoption", 1, "adoption", NULL), FM("user", 1, "adoption", NULL), FM("usage", 1, "adoption", NULL),
+	FM("engagement", 1, "adoption", NULL), FM("roi", 1, "roi", NULL),
+	{"time", FW_METRIC | FW_COUNT, 0, -1, "time_saved", "performance"}, FM("latency", -1, NULL, "performance"),
+	FM("error", -1, NULL, "reliability"), FM("downtime", -1, NULL, "reliability"),
+	/* the rest */
+	FF("from", FW_FROM), FF("to", FW_TO), FF("instead", FW_INSTEAD),
+	FF("used", FW_INSTEAD | FW_FROM), FF("now", FW_TO), FF("today", FW_TO),
+	FF("setup", FW_START), FF("set", FW_START), FF("install", FW_START),
+	FF("installed", FW_START), FF("live", FW_START), FF("running", FW_START),
+	FF("onboard", FW_START), FF("onboarded", FW_START),
+	FF("onboarding", FW_START), FF("configure", FW_START),
+	FF("configured", FW_START), FF("implementation", FW_START),
+	FF("rollout", FW_START), FF("deploy", FW_START), FF("deployed", FW_START),
+	FF("started", FW_START), FF("migration", FW_START),
+	FF("save", FW_SAVE), FF("saved", FW_SAVE), FF("saving", FW_SAVE),
+	FF("free", FW_SAVE), FF("freed", FW_SAVE),
+	FF("take", FW_TAKE), FF("took", FW_TAKE), FF("taking", FW_TAKE),
+	FF("taken", FW_TAKE),
+	FF("wait", FW_WAIT), FF("waited", FW_WAIT), FF("waiting", FW_WAIT),
+	FF("reply", FW_REPLY), FF("replied", FW_REPLY), FF("response", FW_REPLY),
+	FF("respond", FW_REPLY), FF("responded", FW_REPLY), FF("answer", FW_REPLY),
+	FF("answered", FW_REPLY), FF("callback", FW_REPLY), FF("hear", FW_REPLY),
+	FF("heard", FW_REPLY), FF("fixed", FW_REPLY), FF("resolved", FW_REPLY),
+	FF("solved", FW_REPLY),
+	FF("full", FW_FILL), FF("whole", FW_FILL), FF("entire", FW_FILL),
+	FF("single", FW_FILL), FF("working", FW_FILL), FF("in", FW_IN),
+	FF("within", FW_IN)
+};
+
 /* Emoticons, longest first; strict ones need a non-word byte before them. */
 typedef struct TcEmoticon
 {
@@ -254,6 +379,11 @@ static const TcShort tc_number_words[] = {
 	SW("hundred"), SW("thousand"), SW("million"), SW("dozen")
 };
 
+/* The value of each number word, in the order of tc_number_words. */
+static const double tc_number_values[] = {
+	2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15, 20, 30, 40, 50, 100, 1000, 1e6, 12
+};
+
 /* Units a number may carry ("10x", "4k", "10h", "3rd"). */
 static const TcShort tc_units[] = {
 	SW("x"), SW("k"), SW("m"), SW("b"), SW("h"), SW("hr"), SW("hrs"),
@@ -261,6 +391,17 @@ static const TcShort tc_units[] = {
 	SW("w"), SW("wk"), SW("wks"), SW("mo"), SW("yr"), SW("yrs"), SW("am"),
 	SW("pm"), SW("st"), SW("nd"), SW("rd"), SW("th"), SW("kb"), SW("mb"),
 	SW("gb"), SW("tb")
+};
+
+/* Minutes in one of each duration unit a number may carry (others: 0). */
+static const struct
+{
+	const char *u;
+	double		minutes;
+}			tc_unit_minutes[] = {
+	{"h", 60}, {"hr", 60}, {"hrs", 60}, {"min", 1}, {"mins", 1}, {"s", 1.0 / 60},
+	{"sec", 1.0 / 60}, {"secs", 1.0 / 60}, {"d", 1440}, {"w", 10080}, {"wk", 10080},
+	{"wks", 10080}, {"mo", 43200}, {"yr", 525600}, {"yrs", 525600}
 };
 
 /* Value driver <-> pain point themes with different names, for negation. */
@@ -470,6 +611,10 @@ typedef struct TcScan
 	unsigned char raw[TC_BUF];	/* lowercased word, emoticon or emoji */
 	unsigned char sq[TC_BUF];	/* runs of 3+ letters squeezed to 2 */
 	unsigned char cut[TC_BUF];	/* sq[i] is the second of a squeezed run */
+	/* of a number token */
+	double		num;			/* its value (NaN if unknown) */
+	double		num_minutes;	/* as a duration when it carries a unit, else 0 */
+	bool		money;			/* after a currency sign */
 	/* whole-text counts */
 	size_t		nexcl;
 	size_t		nquest;
@@ -610,16 +755,61 @@ tc_number_end(const unsigned char *p, size_t len, size_t q)
 	return r;
 }
 
+/* Returns the value of the digits at p[q..end-1] ("1,000", "3.5"), NaN if none. */
+static double
+tc_number_value(const unsigned char *p, size_t q, size_t end)
+{
+	double		v = 0;
+	double		frac = 0;
+	bool		any = false;
+
+	for (; q < end; q++)
+	{
+		if (tc_is_digit(p[q]))
+		{
+			any = true;
+			if (frac > 0)
+				v += (p[q] - '0') * (frac /= 10);
+			else
+				v = v * 10 + (p[q] - '0');
+		}
+		else if (p[q] == '.' && frac == 0)
+			frac = 1;
+		else if (p[q] != ',')
+			break;
+	}
+	return any ? v : NAN;
+}
+
 /* Scans a number whose digits start at q; returns false if it is none. */
 static bool
 tc_scan_number(TcScan *s, size_t q)
 {
 	size_t		end = tc_number_end(s->p, s->len, q);
+	size_t		u = q;
+	size_t		k;
 
 	if (end == 0)
 		return false;
 	tc_set_token(s, TK_NUM, (const unsigned char *) "#", 1);
 	s->pos = end;
+	s->money = false;
+	s->num = tc_number_value(s->p, q, end);
+	s->num_minutes = 0;
+	while (u < end && !tc_is_alpha(s->p[u]))
+		u++;
+	if (u < end && (s->p[u] | 0x20) == 'k' && end - u == 1)
+		s->num *= 1000;
+	for (k = 0; u < end && end - u <= 4 && k < lengthof(tc_unit_minutes); k++)
+	{
+		const char *w = tc_unit_minutes[k].u;
+		size_t		j;
+
+		for (j = 0; j < end - u && w[j] == (char) (s->p[u + j] | 0x20); j++)
+			;
+		if (j == end - u && w[j] == '\0')
+			s->num_minutes = s->num * tc_unit_minutes[k].minutes;
+	}
 	return true;
 }
 
@@ -743,6 +933,9 @@ tc_scan_word(TcScan *s)
 		if (k == s->rlen)
 		{
 			/* digits cut off a failed number ("2" of "2.0y") are a number too */
+			s->num = tc_number_value(s->raw, 0, s->rlen);
+			s->num_minutes = 0;
+			s->money = false;
 			tc_set_token(s, TK_NUM, (const unsigned char *) "#", 1);
 			return;
 		}
@@ -760,6 +953,9 @@ tc_scan_word(TcScan *s)
 			if (tc_number_words[k].n == s->rlen &&
 				memcmp(tc_number_words[k].w, s->raw, s->rlen) == 0)
 			{
+				s->num = tc_number_values[k];
+				s->num_minutes = 0;
+				s->money = false;
 				tc_set_token(s, TK_NUM, (const unsigned char *) "#", 1);
 				break;
 			}
@@ -858,7 +1054,10 @@ tc_scan_next(TcScan *s)
 						if (tc_break_first(s))
 							return true;
 						if (tc_scan_number(s, i + 1))
+						{
+							s->money = true;
 							return tc_token_done(s);
+						}
 					}
 					break;
 				case '#':
@@ -899,7 +1098,10 @@ tc_scan_next(TcScan *s)
 						if (tc_break_first(s))
 							return true;
 						if (tc_scan_number(s, i + n))
+						{
+							s->money = true;
 							return tc_token_done(s);
+						}
 					}
 					break;
 				case CP_SENT:
@@ -928,9 +1130,10 @@ typedef struct TcWord
 	const unsigned char *key;
 	uint32_t	hash;
 	uint32_t	klen;
-	uint32_t	flags;			/* TW_* */
+	uint32_t	flags;			/* TW_* and FW_* */
 	float		booster;
 	bool		in_term;		/* a symbol of the automaton */
+	int16_t		frame;			/* index in tc_frame_words, or -1 */
 } TcWord;
 
 typedef struct TcEdge
@@ -940,6 +1143,15 @@ typedef struct TcEdge
 	int32_t		child;
 } TcEdge;
 
+/*
+ * Complaint terms that wait for the end of their sentence: one with a
+ * measured duration ("took # minutes") counts unless the sentence is
+ * positive or a sentence rule fired; one with a direction or an unmeasured
+ * duration ("went down", "take days") unless a sentence rule fired.
+ */
+#define TC_DEFER_RULE 1
+#define TC_DEFER_MEASURED 2
+
 typedef struct TcEntry
 {
 	unsigned char cat;			/* TcCategory */
@@ -947,6 +1159,8 @@ typedef struct TcEntry
 	bool		cue;			/* a feature request cue */
 	bool		aspect;			/* pain point or value driver without sentiment */
 	unsigned char len;			/* tokens */
+	unsigned char duration;		/* TC_DEFER_*: a complaint term that waits for
+								 * the sentence rules */
 	int32_t		theme;			/* index in themes, -1 if none */
 	double		valence;		/* signed, for positive and negative */
 } TcEntry;
@@ -983,6 +1197,16 @@ struct TcMatcher
 	TcTheme    *themes;
 	int32_t		nthemes;
 	int32_t		other_theme;	/* feature_request "other" */
+	/* themes the sentence rules report (-1 if no entry defines them) */
+	int32_t		fsuccess[lengthof(tc_frame_words)];
+	int32_t		fpain[lengthof(tc_frame_words)];
+	int32_t		th_time_saved;
+	int32_t		th_cost_savings;
+	int32_t		th_onboarding;	/* value driver */
+	int32_t		th_onboarding_pain;
+	int32_t		th_support_pain;
+	int32_t		th_support_value;
+	int32_t		th_performance_pain;	/* durations compared, longer */
 	/* sizes for tc_analyze */
 	int			ring_size;		/* power of two > longest term + window */
 };
@@ -1089,6 +1313,7 @@ tc_word_intern(TcMatcher *m, TcArena *ar, const unsigned char *k, size_t n)
 	w->flags = 0;
 	w->booster = 0;
 	w->in_term = false;
+	w->frame = -1;
 	m->wslot[i] = m->nwords;
 	return m->nwords++;
 }
@@ -1333,6 +1558,18 @@ tc_step(const TcMatcher *m, int32_t node, int32_t sym)
 	return (next < 0) ? 0 : next;
 }
 
+/* Returns the vocabulary entry of a grammar word (ASCII, under 32 bytes), adding it. */
+static TcWord *
+tc_grammar_word(TcBuild *b, const char *word)
+{
+	unsigned char fw[32];
+	size_t		fn = strlen(word);
+
+	memcpy(fw, word, fn);
+	fn = tc_singular(fw, fn);
+	return &b->m->words[tc_word_intern(b->m, &b->ar, fw, fn)];
+}
+
 /* Vocabulary: grammar words, then the words of every term that can match. */
 static void
 tc_build_vocabulary(TcBuild *b)
@@ -1358,23 +1595,24 @@ tc_build_vocabulary(TcBuild *b)
 			b->total = tc_add(b->total, (size_t) b->ntok[i]);
 	}
 
-	cap = tc_add(tc_add(b->total, lengthof(tc_func_words)), 1);
+	cap = tc_add(tc_add(b->total, lengthof(tc_func_words) + lengthof(tc_frame_words)), 1);
 	m->words = tc_alloc(b->a, cap, sizeof(TcWord));
 	m->wmask = tc_pow2(tc_add(cap, cap)) - 1;
 	m->wslot = tc_alloc(b->a, m->wmask + 1, sizeof(int32_t));
 	memset(m->wslot, 0xFF, (m->wmask + 1) * sizeof(int32_t));
 	for (k = 0; k < lengthof(tc_func_words); k++)
 	{
-		const TcFuncWord *f = &tc_func_words[k];
-		unsigned char fw[32];
-		size_t		fn = strlen(f->word);
-		int32_t		w;
+		TcWord	   *w = tc_grammar_word(b, tc_func_words[k].word);
 
-		memcpy(fw, f->word, fn);
-		fn = tc_singular(fw, fn);
-		w = tc_word_intern(m, &b->ar, fw, fn);
-		m->words[w].flags = f->flags;
-		m->words[w].booster = (float) f->booster;
+		w->flags = tc_func_words[k].flags;
+		w->booster = (float) tc_func_words[k].booster;
+	}
+	for (k = 0; k < lengthof(tc_frame_words); k++)
+	{
+		TcWord	   *w = tc_grammar_word(b, tc_frame_words[k].word);
+
+		w->flags |= tc_frame_words[k].flags;
+		w->frame = (int16_t) k;
 	}
 
 	m->num_word = -1;
@@ -1494,6 +1732,7 @@ tc_build_entry(TcBuild *b, const TcPhrase *ph, int slot, int32_t node,
 	e->len = b->m->depth[node];
 	e->cue = false;
 	e->aspect = false;
+	e->duration = 0;
 	e->theme = -1;
 	e->valence = 0;
 	if (theme != NULL && theme[0] == '\0')
@@ -1632,6 +1871,16 @@ tc_build_aspects(TcBuild *b)
 		int			t;
 		bool		sentiment = false;
 
+		for (t = 0; t < b->ntok[p] && (e->cat == TC_PAIN_POINT || e->cat == TC_NEGATIVE); t++)
+		{
+			uint32_t	fl = m->words[b->syms[b->soff[p] + (size_t) t]].flags;
+
+			if ((fl & FW_UNIT) && t > 0 &&
+				b->syms[b->soff[p] + (size_t) t - 1] == m->num_word)
+				e->duration = TC_DEFER_MEASURED;
+			else if ((fl & (FW_UP | FW_DOWN | FW_UNIT)) && e->duration == 0)
+				e->duration = TC_DEFER_RULE;
+		}
 		if (e->cat != TC_PAIN_POINT && e->cat != TC_VALUE_DRIVER)
 			continue;
 		for (t = 0; t < b->ntok[p] && !sentiment; t++)
@@ -1653,6 +1902,38 @@ tc_build_aspects(TcBuild *b)
 	}
 }
 
+/* Finds the themes the sentence rules report among those the entries define. */
+static void
+tc_build_frame_themes(TcBuild *b)
+{
+	TcMatcher  *m = b->m;
+	size_t		k;
+
+	for (k = 0; k < lengthof(tc_frame_words); k++)
+	{
+		const TcFrameWord *f = &tc_frame_words[k];
+
+		m->fsuccess[k] = f->success ? tc_theme_find(m, b->tslot, b->tmask,
+													TC_SUCCESS_INDICATOR, f->success) : -1;
+		m->fpain[k] = f->pain ? tc_theme_find(m, b->tslot, b->tmask,
+											  TC_PAIN_POINT, f->pain) : -1;
+	}
+	m->th_time_saved = tc_theme_find(m, b->tslot, b->tmask, TC_SUCCESS_INDICATOR,
+									 "time_saved");
+	m->th_cost_savings = tc_theme_find(m, b->tslot, b->tmask, TC_SUCCESS_INDICATOR,
+									   "cost_savings");
+	m->th_onboarding = tc_theme_find(m, b->tslot, b->tmask, TC_VALUE_DRIVER,
+									 "onboarding");
+	m->th_onboarding_pain = tc_theme_find(m, b->tslot, b->tmask, TC_PAIN_POINT,
+										  "onboarding");
+	m->th_support_pain = tc_theme_find(m, b->tslot, b->tmask, TC_PAIN_POINT,
+									   "support");
+	m->th_support_value = tc_theme_find(m, b->tslot, b->tmask, TC_VALUE_DRIVER,
+										"support_quality");
+	m->th_performance_pain = tc_theme_find(m, b->tslot, b->tmask, TC_PAIN_POINT,
+										   "performance");
+}
+
 /* Compiles phrases[0..n-1] into a matcher (see textcat.h). */
 TcMatcher *
 tc_matcher_build(const TcPhrase *phrases, int n, TcAllocator *a)
@@ -1671,6 +1952,7 @@ tc_matcher_build(const TcPhrase *phrases, int n, TcAllocator *a)
 	tc_build_entries(&b);
 	tc_build_links(&b);
 	tc_build_aspects(&b);
+	tc_build_frame_themes(&b);
 	/* look-back reaches TC_WINDOW words plus skipped articles */
 	b.m->ring_size = (int) tc_pow2((size_t) b.maxlen + 2 * TC_WINDOW + 4);
 	return b.m;
@@ -1708,12 +1990,68 @@ typedef struct TcMatch
 	bool		hidden;
 } TcMatch;
 
+/* A quantity of a sentence: its value and, for a duration, its minutes. */
+typedef struct TcQty
+{
+	double		val;
+	double		minutes;		/* 0 if not a duration */
+	bool		set;
+} TcQty;
+
+/* What the sentence rules know of the current sentence (tc_frame_*). */
+typedef struct TcFrame
+{
+	int			metric;			/* first measure named (tc_frame_words), -1 */
+	int			dir;			/* +1 up, -1 down, 0 none (the last word says) */
+	bool		qty;			/* a number or quantity word */
+	bool		money;			/* a number after a currency sign */
+	bool		start;
+	bool		save;
+	bool		saved;			/* a duration or money after a word of saving */
+	bool		wait;
+	bool		reply;
+	bool		take;
+	bool		success;		/* a success indicator term matched */
+	size_t		in_at;			/* token after the last "in": "in half the time" */
+	int			ndur;			/* durations */
+	double		dur_max;		/* the longest, minutes */
+	int			mode;			/* where a comparison stands (TC_CMP_*) */
+	TcQty		a;				/* compared: from a */
+	TcQty		b;				/* to b */
+	TcQty		last;			/* the last quantity */
+	TcQty		pend;			/* a quantity that a unit may still follow */
+	size_t		pend_at;		/* token of pend */
+	size_t		dur_at;			/* token of the last duration, + 1 (0: none) */
+	size_t		art_at;			/* token of the last article, + 1 (0: none) */
+	double		dur_v;			/* valence of TC_DEFER_MEASURED terms */
+	int			dur_n;
+	double		rule_v;			/* valence of TC_DEFER_RULE terms */
+	int			rule_n;
+} TcFrame;
+
+/* Comparison states: "from A to B", "to B from A", "B instead of A". */
+enum
+{
+	TC_CMP_NONE,
+	TC_CMP_FROM,				/* "from": A next */
+	TC_CMP_A,					/* A known: "to" next */
+	TC_CMP_TO,					/* "to" after A: B next */
+	TC_CMP_INSTEAD,				/* B known: A next */
+	TC_CMP_DONE,
+	TC_CMP_TO_FIRST,			/* "to" first: B next */
+	TC_CMP_B,					/* B known: "from" next */
+	TC_CMP_FROM_LAST			/* "from" after B: A next */
+};
+
 /* Theme flags of one call. */
 #define TF_LISTED	0x01
 #define TF_REQUESTED 0x02
 #define TF_HELD		0x04
 #define TF_ASPECT	0x08
 #define TF_CLAUSE	0x10
+#define TF_DUR		0x20
+#define TF_DEFER	0x40
+#define TF_AFTER	0x80		/* an aspect named after an outcome began */
 
 typedef struct TcState
 {
@@ -1741,6 +2079,8 @@ typedef struct TcState
 	int			nclause;
 	int			clausecap;
 	double		ssent;			/* valence of the sentence */
+	double		ssucc;			/* the part of it that success indicators add:
+								 * an outcome is not praise of an aspect */
 	bool		cue;
 	bool		topic;
 	int32_t    *held;			/* topics and features waiting for a cue */
@@ -1749,6 +2089,13 @@ typedef struct TcState
 	int32_t    *aspects;		/* aspects waiting for the sentence's sentiment */
 	int			naspects;
 	int			aspectcap;
+	TcFrame		f;
+	int32_t    *durp;			/* TC_DEFER_MEASURED pain points */
+	int			ndurp;
+	int			durpcap;
+	int32_t    *rulep;			/* TC_DEFER_RULE pain points */
+	int			nrulep;
+	int			rulepcap;
 } TcState;
 
 /* Appends name to a result list. */
@@ -1864,12 +2211,334 @@ tc_clause_end(TcState *st)
 	st->sclause = 0;
 }
 
+/* Adds valence v found by a sentence rule. */
+static void
+tc_frame_valence(TcState *st, double v)
+{
+	st->s0 += v * st->mult;
+	st->ssent += v * st->mult;
+	st->nval++;
+}
+
+/* Returns b compared with a (-1, 0, +1), a duration if either one is. */
+static int
+tc_frame_compare(TcQty a, TcQty b)
+{
+	double		x = a.val;
+	double		y = b.val;
+
+	if (a.minutes > 0 && b.minutes == 0 && a.val > 0)
+		b.minutes = b.val * a.minutes / a.val;	/* "from six days to two" */
+	else if (b.minutes > 0 && a.minutes == 0 && b.val > 0)
+		a.minutes = a.val * b.minutes / b.val;
+	if (a.minutes > 0 && b.minutes > 0)
+		x = a.minutes, y = b.minutes;
+	if (isnan(x) || isnan(y) || x == y)
+		return 0;
+	return (y > x) ? 1 : -1;
+}
+
+/* A quantity of the sentence is complete: place it in a comparison. */
+static void
+tc_frame_commit(TcState *st)
+{
+	TcFrame    *f = &st->f;
+
+	if (!f->pend.set)
+		return;
+	f->pend.set = false;
+	switch (f->mode)
+	{
+		case TC_CMP_FROM:
+			f->a = f->pend, f->mode = TC_CMP_A;
+			break;
+		case TC_CMP_TO:
+			f->b = f->pend, f->mode = TC_CMP_DONE;
+			break;
+		case TC_CMP_INSTEAD:
+			f->a = f->pend, f->mode = TC_CMP_DONE;
+			break;
+		case TC_CMP_TO_FIRST:
+			f->b = f->pend, f->mode = TC_CMP_B;
+			break;
+		case TC_CMP_FROM_LAST:
+			f->a = f->pend, f->mode = TC_CMP_DONE;
+			break;
+		default:
+			break;
+	}
+	f->last = f->pend;
+	f->last.set = true;
+}
+
+/* Records a duration of the sentence. */
+static void
+tc_frame_duration(TcState *st, double minutes)
+{
+	st->f.saved |= st->f.save;
+	st->f.ndur++;
+	if (minutes > st->f.dur_max)
+		st->f.dur_max = minutes;
+	st->f.dur_at = st->ntok + 1;
+}
+
+/* Reads one token of the text (w: its vocabulary word, or NULL) for the rules. */
+static void
+tc_frame_token(TcState *st, const TcScan *s, const TcWord *w)
+{
+	TcFrame    *f = &st->f;
+	const TcFrameWord *fw = (w && w->frame >= 0) ? &tc_frame_words[w->frame] : NULL;
+	uint32_t	fl = w ? w->flags : 0;
+
+	if (s->kind == TK_NUM)
+	{
+		tc_frame_commit(st);
+		f->qty = true;
+		f->money |= s->money;
+		f->saved |= f->save && s->money;
+		f->pend.val = s->num;
+		f->pend.minutes = s->num_minutes;
+		f->pend.set = true;
+		f->pend_at = st->ntok;
+		if (s->num_minutes > 0)
+		{
+			tc_frame_duration(st, s->num_minutes);
+			tc_frame_commit(st);
+		}
+		return;
+	}
+	if (fl & TW_SKIP)
+	{
+		f->art_at = st->ntok + 1;
+		return;					/* "half a day": the article keeps the quantity open */
+	}
+	if (fl & FW_FILL)
+		return;
+	if ((fl & FW_UNIT) && fw != NULL)
+	{
+		if (f->pend.set && st->ntok - f->pend_at <= 3)
+		{
+			f->pend.minutes = f->pend.val * fw->value;
+			tc_frame_duration(st, f->pend.minutes);
+		}
+		else if (f->art_at > 0 && st->ntok + 1 - f->art_at <= 2 &&
+				 (f->dur_at == 0 || st->ntok + 1 - f->dur_at > 4))
+		{
+			/* "a week" is one week, but not the rate in "two hours a week" */
+			tc_frame_commit(st);
+			f->pend.val = 1;
+			f->pend.minutes = fw->value;
+			f->pend.set = true;
+			tc_frame_duration(st, fw->value);
+		}
+		tc_frame_commit(st);
+		return;
+	}
+	tc_frame_commit(st);
+	if (fw == NULL)
+		return;
+	if (fl & FW_QTY)
+	{
+		f->qty = true;
+		f->pend.val = fw->value;
+		f->pend.minutes = 0;
+		f->pend.set = true;
+		f->pend_at = st->ntok;
+	}
+	if (fl & FW_UP)
+		f->dir = 1;
+	if (fl & FW_DOWN)
+		f->dir = -1;
+	if ((fl & FW_COUNT) && f->last.set && st->ntok - f->pend_at <= 2 &&
+		(f->in_at == 0 || f->in_at != f->pend_at))
+	{
+		/* "three times", "the third time", "half the time": how often */
+		f->qty = false;
+		f->dir = 0;
+		f->last.set = false;
+	}
+	else if ((fl & FW_METRIC) && f->metric < 0)
+		f->metric = w->frame;
+	if (fl & FW_IN)
+		f->in_at = st->ntok + 1;
+	if (fl & FW_START)
+		f->start = true;
+	if (fl & FW_SAVE)
+		f->save = true;
+	if (fl & FW_WAIT)
+		f->wait = true;
+	if (fl & FW_REPLY)
+		f->reply = true;
+	if (fl & FW_TAKE)
+		f->take = true;
+	if ((fl & FW_INSTEAD) && f->last.set && f->mode != TC_CMP_DONE)
+	{
+		/* "a day now instead of a week", "a day now, it used to take a week" */
+		f->b = f->last;
+		f->mode = TC_CMP_INSTEAD;
+	}
+	else if (fl & FW_FROM)
+		f->mode = (f->mode == TC_CMP_NONE) ? TC_CMP_FROM :
+			(f->mode == TC_CMP_B) ? TC_CMP_FROM_LAST : f->mode;
+	else if ((fl & FW_TO) && f->mode == TC_CMP_A)
+		f->mode = TC_CMP_TO;	/* "from A to B", "used to take A, now B" */
+	else if ((fl & FW_TO) && f->mode == TC_CMP_NONE && w->frame >= 0 &&
+			 strcmp(tc_frame_words[w->frame].word, "to") == 0)
+		f->mode = TC_CMP_TO_FIRST;	/* "down to B from A" */
+}
+
+/*
+ * The sentence rules, at the end of a sentence without a success indicator
+ * term of its own:
+ *  - a measure, a direction and a quantity ("renewals rose from 81% to
+ *    90%", "churn is down to 3%"): a success indicator when the measure
+ *    moved the good way, bad news (and its pain point) when it did not;
+ *  - two durations compared ("from six days to two", "three days instead
+ *    of eight"): time saved when the second is shorter, a performance
+ *    complaint when longer;
+ *  - saving, then a duration or money ("saves us a day every week"): time
+ *    saved or cost savings;
+ *  - getting started and a duration: within a day, with nothing negative,
+ *    is praise of onboarding (time to value); a week or more is an
+ *    onboarding complaint;
+ *  - something taking a minute or more, with nothing positive said and no
+ *    other rule: a complaint (of no particular theme);
+ *  - waiting on a reply a day or more (waiting half an hour): a support
+ *    complaint; a reply, fix or answer within the hour: support praise.
+ * A duration complaint term ("took # minutes") counts only when the
+ * sentence ends up neither positive nor time-to-value praise.
+ */
+static void
+tc_frame_sentence(TcState *st)
+{
+	const TcMatcher *m = st->m;
+	TcFrame    *f = &st->f;
+	int			cmp;
+	int			dir;
+	double		v = 0;
+	int32_t		theme = -1;
+	int			i;
+	bool		measured;
+	bool		v_said;
+
+	tc_frame_commit(st);
+	cmp = (f->mode == TC_CMP_DONE) ? tc_frame_compare(f->a, f->b) : 0;
+	dir = cmp ? cmp : f->dir;
+	if (!f->success)
+	{
+		if (f->metric >= 0 && dir != 0 &&
+			(f->qty || cmp || (tc_frame_words[f->metric].good < 0 && dir > 0 &&
+							   tc_frame_words[f->metric].pain != NULL &&
+							   strcmp(tc_frame_words[f->metric].pain, "pricing") == 0)))
+		{
+			/* unquantified, only a price going up is news: "price went up" */
+			bool		good = dir * tc_frame_words[f->metric].good > 0;
+
+			theme = good ? m->fsuccess[f->metric] : m->fpain[f->metric];
+			v = good ? 1.5 : -1.5;
+		}
+		else if (cmp != 0 && (f->a.minutes > 0 || f->b.minutes > 0))
+		{
+			theme = (cmp < 0) ? m->th_time_saved : m->th_performance_pain;
+			v = (cmp < 0) ? 1.5 : -1.5;
+		}
+		else if (f->saved && st->ssent >= 0 && !(f->start && !f->money))
+		{
+			theme = f->money ? m->th_cost_savings : m->th_time_saved;
+			v = 1.5;
+		}
+	}
+	if (v == 0 && f->ndur > 0 && f->start && !f->wait && !f->reply &&
+		f->dur_max <= 1440 && st->ssent >= 0)
+	{
+		theme = m->th_onboarding;
+		v = 1.0;
+	}
+	else if (v == 0 && f->ndur > 0 && f->start && f->dur_max >= 10080 &&
+			 st->ssent <= 0)
+	{
+		theme = m->th_onboarding_pain;
+		v = -1.5;
+	}
+	else if (v == 0 && f->ndur > 0 && (f->wait || f->reply) && st->ssent <= 0 &&
+			 (f->dur_max >= 1440 || (f->wait && f->dur_max >= 30)))
+	{
+		theme = m->th_support_pain;
+		v = -1.5;
+	}
+	else if (v == 0 && f->ndur > 0 && f->reply && !f->wait && f->dur_max <= 60 &&
+			 st->ssent >= 0)
+	{
+		theme = m->th_support_value;
+		v = 1.0;
+	}
+	else if (v == 0 && f->ndur > 0 && f->take && !f->start && !f->reply &&
+			 !f->wait && f->dur_max >= 1 && st->ssent <= 0 && f->dur_v == 0)
+	{
+		/* "uploading a file takes over ten minutes": bad news, theme unknown */
+		v = -1.2;
+	}
+	if (v != 0)
+		tc_frame_valence(st, v);
+	if (v > 0 && theme >= 0 && m->themes[theme].cat == TC_SUCCESS_INDICATOR)
+	{
+		/* an outcome with a number is a success indicator only */
+		int			k = 0;
+
+		st->ssucc += v * st->mult;
+		for (i = 0; i < st->nclause; i++)
+		{
+			if (m->themes[st->clause[i]].cat == TC_VALUE_DRIVER)
+				st->tflags[st->clause[i]] &= ~TF_CLAUSE;
+			else
+				st->clause[k++] = st->clause[i];
+		}
+		st->nclause = k;
+	}
+	if (theme >= 0)
+		tc_theme_add(st, theme);
+	/* waiting complaint terms: a rule's or success term's finding says it better */
+	v_said = (v != 0);
+	if (f->success)
+		v_said = true;
+	measured = (st->ssent <= 0 && !v_said);
+	if (!v_said && f->rule_v != 0)
+	{
+		st->s0 += f->rule_v;
+		st->ssent += f->rule_v;
+		st->nval += f->rule_n;
+	}
+	if (measured && f->dur_v != 0)
+	{
+		st->s0 += f->dur_v;
+		st->ssent += f->dur_v;
+		st->nval += f->dur_n;
+	}
+	for (i = 0; i < st->ndurp; i++)
+	{
+		st->tflags[st->durp[i]] &= ~TF_DUR;
+		if (measured)
+			tc_theme_add(st, st->durp[i]);
+	}
+	for (i = 0; i < st->nrulep; i++)
+	{
+		st->tflags[st->rulep[i]] &= ~TF_DEFER;
+		if (!v_said)
+			tc_theme_add(st, st->rulep[i]);
+	}
+	st->ndurp = 0;
+	st->nrulep = 0;
+	memset(f, 0, sizeof(TcFrame));
+	f->metric = -1;
+}
+
 /* Reports the sentence's aspects that agree with its sentiment; resets it. */
 static void
 tc_sentence_end(TcState *st)
 {
 	int			i;
 
+	tc_frame_sentence(st);
 	tc_clause_end(st);
 	if (st->cue && !st->topic)
 		tc_theme_add(st, st->m->other_theme);
@@ -1880,12 +2549,20 @@ tc_sentence_end(TcState *st)
 		int			cat = st->m->themes[t].cat;
 
 		st->tflags[t] &= ~TF_ASPECT;
+		/*
+		 * An aspect named before an outcome is its cause ("the automation
+		 * saved us 5 hours"); one named after it is only context ("sales
+		 * grew 25% after the rollout"): the outcome does not praise it.
+		 */
 		if ((cat == TC_PAIN_POINT && st->ssent < 0) ||
-			(cat == TC_VALUE_DRIVER && st->ssent > 0))
+			(cat == TC_VALUE_DRIVER &&
+			 ((st->tflags[t] & TF_AFTER) ? st->ssent - st->ssucc : st->ssent) > 0))
 			tc_theme_add(st, t);
+		st->tflags[t] &= ~TF_AFTER;
 	}
 	st->naspects = 0;
 	st->ssent = 0;
+	st->ssucc = 0;
 	st->cue = false;
 	st->topic = false;
 }
@@ -1904,7 +2581,20 @@ tc_finalize(TcState *st, const TcMatch *mt)
 		case TC_POSITIVE:
 		case TC_NEGATIVE:
 		case TC_SUCCESS_INDICATOR:
-			if (e->valence != 0)
+			if (e->cat == TC_SUCCESS_INDICATOR && !mt->neg)
+				st->f.success = true;
+			if (e->valence != 0 && e->duration == TC_DEFER_MEASURED)
+			{
+				/* "took # minutes": a complaint unless the sentence is praise */
+				st->f.dur_v += mt->v * mt->mult;
+				st->f.dur_n++;
+			}
+			else if (e->valence != 0 && e->duration == TC_DEFER_RULE)
+			{
+				st->f.rule_v += mt->v * mt->mult;
+				st->f.rule_n++;
+			}
+			else if (e->valence != 0)
 			{
 				size_t		later = st->epoch - mt->epoch;
 				double		w = mt->mult * ldexp(1.0, -(int) (later < 1100 ? later : 1100));
@@ -1912,6 +2602,8 @@ tc_finalize(TcState *st, const TcMatch *mt)
 				st->s0 += mt->v * w;
 				st->scaps += mt->vcaps * w;
 				st->ssent += mt->v * w;
+				if (e->cat == TC_SUCCESS_INDICATOR && mt->v > 0)
+					st->ssucc += mt->v * w;
 				st->sclause += mt->v * w;
 				st->nval++;
 			}
@@ -1921,8 +2613,16 @@ tc_finalize(TcState *st, const TcMatch *mt)
 		case TC_PAIN_POINT:
 		case TC_VALUE_DRIVER:
 			if (e->aspect)
+			{
 				tc_hold_in(st, theme, TF_ASPECT, &st->aspects, &st->naspects,
 						   &st->aspectcap);
+				if (st->f.success || st->f.dir != 0 || st->f.qty)
+					st->tflags[theme] |= TF_AFTER;
+			}
+			else if (e->duration == TC_DEFER_MEASURED && !mt->neg)
+				tc_hold_in(st, theme, TF_DUR, &st->durp, &st->ndurp, &st->durpcap);
+			else if (e->duration == TC_DEFER_RULE && !mt->neg)
+				tc_hold_in(st, theme, TF_DEFER, &st->rulep, &st->nrulep, &st->rulepcap);
 			else
 			{
 				if (mt->neg)
@@ -1971,6 +2671,13 @@ tc_flush(TcState *st, size_t pos)
 		tc_finalize(st, &st->pend[st->phead++]);
 	if (st->phead == st->pn)
 		st->phead = st->pn = 0;
+}
+
+/* Returns true if e is a feature request topic (not a cue). */
+static inline bool
+tc_is_topic(const TcEntry *e)
+{
+	return e->slot == SL_REQUEST && !e->cue;
 }
 
 /* Queues a match of entry e ending at token cur. */
@@ -2056,6 +2763,18 @@ tc_match_new(TcState *st, const TcEntry *e, size_t cur)
 	{
 		TcMatch    *p = &st->pend[i];
 
+		/*
+		 * A request topic on the words of a catalog feature is that feature
+		 * ("custom fields" is the topic customization and the feature
+		 * custom_fields): one request, reported as the feature.
+		 */
+		if (p->start <= cur && start <= p->end)
+		{
+			if (tc_is_topic(p->e) && e->slot == SL_FEATURE)
+				p->hidden = true;
+			else if (tc_is_topic(e) && p->e->slot == SL_FEATURE)
+				mt.hidden = true;
+		}
 		if (p->start >= start && !(p->start == start && p->end == cur))
 		{
 			if (tc_hidden_by[p->e->slot] & (1 << e->slot))
@@ -2147,6 +2866,7 @@ tc_feed(TcState *st, int32_t sym, uint32_t flags, float booster)
 		st->s0 *= TC_BUT_BEFORE;
 		st->scaps *= TC_BUT_BEFORE;
 		st->ssent *= TC_BUT_BEFORE;
+		st->ssucc *= TC_BUT_BEFORE;
 		st->mult = TC_BUT_AFTER;
 		st->epoch++;
 	}
@@ -2229,6 +2949,7 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 	st.mult = 1.0;
 	st.tflags = tc_alloc(a, (size_t) m->nthemes, 1);
 	memset(st.tflags, 0, (size_t) m->nthemes);
+	st.f.metric = -1;
 
 	tc_scan_init(&s, text, len, false);
 	while (tc_scan_next(&s))
@@ -2257,6 +2978,7 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 		if (s.elong)
 			flags |= TT_ELONG;
 		w = tc_lookup(m, &s);
+		tc_frame_token(&st, &s, (w >= 0) ? &m->words[w] : NULL);
 		if (w >= 0)
 		{
 			flags |= m->words[w].flags;

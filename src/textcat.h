@@ -78,7 +78,10 @@
  *   indicators (a success indicator hides the value driver inside it,
  *   "saves us # hours" hides "saves us"), and for sentiment inside a
  *   feature request or success indicator ("would love" is a request, not
- *   praise; "twice as fast" counts once).
+ *   praise; "twice as fast" counts once).  A feature request topic whose
+ *   words overlap a catalog feature's match is not reported: "please add
+ *   custom fields" is one request, the feature custom_fields, not also the
+ *   topic customization.
  * - Aspects: a pain point or value driver term with no sentiment term
  *   inside it ("support", "pricing", "integration", but not "easy to use")
  *   is an aspect: it is reported as a pain point only if its sentence's
@@ -95,6 +98,21 @@
  *   other category if it exists, else nothing); a negated cue or success
  *   indicator is not reported.  Topics and features are reported even when
  *   negated ("no dark mode").
+ * - Sentence rules (grammar words of textcat.c, not lexicon entries): at the
+ *   end of each sentence without a success indicator term, a measure
+ *   (revenue, churn, costs, time...), a direction and a quantity or a
+ *   comparison report the measure's success indicator when it moved the
+ *   good way (+1.5) and its pain point, if any, when not (-1.5); compared
+ *   durations are time saved or a performance complaint; saving with a
+ *   duration or money is time saved or cost savings; getting started
+ *   within a day is onboarding praise, in a week or more an onboarding
+ *   complaint; waiting a day on a reply is a support complaint, a reply
+ *   within the hour support praise.  A complaint term with a measured
+ *   duration ("took # minutes") counts only if its sentence is not
+ *   positive; one with a direction or an unmeasured duration ("went down",
+ *   "take days") only if no rule or success term explained the sentence.
+ *   The themes named are found among the entries; a rule whose theme no
+ *   entry defines still moves the sentiment.
  */
 #ifndef TEXTCAT_H
 #define TEXTCAT_H

@@ -10,7 +10,9 @@ SET client_min_messages = warning;
 SET TimeZone = 'UTC';
 
 -- Two tenants with rows in every tenant table, loaded by the owner.
-INSERT INTO adoption.features (feature_id, feature_name, tier) VALUES ('core1', 'Core one', 'core'), ('adv1', 'Advanced one', 'advanced');
+INSERT INTO adoption.features (feature_id, feature_name, tier) VALUES ('core1', 'Core one', 'core'), ('adv1', 'Advanced one', 'advanced'),
+	('prem1', 'Premium one', 'premium');
+UPDATE adoption.features SET upgrade_feature_id = 'prem1' WHERE feature_id = 'core1';
 INSERT INTO adoption.tenants (tenant_id, name, seats_licensed, arr) VALUES ('t1', 'One', 2, 1000), ('t2', 'Two', 2, 2000);
 INSERT INTO adoption.settings (tenant_id, aha_successes) VALUES ('t1', 2), ('t2', 3);
 INSERT INTO adoption.lexicon (tenant_id, term, category, theme) VALUES
@@ -24,6 +26,9 @@ FROM unnest(ARRAY['t1', 't2']) AS t, generate_series(1, 60) AS i;
 INSERT INTO adoption.feedback (tenant_id, user_id, channel, score, body) VALUES
 	('t1', 'u1', 'nps', 10, 'Love it, amazing support!'), ('t1', 'u2', 'nps', 2, 'Sluggish and the flaky sync loses data'),
 	('t2', 'u1', 'nps', 9, 'Great product, saves us hours'), ('t2', 'u2', 'nps', 1, 'So slow, please add dark mode');
+-- pain points about core1, whose upgrade prem1 nobody uses: adoption.fix_candidates
+INSERT INTO adoption.feedback (tenant_id, user_id, feature_id, channel, body) VALUES
+	('t1', 'u2', 'core1', 'support', 'Sluggish reports'), ('t2', 'u2', 'core1', 'support', 'Sluggish reports');
 INSERT INTO adoption.support_tickets (tenant_id, ticket_id, severity) VALUES ('t1', 'k1', 'high'), ('t2', 'k1', 'urgent');
 INSERT INTO adoption.billing_events (tenant_id, event_id, kind) VALUES ('t1', 'b1', 'payment_failed'), ('t2', 'b1', 'refund');
 INSERT INTO adoption.campaign_touches (tenant_id, user_id, campaign_id, touched_at) VALUES
@@ -68,7 +73,8 @@ INSERT INTO read_functions VALUES ('velocity_at'), ('usage_velocity_transfn'), (
 	('lifecycle_counts_transfn'), ('lifecycle_counts_combinefn'), ('lifecycle_counts'),
 	('stickiness_counts_transfn'), ('stickiness_counts_combinefn'), ('stickiness_counts'),
 	('analytics_periods'), ('actor_activity'), ('actor_adoptions'), ('retention'), ('lifecycle'),
-	('stickiness'), ('pes'), ('feature_retention'), ('attribution'), ('campaign_lift');
+	('stickiness'), ('pes'), ('feature_retention'), ('attribution'), ('campaign_lift'),
+	('persona_rows'), ('persona_summary'), ('feedback_breakdown');
 CREATE TEMP VIEW expected_function_privs AS
 SELECT f.fn, f.args, n.role, CASE
 		WHEN n.role = 'adoption_app' AND f.fn IN (SELECT fn FROM app_functions) THEN '{EXECUTE}'
@@ -141,7 +147,7 @@ SELECT ok(NOT has_schema_privilege('public', 'adoption', 'USAGE'), 'PUBLIC may n
 -- SECURITY DEFINER: exactly these, each with search_path pinned.
 SELECT is(ARRAY(SELECT p.proname::text FROM pg_proc AS p
 		WHERE p.pronamespace = 'adoption'::regnamespace AND p.prosecdef ORDER BY 1),
-	'{claim_actions,complete_action,enqueue_action,fail_action,feedback_actions,forget_tenant,forget_user,track_events}',
+	'{claim_actions,complete_action,enqueue_action,fail_action,feedback_actions,feedback_profiles,forget_tenant,forget_user,track_events}',
 	'SECURITY DEFINER functions: the triggers writing for adoption_app, the queue functions and the forget functions');
 SELECT is(ARRAY(SELECT p.proname::text FROM pg_proc AS p
 		WHERE p.pronamespace = 'adoption'::regnamespace AND p.prosecdef

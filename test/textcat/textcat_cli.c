@@ -258,6 +258,31 @@ static const TcCategory theme_cats[] = {
 	TC_FEATURE
 };
 
+#define NCAT ((int) (sizeof(theme_cats) / sizeof(theme_cats[0])))
+
+/* Returns the index in theme_cats of a "category:theme" item, NCAT if none. */
+static int
+item_category(const char *item)
+{
+	int			c;
+
+	for (c = 0; c < NCAT; c++)
+	{
+		size_t		k = strlen(tc_category_name(theme_cats[c]));
+
+		if (strncmp(item, tc_category_name(theme_cats[c]), k) == 0 && item[k] == ':')
+			return c;
+	}
+	return NCAT;
+}
+
+/* Returns F1 = 2tp / (2tp + fp + fn), 1 when there is nothing to find or report. */
+static double
+f1(long tp, long fp, long fn)
+{
+	return (tp + fp + fn) ? 2.0 * tp / (2.0 * tp + fp + fn) : 1.0;
+}
+
 /* The evaluated themes of a result. */
 static void
 set_from_result(ThemeSet *s, const TcResult *r)
@@ -373,6 +398,47 @@ static const RuleCase rule_cases[] = {
 	"pain_point:performance", NULL},
 	{"phrase needs whole words", "It overtakes forevermore.", 0, "neutral", "", NULL},
 	{"phrase does not cross a sentence", "It takes. Forever is long.", 0, NULL, "", NULL},
+	{"a topic on a feature's words is that feature", "Please add a mobile app.", 0, NULL,
+	"feature:mobile_app", "mobile_app"},
+	{"a topic beside a feature stays", "Please add dark mode to the mobile app.", 0, NULL,
+	"feature:mobile_app,feature_request:dark_mode", "mobile_app"},
+	/* sentence rules: quantity, direction and measure; durations */
+	{"measure up", "Renewals rose from 81% to 90%.", 0, "positive",
+	"success_indicator:retention", NULL},
+	{"measure down the good way", "Churn is down to 3% from 5%.", 0, "positive",
+	"success_indicator:retention", NULL},
+	{"measure down the bad way", "Revenue fell 10% this quarter.", 0, "negative", "", NULL},
+	{"a measure's move hides an outage term", "Our hosting bill went down by 40%.", 0,
+	"positive", "success_indicator:cost_savings", NULL},
+	{"durations compared, longer", "Load time went from 2 seconds to 9 seconds.", 0,
+	"negative", "pain_point:performance", NULL},
+	{"durations compared, unit inherited", "Month-end close went from six days to two.",
+	0, "positive", "success_indicator:time_saved", NULL},
+	{"instead of", "Payroll takes an hour now instead of a full day.", 0, "positive",
+	"success_indicator:time_saved", NULL},
+	{"used to take", "It takes a day now, it used to take a week.", 0, "positive",
+	"success_indicator:time_saved", NULL},
+	{"saving a duration", "Saves us a day every week.", 0, "positive",
+	"success_indicator:time_saved", NULL},
+	{"saving money", "We save $2,000 a month.", 0, "positive",
+	"success_indicator:cost_savings", NULL},
+	{"time to value", "Setup took ten minutes and it just worked.", 0, "positive",
+	"value_driver:onboarding", NULL},
+	{"slow start", "Setup took three months.", 0, "negative", "pain_point:onboarding", NULL},
+	{"waiting days on a reply", "Waited five days for a reply.", 0, "negative",
+	"pain_point:support", NULL},
+	{"a reply within the hour", "Support replied in 4 minutes.", 0, "positive",
+	"value_driver:support_quality", NULL},
+	{"a count of times is no measure", "Down for the third time today.", 0, "negative",
+	"pain_point:reliability", NULL},
+	{"half the time is how often", "It breaks half the time.", 0, "negative",
+	"pain_point:reliability", NULL},
+	{"a price going up", "They raised the price again.", 0, "negative",
+	"pain_point:pricing", NULL},
+	{"an aspect before an outcome is its cause", "The automation saved us 5 hours a week.",
+	0, "positive", "success_indicator:time_saved,value_driver:automation", NULL},
+	{"an outcome is no praise of an aspect", "Sales grew by 25% after the rollout.", 0,
+	"positive", "success_indicator:revenue", NULL},
 	{"longer phrase hides shorter", "Slow support.", 0, "negative", "pain_point:support", NULL},
 	{"plural", "Too many crashes.", 0, "negative", "pain_point:reliability", NULL},
 	{"number wildcard", "It saved us 12 hours last month.", 0, "positive",
@@ -390,7 +456,7 @@ static const RuleCase rule_cases[] = {
 	"feature_request:other", NULL},
 	{"negated cue", "Nothing is missing.", 0, NULL, "", NULL},
 	{"named feature requested", "Please add single sign-on.", 0, "neutral",
-	"feature:sso,feature_request:sso", "sso"},
+	"feature:sso", "sso"},
 	{"feature id with underscore and hyphen", "api_v2 and the report-builder", 0,
 	"neutral", "feature:api_v2,feature:report-builder", ""},
 	{"aspect in a negative sentence", "Support is useless.", 0, "negative",
@@ -744,9 +810,14 @@ run_data(Arena *mar, Arena *tar, const Data *d, bool verbose, bool quiet)
 	long		tp = 0;
 	long		fp = 0;
 	long		fn = 0;
-	long		ctp[5] = {0};
-	long		cfp[5] = {0};
-	long		cfn[5] = {0};
+	long		ctp[NCAT + 1] = {0};
+	long		cfp[NCAT + 1] = {0};
+	long		cfn[NCAT + 1] = {0};
+	long		ttp[NCAT + 1] = {0};
+	long		tfp[NCAT + 1] = {0};
+	long		tfn[NCAT + 1] = {0};
+	bool		has_got[NCAT + 1];
+	bool		has_want[NCAT + 1];
 	int			i;
 	int			bad = 0;
 	double		acc;
@@ -780,36 +851,33 @@ run_data(Arena *mar, Arena *tar, const Data *d, bool verbose, bool quiet)
 		correct += strcmp(label, row->label) == 0;
 		set_from_result(&got, &r);
 		set_parse(&want, row->themes);
+		memset(has_got, 0, sizeof(has_got));
+		memset(has_want, 0, sizeof(has_want));
 		for (j = 0; j < got.n; j++)
 		{
-			size_t		c;
-			bool		hit = set_has(&want, got.item[j]);
+			int			c = item_category(got.item[j]);
 
-			for (c = 0; c < 5; c++)
-				if (strncmp(got.item[j], tc_category_name(theme_cats[c]),
-							strlen(tc_category_name(theme_cats[c]))) == 0 &&
-					got.item[j][strlen(tc_category_name(theme_cats[c]))] == ':')
-					break;
-			if (hit)
+			has_got[c] = true;
+			if (set_has(&want, got.item[j]))
 				tp++, ctp[c]++;
 			else
 				fp++, cfp[c]++, theme_ok = false;
 		}
 		for (j = 0; j < want.n; j++)
 		{
-			size_t		c;
+			int			c = item_category(want.item[j]);
 
+			has_want[c] = true;
 			if (set_has(&got, want.item[j]))
 				continue;
-			for (c = 0; c < 5; c++)
-				if (strncmp(want.item[j], tc_category_name(theme_cats[c]),
-							strlen(tc_category_name(theme_cats[c]))) == 0 &&
-					want.item[j][strlen(tc_category_name(theme_cats[c]))] == ':')
-					break;
-			fn++;
-			if (c < 5)
-				cfn[c]++;
+			fn++, cfn[c]++;
 			theme_ok = false;
+		}
+		for (j = 0; j < NCAT; j++)
+		{
+			ttp[j] += has_got[j] && has_want[j];
+			tfp[j] += has_got[j] && !has_want[j];
+			tfn[j] += !has_got[j] && has_want[j];
 		}
 		if (verbose || (!quiet && (!theme_ok || strcmp(label, row->label) != 0)))
 		{
@@ -839,9 +907,16 @@ run_data(Arena *mar, Arena *tar, const Data *d, bool verbose, bool quiet)
 		   tp + fp, 100 * THRESHOLD_PRECISION);
 	printf("theme recall    %.1f%% (%ld/%ld; threshold %.0f%%)\n", 100 * rec, tp,
 		   tp + fn, 100 * THRESHOLD_RECALL);
-	for (i = 0; i < 5; i++)
-		printf("  %-18s tp %3ld fp %3ld fn %3ld\n", tc_category_name(theme_cats[i]),
-			   ctp[i], cfp[i], cfn[i]);
+	printf("  per category: themes (category:theme pairs) | texts (category present)\n");
+	for (i = 0; i < NCAT; i++)
+	{
+		printf("  %-18s tp %3ld fp %3ld fn %3ld F1 %.2f | tp %3ld fp %3ld fn %3ld F1 %.2f\n",
+			   tc_category_name(theme_cats[i]), ctp[i], cfp[i], cfn[i],
+			   f1(ctp[i], cfp[i], cfn[i]), ttp[i], tfp[i], tfn[i],
+			   f1(ttp[i], tfp[i], tfn[i]));
+	}
+	if (cfp[NCAT] + cfn[NCAT] > 0)
+		printf("  unknown category   fp %3ld fn %3ld\n", cfp[NCAT], cfn[NCAT]);
 	arena_reset(mar);
 	if (bad > 0)
 		return 2;				/* bad rows or broken invariants fail any run */

@@ -1,0 +1,197 @@
+/*
+ * profiles.c: persona profiles of feedback (the seeds' updatePersonaProfiles).
+ *
+ * adoption.feedback_profile holds, per tenant, month (UTC) of created_at,
+ * category and item, what the feedback of that month says: rows mentioning
+ * the item, their summed sentiment (numeric, so that a sum is exact whatever
+ * the order rows arrive or leave in), their NPS categories and the latest
+ * time.  Categories are the four theme categories, 'feature' (catalog
+ * features named), 'campaign' (the campaign_id the feedback answered) and
+ * 'all' (item '': every feedback row).  The persona views (profiles.sql)
+ * read it per tenant and per segment.
+ *
+ * It is kept current by statement triggers of adoption.feedback, in the
+ * same transaction as the feedback:
+ *
+ *   - INSERT adds the statement's rows (transition table new_feedback) in
+ *     one set-based upsert: counts and sums add, the latest time is the
+ *     greater;
+ *   - UPDATE and DELETE recompute the (tenant, month) slices the statement
+ *     touched from adoption.feedback (a maximum cannot be taken back), under
+ *     a SHARE ROW EXCLUSIVE lock of the profile table, so that no concurrent
+ *     insert adds to a slice between its delete and its re-insert;
+ *   - TRUNCATE empties it.
+ *
+ * adoption.rebuild_feedback_profiles() recomputes it from adoption.feedback
+ * with the very same aggregate (profile_rows), which is why a rebuild equals
+ * the incremental result: both are sums of the same per-row terms, and the
+ * sums are exact.  The table is derived data: it is not dumped, and a
+ * restore rebuilds it as the restored feedback passes the insert trigger.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+
+#include "pg_adoption.h"
+
+/* The month of a feedback row (f), as stored in feedback_profile.month. */
+#define PROFILE_MONTH \
+	"(pg_catalog.date_trunc('month', f.created_at AT TIME ZONE 'UTC'))::date"
+
+/*
+ * The profile rows of the feedback rows of a source (%1$s, aliased f) that
+ * pass a condition (%2$s): one per tenant, category, item and month.
+ */
+static const char *const profile_rows =
+"SELECT f.tenant_id, c.category, c.item, " PROFILE_MONTH " AS month,"
+"  pg_catalog.count(*),"
+"  COALESCE(pg_catalog.sum(f.sentiment::numeric), 0),"
+"  pg_catalog.count(f.sentiment),"
+"  pg_catalog.count(*) FILTER (WHERE f.nps_category OPERATOR(pg_catalog.=) 'promoter'),"
+"  pg_catalog.count(*) FILTER (WHERE f.nps_category OPERATOR(pg_catalog.=) 'passive'),"
+"  pg_catalog.count(*) FILTER (WHERE f.nps_category OPERATOR(pg_catalog.=) 'detractor'),"
+"  pg_catalog.max(f.created_at)"
+" FROM %1$s AS f"
+" CROSS JOIN LATERAL ("
+"  SELECT 'all'::text, ''::text"
+"  UNION ALL SELECT 'pain_point', t FROM pg_catalog.unnest(f.pain_points) AS t"
+"  UNION ALL SELECT 'feature_request', t FROM pg_catalog.unnest(f.feature_requests) AS t"
+"  UNION ALL SELECT 'value_driver', t FROM pg_catalog.unnest(f.value_drivers) AS t"
+"  UNION ALL SELECT 'success_indicator', t FROM pg_catalog.unnest(f.success_indicators) AS t"
+"  UNION ALL SELECT 'feature', t FROM pg_catalog.unnest(f.features) AS t"
+"  UNION ALL SELECT 'campaign', f.campaign_id WHERE f.campaign_id IS NOT NULL"
+" ) AS c(category, item)"
+" WHERE %2$s"
+" GROUP BY 1, 2, 3, 4"
+" ORDER BY 1, 2, 3, 4";
+
+/* Inserting profile rows (%s: a profile_rows query); an existing row adds them. */
+static const char *const profile_upsert =
+"INSERT INTO adoption.feedback_profile AS p (tenant_id, category, item, month, mentions,"
+"  sentiment_sum, sentiment_n, promoters, passives, detractors, last_at) %s"
+" ON CONFLICT (tenant_id, category, item, month) DO UPDATE SET"
+"  mentions = p.mentions OPERATOR(pg_catalog.+) excluded.mentions,"
+"  sentiment_sum = p.sentiment_sum OPERATOR(pg_catalog.+) excluded.sentiment_sum,"
+"  sentiment_n = p.sentiment_n OPERATOR(pg_catalog.+) excluded.sentiment_n,"
+"  promoters = p.promoters OPERATOR(pg_catalog.+) excluded.promoters,"
+"  passives = p.passives OPERATOR(pg_catalog.+) excluded.passives,"
+"  detractors = p.detractors OPERATOR(pg_catalog.+) excluded.detractors,"
+"  last_at = GREATEST(p.last_at, excluded.last_at)";
+
+/* The (tenant, month) slices of a transition table (%s). */
+#define SLICES_OF(tbl) \
+	"SELECT f.tenant_id, " PROFILE_MONTH " AS month FROM " tbl " AS f"
+
+/* Runs one statement of profile maintenance; expected is its SPI result code. */
+static void
+profile_exec(const char *sql, int expected)
+{
+	int			rc = SPI_execute(sql, false, 0);
+
+	if (rc != expected)
+		elog(ERROR, "feedback profile statement failed: %s", SPI_result_code_string(rc));
+}
+
+/* Recomputes the slices listed by a query of (tenant_id, month) from adoption.feedback. */
+static void
+profile_recompute(const char *slices)
+{
+	char	   *keys = psprintf("(f.tenant_id, " PROFILE_MONTH ") IN (%s)", slices);
+
+	profile_exec("LOCK TABLE adoption.feedback_profile IN SHARE ROW EXCLUSIVE MODE",
+				 SPI_OK_UTILITY);
+	profile_exec(psprintf("DELETE FROM adoption.feedback_profile AS p"
+						  " WHERE (p.tenant_id, p.month) IN (%s)", slices),
+				 SPI_OK_DELETE);
+	profile_exec(psprintf(profile_upsert,
+						  psprintf(profile_rows, "adoption.feedback", keys)),
+				 SPI_OK_INSERT);
+}
+
+PG_FUNCTION_INFO_V1(adoption_feedback_profiles);
+
+/* AFTER statement trigger of adoption.feedback: keeps adoption.feedback_profile current. */
+Datum
+adoption_feedback_profiles(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TriggerEvent ev;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
+		(!TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event) &&
+		 (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ?
+		  trigdata->tg_oldtable == NULL : trigdata->tg_newtable == NULL)) ||
+		(TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) && trigdata->tg_oldtable == NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("adoption.feedback_profiles() must be an AFTER ... FOR EACH STATEMENT trigger of adoption.feedback with its transition tables (old_feedback, new_feedback)")));
+	ev = trigdata->tg_event;
+	if (TRIGGER_FIRED_BY_INSERT(ev) && tuplestore_tuple_count(trigdata->tg_newtable) == 0)
+		return PointerGetDatum(NULL);
+	if ((TRIGGER_FIRED_BY_DELETE(ev) || TRIGGER_FIRED_BY_UPDATE(ev)) &&
+		tuplestore_tuple_count(trigdata->tg_oldtable) == 0)
+		return PointerGetDatum(NULL);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
+		elog(ERROR, "could not register the transition tables of adoption.feedback_profiles()");
+	if (TRIGGER_FIRED_BY_TRUNCATE(ev))
+		profile_exec("TRUNCATE adoption.feedback_profile", SPI_OK_UTILITY);
+	else if (TRIGGER_FIRED_BY_INSERT(ev))
+		profile_exec(psprintf(profile_upsert,
+							  psprintf(profile_rows, "new_feedback", "true")),
+					 SPI_OK_INSERT);
+	else if (TRIGGER_FIRED_BY_DELETE(ev))
+		profile_recompute(SLICES_OF("old_feedback"));
+	else
+		profile_recompute(SLICES_OF("old_feedback") " UNION " SLICES_OF("new_feedback"));
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
+
+PG_FUNCTION_INFO_V1(adoption_rebuild_feedback_profiles);
+
+/* Returns the profile rows of one tenant (or all) after recomputing them from adoption.feedback. */
+Datum
+adoption_rebuild_feedback_profiles(PG_FUNCTION_ARGS)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	char		nulls[1] = {' '};
+	const char *cond = "true";
+	int64		n;
+
+	if (!PG_ARGISNULL(0))
+	{
+		args[0] = PG_GETARG_DATUM(0);
+		cond = "f.tenant_id OPERATOR(pg_catalog.=) $1";
+	}
+	else
+		args[0] = (Datum) 0;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/* No feedback may change while its profile is recomputed. */
+	profile_exec("LOCK TABLE adoption.feedback IN SHARE MODE", SPI_OK_UTILITY);
+	profile_exec("LOCK TABLE adoption.feedback_profile IN SHARE ROW EXCLUSIVE MODE",
+				 SPI_OK_UTILITY);
+	if (SPI_execute_with_args(PG_ARGISNULL(0) ? "DELETE FROM adoption.feedback_profile" :
+							  "DELETE FROM adoption.feedback_profile WHERE tenant_id OPERATOR(pg_catalog.=) $1",
+							  PG_ARGISNULL(0) ? 0 : 1, argtypes, args, nulls, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not clear the feedback profile");
+	if (SPI_execute_with_args(psprintf("%s RETURNING 1",
+									   psprintf(profile_upsert,
+												psprintf(profile_rows, "adoption.feedback", cond))),
+							  PG_ARGISNULL(0) ? 0 : 1, argtypes, args, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "could not rebuild the feedback profile");
+	n = (int64) SPI_processed;
+	SPI_finish();
+	PG_RETURN_INT64(n);
+}
