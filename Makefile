@@ -19,6 +19,7 @@ SQL_SOURCES = \
 	src/sql/feedback.sql \
 	src/sql/analytics.sql \
 	src/sql/launches.sql \
+	src/sql/bi.sql \
 	src/sql/governance.sql \
 	src/sql/security.sql
 

@@ -90,8 +90,9 @@ GRANT EXECUTE ON FUNCTION adoption.claim_actions(text, integer, interval),
  * security applies) and the rescoring watermark; the read-only functions.
  */
 GRANT SELECT ON ALL TABLES IN SCHEMA adoption TO adoption_analyst, adoption_tenant;
-REVOKE SELECT ON adoption.feature_usage_events_default, adoption.rescore_state FROM adoption_analyst, adoption_tenant;
-GRANT SELECT ON adoption.rescore_state TO adoption_analyst;
+REVOKE SELECT ON adoption.feature_usage_events_default, adoption.rescore_state, adoption.snapshot_state
+	FROM adoption_analyst, adoption_tenant;
+GRANT SELECT ON adoption.rescore_state, adoption.snapshot_state TO adoption_analyst;
 GRANT EXECUTE ON FUNCTION
 	adoption.velocity_at(double precision, timestamptz, timestamptz),
 	adoption.usage_velocity_transfn(double precision[], timestamptz, timestamptz),
@@ -147,7 +148,8 @@ BEGIN
 		'billing_events', 'campaign_touches', 'user_feature_state', 'tenant_user_state', 'tenant_state',
 		'tenant_feature_counts', 'tenant_feature_milestones',
 		'campaign_action_queue', 'campaign_action_archive', 'campaign_action_keys',
-		'campaign_followups', 'health_scores', 'settings', 'lexicon'] LOOP
+		'campaign_followups', 'health_scores', 'daily_tenant_snapshots', 'daily_feature_snapshots',
+		'settings', 'lexicon'] LOOP
 		EXECUTE pg_catalog.format('ALTER TABLE adoption.%I ENABLE ROW LEVEL SECURITY', tbl);
 		EXECUTE pg_catalog.format('CREATE POLICY all_rows ON adoption.%I TO adoption_app, adoption_analyst USING (true) WITH CHECK (true)', tbl);
 		IF tbl OPERATOR(pg_catalog.=) ANY (ARRAY['settings', 'lexicon']) THEN
