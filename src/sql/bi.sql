@@ -218,11 +218,12 @@ BEGIN
 	),
 	active AS (
 		SELECT a.tenant_id, m.feature_id, a.day,
-			count(*) AS active_adopters,
+			count(*) FILTER (WHERE m.adopted_at < ((a.day + 1)::timestamp AT TIME ZONE 'UTC')) AS active_adopters,
 			count(*) FILTER (WHERE m.habitual_at < ((a.day + 1)::timestamp AT TIME ZONE 'UTC')) AS active_habitual
 		FROM pga_snapshot_active AS a
 		JOIN m ON m.tenant_id = a.tenant_id AND m.user_id = a.user_id
 		WHERE m.adopted_at < ((a.day + 1)::timestamp AT TIME ZONE 'UTC')
+			OR m.habitual_at < ((a.day + 1)::timestamp AT TIME ZONE 'UTC')
 		GROUP BY 1, 2, 3
 	)
 	INSERT INTO adoption.daily_feature_snapshots (tenant_id, feature_id, day, activated_users, adopted_users,
