@@ -20,6 +20,5 @@ export default {
   header: "pg_adoption: adoption, health, feedback, campaigns and launches",
   footer: "Built from the pg_adoption views (docs/bi.md).",
   search: false,
-  linkify: false,
-  cleanUrls: false
+  linkify: false
 };

@@ -60,6 +60,38 @@ CREATE TABLE adoption.daily_feature_snapshots (
 CREATE INDEX daily_feature_snapshots_day ON adoption.daily_feature_snapshots (day, feature_id);
 COMMENT ON TABLE adoption.daily_feature_snapshots IS 'Per tenant, feature and UTC day, as of the end of the day: adoption counts (adoption.snapshot_adoption(); read adoption.adoption_daily)';
 
+/*
+ * The same summed over the tenants, per day and per feature and day: what
+ * the across-tenant views read, so that they do not aggregate every
+ * tenant's rows at read time.  No tenant_id: row-level security shows them
+ * to adoption_app and adoption_analyst only; adoption_tenant reads the
+ * across-tenant views summed over its own rows instead
+ * (adoption.tenant_scoped()).
+ */
+CREATE TABLE adoption.daily_totals (
+	day date PRIMARY KEY,
+	active_users bigint NOT NULL,
+	tenants integer NOT NULL,
+	partial boolean NOT NULL,
+	computed_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE adoption.daily_totals IS 'Per UTC day, daily_tenant_snapshots summed over the tenants (read adoption.feature_adoption_daily)';
+
+CREATE TABLE adoption.daily_feature_totals (
+	feature_id text NOT NULL,
+	day date NOT NULL,
+	active_adopters bigint NOT NULL,
+	active_habitual bigint NOT NULL,
+	activated_users bigint NOT NULL,
+	adopted_users bigint NOT NULL,
+	new_adopters bigint NOT NULL,
+	tenants_using integer NOT NULL,
+	tenants_adopted integer NOT NULL,
+	computed_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (feature_id, day)
+);
+COMMENT ON TABLE adoption.daily_feature_totals IS 'Per feature and UTC day, daily_feature_snapshots summed over the tenants (read adoption.feature_adoption_daily)';
+
 /* The incremental snapshots' memory: events ingested at or after watermark are new to the next run. */
 CREATE TABLE adoption.snapshot_state (
 	singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
@@ -96,6 +128,71 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION adoption.ingest_watermark() IS 'Internal: the time from which rows not yet committed may carry ingested_at (the oldest running transaction''s start, or a day back when other sessions are hidden)';
+
+/* Recomputes daily_totals and daily_feature_totals of the days [from_day, to_day] from the snapshots. */
+CREATE FUNCTION adoption.snapshot_totals(from_day date, to_day date)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	DELETE FROM adoption.daily_totals AS x WHERE x.day BETWEEN from_day AND to_day;
+	INSERT INTO adoption.daily_totals (day, active_users, tenants, partial)
+	SELECT t.day, sum(t.active_users), count(*), bool_or(t.partial)
+	FROM adoption.daily_tenant_snapshots AS t
+	WHERE t.day BETWEEN from_day AND to_day
+	GROUP BY t.day;
+	DELETE FROM adoption.daily_feature_totals AS x WHERE x.day BETWEEN from_day AND to_day;
+	INSERT INTO adoption.daily_feature_totals (feature_id, day, active_adopters, active_habitual,
+		activated_users, adopted_users, new_adopters, tenants_using, tenants_adopted)
+	SELECT f.feature_id, f.day, sum(f.active_adopters), sum(f.active_habitual), sum(f.activated_users),
+		sum(f.adopted_users), sum(f.new_adopters), count(*), count(*) FILTER (WHERE f.tenant_adopted)
+	FROM adoption.daily_feature_snapshots AS f
+	WHERE f.day BETWEEN from_day AND to_day
+	GROUP BY f.feature_id, f.day;
+END
+$$;
+COMMENT ON FUNCTION adoption.snapshot_totals(date, date) IS 'Internal: recomputes daily_totals and daily_feature_totals of the days [from_day, to_day] from the tenants'' snapshots';
+
+/*
+ * True when row-level security limits the reader of the snapshots to some
+ * tenants (adoption_tenant): the across-tenant views then sum the rows it
+ * may read instead of reading the stored totals, which it may not.
+ */
+CREATE FUNCTION adoption.tenant_scoped()
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+RETURN pg_catalog.row_security_active('adoption.daily_feature_snapshots'::pg_catalog.regclass)
+	AND NOT pg_catalog.pg_has_role('adoption_analyst', 'USAGE')
+	AND NOT pg_catalog.pg_has_role('adoption_app', 'USAGE');
+COMMENT ON FUNCTION adoption.tenant_scoped() IS 'Internal to the across-tenant views: true when row-level security limits the reader to some tenants (not an analyst, the owner or a superuser)';
+
+/* Deletes a tenant's snapshots (forget_user, forget_tenant) and fixes the totals of their days; returns the rows deleted. */
+CREATE FUNCTION adoption.drop_snapshots(tenant_id text)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	first_day date;
+	last_day date;
+	n_tenant bigint;
+	n_feature bigint;
+BEGIN
+	SELECT min(x.day), max(x.day) INTO first_day, last_day
+	FROM adoption.daily_tenant_snapshots AS x WHERE x.tenant_id = drop_snapshots.tenant_id;
+	DELETE FROM adoption.daily_feature_snapshots AS x WHERE x.tenant_id = drop_snapshots.tenant_id;
+	GET DIAGNOSTICS n_feature = ROW_COUNT;
+	DELETE FROM adoption.daily_tenant_snapshots AS x WHERE x.tenant_id = drop_snapshots.tenant_id;
+	GET DIAGNOSTICS n_tenant = ROW_COUNT;
+	IF first_day IS NOT NULL THEN
+		PERFORM adoption.snapshot_totals(first_day, last_day);
+	END IF;
+	RETURN n_tenant + n_feature;
+END
+$$;
+COMMENT ON FUNCTION adoption.drop_snapshots(text) IS 'Internal to forget_user and forget_tenant: deletes the tenant''s daily snapshots and recomputes the totals of their days; returns the rows deleted';
 
 /*
  * Writes the snapshots of the days [from, to] of each (tenant_id, from,
@@ -243,6 +340,8 @@ BEGIN
 		ON ms.tenant_id = g.tenant_id AND ms.feature_id = g.feature_id
 	WINDOW w AS (PARTITION BY g.tenant_id, g.feature_id ORDER BY g.day);
 
+	PERFORM adoption.snapshot_totals(min(t.from_day), max(t.to_day)) FROM pga_snapshot_target AS t HAVING count(*) > 0;
+
 	TRUNCATE pga_snapshot_target, pga_snapshot_user_day, pga_snapshot_active;
 	RETURN written;
 END
@@ -325,6 +424,8 @@ BEGIN
 		UPDATE adoption.daily_tenant_snapshots AS s SET partial = false
 		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
 		UPDATE adoption.daily_feature_snapshots AS s SET partial = false
+		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
+		UPDATE adoption.daily_totals AS s SET partial = false
 		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
 	END IF;
 
@@ -531,7 +632,9 @@ COMMENT ON COLUMN adoption.adoption_monthly.partial IS 'True while the month has
 /*
  * Per feature and day across tenants: the denominator is every tenant's
  * active users (tenants that never used the feature included), the
- * product-wide form of the tenant definition.
+ * product-wide form of the tenant definition.  Read from the stored totals;
+ * for a reader limited to its tenant (adoption_tenant), summed over the
+ * rows it may read (the other branch, off for everyone else).
  */
 CREATE VIEW adoption.feature_adoption_daily WITH (security_invoker = true) AS
 SELECT f.feature_id, f.feature_name, f.tier, d.day, (d.day::timestamp AT TIME ZONE 'UTC') AS day_start,
@@ -547,15 +650,22 @@ SELECT f.feature_id, f.feature_name, f.tier, d.day, (d.day::timestamp AT TIME ZO
 	coalesce(s.tenants_using, 0) AS tenants_using,
 	coalesce(s.tenants_adopted, 0) AS tenants_adopted,
 	d.partial
-FROM (SELECT t.day, sum(t.active_users) AS active_users, count(*) AS tenants, bool_or(t.partial) AS partial
-	FROM adoption.daily_tenant_snapshots AS t GROUP BY t.day) AS d
+FROM (
+	SELECT x.day, x.active_users, x.tenants, x.partial FROM adoption.daily_totals AS x
+	UNION ALL
+	SELECT t.day, sum(t.active_users), count(*), bool_or(t.partial)
+	FROM adoption.daily_tenant_snapshots AS t WHERE adoption.tenant_scoped() GROUP BY t.day
+) AS d
 CROSS JOIN adoption.features AS f
-LEFT JOIN (SELECT x.feature_id, x.day, sum(x.active_adopters) AS active_adopters,
-		sum(x.active_habitual) AS active_habitual, sum(x.activated_users) AS activated_users,
-		sum(x.adopted_users) AS adopted_users, sum(x.new_adopters) AS new_adopters,
-		count(*) AS tenants_using, count(*) FILTER (WHERE x.tenant_adopted) AS tenants_adopted
-	FROM adoption.daily_feature_snapshots AS x GROUP BY x.feature_id, x.day) AS s
-	ON s.feature_id OPERATOR(pg_catalog.=) f.feature_id AND s.day OPERATOR(pg_catalog.=) d.day;
+LEFT JOIN (
+	SELECT x.feature_id, x.day, x.active_adopters, x.active_habitual, x.activated_users, x.adopted_users,
+		x.new_adopters, x.tenants_using, x.tenants_adopted
+	FROM adoption.daily_feature_totals AS x
+	UNION ALL
+	SELECT x.feature_id, x.day, sum(x.active_adopters), sum(x.active_habitual), sum(x.activated_users),
+		sum(x.adopted_users), sum(x.new_adopters), count(*), count(*) FILTER (WHERE x.tenant_adopted)
+	FROM adoption.daily_feature_snapshots AS x WHERE adoption.tenant_scoped() GROUP BY x.feature_id, x.day
+) AS s ON s.feature_id OPERATOR(pg_catalog.=) f.feature_id AND s.day OPERATOR(pg_catalog.=) d.day;
 COMMENT ON VIEW adoption.feature_adoption_daily IS 'Adoption per feature and UTC day across tenants, as of the end of the day: adopters among all tenants'' active users';
 COMMENT ON COLUMN adoption.feature_adoption_daily.feature_id IS 'Feature';
 COMMENT ON COLUMN adoption.feature_adoption_daily.feature_name IS 'Feature name from the catalog';

@@ -106,6 +106,7 @@ GRANT EXECUTE ON FUNCTION
 		bigint[], bigint[], bigint, bigint, bigint, double precision[]),
 	adoption.risk_band(double precision, double precision, double precision),
 	adoption.explain_health(text, timestamptz),
+	adoption.tenant_scoped(),
 	adoption.period_index(timestamptz, date, text),
 	adoption.period_start(date, text, integer),
 	adoption.active_periods_transfn(varbit, timestamptz, date, text, integer),
@@ -132,6 +133,18 @@ GRANT EXECUTE ON FUNCTION
 	adoption.attribution(text, interval),
 	adoption.campaign_lift(interval)
 	TO adoption_analyst, adoption_tenant;
+
+/*
+ * The across-tenant totals of the daily snapshots: every row for
+ * adoption_app and adoption_analyst, none for adoption_tenant (the
+ * across-tenant views sum its own snapshots for it instead, bi.sql).
+ */
+ALTER TABLE adoption.daily_totals ENABLE ROW LEVEL SECURITY;
+ALTER TABLE adoption.daily_feature_totals ENABLE ROW LEVEL SECURITY;
+CREATE POLICY all_rows ON adoption.daily_totals TO adoption_app, adoption_analyst USING (true) WITH CHECK (true);
+CREATE POLICY all_rows ON adoption.daily_feature_totals TO adoption_app, adoption_analyst USING (true) WITH CHECK (true);
+COMMENT ON POLICY all_rows ON adoption.daily_totals IS 'adoption_app and adoption_analyst see every row; adoption_tenant none (sums over every tenant)';
+COMMENT ON POLICY all_rows ON adoption.daily_feature_totals IS 'adoption_app and adoption_analyst see every row; adoption_tenant none (sums over every tenant)';
 
 /*
  * Row-level security on every table that holds tenant rows.  The owner

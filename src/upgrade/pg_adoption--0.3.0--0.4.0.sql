@@ -7,12 +7,14 @@
 /*
  * Issue 21, time series for BI (bi.sql, docs/bi.md): daily adoption
  * snapshots (tables daily_tenant_snapshots, daily_feature_snapshots,
- * snapshot_state; functions ingest_watermark, snapshot_days,
- * snapshot_adoption), the views tenant_activity_daily, adoption_daily,
- * adoption_periods, adoption_weekly, adoption_monthly,
+ * daily_totals, daily_feature_totals, snapshot_state; functions
+ * ingest_watermark, snapshot_totals, tenant_scoped, drop_snapshots,
+ * snapshot_days, snapshot_adoption), the views tenant_activity_daily,
+ * adoption_daily, adoption_periods, adoption_weekly, adoption_monthly,
  * feature_adoption_daily, feature_adoption_periods, feature_adoption_weekly,
  * feature_adoption_monthly, health_daily, health_bands_daily,
  * feedback_weekly, queue_daily; upkeep() also keeps the snapshots;
+ * forget_user() and forget_tenant() fix them;
  * launch_performance.median_days_to_activation and
  * action_queue.oldest_age_seconds (intervals as numbers).
  */
@@ -45,6 +47,38 @@ CREATE TABLE adoption.daily_feature_snapshots (
 );
 CREATE INDEX daily_feature_snapshots_day ON adoption.daily_feature_snapshots (day, feature_id);
 COMMENT ON TABLE adoption.daily_feature_snapshots IS 'Per tenant, feature and UTC day, as of the end of the day: adoption counts (adoption.snapshot_adoption(); read adoption.adoption_daily)';
+
+/*
+ * The same summed over the tenants, per day and per feature and day: what
+ * the across-tenant views read, so that they do not aggregate every
+ * tenant's rows at read time.  No tenant_id: row-level security shows them
+ * to adoption_app and adoption_analyst only; adoption_tenant reads the
+ * across-tenant views summed over its own rows instead
+ * (adoption.tenant_scoped()).
+ */
+CREATE TABLE adoption.daily_totals (
+	day date PRIMARY KEY,
+	active_users bigint NOT NULL,
+	tenants integer NOT NULL,
+	partial boolean NOT NULL,
+	computed_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE adoption.daily_totals IS 'Per UTC day, daily_tenant_snapshots summed over the tenants (read adoption.feature_adoption_daily)';
+
+CREATE TABLE adoption.daily_feature_totals (
+	feature_id text NOT NULL,
+	day date NOT NULL,
+	active_adopters bigint NOT NULL,
+	active_habitual bigint NOT NULL,
+	activated_users bigint NOT NULL,
+	adopted_users bigint NOT NULL,
+	new_adopters bigint NOT NULL,
+	tenants_using integer NOT NULL,
+	tenants_adopted integer NOT NULL,
+	computed_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (feature_id, day)
+);
+COMMENT ON TABLE adoption.daily_feature_totals IS 'Per feature and UTC day, daily_feature_snapshots summed over the tenants (read adoption.feature_adoption_daily)';
 
 /* The incremental snapshots' memory: events ingested at or after watermark are new to the next run. */
 CREATE TABLE adoption.snapshot_state (
@@ -82,6 +116,71 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION adoption.ingest_watermark() IS 'Internal: the time from which rows not yet committed may carry ingested_at (the oldest running transaction''s start, or a day back when other sessions are hidden)';
+
+/* Recomputes daily_totals and daily_feature_totals of the days [from_day, to_day] from the snapshots. */
+CREATE FUNCTION adoption.snapshot_totals(from_day date, to_day date)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	DELETE FROM adoption.daily_totals AS x WHERE x.day BETWEEN from_day AND to_day;
+	INSERT INTO adoption.daily_totals (day, active_users, tenants, partial)
+	SELECT t.day, sum(t.active_users), count(*), bool_or(t.partial)
+	FROM adoption.daily_tenant_snapshots AS t
+	WHERE t.day BETWEEN from_day AND to_day
+	GROUP BY t.day;
+	DELETE FROM adoption.daily_feature_totals AS x WHERE x.day BETWEEN from_day AND to_day;
+	INSERT INTO adoption.daily_feature_totals (feature_id, day, active_adopters, active_habitual,
+		activated_users, adopted_users, new_adopters, tenants_using, tenants_adopted)
+	SELECT f.feature_id, f.day, sum(f.active_adopters), sum(f.active_habitual), sum(f.activated_users),
+		sum(f.adopted_users), sum(f.new_adopters), count(*), count(*) FILTER (WHERE f.tenant_adopted)
+	FROM adoption.daily_feature_snapshots AS f
+	WHERE f.day BETWEEN from_day AND to_day
+	GROUP BY f.feature_id, f.day;
+END
+$$;
+COMMENT ON FUNCTION adoption.snapshot_totals(date, date) IS 'Internal: recomputes daily_totals and daily_feature_totals of the days [from_day, to_day] from the tenants'' snapshots';
+
+/*
+ * True when row-level security limits the reader of the snapshots to some
+ * tenants (adoption_tenant): the across-tenant views then sum the rows it
+ * may read instead of reading the stored totals, which it may not.
+ */
+CREATE FUNCTION adoption.tenant_scoped()
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+RETURN pg_catalog.row_security_active('adoption.daily_feature_snapshots'::pg_catalog.regclass)
+	AND NOT pg_catalog.pg_has_role('adoption_analyst', 'USAGE')
+	AND NOT pg_catalog.pg_has_role('adoption_app', 'USAGE');
+COMMENT ON FUNCTION adoption.tenant_scoped() IS 'Internal to the across-tenant views: true when row-level security limits the reader to some tenants (not an analyst, the owner or a superuser)';
+
+/* Deletes a tenant's snapshots (forget_user, forget_tenant) and fixes the totals of their days; returns the rows deleted. */
+CREATE FUNCTION adoption.drop_snapshots(tenant_id text)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	first_day date;
+	last_day date;
+	n_tenant bigint;
+	n_feature bigint;
+BEGIN
+	SELECT min(x.day), max(x.day) INTO first_day, last_day
+	FROM adoption.daily_tenant_snapshots AS x WHERE x.tenant_id = drop_snapshots.tenant_id;
+	DELETE FROM adoption.daily_feature_snapshots AS x WHERE x.tenant_id = drop_snapshots.tenant_id;
+	GET DIAGNOSTICS n_feature = ROW_COUNT;
+	DELETE FROM adoption.daily_tenant_snapshots AS x WHERE x.tenant_id = drop_snapshots.tenant_id;
+	GET DIAGNOSTICS n_tenant = ROW_COUNT;
+	IF first_day IS NOT NULL THEN
+		PERFORM adoption.snapshot_totals(first_day, last_day);
+	END IF;
+	RETURN n_tenant + n_feature;
+END
+$$;
+COMMENT ON FUNCTION adoption.drop_snapshots(text) IS 'Internal to forget_user and forget_tenant: deletes the tenant''s daily snapshots and recomputes the totals of their days; returns the rows deleted';
 
 /*
  * Writes the snapshots of the days [from, to] of each (tenant_id, from,
@@ -229,6 +328,8 @@ BEGIN
 		ON ms.tenant_id = g.tenant_id AND ms.feature_id = g.feature_id
 	WINDOW w AS (PARTITION BY g.tenant_id, g.feature_id ORDER BY g.day);
 
+	PERFORM adoption.snapshot_totals(min(t.from_day), max(t.to_day)) FROM pga_snapshot_target AS t HAVING count(*) > 0;
+
 	TRUNCATE pga_snapshot_target, pga_snapshot_user_day, pga_snapshot_active;
 	RETURN written;
 END
@@ -311,6 +412,8 @@ BEGIN
 		UPDATE adoption.daily_tenant_snapshots AS s SET partial = false
 		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
 		UPDATE adoption.daily_feature_snapshots AS s SET partial = false
+		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
+		UPDATE adoption.daily_totals AS s SET partial = false
 		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
 	END IF;
 
@@ -517,7 +620,9 @@ COMMENT ON COLUMN adoption.adoption_monthly.partial IS 'True while the month has
 /*
  * Per feature and day across tenants: the denominator is every tenant's
  * active users (tenants that never used the feature included), the
- * product-wide form of the tenant definition.
+ * product-wide form of the tenant definition.  Read from the stored totals;
+ * for a reader limited to its tenant (adoption_tenant), summed over the
+ * rows it may read (the other branch, off for everyone else).
  */
 CREATE VIEW adoption.feature_adoption_daily WITH (security_invoker = true) AS
 SELECT f.feature_id, f.feature_name, f.tier, d.day, (d.day::timestamp AT TIME ZONE 'UTC') AS day_start,
@@ -533,15 +638,22 @@ SELECT f.feature_id, f.feature_name, f.tier, d.day, (d.day::timestamp AT TIME ZO
 	coalesce(s.tenants_using, 0) AS tenants_using,
 	coalesce(s.tenants_adopted, 0) AS tenants_adopted,
 	d.partial
-FROM (SELECT t.day, sum(t.active_users) AS active_users, count(*) AS tenants, bool_or(t.partial) AS partial
-	FROM adoption.daily_tenant_snapshots AS t GROUP BY t.day) AS d
+FROM (
+	SELECT x.day, x.active_users, x.tenants, x.partial FROM adoption.daily_totals AS x
+	UNION ALL
+	SELECT t.day, sum(t.active_users), count(*), bool_or(t.partial)
+	FROM adoption.daily_tenant_snapshots AS t WHERE adoption.tenant_scoped() GROUP BY t.day
+) AS d
 CROSS JOIN adoption.features AS f
-LEFT JOIN (SELECT x.feature_id, x.day, sum(x.active_adopters) AS active_adopters,
-		sum(x.active_habitual) AS active_habitual, sum(x.activated_users) AS activated_users,
-		sum(x.adopted_users) AS adopted_users, sum(x.new_adopters) AS new_adopters,
-		count(*) AS tenants_using, count(*) FILTER (WHERE x.tenant_adopted) AS tenants_adopted
-	FROM adoption.daily_feature_snapshots AS x GROUP BY x.feature_id, x.day) AS s
-	ON s.feature_id OPERATOR(pg_catalog.=) f.feature_id AND s.day OPERATOR(pg_catalog.=) d.day;
+LEFT JOIN (
+	SELECT x.feature_id, x.day, x.active_adopters, x.active_habitual, x.activated_users, x.adopted_users,
+		x.new_adopters, x.tenants_using, x.tenants_adopted
+	FROM adoption.daily_feature_totals AS x
+	UNION ALL
+	SELECT x.feature_id, x.day, sum(x.active_adopters), sum(x.active_habitual), sum(x.activated_users),
+		sum(x.adopted_users), sum(x.new_adopters), count(*), count(*) FILTER (WHERE x.tenant_adopted)
+	FROM adoption.daily_feature_snapshots AS x WHERE adoption.tenant_scoped() GROUP BY x.feature_id, x.day
+) AS s ON s.feature_id OPERATOR(pg_catalog.=) f.feature_id AND s.day OPERATOR(pg_catalog.=) d.day;
 COMMENT ON VIEW adoption.feature_adoption_daily IS 'Adoption per feature and UTC day across tenants, as of the end of the day: adopters among all tenants'' active users';
 COMMENT ON COLUMN adoption.feature_adoption_daily.feature_id IS 'Feature';
 COMMENT ON COLUMN adoption.feature_adoption_daily.feature_name IS 'Feature name from the catalog';
@@ -904,6 +1016,7 @@ CROSS JOIN LATERAL (
 				AND e.usage_timestamp < l.launched_at + l.target_days * interval '24 hours') AS x
 		GROUP BY x.tenant_id) AS w
 ) AS a;
+COMMENT ON COLUMN adoption.launch_performance.median_days_to_activation IS 'median_time_to_activation as a number of days (for BI tools that cannot chart an interval)';
 CREATE OR REPLACE VIEW adoption.action_queue WITH (security_invoker = true) AS
 SELECT a.template_key, t.campaign_id, t.channel, a.status,
 	count(*) AS actions,
@@ -924,24 +1037,161 @@ SELECT a.template_key, t.campaign_id, t.channel, a.status,
 FROM adoption.campaign_actions AS a
 LEFT JOIN adoption.campaign_templates AS t ON t.template_key OPERATOR(pg_catalog.=) a.template_key
 GROUP BY a.template_key, t.campaign_id, t.channel, a.status;
-COMMENT ON COLUMN adoption.launch_performance.median_days_to_activation IS 'median_time_to_activation as a number of days (for BI tools that cannot chart an interval)';
 COMMENT ON COLUMN adoption.action_queue.oldest_age_seconds IS 'oldest_age as a number of seconds (for BI tools that cannot chart an interval)';
 
+CREATE OR REPLACE FUNCTION adoption.forget_user(tenant_id text, user_id text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t text := forget_user.tenant_id;
+	u text := forget_user.user_id;
+	n_events bigint;
+	n_state bigint;
+	n_feedback bigint;
+	n_touches bigint;
+	n_queue bigint;
+	n_archive bigint;
+	n_keys bigint;
+	replayed bigint;
+	ids bigint[];
+BEGIN
+	PERFORM adoption.check_known_tenant(t, 'Pass the tenant_id and user_id of the user to forget.');
+	IF u IS NULL OR pg_catalog.btrim(u) OPERATOR(pg_catalog.=) '' THEN
+		RAISE EXCEPTION 'user_id must not be NULL or empty' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Pass the tenant_id and user_id of the user to forget.';
+	END IF;
+
+	/* Ingest waits until the transaction ends, so the rebuild below misses no event. */
+	LOCK TABLE adoption.feature_usage_events IN SHARE ROW EXCLUSIVE MODE;
+
+	IF NOT (EXISTS (SELECT FROM adoption.user_feature_state AS s
+			WHERE s.tenant_id OPERATOR(pg_catalog.=) t AND s.user_id OPERATOR(pg_catalog.=) u)
+		OR EXISTS (SELECT FROM adoption.feature_usage_events AS e
+			WHERE e.tenant_id OPERATOR(pg_catalog.=) t AND e.user_id OPERATOR(pg_catalog.=) u)
+		OR EXISTS (SELECT FROM adoption.feedback AS f
+			WHERE f.tenant_id OPERATOR(pg_catalog.=) t AND f.user_id OPERATOR(pg_catalog.=) u)
+		OR EXISTS (SELECT FROM adoption.campaign_touches AS c
+			WHERE c.tenant_id OPERATOR(pg_catalog.=) t AND c.user_id OPERATOR(pg_catalog.=) u)
+		OR EXISTS (SELECT FROM adoption.campaign_actions AS a
+			WHERE a.tenant_id OPERATOR(pg_catalog.=) t AND a.user_id OPERATOR(pg_catalog.=) u)) THEN
+		RAISE EXCEPTION 'user "%" of tenant "%" does not exist', u, t USING ERRCODE = 'no_data_found',
+			HINT = 'The user has no events, state, feedback, touches or actions in this tenant; user ids are case-sensitive.';
+	END IF;
+
+	DELETE FROM adoption.feature_usage_events AS e
+	WHERE e.tenant_id OPERATOR(pg_catalog.=) t AND e.user_id OPERATOR(pg_catalog.=) u;
+	GET DIAGNOSTICS n_events = ROW_COUNT;
+	DELETE FROM adoption.user_feature_state AS s
+	WHERE s.tenant_id OPERATOR(pg_catalog.=) t AND s.user_id OPERATOR(pg_catalog.=) u;
+	GET DIAGNOSTICS n_state = ROW_COUNT;
+	DELETE FROM adoption.feedback AS f
+	WHERE f.tenant_id OPERATOR(pg_catalog.=) t AND f.user_id OPERATOR(pg_catalog.=) u;
+	GET DIAGNOSTICS n_feedback = ROW_COUNT;
+	DELETE FROM adoption.campaign_touches AS c
+	WHERE c.tenant_id OPERATOR(pg_catalog.=) t AND c.user_id OPERATOR(pg_catalog.=) u;
+	GET DIAGNOSTICS n_touches = ROW_COUNT;
+
+	/* The keys of the user's actions go too: they hold the user id, and a user who comes back is a new user. */
+	WITH gone AS (
+		DELETE FROM adoption.campaign_action_queue AS q
+		WHERE q.tenant_id OPERATOR(pg_catalog.=) t AND q.user_id OPERATOR(pg_catalog.=) u
+		RETURNING q.action_id
+	)
+	SELECT pg_catalog.array_agg(g.action_id) INTO ids FROM gone AS g;
+	n_queue := coalesce(pg_catalog.cardinality(ids), 0);
+	WITH gone AS (
+		DELETE FROM adoption.campaign_action_archive AS r
+		WHERE r.tenant_id OPERATOR(pg_catalog.=) t AND r.user_id OPERATOR(pg_catalog.=) u
+		RETURNING r.action_id
+	)
+	SELECT coalesce(ids, '{}') OPERATOR(pg_catalog.||) coalesce(pg_catalog.array_agg(g.action_id), '{}'),
+		pg_catalog.count(*)
+	INTO ids, n_archive FROM gone AS g;
+	DELETE FROM adoption.campaign_action_keys AS k
+	WHERE k.tenant_id OPERATOR(pg_catalog.=) t AND k.action_id OPERATOR(pg_catalog.=) ANY (ids);
+	GET DIAGNOSTICS n_keys = ROW_COUNT;
+
+	/* Tenant-level state the user fed: recomputed from the remaining events. */
+	replayed := adoption.rebuild(t);
+	/* So are its daily snapshots (the next upkeep does it if a run holds them now). */
+	PERFORM adoption.drop_snapshots(t);
+	PERFORM adoption.snapshot_adoption(NULL, NULL, t);
+
+	RETURN pg_catalog.jsonb_build_object(
+		'feature_usage_events', n_events,
+		'user_feature_state', n_state,
+		'feedback', n_feedback,
+		'campaign_touches', n_touches,
+		'campaign_action_queue', n_queue,
+		'campaign_action_archive', n_archive,
+		'campaign_action_keys', n_keys,
+		'events_replayed', replayed);
+END
+$$;
+COMMENT ON FUNCTION adoption.forget_user(text, text) IS 'Erases a user of a tenant: events, adoption state, feedback, touches, campaign actions and their dedupe keys; then rebuilds the tenant''s adoption state and daily snapshots from its remaining events; returns the rows deleted per table as jsonb';
+
+CREATE OR REPLACE FUNCTION adoption.forget_tenant(tenant_id text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t text := forget_tenant.tenant_id;
+	counts jsonb := '{}';
+	n bigint;
+	tbl text;
+BEGIN
+	PERFORM adoption.check_known_tenant(t, 'Pass the tenant_id of the tenant to forget.');
+	/* The daily snapshots, with the totals of their days fixed. */
+	counts := pg_catalog.jsonb_build_object(
+		'daily_feature_snapshots', (SELECT pg_catalog.count(*) FROM adoption.daily_feature_snapshots AS x
+			WHERE x.tenant_id OPERATOR(pg_catalog.=) t),
+		'daily_tenant_snapshots', (SELECT pg_catalog.count(*) FROM adoption.daily_tenant_snapshots AS x
+			WHERE x.tenant_id OPERATOR(pg_catalog.=) t));
+	PERFORM adoption.drop_snapshots(t);
+	/* Every table that holds rows of a tenant; the tenant's own row last. */
+	FOREACH tbl IN ARRAY ARRAY['feature_usage_events', 'user_feature_state', 'tenant_user_state',
+		'tenant_feature_counts', 'tenant_feature_milestones', 'tenant_state',
+		'feedback', 'support_tickets', 'billing_events', 'campaign_touches',
+		'campaign_action_queue', 'campaign_action_archive', 'campaign_action_keys',
+		'campaign_followups', 'health_scores', 'lexicon', 'settings', 'tenants'] LOOP
+		EXECUTE pg_catalog.format('DELETE FROM adoption.%I AS x WHERE x.tenant_id OPERATOR(pg_catalog.=) $1', tbl)
+			USING t;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		counts := counts OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(tbl, n);
+	END LOOP;
+	RETURN counts;
+END
+$$;
+COMMENT ON FUNCTION adoption.forget_tenant(text) IS 'Erases a tenant: every row of it in every table of the extension (events, state, daily snapshots, feedback, tickets, billing events, touches, actions and keys, follow-ups, health scores, lexicon, settings override, the tenant itself); returns the rows deleted per table as jsonb';
+
 /* Privileges and row-level security of the new objects, as security.sql gives them. */
-REVOKE ALL ON adoption.daily_tenant_snapshots, adoption.daily_feature_snapshots, adoption.snapshot_state,
+REVOKE ALL ON adoption.daily_tenant_snapshots, adoption.daily_feature_snapshots, adoption.daily_totals, adoption.daily_feature_totals, adoption.snapshot_state,
 	adoption.tenant_activity_daily, adoption.adoption_daily, adoption.adoption_periods, adoption.adoption_weekly,
 	adoption.adoption_monthly, adoption.feature_adoption_daily, adoption.feature_adoption_periods,
 	adoption.feature_adoption_weekly, adoption.feature_adoption_monthly, adoption.health_daily,
 	adoption.health_bands_daily, adoption.feedback_weekly, adoption.queue_daily FROM PUBLIC;
-REVOKE ALL ON FUNCTION adoption.ingest_watermark(), adoption.snapshot_days(jsonb),
-	adoption.snapshot_adoption(date, date, text) FROM PUBLIC;
-GRANT SELECT ON adoption.daily_tenant_snapshots, adoption.daily_feature_snapshots,
+REVOKE ALL ON FUNCTION adoption.ingest_watermark(), adoption.snapshot_totals(date, date), adoption.tenant_scoped(),
+	adoption.drop_snapshots(text), adoption.snapshot_days(jsonb), adoption.snapshot_adoption(date, date, text) FROM PUBLIC;
+GRANT SELECT ON adoption.daily_tenant_snapshots, adoption.daily_feature_snapshots, adoption.daily_totals, adoption.daily_feature_totals,
 	adoption.tenant_activity_daily, adoption.adoption_daily, adoption.adoption_periods, adoption.adoption_weekly,
 	adoption.adoption_monthly, adoption.feature_adoption_daily, adoption.feature_adoption_periods,
 	adoption.feature_adoption_weekly, adoption.feature_adoption_monthly, adoption.health_daily,
 	adoption.health_bands_daily, adoption.feedback_weekly, adoption.queue_daily
 	TO adoption_analyst, adoption_tenant;
 GRANT SELECT ON adoption.snapshot_state TO adoption_analyst;
+GRANT EXECUTE ON FUNCTION adoption.tenant_scoped() TO adoption_analyst, adoption_tenant;
+ALTER TABLE adoption.daily_totals ENABLE ROW LEVEL SECURITY;
+ALTER TABLE adoption.daily_feature_totals ENABLE ROW LEVEL SECURITY;
+CREATE POLICY all_rows ON adoption.daily_totals TO adoption_app, adoption_analyst USING (true) WITH CHECK (true);
+CREATE POLICY all_rows ON adoption.daily_feature_totals TO adoption_app, adoption_analyst USING (true) WITH CHECK (true);
+COMMENT ON POLICY all_rows ON adoption.daily_totals IS 'adoption_app and adoption_analyst see every row; adoption_tenant none (sums over every tenant)';
+COMMENT ON POLICY all_rows ON adoption.daily_feature_totals IS 'adoption_app and adoption_analyst see every row; adoption_tenant none (sums over every tenant)';
+
 DO $$
 DECLARE
 	tbl text;

@@ -63,7 +63,7 @@ INSERT INTO app_functions VALUES ('claim_actions'), ('complete_action'), ('fail_
 CREATE TEMP TABLE read_functions (fn text PRIMARY KEY);
 INSERT INTO read_functions VALUES ('velocity_at'), ('usage_velocity_transfn'), ('usage_velocity_combinefn'),
 	('usage_velocity_finalfn'), ('usage_velocity'), ('categorize_feedback'), ('builtin_lexicon'),
-	('health_inputs'), ('health_compute'), ('risk_band'), ('explain_health'), ('period_index'),
+	('health_inputs'), ('health_compute'), ('risk_band'), ('explain_health'), ('tenant_scoped'), ('period_index'),
 	('period_start'), ('active_periods_transfn'), ('active_periods_combinefn'), ('active_periods'),
 	('retention_matrix_transfn'), ('retention_matrix_combinefn'), ('retention_matrix'), ('retention_rows'),
 	('lifecycle_counts_transfn'), ('lifecycle_counts_combinefn'), ('lifecycle_counts'),

@@ -14,7 +14,7 @@ CREATE EXTENSION pg_adoption;
 SET client_min_messages = warning;
 SET TimeZone = 'UTC';
 
-SELECT plan(17);
+SELECT plan(19);
 
 -- B = ten days before today (UTC): days B-1 .. B+10 (today, partial).
 CREATE TEMP TABLE b AS SELECT (now() AT TIME ZONE 'UTC')::date - 10 AS b;
@@ -186,6 +186,24 @@ SELECT set_eq(
 			WHERE a.feature_id = f.feature_id AND a.day = t.day), 0) AS a
 	FROM adoption.tenant_activity_daily AS t CROSS JOIN (VALUES ('f'), ('x0')) AS f(feature_id) GROUP BY 1, 2$$,
 	'feature_adoption_daily: adopters of all tenants over all tenants'' active users');
+
+-- A reader limited to one tenant (adoption_tenant) gets the across-tenant
+-- view summed over its own rows; an analyst the stored totals of all.
+SET LOCAL ROLE adoption_analyst;
+SELECT set_eq(
+	$$SELECT feature_id, day, active_users, active_adopters, tenants FROM adoption.feature_adoption_daily WHERE feature_id = 'f'$$,
+	$$SELECT 'f', day, sum(active_users), coalesce(sum(active_adopters) FILTER (WHERE feature_id = 'f'), 0), count(DISTINCT tenant_id)
+	FROM (SELECT t.day, t.tenant_id, t.active_users, NULL::text AS feature_id, 0 AS active_adopters FROM adoption.tenant_activity_daily AS t
+		UNION ALL SELECT a.day, a.tenant_id, 0, a.feature_id, a.active_adopters FROM adoption.adoption_daily AS a) AS x GROUP BY day$$,
+	'as adoption_analyst: feature_adoption_daily of f = sums over every tenant');
+RESET ROLE;
+SET LOCAL adoption.tenant_id = 'h';
+SET LOCAL ROLE adoption_tenant;
+SELECT set_eq(
+	$$SELECT day, active_users, active_adopters, tenants FROM adoption.feature_adoption_daily WHERE feature_id = 'f'$$,
+	$$SELECT day, active_users::numeric, active_adopters::numeric, 1::bigint FROM adoption.adoption_daily WHERE feature_id = 'f'$$,
+	'as adoption_tenant of h: feature_adoption_daily of f = tenant h''s own adoption_daily');
+RESET ROLE;
 
 SELECT throws_ok($$SELECT adoption.snapshot_adoption(NULL, (now() AT TIME ZONE 'UTC')::date + 1)$$, '22023', NULL,
 	'to_day in the future is refused');
