@@ -38,4 +38,6 @@ The demo cluster keeps running.  Connect with:
   sudo scripts/cluster.sh psql demo        (or: sudo -u postgres psql -h $PGHOST -p $PGPORT $db)
 Stop it with:
   sudo scripts/cluster.sh stop demo
+The dashboard over this data (built, then served on http://127.0.0.1:3000/):
+  sudo scripts/dashboard.sh
 MSG
