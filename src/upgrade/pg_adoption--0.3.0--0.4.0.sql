@@ -29,6 +29,7 @@ CREATE TABLE adoption.daily_tenant_snapshots (
 	PRIMARY KEY (tenant_id, day)
 );
 COMMENT ON TABLE adoption.daily_tenant_snapshots IS 'Per tenant and UTC day, as of the end of the day: active users and the day''s events (adoption.snapshot_adoption(); read adoption.tenant_activity_daily)';
+SELECT pg_catalog.pg_extension_config_dump('adoption.daily_tenant_snapshots', '');
 
 CREATE TABLE adoption.daily_feature_snapshots (
 	tenant_id text NOT NULL,
@@ -47,6 +48,7 @@ CREATE TABLE adoption.daily_feature_snapshots (
 );
 CREATE INDEX daily_feature_snapshots_day ON adoption.daily_feature_snapshots (day, feature_id);
 COMMENT ON TABLE adoption.daily_feature_snapshots IS 'Per tenant, feature and UTC day, as of the end of the day: adoption counts (adoption.snapshot_adoption(); read adoption.adoption_daily)';
+SELECT pg_catalog.pg_extension_config_dump('adoption.daily_feature_snapshots', '');
 
 /*
  * The same summed over the tenants, per day and per feature and day: what
@@ -64,6 +66,7 @@ CREATE TABLE adoption.daily_totals (
 	computed_at timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
 COMMENT ON TABLE adoption.daily_totals IS 'Per UTC day, daily_tenant_snapshots summed over the tenants (read adoption.feature_adoption_daily)';
+SELECT pg_catalog.pg_extension_config_dump('adoption.daily_totals', '');
 
 CREATE TABLE adoption.daily_feature_totals (
 	feature_id text NOT NULL,
@@ -79,6 +82,7 @@ CREATE TABLE adoption.daily_feature_totals (
 	PRIMARY KEY (feature_id, day)
 );
 COMMENT ON TABLE adoption.daily_feature_totals IS 'Per feature and UTC day, daily_feature_snapshots summed over the tenants (read adoption.feature_adoption_daily)';
+SELECT pg_catalog.pg_extension_config_dump('adoption.daily_feature_totals', '');
 
 /* The incremental snapshots' memory: events ingested at or after watermark are new to the next run. */
 CREATE TABLE adoption.snapshot_state (
@@ -89,6 +93,7 @@ CREATE TABLE adoption.snapshot_state (
 	last_days integer
 );
 COMMENT ON TABLE adoption.snapshot_state IS 'Bookkeeping of adoption.snapshot_adoption(): events ingested at or after watermark make their days due';
+SELECT pg_catalog.pg_extension_config_dump('adoption.snapshot_state', '');
 
 /*
  * The earliest time from which rows that are not visible yet may carry
