@@ -15,7 +15,11 @@ port=${PGA_DEMO_PORT:-54320}
 ensure_node
 if [ -z "${PGDATABASE:-}" ]; then
 	ensure_packages
-	cluster_start demo "$port" adoption_demo
+	if pg pg_ctl -D "$(cluster_dir demo)/data" status >/dev/null 2>&1; then
+		export PGHOST=/tmp/pg_adoption-$port PGPORT=$port PGUSER=postgres
+	else
+		cluster_start demo "$port" adoption_demo
+	fi
 	if ! psql -X -q -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'adoption_demo'" | grep -q 1; then
 		bash "$REPO/scripts/run.sh"
 	fi
