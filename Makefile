@@ -21,6 +21,7 @@ SQL_SOURCES = \
 	src/sql/messaging.sql \
 	src/sql/analytics.sql \
 	src/sql/launches.sql \
+	src/sql/bi.sql \
 	src/sql/governance.sql \
 	src/sql/security.sql
 

@@ -683,6 +683,9 @@ SELECT adoption.rescore(NULL, now() - w * interval '7 days') AS tenants_scored
 FROM generate_series(4, 1, -1) AS w \g /dev/null
 SELECT adoption.rescore() AS tenants_scored_now;
 
+\echo demo: daily adoption snapshots of the whole period (adoption.snapshot_adoption(), what upkeep() keeps)
+SELECT adoption.snapshot_adoption() AS snapshot_days \g /dev/null
+
 SELECT (SELECT count(*) FROM adoption.tenants) AS tenants,
 	(SELECT count(*) FROM adoption.features) AS features,
 	(SELECT count(DISTINCT user_id) FROM adoption.feature_usage_events) AS users,

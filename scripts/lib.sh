@@ -172,3 +172,33 @@ cluster_stop() {
 		echo "stopped cluster $1"
 	fi
 }
+
+# Node.js and npm from Debian's packages, for the dashboard (dashboard/).
+ensure_node() {
+	local missing=()
+	command -v node >/dev/null 2>&1 || missing+=(nodejs)
+	command -v npm >/dev/null 2>&1 || missing+=(npm)
+	if [ "${#missing[@]}" -gt 0 ]; then
+		say "installing ${missing[*]}"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq
+		apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	fi
+}
+
+# Installs the dashboard's npm packages as package-lock.json pins them (when
+# missing or older than the lock) and builds dashboard/dist from the server
+# the PG* variables choose.  The data loaders' cache is cleared first: every
+# build reads the database afresh.  Telemetry is off.
+dashboard_build() {
+	local dir=$REPO/dashboard start
+	if [ ! -d "$dir/node_modules/@observablehq/framework" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+		say "installing the dashboard's npm packages (package-lock.json)"
+		(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+	fi
+	say "building the dashboard from database ${PGDATABASE:-?} on ${PGHOST:-?}:${PGPORT:-?}"
+	rm -rf "$dir/src/.observablehq/cache" "$dir/dist"
+	start=$(date +%s.%N)
+	(cd "$dir" && OBSERVABLE_TELEMETRY_DISABLE=true ./node_modules/.bin/observable build >/dev/null)
+	awk -v s="$start" -v e="$(date +%s.%N)" -v d="$dir/dist" 'BEGIN { printf "dashboard built in %.1f s: %s\n", e - s, d }'
+}

@@ -65,4 +65,6 @@ or, as root:
   psql -h $PGHOST -p $PGPORT -U postgres $db
 Stop it with:
   ${env}scripts/cluster.sh stop demo
+The dashboard over this data (built, then served on http://127.0.0.1:3000/):
+  ${env}scripts/dashboard.sh
 MSG

@@ -331,5 +331,9 @@ SELECT tenant_id, count(*) FROM adoption.health_scores WHERE tenant_id IN ('seat
 SELECT adoption.schedule_rescoring();
 SELECT adoption.schedule_rescoring(NULL);
 SELECT adoption.unschedule_rescoring();
--- upkeep() runs without pg_cron here: partitions, retention (none), rescore.
-SELECT adoption.upkeep() - 'partitions_created';
+-- upkeep() runs without pg_cron here: partitions, retention (none), rescore,
+-- daily snapshots (as many days as lie between the data and today; a second
+-- run has none left to write).
+SELECT adoption.upkeep() - 'partitions_created' - 'snapshot_days';
+SELECT adoption.upkeep() -> 'snapshot_days' AS snapshot_days_again,
+	(SELECT count(*) > 0 FROM adoption.daily_tenant_snapshots) AS snapshots_kept;

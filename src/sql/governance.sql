@@ -111,6 +111,9 @@ BEGIN
 
 	/* Tenant-level state the user fed: recomputed from the remaining events. */
 	replayed := adoption.rebuild(t);
+	/* So are its daily snapshots (the next upkeep does it if a run holds them now). */
+	PERFORM adoption.drop_snapshots(t);
+	PERFORM adoption.snapshot_adoption(NULL, NULL, t);
 
 	RETURN pg_catalog.jsonb_build_object(
 		'feature_usage_events', n_events,
@@ -123,7 +126,7 @@ BEGIN
 		'events_replayed', replayed);
 END
 $$;
-COMMENT ON FUNCTION adoption.forget_user(text, text) IS 'Erases a user of a tenant: events, adoption state, feedback, touches, campaign actions and their dedupe keys; then rebuilds the tenant''s adoption state from its remaining events; returns the rows deleted per table as jsonb';
+COMMENT ON FUNCTION adoption.forget_user(text, text) IS 'Erases a user of a tenant: events, adoption state, feedback, touches, campaign actions and their dedupe keys; then rebuilds the tenant''s adoption state and daily snapshots from its remaining events; returns the rows deleted per table as jsonb';
 
 /* Returns what was deleted, per table, as jsonb. */
 CREATE FUNCTION adoption.forget_tenant(tenant_id text)
@@ -139,6 +142,13 @@ DECLARE
 	tbl text;
 BEGIN
 	PERFORM adoption.check_known_tenant(t, 'Pass the tenant_id of the tenant to forget.');
+	/* The daily snapshots, with the totals of their days fixed. */
+	counts := pg_catalog.jsonb_build_object(
+		'daily_feature_snapshots', (SELECT pg_catalog.count(*) FROM adoption.daily_feature_snapshots AS x
+			WHERE x.tenant_id OPERATOR(pg_catalog.=) t),
+		'daily_tenant_snapshots', (SELECT pg_catalog.count(*) FROM adoption.daily_tenant_snapshots AS x
+			WHERE x.tenant_id OPERATOR(pg_catalog.=) t));
+	PERFORM adoption.drop_snapshots(t);
 	/* Every table that holds rows of a tenant; the tenant's own row last. */
 	FOREACH tbl IN ARRAY ARRAY['feature_usage_events', 'user_feature_state', 'tenant_user_state',
 		'tenant_feature_counts', 'tenant_feature_milestones', 'tenant_state',
@@ -153,4 +163,4 @@ BEGIN
 	RETURN counts;
 END
 $$;
-COMMENT ON FUNCTION adoption.forget_tenant(text) IS 'Erases a tenant: every row of it in every table of the extension (events, state, feedback and its persona profile, tickets, billing events, touches, actions and keys, follow-ups, health scores, lexicon, settings override, the tenant itself); returns the rows deleted per table as jsonb';
+COMMENT ON FUNCTION adoption.forget_tenant(text) IS 'Erases a tenant: every row of it in every table of the extension (events, state, daily snapshots, feedback and its persona profile, tickets, billing events, touches, actions and keys, follow-ups, health scores, lexicon, settings override, the tenant itself); returns the rows deleted per table as jsonb';

@@ -100,7 +100,8 @@ SELECT l.launch_id, l.feature_id, f.feature_name, l.campaign_id, l.launched_at,
 			AND a.tenants_adopted::numeric >= l.target_adoption::numeric * a.tenants_active
 	END AS target_met,
 	a.users_active, a.users_adopted,
-	a.users_adopted::double precision / NULLIF(a.users_active, 0) AS user_adoption_rate
+	a.users_adopted::double precision / NULLIF(a.users_active, 0) AS user_adoption_rate,
+	pg_catalog.date_part('epoch', u.median_time_to_activation) OPERATOR(pg_catalog./) 86400 AS median_days_to_activation
 FROM adoption.launches AS l
 LEFT JOIN adoption.features AS f ON f.feature_id OPERATOR(pg_catalog.=) l.feature_id
 CROSS JOIN LATERAL (
@@ -170,6 +171,7 @@ COMMENT ON COLUMN adoption.launch_performance.tenants_active IS 'Tenants with an
 COMMENT ON COLUMN adoption.launch_performance.tenants_adopted IS 'Of tenants_active, those with a user who adopted the feature (adopted_at, aha_successes successful uses) before target_at, before the launch included';
 COMMENT ON COLUMN adoption.launch_performance.adoption_rate IS 'tenants_adopted / tenants_active (NULL without active tenants); so far while target_at is ahead';
 COMMENT ON COLUMN adoption.launch_performance.median_time_to_activation IS 'Median of activated_at - launched_at over the users activated at or after launched_at';
+COMMENT ON COLUMN adoption.launch_performance.median_days_to_activation IS 'median_time_to_activation as a number of days (for BI tools that cannot chart an interval)';
 COMMENT ON COLUMN adoption.launch_performance.target_met IS 'adoption_rate >= target_adoption (false without active tenants); NULL until target_at has passed';
 COMMENT ON COLUMN adoption.launch_performance.users_active IS 'Users (of every tenant) with an event of any feature in [launched_at, target_at): the denominator of user_adoption_rate, not only the feature''s users';
 COMMENT ON COLUMN adoption.launch_performance.users_adopted IS 'Of users_active, those who adopted the feature (adopted_at) before target_at, before the launch included';
@@ -392,7 +394,8 @@ SELECT a.template_key, t.campaign_id, t.channel, a.status,
 	pg_catalog.now() - min(a.created_at) AS oldest_age,
 	max(a.created_at) AS newest_created_at,
 	max(a.attempts) AS most_attempts,
-	max(a.completed_at) AS last_completed_at
+	max(a.completed_at) AS last_completed_at,
+	pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) min(a.created_at)) AS oldest_age_seconds
 FROM adoption.campaign_actions AS a
 LEFT JOIN adoption.campaign_templates AS t ON t.template_key OPERATOR(pg_catalog.=) a.template_key
 GROUP BY a.template_key, t.campaign_id, t.channel, a.status;
@@ -413,3 +416,4 @@ COMMENT ON COLUMN adoption.action_queue.oldest_age IS 'Age of the oldest action 
 COMMENT ON COLUMN adoption.action_queue.newest_created_at IS 'Creation time of the newest action';
 COMMENT ON COLUMN adoption.action_queue.most_attempts IS 'Most delivery attempts of one action';
 COMMENT ON COLUMN adoption.action_queue.last_completed_at IS 'Latest time an action became done or dead (NULL for pending and claimed)';
+COMMENT ON COLUMN adoption.action_queue.oldest_age_seconds IS 'oldest_age as a number of seconds (for BI tools that cannot chart an interval)';

@@ -91,8 +91,9 @@ GRANT EXECUTE ON FUNCTION adoption.claim_actions(text, integer, interval),
  * security applies) and the rescoring watermark; the read-only functions.
  */
 GRANT SELECT ON ALL TABLES IN SCHEMA adoption TO adoption_analyst, adoption_tenant;
-REVOKE SELECT ON adoption.feature_usage_events_default, adoption.rescore_state FROM adoption_analyst, adoption_tenant;
-GRANT SELECT ON adoption.rescore_state TO adoption_analyst;
+REVOKE SELECT ON adoption.feature_usage_events_default, adoption.rescore_state, adoption.snapshot_state
+	FROM adoption_analyst, adoption_tenant;
+GRANT SELECT ON adoption.rescore_state, adoption.snapshot_state TO adoption_analyst;
 GRANT EXECUTE ON FUNCTION
 	adoption.velocity_at(double precision, timestamptz, timestamptz),
 	adoption.usage_velocity_transfn(double precision[], timestamptz, timestamptz),
@@ -109,6 +110,7 @@ GRANT EXECUTE ON FUNCTION
 		bigint[], bigint[], bigint, bigint, bigint, double precision[]),
 	adoption.risk_band(double precision, double precision, double precision),
 	adoption.explain_health(text, timestamptz),
+	adoption.tenant_scoped(),
 	adoption.period_index(timestamptz, date, text),
 	adoption.period_start(date, text, integer),
 	adoption.active_periods_transfn(varbit, timestamptz, date, text, integer),
@@ -137,6 +139,18 @@ GRANT EXECUTE ON FUNCTION
 	TO adoption_analyst, adoption_tenant;
 
 /*
+ * The across-tenant totals of the daily snapshots: every row for
+ * adoption_app and adoption_analyst, none for adoption_tenant (the
+ * across-tenant views sum its own snapshots for it instead, bi.sql).
+ */
+ALTER TABLE adoption.daily_totals ENABLE ROW LEVEL SECURITY;
+ALTER TABLE adoption.daily_feature_totals ENABLE ROW LEVEL SECURITY;
+CREATE POLICY all_rows ON adoption.daily_totals TO adoption_app, adoption_analyst USING (true) WITH CHECK (true);
+CREATE POLICY all_rows ON adoption.daily_feature_totals TO adoption_app, adoption_analyst USING (true) WITH CHECK (true);
+COMMENT ON POLICY all_rows ON adoption.daily_totals IS 'adoption_app and adoption_analyst see every row; adoption_tenant none (sums over every tenant)';
+COMMENT ON POLICY all_rows ON adoption.daily_feature_totals IS 'adoption_app and adoption_analyst see every row; adoption_tenant none (sums over every tenant)';
+
+/*
  * Row-level security on every table that holds tenant rows.  The owner
  * (and superusers) bypass it, so the extension's own functions see all.
  * adoption_app and adoption_analyst see every row; adoption_tenant sees the
@@ -151,7 +165,8 @@ BEGIN
 		'billing_events', 'campaign_touches', 'user_feature_state', 'tenant_user_state', 'tenant_state',
 		'tenant_feature_counts', 'tenant_feature_milestones',
 		'campaign_action_queue', 'campaign_action_archive', 'campaign_action_keys',
-		'campaign_followups', 'health_scores', 'settings', 'lexicon', 'feedback_profile'] LOOP
+		'campaign_followups', 'health_scores', 'daily_tenant_snapshots', 'daily_feature_snapshots',
+		'settings', 'lexicon', 'feedback_profile'] LOOP
 		EXECUTE pg_catalog.format('ALTER TABLE adoption.%I ENABLE ROW LEVEL SECURITY', tbl);
 		EXECUTE pg_catalog.format('CREATE POLICY all_rows ON adoption.%I TO adoption_app, adoption_analyst USING (true) WITH CHECK (true)', tbl);
 		IF tbl OPERATOR(pg_catalog.=) ANY (ARRAY['settings', 'lexicon']) THEN

@@ -34,6 +34,7 @@ INSERT INTO adoption.billing_events (tenant_id, event_id, kind) VALUES ('t1', 'b
 INSERT INTO adoption.campaign_touches (tenant_id, user_id, campaign_id, touched_at) VALUES
 	('t1', 'u1', 'c1', now() - interval '12 days'), ('t2', 'u1', 'c1', now() - interval '12 days');
 SELECT adoption.rescore();
+SELECT adoption.snapshot_adoption();
 SELECT adoption.ensure_partitions(1);
 -- One finished action per tenant (the archive), the others claimed (the queue).
 SELECT adoption.complete_action(a.action_id) FROM adoption.claim_actions('setup', 1000) AS a
@@ -54,7 +55,7 @@ SELECT r.rel, n.role, CASE
 			WHEN r.rel IN ('tenants', 'features', 'launches', 'feedback', 'support_tickets', 'billing_events', 'campaign_touches')
 				THEN '{INSERT,SELECT,UPDATE}'
 			ELSE '{}' END::text[]
-		WHEN n.role = 'adoption_tenant' AND r.rel = 'rescore_state' THEN '{}'
+		WHEN n.role = 'adoption_tenant' AND r.rel IN ('rescore_state', 'snapshot_state') THEN '{}'
 		ELSE '{SELECT}' END AS privs
 FROM relations AS r CROSS JOIN role_names AS n;
 CREATE TEMP VIEW functions AS
@@ -67,7 +68,7 @@ INSERT INTO app_functions VALUES ('claim_actions'), ('complete_action'), ('fail_
 CREATE TEMP TABLE read_functions (fn text PRIMARY KEY);
 INSERT INTO read_functions VALUES ('velocity_at'), ('usage_velocity_transfn'), ('usage_velocity_combinefn'),
 	('usage_velocity_finalfn'), ('usage_velocity'), ('categorize_feedback'), ('builtin_lexicon'),
-	('health_inputs'), ('health_compute'), ('risk_band'), ('explain_health'), ('period_index'),
+	('health_inputs'), ('health_compute'), ('risk_band'), ('explain_health'), ('tenant_scoped'), ('period_index'),
 	('period_start'), ('active_periods_transfn'), ('active_periods_combinefn'), ('active_periods'),
 	('retention_matrix_transfn'), ('retention_matrix_combinefn'), ('retention_matrix'), ('retention_rows'),
 	('lifecycle_counts_transfn'), ('lifecycle_counts_combinefn'), ('lifecycle_counts'),

@@ -29,6 +29,7 @@ INSERT INTO adoption.billing_events (tenant_id, event_id, kind) VALUES ('t1', 'b
 INSERT INTO adoption.settings (tenant_id, aha_successes) VALUES ('t2', 4);
 INSERT INTO adoption.lexicon (tenant_id, term, category) VALUES ('t2', 'wobbly', 'pain_point');
 SELECT adoption.rescore();
+SELECT adoption.snapshot_adoption();
 -- One of u1's actions is finished (the archive), the rest wait in the queue.
 SELECT adoption.complete_action(a.action_id) FROM adoption.claim_actions('w', 1000) AS a;
 SELECT adoption.fail_action(a.action_id, 'later') FROM adoption.claim_actions('w', 1000) AS a;
@@ -70,7 +71,7 @@ FROM pg_class AS c
 JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
 WHERE c.relnamespace = 'adoption'::regnamespace AND c.relkind IN ('r', 'p', 'v') AND NOT c.relispartition;
 
-SELECT plan(25);
+SELECT plan(27);
 
 SELECT is((SELECT row(s.activated_users, s.adopted_users, s.feature_adopted_at IS NOT NULL)::text
 		FROM adoption.tenant_feature_state AS s WHERE s.tenant_id = 't1' AND s.feature_id = 'f2'), '(1,1,f)',
@@ -134,6 +135,17 @@ SELECT set_eq(
 		round(velocity_per_week::numeric, 9), activated_at, adopted_at, habitual_at
 	FROM adoption.user_feature_state WHERE tenant_id = 't1copy'$$,
 	'user_feature_state of t1 after forget_user equals that of the remaining events ingested afresh');
+
+SELECT adoption.snapshot_adoption(NULL, NULL, 't1copy') > 0 AS t1copy_snapshots;
+SELECT set_eq(
+	$$SELECT feature_id, day, active_users, active_adopters, active_habitual, activated_users, adopted_users,
+		habitual_users, new_adopters FROM adoption.adoption_daily WHERE tenant_id = 't1'$$,
+	$$SELECT feature_id, day, active_users, active_adopters, active_habitual, activated_users, adopted_users,
+		habitual_users, new_adopters FROM adoption.adoption_daily WHERE tenant_id = 't1copy'$$,
+	'the daily snapshots of t1 after forget_user equal those of the remaining events ingested afresh');
+SELECT is((SELECT sum(active_users)::bigint FROM adoption.tenant_activity_daily AS t WHERE t.day = (now() AT TIME ZONE 'UTC')::date),
+	(SELECT active_users FROM adoption.feature_adoption_daily WHERE feature_id = 'f1' AND day = (now() AT TIME ZONE 'UTC')::date)::bigint,
+	'the across-tenant totals of today follow (every tenant''s active users)');
 
 -- A user who comes back is a new user: its keys went, its milestones act again.
 INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp)

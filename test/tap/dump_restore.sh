@@ -52,6 +52,7 @@ VALUES ('t1', 'fb-slow', 'nps', 2, 'Sluggish and the flaky sync loses data');
 -- Health history, the rescoring watermark and health actions.
 SELECT adoption.rescore();
 SELECT adoption.rescore(NULL, '2026-01-10 00:00+00');
+SELECT adoption.snapshot_adoption();
 SQL
 ok $? "source database loaded"
 
