@@ -23,6 +23,8 @@ UPDATE adoption.tenant_state AS s SET
 				WHERE m.tenant_id OPERATOR(pg_catalog.=) c.tenant_id AND m.feature_id OPERATOR(pg_catalog.=) c.feature_id)), 0),
 	last_feature_adopted_at = (SELECT pg_catalog.max(m.feature_adopted_at) FROM adoption.tenant_feature_milestones AS m
 		WHERE m.tenant_id OPERATOR(pg_catalog.=) s.tenant_id);
+
+/*
  * Issue 20: complete_action() returns what happened, the new status (done),
  * as fail_action() does.  A new result type needs DROP and CREATE; the
  * function gets back its SECURITY DEFINER and its only grant.
@@ -30,6 +32,93 @@ UPDATE adoption.tenant_state AS s SET
 DROP FUNCTION adoption.complete_action(bigint, text);
 CREATE FUNCTION adoption.complete_action(action_id bigint, worker text DEFAULT NULL)
 RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	a adoption.campaign_action_queue := adoption.held_action(action_id, worker);
+BEGIN
+	DELETE FROM adoption.campaign_action_queue AS q WHERE q.tenant_id = a.tenant_id AND q.action_id = a.action_id;
+	INSERT INTO adoption.campaign_action_archive
+	VALUES (a.action_id, a.tenant_id, a.user_id, a.feature_id, a.template_key, a.campaign_id, a.reason,
+		a.dedupe_key, 'done', a.attempts, a.available_at, a.claimed_by, a.lease_until, a.last_error,
+		a.created_at, now());
+	RETURN 'done';
+END
+$$;
+COMMENT ON FUNCTION adoption.complete_action(bigint, text) IS 'Marks a claimed action done (and moves it to the archive); with worker, checks that worker holds it; returns the new status, done (anything else is an error)';
+ALTER FUNCTION adoption.complete_action(bigint, text) SECURITY DEFINER;
+REVOKE ALL ON FUNCTION adoption.complete_action(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION adoption.complete_action(bigint, text) TO adoption_app;
+
+/*
+ * Issue 20: features.upgrade_feature_id is checked by triggers instead of a
+ * foreign key to the table itself, so that pg_dump no longer warns about
+ * circular foreign-key constraints and a plain dump restores without
+ * --disable-triggers.
+ */
+ALTER TABLE adoption.features DROP CONSTRAINT features_upgrade_feature_id_fkey;
+/*
+ * features.upgrade_feature_id names a feature of the catalog: what a foreign
+ * key to the table itself would do (DEFERRABLE INITIALLY DEFERRED, ON DELETE
+ * SET NULL), done by triggers, because pg_dump cannot order the rows of a
+ * self-referencing table ("circular foreign-key constraints") and a plain
+ * dump would need --disable-triggers.  As in ri_triggers.c, the check locks
+ * the upgrade feature FOR KEY SHARE, so that a concurrent DELETE of it waits
+ * and the later of the two sees the other.
+ */
+CREATE FUNCTION adoption.check_upgrade_feature()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	upgrade text;
+BEGIN
+	/* Deferred to commit: check the row as it is then (if it still exists). */
+	SELECT f.upgrade_feature_id INTO upgrade FROM adoption.features AS f
+	WHERE f.feature_id OPERATOR(pg_catalog.=) NEW.feature_id;
+	IF upgrade IS NULL THEN
+		RETURN NULL;
+	END IF;
+	PERFORM FROM adoption.features AS f WHERE f.feature_id OPERATOR(pg_catalog.=) upgrade FOR KEY SHARE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'upgrade_feature_id "%" of feature "%" is not in adoption.features', upgrade, NEW.feature_id
+			USING ERRCODE = 'foreign_key_violation',
+				HINT = 'Insert that feature first (in the same transaction is enough: the check runs at commit), or set upgrade_feature_id to NULL.';
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION adoption.check_upgrade_feature() IS 'Deferred constraint trigger: a feature''s upgrade_feature_id names a feature of the catalog';
+
+CREATE CONSTRAINT TRIGGER features_upgrade_feature_exists
+	AFTER INSERT OR UPDATE OF feature_id, upgrade_feature_id ON adoption.features
+	DEFERRABLE INITIALLY DEFERRED
+	FOR EACH ROW WHEN (NEW.upgrade_feature_id IS NOT NULL)
+	EXECUTE FUNCTION adoption.check_upgrade_feature();
+
+CREATE FUNCTION adoption.release_upgrade_feature()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	/* ON DELETE SET NULL, and the same when the key itself changes. */
+	UPDATE adoption.features AS f SET upgrade_feature_id = NULL
+	WHERE f.upgrade_feature_id OPERATOR(pg_catalog.=) OLD.feature_id
+		AND NOT EXISTS (SELECT FROM adoption.features AS g WHERE g.feature_id OPERATOR(pg_catalog.=) OLD.feature_id);
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION adoption.release_upgrade_feature() IS 'AFTER DELETE trigger: the features whose upgrade_feature_id named a deleted (or renamed) feature get NULL';
+
+CREATE TRIGGER features_release_upgrade_feature
+	AFTER DELETE OR UPDATE OF feature_id ON adoption.features
+	FOR EACH ROW EXECUTE FUNCTION adoption.release_upgrade_feature();
+REVOKE ALL ON FUNCTION adoption.check_upgrade_feature(), adoption.release_upgrade_feature() FROM PUBLIC;
+
+/*
  * Issue 18: persona profiles of feedback (src/sql/profiles.sql): the table
  * adoption.feedback_profile kept by statement triggers of adoption.feedback,
  * adoption.rebuild_feedback_profiles(), the views persona_themes,
@@ -317,6 +406,258 @@ COMMENT ON POLICY own_tenant ON adoption.feedback_profile IS 'adoption_tenant re
 SELECT adoption.rebuild_feedback_profiles();
 
 /* Issue 18: forget_tenant() also deletes the tenant's persona profile (and reports it). */
+CREATE OR REPLACE FUNCTION adoption.forget_tenant(tenant_id text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t text := forget_tenant.tenant_id;
+	counts jsonb := '{}';
+	n bigint;
+	tbl text;
+BEGIN
+	PERFORM adoption.check_known_tenant(t, 'Pass the tenant_id of the tenant to forget.');
+	/* Every table that holds rows of a tenant; the tenant's own row last. */
+	FOREACH tbl IN ARRAY ARRAY['feature_usage_events', 'user_feature_state', 'tenant_user_state',
+		'tenant_feature_counts', 'tenant_feature_milestones', 'tenant_state',
+		'feedback_profile', 'feedback', 'support_tickets', 'billing_events', 'campaign_touches',
+		'campaign_action_queue', 'campaign_action_archive', 'campaign_action_keys',
+		'campaign_followups', 'health_scores', 'lexicon', 'settings', 'tenants'] LOOP
+		EXECUTE pg_catalog.format('DELETE FROM adoption.%I AS x WHERE x.tenant_id OPERATOR(pg_catalog.=) $1', tbl)
+			USING t;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		counts := counts OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(tbl, n);
+	END LOOP;
+	RETURN counts;
+END
+$$;
+COMMENT ON FUNCTION adoption.forget_tenant(text) IS 'Erases a tenant: every row of it in every table of the extension (events, state, feedback and its persona profile, tickets, billing events, touches, actions and keys, follow-ups, health scores, lexicon, settings override, the tenant itself); returns the rows deleted per table as jsonb';
+
+/*
+ * Issue 18: messaging opportunities (src/sql/messaging.sql): the campaign
+ * template fix_announcement, the views fix_candidates and
+ * messaging_opportunities, and adoption.enqueue_fix_announcements().
+ */
+INSERT INTO adoption.campaign_templates (template_key, campaign_id, channel, description) VALUES
+	('fix_announcement', 'fix_announcement_campaign', 'email',
+	'A launched or upgrade feature answers a pain point the tenant named: announce the fix')
+ON CONFLICT (template_key) DO NOTHING;
+CREATE VIEW adoption.fix_candidates WITH (security_invoker = true) AS
+SELECT f.tenant_id, t.segment, f.feedback_id, f.feature_id, p.theme, x.fix_feature_id, x.via, f.created_at
+FROM adoption.feedback AS f
+CROSS JOIN LATERAL pg_catalog.unnest(f.pain_points) AS p(theme)
+LEFT JOIN adoption.tenants AS t ON t.tenant_id OPERATOR(pg_catalog.=) f.tenant_id
+CROSS JOIN LATERAL (
+	SELECT l.feature_id, 'launch'::text FROM adoption.launches AS l
+	WHERE l.feature_id OPERATOR(pg_catalog.=) f.feature_id AND l.launched_at OPERATOR(pg_catalog.>) f.created_at
+	UNION
+	SELECT c.upgrade_feature_id, 'upgrade' FROM adoption.features AS c
+	WHERE c.feature_id OPERATOR(pg_catalog.=) f.feature_id AND c.upgrade_feature_id IS NOT NULL
+) AS x(fix_feature_id, via)
+WHERE p.theme OPERATOR(pg_catalog.<>) ALL ('{pricing,support,onboarding,documentation}'::text[])
+	AND NOT EXISTS (SELECT FROM adoption.user_feature_state AS u
+	WHERE u.tenant_id OPERATOR(pg_catalog.=) f.tenant_id AND u.feature_id OPERATOR(pg_catalog.=) x.fix_feature_id
+		AND u.adopted_at IS NOT NULL);
+COMMENT ON VIEW adoption.fix_candidates IS 'Pain points with the product (not pricing, support, onboarding or documentation) named in feedback about a feature that a later launch of that feature, or its upgrade feature, answers, for tenants where no user has adopted the fixing feature';
+COMMENT ON COLUMN adoption.fix_candidates.tenant_id IS 'Tenant that named the pain point';
+COMMENT ON COLUMN adoption.fix_candidates.segment IS 'Segment of the tenant (NULL: not set)';
+COMMENT ON COLUMN adoption.fix_candidates.feedback_id IS 'The feedback row naming it';
+COMMENT ON COLUMN adoption.fix_candidates.feature_id IS 'Feature the feedback was about (adoption.feedback.feature_id)';
+COMMENT ON COLUMN adoption.fix_candidates.theme IS 'Pain point theme (any but pricing, support, onboarding and documentation, which no feature fixes)';
+COMMENT ON COLUMN adoption.fix_candidates.fix_feature_id IS 'The feature that answers it: the same feature launched after the feedback, or its upgrade feature';
+COMMENT ON COLUMN adoption.fix_candidates.via IS 'launch (a launch of the feature after the feedback) or upgrade (adoption.features.upgrade_feature_id)';
+COMMENT ON COLUMN adoption.fix_candidates.created_at IS 'When the feedback was given';
+
+CREATE VIEW adoption.messaging_opportunities WITH (security_invoker = true) AS
+WITH m AS (
+	SELECT 'lead_with'::text AS kind, t.segment, f.feature_id, v.theme, NULL::text AS fix_feature_id,
+		f.tenant_id, f.feedback_id, f.sentiment, f.body, f.created_at
+	FROM adoption.feedback AS f
+	CROSS JOIN LATERAL pg_catalog.unnest(f.value_drivers) AS v(theme)
+	LEFT JOIN adoption.tenants AS t ON t.tenant_id OPERATOR(pg_catalog.=) f.tenant_id
+	UNION ALL
+	SELECT 'proof_point', t.segment, f.feature_id, s.theme, NULL,
+		f.tenant_id, f.feedback_id, f.sentiment, f.body, f.created_at
+	FROM adoption.feedback AS f
+	CROSS JOIN LATERAL pg_catalog.unnest(f.success_indicators) AS s(theme)
+	LEFT JOIN adoption.tenants AS t ON t.tenant_id OPERATOR(pg_catalog.=) f.tenant_id
+	WHERE f.body OPERATOR(pg_catalog.~) '[0-9]'
+	UNION ALL
+	SELECT 'announce_fix', c.segment, c.feature_id, c.theme, c.fix_feature_id,
+		c.tenant_id, c.feedback_id, f.sentiment, f.body, f.created_at
+	FROM adoption.fix_candidates AS c
+	JOIN adoption.feedback AS f ON f.tenant_id OPERATOR(pg_catalog.=) c.tenant_id
+		AND f.feedback_id OPERATOR(pg_catalog.=) c.feedback_id
+),
+g AS (
+	SELECT m.segment, m.kind, m.theme, m.feature_id, m.fix_feature_id,
+		GROUPING(m.feature_id) OPERATOR(pg_catalog.=) 0 AS per_feature,
+		pg_catalog.count(DISTINCT m.tenant_id) AS tenants,
+		pg_catalog.count(DISTINCT (m.tenant_id, m.feedback_id)) AS mentions,
+		pg_catalog.round(pg_catalog.avg(m.sentiment)::numeric, 3) AS mean_sentiment,
+		(SELECT COALESCE(pg_catalog.sum(t.arr), 0) FROM adoption.tenants AS t
+			WHERE t.tenant_id OPERATOR(pg_catalog.=) ANY (pg_catalog.array_agg(DISTINCT m.tenant_id))) AS arr,
+		(pg_catalog.array_agg(m.feedback_id ORDER BY m.created_at DESC, m.feedback_id))[1:5] AS evidence,
+		(pg_catalog.array_agg(m.body ORDER BY m.created_at DESC, m.feedback_id) FILTER (WHERE m.body IS NOT NULL))[1] AS example,
+		pg_catalog.array_agg(DISTINCT m.feedback_id) FILTER (WHERE EXISTS (
+			SELECT FROM adoption.campaign_followups AS x
+			WHERE x.kind OPERATOR(pg_catalog.=) 'case_study' AND x.tenant_id OPERATOR(pg_catalog.=) m.tenant_id
+				AND x.feedback_id OPERATOR(pg_catalog.=) m.feedback_id)) AS case_studies,
+		pg_catalog.array_agg(DISTINCT m.tenant_id) AS target_tenants
+	FROM m
+	GROUP BY GROUPING SETS ((m.segment, m.kind, m.theme), (m.segment, m.kind, m.theme, m.feature_id, m.fix_feature_id))
+)
+SELECT g.segment, g.kind, g.theme, g.per_feature, g.feature_id, g.fix_feature_id, g.tenants, g.mentions,
+	g.mean_sentiment, g.arr,
+	CASE g.kind
+		WHEN 'lead_with' THEN g.mentions OPERATOR(pg_catalog.*) g.mean_sentiment OPERATOR(pg_catalog.*) g.arr
+		WHEN 'proof_point' THEN g.mentions OPERATOR(pg_catalog.*) g.arr
+		ELSE g.arr END AS score,
+	g.evidence, g.example, g.case_studies,
+	CASE g.kind WHEN 'announce_fix' THEN g.target_tenants END AS target_tenants,
+	CASE g.kind WHEN 'proof_point' THEN 'case_study' WHEN 'announce_fix' THEN 'fix_announcement' END AS suggested_template
+FROM g
+WHERE g.kind OPERATOR(pg_catalog.<>) 'announce_fix' OR g.per_feature;
+COMMENT ON VIEW adoption.messaging_opportunities IS 'What to say to each segment, from its feedback: value drivers to lead with, proof points (success indicators with numbers) and pain points a launched or upgrade feature answers (announce the fix), each with its evidence and the campaign action it suggests; per segment and per feature the feedback was about';
+COMMENT ON COLUMN adoption.messaging_opportunities.segment IS 'Segment of the tenants (adoption.tenants.segment; NULL: not set)';
+COMMENT ON COLUMN adoption.messaging_opportunities.kind IS 'lead_with (a value driver), proof_point (a success indicator told with a number) or announce_fix (a pain point a fix answers)';
+COMMENT ON COLUMN adoption.messaging_opportunities.theme IS 'The value driver, success indicator or pain point theme';
+COMMENT ON COLUMN adoption.messaging_opportunities.per_feature IS 'false: the segment over all features (feature_id NULL); true: the feedback about feature_id (NULL: about no feature); announce_fix rows are always per feature';
+COMMENT ON COLUMN adoption.messaging_opportunities.feature_id IS 'Feature the feedback was about (adoption.feedback.feature_id) when per_feature';
+COMMENT ON COLUMN adoption.messaging_opportunities.fix_feature_id IS 'announce_fix: the feature that answers the pain point (the feature launched after the feedback, or its upgrade feature)';
+COMMENT ON COLUMN adoption.messaging_opportunities.tenants IS 'Tenants whose feedback says it (announce_fix: that have not adopted the fix)';
+COMMENT ON COLUMN adoption.messaging_opportunities.mentions IS 'Feedback rows that say it';
+COMMENT ON COLUMN adoption.messaging_opportunities.mean_sentiment IS 'Mean sentiment (-1 to 1) of those rows';
+COMMENT ON COLUMN adoption.messaging_opportunities.arr IS 'Sum of the ARR of those tenants';
+COMMENT ON COLUMN adoption.messaging_opportunities.score IS 'Ranking weight within a kind: lead_with mentions x mean_sentiment x arr; proof_point mentions x arr; announce_fix arr';
+COMMENT ON COLUMN adoption.messaging_opportunities.evidence IS 'Up to five feedback_ids behind it, latest first';
+COMMENT ON COLUMN adoption.messaging_opportunities.example IS 'Text of the latest of them';
+COMMENT ON COLUMN adoption.messaging_opportunities.case_studies IS 'proof_point: those of its feedback rows enqueued as a case_study (adoption.campaign_followups); NULL if none';
+COMMENT ON COLUMN adoption.messaging_opportunities.target_tenants IS 'announce_fix: the tenants adoption.enqueue_fix_announcements() addresses';
+COMMENT ON COLUMN adoption.messaging_opportunities.suggested_template IS 'Campaign template it suggests: case_study (enqueued by the feedback trigger) or fix_announcement (enqueued by adoption.enqueue_fix_announcements()); NULL for lead_with, which is messaging, not a per-tenant action';
+
+/*
+ * Enqueues fix_announcement once per tenant, fixing feature and pain point
+ * theme (dedupe key ["fix_announcement", fix_feature_id, theme]) for every
+ * row of adoption.fix_candidates, through enqueue_batch: the same queue and
+ * dedupe rules as every other action.  Returns how many it enqueued.
+ */
+CREATE FUNCTION adoption.enqueue_fix_announcements()
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	batch jsonb;
+	n integer;
+BEGIN
+	SELECT jsonb_agg(jsonb_build_object('tenant_id', c.tenant_id, 'template_key', 'fix_announcement',
+			'feature_id', c.fix_feature_id,
+			'dedupe_key', jsonb_build_array('fix_announcement', c.fix_feature_id, c.theme)::text,
+			'reason', jsonb_build_object('theme', c.theme, 'feature_id', c.feature_id,
+				'fix_feature_id', c.fix_feature_id, 'via', c.via, 'evidence', c.evidence))
+		ORDER BY c.tenant_id, c.fix_feature_id, c.theme)
+	INTO batch
+	FROM (SELECT x.tenant_id, x.fix_feature_id, x.theme, min(x.feature_id) AS feature_id, min(x.via) AS via,
+			(array_agg(x.feedback_id ORDER BY x.created_at DESC, x.feedback_id))[1:5] AS evidence
+		FROM adoption.fix_candidates AS x
+		GROUP BY x.tenant_id, x.fix_feature_id, x.theme) AS c;
+	IF batch IS NULL THEN
+		RETURN 0;
+	END IF;
+	SELECT count(*) INTO n FROM adoption.enqueue_batch(batch);
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION adoption.enqueue_fix_announcements() IS 'Enqueues fix_announcement once per tenant, fixing feature and pain point theme for the rows of adoption.fix_candidates (announce_fix of adoption.messaging_opportunities); returns how many it enqueued';
+REVOKE ALL ON adoption.fix_candidates, adoption.messaging_opportunities FROM PUBLIC;
+REVOKE ALL ON FUNCTION adoption.enqueue_fix_announcements() FROM PUBLIC;
+GRANT SELECT ON adoption.fix_candidates, adoption.messaging_opportunities TO adoption_analyst, adoption_tenant;
+
+/*
+ * Issue 18: feedback per feature and per campaign, per month
+ * (src/sql/profiles.sql): adoption.feedback_breakdown(), the views
+ * feedback_by_feature and feedback_by_campaign.
+ */
+CREATE FUNCTION adoption.feedback_breakdown(by_campaign boolean)
+RETURNS TABLE (key text, month date, feedback bigint, mean_sentiment numeric, nps_responses bigint,
+	nps numeric, pain_points text[], value_drivers text[], feature_requests text[], success_indicators text[])
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH k AS (
+	SELECT x.key, (date_trunc('month', f.created_at AT TIME ZONE 'UTC'))::date AS month, f.feedback_id,
+		f.sentiment, f.nps_category, f.pain_points, f.value_drivers, f.feature_requests, f.success_indicators
+	FROM adoption.feedback AS f
+	CROSS JOIN LATERAL (SELECT DISTINCT y FROM unnest(CASE WHEN by_campaign THEN ARRAY[f.campaign_id]
+			ELSE array_append(f.features, f.feature_id) END) AS y WHERE y IS NOT NULL) AS x(key)
+),
+t AS (
+	SELECT k.key, k.month, c.category, c.theme, count(*) AS n
+	FROM k CROSS JOIN LATERAL (
+		SELECT 'pain_point', unnest(k.pain_points) UNION ALL SELECT 'value_driver', unnest(k.value_drivers)
+		UNION ALL SELECT 'feature_request', unnest(k.feature_requests)
+		UNION ALL SELECT 'success_indicator', unnest(k.success_indicators)) AS c(category, theme)
+	GROUP BY 1, 2, 3, 4
+)
+SELECT g.key, g.month, g.feedback, g.mean_sentiment, g.nps_responses, g.nps,
+	l.pain_points[1:3], l.value_drivers[1:3], l.feature_requests[1:3], l.success_indicators[1:3]
+FROM (SELECT k.key, k.month, count(*) AS feedback, round(avg(k.sentiment)::numeric, 3) AS mean_sentiment,
+		count(k.nps_category) AS nps_responses,
+		round(100.0 * (count(*) FILTER (WHERE k.nps_category = 'promoter')
+			- count(*) FILTER (WHERE k.nps_category = 'detractor')) / nullif(count(k.nps_category), 0), 1) AS nps
+	FROM k GROUP BY k.key, k.month) AS g
+CROSS JOIN LATERAL (
+	SELECT array_agg(t.theme ORDER BY t.n DESC, t.theme) FILTER (WHERE t.category = 'pain_point') AS pain_points,
+		array_agg(t.theme ORDER BY t.n DESC, t.theme) FILTER (WHERE t.category = 'value_driver') AS value_drivers,
+		array_agg(t.theme ORDER BY t.n DESC, t.theme) FILTER (WHERE t.category = 'feature_request') AS feature_requests,
+		array_agg(t.theme ORDER BY t.n DESC, t.theme) FILTER (WHERE t.category = 'success_indicator') AS success_indicators
+	FROM t WHERE t.key = g.key AND t.month = g.month
+) AS l
+$$;
+COMMENT ON FUNCTION adoption.feedback_breakdown(boolean) IS 'Internal: the rows of adoption.feedback_by_feature (false) and adoption.feedback_by_campaign (true)';
+
+CREATE VIEW adoption.feedback_by_feature WITH (security_invoker = true) AS
+SELECT b.key AS feature_id, c.feature_name, b.month, b.feedback, b.mean_sentiment, b.nps_responses, b.nps,
+	b.pain_points, b.value_drivers, b.feature_requests, b.success_indicators
+FROM adoption.feedback_breakdown(false) AS b
+LEFT JOIN adoption.features AS c ON c.feature_id OPERATOR(pg_catalog.=) b.key;
+COMMENT ON VIEW adoption.feedback_by_feature IS 'Feedback per catalog feature and month (UTC): the texts that name the feature or were about it (feedback.feature_id), their sentiment, NPS and most mentioned themes';
+COMMENT ON COLUMN adoption.feedback_by_feature.feature_id IS 'Feature named in the text or given as the feedback''s feature_id';
+COMMENT ON COLUMN adoption.feedback_by_feature.feature_name IS 'Its name in adoption.features (NULL: not in the catalog)';
+COMMENT ON COLUMN adoption.feedback_by_feature.month IS 'First day of the month (UTC) of created_at';
+COMMENT ON COLUMN adoption.feedback_by_feature.feedback IS 'Feedback rows about the feature that month';
+COMMENT ON COLUMN adoption.feedback_by_feature.mean_sentiment IS 'Their mean sentiment (-1 to 1; rows with a text)';
+COMMENT ON COLUMN adoption.feedback_by_feature.nps_responses IS 'NPS answers among them';
+COMMENT ON COLUMN adoption.feedback_by_feature.nps IS 'NPS of those answers: % promoters - % detractors (NULL: none)';
+COMMENT ON COLUMN adoption.feedback_by_feature.pain_points IS 'Up to three pain points they mention most (ties by name)';
+COMMENT ON COLUMN adoption.feedback_by_feature.value_drivers IS 'Up to three value drivers they mention most';
+COMMENT ON COLUMN adoption.feedback_by_feature.feature_requests IS 'Up to three requests they make most';
+COMMENT ON COLUMN adoption.feedback_by_feature.success_indicators IS 'Up to three success indicators they report most';
+
+CREATE VIEW adoption.feedback_by_campaign WITH (security_invoker = true) AS
+SELECT b.key AS campaign_id, b.month, b.feedback, b.mean_sentiment, b.nps_responses, b.nps,
+	b.pain_points, b.value_drivers, b.feature_requests, b.success_indicators
+FROM adoption.feedback_breakdown(true) AS b;
+COMMENT ON VIEW adoption.feedback_by_campaign IS 'Feedback per campaign_id it answered and month (UTC): sentiment, NPS and most mentioned themes';
+COMMENT ON COLUMN adoption.feedback_by_campaign.campaign_id IS 'The campaign the feedback answered (adoption.feedback.campaign_id)';
+COMMENT ON COLUMN adoption.feedback_by_campaign.month IS 'First day of the month (UTC) of created_at';
+COMMENT ON COLUMN adoption.feedback_by_campaign.feedback IS 'Feedback rows answering the campaign that month';
+COMMENT ON COLUMN adoption.feedback_by_campaign.mean_sentiment IS 'Their mean sentiment (-1 to 1; rows with a text)';
+COMMENT ON COLUMN adoption.feedback_by_campaign.nps_responses IS 'NPS answers among them';
+COMMENT ON COLUMN adoption.feedback_by_campaign.nps IS 'NPS of those answers (NULL: none)';
+COMMENT ON COLUMN adoption.feedback_by_campaign.pain_points IS 'Up to three pain points they mention most (ties by name)';
+COMMENT ON COLUMN adoption.feedback_by_campaign.value_drivers IS 'Up to three value drivers they mention most';
+COMMENT ON COLUMN adoption.feedback_by_campaign.feature_requests IS 'Up to three requests they make most';
+COMMENT ON COLUMN adoption.feedback_by_campaign.success_indicators IS 'Up to three success indicators they report most';
+REVOKE ALL ON adoption.feedback_by_feature, adoption.feedback_by_campaign FROM PUBLIC;
+REVOKE ALL ON FUNCTION adoption.feedback_breakdown(boolean) FROM PUBLIC;
+GRANT SELECT ON adoption.feedback_by_feature, adoption.feedback_by_campaign TO adoption_analyst, adoption_tenant;
+GRANT EXECUTE ON FUNCTION adoption.feedback_breakdown(boolean) TO adoption_analyst, adoption_tenant;
+
+/*
  * Issue 21, time series for BI (bi.sql, docs/bi.md): daily adoption
  * snapshots (tables daily_tenant_snapshots, daily_feature_snapshots,
  * daily_totals, daily_feature_totals, snapshot_state; functions
@@ -1463,10 +1804,6 @@ DECLARE
 	tbl text;
 BEGIN
 	PERFORM adoption.check_known_tenant(t, 'Pass the tenant_id of the tenant to forget.');
-	/* Every table that holds rows of a tenant; the tenant's own row last. */
-	FOREACH tbl IN ARRAY ARRAY['feature_usage_events', 'user_feature_state', 'tenant_user_state',
-		'tenant_feature_counts', 'tenant_feature_milestones', 'tenant_state',
-		'feedback_profile', 'feedback', 'support_tickets', 'billing_events', 'campaign_touches',
 	/* The daily snapshots, with the totals of their days fixed. */
 	counts := pg_catalog.jsonb_build_object(
 		'daily_feature_snapshots', (SELECT pg_catalog.count(*) FROM adoption.daily_feature_snapshots AS x
@@ -1488,310 +1825,6 @@ BEGIN
 	RETURN counts;
 END
 $$;
-COMMENT ON FUNCTION adoption.forget_tenant(text) IS 'Erases a tenant: every row of it in every table of the extension (events, state, feedback and its persona profile, tickets, billing events, touches, actions and keys, follow-ups, health scores, lexicon, settings override, the tenant itself); returns the rows deleted per table as jsonb';
-
-/*
- * Issue 18: messaging opportunities (src/sql/messaging.sql): the campaign
- * template fix_announcement, the views fix_candidates and
- * messaging_opportunities, and adoption.enqueue_fix_announcements().
- */
-INSERT INTO adoption.campaign_templates (template_key, campaign_id, channel, description) VALUES
-	('fix_announcement', 'fix_announcement_campaign', 'email',
-	'A launched or upgrade feature answers a pain point the tenant named: announce the fix')
-ON CONFLICT (template_key) DO NOTHING;
-CREATE VIEW adoption.fix_candidates WITH (security_invoker = true) AS
-SELECT f.tenant_id, t.segment, f.feedback_id, f.feature_id, p.theme, x.fix_feature_id, x.via, f.created_at
-FROM adoption.feedback AS f
-CROSS JOIN LATERAL pg_catalog.unnest(f.pain_points) AS p(theme)
-LEFT JOIN adoption.tenants AS t ON t.tenant_id OPERATOR(pg_catalog.=) f.tenant_id
-CROSS JOIN LATERAL (
-	SELECT l.feature_id, 'launch'::text FROM adoption.launches AS l
-	WHERE l.feature_id OPERATOR(pg_catalog.=) f.feature_id AND l.launched_at OPERATOR(pg_catalog.>) f.created_at
-	UNION
-	SELECT c.upgrade_feature_id, 'upgrade' FROM adoption.features AS c
-	WHERE c.feature_id OPERATOR(pg_catalog.=) f.feature_id AND c.upgrade_feature_id IS NOT NULL
-) AS x(fix_feature_id, via)
-WHERE p.theme OPERATOR(pg_catalog.<>) ALL ('{pricing,support,onboarding,documentation}'::text[])
-	AND NOT EXISTS (SELECT FROM adoption.user_feature_state AS u
-	WHERE u.tenant_id OPERATOR(pg_catalog.=) f.tenant_id AND u.feature_id OPERATOR(pg_catalog.=) x.fix_feature_id
-		AND u.adopted_at IS NOT NULL);
-COMMENT ON VIEW adoption.fix_candidates IS 'Pain points with the product (not pricing, support, onboarding or documentation) named in feedback about a feature that a later launch of that feature, or its upgrade feature, answers, for tenants where no user has adopted the fixing feature';
-COMMENT ON COLUMN adoption.fix_candidates.tenant_id IS 'Tenant that named the pain point';
-COMMENT ON COLUMN adoption.fix_candidates.segment IS 'Segment of the tenant (NULL: not set)';
-COMMENT ON COLUMN adoption.fix_candidates.feedback_id IS 'The feedback row naming it';
-COMMENT ON COLUMN adoption.fix_candidates.feature_id IS 'Feature the feedback was about (adoption.feedback.feature_id)';
-COMMENT ON COLUMN adoption.fix_candidates.theme IS 'Pain point theme (any but pricing, support, onboarding and documentation, which no feature fixes)';
-COMMENT ON COLUMN adoption.fix_candidates.fix_feature_id IS 'The feature that answers it: the same feature launched after the feedback, or its upgrade feature';
-COMMENT ON COLUMN adoption.fix_candidates.via IS 'launch (a launch of the feature after the feedback) or upgrade (adoption.features.upgrade_feature_id)';
-COMMENT ON COLUMN adoption.fix_candidates.created_at IS 'When the feedback was given';
-
-CREATE VIEW adoption.messaging_opportunities WITH (security_invoker = true) AS
-WITH m AS (
-	SELECT 'lead_with'::text AS kind, t.segment, f.feature_id, v.theme, NULL::text AS fix_feature_id,
-		f.tenant_id, f.feedback_id, f.sentiment, f.body, f.created_at
-	FROM adoption.feedback AS f
-	CROSS JOIN LATERAL pg_catalog.unnest(f.value_drivers) AS v(theme)
-	LEFT JOIN adoption.tenants AS t ON t.tenant_id OPERATOR(pg_catalog.=) f.tenant_id
-	UNION ALL
-	SELECT 'proof_point', t.segment, f.feature_id, s.theme, NULL,
-		f.tenant_id, f.feedback_id, f.sentiment, f.body, f.created_at
-	FROM adoption.feedback AS f
-	CROSS JOIN LATERAL pg_catalog.unnest(f.success_indicators) AS s(theme)
-	LEFT JOIN adoption.tenants AS t ON t.tenant_id OPERATOR(pg_catalog.=) f.tenant_id
-	WHERE f.body OPERATOR(pg_catalog.~) '[0-9]'
-	UNION ALL
-	SELECT 'announce_fix', c.segment, c.feature_id, c.theme, c.fix_feature_id,
-		c.tenant_id, c.feedback_id, f.sentiment, f.body, f.created_at
-	FROM adoption.fix_candidates AS c
-	JOIN adoption.feedback AS f ON f.tenant_id OPERATOR(pg_catalog.=) c.tenant_id
-		AND f.feedback_id OPERATOR(pg_catalog.=) c.feedback_id
-),
-g AS (
-	SELECT m.segment, m.kind, m.theme, m.feature_id, m.fix_feature_id,
-		GROUPING(m.feature_id) OPERATOR(pg_catalog.=) 0 AS per_feature,
-		pg_catalog.count(DISTINCT m.tenant_id) AS tenants,
-		pg_catalog.count(DISTINCT (m.tenant_id, m.feedback_id)) AS mentions,
-		pg_catalog.round(pg_catalog.avg(m.sentiment)::numeric, 3) AS mean_sentiment,
-		(SELECT COALESCE(pg_catalog.sum(t.arr), 0) FROM adoption.tenants AS t
-			WHERE t.tenant_id OPERATOR(pg_catalog.=) ANY (pg_catalog.array_agg(DISTINCT m.tenant_id))) AS arr,
-		(pg_catalog.array_agg(m.feedback_id ORDER BY m.created_at DESC, m.feedback_id))[1:5] AS evidence,
-		(pg_catalog.array_agg(m.body ORDER BY m.created_at DESC, m.feedback_id) FILTER (WHERE m.body IS NOT NULL))[1] AS example,
-		pg_catalog.array_agg(DISTINCT m.feedback_id) FILTER (WHERE EXISTS (
-			SELECT FROM adoption.campaign_followups AS x
-			WHERE x.kind OPERATOR(pg_catalog.=) 'case_study' AND x.tenant_id OPERATOR(pg_catalog.=) m.tenant_id
-				AND x.feedback_id OPERATOR(pg_catalog.=) m.feedback_id)) AS case_studies,
-		pg_catalog.array_agg(DISTINCT m.tenant_id) AS target_tenants
-	FROM m
-	GROUP BY GROUPING SETS ((m.segment, m.kind, m.theme), (m.segment, m.kind, m.theme, m.feature_id, m.fix_feature_id))
-)
-SELECT g.segment, g.kind, g.theme, g.per_feature, g.feature_id, g.fix_feature_id, g.tenants, g.mentions,
-	g.mean_sentiment, g.arr,
-	CASE g.kind
-		WHEN 'lead_with' THEN g.mentions OPERATOR(pg_catalog.*) g.mean_sentiment OPERATOR(pg_catalog.*) g.arr
-		WHEN 'proof_point' THEN g.mentions OPERATOR(pg_catalog.*) g.arr
-		ELSE g.arr END AS score,
-	g.evidence, g.example, g.case_studies,
-	CASE g.kind WHEN 'announce_fix' THEN g.target_tenants END AS target_tenants,
-	CASE g.kind WHEN 'proof_point' THEN 'case_study' WHEN 'announce_fix' THEN 'fix_announcement' END AS suggested_template
-FROM g
-WHERE g.kind OPERATOR(pg_catalog.<>) 'announce_fix' OR g.per_feature;
-COMMENT ON VIEW adoption.messaging_opportunities IS 'What to say to each segment, from its feedback: value drivers to lead with, proof points (success indicators with numbers) and pain points a launched or upgrade feature answers (announce the fix), each with its evidence and the campaign action it suggests; per segment and per feature the feedback was about';
-COMMENT ON COLUMN adoption.messaging_opportunities.segment IS 'Segment of the tenants (adoption.tenants.segment; NULL: not set)';
-COMMENT ON COLUMN adoption.messaging_opportunities.kind IS 'lead_with (a value driver), proof_point (a success indicator told with a number) or announce_fix (a pain point a fix answers)';
-COMMENT ON COLUMN adoption.messaging_opportunities.theme IS 'The value driver, success indicator or pain point theme';
-COMMENT ON COLUMN adoption.messaging_opportunities.per_feature IS 'false: the segment over all features (feature_id NULL); true: the feedback about feature_id (NULL: about no feature); announce_fix rows are always per feature';
-COMMENT ON COLUMN adoption.messaging_opportunities.feature_id IS 'Feature the feedback was about (adoption.feedback.feature_id) when per_feature';
-COMMENT ON COLUMN adoption.messaging_opportunities.fix_feature_id IS 'announce_fix: the feature that answers the pain point (the feature launched after the feedback, or its upgrade feature)';
-COMMENT ON COLUMN adoption.messaging_opportunities.tenants IS 'Tenants whose feedback says it (announce_fix: that have not adopted the fix)';
-COMMENT ON COLUMN adoption.messaging_opportunities.mentions IS 'Feedback rows that say it';
-COMMENT ON COLUMN adoption.messaging_opportunities.mean_sentiment IS 'Mean sentiment (-1 to 1) of those rows';
-COMMENT ON COLUMN adoption.messaging_opportunities.arr IS 'Sum of the ARR of those tenants';
-COMMENT ON COLUMN adoption.messaging_opportunities.score IS 'Ranking weight within a kind: lead_with mentions x mean_sentiment x arr; proof_point mentions x arr; announce_fix arr';
-COMMENT ON COLUMN adoption.messaging_opportunities.evidence IS 'Up to five feedback_ids behind it, latest first';
-COMMENT ON COLUMN adoption.messaging_opportunities.example IS 'Text of the latest of them';
-COMMENT ON COLUMN adoption.messaging_opportunities.case_studies IS 'proof_point: those of its feedback rows enqueued as a case_study (adoption.campaign_followups); NULL if none';
-COMMENT ON COLUMN adoption.messaging_opportunities.target_tenants IS 'announce_fix: the tenants adoption.enqueue_fix_announcements() addresses';
-COMMENT ON COLUMN adoption.messaging_opportunities.suggested_template IS 'Campaign template it suggests: case_study (enqueued by the feedback trigger) or fix_announcement (enqueued by adoption.enqueue_fix_announcements()); NULL for lead_with, which is messaging, not a per-tenant action';
-
-/*
- * Enqueues fix_announcement once per tenant, fixing feature and pain point
- * theme (dedupe key ["fix_announcement", fix_feature_id, theme]) for every
- * row of adoption.fix_candidates, through enqueue_batch: the same queue and
- * dedupe rules as every other action.  Returns how many it enqueued.
- */
-CREATE FUNCTION adoption.enqueue_fix_announcements()
-RETURNS integer
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	a adoption.campaign_action_queue := adoption.held_action(action_id, worker);
-BEGIN
-	DELETE FROM adoption.campaign_action_queue AS q WHERE q.tenant_id = a.tenant_id AND q.action_id = a.action_id;
-	INSERT INTO adoption.campaign_action_archive
-	VALUES (a.action_id, a.tenant_id, a.user_id, a.feature_id, a.template_key, a.campaign_id, a.reason,
-		a.dedupe_key, 'done', a.attempts, a.available_at, a.claimed_by, a.lease_until, a.last_error,
-		a.created_at, now());
-	RETURN 'done';
-END
-$$;
-COMMENT ON FUNCTION adoption.complete_action(bigint, text) IS 'Marks a claimed action done (and moves it to the archive); with worker, checks that worker holds it; returns the new status, done (anything else is an error)';
-ALTER FUNCTION adoption.complete_action(bigint, text) SECURITY DEFINER;
-REVOKE ALL ON FUNCTION adoption.complete_action(bigint, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION adoption.complete_action(bigint, text) TO adoption_app;
-
-/*
- * Issue 20: features.upgrade_feature_id is checked by triggers instead of a
- * foreign key to the table itself, so that pg_dump no longer warns about
- * circular foreign-key constraints and a plain dump restores without
- * --disable-triggers.
- */
-ALTER TABLE adoption.features DROP CONSTRAINT features_upgrade_feature_id_fkey;
-/*
- * features.upgrade_feature_id names a feature of the catalog: what a foreign
- * key to the table itself would do (DEFERRABLE INITIALLY DEFERRED, ON DELETE
- * SET NULL), done by triggers, because pg_dump cannot order the rows of a
- * self-referencing table ("circular foreign-key constraints") and a plain
- * dump would need --disable-triggers.  As in ri_triggers.c, the check locks
- * the upgrade feature FOR KEY SHARE, so that a concurrent DELETE of it waits
- * and the later of the two sees the other.
- */
-CREATE FUNCTION adoption.check_upgrade_feature()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	upgrade text;
-BEGIN
-	/* Deferred to commit: check the row as it is then (if it still exists). */
-	SELECT f.upgrade_feature_id INTO upgrade FROM adoption.features AS f
-	WHERE f.feature_id OPERATOR(pg_catalog.=) NEW.feature_id;
-	IF upgrade IS NULL THEN
-		RETURN NULL;
-	END IF;
-	PERFORM FROM adoption.features AS f WHERE f.feature_id OPERATOR(pg_catalog.=) upgrade FOR KEY SHARE;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'upgrade_feature_id "%" of feature "%" is not in adoption.features', upgrade, NEW.feature_id
-			USING ERRCODE = 'foreign_key_violation',
-				HINT = 'Insert that feature first (in the same transaction is enough: the check runs at commit), or set upgrade_feature_id to NULL.';
-	END IF;
-	RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION adoption.check_upgrade_feature() IS 'Deferred constraint trigger: a feature''s upgrade_feature_id names a feature of the catalog';
-
-CREATE CONSTRAINT TRIGGER features_upgrade_feature_exists
-	AFTER INSERT OR UPDATE OF feature_id, upgrade_feature_id ON adoption.features
-	DEFERRABLE INITIALLY DEFERRED
-	FOR EACH ROW WHEN (NEW.upgrade_feature_id IS NOT NULL)
-	EXECUTE FUNCTION adoption.check_upgrade_feature();
-
-CREATE FUNCTION adoption.release_upgrade_feature()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	/* ON DELETE SET NULL, and the same when the key itself changes. */
-	UPDATE adoption.features AS f SET upgrade_feature_id = NULL
-	WHERE f.upgrade_feature_id OPERATOR(pg_catalog.=) OLD.feature_id
-		AND NOT EXISTS (SELECT FROM adoption.features AS g WHERE g.feature_id OPERATOR(pg_catalog.=) OLD.feature_id);
-	RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION adoption.release_upgrade_feature() IS 'AFTER DELETE trigger: the features whose upgrade_feature_id named a deleted (or renamed) feature get NULL';
-
-CREATE TRIGGER features_release_upgrade_feature
-	AFTER DELETE OR UPDATE OF feature_id ON adoption.features
-	FOR EACH ROW EXECUTE FUNCTION adoption.release_upgrade_feature();
-REVOKE ALL ON FUNCTION adoption.check_upgrade_feature(), adoption.release_upgrade_feature() FROM PUBLIC;
-	batch jsonb;
-	n integer;
-BEGIN
-	SELECT jsonb_agg(jsonb_build_object('tenant_id', c.tenant_id, 'template_key', 'fix_announcement',
-			'feature_id', c.fix_feature_id,
-			'dedupe_key', jsonb_build_array('fix_announcement', c.fix_feature_id, c.theme)::text,
-			'reason', jsonb_build_object('theme', c.theme, 'feature_id', c.feature_id,
-				'fix_feature_id', c.fix_feature_id, 'via', c.via, 'evidence', c.evidence))
-		ORDER BY c.tenant_id, c.fix_feature_id, c.theme)
-	INTO batch
-	FROM (SELECT x.tenant_id, x.fix_feature_id, x.theme, min(x.feature_id) AS feature_id, min(x.via) AS via,
-			(array_agg(x.feedback_id ORDER BY x.created_at DESC, x.feedback_id))[1:5] AS evidence
-		FROM adoption.fix_candidates AS x
-		GROUP BY x.tenant_id, x.fix_feature_id, x.theme) AS c;
-	IF batch IS NULL THEN
-		RETURN 0;
-	END IF;
-	SELECT count(*) INTO n FROM adoption.enqueue_batch(batch);
-	RETURN n;
-END
-$$;
-COMMENT ON FUNCTION adoption.enqueue_fix_announcements() IS 'Enqueues fix_announcement once per tenant, fixing feature and pain point theme for the rows of adoption.fix_candidates (announce_fix of adoption.messaging_opportunities); returns how many it enqueued';
-REVOKE ALL ON adoption.fix_candidates, adoption.messaging_opportunities FROM PUBLIC;
-REVOKE ALL ON FUNCTION adoption.enqueue_fix_announcements() FROM PUBLIC;
-GRANT SELECT ON adoption.fix_candidates, adoption.messaging_opportunities TO adoption_analyst, adoption_tenant;
-
-/*
- * Issue 18: feedback per feature and per campaign, per month
- * (src/sql/profiles.sql): adoption.feedback_breakdown(), the views
- * feedback_by_feature and feedback_by_campaign.
- */
-CREATE FUNCTION adoption.feedback_breakdown(by_campaign boolean)
-RETURNS TABLE (key text, month date, feedback bigint, mean_sentiment numeric, nps_responses bigint,
-	nps numeric, pain_points text[], value_drivers text[], feature_requests text[], success_indicators text[])
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-WITH k AS (
-	SELECT x.key, (date_trunc('month', f.created_at AT TIME ZONE 'UTC'))::date AS month, f.feedback_id,
-		f.sentiment, f.nps_category, f.pain_points, f.value_drivers, f.feature_requests, f.success_indicators
-	FROM adoption.feedback AS f
-	CROSS JOIN LATERAL (SELECT DISTINCT y FROM unnest(CASE WHEN by_campaign THEN ARRAY[f.campaign_id]
-			ELSE array_append(f.features, f.feature_id) END) AS y WHERE y IS NOT NULL) AS x(key)
-),
-t AS (
-	SELECT k.key, k.month, c.category, c.theme, count(*) AS n
-	FROM k CROSS JOIN LATERAL (
-		SELECT 'pain_point', unnest(k.pain_points) UNION ALL SELECT 'value_driver', unnest(k.value_drivers)
-		UNION ALL SELECT 'feature_request', unnest(k.feature_requests)
-		UNION ALL SELECT 'success_indicator', unnest(k.success_indicators)) AS c(category, theme)
-	GROUP BY 1, 2, 3, 4
-)
-SELECT g.key, g.month, g.feedback, g.mean_sentiment, g.nps_responses, g.nps,
-	l.pain_points[1:3], l.value_drivers[1:3], l.feature_requests[1:3], l.success_indicators[1:3]
-FROM (SELECT k.key, k.month, count(*) AS feedback, round(avg(k.sentiment)::numeric, 3) AS mean_sentiment,
-		count(k.nps_category) AS nps_responses,
-		round(100.0 * (count(*) FILTER (WHERE k.nps_category = 'promoter')
-			- count(*) FILTER (WHERE k.nps_category = 'detractor')) / nullif(count(k.nps_category), 0), 1) AS nps
-	FROM k GROUP BY k.key, k.month) AS g
-CROSS JOIN LATERAL (
-	SELECT array_agg(t.theme ORDER BY t.n DESC, t.theme) FILTER (WHERE t.category = 'pain_point') AS pain_points,
-		array_agg(t.theme ORDER BY t.n DESC, t.theme) FILTER (WHERE t.category = 'value_driver') AS value_drivers,
-		array_agg(t.theme ORDER BY t.n DESC, t.theme) FILTER (WHERE t.category = 'feature_request') AS feature_requests,
-		array_agg(t.theme ORDER BY t.n DESC, t.theme) FILTER (WHERE t.category = 'success_indicator') AS success_indicators
-	FROM t WHERE t.key = g.key AND t.month = g.month
-) AS l
-$$;
-COMMENT ON FUNCTION adoption.feedback_breakdown(boolean) IS 'Internal: the rows of adoption.feedback_by_feature (false) and adoption.feedback_by_campaign (true)';
-
-CREATE VIEW adoption.feedback_by_feature WITH (security_invoker = true) AS
-SELECT b.key AS feature_id, c.feature_name, b.month, b.feedback, b.mean_sentiment, b.nps_responses, b.nps,
-	b.pain_points, b.value_drivers, b.feature_requests, b.success_indicators
-FROM adoption.feedback_breakdown(false) AS b
-LEFT JOIN adoption.features AS c ON c.feature_id OPERATOR(pg_catalog.=) b.key;
-COMMENT ON VIEW adoption.feedback_by_feature IS 'Feedback per catalog feature and month (UTC): the texts that name the feature or were about it (feedback.feature_id), their sentiment, NPS and most mentioned themes';
-COMMENT ON COLUMN adoption.feedback_by_feature.feature_id IS 'Feature named in the text or given as the feedback''s feature_id';
-COMMENT ON COLUMN adoption.feedback_by_feature.feature_name IS 'Its name in adoption.features (NULL: not in the catalog)';
-COMMENT ON COLUMN adoption.feedback_by_feature.month IS 'First day of the month (UTC) of created_at';
-COMMENT ON COLUMN adoption.feedback_by_feature.feedback IS 'Feedback rows about the feature that month';
-COMMENT ON COLUMN adoption.feedback_by_feature.mean_sentiment IS 'Their mean sentiment (-1 to 1; rows with a text)';
-COMMENT ON COLUMN adoption.feedback_by_feature.nps_responses IS 'NPS answers among them';
-COMMENT ON COLUMN adoption.feedback_by_feature.nps IS 'NPS of those answers: % promoters - % detractors (NULL: none)';
-COMMENT ON COLUMN adoption.feedback_by_feature.pain_points IS 'Up to three pain points they mention most (ties by name)';
-COMMENT ON COLUMN adoption.feedback_by_feature.value_drivers IS 'Up to three value drivers they mention most';
-COMMENT ON COLUMN adoption.feedback_by_feature.feature_requests IS 'Up to three requests they make most';
-COMMENT ON COLUMN adoption.feedback_by_feature.success_indicators IS 'Up to three success indicators they report most';
-
-CREATE VIEW adoption.feedback_by_campaign WITH (security_invoker = true) AS
-SELECT b.key AS campaign_id, b.month, b.feedback, b.mean_sentiment, b.nps_responses, b.nps,
-	b.pain_points, b.value_drivers, b.feature_requests, b.success_indicators
-FROM adoption.feedback_breakdown(true) AS b;
-COMMENT ON VIEW adoption.feedback_by_campaign IS 'Feedback per campaign_id it answered and month (UTC): sentiment, NPS and most mentioned themes';
-COMMENT ON COLUMN adoption.feedback_by_campaign.campaign_id IS 'The campaign the feedback answered (adoption.feedback.campaign_id)';
-COMMENT ON COLUMN adoption.feedback_by_campaign.month IS 'First day of the month (UTC) of created_at';
-COMMENT ON COLUMN adoption.feedback_by_campaign.feedback IS 'Feedback rows answering the campaign that month';
-COMMENT ON COLUMN adoption.feedback_by_campaign.mean_sentiment IS 'Their mean sentiment (-1 to 1; rows with a text)';
-COMMENT ON COLUMN adoption.feedback_by_campaign.nps_responses IS 'NPS answers among them';
-COMMENT ON COLUMN adoption.feedback_by_campaign.nps IS 'NPS of those answers (NULL: none)';
-COMMENT ON COLUMN adoption.feedback_by_campaign.pain_points IS 'Up to three pain points they mention most (ties by name)';
-COMMENT ON COLUMN adoption.feedback_by_campaign.value_drivers IS 'Up to three value drivers they mention most';
-COMMENT ON COLUMN adoption.feedback_by_campaign.feature_requests IS 'Up to three requests they make most';
-COMMENT ON COLUMN adoption.feedback_by_campaign.success_indicators IS 'Up to three success indicators they report most';
-REVOKE ALL ON adoption.feedback_by_feature, adoption.feedback_by_campaign FROM PUBLIC;
-REVOKE ALL ON FUNCTION adoption.feedback_breakdown(boolean) FROM PUBLIC;
-GRANT SELECT ON adoption.feedback_by_feature, adoption.feedback_by_campaign TO adoption_analyst, adoption_tenant;
-GRANT EXECUTE ON FUNCTION adoption.feedback_breakdown(boolean) TO adoption_analyst, adoption_tenant;
 COMMENT ON FUNCTION adoption.forget_tenant(text) IS 'Erases a tenant: every row of it in every table of the extension (events, state, daily snapshots, feedback, tickets, billing events, touches, actions and keys, follow-ups, health scores, lexicon, settings override, the tenant itself); returns the rows deleted per table as jsonb';
 
 /* Privileges and row-level security of the new objects, as security.sql gives them. */
@@ -1832,3 +1865,43 @@ BEGIN
 	END LOOP;
 END
 $$;
+
+/*
+ * forget_tenant() as 0.4.0 has it: issue 18 (the persona profile) and issue 21
+ * (the daily snapshots) each changed it above.
+ */
+CREATE OR REPLACE FUNCTION adoption.forget_tenant(tenant_id text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t text := forget_tenant.tenant_id;
+	counts jsonb := '{}';
+	n bigint;
+	tbl text;
+BEGIN
+	PERFORM adoption.check_known_tenant(t, 'Pass the tenant_id of the tenant to forget.');
+	/* The daily snapshots, with the totals of their days fixed. */
+	counts := pg_catalog.jsonb_build_object(
+		'daily_feature_snapshots', (SELECT pg_catalog.count(*) FROM adoption.daily_feature_snapshots AS x
+			WHERE x.tenant_id OPERATOR(pg_catalog.=) t),
+		'daily_tenant_snapshots', (SELECT pg_catalog.count(*) FROM adoption.daily_tenant_snapshots AS x
+			WHERE x.tenant_id OPERATOR(pg_catalog.=) t));
+	PERFORM adoption.drop_snapshots(t);
+	/* Every table that holds rows of a tenant; the tenant's own row last. */
+	FOREACH tbl IN ARRAY ARRAY['feature_usage_events', 'user_feature_state', 'tenant_user_state',
+		'tenant_feature_counts', 'tenant_feature_milestones', 'tenant_state',
+		'feedback_profile', 'feedback', 'support_tickets', 'billing_events', 'campaign_touches',
+		'campaign_action_queue', 'campaign_action_archive', 'campaign_action_keys',
+		'campaign_followups', 'health_scores', 'lexicon', 'settings', 'tenants'] LOOP
+		EXECUTE pg_catalog.format('DELETE FROM adoption.%I AS x WHERE x.tenant_id OPERATOR(pg_catalog.=) $1', tbl)
+			USING t;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		counts := counts OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(tbl, n);
+	END LOOP;
+	RETURN counts;
+END
+$$;
+COMMENT ON FUNCTION adoption.forget_tenant(text) IS 'Erases a tenant: every row of it in every table of the extension (events, state, daily snapshots, feedback and its persona profile, tickets, billing events, touches, actions and keys, follow-ups, health scores, lexicon, settings override, the tenant itself); returns the rows deleted per table as jsonb';
