@@ -16,6 +16,7 @@ SQL_SOURCES = \
 	src/sql/rebuild.sql \
 	src/sql/views.sql \
 	src/sql/health.sql \
+	src/sql/plays.sql \
 	src/sql/feedback.sql \
 	src/sql/analytics.sql \
 	src/sql/launches.sql \

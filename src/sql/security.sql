@@ -67,6 +67,7 @@ GRANT USAGE ON SCHEMA adoption TO adoption_app, adoption_analyst, adoption_tenan
  */
 ALTER FUNCTION adoption.track_events() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION adoption.feedback_actions() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION adoption.billing_withdraw_plays() SECURITY DEFINER;
 ALTER FUNCTION adoption.claim_actions(text, integer, interval) SECURITY DEFINER;
 ALTER FUNCTION adoption.complete_action(bigint, text) SECURITY DEFINER;
 ALTER FUNCTION adoption.fail_action(bigint, text, text) SECURITY DEFINER;
@@ -129,7 +130,10 @@ GRANT EXECUTE ON FUNCTION
 	adoption.pes(text, text, text, date, date, text),
 	adoption.feature_retention(text, text, text, date, date, text, integer),
 	adoption.attribution(text, interval),
-	adoption.campaign_lift(interval)
+	adoption.campaign_lift(interval),
+	adoption.account_states(text[], timestamptz),
+	adoption.play_allowed(text, text, text),
+	adoption.blocked_plays(text[], text[], timestamptz)
 	TO adoption_analyst, adoption_tenant;
 
 /*
@@ -147,7 +151,7 @@ BEGIN
 		'billing_events', 'campaign_touches', 'user_feature_state', 'tenant_user_state', 'tenant_state',
 		'tenant_feature_counts', 'tenant_feature_milestones',
 		'campaign_action_queue', 'campaign_action_archive', 'campaign_action_keys',
-		'campaign_followups', 'health_scores', 'settings', 'lexicon'] LOOP
+		'campaign_followups', 'health_scores', 'settings', 'lexicon', 'tenant_play_policy'] LOOP
 		EXECUTE pg_catalog.format('ALTER TABLE adoption.%I ENABLE ROW LEVEL SECURITY', tbl);
 		EXECUTE pg_catalog.format('CREATE POLICY all_rows ON adoption.%I TO adoption_app, adoption_analyst USING (true) WITH CHECK (true)', tbl);
 		IF tbl OPERATOR(pg_catalog.=) ANY (ARRAY['settings', 'lexicon']) THEN

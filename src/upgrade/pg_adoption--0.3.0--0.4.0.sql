@@ -3,3 +3,739 @@
  * part below, with a comment saying what it adds or changes.
  */
 \echo Use "ALTER EXTENSION pg_adoption UPDATE TO '0.4.0'" to load this file. \quit
+
+/*
+ * Issue 17, plays that agree: the play policy (adoption.play_policy,
+ * adoption.tenant_play_policy, account_states(), play_allowed(),
+ * blocked_plays(), withdraw_plays(), the account_play_policy view and the
+ * billing trigger that withdraws on a cancellation), the status 'withdrawn'
+ * with status_reason on campaign actions, and the enqueue routes and
+ * rescore() applying the policy.
+ */
+ALTER TABLE adoption.campaign_action_queue ADD COLUMN status_reason text;
+ALTER TABLE adoption.campaign_action_archive ADD COLUMN status_reason text;
+ALTER TABLE adoption.campaign_action_archive DROP CONSTRAINT campaign_action_archive_status_check;
+ALTER TABLE adoption.campaign_action_archive ADD CONSTRAINT campaign_action_archive_status_check
+	CHECK (status IN ('done', 'dead', 'withdrawn'));
+COMMENT ON TABLE adoption.campaign_action_archive IS 'Finished campaign actions (done, dead, withdrawn); read adoption.campaign_actions';
+CREATE OR REPLACE VIEW adoption.campaign_actions WITH (security_invoker = true) AS
+SELECT action_id, tenant_id, user_id, feature_id, template_key, campaign_id, reason, dedupe_key,
+	status, attempts, available_at, claimed_by, lease_until, last_error, created_at, completed_at, status_reason
+FROM adoption.campaign_action_queue
+UNION ALL
+SELECT action_id, tenant_id, user_id, feature_id, template_key, campaign_id, reason, dedupe_key,
+	status, attempts, available_at, claimed_by, lease_until, last_error, created_at, completed_at, status_reason
+FROM adoption.campaign_action_archive;
+COMMENT ON VIEW adoption.campaign_actions IS 'Every campaign action: pending and claimed ones in the queue, done, dead and withdrawn ones in the archive';
+COMMENT ON COLUMN adoption.campaign_actions.action_id IS 'Id to pass to complete_action() and fail_action()';
+COMMENT ON COLUMN adoption.campaign_actions.tenant_id IS 'Tenant the action is for';
+COMMENT ON COLUMN adoption.campaign_actions.user_id IS 'User the action is for; NULL for tenant-level actions';
+COMMENT ON COLUMN adoption.campaign_actions.feature_id IS 'Feature the action is about, if any';
+COMMENT ON COLUMN adoption.campaign_actions.template_key IS 'Campaign template (adoption.campaign_templates)';
+COMMENT ON COLUMN adoption.campaign_actions.campaign_id IS 'Campaign of the template when the action was enqueued';
+COMMENT ON COLUMN adoption.campaign_actions.reason IS 'The evidence: milestone, counts, thresholds, times';
+COMMENT ON COLUMN adoption.campaign_actions.dedupe_key IS 'Unique per tenant among the actions not withdrawn: the same key is never enqueued twice, unless its action was withdrawn';
+COMMENT ON COLUMN adoption.campaign_actions.status IS 'pending, claimed, done, dead, or withdrawn (the play policy forbade it after it was queued; see status_reason)';
+COMMENT ON COLUMN adoption.campaign_actions.attempts IS 'Times the action was claimed';
+COMMENT ON COLUMN adoption.campaign_actions.available_at IS 'When a worker may claim it (later after a failure: exponential backoff)';
+COMMENT ON COLUMN adoption.campaign_actions.claimed_by IS 'Worker holding or last holding it';
+COMMENT ON COLUMN adoption.campaign_actions.lease_until IS 'End of the claim; after it another worker may take the action';
+COMMENT ON COLUMN adoption.campaign_actions.last_error IS 'Error given to the last fail_action()';
+COMMENT ON COLUMN adoption.campaign_actions.created_at IS 'When it was enqueued';
+COMMENT ON COLUMN adoption.campaign_actions.completed_at IS 'When it became done, dead or withdrawn';
+COMMENT ON COLUMN adoption.campaign_actions.status_reason IS 'Why a withdrawn action was withdrawn (the play policy and the account''s states); NULL otherwise';
+
+CREATE OR REPLACE FUNCTION adoption.enqueue_action(tenant_id text, template_key text, dedupe_key text,
+	reason jsonb DEFAULT '{}', user_id text DEFAULT NULL, feature_id text DEFAULT NULL,
+	available_at timestamptz DEFAULT pg_catalog.now())
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	campaign text;
+	id bigint;
+	blocked text;
+BEGIN
+	IF tenant_id IS NULL OR btrim(tenant_id) = '' THEN
+		RAISE EXCEPTION 'tenant_id must not be empty' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF dedupe_key IS NULL OR dedupe_key = '' THEN
+		RAISE EXCEPTION 'dedupe_key must not be empty' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'The key names what the action is about, e.g. the milestone and the user; an action with the same key is enqueued once.';
+	END IF;
+	SELECT t.campaign_id INTO campaign FROM adoption.campaign_templates AS t WHERE t.template_key = enqueue_action.template_key;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'unknown campaign template "%"', template_key USING ERRCODE = 'undefined_object',
+			HINT = 'The templates are the rows of adoption.campaign_templates.';
+	END IF;
+	SELECT b.reason INTO blocked
+	FROM adoption.blocked_plays(ARRAY[enqueue_action.tenant_id], ARRAY[enqueue_action.template_key]) AS b;
+	IF blocked IS NOT NULL THEN
+		RAISE NOTICE '% not enqueued for tenant "%"', template_key, tenant_id USING DETAIL = blocked || '.',
+			HINT = 'The play policy is adoption.play_policy, per tenant adoption.tenant_play_policy.';
+		RETURN NULL;
+	END IF;
+	id := nextval('adoption.campaign_action_id_seq');
+	INSERT INTO adoption.campaign_action_keys AS k (tenant_id, dedupe_key, action_id)
+	VALUES (enqueue_action.tenant_id, enqueue_action.dedupe_key, id)
+	ON CONFLICT DO NOTHING;
+	IF NOT FOUND THEN
+		RETURN NULL;
+	END IF;
+	INSERT INTO adoption.campaign_action_queue (action_id, tenant_id, user_id, feature_id, template_key,
+		campaign_id, reason, dedupe_key, available_at)
+	VALUES (id, enqueue_action.tenant_id, enqueue_action.user_id, enqueue_action.feature_id,
+		enqueue_action.template_key, campaign, coalesce(enqueue_action.reason, '{}'), enqueue_action.dedupe_key,
+		coalesce(enqueue_action.available_at, now()));
+	PERFORM pg_notify('adoption_actions', '1');
+	RETURN id;
+END
+$$;
+COMMENT ON FUNCTION adoption.enqueue_action(text, text, text, jsonb, text, text, timestamptz) IS 'Enqueues a campaign action unless one with the same (tenant_id, dedupe_key) was enqueued (and not withdrawn) or the play policy forbids it for the account''s state; returns its id or NULL';
+
+CREATE OR REPLACE FUNCTION adoption.claim_actions(worker text, max integer DEFAULT 100, lease interval DEFAULT '5 minutes')
+RETURNS SETOF adoption.campaign_actions
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	max_attempts integer;
+	claimed bigint;
+BEGIN
+	IF worker IS NULL OR btrim(worker) = '' THEN
+		RAISE EXCEPTION 'worker must not be empty' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Name the worker, e.g. its host and process id; complete_action() can check it.';
+	END IF;
+	IF max IS NULL OR max < 0 THEN
+		RAISE EXCEPTION 'max must not be negative, not %', coalesce(max::text, 'NULL') USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF lease IS NULL OR lease <= interval '0' THEN
+		RAISE EXCEPTION 'lease must be positive, not %', coalesce(lease::text, 'NULL') USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'The lease is how long the worker holds the actions, e.g. ''5 minutes''.';
+	END IF;
+	SELECT s.max_attempts INTO max_attempts FROM adoption.settings AS s WHERE s.tenant_id IS NULL;
+
+	/* Expired leases of actions out of attempts (the tenant's max_attempts): dead, not handed out again. */
+	WITH expired AS (
+		DELETE FROM adoption.campaign_action_queue AS q
+		WHERE q.status = 'claimed' AND q.lease_until < now()
+			AND q.attempts >= coalesce((SELECT o.max_attempts FROM adoption.settings AS o
+				WHERE o.tenant_id OPERATOR(pg_catalog.=) q.tenant_id), max_attempts)
+			AND q.action_id IN (SELECT e.action_id FROM adoption.campaign_action_queue AS e
+				WHERE e.status = 'claimed' AND e.lease_until < now()
+				FOR UPDATE SKIP LOCKED)
+		RETURNING q.*
+	)
+	INSERT INTO adoption.campaign_action_archive
+	SELECT e.action_id, e.tenant_id, e.user_id, e.feature_id, e.template_key, e.campaign_id, e.reason,
+		e.dedupe_key, 'dead', e.attempts, e.available_at, e.claimed_by, e.lease_until,
+		coalesce(e.last_error, 'lease expired'), e.created_at, now()
+	FROM expired AS e;
+
+	/* Due pending actions first, then actions whose lease expired. */
+	RETURN QUERY
+	WITH locked AS (
+		SELECT p.tenant_id, p.action_id FROM adoption.campaign_action_queue AS p
+		WHERE p.status = 'pending' AND p.available_at <= now()
+		ORDER BY p.available_at
+		LIMIT max
+		FOR UPDATE SKIP LOCKED
+	)
+	UPDATE adoption.campaign_action_queue AS q
+	SET status = 'claimed', claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
+	FROM locked AS l
+	WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id
+	RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
+		q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
+		q.created_at, q.completed_at, q.status_reason;
+	GET DIAGNOSTICS claimed = ROW_COUNT;
+	IF claimed < max THEN
+		RETURN QUERY
+		WITH locked AS (
+			SELECT x.tenant_id, x.action_id FROM adoption.campaign_action_queue AS x
+			WHERE x.status = 'claimed' AND x.lease_until < now()
+			ORDER BY x.lease_until
+			LIMIT max - claimed
+			FOR UPDATE SKIP LOCKED
+		)
+		UPDATE adoption.campaign_action_queue AS q
+		SET claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
+		FROM locked AS l
+		WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id
+		RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
+			q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
+			q.created_at, q.completed_at, q.status_reason;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION adoption.claim_actions(text, integer, interval) IS 'Claims up to max due actions for worker for the lease; never hands one action to two workers at once';
+
+CREATE OR REPLACE FUNCTION adoption.enqueue_batch(actions jsonb)
+RETURNS TABLE (tenant_id text, template_key text, action_id bigint)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN QUERY
+	WITH a AS MATERIALIZED (
+		SELECT * FROM jsonb_to_recordset(coalesce(actions, '[]')) AS a(tenant_id text, user_id text,
+			feature_id text, template_key text, reason jsonb, dedupe_key text)
+	),
+	blocked AS (
+		SELECT b.tenant_id, b.template_key
+		FROM adoption.blocked_plays(ARRAY(SELECT a.tenant_id FROM a), ARRAY(SELECT a.template_key FROM a)) AS b
+	),
+	c AS (
+		SELECT DISTINCT ON (a.tenant_id, a.dedupe_key) a.tenant_id, a.user_id, a.feature_id,
+			a.template_key, t.campaign_id, coalesce(a.reason, '{}') AS reason, a.dedupe_key
+		FROM a
+		JOIN adoption.campaign_templates AS t ON t.template_key = a.template_key
+		WHERE NOT EXISTS (SELECT 1 FROM blocked
+			WHERE blocked.tenant_id = a.tenant_id AND blocked.template_key = a.template_key)
+		ORDER BY a.tenant_id, a.dedupe_key
+	),
+	k AS (
+		INSERT INTO adoption.campaign_action_keys AS k (tenant_id, dedupe_key, action_id)
+		SELECT c.tenant_id, c.dedupe_key, nextval('adoption.campaign_action_id_seq') FROM c
+		ON CONFLICT DO NOTHING
+		RETURNING k.tenant_id, k.dedupe_key, k.action_id
+	),
+	q AS (
+		INSERT INTO adoption.campaign_action_queue AS q (action_id, tenant_id, user_id, feature_id,
+			template_key, campaign_id, reason, dedupe_key)
+		SELECT k.action_id, c.tenant_id, c.user_id, c.feature_id, c.template_key, c.campaign_id,
+			c.reason, c.dedupe_key
+		FROM k JOIN c ON c.tenant_id = k.tenant_id AND c.dedupe_key = k.dedupe_key
+		RETURNING q.tenant_id, q.template_key, q.action_id
+	)
+	SELECT q.tenant_id, q.template_key, q.action_id FROM q;
+	IF FOUND THEN
+		PERFORM pg_notify('adoption_actions', '1');
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION adoption.enqueue_batch(jsonb) IS 'Enqueues a JSON array of actions {tenant_id, template_key, dedupe_key, reason, user_id, feature_id} set-based, skipping keys already enqueued and plays the play policy forbids; returns what it enqueued';
+
+CREATE OR REPLACE FUNCTION adoption.rescore(tenant_id text DEFAULT NULL, as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET jit = off
+AS $$
+DECLARE
+	incremental boolean;
+	old_watermark timestamptz;
+	new_watermark timestamptz;
+	targets text[];
+	scored integer;
+	batch jsonb;
+BEGIN
+	IF as_of IS NULL OR NOT isfinite(as_of) THEN
+		RAISE EXCEPTION 'as_of must be a finite time, not %', coalesce(as_of::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF as_of > clock_timestamp() THEN
+		RAISE EXCEPTION 'as_of % is in the future', as_of USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Health is scored as of now or a past time; leave as_of out for now.';
+	END IF;
+	IF rescore.tenant_id IS NOT NULL AND NOT EXISTS (
+		SELECT 1 FROM adoption.tenants AS t WHERE t.tenant_id = rescore.tenant_id) THEN
+		RAISE EXCEPTION 'unknown tenant "%"', rescore.tenant_id USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Tenants are the rows of adoption.tenants; events register them on first sight.';
+	END IF;
+
+	/* One run at a time: a second one returns at once. */
+	IF NOT pg_try_advisory_xact_lock(('adoption.health_scores'::regclass)::oid::bigint) THEN
+		RAISE NOTICE 'adoption.rescore() is already running in another session; skipped';
+		RETURN 0;
+	END IF;
+
+	incremental := rescore.tenant_id IS NULL AND as_of >= now();
+	IF rescore.tenant_id IS NOT NULL THEN
+		targets := ARRAY[rescore.tenant_id];
+	ELSIF NOT incremental THEN
+		SELECT array_agg(t.tenant_id ORDER BY t.tenant_id) INTO targets FROM adoption.tenants AS t;
+	ELSE
+		SELECT r.watermark INTO old_watermark FROM adoption.rescore_state AS r;
+		/*
+		 * ingested_at defaults to now(), the start of the inserting
+		 * transaction: rows that transactions still running will commit
+		 * carry at least the oldest start among them.  Sessions of other
+		 * roles hide their start unless the caller has pg_read_all_stats;
+		 * then fall back to a day, which the daily rescoring covers anyway.
+		 */
+		SELECT least(now(), min(a.xact_start)) INTO new_watermark
+		FROM pg_stat_activity AS a
+		WHERE a.datname = current_database() AND a.backend_type <> 'autovacuum worker';
+		IF EXISTS (SELECT 1 FROM pg_stat_activity AS a
+			WHERE a.datname = current_database() AND a.query = '<insufficient privilege>') THEN
+			new_watermark := least(new_watermark, now() - interval '1 day');
+		END IF;
+
+		SELECT array_agg(d.tenant_id ORDER BY d.tenant_id) INTO targets FROM (
+			SELECT e.tenant_id FROM adoption.feature_usage_events AS e
+			WHERE old_watermark IS NOT NULL AND e.ingested_at >= old_watermark
+			UNION
+			SELECT f.tenant_id FROM adoption.feedback AS f
+			WHERE old_watermark IS NOT NULL AND f.ingested_at >= old_watermark
+			UNION
+			SELECT k.tenant_id FROM adoption.support_tickets AS k
+			WHERE old_watermark IS NOT NULL AND k.ingested_at >= old_watermark
+			UNION
+			SELECT b.tenant_id FROM adoption.billing_events AS b
+			WHERE old_watermark IS NOT NULL AND b.ingested_at >= old_watermark
+			UNION
+			SELECT t.tenant_id FROM adoption.tenants AS t
+			WHERE NOT EXISTS (SELECT 1 FROM adoption.health_scores AS h
+				WHERE h.tenant_id = t.tenant_id AND h.scored_at > as_of - interval '1 day')
+		) AS d
+		WHERE EXISTS (SELECT 1 FROM adoption.tenants AS t WHERE t.tenant_id = d.tenant_id);
+	END IF;
+
+	/* Score: one row per tenant, with the band it leaves and the change. */
+	WITH i AS (
+		SELECT * FROM adoption.health_inputs(coalesce(targets, '{}'), as_of) AS i
+		WHERE i.last_event_at IS NOT NULL
+	),
+	c AS (
+		SELECT i.tenant_id, i.last_event_at, i.active_users, h.*,
+			adoption.risk_band(h.score, i.healthy_min, i.at_risk_min) AS risk
+		FROM i, LATERAL adoption.health_compute(i.events_recent, i.events_previous, true,
+			i.core_features, i.core_active, i.core_adopters, i.adoption_threshold, i.active_users,
+			i.tickets, i.billing, i.nps_promoters, i.nps_passives, i.nps_detractors, i.weights) AS h
+	)
+	INSERT INTO adoption.health_scores AS hs (tenant_id, scored_at, score, risk, components, delta,
+		previous_risk, last_event_at, active_users, live)
+	SELECT c.tenant_id, as_of, c.score, c.risk,
+		jsonb_strip_nulls(jsonb_build_object('usage_trend', c.usage_trend, 'adoption', c.adoption,
+			'support', c.support, 'billing', c.billing, 'feedback', c.feedback)),
+		c.score - p.score, p.risk, c.last_event_at, c.active_users, as_of >= now() - interval '1 day'
+	FROM c
+	LEFT JOIN LATERAL (SELECT h.score, h.risk FROM adoption.health_scores AS h
+		WHERE h.tenant_id = c.tenant_id AND h.scored_at < as_of
+		ORDER BY h.scored_at DESC LIMIT 1) AS p ON true
+	ON CONFLICT ON CONSTRAINT health_scores_pkey DO UPDATE SET
+		score = excluded.score, risk = excluded.risk, components = excluded.components,
+		delta = excluded.delta, previous_risk = excluded.previous_risk,
+		last_event_at = excluded.last_event_at, active_users = excluded.active_users,
+		live = hs.live OR excluded.live, computed_at = now();
+	GET DIAGNOSTICS scored = ROW_COUNT;
+
+	IF scored > 0 AND as_of >= now() - interval '1 day' THEN
+		/* Plays queued before a tenant entered a state that forbids them are withdrawn (plays.sql). */
+		PERFORM adoption.withdraw_plays(targets);
+		/*
+		 * The scores of this run that are their tenant's newest, with the
+		 * band of the previous live score (a backfilled history does not
+		 * hide the entry into a band from the first live score).
+		 */
+		WITH cur AS (
+			SELECT h.tenant_id, h.scored_at, h.score, h.risk, h.components, h.last_event_at,
+				h.active_users, pl.risk AS previous_risk, e.dormant_after, e.nudge_after, e.active_window, e.action_cooldown,
+				e.seat_utilization_threshold, t.seats_licensed
+			FROM adoption.health_scores AS h
+			JOIN adoption.effective_settings AS e ON e.tenant_id = h.tenant_id
+			JOIN adoption.tenants AS t ON t.tenant_id = h.tenant_id
+			LEFT JOIN LATERAL (SELECT p.risk FROM adoption.health_scores AS p
+				WHERE p.tenant_id = h.tenant_id AND p.scored_at < as_of AND p.live
+				ORDER BY p.scored_at DESC LIMIT 1) AS pl ON true
+			WHERE h.tenant_id = ANY (targets) AND h.scored_at = as_of
+				AND NOT EXISTS (SELECT 1 FROM adoption.health_scores AS n
+					WHERE n.tenant_id = h.tenant_id AND n.scored_at > as_of)
+		),
+		cand AS (
+			/* Entering at_risk or critical (a first score enters its band). */
+			SELECT cur.tenant_id, NULL::text AS user_id, NULL::text AS feature_id,
+				CASE cur.risk WHEN 'at_risk' THEN 'retention_intervention' ELSE 'escalate_to_cs' END AS template_key,
+				jsonb_build_object('score', round(cur.score::numeric, 2), 'risk', cur.risk,
+					'previous_risk', cur.previous_risk, 'scored_at', cur.scored_at,
+					'components', cur.components) AS reason,
+				jsonb_build_array(CASE cur.risk WHEN 'at_risk' THEN 'retention_intervention' ELSE 'escalate_to_cs' END,
+					to_char(cur.scored_at, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text AS dedupe_key,
+				cur.action_cooldown
+			FROM cur
+			WHERE cur.risk IN ('at_risk', 'critical') AND cur.risk IS DISTINCT FROM cur.previous_risk
+			UNION ALL
+			/* Dormant: one win_back per quiet spell (keyed by the last event). */
+			SELECT cur.tenant_id, NULL, NULL, 'win_back',
+				jsonb_build_object('last_event_at', cur.last_event_at, 'dormant_after', cur.dormant_after::text),
+				jsonb_build_array('win_back', to_char(cur.last_event_at, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text,
+				interval '0'
+			FROM cur
+			WHERE cur.last_event_at <= as_of - cur.dormant_after
+			UNION ALL
+			/* Seats nearly all in use. */
+			SELECT cur.tenant_id, NULL, NULL, 'expansion_offer',
+				jsonb_build_object('opportunity', 'seat_utilization', 'active_users', cur.active_users,
+					'seats_licensed', cur.seats_licensed,
+					'utilization', round(cur.active_users::numeric / cur.seats_licensed, 3)),
+				jsonb_build_array('expansion_offer', 'seat_utilization',
+					to_char(cur.scored_at, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text,
+				cur.action_cooldown
+			FROM cur
+			WHERE cur.seats_licensed > 0
+				AND cur.active_users >= cur.seat_utilization_threshold * cur.seats_licensed
+			UNION ALL
+			/* Habitual use of a feature whose upgrade the tenant has not activated: once per upgrade. */
+			SELECT DISTINCT ON (cur.tenant_id, f.upgrade_feature_id) cur.tenant_id, s.user_id,
+				f.upgrade_feature_id, 'advanced_feature',
+				jsonb_build_object('feature_id', f.feature_id, 'upgrade_feature_id', f.upgrade_feature_id,
+					'habitual_at', s.habitual_at),
+				jsonb_build_array('advanced_feature', f.upgrade_feature_id)::text,
+				interval '0'
+			FROM cur
+			JOIN adoption.user_feature_state AS s ON s.tenant_id = cur.tenant_id AND s.habitual_at <= as_of
+			JOIN adoption.features AS f ON f.feature_id = s.feature_id AND f.upgrade_feature_id IS NOT NULL
+			WHERE NOT EXISTS (SELECT 1 FROM adoption.user_feature_state AS g
+				WHERE g.tenant_id = cur.tenant_id AND g.feature_id = f.upgrade_feature_id
+					AND g.activated_at <= as_of)
+			UNION ALL
+			/* Feedback of the last 90 days asks for an advanced or premium feature the tenant never used: once per feature. */
+			SELECT DISTINCT ON (cur.tenant_id, c.feature_id) cur.tenant_id, b.user_id, c.feature_id, 'expansion_offer',
+				jsonb_build_object('opportunity', 'feature_request', 'feature_id', c.feature_id, 'tier', c.tier,
+					'feedback_id', b.feedback_id),
+				jsonb_build_array('expansion_offer', 'feature_request', c.feature_id)::text,
+				interval '0'
+			FROM cur
+			JOIN adoption.feedback AS b ON b.tenant_id = cur.tenant_id
+				AND b.created_at > as_of - interval '90 days' AND b.created_at <= as_of
+			CROSS JOIN LATERAL unnest(b.feature_requests) AS q(request)
+			JOIN adoption.features AS c ON c.feature_id = q.request AND c.tier <> 'core'
+			WHERE NOT EXISTS (SELECT 1 FROM adoption.user_feature_state AS g
+				WHERE g.tenant_id = cur.tenant_id AND g.feature_id = c.feature_id AND g.activated_at <= as_of)
+			UNION ALL
+			/*
+			 * Activated but not adopted after nudge_after: once per user and
+			 * feature, while the activation is recent enough (within
+			 * active_window past the deadline) for a nudge to make sense.
+			 */
+			SELECT cur.tenant_id, s.user_id, s.feature_id, 'adoption_nudge',
+				jsonb_build_object('activated_at', s.activated_at, 'nudge_after', cur.nudge_after::text,
+					'successes', s.successes),
+				jsonb_build_array('adoption_nudge', s.feature_id, s.user_id)::text,
+				interval '0'
+			FROM cur
+			JOIN adoption.user_feature_state AS s ON s.tenant_id = cur.tenant_id
+			WHERE s.activated_at <= as_of - cur.nudge_after
+				AND s.activated_at > as_of - cur.nudge_after - cur.active_window
+				AND (s.adopted_at IS NULL OR s.adopted_at > as_of)
+		)
+		SELECT jsonb_agg(jsonb_build_object('tenant_id', cand.tenant_id, 'user_id', cand.user_id,
+			'feature_id', cand.feature_id, 'template_key', cand.template_key, 'reason', cand.reason,
+			'dedupe_key', cand.dedupe_key))
+		INTO batch
+		FROM cand
+		/* Cooldown: no second tenant-level action of a template within action_cooldown. */
+		WHERE cand.action_cooldown = interval '0' OR NOT EXISTS (
+			SELECT 1 FROM adoption.health_scores AS h
+			WHERE h.tenant_id = cand.tenant_id AND h.scored_at < as_of
+				AND h.scored_at >= as_of - cand.action_cooldown
+				AND cand.template_key = ANY (h.actions));
+
+		IF batch IS NOT NULL THEN
+			WITH done AS (
+				SELECT e.tenant_id, array_agg(DISTINCT e.template_key ORDER BY e.template_key) AS templates
+				FROM adoption.enqueue_batch(batch) AS e
+				WHERE e.template_key IN ('retention_intervention', 'escalate_to_cs', 'win_back', 'expansion_offer')
+				GROUP BY e.tenant_id
+			)
+			UPDATE adoption.health_scores AS h
+			SET actions = ARRAY(SELECT DISTINCT x FROM unnest(h.actions || done.templates) AS x ORDER BY x)
+			FROM done
+			WHERE h.tenant_id = done.tenant_id AND h.scored_at = as_of;
+		END IF;
+	END IF;
+
+	IF incremental THEN
+		INSERT INTO adoption.rescore_state AS r (singleton, watermark, last_started_at, last_finished_at, last_tenants)
+		VALUES (true, new_watermark, now(), clock_timestamp(), scored)
+		ON CONFLICT (singleton) DO UPDATE SET watermark = excluded.watermark,
+			last_started_at = excluded.last_started_at, last_finished_at = excluded.last_finished_at,
+			last_tenants = excluded.last_tenants;
+	END IF;
+	RETURN scored;
+END
+$$;
+COMMENT ON FUNCTION adoption.rescore(text, timestamptz) IS 'Scores the health of one tenant, or of the tenants that need it (new data since the last run, or a score older than a day), as of as_of; stores adoption.health_scores, enqueues band, win-back, nudge and expansion actions; returns the number of tenants scored';
+
+CREATE OR REPLACE FUNCTION adoption.forget_tenant(tenant_id text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t text := forget_tenant.tenant_id;
+	counts jsonb := '{}';
+	n bigint;
+	tbl text;
+BEGIN
+	PERFORM adoption.check_known_tenant(t, 'Pass the tenant_id of the tenant to forget.');
+	/* Every table that holds rows of a tenant; the tenant's own row last. */
+	FOREACH tbl IN ARRAY ARRAY['feature_usage_events', 'user_feature_state', 'tenant_user_state',
+		'tenant_feature_counts', 'tenant_feature_milestones', 'tenant_state',
+		'feedback', 'support_tickets', 'billing_events', 'campaign_touches',
+		'campaign_action_queue', 'campaign_action_archive', 'campaign_action_keys',
+		'campaign_followups', 'health_scores', 'tenant_play_policy', 'lexicon', 'settings', 'tenants'] LOOP
+		EXECUTE pg_catalog.format('DELETE FROM adoption.%I AS x WHERE x.tenant_id OPERATOR(pg_catalog.=) $1', tbl)
+			USING t;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		counts := counts OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(tbl, n);
+	END LOOP;
+	RETURN counts;
+END
+$$;
+COMMENT ON FUNCTION adoption.forget_tenant(text) IS 'Erases a tenant: every row of it in every table of the extension (events, state, feedback, tickets, billing events, touches, actions and keys, follow-ups, health scores, play policy overrides, lexicon, settings override, the tenant itself); returns the rows deleted per table as jsonb';
+
+CREATE TABLE adoption.play_policy (
+	account_state text NOT NULL CHECK (account_state IN ('at_risk', 'critical', 'dormant', 'cancelled')),
+	template_key text NOT NULL REFERENCES adoption.campaign_templates (template_key) ON DELETE CASCADE,
+	allowed boolean NOT NULL,
+	PRIMARY KEY (account_state, template_key)
+);
+COMMENT ON TABLE adoption.play_policy IS 'Product-wide play policy: whether an account in a state (at_risk, critical, dormant, cancelled) may get a campaign play; a template without a row for a state is allowed in it';
+
+INSERT INTO adoption.play_policy (account_state, template_key, allowed)
+SELECT s.account_state, t.template_key, NOT (
+	/* Upsell and advocacy need a healthy account. */
+	(t.template_key IN ('expansion_offer', 'case_study') AND s.account_state IN ('at_risk', 'critical', 'dormant', 'cancelled'))
+	OR (t.template_key = 'advanced_feature' AND s.account_state IN ('critical', 'dormant', 'cancelled'))
+	/* A cancelled account gets win_back and a follow-up of its complaints, nothing else. */
+	OR (s.account_state = 'cancelled' AND t.template_key NOT IN ('win_back', 'pain_point_followup')))
+FROM (VALUES ('at_risk'), ('critical'), ('dormant'), ('cancelled')) AS s (account_state)
+CROSS JOIN (VALUES ('adoption_success'), ('adoption_nudge'), ('advanced_feature'), ('retention_intervention'),
+	('escalate_to_cs'), ('win_back'), ('case_study'), ('pain_point_followup'), ('expansion_offer'),
+	('launch_announcement')) AS t (template_key);
+
+CREATE TABLE adoption.tenant_play_policy (
+	tenant_id text NOT NULL CHECK (pg_catalog.btrim(tenant_id) <> ''),
+	account_state text NOT NULL CHECK (account_state IN ('at_risk', 'critical', 'dormant', 'cancelled')),
+	template_key text NOT NULL REFERENCES adoption.campaign_templates (template_key) ON DELETE CASCADE,
+	allowed boolean NOT NULL,
+	PRIMARY KEY (tenant_id, account_state, template_key)
+);
+COMMENT ON TABLE adoption.tenant_play_policy IS 'Per-tenant overrides of adoption.play_policy: a row here decides the cell for its tenant';
+SELECT pg_catalog.pg_extension_config_dump('adoption.tenant_play_policy', '');
+
+/* The seeded defaults may be edited; a restore (or a user) inserting an existing cell updates it. */
+CREATE FUNCTION adoption.merge_play_policy()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	UPDATE adoption.play_policy AS p SET allowed = NEW.allowed
+	WHERE p.account_state = NEW.account_state AND p.template_key = NEW.template_key;
+	IF FOUND THEN
+		RETURN NULL;
+	END IF;
+	RETURN NEW;
+END
+$$;
+CREATE TRIGGER play_policy_merge BEFORE INSERT ON adoption.play_policy
+	FOR EACH ROW EXECUTE FUNCTION adoption.merge_play_policy();
+SELECT pg_catalog.pg_extension_config_dump('adoption.play_policy', '');
+
+/*
+ * The states of each tenant of tenant_ids as of as_of (NULL ids skipped).
+ * risk: the latest health score scored at or before as_of.  last_event_at:
+ * tenant_state's when it is not after as_of (exact), else the log's latest
+ * event up to as_of.  cancelled_at: the latest cancellation up to as_of with
+ * no payment_succeeded or upgrade after it (up to as_of).
+ */
+CREATE FUNCTION adoption.account_states(tenant_ids text[], as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (tenant_id text, risk text, scored_at timestamptz, last_event_at timestamptz,
+	dormant boolean, cancelled_at timestamptz, states text[])
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT x.tenant_id, x.risk, x.scored_at, x.last_event_at, x.dormant, x.cancelled_at,
+		array_remove(ARRAY[CASE WHEN x.risk IN ('at_risk', 'critical') THEN x.risk END,
+			CASE WHEN x.dormant THEN 'dormant' END,
+			CASE WHEN x.cancelled_at IS NOT NULL THEN 'cancelled' END], NULL)
+	FROM (
+		SELECT i.tenant_id, h.risk, h.scored_at, le.last_event_at,
+			coalesce(le.last_event_at <= as_of - coalesce(o.dormant_after, d.dormant_after), false) AS dormant,
+			c.occurred_at AS cancelled_at
+		FROM (SELECT DISTINCT u.tenant_id FROM unnest(tenant_ids) AS u(tenant_id) WHERE u.tenant_id IS NOT NULL) AS i
+		CROSS JOIN adoption.settings AS d
+		LEFT JOIN adoption.settings AS o ON o.tenant_id = i.tenant_id
+		LEFT JOIN LATERAL (SELECT s.risk, s.scored_at FROM adoption.health_scores AS s
+			WHERE s.tenant_id = i.tenant_id AND s.scored_at <= as_of
+			ORDER BY s.scored_at DESC LIMIT 1) AS h ON true
+		LEFT JOIN LATERAL (SELECT CASE WHEN t.last_event_at <= as_of THEN t.last_event_at
+				ELSE (SELECT max(v.usage_timestamp) FROM adoption.feature_usage_events AS v
+					WHERE v.tenant_id = i.tenant_id AND v.usage_timestamp <= as_of) END AS last_event_at
+			FROM adoption.tenant_state AS t WHERE t.tenant_id = i.tenant_id) AS le ON true
+		LEFT JOIN LATERAL (SELECT b.occurred_at FROM adoption.billing_events AS b
+			WHERE b.tenant_id = i.tenant_id AND b.kind = 'cancellation' AND b.occurred_at <= as_of
+				AND NOT EXISTS (SELECT 1 FROM adoption.billing_events AS r
+					WHERE r.tenant_id = b.tenant_id AND r.kind IN ('payment_succeeded', 'upgrade')
+						AND r.occurred_at > b.occurred_at AND r.occurred_at <= as_of)
+			ORDER BY b.occurred_at DESC LIMIT 1) AS c ON true
+		WHERE d.tenant_id IS NULL
+	) AS x
+$$;
+COMMENT ON FUNCTION adoption.account_states(text[], timestamptz) IS 'Per tenant as of a time: the risk band of its latest score, its last event and whether it is dormant, its standing cancellation, and the states the play policy knows (at_risk, critical, dormant, cancelled)';
+
+/* The effective policy cell: the tenant's override, else the product-wide rule, else allowed. */
+CREATE FUNCTION adoption.play_allowed(tenant_id text, account_state text, template_key text)
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT coalesce(
+		(SELECT o.allowed FROM adoption.tenant_play_policy AS o
+			WHERE o.tenant_id = play_allowed.tenant_id AND o.account_state = play_allowed.account_state
+				AND o.template_key = play_allowed.template_key),
+		(SELECT p.allowed FROM adoption.play_policy AS p
+			WHERE p.account_state = play_allowed.account_state AND p.template_key = play_allowed.template_key),
+		true)
+$$;
+COMMENT ON FUNCTION adoption.play_allowed(text, text, text) IS 'Whether the play policy lets a tenant in account_state get template_key (tenant override, else adoption.play_policy, else true)';
+
+/*
+ * Of the (tenant, template) pairs given as parallel arrays, those the
+ * tenants' states forbid as of as_of, with the forbidding states and the
+ * reason written into a withdrawn action.  Set-based: one call per batch.
+ */
+CREATE FUNCTION adoption.blocked_plays(tenant_ids text[], template_keys text[], as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (tenant_id text, template_key text, states text[], reason text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH pairs AS (
+		SELECT DISTINCT p.tenant_id, p.template_key
+		FROM unnest(tenant_ids, template_keys) AS p(tenant_id, template_key)
+		WHERE p.tenant_id IS NOT NULL AND p.template_key IS NOT NULL
+	), st AS (
+		SELECT a.tenant_id, a.states
+		FROM adoption.account_states(ARRAY(SELECT DISTINCT pairs.tenant_id FROM pairs), as_of) AS a
+		WHERE cardinality(a.states) > 0
+	)
+	SELECT pairs.tenant_id, pairs.template_key, b.states,
+		format('play policy: %s is not allowed for an account that is %s', pairs.template_key,
+			array_to_string(b.states, ' and '))
+	FROM pairs
+	JOIN st ON st.tenant_id = pairs.tenant_id
+	CROSS JOIN LATERAL (SELECT array_agg(s.state ORDER BY s.ord) AS states
+		FROM unnest(st.states) WITH ORDINALITY AS s(state, ord)
+		LEFT JOIN adoption.play_policy AS p ON p.account_state = s.state AND p.template_key = pairs.template_key
+		LEFT JOIN adoption.tenant_play_policy AS o ON o.tenant_id = pairs.tenant_id
+			AND o.account_state = s.state AND o.template_key = pairs.template_key
+		WHERE NOT coalesce(o.allowed, p.allowed, true)) AS b
+	WHERE b.states IS NOT NULL
+$$;
+COMMENT ON FUNCTION adoption.blocked_plays(text[], text[], timestamptz) IS 'Of the (tenant_id, template_key) pairs of two parallel arrays, those the play policy forbids given the tenants'' states as of as_of, with the forbidding states and a reason';
+
+/*
+ * Withdraws the queued plays (pending, or claimed with an expired lease) of
+ * the given tenants (NULL: all) that the policy forbids now: each moves to
+ * the archive with status 'withdrawn', status_reason saying why, and
+ * completed_at the time of withdrawal; its dedupe key is freed so that the
+ * play can come again once the account leaves the state.  A play a worker
+ * holds under a live lease is left to it.  Returns how many were withdrawn.
+ */
+CREATE FUNCTION adoption.withdraw_plays(tenant_ids text[] DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n integer;
+BEGIN
+	WITH live AS (
+		SELECT q.tenant_id, q.action_id, q.template_key
+		FROM adoption.campaign_action_queue AS q
+		WHERE (withdraw_plays.tenant_ids IS NULL OR q.tenant_id = ANY (withdraw_plays.tenant_ids))
+			AND (q.status = 'pending' OR q.lease_until < now())
+		FOR UPDATE SKIP LOCKED
+	), b AS (
+		SELECT * FROM adoption.blocked_plays(
+			ARRAY(SELECT live.tenant_id FROM live), ARRAY(SELECT live.template_key FROM live))
+	), gone AS (
+		DELETE FROM adoption.campaign_action_queue AS q
+		USING live, b
+		WHERE q.tenant_id = live.tenant_id AND q.action_id = live.action_id
+			AND b.tenant_id = live.tenant_id AND b.template_key = live.template_key
+		RETURNING q.*, b.reason AS why
+	), archived AS (
+		INSERT INTO adoption.campaign_action_archive (action_id, tenant_id, user_id, feature_id,
+			template_key, campaign_id, reason, dedupe_key, status, attempts, available_at, claimed_by,
+			lease_until, last_error, created_at, completed_at, status_reason)
+		SELECT g.action_id, g.tenant_id, g.user_id, g.feature_id, g.template_key, g.campaign_id, g.reason,
+			g.dedupe_key, 'withdrawn', g.attempts, g.available_at, g.claimed_by, g.lease_until, g.last_error,
+			g.created_at, now(), g.why
+		FROM gone AS g
+		RETURNING tenant_id, dedupe_key, action_id
+	)
+	DELETE FROM adoption.campaign_action_keys AS k
+	USING archived AS a
+	WHERE k.tenant_id = a.tenant_id AND k.dedupe_key = a.dedupe_key AND k.action_id = a.action_id;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION adoption.withdraw_plays(text[]) IS 'Withdraws the queued plays of the tenants (NULL: all) that the play policy now forbids: status withdrawn with a status_reason, kept in the archive, dedupe key freed; returns how many';
+
+/* AFTER INSERT statement trigger of billing_events: a cancellation withdraws the plays it forbids at once. */
+CREATE FUNCTION adoption.billing_withdraw_plays()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	ids text[];
+BEGIN
+	SELECT array_agg(DISTINCT n.tenant_id) INTO ids FROM new_rows AS n WHERE n.kind = 'cancellation';
+	IF ids IS NOT NULL THEN
+		PERFORM adoption.withdraw_plays(ids);
+	END IF;
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER billing_events_withdraw_plays
+	AFTER INSERT ON adoption.billing_events
+	REFERENCING NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION adoption.billing_withdraw_plays();
+COMMENT ON FUNCTION adoption.billing_withdraw_plays() IS 'AFTER INSERT statement trigger of adoption.billing_events: withdraws the queued plays a new cancellation forbids';
+
+CREATE VIEW adoption.account_play_policy WITH (security_invoker = true) AS
+SELECT t.tenant_id, s.account_state, c.template_key,
+	coalesce(o.allowed, p.allowed, true) AS allowed,
+	CASE WHEN o.allowed IS NOT NULL THEN 'tenant' WHEN p.allowed IS NOT NULL THEN 'default' ELSE 'unlisted' END AS source
+FROM adoption.tenants AS t
+CROSS JOIN (VALUES ('at_risk'), ('critical'), ('dormant'), ('cancelled')) AS s (account_state)
+CROSS JOIN adoption.campaign_templates AS c
+LEFT JOIN adoption.play_policy AS p ON p.account_state OPERATOR(pg_catalog.=) s.account_state
+	AND p.template_key OPERATOR(pg_catalog.=) c.template_key
+LEFT JOIN adoption.tenant_play_policy AS o ON o.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
+	AND o.account_state OPERATOR(pg_catalog.=) s.account_state AND o.template_key OPERATOR(pg_catalog.=) c.template_key;
+COMMENT ON VIEW adoption.account_play_policy IS 'The effective play policy of every tenant: per account state and campaign template, whether the play is allowed and where the rule comes from';
+COMMENT ON COLUMN adoption.account_play_policy.tenant_id IS 'Tenant';
+COMMENT ON COLUMN adoption.account_play_policy.account_state IS 'at_risk, critical, dormant or cancelled';
+COMMENT ON COLUMN adoption.account_play_policy.template_key IS 'Campaign template (the play)';
+COMMENT ON COLUMN adoption.account_play_policy.allowed IS 'Whether an account in the state may get the play';
+COMMENT ON COLUMN adoption.account_play_policy.source IS 'tenant (adoption.tenant_play_policy), default (adoption.play_policy) or unlisted (no rule: allowed)';
+
+/* Privileges and row-level security of the play policy (security.sql). */
+ALTER FUNCTION adoption.enqueue_action(text, text, text, jsonb, text, text, timestamptz) SECURITY DEFINER;
+ALTER FUNCTION adoption.claim_actions(text, integer, interval) SECURITY DEFINER;
+ALTER FUNCTION adoption.billing_withdraw_plays() SECURITY DEFINER;
+REVOKE ALL ON adoption.play_policy, adoption.tenant_play_policy, adoption.account_play_policy FROM PUBLIC;
+REVOKE ALL ON FUNCTION adoption.merge_play_policy(), adoption.account_states(text[], timestamptz),
+	adoption.play_allowed(text, text, text), adoption.blocked_plays(text[], text[], timestamptz),
+	adoption.withdraw_plays(text[]), adoption.billing_withdraw_plays() FROM PUBLIC;
+GRANT SELECT ON adoption.play_policy, adoption.tenant_play_policy, adoption.account_play_policy
+	TO adoption_analyst, adoption_tenant;
+GRANT EXECUTE ON FUNCTION adoption.account_states(text[], timestamptz),
+	adoption.play_allowed(text, text, text), adoption.blocked_plays(text[], text[], timestamptz)
+	TO adoption_analyst, adoption_tenant;
+ALTER TABLE adoption.tenant_play_policy ENABLE ROW LEVEL SECURITY;
+CREATE POLICY all_rows ON adoption.tenant_play_policy TO adoption_app, adoption_analyst USING (true) WITH CHECK (true);
+CREATE POLICY own_tenant ON adoption.tenant_play_policy FOR SELECT TO adoption_tenant
+	USING (tenant_id OPERATOR(pg_catalog.=) NULLIF(pg_catalog.current_setting('adoption.tenant_id', true), ''));
+COMMENT ON POLICY all_rows ON adoption.tenant_play_policy IS 'adoption_app and adoption_analyst see and write every row (their table privileges limit what they may do)';
+COMMENT ON POLICY own_tenant ON adoption.tenant_play_policy IS 'adoption_tenant reads only the rows of the tenant named by the setting adoption.tenant_id (none when adoption.tenant_id is unset or empty)';
