@@ -319,3 +319,39 @@ SELECT a.template_key, a.reason->>'milestone' AS milestone, a.status, count(*) A
 FROM adoption.campaign_actions AS a
 GROUP BY 1, 2, 3
 ORDER BY actions DESC;
+
+\echo
+\echo 'Plays that agree: live plays by account state (adoption.account_states, docs/customer-success.md)'
+WITH st AS (
+	SELECT s.tenant_id, CASE WHEN cardinality(s.states) = 0 THEN coalesce(s.risk, 'unscored')
+		ELSE array_to_string(s.states, '+') END AS state
+	FROM adoption.account_states(ARRAY(SELECT t.tenant_id FROM adoption.tenants AS t)) AS s
+)
+SELECT st.state, count(DISTINCT st.tenant_id) AS tenants,
+	count(a.action_id) FILTER (WHERE a.template_key = 'expansion_offer') AS expansion_offer,
+	count(a.action_id) FILTER (WHERE a.template_key = 'advanced_feature') AS advanced_feature,
+	count(a.action_id) FILTER (WHERE a.template_key = 'case_study') AS case_study,
+	count(a.action_id) FILTER (WHERE a.template_key = 'retention_intervention') AS retention,
+	count(a.action_id) FILTER (WHERE a.template_key = 'escalate_to_cs') AS escalate,
+	count(a.action_id) FILTER (WHERE a.template_key = 'win_back') AS win_back,
+	count(a.action_id) FILTER (WHERE a.template_key IN ('adoption_nudge', 'adoption_success', 'launch_announcement')) AS adoption_plays
+FROM st
+LEFT JOIN adoption.campaign_action_queue AS a ON a.tenant_id = st.tenant_id
+GROUP BY st.state
+ORDER BY tenants DESC, st.state;
+
+\echo
+\echo 'Plays withdrawn when their account entered a state that forbids them'
+SELECT a.template_key, a.status_reason, count(*) AS plays, count(DISTINCT a.tenant_id) AS tenants
+FROM adoption.campaign_actions AS a
+WHERE a.status = 'withdrawn'
+GROUP BY 1, 2
+ORDER BY plays DESC, 1, 2
+LIMIT 12;
+
+\echo
+\echo 'beacon-health (cancelled, dormant, score 0): its tenant-level plays'
+SELECT a.template_key, a.status, a.status_reason
+FROM adoption.campaign_actions AS a
+WHERE a.tenant_id = 'beacon-health' AND a.user_id IS NULL
+ORDER BY a.status, a.template_key;

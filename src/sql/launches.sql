@@ -396,11 +396,11 @@ SELECT a.template_key, t.campaign_id, t.channel, a.status,
 FROM adoption.campaign_actions AS a
 LEFT JOIN adoption.campaign_templates AS t ON t.template_key OPERATOR(pg_catalog.=) a.template_key
 GROUP BY a.template_key, t.campaign_id, t.channel, a.status;
-COMMENT ON VIEW adoption.action_queue IS 'The campaign action queue at a glance: per template and status (pending, claimed, done, dead), how many actions, how many are due, and how old they are';
+COMMENT ON VIEW adoption.action_queue IS 'The campaign action queue at a glance: per template and status (pending, claimed, done, dead, withdrawn), how many actions, how many are due, and how old they are';
 COMMENT ON COLUMN adoption.action_queue.template_key IS 'Campaign template';
 COMMENT ON COLUMN adoption.action_queue.campaign_id IS 'Campaign of the template now';
 COMMENT ON COLUMN adoption.action_queue.channel IS 'Channel of the template now';
-COMMENT ON COLUMN adoption.action_queue.status IS 'pending, claimed, done or dead (a template and status without actions has no row)';
+COMMENT ON COLUMN adoption.action_queue.status IS 'pending, claimed, done, dead or withdrawn (a template and status without actions has no row)';
 COMMENT ON COLUMN adoption.action_queue.actions IS 'Actions of the template in the status';
 COMMENT ON COLUMN adoption.action_queue.due_now IS 'Pending actions a worker may claim now (available_at reached)';
 COMMENT ON COLUMN adoption.action_queue.lease_expired IS 'Claimed actions whose lease ran out: claim_actions() hands them out again';
@@ -412,4 +412,4 @@ COMMENT ON COLUMN adoption.action_queue.oldest_created_at IS 'Creation time of t
 COMMENT ON COLUMN adoption.action_queue.oldest_age IS 'Age of the oldest action (now - oldest_created_at)';
 COMMENT ON COLUMN adoption.action_queue.newest_created_at IS 'Creation time of the newest action';
 COMMENT ON COLUMN adoption.action_queue.most_attempts IS 'Most delivery attempts of one action';
-COMMENT ON COLUMN adoption.action_queue.last_completed_at IS 'Latest time an action became done or dead (NULL for pending and claimed)';
+COMMENT ON COLUMN adoption.action_queue.last_completed_at IS 'Latest time an action became done, dead or withdrawn (NULL for pending and claimed)';

@@ -739,3 +739,7 @@ CREATE POLICY own_tenant ON adoption.tenant_play_policy FOR SELECT TO adoption_t
 	USING (tenant_id OPERATOR(pg_catalog.=) NULLIF(pg_catalog.current_setting('adoption.tenant_id', true), ''));
 COMMENT ON POLICY all_rows ON adoption.tenant_play_policy IS 'adoption_app and adoption_analyst see and write every row (their table privileges limit what they may do)';
 COMMENT ON POLICY own_tenant ON adoption.tenant_play_policy IS 'adoption_tenant reads only the rows of the tenant named by the setting adoption.tenant_id (none when adoption.tenant_id is unset or empty)';
+/* The queue dashboard counts withdrawn plays too. */
+COMMENT ON VIEW adoption.action_queue IS 'The campaign action queue at a glance: per template and status (pending, claimed, done, dead, withdrawn), how many actions, how many are due, and how old they are';
+COMMENT ON COLUMN adoption.action_queue.status IS 'pending, claimed, done, dead or withdrawn (a template and status without actions has no row)';
+COMMENT ON COLUMN adoption.action_queue.last_completed_at IS 'Latest time an action became done, dead or withdrawn (NULL for pending and claimed)';

@@ -12,7 +12,7 @@ SELECT tables_are('adoption', ARRAY[
 	'user_feature_state', 'tenant_user_state', 'tenant_state', 'tenant_feature_counts',
 	'tenant_feature_milestones', 'campaign_templates', 'milestone_campaigns',
 	'campaign_action_queue', 'campaign_action_archive', 'campaign_action_keys',
-	'health_scores', 'rescore_state', 'lexicon', 'campaign_followups']);
+	'health_scores', 'rescore_state', 'lexicon', 'campaign_followups', 'play_policy', 'tenant_play_policy']);
 
 -- The event log.
 SELECT has_table('adoption', 'feature_usage_events', 'event log exists');

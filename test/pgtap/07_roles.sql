@@ -25,6 +25,8 @@ INSERT INTO adoption.feedback (tenant_id, user_id, channel, score, body) VALUES
 	('t1', 'u1', 'nps', 10, 'Love it, amazing support!'), ('t1', 'u2', 'nps', 2, 'Sluggish and the flaky sync loses data'),
 	('t2', 'u1', 'nps', 9, 'Great product, saves us hours'), ('t2', 'u2', 'nps', 1, 'So slow, please add dark mode');
 INSERT INTO adoption.support_tickets (tenant_id, ticket_id, severity) VALUES ('t1', 'k1', 'high'), ('t2', 'k1', 'urgent');
+INSERT INTO adoption.tenant_play_policy (tenant_id, account_state, template_key, allowed) VALUES
+	('t1', 'cancelled', 'escalate_to_cs', true), ('t2', 'at_risk', 'case_study', true);
 INSERT INTO adoption.billing_events (tenant_id, event_id, kind) VALUES ('t1', 'b1', 'payment_failed'), ('t2', 'b1', 'refund');
 INSERT INTO adoption.campaign_touches (tenant_id, user_id, campaign_id, touched_at) VALUES
 	('t1', 'u1', 'c1', now() - interval '12 days'), ('t2', 'u1', 'c1', now() - interval '12 days');
@@ -68,7 +70,8 @@ INSERT INTO read_functions VALUES ('velocity_at'), ('usage_velocity_transfn'), (
 	('lifecycle_counts_transfn'), ('lifecycle_counts_combinefn'), ('lifecycle_counts'),
 	('stickiness_counts_transfn'), ('stickiness_counts_combinefn'), ('stickiness_counts'),
 	('analytics_periods'), ('actor_activity'), ('actor_adoptions'), ('retention'), ('lifecycle'),
-	('stickiness'), ('pes'), ('feature_retention'), ('attribution'), ('campaign_lift');
+	('stickiness'), ('pes'), ('feature_retention'), ('attribution'), ('campaign_lift'),
+	('account_states'), ('play_allowed'), ('blocked_plays');
 CREATE TEMP VIEW expected_function_privs AS
 SELECT f.fn, f.args, n.role, CASE
 		WHEN n.role = 'adoption_app' AND f.fn IN (SELECT fn FROM app_functions) THEN '{EXECUTE}'
@@ -141,7 +144,7 @@ SELECT ok(NOT has_schema_privilege('public', 'adoption', 'USAGE'), 'PUBLIC may n
 -- SECURITY DEFINER: exactly these, each with search_path pinned.
 SELECT is(ARRAY(SELECT p.proname::text FROM pg_proc AS p
 		WHERE p.pronamespace = 'adoption'::regnamespace AND p.prosecdef ORDER BY 1),
-	'{claim_actions,complete_action,enqueue_action,fail_action,feedback_actions,forget_tenant,forget_user,track_events}',
+	'{billing_withdraw_plays,claim_actions,complete_action,enqueue_action,fail_action,feedback_actions,forget_tenant,forget_user,track_events}',
 	'SECURITY DEFINER functions: the triggers writing for adoption_app, the queue functions and the forget functions');
 SELECT is(ARRAY(SELECT p.proname::text FROM pg_proc AS p
 		WHERE p.pronamespace = 'adoption'::regnamespace AND p.prosecdef
