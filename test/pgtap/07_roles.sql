@@ -71,7 +71,8 @@ INSERT INTO read_functions VALUES ('velocity_at'), ('usage_velocity_transfn'), (
 	('stickiness_counts_transfn'), ('stickiness_counts_combinefn'), ('stickiness_counts'),
 	('analytics_periods'), ('actor_activity'), ('actor_adoptions'), ('retention'), ('lifecycle'),
 	('stickiness'), ('pes'), ('feature_retention'), ('attribution'), ('campaign_lift'),
-	('account_states'), ('play_allowed'), ('blocked_plays');
+	('account_states'), ('play_allowed'), ('blocked_plays'), ('period_counts_transfn'),
+	('period_counts_combinefn'), ('period_counts'), ('actor_first_seen'), ('lifecycle_rows'), ('stickiness_rows');
 CREATE TEMP VIEW expected_function_privs AS
 SELECT f.fn, f.args, n.role, CASE
 		WHEN n.role = 'adoption_app' AND f.fn IN (SELECT fn FROM app_functions) THEN '{EXECUTE}'
