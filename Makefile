@@ -20,6 +20,7 @@ SQL_SOURCES = \
 	src/sql/feedback.sql \
 	src/sql/analytics.sql \
 	src/sql/launches.sql \
+	src/sql/api.sql \
 	src/sql/governance.sql \
 	src/sql/security.sql
 

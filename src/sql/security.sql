@@ -68,6 +68,9 @@ GRANT USAGE ON SCHEMA adoption TO adoption_app, adoption_analyst, adoption_tenan
 ALTER FUNCTION adoption.track_events() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION adoption.feedback_actions() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION adoption.billing_withdraw_plays() SECURITY DEFINER;
+ALTER FUNCTION adoption.api_submit_feedback(jsonb) SECURITY DEFINER;
+ALTER FUNCTION adoption.api_coordinate_launch(jsonb) SECURITY DEFINER;
+ALTER FUNCTION adoption.api_trigger_intervention(jsonb) SECURITY DEFINER;
 ALTER FUNCTION adoption.claim_actions(text, integer, interval) SECURITY DEFINER;
 ALTER FUNCTION adoption.complete_action(bigint, text) SECURITY DEFINER;
 ALTER FUNCTION adoption.fail_action(bigint, text, text) SECURITY DEFINER;
@@ -82,7 +85,10 @@ GRANT SELECT, INSERT, UPDATE ON adoption.tenants, adoption.features, adoption.la
 GRANT EXECUTE ON FUNCTION adoption.claim_actions(text, integer, interval),
 	adoption.complete_action(bigint, text),
 	adoption.fail_action(bigint, text, text),
-	adoption.enqueue_action(text, text, text, jsonb, text, text, timestamptz)
+	adoption.enqueue_action(text, text, text, jsonb, text, text, timestamptz),
+	adoption.api_submit_feedback(jsonb),
+	adoption.api_coordinate_launch(jsonb),
+	adoption.api_trigger_intervention(jsonb)
 	TO adoption_app;
 
 /*
@@ -127,6 +133,10 @@ GRANT EXECUTE ON FUNCTION
 	adoption.actor_first_seen(text, text, text),
 	adoption.lifecycle_rows(bigint[], date, text, integer),
 	adoption.stickiness_rows(bigint[], date, text, integer),
+	adoption.api_check_tenant(text),
+	adoption.api_product_analytics(text),
+	adoption.api_customer_health(text),
+	adoption.api_expansion(text),
 	adoption.analytics_periods(text, text, date, date),
 	adoption.actor_activity(text, text, text, date, text, integer),
 	adoption.actor_adoptions(text, text, text),

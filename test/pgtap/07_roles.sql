@@ -60,7 +60,8 @@ SELECT p.oid, p.proname::text AS fn,
 FROM pg_proc AS p
 WHERE p.pronamespace = 'adoption'::regnamespace;
 CREATE TEMP TABLE app_functions (fn text PRIMARY KEY);
-INSERT INTO app_functions VALUES ('claim_actions'), ('complete_action'), ('fail_action'), ('enqueue_action');
+INSERT INTO app_functions VALUES ('claim_actions'), ('complete_action'), ('fail_action'), ('enqueue_action'),
+	('api_submit_feedback'), ('api_coordinate_launch'), ('api_trigger_intervention');
 CREATE TEMP TABLE read_functions (fn text PRIMARY KEY);
 INSERT INTO read_functions VALUES ('velocity_at'), ('usage_velocity_transfn'), ('usage_velocity_combinefn'),
 	('usage_velocity_finalfn'), ('usage_velocity'), ('categorize_feedback'), ('builtin_lexicon'),
@@ -72,7 +73,8 @@ INSERT INTO read_functions VALUES ('velocity_at'), ('usage_velocity_transfn'), (
 	('analytics_periods'), ('actor_activity'), ('actor_adoptions'), ('retention'), ('lifecycle'),
 	('stickiness'), ('pes'), ('feature_retention'), ('attribution'), ('campaign_lift'),
 	('account_states'), ('play_allowed'), ('blocked_plays'), ('period_counts_transfn'),
-	('period_counts_combinefn'), ('period_counts'), ('actor_first_seen'), ('lifecycle_rows'), ('stickiness_rows');
+	('period_counts_combinefn'), ('period_counts'), ('actor_first_seen'), ('lifecycle_rows'), ('stickiness_rows'),
+	('api_check_tenant'), ('api_product_analytics'), ('api_customer_health'), ('api_expansion');
 CREATE TEMP VIEW expected_function_privs AS
 SELECT f.fn, f.args, n.role, CASE
 		WHEN n.role = 'adoption_app' AND f.fn IN (SELECT fn FROM app_functions) THEN '{EXECUTE}'
@@ -145,7 +147,7 @@ SELECT ok(NOT has_schema_privilege('public', 'adoption', 'USAGE'), 'PUBLIC may n
 -- SECURITY DEFINER: exactly these, each with search_path pinned.
 SELECT is(ARRAY(SELECT p.proname::text FROM pg_proc AS p
 		WHERE p.pronamespace = 'adoption'::regnamespace AND p.prosecdef ORDER BY 1),
-	'{billing_withdraw_plays,claim_actions,complete_action,enqueue_action,fail_action,feedback_actions,forget_tenant,forget_user,track_events}',
+	'{api_coordinate_launch,api_submit_feedback,api_trigger_intervention,billing_withdraw_plays,claim_actions,complete_action,enqueue_action,fail_action,feedback_actions,forget_tenant,forget_user,track_events}',
 	'SECURITY DEFINER functions: the triggers writing for adoption_app, the queue functions and the forget functions');
 SELECT is(ARRAY(SELECT p.proname::text FROM pg_proc AS p
 		WHERE p.pronamespace = 'adoption'::regnamespace AND p.prosecdef
