@@ -355,3 +355,22 @@ SELECT a.template_key, a.status, a.status_reason
 FROM adoption.campaign_actions AS a
 WHERE a.tenant_id = 'beacon-health' AND a.user_id IS NULL
 ORDER BY a.status, a.template_key;
+
+\echo
+\echo 'The integration API (docs/customer-success.md): health and expansion documents of two tenants, in part'
+SELECT h.d ->> 'tenant_id' AS tenant, h.d ->> 'score' AS score, h.d ->> 'risk' AS risk,
+	h.d -> 'risk_indicators' -> 'account_states' AS account_states,
+	h.d -> 'risk_indicators' -> 'days_since_last_event' AS days_quiet,
+	e.d -> 'plays_allowed' AS expansion_plays_allowed,
+	jsonb_array_length(e.d -> 'opportunities') AS opportunities
+FROM unnest(ARRAY['beacon-health', 'beacon-biotech']) AS t(tenant_id),
+	LATERAL (SELECT adoption.api_customer_health(t.tenant_id) AS d) AS h,
+	LATERAL (SELECT adoption.api_expansion(t.tenant_id) AS d) AS e;
+
+\echo
+\echo 'pes() at its defaults (users, by day, the last 90 days): the last 5 days'
+SELECT p.period_start AS day, p.active_actors AS users, round(p.adoption::numeric, 2) AS adoption,
+	round(p.stickiness::numeric, 2) AS stickiness, round(p.growth::numeric, 2) AS growth, round(p.score::numeric, 2) AS pes
+FROM adoption.pes() AS p
+ORDER BY p.period_start DESC
+LIMIT 5;
