@@ -21,6 +21,7 @@ SQL_SOURCES = \
 	src/sql/analytics.sql \
 	src/sql/launches.sql \
 	src/sql/api.sql \
+	src/sql/recommend.sql \
 	src/sql/governance.sql \
 	src/sql/security.sql
 

@@ -74,7 +74,8 @@ INSERT INTO read_functions VALUES ('velocity_at'), ('usage_velocity_transfn'), (
 	('stickiness'), ('pes'), ('feature_retention'), ('attribution'), ('campaign_lift'),
 	('account_states'), ('play_allowed'), ('blocked_plays'), ('period_counts_transfn'),
 	('period_counts_combinefn'), ('period_counts'), ('actor_first_seen'), ('lifecycle_rows'), ('stickiness_rows'),
-	('api_check_tenant'), ('api_product_analytics'), ('api_customer_health'), ('api_expansion');
+	('api_check_tenant'), ('api_product_analytics'), ('api_customer_health'), ('api_expansion'),
+	('feature_recommendations'), ('recommend_features'), ('evaluate_recommendations');
 CREATE TEMP VIEW expected_function_privs AS
 SELECT f.fn, f.args, n.role, CASE
 		WHEN n.role = 'adoption_app' AND f.fn IN (SELECT fn FROM app_functions) THEN '{EXECUTE}'
