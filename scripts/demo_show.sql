@@ -374,3 +374,10 @@ SELECT p.period_start AS day, p.active_actors AS users, round(p.adoption::numeri
 FROM adoption.pes() AS p
 ORDER BY p.period_start DESC
 LIMIT 5;
+
+\echo
+\echo 'Cross-sell recommendations for beacon-biotech (adoption.recommend_features; hold-out evaluation: test/bench/recommend_bench.sh)'
+SELECT r.rank, r.feature_id, r.tier, round(r.score::numeric, 3) AS score, round(r.confidence::numeric, 3) AS confidence,
+	round(r.support::numeric, 3) AS support, round(r.lift::numeric, 2) AS lift, r.because, r.upgrade_of, r.peers, r.peer_group
+FROM adoption.recommend_features('beacon-biotech') AS r
+ORDER BY r.rank;

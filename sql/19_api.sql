@@ -78,10 +78,11 @@ SELECT d ->> 'status' AS status FROM adoption.api_trigger_intervention('{"tenant
 
 -- GET success/expansion/api1 (healthy: the expansion plays are allowed;
 -- rescoring queued advanced_feature for ai and expansion_offer for the
--- seats) and api2 (cancelled: none allowed).
+-- seats; no recommendations: its one peer, api2, adopted nothing) and
+-- api2 (cancelled: none allowed).
 SELECT d -> 'seats' AS seats, d -> 'arr' AS arr, d -> 'plays_allowed' AS allowed,
 	jsonb_path_query_array(d, '$.opportunities[*].opportunity') AS opportunities,
-	jsonb_path_query_array(d, '$.plays[*].template_key') AS plays
+	jsonb_path_query_array(d, '$.plays[*].template_key') AS plays, d -> 'recommendations' AS recommendations
 FROM adoption.api_expansion('api1') AS d;
 SELECT d -> 'plays_allowed' AS allowed, d -> 'account_states' AS states FROM adoption.api_expansion('api2') AS d;
 

@@ -282,7 +282,8 @@ COMMENT ON FUNCTION adoption.api_trigger_intervention(jsonb) IS 'POST success/in
 /*
  * GET success/expansion/{tenant_id}: seats and revenue, the expansion
  * opportunities, whether the account's state allows the expansion plays
- * now, and the expansion plays queued or sent.
+ * now, the three cross-sell recommendations (recommend.sql), and the
+ * expansion plays queued or sent.
  */
 CREATE FUNCTION adoption.api_expansion(tenant_id text)
 RETURNS jsonb
@@ -310,6 +311,11 @@ BEGIN
 				SELECT 1 FROM adoption.blocked_plays(ARRAY[t], ARRAY[p.k]) AS b))
 			FROM unnest(ARRAY['expansion_offer', 'advanced_feature', 'case_study']) AS p(k)),
 		'account_states', (SELECT to_jsonb(a.states) FROM adoption.account_states(ARRAY[t]) AS a),
+		'recommendations', coalesce((SELECT jsonb_agg(jsonb_build_object('rank', r.rank, 'feature_id', r.feature_id,
+				'tier', r.tier, 'score', round(r.score::numeric, 4), 'confidence', round(r.confidence::numeric, 4),
+				'support', round(r.support::numeric, 4), 'lift', round(r.lift::numeric, 4), 'because', r.because,
+				'upgrade_of', r.upgrade_of) ORDER BY r.rank)
+			FROM adoption.feature_recommendations(ARRAY[t], 3) AS r), '[]'),
 		'plays', coalesce((SELECT jsonb_agg(jsonb_build_object('action_id', a.action_id, 'template_key', a.template_key,
 				'feature_id', a.feature_id, 'status', a.status, 'status_reason', a.status_reason,
 				'created_at', a.created_at) ORDER BY a.created_at, a.action_id)
@@ -317,4 +323,4 @@ BEGIN
 			WHERE a.tenant_id = t AND a.template_key IN ('expansion_offer', 'advanced_feature', 'case_study')), '[]'));
 END
 $$;
-COMMENT ON FUNCTION adoption.api_expansion(text) IS 'GET success/expansion/{tenant_id}: plan, ARR, seats, expansion opportunities, whether the play policy allows expansion_offer, advanced_feature and case_study now, and those plays queued or sent, as one jsonb document';
+COMMENT ON FUNCTION adoption.api_expansion(text) IS 'GET success/expansion/{tenant_id}: plan, ARR, seats, expansion opportunities, whether the play policy allows expansion_offer, advanced_feature and case_study now, the three cross-sell recommendations, and those plays queued or sent, as one jsonb document';

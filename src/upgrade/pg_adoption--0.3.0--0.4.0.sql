@@ -1515,3 +1515,44 @@ REVOKE ALL ON FUNCTION adoption.feature_recommendations(text[], integer, timesta
 GRANT EXECUTE ON FUNCTION adoption.feature_recommendations(text[], integer, timestamptz),
 	adoption.recommend_features(text, integer), adoption.evaluate_recommendations(integer)
 	TO adoption_analyst, adoption_tenant;
+
+/* Issue 17: the expansion document carries the cross-sell recommendations. */
+CREATE OR REPLACE FUNCTION adoption.api_expansion(tenant_id text)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+DECLARE
+	t text := api_expansion.tenant_id;
+BEGIN
+	PERFORM adoption.api_check_tenant(t);
+	RETURN jsonb_build_object(
+		'tenant_id', t,
+		'plan', (SELECT x.plan FROM adoption.tenants AS x WHERE x.tenant_id = t),
+		'arr', (SELECT x.arr FROM adoption.tenants AS x WHERE x.tenant_id = t),
+		'seats', (SELECT jsonb_build_object('licensed', x.seats_licensed, 'active_users', s.active_users)
+			FROM adoption.tenants AS x
+			LEFT JOIN LATERAL (SELECT h.active_users FROM adoption.tenant_health AS h WHERE h.tenant_id = x.tenant_id) AS s ON true
+			WHERE x.tenant_id = t),
+		'opportunities', coalesce((SELECT jsonb_agg(jsonb_build_object('opportunity', e.opportunity,
+				'feature_id', e.feature_id, 'metric', e.metric, 'evidence', e.evidence)
+				ORDER BY e.opportunity, e.feature_id)
+			FROM adoption.expansion_opportunities AS e WHERE e.tenant_id = t), '[]'),
+		'plays_allowed', (SELECT jsonb_object_agg(p.k, NOT EXISTS (
+				SELECT 1 FROM adoption.blocked_plays(ARRAY[t], ARRAY[p.k]) AS b))
+			FROM unnest(ARRAY['expansion_offer', 'advanced_feature', 'case_study']) AS p(k)),
+		'account_states', (SELECT to_jsonb(a.states) FROM adoption.account_states(ARRAY[t]) AS a),
+		'recommendations', coalesce((SELECT jsonb_agg(jsonb_build_object('rank', r.rank, 'feature_id', r.feature_id,
+				'tier', r.tier, 'score', round(r.score::numeric, 4), 'confidence', round(r.confidence::numeric, 4),
+				'support', round(r.support::numeric, 4), 'lift', round(r.lift::numeric, 4), 'because', r.because,
+				'upgrade_of', r.upgrade_of) ORDER BY r.rank)
+			FROM adoption.feature_recommendations(ARRAY[t], 3) AS r), '[]'),
+		'plays', coalesce((SELECT jsonb_agg(jsonb_build_object('action_id', a.action_id, 'template_key', a.template_key,
+				'feature_id', a.feature_id, 'status', a.status, 'status_reason', a.status_reason,
+				'created_at', a.created_at) ORDER BY a.created_at, a.action_id)
+			FROM adoption.campaign_actions AS a
+			WHERE a.tenant_id = t AND a.template_key IN ('expansion_offer', 'advanced_feature', 'case_study')), '[]'));
+END
+$$;
+COMMENT ON FUNCTION adoption.api_expansion(text) IS 'GET success/expansion/{tenant_id}: plan, ARR, seats, expansion opportunities, whether the play policy allows expansion_offer, advanced_feature and case_study now, the three cross-sell recommendations, and those plays queued or sent, as one jsonb document';
