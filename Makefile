@@ -22,6 +22,8 @@ SQL_SOURCES = \
 	src/sql/launches.sql \
 	src/sql/api.sql \
 	src/sql/recommend.sql \
+	src/sql/effectiveness.sql \
+	src/sql/revenue.sql \
 	src/sql/governance.sql \
 	src/sql/security.sql
 

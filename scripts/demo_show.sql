@@ -381,3 +381,19 @@ SELECT r.rank, r.feature_id, r.tier, round(r.score::numeric, 3) AS score, round(
 	round(r.support::numeric, 3) AS support, round(r.lift::numeric, 2) AS lift, r.because, r.upgrade_of, r.peers, r.peer_group
 FROM adoption.recommend_features('beacon-biotech') AS r
 ORDER BY r.rank;
+
+\echo
+\echo 'Intervention effectiveness (adoption.intervention_effectiveness, 30-day window): the baselines (no play is completed on the demo)'
+SELECT e.template_key, e.month, e.actions, e.baseline, e.baseline_outcomes,
+	round(e.baseline_rate::numeric, 3) AS baseline_rate,
+	round(e.baseline_low::numeric, 3) AS low, round(e.baseline_high::numeric, 3) AS high
+FROM adoption.intervention_effectiveness AS e
+ORDER BY e.template_key, e.month
+LIMIT 15;
+
+\echo
+\echo 'Expansion revenue credited per month (adoption.attributed_revenue: linear, 90 days), the largest 12'
+SELECT r.month, r.source, r.credited_id, r.expansions, round(r.revenue, 2) AS revenue
+FROM adoption.attributed_revenue AS r
+ORDER BY r.revenue DESC, r.month, r.source, r.credited_id
+LIMIT 12;

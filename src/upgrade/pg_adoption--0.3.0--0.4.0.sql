@@ -1556,3 +1556,359 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION adoption.api_expansion(text) IS 'GET success/expansion/{tenant_id}: plan, ARR, seats, expansion opportunities, whether the play policy allows expansion_offer, advanced_feature and case_study now, the three cross-sell recommendations, and those plays queued or sent, as one jsonb document';
+
+/*
+ * Issue 17, intervention effectiveness: wilson_interval(), the function
+ * intervention_effectiveness(window_length, as_of) and the view of the
+ * same name at its defaults.
+ */
+CREATE FUNCTION adoption.wilson_interval(x bigint, n bigint, z double precision DEFAULT 1.959963984540054)
+RETURNS double precision[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN CASE WHEN n > 0 AND x >= 0 AND x <= n THEN ARRAY[
+	(x::double precision / n + z * z / (2 * n) - z * sqrt(x::double precision / n * (1 - x::double precision / n) / n + z * z / (4 * n * n))) / (1 + z * z / n),
+	(x::double precision / n + z * z / (2 * n) + z * sqrt(x::double precision / n * (1 - x::double precision / n) / n + z * z / (4 * n * n))) / (1 + z * z / n)] END;
+COMMENT ON FUNCTION adoption.wilson_interval(bigint, bigint, double precision) IS 'Wilson score interval {low, high} of the rate x / n (z = 1.96: 95 %); NULL when n = 0';
+
+CREATE FUNCTION adoption.intervention_effectiveness(window_length interval DEFAULT '30 days',
+	as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (template_key text, month date, actions bigint, outcomes bigint, outcome_rate double precision,
+	rate_low double precision, rate_high double precision, baseline bigint, baseline_outcomes bigint,
+	baseline_rate double precision, baseline_low double precision, baseline_high double precision,
+	lift double precision)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+BEGIN
+	IF window_length IS NULL OR window_length <= interval '0' THEN
+		RAISE EXCEPTION 'window_length must be positive, not %', coalesce(window_length::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'Pass how long after the moment the outcome may come, e.g. ''30 days''.';
+	END IF;
+	IF as_of IS NULL OR NOT isfinite(as_of) THEN
+		RAISE EXCEPTION 'as_of must be a finite time, not %', coalesce(as_of::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	RETURN QUERY
+	WITH w AS (SELECT window_length AS len, intervention_effectiveness.as_of AS t),
+	acts AS (
+		/* Done actions of the six templates whose window ended by as_of. */
+		SELECT a.template_key AS tpl, a.tenant_id AS t, a.user_id AS u, a.feature_id AS f, a.completed_at AS m
+		FROM adoption.campaign_actions AS a, w
+		WHERE a.status = 'done' AND a.completed_at + w.len <= w.t
+			AND a.template_key IN ('retention_intervention', 'escalate_to_cs', 'win_back', 'adoption_nudge',
+				'advanced_feature', 'expansion_offer')
+	),
+	created AS MATERIALIZED (
+		/*
+		 * Every action of those templates (any status), for excluding
+		 * baseline moments, keyed like them: the user ('' for tenant
+		 * plays) and, for the plays about a feature, the feature.
+		 */
+		SELECT a.template_key AS tpl, a.tenant_id AS t, coalesce(a.user_id, '') AS ku,
+			CASE WHEN a.template_key IN ('adoption_nudge', 'advanced_feature') THEN coalesce(a.feature_id, '') ELSE '' END AS kf,
+			a.created_at
+		FROM adoption.campaign_actions AS a
+		WHERE a.template_key IN ('retention_intervention', 'escalate_to_cs', 'win_back', 'adoption_nudge',
+			'advanced_feature', 'expansion_offer')
+	),
+	scores AS (
+		SELECT h.tenant_id AS t, h.scored_at AS m, h.risk, h.last_event_at, h.active_users, e.dormant_after,
+			e.seat_utilization_threshold, n.seats_licensed
+		FROM adoption.health_scores AS h
+		JOIN adoption.effective_settings AS e ON e.tenant_id = h.tenant_id
+		JOIN adoption.tenants AS n ON n.tenant_id = h.tenant_id
+	),
+	eligible AS (
+		SELECT 'retention_intervention'::text AS tpl, s.t, NULL::text AS u, NULL::text AS f, s.m FROM scores AS s WHERE s.risk = 'at_risk'
+		UNION ALL
+		SELECT 'escalate_to_cs', s.t, NULL, NULL, s.m FROM scores AS s WHERE s.risk = 'critical'
+		UNION ALL
+		SELECT 'win_back', s.t, NULL, NULL, s.m FROM scores AS s WHERE s.last_event_at <= s.m - s.dormant_after
+		UNION ALL
+		SELECT 'expansion_offer', s.t, NULL, NULL, s.m FROM scores AS s
+		WHERE s.seats_licensed > 0 AND s.active_users >= s.seat_utilization_threshold * s.seats_licensed
+		UNION ALL
+		SELECT 'adoption_nudge', u.tenant_id, u.user_id, u.feature_id, u.activated_at + e.nudge_after
+		FROM adoption.user_feature_state AS u
+		JOIN adoption.effective_settings AS e ON e.tenant_id = u.tenant_id
+		WHERE u.adopted_at IS NULL OR u.adopted_at > u.activated_at + e.nudge_after
+		UNION ALL
+		SELECT 'advanced_feature', u.tenant_id, NULL, f.upgrade_feature_id, min(u.habitual_at)
+		FROM adoption.user_feature_state AS u
+		JOIN adoption.features AS f ON f.feature_id = u.feature_id AND f.upgrade_feature_id IS NOT NULL
+		WHERE u.habitual_at IS NOT NULL
+			AND NOT EXISTS (SELECT 1 FROM adoption.user_feature_state AS g WHERE g.tenant_id = u.tenant_id
+				AND g.feature_id = f.upgrade_feature_id AND g.activated_at <= u.habitual_at)
+		GROUP BY u.tenant_id, f.upgrade_feature_id
+	),
+	base AS (
+		/* Eligible moments without an action of the template for the subject within the window; the first per subject and month. */
+		SELECT DISTINCT ON (e.tpl, e.t, e.u, e.f, date_trunc('month', e.m)) e.tpl, e.t, e.u, e.f, e.m
+		FROM eligible AS e, w
+		WHERE e.m + w.len <= w.t
+			AND NOT EXISTS (SELECT 1 FROM created AS c
+				WHERE c.tpl = e.tpl AND c.t = e.t AND c.ku = coalesce(e.u, '')
+					AND c.kf = CASE WHEN e.tpl IN ('adoption_nudge', 'advanced_feature') THEN coalesce(e.f, '') ELSE '' END
+					AND c.created_at > e.m - w.len AND c.created_at <= e.m + w.len)
+		ORDER BY e.tpl, e.t, e.u, e.f, date_trunc('month', e.m), e.m
+	),
+	units AS (
+		SELECT true AS treated, acts.* FROM acts
+		UNION ALL
+		SELECT false, base.* FROM base
+	),
+	judged AS (
+		SELECT x.treated, x.tpl, date_trunc('month', x.m)::date AS month, CASE x.tpl
+			WHEN 'retention_intervention' THEN EXISTS (SELECT 1 FROM adoption.health_scores AS h
+				WHERE h.tenant_id = x.t AND h.scored_at > x.m AND h.scored_at <= x.m + w.len AND h.risk = 'healthy')
+			WHEN 'escalate_to_cs' THEN EXISTS (SELECT 1 FROM adoption.health_scores AS h
+				WHERE h.tenant_id = x.t AND h.scored_at > x.m AND h.scored_at <= x.m + w.len AND h.risk <> 'critical')
+			WHEN 'win_back' THEN EXISTS (SELECT 1 FROM adoption.feature_usage_events AS v
+				WHERE v.tenant_id = x.t AND v.usage_timestamp > x.m AND v.usage_timestamp <= x.m + w.len)
+			WHEN 'expansion_offer' THEN EXISTS (SELECT 1 FROM adoption.billing_events AS b
+				WHERE b.tenant_id = x.t AND b.kind = 'upgrade' AND b.occurred_at > x.m AND b.occurred_at <= x.m + w.len)
+			WHEN 'adoption_nudge' THEN EXISTS (SELECT 1 FROM adoption.user_feature_state AS u
+				WHERE u.tenant_id = x.t AND u.user_id = x.u AND u.feature_id = x.f
+					AND u.adopted_at > x.m AND u.adopted_at <= x.m + w.len)
+			WHEN 'advanced_feature' THEN EXISTS (SELECT 1 FROM adoption.user_feature_state AS u
+				WHERE u.tenant_id = x.t AND u.feature_id = x.f
+					AND u.activated_at > x.m AND u.activated_at <= x.m + w.len)
+			END AS success
+		FROM units AS x, w
+	),
+	agg AS (
+		SELECT j.tpl, j.month,
+			count(*) FILTER (WHERE j.treated) AS n, count(*) FILTER (WHERE j.treated AND j.success) AS k,
+			count(*) FILTER (WHERE NOT j.treated) AS bn, count(*) FILTER (WHERE NOT j.treated AND j.success) AS bk
+		FROM judged AS j
+		GROUP BY j.tpl, j.month
+	)
+	SELECT agg.tpl, agg.month, agg.n, agg.k, agg.k::double precision / nullif(agg.n, 0),
+		(adoption.wilson_interval(agg.k, agg.n))[1], (adoption.wilson_interval(agg.k, agg.n))[2],
+		agg.bn, agg.bk, agg.bk::double precision / nullif(agg.bn, 0),
+		(adoption.wilson_interval(agg.bk, agg.bn))[1], (adoption.wilson_interval(agg.bk, agg.bn))[2],
+		(agg.k::double precision / nullif(agg.n, 0)) / nullif(agg.bk::double precision / nullif(agg.bn, 0), 0)
+	FROM agg
+	ORDER BY agg.tpl, agg.month;
+END
+$$;
+COMMENT ON FUNCTION adoption.intervention_effectiveness(interval, timestamptz) IS 'Per play and month: done actions and how many were followed by their outcome within window_length, against a baseline of eligible moments without the play, with 95 % Wilson intervals and the lift; only units whose window ended by as_of';
+
+CREATE VIEW adoption.intervention_effectiveness WITH (security_invoker = true) AS
+SELECT e.template_key, e.month, e.actions, e.outcomes, e.outcome_rate, e.rate_low, e.rate_high,
+	e.baseline, e.baseline_outcomes, e.baseline_rate, e.baseline_low, e.baseline_high, e.lift
+FROM adoption.intervention_effectiveness() AS e;
+COMMENT ON VIEW adoption.intervention_effectiveness IS 'Does a play work? Per template and month: done actions followed by their outcome within 30 days, against eligible moments without the play (adoption.intervention_effectiveness(window_length, as_of) for other windows and past dates)';
+COMMENT ON COLUMN adoption.intervention_effectiveness.template_key IS 'The play: retention_intervention, escalate_to_cs, win_back, adoption_nudge, advanced_feature or expansion_offer';
+COMMENT ON COLUMN adoption.intervention_effectiveness.month IS 'Month of the moment (completed_at of an action, the eligible moment of a baseline unit), UTC';
+COMMENT ON COLUMN adoption.intervention_effectiveness.actions IS 'Done actions whose 30-day window has ended';
+COMMENT ON COLUMN adoption.intervention_effectiveness.outcomes IS 'Of those, followed by the outcome the play aims at within 30 days';
+COMMENT ON COLUMN adoption.intervention_effectiveness.outcome_rate IS 'outcomes / actions';
+COMMENT ON COLUMN adoption.intervention_effectiveness.rate_low IS 'Lower end of the 95 % Wilson interval of outcome_rate';
+COMMENT ON COLUMN adoption.intervention_effectiveness.rate_high IS 'Upper end of the 95 % Wilson interval of outcome_rate';
+COMMENT ON COLUMN adoption.intervention_effectiveness.baseline IS 'Eligible subjects (first eligible moment in the month) with no action of the template within 30 days of it';
+COMMENT ON COLUMN adoption.intervention_effectiveness.baseline_outcomes IS 'Of those, followed by the outcome within 30 days';
+COMMENT ON COLUMN adoption.intervention_effectiveness.baseline_rate IS 'baseline_outcomes / baseline';
+COMMENT ON COLUMN adoption.intervention_effectiveness.baseline_low IS 'Lower end of the 95 % Wilson interval of baseline_rate';
+COMMENT ON COLUMN adoption.intervention_effectiveness.baseline_high IS 'Upper end of the 95 % Wilson interval of baseline_rate';
+COMMENT ON COLUMN adoption.intervention_effectiveness.lift IS 'outcome_rate / baseline_rate (NULL without a baseline or when it is 0): read it with the intervals, which overlap when the difference may be noise';
+REVOKE ALL ON FUNCTION adoption.wilson_interval(bigint, bigint, double precision),
+	adoption.intervention_effectiveness(interval, timestamptz) FROM PUBLIC;
+REVOKE ALL ON adoption.intervention_effectiveness FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION adoption.wilson_interval(bigint, bigint, double precision),
+	adoption.intervention_effectiveness(interval, timestamptz) TO adoption_analyst, adoption_tenant;
+GRANT SELECT ON adoption.intervention_effectiveness TO adoption_analyst, adoption_tenant;
+
+/*
+ * Issue 17, revenue attribution: touch_credit() (the models' credit, now
+ * shared with attribution()), revenue_attribution() and the view
+ * attributed_revenue.
+ */
+CREATE FUNCTION adoption.touch_credit(model text, pos bigint, n bigint, w double precision, w_sum double precision)
+RETURNS double precision
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN CASE model
+	WHEN 'first_touch' THEN CASE WHEN pos = 1 THEN 1.0::double precision ELSE 0.0 END
+	WHEN 'last_touch' THEN CASE WHEN pos = n THEN 1.0::double precision ELSE 0.0 END
+	WHEN 'linear' THEN 1.0::double precision / n
+	WHEN 'time_decay' THEN w / w_sum
+	WHEN 'position_based' THEN CASE WHEN n = 1 THEN 1.0::double precision
+		WHEN n = 2 THEN 0.5
+		WHEN pos = 1 OR pos = n THEN 0.4
+		ELSE 0.2::double precision / (n - 2) END
+	END;
+COMMENT ON FUNCTION adoption.touch_credit(text, bigint, bigint, double precision, double precision) IS 'Credit of the pos-th of n touches under an attribution model: first_touch, last_touch, linear, time_decay (w / w_sum) or position_based (40/20/40)';
+
+CREATE OR REPLACE FUNCTION adoption.attribution(model text DEFAULT 'last_touch', lookback interval DEFAULT '30 days')
+RETURNS TABLE (tenant_id text, user_id text, feature_id text, adopted_at timestamptz,
+	campaign_id text, touched_at timestamptz, credit double precision)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+BEGIN
+	IF model IS NULL THEN
+		RAISE EXCEPTION 'attribution model must not be NULL'
+			USING ERRCODE = 'invalid_parameter_value',
+				HINT = 'The models are first_touch, last_touch, linear, time_decay (7-day half-life) and position_based (40/20/40).';
+	END IF;
+	IF model NOT IN ('first_touch', 'last_touch', 'linear', 'time_decay', 'position_based') THEN
+		RAISE EXCEPTION 'unknown attribution model "%"', model
+			USING ERRCODE = 'invalid_parameter_value',
+				HINT = 'The models are first_touch, last_touch, linear, time_decay (7-day half-life) and position_based (40/20/40).';
+	END IF;
+	IF lookback IS NULL OR lookback < interval '0' THEN
+		RAISE EXCEPTION 'lookback must be a non-negative interval, not %', coalesce(lookback::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				HINT = 'Pass how long before an adoption a touch counts, e.g. ''30 days''.';
+	END IF;
+	RETURN QUERY
+	WITH a AS (
+		SELECT s.tenant_id, s.user_id, s.feature_id, s.adopted_at
+		FROM adoption.user_feature_state AS s
+		WHERE s.adopted_at IS NOT NULL
+	),
+	t AS (
+		SELECT a.tenant_id, a.user_id, a.feature_id, a.adopted_at, c.campaign_id, c.touched_at,
+			0 AS src, c.touch_id, NULL::uuid AS event_id
+		FROM a
+		JOIN adoption.campaign_touches AS c ON c.tenant_id = a.tenant_id
+			AND (c.user_id = a.user_id OR c.user_id IS NULL)
+		WHERE c.touched_at <= a.adopted_at AND c.touched_at >= a.adopted_at - lookback
+		UNION ALL
+		SELECT a.tenant_id, a.user_id, a.feature_id, a.adopted_at,
+			e.integration_context ->> 'campaign_influence', e.usage_timestamp, 1, NULL::bigint, e.event_id
+		FROM a
+		JOIN adoption.feature_usage_events AS e ON e.tenant_id = a.tenant_id AND e.user_id = a.user_id
+		WHERE e.usage_timestamp <= a.adopted_at AND e.usage_timestamp >= a.adopted_at - lookback
+			AND (e.integration_context ->> 'campaign_influence') <> ''
+	),
+	r AS (
+		/*
+		 * time_decay weighs 2^(-age / 7 days); the weights are taken
+		 * relative to the latest touch (which weighs 1), the same after
+		 * normalization and never all zero however long the lookback.
+		 */
+		SELECT t.tenant_id, t.user_id, t.feature_id, t.adopted_at, t.campaign_id, t.touched_at,
+			row_number() OVER o AS pos,
+			count(*) OVER p AS n,
+			power(2.0::double precision,
+				-(extract(epoch FROM max(t.touched_at) OVER p - t.touched_at))::double precision / 604800.0) AS w,
+			t.src, t.touch_id, t.event_id
+		FROM t
+		WINDOW p AS (PARTITION BY t.tenant_id, t.user_id, t.feature_id),
+			o AS (p ORDER BY t.touched_at, t.campaign_id COLLATE "C", t.src, t.touch_id, t.event_id)
+	),
+	c AS (
+		SELECT r.*, adoption.touch_credit(attribution.model, r.pos, r.n, r.w,
+			sum(r.w) OVER (PARTITION BY r.tenant_id, r.user_id, r.feature_id)) AS credit
+		FROM r
+	)
+	SELECT c.tenant_id, c.user_id, c.feature_id, c.adopted_at, c.campaign_id, c.touched_at, c.credit
+	FROM c
+	WHERE c.credit > 0
+	ORDER BY c.tenant_id COLLATE "C", c.user_id COLLATE "C", c.feature_id COLLATE "C", c.pos;
+END
+$$;
+COMMENT ON FUNCTION adoption.attribution(text, interval) IS 'Credits each user adoption to the campaign touches of the user or its tenant (campaign_touches, events with campaign_influence) within lookback before adopted_at; models first_touch, last_touch, linear, time_decay (7-day half-life), position_based (40/20/40); one row per credited touch, credits of an adoption sum to 1';
+CREATE FUNCTION adoption.revenue_attribution(model text DEFAULT 'linear', lookback interval DEFAULT '90 days')
+RETURNS TABLE (tenant_id text, expansion_id text, expanded_at timestamptz, amount numeric, source text,
+	credited_id text, touched_at timestamptz, credit double precision, revenue numeric)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+BEGIN
+	IF model IS NULL OR model NOT IN ('first_touch', 'last_touch', 'linear', 'time_decay', 'position_based') THEN
+		RAISE EXCEPTION 'unknown attribution model "%"', coalesce(model, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				HINT = 'The models are first_touch, last_touch, linear, time_decay (7-day half-life) and position_based (40/20/40).';
+	END IF;
+	IF lookback IS NULL OR lookback < interval '0' THEN
+		RAISE EXCEPTION 'lookback must be a non-negative interval, not %', coalesce(lookback::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				HINT = 'Pass how long before an expansion a touch or an adoption counts, e.g. ''90 days''.';
+	END IF;
+	RETURN QUERY
+	WITH x AS (
+		SELECT b.tenant_id, b.event_id, b.occurred_at, b.amount
+		FROM adoption.billing_events AS b
+		WHERE b.kind = 'upgrade' AND b.amount > 0
+	),
+	t AS (
+		SELECT x.tenant_id, x.event_id, x.occurred_at, x.amount, 'campaign'::text AS src, c.campaign_id AS id,
+			c.touched_at AS at, c.touch_id::text AS tie
+		FROM x
+		JOIN adoption.campaign_touches AS c ON c.tenant_id = x.tenant_id
+		WHERE c.touched_at <= x.occurred_at AND c.touched_at >= x.occurred_at - lookback
+		UNION ALL
+		SELECT x.tenant_id, x.event_id, x.occurred_at, x.amount, 'campaign', e.integration_context ->> 'campaign_influence',
+			e.usage_timestamp, e.event_id::text
+		FROM x
+		JOIN adoption.feature_usage_events AS e ON e.tenant_id = x.tenant_id
+		WHERE e.usage_timestamp <= x.occurred_at AND e.usage_timestamp >= x.occurred_at - lookback
+			AND (e.integration_context ->> 'campaign_influence') <> ''
+		UNION ALL
+		SELECT x.tenant_id, x.event_id, x.occurred_at, x.amount, 'feature', f.feature_id, f.adopted_at, ''
+		FROM x
+		JOIN (SELECT s.tenant_id, s.feature_id, min(s.adopted_at) AS adopted_at
+			FROM adoption.user_feature_state AS s WHERE s.adopted_at IS NOT NULL
+			GROUP BY s.tenant_id, s.feature_id) AS f ON f.tenant_id = x.tenant_id
+		WHERE f.adopted_at <= x.occurred_at AND f.adopted_at >= x.occurred_at - lookback
+	),
+	r AS (
+		SELECT t.*,
+			row_number() OVER o AS pos,
+			count(*) OVER p AS n,
+			power(2.0::double precision,
+				-(extract(epoch FROM max(t.at) OVER p - t.at))::double precision / 604800.0) AS w
+		FROM t
+		WINDOW p AS (PARTITION BY t.tenant_id, t.event_id, t.src),
+			o AS (p ORDER BY t.at, t.id COLLATE "C", t.tie COLLATE "C")
+	),
+	c AS (
+		SELECT r.*, adoption.touch_credit(revenue_attribution.model, r.pos, r.n, r.w,
+			sum(r.w) OVER (PARTITION BY r.tenant_id, r.event_id, r.src)) AS cr
+		FROM r
+	),
+	cum AS (
+		/*
+		 * Revenue in numeric, to the millionth, telescoping: the k-th touch
+		 * gets round(amount x credits up to k) - round(amount x credits
+		 * before k), the credits up to the last being 1, so that the
+		 * revenue of an expansion adds up to its amount exactly.
+		 */
+		SELECT c.*,
+			round(c.amount * CASE WHEN c.pos = c.n THEN 1::numeric
+				ELSE (sum(c.cr) OVER (PARTITION BY c.tenant_id, c.event_id, c.src ORDER BY c.pos))::numeric END, 6) AS upto
+		FROM c
+	)
+	SELECT z.tenant_id, z.event_id, z.occurred_at, z.amount, z.src, z.id, z.at, z.cr, z.rev
+	FROM (SELECT c.*, c.upto - coalesce(lag(c.upto) OVER (PARTITION BY c.tenant_id, c.event_id, c.src ORDER BY c.pos), 0) AS rev
+		FROM cum AS c) AS z
+	WHERE z.cr > 0
+	ORDER BY z.tenant_id COLLATE "C", z.occurred_at, z.event_id COLLATE "C", z.src, z.pos;
+END
+$$;
+COMMENT ON FUNCTION adoption.revenue_attribution(text, interval) IS 'Credits each expansion (billing upgrade, amount > 0) to the campaign touches of its tenant and, separately, to the features the tenant adopted within lookback before it, with the models of attribution(); per expansion and source the credits sum to 1 and the revenue to the amount';
+
+CREATE VIEW adoption.attributed_revenue WITH (security_invoker = true) AS
+SELECT date_trunc('month', r.expanded_at AT TIME ZONE 'UTC')::date AS month, r.source, r.credited_id,
+	count(DISTINCT (r.tenant_id, r.expansion_id)) AS expansions, sum(r.revenue) AS revenue
+FROM adoption.revenue_attribution('linear', interval '90 days') AS r
+GROUP BY 1, 2, 3;
+COMMENT ON VIEW adoption.attributed_revenue IS 'Expansion revenue credited to each campaign and each feature per month (adoption.revenue_attribution(''linear'', ''90 days''); other models and lookbacks: call the function)';
+COMMENT ON COLUMN adoption.attributed_revenue.month IS 'Month of the expansions, UTC';
+COMMENT ON COLUMN adoption.attributed_revenue.source IS 'campaign or feature';
+COMMENT ON COLUMN adoption.attributed_revenue.credited_id IS 'The campaign_id or the feature_id credited';
+COMMENT ON COLUMN adoption.attributed_revenue.expansions IS 'Expansions it shares the credit of';
+COMMENT ON COLUMN adoption.attributed_revenue.revenue IS 'Revenue credited to it: per expansion and source the credits add up to the amount';
+REVOKE ALL ON FUNCTION adoption.touch_credit(text, bigint, bigint, double precision, double precision),
+	adoption.revenue_attribution(text, interval) FROM PUBLIC;
+REVOKE ALL ON adoption.attributed_revenue FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION adoption.touch_credit(text, bigint, bigint, double precision, double precision),
+	adoption.revenue_attribution(text, interval) TO adoption_analyst, adoption_tenant;
+GRANT SELECT ON adoption.attributed_revenue TO adoption_analyst, adoption_tenant;

@@ -75,7 +75,9 @@ INSERT INTO read_functions VALUES ('velocity_at'), ('usage_velocity_transfn'), (
 	('account_states'), ('play_allowed'), ('blocked_plays'), ('period_counts_transfn'),
 	('period_counts_combinefn'), ('period_counts'), ('actor_first_seen'), ('lifecycle_rows'), ('stickiness_rows'),
 	('api_check_tenant'), ('api_product_analytics'), ('api_customer_health'), ('api_expansion'),
-	('feature_recommendations'), ('recommend_features'), ('evaluate_recommendations');
+	('feature_recommendations'), ('recommend_features'), ('evaluate_recommendations'),
+	('wilson_interval'), ('intervention_effectiveness'),
+	('touch_credit'), ('revenue_attribution');
 CREATE TEMP VIEW expected_function_privs AS
 SELECT f.fn, f.args, n.role, CASE
 		WHEN n.role = 'adoption_app' AND f.fn IN (SELECT fn FROM app_functions) THEN '{EXECUTE}'
