@@ -16,12 +16,17 @@ SQL_SOURCES = \
 	src/sql/rebuild.sql \
 	src/sql/views.sql \
 	src/sql/health.sql \
+	src/sql/plays.sql \
 	src/sql/feedback.sql \
 	src/sql/profiles.sql \
 	src/sql/messaging.sql \
 	src/sql/analytics.sql \
 	src/sql/launches.sql \
 	src/sql/bi.sql \
+	src/sql/api.sql \
+	src/sql/recommend.sql \
+	src/sql/effectiveness.sql \
+	src/sql/revenue.sql \
 	src/sql/governance.sql \
 	src/sql/security.sql
 

@@ -360,3 +360,81 @@ SELECT a.template_key, a.reason->>'milestone' AS milestone, a.status, count(*) A
 FROM adoption.campaign_actions AS a
 GROUP BY 1, 2, 3
 ORDER BY actions DESC;
+
+\echo
+\echo 'Plays that agree: live plays by account state (adoption.account_states, docs/customer-success.md)'
+WITH st AS (
+	SELECT s.tenant_id, CASE WHEN cardinality(s.states) = 0 THEN coalesce(s.risk, 'unscored')
+		ELSE array_to_string(s.states, '+') END AS state
+	FROM adoption.account_states(ARRAY(SELECT t.tenant_id FROM adoption.tenants AS t)) AS s
+)
+SELECT st.state, count(DISTINCT st.tenant_id) AS tenants,
+	count(a.action_id) FILTER (WHERE a.template_key = 'expansion_offer') AS expansion_offer,
+	count(a.action_id) FILTER (WHERE a.template_key = 'advanced_feature') AS advanced_feature,
+	count(a.action_id) FILTER (WHERE a.template_key = 'case_study') AS case_study,
+	count(a.action_id) FILTER (WHERE a.template_key = 'retention_intervention') AS retention,
+	count(a.action_id) FILTER (WHERE a.template_key = 'escalate_to_cs') AS escalate,
+	count(a.action_id) FILTER (WHERE a.template_key = 'win_back') AS win_back,
+	count(a.action_id) FILTER (WHERE a.template_key IN ('adoption_nudge', 'adoption_success', 'launch_announcement')) AS adoption_plays
+FROM st
+LEFT JOIN adoption.campaign_action_queue AS a ON a.tenant_id = st.tenant_id
+GROUP BY st.state
+ORDER BY tenants DESC, st.state;
+
+\echo
+\echo 'Plays withdrawn when their account entered a state that forbids them'
+SELECT a.template_key, a.status_reason, count(*) AS plays, count(DISTINCT a.tenant_id) AS tenants
+FROM adoption.campaign_actions AS a
+WHERE a.status = 'withdrawn'
+GROUP BY 1, 2
+ORDER BY plays DESC, 1, 2
+LIMIT 12;
+
+\echo
+\echo 'beacon-health (cancelled, dormant, score 0): its tenant-level plays'
+SELECT a.template_key, a.status, a.status_reason
+FROM adoption.campaign_actions AS a
+WHERE a.tenant_id = 'beacon-health' AND a.user_id IS NULL
+ORDER BY a.status, a.template_key;
+
+\echo
+\echo 'The integration API (docs/customer-success.md): health and expansion documents of two tenants, in part'
+SELECT h.d ->> 'tenant_id' AS tenant, h.d ->> 'score' AS score, h.d ->> 'risk' AS risk,
+	h.d -> 'risk_indicators' -> 'account_states' AS account_states,
+	h.d -> 'risk_indicators' -> 'days_since_last_event' AS days_quiet,
+	e.d -> 'plays_allowed' AS expansion_plays_allowed,
+	jsonb_array_length(e.d -> 'opportunities') AS opportunities
+FROM unnest(ARRAY['beacon-health', 'beacon-biotech']) AS t(tenant_id),
+	LATERAL (SELECT adoption.api_customer_health(t.tenant_id) AS d) AS h,
+	LATERAL (SELECT adoption.api_expansion(t.tenant_id) AS d) AS e;
+
+\echo
+\echo 'pes() at its defaults (users, by day, the last 90 days): the last 5 days'
+SELECT p.period_start AS day, p.active_actors AS users, round(p.adoption::numeric, 2) AS adoption,
+	round(p.stickiness::numeric, 2) AS stickiness, round(p.growth::numeric, 2) AS growth, round(p.score::numeric, 2) AS pes
+FROM adoption.pes() AS p
+ORDER BY p.period_start DESC
+LIMIT 5;
+
+\echo
+\echo 'Cross-sell recommendations for beacon-biotech (adoption.recommend_features; hold-out evaluation: test/bench/recommend_bench.sh)'
+SELECT r.rank, r.feature_id, r.tier, round(r.score::numeric, 3) AS score, round(r.confidence::numeric, 3) AS confidence,
+	round(r.support::numeric, 3) AS support, round(r.lift::numeric, 2) AS lift, r.because, r.upgrade_of, r.peers, r.peer_group
+FROM adoption.recommend_features('beacon-biotech') AS r
+ORDER BY r.rank;
+
+\echo
+\echo 'Intervention effectiveness (adoption.intervention_effectiveness, 30-day window): the baselines (no play is completed on the demo)'
+SELECT e.template_key, e.month, e.actions, e.baseline, e.baseline_outcomes,
+	round(e.baseline_rate::numeric, 3) AS baseline_rate,
+	round(e.baseline_low::numeric, 3) AS low, round(e.baseline_high::numeric, 3) AS high
+FROM adoption.intervention_effectiveness AS e
+ORDER BY e.template_key, e.month
+LIMIT 15;
+
+\echo
+\echo 'Expansion revenue credited per month (adoption.attributed_revenue: linear, 90 days), the largest 12'
+SELECT r.month, r.source, r.credited_id, r.expansions, round(r.revenue, 2) AS revenue
+FROM adoption.attributed_revenue AS r
+ORDER BY r.revenue DESC, r.month, r.source, r.credited_id
+LIMIT 12;

@@ -55,6 +55,10 @@ WHERE tenant_id OPERATOR(pg_catalog.=) 'sp'
 	AND template_key OPERATOR(pg_catalog.=) ANY ('{case_study,pain_point_followup}'::text[])
 ORDER BY 1, 2;
 -- Health: rescoring (with its actions), explain, the views and the upkeep job.
+-- The cancellation makes sp cancelled; a per-tenant play policy lets its
+-- band actions through (the policy itself is tested in 18_plays).
+INSERT INTO adoption.tenant_play_policy (tenant_id, account_state, template_key, allowed) VALUES
+	('sp', 'cancelled', 'retention_intervention', true), ('sp', 'cancelled', 'escalate_to_cs', true);
 INSERT INTO adoption.billing_events (tenant_id, event_id, kind) VALUES ('sp', 'b1', 'cancellation');
 INSERT INTO adoption.support_tickets (tenant_id, ticket_id, severity) VALUES ('sp', 'k1', 'urgent'), ('sp', 'k2', 'urgent');
 INSERT INTO adoption.feedback (tenant_id, channel, score) VALUES ('sp', 'nps', 0);

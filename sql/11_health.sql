@@ -228,6 +228,12 @@ CREATE VIEW pg_temp.acts AS
 SELECT tenant_id, template_key, user_id, feature_id, reason ->> 'risk' AS risk
 FROM adoption.campaign_actions WHERE template_key <> 'adoption_success';
 
+-- osc and down get their low scores from a cancellation; the default play
+-- policy gives a cancelled account no retention_intervention nor
+-- escalate_to_cs, so their tenant policies allow them here (the band
+-- mechanics are what this part tests; the policy is tested in 18_plays).
+INSERT INTO adoption.tenant_play_policy (tenant_id, account_state, template_key, allowed) VALUES
+	('osc', 'cancelled', 'retention_intervention', true), ('down', 'cancelled', 'escalate_to_cs', true);
 -- osc: u1 adopted reports 3 days ago; a cancellation 6 hours ago.  usage 100,
 -- adoption 50, support 100, billing 0, no NPS: (30 + 15 + 15 + 0) / 0.9 = 66.666666667.
 SELECT pg_temp.use('osc', 'u1', 'reports', '3 days', 3);

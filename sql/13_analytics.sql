@@ -224,6 +224,88 @@ SELECT period_start, active_actors, round(adoption::numeric, 9) AS adoption,
 	round(stickiness::numeric, 9) AS stickiness, round(growth::numeric, 9) AS growth,
 	round(score::numeric, 9) AS score
 FROM adoption.pes('tenant', NULL, 'week', '2026-10-05', '2026-10-18', 'h13-tp');
+-- Daily, 2026-10-05 .. 07, h13-pes (by day pes derives lifecycle's days,
+-- the day before the range included, from stickiness's daily activity):
+-- active every day: p only.  adoption: p adopted h13-reports on 10-07 at
+-- 09:00: 0/2, 0/2, 1/2: 0, 0, 50.  stickiness: DAU 1 (p) / MAU 2 (p, r):
+-- 50 each day.  growth: 10-05 p new (first seen that day), r was last
+-- active 10-01 (its dormant day is 10-02): 1 / 1 = 100; then p returning
+-- only: NULL.  score: (0 + 50 + 100) / 3 = 50, (0 + 50) / 2 = 25, (50 + 50) / 2 = 50.
+SELECT period_start, active_actors, round(adoption::numeric, 9) AS adoption,
+	round(stickiness::numeric, 9) AS stickiness, round(growth::numeric, 9) AS growth,
+	round(score::numeric, 9) AS score
+FROM adoption.pes('user', NULL, 'day', '2026-10-05', '2026-10-07', 'h13-pes');
+-- 2026-10-02 .. 03: r, active on 10-01 (the day before the range), is
+-- dormant on 10-02: growth 0 / 1 = 0, then no denominator; nobody active:
+-- adoption NULL; stickiness DAU 0 / MAU 1 (r): 0; score 0, 0.
+SELECT period_start, active_actors, adoption, stickiness, growth, score
+FROM adoption.pes('user', NULL, 'day', '2026-10-02', '2026-10-03', 'h13-pes');
+-- Against the definition in plain SQL, for users and tenants, over all
+-- features and one, by day, week and month, in every tenant and in one:
+-- adoption = 100 x the mean over the actors with an event (of any feature)
+-- in the period of (core features, or feature_id, launched by the period's
+-- end that the actor adopted by then) / (those features); stickiness and
+-- growth as stickiness() and lifecycle() compute them, each with its own
+-- scan of the events.
+CREATE FUNCTION pg_temp.pes_reference(actor text, feature_id text, period text, from_date date, to_date date, tenant_id text)
+RETURNS TABLE (period_start date, active_actors bigint, adoption double precision,
+	stickiness double precision, growth double precision)
+LANGUAGE sql AS $$
+	WITH per AS (
+		SELECT g.ps, (g.ps + CASE period WHEN 'day' THEN interval '1 day' WHEN 'week' THEN interval '7 days'
+				ELSE interval '1 month' END)::timestamp AT TIME ZONE 'UTC' AS e
+		FROM (SELECT DISTINCT s.period_start AS ps
+			FROM adoption.stickiness(actor, feature_id, period, from_date, to_date, tenant_id) AS s) AS g
+	), core AS MATERIALIZED (
+		SELECT f.feature_id, f.launched_at FROM adoption.features AS f
+		WHERE (pes_reference.feature_id IS NULL AND f.tier = 'core') OR f.feature_id = pes_reference.feature_id
+	), active AS (
+		SELECT DISTINCT per.ps, e.tenant_id AS t, CASE WHEN actor = 'user' THEN e.user_id ELSE '' END AS u
+		FROM adoption.feature_usage_events AS e
+		JOIN per ON e.usage_timestamp >= per.ps::timestamp AT TIME ZONE 'UTC' AND e.usage_timestamp < per.e
+		WHERE pes_reference.tenant_id IS NULL OR e.tenant_id = pes_reference.tenant_id
+	), adopted AS MATERIALIZED (
+		SELECT s.tenant_id AS t, s.user_id AS u, s.feature_id, s.adopted_at AS at
+		FROM adoption.user_feature_state AS s WHERE actor = 'user' AND s.adopted_at IS NOT NULL
+		UNION ALL
+		SELECT s.tenant_id, '', s.feature_id, s.feature_adopted_at
+		FROM adoption.tenant_feature_state AS s WHERE actor = 'tenant' AND s.feature_adopted_at IS NOT NULL
+	), shares AS (
+		SELECT a.ps, a.t, a.u,
+			(SELECT count(*) FROM adopted AS d JOIN core AS c ON c.feature_id = d.feature_id
+				WHERE d.t = a.t AND d.u = a.u AND d.at < per.e AND (c.launched_at IS NULL OR c.launched_at < per.e))::double precision
+			/ nullif((SELECT count(*) FROM core AS c WHERE c.launched_at IS NULL OR c.launched_at < per.e), 0) AS share
+		FROM active AS a JOIN per ON per.ps = a.ps
+	), growth AS (
+		SELECT l.period_start AS ps, 100 * sum(l.actors) FILTER (WHERE l.status IN ('new', 'resurrecting'))::double precision
+				/ nullif(sum(abs(l.actors)) FILTER (WHERE l.status <> 'returning'), 0) AS v
+		FROM adoption.lifecycle(actor, feature_id, period, from_date, to_date, tenant_id) AS l
+		GROUP BY l.period_start
+	)
+	SELECT s.period_start, s.active_actors,
+		(SELECT 100 * avg(shares.share) FROM shares WHERE shares.ps = s.period_start),
+		100 * s.dau_mau, g.v
+	FROM adoption.stickiness(actor, feature_id, period, from_date, to_date, tenant_id) AS s
+	LEFT JOIN growth AS g ON g.ps = s.period_start
+$$;
+CREATE TEMP TABLE pes_cases AS
+SELECT a.actor, f.feature_id, p.period, t.tenant_id
+FROM (VALUES ('user'), ('tenant')) AS a (actor), (VALUES (NULL), ('h13-reports')) AS f (feature_id),
+	(VALUES ('day'), ('week'), ('month')) AS p (period), (VALUES (NULL), ('h13-pes')) AS t (tenant_id);
+-- (rows with an adoption part are counted in h13-pes alone: over every
+-- tenant they depend on what the other tests left.)
+SELECT count(DISTINCT c) AS cases, count(*) AS rows, count(j.adoption) FILTER (WHERE c.tenant_id = 'h13-pes') AS h13_pes_rows_with_adoption,
+	count(*) FILTER (WHERE j.ps IS NULL OR j.x_ps IS NULL OR j.act IS DISTINCT FROM j.x_act
+		OR (j.adoption IS NULL) <> (j.x_adoption IS NULL) OR abs(j.adoption - j.x_adoption) > 1e-9
+		OR (j.stickiness IS NULL) <> (j.x_stickiness IS NULL) OR abs(j.stickiness - j.x_stickiness) > 1e-9
+		OR (j.growth IS NULL) <> (j.x_growth IS NULL) OR abs(j.growth - j.x_growth) > 1e-9) AS rows_differing
+FROM pes_cases AS c
+CROSS JOIN LATERAL (SELECT n.period_start AS ps, n.active_actors AS act, n.adoption, n.stickiness, n.growth,
+		x.period_start AS x_ps, x.active_actors AS x_act, x.adoption AS x_adoption,
+		x.stickiness AS x_stickiness, x.growth AS x_growth
+	FROM adoption.pes(c.actor, c.feature_id, c.period, '2026-09-28', '2026-10-18', c.tenant_id) AS n
+	FULL JOIN pg_temp.pes_reference(c.actor, c.feature_id, c.period, '2026-09-28', '2026-10-18', c.tenant_id) AS x
+		ON x.period_start = n.period_start) AS j;
 ROLLBACK;
 
 ------------------------------------------------------------------------------

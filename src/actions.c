@@ -4,7 +4,9 @@
  * The engine (state.c) collects milestone actions while it processes a
  * chunk of events and hands them here as arrays; one INSERT claims each
  * action's dedupe key in adoption.campaign_action_keys (ON CONFLICT DO
- * NOTHING: a key ever used is never used again) and queues the rest.  The
+ * NOTHING: a key in use is not used again) and queues the rest, except
+ * the plays the play policy forbids for the account's state (plays.sql:
+ * the same rule as enqueue_batch() and enqueue_action()).  The
  * statement that enqueued anything sends one NOTIFY adoption_actions at its
  * end, never one per event: NOTIFY takes a cluster-wide lock at commit.
  *
@@ -53,6 +55,8 @@ static const char *const enqueue_sql =
 "  pg_catalog.unnest($3::pg_catalog.text[]) AS f, pg_catalog.unnest($4::pg_catalog.text[]) AS tpl,"
 "  pg_catalog.unnest($5::pg_catalog.text[]) AS camp, pg_catalog.unnest($6::pg_catalog.text[]) AS r,"
 "  pg_catalog.unnest($7::pg_catalog.text[]) AS dk) AS k"
+" WHERE NOT EXISTS (SELECT 1 FROM adoption.blocked_plays($1, $4) AS b"
+"  WHERE b.tenant_id OPERATOR(pg_catalog.=) k.t AND b.template_key OPERATOR(pg_catalog.=) k.tpl)"
 "), claimed AS ("
 " INSERT INTO adoption.campaign_action_keys (tenant_id, dedupe_key, action_id)"
 " SELECT i.t, i.dk, i.id FROM input AS i"

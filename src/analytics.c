@@ -7,7 +7,7 @@
  * actor's events become a bitmap of the periods (UTC days, ISO weeks,
  * calendar months) the actor was active in, then the bitmaps of all actors
  * are folded into a small matrix of counts (a cohort matrix, the lifecycle
- * counts per period, DAU and MAU per day).  Both levels are aggregates with
+ * counts per period, DAU and MAU per day, actors per period).  Both levels are aggregates with
  * plain SQL-typed states, as pgvector's avg(vector) keeps float8[]: the
  * bitmap is a bit varying whose bit i is period i, the matrices are int8[]
  * with a short header saying their shape.  Parallel aggregation needs no
@@ -58,6 +58,7 @@ typedef enum AnalyticsPeriod
 #define RETENTION_HDR 2			/* n, on_or_after */
 #define LIFECYCLE_HDR 1			/* n */
 #define STICKINESS_HDR 5		/* n_days, lead, origin, period, n_periods */
+#define PERIOD_COUNTS_HDR 1		/* n */
 
 /* Returns floor(a / b) for b > 0. */
 static inline int64
@@ -752,4 +753,82 @@ Datum
 adoption_stickiness_combinefn(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_ARRAYTYPE_P(combine_counts(fcinfo, check_stickiness, STICKINESS_HDR, "stickiness"));
+}
+
+/* ---------- period counts: actors active per period ---------- */
+
+/*
+ * The state is {n, counts[n]}: counts[p] is the number of bitmaps with bit
+ * p set, not counting the bits before each bitmap's from_period.  pes()
+ * counts with it the actors active in each period and, with from_period
+ * the period an adoption counts from, the adoptions of active actors.
+ */
+static int64 *
+check_period_counts(ArrayType *a)
+{
+	int64	   *s = check_counts(a, "period_counts");
+
+	if (s[0] < 1 || s[0] > ANALYTICS_MAX_PERIODS || ARR_DIMS(a)[0] != PERIOD_COUNTS_HDR + s[0])
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid period_counts state"),
+				 errdetail("The state is {n, n counts}.")));
+	return s;
+}
+
+PG_FUNCTION_INFO_V1(adoption_period_counts_transfn);
+
+/* Returns the period counts with one more bitmap: (state, bits, from_period). */
+Datum
+adoption_period_counts_transfn(PG_FUNCTION_ARGS)
+{
+	ArrayType  *a;
+	int64	   *s;
+	VarBit	   *bits;
+	int			n;
+	int			p;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	bits = check_bitmap(PG_GETARG_VARBIT_P(1));
+	n = VARBITLEN(bits);
+	if (n < 1 || n > ANALYTICS_MAX_PERIODS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("period_counts needs a bitmap of 1 to %d bits, not %d",
+						ANALYTICS_MAX_PERIODS, n)));
+	if (PG_ARGISNULL(0))
+	{
+		a = new_counts(PERIOD_COUNTS_HDR + n);
+		s = (int64 *) ARR_DATA_PTR(a);
+		s[0] = n;
+	}
+	else
+	{
+		a = adoption_writable_array(fcinfo, 0);
+		s = check_period_counts(a);
+		if (s[0] != n)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("period_counts needs bitmaps of one length per group, got %d and %d bits",
+							(int) s[0], n)));
+	}
+	p = PG_ARGISNULL(2) ? 0 : Max(PG_GETARG_INT32(2), 0);
+	for (; p < n; p++)
+		if (bit_is_set(bits, p))
+			s[PERIOD_COUNTS_HDR + p]++;
+	PG_RETURN_ARRAYTYPE_P(a);
+}
+
+PG_FUNCTION_INFO_V1(adoption_period_counts_combinefn);
+
+/* Returns the sum of two period_counts states of the same length. */
+Datum
+adoption_period_counts_combinefn(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_ARRAYTYPE_P(combine_counts(fcinfo, check_period_counts, PERIOD_COUNTS_HDR, "period_counts"));
 }

@@ -105,6 +105,7 @@ CREATE TABLE adoption.campaign_action_queue (
 	last_error text,
 	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	completed_at timestamptz,
+	status_reason text,
 	PRIMARY KEY (tenant_id, action_id)
 ) WITH (fillfactor = 70);
 CREATE INDEX campaign_action_queue_pending ON adoption.campaign_action_queue (available_at) WHERE status = 'pending';
@@ -116,11 +117,11 @@ SELECT pg_catalog.pg_extension_config_dump('adoption.campaign_action_queue', '')
 CREATE TABLE adoption.campaign_action_archive (
 	LIKE adoption.campaign_action_queue INCLUDING DEFAULTS,
 	PRIMARY KEY (tenant_id, action_id),
-	CHECK (status IN ('done', 'dead'))
+	CHECK (status IN ('done', 'dead', 'withdrawn'))
 );
 ALTER TABLE adoption.campaign_action_archive ALTER COLUMN status DROP DEFAULT;
 CREATE INDEX campaign_action_archive_id ON adoption.campaign_action_archive (action_id);
-COMMENT ON TABLE adoption.campaign_action_archive IS 'Finished campaign actions (done, dead); read adoption.campaign_actions';
+COMMENT ON TABLE adoption.campaign_action_archive IS 'Finished campaign actions (done, dead, withdrawn); read adoption.campaign_actions';
 SELECT pg_catalog.pg_extension_config_dump('adoption.campaign_action_archive', '');
 
 CREATE TABLE adoption.campaign_action_keys (
@@ -135,13 +136,13 @@ SELECT pg_catalog.pg_extension_config_dump('adoption.campaign_action_keys', '');
 
 CREATE VIEW adoption.campaign_actions WITH (security_invoker = true) AS
 SELECT action_id, tenant_id, user_id, feature_id, template_key, campaign_id, reason, dedupe_key,
-	status, attempts, available_at, claimed_by, lease_until, last_error, created_at, completed_at
+	status, attempts, available_at, claimed_by, lease_until, last_error, created_at, completed_at, status_reason
 FROM adoption.campaign_action_queue
 UNION ALL
 SELECT action_id, tenant_id, user_id, feature_id, template_key, campaign_id, reason, dedupe_key,
-	status, attempts, available_at, claimed_by, lease_until, last_error, created_at, completed_at
+	status, attempts, available_at, claimed_by, lease_until, last_error, created_at, completed_at, status_reason
 FROM adoption.campaign_action_archive;
-COMMENT ON VIEW adoption.campaign_actions IS 'Every campaign action: pending and claimed ones in the queue, done and dead ones in the archive';
+COMMENT ON VIEW adoption.campaign_actions IS 'Every campaign action: pending and claimed ones in the queue, done, dead and withdrawn ones in the archive';
 COMMENT ON COLUMN adoption.campaign_actions.action_id IS 'Id to pass to complete_action() and fail_action()';
 COMMENT ON COLUMN adoption.campaign_actions.tenant_id IS 'Tenant the action is for';
 COMMENT ON COLUMN adoption.campaign_actions.user_id IS 'User the action is for; NULL for tenant-level actions';
@@ -149,17 +150,22 @@ COMMENT ON COLUMN adoption.campaign_actions.feature_id IS 'Feature the action is
 COMMENT ON COLUMN adoption.campaign_actions.template_key IS 'Campaign template (adoption.campaign_templates)';
 COMMENT ON COLUMN adoption.campaign_actions.campaign_id IS 'Campaign of the template when the action was enqueued';
 COMMENT ON COLUMN adoption.campaign_actions.reason IS 'The evidence: milestone, counts, thresholds, times';
-COMMENT ON COLUMN adoption.campaign_actions.dedupe_key IS 'Unique per tenant: the same key is never enqueued twice';
-COMMENT ON COLUMN adoption.campaign_actions.status IS 'pending, claimed, done or dead';
+COMMENT ON COLUMN adoption.campaign_actions.dedupe_key IS 'Unique per tenant among the actions not withdrawn: the same key is never enqueued twice, unless its action was withdrawn';
+COMMENT ON COLUMN adoption.campaign_actions.status IS 'pending, claimed, done, dead, or withdrawn (the play policy forbade it after it was queued; see status_reason)';
 COMMENT ON COLUMN adoption.campaign_actions.attempts IS 'Times the action was claimed';
 COMMENT ON COLUMN adoption.campaign_actions.available_at IS 'When a worker may claim it (later after a failure: exponential backoff)';
 COMMENT ON COLUMN adoption.campaign_actions.claimed_by IS 'Worker holding or last holding it';
 COMMENT ON COLUMN adoption.campaign_actions.lease_until IS 'End of the claim; after it another worker may take the action';
 COMMENT ON COLUMN adoption.campaign_actions.last_error IS 'Error given to the last fail_action()';
 COMMENT ON COLUMN adoption.campaign_actions.created_at IS 'When it was enqueued';
-COMMENT ON COLUMN adoption.campaign_actions.completed_at IS 'When it became done or dead';
+COMMENT ON COLUMN adoption.campaign_actions.completed_at IS 'When it became done, dead or withdrawn';
+COMMENT ON COLUMN adoption.campaign_actions.status_reason IS 'Why a withdrawn action was withdrawn (the play policy and the account''s states); NULL otherwise';
 
-/* Returns the action's id, or NULL if an action with dedupe_key exists already. */
+/*
+ * Returns the action's id, or NULL if an action with dedupe_key exists
+ * already or the play policy forbids the play for the account's state now
+ * (a NOTICE says which; the key stays free).
+ */
 CREATE FUNCTION adoption.enqueue_action(tenant_id text, template_key text, dedupe_key text,
 	reason jsonb DEFAULT '{}', user_id text DEFAULT NULL, feature_id text DEFAULT NULL,
 	available_at timestamptz DEFAULT pg_catalog.now())
@@ -170,6 +176,7 @@ AS $$
 DECLARE
 	campaign text;
 	id bigint;
+	blocked text;
 BEGIN
 	IF tenant_id IS NULL OR btrim(tenant_id) = '' THEN
 		RAISE EXCEPTION 'tenant_id must not be empty' USING ERRCODE = 'invalid_parameter_value';
@@ -182,6 +189,13 @@ BEGIN
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'unknown campaign template "%"', template_key USING ERRCODE = 'undefined_object',
 			HINT = 'The templates are the rows of adoption.campaign_templates.';
+	END IF;
+	SELECT b.reason INTO blocked
+	FROM adoption.blocked_plays(ARRAY[enqueue_action.tenant_id], ARRAY[enqueue_action.template_key]) AS b;
+	IF blocked IS NOT NULL THEN
+		RAISE NOTICE '% not enqueued for tenant "%"', template_key, tenant_id USING DETAIL = blocked || '.',
+			HINT = 'The play policy is adoption.play_policy, per tenant adoption.tenant_play_policy.';
+		RETURN NULL;
 	END IF;
 	id := nextval('adoption.campaign_action_id_seq');
 	INSERT INTO adoption.campaign_action_keys AS k (tenant_id, dedupe_key, action_id)
@@ -199,7 +213,7 @@ BEGIN
 	RETURN id;
 END
 $$;
-COMMENT ON FUNCTION adoption.enqueue_action(text, text, text, jsonb, text, text, timestamptz) IS 'Enqueues a campaign action unless one with the same (tenant_id, dedupe_key) was ever enqueued; returns its id or NULL';
+COMMENT ON FUNCTION adoption.enqueue_action(text, text, text, jsonb, text, text, timestamptz) IS 'Enqueues a campaign action unless one with the same (tenant_id, dedupe_key) was enqueued (and not withdrawn) or the play policy forbids it for the account''s state; returns its id or NULL';
 
 /*
  * Hands out up to max pending actions (and claimed ones whose lease
@@ -259,7 +273,7 @@ BEGIN
 	WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id
 	RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
 		q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
-		q.created_at, q.completed_at;
+		q.created_at, q.completed_at, q.status_reason;
 	GET DIAGNOSTICS claimed = ROW_COUNT;
 	IF claimed < max THEN
 		RETURN QUERY
@@ -276,7 +290,7 @@ BEGIN
 		WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id
 		RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
 			q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
-			q.created_at, q.completed_at;
+			q.created_at, q.completed_at, q.status_reason;
 	END IF;
 END
 $$;

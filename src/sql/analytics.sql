@@ -128,6 +128,24 @@ CREATE AGGREGATE adoption.stickiness_counts(bits varbit, lead integer, origin da
 );
 COMMENT ON AGGREGATE adoption.stickiness_counts(varbit, integer, date, text) IS 'Daily DAU and 30-day MAU and, per period, actors by active days, from daily active_periods bitmaps with lead days before origin: {n_days, lead, origin, period, n_periods, dau[n_days], mau[n_days], dist[n_periods][32]}';
 
+CREATE FUNCTION adoption.period_counts_transfn(bigint[], varbit, integer)
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'adoption_period_counts_transfn'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION adoption.period_counts_combinefn(bigint[], bigint[])
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'adoption_period_counts_combinefn'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE AGGREGATE adoption.period_counts(bits varbit, from_period integer) (
+	SFUNC = adoption.period_counts_transfn,
+	STYPE = bigint[],
+	COMBINEFUNC = adoption.period_counts_combinefn,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE adoption.period_counts(varbit, integer) IS 'Per period, the active_periods bitmaps with its bit set, bits before from_period (NULL: 0) not counted: {n, counts[n]}';
+
 /* Checks the common arguments; returns the first period's start and the number of periods. */
 CREATE FUNCTION adoption.analytics_periods(actor text, period text, from_date date, to_date date,
 	OUT origin date, OUT n integer)
@@ -291,6 +309,63 @@ $$;
 COMMENT ON FUNCTION adoption.retention(text, text, text, date, date, text, text) IS 'Cohort retention by first active period: per cohort and period number N, the actors active in period N (mode on) or in N or later (on_or_after), and the rate';
 
 /*
+ * When each user or tenant (actor_user '') was first seen: a user's first
+ * use of the feature (of any feature when feature_id is NULL), a tenant's
+ * first use of it by any of its users, or, over all features, the earlier
+ * of that and adoption.tenants.created_at.  From the state
+ * (user_feature_state; over all features tenant_user_state.first_seen_at
+ * and tenant_state.first_event_at, the same minimums kept per user and per
+ * tenant), so uses before any range count.
+ */
+CREATE FUNCTION adoption.actor_first_seen(actor text, feature_id text, tenant_id text)
+RETURNS TABLE (actor_tenant text, actor_user text, first_seen_at timestamptz)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
+AS $$
+BEGIN
+	IF actor_first_seen.feature_id IS NULL THEN
+		/* Over all features the per-user and per-tenant state has it, one row each. */
+		IF actor_first_seen.actor = 'user' THEN
+			RETURN QUERY
+			SELECT v.tenant_id, v.user_id, v.first_seen_at
+			FROM adoption.tenant_user_state AS v
+			WHERE actor_first_seen.tenant_id IS NULL OR v.tenant_id = actor_first_seen.tenant_id;
+		ELSE
+			RETURN QUERY
+			SELECT v.tenant_id, '', least(v.first_event_at, t.created_at)
+			FROM adoption.tenant_state AS v
+			LEFT JOIN adoption.tenants AS t ON t.tenant_id = v.tenant_id
+			WHERE actor_first_seen.tenant_id IS NULL OR v.tenant_id = actor_first_seen.tenant_id;
+		END IF;
+		RETURN;
+	END IF;
+	RETURN QUERY
+	SELECT s.tenant_id, CASE WHEN actor_first_seen.actor = 'user' THEN s.user_id ELSE '' END, min(s.first_used_at)
+	FROM adoption.user_feature_state AS s
+	WHERE s.feature_id = actor_first_seen.feature_id
+		AND (actor_first_seen.tenant_id IS NULL OR s.tenant_id = actor_first_seen.tenant_id)
+	GROUP BY 1, 2;
+END
+$$;
+COMMENT ON FUNCTION adoption.actor_first_seen(text, text, text) IS 'When each user or tenant was first seen on the feature (any feature when NULL); a tenant over all features no later than its created_at';
+
+/* The rows of lifecycle(): four per period of n from origin, dormant negative, zeros included. */
+CREATE FUNCTION adoption.lifecycle_rows(counts bigint[], origin date, period text, n integer)
+RETURNS TABLE (period_start date, status text, actors bigint)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT adoption.period_start(origin, period, p), st.status,
+		st.sign * coalesce(counts[2 + st.i * n + p], 0)
+	FROM generate_series(0, n - 1) AS p,
+		(VALUES (0, 'new', 1), (1, 'returning', 1), (2, 'resurrecting', 1), (3, 'dormant', -1))
+			AS st (i, status, sign)
+	ORDER BY p, st.i
+$$;
+COMMENT ON FUNCTION adoption.lifecycle_rows(bigint[], date, text, integer) IS 'The lifecycle_counts of n periods from origin as rows: new, returning, resurrecting and dormant (negative) per period';
+
+/*
  * Lifecycle (PostHog's lifecycle insight, Mixpanel's and Amplitude's
  * new/current/resurrected/dormant split).  Per period and actor:
  *   new          active, and this is the period the actor was first seen;
@@ -325,36 +400,52 @@ DECLARE
 	counts bigint[];
 BEGIN
 	r := adoption.analytics_periods(actor, period, from_date, to_date);
-	WITH seen AS (
-		SELECT s.tenant_id AS t,
-			CASE WHEN lifecycle.actor = 'user' THEN s.user_id ELSE '' END AS u,
-			min(s.first_used_at) AS first_at
-		FROM adoption.user_feature_state AS s
-		WHERE (lifecycle.feature_id IS NULL OR s.feature_id = lifecycle.feature_id)
-			AND (lifecycle.tenant_id IS NULL OR s.tenant_id = lifecycle.tenant_id)
-		GROUP BY 1, 2
-	)
-	SELECT adoption.lifecycle_counts(a.bits,
-		adoption.period_index(CASE
-				WHEN lifecycle.actor = 'tenant' AND lifecycle.feature_id IS NULL
-				THEN least(s.first_at, t.created_at)
-				ELSE s.first_at END,
-			r.origin, lifecycle.period))
+	SELECT adoption.lifecycle_counts(a.bits, adoption.period_index(s.first_seen_at, r.origin, lifecycle.period))
 	INTO counts
 	FROM adoption.actor_activity(lifecycle.actor, lifecycle.feature_id, lifecycle.tenant_id,
 			adoption.period_start(r.origin, lifecycle.period, -1), lifecycle.period, r.n + 1) AS a
-		LEFT JOIN seen AS s ON s.t = a.actor_tenant AND s.u = a.actor_user
-		LEFT JOIN adoption.tenants AS t ON t.tenant_id = a.actor_tenant;
+		LEFT JOIN adoption.actor_first_seen(lifecycle.actor, lifecycle.feature_id, lifecycle.tenant_id) AS s
+			ON s.actor_tenant = a.actor_tenant AND s.actor_user = a.actor_user;
 	RETURN QUERY
-	SELECT adoption.period_start(r.origin, lifecycle.period, p), st.status,
-		st.sign * coalesce(counts[2 + st.i * r.n + p], 0)
-	FROM generate_series(0, r.n - 1) AS p,
-		(VALUES (0, 'new', 1), (1, 'returning', 1), (2, 'resurrecting', 1), (3, 'dormant', -1))
-			AS st (i, status, sign)
-	ORDER BY p, st.i;
+	SELECT * FROM adoption.lifecycle_rows(counts, r.origin, lifecycle.period, r.n);
 END
 $$;
 COMMENT ON FUNCTION adoption.lifecycle(text, text, text, date, date, text) IS 'Per period: new, returning, resurrecting and dormant (negative) users or tenants';
+
+/*
+ * The rows of stickiness() from stickiness_counts over n_days days from
+ * origin (counts: a header of 5, dau from 6, mau from 6 + n_days, dist from
+ * 6 + 2 * n_days): per period the mean daily DAU/MAU over its days up to
+ * today (UTC) with MAU > 0, the actors active and their active days.
+ */
+CREATE FUNCTION adoption.stickiness_rows(counts bigint[], origin date, period text, n_days integer)
+RETURNS TABLE (period_start date, dau_mau double precision, active_actors bigint, active_days bigint[])
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+WITH days AS (
+	SELECT adoption.period_index(((origin + d)::timestamp AT TIME ZONE 'UTC'), origin,
+			period) AS p,
+		coalesce(counts[6 + d], 0) AS dau,
+		coalesce(counts[6 + n_days + d], 0) AS mau,
+		origin + d <= (pg_catalog.now() AT TIME ZONE 'UTC')::date AS past
+	FROM generate_series(0, n_days - 1) AS d
+), per AS (
+	SELECT days.p, count(*)::integer AS len,
+		avg(days.dau::double precision / nullif(days.mau, 0)) FILTER (WHERE days.past) AS ratio
+	FROM days
+	GROUP BY days.p
+)
+SELECT adoption.period_start(origin, period, per.p), per.ratio,
+	(SELECT coalesce(sum(counts[6 + 2 * n_days + 32 * per.p + k]), 0)::bigint
+		FROM generate_series(1, per.len) AS k),
+	ARRAY(SELECT coalesce(counts[6 + 2 * n_days + 32 * per.p + k], 0)
+		FROM generate_series(1, per.len) AS k ORDER BY k)
+FROM per
+ORDER BY per.p
+$$;
+COMMENT ON FUNCTION adoption.stickiness_rows(bigint[], date, text, integer) IS 'The stickiness_counts of n_days days from origin as stickiness() rows: per period the mean daily DAU/MAU, the actors active and how many were active on exactly k days';
 
 /*
  * Stickiness (Amplitude's and Mixpanel's stickiness and DAU/MAU, PostHog's
@@ -387,28 +478,8 @@ BEGIN
 	SELECT adoption.stickiness_counts(a.bits, 29, r.origin, stickiness.period) INTO counts
 	FROM adoption.actor_activity(stickiness.actor, stickiness.feature_id, stickiness.tenant_id,
 		r.origin - 29, 'day', n_days + 29) AS a;
-	/* counts: header of 5, dau from 6, mau from 6 + n_days, dist from 6 + 2 * n_days. */
 	RETURN QUERY
-	WITH days AS (
-		SELECT adoption.period_index(((r.origin + d)::timestamp AT TIME ZONE 'UTC'), r.origin,
-				stickiness.period) AS p,
-			coalesce(counts[6 + d], 0) AS dau,
-			coalesce(counts[6 + n_days + d], 0) AS mau,
-			r.origin + d <= (pg_catalog.now() AT TIME ZONE 'UTC')::date AS past
-		FROM generate_series(0, n_days - 1) AS d
-	), per AS (
-		SELECT days.p, count(*)::integer AS len,
-			avg(days.dau::double precision / nullif(days.mau, 0)) FILTER (WHERE days.past) AS ratio
-		FROM days
-		GROUP BY days.p
-	)
-	SELECT adoption.period_start(r.origin, stickiness.period, per.p), per.ratio,
-		(SELECT coalesce(sum(counts[6 + 2 * n_days + 32 * per.p + k]), 0)::bigint
-			FROM generate_series(1, per.len) AS k),
-		ARRAY(SELECT coalesce(counts[6 + 2 * n_days + 32 * per.p + k], 0)
-			FROM generate_series(1, per.len) AS k ORDER BY k)
-	FROM per
-	ORDER BY per.p;
+	SELECT * FROM adoption.stickiness_rows(counts, r.origin, stickiness.period, n_days);
 END
 $$;
 COMMENT ON FUNCTION adoption.stickiness(text, text, text, date, date, text) IS 'Per period: mean daily DAU/MAU (30-day MAU), actors active, and active_days[k] = actors active on exactly k days';
@@ -432,6 +503,17 @@ COMMENT ON FUNCTION adoption.stickiness(text, text, text, date, date, text) IS '
  * active_actors is stickiness's (on the feature, when given).  A part
  * without a denominator is NULL and the score is the mean of the others
  * (NULL when all three are).
+ *
+ * One scan of the events where one does: the daily bitmaps stickiness needs
+ * (29 days of lead) hold, by period 'day', lifecycle's bitmaps (from the
+ * day before the range) and, over all features, the activity the adoption
+ * part divides by.  The adoption part is counted per period, not per actor
+ * and period: an adoption counts in period p when the actor is active in p
+ * and p is not before k = max(0, the period of adopted_at, the period of
+ * the feature's launched_at), so the numerator of period p is the number of
+ * adoptions whose actor is active in p, counted from k on
+ * (adoption.period_counts(bits, k)), and the mean of the shares is that
+ * numerator / (active actors x core features launched by the period's end).
  */
 CREATE FUNCTION adoption.pes(
 	actor text DEFAULT 'user',
@@ -446,49 +528,75 @@ LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
 SET plan_cache_mode = force_custom_plan
+SET jit = off
 AS $$
 DECLARE
 	r record;
+	n_days integer;
 BEGIN
 	r := adoption.analytics_periods(actor, period, from_date, to_date);
+	n_days := adoption.period_start(r.origin, period, r.n) - r.origin;
+	/*
+	 * The scans a branch does not need are behind one-time filters on the
+	 * arguments (a custom plan per call folds them), so they never run.
+	 */
 	RETURN QUERY
-	WITH core AS (
-		SELECT f.feature_id, f.launched_at
+	WITH daily AS MATERIALIZED (
+		/* Daily, on the feature, from 29 days before the range: stickiness. */
+		SELECT a.actor_tenant AS t, a.actor_user AS u, a.bits
+		FROM adoption.actor_activity(pes.actor, pes.feature_id, pes.tenant_id, r.origin - 29, 'day', n_days + 29) AS a
+	), periods AS MATERIALIZED (
+		/* By period, on the feature, from the period before the range: lifecycle. */
+		SELECT d.t, d.u, substring(d.bits FROM 29) AS bits FROM daily AS d WHERE pes.period = 'day'
+		UNION ALL
+		SELECT a.actor_tenant, a.actor_user, a.bits
+		FROM adoption.actor_activity(pes.actor, pes.feature_id, pes.tenant_id,
+			adoption.period_start(r.origin, pes.period, -1), pes.period, r.n + 1) AS a
+		WHERE pes.period <> 'day'
+	), any_feature AS MATERIALIZED (
+		/* By period, on any feature, over the range: the actors the adoption part divides by. */
+		SELECT p.t, p.u, substring(p.bits FROM 2) AS bits FROM periods AS p WHERE pes.feature_id IS NULL
+		UNION ALL
+		SELECT a.actor_tenant, a.actor_user, a.bits
+		FROM adoption.actor_activity(pes.actor, NULL, pes.tenant_id, r.origin, pes.period, r.n) AS a
+		WHERE pes.feature_id IS NOT NULL
+	), core AS (
+		SELECT f.feature_id, adoption.period_index(f.launched_at, r.origin, pes.period) AS launched_p
 		FROM adoption.features AS f
 		WHERE (pes.feature_id IS NULL AND f.tier = 'core') OR f.feature_id = pes.feature_id
-	), ends AS (
-		SELECT g.p, g.e,
-			(SELECT count(*) FROM core WHERE core.launched_at IS NULL OR core.launched_at < g.e) AS n_core
-		FROM (SELECT p, adoption.period_start(r.origin, pes.period, p + 1)::timestamp AT TIME ZONE 'UTC' AS e
-			FROM generate_series(0, r.n - 1) AS p) AS g
 	), adopted AS (
-		SELECT s.actor_tenant AS t, s.actor_user AS u, s.adopted_at AS at, c.launched_at
+		/* Each adoption of a core feature (or of feature_id) counts from period k on. */
+		SELECT s.actor_tenant AS t, s.actor_user AS u,
+			greatest(0, adoption.period_index(s.adopted_at, r.origin, pes.period), coalesce(c.launched_p, 0)) AS k
 		FROM adoption.actor_adoptions(pes.actor, pes.feature_id, pes.tenant_id) AS s
 			JOIN core AS c ON c.feature_id = s.adopted_feature_id
-	), active AS (
-		SELECT a.actor_tenant AS t, a.actor_user AS u, p
-		FROM adoption.actor_activity(pes.actor, NULL, pes.tenant_id, r.origin, pes.period, r.n) AS a,
-			generate_series(0, r.n - 1) AS p
-		WHERE get_bit(a.bits, p) = 1
-	), shares AS (
-		SELECT active.p, count(d.at)::double precision / nullif(ends.n_core, 0) AS share
-		FROM active JOIN ends ON ends.p = active.p
-			LEFT JOIN adopted AS d ON d.t = active.t AND d.u = active.u AND d.at < ends.e
-				AND (d.launched_at IS NULL OR d.launched_at < ends.e)
-		GROUP BY active.p, active.t, active.u, ends.n_core
+	), counts AS (
+		SELECT
+			(SELECT adoption.stickiness_counts(d.bits, 29, r.origin, pes.period) FROM daily AS d) AS st,
+			(SELECT adoption.lifecycle_counts(p.bits, adoption.period_index(f.first_seen_at, r.origin, pes.period))
+				FROM periods AS p
+				LEFT JOIN adoption.actor_first_seen(pes.actor, pes.feature_id, pes.tenant_id) AS f
+					ON f.actor_tenant = p.t AND f.actor_user = p.u) AS lc,
+			(SELECT adoption.period_counts(q.bits, 0) FROM any_feature AS q) AS act,
+			(SELECT adoption.period_counts(q.bits, d.k)
+				FROM adopted AS d JOIN any_feature AS q ON q.t = d.t AND q.u = d.u
+				WHERE d.k < r.n) AS ad
 	), adoption_part AS (
-		SELECT shares.p, 100 * avg(shares.share) AS v
-		FROM shares
-		GROUP BY shares.p
+		/* period_counts is {n, counts[n]}. */
+		SELECT p,
+			100 * coalesce(c.ad[2 + p], 0)::double precision
+			/ nullif(c.act[2 + p] * (SELECT count(*) FROM core WHERE core.launched_p IS NULL OR core.launched_p <= p), 0) AS v
+		FROM counts AS c, generate_series(0, r.n - 1) AS p
 	), growth_part AS (
 		SELECT l.period_start AS ps,
 			100 * sum(l.actors) FILTER (WHERE l.status IN ('new', 'resurrecting'))::double precision
 				/ nullif(sum(abs(l.actors)) FILTER (WHERE l.status <> 'returning'), 0) AS v
-		FROM adoption.lifecycle(pes.actor, pes.feature_id, pes.period, pes.from_date, pes.to_date, pes.tenant_id) AS l
+		FROM counts AS c, adoption.lifecycle_rows(c.lc, r.origin, pes.period, r.n) AS l
 		GROUP BY l.period_start
 	), parts AS (
 		SELECT s.period_start AS ps, s.active_actors AS act, ap.v AS a, 100 * s.dau_mau AS st, g.v AS g
-		FROM adoption.stickiness(pes.actor, pes.feature_id, pes.period, pes.from_date, pes.to_date, pes.tenant_id) AS s
+		FROM counts AS c
+			CROSS JOIN adoption.stickiness_rows(c.st, r.origin, pes.period, n_days) AS s
 			LEFT JOIN adoption_part AS ap ON adoption.period_start(r.origin, pes.period, ap.p) = s.period_start
 			LEFT JOIN growth_part AS g ON g.ps = s.period_start
 	)

@@ -154,7 +154,7 @@ BEGIN
 		'tenant_feature_counts', 'tenant_feature_milestones', 'tenant_state',
 		'feedback_profile', 'feedback', 'support_tickets', 'billing_events', 'campaign_touches',
 		'campaign_action_queue', 'campaign_action_archive', 'campaign_action_keys',
-		'campaign_followups', 'health_scores', 'lexicon', 'settings', 'tenants'] LOOP
+		'campaign_followups', 'health_scores', 'tenant_play_policy', 'lexicon', 'settings', 'tenants'] LOOP
 		EXECUTE pg_catalog.format('DELETE FROM adoption.%I AS x WHERE x.tenant_id OPERATOR(pg_catalog.=) $1', tbl)
 			USING t;
 		GET DIAGNOSTICS n = ROW_COUNT;
@@ -163,4 +163,4 @@ BEGIN
 	RETURN counts;
 END
 $$;
-COMMENT ON FUNCTION adoption.forget_tenant(text) IS 'Erases a tenant: every row of it in every table of the extension (events, state, daily snapshots, feedback and its persona profile, tickets, billing events, touches, actions and keys, follow-ups, health scores, lexicon, settings override, the tenant itself); returns the rows deleted per table as jsonb';
+COMMENT ON FUNCTION adoption.forget_tenant(text) IS 'Erases a tenant: every row of it in every table of the extension (events, state, daily snapshots, feedback and its persona profile, tickets, billing events, touches, actions and keys, follow-ups, health scores, play policy overrides, lexicon, settings override, the tenant itself); returns the rows deleted per table as jsonb';

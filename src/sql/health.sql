@@ -264,8 +264,10 @@ SELECT pg_catalog.pg_extension_config_dump('adoption.rescore_state', '');
 /*
  * Enqueues a batch of actions, each an object with tenant_id, template_key,
  * dedupe_key, reason and optionally user_id and feature_id; an action whose
- * (tenant_id, dedupe_key) was ever enqueued, or whose template is gone, is
- * skipped.  Returns what was enqueued; one NOTIFY if anything was.
+ * (tenant_id, dedupe_key) was enqueued (and not withdrawn), whose template
+ * is gone, or that the play policy forbids for its account's state now
+ * (plays.sql) is skipped.  Returns what was enqueued; one NOTIFY if
+ * anything was.
  */
 CREATE FUNCTION adoption.enqueue_batch(actions jsonb)
 RETURNS TABLE (tenant_id text, template_key text, action_id bigint)
@@ -274,12 +276,21 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	RETURN QUERY
-	WITH c AS (
+	WITH a AS MATERIALIZED (
+		SELECT * FROM jsonb_to_recordset(coalesce(actions, '[]')) AS a(tenant_id text, user_id text,
+			feature_id text, template_key text, reason jsonb, dedupe_key text)
+	),
+	blocked AS (
+		SELECT b.tenant_id, b.template_key
+		FROM adoption.blocked_plays(ARRAY(SELECT a.tenant_id FROM a), ARRAY(SELECT a.template_key FROM a)) AS b
+	),
+	c AS (
 		SELECT DISTINCT ON (a.tenant_id, a.dedupe_key) a.tenant_id, a.user_id, a.feature_id,
 			a.template_key, t.campaign_id, coalesce(a.reason, '{}') AS reason, a.dedupe_key
-		FROM jsonb_to_recordset(coalesce(actions, '[]')) AS a(tenant_id text, user_id text, feature_id text,
-			template_key text, reason jsonb, dedupe_key text)
+		FROM a
 		JOIN adoption.campaign_templates AS t ON t.template_key = a.template_key
+		WHERE NOT EXISTS (SELECT 1 FROM blocked
+			WHERE blocked.tenant_id = a.tenant_id AND blocked.template_key = a.template_key)
 		ORDER BY a.tenant_id, a.dedupe_key
 	),
 	k AS (
@@ -302,7 +313,7 @@ BEGIN
 	END IF;
 END
 $$;
-COMMENT ON FUNCTION adoption.enqueue_batch(jsonb) IS 'Enqueues a JSON array of actions {tenant_id, template_key, dedupe_key, reason, user_id, feature_id} set-based, skipping keys already enqueued; returns what it enqueued';
+COMMENT ON FUNCTION adoption.enqueue_batch(jsonb) IS 'Enqueues a JSON array of actions {tenant_id, template_key, dedupe_key, reason, user_id, feature_id} set-based, skipping keys already enqueued and plays the play policy forbids; returns what it enqueued';
 
 /*
  * Scores tenants as of as_of and acts on what changed.
@@ -425,6 +436,8 @@ BEGIN
 	GET DIAGNOSTICS scored = ROW_COUNT;
 
 	IF scored > 0 AND as_of >= now() - interval '1 day' THEN
+		/* Plays queued before a tenant entered a state that forbids them are withdrawn (plays.sql). */
+		PERFORM adoption.withdraw_plays(targets);
 		/*
 		 * The scores of this run that are their tenant's newest, with the
 		 * band of the previous live score (a backfilled history does not

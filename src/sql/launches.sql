@@ -178,6 +178,27 @@ COMMENT ON COLUMN adoption.launch_performance.users_adopted IS 'Of users_active,
 COMMENT ON COLUMN adoption.launch_performance.user_adoption_rate IS 'users_adopted / users_active (NULL without active users); so far while target_at is ahead';
 
 /*
+ * The credit of the pos-th of n touches (in time order) under model; w is
+ * its time_decay weight and w_sum the sum of the weights of the n touches.
+ * Shared by attribution() and revenue_attribution().
+ */
+CREATE FUNCTION adoption.touch_credit(model text, pos bigint, n bigint, w double precision, w_sum double precision)
+RETURNS double precision
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN CASE model
+	WHEN 'first_touch' THEN CASE WHEN pos = 1 THEN 1.0::double precision ELSE 0.0 END
+	WHEN 'last_touch' THEN CASE WHEN pos = n THEN 1.0::double precision ELSE 0.0 END
+	WHEN 'linear' THEN 1.0::double precision / n
+	WHEN 'time_decay' THEN w / w_sum
+	WHEN 'position_based' THEN CASE WHEN n = 1 THEN 1.0::double precision
+		WHEN n = 2 THEN 0.5
+		WHEN pos = 1 OR pos = n THEN 0.4
+		ELSE 0.2::double precision / (n - 2) END
+	END;
+COMMENT ON FUNCTION adoption.touch_credit(text, bigint, bigint, double precision, double precision) IS 'Credit of the pos-th of n touches under an attribution model: first_touch, last_touch, linear, time_decay (w / w_sum) or position_based (40/20/40)';
+
+/*
  * Credits each user adoption (user_feature_state.adopted_at) to the touches
  * of its user, or of its tenant, at or before adopted_at and no earlier
  * than adopted_at - lookback.  Touches are ordered by touched_at, then
@@ -247,16 +268,8 @@ BEGIN
 			o AS (p ORDER BY t.touched_at, t.campaign_id COLLATE "C", t.src, t.touch_id, t.event_id)
 	),
 	c AS (
-		SELECT r.*, CASE model
-			WHEN 'first_touch' THEN CASE WHEN r.pos = 1 THEN 1.0::double precision ELSE 0.0 END
-			WHEN 'last_touch' THEN CASE WHEN r.pos = r.n THEN 1.0::double precision ELSE 0.0 END
-			WHEN 'linear' THEN 1.0::double precision / r.n
-			WHEN 'time_decay' THEN r.w / sum(r.w) OVER (PARTITION BY r.tenant_id, r.user_id, r.feature_id)
-			ELSE CASE WHEN r.n = 1 THEN 1.0::double precision
-				WHEN r.n = 2 THEN 0.5
-				WHEN r.pos = 1 OR r.pos = r.n THEN 0.4
-				ELSE 0.2::double precision / (r.n - 2) END
-			END AS credit
+		SELECT r.*, adoption.touch_credit(attribution.model, r.pos, r.n, r.w,
+			sum(r.w) OVER (PARTITION BY r.tenant_id, r.user_id, r.feature_id)) AS credit
 		FROM r
 	)
 	SELECT c.tenant_id, c.user_id, c.feature_id, c.adopted_at, c.campaign_id, c.touched_at, c.credit
@@ -399,11 +412,11 @@ SELECT a.template_key, t.campaign_id, t.channel, a.status,
 FROM adoption.campaign_actions AS a
 LEFT JOIN adoption.campaign_templates AS t ON t.template_key OPERATOR(pg_catalog.=) a.template_key
 GROUP BY a.template_key, t.campaign_id, t.channel, a.status;
-COMMENT ON VIEW adoption.action_queue IS 'The campaign action queue at a glance: per template and status (pending, claimed, done, dead), how many actions, how many are due, and how old they are';
+COMMENT ON VIEW adoption.action_queue IS 'The campaign action queue at a glance: per template and status (pending, claimed, done, dead, withdrawn), how many actions, how many are due, and how old they are';
 COMMENT ON COLUMN adoption.action_queue.template_key IS 'Campaign template';
 COMMENT ON COLUMN adoption.action_queue.campaign_id IS 'Campaign of the template now';
 COMMENT ON COLUMN adoption.action_queue.channel IS 'Channel of the template now';
-COMMENT ON COLUMN adoption.action_queue.status IS 'pending, claimed, done or dead (a template and status without actions has no row)';
+COMMENT ON COLUMN adoption.action_queue.status IS 'pending, claimed, done, dead or withdrawn (a template and status without actions has no row)';
 COMMENT ON COLUMN adoption.action_queue.actions IS 'Actions of the template in the status';
 COMMENT ON COLUMN adoption.action_queue.due_now IS 'Pending actions a worker may claim now (available_at reached)';
 COMMENT ON COLUMN adoption.action_queue.lease_expired IS 'Claimed actions whose lease ran out: claim_actions() hands them out again';
@@ -415,5 +428,5 @@ COMMENT ON COLUMN adoption.action_queue.oldest_created_at IS 'Creation time of t
 COMMENT ON COLUMN adoption.action_queue.oldest_age IS 'Age of the oldest action (now - oldest_created_at)';
 COMMENT ON COLUMN adoption.action_queue.newest_created_at IS 'Creation time of the newest action';
 COMMENT ON COLUMN adoption.action_queue.most_attempts IS 'Most delivery attempts of one action';
-COMMENT ON COLUMN adoption.action_queue.last_completed_at IS 'Latest time an action became done or dead (NULL for pending and claimed)';
+COMMENT ON COLUMN adoption.action_queue.last_completed_at IS 'Latest time an action became done, dead or withdrawn (NULL for pending and claimed)';
 COMMENT ON COLUMN adoption.action_queue.oldest_age_seconds IS 'oldest_age as a number of seconds (for BI tools that cannot chart an interval)';

@@ -19,6 +19,14 @@
 INSERT INTO adoption.campaign_templates (template_key, campaign_id, channel, description) VALUES
 	('fix_announcement', 'fix_announcement_campaign', 'email',
 	'A launched or upgrade feature answers a pain point the tenant named: announce the fix');
+/*
+ * The play policy (plays.sql): announcing the fix of a pain point the account
+ * named answers its complaint, as pain_point_followup does, so it is allowed
+ * in every state, a cancelled account's included (what made it leave is fixed).
+ */
+INSERT INTO adoption.play_policy (account_state, template_key, allowed)
+SELECT s.account_state, 'fix_announcement', true
+FROM (VALUES ('at_risk'), ('critical'), ('dormant'), ('cancelled')) AS s (account_state);
 
 CREATE VIEW adoption.fix_candidates WITH (security_invoker = true) AS
 SELECT f.tenant_id, t.segment, f.feedback_id, f.feature_id, p.theme, x.fix_feature_id, x.via, f.created_at

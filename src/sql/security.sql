@@ -68,6 +68,10 @@ GRANT USAGE ON SCHEMA adoption TO adoption_app, adoption_analyst, adoption_tenan
 ALTER FUNCTION adoption.track_events() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION adoption.feedback_actions() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION adoption.feedback_profiles() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION adoption.billing_withdraw_plays() SECURITY DEFINER;
+ALTER FUNCTION adoption.api_submit_feedback(jsonb) SECURITY DEFINER;
+ALTER FUNCTION adoption.api_coordinate_launch(jsonb) SECURITY DEFINER;
+ALTER FUNCTION adoption.api_trigger_intervention(jsonb) SECURITY DEFINER;
 ALTER FUNCTION adoption.claim_actions(text, integer, interval) SECURITY DEFINER;
 ALTER FUNCTION adoption.complete_action(bigint, text) SECURITY DEFINER;
 ALTER FUNCTION adoption.fail_action(bigint, text, text) SECURITY DEFINER;
@@ -82,7 +86,10 @@ GRANT SELECT, INSERT, UPDATE ON adoption.tenants, adoption.features, adoption.la
 GRANT EXECUTE ON FUNCTION adoption.claim_actions(text, integer, interval),
 	adoption.complete_action(bigint, text),
 	adoption.fail_action(bigint, text, text),
-	adoption.enqueue_action(text, text, text, jsonb, text, text, timestamptz)
+	adoption.enqueue_action(text, text, text, jsonb, text, text, timestamptz),
+	adoption.api_submit_feedback(jsonb),
+	adoption.api_coordinate_launch(jsonb),
+	adoption.api_trigger_intervention(jsonb)
 	TO adoption_app;
 
 /*
@@ -126,6 +133,23 @@ GRANT EXECUTE ON FUNCTION
 	adoption.stickiness_counts_transfn(bigint[], varbit, integer, date, text),
 	adoption.stickiness_counts_combinefn(bigint[], bigint[]),
 	adoption.stickiness_counts(varbit, integer, date, text),
+	adoption.period_counts_transfn(bigint[], varbit, integer),
+	adoption.period_counts_combinefn(bigint[], bigint[]),
+	adoption.period_counts(varbit, integer),
+	adoption.actor_first_seen(text, text, text),
+	adoption.lifecycle_rows(bigint[], date, text, integer),
+	adoption.stickiness_rows(bigint[], date, text, integer),
+	adoption.api_check_tenant(text),
+	adoption.api_product_analytics(text),
+	adoption.api_customer_health(text),
+	adoption.api_expansion(text),
+	adoption.feature_recommendations(text[], integer, timestamptz),
+	adoption.recommend_features(text, integer),
+	adoption.evaluate_recommendations(integer),
+	adoption.wilson_interval(bigint, bigint, double precision),
+	adoption.intervention_effectiveness(interval, timestamptz),
+	adoption.touch_credit(text, bigint, bigint, double precision, double precision),
+	adoption.revenue_attribution(text, interval),
 	adoption.analytics_periods(text, text, date, date),
 	adoption.actor_activity(text, text, text, date, text, integer),
 	adoption.actor_adoptions(text, text, text),
@@ -135,7 +159,10 @@ GRANT EXECUTE ON FUNCTION
 	adoption.pes(text, text, text, date, date, text),
 	adoption.feature_retention(text, text, text, date, date, text, integer),
 	adoption.attribution(text, interval),
-	adoption.campaign_lift(interval)
+	adoption.campaign_lift(interval),
+	adoption.account_states(text[], timestamptz),
+	adoption.play_allowed(text, text, text),
+	adoption.blocked_plays(text[], text[], timestamptz)
 	TO adoption_analyst, adoption_tenant;
 
 /*
@@ -166,7 +193,7 @@ BEGIN
 		'tenant_feature_counts', 'tenant_feature_milestones',
 		'campaign_action_queue', 'campaign_action_archive', 'campaign_action_keys',
 		'campaign_followups', 'health_scores', 'daily_tenant_snapshots', 'daily_feature_snapshots',
-		'settings', 'lexicon', 'feedback_profile'] LOOP
+		'settings', 'lexicon', 'feedback_profile', 'tenant_play_policy'] LOOP
 		EXECUTE pg_catalog.format('ALTER TABLE adoption.%I ENABLE ROW LEVEL SECURITY', tbl);
 		EXECUTE pg_catalog.format('CREATE POLICY all_rows ON adoption.%I TO adoption_app, adoption_analyst USING (true) WITH CHECK (true)', tbl);
 		IF tbl OPERATOR(pg_catalog.=) ANY (ARRAY['settings', 'lexicon']) THEN

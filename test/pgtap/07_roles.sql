@@ -30,6 +30,8 @@ INSERT INTO adoption.feedback (tenant_id, user_id, channel, score, body) VALUES
 INSERT INTO adoption.feedback (tenant_id, user_id, feature_id, channel, body) VALUES
 	('t1', 'u2', 'core1', 'support', 'Sluggish reports'), ('t2', 'u2', 'core1', 'support', 'Sluggish reports');
 INSERT INTO adoption.support_tickets (tenant_id, ticket_id, severity) VALUES ('t1', 'k1', 'high'), ('t2', 'k1', 'urgent');
+INSERT INTO adoption.tenant_play_policy (tenant_id, account_state, template_key, allowed) VALUES
+	('t1', 'cancelled', 'escalate_to_cs', true), ('t2', 'at_risk', 'case_study', true);
 INSERT INTO adoption.billing_events (tenant_id, event_id, kind) VALUES ('t1', 'b1', 'payment_failed'), ('t2', 'b1', 'refund');
 INSERT INTO adoption.campaign_touches (tenant_id, user_id, campaign_id, touched_at) VALUES
 	('t1', 'u1', 'c1', now() - interval '12 days'), ('t2', 'u1', 'c1', now() - interval '12 days');
@@ -64,7 +66,8 @@ SELECT p.oid, p.proname::text AS fn,
 FROM pg_proc AS p
 WHERE p.pronamespace = 'adoption'::regnamespace;
 CREATE TEMP TABLE app_functions (fn text PRIMARY KEY);
-INSERT INTO app_functions VALUES ('claim_actions'), ('complete_action'), ('fail_action'), ('enqueue_action');
+INSERT INTO app_functions VALUES ('claim_actions'), ('complete_action'), ('fail_action'), ('enqueue_action'),
+	('api_submit_feedback'), ('api_coordinate_launch'), ('api_trigger_intervention');
 CREATE TEMP TABLE read_functions (fn text PRIMARY KEY);
 INSERT INTO read_functions VALUES ('velocity_at'), ('usage_velocity_transfn'), ('usage_velocity_combinefn'),
 	('usage_velocity_finalfn'), ('usage_velocity'), ('categorize_feedback'), ('builtin_lexicon'),
@@ -75,7 +78,13 @@ INSERT INTO read_functions VALUES ('velocity_at'), ('usage_velocity_transfn'), (
 	('stickiness_counts_transfn'), ('stickiness_counts_combinefn'), ('stickiness_counts'),
 	('analytics_periods'), ('actor_activity'), ('actor_adoptions'), ('retention'), ('lifecycle'),
 	('stickiness'), ('pes'), ('feature_retention'), ('attribution'), ('campaign_lift'),
-	('persona_rows'), ('persona_summary'), ('feedback_breakdown');
+	('persona_rows'), ('persona_summary'), ('feedback_breakdown'),
+	('account_states'), ('play_allowed'), ('blocked_plays'), ('period_counts_transfn'),
+	('period_counts_combinefn'), ('period_counts'), ('actor_first_seen'), ('lifecycle_rows'), ('stickiness_rows'),
+	('api_check_tenant'), ('api_product_analytics'), ('api_customer_health'), ('api_expansion'),
+	('feature_recommendations'), ('recommend_features'), ('evaluate_recommendations'),
+	('wilson_interval'), ('intervention_effectiveness'),
+	('touch_credit'), ('revenue_attribution');
 CREATE TEMP VIEW expected_function_privs AS
 SELECT f.fn, f.args, n.role, CASE
 		WHEN n.role = 'adoption_app' AND f.fn IN (SELECT fn FROM app_functions) THEN '{EXECUTE}'
@@ -148,7 +157,7 @@ SELECT ok(NOT has_schema_privilege('public', 'adoption', 'USAGE'), 'PUBLIC may n
 -- SECURITY DEFINER: exactly these, each with search_path pinned.
 SELECT is(ARRAY(SELECT p.proname::text FROM pg_proc AS p
 		WHERE p.pronamespace = 'adoption'::regnamespace AND p.prosecdef ORDER BY 1),
-	'{claim_actions,complete_action,enqueue_action,fail_action,feedback_actions,feedback_profiles,forget_tenant,forget_user,track_events}',
+	'{api_coordinate_launch,api_submit_feedback,api_trigger_intervention,billing_withdraw_plays,claim_actions,complete_action,enqueue_action,fail_action,feedback_actions,feedback_profiles,forget_tenant,forget_user,track_events}',
 	'SECURITY DEFINER functions: the triggers writing for adoption_app, the queue functions and the forget functions');
 SELECT is(ARRAY(SELECT p.proname::text FROM pg_proc AS p
 		WHERE p.pronamespace = 'adoption'::regnamespace AND p.prosecdef

@@ -172,12 +172,19 @@ FROM milestone_actions AS a
 WHERE a.dedupe_key LIKE '["feature_adopted",%'
 	AND NOT EXISTS (SELECT 1 FROM reached AS r WHERE r.tenant_id = a.tenant_id AND r.dedupe_key = a.dedupe_key);
 SELECT '# action without milestone: ' || tenant_id || ' ' || dedupe_key FROM orphans LIMIT 5;
-SELECT (count(*) = 0) || format('|no (tenant, dedupe_key) appears twice among all %s actions, queue and archive (%s twice)',
-	(SELECT count(*) FROM adoption.campaign_actions), count(*))
-FROM (SELECT tenant_id, dedupe_key FROM adoption.campaign_actions GROUP BY 1, 2 HAVING count(*) > 1) AS d;
-SELECT (count(*) = 0) || format('|campaign_action_keys and the actions match one to one (%s differ)', count(*))
-FROM adoption.campaign_action_keys AS k FULL JOIN adoption.campaign_actions AS a USING (tenant_id, dedupe_key)
+-- A play withdrawn by the play policy (docs/customer-success.md) stays in
+-- the archive and frees its key: keys are unique among the others.
+CREATE TEMP VIEW kept_actions AS SELECT * FROM adoption.campaign_actions WHERE status <> 'withdrawn';
+SELECT (count(*) = 0) || format('|no (tenant, dedupe_key) appears twice among all %s actions not withdrawn, queue and archive (%s twice)',
+	(SELECT count(*) FROM kept_actions), count(*))
+FROM (SELECT tenant_id, dedupe_key FROM kept_actions GROUP BY 1, 2 HAVING count(*) > 1) AS d;
+SELECT (count(*) = 0) || format('|campaign_action_keys and the actions not withdrawn match one to one (%s differ)', count(*))
+FROM adoption.campaign_action_keys AS k FULL JOIN kept_actions AS a USING (tenant_id, dedupe_key)
 WHERE k.action_id IS DISTINCT FROM a.action_id;
+SELECT (count(*) FILTER (WHERE status_reason IS NULL OR completed_at IS NULL) = 0)
+	|| format('|every withdrawn action says why and when (%s withdrawn, %s without)', count(*),
+		count(*) FILTER (WHERE status_reason IS NULL OR completed_at IS NULL))
+FROM adoption.campaign_actions WHERE status = 'withdrawn';
 
 -- 5. The queue: never one action to two workers at once (each attempt of
 -- an action claimed once), acknowledged completions stay done.
