@@ -390,11 +390,21 @@ GROUP BY 1, 2
 ORDER BY plays DESC, 1, 2
 LIMIT 12;
 
+-- Two tenants to show: beacon-health (cancelled, dormant, score 0) and
+-- beacon-biotech in the default demo; in a smaller one, the least and the
+-- most healthy tenants.
+SELECT coalesce((SELECT t.tenant_id FROM adoption.tenants AS t WHERE t.tenant_id = 'beacon-health'),
+		(SELECT h.tenant_id FROM adoption.tenant_health AS h ORDER BY h.score, h.tenant_id LIMIT 1),
+		(SELECT min(t.tenant_id) FROM adoption.tenants AS t)) AS weak_tenant,
+	coalesce((SELECT t.tenant_id FROM adoption.tenants AS t WHERE t.tenant_id = 'beacon-biotech'),
+		(SELECT h.tenant_id FROM adoption.tenant_health AS h ORDER BY h.score DESC, h.tenant_id LIMIT 1),
+		(SELECT max(t.tenant_id) FROM adoption.tenants AS t)) AS strong_tenant \gset
+
 \echo
-\echo 'beacon-health (cancelled, dormant, score 0): its tenant-level plays'
+\echo :weak_tenant ': its tenant-level plays'
 SELECT a.template_key, a.status, a.status_reason
 FROM adoption.campaign_actions AS a
-WHERE a.tenant_id = 'beacon-health' AND a.user_id IS NULL
+WHERE a.tenant_id = :'weak_tenant' AND a.user_id IS NULL
 ORDER BY a.status, a.template_key;
 
 \echo
@@ -404,7 +414,7 @@ SELECT h.d ->> 'tenant_id' AS tenant, h.d ->> 'score' AS score, h.d ->> 'risk' A
 	h.d -> 'risk_indicators' -> 'days_since_last_event' AS days_quiet,
 	e.d -> 'plays_allowed' AS expansion_plays_allowed,
 	jsonb_array_length(e.d -> 'opportunities') AS opportunities
-FROM unnest(ARRAY['beacon-health', 'beacon-biotech']) AS t(tenant_id),
+FROM unnest(ARRAY[:'weak_tenant', :'strong_tenant']) AS t(tenant_id),
 	LATERAL (SELECT adoption.api_customer_health(t.tenant_id) AS d) AS h,
 	LATERAL (SELECT adoption.api_expansion(t.tenant_id) AS d) AS e;
 
@@ -417,10 +427,10 @@ ORDER BY p.period_start DESC
 LIMIT 5;
 
 \echo
-\echo 'Cross-sell recommendations for beacon-biotech (adoption.recommend_features; hold-out evaluation: test/bench/recommend_bench.sh)'
+\echo 'Cross-sell recommendations for' :strong_tenant '(adoption.recommend_features; hold-out evaluation: test/bench/recommend_bench.sh)'
 SELECT r.rank, r.feature_id, r.tier, round(r.score::numeric, 3) AS score, round(r.confidence::numeric, 3) AS confidence,
 	round(r.support::numeric, 3) AS support, round(r.lift::numeric, 2) AS lift, r.because, r.upgrade_of, r.peers, r.peer_group
-FROM adoption.recommend_features('beacon-biotech') AS r
+FROM adoption.recommend_features(:'strong_tenant') AS r
 ORDER BY r.rank;
 
 \echo
