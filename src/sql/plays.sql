@@ -73,6 +73,23 @@ CREATE TRIGGER play_policy_merge BEFORE INSERT ON adoption.play_policy
 SELECT pg_catalog.pg_extension_config_dump('adoption.play_policy', '');
 
 /*
+ * A tenant's latest event at or before as_of, from the log.  A function of
+ * its own (with SET: never inlined) so that the queries that inline
+ * account_states() plan this lookup over every partition of the log only
+ * when it runs: rarely, since tenant_state's last_event_at answers unless
+ * it is after as_of.
+ */
+CREATE FUNCTION adoption.last_event_up_to(tenant_id text, as_of timestamptz)
+RETURNS timestamptz
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT max(v.usage_timestamp) FROM adoption.feature_usage_events AS v
+	WHERE v.tenant_id = last_event_up_to.tenant_id AND v.usage_timestamp <= last_event_up_to.as_of
+$$;
+COMMENT ON FUNCTION adoption.last_event_up_to(text, timestamptz) IS 'A tenant''s latest event at or before as_of, from the log (account_states() when tenant_state is ahead of as_of)';
+
+/*
  * The states of each tenant of tenant_ids as of as_of (NULL ids skipped).
  * risk: the latest health score scored at or before as_of.  last_event_at:
  * tenant_state's when it is not after as_of (exact), else the log's latest
@@ -99,8 +116,7 @@ BEGIN ATOMIC
 			WHERE s.tenant_id = i.tenant_id AND s.scored_at <= as_of
 			ORDER BY s.scored_at DESC LIMIT 1) AS h ON true
 		LEFT JOIN LATERAL (SELECT CASE WHEN t.last_event_at <= as_of THEN t.last_event_at
-				ELSE (SELECT max(v.usage_timestamp) FROM adoption.feature_usage_events AS v
-					WHERE v.tenant_id = i.tenant_id AND v.usage_timestamp <= as_of) END AS last_event_at
+				ELSE adoption.last_event_up_to(i.tenant_id, as_of) END AS last_event_at
 			FROM adoption.tenant_state AS t WHERE t.tenant_id = i.tenant_id) AS le ON true
 		LEFT JOIN LATERAL (SELECT b.occurred_at FROM adoption.billing_events AS b
 			WHERE b.tenant_id = i.tenant_id AND b.kind = 'cancellation' AND b.occurred_at <= as_of

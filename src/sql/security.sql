@@ -160,6 +160,7 @@ GRANT EXECUTE ON FUNCTION
 	adoption.feature_retention(text, text, text, date, date, text, integer),
 	adoption.attribution(text, interval),
 	adoption.campaign_lift(interval),
+	adoption.last_event_up_to(text, timestamptz),
 	adoption.account_states(text[], timestamptz),
 	adoption.play_allowed(text, text, text),
 	adoption.blocked_plays(text[], text[], timestamptz)

@@ -3823,6 +3823,19 @@ END
 $$;
 COMMENT ON FUNCTION adoption.forget_tenant(text) IS 'Erases a tenant: every row of it in every table of the extension (events, state, daily snapshots, feedback and its persona profile, tickets, billing events, touches, actions and keys, follow-ups, health scores, play policy overrides, lexicon, settings override, the tenant itself); returns the rows deleted per table as jsonb';
 
+-- account_states()' look-up of the log as a function of its own (planned only when it runs).
+CREATE FUNCTION adoption.last_event_up_to(tenant_id text, as_of timestamptz)
+RETURNS timestamptz
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT max(v.usage_timestamp) FROM adoption.feature_usage_events AS v
+	WHERE v.tenant_id = last_event_up_to.tenant_id AND v.usage_timestamp <= last_event_up_to.as_of
+$$;
+COMMENT ON FUNCTION adoption.last_event_up_to(text, timestamptz) IS 'A tenant''s latest event at or before as_of, from the log (account_states() when tenant_state is ahead of as_of)';
+REVOKE ALL ON FUNCTION adoption.last_event_up_to(text, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION adoption.last_event_up_to(text, timestamptz) TO adoption_analyst, adoption_tenant;
+
 -- The play policy inlined into the ingest trigger's enqueue plan: account_states() and
 -- blocked_plays() with SQL-standard bodies and no SET clause (planned once with the kept
 -- plan instead of at every statement that enqueues).
@@ -3846,8 +3859,7 @@ BEGIN ATOMIC
 			WHERE s.tenant_id = i.tenant_id AND s.scored_at <= as_of
 			ORDER BY s.scored_at DESC LIMIT 1) AS h ON true
 		LEFT JOIN LATERAL (SELECT CASE WHEN t.last_event_at <= as_of THEN t.last_event_at
-				ELSE (SELECT max(v.usage_timestamp) FROM adoption.feature_usage_events AS v
-					WHERE v.tenant_id = i.tenant_id AND v.usage_timestamp <= as_of) END AS last_event_at
+				ELSE adoption.last_event_up_to(i.tenant_id, as_of) END AS last_event_at
 			FROM adoption.tenant_state AS t WHERE t.tenant_id = i.tenant_id) AS le ON true
 		LEFT JOIN LATERAL (SELECT b.occurred_at FROM adoption.billing_events AS b
 			WHERE b.tenant_id = i.tenant_id AND b.kind = 'cancellation' AND b.occurred_at <= as_of

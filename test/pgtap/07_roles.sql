@@ -79,7 +79,7 @@ INSERT INTO read_functions VALUES ('velocity_at'), ('usage_velocity_transfn'), (
 	('analytics_periods'), ('actor_activity'), ('actor_adoptions'), ('retention'), ('lifecycle'),
 	('stickiness'), ('pes'), ('feature_retention'), ('attribution'), ('campaign_lift'),
 	('persona_rows'), ('persona_summary'), ('feedback_breakdown'),
-	('account_states'), ('play_allowed'), ('blocked_plays'), ('period_counts_transfn'),
+	('last_event_up_to'), ('account_states'), ('play_allowed'), ('blocked_plays'), ('period_counts_transfn'),
 	('period_counts_combinefn'), ('period_counts'), ('actor_first_seen'), ('lifecycle_rows'), ('stickiness_rows'),
 	('api_check_tenant'), ('api_product_analytics'), ('api_customer_health'), ('api_expansion'),
 	('feature_recommendations'), ('recommend_features'), ('evaluate_recommendations'),
