@@ -78,3 +78,41 @@ VALUES ('dp', 'ann', 'api', '2026-05-06 10:00+00', true);
 SELECT count(*) AS events, (SELECT uses FROM adoption.user_feature_state WHERE tenant_id = 'dp') AS user_uses,
 	(SELECT uses FROM adoption.tenant_state WHERE tenant_id = 'dp') AS tenant_uses
 FROM adoption.feature_usage_events WHERE tenant_id = 'dp';
+
+-- 4. In-order adoptions settle without the tenant's sweep while no feature
+--    can reach feature_adopted, and keep open_adopters exact.  Tenant op:
+--    u1..u4 each use api once at 10:00, 10:01, 10:02, 10:03 (June 1, one
+--    statement); then, one event a statement, in time order, u1 at 11:00 and
+--    11:01 (its 3rd success: adopted 11:01), u2 at 11:02 and 11:03, u3 at
+--    11:04 and 11:05.  4 active users throughout; every use succeeds.
+--    After u1: 1 adopter, 1/4 < 0.70: open_adopters 1, no milestone.
+--    After u2: 2/4 = 0.50: open_adopters 2, no milestone.
+--    After u3: 3/4 = 0.75 >= 0.70 and 10/10 successes: feature_adopted at
+--    11:05, open_adopters 0 (api has the milestone).
+INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp, success_outcome)
+SELECT 'op', 'u' || i, 'api', timestamptz '2026-06-01 10:00+00' + make_interval(mins => i - 1), true
+FROM generate_series(1, 4) AS i;
+INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp, success_outcome)
+VALUES ('op', 'u1', 'api', '2026-06-01 11:00+00', true);
+INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp, success_outcome)
+VALUES ('op', 'u1', 'api', '2026-06-01 11:01+00', true);
+SELECT active_users, open_adopters, last_feature_adopted_at FROM adoption.tenant_state WHERE tenant_id = 'op';
+INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp, success_outcome)
+VALUES ('op', 'u2', 'api', '2026-06-01 11:02+00', true);
+INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp, success_outcome)
+VALUES ('op', 'u2', 'api', '2026-06-01 11:03+00', true);
+SELECT active_users, open_adopters, last_feature_adopted_at FROM adoption.tenant_state WHERE tenant_id = 'op';
+INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp, success_outcome)
+VALUES ('op', 'u3', 'api', '2026-06-01 11:04+00', true);
+INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp, success_outcome)
+VALUES ('op', 'u3', 'api', '2026-06-01 11:05+00', true);
+SELECT active_users, open_adopters, last_feature_adopted_at FROM adoption.tenant_state WHERE tenant_id = 'op';
+SELECT feature_adopted_at FROM adoption.tenant_feature_milestones WHERE tenant_id = 'op';
+-- rebuild() from the log gives the same row
+CREATE TEMP TABLE op_before AS
+SELECT active_users, open_adopters, last_feature_adopted_at FROM adoption.tenant_state WHERE tenant_id = 'op';
+SELECT adoption.rebuild('op') > 0 AS rebuilt;
+SELECT count(*) AS rows_differing FROM (
+	SELECT * FROM op_before
+	EXCEPT
+	SELECT active_users, open_adopters, last_feature_adopted_at FROM adoption.tenant_state WHERE tenant_id = 'op') AS d;

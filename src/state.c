@@ -152,6 +152,7 @@ struct TfGroup
 	bool		needs_lock;
 	bool		created;		/* its pair row was created by this chunk */
 	int			reached[3];		/* users who reached each milestone */
+	int			adopted_users;	/* its pair row's, once write_groups ran */
 };
 
 typedef struct TfGroupKey
@@ -551,8 +552,10 @@ static const char *const write_groups_sql =
 " habitual_users = s.habitual_users OPERATOR(pg_catalog.+) k.hab, updated_at = pg_catalog.now()"
 " FROM (SELECT pg_catalog.unnest($1::pg_catalog.text[]) AS t, pg_catalog.unnest($2::pg_catalog.text[]) AS f,"
 "  pg_catalog.unnest($3::pg_catalog.int4[]) AS act, pg_catalog.unnest($4::pg_catalog.int4[]) AS adp,"
-"  pg_catalog.unnest($5::pg_catalog.int4[]) AS hab) AS k"
-" WHERE s.tenant_id OPERATOR(pg_catalog.=) k.t AND s.feature_id OPERATOR(pg_catalog.=) k.f";
+"  pg_catalog.unnest($5::pg_catalog.int4[]) AS hab,"
+"  pg_catalog.generate_series(1::pg_catalog.int8, pg_catalog.cardinality($1::pg_catalog.text[])) AS n) AS k"
+" WHERE s.tenant_id OPERATOR(pg_catalog.=) k.t AND s.feature_id OPERATOR(pg_catalog.=) k.f"
+" RETURNING k.n, s.adopted_users";
 
 /*
  * The chunk's tenant x user facts, merged into the rows (which ON CONFLICT
@@ -641,7 +644,8 @@ static Stmt write_groups_stmt = {&write_groups_sql,
 	" activated_users = activated_users OPERATOR(pg_catalog.+) $3,"
 	" adopted_users = adopted_users OPERATOR(pg_catalog.+) $4,"
 	" habitual_users = habitual_users OPERATOR(pg_catalog.+) $5, updated_at = pg_catalog.now()"
-	" WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND feature_id OPERATOR(pg_catalog.=) $2"};
+	" WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND feature_id OPERATOR(pg_catalog.=) $2"
+	" RETURNING 1::pg_catalog.int8, adopted_users"};
 static Stmt merge_both_stmt = {&merge_both_sql,
 	"WITH tu AS (" MERGE_TENANT_USERS_1 ")"
 	" INSERT INTO adoption.tenant_state AS s (tenant_id, first_event_at, last_event_at, users, active_users,"
@@ -1178,11 +1182,26 @@ write_groups(TfGroup **groups, int n)
 	for (k = 0; k < 3; k++)
 		args[2 + k] = da_array(&a[k], INT4OID);
 	run_stmt(&write_groups_stmt, n, 5, types, args);
+	if (SPI_processed != (uint64) n)
+		elog(ERROR, "pg_adoption: wrote " UINT64_FORMAT " pair rows instead of %d",
+			 SPI_processed, n);
+	/* each pair's adopters, for its tenant's evaluation (count_adoptions) */
+	for (i = 0; i < n; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int64		pos = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+
+		if (pos < 1 || pos > n)
+			elog(ERROR, "pg_adoption: unexpected pair row %ld", (long) pos);
+		groups[pos - 1]->adopted_users = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
+	}
+	SPI_freetuptable(SPI_tuptable);
 }
 
 /* --- step 5: write --- */
 
-/* Writes users[0..n) with an UPDATE (existing rows) or an INSERT (new ones). */
 /* Writes the state of a user whose row lock_user_direct locked, and lets the row go. */
 static void
 write_user_direct(UserState *u)
@@ -1223,6 +1242,7 @@ write_user_direct(UserState *u)
 	u->row = NULL;
 }
 
+/* Writes users[0..n) with an UPDATE (existing rows) or an INSERT (new ones). */
 static void
 write_users(UserState **users, int n, bool insert)
 {
@@ -1768,6 +1788,8 @@ count_adoptions(Engine *e, TfGroup **groups, int n_groups)
 			elog(ERROR, "pg_adoption: an adoption in tenant \"%s\", which the statement did not merge",
 				 groups[i]->tenant_id);
 		tt->delta.adoptions += groups[i]->reached[MILESTONE_BIT_ADOPTED];
+		adoption_tenant_note_adopted(&tt->delta, groups[i]->feature_id,
+									 groups[i]->adopted_users, e->mcxt);
 	}
 }
 

@@ -63,6 +63,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
@@ -500,6 +501,7 @@ static SPIPlanPtr slice_plan;
 static bool slice_planned;
 static SPIPlanPtr write_tenant_plan;
 static SPIPlanPtr count_active_plan;
+static SPIPlanPtr open_adopted_plan;
 static SPIPlanPtr upsert_milestones_plan;
 static SPIPlanPtr delete_milestones_plan;
 
@@ -694,17 +696,89 @@ count_active(const char *tenant_id, TimestampTz t, int64 window)
 }
 
 /*
+ * Notes that users of the statement adopted feature_id, which now has
+ * adopted_users adopters (its pair row is locked until the transaction
+ * ends, so the count stays exact).  A feature noted twice (two chunks)
+ * keeps the later, larger count.
+ */
+void
+adoption_tenant_note_adopted(TenantDelta *d, const char *feature_id, int adopted_users,
+							 MemoryContext mcxt)
+{
+	int			i;
+
+	for (i = 0; i < d->n_adopted; i++)
+	{
+		if (strcmp(d->adopted_features[i], feature_id) == 0)
+		{
+			d->adopted_counts[i] = Max(d->adopted_counts[i], adopted_users);
+			return;
+		}
+	}
+	if (d->n_adopted == d->cap_adopted)
+	{
+		d->cap_adopted = Max(8, d->cap_adopted * 2);
+		if (d->adopted_features == NULL)
+		{
+			d->adopted_features = MemoryContextAlloc(mcxt, sizeof(char *) * d->cap_adopted);
+			d->adopted_counts = MemoryContextAlloc(mcxt, sizeof(int) * d->cap_adopted);
+		}
+		else
+		{
+			d->adopted_features = repalloc(d->adopted_features, sizeof(char *) * d->cap_adopted);
+			d->adopted_counts = repalloc(d->adopted_counts, sizeof(int) * d->cap_adopted);
+		}
+	}
+	d->adopted_features[d->n_adopted] = MemoryContextStrdup(mcxt, feature_id);
+	d->adopted_counts[d->n_adopted] = adopted_users;
+	d->n_adopted++;
+}
+
+/*
+ * The most adopters of a feature the statement adopted that has not
+ * reached feature_adopted (0 if none).  Read under the tenant's row lock:
+ * milestones are only written under it, so what it reads is current.
+ */
+static int
+open_adopted(const char *tenant_id, const TenantDelta *d)
+{
+	Oid			types[3] = {TEXTOID, TEXTARRAYOID, INT4ARRAYOID};
+	Datum		args[3];
+	Datum	   *counts = palloc(sizeof(Datum) * Max(d->n_adopted, 1));
+	bool		isnull;
+	int			n;
+	int			i;
+
+	for (i = 0; i < d->n_adopted; i++)
+		counts[i] = Int32GetDatum(d->adopted_counts[i]);
+	args[0] = CStringGetTextDatum(tenant_id);
+	args[1] = adoption_text_array(d->adopted_features, d->n_adopted);
+	args[2] = PointerGetDatum(construct_array(counts, d->n_adopted, INT4OID, sizeof(int32), true,
+											  TYPALIGN_INT));
+	run_plan(&open_adopted_plan,
+			 "SELECT COALESCE(pg_catalog.max(a.c), 0)"
+			 " FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.text[]), pg_catalog.unnest($3::pg_catalog.int4[])) AS a(f, c)"
+			 " WHERE NOT EXISTS (SELECT 1 FROM adoption.tenant_feature_milestones AS m"
+			 "  WHERE m.tenant_id OPERATOR(pg_catalog.=) $1 AND m.feature_id OPERATOR(pg_catalog.=) a.f)",
+			 3, types, args, NULL);
+	n = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_freetuptable(SPI_tuptable);
+	return n;
+}
+
+/*
  * The common case of an event arriving in time order, settled without the
  * sweep: when all the statement's events of the tenant share one time t,
  * which is now the tenant's latest (so no stored event is later), the only
  * event time whose counts changed is t.  Milestones reached before t stay
  * (the counts before t did not change).  A feature without the milestone
- * has at most open_adopters + the statement's adoptions adopters (an
- * adopter count only grows), so if that many over the users active at t is
- * below feature_adoption_threshold, no feature reaches the milestone at t,
- * and the only change is the tenant's active users.  A statement that
- * adopted anything is evaluated in full, so that open_adopters stays exact.
- * Returns false, having changed nothing, when the evaluation must run.
+ * has at most open_adopters adopters, or, if the statement adopted it, the
+ * adopters its pair row now counts (an adopter count only grows, and every
+ * adoption of the statement is at t): so if the most of those over the
+ * users active at t is below feature_adoption_threshold, no feature
+ * reaches the milestone at t, and the only changes are the tenant's active
+ * users and open_adopters.  Returns false, having changed nothing, when
+ * the evaluation must run.
  */
 static bool
 settled_in_order(const char *tenant_id, const TenantDelta *d, const TenantRow *row,
@@ -712,15 +786,19 @@ settled_in_order(const char *tenant_id, const TenantDelta *d, const TenantRow *r
 {
 	TenantRow	now;
 
-	if (d->since != d->latest || row->last_event_at != d->since || d->adoptions > 0)
+	if (d->since != d->latest || row->last_event_at != d->since)
 		return false;
 	if (row->has_milestone && row->last_feature_adopted_at >= d->since)
 		return false;
+	if (d->adoptions > 0 && d->n_adopted == 0)
+		elog(ERROR, "pg_adoption: tenant \"%s\" has adoptions but no adopted feature", tenant_id);
 	now = *row;
+	if (d->n_adopted > 0)
+		now.open_adopters = Max(now.open_adopters, open_adopted(tenant_id, d));
 	now.active_users = count_active(tenant_id, d->since, s->active_window);
-	if (row->open_adopters > 0 &&
+	if (now.open_adopters > 0 &&
 		!(now.active_users > 0 &&
-		  (double) row->open_adopters / (double) now.active_users < s->feature_adoption_threshold))
+		  (double) now.open_adopters / (double) now.active_users < s->feature_adoption_threshold))
 		return false;
 	write_tenant(tenant_id, row, &now);
 	return true;

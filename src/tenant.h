@@ -32,6 +32,10 @@ typedef struct TenantDelta
 	int64		uses;
 	int64		successes;
 	int64		adoptions;		/* users who adopted a feature of the tenant */
+	int			n_adopted;		/* the features they adopted, with each one's */
+	int			cap_adopted;	/* adopted_users after the statement */
+	const char **adopted_features;
+	int		   *adopted_counts;
 	int			new_users;		/* tenant_user_state rows it created */
 	bool		merged;			/* already merged into tenant_state (locked) */
 	TenantRow	stored;			/* if merged: the row */
@@ -46,6 +50,8 @@ typedef struct TenantDelta
 "s.last_event_at, s.active_users, s.open_adopters, s.last_feature_adopted_at"
 extern void adoption_tenant_row(HeapTuple tup, TupleDesc desc, int first, TenantRow *row);
 extern bool adoption_tenant_merge_direct(const char *tenant_id, TenantDelta *d);
+extern void adoption_tenant_note_adopted(TenantDelta *d, const char *feature_id, int adopted_users,
+										 MemoryContext mcxt);
 extern Datum adoption_merge_activity(PG_FUNCTION_ARGS);
 
 /*
