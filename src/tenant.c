@@ -671,6 +671,13 @@ write_tenant(const char *tenant_id, const TenantRow *stored, const TenantRow *no
 			 4, types, args, nulls);
 }
 
+/* The start of the active window that ends at t (t itself where it would underflow). */
+static TimestampTz
+window_start(TimestampTz t, int64 window)
+{
+	return t > PG_INT64_MIN + window ? t - window : t;
+}
+
 /* The tenant's users active at t, its latest event time (no event after t). */
 static int
 count_active(const char *tenant_id, TimestampTz t, int64 window)
@@ -680,7 +687,7 @@ count_active(const char *tenant_id, TimestampTz t, int64 window)
 	Datum		args[2];
 	bool		isnull;
 	int64		n;
-	TimestampTz after = t > PG_INT64_MIN + window ? t - window : t;
+	TimestampTz after = window_start(t, window);
 
 	if (adoption_direct_usable(relid))
 		return (int) adoption_count_after(relid, tenant_id, "last_seen_at", after);
@@ -856,7 +863,7 @@ load_users(Sweep *w, const char *tenant_id, TimestampTz since, int *cap_points,
 	 * one neither has nor reaches the milestone).
 	 */
 	args[0] = CStringGetTextDatum(tenant_id);
-	args[1] = TimestampTzGetDatum(since > PG_INT64_MIN + window ? since - window : since);
+	args[1] = TimestampTzGetDatum(window_start(since, window));
 	run_plan(&users_plan,
 			 "SELECT 0, user_id, last_seen_at, activity, NULL::pg_catalog.int4, NULL::pg_catalog.timestamptz"
 			 " FROM adoption.tenant_user_state"
