@@ -1,5 +1,5 @@
 /*
- * textcat_lexicon.c: the built-in English lexicon for feedback about SaaS
+ * lexicon.c: the built-in English lexicon for feedback about SaaS
  * products.
  *
  * Written for this project; no published word list was copied.  Sentiment
