@@ -618,6 +618,8 @@ typedef struct TcScan
 	/* whole-text counts */
 	size_t		nexcl;
 	size_t		nquest;
+	bool		qpend;			/* a question mark in the pending break */
+	bool		question;		/* the current break ends a question */
 } TcScan;
 
 /* Starts scanning text[0..len-1]; term selects lexicon-term mode. */
@@ -632,6 +634,8 @@ tc_scan_init(TcScan *s, const char *text, size_t len, bool term)
 	s->brk = 0;
 	s->nexcl = 0;
 	s->nquest = 0;
+	s->qpend = false;
+	s->question = false;
 }
 
 /* Returns true (a break token is ready) if a break is due before a token. */
@@ -643,11 +647,14 @@ tc_break_first(TcScan *s)
 	if (!s->started || s->term)
 	{
 		s->brk = 0;
+		s->qpend = false;
 		return false;
 	}
 	s->kind = TK_BREAK;
 	s->level = s->brk;
+	s->question = s->qpend;
 	s->brk = 0;
+	s->qpend = false;
 	return true;
 }
 
@@ -1025,6 +1032,7 @@ tc_scan_next(TcScan *s)
 					break;
 				case '?':
 					s->nquest++;
+					s->qpend = true;
 					lvl = 2;
 					break;
 				case '.':
@@ -2090,6 +2098,25 @@ typedef struct TcState
 	int			naspects;
 	int			aspectcap;
 	TcFrame		f;
+	/* what the sentence-level rules know (tc_sentence_mood) */
+	double		spos;			/* praise of the sentence, as added to s0 */
+	double		sneg;			/* complaint of the sentence, as added to s0 */
+	bool		spain;			/* a pain point term, not negated */
+	bool		spraise_theme;	/* praise that names a value driver */
+	size_t		sepoch;			/* contrasts seen when the sentence began */
+	int			swords;			/* words of the sentence so far */
+	bool		saux;			/* it begins with an auxiliary: a yes/no question */
+	bool		swould;			/* "would" in it: a wish when praise follows */
+	bool		question;		/* it ends with a question mark */
+	size_t		cneg_at;		/* clause-initial negator's token + 1, 0: none */
+	bool		cstart;			/* no word of the clause yet */
+	double		cpos;			/* praise of the clause */
+	bool		cpain;			/* a pain point term of the clause */
+	int			cwords;			/* words of the clause */
+	int			cplain;			/* of them interjections and boosters */
+	int			ccover;			/* of them in praise terms */
+	double		irony_same;		/* praise in a clause with a complaint */
+	double		irony_alone;	/* praise alone in its clause ("Oh great,") */
 	int32_t    *durp;			/* TC_DEFER_MEASURED pain points */
 	int			ndurp;
 	int			durpcap;
@@ -2191,12 +2218,71 @@ tc_release(TcState *st, bool report)
 	st->nheld = 0;
 }
 
+/*
+ * Keeps what irony needs of the clause that ends: its praise when the
+ * clause names a complaint too, or when the praise stands alone in it
+ * (nothing but praise words, interjections and boosters: "Oh great,",
+ * "Perfect,").
+ */
+static void
+tc_clause_mood(TcState *st)
+{
+	if (st->cpos > 0)
+	{
+		if (st->cpain)
+			st->irony_same += st->cpos;
+		else if (st->cwords <= st->ccover + st->cplain)
+			st->irony_alone += st->cpos;
+	}
+	st->cpos = 0;
+	st->cpain = false;
+	st->cwords = st->cplain = st->ccover = 0;
+}
+
+/*
+ * Sentence-level readings of the praise in a sentence, applied before its
+ * aspects take its sign:
+ *
+ * - a yes/no question (it begins with an auxiliary: "is", "can", "does",
+ *   "will"... and ends with "?") asks about a good thing, it does not
+ *   praise it: "Can it sync with Outlook reliably?" has no praise.  Its
+ *   complaints stay ("Is the app slow for anyone else?").
+ * - irony by incongruity: generic praise (no value driver or success
+ *   indicator in the sentence) in the same sentence as a complaint term,
+ *   with no contrast between them, is read as ironic and counts against:
+ *   "Oh great, another update that breaks the calendar", "Perfect timing
+ *   for an outage", "Thanks for deleting my notes".  A sentence that
+ *   contrasts ("fast, but it crashes") is read by the contrast rule.
+ */
+static void
+tc_sentence_mood(TcState *st)
+{
+	double		ironic;
+
+	tc_clause_mood(st);
+	ironic = st->irony_same + (st->spain ? st->irony_alone : 0);
+	st->irony_same = st->irony_alone = 0;
+	if (st->spos <= 0)
+		return;
+	if (st->question && st->saux)
+	{
+		st->s0 -= st->spos;
+		st->ssent -= st->spos;
+	}
+	else if (ironic > 0 && !st->spraise_theme && st->epoch == st->sepoch)
+	{
+		st->s0 -= 2 * ironic;
+		st->ssent -= 2 * ironic;
+	}
+}
+
 /* Reports the clause's pain points and value drivers unless its sentiment contradicts them. */
 static void
 tc_clause_end(TcState *st)
 {
 	int			i;
 
+	tc_clause_mood(st);
 	for (i = 0; i < st->nclause; i++)
 	{
 		int32_t		t = st->clause[i];
@@ -2217,6 +2303,10 @@ tc_frame_valence(TcState *st, double v)
 {
 	st->s0 += v * st->mult;
 	st->ssent += v * st->mult;
+	if (v > 0)
+		st->spraise_theme = true;
+	else
+		st->sneg += v * st->mult;
 	st->nval++;
 }
 
@@ -2539,6 +2629,17 @@ tc_sentence_end(TcState *st)
 	int			i;
 
 	tc_frame_sentence(st);
+	/*
+	 * A yes/no question about a topic asks for it ("Can I import contacts
+	 * from a vCard file?", "Is there an endpoint for time entries?"), and
+	 * so does a wish for a better product ("A search bar would make it
+	 * much better"); without a topic neither is a request ("Can you
+	 * check?" is no request "other").
+	 */
+	if (!st->cue && st->nheld > 0 &&
+		((st->question && st->saux) || (st->swould && st->spos > 0)))
+		tc_release(st, true);
+	tc_sentence_mood(st);
 	tc_clause_end(st);
 	if (st->cue && !st->topic)
 		tc_theme_add(st, st->m->other_theme);
@@ -2565,6 +2666,15 @@ tc_sentence_end(TcState *st)
 	st->ssucc = 0;
 	st->cue = false;
 	st->topic = false;
+	st->spos = 0;
+	st->sneg = 0;
+	st->spain = false;
+	st->spraise_theme = false;
+	st->sepoch = st->epoch;
+	st->swords = 0;
+	st->saux = false;
+	st->swould = false;
+	st->question = false;
 }
 
 /* Applies a match that no longer match can hide. */
@@ -2604,14 +2714,33 @@ tc_finalize(TcState *st, const TcMatch *mt)
 				st->ssent += mt->v * w;
 				if (e->cat == TC_SUCCESS_INDICATOR && mt->v > 0)
 					st->ssucc += mt->v * w;
+				else if (mt->v > 0)
+				{
+					st->spos += mt->v * w;
+					st->cpos += mt->v * w;
+					st->ccover += (int) e->len;
+				}
+				else
+					st->sneg += mt->v * w;
 				st->sclause += mt->v * w;
 				st->nval++;
 			}
 			if (theme >= 0 && !mt->neg)
+			{
 				tc_theme_add(st, theme);
+				if (e->cat == TC_SUCCESS_INDICATOR)
+					st->spraise_theme = true;
+			}
 			break;
 		case TC_PAIN_POINT:
 		case TC_VALUE_DRIVER:
+			if (!e->aspect && !mt->neg)
+			{
+				if (e->cat == TC_PAIN_POINT)
+					st->spain = st->cpain = true;
+				else
+					st->spraise_theme = true;
+			}
 			if (e->aspect)
 			{
 				tc_hold_in(st, theme, TF_ASPECT, &st->aspects, &st->naspects,
@@ -2691,6 +2820,7 @@ tc_match_new(TcState *st, const TcEntry *e, size_t cur)
 	int			nneg = 0;
 	double		boost = 0;
 	double		bcaps = 0;
+	bool		cneg_seen = false;
 
 	/*
 	 * Negators and boosters among the three words before, within the
@@ -2702,6 +2832,8 @@ tc_match_new(TcState *st, const TcEntry *e, size_t cur)
 
 		if (t->flags & (TT_BREAK | TW_CONTRAST | TT_VALENCE))
 			break;
+		if (start - i + 1 == st->cneg_at)
+			cneg_seen = true;
 		if (t->flags & TW_SKIP)
 			continue;
 		if (t->flags & TW_NEG)
@@ -2719,6 +2851,14 @@ tc_match_new(TcState *st, const TcEntry *e, size_t cur)
 		}
 		k++;
 	}
+	/*
+	 * A clause that begins with "never", "not", "nobody", "nothing" or
+	 * "none" is negated to its end, beyond the window: "Not once has it
+	 * failed us", and with a second negator "Not a week goes by without a
+	 * sync error" is a complaint (two negators cancel).
+	 */
+	if (st->cneg_at > 0 && st->cneg_at <= start && !cneg_seen)
+		nneg++;
 	mt.start = start;
 	mt.end = cur;
 	mt.e = e;
@@ -2821,6 +2961,8 @@ tc_feed_break(TcState *st, int level)
 	t->booster = 0;
 	st->ntok++;
 	st->node = 0;
+	st->cneg_at = 0;
+	st->cstart = true;
 	tc_flush(st, SIZE_MAX);
 	if (level >= 2)
 		tc_sentence_end(st);
@@ -2844,7 +2986,17 @@ tc_feed(TcState *st, int32_t sym, uint32_t flags, float booster)
 		TcTok	   *pv2 = &st->ring[(cur - 2) & st->rmask];
 
 		if ((flags & TW_OF) && (pv->flags & TW_KIND))
+		{
+			size_t		i;
+
+			/* "kind of": a dampener, not the praise "kind" */
 			pv->booster = (float) TC_B_DECR;
+			pv->flags &= ~(uint32_t) TT_VALENCE;
+			for (i = st->phead; i < st->pn; i++)
+				if (st->pend[i].start == cur - 1 && st->pend[i].end == cur - 1 &&
+					st->pend[i].e->slot == SL_SENTIMENT)
+					st->pend[i].hidden = true;
+		}
 		if ((flags & TW_TO) && (pv->flags & TW_USED))
 			pv->flags |= TW_NEG;
 		if ((flags & TW_ONLY) && (pv->flags & TW_NOT))
@@ -2867,6 +3019,10 @@ tc_feed(TcState *st, int32_t sym, uint32_t flags, float booster)
 		st->scaps *= TC_BUT_BEFORE;
 		st->ssent *= TC_BUT_BEFORE;
 		st->ssucc *= TC_BUT_BEFORE;
+		st->spos *= TC_BUT_BEFORE;
+		st->sneg *= TC_BUT_BEFORE;
+		st->cneg_at = 0;
+		st->cstart = true;
 		st->mult = TC_BUT_AFTER;
 		st->epoch++;
 	}
@@ -2884,6 +3040,52 @@ tc_feed(TcState *st, int32_t sym, uint32_t flags, float booster)
 	}
 	/* Matches starting before cur + 1 - depth can no longer be contained. */
 	tc_flush(st, cur + 1 - m->depth[node]);
+}
+
+/*
+ * Returns the word index of the stem of an unknown word w[0..n-1], -1 if
+ * none is known: a dropped g ("crashin", "loggin" as "crashing",
+ * "logging"), then -ing and -ed taken off, with a final e put back or a
+ * doubled consonant undoubled ("freezing" -> "freeze", "stopped" ->
+ * "stop", "deleted" -> "delete").  Not -ly: "roughly" is not "rough".  Only words the
+ * lexicon does not know are stemmed, so an entry for "interested" and one
+ * for "interest" keep their own meanings; lexicon words are written in
+ * their base form (textcat_lexicon.c) and match every inflection.
+ */
+static int32_t
+tc_lookup_stem(const TcMatcher *m, const unsigned char *w, size_t n)
+{
+	unsigned char form[TC_BUF + 1];
+	size_t		base;
+	int32_t		x;
+
+	if (n < 4 || n > TC_MAX_TOKEN_BYTES - 1)
+		return -1;
+	memcpy(form, w, n);
+	if (n >= 5 && w[n - 2] == 'i' && w[n - 1] == 'n')
+	{
+		form[n] = 'g';
+		x = tc_word_find(m, form, n + 1);
+		if (x >= 0)
+			return x;
+		n++;
+	}
+	if (n >= 6 && memcmp(form + n - 3, "ing", 3) == 0)
+		base = n - 3;
+	else if (n >= 5 && form[n - 2] == 'e' && form[n - 1] == 'd')
+		base = n - 2;
+	else
+		return -1;
+	x = tc_word_find(m, form, base);
+	if (x < 0 && form[base - 1] != 'e')
+	{
+		form[base] = 'e';
+		x = tc_word_find(m, form, base + 1);
+	}
+	if (x < 0 && base >= 4 && form[base - 1] == form[base - 2] &&
+		strchr("aeiouls", form[base - 1]) == NULL)
+		x = tc_word_find(m, form, base - 1);
+	return x;
 }
 
 /* Returns the word index of a text word, trying its other forms. */
@@ -2923,7 +3125,34 @@ tc_lookup(const TcMatcher *m, TcScan *s)
 		if (x >= 0)
 			return x;
 	}
-	return -1;
+	return (nc > 0) ? tc_lookup_stem(m, cand[0], clen[0]) : -1;
+}
+
+/* Auxiliaries that open a yes/no question; negators that scope a clause. */
+static const TcShort tc_aux_words[] = {
+	SW("is"), SW("are"), SW("am"), SW("was"), SW("were"), SW("can"),
+	SW("could"), SW("do"), SW("doe"), SW("did"), SW("will"), SW("would"),
+	SW("should"), SW("has"), SW("have"), SW("may"), SW("shall"), SW("any"),
+	SW("anyone"), SW("anybody")
+};
+static const TcShort tc_interjections[] = {
+	SW("oh"), SW("ah"), SW("wow"), SW("yeah"), SW("yay"), SW("just"),
+	SW("well"), SW("sure"), SW("gee"), SW("how"), SW("what")
+};
+static const TcShort tc_scope_negators[] = {
+	SW("never"), SW("not"), SW("nobody"), SW("nothing"), SW("none")
+};
+
+/* Returns true if the word w[0..n-1] is one of list[0..n_list-1]. */
+static bool
+tc_in_list(const TcShort *list, size_t n_list, const unsigned char *w, size_t n)
+{
+	size_t		i;
+
+	for (i = 0; i < n_list; i++)
+		if (list[i].n == n && memcmp(list[i].w, w, n) == 0)
+			return true;
+	return false;
 }
 
 /* Analyzes text[0..len-1] into *out (see textcat.h). */
@@ -2950,6 +3179,7 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 	st.tflags = tc_alloc(a, (size_t) m->nthemes, 1);
 	memset(st.tflags, 0, (size_t) m->nthemes);
 	st.f.metric = -1;
+	st.cstart = true;
 
 	tc_scan_init(&s, text, len, false);
 	while (tc_scan_next(&s))
@@ -2961,6 +3191,7 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 
 		if (s.kind == TK_BREAK)
 		{
+			st.question = s.question;
 			tc_feed_break(&st, s.level);
 			continue;
 		}
@@ -2986,8 +3217,24 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 			if (m->words[w].in_term)
 				sym = w;
 		}
+		if (s.kind == TK_WORD && !(flags & TW_SKIP))
+		{
+			st.cwords++;
+			if (booster != 0 ||
+				tc_in_list(tc_interjections, lengthof(tc_interjections), s.raw, s.rlen))
+				st.cplain++;
+			if (st.swords++ == 0)
+				st.saux = tc_in_list(tc_aux_words, lengthof(tc_aux_words), s.raw, s.rlen);
+			if (s.rlen == 5 && memcmp(s.raw, "would", 5) == 0)
+				st.swould = true;
+			if (st.cstart && (flags & TW_NEG) &&
+				tc_in_list(tc_scope_negators, lengthof(tc_scope_negators), s.raw, s.rlen))
+				st.cneg_at = st.ntok + 1;
+			st.cstart = false;
+		}
 		tc_feed(&st, sym, flags, booster);
 	}
+	st.question = s.qpend;
 	tc_feed_break(&st, 2);
 
 	/* Caps emphasis counts only when the text is not all caps. */
