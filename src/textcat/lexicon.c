@@ -531,6 +531,26 @@ static const TcPhrase tc_builtin[] = {
 	CUE("would score higher if"), CUE("would be better if"), CUE("id use it more if"),
 	CUE("needs work"), CUE("need work"),
 
+	/*
+	 * Base forms: a word the lexicon does not know is looked up by its stem
+	 * ("wiping", "rejected" as "wipe", "reject"), so these cover their
+	 * inflections.  Everyday and informal wording of the development sets.
+	 */
+	NEG("wipe", 1.8), PAIN("wipe", "data_loss"), NEG("erase", 1.8),
+	PAIN("erase", "data_loss"), PAIN("erased", "data_loss"),
+	NEG("overwrite", 1.6), PAIN("overwrite", "data_loss"),
+	NEG("reject", 1.5), PAIN("reject", "reliability"),
+	NEG("grey screen", 1.8), NEG("gray screen", 1.8),
+	PAIN("grey screen", "reliability"), PAIN("gray screen", "reliability"),
+	NEG("bait and switch", 2.2), PAIN("bait and switch", "pricing"),
+	NEG("no way to", 1.2), NEG("shabby", 1.5),
+	NEG("zero answer", 2.0), PAIN("zero answer", "support"),
+	NEG("never answer", 1.8), PAIN("never answer", "support"),
+	NEG("nobody answer", 1.8), PAIN("nobody answer", "support"),
+	POS("clutch", 2.0), POS("pay off", 2.0), POS("paid off", 2.0),
+	NEG("is mid", 1.5), NEG("so mid", 1.5), NEG("kinda mid", 1.5),
+	NEG("pretty mid", 1.5),
+
 	/* Emoticons and emoji. */
 	POS(":)", 1.6), POS(":d", 2.2), POS(";)", 1.0), POS(":p", 0.8),
 	POS("<3", 2.6), NEG(":(", 1.8), NEG(":'(", 2.2), NEG(">:(", 2.6),

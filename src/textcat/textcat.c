@@ -211,7 +211,7 @@ static const TcFuncWord tc_func_words[] = {
 	{"pretty", 0, TC_B_INCR}, {"lot", 0, TC_B_INCR}, {"such", 0, TC_B_INCR},
 	{"slightly", 0, TC_B_DECR}, {"somewhat", 0, TC_B_DECR},
 	{"bit", 0, TC_B_DECR}, {"little", 0, TC_B_DECR},
-	{"kinda", 0, TC_B_DECR}, {"sorta", 0, TC_B_DECR},
+	{"kinda", 0, TC_B_DECR}, {"sorta", 0, TC_B_DECR}, {"lowkey", 0, TC_B_DECR},
 	{"fairly", 0, TC_B_DECR}, {"mostly", 0, TC_B_DECR},
 	{"partly", 0, TC_B_DECR}, {"marginally", 0, TC_B_DECR},
 	{"occasionally", 0, TC_B_DECR}, {"sometimes", 0, TC_B_DECR},
@@ -2107,6 +2107,9 @@ typedef struct TcState
 	int			swords;			/* words of the sentence so far */
 	bool		saux;			/* it begins with an auxiliary: a yes/no question */
 	bool		swould;			/* "would" in it: a wish when praise follows */
+	int			sevent;			/* words of an unwanted event (tc_event_word) */
+	int			prevev;			/* the previous token: 1 keep, 2 stop, 3 a number >= 2,
+								 * 4 still */
 	bool		question;		/* it ends with a question mark */
 	size_t		cneg_at;		/* clause-initial negator's token + 1, 0: none */
 	bool		cstart;			/* no word of the clause yet */
@@ -2117,6 +2120,7 @@ typedef struct TcState
 	int			ccover;			/* of them in praise terms */
 	double		irony_same;		/* praise in a clause with a complaint */
 	double		irony_alone;	/* praise alone in its clause ("Oh great,") */
+	bool		prev_complaint;	/* the sentence before was negative */
 	int32_t    *durp;			/* TC_DEFER_MEASURED pain points */
 	int			ndurp;
 	int			durpcap;
@@ -2248,11 +2252,14 @@ tc_clause_mood(TcState *st)
  *   praise it: "Can it sync with Outlook reliably?" has no praise.  Its
  *   complaints stay ("Is the app slow for anyone else?").
  * - irony by incongruity: generic praise (no value driver or success
- *   indicator in the sentence) in the same sentence as a complaint term,
- *   with no contrast between them, is read as ironic and counts against:
- *   "Oh great, another update that breaks the calendar", "Perfect timing
- *   for an outage", "Thanks for deleting my notes".  A sentence that
- *   contrasts ("fast, but it crashes") is read by the contrast rule.
+ *   indicator in the sentence) in the same clause as a complaint term, or
+ *   alone in its clause ("Oh great,", "Perfect,") before a complaint of
+ *   the same sentence, or alone in a sentence that follows a negative
+ *   one, with no contrast between them, is read as ironic and counts
+ *   against: "Oh great, another update that breaks the calendar",
+ *   "Perfect timing for an outage", "Lost my notes. Really appreciated."
+ *   A sentence that contrasts ("fast, but it crashes") is read by the
+ *   contrast rule.
  */
 static void
 tc_sentence_mood(TcState *st)
@@ -2261,6 +2268,9 @@ tc_sentence_mood(TcState *st)
 
 	tc_clause_mood(st);
 	ironic = st->irony_same + (st->spain ? st->irony_alone : 0);
+	/* praise alone after a complaint: "Lost my notes again. Really appreciated." */
+	if (!st->spain && st->prev_complaint && st->irony_alone >= st->spos)
+		ironic = st->irony_alone;
 	st->irony_same = st->irony_alone = 0;
 	if (st->spos <= 0)
 		return;
@@ -2639,6 +2649,16 @@ tc_sentence_end(TcState *st)
 	if (!st->cue && st->nheld > 0 &&
 		((st->question && st->saux) || (st->swould && st->spos > 0)))
 		tc_release(st, true);
+	/*
+	 * Complaints told as events, without an opinion word: something that
+	 * persists ("still"), repeats ("keeps asking", "sends it five times",
+	 * "twice") or stopped ("stopped syncing").  They count against unless
+	 * the sentence praises or reports a success ("still works great",
+	 * "twice as fast").
+	 */
+	if (st->sevent > 0 && st->spos <= 0 && !st->spraise_theme && st->ssent <= 0 &&
+		st->sneg == 0)
+		tc_frame_valence(st, -1.2);
 	tc_sentence_mood(st);
 	tc_clause_end(st);
 	if (st->cue && !st->topic)
@@ -2662,6 +2682,7 @@ tc_sentence_end(TcState *st)
 		st->tflags[t] &= ~TF_AFTER;
 	}
 	st->naspects = 0;
+	st->prev_complaint = st->ssent < 0;
 	st->ssent = 0;
 	st->ssucc = 0;
 	st->cue = false;
@@ -2674,6 +2695,7 @@ tc_sentence_end(TcState *st)
 	st->swords = 0;
 	st->saux = false;
 	st->swould = false;
+	st->sevent = 0;
 	st->question = false;
 }
 
@@ -3155,6 +3177,49 @@ tc_in_list(const TcShort *list, size_t n_list, const unsigned char *w, size_t n)
 	return false;
 }
 
+/*
+ * Returns 1 if the token s completes a word of an unwanted event:
+ * "twice", a gerund after "keep" ("keeps asking"), any word after "stop"
+ * ("stopped syncing"), "times" after a number of at least two ("five
+ * times"), "still" before anything but a gerund ("still has access",
+ * "still not live"; "still evaluating" is the writer's own doing);
+ * remembers in st->prevev what the next token needs.
+ */
+static int
+tc_event_word(TcState *st, const TcScan *s)
+{
+	int			prev = st->prevev;
+	bool		gerund = s->kind == TK_WORD && s->rlen > 5 &&
+		memcmp(s->raw + s->rlen - 3, "ing", 3) == 0;
+
+	st->prevev = 0;
+	if (s->kind == TK_NUM)
+	{
+		if (!isnan(s->num) && s->num >= 2 && s->num_minutes == 0)
+			st->prevev = 3;
+		return 0;
+	}
+	if (s->kind != TK_WORD)
+		return 0;
+	if ((s->rlen == 4 && memcmp(s->raw, "keep", 4) == 0) ||
+		(s->rlen == 4 && memcmp(s->raw, "kept", 4) == 0))
+		st->prevev = 1;
+	else if ((s->rlen == 4 && memcmp(s->raw, "stop", 4) == 0) ||
+			 (s->rlen == 7 && memcmp(s->raw, "stopped", 7) == 0))
+		st->prevev = 2;
+	else if (s->rlen == 5 && memcmp(s->raw, "still", 5) == 0)
+		st->prevev = 4;
+	if (s->rlen == 5 && memcmp(s->raw, "twice", 5) == 0)
+		return 1;
+	if (prev == 1 && gerund)
+		return 1;
+	if (prev == 4 && !gerund)
+		return 1;
+	if (prev == 2 || (prev == 3 && s->rlen == 4 && memcmp(s->raw, "time", 4) == 0))
+		return 1;
+	return 0;
+}
+
 /* Analyzes text[0..len-1] into *out (see textcat.h). */
 void
 tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
@@ -3191,6 +3256,7 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 
 		if (s.kind == TK_BREAK)
 		{
+			st.prevev = 0;
 			st.question = s.question;
 			tc_feed_break(&st, s.level);
 			continue;
@@ -3217,6 +3283,7 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 			if (m->words[w].in_term)
 				sym = w;
 		}
+		st.sevent += tc_event_word(&st, &s);
 		if (s.kind == TK_WORD && !(flags & TW_SKIP))
 		{
 			st.cwords++;
