@@ -2108,6 +2108,8 @@ typedef struct TcState
 	bool		saux;			/* it begins with an auxiliary: a yes/no question */
 	bool		swould;			/* "would" in it: a wish when praise follows */
 	int			sevent;			/* words of an unwanted event (tc_event_word) */
+	bool		prev_modal;		/* the previous word: can, could, to...: "so
+								 * they can stop polling" is no event */
 	int			prevev;			/* the previous token: 1 keep, 2 stop, 3 a number >= 2,
 								 * 4 still */
 	bool		question;		/* it ends with a question mark */
@@ -3161,6 +3163,13 @@ static const TcShort tc_interjections[] = {
 	SW("oh"), SW("ah"), SW("wow"), SW("yeah"), SW("yay"), SW("just"),
 	SW("well"), SW("sure"), SW("gee"), SW("how"), SW("what")
 };
+static const TcShort tc_going_on[] = {
+	SW("working"), SW("running"), SW("going"), SW("improving"), SW("growing"),
+	SW("getting")
+};
+static const TcShort tc_modal_to[] = {
+	SW("can"), SW("could"), SW("to"), SW("would"), SW("will"), SW("please")
+};
 static const TcShort tc_scope_negators[] = {
 	SW("never"), SW("not"), SW("nobody"), SW("nothing"), SW("none")
 };
@@ -3189,10 +3198,13 @@ static int
 tc_event_word(TcState *st, const TcScan *s)
 {
 	int			prev = st->prevev;
+	bool		modal = st->prev_modal;
 	bool		gerund = s->kind == TK_WORD && s->rlen > 5 &&
 		memcmp(s->raw + s->rlen - 3, "ing", 3) == 0;
 
 	st->prevev = 0;
+	st->prev_modal = s->kind == TK_WORD &&
+		tc_in_list(tc_modal_to, lengthof(tc_modal_to), s->raw, s->rlen);
 	if (s->kind == TK_NUM)
 	{
 		if (!isnan(s->num) && s->num >= 2 && s->num_minutes == 0)
@@ -3204,14 +3216,15 @@ tc_event_word(TcState *st, const TcScan *s)
 	if ((s->rlen == 4 && memcmp(s->raw, "keep", 4) == 0) ||
 		(s->rlen == 4 && memcmp(s->raw, "kept", 4) == 0))
 		st->prevev = 1;
-	else if ((s->rlen == 4 && memcmp(s->raw, "stop", 4) == 0) ||
+	else if (((s->rlen == 4 && memcmp(s->raw, "stop", 4) == 0) && !modal) ||
 			 (s->rlen == 7 && memcmp(s->raw, "stopped", 7) == 0))
 		st->prevev = 2;
 	else if (s->rlen == 5 && memcmp(s->raw, "still", 5) == 0)
 		st->prevev = 4;
 	if (s->rlen == 5 && memcmp(s->raw, "twice", 5) == 0)
 		return 1;
-	if (prev == 1 && gerund)
+	if (prev == 1 && gerund &&
+		!tc_in_list(tc_going_on, lengthof(tc_going_on), s->raw, s->rlen))
 		return 1;
 	if (prev == 4 && !gerund)
 		return 1;
