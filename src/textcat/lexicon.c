@@ -551,6 +551,21 @@ static const TcPhrase tc_builtin[] = {
 	NEG("is mid", 1.5), NEG("so mid", 1.5), NEG("kinda mid", 1.5),
 	NEG("pretty mid", 1.5),
 
+	/* Negated it is reliability praise: "without a hiccup". */
+	NEG("hiccup", 1.3), PAIN("hiccup", "reliability"),
+	/* Praise said plainly. */
+	POS("does its job", 1.5), VALUE("does its job", "reliability"),
+	POS("knows its stuff", 1.8),
+	POS("back to normal", 1.2), POS("dead on", 1.8), POS("quick fix", 1.8),
+	VALUE("quick fix", "support_quality"), POS("handles the rest", 1.5),
+	VALUE("handles the rest", "automation"), POS("without anyone", 1.2),
+	VALUE("without anyone", "automation"), POS("the moment i", 1.2),
+	VALUE("the moment i", "performance"), POS("gives me back", 1.8),
+	VALUE("gives me back", "time_savings"), POS("gives her back", 1.8),
+	VALUE("gives her back", "time_savings"), POS("gives us back", 1.8),
+	VALUE("gives us back", "time_savings"), POS("busywork", 0.5),
+	VALUE("busywork", "time_savings"),
+
 	/* Emoticons and emoji. */
 	POS(":)", 1.6), POS(":d", 2.2), POS(";)", 1.0), POS(":p", 0.8),
 	POS("<3", 2.6), NEG(":(", 1.8), NEG(":'(", 2.2), NEG(">:(", 2.6),

@@ -2117,6 +2117,7 @@ typedef struct TcState
 	bool		cstart;			/* no word of the clause yet */
 	double		cpos;			/* praise of the clause */
 	bool		cpain;			/* a pain point term of the clause */
+	bool		cresolve;		/* a word of fixing: the complaint is over */
 	int			cwords;			/* words of the clause */
 	int			cplain;			/* of them interjections and boosters */
 	int			ccover;			/* of them in praise terms */
@@ -2235,13 +2236,14 @@ tc_clause_mood(TcState *st)
 {
 	if (st->cpos > 0)
 	{
-		if (st->cpain)
+		if (st->cpain && !st->cresolve)
 			st->irony_same += st->cpos;
 		else if (st->cwords <= st->ccover + st->cplain)
 			st->irony_alone += st->cpos;
 	}
 	st->cpos = 0;
 	st->cpain = false;
+	st->cresolve = false;
 	st->cwords = st->cplain = st->ccover = 0;
 }
 
@@ -2254,7 +2256,9 @@ tc_clause_mood(TcState *st)
  *   praise it: "Can it sync with Outlook reliably?" has no praise.  Its
  *   complaints stay ("Is the app slow for anyone else?").
  * - irony by incongruity: generic praise (no value driver or success
- *   indicator in the sentence) in the same clause as a complaint term, or
+ *   indicator in the sentence) in the same clause as a complaint term
+ *   (unless a word of fixing says the trouble is over: "thanks for fixing
+ *   the crash so fast"), or
  *   alone in its clause ("Oh great,", "Perfect,") before a complaint of
  *   the same sentence, or alone in a sentence that follows a negative
  *   one, with no contrast between them, is read as ironic and counts
@@ -3163,6 +3167,11 @@ static const TcShort tc_interjections[] = {
 	SW("oh"), SW("ah"), SW("wow"), SW("yeah"), SW("yay"), SW("just"),
 	SW("well"), SW("sure"), SW("gee"), SW("how"), SW("what")
 };
+static const TcShort tc_resolve_words[] = {
+	SW("fix"), SW("fixed"), SW("fixing"), SW("solve"), SW("solved"),
+	SW("resolve"), SW("resolved"), SW("sorted"), SW("restored"),
+	SW("recovered"), SW("handled"), SW("rescued"), SW("saved")
+};
 static const TcShort tc_going_on[] = {
 	SW("working"), SW("running"), SW("going"), SW("improving"), SW("growing"),
 	SW("getting")
@@ -3300,6 +3309,8 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 		if (s.kind == TK_WORD && !(flags & TW_SKIP))
 		{
 			st.cwords++;
+			if (tc_in_list(tc_resolve_words, lengthof(tc_resolve_words), s.raw, s.rlen))
+				st.cresolve = true;
 			if (booster != 0 ||
 				tc_in_list(tc_interjections, lengthof(tc_interjections), s.raw, s.rlen))
 				st.cplain++;
