@@ -543,7 +543,7 @@ static const TcPhrase tc_builtin[] = {
 	NEG("grey screen", 1.8), NEG("gray screen", 1.8),
 	PAIN("grey screen", "reliability"), PAIN("gray screen", "reliability"),
 	NEG("bait and switch", 2.2), PAIN("bait and switch", "pricing"),
-	NEG("no way to", 1.2), NEG("shabby", 1.5),
+	NEG("no way to", 1.2), NEG("shabby", 1.5), NEG("fault", 1.5),
 	NEG("zero answer", 2.0), PAIN("zero answer", "support"),
 	NEG("never answer", 1.8), PAIN("never answer", "support"),
 	NEG("nobody answer", 1.8), PAIN("nobody answer", "support"),

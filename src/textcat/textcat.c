@@ -94,6 +94,7 @@
 #define TC_QM_MAX 0.96
 
 #define TC_BUF (TC_MAX_TOKEN_BYTES + 1)
+#define TC_EXTREME 2.8			/* |valence| of an extreme word: "terrible" */
 #define TC_WINDOW 3				/* words looked back for negation, boosters */
 #define TC_NSLOTS 6
 
@@ -2923,6 +2924,13 @@ tc_match_new(TcState *st, const TcEntry *e, size_t cur)
 		{
 			mt.v *= TC_N_SCALAR;
 			mt.vcaps *= TC_N_SCALAR;
+			/*
+			 * Litotes: denying an extreme is no praise ("not terrible", "not
+			 * the worst tool we've used" are lukewarm), while denying a
+			 * plain complaint is ("not bad").
+			 */
+			if (e->valence <= -TC_EXTREME)
+				mt.v = mt.vcaps = 0;
 		}
 	}
 
