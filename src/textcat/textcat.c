@@ -3180,6 +3180,9 @@ static const TcShort tc_resolve_words[] = {
 	SW("resolve"), SW("resolved"), SW("sorted"), SW("restored"),
 	SW("recovered"), SW("handled"), SW("rescued"), SW("saved")
 };
+static const TcShort tc_contrast_open[] = {
+	SW("yet"), SW("although"), SW("whereas")
+};
 static const TcShort tc_going_on[] = {
 	SW("working"), SW("running"), SW("going"), SW("improving"), SW("growing"),
 	SW("getting")
@@ -3314,6 +3317,18 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 				sym = w;
 		}
 		st.sevent += tc_event_word(&st, &s);
+		/*
+		 * "yet", "although" and "whereas" opening a clause, and "except",
+		 * contrast like "but": "Clunky, yet it saves me time", "Although
+		 * setup was slow, it works well".  Not "not yet" (not a clause
+		 * opener).  "though" is left alone: "excellent once it's running,
+		 * though setup was a pain" is an afterthought as often as a turn.
+		 */
+		if (s.kind == TK_WORD &&
+			((st.cstart &&
+			  tc_in_list(tc_contrast_open, lengthof(tc_contrast_open), s.raw, s.rlen)) ||
+			 (s.rlen == 6 && memcmp(s.raw, "except", 6) == 0)))
+			flags |= TW_CONTRAST;
 		if (s.kind == TK_WORD && !(flags & TW_SKIP))
 		{
 			st.cwords++;
