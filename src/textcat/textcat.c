@@ -221,6 +221,60 @@ static const TcFuncWord tc_func_words[] = {
 };
 
 /*
+ * Word classes of the sentence-level rules (tc_sentence_mood, the event
+ * and contrast rules of tc_analyze): bits of TcWord.gram, set at build
+ * time so that reading a token costs one bit test.
+ */
+#define GW_AUX		0x0001		/* opens a yes/no question: is, can, does */
+#define GW_INTERJ	0x0002		/* oh, wow, yeah: no content of its own */
+#define GW_SCOPE	0x0004		/* a negator that scopes its clause */
+#define GW_RESOLVE	0x0008		/* a word of fixing: the trouble is over */
+#define GW_GOING	0x0010		/* "keeps working": not an unwanted event */
+#define GW_MODAL	0x0020		/* can, to: "so they can stop" is a wish */
+#define GW_CONTRAST 0x0040		/* yet, although: a contrast opening a clause */
+#define GW_KEEP		0x0080
+#define GW_STOP		0x0100
+#define GW_STOPPED	0x0200
+#define GW_STILL	0x0400
+#define GW_TWICE	0x0800
+#define GW_TIME		0x1000
+#define GW_WOULD	0x2000
+#define GW_EXCEPT	0x4000
+
+typedef struct TcGramWord
+{
+	const char *word;
+	unsigned int gram;
+} TcGramWord;
+
+static const TcGramWord tc_gram_words[] = {
+	{"is", GW_AUX}, {"are", GW_AUX}, {"am", GW_AUX}, {"was", GW_AUX},
+	{"were", GW_AUX}, {"can", GW_AUX | GW_MODAL}, {"could", GW_AUX | GW_MODAL},
+	{"do", GW_AUX}, {"does", GW_AUX}, {"did", GW_AUX},
+	{"will", GW_AUX | GW_MODAL}, {"would", GW_AUX | GW_MODAL | GW_WOULD},
+	{"should", GW_AUX}, {"has", GW_AUX}, {"have", GW_AUX}, {"may", GW_AUX},
+	{"shall", GW_AUX}, {"any", GW_AUX}, {"anyone", GW_AUX}, {"anybody", GW_AUX},
+	{"to", GW_MODAL}, {"please", GW_MODAL},
+	{"oh", GW_INTERJ}, {"ah", GW_INTERJ}, {"wow", GW_INTERJ}, {"yeah", GW_INTERJ},
+	{"yay", GW_INTERJ}, {"just", GW_INTERJ}, {"well", GW_INTERJ},
+	{"sure", GW_INTERJ}, {"gee", GW_INTERJ}, {"how", GW_INTERJ},
+	{"what", GW_INTERJ},
+	{"never", GW_SCOPE}, {"not", GW_SCOPE}, {"nobody", GW_SCOPE},
+	{"nothing", GW_SCOPE}, {"none", GW_SCOPE},
+	{"fix", GW_RESOLVE}, {"fixed", GW_RESOLVE}, {"fixing", GW_RESOLVE},
+	{"solve", GW_RESOLVE}, {"solved", GW_RESOLVE}, {"resolve", GW_RESOLVE},
+	{"resolved", GW_RESOLVE}, {"sorted", GW_RESOLVE}, {"restored", GW_RESOLVE},
+	{"recovered", GW_RESOLVE}, {"handled", GW_RESOLVE}, {"rescued", GW_RESOLVE},
+	{"saved", GW_RESOLVE},
+	{"working", GW_GOING}, {"running", GW_GOING}, {"going", GW_GOING},
+	{"improving", GW_GOING}, {"growing", GW_GOING}, {"getting", GW_GOING},
+	{"yet", GW_CONTRAST}, {"although", GW_CONTRAST}, {"whereas", GW_CONTRAST},
+	{"keep", GW_KEEP}, {"kept", GW_KEEP}, {"stop", GW_STOP},
+	{"stopped", GW_STOPPED}, {"still", GW_STILL}, {"twice", GW_TWICE},
+	{"time", GW_TIME}, {"except", GW_EXCEPT}
+};
+
+/*
  * Frame words: the classes the sentence rules of tc_frame_sentence read.
  * Flags share the word's flag word with TW_* (bits above 0xFFFF).
  */
@@ -1143,6 +1197,7 @@ typedef struct TcWord
 	float		booster;
 	bool		in_term;		/* a symbol of the automaton */
 	int16_t		frame;			/* index in tc_frame_words, or -1 */
+	uint16_t	gram;			/* GW_* */
 } TcWord;
 
 typedef struct TcEdge
@@ -1604,7 +1659,8 @@ tc_build_vocabulary(TcBuild *b)
 			b->total = tc_add(b->total, (size_t) b->ntok[i]);
 	}
 
-	cap = tc_add(tc_add(b->total, lengthof(tc_func_words) + lengthof(tc_frame_words)), 1);
+	cap = tc_add(tc_add(b->total, lengthof(tc_func_words) + lengthof(tc_frame_words) +
+						lengthof(tc_gram_words)), 1);
 	m->words = tc_alloc(b->a, cap, sizeof(TcWord));
 	m->wmask = tc_pow2(tc_add(cap, cap)) - 1;
 	m->wslot = tc_alloc(b->a, m->wmask + 1, sizeof(int32_t));
@@ -1623,6 +1679,8 @@ tc_build_vocabulary(TcBuild *b)
 		w->flags |= tc_frame_words[k].flags;
 		w->frame = (int16_t) k;
 	}
+	for (k = 0; k < lengthof(tc_gram_words); k++)
+		tc_grammar_word(b, tc_gram_words[k].word)->gram |= (uint16_t) tc_gram_words[k].gram;
 
 	m->num_word = -1;
 	b->syms = tc_alloc(b->a, b->total + 1, sizeof(int32_t));
@@ -3092,34 +3150,39 @@ static int32_t
 tc_lookup_stem(const TcMatcher *m, const unsigned char *w, size_t n)
 {
 	unsigned char form[TC_BUF + 1];
+	bool		dropped_g;
 	size_t		base;
 	int32_t		x;
+	unsigned char c;
 
-	if (n < 4 || n > TC_MAX_TOKEN_BYTES - 1)
+	if (n < 5 || n > TC_MAX_TOKEN_BYTES - 1)
 		return -1;
-	memcpy(form, w, n);
-	if (n >= 5 && w[n - 2] == 'i' && w[n - 1] == 'n')
-	{
-		form[n] = 'g';
-		x = tc_word_find(m, form, n + 1);
-		if (x >= 0)
-			return x;
-		n++;
-	}
-	if (n >= 6 && memcmp(form + n - 3, "ing", 3) == 0)
+	dropped_g = w[n - 2] == 'i' && w[n - 1] == 'n';
+	if (dropped_g)
+		base = n - 2;
+	else if (n >= 6 && w[n - 3] == 'i' && w[n - 2] == 'n' && w[n - 1] == 'g')
 		base = n - 3;
-	else if (n >= 5 && form[n - 2] == 'e' && form[n - 1] == 'd')
+	else if (w[n - 2] == 'e' && w[n - 1] == 'd')
 		base = n - 2;
 	else
 		return -1;
+	memcpy(form, w, n);
+	if (dropped_g)
+	{
+		form[n] = 'g';
+		x = tc_word_find(m, form, n + 1);
+		if (x >= 0 || n < 6)
+			return x;
+	}
 	x = tc_word_find(m, form, base);
 	if (x < 0 && form[base - 1] != 'e')
 	{
 		form[base] = 'e';
 		x = tc_word_find(m, form, base + 1);
 	}
-	if (x < 0 && base >= 4 && form[base - 1] == form[base - 2] &&
-		strchr("aeiouls", form[base - 1]) == NULL)
+	c = form[base - 1];
+	if (x < 0 && base >= 4 && c == form[base - 2] && c != 'a' && c != 'e' &&
+		c != 'i' && c != 'o' && c != 'u' && c != 'l' && c != 's')
 		x = tc_word_find(m, form, base - 1);
 	return x;
 }
@@ -3164,48 +3227,6 @@ tc_lookup(const TcMatcher *m, TcScan *s)
 	return (nc > 0) ? tc_lookup_stem(m, cand[0], clen[0]) : -1;
 }
 
-/* Auxiliaries that open a yes/no question; negators that scope a clause. */
-static const TcShort tc_aux_words[] = {
-	SW("is"), SW("are"), SW("am"), SW("was"), SW("were"), SW("can"),
-	SW("could"), SW("do"), SW("doe"), SW("did"), SW("will"), SW("would"),
-	SW("should"), SW("has"), SW("have"), SW("may"), SW("shall"), SW("any"),
-	SW("anyone"), SW("anybody")
-};
-static const TcShort tc_interjections[] = {
-	SW("oh"), SW("ah"), SW("wow"), SW("yeah"), SW("yay"), SW("just"),
-	SW("well"), SW("sure"), SW("gee"), SW("how"), SW("what")
-};
-static const TcShort tc_resolve_words[] = {
-	SW("fix"), SW("fixed"), SW("fixing"), SW("solve"), SW("solved"),
-	SW("resolve"), SW("resolved"), SW("sorted"), SW("restored"),
-	SW("recovered"), SW("handled"), SW("rescued"), SW("saved")
-};
-static const TcShort tc_contrast_open[] = {
-	SW("yet"), SW("although"), SW("whereas")
-};
-static const TcShort tc_going_on[] = {
-	SW("working"), SW("running"), SW("going"), SW("improving"), SW("growing"),
-	SW("getting")
-};
-static const TcShort tc_modal_to[] = {
-	SW("can"), SW("could"), SW("to"), SW("would"), SW("will"), SW("please")
-};
-static const TcShort tc_scope_negators[] = {
-	SW("never"), SW("not"), SW("nobody"), SW("nothing"), SW("none")
-};
-
-/* Returns true if the word w[0..n-1] is one of list[0..n_list-1]. */
-static bool
-tc_in_list(const TcShort *list, size_t n_list, const unsigned char *w, size_t n)
-{
-	size_t		i;
-
-	for (i = 0; i < n_list; i++)
-		if (list[i].n == n && memcmp(list[i].w, w, n) == 0)
-			return true;
-	return false;
-}
-
 /*
  * Returns 1 if the token s completes a word of an unwanted event:
  * "twice", a gerund after "keep" ("keeps asking"), any word after "stop"
@@ -3215,16 +3236,16 @@ tc_in_list(const TcShort *list, size_t n_list, const unsigned char *w, size_t n)
  * remembers in st->prevev what the next token needs.
  */
 static int
-tc_event_word(TcState *st, const TcScan *s)
+tc_event_word(TcState *st, const TcScan *s, unsigned int gram)
 {
 	int			prev = st->prevev;
 	bool		modal = st->prev_modal;
 	bool		gerund = s->kind == TK_WORD && s->rlen > 5 &&
-		memcmp(s->raw + s->rlen - 3, "ing", 3) == 0;
+		s->raw[s->rlen - 3] == 'i' && s->raw[s->rlen - 2] == 'n' &&
+		s->raw[s->rlen - 1] == 'g';
 
 	st->prevev = 0;
-	st->prev_modal = s->kind == TK_WORD &&
-		tc_in_list(tc_modal_to, lengthof(tc_modal_to), s->raw, s->rlen);
+	st->prev_modal = (gram & GW_MODAL) != 0;
 	if (s->kind == TK_NUM)
 	{
 		if (!isnan(s->num) && s->num >= 2 && s->num_minutes == 0)
@@ -3233,22 +3254,19 @@ tc_event_word(TcState *st, const TcScan *s)
 	}
 	if (s->kind != TK_WORD)
 		return 0;
-	if ((s->rlen == 4 && memcmp(s->raw, "keep", 4) == 0) ||
-		(s->rlen == 4 && memcmp(s->raw, "kept", 4) == 0))
+	if (gram & GW_KEEP)
 		st->prevev = 1;
-	else if (((s->rlen == 4 && memcmp(s->raw, "stop", 4) == 0) && !modal) ||
-			 (s->rlen == 7 && memcmp(s->raw, "stopped", 7) == 0))
+	else if (((gram & GW_STOP) && !modal) || (gram & GW_STOPPED))
 		st->prevev = 2;
-	else if (s->rlen == 5 && memcmp(s->raw, "still", 5) == 0)
+	else if (gram & GW_STILL)
 		st->prevev = 4;
-	if (s->rlen == 5 && memcmp(s->raw, "twice", 5) == 0)
+	if (gram & GW_TWICE)
 		return 1;
-	if (prev == 1 && gerund &&
-		!tc_in_list(tc_going_on, lengthof(tc_going_on), s->raw, s->rlen))
+	if (prev == 1 && gerund && !(gram & GW_GOING))
 		return 1;
 	if (prev == 4 && !gerund)
 		return 1;
-	if (prev == 2 || (prev == 3 && s->rlen == 4 && memcmp(s->raw, "time", 4) == 0))
+	if (prev == 2 || (prev == 3 && (gram & GW_TIME)))
 		return 1;
 	return 0;
 }
@@ -3284,6 +3302,7 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 	{
 		int32_t		w;
 		uint32_t	flags = 0;
+		unsigned int gram;
 		float		booster = 0;
 		int32_t		sym = -1;
 
@@ -3316,7 +3335,8 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 			if (m->words[w].in_term)
 				sym = w;
 		}
-		st.sevent += tc_event_word(&st, &s);
+		gram = (w >= 0) ? m->words[w].gram : 0;
+		st.sevent += tc_event_word(&st, &s, gram);
 		/*
 		 * "yet", "although" and "whereas" opening a clause, and "except",
 		 * contrast like "but": "Clunky, yet it saves me time", "Although
@@ -3324,25 +3344,20 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 		 * opener).  "though" is left alone: "excellent once it's running,
 		 * though setup was a pain" is an afterthought as often as a turn.
 		 */
-		if (s.kind == TK_WORD &&
-			((st.cstart &&
-			  tc_in_list(tc_contrast_open, lengthof(tc_contrast_open), s.raw, s.rlen)) ||
-			 (s.rlen == 6 && memcmp(s.raw, "except", 6) == 0)))
+		if ((st.cstart && (gram & GW_CONTRAST)) || (gram & GW_EXCEPT))
 			flags |= TW_CONTRAST;
 		if (s.kind == TK_WORD && !(flags & TW_SKIP))
 		{
 			st.cwords++;
-			if (tc_in_list(tc_resolve_words, lengthof(tc_resolve_words), s.raw, s.rlen))
+			if (gram & GW_RESOLVE)
 				st.cresolve = true;
-			if (booster != 0 ||
-				tc_in_list(tc_interjections, lengthof(tc_interjections), s.raw, s.rlen))
+			if (booster != 0 || (gram & GW_INTERJ))
 				st.cplain++;
 			if (st.swords++ == 0)
-				st.saux = tc_in_list(tc_aux_words, lengthof(tc_aux_words), s.raw, s.rlen);
-			if (s.rlen == 5 && memcmp(s.raw, "would", 5) == 0)
+				st.saux = (gram & GW_AUX) != 0;
+			if (gram & GW_WOULD)
 				st.swould = true;
-			if (st.cstart && (flags & TW_NEG) &&
-				tc_in_list(tc_scope_negators, lengthof(tc_scope_negators), s.raw, s.rlen))
+			if (st.cstart && (flags & TW_NEG) && (gram & GW_SCOPE))
 				st.cneg_at = st.ntok + 1;
 			st.cstart = false;
 		}
