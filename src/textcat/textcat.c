@@ -1378,6 +1378,7 @@ tc_word_intern(TcMatcher *m, TcArena *ar, const unsigned char *k, size_t n)
 	w->booster = 0;
 	w->in_term = false;
 	w->frame = -1;
+	w->gram = 0;
 	m->wslot[i] = m->nwords;
 	return m->nwords++;
 }

@@ -77,6 +77,8 @@ arena_alloc(void *ctx, size_t size)
 			fprintf(stderr, "textcat_cli: out of memory\n");
 			abort();
 		}
+		/* garbage, as palloc may return: a field left unset shows up here */
+		memset((char *) b + BLOCK_HDR, 0x7F, bsize);
 		b->size = bsize;
 		b->used = 0;
 		b->next = ar->head;
