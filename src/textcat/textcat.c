@@ -65,6 +65,11 @@
  * Numbers keep their value for this: "half a day" is 720 minutes, "from
  * six days to two" inherits the unit.  The facts are O(1) per sentence.
  *
+ * Sentence-level readings (tc_sentence_mood, tc_event_word, the word
+ * classes GW_*): what a sentence is as a whole, a question, irony, an
+ * event, read from per-sentence and per-clause sums kept as tokens pass;
+ * O(1) per token and per sentence.
+ *
  * Why linear: the scanner is one forward pass (a failed number is rescanned
  * once as a word); the automaton moves at most one level deeper per token
  * and each failure link moves it up, so failures are paid for by tokens;
