@@ -3,8 +3,10 @@ EXTENSION = pg_adoption
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 
 MODULE_big = $(EXTENSION)
-OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c))
-PG_CPPFLAGS = -I$(srcdir)/src
+# The feedback categorizer (tokenizer, matcher, lexicon) is plain C in src/textcat/,
+# which test/textcat also builds outside the server.
+OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c src/textcat/*.c))
+PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/textcat
 
 # The install script is assembled from one SQL file per concern, in this order.
 SQL_SOURCES = \
@@ -54,7 +56,7 @@ endif
 endif
 
 # PGXS tracks no header dependencies: every object is rebuilt when a header changes.
-$(OBJS): $(wildcard src/*.h)
+$(OBJS): $(wildcard src/*.h src/textcat/*.h)
 
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) $(EXTENSION).control Makefile
 	cat $(SQL_SOURCES) > $@
@@ -94,7 +96,7 @@ reliability:
 
 .PHONY: fuzz-c
 # libFuzzer runs of the pure-C parts, built outside the server with clang: the feedback
-# tokenizer and matcher (test/textcat), the velocity and health math (test/fuzz/c);
+# tokenizer and matcher (src/textcat, built by test/textcat), the velocity and health math (test/fuzz/c);
 # FUZZ_SECONDS per target (default 60).
 fuzz-c:
 	$(MAKE) -C test/textcat fuzz

@@ -2,7 +2,7 @@
  * feedback.sql: feedback categorization (docs/design.md §4): the insight type
  * and function, the per-tenant lexicon, the triggers that store the insight
  * with each feedback row and enqueue its actions, and the feedback views.
- * The categorizer is C (src/textcat.c, src/feedback.c).
+ * The categorizer is C (src/textcat/, src/feedback.c).
  */
 
 CREATE TYPE adoption.feedback_insight AS (

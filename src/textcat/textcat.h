@@ -113,6 +113,17 @@
  *   "take days") only if no rule or success term explained the sentence.
  *   The themes named are found among the entries; a rule whose theme no
  *   entry defines still moves the sentiment.
+ * - Sentence-level readings (textcat.c, tc_sentence_mood and tc_analyze): a
+ *   word the lexicon does not know is looked up by its stem (a dropped g,
+ *   -ing, -ed); a clause opened by "never", "not", "nobody", "nothing" or
+ *   "none" is negated to its end; denying an extreme word adds nothing
+ *   ("not terrible"); a yes/no question drops its praise and asks for the
+ *   topics it names, as does a wish with "would" and praise; generic praise
+ *   with a complaint in its clause, alone in its clause before one, or alone
+ *   after a negative sentence is ironic and counts against; something that
+ *   persists, repeats or stopped is a complaint in a sentence without
+ *   praise; "yet", "although", "whereas" opening a clause and "except"
+ *   contrast like "but".
  */
 #ifndef TEXTCAT_H
 #define TEXTCAT_H

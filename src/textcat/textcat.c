@@ -65,6 +65,11 @@
  * Numbers keep their value for this: "half a day" is 720 minutes, "from
  * six days to two" inherits the unit.  The facts are O(1) per sentence.
  *
+ * Sentence-level readings (tc_sentence_mood, tc_event_word, the word
+ * classes GW_*): what a sentence is as a whole, a question, irony, an
+ * event, read from per-sentence and per-clause sums kept as tokens pass;
+ * O(1) per token and per sentence.
+ *
  * Why linear: the scanner is one forward pass (a failed number is rescanned
  * once as a word); the automaton moves at most one level deeper per token
  * and each failure link moves it up, so failures are paid for by tokens;
@@ -94,6 +99,7 @@
 #define TC_QM_MAX 0.96
 
 #define TC_BUF (TC_MAX_TOKEN_BYTES + 1)
+#define TC_EXTREME 2.8			/* |valence| of an extreme word: "terrible" */
 #define TC_WINDOW 3				/* words looked back for negation, boosters */
 #define TC_NSLOTS 6
 
@@ -211,12 +217,66 @@ static const TcFuncWord tc_func_words[] = {
 	{"pretty", 0, TC_B_INCR}, {"lot", 0, TC_B_INCR}, {"such", 0, TC_B_INCR},
 	{"slightly", 0, TC_B_DECR}, {"somewhat", 0, TC_B_DECR},
 	{"bit", 0, TC_B_DECR}, {"little", 0, TC_B_DECR},
-	{"kinda", 0, TC_B_DECR}, {"sorta", 0, TC_B_DECR},
+	{"kinda", 0, TC_B_DECR}, {"sorta", 0, TC_B_DECR}, {"lowkey", 0, TC_B_DECR},
 	{"fairly", 0, TC_B_DECR}, {"mostly", 0, TC_B_DECR},
 	{"partly", 0, TC_B_DECR}, {"marginally", 0, TC_B_DECR},
 	{"occasionally", 0, TC_B_DECR}, {"sometimes", 0, TC_B_DECR},
 	{"mildly", 0, TC_B_DECR}, {"reasonably", 0, TC_B_DECR},
 	{"relatively", 0, TC_B_DECR}, {"almost", 0, TC_B_DECR}
+};
+
+/*
+ * Word classes of the sentence-level rules (tc_sentence_mood, the event
+ * and contrast rules of tc_analyze): bits of TcWord.gram, set at build
+ * time so that reading a token costs one bit test.
+ */
+#define GW_AUX		0x0001		/* opens a yes/no question: is, can, does */
+#define GW_INTERJ	0x0002		/* oh, wow, yeah: no content of its own */
+#define GW_SCOPE	0x0004		/* a negator that scopes its clause */
+#define GW_RESOLVE	0x0008		/* a word of fixing: the trouble is over */
+#define GW_GOING	0x0010		/* "keeps working": not an unwanted event */
+#define GW_MODAL	0x0020		/* can, to: "so they can stop" is a wish */
+#define GW_CONTRAST 0x0040		/* yet, although: a contrast opening a clause */
+#define GW_KEEP		0x0080
+#define GW_STOP		0x0100
+#define GW_STOPPED	0x0200
+#define GW_STILL	0x0400
+#define GW_TWICE	0x0800
+#define GW_TIME		0x1000
+#define GW_WOULD	0x2000
+#define GW_EXCEPT	0x4000
+
+typedef struct TcGramWord
+{
+	const char *word;
+	unsigned int gram;
+} TcGramWord;
+
+static const TcGramWord tc_gram_words[] = {
+	{"is", GW_AUX}, {"are", GW_AUX}, {"am", GW_AUX}, {"was", GW_AUX},
+	{"were", GW_AUX}, {"can", GW_AUX | GW_MODAL}, {"could", GW_AUX | GW_MODAL},
+	{"do", GW_AUX}, {"does", GW_AUX}, {"did", GW_AUX},
+	{"will", GW_AUX | GW_MODAL}, {"would", GW_AUX | GW_MODAL | GW_WOULD},
+	{"should", GW_AUX}, {"has", GW_AUX}, {"have", GW_AUX}, {"may", GW_AUX},
+	{"shall", GW_AUX}, {"any", GW_AUX}, {"anyone", GW_AUX}, {"anybody", GW_AUX},
+	{"to", GW_MODAL}, {"please", GW_MODAL},
+	{"oh", GW_INTERJ}, {"ah", GW_INTERJ}, {"wow", GW_INTERJ}, {"yeah", GW_INTERJ},
+	{"yay", GW_INTERJ}, {"just", GW_INTERJ}, {"well", GW_INTERJ},
+	{"sure", GW_INTERJ}, {"gee", GW_INTERJ}, {"how", GW_INTERJ},
+	{"what", GW_INTERJ},
+	{"never", GW_SCOPE}, {"not", GW_SCOPE}, {"nobody", GW_SCOPE},
+	{"nothing", GW_SCOPE}, {"none", GW_SCOPE},
+	{"fix", GW_RESOLVE}, {"fixed", GW_RESOLVE}, {"fixing", GW_RESOLVE},
+	{"solve", GW_RESOLVE}, {"solved", GW_RESOLVE}, {"resolve", GW_RESOLVE},
+	{"resolved", GW_RESOLVE}, {"sorted", GW_RESOLVE}, {"restored", GW_RESOLVE},
+	{"recovered", GW_RESOLVE}, {"handled", GW_RESOLVE}, {"rescued", GW_RESOLVE},
+	{"saved", GW_RESOLVE},
+	{"working", GW_GOING}, {"running", GW_GOING}, {"going", GW_GOING},
+	{"improving", GW_GOING}, {"growing", GW_GOING}, {"getting", GW_GOING},
+	{"yet", GW_CONTRAST}, {"although", GW_CONTRAST}, {"whereas", GW_CONTRAST},
+	{"keep", GW_KEEP}, {"kept", GW_KEEP}, {"stop", GW_STOP},
+	{"stopped", GW_STOPPED}, {"still", GW_STILL}, {"twice", GW_TWICE},
+	{"time", GW_TIME}, {"except", GW_EXCEPT}
 };
 
 /*
@@ -618,6 +678,8 @@ typedef struct TcScan
 	/* whole-text counts */
 	size_t		nexcl;
 	size_t		nquest;
+	bool		qpend;			/* a question mark in the pending break */
+	bool		question;		/* the current break ends a question */
 } TcScan;
 
 /* Starts scanning text[0..len-1]; term selects lexicon-term mode. */
@@ -632,6 +694,8 @@ tc_scan_init(TcScan *s, const char *text, size_t len, bool term)
 	s->brk = 0;
 	s->nexcl = 0;
 	s->nquest = 0;
+	s->qpend = false;
+	s->question = false;
 }
 
 /* Returns true (a break token is ready) if a break is due before a token. */
@@ -643,11 +707,14 @@ tc_break_first(TcScan *s)
 	if (!s->started || s->term)
 	{
 		s->brk = 0;
+		s->qpend = false;
 		return false;
 	}
 	s->kind = TK_BREAK;
 	s->level = s->brk;
+	s->question = s->qpend;
 	s->brk = 0;
+	s->qpend = false;
 	return true;
 }
 
@@ -1025,6 +1092,7 @@ tc_scan_next(TcScan *s)
 					break;
 				case '?':
 					s->nquest++;
+					s->qpend = true;
 					lvl = 2;
 					break;
 				case '.':
@@ -1134,6 +1202,7 @@ typedef struct TcWord
 	float		booster;
 	bool		in_term;		/* a symbol of the automaton */
 	int16_t		frame;			/* index in tc_frame_words, or -1 */
+	uint16_t	gram;			/* GW_* */
 } TcWord;
 
 typedef struct TcEdge
@@ -1314,6 +1383,7 @@ tc_word_intern(TcMatcher *m, TcArena *ar, const unsigned char *k, size_t n)
 	w->booster = 0;
 	w->in_term = false;
 	w->frame = -1;
+	w->gram = 0;
 	m->wslot[i] = m->nwords;
 	return m->nwords++;
 }
@@ -1595,7 +1665,8 @@ tc_build_vocabulary(TcBuild *b)
 			b->total = tc_add(b->total, (size_t) b->ntok[i]);
 	}
 
-	cap = tc_add(tc_add(b->total, lengthof(tc_func_words) + lengthof(tc_frame_words)), 1);
+	cap = tc_add(tc_add(b->total, lengthof(tc_func_words) + lengthof(tc_frame_words) +
+						lengthof(tc_gram_words)), 1);
 	m->words = tc_alloc(b->a, cap, sizeof(TcWord));
 	m->wmask = tc_pow2(tc_add(cap, cap)) - 1;
 	m->wslot = tc_alloc(b->a, m->wmask + 1, sizeof(int32_t));
@@ -1614,6 +1685,8 @@ tc_build_vocabulary(TcBuild *b)
 		w->flags |= tc_frame_words[k].flags;
 		w->frame = (int16_t) k;
 	}
+	for (k = 0; k < lengthof(tc_gram_words); k++)
+		tc_grammar_word(b, tc_gram_words[k].word)->gram |= (uint16_t) tc_gram_words[k].gram;
 
 	m->num_word = -1;
 	b->syms = tc_alloc(b->a, b->total + 1, sizeof(int32_t));
@@ -2090,6 +2163,32 @@ typedef struct TcState
 	int			naspects;
 	int			aspectcap;
 	TcFrame		f;
+	/* what the sentence-level rules know (tc_sentence_mood) */
+	double		spos;			/* praise of the sentence, as added to s0 */
+	double		sneg;			/* complaint of the sentence, as added to s0 */
+	bool		spain;			/* a pain point term, not negated */
+	bool		spraise_theme;	/* praise that names a value driver */
+	size_t		sepoch;			/* contrasts seen when the sentence began */
+	int			swords;			/* words of the sentence so far */
+	bool		saux;			/* it begins with an auxiliary: a yes/no question */
+	bool		swould;			/* "would" in it: a wish when praise follows */
+	int			sevent;			/* words of an unwanted event (tc_event_word) */
+	bool		prev_modal;		/* the previous word: can, could, to...: "so
+								 * they can stop polling" is no event */
+	int			prevev;			/* the previous token: 1 keep, 2 stop, 3 a number >= 2,
+								 * 4 still */
+	bool		question;		/* it ends with a question mark */
+	size_t		cneg_at;		/* clause-initial negator's token + 1, 0: none */
+	bool		cstart;			/* no word of the clause yet */
+	double		cpos;			/* praise of the clause */
+	bool		cpain;			/* a pain point term of the clause */
+	bool		cresolve;		/* a word of fixing: the complaint is over */
+	int			cwords;			/* words of the clause */
+	int			cplain;			/* of them interjections and boosters */
+	int			ccover;			/* of them in praise terms */
+	double		irony_same;		/* praise in a clause with a complaint */
+	double		irony_alone;	/* praise alone in its clause ("Oh great,") */
+	bool		prev_complaint;	/* the sentence before was negative */
 	int32_t    *durp;			/* TC_DEFER_MEASURED pain points */
 	int			ndurp;
 	int			durpcap;
@@ -2191,12 +2290,80 @@ tc_release(TcState *st, bool report)
 	st->nheld = 0;
 }
 
+/*
+ * Keeps what irony needs of the clause that ends: its praise when the
+ * clause names a complaint too, or when the praise stands alone in it
+ * (nothing but praise words, interjections and boosters: "Oh great,",
+ * "Perfect,").
+ */
+static void
+tc_clause_mood(TcState *st)
+{
+	if (st->cpos > 0)
+	{
+		if (st->cpain && !st->cresolve)
+			st->irony_same += st->cpos;
+		else if (st->cwords <= st->ccover + st->cplain)
+			st->irony_alone += st->cpos;
+	}
+	st->cpos = 0;
+	st->cpain = false;
+	st->cresolve = false;
+	st->cwords = st->cplain = st->ccover = 0;
+}
+
+/*
+ * Sentence-level readings of the praise in a sentence, applied before its
+ * aspects take its sign:
+ *
+ * - a yes/no question (it begins with an auxiliary: "is", "can", "does",
+ *   "will"... and ends with "?") asks about a good thing, it does not
+ *   praise it: "Can it sync with Outlook reliably?" has no praise.  Its
+ *   complaints stay ("Is the app slow for anyone else?").
+ * - irony by incongruity: generic praise (no value driver or success
+ *   indicator in the sentence) in the same clause as a complaint term
+ *   (unless a word of fixing says the trouble is over: "thanks for fixing
+ *   the crash so fast"), or
+ *   alone in its clause ("Oh great,", "Perfect,") before a complaint of
+ *   the same sentence, or alone in a sentence that follows a negative
+ *   one, with no contrast between them, is read as ironic and counts
+ *   against: "Oh great, another update that breaks the calendar",
+ *   "Perfect timing for an outage", "Lost my notes. Really appreciated."
+ *   A sentence that contrasts ("fast, but it crashes") is read by the
+ *   contrast rule.
+ */
+static void
+tc_sentence_mood(TcState *st)
+{
+	double		ironic;
+
+	tc_clause_mood(st);
+	ironic = st->irony_same + (st->spain ? st->irony_alone : 0);
+	/* praise alone after a complaint: "Lost my notes again. Really appreciated." */
+	if (!st->spain && st->prev_complaint && st->irony_alone >= st->spos)
+		ironic = st->irony_alone;
+	st->irony_same = st->irony_alone = 0;
+	if (st->spos <= 0)
+		return;
+	if (st->question && st->saux)
+	{
+		st->s0 -= st->spos;
+		st->ssent -= st->spos;
+	}
+	else if (ironic > 0 && !st->spraise_theme && st->epoch == st->sepoch)
+	{
+		st->s0 -= 2 * ironic;
+		st->ssent -= 2 * ironic;
+	}
+}
+
 /* Reports the clause's pain points and value drivers unless its sentiment contradicts them. */
 static void
 tc_clause_end(TcState *st)
 {
 	int			i;
 
+	tc_clause_mood(st);
 	for (i = 0; i < st->nclause; i++)
 	{
 		int32_t		t = st->clause[i];
@@ -2217,6 +2384,10 @@ tc_frame_valence(TcState *st, double v)
 {
 	st->s0 += v * st->mult;
 	st->ssent += v * st->mult;
+	if (v > 0)
+		st->spraise_theme = true;
+	else
+		st->sneg += v * st->mult;
 	st->nval++;
 }
 
@@ -2539,6 +2710,27 @@ tc_sentence_end(TcState *st)
 	int			i;
 
 	tc_frame_sentence(st);
+	/*
+	 * A yes/no question about a topic asks for it ("Can I import contacts
+	 * from a vCard file?", "Is there an endpoint for time entries?"), and
+	 * so does a wish for a better product ("A search bar would make it
+	 * much better"); without a topic neither is a request ("Can you
+	 * check?" is no request "other").
+	 */
+	if (!st->cue && st->nheld > 0 &&
+		((st->question && st->saux) || (st->swould && st->spos > 0)))
+		tc_release(st, true);
+	/*
+	 * Complaints told as events, without an opinion word: something that
+	 * persists ("still"), repeats ("keeps asking", "sends it five times",
+	 * "twice") or stopped ("stopped syncing").  They count against unless
+	 * the sentence praises or reports a success ("still works great",
+	 * "twice as fast").
+	 */
+	if (st->sevent > 0 && st->spos <= 0 && !st->spraise_theme && st->ssent <= 0 &&
+		st->sneg == 0)
+		tc_frame_valence(st, -1.2);
+	tc_sentence_mood(st);
 	tc_clause_end(st);
 	if (st->cue && !st->topic)
 		tc_theme_add(st, st->m->other_theme);
@@ -2561,10 +2753,21 @@ tc_sentence_end(TcState *st)
 		st->tflags[t] &= ~TF_AFTER;
 	}
 	st->naspects = 0;
+	st->prev_complaint = st->ssent < 0;
 	st->ssent = 0;
 	st->ssucc = 0;
 	st->cue = false;
 	st->topic = false;
+	st->spos = 0;
+	st->sneg = 0;
+	st->spain = false;
+	st->spraise_theme = false;
+	st->sepoch = st->epoch;
+	st->swords = 0;
+	st->saux = false;
+	st->swould = false;
+	st->sevent = 0;
+	st->question = false;
 }
 
 /* Applies a match that no longer match can hide. */
@@ -2604,14 +2807,33 @@ tc_finalize(TcState *st, const TcMatch *mt)
 				st->ssent += mt->v * w;
 				if (e->cat == TC_SUCCESS_INDICATOR && mt->v > 0)
 					st->ssucc += mt->v * w;
+				else if (mt->v > 0)
+				{
+					st->spos += mt->v * w;
+					st->cpos += mt->v * w;
+					st->ccover += (int) e->len;
+				}
+				else
+					st->sneg += mt->v * w;
 				st->sclause += mt->v * w;
 				st->nval++;
 			}
 			if (theme >= 0 && !mt->neg)
+			{
 				tc_theme_add(st, theme);
+				if (e->cat == TC_SUCCESS_INDICATOR)
+					st->spraise_theme = true;
+			}
 			break;
 		case TC_PAIN_POINT:
 		case TC_VALUE_DRIVER:
+			if (!e->aspect && !mt->neg)
+			{
+				if (e->cat == TC_PAIN_POINT)
+					st->spain = st->cpain = true;
+				else
+					st->spraise_theme = true;
+			}
 			if (e->aspect)
 			{
 				tc_hold_in(st, theme, TF_ASPECT, &st->aspects, &st->naspects,
@@ -2691,6 +2913,7 @@ tc_match_new(TcState *st, const TcEntry *e, size_t cur)
 	int			nneg = 0;
 	double		boost = 0;
 	double		bcaps = 0;
+	bool		cneg_seen = false;
 
 	/*
 	 * Negators and boosters among the three words before, within the
@@ -2702,6 +2925,8 @@ tc_match_new(TcState *st, const TcEntry *e, size_t cur)
 
 		if (t->flags & (TT_BREAK | TW_CONTRAST | TT_VALENCE))
 			break;
+		if (start - i + 1 == st->cneg_at)
+			cneg_seen = true;
 		if (t->flags & TW_SKIP)
 			continue;
 		if (t->flags & TW_NEG)
@@ -2719,6 +2944,14 @@ tc_match_new(TcState *st, const TcEntry *e, size_t cur)
 		}
 		k++;
 	}
+	/*
+	 * A clause that begins with "never", "not", "nobody", "nothing" or
+	 * "none" is negated to its end, beyond the window: "Not once has it
+	 * failed us", and with a second negator "Not a week goes by without a
+	 * sync error" is a complaint (two negators cancel).
+	 */
+	if (st->cneg_at > 0 && st->cneg_at <= start && !cneg_seen)
+		nneg++;
 	mt.start = start;
 	mt.end = cur;
 	mt.e = e;
@@ -2755,6 +2988,13 @@ tc_match_new(TcState *st, const TcEntry *e, size_t cur)
 		{
 			mt.v *= TC_N_SCALAR;
 			mt.vcaps *= TC_N_SCALAR;
+			/*
+			 * Litotes: denying an extreme is no praise ("not terrible", "not
+			 * the worst tool we've used" are lukewarm), while denying a
+			 * plain complaint is ("not bad").
+			 */
+			if (e->valence <= -TC_EXTREME)
+				mt.v = mt.vcaps = 0;
 		}
 	}
 
@@ -2821,6 +3061,8 @@ tc_feed_break(TcState *st, int level)
 	t->booster = 0;
 	st->ntok++;
 	st->node = 0;
+	st->cneg_at = 0;
+	st->cstart = true;
 	tc_flush(st, SIZE_MAX);
 	if (level >= 2)
 		tc_sentence_end(st);
@@ -2844,7 +3086,17 @@ tc_feed(TcState *st, int32_t sym, uint32_t flags, float booster)
 		TcTok	   *pv2 = &st->ring[(cur - 2) & st->rmask];
 
 		if ((flags & TW_OF) && (pv->flags & TW_KIND))
+		{
+			size_t		i;
+
+			/* "kind of": a dampener, not the praise "kind" */
 			pv->booster = (float) TC_B_DECR;
+			pv->flags &= ~(uint32_t) TT_VALENCE;
+			for (i = st->phead; i < st->pn; i++)
+				if (st->pend[i].start == cur - 1 && st->pend[i].end == cur - 1 &&
+					st->pend[i].e->slot == SL_SENTIMENT)
+					st->pend[i].hidden = true;
+		}
 		if ((flags & TW_TO) && (pv->flags & TW_USED))
 			pv->flags |= TW_NEG;
 		if ((flags & TW_ONLY) && (pv->flags & TW_NOT))
@@ -2867,6 +3119,10 @@ tc_feed(TcState *st, int32_t sym, uint32_t flags, float booster)
 		st->scaps *= TC_BUT_BEFORE;
 		st->ssent *= TC_BUT_BEFORE;
 		st->ssucc *= TC_BUT_BEFORE;
+		st->spos *= TC_BUT_BEFORE;
+		st->sneg *= TC_BUT_BEFORE;
+		st->cneg_at = 0;
+		st->cstart = true;
 		st->mult = TC_BUT_AFTER;
 		st->epoch++;
 	}
@@ -2884,6 +3140,57 @@ tc_feed(TcState *st, int32_t sym, uint32_t flags, float booster)
 	}
 	/* Matches starting before cur + 1 - depth can no longer be contained. */
 	tc_flush(st, cur + 1 - m->depth[node]);
+}
+
+/*
+ * Returns the word index of the stem of an unknown word w[0..n-1], -1 if
+ * none is known: a dropped g ("crashin", "loggin" as "crashing",
+ * "logging"), then -ing and -ed taken off, with a final e put back or a
+ * doubled consonant undoubled ("freezing" -> "freeze", "stopped" ->
+ * "stop", "deleted" -> "delete").  Not -ly: "roughly" is not "rough".  Only words the
+ * lexicon does not know are stemmed, so an entry for "interested" and one
+ * for "interest" keep their own meanings; lexicon words are written in
+ * their base form (textcat_lexicon.c) and match every inflection.
+ */
+static int32_t
+tc_lookup_stem(const TcMatcher *m, const unsigned char *w, size_t n)
+{
+	unsigned char form[TC_BUF + 1];
+	bool		dropped_g;
+	size_t		base;
+	int32_t		x;
+	unsigned char c;
+
+	if (n < 5 || n > TC_MAX_TOKEN_BYTES - 1)
+		return -1;
+	dropped_g = w[n - 2] == 'i' && w[n - 1] == 'n';
+	if (dropped_g)
+		base = n - 2;
+	else if (n >= 6 && w[n - 3] == 'i' && w[n - 2] == 'n' && w[n - 1] == 'g')
+		base = n - 3;
+	else if (w[n - 2] == 'e' && w[n - 1] == 'd')
+		base = n - 2;
+	else
+		return -1;
+	memcpy(form, w, n);
+	if (dropped_g)
+	{
+		form[n] = 'g';
+		x = tc_word_find(m, form, n + 1);
+		if (x >= 0 || n < 6)
+			return x;
+	}
+	x = tc_word_find(m, form, base);
+	if (x < 0 && form[base - 1] != 'e')
+	{
+		form[base] = 'e';
+		x = tc_word_find(m, form, base + 1);
+	}
+	c = form[base - 1];
+	if (x < 0 && base >= 4 && c == form[base - 2] && c != 'a' && c != 'e' &&
+		c != 'i' && c != 'o' && c != 'u' && c != 'l' && c != 's')
+		x = tc_word_find(m, form, base - 1);
+	return x;
 }
 
 /* Returns the word index of a text word, trying its other forms. */
@@ -2923,7 +3230,51 @@ tc_lookup(const TcMatcher *m, TcScan *s)
 		if (x >= 0)
 			return x;
 	}
-	return -1;
+	return (nc > 0) ? tc_lookup_stem(m, cand[0], clen[0]) : -1;
+}
+
+/*
+ * Returns 1 if the token s completes a word of an unwanted event:
+ * "twice", a gerund after "keep" ("keeps asking"), any word after "stop"
+ * ("stopped syncing"), "times" after a number of at least two ("five
+ * times"), "still" before anything but a gerund ("still has access",
+ * "still not live"; "still evaluating" is the writer's own doing);
+ * remembers in st->prevev what the next token needs.
+ */
+static int
+tc_event_word(TcState *st, const TcScan *s, unsigned int gram)
+{
+	int			prev = st->prevev;
+	bool		modal = st->prev_modal;
+	bool		gerund = s->kind == TK_WORD && s->rlen > 5 &&
+		s->raw[s->rlen - 3] == 'i' && s->raw[s->rlen - 2] == 'n' &&
+		s->raw[s->rlen - 1] == 'g';
+
+	st->prevev = 0;
+	st->prev_modal = (gram & GW_MODAL) != 0;
+	if (s->kind == TK_NUM)
+	{
+		if (!isnan(s->num) && s->num >= 2 && s->num_minutes == 0)
+			st->prevev = 3;
+		return 0;
+	}
+	if (s->kind != TK_WORD)
+		return 0;
+	if (gram & GW_KEEP)
+		st->prevev = 1;
+	else if (((gram & GW_STOP) && !modal) || (gram & GW_STOPPED))
+		st->prevev = 2;
+	else if (gram & GW_STILL)
+		st->prevev = 4;
+	if (gram & GW_TWICE)
+		return 1;
+	if (prev == 1 && gerund && !(gram & GW_GOING))
+		return 1;
+	if (prev == 4 && !gerund)
+		return 1;
+	if (prev == 2 || (prev == 3 && (gram & GW_TIME)))
+		return 1;
+	return 0;
 }
 
 /* Analyzes text[0..len-1] into *out (see textcat.h). */
@@ -2950,17 +3301,21 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 	st.tflags = tc_alloc(a, (size_t) m->nthemes, 1);
 	memset(st.tflags, 0, (size_t) m->nthemes);
 	st.f.metric = -1;
+	st.cstart = true;
 
 	tc_scan_init(&s, text, len, false);
 	while (tc_scan_next(&s))
 	{
 		int32_t		w;
 		uint32_t	flags = 0;
+		unsigned int gram;
 		float		booster = 0;
 		int32_t		sym = -1;
 
 		if (s.kind == TK_BREAK)
 		{
+			st.prevev = 0;
+			st.question = s.question;
 			tc_feed_break(&st, s.level);
 			continue;
 		}
@@ -2986,8 +3341,35 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 			if (m->words[w].in_term)
 				sym = w;
 		}
+		gram = (w >= 0) ? m->words[w].gram : 0;
+		st.sevent += tc_event_word(&st, &s, gram);
+		/*
+		 * "yet", "although" and "whereas" opening a clause, and "except",
+		 * contrast like "but": "Clunky, yet it saves me time", "Although
+		 * setup was slow, it works well".  Not "not yet" (not a clause
+		 * opener).  "though" is left alone: "excellent once it's running,
+		 * though setup was a pain" is an afterthought as often as a turn.
+		 */
+		if ((st.cstart && (gram & GW_CONTRAST)) || (gram & GW_EXCEPT))
+			flags |= TW_CONTRAST;
+		if (s.kind == TK_WORD && !(flags & TW_SKIP))
+		{
+			st.cwords++;
+			if (gram & GW_RESOLVE)
+				st.cresolve = true;
+			if (booster != 0 || (gram & GW_INTERJ))
+				st.cplain++;
+			if (st.swords++ == 0)
+				st.saux = (gram & GW_AUX) != 0;
+			if (gram & GW_WOULD)
+				st.swould = true;
+			if (st.cstart && (flags & TW_NEG) && (gram & GW_SCOPE))
+				st.cneg_at = st.ntok + 1;
+			st.cstart = false;
+		}
 		tc_feed(&st, sym, flags, booster);
 	}
+	st.question = s.qpend;
 	tc_feed_break(&st, 2);
 
 	/* Caps emphasis counts only when the text is not all caps. */

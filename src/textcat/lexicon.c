@@ -1,5 +1,5 @@
 /*
- * textcat_lexicon.c: the built-in English lexicon for feedback about SaaS
+ * lexicon.c: the built-in English lexicon for feedback about SaaS
  * products.
  *
  * Written for this project; no published word list was copied.  Sentiment
@@ -530,6 +530,41 @@ static const TcPhrase tc_builtin[] = {
 	PAIN("without reading", "support"),
 	CUE("would score higher if"), CUE("would be better if"), CUE("id use it more if"),
 	CUE("needs work"), CUE("need work"),
+
+	/*
+	 * Base forms: a word the lexicon does not know is looked up by its stem
+	 * ("wiping", "rejected" as "wipe", "reject"), so these cover their
+	 * inflections.  Everyday and informal wording of the development sets.
+	 */
+	NEG("wipe", 1.8), PAIN("wipe", "data_loss"), NEG("erase", 1.8),
+	PAIN("erase", "data_loss"), PAIN("erased", "data_loss"),
+	NEG("overwrite", 1.6), PAIN("overwrite", "data_loss"),
+	NEG("reject", 1.5), PAIN("reject", "reliability"),
+	NEG("grey screen", 1.8), NEG("gray screen", 1.8),
+	PAIN("grey screen", "reliability"), PAIN("gray screen", "reliability"),
+	NEG("bait and switch", 2.2), PAIN("bait and switch", "pricing"),
+	NEG("no way to", 1.2), NEG("shabby", 1.5), NEG("fault", 1.5),
+	NEG("zero answer", 2.0), PAIN("zero answer", "support"),
+	NEG("never answer", 1.8), PAIN("never answer", "support"),
+	NEG("nobody answer", 1.8), PAIN("nobody answer", "support"),
+	POS("clutch", 2.0), POS("pay off", 2.0), POS("paid off", 2.0),
+	NEG("is mid", 1.5), NEG("so mid", 1.5), NEG("kinda mid", 1.5),
+	NEG("pretty mid", 1.5),
+
+	/* Negated it is reliability praise: "without a hiccup". */
+	NEG("hiccup", 1.3), PAIN("hiccup", "reliability"),
+	/* Praise said plainly. */
+	POS("does its job", 1.5), VALUE("does its job", "reliability"),
+	POS("knows its stuff", 1.8),
+	POS("back to normal", 1.2), POS("dead on", 1.8), POS("quick fix", 1.8),
+	VALUE("quick fix", "support_quality"), POS("handles the rest", 1.5),
+	VALUE("handles the rest", "automation"), POS("without anyone", 1.2),
+	VALUE("without anyone", "automation"), POS("the moment i", 1.2),
+	VALUE("the moment i", "performance"), POS("gives me back", 1.8),
+	VALUE("gives me back", "time_savings"), POS("gives her back", 1.8),
+	VALUE("gives her back", "time_savings"), POS("gives us back", 1.8),
+	VALUE("gives us back", "time_savings"), POS("busywork", 0.5),
+	VALUE("busywork", "time_savings"),
 
 	/* Emoticons and emoji. */
 	POS(":)", 1.6), POS(":d", 2.2), POS(";)", 1.0), POS(":p", 0.8),
