@@ -3831,7 +3831,7 @@ COMMENT ON FUNCTION adoption.forget_tenant(text) IS 'Erases a tenant: every row 
  * touch_credit() inlinable (no SET clause), campaign_lift() reading the
  * indexed events and tenant_user_state, launch_performance through
  * users_active_between() instead of the DISTINCT users of the target
- * window's events.  The same numbers (test/pgtap/12_bi_speed.sql).
+ * window's events.  The same numbers (test/pgtap/12_dashboard_queries.sql).
  */
 DO $do$
 DECLARE
@@ -3840,7 +3840,7 @@ BEGIN
 	FOR part IN SELECT c.relname FROM pg_catalog.pg_inherits AS i
 		JOIN pg_catalog.pg_class AS c ON c.oid = i.inhrelid
 		WHERE i.inhparent = 'adoption.feature_usage_events'::pg_catalog.regclass LOOP
-		EXECUTE pg_catalog.format('CREATE INDEX IF NOT EXISTS %I ON adoption.%I (tenant_id, user_id, usage_timestamp) WHERE integration_context ? %L',
+		EXECUTE pg_catalog.format('CREATE INDEX IF NOT EXISTS %I ON adoption.%I (tenant_id, user_id, usage_timestamp) INCLUDE (event_id, integration_context) WHERE integration_context ? %L',
 			part || '_campaign_influence', part, 'campaign_influence');
 	END LOOP;
 END
@@ -3886,7 +3886,7 @@ BEGIN
 		/* adoption.rescore() finds the tenants with events ingested since its last run. */
 		EXECUTE format('CREATE INDEX %I ON adoption.%I USING brin (ingested_at)', part || '_ingested_at', part);
 		/* attribution() and campaign_lift() read the events naming a campaign. */
-		EXECUTE format('CREATE INDEX %I ON adoption.%I (tenant_id, user_id, usage_timestamp) WHERE integration_context ? %L',
+		EXECUTE format('CREATE INDEX %I ON adoption.%I (tenant_id, user_id, usage_timestamp) INCLUDE (event_id, integration_context) WHERE integration_context ? %L',
 			part || '_campaign_influence', part, 'campaign_influence');
 		/* Rows of this month waiting in the default partition move first. */
 		EXECUTE format('WITH moved AS (DELETE FROM adoption.feature_usage_events_default WHERE usage_timestamp >= %L AND usage_timestamp < %L RETURNING *) INSERT INTO adoption.%I SELECT * FROM moved',
@@ -4127,14 +4127,16 @@ BEGIN ATOMIC
 						OR (s.last_used_at >= from_time AND s.last_used_at < to_time)
 						OR (s.adopted_at >= from_time AND s.adopted_at < to_time)
 						OR (s.habitual_at >= from_time AND s.habitual_at < to_time)))
-			OR EXISTS (SELECT 1 FROM adoption.feature_usage_events AS e
+			OR (SELECT 1 FROM adoption.feature_usage_events AS e
 				WHERE e.tenant_id = u.tenant_id AND e.usage_timestamp >= from_time
-					AND e.usage_timestamp < to_time AND e.user_id = u.user_id));
+					AND e.usage_timestamp < to_time AND e.user_id = u.user_id
+				LIMIT 1) IS NOT NULL);
 END;
 COMMENT ON FUNCTION adoption.users_active_between(timestamptz, timestamptz) IS 'Internal to launch_performance: the users (tenant_id, user_id) with an event of any feature in [from_time, to_time)';
 CREATE OR REPLACE VIEW adoption.launch_performance WITH (security_invoker = true) AS
 WITH launch_users AS MATERIALIZED (
-	SELECT l.launch_id, s.tenant_id, s.activated_at
+	SELECT l.launch_id, s.tenant_id, s.user_id, s.activated_at,
+		s.adopted_at < l.launched_at + l.target_days * interval '24 hours' AS adopted_by_target
 	FROM adoption.launches AS l
 	JOIN adoption.user_feature_state AS s ON s.feature_id OPERATOR(pg_catalog.=) l.feature_id
 )
@@ -4189,11 +4191,8 @@ CROSS JOIN LATERAL (
 		coalesce(sum(w.users), 0)::bigint AS users_active,
 		coalesce(sum(w.adopters), 0)::bigint AS users_adopted
 	FROM (SELECT x.tenant_id, count(*) AS users,
-			count(*) FILTER (WHERE EXISTS (SELECT 1 FROM adoption.user_feature_state AS s
-				WHERE s.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
-					AND s.feature_id OPERATOR(pg_catalog.=) l.feature_id
-					AND s.user_id OPERATOR(pg_catalog.=) x.user_id
-					AND s.adopted_at < l.launched_at + l.target_days * interval '24 hours')) AS adopters
+			count(*) FILTER (WHERE (x.tenant_id, x.user_id) IN (SELECT s.tenant_id, s.user_id FROM launch_users AS s
+				WHERE s.launch_id OPERATOR(pg_catalog.=) l.launch_id AND s.adopted_by_target)) AS adopters
 		FROM adoption.users_active_between(l.launched_at,
 			l.launched_at + l.target_days * interval '24 hours') AS x
 		GROUP BY x.tenant_id) AS w
