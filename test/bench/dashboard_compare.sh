@@ -14,8 +14,10 @@
 # that read them (campaigns.attribution, campaigns.lift,
 # launches.performance) in both versions, the order reversed every other
 # round, after one warm-up run of each; both versions' rows are compared
-# once.  Prints each round, the medians, the ratios and the load average;
-# the same in test/bench/out/dashboard_compare.md.
+# once.  Prints each round, the medians of the wall times and of the
+# backend's CPU time (/proc/self/stat, 10 ms ticks: on a shared machine the
+# wall time also counts the time the backend waited for a core), the ratios
+# and the load average; the same in test/bench/out/dashboard_compare.md.
 source "$(dirname "$0")/../../scripts/lib.sh"
 need_root "$@"
 rounds=${1:-7}
@@ -60,17 +62,21 @@ for (const [name, sql] of Object.entries(pick)) {
   const a = await client.query(old(sql)), b = await client.query(sql);
   if (sorted(a) !== sorted(b)) { console.log('DIFFERENT ROWS: ' + name); process.exit(1); }
 }
-const t = {};
-for (const name of Object.keys(pick)) t[name] = {before: [], after: []};
+const t = {}, c = {};
+for (const name of Object.keys(pick)) { t[name] = {before: [], after: []}; c[name] = {before: [], after: []}; }
+/* The backend's CPU time (utime + stime of /proc/self/stat, in clock ticks of 10 ms). */
+const cpu = async () => Number((await client.query(
+  \"SELECT (split_part(s, ' ', 14))::bigint + (split_part(s, ' ', 15))::bigint AS v FROM pg_read_file('/proc/self/stat') AS s\")).rows[0].v) * 10;
 for (let r = 1; r <= rounds; r++) {
   const line = [];
   for (const name of Object.keys(pick)) {
     const order = r % 2 ? ['before', 'after'] : ['after', 'before'];
     for (const v of order) {
       const sql = v === 'before' ? old(pick[name]) : pick[name];
-      const s = performance.now();
+      const c0 = await cpu(), s = performance.now();
       await client.query(sql);
       t[name][v].push(performance.now() - s);
+      c[name][v].push(await cpu() - c0);
     }
     line.push(name + ' ' + t[name].before.at(-1).toFixed(0) + ' / ' + t[name].after.at(-1).toFixed(0));
   }
@@ -78,11 +84,12 @@ for (let r = 1; r <= rounds; r++) {
 }
 const med = a => { const s = [...a].sort((x, y) => x - y); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 console.log('');
-console.log('| query | before ms | after ms | after / before | <= 200 ms |');
-console.log('|---|---:|---:|---:|---|');
+console.log('| query | before ms | after ms | after / before | backend CPU before / after ms | <= 200 ms |');
+console.log('|---|---:|---:|---:|---:|---|');
 for (const name of Object.keys(pick)) {
   const b = med(t[name].before), a = med(t[name].after);
-  console.log('| ' + name + ' | ' + b.toFixed(1) + ' | ' + a.toFixed(1) + ' | ' + (a / b).toFixed(3) + ' | ' + (a <= 200 ? 'yes' : 'NO') + ' |');
+  console.log('| ' + name + ' | ' + b.toFixed(1) + ' | ' + a.toFixed(1) + ' | ' + (a / b).toFixed(3) + ' | ' +
+    med(c[name].before).toFixed(0) + ' / ' + med(c[name].after).toFixed(0) + ' | ' + (a <= 200 ? 'yes' : 'NO') + ' |');
 }
 await client.end();
 " "$rounds") )
