@@ -86,7 +86,56 @@ END
 $$;
 COMMENT ON FUNCTION adoption.coordinate_launch(text) IS 'Enqueues launch_announcement, once per tenant and launch, for the tenants active within their active_window before launched_at (or since) that have no user of the launched feature; returns how many it enqueued';
 
+/*
+ * The users (of every tenant) with an event of any feature in [from_time,
+ * to_time), read from the state where it decides, from the log where it
+ * does not: a user whose first and last events (tenant_user_state) are
+ * both outside on the same side is not; one with either inside is; one
+ * whose events span the interval is when one of its per-feature times that
+ * are event times (first and last use, adoption, habit) lies inside, and
+ * otherwise when the log holds one of its events inside (a probe of the
+ * tenant's events of the interval along the primary key that stops at the
+ * first one: a scalar subquery with LIMIT 1 is planned as plain index
+ * scans, where EXISTS built a bitmap of all of them first; on the demo
+ * about 340 of 15,000 user x launch pairs need it).  The same set as
+ * the DISTINCT (tenant_id, user_id) of the events in the interval, without
+ * reading them all.  Inlined into launch_performance (no SET clause; the
+ * body is parsed when it is created).
+ */
+CREATE FUNCTION adoption.users_active_between(from_time timestamptz, to_time timestamptz)
+RETURNS TABLE (tenant_id text, user_id text)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT u.tenant_id, u.user_id
+	FROM adoption.tenant_user_state AS u
+	WHERE u.first_seen_at < to_time AND u.last_seen_at >= from_time
+		AND (u.first_seen_at >= from_time OR u.last_seen_at < to_time
+			OR EXISTS (SELECT 1 FROM adoption.user_feature_state AS s
+				WHERE s.tenant_id = u.tenant_id AND s.user_id = u.user_id
+					AND ((s.first_used_at >= from_time AND s.first_used_at < to_time)
+						OR (s.last_used_at >= from_time AND s.last_used_at < to_time)
+						OR (s.adopted_at >= from_time AND s.adopted_at < to_time)
+						OR (s.habitual_at >= from_time AND s.habitual_at < to_time)))
+			OR (SELECT 1 FROM adoption.feature_usage_events AS e
+				WHERE e.tenant_id = u.tenant_id AND e.usage_timestamp >= from_time
+					AND e.usage_timestamp < to_time AND e.user_id = u.user_id
+				LIMIT 1) IS NOT NULL);
+END;
+COMMENT ON FUNCTION adoption.users_active_between(timestamptz, timestamptz) IS 'Internal to launch_performance: the users (tenant_id, user_id) with an event of any feature in [from_time, to_time)';
+
+/*
+ * The launched features' users are read once for all launches (the state
+ * has no index on feature_id); per launch, the users active in the target
+ * window come from users_active_between() and whether they adopted from a
+ * hash of the launch's adopters.
+ */
 CREATE VIEW adoption.launch_performance WITH (security_invoker = true) AS
+WITH launch_users AS MATERIALIZED (
+	SELECT l.launch_id, s.tenant_id, s.user_id, s.activated_at,
+		s.adopted_at < l.launched_at + l.target_days * interval '24 hours' AS adopted_by_target
+	FROM adoption.launches AS l
+	JOIN adoption.user_feature_state AS s ON s.feature_id OPERATOR(pg_catalog.=) l.feature_id
+)
 SELECT l.launch_id, l.feature_id, f.feature_name, l.campaign_id, l.launched_at,
 	l.target_adoption, l.target_days,
 	l.launched_at + l.target_days * interval '24 hours' AS target_at,
@@ -113,8 +162,8 @@ CROSS JOIN LATERAL (
 			AND s.activated_at < l.launched_at + interval '2160 hours') AS users_activated_90d,
 		pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY s.activated_at - l.launched_at)
 			FILTER (WHERE s.activated_at >= l.launched_at) AS median_time_to_activation
-	FROM adoption.user_feature_state AS s
-	WHERE s.feature_id OPERATOR(pg_catalog.=) l.feature_id
+	FROM launch_users AS s
+	WHERE s.launch_id OPERATOR(pg_catalog.=) l.launch_id
 ) AS u
 CROSS JOIN LATERAL (
 	SELECT count(*) FILTER (WHERE t.first_activated_at >= l.launched_at
@@ -124,15 +173,12 @@ CROSS JOIN LATERAL (
 		count(*) FILTER (WHERE t.first_activated_at >= l.launched_at
 			AND t.first_activated_at < l.launched_at + interval '2160 hours') AS tenants_activated_90d
 	FROM (SELECT s.tenant_id, min(s.activated_at) AS first_activated_at
-		FROM adoption.user_feature_state AS s
-		WHERE s.feature_id OPERATOR(pg_catalog.=) l.feature_id
+		FROM launch_users AS s
+		WHERE s.launch_id OPERATOR(pg_catalog.=) l.launch_id
 		GROUP BY s.tenant_id) AS t
 ) AS tn
 CROSS JOIN LATERAL (
-	/*
-	 * One pass over the log's events of the target window: the users
-	 * active in it (any feature), per tenant, and which of them adopted.
-	 */
+	/* The users active in the target window (any feature), per tenant, and which of them adopted. */
 	SELECT count(*) AS tenants_active,
 		count(*) FILTER (WHERE EXISTS (SELECT 1 FROM adoption.user_feature_state AS s
 			WHERE s.tenant_id OPERATOR(pg_catalog.=) w.tenant_id
@@ -141,15 +187,10 @@ CROSS JOIN LATERAL (
 		coalesce(sum(w.users), 0)::bigint AS users_active,
 		coalesce(sum(w.adopters), 0)::bigint AS users_adopted
 	FROM (SELECT x.tenant_id, count(*) AS users,
-			count(*) FILTER (WHERE EXISTS (SELECT 1 FROM adoption.user_feature_state AS s
-				WHERE s.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
-					AND s.feature_id OPERATOR(pg_catalog.=) l.feature_id
-					AND s.user_id OPERATOR(pg_catalog.=) x.user_id
-					AND s.adopted_at < l.launched_at + l.target_days * interval '24 hours')) AS adopters
-		FROM (SELECT DISTINCT e.tenant_id, e.user_id
-			FROM adoption.feature_usage_events AS e
-			WHERE e.usage_timestamp >= l.launched_at
-				AND e.usage_timestamp < l.launched_at + l.target_days * interval '24 hours') AS x
+			count(*) FILTER (WHERE (x.tenant_id, x.user_id) IN (SELECT s.tenant_id, s.user_id FROM launch_users AS s
+				WHERE s.launch_id OPERATOR(pg_catalog.=) l.launch_id AND s.adopted_by_target)) AS adopters
+		FROM adoption.users_active_between(l.launched_at,
+			l.launched_at + l.target_days * interval '24 hours') AS x
 		GROUP BY x.tenant_id) AS w
 ) AS a;
 COMMENT ON VIEW adoption.launch_performance IS 'Per launch: users and tenants that first used the feature within 7, 30 and 90 days of launched_at, the adoption rate at target_days of the tenants (against target_adoption) and of the users active in the target window (any feature), and the median time to activation';
@@ -180,12 +221,15 @@ COMMENT ON COLUMN adoption.launch_performance.user_adoption_rate IS 'users_adopt
 /*
  * The credit of the pos-th of n touches (in time order) under model; w is
  * its time_decay weight and w_sum the sum of the weights of the n touches.
- * Shared by attribution() and revenue_attribution().
+ * Shared by attribution() and revenue_attribution().  No SET search_path,
+ * unlike the other functions: a SET clause keeps the planner from inlining
+ * it, and called once per candidate touch it tripled attribution()'s time;
+ * its body (RETURN) is parsed when it is created, so the caller's
+ * search_path cannot change what it calls.
  */
 CREATE FUNCTION adoption.touch_credit(model text, pos bigint, n bigint, w double precision, w_sum double precision)
 RETURNS double precision
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 RETURN CASE model
 	WHEN 'first_touch' THEN CASE WHEN pos = 1 THEN 1.0::double precision ELSE 0.0 END
 	WHEN 'last_touch' THEN CASE WHEN pos = n THEN 1.0::double precision ELSE 0.0 END
@@ -197,6 +241,52 @@ RETURN CASE model
 		ELSE 0.2::double precision / (n - 2) END
 	END;
 COMMENT ON FUNCTION adoption.touch_credit(text, bigint, bigint, double precision, double precision) IS 'Credit of the pos-th of n touches under an attribution model: first_touch, last_touch, linear, time_decay (w / w_sum) or position_based (40/20/40)';
+
+/*
+ * The candidate touches of each user adoption (user_feature_state.
+ * adopted_at): the campaign_touches rows of its user or of its tenant
+ * (user_id NULL) and its user's events naming a campaign_influence, at or
+ * before adopted_at and no earlier than adopted_at - lookback; src 0 for a
+ * campaign_touches row (touch_id), 1 for an event (event_id).  An inlined
+ * SQL function (no SET clause; the body is parsed when it is created) so
+ * that attribution() plans it with its own query.  The user's touches and
+ * the tenant-wide ones are two hash joins (one join with an OR of both
+ * became 32,000 index scans); the events naming a campaign come from the
+ * partial index of every partition on integration_context ?
+ * 'campaign_influence' (about 1 % of the demo's events) instead of a scan of
+ * the log.
+ */
+CREATE FUNCTION adoption.attribution_touches(lookback interval)
+RETURNS TABLE (tenant_id text, user_id text, feature_id text, adopted_at timestamptz,
+	campaign_id text, touched_at timestamptz, src integer, touch_id bigint, event_id uuid)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	WITH a AS MATERIALIZED (
+		SELECT s.tenant_id, s.user_id, s.feature_id, s.adopted_at
+		FROM adoption.user_feature_state AS s
+		WHERE s.adopted_at IS NOT NULL
+	)
+	SELECT a.tenant_id, a.user_id, a.feature_id, a.adopted_at, c.campaign_id, c.touched_at,
+		0, c.touch_id, NULL::uuid
+	FROM a
+	JOIN adoption.campaign_touches AS c ON c.tenant_id = a.tenant_id AND c.user_id = a.user_id
+	WHERE c.touched_at <= a.adopted_at AND c.touched_at >= a.adopted_at - lookback
+	UNION ALL
+	SELECT a.tenant_id, a.user_id, a.feature_id, a.adopted_at, c.campaign_id, c.touched_at,
+		0, c.touch_id, NULL::uuid
+	FROM a
+	JOIN adoption.campaign_touches AS c ON c.tenant_id = a.tenant_id AND c.user_id IS NULL
+	WHERE c.touched_at <= a.adopted_at AND c.touched_at >= a.adopted_at - lookback
+	UNION ALL
+	SELECT a.tenant_id, a.user_id, a.feature_id, a.adopted_at,
+		e.integration_context ->> 'campaign_influence', e.usage_timestamp, 1, NULL::bigint, e.event_id
+	FROM a
+	JOIN adoption.feature_usage_events AS e ON e.tenant_id = a.tenant_id AND e.user_id = a.user_id
+	WHERE e.usage_timestamp <= a.adopted_at AND e.usage_timestamp >= a.adopted_at - lookback
+		AND e.integration_context ? 'campaign_influence'
+		AND (e.integration_context ->> 'campaign_influence') <> '';
+END;
+COMMENT ON FUNCTION adoption.attribution_touches(interval) IS 'Internal to attribution(): each user adoption with the campaign touches of its user or tenant (campaign_touches rows, events naming a campaign_influence) within lookback before adopted_at';
 
 /*
  * Credits each user adoption (user_feature_state.adopted_at) to the touches
@@ -213,6 +303,7 @@ RETURNS TABLE (tenant_id text, user_id text, feature_id text, adopted_at timesta
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET jit = off
 AS $$
 BEGIN
 	IF model IS NULL THEN
@@ -230,26 +321,22 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				HINT = 'Pass how long before an adoption a touch counts, e.g. ''30 days''.';
 	END IF;
+	/*
+	 * last_touch (campaign_attribution's model) is the last candidate of
+	 * each adoption in the order below: one sort, no window functions.
+	 */
+	IF model = 'last_touch' THEN
+		RETURN QUERY
+		SELECT DISTINCT ON (t.tenant_id COLLATE "C", t.user_id COLLATE "C", t.feature_id COLLATE "C")
+			t.tenant_id, t.user_id, t.feature_id, t.adopted_at, t.campaign_id, t.touched_at, 1.0::double precision
+		FROM adoption.attribution_touches(lookback) AS t
+		ORDER BY t.tenant_id COLLATE "C", t.user_id COLLATE "C", t.feature_id COLLATE "C",
+			t.touched_at DESC, t.campaign_id COLLATE "C" DESC, t.src DESC, t.touch_id DESC, t.event_id DESC;
+		RETURN;
+	END IF;
 	RETURN QUERY
-	WITH a AS (
-		SELECT s.tenant_id, s.user_id, s.feature_id, s.adopted_at
-		FROM adoption.user_feature_state AS s
-		WHERE s.adopted_at IS NOT NULL
-	),
-	t AS (
-		SELECT a.tenant_id, a.user_id, a.feature_id, a.adopted_at, c.campaign_id, c.touched_at,
-			0 AS src, c.touch_id, NULL::uuid AS event_id
-		FROM a
-		JOIN adoption.campaign_touches AS c ON c.tenant_id = a.tenant_id
-			AND (c.user_id = a.user_id OR c.user_id IS NULL)
-		WHERE c.touched_at <= a.adopted_at AND c.touched_at >= a.adopted_at - lookback
-		UNION ALL
-		SELECT a.tenant_id, a.user_id, a.feature_id, a.adopted_at,
-			e.integration_context ->> 'campaign_influence', e.usage_timestamp, 1, NULL::bigint, e.event_id
-		FROM a
-		JOIN adoption.feature_usage_events AS e ON e.tenant_id = a.tenant_id AND e.user_id = a.user_id
-		WHERE e.usage_timestamp <= a.adopted_at AND e.usage_timestamp >= a.adopted_at - lookback
-			AND (e.integration_context ->> 'campaign_influence') <> ''
+	WITH t AS (
+		SELECT * FROM adoption.attribution_touches(lookback)
 	),
 	r AS (
 		/*
@@ -314,6 +401,7 @@ RETURNS TABLE (campaign_id text, feature_id text, window_start timestamptz, wind
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET jit = off
 AS $$
 BEGIN
 	IF lookback IS NULL OR lookback < interval '0' THEN
@@ -321,19 +409,27 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				HINT = 'Pass how long after a touch an adoption counts, e.g. ''30 days''.';
 	END IF;
+	/*
+	 * A user's usage span is tenant_user_state's first_seen_at ..
+	 * last_seen_at (the same events as the min and max over its features);
+	 * events naming a campaign come from the partial index on
+	 * integration_context ? 'campaign_influence'; own touches and
+	 * tenant-wide touches are joined apart (hash joins, not one join on an
+	 * OR).
+	 */
 	RETURN QUERY
-	WITH pop AS (
-		SELECT s.tenant_id, s.user_id, min(s.first_used_at) AS first_seen, max(s.last_used_at) AS last_seen
-		FROM adoption.user_feature_state AS s
-		GROUP BY s.tenant_id, s.user_id
+	WITH pop AS MATERIALIZED (
+		SELECT u.tenant_id, u.user_id, u.first_seen_at AS first_seen, u.last_seen_at AS last_seen
+		FROM adoption.tenant_user_state AS u
 	),
-	raw AS (
+	raw AS MATERIALIZED (
 		SELECT c.tenant_id, c.user_id, c.campaign_id, c.touched_at
 		FROM adoption.campaign_touches AS c
 		UNION ALL
 		SELECT e.tenant_id, e.user_id, e.integration_context ->> 'campaign_influence', e.usage_timestamp
 		FROM adoption.feature_usage_events AS e
-		WHERE (e.integration_context ->> 'campaign_influence') <> ''
+		WHERE e.integration_context ? 'campaign_influence'
+			AND (e.integration_context ->> 'campaign_influence') <> ''
 	),
 	camp AS (
 		SELECT raw.campaign_id, min(raw.touched_at) AS w_start, max(raw.touched_at) + lookback AS w_end
@@ -341,12 +437,18 @@ BEGIN
 		GROUP BY raw.campaign_id
 	),
 	reach AS (
-		SELECT p.tenant_id, p.user_id, raw.campaign_id, min(raw.touched_at) AS first_touch
-		FROM raw
-		JOIN pop AS p ON p.tenant_id = raw.tenant_id AND (raw.user_id IS NULL OR raw.user_id = p.user_id)
-		GROUP BY p.tenant_id, p.user_id, raw.campaign_id
+		SELECT x.tenant_id, x.user_id, x.campaign_id, min(x.touched_at) AS first_touch
+		FROM (SELECT raw.tenant_id, raw.user_id, raw.campaign_id, raw.touched_at
+			FROM raw
+			WHERE raw.user_id IS NOT NULL
+			UNION ALL
+			SELECT p.tenant_id, p.user_id, raw.campaign_id, raw.touched_at
+			FROM raw
+			JOIN pop AS p ON p.tenant_id = raw.tenant_id
+			WHERE raw.user_id IS NULL) AS x
+		GROUP BY x.tenant_id, x.user_id, x.campaign_id
 	),
-	cp AS (
+	cp AS MATERIALIZED (
 		SELECT camp.campaign_id, camp.w_start, camp.w_end, p.tenant_id, p.user_id, reach.first_touch
 		FROM camp
 		JOIN pop AS p ON p.first_seen <= camp.w_end AND p.last_seen >= camp.w_start

@@ -159,6 +159,8 @@ GRANT EXECUTE ON FUNCTION
 	adoption.pes(text, text, text, date, date, text),
 	adoption.feature_retention(text, text, text, date, date, text, integer),
 	adoption.attribution(text, interval),
+	adoption.attribution_touches(interval),
+	adoption.users_active_between(timestamptz, timestamptz),
 	adoption.campaign_lift(interval),
 	adoption.last_event_up_to(text, timestamptz),
 	adoption.account_states(text[], timestamptz),

@@ -3892,3 +3892,382 @@ BEGIN ATOMIC
 		WHERE NOT coalesce(o.allowed, p.allowed, true)) AS b
 	WHERE cardinality(st.states) > 0 AND b.states IS NOT NULL;
 END;
+/*
+ * Issue 21, the dashboard's slow queries: a partial index of every
+ * partition of the event log on the events naming a campaign_influence
+ * (ensure_partitions() creates it for new partitions); attribution() through
+ * attribution_touches() (last_touch without window functions),
+ * touch_credit() inlinable (no SET clause), campaign_lift() reading the
+ * indexed events and tenant_user_state, launch_performance through
+ * users_active_between() instead of the DISTINCT users of the target
+ * window's events.  The same numbers (test/pgtap/12_dashboard_queries.sql).
+ */
+DO $do$
+DECLARE
+	part text;
+BEGIN
+	FOR part IN SELECT c.relname FROM pg_catalog.pg_inherits AS i
+		JOIN pg_catalog.pg_class AS c ON c.oid = i.inhrelid
+		WHERE i.inhparent = 'adoption.feature_usage_events'::pg_catalog.regclass LOOP
+		EXECUTE pg_catalog.format('CREATE INDEX IF NOT EXISTS %I ON adoption.%I (tenant_id, user_id, usage_timestamp) INCLUDE (event_id, integration_context) WHERE integration_context ? %L',
+			part || '_campaign_influence', part, 'campaign_influence');
+	END LOOP;
+END
+$do$;
+CREATE OR REPLACE FUNCTION adoption.ensure_partitions(months_ahead integer DEFAULT 3)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'	-- month arithmetic and bounds in UTC whatever the session's zone
+AS $$
+DECLARE
+	this_month timestamptz := date_trunc('month', now());
+	oldest_month timestamptz := this_month - interval '120 months';
+	months timestamptz[];
+	m timestamptz;
+	part text;
+	created integer := 0;
+BEGIN
+	IF months_ahead IS NULL OR months_ahead < 0 OR months_ahead > 120 THEN
+		RAISE EXCEPTION 'months_ahead must be between 0 and 120, not %', coalesce(months_ahead::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				HINT = 'Pass how many months after the current one should have a partition, e.g. 3.';
+	END IF;
+
+	/* Only one session at a time reorganizes the partitions. */
+	PERFORM pg_advisory_xact_lock('adoption.feature_usage_events'::regclass::oid::bigint);
+
+	SELECT array_agg(DISTINCT mo ORDER BY mo) INTO months FROM (
+		SELECT this_month + make_interval(months => i) AS mo
+		FROM generate_series(0, months_ahead) AS i
+		UNION
+		SELECT date_trunc('month', d.usage_timestamp)
+		FROM adoption.feature_usage_events_default AS d
+		WHERE d.usage_timestamp >= oldest_month
+	) AS s;
+
+	FOREACH m IN ARRAY months LOOP
+		part := 'feature_usage_events_p' || to_char(m, 'YYYYMM');
+		CONTINUE WHEN to_regclass(format('adoption.%I', part)) IS NOT NULL;
+
+		EXECUTE format('CREATE TABLE adoption.%I (LIKE adoption.feature_usage_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part);
+		EXECUTE format('ALTER TABLE adoption.%I ADD PRIMARY KEY (tenant_id, usage_timestamp, event_id)', part);
+		/* adoption.rescore() finds the tenants with events ingested since its last run. */
+		EXECUTE format('CREATE INDEX %I ON adoption.%I USING brin (ingested_at)', part || '_ingested_at', part);
+		/* attribution() and campaign_lift() read the events naming a campaign. */
+		EXECUTE format('CREATE INDEX %I ON adoption.%I (tenant_id, user_id, usage_timestamp) INCLUDE (event_id, integration_context) WHERE integration_context ? %L',
+			part || '_campaign_influence', part, 'campaign_influence');
+		/* Rows of this month waiting in the default partition move first. */
+		EXECUTE format('WITH moved AS (DELETE FROM adoption.feature_usage_events_default WHERE usage_timestamp >= %L AND usage_timestamp < %L RETURNING *) INSERT INTO adoption.%I SELECT * FROM moved',
+			m, m + interval '1 month', part);
+		EXECUTE format('ALTER TABLE adoption.feature_usage_events ATTACH PARTITION adoption.%I FOR VALUES FROM (%L) TO (%L)',
+			part, m, m + interval '1 month');
+		created := created + 1;
+	END LOOP;
+	RETURN created;
+END
+$$;
+COMMENT ON FUNCTION adoption.ensure_partitions(integer) IS 'Creates monthly partitions of the event log from the current month to months_ahead months ahead, and for months whose events wait in the default partition; returns how many it created';
+CREATE OR REPLACE FUNCTION adoption.touch_credit(model text, pos bigint, n bigint, w double precision, w_sum double precision)
+RETURNS double precision
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE model
+	WHEN 'first_touch' THEN CASE WHEN pos = 1 THEN 1.0::double precision ELSE 0.0 END
+	WHEN 'last_touch' THEN CASE WHEN pos = n THEN 1.0::double precision ELSE 0.0 END
+	WHEN 'linear' THEN 1.0::double precision / n
+	WHEN 'time_decay' THEN w / w_sum
+	WHEN 'position_based' THEN CASE WHEN n = 1 THEN 1.0::double precision
+		WHEN n = 2 THEN 0.5
+		WHEN pos = 1 OR pos = n THEN 0.4
+		ELSE 0.2::double precision / (n - 2) END
+	END;
+COMMENT ON FUNCTION adoption.touch_credit(text, bigint, bigint, double precision, double precision) IS 'Credit of the pos-th of n touches under an attribution model: first_touch, last_touch, linear, time_decay (w / w_sum) or position_based (40/20/40)';
+CREATE FUNCTION adoption.attribution_touches(lookback interval)
+RETURNS TABLE (tenant_id text, user_id text, feature_id text, adopted_at timestamptz,
+	campaign_id text, touched_at timestamptz, src integer, touch_id bigint, event_id uuid)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	WITH a AS MATERIALIZED (
+		SELECT s.tenant_id, s.user_id, s.feature_id, s.adopted_at
+		FROM adoption.user_feature_state AS s
+		WHERE s.adopted_at IS NOT NULL
+	)
+	SELECT a.tenant_id, a.user_id, a.feature_id, a.adopted_at, c.campaign_id, c.touched_at,
+		0, c.touch_id, NULL::uuid
+	FROM a
+	JOIN adoption.campaign_touches AS c ON c.tenant_id = a.tenant_id AND c.user_id = a.user_id
+	WHERE c.touched_at <= a.adopted_at AND c.touched_at >= a.adopted_at - lookback
+	UNION ALL
+	SELECT a.tenant_id, a.user_id, a.feature_id, a.adopted_at, c.campaign_id, c.touched_at,
+		0, c.touch_id, NULL::uuid
+	FROM a
+	JOIN adoption.campaign_touches AS c ON c.tenant_id = a.tenant_id AND c.user_id IS NULL
+	WHERE c.touched_at <= a.adopted_at AND c.touched_at >= a.adopted_at - lookback
+	UNION ALL
+	SELECT a.tenant_id, a.user_id, a.feature_id, a.adopted_at,
+		e.integration_context ->> 'campaign_influence', e.usage_timestamp, 1, NULL::bigint, e.event_id
+	FROM a
+	JOIN adoption.feature_usage_events AS e ON e.tenant_id = a.tenant_id AND e.user_id = a.user_id
+	WHERE e.usage_timestamp <= a.adopted_at AND e.usage_timestamp >= a.adopted_at - lookback
+		AND e.integration_context ? 'campaign_influence'
+		AND (e.integration_context ->> 'campaign_influence') <> '';
+END;
+COMMENT ON FUNCTION adoption.attribution_touches(interval) IS 'Internal to attribution(): each user adoption with the campaign touches of its user or tenant (campaign_touches rows, events naming a campaign_influence) within lookback before adopted_at';
+CREATE OR REPLACE FUNCTION adoption.attribution(model text DEFAULT 'last_touch', lookback interval DEFAULT '30 days')
+RETURNS TABLE (tenant_id text, user_id text, feature_id text, adopted_at timestamptz,
+	campaign_id text, touched_at timestamptz, credit double precision)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET jit = off
+AS $$
+BEGIN
+	IF model IS NULL THEN
+		RAISE EXCEPTION 'attribution model must not be NULL'
+			USING ERRCODE = 'invalid_parameter_value',
+				HINT = 'The models are first_touch, last_touch, linear, time_decay (7-day half-life) and position_based (40/20/40).';
+	END IF;
+	IF model NOT IN ('first_touch', 'last_touch', 'linear', 'time_decay', 'position_based') THEN
+		RAISE EXCEPTION 'unknown attribution model "%"', model
+			USING ERRCODE = 'invalid_parameter_value',
+				HINT = 'The models are first_touch, last_touch, linear, time_decay (7-day half-life) and position_based (40/20/40).';
+	END IF;
+	IF lookback IS NULL OR lookback < interval '0' THEN
+		RAISE EXCEPTION 'lookback must be a non-negative interval, not %', coalesce(lookback::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				HINT = 'Pass how long before an adoption a touch counts, e.g. ''30 days''.';
+	END IF;
+	/*
+	 * last_touch (campaign_attribution's model) is the last candidate of
+	 * each adoption in the order below: one sort, no window functions.
+	 */
+	IF model = 'last_touch' THEN
+		RETURN QUERY
+		SELECT DISTINCT ON (t.tenant_id COLLATE "C", t.user_id COLLATE "C", t.feature_id COLLATE "C")
+			t.tenant_id, t.user_id, t.feature_id, t.adopted_at, t.campaign_id, t.touched_at, 1.0::double precision
+		FROM adoption.attribution_touches(lookback) AS t
+		ORDER BY t.tenant_id COLLATE "C", t.user_id COLLATE "C", t.feature_id COLLATE "C",
+			t.touched_at DESC, t.campaign_id COLLATE "C" DESC, t.src DESC, t.touch_id DESC, t.event_id DESC;
+		RETURN;
+	END IF;
+	RETURN QUERY
+	WITH t AS (
+		SELECT * FROM adoption.attribution_touches(lookback)
+	),
+	r AS (
+		/*
+		 * time_decay weighs 2^(-age / 7 days); the weights are taken
+		 * relative to the latest touch (which weighs 1), the same after
+		 * normalization and never all zero however long the lookback.
+		 */
+		SELECT t.tenant_id, t.user_id, t.feature_id, t.adopted_at, t.campaign_id, t.touched_at,
+			row_number() OVER o AS pos,
+			count(*) OVER p AS n,
+			power(2.0::double precision,
+				-(extract(epoch FROM max(t.touched_at) OVER p - t.touched_at))::double precision / 604800.0) AS w,
+			t.src, t.touch_id, t.event_id
+		FROM t
+		WINDOW p AS (PARTITION BY t.tenant_id, t.user_id, t.feature_id),
+			o AS (p ORDER BY t.touched_at, t.campaign_id COLLATE "C", t.src, t.touch_id, t.event_id)
+	),
+	c AS (
+		SELECT r.*, adoption.touch_credit(attribution.model, r.pos, r.n, r.w,
+			sum(r.w) OVER (PARTITION BY r.tenant_id, r.user_id, r.feature_id)) AS credit
+		FROM r
+	)
+	SELECT c.tenant_id, c.user_id, c.feature_id, c.adopted_at, c.campaign_id, c.touched_at, c.credit
+	FROM c
+	WHERE c.credit > 0
+	ORDER BY c.tenant_id COLLATE "C", c.user_id COLLATE "C", c.feature_id COLLATE "C", c.pos;
+END
+$$;
+COMMENT ON FUNCTION adoption.attribution(text, interval) IS 'Credits each user adoption to the campaign touches of the user or its tenant (campaign_touches, events with campaign_influence) within lookback before adopted_at; models first_touch, last_touch, linear, time_decay (7-day half-life), position_based (40/20/40); one row per credited touch, credits of an adoption sum to 1';
+CREATE OR REPLACE FUNCTION adoption.campaign_lift(lookback interval DEFAULT '30 days')
+RETURNS TABLE (campaign_id text, feature_id text, window_start timestamptz, window_end timestamptz,
+	touched_users bigint, touched_adopters bigint, touched_rate double precision,
+	untouched_users bigint, untouched_adopters bigint, untouched_rate double precision,
+	rate_difference double precision, lift double precision)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET jit = off
+AS $$
+BEGIN
+	IF lookback IS NULL OR lookback < interval '0' THEN
+		RAISE EXCEPTION 'lookback must be a non-negative interval, not %', coalesce(lookback::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				HINT = 'Pass how long after a touch an adoption counts, e.g. ''30 days''.';
+	END IF;
+	/*
+	 * A user's usage span is tenant_user_state's first_seen_at ..
+	 * last_seen_at (the same events as the min and max over its features);
+	 * events naming a campaign come from the partial index on
+	 * integration_context ? 'campaign_influence'; own touches and
+	 * tenant-wide touches are joined apart (hash joins, not one join on an
+	 * OR).
+	 */
+	RETURN QUERY
+	WITH pop AS MATERIALIZED (
+		SELECT u.tenant_id, u.user_id, u.first_seen_at AS first_seen, u.last_seen_at AS last_seen
+		FROM adoption.tenant_user_state AS u
+	),
+	raw AS MATERIALIZED (
+		SELECT c.tenant_id, c.user_id, c.campaign_id, c.touched_at
+		FROM adoption.campaign_touches AS c
+		UNION ALL
+		SELECT e.tenant_id, e.user_id, e.integration_context ->> 'campaign_influence', e.usage_timestamp
+		FROM adoption.feature_usage_events AS e
+		WHERE e.integration_context ? 'campaign_influence'
+			AND (e.integration_context ->> 'campaign_influence') <> ''
+	),
+	camp AS (
+		SELECT raw.campaign_id, min(raw.touched_at) AS w_start, max(raw.touched_at) + lookback AS w_end
+		FROM raw
+		GROUP BY raw.campaign_id
+	),
+	reach AS (
+		SELECT x.tenant_id, x.user_id, x.campaign_id, min(x.touched_at) AS first_touch
+		FROM (SELECT raw.tenant_id, raw.user_id, raw.campaign_id, raw.touched_at
+			FROM raw
+			WHERE raw.user_id IS NOT NULL
+			UNION ALL
+			SELECT p.tenant_id, p.user_id, raw.campaign_id, raw.touched_at
+			FROM raw
+			JOIN pop AS p ON p.tenant_id = raw.tenant_id
+			WHERE raw.user_id IS NULL) AS x
+		GROUP BY x.tenant_id, x.user_id, x.campaign_id
+	),
+	cp AS MATERIALIZED (
+		SELECT camp.campaign_id, camp.w_start, camp.w_end, p.tenant_id, p.user_id, reach.first_touch
+		FROM camp
+		JOIN pop AS p ON p.first_seen <= camp.w_end AND p.last_seen >= camp.w_start
+		LEFT JOIN reach ON reach.campaign_id = camp.campaign_id AND reach.tenant_id = p.tenant_id
+			AND reach.user_id = p.user_id
+	),
+	sizes AS (
+		SELECT cp.campaign_id, min(cp.w_start) AS w_start, min(cp.w_end) AS w_end,
+			count(*) FILTER (WHERE cp.first_touch IS NOT NULL) AS touched,
+			count(*) FILTER (WHERE cp.first_touch IS NULL) AS untouched
+		FROM cp
+		GROUP BY cp.campaign_id
+	),
+	ad AS (
+		SELECT cp.campaign_id, s.feature_id,
+			count(*) FILTER (WHERE cp.first_touch IS NOT NULL AND s.adopted_at < cp.first_touch) AS touched_before,
+			count(*) FILTER (WHERE cp.first_touch IS NOT NULL AND s.adopted_at >= cp.first_touch
+				AND s.adopted_at <= cp.first_touch + lookback) AS touched_conv,
+			count(*) FILTER (WHERE cp.first_touch IS NULL AND s.adopted_at < cp.w_start) AS untouched_before,
+			count(*) FILTER (WHERE cp.first_touch IS NULL AND s.adopted_at >= cp.w_start
+				AND s.adopted_at <= cp.w_end) AS untouched_conv
+		FROM cp
+		JOIN adoption.user_feature_state AS s ON s.tenant_id = cp.tenant_id AND s.user_id = cp.user_id
+		WHERE s.adopted_at IS NOT NULL
+		GROUP BY cp.campaign_id, s.feature_id
+	),
+	f AS (
+		SELECT ad.campaign_id, ad.feature_id, sizes.w_start, sizes.w_end,
+			sizes.touched - ad.touched_before AS tu, ad.touched_conv AS ta,
+			sizes.untouched - ad.untouched_before AS uu, ad.untouched_conv AS ua
+		FROM ad
+		JOIN sizes ON sizes.campaign_id = ad.campaign_id
+	),
+	g AS (
+		SELECT f.*, f.ta::double precision / NULLIF(f.tu, 0) AS tr, f.ua::double precision / NULLIF(f.uu, 0) AS ur
+		FROM f
+	)
+	SELECT g.campaign_id, g.feature_id, g.w_start, g.w_end, g.tu, g.ta, g.tr, g.uu, g.ua, g.ur,
+		g.tr - g.ur, g.tr / NULLIF(g.ur, 0) - 1
+	FROM g
+	ORDER BY g.campaign_id COLLATE "C", g.feature_id COLLATE "C";
+END
+$$;
+COMMENT ON FUNCTION adoption.campaign_lift(interval) IS 'Per campaign and feature: adoption rate of the users the campaign touched (adopted within lookback after their first touch) vs the users it did not touch (adopted within the campaign window: first touch to last touch + lookback), among the users active across the window who had not adopted before; rate_difference and relative lift';
+CREATE FUNCTION adoption.users_active_between(from_time timestamptz, to_time timestamptz)
+RETURNS TABLE (tenant_id text, user_id text)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT u.tenant_id, u.user_id
+	FROM adoption.tenant_user_state AS u
+	WHERE u.first_seen_at < to_time AND u.last_seen_at >= from_time
+		AND (u.first_seen_at >= from_time OR u.last_seen_at < to_time
+			OR EXISTS (SELECT 1 FROM adoption.user_feature_state AS s
+				WHERE s.tenant_id = u.tenant_id AND s.user_id = u.user_id
+					AND ((s.first_used_at >= from_time AND s.first_used_at < to_time)
+						OR (s.last_used_at >= from_time AND s.last_used_at < to_time)
+						OR (s.adopted_at >= from_time AND s.adopted_at < to_time)
+						OR (s.habitual_at >= from_time AND s.habitual_at < to_time)))
+			OR (SELECT 1 FROM adoption.feature_usage_events AS e
+				WHERE e.tenant_id = u.tenant_id AND e.usage_timestamp >= from_time
+					AND e.usage_timestamp < to_time AND e.user_id = u.user_id
+				LIMIT 1) IS NOT NULL);
+END;
+COMMENT ON FUNCTION adoption.users_active_between(timestamptz, timestamptz) IS 'Internal to launch_performance: the users (tenant_id, user_id) with an event of any feature in [from_time, to_time)';
+CREATE OR REPLACE VIEW adoption.launch_performance WITH (security_invoker = true) AS
+WITH launch_users AS MATERIALIZED (
+	SELECT l.launch_id, s.tenant_id, s.user_id, s.activated_at,
+		s.adopted_at < l.launched_at + l.target_days * interval '24 hours' AS adopted_by_target
+	FROM adoption.launches AS l
+	JOIN adoption.user_feature_state AS s ON s.feature_id OPERATOR(pg_catalog.=) l.feature_id
+)
+SELECT l.launch_id, l.feature_id, f.feature_name, l.campaign_id, l.launched_at,
+	l.target_adoption, l.target_days,
+	l.launched_at + l.target_days * interval '24 hours' AS target_at,
+	u.users_activated_7d, u.users_activated_30d, u.users_activated_90d,
+	tn.tenants_activated_7d, tn.tenants_activated_30d, tn.tenants_activated_90d,
+	a.tenants_active, a.tenants_adopted,
+	a.tenants_adopted::double precision / NULLIF(a.tenants_active, 0) AS adoption_rate,
+	u.median_time_to_activation,
+	CASE WHEN pg_catalog.now() < l.launched_at + l.target_days * interval '24 hours' THEN NULL
+		ELSE a.tenants_active > 0
+			AND a.tenants_adopted::numeric >= l.target_adoption::numeric * a.tenants_active
+	END AS target_met,
+	a.users_active, a.users_adopted,
+	a.users_adopted::double precision / NULLIF(a.users_active, 0) AS user_adoption_rate,
+	pg_catalog.date_part('epoch', u.median_time_to_activation) OPERATOR(pg_catalog./) 86400 AS median_days_to_activation
+FROM adoption.launches AS l
+LEFT JOIN adoption.features AS f ON f.feature_id OPERATOR(pg_catalog.=) l.feature_id
+CROSS JOIN LATERAL (
+	SELECT count(*) FILTER (WHERE s.activated_at >= l.launched_at
+			AND s.activated_at < l.launched_at + interval '168 hours') AS users_activated_7d,
+		count(*) FILTER (WHERE s.activated_at >= l.launched_at
+			AND s.activated_at < l.launched_at + interval '720 hours') AS users_activated_30d,
+		count(*) FILTER (WHERE s.activated_at >= l.launched_at
+			AND s.activated_at < l.launched_at + interval '2160 hours') AS users_activated_90d,
+		pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY s.activated_at - l.launched_at)
+			FILTER (WHERE s.activated_at >= l.launched_at) AS median_time_to_activation
+	FROM launch_users AS s
+	WHERE s.launch_id OPERATOR(pg_catalog.=) l.launch_id
+) AS u
+CROSS JOIN LATERAL (
+	SELECT count(*) FILTER (WHERE t.first_activated_at >= l.launched_at
+			AND t.first_activated_at < l.launched_at + interval '168 hours') AS tenants_activated_7d,
+		count(*) FILTER (WHERE t.first_activated_at >= l.launched_at
+			AND t.first_activated_at < l.launched_at + interval '720 hours') AS tenants_activated_30d,
+		count(*) FILTER (WHERE t.first_activated_at >= l.launched_at
+			AND t.first_activated_at < l.launched_at + interval '2160 hours') AS tenants_activated_90d
+	FROM (SELECT s.tenant_id, min(s.activated_at) AS first_activated_at
+		FROM launch_users AS s
+		WHERE s.launch_id OPERATOR(pg_catalog.=) l.launch_id
+		GROUP BY s.tenant_id) AS t
+) AS tn
+CROSS JOIN LATERAL (
+	/* The users active in the target window (any feature), per tenant, and which of them adopted. */
+	SELECT count(*) AS tenants_active,
+		count(*) FILTER (WHERE EXISTS (SELECT 1 FROM adoption.user_feature_state AS s
+			WHERE s.tenant_id OPERATOR(pg_catalog.=) w.tenant_id
+				AND s.feature_id OPERATOR(pg_catalog.=) l.feature_id
+				AND s.adopted_at < l.launched_at + l.target_days * interval '24 hours')) AS tenants_adopted,
+		coalesce(sum(w.users), 0)::bigint AS users_active,
+		coalesce(sum(w.adopters), 0)::bigint AS users_adopted
+	FROM (SELECT x.tenant_id, count(*) AS users,
+			count(*) FILTER (WHERE (x.tenant_id, x.user_id) IN (SELECT s.tenant_id, s.user_id FROM launch_users AS s
+				WHERE s.launch_id OPERATOR(pg_catalog.=) l.launch_id AND s.adopted_by_target)) AS adopters
+		FROM adoption.users_active_between(l.launched_at,
+			l.launched_at + l.target_days * interval '24 hours') AS x
+		GROUP BY x.tenant_id) AS w
+) AS a;
+
+REVOKE ALL ON FUNCTION adoption.attribution_touches(interval),
+	adoption.users_active_between(timestamptz, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION adoption.attribution_touches(interval),
+	adoption.users_active_between(timestamptz, timestamptz) TO adoption_analyst, adoption_tenant;
