@@ -28,13 +28,21 @@ psql -X -q -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | 
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" <<'SQL'
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pg_cron;
-SELECT cron.unschedule(j.jobid) FROM cron.job AS j
-WHERE j.jobname = 'pg_adoption_rescore_' || current_database() \g /dev/null
+CREATE TEMP TABLE old_jobs AS SELECT j.jobid FROM cron.job AS j
+WHERE j.jobname = 'pg_adoption_rescore_' || current_database();
+SELECT cron.unschedule(o.jobid) FROM old_jobs AS o \g /dev/null
+-- A run pg_cron has started is 'starting' in cron.job_run_details before its
+-- query shows in pg_stat_activity: wait for both (at most a minute).
 DO $$
+DECLARE
+	deadline timestamptz := clock_timestamp() + interval '60 seconds';
 BEGIN
-	WHILE EXISTS (SELECT FROM pg_stat_activity AS a
-		WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
-			AND a.query LIKE '%adoption.upkeep()%' AND a.state <> 'idle') LOOP
+	WHILE clock_timestamp() < deadline AND (
+		EXISTS (SELECT FROM pg_stat_activity AS a
+			WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+				AND a.query LIKE '%adoption.upkeep()%' AND a.state <> 'idle')
+		OR EXISTS (SELECT FROM cron.job_run_details AS d JOIN old_jobs AS o USING (jobid)
+			WHERE d.status IN ('starting', 'running') AND d.start_time > now() - interval '1 hour')) LOOP
 		PERFORM pg_sleep(0.2);
 	END LOOP;
 END
