@@ -96,31 +96,23 @@ start() {
 	ensure_citus
 	build_install
 	for i in 0 1 2; do node_start "$i"; done
-	say "creating database $db with citus on every node"
+	# A distributed pg_adoption cannot be dropped and created again in place
+	# (its tables belong to Citus now): each run starts from a new database.
+	say "creating database $db with citus on every node (dropping the previous one)"
 	for i in 0 1 2; do
-		node_psql "$i" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 ||
-			node_psql "$i" -d postgres -c "CREATE DATABASE $db"
-		node_psql "$i" -d "$db" -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS citus"
+		node_psql "$i" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+		node_psql "$i" -d "$db" -c "SET client_min_messages = warning" -c "CREATE EXTENSION citus"
 	done
-	node_psql 0 -d "$db" <<SQL
+	node_psql 0 -d "$db" -o /dev/null <<SQL
 SET client_min_messages = warning;
 SELECT citus_set_coordinator_host('127.0.0.1', ${ports[0]});
-SELECT citus_add_node('127.0.0.1', ${ports[1]}) WHERE NOT EXISTS (SELECT FROM pg_dist_node WHERE nodeport = ${ports[1]});
-SELECT citus_add_node('127.0.0.1', ${ports[2]}) WHERE NOT EXISTS (SELECT FROM pg_dist_node WHERE nodeport = ${ports[2]});
+SELECT citus_add_node('127.0.0.1', ${ports[1]});
+SELECT citus_add_node('127.0.0.1', ${ports[2]});
 CREATE EXTENSION IF NOT EXISTS pg_cron;
 SQL
 	say "creating pg_adoption and distributing it (${CITUS_SHARDS:-8} shards per table)"
-	node_psql 0 -d "$db" <<SQL
+	node_psql 0 -d "$db" -o /dev/null <<SQL
 SET client_min_messages = warning;
-DO \$\$
-BEGIN
-	IF EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_adoption') THEN
-		PERFORM cron.unschedule(j.jobid) FROM cron.job AS j
-		WHERE j.jobname = 'pg_adoption_rescore_' || current_database();
-	END IF;
-END
-\$\$;
-DROP EXTENSION IF EXISTS pg_adoption CASCADE;
 CREATE EXTENSION pg_adoption;
 SET citus.shard_count = ${CITUS_SHARDS:-8};
 SELECT adoption.distribute();
@@ -137,7 +129,7 @@ demo() {
 	say "what the demo holds (read through the coordinator)"
 	node_psql 0 -d "$db" -f "$REPO/scripts/demo_show.sql"
 	for i in 1 2; do
-		node_psql 0 -d "$db" -tAc "SELECT 'worker ${ports[$i]} holds ' || pg_catalog.count(*) || ' shards' FROM pg_catalog.citus_shards WHERE nodeport = ${ports[$i]}"
+		node_psql 0 -d "$db" -tAc "SELECT 'worker ${ports[$i]} holds ' || pg_catalog.count(*) || ' shard placements' FROM pg_dist_placement AS p JOIN pg_dist_node AS n ON n.groupid = p.groupid WHERE n.nodeport = ${ports[$i]}"
 	done
 }
 

@@ -77,8 +77,8 @@ ENQUEUE_INSERT;
 
 /*
  * On a Citus shard the play policy cannot be read (adoption.blocked_plays()
- * reads tables of every kind): the coordinator's adoption.citus_flush()
- * withdraws the forbidden plays in the same transaction (citus.c).
+ * reads tables of every kind): actions are enqueued without it (citus.c,
+ * docs/citus.md).
  */
 static const char *const enqueue_shard_sql = ENQUEUE_INPUT ENQUEUE_INSERT;
 

@@ -35,9 +35,9 @@
  * trigger writes what it would register or announce into the co-located
  * shard of adoption.citus_pending (adoption_citus_defer), in the same
  * transaction, and the coordinator moves it: adoption.citus_flush()
- * registers the features, withdraws the plays the policy forbids (the
- * policy reads tables of every kind, which a shard cannot) and sends the
- * NOTIFY.  The coordinator runs it after every INSERT or COPY into the
+ * registers the features and sends the NOTIFY.  The play policy is not
+ * applied on a shard (it reads tables of every kind, which a shard cannot):
+ * see docs/citus.md.  The coordinator runs it after every INSERT or COPY into the
  * event log (the executor and utility hooks below, when pg_adoption is in
  * its shared_preload_libraries), still inside the statement's transaction,
  * which sees the workers' uncommitted rows over the same connections.

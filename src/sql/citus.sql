@@ -52,6 +52,20 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				HINT = 'Pass NULL to use citus.shard_count.';
 	END IF;
+	/*
+	 * Action ids and arrival numbers are unique across the cluster: each
+	 * worker's copies of the sequences (made by CREATE EXTENSION, which
+	 * Citus does not adjust) draw from a range of their own, group id << 48,
+	 * as Citus does for the sequences it distributes.  Again for a worker
+	 * added since: call adoption.distribute() after citus_add_node().
+	 */
+	PERFORM run_command_on_workers($cmd$
+		SELECT pg_catalog.setval(s.seq, (SELECT g.groupid::bigint << 48 FROM pg_catalog.pg_dist_local_group AS g))
+		FROM unnest(ARRAY['adoption.campaign_action_id_seq', 'adoption.feature_usage_events_arrival_seq']::pg_catalog.regclass[]) AS s(seq)
+		WHERE pg_catalog.pg_sequence_last_value(s.seq) IS NULL
+			OR pg_catalog.pg_sequence_last_value(s.seq) < (SELECT g.groupid::bigint << 48 FROM pg_catalog.pg_dist_local_group AS g)
+	$cmd$);
+
 	/* The ingest trigger fires on the event log's shards (src/citus.c). */
 	PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
 	PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
@@ -140,9 +154,9 @@ COMMENT ON FUNCTION adoption.distribute(integer) IS 'On a Citus coordinator: dis
 /*
  * Returns the number of actions announced.  Moves what the workers' ingest
  * triggers noted in adoption.citus_pending: registers (or renames) the
- * features, withdraws the plays the policy forbids among the actions
- * enqueued (a worker enqueues without reading the policy), and sends one
- * NOTIFY adoption_actions.  The coordinator runs it after each statement
+ * features and sends one NOTIFY adoption_actions for the actions
+ * enqueued.  (A worker enqueues without reading the play policy, and
+ * adoption.withdraw_plays() cannot run distributed yet: docs/citus.md.)  The coordinator runs it after each statement
  * that writes into the event log (src/citus.c); safe to call any time.
  */
 CREATE FUNCTION adoption.citus_flush()
@@ -153,7 +167,6 @@ AS $$
 DECLARE
 	ids text[];
 	names text[];
-	tenant_ids text[];
 	n bigint;
 BEGIN
 	WITH d AS (
@@ -165,9 +178,8 @@ BEGIN
 	)
 	SELECT (SELECT array_agg(f.feature_id ORDER BY f.feature_id) FROM f),
 		(SELECT array_agg(f.feature_name ORDER BY f.feature_id) FROM f),
-		(SELECT array_agg(DISTINCT d.tenant_id) FROM d WHERE d.feature_id IS NULL),
 		(SELECT coalesce(sum(d.actions), 0) FROM d)
-	INTO ids, names, tenant_ids, n;
+	INTO ids, names, n;
 
 	IF ids IS NOT NULL THEN
 		INSERT INTO adoption.features AS f (feature_id, feature_name)
@@ -175,9 +187,6 @@ BEGIN
 		ON CONFLICT (feature_id) DO UPDATE SET feature_name = excluded.feature_name
 		WHERE excluded.feature_name IS NOT NULL
 			AND (f.feature_name IS NULL OR f.feature_name <> excluded.feature_name);
-	END IF;
-	IF tenant_ids IS NOT NULL THEN
-		n := n - adoption.withdraw_plays(tenant_ids);
 	END IF;
 	IF n > 0 THEN
 		PERFORM pg_notify('adoption_actions', n::text);
