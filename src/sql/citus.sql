@@ -157,11 +157,15 @@ COMMENT ON FUNCTION adoption.distribute(integer) IS 'On a Citus coordinator: dis
  * features and sends one NOTIFY adoption_actions for the actions
  * enqueued.  (A worker enqueues without reading the play policy, and
  * adoption.withdraw_plays() cannot run distributed yet: docs/citus.md.)  The coordinator runs it after each statement
- * that writes into the event log (src/citus.c); safe to call any time.
+ * that writes into the event log (src/citus.c), as the role that wrote
+ * (adoption_app): SECURITY DEFINER, as it writes the feature catalog that
+ * role may write too, and empties a table that role may only insert into.
+ * Safe to call any time.
  */
 CREATE FUNCTION adoption.citus_flush()
 RETURNS bigint
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
