@@ -126,6 +126,9 @@ q "${cluster[@]}" -c "SELECT (SELECT sum(uses) FROM adoption.user_feature_state)
 	AND (SELECT count(*) FROM adoption.feature_usage_events) = $events
 	AND (SELECT sum(uses) FROM adoption.tenant_state) = $events" | grep -qx t
 ok $? "the cluster holds and counts each of the $events events once (resends included)"
+q "${cluster[@]}" -c "SELECT 'events ' || (SELECT count(*) FROM adoption.feature_usage_events)
+	|| ', user_feature_state uses ' || (SELECT sum(uses) FROM adoption.user_feature_state)
+	|| ', tenant_state uses ' || (SELECT sum(uses) FROM adoption.tenant_state)" | why 3
 q "${cluster[@]}" -c "SELECT (SELECT count(*) FROM adoption.campaign_action_queue) + (SELECT count(*) FROM adoption.campaign_action_archive)
 	= (SELECT count(DISTINCT (tenant_id, dedupe_key)) FROM (SELECT tenant_id, dedupe_key FROM adoption.campaign_action_queue
 		UNION ALL SELECT tenant_id, dedupe_key FROM adoption.campaign_action_archive) AS a)
