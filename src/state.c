@@ -86,7 +86,9 @@
 #include "utils/timestamp.h"
 
 #include "pg_adoption.h"
+#include "citus.h"
 #include "actions.h"
+#include "direct.h"
 #include "state.h"
 #include "tenant.h"
 #include "velocity.h"
@@ -131,6 +133,7 @@ typedef struct UserState
 	int			n_recent;		/* the use times before habitual_at */
 	int			cap_recent;
 	TimestampTz *recent_times;
+	DirectRow  *row;			/* its row, locked by adoption_row_lock */
 } UserState;
 
 typedef struct UserKey
@@ -764,10 +767,42 @@ text_keys(UserState **users, int n, int which)
 	return adoption_text_array(v, n);
 }
 
-static TimestampTz
-get_ts(HeapTuple tup, TupleDesc desc, int col, bool *isnull)
+/* The columns of a user state, in the order of LOCK_USERS_SQL and write_users. */
+#define USER_STATE_COLUMNS 10
+static const char *const user_state_columns[USER_STATE_COLUMNS] = {
+	"first_used_at", "last_used_at", "uses", "successes", "total_duration",
+	"velocity_per_week", "activated_at", "adopted_at", "habitual_at", "milestone_buffer"
+};
+
+/* Fills user u from its row's columns (user_state_columns). */
+static void
+load_user(Engine *e, UserState *u, const Datum *v, const bool *isnull)
 {
-	return DatumGetTimestampTz(SPI_getbinval(tup, desc, col, isnull));
+	u->loaded = true;
+	u->first_used_at = DatumGetTimestampTz(v[0]);
+	u->last_used_at = DatumGetTimestampTz(v[1]);
+	u->uses = DatumGetInt64(v[2]);
+	u->successes = DatumGetInt64(v[3]);
+	u->total_duration = DatumGetInt64(v[4]);
+	u->count = DatumGetFloat8(v[5]) / M_LN2;
+	u->flags = 0;
+	u->activated_at = DatumGetTimestampTz(v[6]);
+	if (!isnull[6])
+		u->flags |= MILESTONE_ACTIVATED;
+	u->adopted_at = DatumGetTimestampTz(v[7]);
+	if (!isnull[7])
+		u->flags |= MILESTONE_ADOPTED;
+	u->habitual_at = DatumGetTimestampTz(v[8]);
+	if (!isnull[8])
+		u->flags |= MILESTONE_HABITUAL;
+	u->flags_before = u->flags;
+	if (!isnull[9])
+		buffer_decode(u, DatumGetByteaPP(v[9]), e->chunk_mcxt);
+	else
+	{
+		u->n_success = 0;
+		u->n_recent = 0;
+	}
 }
 
 /* Fills the users of the result rows (k.n = 1-based position in users[]). */
@@ -780,42 +815,52 @@ read_user_rows(Engine *e, UserState **users, int n)
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
-		bool		isnull;
-		int64		pos = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-		UserState  *u;
-		Datum		d;
+		bool		isnull[USER_STATE_COLUMNS];
+		Datum		v[USER_STATE_COLUMNS];
+		int64		pos = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull[0]));
+		int			c;
 
 		if (pos < 1 || pos > n)
 			elog(ERROR, "pg_adoption: unexpected state row %ld", (long) pos);
-		u = users[pos - 1];
-		u->loaded = true;
-		u->first_used_at = get_ts(tup, desc, 2, &isnull);
-		u->last_used_at = get_ts(tup, desc, 3, &isnull);
-		u->uses = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
-		u->successes = DatumGetInt64(SPI_getbinval(tup, desc, 5, &isnull));
-		u->total_duration = DatumGetInt64(SPI_getbinval(tup, desc, 6, &isnull));
-		u->count = DatumGetFloat8(SPI_getbinval(tup, desc, 7, &isnull)) / M_LN2;
-		u->flags = 0;
-		u->activated_at = get_ts(tup, desc, 8, &isnull);
-		if (!isnull)
-			u->flags |= MILESTONE_ACTIVATED;
-		u->adopted_at = get_ts(tup, desc, 9, &isnull);
-		if (!isnull)
-			u->flags |= MILESTONE_ADOPTED;
-		u->habitual_at = get_ts(tup, desc, 10, &isnull);
-		if (!isnull)
-			u->flags |= MILESTONE_HABITUAL;
-		u->flags_before = u->flags;
-		d = SPI_getbinval(tup, desc, 11, &isnull);
-		if (!isnull)
-			buffer_decode(u, DatumGetByteaPP(d), e->chunk_mcxt);
-		else
-		{
-			u->n_success = 0;
-			u->n_recent = 0;
-		}
+		for (c = 0; c < USER_STATE_COLUMNS; c++)
+			v[c] = SPI_getbinval(tup, desc, c + 2, &isnull[c]);
+		load_user(e, users[pos - 1], v, isnull);
 	}
 	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
+ * Locks and loads the row of one user without SQL (direct.c); false when
+ * the direct path does not apply.
+ */
+static bool
+lock_user_direct(Engine *e, UserState *u)
+{
+	Oid			relid = adoption_resolve_relid("user_feature_state");
+	const char *keys[3];
+	DirectRow  *row;
+	Datum		v[USER_STATE_COLUMNS];
+	bool		isnull[USER_STATE_COLUMNS];
+	int			c;
+
+	if (!adoption_direct_usable(relid))
+		return false;
+	keys[0] = u->tenant_id;
+	keys[1] = u->feature_id;
+	keys[2] = u->user_id;
+	row = adoption_row_lock(relid, 3, keys, false);
+	if (row == NULL)
+		return true;
+	for (c = 0; c < USER_STATE_COLUMNS; c++)
+	{
+		int			col = adoption_row_col(row, user_state_columns[c]);
+
+		v[c] = row->values[col];
+		isnull[c] = row->isnull[col];
+	}
+	load_user(e, u, v, isnull);
+	u->row = row;
+	return true;
 }
 
 /*
@@ -829,6 +874,13 @@ lock_users(Engine *e, UserState **users, int n, bool nowait)
 	Datum		args[3];
 
 	if (n == 0)
+		return;
+	/*
+	 * One user, waiting: without SQL.  (A NOWAIT lookup runs in a
+	 * subtransaction that may roll back, which would take the row's
+	 * resources from under it: that one stays SQL.)
+	 */
+	if (n == 1 && !nowait && lock_user_direct(e, users[0]))
 		return;
 	args[0] = text_keys(users, n, 0);
 	args[1] = text_keys(users, n, 1);
@@ -1132,6 +1184,46 @@ write_groups(TfGroup **groups, int n)
 /* --- step 5: write --- */
 
 /* Writes users[0..n) with an UPDATE (existing rows) or an INSERT (new ones). */
+/* Writes the state of a user whose row lock_user_direct locked, and lets the row go. */
+static void
+write_user_direct(UserState *u)
+{
+	DirectRow  *row = u->row;
+	bytea	   *buf = buffer_encode(u);
+	Datum		v[USER_STATE_COLUMNS];
+	bool		isnull[USER_STATE_COLUMNS];
+	int			c;
+
+	memset(isnull, 0, sizeof(isnull));
+	v[0] = TimestampTzGetDatum(u->first_used_at);
+	v[1] = TimestampTzGetDatum(u->last_used_at);
+	v[2] = Int64GetDatum(u->uses);
+	v[3] = Int64GetDatum(u->successes);
+	v[4] = Int64GetDatum(u->total_duration);
+	v[5] = Float8GetDatum(u->count * M_LN2);
+	v[6] = TimestampTzGetDatum(u->activated_at);
+	isnull[6] = !(u->flags & MILESTONE_ACTIVATED);
+	v[7] = TimestampTzGetDatum(u->adopted_at);
+	isnull[7] = !(u->flags & MILESTONE_ADOPTED);
+	v[8] = TimestampTzGetDatum(u->habitual_at);
+	isnull[8] = !(u->flags & MILESTONE_HABITUAL);
+	v[9] = PointerGetDatum(buf);
+	isnull[9] = buf == NULL;
+	for (c = 0; c < USER_STATE_COLUMNS; c++)
+	{
+		int			col = adoption_row_col(row, user_state_columns[c]);
+
+		row->values[col] = v[c];
+		row->isnull[col] = isnull[c];
+	}
+	c = adoption_row_col(row, "updated_at");
+	row->values[c] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	row->isnull[c] = false;
+	adoption_row_update(row);
+	adoption_row_release(row);
+	u->row = NULL;
+}
+
 static void
 write_users(UserState **users, int n, bool insert)
 {
@@ -1144,6 +1236,15 @@ write_users(UserState **users, int n, bool insert)
 	int			i;
 	int			k;
 
+	/* the rows locked without SQL are written without SQL */
+	for (i = 0, k = 0; i < n; i++)
+	{
+		if (users[i]->row != NULL)
+			write_user_direct(users[i]);
+		else
+			users[k++] = users[i];
+	}
+	n = k;
 	if (n == 0)
 		return;
 	for (k = 0; k < 10; k++)
@@ -1354,6 +1455,58 @@ merge_with_tenants(Engine *e, int n, Oid *types, Datum *args)
 }
 
 /*
+ * merge_with_tenants for one tenant x user, without SQL (direct.c), when
+ * its row exists: the row is locked and merged as MERGE_TENANT_USERS_SET
+ * merges it, then the tenant's row as ADOPTION_TENANT_STATE_MERGE (the
+ * same order of locks as the statement).  Returns false, having changed
+ * nothing, when the tenant x user row is missing or the direct path does
+ * not apply: the statement then runs.
+ */
+static bool
+merge_both_direct(Engine *e, TenantUser *t, Datum activity)
+{
+	Oid			relid = adoption_resolve_relid("tenant_user_state");
+	const char *keys[2];
+	char	   *tenant_id = (char *) t->tenant_id;
+	TouchedTenant *tt = hash_search(e->tenants, &tenant_id, HASH_FIND, NULL);
+	DirectRow  *r;
+	bool		isnull;
+	TimestampTz v;
+
+	if (tt == NULL)
+		elog(ERROR, "pg_adoption: a tenant x user row of an unknown tenant");
+	if (!adoption_direct_usable(relid))
+		return false;
+	keys[0] = t->tenant_id;
+	keys[1] = t->user_id;
+	r = adoption_row_lock(relid, 2, keys, false);
+	if (r == NULL)
+		return false;
+	v = DatumGetTimestampTz(adoption_row_get(r, "first_seen_at", &isnull));
+	if (isnull || t->first < v)
+		adoption_row_set(r, "first_seen_at", TimestampTzGetDatum(t->first), false);
+	v = DatumGetTimestampTz(adoption_row_get(r, "last_seen_at", &isnull));
+	if (isnull || t->last > v)
+		adoption_row_set(r, "last_seen_at", TimestampTzGetDatum(t->last), false);
+	adoption_row_add(r, "uses", t->uses);
+	adoption_row_add(r, "successes", t->successes);
+	adoption_row_set(r, "activity",
+					 DirectFunctionCall2(adoption_merge_activity,
+										 adoption_row_get(r, "activity", &isnull), activity),
+					 false);
+	if (isnull)
+		elog(ERROR, "pg_adoption: the activity of tenant x user (\"%s\", \"%s\") is NULL",
+			 t->tenant_id, t->user_id);
+	adoption_row_set(r, "updated_at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+					 false);
+	adoption_row_update(r);
+	adoption_row_release(r);
+	/* without its row, the tenant is merged when it is evaluated (merge_tenant) */
+	(void) adoption_tenant_merge_direct(t->tenant_id, &tt->delta);
+	return true;
+}
+
+/*
  * Merges the chunk's tenant x user facts and activity spans into
  * adoption.tenant_user_state, and notes the earliest event time of each
  * tenant for its evaluation at the end of the statement.
@@ -1464,6 +1617,8 @@ merge_tenant_users(Engine *e, bool with_tenants)
 	args[6] = da_array(&a[4], BYTEAOID);
 	if (with_tenants)
 	{
+		if (n == 1 && merge_both_direct(e, rows[0], a[4].values[0]))
+			return;
 		merge_with_tenants(e, n, types, args);
 		return;
 	}

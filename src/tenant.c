@@ -72,6 +72,7 @@
 #include "pg_adoption.h"
 #include "citus.h"
 #include "actions.h"
+#include "direct.h"
 #include "tenant.h"
 #include "velocity.h"
 
@@ -570,6 +571,62 @@ merge_tenant(const char *tenant_id, const TenantDelta *d)
 	return row;
 }
 
+/* The TenantRow of a row of tenant_state locked by adoption_row_lock. */
+static void
+tenant_row_direct(DirectRow *r, TenantRow *row)
+{
+	bool		isnull;
+
+	row->last_event_at = DatumGetTimestampTz(adoption_row_get(r, "last_event_at", &isnull));
+	row->active_users = DatumGetInt32(adoption_row_get(r, "active_users", &isnull));
+	row->open_adopters = DatumGetInt32(adoption_row_get(r, "open_adopters", &isnull));
+	row->last_feature_adopted_at =
+		DatumGetTimestampTz(adoption_row_get(r, "last_feature_adopted_at", &isnull));
+	row->has_milestone = !isnull;
+}
+
+/* Sets a timestamptz column of r to the earlier (or the later) of it and t. */
+static void
+row_time_bound(DirectRow *r, const char *column, TimestampTz t, bool later)
+{
+	bool		isnull;
+	TimestampTz v = DatumGetTimestampTz(adoption_row_get(r, column, &isnull));
+
+	if (isnull || (later ? t > v : t < v))
+		adoption_row_set(r, column, TimestampTzGetDatum(t), false);
+}
+
+/*
+ * merge_tenant without SQL (direct.c) when the tenant's row exists: locks
+ * it, adds the delta as ADOPTION_TENANT_STATE_MERGE does and notes the row
+ * in d.  Returns false, having changed nothing, when the row is missing or
+ * the direct path does not apply (merge_tenant's INSERT then creates it).
+ */
+bool
+adoption_tenant_merge_direct(const char *tenant_id, TenantDelta *d)
+{
+	Oid			relid = adoption_resolve_relid("tenant_state");
+	DirectRow  *r;
+
+	if (!adoption_direct_usable(relid))
+		return false;
+	r = adoption_row_lock(relid, 1, &tenant_id, false);
+	if (r == NULL)
+		return false;
+	row_time_bound(r, "first_event_at", d->since, false);
+	row_time_bound(r, "last_event_at", d->latest, true);
+	adoption_row_add(r, "users", d->new_users);
+	adoption_row_add(r, "uses", d->uses);
+	adoption_row_add(r, "successes", d->successes);
+	adoption_row_set(r, "updated_at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+					 false);
+	adoption_row_update(r);
+	tenant_row_direct(r, &d->stored);
+	adoption_row_release(r);
+	d->merged = true;
+	return true;
+}
+
 /*
  * Writes what the evaluation learned into the tenant's row, if it differs
  * from what the row holds.
@@ -577,6 +634,7 @@ merge_tenant(const char *tenant_id, const TenantDelta *d)
 static void
 write_tenant(const char *tenant_id, const TenantRow *stored, const TenantRow *now)
 {
+	Oid			relid = adoption_resolve_relid("tenant_state");
 	Oid			types[4] = {TEXTOID, INT4OID, INT4OID, TIMESTAMPTZOID};
 	Datum		args[4];
 	char		nulls[4] = {' ', ' ', ' ', ' '};
@@ -585,6 +643,21 @@ write_tenant(const char *tenant_id, const TenantRow *stored, const TenantRow *no
 		now->has_milestone == stored->has_milestone &&
 		(!now->has_milestone || now->last_feature_adopted_at == stored->last_feature_adopted_at))
 		return;
+	if (adoption_direct_usable(relid))
+	{
+		/* the row is this transaction's: merge_tenant locked it */
+		DirectRow  *r = adoption_row_lock(relid, 1, &tenant_id, false);
+
+		if (r == NULL)
+			elog(ERROR, "pg_adoption: the tenant_state row of \"%s\" is gone", tenant_id);
+		adoption_row_set(r, "active_users", Int32GetDatum(now->active_users), false);
+		adoption_row_set(r, "open_adopters", Int32GetDatum(now->open_adopters), false);
+		adoption_row_set(r, "last_feature_adopted_at",
+						 TimestampTzGetDatum(now->last_feature_adopted_at), !now->has_milestone);
+		adoption_row_update(r);
+		adoption_row_release(r);
+		return;
+	}
 	args[0] = CStringGetTextDatum(tenant_id);
 	args[1] = Int32GetDatum(now->active_users);
 	args[2] = Int32GetDatum(now->open_adopters);
@@ -601,13 +674,17 @@ write_tenant(const char *tenant_id, const TenantRow *stored, const TenantRow *no
 static int
 count_active(const char *tenant_id, TimestampTz t, int64 window)
 {
+	Oid			relid = adoption_resolve_relid("tenant_user_state");
 	Oid			types[2] = {TEXTOID, TIMESTAMPTZOID};
 	Datum		args[2];
 	bool		isnull;
 	int64		n;
+	TimestampTz after = t > PG_INT64_MIN + window ? t - window : t;
 
+	if (adoption_direct_usable(relid))
+		return (int) adoption_count_after(relid, tenant_id, "last_seen_at", after);
 	args[0] = CStringGetTextDatum(tenant_id);
-	args[1] = TimestampTzGetDatum(t > PG_INT64_MIN + window ? t - window : t);
+	args[1] = TimestampTzGetDatum(after);
 	run_plan(&count_active_plan,
 			 "SELECT pg_catalog.count(*) FROM adoption.tenant_user_state"
 			 " WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND last_seen_at OPERATOR(pg_catalog.>) $2",

@@ -45,6 +45,8 @@ typedef struct TenantDelta
 #define ADOPTION_TENANT_ROW_COLUMNS \
 "s.last_event_at, s.active_users, s.open_adopters, s.last_feature_adopted_at"
 extern void adoption_tenant_row(HeapTuple tup, TupleDesc desc, int first, TenantRow *row);
+extern bool adoption_tenant_merge_direct(const char *tenant_id, TenantDelta *d);
+extern Datum adoption_merge_activity(PG_FUNCTION_ARGS);
 
 /*
  * Merges the statement's delta into the tenant's row of

@@ -87,8 +87,7 @@ CREATE FUNCTION adoption.account_states(tenant_ids text[], as_of timestamptz DEF
 RETURNS TABLE (tenant_id text, risk text, scored_at timestamptz, last_event_at timestamptz,
 	dormant boolean, cancelled_at timestamptz, states text[])
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
+BEGIN ATOMIC
 	SELECT x.tenant_id, x.risk, x.scored_at, x.last_event_at, x.dormant, x.cancelled_at,
 		array_remove(ARRAY[CASE WHEN x.risk IN ('at_risk', 'critical') THEN x.risk END,
 			CASE WHEN x.dormant THEN 'dormant' END,
@@ -114,8 +113,8 @@ AS $$
 						AND r.occurred_at > b.occurred_at AND r.occurred_at <= as_of)
 			ORDER BY b.occurred_at DESC LIMIT 1) AS c ON true
 		WHERE d.tenant_id IS NULL
-	) AS x
-$$;
+	) AS x;
+END;
 COMMENT ON FUNCTION adoption.account_states(text[], timestamptz) IS 'Per tenant as of a time: the risk band of its latest score, its last event and whether it is dormant, its standing cancellation, and the states the play policy knows (at_risk, critical, dormant, cancelled)';
 
 /* The effective policy cell: the tenant's override, else the product-wide rule, else allowed. */
@@ -138,34 +137,37 @@ COMMENT ON FUNCTION adoption.play_allowed(text, text, text) IS 'Whether the play
  * Of the (tenant, template) pairs given as parallel arrays, those the
  * tenants' states forbid as of as_of, with the forbidding states and the
  * reason written into a withdrawn action.  Set-based: one call per batch.
+ *
+ * This and account_states() have SQL-standard bodies (BEGIN ATOMIC: names
+ * resolved when they are created, so they need no search_path of their
+ * own) and no SET clause, and blocked_plays() passes account_states() no
+ * sub-select: so the planner inlines both into the query that calls them.
+ * The ingest trigger's enqueue statement (src/actions.c) is a kept plan;
+ * inlined, the policy is planned once with it instead of at every
+ * statement that enqueues (a function with SET is planned at each call).
  */
 CREATE FUNCTION adoption.blocked_plays(tenant_ids text[], template_keys text[], as_of timestamptz DEFAULT pg_catalog.now())
 RETURNS TABLE (tenant_id text, template_key text, states text[], reason text)
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
+BEGIN ATOMIC
 	WITH pairs AS (
 		SELECT DISTINCT p.tenant_id, p.template_key
 		FROM unnest(tenant_ids, template_keys) AS p(tenant_id, template_key)
 		WHERE p.tenant_id IS NOT NULL AND p.template_key IS NOT NULL
-	), st AS (
-		SELECT a.tenant_id, a.states
-		FROM adoption.account_states(ARRAY(SELECT DISTINCT pairs.tenant_id FROM pairs), as_of) AS a
-		WHERE cardinality(a.states) > 0
 	)
 	SELECT pairs.tenant_id, pairs.template_key, b.states,
 		format('play policy: %s is not allowed for an account that is %s', pairs.template_key,
 			array_to_string(b.states, ' and '))
 	FROM pairs
-	JOIN st ON st.tenant_id = pairs.tenant_id
+	CROSS JOIN LATERAL adoption.account_states(ARRAY[pairs.tenant_id], as_of) AS st
 	CROSS JOIN LATERAL (SELECT array_agg(s.state ORDER BY s.ord) AS states
 		FROM unnest(st.states) WITH ORDINALITY AS s(state, ord)
 		LEFT JOIN adoption.play_policy AS p ON p.account_state = s.state AND p.template_key = pairs.template_key
 		LEFT JOIN adoption.tenant_play_policy AS o ON o.tenant_id = pairs.tenant_id
 			AND o.account_state = s.state AND o.template_key = pairs.template_key
 		WHERE NOT coalesce(o.allowed, p.allowed, true)) AS b
-	WHERE b.states IS NOT NULL
-$$;
+	WHERE cardinality(st.states) > 0 AND b.states IS NOT NULL;
+END;
 COMMENT ON FUNCTION adoption.blocked_plays(text[], text[], timestamptz) IS 'Of the (tenant_id, template_key) pairs of two parallel arrays, those the play policy forbids given the tenants'' states as of as_of, with the forbidding states and a reason';
 
 /*

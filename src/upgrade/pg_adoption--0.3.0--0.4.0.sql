@@ -3823,6 +3823,63 @@ END
 $$;
 COMMENT ON FUNCTION adoption.forget_tenant(text) IS 'Erases a tenant: every row of it in every table of the extension (events, state, daily snapshots, feedback and its persona profile, tickets, billing events, touches, actions and keys, follow-ups, health scores, play policy overrides, lexicon, settings override, the tenant itself); returns the rows deleted per table as jsonb';
 
+-- The play policy inlined into the ingest trigger's enqueue plan: account_states() and
+-- blocked_plays() with SQL-standard bodies and no SET clause (planned once with the kept
+-- plan instead of at every statement that enqueues).
+CREATE OR REPLACE FUNCTION adoption.account_states(tenant_ids text[], as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (tenant_id text, risk text, scored_at timestamptz, last_event_at timestamptz,
+	dormant boolean, cancelled_at timestamptz, states text[])
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT x.tenant_id, x.risk, x.scored_at, x.last_event_at, x.dormant, x.cancelled_at,
+		array_remove(ARRAY[CASE WHEN x.risk IN ('at_risk', 'critical') THEN x.risk END,
+			CASE WHEN x.dormant THEN 'dormant' END,
+			CASE WHEN x.cancelled_at IS NOT NULL THEN 'cancelled' END], NULL)
+	FROM (
+		SELECT i.tenant_id, h.risk, h.scored_at, le.last_event_at,
+			coalesce(le.last_event_at <= as_of - coalesce(o.dormant_after, d.dormant_after), false) AS dormant,
+			c.occurred_at AS cancelled_at
+		FROM (SELECT DISTINCT u.tenant_id FROM unnest(tenant_ids) AS u(tenant_id) WHERE u.tenant_id IS NOT NULL) AS i
+		CROSS JOIN adoption.settings AS d
+		LEFT JOIN adoption.settings AS o ON o.tenant_id = i.tenant_id
+		LEFT JOIN LATERAL (SELECT s.risk, s.scored_at FROM adoption.health_scores AS s
+			WHERE s.tenant_id = i.tenant_id AND s.scored_at <= as_of
+			ORDER BY s.scored_at DESC LIMIT 1) AS h ON true
+		LEFT JOIN LATERAL (SELECT CASE WHEN t.last_event_at <= as_of THEN t.last_event_at
+				ELSE (SELECT max(v.usage_timestamp) FROM adoption.feature_usage_events AS v
+					WHERE v.tenant_id = i.tenant_id AND v.usage_timestamp <= as_of) END AS last_event_at
+			FROM adoption.tenant_state AS t WHERE t.tenant_id = i.tenant_id) AS le ON true
+		LEFT JOIN LATERAL (SELECT b.occurred_at FROM adoption.billing_events AS b
+			WHERE b.tenant_id = i.tenant_id AND b.kind = 'cancellation' AND b.occurred_at <= as_of
+				AND NOT EXISTS (SELECT 1 FROM adoption.billing_events AS r
+					WHERE r.tenant_id = b.tenant_id AND r.kind IN ('payment_succeeded', 'upgrade')
+						AND r.occurred_at > b.occurred_at AND r.occurred_at <= as_of)
+			ORDER BY b.occurred_at DESC LIMIT 1) AS c ON true
+		WHERE d.tenant_id IS NULL
+	) AS x;
+END;
+CREATE OR REPLACE FUNCTION adoption.blocked_plays(tenant_ids text[], template_keys text[], as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (tenant_id text, template_key text, states text[], reason text)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	WITH pairs AS (
+		SELECT DISTINCT p.tenant_id, p.template_key
+		FROM unnest(tenant_ids, template_keys) AS p(tenant_id, template_key)
+		WHERE p.tenant_id IS NOT NULL AND p.template_key IS NOT NULL
+	)
+	SELECT pairs.tenant_id, pairs.template_key, b.states,
+		format('play policy: %s is not allowed for an account that is %s', pairs.template_key,
+			array_to_string(b.states, ' and '))
+	FROM pairs
+	CROSS JOIN LATERAL adoption.account_states(ARRAY[pairs.tenant_id], as_of) AS st
+	CROSS JOIN LATERAL (SELECT array_agg(s.state ORDER BY s.ord) AS states
+		FROM unnest(st.states) WITH ORDINALITY AS s(state, ord)
+		LEFT JOIN adoption.play_policy AS p ON p.account_state = s.state AND p.template_key = pairs.template_key
+		LEFT JOIN adoption.tenant_play_policy AS o ON o.tenant_id = pairs.tenant_id
+			AND o.account_state = s.state AND o.template_key = pairs.template_key
+		WHERE NOT coalesce(o.allowed, p.allowed, true)) AS b
+	WHERE cardinality(st.states) > 0 AND b.states IS NOT NULL;
+END;
 /*
  * Issue 16, scale-out with Citus: adoption.citus_pending, adoption.distribute()
  * and adoption.citus_flush() (citus.sql); the merge and upgrade-feature

@@ -25,7 +25,7 @@ chmod 0644 "$csv"
 psql -X -q -h "$sock" -p "$port" -U postgres -d postgres -c "COPY (
 	SELECT md5('e' || i)::uuid, 't' || (i * 7919 % 300), 'u' || (i * 104729 % 5000), 'f' || (i * 31 % 25),
 		now() - make_interval(mins => ((i::bigint * 2654435761) % 86400)::int), (i % 600)::int, i % 10 <> 0
-	FROM generate_series(1, $events) AS i) TO STDOUT" >"$csv"
+	FROM generate_series(1::bigint, $events) AS i) TO STDOUT" >"$csv"
 cols="(event_id, tenant_id, user_id, feature_id, usage_timestamp, session_duration, success_outcome)"
 
 # Seconds for the COPY into database $1 (created afresh: $2 = citus or single).

@@ -56,7 +56,7 @@ gen() {
 		CASE WHEN i % 997 = 0 THEN 'Feature ' || (i * 31 % 8) END,
 		timestamptz '$base' - make_interval(mins => ((i::bigint * 2654435761) % 86400)::int),
 		(i % 600)::int, i % 10 <> 0
-	FROM generate_series($1, $2) AS i WHERE $3"
+	FROM generate_series($1::bigint, $2) AS i WHERE $3"
 }
 cols="(event_id, tenant_id, user_id, feature_id, feature_name, usage_timestamp, session_duration, success_outcome)"
 a=$((events * 4 / 10)) b=$((events * 7 / 10)) c=$((events * 9 / 10))
@@ -119,6 +119,8 @@ compare() {
 	ok $? "$what"
 	diff <(echo "$d1") <(echo "$d2") | why 20
 }
+q "${single[@]}" -c "SELECT count(*) FROM adoption.feature_usage_events" | grep -qx "$events"
+ok $? "all $events events are in the single node (every load step succeeded)"
 compare "state, tenant_feature_state, action keys and features equal to one node's after $events events"
 
 # Stress invariants on the cluster: every distinct event counted once, one action per key.

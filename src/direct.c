@@ -1,0 +1,385 @@
+/*
+ * direct.c: rows of the state tables read, locked and updated without the
+ * executor, for the statements of one key that most single-row INSERTs
+ * run (the scalar forms in state.c and tenant.c).  Through SPI each of them
+ * costs a portal, a plan revalidation and an executor start and end, more
+ * than the work; here it is an index probe and a heap operation.
+ *
+ * What each path mirrors in PostgreSQL 15:
+ *
+ *   adoption_row_lock     SELECT ... WHERE <primary key> = ... FOR UPDATE
+ *                         as the executor runs it: an index scan of the
+ *                         primary key under a new snapshot (taken as SPI
+ *                         takes one for each statement: CommandCounter-
+ *                         Increment, then the transaction snapshot with the
+ *                         current command id), then table_tuple_lock as
+ *                         ExecLockRows calls it: under READ COMMITTED the
+ *                         update chain is followed to the newest version
+ *                         (and the key checked again, as EvalPlanQual
+ *                         would), a concurrently deleted row is not found;
+ *                         under REPEATABLE READ and SERIALIZABLE a row
+ *                         changed since the snapshot is a serialization
+ *                         failure.  NOWAIT is LockWaitError.
+ *   adoption_row_update   the logical replication apply worker's update
+ *                         (worker.c, execReplication.c): an EState with one
+ *                         result relation, its indexes opened, and
+ *                         ExecSimpleRelationUpdate, which checks the
+ *                         constraints, updates the tuple (HOT when it can)
+ *                         and inserts the index entries a non-HOT update
+ *                         needs; WAL is heap_update's, so crash recovery,
+ *                         physical and logical replication see a plain
+ *                         UPDATE.
+ *   adoption_count_after  SELECT count(*) ... WHERE <first key column> = ...
+ *                         AND column > ...: the same index scan, counting.
+ *
+ * The paths are used only where they give what the statement would:
+ * adoption_direct_usable says no (and the caller runs the SQL) when the
+ * table has triggers, when row-level security applies to the current user,
+ * or when the user lacks SELECT and UPDATE on it (the SQL then raises the
+ * error the executor would).  Row locks are taken in the callers' order,
+ * the same as the SQL's, so deadlock detection and the deadlock retry of
+ * the trigger see the same waits.
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "common/int.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
+#include "utils/snapmgr.h"
+
+#include "direct.h"
+
+/* Whether the direct paths may stand for SQL on table relid. */
+bool
+adoption_direct_usable(Oid relid)
+{
+	Relation	rel;
+	bool		ok;
+
+	if (!OidIsValid(relid) ||
+		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT | ACL_UPDATE) != ACLCHECK_OK ||
+		check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+		return false;
+	rel = table_open(relid, RowExclusiveLock);
+	ok = rel->rd_rel->relkind == RELKIND_RELATION && rel->trigdesc == NULL &&
+		OidIsValid(RelationGetPrimaryKeyIndex(rel));
+	table_close(rel, NoLock);
+	return ok;
+}
+
+/* A new snapshot for one operation, as SPI takes one for each statement. */
+static Snapshot
+begin_operation(void)
+{
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
+	return GetActiveSnapshot();
+}
+
+/* Equality scan keys on the first nkeys (text) columns of index idx. */
+static void
+key_init(ScanKey skey, Relation idx, int nkeys, const char *const *keys)
+{
+	int			i;
+
+	for (i = 0; i < nkeys; i++)
+	{
+		Oid			type = idx->rd_opcintype[i];
+		Oid			op = get_opfamily_member(idx->rd_opfamily[i], type, type,
+											 BTEqualStrategyNumber);
+
+		if (type != TEXTOID || !OidIsValid(op))
+			elog(ERROR, "pg_adoption: index \"%s\" is not on text keys",
+				 RelationGetRelationName(idx));
+		ScanKeyInit(&skey[i], i + 1, BTEqualStrategyNumber, get_opcode(op),
+					CStringGetTextDatum(keys[i]));
+		skey[i].sk_collation = idx->rd_indcollation[i];
+	}
+}
+
+/* Whether the row in slot still has the key (after following an update). */
+static bool
+key_matches(TupleTableSlot *slot, Relation idx, int nkeys, const char *const *keys)
+{
+	int			i;
+
+	for (i = 0; i < nkeys; i++)
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(slot, idx->rd_index->indkey.values[i], &isnull);
+		text	   *t;
+
+		if (isnull)
+			return false;
+		t = DatumGetTextPP(d);
+		if (VARSIZE_ANY_EXHDR(t) != strlen(keys[i]) ||
+			memcmp(VARDATA_ANY(t), keys[i], VARSIZE_ANY_EXHDR(t)) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* Locks the row the index scan found in slot; false if it is gone. */
+static bool
+lock_found(Relation rel, Relation idx, TupleTableSlot *slot, Snapshot snap, bool nowait,
+		   int nkeys, const char *const *keys)
+{
+	TM_FailureData tmfd;
+	TM_Result	res;
+	bool		xact_snapshot = IsolationUsesXactSnapshot();
+
+	res = table_tuple_lock(rel, &slot->tts_tid, snap, slot, GetCurrentCommandId(false),
+						   LockTupleExclusive, nowait ? LockWaitError : LockWaitBlock,
+						   xact_snapshot ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
+	switch (res)
+	{
+		case TM_Ok:
+			return !tmfd.traversed || key_matches(slot, idx, nkeys, keys);
+		case TM_SelfModified:
+			/* changed by a later command of this transaction: not this statement's */
+			return false;
+		case TM_Updated:
+			if (xact_snapshot)
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("could not serialize access due to concurrent update")));
+			elog(ERROR, "pg_adoption: unexpected concurrent update of a row of \"%s\"",
+				 RelationGetRelationName(rel));
+			break;
+		case TM_Deleted:
+			if (xact_snapshot)
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("could not serialize access due to concurrent delete")));
+			return false;
+		default:
+			elog(ERROR, "pg_adoption: unexpected table_tuple_lock status %d", (int) res);
+	}
+	return false;
+}
+
+/*
+ * Finds the row of table relid whose primary key is keys[0..nkeys) and
+ * locks it FOR UPDATE (with nowait, fails with ERRCODE_LOCK_NOT_AVAILABLE
+ * instead of waiting).  Returns NULL when there is none.  The caller has
+ * checked adoption_direct_usable.
+ */
+DirectRow *
+adoption_row_lock(Oid relid, int nkeys, const char *const *keys, bool nowait)
+{
+	Relation	rel = table_open(relid, RowExclusiveLock);
+	Relation	idx = index_open(RelationGetPrimaryKeyIndex(rel), RowExclusiveLock);
+	ScanKeyData skey[INDEX_MAX_KEYS];
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	IndexScanDesc scan;
+	Snapshot	snap;
+	bool		found = false;
+	DirectRow  *row;
+	int			natts = RelationGetDescr(rel)->natts;
+
+	if (nkeys != IndexRelationGetNumberOfKeyAttributes(idx))
+		elog(ERROR, "pg_adoption: the primary key of \"%s\" does not have %d columns",
+			 RelationGetRelationName(rel), nkeys);
+	key_init(skey, idx, nkeys, keys);
+	snap = begin_operation();
+	scan = index_beginscan(rel, idx, snap, nkeys, 0);
+	index_rescan(scan, skey, nkeys, NULL, 0);
+	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+		found = lock_found(rel, idx, slot, snap, nowait, nkeys, keys);
+	index_endscan(scan);
+	PopActiveSnapshot();
+	index_close(idx, NoLock);
+	if (!found)
+	{
+		ExecDropSingleTupleTableSlot(slot);
+		table_close(rel, NoLock);
+		return NULL;
+	}
+
+	ExecMaterializeSlot(slot);
+	slot_getallattrs(slot);
+	row = palloc(sizeof(DirectRow));
+	row->rel = rel;
+	row->slot = slot;
+	row->values = palloc(sizeof(Datum) * natts);
+	row->isnull = palloc(sizeof(bool) * natts);
+	memcpy(row->values, slot->tts_values, sizeof(Datum) * natts);
+	memcpy(row->isnull, slot->tts_isnull, sizeof(bool) * natts);
+	return row;
+}
+
+/* The index into values of column name. */
+int
+adoption_row_col(DirectRow *row, const char *name)
+{
+	AttrNumber	att = get_attnum(RelationGetRelid(row->rel), name);
+
+	if (att == InvalidAttrNumber)
+		elog(ERROR, "pg_adoption: table \"%s\" has no column \"%s\"",
+			 RelationGetRelationName(row->rel), name);
+	return att - 1;
+}
+
+/* Column name of the row. */
+Datum
+adoption_row_get(DirectRow *row, const char *name, bool *isnull)
+{
+	int			col = adoption_row_col(row, name);
+
+	*isnull = row->isnull[col];
+	return row->values[col];
+}
+
+/* Sets column name of the row (written by adoption_row_update). */
+void
+adoption_row_set(DirectRow *row, const char *name, Datum value, bool isnull)
+{
+	int			col = adoption_row_col(row, name);
+
+	row->values[col] = value;
+	row->isnull[col] = isnull;
+}
+
+/*
+ * Adds delta to integer or bigint column name, failing as the SQL "+"
+ * would on overflow.
+ */
+void
+adoption_row_add(DirectRow *row, const char *name, int64 delta)
+{
+	int			col = adoption_row_col(row, name);
+	Oid			type = TupleDescAttr(RelationGetDescr(row->rel), col)->atttypid;
+
+	if (row->isnull[col])
+		return;					/* NULL + x is NULL */
+	if (type == INT4OID)
+	{
+		int32		sum;
+
+		if (delta < PG_INT32_MIN || delta > PG_INT32_MAX ||
+			pg_add_s32_overflow(DatumGetInt32(row->values[col]), (int32) delta, &sum))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("integer out of range")));
+		row->values[col] = Int32GetDatum(sum);
+	}
+	else if (type == INT8OID)
+	{
+		int64		sum;
+
+		if (pg_add_s64_overflow(DatumGetInt64(row->values[col]), delta, &sum))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("bigint out of range")));
+		row->values[col] = Int64GetDatum(sum);
+	}
+	else
+		elog(ERROR, "pg_adoption: column \"%s\" of \"%s\" is not an integer",
+			 name, RelationGetRelationName(row->rel));
+}
+
+/*
+ * Writes values and isnull as the row's new version; the row then stands
+ * for that version (it stays locked: the transaction holds it).
+ */
+void
+adoption_row_update(DirectRow *row)
+{
+	Relation	rel = row->rel;
+	TupleDesc	desc = RelationGetDescr(rel);
+	EState	   *estate = CreateExecutorState();
+	RangeTblEntry *rte = makeNode(RangeTblEntry);
+	ResultRelInfo *rri = makeNode(ResultRelInfo);
+	EPQState	epq;
+	TupleTableSlot *newslot;
+
+	rte->rtekind = RTE_RELATION;
+	rte->relid = RelationGetRelid(rel);
+	rte->relkind = rel->rd_rel->relkind;
+	rte->rellockmode = RowExclusiveLock;
+	ExecInitRangeTable(estate, list_make1(rte));
+	InitResultRelInfo(rri, rel, 1, NULL, 0);
+	estate->es_snapshot = begin_operation();
+	estate->es_output_cid = GetCurrentCommandId(true);
+	ExecOpenIndices(rri, false);
+	EvalPlanQualInit(&epq, estate, NULL, NIL, -1);
+
+	newslot = ExecInitExtraTupleSlot(estate, desc, &TTSOpsVirtual);
+	ExecClearTuple(newslot);
+	memcpy(newslot->tts_values, row->values, sizeof(Datum) * desc->natts);
+	memcpy(newslot->tts_isnull, row->isnull, sizeof(bool) * desc->natts);
+	ExecStoreVirtualTuple(newslot);
+	ExecSimpleRelationUpdate(rri, estate, &epq, row->slot, newslot);
+
+	/* the row is now the new version */
+	ExecCopySlot(row->slot, newslot);
+	row->slot->tts_tid = newslot->tts_tid;
+
+	EvalPlanQualEnd(&epq);
+	ExecCloseIndices(rri);
+	PopActiveSnapshot();
+	ExecResetTupleTable(estate->es_tupleTable, false);
+	FreeExecutorState(estate);
+}
+
+/* Closes the row's table (its lock stays until the transaction ends). */
+void
+adoption_row_release(DirectRow *row)
+{
+	ExecDropSingleTupleTableSlot(row->slot);
+	table_close(row->rel, NoLock);
+	pfree(row->values);
+	pfree(row->isnull);
+	pfree(row);
+}
+
+/*
+ * The number of rows of table relid whose first primary key column is key
+ * and whose (timestamptz) column is after the given time.
+ */
+int64
+adoption_count_after(Oid relid, const char *key, const char *column, TimestampTz after)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	Relation	idx = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
+	AttrNumber	att = get_attnum(relid, column);
+	ScanKeyData skey[1];
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	IndexScanDesc scan;
+	int64		n = 0;
+
+	if (att == InvalidAttrNumber)
+		elog(ERROR, "pg_adoption: table \"%s\" has no column \"%s\"",
+			 RelationGetRelationName(rel), column);
+	key_init(skey, idx, 1, &key);
+	scan = index_beginscan(rel, idx, begin_operation(), 1, 0);
+	index_rescan(scan, skey, 1, NULL, 0);
+	while (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(slot, att, &isnull);
+
+		CHECK_FOR_INTERRUPTS();
+		if (!isnull && DatumGetTimestampTz(d) > after)
+			n++;
+	}
+	index_endscan(scan);
+	PopActiveSnapshot();
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(idx, NoLock);
+	table_close(rel, NoLock);
+	return n;
+}

@@ -1,0 +1,33 @@
+/*
+ * direct.h: one row of a state table, found by its primary key, locked and
+ * updated without the executor (direct.c).
+ */
+#ifndef ADOPTION_DIRECT_H
+#define ADOPTION_DIRECT_H
+
+#include "postgres.h"
+
+#include "executor/tuptable.h"
+#include "utils/relcache.h"
+#include "utils/timestamp.h"
+
+typedef struct DirectRow
+{
+	Relation	rel;
+	TupleTableSlot *slot;		/* the locked version */
+	Datum	   *values;			/* its columns: change them, then update */
+	bool	   *isnull;
+} DirectRow;
+
+extern bool adoption_direct_usable(Oid relid);
+extern DirectRow *adoption_row_lock(Oid relid, int nkeys, const char *const *keys, bool nowait);
+extern int	adoption_row_col(DirectRow *row, const char *name);
+extern Datum adoption_row_get(DirectRow *row, const char *name, bool *isnull);
+extern void adoption_row_set(DirectRow *row, const char *name, Datum value, bool isnull);
+extern void adoption_row_add(DirectRow *row, const char *name, int64 delta);
+extern void adoption_row_update(DirectRow *row);
+extern void adoption_row_release(DirectRow *row);
+extern int64 adoption_count_after(Oid relid, const char *key, const char *column,
+								  TimestampTz after);
+
+#endif
