@@ -166,6 +166,21 @@ for db in single cluster; do
 done
 compare "ingest after the move: state still equal to one node's"
 
+# A new tenant and a new named feature through the coordinator: registered
+# there, and the statement's actions announced there, to a listener.
+out=$(psql -X -h "/tmp/pg_adoption-$cport" -p "$cport" -U postgres -d $cdb -v ON_ERROR_STOP=1 \
+	-c "LISTEN adoption_actions" \
+	-c "INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, feature_name, usage_timestamp)
+		SELECT 'tnotify', 'listener', 'f-new', 'New feature', timestamptz '$base' - make_interval(hours => i)
+		FROM generate_series(1, 6) AS i" -c "SELECT 1" 2>&1)
+echo "$out" | grep -q 'Asynchronous notification "adoption_actions" with payload "[1-9][0-9]*" received'
+ok $? "NOTIFY adoption_actions reaches a listener on the coordinator, with the number of actions"
+echo "$out" | why 6
+q "${cluster[@]}" -c "SELECT (SELECT feature_name FROM adoption.features WHERE feature_id = 'f-new')
+	|| ' ' || (SELECT count(*) FROM adoption.tenants WHERE tenant_id = 'tnotify')
+	|| ' ' || (SELECT count(*) FROM adoption.campaign_action_queue WHERE tenant_id = 'tnotify')" | grep -qx "New feature 1 [1-9][0-9]*"
+ok $? "the new feature is in the catalog, the new tenant registered and its actions queued"
+
 rm -f "$log" "$copyfile"
 q -d postgres -c "DROP DATABASE IF EXISTS $ref"
 plan
