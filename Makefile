@@ -30,6 +30,7 @@ SQL_SOURCES = \
 	src/sql/effectiveness.sql \
 	src/sql/revenue.sql \
 	src/sql/governance.sql \
+	src/sql/citus.sql \
 	src/sql/security.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql

@@ -27,6 +27,7 @@
 #include "utils/memutils.h"
 
 #include "pg_adoption.h"
+#include "citus.h"
 #include "actions.h"
 
 typedef struct MilestoneCampaign
@@ -47,25 +48,39 @@ static int	map_len = 0;
 static MemoryContext map_mcxt = NULL;
 
 static SPIPlanPtr enqueue_plan = NULL;
+static SPIPlanPtr enqueue_shard_plan = NULL;
+
+#define ENQUEUE_INPUT \
+"WITH input AS (" \
+" SELECT pg_catalog.nextval('adoption.campaign_action_id_seq'::pg_catalog.regclass) AS id, k.*" \
+" FROM (SELECT pg_catalog.unnest($1::pg_catalog.text[]) AS t, pg_catalog.unnest($2::pg_catalog.text[]) AS u," \
+"  pg_catalog.unnest($3::pg_catalog.text[]) AS f, pg_catalog.unnest($4::pg_catalog.text[]) AS tpl," \
+"  pg_catalog.unnest($5::pg_catalog.text[]) AS camp, pg_catalog.unnest($6::pg_catalog.text[]) AS r," \
+"  pg_catalog.unnest($7::pg_catalog.text[]) AS dk) AS k"
+
+#define ENQUEUE_INSERT \
+"), claimed AS (" \
+" INSERT INTO adoption.campaign_action_keys (tenant_id, dedupe_key, action_id)" \
+" SELECT i.t, i.dk, i.id FROM input AS i" \
+" ON CONFLICT DO NOTHING RETURNING action_id" \
+")" \
+" INSERT INTO adoption.campaign_action_queue" \
+"  (action_id, tenant_id, user_id, feature_id, template_key, campaign_id, reason, dedupe_key)" \
+" SELECT i.id, i.t, i.u, i.f, i.tpl, i.camp, i.r::pg_catalog.jsonb, i.dk" \
+" FROM input AS i JOIN claimed AS c ON c.action_id OPERATOR(pg_catalog.=) i.id"
 
 static const char *const enqueue_sql =
-"WITH input AS ("
-" SELECT pg_catalog.nextval('adoption.campaign_action_id_seq'::pg_catalog.regclass) AS id, k.*"
-" FROM (SELECT pg_catalog.unnest($1::pg_catalog.text[]) AS t, pg_catalog.unnest($2::pg_catalog.text[]) AS u,"
-"  pg_catalog.unnest($3::pg_catalog.text[]) AS f, pg_catalog.unnest($4::pg_catalog.text[]) AS tpl,"
-"  pg_catalog.unnest($5::pg_catalog.text[]) AS camp, pg_catalog.unnest($6::pg_catalog.text[]) AS r,"
-"  pg_catalog.unnest($7::pg_catalog.text[]) AS dk) AS k"
+ENQUEUE_INPUT
 " WHERE NOT EXISTS (SELECT 1 FROM adoption.blocked_plays($1, $4) AS b"
 "  WHERE b.tenant_id OPERATOR(pg_catalog.=) k.t AND b.template_key OPERATOR(pg_catalog.=) k.tpl)"
-"), claimed AS ("
-" INSERT INTO adoption.campaign_action_keys (tenant_id, dedupe_key, action_id)"
-" SELECT i.t, i.dk, i.id FROM input AS i"
-" ON CONFLICT DO NOTHING RETURNING action_id"
-")"
-" INSERT INTO adoption.campaign_action_queue"
-"  (action_id, tenant_id, user_id, feature_id, template_key, campaign_id, reason, dedupe_key)"
-" SELECT i.id, i.t, i.u, i.f, i.tpl, i.camp, i.r::pg_catalog.jsonb, i.dk"
-" FROM input AS i JOIN claimed AS c ON c.action_id OPERATOR(pg_catalog.=) i.id";
+ENQUEUE_INSERT;
+
+/*
+ * On a Citus shard the play policy cannot be read (adoption.blocked_plays()
+ * reads tables of every kind): actions are enqueued without it (citus.c,
+ * docs/citus.md).
+ */
+static const char *const enqueue_shard_sql = ENQUEUE_INPUT ENQUEUE_INSERT;
 
 /* Relcache callback part: forget the map if its tables changed. */
 void
@@ -216,6 +231,18 @@ adoption_enqueue_milestones(int n, const char *const *tenant_ids,
 	args[4] = adoption_text_array(camp, m);
 	args[5] = adoption_text_array(r, m);
 	args[6] = adoption_text_array(keys, m);
+	if (adoption_citus_on_shard())
+	{
+		int64		added;
+
+		if (adoption_run_kept_plan(&enqueue_shard_plan, enqueue_shard_sql, 7, types, args,
+								   NULL) != SPI_OK_INSERT)
+			elog(ERROR, "pg_adoption: enqueueing actions did not insert");
+		added = (int64) SPI_processed;
+		if (added > 0)
+			adoption_citus_defer(m, t, NULL, NULL, added);
+		return added;
+	}
 	if (adoption_run_kept_plan(&enqueue_plan, enqueue_sql, 7, types, args, NULL) != SPI_OK_INSERT)
 		elog(ERROR, "pg_adoption: enqueueing actions did not insert");
 	return (int64) SPI_processed;
@@ -227,7 +254,8 @@ adoption_notify_actions(int64 count)
 {
 	char		payload[32];
 
-	if (count <= 0)
+	/* On a Citus shard the coordinator notifies (citus.c). */
+	if (count <= 0 || adoption_citus_on_shard())
 		return;
 	snprintf(payload, sizeof(payload), INT64_FORMAT, count);
 	Async_Notify("adoption_actions", payload);

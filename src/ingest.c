@@ -73,6 +73,7 @@
 
 #include "pg_adoption.h"
 #include "actions.h"
+#include "citus.h"
 #include "registry.h"
 #include "state.h"
 #include "validate.h"
@@ -450,6 +451,8 @@ adoption_track_events(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "pg_adoption: SPI_connect failed");
+	/* Citus: the tables of this call are the shards co-located with tg_relation. */
+	adoption_citus_statement(trigdata->tg_relation);
 	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
 
 	for (attempt = 1;; attempt++)

@@ -32,6 +32,7 @@
 #include "utils/tuplestore.h"
 
 #include "pg_adoption.h"
+#include "citus.h"
 #include "actions.h"
 #include "state.h"
 
@@ -66,10 +67,13 @@ adoption_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
 			adoption_registry_xact_end(true);
+			adoption_citus_xact_end();
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
 			adoption_registry_xact_end(false);
+			adoption_citus_xact_end();
 			break;
 		default:
 			break;
@@ -135,6 +139,7 @@ _PG_init(void)
 	CacheRegisterRelcacheCallback(adoption_relcache_callback, (Datum) 0);
 	RegisterXactCallback(adoption_xact_callback, NULL);
 	RegisterSubXactCallback(adoption_subxact_callback, NULL);
+	adoption_citus_init();
 	callbacks_registered = true;
 }
 
@@ -336,9 +341,12 @@ adoption_run_kept_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types,
 	MemoryContext caller = CurrentMemoryContext;
 	int			rc;
 
+	/* Citus: one plan per shard, naming the shard's relations (citus.c). */
+	plan = adoption_plan_slot(plan);
 	if (*plan == NULL)
 	{
-		SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
+		SPIPlanPtr	p = SPI_prepare_cursor(adoption_resolve_sql(sql), nargs, types,
+										   CURSOR_OPT_GENERIC_PLAN);
 
 		if (p == NULL)
 			elog(ERROR, "pg_adoption: SPI_prepare failed: %s",

@@ -23,6 +23,7 @@
 #include "utils/memutils.h"
 
 #include "pg_adoption.h"
+#include "citus.h"
 #include "registry.h"
 
 /* Beyond this many known keys a cache starts over rather than grow. */
@@ -39,6 +40,7 @@ typedef struct KnownFeature
 {
 	char	   *feature_id;		/* hash key */
 	char	   *feature_name;	/* NULL if the catalog has none */
+	char	   *tenant_id;		/* in a batch: a tenant that sent it */
 } KnownFeature;
 
 /* A registration waiting for its transaction to commit. */
@@ -177,6 +179,7 @@ adoption_registry_note(RegistryBatch *b, const char *tenant_id,
 		{
 			adoption_entry_set_key(f, feature_id, b->mcxt);
 			f->feature_name = NULL;
+			f->tenant_id = MemoryContextStrdup(b->mcxt, tenant_id);
 		}
 		/* The last name given in arrival order wins. */
 		if (feature_name != NULL)
@@ -278,6 +281,7 @@ adoption_registry_flush(RegistryBatch *b)
 	{
 		char	  **ids = sorted_keys(b->features, &n);
 		char	  **names = palloc(sizeof(char *) * Max(n, 1));
+		char	  **tenants = palloc(sizeof(char *) * Max(n, 1));
 		Datum		args[2];
 
 		for (i = 0; i < n; i++)
@@ -285,10 +289,16 @@ adoption_registry_flush(RegistryBatch *b)
 			KnownFeature *f = hash_search(b->features, &ids[i], HASH_FIND, NULL);
 
 			names[i] = f->feature_name;
+			tenants[i] = f->tenant_id;
 		}
 		args[0] = adoption_text_array((const char *const *) ids, n);
 		args[1] = adoption_text_array((const char *const *) names, n);
-		run_plan(&register_features_plan, register_features_sql, 2, args);
+		/* A Citus worker cannot write the catalog: the coordinator registers them. */
+		if (adoption_citus_on_shard())
+			adoption_citus_defer(n, (const char *const *) tenants, (const char *const *) ids,
+								 (const char *const *) names, 0);
+		else
+			run_plan(&register_features_plan, register_features_sql, 2, args);
 		for (i = 0; i < n; i++)
 			add_pending(ids[i], names[i], true);
 	}

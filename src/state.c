@@ -86,6 +86,7 @@
 #include "utils/timestamp.h"
 
 #include "pg_adoption.h"
+#include "citus.h"
 #include "actions.h"
 #include "direct.h"
 #include "state.h"
@@ -839,7 +840,7 @@ read_user_rows(Engine *e, UserState **users, int n)
 static bool
 lock_user_direct(Engine *e, UserState *u)
 {
-	Oid			relid = adoption_relid("user_feature_state");
+	Oid			relid = adoption_resolve_relid("user_feature_state");
 	const char *keys[3];
 	DirectRow  *row;
 	Datum		v[USER_STATE_COLUMNS];
@@ -1484,7 +1485,7 @@ merge_with_tenants(Engine *e, int n, Oid *types, Datum *args)
 static bool
 merge_both_direct(Engine *e, TenantUser *t, Datum activity)
 {
-	Oid			relid = adoption_relid("tenant_user_state");
+	Oid			relid = adoption_resolve_relid("tenant_user_state");
 	const char *keys[2];
 	char	   *tenant_id = (char *) t->tenant_id;
 	TouchedTenant *tt = hash_search(e->tenants, &tenant_id, HASH_FIND, NULL);

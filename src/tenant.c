@@ -71,6 +71,7 @@
 #include "utils/memutils.h"
 
 #include "pg_adoption.h"
+#include "citus.h"
 #include "actions.h"
 #include "direct.h"
 #include "tenant.h"
@@ -606,7 +607,7 @@ row_time_bound(DirectRow *r, const char *column, TimestampTz t, bool later)
 bool
 adoption_tenant_merge_direct(const char *tenant_id, TenantDelta *d)
 {
-	Oid			relid = adoption_relid("tenant_state");
+	Oid			relid = adoption_resolve_relid("tenant_state");
 	DirectRow  *r;
 
 	if (!adoption_direct_usable(relid))
@@ -635,7 +636,7 @@ adoption_tenant_merge_direct(const char *tenant_id, TenantDelta *d)
 static void
 write_tenant(const char *tenant_id, const TenantRow *stored, const TenantRow *now)
 {
-	Oid			relid = adoption_relid("tenant_state");
+	Oid			relid = adoption_resolve_relid("tenant_state");
 	Oid			types[4] = {TEXTOID, INT4OID, INT4OID, TIMESTAMPTZOID};
 	Datum		args[4];
 	char		nulls[4] = {' ', ' ', ' ', ' '};
@@ -682,7 +683,7 @@ window_start(TimestampTz t, int64 window)
 static int
 count_active(const char *tenant_id, TimestampTz t, int64 window)
 {
-	Oid			relid = adoption_relid("tenant_user_state");
+	Oid			relid = adoption_resolve_relid("tenant_user_state");
 	Oid			types[2] = {TEXTOID, TIMESTAMPTZOID};
 	Datum		args[2];
 	bool		isnull;
@@ -1268,22 +1269,26 @@ sweep(Sweep *w, const char *tenant_id, TimestampTz since)
 		" WHERE x.tenant_id OPERATOR(pg_catalog.=) $1 AND x.usage_timestamp OPERATOR(pg_catalog.>=) $2"
 		" ORDER BY x.usage_timestamp";
 	int			nestlevel = -1;
+	SPIPlanPtr *plan;
 
 	args[0] = CStringGetTextDatum(tenant_id);
 	args[1] = TimestampTzGetDatum(since);
-	if (slice_plan == NULL)
+	/* Citus: the plan of this shard, reading this shard (citus.c). */
+	plan = adoption_plan_slot(&slice_plan);
+	if (*plan == NULL)
 	{
-		SPIPlanPtr	p = SPI_prepare_cursor(sql, 2, types, CURSOR_OPT_GENERIC_PLAN);
+		SPIPlanPtr	p = SPI_prepare_cursor(adoption_resolve_sql(sql), 2, types,
+										   CURSOR_OPT_GENERIC_PLAN);
 
 		if (p == NULL)
 			elog(ERROR, "pg_adoption: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 		SPI_keepplan(p);
-		slice_plan = p;
+		*plan = p;
 	}
-	if (!SPI_plan_is_valid(slice_plan) || !slice_planned)
+	if (!SPI_plan_is_valid(*plan) || !slice_planned || plan != &slice_plan)
 		nestlevel = adoption_index_plans_begin();
 	slice_planned = true;
-	portal = SPI_cursor_open(NULL, slice_plan, args, NULL, false);
+	portal = SPI_cursor_open(NULL, *plan, args, NULL, false);
 	if (nestlevel >= 0)
 		AtEOXact_GUC(true, nestlevel);
 

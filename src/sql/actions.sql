@@ -53,20 +53,25 @@ RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	n bigint;
 BEGIN
-	IF TG_TABLE_NAME = 'campaign_templates' THEN
-		UPDATE adoption.campaign_templates AS t
-		SET campaign_id = NEW.campaign_id, channel = NEW.channel, description = NEW.description
-		WHERE t.template_key = NEW.template_key;
-	ELSIF TG_TABLE_NAME = 'milestone_campaigns' THEN
-		UPDATE adoption.milestone_campaigns AS m
-		SET template_key = NEW.template_key, enabled = NEW.enabled
-		WHERE m.milestone = NEW.milestone;
+	/*
+	 * The table the trigger fired on (TG_RELID): on Citus, a shard of the
+	 * reference table, named <table>_<shard id>.
+	 */
+	IF TG_TABLE_NAME ~ '^campaign_templates(_[0-9]+)?$' THEN
+		EXECUTE format('UPDATE %s AS t SET campaign_id = $1, channel = $2, description = $3 WHERE t.template_key = $4',
+			TG_RELID::regclass) USING NEW.campaign_id, NEW.channel, NEW.description, NEW.template_key;
+	ELSIF TG_TABLE_NAME ~ '^milestone_campaigns(_[0-9]+)?$' THEN
+		EXECUTE format('UPDATE %s AS m SET template_key = $1, enabled = $2 WHERE m.milestone = $3',
+			TG_RELID::regclass) USING NEW.template_key, NEW.enabled, NEW.milestone;
 	ELSE
 		RAISE EXCEPTION 'adoption.merge_seeded_row() does not handle table %', TG_TABLE_NAME
 			USING ERRCODE = 'trigger_protocol_violated';
 	END IF;
-	IF FOUND THEN
+	GET DIAGNOSTICS n = ROW_COUNT;
+	IF n > 0 THEN
 		RETURN NULL;
 	END IF;
 	RETURN NEW;

@@ -35,15 +35,21 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	upgrade text;
+	found_it boolean;
 BEGIN
-	/* Deferred to commit: check the row as it is then (if it still exists). */
-	SELECT f.upgrade_feature_id INTO upgrade FROM adoption.features AS f
-	WHERE f.feature_id OPERATOR(pg_catalog.=) NEW.feature_id;
+	/*
+	 * Deferred to commit: check the row as it is then (if it still exists).
+	 * In the table the trigger fired on (TG_RELID): on Citus, the shard of
+	 * the reference table on this node, which holds every row.
+	 */
+	EXECUTE format('SELECT f.upgrade_feature_id FROM %s AS f WHERE f.feature_id OPERATOR(pg_catalog.=) $1',
+		TG_RELID::regclass) INTO upgrade USING NEW.feature_id;
 	IF upgrade IS NULL THEN
 		RETURN NULL;
 	END IF;
-	PERFORM FROM adoption.features AS f WHERE f.feature_id OPERATOR(pg_catalog.=) upgrade FOR KEY SHARE;
-	IF NOT FOUND THEN
+	EXECUTE format('SELECT true FROM %s AS f WHERE f.feature_id OPERATOR(pg_catalog.=) $1 FOR KEY SHARE',
+		TG_RELID::regclass) INTO found_it USING upgrade;
+	IF found_it IS NULL THEN
 		RAISE EXCEPTION 'upgrade_feature_id "%" of feature "%" is not in adoption.features', upgrade, NEW.feature_id
 			USING ERRCODE = 'foreign_key_violation',
 				HINT = 'Insert that feature first (in the same transaction is enough: the check runs at commit), or set upgrade_feature_id to NULL.';
@@ -66,9 +72,11 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	/* ON DELETE SET NULL, and the same when the key itself changes. */
-	UPDATE adoption.features AS f SET upgrade_feature_id = NULL
-	WHERE f.upgrade_feature_id OPERATOR(pg_catalog.=) OLD.feature_id
-		AND NOT EXISTS (SELECT FROM adoption.features AS g WHERE g.feature_id OPERATOR(pg_catalog.=) OLD.feature_id);
+	/* In the table the trigger fired on: on Citus, this node's shard of the reference table. */
+	EXECUTE format('UPDATE %1$s AS f SET upgrade_feature_id = NULL'
+		' WHERE f.upgrade_feature_id OPERATOR(pg_catalog.=) $1'
+		' AND NOT EXISTS (SELECT FROM %1$s AS g WHERE g.feature_id OPERATOR(pg_catalog.=) $1)',
+		TG_RELID::regclass) USING OLD.feature_id;
 	RETURN NULL;
 END
 $$;

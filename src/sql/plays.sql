@@ -59,10 +59,14 @@ RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	n bigint;
 BEGIN
-	UPDATE adoption.play_policy AS p SET allowed = NEW.allowed
-	WHERE p.account_state = NEW.account_state AND p.template_key = NEW.template_key;
-	IF FOUND THEN
+	/* The table the trigger fired on: on Citus, a shard of the reference table. */
+	EXECUTE format('UPDATE %s AS p SET allowed = $1 WHERE p.account_state = $2 AND p.template_key = $3',
+		TG_RELID::regclass) USING NEW.allowed, NEW.account_state, NEW.template_key;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	IF n > 0 THEN
 		RETURN NULL;
 	END IF;
 	RETURN NEW;

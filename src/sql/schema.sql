@@ -77,33 +77,18 @@ RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	n bigint;
 BEGIN
 	IF NEW.tenant_id IS NOT NULL THEN
 		RETURN NEW;
 	END IF;
-	UPDATE adoption.settings AS s SET
-		aha_successes = NEW.aha_successes,
-		usage_velocity_threshold = NEW.usage_velocity_threshold,
-		feature_adoption_threshold = NEW.feature_adoption_threshold,
-		success_outcome_rate = NEW.success_outcome_rate,
-		active_window = NEW.active_window,
-		nudge_after = NEW.nudge_after,
-		dormant_after = NEW.dormant_after,
-		max_future_skew = NEW.max_future_skew,
-		max_attempts = NEW.max_attempts,
-		event_retention = NEW.event_retention,
-		weight_usage_trend = NEW.weight_usage_trend,
-		weight_adoption = NEW.weight_adoption,
-		weight_support = NEW.weight_support,
-		weight_billing = NEW.weight_billing,
-		weight_feedback = NEW.weight_feedback,
-		health_healthy_min = NEW.health_healthy_min,
-		health_at_risk_min = NEW.health_at_risk_min,
-		action_cooldown = NEW.action_cooldown,
-		seat_utilization_threshold = NEW.seat_utilization_threshold,
-		updated_at = NEW.updated_at
-	WHERE s.tenant_id IS NULL;
-	IF FOUND THEN
+	/* The table the trigger fired on: on Citus, a shard of the reference table. */
+	EXECUTE format('UPDATE %s AS s SET
+		aha_successes = ($1).aha_successes, usage_velocity_threshold = ($1).usage_velocity_threshold, feature_adoption_threshold = ($1).feature_adoption_threshold, success_outcome_rate = ($1).success_outcome_rate, active_window = ($1).active_window, nudge_after = ($1).nudge_after, dormant_after = ($1).dormant_after, max_future_skew = ($1).max_future_skew, max_attempts = ($1).max_attempts, event_retention = ($1).event_retention, weight_usage_trend = ($1).weight_usage_trend, weight_adoption = ($1).weight_adoption, weight_support = ($1).weight_support, weight_billing = ($1).weight_billing, weight_feedback = ($1).weight_feedback, health_healthy_min = ($1).health_healthy_min, health_at_risk_min = ($1).health_at_risk_min, action_cooldown = ($1).action_cooldown, seat_utilization_threshold = ($1).seat_utilization_threshold, updated_at = ($1).updated_at
+		WHERE s.tenant_id IS NULL', TG_RELID::regclass) USING NEW;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	IF n > 0 THEN
 		RETURN NULL;
 	END IF;
 	RETURN NEW;

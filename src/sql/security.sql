@@ -101,6 +101,10 @@ GRANT SELECT ON ALL TABLES IN SCHEMA adoption TO adoption_analyst, adoption_tena
 REVOKE SELECT ON adoption.feature_usage_events_default, adoption.rescore_state, adoption.snapshot_state
 	FROM adoption_analyst, adoption_tenant;
 GRANT SELECT ON adoption.rescore_state, adoption.snapshot_state TO adoption_analyst;
+/* Citus: the ingest trigger notes for the coordinator as the inserting role; nobody reads it. */
+REVOKE SELECT ON adoption.citus_pending FROM adoption_analyst, adoption_tenant;
+GRANT INSERT ON adoption.citus_pending TO adoption_app;
+GRANT EXECUTE ON FUNCTION adoption.citus_flush() TO adoption_app;
 GRANT EXECUTE ON FUNCTION
 	adoption.velocity_at(double precision, timestamptz, timestamptz),
 	adoption.usage_velocity_transfn(double precision[], timestamptz, timestamptz),

@@ -4271,3 +4271,320 @@ REVOKE ALL ON FUNCTION adoption.attribution_touches(interval),
 	adoption.users_active_between(timestamptz, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION adoption.attribution_touches(interval),
 	adoption.users_active_between(timestamptz, timestamptz) TO adoption_analyst, adoption_tenant;
+
+/*
+ * Issue 16, scale-out with Citus: adoption.citus_pending, adoption.distribute()
+ * and adoption.citus_flush() (citus.sql); the merge and upgrade-feature
+ * triggers work on the table they fire on (on Citus, a reference table's
+ * shard) instead of naming the table.
+ */
+CREATE OR REPLACE FUNCTION adoption.settings_merge_default()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n bigint;
+BEGIN
+	IF NEW.tenant_id IS NOT NULL THEN
+		RETURN NEW;
+	END IF;
+	/* The table the trigger fired on: on Citus, a shard of the reference table. */
+	EXECUTE format('UPDATE %s AS s SET
+		aha_successes = ($1).aha_successes, usage_velocity_threshold = ($1).usage_velocity_threshold, feature_adoption_threshold = ($1).feature_adoption_threshold, success_outcome_rate = ($1).success_outcome_rate, active_window = ($1).active_window, nudge_after = ($1).nudge_after, dormant_after = ($1).dormant_after, max_future_skew = ($1).max_future_skew, max_attempts = ($1).max_attempts, event_retention = ($1).event_retention, weight_usage_trend = ($1).weight_usage_trend, weight_adoption = ($1).weight_adoption, weight_support = ($1).weight_support, weight_billing = ($1).weight_billing, weight_feedback = ($1).weight_feedback, health_healthy_min = ($1).health_healthy_min, health_at_risk_min = ($1).health_at_risk_min, action_cooldown = ($1).action_cooldown, seat_utilization_threshold = ($1).seat_utilization_threshold, updated_at = ($1).updated_at
+		WHERE s.tenant_id IS NULL', TG_RELID::regclass) USING NEW;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	IF n > 0 THEN
+		RETURN NULL;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION adoption.check_upgrade_feature()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	upgrade text;
+	found_it boolean;
+BEGIN
+	/*
+	 * Deferred to commit: check the row as it is then (if it still exists).
+	 * In the table the trigger fired on (TG_RELID): on Citus, the shard of
+	 * the reference table on this node, which holds every row.
+	 */
+	EXECUTE format('SELECT f.upgrade_feature_id FROM %s AS f WHERE f.feature_id OPERATOR(pg_catalog.=) $1',
+		TG_RELID::regclass) INTO upgrade USING NEW.feature_id;
+	IF upgrade IS NULL THEN
+		RETURN NULL;
+	END IF;
+	EXECUTE format('SELECT true FROM %s AS f WHERE f.feature_id OPERATOR(pg_catalog.=) $1 FOR KEY SHARE',
+		TG_RELID::regclass) INTO found_it USING upgrade;
+	IF found_it IS NULL THEN
+		RAISE EXCEPTION 'upgrade_feature_id "%" of feature "%" is not in adoption.features', upgrade, NEW.feature_id
+			USING ERRCODE = 'foreign_key_violation',
+				HINT = 'Insert that feature first (in the same transaction is enough: the check runs at commit), or set upgrade_feature_id to NULL.';
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION adoption.release_upgrade_feature()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	/* ON DELETE SET NULL, and the same when the key itself changes. */
+	/* In the table the trigger fired on: on Citus, this node's shard of the reference table. */
+	EXECUTE format('UPDATE %1$s AS f SET upgrade_feature_id = NULL'
+		' WHERE f.upgrade_feature_id OPERATOR(pg_catalog.=) $1'
+		' AND NOT EXISTS (SELECT FROM %1$s AS g WHERE g.feature_id OPERATOR(pg_catalog.=) $1)',
+		TG_RELID::regclass) USING OLD.feature_id;
+	RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION adoption.merge_seeded_row()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n bigint;
+BEGIN
+	/*
+	 * The table the trigger fired on (TG_RELID): on Citus, a shard of the
+	 * reference table, named <table>_<shard id>.
+	 */
+	IF TG_TABLE_NAME ~ '^campaign_templates(_[0-9]+)?$' THEN
+		EXECUTE format('UPDATE %s AS t SET campaign_id = $1, channel = $2, description = $3 WHERE t.template_key = $4',
+			TG_RELID::regclass) USING NEW.campaign_id, NEW.channel, NEW.description, NEW.template_key;
+	ELSIF TG_TABLE_NAME ~ '^milestone_campaigns(_[0-9]+)?$' THEN
+		EXECUTE format('UPDATE %s AS m SET template_key = $1, enabled = $2 WHERE m.milestone = $3',
+			TG_RELID::regclass) USING NEW.template_key, NEW.enabled, NEW.milestone;
+	ELSE
+		RAISE EXCEPTION 'adoption.merge_seeded_row() does not handle table %', TG_TABLE_NAME
+			USING ERRCODE = 'trigger_protocol_violated';
+	END IF;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	IF n > 0 THEN
+		RETURN NULL;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION adoption.merge_play_policy()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n bigint;
+BEGIN
+	/* The table the trigger fired on: on Citus, a shard of the reference table. */
+	EXECUTE format('UPDATE %s AS p SET allowed = $1 WHERE p.account_state = $2 AND p.template_key = $3',
+		TG_RELID::regclass) USING NEW.allowed, NEW.account_state, NEW.template_key;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	IF n > 0 THEN
+		RETURN NULL;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+CREATE TABLE adoption.citus_pending (
+	tenant_id text NOT NULL,
+	feature_id text,
+	feature_name text,
+	actions bigint NOT NULL DEFAULT 0,
+	noted_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp()
+);
+COMMENT ON TABLE adoption.citus_pending IS 'Internal to Citus clusters: features to register and enqueued actions to announce that the ingest trigger on a worker noted for adoption.citus_flush() on the coordinator; empty between statements';
+
+/* Returns the tables with how Citus holds them. */
+CREATE FUNCTION adoption.distribute(shard_count integer DEFAULT NULL)
+RETURNS TABLE (table_name regclass, citus_table_type text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	event_log regclass := 'adoption.feature_usage_events'::regclass;
+	t regclass;
+	is_coordinator boolean;
+	fk_rels text[];
+	fk_names text[];
+	fk_defs text[];
+	i integer;
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
+		RAISE EXCEPTION 'Citus is not installed in database %', current_database()
+			USING ERRCODE = 'feature_not_supported',
+				DETAIL = 'adoption.distribute() distributes pg_adoption''s tables over a Citus cluster.',
+				HINT = 'Put citus first in shared_preload_libraries on every node, CREATE EXTENSION citus, add the workers with citus_add_node() on the coordinator, then call adoption.distribute() there.';
+	END IF;
+	EXECUTE 'SELECT pg_catalog.citus_is_coordinator()' INTO is_coordinator;
+	IF NOT is_coordinator THEN
+		RAISE EXCEPTION 'adoption.distribute() must run on the Citus coordinator, not on a worker'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				HINT = 'Connect to the coordinator (the node that holds the metadata, where citus_add_node() was called) and call it there.';
+	END IF;
+	IF shard_count IS NOT NULL AND (shard_count < 1 OR shard_count > 64000) THEN
+		RAISE EXCEPTION 'shard_count must be between 1 and 64000, not %', shard_count
+			USING ERRCODE = 'invalid_parameter_value',
+				HINT = 'Pass NULL to use citus.shard_count.';
+	END IF;
+	/*
+	 * Action ids and arrival numbers are unique across the cluster: each
+	 * worker's copies of the sequences (made by CREATE EXTENSION, which
+	 * Citus does not adjust) draw from a range of their own, group id << 48,
+	 * as Citus does for the sequences it distributes.  Again for a worker
+	 * added since: call adoption.distribute() after citus_add_node().
+	 */
+	PERFORM run_command_on_workers($cmd$
+		SELECT pg_catalog.setval(s.seq, (SELECT g.groupid::bigint << 48 FROM pg_catalog.pg_dist_local_group AS g))
+		FROM unnest(ARRAY['adoption.campaign_action_id_seq', 'adoption.feature_usage_events_arrival_seq']::pg_catalog.regclass[]) AS s(seq)
+		WHERE pg_catalog.pg_sequence_last_value(s.seq) IS NULL
+			OR pg_catalog.pg_sequence_last_value(s.seq) < (SELECT g.groupid::bigint << 48 FROM pg_catalog.pg_dist_local_group AS g)
+	$cmd$);
+
+	/* The ingest trigger fires on the event log's shards (src/citus.c). */
+	PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+	PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
+
+	/*
+	 * Foreign keys between the extension's tables come off while their
+	 * tables change hands and go back on after: Citus converts a local table
+	 * that references a new reference table into a Citus local table, which
+	 * fails because CREATE EXTENSION made the table on the workers already.
+	 */
+	SELECT array_agg(x.rel ORDER BY x.rel, x.conname), array_agg(x.conname ORDER BY x.rel, x.conname),
+		array_agg(x.def ORDER BY x.rel, x.conname)
+	INTO fk_rels, fk_names, fk_defs FROM (
+		SELECT f.conrelid::regclass::text AS rel, f.conname::text AS conname, pg_get_constraintdef(f.oid) AS def
+		FROM pg_constraint AS f
+		JOIN pg_depend AS d ON d.classid = 'pg_class'::regclass AND d.objid = f.conrelid AND d.deptype = 'e'
+		JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'pg_adoption'
+		WHERE f.contype = 'f'
+			AND NOT EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = f.conrelid)) AS x;
+	FOR i IN 1 .. coalesce(cardinality(fk_rels), 0) LOOP
+		EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', fk_rels[i], fk_names[i]);
+		/* The workers' copies from CREATE EXTENSION have it too (before Citus locks them). */
+		PERFORM run_command_on_workers(
+			format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', fk_rels[i], fk_names[i]));
+	END LOOP;
+
+	/* Product-wide tables (no tenant_id NOT NULL): reference tables. */
+	FOR t IN
+		SELECT c.oid::regclass
+		FROM pg_class AS c
+		JOIN pg_depend AS d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+		JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'pg_adoption'
+		WHERE c.relnamespace = 'adoption'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+			AND NOT EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = c.oid
+				AND a.attname = 'tenant_id' AND a.attnotnull AND NOT a.attisdropped)
+		ORDER BY c.relname
+	LOOP
+		CONTINUE WHEN EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = t);
+		PERFORM create_reference_table(t);
+	END LOOP;
+
+	/* Tenant tables: by tenant_id, co-located with the event log (its partitions follow it). */
+	IF NOT EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = event_log) THEN
+		IF shard_count IS NULL THEN
+			PERFORM create_distributed_table(event_log, 'tenant_id');
+		ELSE
+			PERFORM create_distributed_table(event_log, 'tenant_id', shard_count => shard_count);
+		END IF;
+	END IF;
+	FOR t IN
+		SELECT c.oid::regclass
+		FROM pg_class AS c
+		JOIN pg_depend AS d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+		JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'pg_adoption'
+		WHERE c.relnamespace = 'adoption'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+			AND c.oid <> event_log
+			AND EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = c.oid
+				AND a.attname = 'tenant_id' AND a.attnotnull AND NOT a.attisdropped)
+		ORDER BY c.relname
+	LOOP
+		CONTINUE WHEN EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = t);
+		PERFORM create_distributed_table(t, 'tenant_id', colocate_with => event_log::text);
+	END LOOP;
+
+	/*
+	 * Not the keys into adoption.features: the coordinator registers the
+	 * features the workers saw in the ingest statement's transaction, and
+	 * Citus refuses to write a reference table that a foreign key names
+	 * after the statement's parallel writes to the shards.
+	 */
+	FOR i IN 1 .. coalesce(cardinality(fk_rels), 0) LOOP
+		CONTINUE WHEN fk_defs[i] LIKE '%REFERENCES adoption.features(%';
+		EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', fk_rels[i], fk_names[i], fk_defs[i]);
+	END LOOP;
+
+	RETURN QUERY
+		SELECT p.logicalrelid::regclass, CASE p.partmethod WHEN 'n' THEN 'reference' ELSE 'distributed' END
+		FROM pg_dist_partition AS p
+		JOIN pg_class AS c ON c.oid = p.logicalrelid
+		WHERE c.relnamespace = 'adoption'::regnamespace AND NOT c.relispartition
+		ORDER BY 2, 1::text;
+END
+$$;
+COMMENT ON FUNCTION adoption.distribute(integer) IS 'On a Citus coordinator: distributes every tenant table by tenant_id, co-located with the event log (shard_count shards, NULL: citus.shard_count), makes the other tables reference tables; safe to call again; returns each table with its Citus table type';
+
+/*
+ * Returns the number of actions announced.  Moves what the workers' ingest
+ * triggers noted in adoption.citus_pending: registers (or renames) the
+ * features and sends one NOTIFY adoption_actions for the actions
+ * enqueued.  (A worker enqueues without reading the play policy, and
+ * adoption.withdraw_plays() cannot run distributed yet: docs/citus.md.)  The coordinator runs it after each statement
+ * that writes into the event log (src/citus.c), as the role that wrote
+ * (adoption_app): SECURITY DEFINER, as it writes the feature catalog that
+ * role may write too, and empties a table that role may only insert into.
+ * Safe to call any time.
+ */
+CREATE FUNCTION adoption.citus_flush()
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	ids text[];
+	names text[];
+	n bigint;
+BEGIN
+	WITH d AS (
+		DELETE FROM adoption.citus_pending RETURNING tenant_id, feature_id, feature_name, actions, noted_at
+	), f AS (
+		SELECT DISTINCT ON (d.feature_id) d.feature_id, d.feature_name
+		FROM d WHERE d.feature_id IS NOT NULL
+		ORDER BY d.feature_id, d.feature_name IS NULL, d.noted_at DESC
+	)
+	SELECT (SELECT array_agg(f.feature_id ORDER BY f.feature_id) FROM f),
+		(SELECT array_agg(f.feature_name ORDER BY f.feature_id) FROM f),
+		(SELECT coalesce(sum(d.actions), 0) FROM d)
+	INTO ids, names, n;
+
+	IF ids IS NOT NULL THEN
+		INSERT INTO adoption.features AS f (feature_id, feature_name)
+		SELECT u.i, u.n FROM unnest(ids, names) AS u(i, n)
+		ON CONFLICT (feature_id) DO UPDATE SET feature_name = excluded.feature_name
+		WHERE excluded.feature_name IS NOT NULL
+			AND (f.feature_name IS NULL OR f.feature_name <> excluded.feature_name);
+	END IF;
+	IF n > 0 THEN
+		PERFORM pg_notify('adoption_actions', n::text);
+	END IF;
+	RETURN greatest(n, 0);
+END
+$$;
+COMMENT ON FUNCTION adoption.citus_flush() IS 'On a Citus coordinator: registers the features and announces the actions that the workers'' ingest triggers noted in adoption.citus_pending (run after every ingest statement when pg_adoption is preloaded); returns the actions announced';
+REVOKE ALL ON adoption.citus_pending FROM PUBLIC;
+REVOKE ALL ON FUNCTION adoption.distribute(integer), adoption.citus_flush() FROM PUBLIC;
+GRANT INSERT ON adoption.citus_pending TO adoption_app;
+GRANT EXECUTE ON FUNCTION adoption.citus_flush() TO adoption_app;
