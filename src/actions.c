@@ -26,7 +26,7 @@
 #include "utils/json.h"
 #include "utils/memutils.h"
 
-#include "pg_adoption.h"
+#include "helpers.h"
 #include "actions.h"
 
 typedef struct MilestoneCampaign

@@ -22,7 +22,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
-#include "pg_adoption.h"
+#include "helpers.h"
 #include "registry.h"
 
 /* Beyond this many known keys a cache starts over rather than grow. */

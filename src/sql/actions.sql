@@ -225,7 +225,6 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	max_attempts integer;
 	claimed bigint;
 BEGIN
 	IF worker IS NULL OR btrim(worker) = '' THEN
@@ -239,14 +238,12 @@ BEGIN
 		RAISE EXCEPTION 'lease must be positive, not %', coalesce(lease::text, 'NULL') USING ERRCODE = 'invalid_parameter_value',
 			HINT = 'The lease is how long the worker holds the actions, e.g. ''5 minutes''.';
 	END IF;
-	SELECT s.max_attempts INTO max_attempts FROM adoption.settings AS s WHERE s.tenant_id IS NULL;
 
 	/* Expired leases of actions out of attempts (the tenant's max_attempts): dead, not handed out again. */
 	WITH expired AS (
 		DELETE FROM adoption.campaign_action_queue AS q
 		WHERE q.status = 'claimed' AND q.lease_until < now()
-			AND q.attempts >= coalesce((SELECT o.max_attempts FROM adoption.settings AS o
-				WHERE o.tenant_id OPERATOR(pg_catalog.=) q.tenant_id), max_attempts)
+			AND q.attempts >= (adoption.tenant_settings(q.tenant_id)).max_attempts
 			AND q.action_id IN (SELECT e.action_id FROM adoption.campaign_action_queue AS e
 				WHERE e.status = 'claimed' AND e.lease_until < now()
 				FOR UPDATE SKIP LOCKED)
@@ -363,10 +360,7 @@ DECLARE
 	a adoption.campaign_action_queue := adoption.held_action(action_id, worker);
 	max_attempts integer;
 BEGIN
-	SELECT coalesce(o.max_attempts, d.max_attempts) INTO max_attempts
-	FROM adoption.settings AS d
-	LEFT JOIN adoption.settings AS o ON o.tenant_id = a.tenant_id
-	WHERE d.tenant_id IS NULL;
+	max_attempts := (adoption.tenant_settings(a.tenant_id)).max_attempts;
 	IF a.attempts >= max_attempts THEN
 		DELETE FROM adoption.campaign_action_queue AS q WHERE q.tenant_id = a.tenant_id AND q.action_id = a.action_id;
 		INSERT INTO adoption.campaign_action_archive

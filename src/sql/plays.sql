@@ -91,11 +91,9 @@ AS $$
 			CASE WHEN x.cancelled_at IS NOT NULL THEN 'cancelled' END], NULL)
 	FROM (
 		SELECT i.tenant_id, h.risk, h.scored_at, le.last_event_at,
-			coalesce(le.last_event_at <= as_of - coalesce(o.dormant_after, d.dormant_after), false) AS dormant,
+			coalesce(le.last_event_at <= as_of - (adoption.tenant_settings(i.tenant_id)).dormant_after, false) AS dormant,
 			c.occurred_at AS cancelled_at
 		FROM (SELECT DISTINCT u.tenant_id FROM unnest(tenant_ids) AS u(tenant_id) WHERE u.tenant_id IS NOT NULL) AS i
-		CROSS JOIN adoption.settings AS d
-		LEFT JOIN adoption.settings AS o ON o.tenant_id = i.tenant_id
 		LEFT JOIN LATERAL (SELECT s.risk, s.scored_at FROM adoption.health_scores AS s
 			WHERE s.tenant_id = i.tenant_id AND s.scored_at <= as_of
 			ORDER BY s.scored_at DESC LIMIT 1) AS h ON true
@@ -109,7 +107,6 @@ AS $$
 					WHERE r.tenant_id = b.tenant_id AND r.kind IN ('payment_succeeded', 'upgrade')
 						AND r.occurred_at > b.occurred_at AND r.occurred_at <= as_of)
 			ORDER BY b.occurred_at DESC LIMIT 1) AS c ON true
-		WHERE d.tenant_id IS NULL
 	) AS x
 $$;
 COMMENT ON FUNCTION adoption.account_states(text[], timestamptz) IS 'Per tenant as of a time: the risk band of its latest score, its last event and whether it is dormant, its standing cancellation, and the states the play policy knows (at_risk, critical, dormant, cancelled)';

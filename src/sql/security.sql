@@ -102,6 +102,8 @@ REVOKE SELECT ON adoption.feature_usage_events_default, adoption.rescore_state, 
 	FROM adoption_analyst, adoption_tenant;
 GRANT SELECT ON adoption.rescore_state, adoption.snapshot_state TO adoption_analyst;
 GRANT EXECUTE ON FUNCTION
+	adoption.settings_in_force(text, adoption.settings, adoption.settings),
+	adoption.tenant_settings(text),
 	adoption.velocity_at(double precision, timestamptz, timestamptz),
 	adoption.usage_velocity_transfn(double precision[], timestamptz, timestamptz),
 	adoption.usage_velocity_combinefn(double precision[], double precision[]),

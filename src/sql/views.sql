@@ -5,51 +5,30 @@
  */
 
 CREATE VIEW adoption.effective_settings WITH (security_invoker = true) AS
-SELECT t.tenant_id,
-	coalesce(o.aha_successes, d.aha_successes) AS aha_successes,
-	coalesce(o.usage_velocity_threshold, d.usage_velocity_threshold) AS usage_velocity_threshold,
-	coalesce(o.feature_adoption_threshold, d.feature_adoption_threshold) AS feature_adoption_threshold,
-	coalesce(o.success_outcome_rate, d.success_outcome_rate) AS success_outcome_rate,
-	coalesce(o.active_window, d.active_window) AS active_window,
-	coalesce(o.nudge_after, d.nudge_after) AS nudge_after,
-	coalesce(o.dormant_after, d.dormant_after) AS dormant_after,
-	coalesce(o.max_future_skew, d.max_future_skew) AS max_future_skew,
-	coalesce(o.max_attempts, d.max_attempts) AS max_attempts,
-	coalesce(o.event_retention, d.event_retention) AS event_retention,
-	coalesce(o.weight_usage_trend, d.weight_usage_trend) AS weight_usage_trend,
-	coalesce(o.weight_adoption, d.weight_adoption) AS weight_adoption,
-	coalesce(o.weight_support, d.weight_support) AS weight_support,
-	coalesce(o.weight_billing, d.weight_billing) AS weight_billing,
-	coalesce(o.weight_feedback, d.weight_feedback) AS weight_feedback,
-	coalesce(o.health_healthy_min, d.health_healthy_min) AS health_healthy_min,
-	coalesce(o.health_at_risk_min, d.health_at_risk_min) AS health_at_risk_min,
-	coalesce(o.action_cooldown, d.action_cooldown) AS action_cooldown,
-	coalesce(o.seat_utilization_threshold, d.seat_utilization_threshold) AS seat_utilization_threshold
+SELECT s.*
 FROM adoption.tenants AS t
 CROSS JOIN adoption.settings AS d
 LEFT JOIN adoption.settings AS o ON o.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
+CROSS JOIN LATERAL adoption.settings_in_force(t.tenant_id, d, o) AS s
 WHERE d.tenant_id IS NULL;
 COMMENT ON VIEW adoption.effective_settings IS 'The settings in force for each tenant: its overrides, else the defaults';
-COMMENT ON COLUMN adoption.effective_settings.tenant_id IS 'Tenant';
-COMMENT ON COLUMN adoption.effective_settings.aha_successes IS 'Successful uses after which a user has adopted a feature';
-COMMENT ON COLUMN adoption.effective_settings.usage_velocity_threshold IS 'Uses within 7 days that make a user habitual';
-COMMENT ON COLUMN adoption.effective_settings.feature_adoption_threshold IS 'Share of active users who adopted, for the tenant milestone';
-COMMENT ON COLUMN adoption.effective_settings.success_outcome_rate IS 'Minimum success rate for the tenant milestone';
-COMMENT ON COLUMN adoption.effective_settings.active_window IS 'A user is active if seen within it';
-COMMENT ON COLUMN adoption.effective_settings.nudge_after IS 'Activated but not adopted for this long: nudge';
-COMMENT ON COLUMN adoption.effective_settings.dormant_after IS 'No use for this long: dormant';
-COMMENT ON COLUMN adoption.effective_settings.max_future_skew IS 'How far ahead of the current time an event may be';
-COMMENT ON COLUMN adoption.effective_settings.max_attempts IS 'Deliveries of a campaign action before it is dead';
-COMMENT ON COLUMN adoption.effective_settings.event_retention IS 'Events older than this are dropped (NULL: kept)';
-COMMENT ON COLUMN adoption.effective_settings.weight_usage_trend IS 'Health weight of usage trend';
-COMMENT ON COLUMN adoption.effective_settings.weight_adoption IS 'Health weight of adoption';
-COMMENT ON COLUMN adoption.effective_settings.weight_support IS 'Health weight of support';
-COMMENT ON COLUMN adoption.effective_settings.weight_billing IS 'Health weight of billing';
-COMMENT ON COLUMN adoption.effective_settings.weight_feedback IS 'Health weight of feedback';
-COMMENT ON COLUMN adoption.effective_settings.health_healthy_min IS 'Health score from which a tenant is healthy';
-COMMENT ON COLUMN adoption.effective_settings.health_at_risk_min IS 'Health score from which a tenant is at_risk (below: critical)';
-COMMENT ON COLUMN adoption.effective_settings.action_cooldown IS 'A tenant-level health action is not enqueued again within this time';
-COMMENT ON COLUMN adoption.effective_settings.seat_utilization_threshold IS 'Active users / seats_licensed from which a tenant is an expansion opportunity';
+/* Its columns are those of adoption.settings, and so are their comments. */
+DO $$
+DECLARE
+	col record;
+BEGIN
+	FOR col IN SELECT a.attname, pg_catalog.col_description(a.attrelid, a.attnum) AS comment
+		FROM pg_catalog.pg_attribute AS a
+		WHERE a.attrelid OPERATOR(pg_catalog.=) 'adoption.settings'::pg_catalog.regclass
+			AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+	LOOP
+		EXECUTE pg_catalog.format('COMMENT ON COLUMN adoption.effective_settings.%I IS %L', col.attname,
+			CASE col.attname WHEN 'tenant_id' THEN 'Tenant'
+				WHEN 'updated_at' THEN 'Last change of the tenant''s override row (of the defaults row when it has none)'
+				ELSE col.comment END);
+	END LOOP;
+END
+$$;
 
 /*
  * The state of a tenant x feature as of the tenant's latest event time

@@ -3822,3 +3822,247 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION adoption.forget_tenant(text) IS 'Erases a tenant: every row of it in every table of the extension (events, state, daily snapshots, feedback and its persona profile, tickets, billing events, touches, actions and keys, follow-ups, health scores, play policy overrides, lexicon, settings override, the tenant itself); returns the rows deleted per table as jsonb';
+
+/*
+ * Issue 20, tenant settings in one place: adoption.settings is the one list
+ * of the settings (its columns carry their comments; the defaults check and
+ * the trigger that merges a re-inserted defaults row read the columns from
+ * the catalog); adoption.settings_in_force() is the one implementation of
+ * "the tenant's override, else the default", used by the C cache,
+ * adoption.tenant_settings(), the view adoption.effective_settings (which
+ * gains the column updated_at), claim_actions(), fail_action() and
+ * account_states().
+ */
+ALTER TABLE adoption.settings DROP CONSTRAINT settings_defaults_complete;
+ALTER TABLE adoption.settings ADD CONSTRAINT settings_defaults_complete CHECK (tenant_id IS NOT NULL OR NOT pg_catalog.jsonb_path_exists(
+		pg_catalog.to_jsonb(settings) OPERATOR(pg_catalog.-) 'tenant_id' OPERATOR(pg_catalog.-) 'event_retention',
+		'$.* ? (@ == null)'));
+COMMENT ON COLUMN adoption.settings.tenant_id IS 'Tenant whose overrides the row holds; NULL: the row of defaults';
+COMMENT ON COLUMN adoption.settings.aha_successes IS 'Successful uses after which a user has adopted a feature';
+COMMENT ON COLUMN adoption.settings.usage_velocity_threshold IS 'Uses within 7 days that make a user habitual';
+COMMENT ON COLUMN adoption.settings.feature_adoption_threshold IS 'Share of active users who adopted, for the tenant milestone';
+COMMENT ON COLUMN adoption.settings.success_outcome_rate IS 'Minimum success rate for the tenant milestone';
+COMMENT ON COLUMN adoption.settings.active_window IS 'A user is active if seen within it';
+COMMENT ON COLUMN adoption.settings.nudge_after IS 'Activated but not adopted for this long: nudge';
+COMMENT ON COLUMN adoption.settings.dormant_after IS 'No use for this long: dormant';
+COMMENT ON COLUMN adoption.settings.max_future_skew IS 'How far ahead of the current time an event may be';
+COMMENT ON COLUMN adoption.settings.max_attempts IS 'Deliveries of a campaign action before it is dead';
+COMMENT ON COLUMN adoption.settings.event_retention IS 'Events older than this are dropped (NULL: kept)';
+COMMENT ON COLUMN adoption.settings.weight_usage_trend IS 'Health weight of usage trend';
+COMMENT ON COLUMN adoption.settings.weight_adoption IS 'Health weight of adoption';
+COMMENT ON COLUMN adoption.settings.weight_support IS 'Health weight of support';
+COMMENT ON COLUMN adoption.settings.weight_billing IS 'Health weight of billing';
+COMMENT ON COLUMN adoption.settings.weight_feedback IS 'Health weight of feedback';
+COMMENT ON COLUMN adoption.settings.health_healthy_min IS 'Health score from which a tenant is healthy';
+COMMENT ON COLUMN adoption.settings.health_at_risk_min IS 'Health score from which a tenant is at_risk (below: critical)';
+COMMENT ON COLUMN adoption.settings.action_cooldown IS 'A tenant-level health action is not enqueued again within this time';
+COMMENT ON COLUMN adoption.settings.seat_utilization_threshold IS 'Active users / seats_licensed from which a tenant is an expansion opportunity';
+COMMENT ON COLUMN adoption.settings.updated_at IS 'Last change of the row';
+CREATE FUNCTION adoption.settings_in_force(tenant_id text, defaults adoption.settings, override adoption.settings)
+RETURNS adoption.settings
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET extra_float_digits = 3
+SET IntervalStyle = 'postgres'
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT jsonb_populate_record(defaults,
+		coalesce(jsonb_strip_nulls(to_jsonb(override)), '{}') || jsonb_build_object('tenant_id', tenant_id))
+$$;
+COMMENT ON FUNCTION adoption.settings_in_force(text, adoption.settings, adoption.settings) IS 'The settings in force for a tenant: each column of its override row that is not NULL, else that of the defaults row';
+CREATE FUNCTION adoption.tenant_settings(tenant_id text)
+RETURNS adoption.settings
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT adoption.settings_in_force(tenant_settings.tenant_id, d, o)
+	FROM adoption.settings AS d
+	LEFT JOIN adoption.settings AS o ON o.tenant_id = tenant_settings.tenant_id
+	WHERE d.tenant_id IS NULL
+$$;
+COMMENT ON FUNCTION adoption.tenant_settings(text) IS 'The settings in force for one tenant: its overrides, else the defaults (all defaults for NULL)';
+REVOKE ALL ON FUNCTION adoption.settings_in_force(text, adoption.settings, adoption.settings),
+	adoption.tenant_settings(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION adoption.settings_in_force(text, adoption.settings, adoption.settings),
+	adoption.tenant_settings(text) TO adoption_analyst, adoption_tenant;
+CREATE OR REPLACE FUNCTION adoption.settings_merge_default()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cols text;
+	updated bigint;
+BEGIN
+	IF NEW.tenant_id IS NOT NULL THEN
+		RETURN NEW;
+	END IF;
+	SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
+	FROM pg_attribute AS a
+	WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> 'tenant_id';
+	EXECUTE format('UPDATE adoption.settings SET (%1$s) = (SELECT %1$s FROM (SELECT ($1).*) AS n) WHERE tenant_id IS NULL', cols)
+		USING NEW;
+	GET DIAGNOSTICS updated = ROW_COUNT;
+	IF updated > 0 THEN
+		RETURN NULL;
+	END IF;
+	RETURN NEW;
+END
+$$;
+CREATE OR REPLACE VIEW adoption.effective_settings WITH (security_invoker = true) AS
+SELECT s.*
+FROM adoption.tenants AS t
+CROSS JOIN adoption.settings AS d
+LEFT JOIN adoption.settings AS o ON o.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
+CROSS JOIN LATERAL adoption.settings_in_force(t.tenant_id, d, o) AS s
+WHERE d.tenant_id IS NULL;
+COMMENT ON VIEW adoption.effective_settings IS 'The settings in force for each tenant: its overrides, else the defaults';
+CREATE OR REPLACE FUNCTION adoption.claim_actions(worker text, max integer DEFAULT 100, lease interval DEFAULT '5 minutes')
+RETURNS SETOF adoption.campaign_actions
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	claimed bigint;
+BEGIN
+	IF worker IS NULL OR btrim(worker) = '' THEN
+		RAISE EXCEPTION 'worker must not be empty' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Name the worker, e.g. its host and process id; complete_action() can check it.';
+	END IF;
+	IF max IS NULL OR max < 0 THEN
+		RAISE EXCEPTION 'max must not be negative, not %', coalesce(max::text, 'NULL') USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF lease IS NULL OR lease <= interval '0' THEN
+		RAISE EXCEPTION 'lease must be positive, not %', coalesce(lease::text, 'NULL') USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'The lease is how long the worker holds the actions, e.g. ''5 minutes''.';
+	END IF;
+
+	/* Expired leases of actions out of attempts (the tenant's max_attempts): dead, not handed out again. */
+	WITH expired AS (
+		DELETE FROM adoption.campaign_action_queue AS q
+		WHERE q.status = 'claimed' AND q.lease_until < now()
+			AND q.attempts >= (adoption.tenant_settings(q.tenant_id)).max_attempts
+			AND q.action_id IN (SELECT e.action_id FROM adoption.campaign_action_queue AS e
+				WHERE e.status = 'claimed' AND e.lease_until < now()
+				FOR UPDATE SKIP LOCKED)
+		RETURNING q.*
+	)
+	INSERT INTO adoption.campaign_action_archive
+	SELECT e.action_id, e.tenant_id, e.user_id, e.feature_id, e.template_key, e.campaign_id, e.reason,
+		e.dedupe_key, 'dead', e.attempts, e.available_at, e.claimed_by, e.lease_until,
+		coalesce(e.last_error, 'lease expired'), e.created_at, now()
+	FROM expired AS e;
+
+	/* Due pending actions first, then actions whose lease expired. */
+	RETURN QUERY
+	WITH locked AS (
+		SELECT p.tenant_id, p.action_id FROM adoption.campaign_action_queue AS p
+		WHERE p.status = 'pending' AND p.available_at <= now()
+		ORDER BY p.available_at
+		LIMIT max
+		FOR UPDATE SKIP LOCKED
+	)
+	UPDATE adoption.campaign_action_queue AS q
+	SET status = 'claimed', claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
+	FROM locked AS l
+	WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id
+	RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
+		q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
+		q.created_at, q.completed_at, q.status_reason;
+	GET DIAGNOSTICS claimed = ROW_COUNT;
+	IF claimed < max THEN
+		RETURN QUERY
+		WITH locked AS (
+			SELECT x.tenant_id, x.action_id FROM adoption.campaign_action_queue AS x
+			WHERE x.status = 'claimed' AND x.lease_until < now()
+			ORDER BY x.lease_until
+			LIMIT max - claimed
+			FOR UPDATE SKIP LOCKED
+		)
+		UPDATE adoption.campaign_action_queue AS q
+		SET claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
+		FROM locked AS l
+		WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id
+		RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
+			q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
+			q.created_at, q.completed_at, q.status_reason;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION adoption.claim_actions(text, integer, interval) IS 'Claims up to max due actions for worker for the lease; never hands one action to two workers at once';
+CREATE OR REPLACE FUNCTION adoption.fail_action(action_id bigint, error text, worker text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	a adoption.campaign_action_queue := adoption.held_action(action_id, worker);
+	max_attempts integer;
+BEGIN
+	max_attempts := (adoption.tenant_settings(a.tenant_id)).max_attempts;
+	IF a.attempts >= max_attempts THEN
+		DELETE FROM adoption.campaign_action_queue AS q WHERE q.tenant_id = a.tenant_id AND q.action_id = a.action_id;
+		INSERT INTO adoption.campaign_action_archive
+		VALUES (a.action_id, a.tenant_id, a.user_id, a.feature_id, a.template_key, a.campaign_id, a.reason,
+			a.dedupe_key, 'dead', a.attempts, a.available_at, a.claimed_by, a.lease_until, error,
+			a.created_at, now());
+		RETURN 'dead';
+	END IF;
+	/* Backoff: 30 s after the first failure, doubling, at most a day. */
+	UPDATE adoption.campaign_action_queue AS q
+	SET status = 'pending', lease_until = NULL, last_error = error,
+		available_at = now() + least(interval '30 seconds' * power(2, least(a.attempts - 1, 12)), interval '1 day')
+	WHERE q.tenant_id = a.tenant_id AND q.action_id = a.action_id;
+	RETURN 'pending';
+END
+$$;
+COMMENT ON FUNCTION adoption.fail_action(bigint, text, text) IS 'Records a failed delivery: the action is retried after 30 s, 1 min, 2 min... (at most a day), or is dead after max_attempts; returns the new status';
+CREATE OR REPLACE FUNCTION adoption.account_states(tenant_ids text[], as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (tenant_id text, risk text, scored_at timestamptz, last_event_at timestamptz,
+	dormant boolean, cancelled_at timestamptz, states text[])
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT x.tenant_id, x.risk, x.scored_at, x.last_event_at, x.dormant, x.cancelled_at,
+		array_remove(ARRAY[CASE WHEN x.risk IN ('at_risk', 'critical') THEN x.risk END,
+			CASE WHEN x.dormant THEN 'dormant' END,
+			CASE WHEN x.cancelled_at IS NOT NULL THEN 'cancelled' END], NULL)
+	FROM (
+		SELECT i.tenant_id, h.risk, h.scored_at, le.last_event_at,
+			coalesce(le.last_event_at <= as_of - (adoption.tenant_settings(i.tenant_id)).dormant_after, false) AS dormant,
+			c.occurred_at AS cancelled_at
+		FROM (SELECT DISTINCT u.tenant_id FROM unnest(tenant_ids) AS u(tenant_id) WHERE u.tenant_id IS NOT NULL) AS i
+		LEFT JOIN LATERAL (SELECT s.risk, s.scored_at FROM adoption.health_scores AS s
+			WHERE s.tenant_id = i.tenant_id AND s.scored_at <= as_of
+			ORDER BY s.scored_at DESC LIMIT 1) AS h ON true
+		LEFT JOIN LATERAL (SELECT CASE WHEN t.last_event_at <= as_of THEN t.last_event_at
+				ELSE (SELECT max(v.usage_timestamp) FROM adoption.feature_usage_events AS v
+					WHERE v.tenant_id = i.tenant_id AND v.usage_timestamp <= as_of) END AS last_event_at
+			FROM adoption.tenant_state AS t WHERE t.tenant_id = i.tenant_id) AS le ON true
+		LEFT JOIN LATERAL (SELECT b.occurred_at FROM adoption.billing_events AS b
+			WHERE b.tenant_id = i.tenant_id AND b.kind = 'cancellation' AND b.occurred_at <= as_of
+				AND NOT EXISTS (SELECT 1 FROM adoption.billing_events AS r
+					WHERE r.tenant_id = b.tenant_id AND r.kind IN ('payment_succeeded', 'upgrade')
+						AND r.occurred_at > b.occurred_at AND r.occurred_at <= as_of)
+			ORDER BY b.occurred_at DESC LIMIT 1) AS c ON true
+	) AS x
+$$;
+COMMENT ON FUNCTION adoption.account_states(text[], timestamptz) IS 'Per tenant as of a time: the risk band of its latest score, its last event and whether it is dormant, its standing cancellation, and the states the play policy knows (at_risk, critical, dormant, cancelled)';
+/* Its columns are those of adoption.settings, and so are their comments. */
+DO $$
+DECLARE
+	col record;
+BEGIN
+	FOR col IN SELECT a.attname, pg_catalog.col_description(a.attrelid, a.attnum) AS comment
+		FROM pg_catalog.pg_attribute AS a
+		WHERE a.attrelid OPERATOR(pg_catalog.=) 'adoption.settings'::pg_catalog.regclass
+			AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+	LOOP
+		EXECUTE pg_catalog.format('COMMENT ON COLUMN adoption.effective_settings.%I IS %L', col.attname,
+			CASE col.attname WHEN 'tenant_id' THEN 'Tenant'
+				WHEN 'updated_at' THEN 'Last change of the tenant''s override row (of the defaults row when it has none)'
+				ELSE col.comment END);
+	END LOOP;
+END
+$$;
+ALTER FUNCTION adoption.claim_actions(text, integer, interval) SECURITY DEFINER;
+ALTER FUNCTION adoption.fail_action(bigint, text, text) SECURITY DEFINER;
