@@ -16,6 +16,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "commands/extension.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -70,8 +71,9 @@ static const char *const load_query =
 
 /*
  * The same while ALTER EXTENSION ... UPDATE runs the scripts of a version
- * older than 0.4.0, whose adoption.rebuild() calls loads the settings
- * before adoption.settings_in_force() exists: that function's body, inline.
+ * older than 0.4.0, whose adoption.rebuild() call loads the settings
+ * before adoption.settings_in_force() exists: that function's body, inline
+ * (used only then, see load_settings).
  */
 static const char *const load_query_before_0_4 =
 "SELECT s.* FROM adoption.settings AS d"
@@ -97,7 +99,10 @@ adoption_settings_invalidate(Oid relid)
 
 /*
  * Finds each column of setting_columns in the result and checks its type
- * (a mismatch is a bug: settings.h out of step with the table).
+ * (a mismatch is a bug: settings.h out of step with the table).  While
+ * ALTER EXTENSION ... UPDATE runs an older version's script (which may
+ * rebuild the state), a column a later script adds is not there yet: it
+ * reads 0 (attnum 0) until then.
  */
 static void
 find_columns(TupleDesc desc, int *attnums)
@@ -107,6 +112,11 @@ find_columns(TupleDesc desc, int *attnums)
 	for (i = 0; i < (int) N_SETTING_COLUMNS; i++)
 	{
 		attnums[i] = SPI_fnumber(desc, setting_columns[i].name);
+		if (attnums[i] <= 0 && creating_extension)
+		{
+			attnums[i] = 0;
+			continue;
+		}
 		if (attnums[i] <= 0)
 			elog(ERROR, "pg_adoption: adoption.settings has no column %s",
 				 setting_columns[i].name);
@@ -128,8 +138,11 @@ read_row(HeapTuple tup, TupleDesc desc, const int *attnums, AdoptionSettings *s)
 	{
 		char	   *field = (char *) s + setting_columns[i].offset;
 		bool		isnull;
-		Datum		d = SPI_getbinval(tup, desc, attnums[i], &isnull);
+		Datum		d;
 
+		if (attnums[i] == 0)
+			continue;
+		d = SPI_getbinval(tup, desc, attnums[i], &isnull);
 		if (isnull)
 			continue;
 		switch (setting_columns[i].type)
@@ -180,6 +193,11 @@ load_settings(void)
 		elog(ERROR, "pg_adoption: could not look up adoption.settings_in_force()");
 	have_function = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
 											   SPI_tuptable->tupdesc, 1, &isnull));
+	if (!have_function && !creating_extension)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("function adoption.settings_in_force() does not exist"),
+				 errhint("Run ALTER EXTENSION pg_adoption UPDATE: the installed library is newer than the extension's objects.")));
 	if (SPI_execute(have_function ? load_query : load_query_before_0_4,
 					true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "pg_adoption: could not read adoption.settings");
