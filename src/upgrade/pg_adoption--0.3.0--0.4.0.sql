@@ -4066,17 +4066,3 @@ END
 $$;
 ALTER FUNCTION adoption.claim_actions(text, integer, interval) SECURITY DEFINER;
 ALTER FUNCTION adoption.fail_action(bigint, text, text) SECURITY DEFINER;
-
-/* Trial setting trial_reminder_after (docs/development.md, "Adding a tenant setting"). */
-ALTER TABLE adoption.settings ADD COLUMN trial_reminder_after interval CHECK (trial_reminder_after > interval '0');
-UPDATE adoption.settings SET trial_reminder_after = '10 days' WHERE tenant_id IS NULL;
-COMMENT ON COLUMN adoption.settings.trial_reminder_after IS 'Trial: remind this long after the first event';
-CREATE OR REPLACE VIEW adoption.effective_settings WITH (security_invoker = true) AS
-SELECT s.*
-FROM adoption.tenants AS t
-CROSS JOIN adoption.settings AS d
-LEFT JOIN adoption.settings AS o ON o.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
-CROSS JOIN LATERAL adoption.settings_in_force(t.tenant_id, d, o) AS s
-WHERE d.tenant_id IS NULL;
-COMMENT ON VIEW adoption.effective_settings IS 'The settings in force for each tenant: its overrides, else the defaults';
-COMMENT ON COLUMN adoption.effective_settings.trial_reminder_after IS 'Trial: remind this long after the first event';
