@@ -12,10 +12,11 @@
  * tenant.  A play is allowed when every state the account is in allows it
  * (a healthy or not yet scored account, in no state, gets every play).
  *
- * One rule on every route into the queue: the ingest engine's milestone
- * actions (actions.c), enqueue_batch() (rescoring, feedback, launches) and
- * enqueue_action() skip a play the account's state forbids without using
- * its dedupe key, so it can be enqueued once the state is over.  Plays
+ * One rule on every route into the queue: adoption.queue_actions()
+ * (actions.sql), through which the ingest engine's milestone actions
+ * (actions.c), enqueue_batch() (rescoring, feedback, launches) and
+ * enqueue_action() queue, skips a play the account's state forbids without
+ * using its dedupe key, so it can be enqueued once the state is over.  Plays
  * queued before the account entered the state are withdrawn: moved to the
  * archive with status 'withdrawn' and a status_reason, their key freed.
  * Withdrawal runs when rescore() scores a tenant (bands and dormancy change

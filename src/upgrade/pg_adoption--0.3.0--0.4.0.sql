@@ -4066,3 +4066,111 @@ END
 $$;
 ALTER FUNCTION adoption.claim_actions(text, integer, interval) SECURITY DEFINER;
 ALTER FUNCTION adoption.fail_action(bigint, text, text) SECURITY DEFINER;
+
+/*
+ * Issue 20, one enqueue path: adoption.queue_actions() claims the dedupe
+ * keys, queues and notifies for the C engine, enqueue_action() and
+ * enqueue_batch() (which moves from health.sql to actions.sql).
+ */
+CREATE FUNCTION adoption.queue_actions(tenant_ids text[], template_keys text[], dedupe_keys text[],
+	reasons jsonb[], user_ids text[], feature_ids text[], available_ats timestamptz[], notify boolean)
+RETURNS TABLE (tenant_id text, template_key text, action_id bigint)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN QUERY
+	WITH i AS MATERIALIZED (
+		SELECT * FROM unnest(tenant_ids, template_keys, dedupe_keys, reasons, user_ids, feature_ids, available_ats)
+			WITH ORDINALITY AS i(tenant_id, template_key, dedupe_key, reason, user_id, feature_id, available_at, ord)
+	),
+	blocked AS (
+		SELECT b.tenant_id, b.template_key FROM adoption.blocked_plays(tenant_ids, template_keys) AS b
+	),
+	c AS (
+		SELECT DISTINCT ON (i.tenant_id, i.dedupe_key) i.tenant_id, i.user_id, i.feature_id, i.template_key,
+			t.campaign_id, coalesce(i.reason, '{}') AS reason, i.dedupe_key, coalesce(i.available_at, now()) AS available_at,
+			i.ord
+		FROM i
+		JOIN adoption.campaign_templates AS t ON t.template_key = i.template_key
+		WHERE NOT EXISTS (SELECT 1 FROM blocked
+			WHERE blocked.tenant_id = i.tenant_id AND blocked.template_key = i.template_key)
+		ORDER BY i.tenant_id, i.dedupe_key, i.ord
+	),
+	ordered AS MATERIALIZED (
+		SELECT * FROM c ORDER BY c.ord
+	),
+	k AS (
+		INSERT INTO adoption.campaign_action_keys AS k (tenant_id, dedupe_key, action_id)
+		SELECT o.tenant_id, o.dedupe_key, nextval('adoption.campaign_action_id_seq') FROM ordered AS o
+		ON CONFLICT DO NOTHING
+		RETURNING k.tenant_id, k.dedupe_key, k.action_id
+	),
+	q AS (
+		INSERT INTO adoption.campaign_action_queue AS q (action_id, tenant_id, user_id, feature_id,
+			template_key, campaign_id, reason, dedupe_key, available_at)
+		SELECT k.action_id, o.tenant_id, o.user_id, o.feature_id, o.template_key, o.campaign_id,
+			o.reason, o.dedupe_key, o.available_at
+		FROM k JOIN ordered AS o ON o.tenant_id = k.tenant_id AND o.dedupe_key = k.dedupe_key
+		RETURNING q.tenant_id, q.template_key, q.action_id
+	)
+	SELECT q.tenant_id, q.template_key, q.action_id FROM q;
+	IF FOUND AND notify THEN
+		PERFORM pg_notify('adoption_actions', '1');
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION adoption.queue_actions(text[], text[], text[], jsonb[], text[], text[], timestamptz[], boolean) IS 'The one path that queues campaign actions (parallel arrays): skips unknown templates, plays the play policy forbids and keys already enqueued, claims the keys, queues the rest, optionally notifies; returns what it queued';
+REVOKE ALL ON FUNCTION adoption.queue_actions(text[], text[], text[], jsonb[], text[], text[], timestamptz[], boolean) FROM PUBLIC;
+CREATE OR REPLACE FUNCTION adoption.enqueue_action(tenant_id text, template_key text, dedupe_key text,
+	reason jsonb DEFAULT '{}', user_id text DEFAULT NULL, feature_id text DEFAULT NULL,
+	available_at timestamptz DEFAULT pg_catalog.now())
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	blocked text;
+BEGIN
+	IF tenant_id IS NULL OR btrim(tenant_id) = '' THEN
+		RAISE EXCEPTION 'tenant_id must not be empty' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF dedupe_key IS NULL OR dedupe_key = '' THEN
+		RAISE EXCEPTION 'dedupe_key must not be empty' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'The key names what the action is about, e.g. the milestone and the user; an action with the same key is enqueued once.';
+	END IF;
+	PERFORM FROM adoption.campaign_templates AS t WHERE t.template_key = enqueue_action.template_key;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'unknown campaign template "%"', template_key USING ERRCODE = 'undefined_object',
+			HINT = 'The templates are the rows of adoption.campaign_templates.';
+	END IF;
+	SELECT b.reason INTO blocked
+	FROM adoption.blocked_plays(ARRAY[enqueue_action.tenant_id], ARRAY[enqueue_action.template_key]) AS b;
+	IF blocked IS NOT NULL THEN
+		RAISE NOTICE '% not enqueued for tenant "%"', template_key, tenant_id USING DETAIL = blocked || '.',
+			HINT = 'The play policy is adoption.play_policy, per tenant adoption.tenant_play_policy.';
+		RETURN NULL;
+	END IF;
+	RETURN (SELECT q.action_id FROM adoption.queue_actions(ARRAY[enqueue_action.tenant_id],
+		ARRAY[enqueue_action.template_key], ARRAY[enqueue_action.dedupe_key], ARRAY[enqueue_action.reason],
+		ARRAY[enqueue_action.user_id], ARRAY[enqueue_action.feature_id], ARRAY[enqueue_action.available_at], true) AS q);
+END
+$$;
+COMMENT ON FUNCTION adoption.enqueue_action(text, text, text, jsonb, text, text, timestamptz) IS 'Enqueues a campaign action unless one with the same (tenant_id, dedupe_key) was enqueued (and not withdrawn) or the play policy forbids it for the account''s state; returns its id or NULL';
+CREATE OR REPLACE FUNCTION adoption.enqueue_batch(actions jsonb)
+RETURNS TABLE (tenant_id text, template_key text, action_id bigint)
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH a AS MATERIALIZED (
+		SELECT * FROM jsonb_to_recordset(coalesce(actions, '[]')) AS a(tenant_id text, user_id text,
+			feature_id text, template_key text, reason jsonb, dedupe_key text)
+		ORDER BY a.tenant_id, a.dedupe_key
+	)
+	SELECT q.tenant_id, q.template_key, q.action_id
+	FROM adoption.queue_actions(ARRAY(SELECT a.tenant_id FROM a), ARRAY(SELECT a.template_key FROM a),
+		ARRAY(SELECT a.dedupe_key FROM a), ARRAY(SELECT a.reason FROM a), ARRAY(SELECT a.user_id FROM a),
+		ARRAY(SELECT a.feature_id FROM a), NULL, true) AS q
+$$;
+COMMENT ON FUNCTION adoption.enqueue_batch(jsonb) IS 'Enqueues a JSON array of actions {tenant_id, template_key, dedupe_key, reason, user_id, feature_id} set-based, skipping keys already enqueued and plays the play policy forbids; returns what it enqueued';
+ALTER FUNCTION adoption.enqueue_action(text, text, text, jsonb, text, text, timestamptz) SECURITY DEFINER;
