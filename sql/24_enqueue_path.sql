@@ -7,6 +7,8 @@ TRUNCATE adoption.feature_usage_events, adoption.user_feature_state, adoption.te
 	adoption.health_scores, adoption.billing_events, adoption.features, adoption.tenants CASCADE;
 DELETE FROM adoption.settings WHERE tenant_id IS NOT NULL;
 INSERT INTO adoption.tenants (tenant_id) VALUES ('e1');
+DELETE FROM adoption.milestone_campaigns;
+INSERT INTO adoption.milestone_campaigns (milestone, template_key) VALUES ('habitual', 'adoption_success');
 
 -- k1 by enqueue_action; then a batch with k1 (taken), k2 twice (the first
 -- is kept: reason {"n": 1}), k3 of an unknown template (skipped).
@@ -26,3 +28,5 @@ INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage
 SELECT 'e1', usr, 'f', timestamptz '2026-03-01 09:00' + i * interval '1 hour'
 FROM unnest(ARRAY['u', 'v']) AS usr, generate_series(0, 5) AS i;
 SELECT dedupe_key, template_key FROM adoption.campaign_actions WHERE user_id IS NOT NULL ORDER BY action_id;
+-- The milestone campaigns as CREATE EXTENSION has them.
+INSERT INTO adoption.milestone_campaigns (milestone, template_key) VALUES ('feature_adopted', 'adoption_success');
