@@ -623,23 +623,12 @@ COMMENT ON COLUMN adoption.health_history.actions IS 'Tenant-level campaign temp
 COMMENT ON COLUMN adoption.health_history.live IS 'Computed within a day of scored_at; only live scores enqueue actions (a backfill does not)';
 
 /*
- * Seat utilization divides the tenant's active users as of now() (an event
- * of any feature in (now() - active_window, now()], as in
- * adoption.feature_adoption: the log decides only for a user seen after
- * now()) by its seats.
+ * Seat utilization divides the tenant's active users as of now()
+ * (adoption.active_users, as adoption.feature_adoption) by its seats.
  */
 CREATE VIEW adoption.expansion_opportunities WITH (security_invoker = true) AS
 WITH active AS (
-	SELECT v.tenant_id, count(*) AS active_users
-	FROM adoption.tenant_user_state AS v
-	JOIN adoption.effective_settings AS e ON e.tenant_id OPERATOR(pg_catalog.=) v.tenant_id
-	WHERE v.last_seen_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) e.active_window)
-		AND (v.last_seen_at OPERATOR(pg_catalog.<=) pg_catalog.now() OR EXISTS (
-			SELECT 1 FROM adoption.feature_usage_events AS x
-			WHERE x.tenant_id OPERATOR(pg_catalog.=) v.tenant_id AND x.user_id OPERATOR(pg_catalog.=) v.user_id
-				AND x.usage_timestamp OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) e.active_window)
-				AND x.usage_timestamp OPERATOR(pg_catalog.<=) pg_catalog.now()))
-	GROUP BY v.tenant_id
+	SELECT a.tenant_id, count(*) AS active_users FROM adoption.active_users AS a GROUP BY a.tenant_id
 )
 SELECT t.tenant_id, 'seat_utilization'::text AS opportunity, NULL::text AS feature_id,
 	a.active_users::double precision / t.seats_licensed AS metric,

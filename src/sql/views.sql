@@ -75,25 +75,36 @@ COMMENT ON COLUMN adoption.tenant_feature_state.feature_adopted_at IS 'Milestone
 COMMENT ON COLUMN adoption.tenant_feature_state.updated_at IS 'When the counts or the milestone were last written';
 
 /*
- * Adoption of each feature by each tenant as of now(), over the tenant's
- * active users (docs/design.md §3, the population Pendo and Amplitude divide by):
- * users with an event of any feature in (now() - active_window, now()].
+ * A tenant's active users as of now() (docs/adoption-state.md): users with
+ * an event of any feature in (now() - active_window, now()].
  * tenant_user_state's last_seen_at decides, except for a user seen after
  * now() (an event ahead of the clock, within max_future_skew): for those
- * the log says whether an event falls in the window; likewise a feature's
- * own active users (feature_active_users, mean_velocity) by last_used_at.
+ * the log says whether an event falls in the window.  The population of
+ * adoption.feature_adoption and of seat utilization.
+ */
+CREATE VIEW adoption.active_users WITH (security_invoker = true) AS
+SELECT v.tenant_id, v.user_id
+FROM adoption.tenant_user_state AS v
+JOIN adoption.effective_settings AS e ON e.tenant_id OPERATOR(pg_catalog.=) v.tenant_id
+WHERE v.last_seen_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) e.active_window)
+	AND (v.last_seen_at OPERATOR(pg_catalog.<=) pg_catalog.now() OR EXISTS (
+		SELECT 1 FROM adoption.feature_usage_events AS x
+		WHERE x.tenant_id OPERATOR(pg_catalog.=) v.tenant_id AND x.user_id OPERATOR(pg_catalog.=) v.user_id
+			AND x.usage_timestamp OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) e.active_window)
+			AND x.usage_timestamp OPERATOR(pg_catalog.<=) pg_catalog.now()));
+COMMENT ON VIEW adoption.active_users IS 'A tenant''s active users as of now(): an event of any feature within the tenant''s active_window';
+COMMENT ON COLUMN adoption.active_users.tenant_id IS 'Tenant';
+COMMENT ON COLUMN adoption.active_users.user_id IS 'User with an event of any feature in (now() - active_window, now()]';
+
+/*
+ * Adoption of each feature by each tenant as of now(), over the tenant's
+ * active users (docs/design.md §3, the population Pendo and Amplitude divide by):
+ * adoption.active_users; a feature's own active users
+ * (feature_active_users, mean_velocity) likewise by last_used_at.
  */
 CREATE VIEW adoption.feature_adoption WITH (security_invoker = true) AS
 WITH active AS (
-	SELECT v.tenant_id, v.user_id
-	FROM adoption.tenant_user_state AS v
-	JOIN adoption.effective_settings AS e ON e.tenant_id OPERATOR(pg_catalog.=) v.tenant_id
-	WHERE v.last_seen_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) e.active_window)
-		AND (v.last_seen_at OPERATOR(pg_catalog.<=) pg_catalog.now() OR EXISTS (
-			SELECT 1 FROM adoption.feature_usage_events AS x
-			WHERE x.tenant_id OPERATOR(pg_catalog.=) v.tenant_id AND x.user_id OPERATOR(pg_catalog.=) v.user_id
-				AND x.usage_timestamp OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) e.active_window)
-				AND x.usage_timestamp OPERATOR(pg_catalog.<=) pg_catalog.now()))
+	SELECT a.tenant_id, a.user_id FROM adoption.active_users AS a
 ),
 tenant_active AS (
 	SELECT active.tenant_id, count(*) AS active_users FROM active GROUP BY active.tenant_id

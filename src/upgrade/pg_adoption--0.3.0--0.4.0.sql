@@ -4174,3 +4174,133 @@ AS $$
 $$;
 COMMENT ON FUNCTION adoption.enqueue_batch(jsonb) IS 'Enqueues a JSON array of actions {tenant_id, template_key, dedupe_key, reason, user_id, feature_id} set-based, skipping keys already enqueued and plays the play policy forbids; returns what it enqueued';
 ALTER FUNCTION adoption.enqueue_action(text, text, text, jsonb, text, text, timestamptz) SECURITY DEFINER;
+
+/*
+ * Issue 20, one definition of a tenant's active users as of now(): the view
+ * adoption.active_users, which adoption.feature_adoption and the seat
+ * utilization of adoption.expansion_opportunities read.
+ */
+CREATE VIEW adoption.active_users WITH (security_invoker = true) AS
+SELECT v.tenant_id, v.user_id
+FROM adoption.tenant_user_state AS v
+JOIN adoption.effective_settings AS e ON e.tenant_id OPERATOR(pg_catalog.=) v.tenant_id
+WHERE v.last_seen_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) e.active_window)
+	AND (v.last_seen_at OPERATOR(pg_catalog.<=) pg_catalog.now() OR EXISTS (
+		SELECT 1 FROM adoption.feature_usage_events AS x
+		WHERE x.tenant_id OPERATOR(pg_catalog.=) v.tenant_id AND x.user_id OPERATOR(pg_catalog.=) v.user_id
+			AND x.usage_timestamp OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) e.active_window)
+			AND x.usage_timestamp OPERATOR(pg_catalog.<=) pg_catalog.now()));
+COMMENT ON VIEW adoption.active_users IS 'A tenant''s active users as of now(): an event of any feature within the tenant''s active_window';
+COMMENT ON COLUMN adoption.active_users.tenant_id IS 'Tenant';
+COMMENT ON COLUMN adoption.active_users.user_id IS 'User with an event of any feature in (now() - active_window, now()]';
+GRANT SELECT ON adoption.active_users TO adoption_analyst, adoption_tenant;
+CREATE OR REPLACE VIEW adoption.feature_adoption WITH (security_invoker = true) AS
+WITH active AS (
+	SELECT a.tenant_id, a.user_id FROM adoption.active_users AS a
+),
+tenant_active AS (
+	SELECT active.tenant_id, count(*) AS active_users FROM active GROUP BY active.tenant_id
+),
+pair AS (
+	SELECT s.tenant_id, s.feature_id, s.user_id, s.uses, s.successes, s.adopted_at, s.habitual_at,
+		s.last_used_at, s.velocity_per_week, a.user_id IS NOT NULL AS tenant_active,
+		s.last_used_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) e.active_window)
+			AND (s.last_used_at OPERATOR(pg_catalog.<=) pg_catalog.now() OR EXISTS (
+				SELECT 1 FROM adoption.feature_usage_events AS x
+				WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND x.user_id OPERATOR(pg_catalog.=) s.user_id
+					AND x.feature_id OPERATOR(pg_catalog.=) s.feature_id
+					AND x.usage_timestamp OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) e.active_window)
+					AND x.usage_timestamp OPERATOR(pg_catalog.<=) pg_catalog.now())) AS feature_active
+	FROM adoption.user_feature_state AS s
+	JOIN adoption.effective_settings AS e ON e.tenant_id OPERATOR(pg_catalog.=) s.tenant_id
+	LEFT JOIN active AS a
+		ON a.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND a.user_id OPERATOR(pg_catalog.=) s.user_id
+	WHERE s.uses OPERATOR(pg_catalog.>) 0
+)
+SELECT p.tenant_id, p.feature_id, f.feature_name, f.tier,
+	coalesce(t.active_users, 0) AS active_users,
+	count(*) AS activated_users,
+	count(*) FILTER (WHERE p.adopted_at IS NOT NULL) AS adopted_users,
+	count(*) FILTER (WHERE p.habitual_at IS NOT NULL) AS habitual_users,
+	(count(*) FILTER (WHERE p.tenant_active AND p.adopted_at OPERATOR(pg_catalog.<=) pg_catalog.now()))::double precision
+		OPERATOR(pg_catalog./) NULLIF(t.active_users, 0) AS adoption_rate,
+	(sum(p.successes) FILTER (WHERE p.tenant_active))::double precision
+		OPERATOR(pg_catalog./) NULLIF(sum(p.uses) FILTER (WHERE p.tenant_active), 0) AS success_rate,
+	avg(adoption.velocity_at(p.velocity_per_week, p.last_used_at, pg_catalog.now()))
+		FILTER (WHERE p.feature_active) AS mean_velocity,
+	max(p.last_used_at) AS last_used_at,
+	m.feature_adopted_at,
+	count(*) FILTER (WHERE p.tenant_active AND p.adopted_at OPERATOR(pg_catalog.<=) pg_catalog.now()) AS active_adopters,
+	count(*) FILTER (WHERE p.feature_active) AS feature_active_users
+FROM pair AS p
+LEFT JOIN tenant_active AS t ON t.tenant_id OPERATOR(pg_catalog.=) p.tenant_id
+LEFT JOIN adoption.features AS f ON f.feature_id OPERATOR(pg_catalog.=) p.feature_id
+LEFT JOIN adoption.tenant_feature_milestones AS m
+	ON m.tenant_id OPERATOR(pg_catalog.=) p.tenant_id AND m.feature_id OPERATOR(pg_catalog.=) p.feature_id
+GROUP BY p.tenant_id, p.feature_id, f.feature_name, f.tier, t.active_users, m.feature_adopted_at;
+COMMENT ON VIEW adoption.feature_adoption IS 'Adoption of each feature by each tenant, as of now: the tenant''s active users (an event of any feature within active_window), who of them adopted the feature, who ever activated, adopted and became habitual, and when the tenant adopted the feature';
+COMMENT ON COLUMN adoption.feature_adoption.tenant_id IS 'Tenant';
+COMMENT ON COLUMN adoption.feature_adoption.feature_id IS 'Feature';
+COMMENT ON COLUMN adoption.feature_adoption.feature_name IS 'Feature name from the catalog';
+COMMENT ON COLUMN adoption.feature_adoption.tier IS 'core, advanced or premium';
+COMMENT ON COLUMN adoption.feature_adoption.active_users IS 'The tenant''s active users: users with an event of any feature in (now - active_window, now] (not only users of this feature): the denominator of adoption_rate';
+COMMENT ON COLUMN adoption.feature_adoption.activated_users IS 'Users who ever used the feature';
+COMMENT ON COLUMN adoption.feature_adoption.adopted_users IS 'Users who reached aha_successes successful uses (any time, active or not)';
+COMMENT ON COLUMN adoption.feature_adoption.habitual_users IS 'Users who reached usage_velocity_threshold uses within 7 days';
+COMMENT ON COLUMN adoption.feature_adoption.adoption_rate IS 'active_adopters / active_users: the share of the tenant''s active users who adopted the feature (NULL without active users)';
+COMMENT ON COLUMN adoption.feature_adoption.success_rate IS 'Successful uses / uses of the feature, over the uses of the tenant''s active users (NULL without such uses)';
+COMMENT ON COLUMN adoption.feature_adoption.mean_velocity IS 'Mean uses per week, decayed to now (7-day half-life), of the feature''s own active users (feature_active_users; NULL without)';
+COMMENT ON COLUMN adoption.feature_adoption.last_used_at IS 'Latest use of the feature in the tenant';
+COMMENT ON COLUMN adoption.feature_adoption.feature_adopted_at IS 'When the tenant reached feature_adoption_threshold and success_outcome_rate (milestone feature_adopted), NULL if not yet';
+COMMENT ON COLUMN adoption.feature_adoption.active_adopters IS 'The tenant''s active users who adopted the feature (adopted_at <= now): the numerator of adoption_rate';
+COMMENT ON COLUMN adoption.feature_adoption.feature_active_users IS 'Users who used this feature in (now - active_window, now]: the feature''s own active users, a subset of active_users';
+CREATE OR REPLACE VIEW adoption.expansion_opportunities WITH (security_invoker = true) AS
+WITH active AS (
+	SELECT a.tenant_id, count(*) AS active_users FROM adoption.active_users AS a GROUP BY a.tenant_id
+)
+SELECT t.tenant_id, 'seat_utilization'::text AS opportunity, NULL::text AS feature_id,
+	a.active_users::double precision / t.seats_licensed AS metric,
+	jsonb_build_object('active_users', a.active_users, 'seats_licensed', t.seats_licensed,
+		'threshold', e.seat_utilization_threshold) AS evidence,
+	t.arr, t.segment
+FROM adoption.tenants AS t
+JOIN active AS a ON a.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
+JOIN adoption.effective_settings AS e ON e.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
+WHERE t.seats_licensed > 0 AND a.active_users >= e.seat_utilization_threshold * t.seats_licensed
+UNION ALL
+SELECT t.tenant_id, 'upgrade_path', f.upgrade_feature_id, count(*)::double precision,
+	jsonb_build_object('feature_id', f.feature_id, 'habitual_users', count(*),
+		'upgrade_tier', g.tier, 'upgrade_feature_name', g.feature_name),
+	t.arr, t.segment
+FROM adoption.user_feature_state AS s
+JOIN adoption.features AS f ON f.feature_id OPERATOR(pg_catalog.=) s.feature_id
+JOIN adoption.features AS g ON g.feature_id OPERATOR(pg_catalog.=) f.upgrade_feature_id
+JOIN adoption.tenants AS t ON t.tenant_id OPERATOR(pg_catalog.=) s.tenant_id
+WHERE s.habitual_at IS NOT NULL
+	AND NOT EXISTS (SELECT 1 FROM adoption.user_feature_state AS u
+		WHERE u.tenant_id OPERATOR(pg_catalog.=) s.tenant_id
+			AND u.feature_id OPERATOR(pg_catalog.=) f.upgrade_feature_id
+			AND u.activated_at IS NOT NULL)
+GROUP BY t.tenant_id, f.feature_id, f.upgrade_feature_id, g.tier, g.feature_name, t.arr, t.segment
+UNION ALL
+SELECT t.tenant_id, 'feature_request', c.feature_id, count(*)::double precision,
+	jsonb_build_object('requests', count(*), 'tier', c.tier, 'feature_name', c.feature_name,
+		'last_requested_at', max(b.created_at)),
+	t.arr, t.segment
+FROM adoption.feedback AS b
+CROSS JOIN LATERAL pg_catalog.unnest(b.feature_requests) AS q(request)
+JOIN adoption.features AS c ON c.feature_id OPERATOR(pg_catalog.=) q.request AND c.tier <> 'core'
+JOIN adoption.tenants AS t ON t.tenant_id OPERATOR(pg_catalog.=) b.tenant_id
+WHERE b.created_at > pg_catalog.now() - interval '90 days'
+	AND NOT EXISTS (SELECT 1 FROM adoption.user_feature_state AS u
+		WHERE u.tenant_id OPERATOR(pg_catalog.=) b.tenant_id
+			AND u.feature_id OPERATOR(pg_catalog.=) c.feature_id)
+GROUP BY t.tenant_id, c.feature_id, c.tier, c.feature_name, t.arr, t.segment;
+COMMENT ON VIEW adoption.expansion_opportunities IS 'Tenants with room to expand: seats nearly all in use, habitual use of a feature whose upgrade they have not activated, or feedback asking for an advanced or premium feature they do not use';
+COMMENT ON COLUMN adoption.expansion_opportunities.tenant_id IS 'Tenant';
+COMMENT ON COLUMN adoption.expansion_opportunities.opportunity IS 'seat_utilization (active users / seats_licensed >= seat_utilization_threshold), upgrade_path (habitual use of a feature whose upgrade_feature_id the tenant has not activated) or feature_request (feedback of the last 90 days asks for an advanced or premium feature the tenant does not use)';
+COMMENT ON COLUMN adoption.expansion_opportunities.feature_id IS 'The feature to offer (upgrade_path, feature_request); NULL for seats';
+COMMENT ON COLUMN adoption.expansion_opportunities.metric IS 'Seat utilization (the tenant''s active users, with an event of any feature within active_window before now, / seats), the number of habitual users of the feature below the upgrade, or the number of requests';
+COMMENT ON COLUMN adoption.expansion_opportunities.evidence IS 'The numbers behind the opportunity, as JSON';
+COMMENT ON COLUMN adoption.expansion_opportunities.arr IS 'Annual recurring revenue of the tenant';
+COMMENT ON COLUMN adoption.expansion_opportunities.segment IS 'Tenant segment';
