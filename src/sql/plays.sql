@@ -92,9 +92,10 @@ AS $$
 			CASE WHEN x.cancelled_at IS NOT NULL THEN 'cancelled' END], NULL)
 	FROM (
 		SELECT i.tenant_id, h.risk, h.scored_at, le.last_event_at,
-			coalesce(le.last_event_at <= as_of - (adoption.tenant_settings(i.tenant_id)).dormant_after, false) AS dormant,
+			coalesce(le.last_event_at <= as_of - e.dormant_after, false) AS dormant,
 			c.occurred_at AS cancelled_at
 		FROM (SELECT DISTINCT u.tenant_id FROM unnest(tenant_ids) AS u(tenant_id) WHERE u.tenant_id IS NOT NULL) AS i
+		LEFT JOIN adoption.effective_settings AS e ON e.tenant_id = i.tenant_id
 		LEFT JOIN LATERAL (SELECT s.risk, s.scored_at FROM adoption.health_scores AS s
 			WHERE s.tenant_id = i.tenant_id AND s.scored_at <= as_of
 			ORDER BY s.scored_at DESC LIMIT 1) AS h ON true

@@ -23,8 +23,9 @@ COMMENT ON SCHEMA adoption IS 'pg_adoption: feature adoption, customer health, f
  * fills the defaults row below, then is dropped so that a column an
  * override leaves out is NULL, i.e. inherited) and its range; its comment
  * follows the table.  Everything else reads the columns from the catalog
- * or through adoption.settings_in_force() (see docs/development.md, "Adding
- * a tenant setting").
+ * or through adoption.settings_in_force(), which adoption.settings_derive()
+ * (views.sql) writes from them (see docs/development.md, "Adding a tenant
+ * setting").
  */
 CREATE TABLE adoption.settings (
 	tenant_id text,
@@ -94,39 +95,6 @@ BEGIN
 	END LOOP;
 END
 $$;
-
-/*
- * The one implementation of "the tenant's override, else the default": the
- * settings in force for tenant_id are each column of override that is not
- * NULL, else that of defaults (override NULL: the defaults).  The C cache,
- * adoption.tenant_settings() and the view adoption.effective_settings use
- * it.  The values pass through jsonb (that is what makes it hold for every
- * column without naming them), in a text form that reads back exactly.
- */
-CREATE FUNCTION adoption.settings_in_force(tenant_id text, defaults adoption.settings, override adoption.settings)
-RETURNS adoption.settings
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET extra_float_digits = 3
-SET IntervalStyle = 'postgres'
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT jsonb_populate_record(defaults,
-		coalesce(jsonb_strip_nulls(to_jsonb(override)), '{}') || jsonb_build_object('tenant_id', tenant_id))
-$$;
-COMMENT ON FUNCTION adoption.settings_in_force(text, adoption.settings, adoption.settings) IS 'The settings in force for a tenant: each column of its override row that is not NULL, else that of the defaults row';
-
-/* The settings in force for one tenant (the defaults for NULL or a tenant without overrides). */
-CREATE FUNCTION adoption.tenant_settings(tenant_id text)
-RETURNS adoption.settings
-LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT adoption.settings_in_force(tenant_settings.tenant_id, d, o)
-	FROM adoption.settings AS d
-	LEFT JOIN adoption.settings AS o ON o.tenant_id = tenant_settings.tenant_id
-	WHERE d.tenant_id IS NULL
-$$;
-COMMENT ON FUNCTION adoption.tenant_settings(text) IS 'The settings in force for one tenant: its overrides, else the defaults (all defaults for NULL)';
 
 /*
  * The defaults row is created by CREATE EXTENSION; a dump of the table must

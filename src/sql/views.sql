@@ -4,31 +4,73 @@
  * COMMENT on itself and on every column.
  */
 
-CREATE VIEW adoption.effective_settings WITH (security_invoker = true) AS
-SELECT s.*
-FROM adoption.tenants AS t
-CROSS JOIN adoption.settings AS d
-LEFT JOIN adoption.settings AS o ON o.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
-CROSS JOIN LATERAL adoption.settings_in_force(t.tenant_id, d, o) AS s
-WHERE d.tenant_id IS NULL;
-COMMENT ON VIEW adoption.effective_settings IS 'The settings in force for each tenant: its overrides, else the defaults';
-/* Its columns are those of adoption.settings, and so are their comments. */
-DO $$
+/*
+ * What follows from the columns of adoption.settings, written from the
+ * catalog so that a new setting needs no change here; run by CREATE
+ * EXTENSION and by an upgrade script after it adds a setting:
+ *   - adoption.settings_in_force(tenant_id, defaults, override): the one
+ *     implementation of "the tenant's override, else the default", each
+ *     column of override that is not NULL, else that of defaults (override
+ *     NULL: the defaults); a SQL function of one SELECT of coalesce() per
+ *     column, which the planner inlines.  The C cache, tenant_settings()
+ *     and the view use it;
+ *   - the view adoption.effective_settings, the settings in force for each
+ *     tenant, with the comments of the table's columns.
+ */
+CREATE FUNCTION adoption.settings_derive()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $derive$
 DECLARE
+	cols text;
 	col record;
 BEGIN
-	FOR col IN SELECT a.attname, pg_catalog.col_description(a.attrelid, a.attnum) AS comment
-		FROM pg_catalog.pg_attribute AS a
-		WHERE a.attrelid OPERATOR(pg_catalog.=) 'adoption.settings'::pg_catalog.regclass
-			AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+	SELECT string_agg(CASE WHEN a.attname = 'tenant_id' THEN 'tenant_id'
+		ELSE format('coalesce(override.%1$I, defaults.%1$I)', a.attname) END, ', ' ORDER BY a.attnum)
+	INTO cols
+	FROM pg_attribute AS a
+	WHERE a.attrelid = 'adoption.settings'::regclass AND a.attnum > 0 AND NOT a.attisdropped;
+	EXECUTE format('CREATE OR REPLACE FUNCTION adoption.settings_in_force(tenant_id text, defaults adoption.settings, override adoption.settings)
+RETURNS SETOF adoption.settings
+LANGUAGE sql IMMUTABLE PARALLEL SAFE ROWS 1
+AS %L', 'SELECT ' || cols);
+	COMMENT ON FUNCTION adoption.settings_in_force(text, adoption.settings, adoption.settings) IS 'The settings in force for a tenant (one row): each column of its override row that is not NULL, else that of the defaults row';
+	CREATE OR REPLACE VIEW adoption.effective_settings WITH (security_invoker = true) AS
+	SELECT s.*
+	FROM adoption.tenants AS t
+	CROSS JOIN adoption.settings AS d
+	LEFT JOIN adoption.settings AS o ON o.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
+	CROSS JOIN LATERAL adoption.settings_in_force(t.tenant_id, d, o) AS s
+	WHERE d.tenant_id IS NULL;
+	COMMENT ON VIEW adoption.effective_settings IS 'The settings in force for each tenant: its overrides, else the defaults';
+	FOR col IN SELECT a.attname, col_description(a.attrelid, a.attnum) AS comment
+		FROM pg_attribute AS a
+		WHERE a.attrelid = 'adoption.settings'::regclass AND a.attnum > 0 AND NOT a.attisdropped
 	LOOP
-		EXECUTE pg_catalog.format('COMMENT ON COLUMN adoption.effective_settings.%I IS %L', col.attname,
+		EXECUTE format('COMMENT ON COLUMN adoption.effective_settings.%I IS %L', col.attname,
 			CASE col.attname WHEN 'tenant_id' THEN 'Tenant'
 				WHEN 'updated_at' THEN 'Last change of the tenant''s override row (of the defaults row when it has none)'
 				ELSE col.comment END);
 	END LOOP;
 END
+$derive$;
+COMMENT ON FUNCTION adoption.settings_derive() IS 'Writes adoption.settings_in_force() and the view adoption.effective_settings from the columns of adoption.settings (run after adding a setting)';
+SELECT adoption.settings_derive();
+
+/* The settings in force for one tenant (the defaults for NULL or a tenant without overrides). */
+CREATE FUNCTION adoption.tenant_settings(tenant_id text)
+RETURNS adoption.settings
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT s.*
+	FROM adoption.settings AS d
+	LEFT JOIN adoption.settings AS o ON o.tenant_id = tenant_settings.tenant_id
+	CROSS JOIN LATERAL adoption.settings_in_force(tenant_settings.tenant_id, d, o) AS s
+	WHERE d.tenant_id IS NULL
 $$;
+COMMENT ON FUNCTION adoption.tenant_settings(text) IS 'The settings in force for one tenant: its overrides, else the defaults (all defaults for NULL)';
 
 /*
  * The state of a tenant x feature as of the tenant's latest event time

@@ -3827,11 +3827,12 @@ COMMENT ON FUNCTION adoption.forget_tenant(text) IS 'Erases a tenant: every row 
  * Issue 20, tenant settings in one place: adoption.settings is the one list
  * of the settings (its columns carry their comments; the defaults check and
  * the trigger that merges a re-inserted defaults row read the columns from
- * the catalog); adoption.settings_in_force() is the one implementation of
- * "the tenant's override, else the default", used by the C cache,
- * adoption.tenant_settings(), the view adoption.effective_settings (which
- * gains the column updated_at), claim_actions(), fail_action() and
- * account_states().
+ * the catalog); adoption.settings_derive() writes from its columns
+ * adoption.settings_in_force(), the one implementation of "the tenant's
+ * override, else the default" (used by the C cache,
+ * adoption.tenant_settings(), the view adoption.effective_settings, which
+ * gains the column updated_at, claim_actions() and fail_action()), and the
+ * view; account_states() reads the view.
  */
 ALTER TABLE adoption.settings DROP CONSTRAINT settings_defaults_complete;
 ALTER TABLE adoption.settings ADD CONSTRAINT settings_defaults_complete CHECK (tenant_id IS NOT NULL OR NOT pg_catalog.jsonb_path_exists(
@@ -3858,29 +3859,59 @@ COMMENT ON COLUMN adoption.settings.health_at_risk_min IS 'Health score from whi
 COMMENT ON COLUMN adoption.settings.action_cooldown IS 'A tenant-level health action is not enqueued again within this time';
 COMMENT ON COLUMN adoption.settings.seat_utilization_threshold IS 'Active users / seats_licensed from which a tenant is an expansion opportunity';
 COMMENT ON COLUMN adoption.settings.updated_at IS 'Last change of the row';
-CREATE FUNCTION adoption.settings_in_force(tenant_id text, defaults adoption.settings, override adoption.settings)
-RETURNS adoption.settings
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET extra_float_digits = 3
-SET IntervalStyle = 'postgres'
+CREATE FUNCTION adoption.settings_derive()
+RETURNS void
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT jsonb_populate_record(defaults,
-		coalesce(jsonb_strip_nulls(to_jsonb(override)), '{}') || jsonb_build_object('tenant_id', tenant_id))
-$$;
-COMMENT ON FUNCTION adoption.settings_in_force(text, adoption.settings, adoption.settings) IS 'The settings in force for a tenant: each column of its override row that is not NULL, else that of the defaults row';
+AS $derive$
+DECLARE
+	cols text;
+	col record;
+BEGIN
+	SELECT string_agg(CASE WHEN a.attname = 'tenant_id' THEN 'tenant_id'
+		ELSE format('coalesce(override.%1$I, defaults.%1$I)', a.attname) END, ', ' ORDER BY a.attnum)
+	INTO cols
+	FROM pg_attribute AS a
+	WHERE a.attrelid = 'adoption.settings'::regclass AND a.attnum > 0 AND NOT a.attisdropped;
+	EXECUTE format('CREATE OR REPLACE FUNCTION adoption.settings_in_force(tenant_id text, defaults adoption.settings, override adoption.settings)
+RETURNS SETOF adoption.settings
+LANGUAGE sql IMMUTABLE PARALLEL SAFE ROWS 1
+AS %L', 'SELECT ' || cols);
+	COMMENT ON FUNCTION adoption.settings_in_force(text, adoption.settings, adoption.settings) IS 'The settings in force for a tenant (one row): each column of its override row that is not NULL, else that of the defaults row';
+	CREATE OR REPLACE VIEW adoption.effective_settings WITH (security_invoker = true) AS
+	SELECT s.*
+	FROM adoption.tenants AS t
+	CROSS JOIN adoption.settings AS d
+	LEFT JOIN adoption.settings AS o ON o.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
+	CROSS JOIN LATERAL adoption.settings_in_force(t.tenant_id, d, o) AS s
+	WHERE d.tenant_id IS NULL;
+	COMMENT ON VIEW adoption.effective_settings IS 'The settings in force for each tenant: its overrides, else the defaults';
+	FOR col IN SELECT a.attname, col_description(a.attrelid, a.attnum) AS comment
+		FROM pg_attribute AS a
+		WHERE a.attrelid = 'adoption.settings'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+	LOOP
+		EXECUTE format('COMMENT ON COLUMN adoption.effective_settings.%I IS %L', col.attname,
+			CASE col.attname WHEN 'tenant_id' THEN 'Tenant'
+				WHEN 'updated_at' THEN 'Last change of the tenant''s override row (of the defaults row when it has none)'
+				ELSE col.comment END);
+	END LOOP;
+END
+$derive$;
+COMMENT ON FUNCTION adoption.settings_derive() IS 'Writes adoption.settings_in_force() and the view adoption.effective_settings from the columns of adoption.settings (run after adding a setting)';
+SELECT adoption.settings_derive();
 CREATE FUNCTION adoption.tenant_settings(tenant_id text)
 RETURNS adoption.settings
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT adoption.settings_in_force(tenant_settings.tenant_id, d, o)
+	SELECT s.*
 	FROM adoption.settings AS d
 	LEFT JOIN adoption.settings AS o ON o.tenant_id = tenant_settings.tenant_id
+	CROSS JOIN LATERAL adoption.settings_in_force(tenant_settings.tenant_id, d, o) AS s
 	WHERE d.tenant_id IS NULL
 $$;
 COMMENT ON FUNCTION adoption.tenant_settings(text) IS 'The settings in force for one tenant: its overrides, else the defaults (all defaults for NULL)';
-REVOKE ALL ON FUNCTION adoption.settings_in_force(text, adoption.settings, adoption.settings),
+REVOKE ALL ON FUNCTION adoption.settings_derive(), adoption.settings_in_force(text, adoption.settings, adoption.settings),
 	adoption.tenant_settings(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION adoption.settings_in_force(text, adoption.settings, adoption.settings),
 	adoption.tenant_settings(text) TO adoption_analyst, adoption_tenant;
@@ -3908,14 +3939,6 @@ BEGIN
 	RETURN NEW;
 END
 $$;
-CREATE OR REPLACE VIEW adoption.effective_settings WITH (security_invoker = true) AS
-SELECT s.*
-FROM adoption.tenants AS t
-CROSS JOIN adoption.settings AS d
-LEFT JOIN adoption.settings AS o ON o.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
-CROSS JOIN LATERAL adoption.settings_in_force(t.tenant_id, d, o) AS s
-WHERE d.tenant_id IS NULL;
-COMMENT ON VIEW adoption.effective_settings IS 'The settings in force for each tenant: its overrides, else the defaults';
 CREATE OR REPLACE FUNCTION adoption.claim_actions(worker text, max integer DEFAULT 100, lease interval DEFAULT '5 minutes')
 RETURNS SETOF adoption.campaign_actions
 LANGUAGE plpgsql
@@ -4028,9 +4051,10 @@ AS $$
 			CASE WHEN x.cancelled_at IS NOT NULL THEN 'cancelled' END], NULL)
 	FROM (
 		SELECT i.tenant_id, h.risk, h.scored_at, le.last_event_at,
-			coalesce(le.last_event_at <= as_of - (adoption.tenant_settings(i.tenant_id)).dormant_after, false) AS dormant,
+			coalesce(le.last_event_at <= as_of - e.dormant_after, false) AS dormant,
 			c.occurred_at AS cancelled_at
 		FROM (SELECT DISTINCT u.tenant_id FROM unnest(tenant_ids) AS u(tenant_id) WHERE u.tenant_id IS NOT NULL) AS i
+		LEFT JOIN adoption.effective_settings AS e ON e.tenant_id = i.tenant_id
 		LEFT JOIN LATERAL (SELECT s.risk, s.scored_at FROM adoption.health_scores AS s
 			WHERE s.tenant_id = i.tenant_id AND s.scored_at <= as_of
 			ORDER BY s.scored_at DESC LIMIT 1) AS h ON true
@@ -4047,23 +4071,6 @@ AS $$
 	) AS x
 $$;
 COMMENT ON FUNCTION adoption.account_states(text[], timestamptz) IS 'Per tenant as of a time: the risk band of its latest score, its last event and whether it is dormant, its standing cancellation, and the states the play policy knows (at_risk, critical, dormant, cancelled)';
-/* Its columns are those of adoption.settings, and so are their comments. */
-DO $$
-DECLARE
-	col record;
-BEGIN
-	FOR col IN SELECT a.attname, pg_catalog.col_description(a.attrelid, a.attnum) AS comment
-		FROM pg_catalog.pg_attribute AS a
-		WHERE a.attrelid OPERATOR(pg_catalog.=) 'adoption.settings'::pg_catalog.regclass
-			AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
-	LOOP
-		EXECUTE pg_catalog.format('COMMENT ON COLUMN adoption.effective_settings.%I IS %L', col.attname,
-			CASE col.attname WHEN 'tenant_id' THEN 'Tenant'
-				WHEN 'updated_at' THEN 'Last change of the tenant''s override row (of the defaults row when it has none)'
-				ELSE col.comment END);
-	END LOOP;
-END
-$$;
 ALTER FUNCTION adoption.claim_actions(text, integer, interval) SECURITY DEFINER;
 ALTER FUNCTION adoption.fail_action(bigint, text, text) SECURITY DEFINER;
 
