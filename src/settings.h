@@ -31,8 +31,7 @@
 	X(weight_adoption, FLOAT8) \
 	X(weight_support, FLOAT8) \
 	X(weight_billing, FLOAT8) \
-	X(weight_feedback, FLOAT8) \
-	X(trial_reminder_after, INTERVAL)
+	X(weight_feedback, FLOAT8)
 
 #define ADOPTION_SETTING_CTYPE_INT4		int32
 #define ADOPTION_SETTING_CTYPE_FLOAT8	double

@@ -49,7 +49,6 @@ CREATE TABLE adoption.settings (
 	action_cooldown interval DEFAULT '30 days' CHECK (action_cooldown >= interval '0'),
 	seat_utilization_threshold double precision DEFAULT 0.90 CHECK (seat_utilization_threshold > 0),
 	updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	trial_reminder_after interval DEFAULT '10 days' CHECK (trial_reminder_after > interval '0'),
 	CONSTRAINT settings_tenant_id_not_empty CHECK (tenant_id IS NULL OR pg_catalog.btrim(tenant_id) <> ''),
 	/* Every setting has a default, except event_retention (none: events are kept). */
 	CONSTRAINT settings_defaults_complete CHECK (tenant_id IS NOT NULL OR NOT pg_catalog.jsonb_path_exists(
@@ -77,7 +76,6 @@ COMMENT ON COLUMN adoption.settings.health_healthy_min IS 'Health score from whi
 COMMENT ON COLUMN adoption.settings.health_at_risk_min IS 'Health score from which a tenant is at_risk (below: critical)';
 COMMENT ON COLUMN adoption.settings.action_cooldown IS 'A tenant-level health action is not enqueued again within this time';
 COMMENT ON COLUMN adoption.settings.seat_utilization_threshold IS 'Active users / seats_licensed from which a tenant is an expansion opportunity';
-COMMENT ON COLUMN adoption.settings.trial_reminder_after IS 'Trial: remind this long after the first event';
 COMMENT ON COLUMN adoption.settings.updated_at IS 'Last change of the row';
 CREATE UNIQUE INDEX settings_tenant_key ON adoption.settings (tenant_id);
 CREATE UNIQUE INDEX settings_one_default ON adoption.settings ((tenant_id IS NULL)) WHERE tenant_id IS NULL;

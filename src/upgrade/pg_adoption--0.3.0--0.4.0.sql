@@ -4315,9 +4315,3 @@ COMMENT ON COLUMN adoption.expansion_opportunities.segment IS 'Tenant segment';
 /* Issue 20: the adopters of launch_performance and campaign_lift say they are not the other functions' adopters. */
 COMMENT ON COLUMN adoption.launch_performance.users_adopted IS 'Of users_active, those who adopted the feature (adopted_at) before target_at, before the launch included (not the adopters of campaign_lift or feature_retention: see docs/design.md, section 7)';
 COMMENT ON FUNCTION adoption.campaign_lift(interval) IS 'Per campaign and feature: adoption rate of the users the campaign touched (adopted within lookback after their first touch) vs the users it did not touch (adopted within the campaign window: first touch to last touch + lookback), among the users active across the window who had not adopted before (not the adopters of launch_performance or feature_retention: see docs/design.md, section 7); rate_difference and relative lift';
-
-/* Trial setting trial_reminder_after (docs/development.md, "Adding a tenant setting"). */
-ALTER TABLE adoption.settings ADD COLUMN trial_reminder_after interval CHECK (trial_reminder_after > interval '0');
-UPDATE adoption.settings SET trial_reminder_after = '10 days' WHERE tenant_id IS NULL;
-COMMENT ON COLUMN adoption.settings.trial_reminder_after IS 'Trial: remind this long after the first event';
-SELECT adoption.settings_derive();
