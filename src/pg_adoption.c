@@ -3,12 +3,12 @@
  * the cache invalidation trigger.  The helpers the concerns share are in
  * helpers.c.
  *
- * The module keeps three backend-local caches (settings, known tenants,
- * known features).  They are emptied by one relcache callback: the tables
- * behind them have statement triggers (adoption.invalidate_cache) that call
- * CacheInvalidateRelcache(), the pattern pg_cron uses for its job cache, so
- * every backend drops its copy when the change commits, and the changing
- * backend at its next command.
+ * The module keeps backend-local caches (settings, known tenants and
+ * features, milestone campaigns, the lexicon).  They are emptied by one
+ * relcache callback: the tables behind them have statement triggers
+ * (adoption.invalidate_cache) that call CacheInvalidateRelcache(), the
+ * pattern pg_cron uses for its job cache, so every backend drops its copy
+ * when the change commits, and the changing backend at its next command.
  */
 #include "postgres.h"
 
