@@ -5286,3 +5286,58 @@ BEGIN
 		ORDER BY 2, 1::text;
 END
 $$;
+
+/* settings_derive() also writes the defaults-row check from the columns (a whole-row reference cannot go to a Citus shard). */
+CREATE OR REPLACE FUNCTION adoption.settings_derive()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $derive$
+DECLARE
+	cols text;
+	col record;
+BEGIN
+	SELECT string_agg(CASE WHEN a.attname = 'tenant_id' THEN 'tenant_id'
+		ELSE format('coalesce(override.%1$I, defaults.%1$I)', a.attname) END, ', ' ORDER BY a.attnum)
+	INTO cols
+	FROM pg_attribute AS a
+	WHERE a.attrelid = 'adoption.settings'::regclass AND a.attnum > 0 AND NOT a.attisdropped;
+	EXECUTE format('CREATE OR REPLACE FUNCTION adoption.settings_in_force(tenant_id text, defaults adoption.settings, override adoption.settings)
+RETURNS SETOF adoption.settings
+LANGUAGE sql IMMUTABLE PARALLEL SAFE ROWS 1
+AS %L', 'SELECT ' || cols);
+	COMMENT ON FUNCTION adoption.settings_in_force(text, adoption.settings, adoption.settings) IS 'The settings in force for a tenant (one row): each column of its override row that is not NULL, else that of the defaults row';
+	CREATE OR REPLACE VIEW adoption.effective_settings WITH (security_invoker = true) AS
+	SELECT s.*
+	FROM adoption.tenants AS t
+	CROSS JOIN adoption.settings AS d
+	LEFT JOIN adoption.settings AS o ON o.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
+	CROSS JOIN LATERAL adoption.settings_in_force(t.tenant_id, d, o) AS s
+	WHERE d.tenant_id IS NULL;
+	COMMENT ON VIEW adoption.effective_settings IS 'The settings in force for each tenant: its overrides, else the defaults';
+	/*
+	 * Every setting has a default, except event_retention (none: events are
+	 * kept).  Named columns, not a whole-row reference: Citus cannot deparse
+	 * one into a shard's CHECK.
+	 */
+	SELECT string_agg(format('%I IS NOT NULL', a.attname), ' AND ' ORDER BY a.attname)
+	INTO cols
+	FROM pg_attribute AS a
+	WHERE a.attrelid = 'adoption.settings'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+		AND a.attname NOT IN ('tenant_id', 'event_retention');
+	ALTER TABLE adoption.settings DROP CONSTRAINT IF EXISTS settings_defaults_complete;
+	EXECUTE format('ALTER TABLE adoption.settings ADD CONSTRAINT settings_defaults_complete CHECK (tenant_id IS NOT NULL OR (%s))',
+		cols);
+	FOR col IN SELECT a.attname, col_description(a.attrelid, a.attnum) AS comment
+		FROM pg_attribute AS a
+		WHERE a.attrelid = 'adoption.settings'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+	LOOP
+		EXECUTE format('COMMENT ON COLUMN adoption.effective_settings.%I IS %L', col.attname,
+			CASE col.attname WHEN 'tenant_id' THEN 'Tenant'
+				WHEN 'updated_at' THEN 'Last change of the tenant''s override row (of the defaults row when it has none)'
+				ELSE col.comment END);
+	END LOOP;
+END
+$derive$;
+COMMENT ON FUNCTION adoption.settings_derive() IS 'Writes adoption.settings_in_force(), the view adoption.effective_settings and the check that the defaults row is complete from the columns of adoption.settings (run after adding a setting)';
+SELECT adoption.settings_derive();
