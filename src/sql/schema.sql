@@ -50,7 +50,10 @@ CREATE TABLE adoption.settings (
 	seat_utilization_threshold double precision DEFAULT 0.90 CHECK (seat_utilization_threshold > 0),
 	updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	CONSTRAINT settings_tenant_id_not_empty CHECK (tenant_id IS NULL OR pg_catalog.btrim(tenant_id) <> ''),
-	/* settings_defaults_complete is written from the columns by adoption.settings_derive() (views.sql). */
+	/* Every setting has a default, except event_retention (none: events are kept). */
+	CONSTRAINT settings_defaults_complete CHECK (tenant_id IS NOT NULL OR NOT pg_catalog.jsonb_path_exists(
+		pg_catalog.to_jsonb(settings) OPERATOR(pg_catalog.-) 'tenant_id' OPERATOR(pg_catalog.-) 'event_retention',
+		'$.* ? (@ == null)')),
 	CONSTRAINT settings_bands_ordered CHECK (health_at_risk_min <= health_healthy_min)
 );
 COMMENT ON COLUMN adoption.settings.tenant_id IS 'Tenant whose overrides the row holds; NULL: the row of defaults';

@@ -44,19 +44,6 @@ AS %L', 'SELECT ' || cols);
 	CROSS JOIN LATERAL adoption.settings_in_force(t.tenant_id, d, o) AS s
 	WHERE d.tenant_id IS NULL;
 	COMMENT ON VIEW adoption.effective_settings IS 'The settings in force for each tenant: its overrides, else the defaults';
-	/*
-	 * Every setting has a default, except event_retention (none: events are
-	 * kept).  Named columns, not a whole-row reference: Citus cannot deparse
-	 * one into a shard's CHECK.
-	 */
-	SELECT string_agg(format('%I IS NOT NULL', a.attname), ' AND ' ORDER BY a.attname)
-	INTO cols
-	FROM pg_attribute AS a
-	WHERE a.attrelid = 'adoption.settings'::regclass AND a.attnum > 0 AND NOT a.attisdropped
-		AND a.attname NOT IN ('tenant_id', 'event_retention');
-	ALTER TABLE adoption.settings DROP CONSTRAINT IF EXISTS settings_defaults_complete;
-	EXECUTE format('ALTER TABLE adoption.settings ADD CONSTRAINT settings_defaults_complete CHECK (tenant_id IS NOT NULL OR (%s))',
-		cols);
 	FOR col IN SELECT a.attname, col_description(a.attrelid, a.attnum) AS comment
 		FROM pg_attribute AS a
 		WHERE a.attrelid = 'adoption.settings'::regclass AND a.attnum > 0 AND NOT a.attisdropped
@@ -68,7 +55,7 @@ AS %L', 'SELECT ' || cols);
 	END LOOP;
 END
 $derive$;
-COMMENT ON FUNCTION adoption.settings_derive() IS 'Writes adoption.settings_in_force(), the view adoption.effective_settings and the check that the defaults row is complete from the columns of adoption.settings (run after adding a setting)';
+COMMENT ON FUNCTION adoption.settings_derive() IS 'Writes adoption.settings_in_force() and the view adoption.effective_settings from the columns of adoption.settings (run after adding a setting)';
 SELECT adoption.settings_derive();
 
 /* The settings in force for one tenant (the defaults for NULL or a tenant without overrides). */
