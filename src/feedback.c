@@ -45,8 +45,7 @@
 #include "utils/rls.h"
 #include "utils/syscache.h"
 
-#include "helpers.h"
-#include "feedback.h"
+#include "pg_adoption.h"
 #include "textcat.h"
 
 /* Columns of adoption.feedback_insight, in order. */
