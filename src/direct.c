@@ -254,6 +254,23 @@ adoption_row_set(DirectRow *row, const char *name, Datum value, bool isnull)
 }
 
 /*
+ * Sets timestamptz column name to the earlier (later: the later) of its
+ * value and t, as LEAST / GREATEST would (a NULL column takes t).
+ */
+void
+adoption_row_bound(DirectRow *row, const char *name, TimestampTz t, bool later)
+{
+	int			col = adoption_row_col(row, name);
+	TimestampTz v = DatumGetTimestampTz(row->values[col]);
+
+	if (row->isnull[col] || (later ? t > v : t < v))
+	{
+		row->values[col] = TimestampTzGetDatum(t);
+		row->isnull[col] = false;
+	}
+}
+
+/*
  * Adds delta to integer or bigint column name, failing as the SQL "+"
  * would on overflow.
  */

@@ -24,6 +24,7 @@ extern DirectRow *adoption_row_lock(Oid relid, int nkeys, const char *const *key
 extern int	adoption_row_col(DirectRow *row, const char *name);
 extern Datum adoption_row_get(DirectRow *row, const char *name, bool *isnull);
 extern void adoption_row_set(DirectRow *row, const char *name, Datum value, bool isnull);
+extern void adoption_row_bound(DirectRow *row, const char *name, TimestampTz t, bool later);
 extern void adoption_row_add(DirectRow *row, const char *name, int64 delta);
 extern void adoption_row_update(DirectRow *row);
 extern void adoption_row_release(DirectRow *row);

@@ -1203,17 +1203,13 @@ write_groups(TfGroup **groups, int n)
 
 /* --- step 5: write --- */
 
-/* Writes the state of a user whose row lock_user_direct locked, and lets the row go. */
+/* A user's row values, in the order of user_state_columns. */
 static void
-write_user_direct(UserState *u)
+user_values(UserState *u, Datum *v, bool *isnull)
 {
-	DirectRow  *row = u->row;
 	bytea	   *buf = buffer_encode(u);
-	Datum		v[USER_STATE_COLUMNS];
-	bool		isnull[USER_STATE_COLUMNS];
-	int			c;
 
-	memset(isnull, 0, sizeof(isnull));
+	memset(isnull, 0, sizeof(bool) * USER_STATE_COLUMNS);
 	v[0] = TimestampTzGetDatum(u->first_used_at);
 	v[1] = TimestampTzGetDatum(u->last_used_at);
 	v[2] = Int64GetDatum(u->uses);
@@ -1228,16 +1224,22 @@ write_user_direct(UserState *u)
 	isnull[8] = !(u->flags & MILESTONE_HABITUAL);
 	v[9] = PointerGetDatum(buf);
 	isnull[9] = buf == NULL;
-	for (c = 0; c < USER_STATE_COLUMNS; c++)
-	{
-		int			col = adoption_row_col(row, user_state_columns[c]);
+}
 
-		row->values[col] = v[c];
-		row->isnull[col] = isnull[c];
-	}
-	c = adoption_row_col(row, "updated_at");
-	row->values[c] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-	row->isnull[c] = false;
+/* Writes the state of a user whose row lock_user_direct locked, and lets the row go. */
+static void
+write_user_direct(UserState *u)
+{
+	DirectRow  *row = u->row;
+	Datum		v[USER_STATE_COLUMNS];
+	bool		isnull[USER_STATE_COLUMNS];
+	int			c;
+
+	user_values(u, v, isnull);
+	for (c = 0; c < USER_STATE_COLUMNS; c++)
+		adoption_row_set(row, user_state_columns[c], v[c], isnull[c]);
+	adoption_row_set(row, "updated_at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+					 false);
 	adoption_row_update(row);
 	adoption_row_release(row);
 	u->row = NULL;
@@ -1271,19 +1273,12 @@ write_users(UserState **users, int n, bool insert)
 		da_init(&a[k], n);
 	for (i = 0; i < n; i++)
 	{
-		UserState  *u = users[i];
-		bytea	   *buf = buffer_encode(u);
+		Datum		v[USER_STATE_COLUMNS];
+		bool		isnull[USER_STATE_COLUMNS];
 
-		da_add(&a[0], TimestampTzGetDatum(u->first_used_at), false);
-		da_add(&a[1], TimestampTzGetDatum(u->last_used_at), false);
-		da_add(&a[2], Int64GetDatum(u->uses), false);
-		da_add(&a[3], Int64GetDatum(u->successes), false);
-		da_add(&a[4], Int64GetDatum(u->total_duration), false);
-		da_add(&a[5], Float8GetDatum(u->count * M_LN2), false);
-		da_add(&a[6], TimestampTzGetDatum(u->activated_at), !(u->flags & MILESTONE_ACTIVATED));
-		da_add(&a[7], TimestampTzGetDatum(u->adopted_at), !(u->flags & MILESTONE_ADOPTED));
-		da_add(&a[8], TimestampTzGetDatum(u->habitual_at), !(u->flags & MILESTONE_HABITUAL));
-		da_add(&a[9], PointerGetDatum(buf), buf == NULL);
+		user_values(users[i], v, isnull);
+		for (k = 0; k < USER_STATE_COLUMNS; k++)
+			da_add(&a[k], v[k], isnull[k]);
 	}
 	args[0] = text_keys(users, n, 0);
 	args[1] = text_keys(users, n, 1);
@@ -1491,7 +1486,6 @@ merge_both_direct(Engine *e, TenantUser *t, Datum activity)
 	TouchedTenant *tt = hash_search(e->tenants, &tenant_id, HASH_FIND, NULL);
 	DirectRow  *r;
 	bool		isnull;
-	TimestampTz v;
 
 	if (tt == NULL)
 		elog(ERROR, "pg_adoption: a tenant x user row of an unknown tenant");
@@ -1502,12 +1496,8 @@ merge_both_direct(Engine *e, TenantUser *t, Datum activity)
 	r = adoption_row_lock(relid, 2, keys, false);
 	if (r == NULL)
 		return false;
-	v = DatumGetTimestampTz(adoption_row_get(r, "first_seen_at", &isnull));
-	if (isnull || t->first < v)
-		adoption_row_set(r, "first_seen_at", TimestampTzGetDatum(t->first), false);
-	v = DatumGetTimestampTz(adoption_row_get(r, "last_seen_at", &isnull));
-	if (isnull || t->last > v)
-		adoption_row_set(r, "last_seen_at", TimestampTzGetDatum(t->last), false);
+	adoption_row_bound(r, "first_seen_at", t->first, false);
+	adoption_row_bound(r, "last_seen_at", t->last, true);
 	adoption_row_add(r, "uses", t->uses);
 	adoption_row_add(r, "successes", t->successes);
 	adoption_row_set(r, "activity",

@@ -587,17 +587,6 @@ tenant_row_direct(DirectRow *r, TenantRow *row)
 	row->has_milestone = !isnull;
 }
 
-/* Sets a timestamptz column of r to the earlier (or the later) of it and t. */
-static void
-row_time_bound(DirectRow *r, const char *column, TimestampTz t, bool later)
-{
-	bool		isnull;
-	TimestampTz v = DatumGetTimestampTz(adoption_row_get(r, column, &isnull));
-
-	if (isnull || (later ? t > v : t < v))
-		adoption_row_set(r, column, TimestampTzGetDatum(t), false);
-}
-
 /*
  * merge_tenant without SQL (direct.c) when the tenant's row exists: locks
  * it, adds the delta as ADOPTION_TENANT_STATE_MERGE does and notes the row
@@ -615,8 +604,8 @@ adoption_tenant_merge_direct(const char *tenant_id, TenantDelta *d)
 	r = adoption_row_lock(relid, 1, &tenant_id, false);
 	if (r == NULL)
 		return false;
-	row_time_bound(r, "first_event_at", d->since, false);
-	row_time_bound(r, "last_event_at", d->latest, true);
+	adoption_row_bound(r, "first_event_at", d->since, false);
+	adoption_row_bound(r, "last_event_at", d->latest, true);
 	adoption_row_add(r, "users", d->new_users);
 	adoption_row_add(r, "uses", d->uses);
 	adoption_row_add(r, "successes", d->successes);
