@@ -154,6 +154,11 @@ cluster_start() {
 		say "creating cluster $name in $dir/data"
 		cluster_create "$dir/data" "$port" "$crondb"
 	fi
+	# A cluster made earlier with another port moves to this one (the
+	# settings appended last win).
+	if [ "$(grep '^port = ' "$dir/data/postgresql.conf" | tail -n 1)" != "port = $port" ]; then
+		printf "port = %s\nunix_socket_directories = '%s'\n" "$port" "$sock" >>"$dir/data/postgresql.conf"
+	fi
 	if pg pg_ctl -D "$dir/data" status >/dev/null 2>&1; then
 		pg pg_ctl -D "$dir/data" restart -w -m fast -l "$dir/server.log" >/dev/null
 	else

@@ -116,3 +116,50 @@ SELECT count(*) AS rows_differing FROM (
 	SELECT * FROM op_before
 	EXCEPT
 	SELECT active_users, open_adopters, last_feature_adopted_at FROM adoption.tenant_state WHERE tenant_id = 'op') AS d;
+
+-- 5. The tenant's active users, counted from the stored count when one
+--    existing user's event arrives in time order: the users whose last
+--    event left the 30-day window since the tenant's previous event are
+--    taken off, the event's user counted once.  Tenant aw: a Jan 1, b Jan 10,
+--    c Jan 20, d Jan 25 (one statement): 4 active at Jan 25.  Then one event a
+--    statement (all failures, so nobody adopts), by hand, window (R - 30 d, R]:
+--    a Feb 5   (Jan 6, Feb 5]:   a b c d          4
+--    c Feb 15  (Jan 16, Feb 15]: a c d (b left)   3
+--    b Mar 20  (Feb 18, Mar 20]: b                1   (a, c, d left; b back)
+--    b Mar 20  again, same time                   1
+--    d Mar 22  (Feb 20, Mar 22]: b d              2
+--    d Apr 19  (Mar 20 10:00, Apr 19 10:00]: d    1   (b's Mar 20 10:00 is on the open end)
+--    c Apr 10  late: R stays Apr 19: c d          2   (the full evaluation)
+--    b Apr 25  (Mar 26, Apr 25]: b c d            3
+--    by_definition counts the same from the log in plain SQL.
+INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp, success_outcome)
+VALUES ('aw', 'a', 'x', '2026-01-01 10:00+00', false), ('aw', 'b', 'x', '2026-01-10 10:00+00', false),
+	('aw', 'c', 'x', '2026-01-20 10:00+00', false), ('aw', 'd', 'x', '2026-01-25 10:00+00', false);
+CREATE TEMP TABLE aw_steps (step int, user_id text, t timestamptz);
+INSERT INTO aw_steps VALUES (1, 'a', '2026-02-05 10:00+00'), (2, 'c', '2026-02-15 10:00+00'),
+	(3, 'b', '2026-03-20 10:00+00'), (4, 'b', '2026-03-20 10:00+00'), (5, 'd', '2026-03-22 10:00+00'),
+	(6, 'd', '2026-04-19 10:00+00'), (7, 'c', '2026-04-10 10:00+00'), (8, 'b', '2026-04-25 10:00+00');
+CREATE TEMP TABLE aw_seen (step int, active_users int, by_definition bigint);
+CREATE FUNCTION pg_temp.aw_step(n int) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp, success_outcome)
+	SELECT 'aw', s.user_id, 'x', s.t, false FROM aw_steps AS s WHERE s.step = n;
+	INSERT INTO aw_seen
+	SELECT n, t.active_users,
+		(SELECT count(DISTINCT e.user_id) FROM adoption.feature_usage_events AS e
+		 WHERE e.tenant_id = 'aw' AND e.usage_timestamp > t.last_event_at - interval '30 days'
+			AND e.usage_timestamp <= t.last_event_at)
+	FROM adoption.tenant_state AS t WHERE t.tenant_id = 'aw';
+END $$;
+SELECT pg_temp.aw_step(1);
+SELECT pg_temp.aw_step(2);
+SELECT pg_temp.aw_step(3);
+SELECT pg_temp.aw_step(4);
+SELECT pg_temp.aw_step(5);
+SELECT pg_temp.aw_step(6);
+SELECT pg_temp.aw_step(7);
+SELECT pg_temp.aw_step(8);
+SELECT * FROM aw_seen ORDER BY step;
+-- and rebuild() agrees
+SELECT adoption.rebuild('aw') > 0 AS rebuilt;
+SELECT active_users, last_event_at FROM adoption.tenant_state WHERE tenant_id = 'aw';

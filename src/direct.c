@@ -29,8 +29,11 @@
  *                         needs; WAL is heap_update's, so crash recovery,
  *                         physical and logical replication see a plain
  *                         UPDATE.
- *   adoption_count_after  SELECT count(*) ... WHERE <first key column> = ...
- *                         AND column > ...: the same index scan, counting.
+ *   adoption_count_range  SELECT count(*) ... WHERE <first key column> = ...
+ *                         AND column > ... [AND column <= ...]: an index
+ *                         scan, counting, of an index on (that column,
+ *                         column) if the table has one, else of the
+ *                         primary key with the condition checked.
  *
  * The paths are used only where they give what the statement would:
  * adoption_direct_usable says no (and the caller runs the SQL) when the
@@ -46,6 +49,8 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_index.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "common/int.h"
@@ -364,16 +369,67 @@ adoption_row_release(DirectRow *row)
 }
 
 /*
+ * An index of rel whose first two key columns are its primary key's first
+ * column and column att, as btree (InvalidOid if none).
+ */
+static Oid
+range_index(Relation rel, Relation pkey, AttrNumber att)
+{
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
+	Oid			found = InvalidOid;
+
+	foreach(lc, indexes)
+	{
+		Relation	idx = index_open(lfirst_oid(lc), AccessShareLock);
+		Form_pg_index ix = idx->rd_index;
+
+		if (idx->rd_rel->relam == BTREE_AM_OID && ix->indisvalid && ix->indnkeyatts >= 2 &&
+			RelationGetIndexPredicate(idx) == NIL && RelationGetIndexExpressions(idx) == NIL &&
+			ix->indkey.values[0] == pkey->rd_index->indkey.values[0] &&
+			ix->indkey.values[1] == att)
+			found = RelationGetRelid(idx);
+		index_close(idx, AccessShareLock);
+		if (OidIsValid(found))
+			break;
+	}
+	list_free(indexes);
+	return found;
+}
+
+/* A scan key on index column col (timestamptz): the column <strategy> t. */
+static void
+time_key_init(ScanKey skey, Relation idx, int col, StrategyNumber strategy, TimestampTz t)
+{
+	Oid			type = idx->rd_opcintype[col - 1];
+	Oid			op = get_opfamily_member(idx->rd_opfamily[col - 1], type, type, strategy);
+
+	if (type != TIMESTAMPTZOID || !OidIsValid(op))
+		elog(ERROR, "pg_adoption: column %d of index \"%s\" is not a timestamptz",
+			 col, RelationGetRelationName(idx));
+	ScanKeyInit(skey, col, strategy, get_opcode(op), TimestampTzGetDatum(t));
+}
+
+/*
  * The number of rows of table relid whose first primary key column is key
- * and whose (timestamptz) column is after the given time.
+ * and whose (timestamptz) column is in (after, upto] (no upper bound when
+ * upto is NULL).  With an index on (that key column, column), as
+ * tenant_user_state has, it reads only the rows in the range, as the
+ * executor's index scan of "WHERE key = ... AND column > ... AND column <=
+ * ..." would; otherwise it reads every row of the key through the primary
+ * key and checks the column.
  */
 int64
-adoption_count_after(Oid relid, const char *key, const char *column, TimestampTz after)
+adoption_count_range(Oid relid, const char *key, const char *column, TimestampTz after,
+					 const TimestampTz *upto)
 {
 	Relation	rel = table_open(relid, AccessShareLock);
-	Relation	idx = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
+	Relation	pkey = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
 	AttrNumber	att = get_attnum(relid, column);
-	ScanKeyData skey[1];
+	Oid			ranged;
+	Relation	idx;
+	ScanKeyData skey[3];
+	int			nkeys = 1;
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	IndexScanDesc scan;
 	int64		n = 0;
@@ -381,22 +437,32 @@ adoption_count_after(Oid relid, const char *key, const char *column, TimestampTz
 	if (att == InvalidAttrNumber)
 		elog(ERROR, "pg_adoption: table \"%s\" has no column \"%s\"",
 			 RelationGetRelationName(rel), column);
+	ranged = range_index(rel, pkey, att);
+	idx = OidIsValid(ranged) ? index_open(ranged, AccessShareLock) : pkey;
 	key_init(skey, idx, 1, &key);
-	scan = index_beginscan(rel, idx, begin_operation(), 1, 0);
-	index_rescan(scan, skey, 1, NULL, 0);
+	if (OidIsValid(ranged))
+	{
+		time_key_init(&skey[nkeys++], idx, 2, BTGreaterStrategyNumber, after);
+		if (upto != NULL)
+			time_key_init(&skey[nkeys++], idx, 2, BTLessEqualStrategyNumber, *upto);
+	}
+	scan = index_beginscan(rel, idx, begin_operation(), nkeys, 0);
+	index_rescan(scan, skey, nkeys, NULL, 0);
 	while (index_getnext_slot(scan, ForwardScanDirection, slot))
 	{
 		bool		isnull;
-		Datum		d = slot_getattr(slot, att, &isnull);
+		TimestampTz t = DatumGetTimestampTz(slot_getattr(slot, att, &isnull));
 
 		CHECK_FOR_INTERRUPTS();
-		if (!isnull && DatumGetTimestampTz(d) > after)
+		if (!isnull && t > after && (upto == NULL || t <= *upto))
 			n++;
 	}
 	index_endscan(scan);
 	PopActiveSnapshot();
 	ExecDropSingleTupleTableSlot(slot);
-	index_close(idx, NoLock);
+	if (idx != pkey)
+		index_close(idx, NoLock);
+	index_close(pkey, NoLock);
 	table_close(rel, NoLock);
 	return n;
 }

@@ -28,7 +28,7 @@ extern void adoption_row_bound(DirectRow *row, const char *name, TimestampTz t, 
 extern void adoption_row_add(DirectRow *row, const char *name, int64 delta);
 extern void adoption_row_update(DirectRow *row);
 extern void adoption_row_release(DirectRow *row);
-extern int64 adoption_count_after(Oid relid, const char *key, const char *column,
-								  TimestampTz after);
+extern int64 adoption_count_range(Oid relid, const char *key, const char *column,
+								  TimestampTz after, const TimestampTz *upto);
 
 #endif

@@ -1464,6 +1464,7 @@ merge_with_tenants(Engine *e, int n, Oid *types, Datum *args)
 		if (tt == NULL)
 			elog(ERROR, "pg_adoption: merged the tenant_state row of an unknown tenant");
 		tt->delta.merged = true;
+		tt->delta.one_user = false;
 		adoption_tenant_row(tup, SPI_tuptable->tupdesc, 2, &tt->delta.stored);
 	}
 	SPI_freetuptable(SPI_tuptable);
@@ -1486,6 +1487,9 @@ merge_both_direct(Engine *e, TenantUser *t, Datum activity)
 	TouchedTenant *tt = hash_search(e->tenants, &tenant_id, HASH_FIND, NULL);
 	DirectRow  *r;
 	bool		isnull;
+	bool		first;
+	bool		merged;
+	TimestampTz seen;
 
 	if (tt == NULL)
 		elog(ERROR, "pg_adoption: a tenant x user row of an unknown tenant");
@@ -1496,6 +1500,11 @@ merge_both_direct(Engine *e, TenantUser *t, Datum activity)
 	r = adoption_row_lock(relid, 2, keys, false);
 	if (r == NULL)
 		return false;
+	first = !tt->delta.merged;
+	seen = DatumGetTimestampTz(adoption_row_get(r, "last_seen_at", &isnull));
+	if (isnull)
+		elog(ERROR, "pg_adoption: the last_seen_at of tenant x user (\"%s\", \"%s\") is NULL",
+			 t->tenant_id, t->user_id);
 	adoption_row_bound(r, "first_seen_at", t->first, false);
 	adoption_row_bound(r, "last_seen_at", t->last, true);
 	adoption_row_add(r, "uses", t->uses);
@@ -1512,7 +1521,9 @@ merge_both_direct(Engine *e, TenantUser *t, Datum activity)
 	adoption_row_update(r);
 	adoption_row_release(r);
 	/* without its row, the tenant is merged when it is evaluated (merge_tenant) */
-	(void) adoption_tenant_merge_direct(t->tenant_id, &tt->delta);
+	merged = adoption_tenant_merge_direct(t->tenant_id, &tt->delta);
+	tt->delta.one_user = first && merged;
+	tt->delta.prior_seen_at = seen;
 	return true;
 }
 

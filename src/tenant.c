@@ -604,6 +604,14 @@ adoption_tenant_merge_direct(const char *tenant_id, TenantDelta *d)
 	r = adoption_row_lock(relid, 1, &tenant_id, false);
 	if (r == NULL)
 		return false;
+	if (!d->merged)
+	{
+		bool		isnull;
+
+		d->prior_event_at = DatumGetTimestampTz(adoption_row_get(r, "last_event_at", &isnull));
+		if (isnull)
+			elog(ERROR, "pg_adoption: the last_event_at of tenant \"%s\" is NULL", tenant_id);
+	}
 	adoption_row_bound(r, "first_event_at", d->since, false);
 	adoption_row_bound(r, "last_event_at", d->latest, true);
 	adoption_row_add(r, "users", d->new_users);
@@ -680,7 +688,7 @@ count_active(const char *tenant_id, TimestampTz t, int64 window)
 	TimestampTz after = window_start(t, window);
 
 	if (adoption_direct_usable(relid))
-		return (int) adoption_count_after(relid, tenant_id, "last_seen_at", after);
+		return (int) adoption_count_range(relid, tenant_id, "last_seen_at", after, NULL);
 	args[0] = CStringGetTextDatum(tenant_id);
 	args[1] = TimestampTzGetDatum(after);
 	run_plan(&count_active_plan,
@@ -689,6 +697,46 @@ count_active(const char *tenant_id, TimestampTz t, int64 window)
 			 2, types, args, NULL);
 	n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_freetuptable(SPI_tuptable);
+	return (int) n;
+}
+
+/*
+ * The tenant's users active at t = d->since, its latest event time, when
+ * the statement merged one existing user row by row (d->one_user): the
+ * stored count is of the users active at the tenant's previous latest
+ * event time t0 <= t (row->active_users, not yet rewritten).  Of those, the
+ * ones whose last event fell out of the window between t0 and t (last
+ * event in (t0 - W, t - W]) are no longer active; the statement's user,
+ * whose last event is now t, is, whether or not it was counted at t0.  The
+ * users leaving are read through the index on (tenant_id, last_seen_at):
+ * in order, a few rows, not the tenant's every user.  The count is exact
+ * when the stored one is, which holds as long as active_window is the one
+ * it was counted with (after a change, rebuild(): see docs).
+ */
+static int
+active_from_stored(const char *tenant_id, const TenantDelta *d, const TenantRow *row,
+				   int64 window)
+{
+	TimestampTz t = d->since;
+	TimestampTz t0 = d->prior_event_at;
+	int64		n = row->active_users;
+
+	if (t0 > t)
+		elog(ERROR, "pg_adoption: tenant \"%s\" counted at a later time than its latest event",
+			 tenant_id);
+	if (d->prior_seen_at > window_start(t0, window))
+		n--;					/* counted at t0 */
+	if (t > t0)
+	{
+		TimestampTz upto = window_start(t, window);
+
+		n -= adoption_count_range(adoption_resolve_relid("tenant_user_state"), tenant_id,
+								  "last_seen_at", window_start(t0, window), &upto);
+	}
+	n++;
+	if (n < 1)
+		elog(ERROR, "pg_adoption: tenant \"%s\" would have " INT64_FORMAT " active users",
+			 tenant_id, n);
 	return (int) n;
 }
 
@@ -792,7 +840,8 @@ settled_in_order(const char *tenant_id, const TenantDelta *d, const TenantRow *r
 	now = *row;
 	if (d->n_adopted > 0)
 		now.open_adopters = Max(now.open_adopters, open_adopted(tenant_id, d));
-	now.active_users = count_active(tenant_id, d->since, s->active_window);
+	now.active_users = d->one_user ? active_from_stored(tenant_id, d, row, s->active_window)
+		: count_active(tenant_id, d->since, s->active_window);
 	if (now.open_adopters > 0 &&
 		!(now.active_users > 0 &&
 		  (double) now.open_adopters / (double) now.active_users < s->feature_adoption_threshold))

@@ -39,6 +39,16 @@ typedef struct TenantDelta
 	int			new_users;		/* tenant_user_state rows it created */
 	bool		merged;			/* already merged into tenant_state (locked) */
 	TenantRow	stored;			/* if merged: the row */
+
+	/*
+	 * Set when the statement's only merge was of one existing user, row by
+	 * row (state.c's direct path): the tenant's last_event_at and the
+	 * user's last_seen_at before it.  settled_in_order then counts the
+	 * active users from the stored count instead of reading every user.
+	 */
+	bool		one_user;
+	TimestampTz prior_event_at;
+	TimestampTz prior_seen_at;
 } TenantDelta;
 
 /*

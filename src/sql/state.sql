@@ -64,6 +64,12 @@ COMMENT ON COLUMN adoption.tenant_user_state.last_seen_at IS 'Latest usage_times
 COMMENT ON COLUMN adoption.tenant_user_state.uses IS 'Events of any feature';
 COMMENT ON COLUMN adoption.tenant_user_state.successes IS 'Events with success_outcome true';
 COMMENT ON COLUMN adoption.tenant_user_state.activity IS 'Internal: the spans of time in which the user was active (an event within active_window before), for the feature_adopted milestone';
+/*
+ * A tenant's users by their latest event: the ingest trigger counts the
+ * users whose last event left the active window since the tenant's previous
+ * event through it (a few rows) instead of reading all of the tenant's users.
+ */
+CREATE INDEX tenant_user_state_last_seen ON adoption.tenant_user_state (tenant_id, last_seen_at);
 SELECT pg_catalog.pg_extension_config_dump('adoption.tenant_user_state', '');
 
 /*

@@ -4588,3 +4588,6 @@ REVOKE ALL ON adoption.citus_pending FROM PUBLIC;
 REVOKE ALL ON FUNCTION adoption.distribute(integer), adoption.citus_flush() FROM PUBLIC;
 GRANT INSERT ON adoption.citus_pending TO adoption_app;
 GRANT EXECUTE ON FUNCTION adoption.citus_flush() TO adoption_app;
+
+/* The ingest trigger counts a tenant's users leaving the active window through this index. */
+CREATE INDEX tenant_user_state_last_seen ON adoption.tenant_user_state (tenant_id, last_seen_at);

@@ -54,7 +54,9 @@
 # that figure are skipped, the other figures still run, and the script
 # exits 1 after writing the report.
 #
-# Reported: per version the tracking/none ratio of medians (throughput, tps)
+# Reported: per version the tracking/none ratio of medians (throughput, tps;
+# for the COPYs also in the backend's CPU time, /proc/<pid>/stat around the
+# COPY, which a machine shared with other work stretches far less)
 # and the peak memory; the change of current against 0.2.0 in %.  Goals: no
 # ratio drops more than 10 % against 0.2.0; the current version's peak
 # backend memory (VmHWM and RssAnon) <= 512 MB.  Table on stdout and in
@@ -283,7 +285,7 @@ round_order() {
 # One timed COPY of $n events from $csv by version $1, variant $2 (tracking
 # or none), as copy_bench.sh times it; prints the seconds.
 timed_copy() {
-	local ver=$1 variant=$2 db ext_version lib output ms loaded in_default tenants uses
+	local ver=$1 variant=$2 db ext_version lib output ms c0 c1 loaded in_default tenants uses
 	use_version "$ver"
 	fresh_extension >/dev/null
 	check_library
@@ -293,7 +295,18 @@ timed_copy() {
 	tenants=$(q -tA -c "SELECT count(*) FROM adoption.tenants")
 	[ "$tenants" = 0 ] || { echo "adoption.tenants is not empty after CREATE EXTENSION" >&2; return 1; }
 	q -c "CHECKPOINT"
-	if ! output=$(q -c '\timing on' -c "COPY adoption.feature_usage_events (event_id, tenant_id, user_id, feature_id, feature_name, usage_timestamp, session_duration, success_outcome, integration_context) FROM '$csv' WITH (FORMAT csv)" 2>&1); then
+	# The backend's user + system CPU time around the COPY (/proc/<pid>/stat,
+	# fields 14 and 15, in clock ticks), read from the same session.
+	if ! output=$(q -f - 2>&1 <<SQL
+SELECT pg_backend_pid() AS pid \\gset
+\\setenv COPY_PID :pid
+\\! awk '{ print "cpu_ticks_before", \$14 + \$15 }' /proc/\$COPY_PID/stat
+\\timing on
+COPY adoption.feature_usage_events (event_id, tenant_id, user_id, feature_id, feature_name, usage_timestamp, session_duration, success_outcome, integration_context) FROM '$csv' WITH (FORMAT csv);
+\\timing off
+\\! awk '{ print "cpu_ticks_after", \$14 + \$15 }' /proc/\$COPY_PID/stat
+SQL
+	); then
 		printf '%s\n' "$output" >&2
 		echo "the $variant COPY failed" >&2
 		return 1
@@ -312,12 +325,15 @@ timed_copy() {
 			return 1
 		fi
 	fi
-	echo "$ms" | awk '{ printf "%.3f\n", $1 / 1000 }'
+	c0=$(printf '%s\n' "$output" | sed -n 's/^cpu_ticks_before \([0-9]*\)$/\1/p')
+	c1=$(printf '%s\n' "$output" | sed -n 's/^cpu_ticks_after \([0-9]*\)$/\1/p')
+	[ -n "$c0" ] && [ -n "$c1" ] || { echo "could not read the backend's CPU time from: $output" >&2; return 1; }
+	awk -v ms="$ms" -v c="$((c1 - c0))" -v tick="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f %.3f\n", ms / 1000, c / tick }'
 }
 
 # Figure copy_$1 (uniform or b2b).
 copy_figure() {
-	local set=$1 fig=copy_$1 r item ver variant s
+	local set=$1 fig=copy_$1 r item ver variant s c
 	say "COPY of $copy_n events ($set set): $rounds rounds of tracking and none per version"
 	ensure_csv "$copy_n" "$set"
 	n=$copy_n
@@ -325,7 +341,8 @@ copy_figure() {
 		ok "$ver" "$fig" || continue
 		measure "$fig" "$ver" timed_copy "$ver" none
 		if [ "$attempt_rc" = 0 ]; then
-			printf 'warm-up  %-34s none      %8.3f s (not counted)\n' "$(label "$ver")" "$(cat "$work/out")"
+			read -r s c <"$work/out"
+			printf 'warm-up  %-34s none      %8.3f s (not counted)\n' "$(label "$ver")" "$s"
 		else
 			fail "$ver" "$fig" "untimed COPY without tracking"
 		fi
@@ -339,9 +356,10 @@ copy_figure() {
 				fail "$ver" "$fig" "$variant COPY, round $r"
 				continue
 			fi
-			s=$(cat "$work/out")
-			printf 'round %d  %-34s %-8s  %8.3f s  %10.0f rows/s\n' "$r" "$(label "$ver")" "$variant" "$s" "$(calc "$n / $s")"
+			read -r s c <"$work/out"
+			printf 'round %d  %-34s %-8s  %8.3f s  %10.0f rows/s  %8.3f s of backend CPU\n' "$r" "$(label "$ver")" "$variant" "$s" "$(calc "$n / $s")" "$c"
 			vals[$ver:$fig:$variant]="${vals[$ver:$fig:$variant]:-} $s"
+			vals[$ver:${fig}_cpu:$variant]="${vals[$ver:${fig}_cpu:$variant]:-} $c"
 		done
 	done
 	for ver in $versions; do attempt drop_extension "$ver"; done	# frees the disk
@@ -554,7 +572,7 @@ foreign_note() {
 		printf '; **%s of %s steps of current ran while another tree was installed**' "${foreign[$1]}" "${runs[$1]}"
 	fi
 }
-declare -A ratio=() tput=() n_of=([copy_uniform]=$copy_n [copy_b2b]=$copy_n)
+declare -A ratio=() tput=() n_of=([copy_uniform]=$copy_n [copy_b2b]=$copy_n [copy_uniform_cpu]=$copy_n [copy_b2b_cpu]=$copy_n)
 rows=()
 worst_drop=
 any_failed=0
@@ -626,6 +644,8 @@ mem_row() {	# key (hwm, anon), label
 num() { printf "%'d" "$1" 2>/dev/null || echo "$1"; }
 if has_part copy_uniform; then ratio_row copy_uniform "COPY of $(num "$copy_n") events, gen_events set: tracking/none throughput"; fi
 if has_part copy_b2b; then ratio_row copy_b2b "COPY of $(num "$copy_n") events, B2B set: tracking/none throughput"; fi
+if has_part copy_uniform; then ratio_row copy_uniform_cpu "the same, gen_events set, in backend CPU time (rows per CPU second; what a loaded machine stretches least)"; fi
+if has_part copy_b2b; then ratio_row copy_b2b_cpu "the same, B2B set, in backend CPU time"; fi
 if has_part pgbench; then ratio_row pgbench "pgbench, $clients clients x single-row INSERT: tracking/none tps"; fi
 if has_part pgbench_b2b; then ratio_row pgbench_b2b "pgbench, B2B shape (300 tenants x 20 users on 7 of 50 features): tracking/none tps"; fi
 if has_part rss; then
@@ -641,9 +661,9 @@ table=$(
 
 # Details: medians and rounds of each variant.
 details=$(
-	for fig in copy_uniform copy_b2b pgbench pgbench_b2b; do
-		has_part "$fig" || continue
-		if [[ $fig = pgbench* ]]; then unit="tps" digits=1; else unit="s" digits=3; fi
+	for fig in copy_uniform copy_uniform_cpu copy_b2b copy_b2b_cpu pgbench pgbench_b2b; do
+		has_part "${fig%_cpu}" || continue
+		if [[ $fig = pgbench* ]]; then unit="tps" digits=1; elif [[ $fig = *_cpu ]]; then unit="CPU s" digits=3; else unit="s" digits=3; fi
 		printf '\n| %s | variant | median %s | rounds (%s) |\n|---|---|---:|---|\n' "$fig" "$unit" "$unit"
 		for ver in $versions; do
 			for variant in tracking none; do
