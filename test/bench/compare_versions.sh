@@ -55,8 +55,9 @@
 # exits 1 after writing the report.
 #
 # Reported: per version the tracking/none ratio of medians (throughput, tps;
-# for the COPYs also in the backend's CPU time, /proc/<pid>/stat around the
-# COPY, which a machine shared with other work stretches far less)
+# also in the backends' CPU time, /proc/<pid>/stat around each COPY and over
+# each pgbench round, which a machine shared with other work stretches far
+# less)
 # and the peak memory; the change of current against 0.2.0 in %.  Goals: no
 # ratio drops more than 10 % against 0.2.0; the current version's peak
 # backend memory (VmHWM and RssAnon) <= 512 MB.  Table on stdout and in
@@ -83,10 +84,10 @@ usage() { bench_usage "$bench_usage_text" "$@"; }
 bench_args "$bench_usage_text" -- "$@"
 quick=${QUICK:-0}
 if [ "$quick" = 1 ]; then
-	bench_env copy_n COPY_EVENTS 50000; bench_env rounds ROUNDS 1; bench_env secs SECONDS_PER_ROUND 5
+	bench_env copy_n COPY_EVENTS 50000; bench_env rounds ROUNDS 1; bench_env secs SECONDS_PER_ROUND 5 5
 	bench_env warm WARM_EVENTS 20000 0; bench_env rss_n RSS_EVENTS 500000
 else
-	bench_env copy_n COPY_EVENTS 1000000; bench_env rounds ROUNDS 3; bench_env secs SECONDS_PER_ROUND 20
+	bench_env copy_n COPY_EVENTS 1000000; bench_env rounds ROUNDS 3; bench_env secs SECONDS_PER_ROUND 20 5
 	bench_env warm WARM_EVENTS 200000 0; bench_env rss_n RSS_EVENTS 10000000
 fi
 all_parts="copy_uniform copy_b2b pgbench pgbench_b2b rss"
@@ -386,11 +387,26 @@ pgbench_setup() {
 # One pgbench round of version $1, variant $2, with script $3; prints the tps.
 pgbench_round() {
 	local ver=$1 variant=$2 script=$3 db ext_version lib output tps tx before after events_before events_after
+	local bench rc pids c0 c1 e0 e1
 	use_version "$ver"
 	[ "$variant" = none ] || q -c "ALTER TABLE adoption.feature_usage_events ENABLE TRIGGER track_events"
 	read -r before events_before < <(q -tA -F ' ' -c "SELECT coalesce(sum(uses), 0), (SELECT count(*) FROM adoption.feature_usage_events) FROM adoption.user_feature_state")
 	q -c "CHECKPOINT"
-	if ! output=$(pgbench -n -c "$clients" -j "$threads" -T "$secs" -f "$script" "$db" 2>&1); then
+	# The events per second of the backends' CPU time (user + system of the
+	# pgbench backends, /proc/<pid>/stat) from the 2nd second to 2 s before
+	# the end.
+	pgbench -n -c "$clients" -j "$threads" -T "$secs" -f "$script" "$db" >"$work/pgbench.out" 2>&1 &
+	bench=$!
+	sleep 2
+	pids=$(q -tA -c "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE application_name = 'pgbench' AND datname = current_database()")
+	c0=$(backends_cpu $pids)
+	e0=$(q -tA -c "SELECT last_value FROM adoption.feature_usage_events_arrival_seq")
+	sleep $((secs - 4))
+	c1=$(backends_cpu $pids)
+	e1=$(q -tA -c "SELECT last_value FROM adoption.feature_usage_events_arrival_seq")
+	wait "$bench" && rc=0 || rc=$?
+	output=$(cat "$work/pgbench.out")
+	if [ "$rc" != 0 ]; then
 		printf '%s\n' "$output" >&2
 		echo "pgbench failed in a $variant round" >&2
 		return 1
@@ -418,12 +434,19 @@ pgbench_round() {
 		echo "user_feature_state uses changed by $((after - before)) with the trigger disabled" >&2
 		return 1
 	fi
-	printf '%.1f\n' "$tps"
+	[ "$c1" -gt "$c0" ] || { echo "the pgbench backends used no CPU time while measured" >&2; return 1; }
+	awk -v tps="$tps" -v e=$((e1 - e0)) -v c=$((c1 - c0)) -v tick="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f %.1f\n", tps, e / (c / tick) }'
+}
+
+# The sum of the CPU time (user + system, clock ticks) of processes $@.
+backends_cpu() {
+	local p
+	for p in "$@"; do awk '{ print $14 + $15 }' "/proc/$p/stat"; done | awk '{ s += $1 } END { print s + 0 }'
 }
 
 # Figure $1: pgbench (the script of pgbench_bench.sh) or pgbench_b2b.
 pgbench_figure() {
-	local fig=$1 r item ver variant tps script=$pgbench_script
+	local fig=$1 r item ver variant tps c script=$pgbench_script
 	[ "$fig" = pgbench ] || script=$pgbench_script_b2b
 	say "$fig: $clients clients, $rounds rounds of $secs s of tracking and none per version"
 	for ver in $versions; do
@@ -441,9 +464,10 @@ pgbench_figure() {
 				fail "$ver" "$fig" "$variant round $r"
 				continue
 			fi
-			tps=$(cat "$work/out")
-			printf 'round %d  %-34s %-8s  %10.1f tps\n' "$r" "$(label "$ver")" "$variant" "$tps"
+			read -r tps c <"$work/out"
+			printf 'round %d  %-34s %-8s  %10.1f tps  %10.1f events per backend CPU second\n' "$r" "$(label "$ver")" "$variant" "$tps" "$c"
 			vals[$ver:$fig:$variant]="${vals[$ver:$fig:$variant]:-} $tps"
+			vals[$ver:${fig}_cpu:$variant]="${vals[$ver:${fig}_cpu:$variant]:-} $c"
 		done
 	done
 	for ver in $versions; do attempt drop_extension "$ver"; done
@@ -648,6 +672,8 @@ if has_part copy_uniform; then ratio_row copy_uniform_cpu "the same, gen_events 
 if has_part copy_b2b; then ratio_row copy_b2b_cpu "the same, B2B set, in backend CPU time"; fi
 if has_part pgbench; then ratio_row pgbench "pgbench, $clients clients x single-row INSERT: tracking/none tps"; fi
 if has_part pgbench_b2b; then ratio_row pgbench_b2b "pgbench, B2B shape (300 tenants x 20 users on 7 of 50 features): tracking/none tps"; fi
+if has_part pgbench; then ratio_row pgbench_cpu "the same, gen_events shape, in events per second of the backends' CPU time"; fi
+if has_part pgbench_b2b; then ratio_row pgbench_b2b_cpu "the same, B2B shape, in events per second of the backends' CPU time"; fi
 if has_part rss; then
 	mem_row hwm "peak backend VmHWM (MB), COPY of $(num "$rss_n") events with tracking"
 	mem_row anon "peak backend RssAnon (MB), same COPY"
@@ -661,9 +687,9 @@ table=$(
 
 # Details: medians and rounds of each variant.
 details=$(
-	for fig in copy_uniform copy_uniform_cpu copy_b2b copy_b2b_cpu pgbench pgbench_b2b; do
+	for fig in copy_uniform copy_uniform_cpu copy_b2b copy_b2b_cpu pgbench pgbench_cpu pgbench_b2b pgbench_b2b_cpu; do
 		has_part "${fig%_cpu}" || continue
-		if [[ $fig = pgbench* ]]; then unit="tps" digits=1; elif [[ $fig = *_cpu ]]; then unit="CPU s" digits=3; else unit="s" digits=3; fi
+		if [[ $fig = pgbench*_cpu ]]; then unit="events/CPU s" digits=1; elif [[ $fig = pgbench* ]]; then unit="tps" digits=1; elif [[ $fig = *_cpu ]]; then unit="CPU s" digits=3; else unit="s" digits=3; fi
 		printf '\n| %s | variant | median %s | rounds (%s) |\n|---|---|---:|---|\n' "$fig" "$unit" "$unit"
 		for ver in $versions; do
 			for variant in tracking none; do
