@@ -387,7 +387,7 @@ pgbench_setup() {
 # One pgbench round of version $1, variant $2, with script $3; prints the tps.
 pgbench_round() {
 	local ver=$1 variant=$2 script=$3 db ext_version lib output tps tx before after events_before events_after
-	local bench rc pids c0 c1 e0 e1
+	local bench rc pids c0 c1 e0 e1 started
 	use_version "$ver"
 	[ "$variant" = none ] || q -c "ALTER TABLE adoption.feature_usage_events ENABLE TRIGGER track_events"
 	read -r before events_before < <(q -tA -F ' ' -c "SELECT coalesce(sum(uses), 0), (SELECT count(*) FROM adoption.feature_usage_events) FROM adoption.user_feature_state")
@@ -395,10 +395,13 @@ pgbench_round() {
 	# The events per second of the backends' CPU time (user + system of the
 	# pgbench backends, /proc/<pid>/stat) from the 2nd second to 2 s before
 	# the end.
+	started=$(q -tA -c "SELECT clock_timestamp()")
 	pgbench -n -c "$clients" -j "$threads" -T "$secs" -f "$script" "$db" >"$work/pgbench.out" 2>&1 &
 	bench=$!
 	sleep 2
-	pids=$(q -tA -c "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE application_name = 'pgbench' AND datname = current_database()")
+	# this round's backends (the last round's may still be leaving)
+	pids=$(q -tA -c "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE application_name = 'pgbench' AND datname = current_database() AND backend_start >= '$started'")
+	[ "$(wc -w <<<"$pids")" = "$clients" ] || { wait "$bench"; echo "found the backends $pids of pgbench, not $clients" >&2; return 1; }
 	c0=$(backends_cpu $pids)
 	e0=$(q -tA -c "SELECT last_value FROM adoption.feature_usage_events_arrival_seq")
 	sleep $((secs - 4))
