@@ -399,8 +399,9 @@ pgbench_round() {
 	pgbench -n -c "$clients" -j "$threads" -T "$secs" -f "$script" "$db" >"$work/pgbench.out" 2>&1 &
 	bench=$!
 	sleep 2
-	# this round's backends (the last round's may still be leaving)
-	pids=$(q -tA -c "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE application_name = 'pgbench' AND datname = current_database() AND backend_start >= '$started'")
+	# this round's client backends (the last round's may still be leaving;
+	# a parallel worker of a statement shows the application name too)
+	pids=$(q -tA -c "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE application_name = 'pgbench' AND backend_type = 'client backend' AND datname = current_database() AND backend_start >= '$started'")
 	[ "$(wc -w <<<"$pids")" = "$clients" ] || { wait "$bench"; echo "found the backends $pids of pgbench, not $clients" >&2; return 1; }
 	c0=$(backends_cpu $pids)
 	e0=$(q -tA -c "SELECT last_value FROM adoption.feature_usage_events_arrival_seq")
