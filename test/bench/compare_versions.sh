@@ -387,7 +387,7 @@ pgbench_setup() {
 # One pgbench round of version $1, variant $2, with script $3; prints the tps.
 pgbench_round() {
 	local ver=$1 variant=$2 script=$3 db ext_version lib output tps tx before after events_before events_after
-	local bench rc pids c0 c1 e0 e1 started
+	local bench rc pids c0 c1 e0 e1 started launched
 	use_version "$ver"
 	[ "$variant" = none ] || q -c "ALTER TABLE adoption.feature_usage_events ENABLE TRIGGER track_events"
 	read -r before events_before < <(q -tA -F ' ' -c "SELECT coalesce(sum(uses), 0), (SELECT count(*) FROM adoption.feature_usage_events) FROM adoption.user_feature_state")
@@ -398,6 +398,7 @@ pgbench_round() {
 	started=$(q -tA -c "SELECT clock_timestamp()")
 	pgbench -n -c "$clients" -j "$threads" -T "$secs" -f "$script" "$db" >"$work/pgbench.out" 2>&1 &
 	bench=$!
+	launched=$(date +%s)
 	sleep 2
 	# this round's client backends (the last round's may still be leaving;
 	# a parallel worker of a statement shows the application name too)
@@ -405,7 +406,8 @@ pgbench_round() {
 	[ "$(wc -w <<<"$pids")" = "$clients" ] || { wait "$bench"; echo "found the backends $pids of pgbench, not $clients" >&2; return 1; }
 	c0=$(backends_cpu $pids)
 	e0=$(q -tA -c "SELECT last_value FROM adoption.feature_usage_events_arrival_seq")
-	sleep $((secs - 4))
+	# until 2 s before the end (a loaded machine makes each psql slow)
+	sleep "$(awk -v t="$((launched + secs - 2))" -v now="$(date +%s.%N)" 'BEGIN { d = t - now; print d > 0 ? d : 0 }')"
 	c1=$(backends_cpu $pids)
 	e1=$(q -tA -c "SELECT last_value FROM adoption.feature_usage_events_arrival_seq")
 	wait "$bench" && rc=0 || rc=$?
@@ -445,7 +447,9 @@ pgbench_round() {
 # The sum of the CPU time (user + system, clock ticks) of processes $@.
 backends_cpu() {
 	local p
-	for p in "$@"; do awk '{ print $14 + $15 }' "/proc/$p/stat"; done | awk '{ s += $1 } END { print s + 0 }'
+	for p in "$@"; do
+		awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || { echo "the pgbench backend $p ended before its CPU time was read" >&2; return 1; }
+	done | awk '{ s += $1 } END { print s + 0 }'
 }
 
 # Figure $1: pgbench (the script of pgbench_bench.sh) or pgbench_b2b.
