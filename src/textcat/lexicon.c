@@ -940,6 +940,54 @@ static const TcPhrase tc_builtin[] = {
 	TOPIC("audit log", "audit_log"), TOPIC("audit trail", "audit_log"),
 	TOPIC("history of changes", "audit_log"),
 
+	/*
+	 * Everyday words of opinion (issue 18, third round): general-purpose
+	 * English words with a clear polarity in product feedback, from a
+	 * review of common evaluative adjectives, nouns and verbs, not from any
+	 * labelled text; base forms, so the stemmer covers their inflections.
+	 * Words whose sense depends on the product ("critical", "insane",
+	 * "drag", "abandon", "dead") are left out.
+	 */
+	NEG("appalling", 3.0), NEG("baffling", 1.5), NEG("bland", 1.0),
+	NEG("brittle", 1.5), NEG("bumpy", 1.2), NEG("burden", 1.5),
+	NEG("chaos", 1.8), NEG("chaotic", 1.8), NEG("cramped", 1.2),
+	NEG("defect", 1.8), NEG("deficient", 1.8), NEG("dire", 2.0),
+	NEG("disgusted", 2.5), NEG("dodgy", 1.8),
+	NEG("dread", 2.0), NEG("embarrassing", 2.0), NEG("excessive", 1.5),
+	NEG("fiddly", 1.5), NEG("flawed", 1.8), NEG("fragile", 1.5),
+	NEG("headache", 1.8), NEG("helpless", 1.8), NEG("hinder", 1.5),
+	NEG("hopeless", 2.2), NEG("impractical", 1.5), NEG("inconvenient", 1.5),
+	NEG("ineffective", 1.8), NEG("inefficient", 1.5), NEG("inflexible", 1.5),
+	NEG("lame", 1.5), NEG("nasty", 2.2), NEG("nuisance", 1.8),
+	NEG("obsolete", 1.5), NEG("obstacle", 1.2),
+	NEG("quirky", 0.8), NEG("reluctant", 1.0), NEG("rigid", 1.2),
+	NEG("risky", 1.5), NEG("rubbish", 2.2), NEG("shaky", 1.5),
+	NEG("silly", 1.0), NEG("stressful", 2.0), NEG("stupid", 2.2),
+	NEG("uncomfortable", 1.5), NEG("weird", 1.0), NEG("worthless", 2.5),
+	NEG("clutter", 1.5), NEG("cluttered", 1.5), NEG("overloaded", 1.2),
+	NEG("overdue", 1.2), NEG("mismatch", 1.2), NEG("invalid", 1.0),
+	NEG("denied", 1.2), NEG("flicker", 1.2), NEG("jumpy", 1.0), NEG("jank", 1.5), NEG("snag", 1.0),
+	NEG("wasted", 1.8), NEG("overcharge", 2.0),
+	NEG("surcharge", 1.2), NEG("gouge", 2.5),
+	NEG("penalty", 1.2), NEG("shameful", 2.5),
+	NEG("disorganized", 1.5), NEG("incomplete", 1.2),
+	POS("clever", 1.8), POS("bargain", 2.0), POS("worthwhile", 1.8),
+	POS("effective", 1.8), POS("grateful", 2.2), POS("ideal", 2.2),
+	POS("reassuring", 1.6), POS("relieved", 1.5), POS("relief", 1.5),
+	POS("tidy", 1.3), POS("organized", 1.3), POS("organised", 1.3),
+	POS("streamlined", 1.6), POS("nimble", 1.5), POS("instant", 1.4), POS("rapid", 1.4), POS("swift", 1.5),
+	POS("thorough", 1.6), POS("perk", 1.2), POS("empower", 1.6),
+	POS("hopeful", 1.2),
+	PAIN("clutter", "usability"), PAIN("cluttered", "usability"),
+	PAIN("fiddly", "usability"), PAIN("impractical", "usability"),
+	PAIN("inflexible", "usability"), PAIN("baffling", "usability"),
+	PAIN("brittle", "reliability"), PAIN("fragile", "reliability"),
+	PAIN("shaky", "reliability"), PAIN("unpredictable", "reliability"), PAIN("flicker", "reliability"),
+	PAIN("overcharge", "pricing"), PAIN("overcharged", "pricing"),
+	PAIN("surcharge", "pricing"), PAIN("gouge", "pricing"), PAIN("unhelpful", "support"),
+	VALUE("streamlined", "ease_of_use"),
+	VALUE("bargain", "pricing"),
+
 	/* Success indicators ("#" is any number). */
 	SUCCESS("saved # hours", "time_saved"), SUCCESS("saves # hours", "time_saved"),
 	SUCCESS("save # hours", "time_saved"), SUCCESS("saved us # hours", "time_saved"),
