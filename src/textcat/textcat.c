@@ -245,6 +245,11 @@ static const TcFuncWord tc_func_words[] = {
 #define GW_TIME		0x1000
 #define GW_WOULD	0x2000
 #define GW_EXCEPT	0x4000
+#define GW_CLOSING	0x8000		/* thanks, regards, best: heads a closing formula */
+#define GW_CLOSEFILL 0x10000	/* you, in, advance, kind: fill one out */
+#define GW_TITLE	0x20000		/* of, and, at: lowercase words of a signature */
+#define GW_GOOD		0x40000		/* good: a greeting before a part of the day */
+#define GW_DAYPART	0x80000		/* morning, afternoon, evening */
 
 typedef struct TcGramWord
 {
@@ -276,7 +281,18 @@ static const TcGramWord tc_gram_words[] = {
 	{"yet", GW_CONTRAST}, {"although", GW_CONTRAST}, {"whereas", GW_CONTRAST},
 	{"keep", GW_KEEP}, {"kept", GW_KEEP}, {"stop", GW_STOP},
 	{"stopped", GW_STOPPED}, {"still", GW_STILL}, {"twice", GW_TWICE},
-	{"time", GW_TIME}, {"except", GW_EXCEPT}
+	{"time", GW_TIME}, {"except", GW_EXCEPT},
+	{"thanks", GW_CLOSING}, {"thank", GW_CLOSING}, {"thx", GW_CLOSING},
+	{"regards", GW_CLOSING}, {"cheers", GW_CLOSING}, {"best", GW_CLOSING},
+	{"wishes", GW_CLOSING}, {"sincerely", GW_CLOSING},
+	{"you", GW_CLOSEFILL}, {"many", GW_CLOSEFILL}, {"again", GW_CLOSEFILL},
+	{"much", GW_CLOSEFILL}, {"so", GW_CLOSEFILL}, {"in", GW_CLOSEFILL},
+	{"advance", GW_CLOSEFILL}, {"kind", GW_CLOSEFILL}, {"warm", GW_CLOSEFILL},
+	{"warmest", GW_CLOSEFILL}, {"all", GW_CLOSEFILL}, {"very", GW_CLOSEFILL},
+	{"with", GW_CLOSEFILL}, {"yours", GW_CLOSEFILL},
+	{"of", GW_TITLE}, {"and", GW_TITLE}, {"at", GW_TITLE}, {"the", GW_TITLE},
+	{"for", GW_TITLE}, {"good", GW_GOOD}, {"morning", GW_DAYPART},
+	{"afternoon", GW_DAYPART}, {"evening", GW_DAYPART}
 };
 
 /*
@@ -1202,7 +1218,7 @@ typedef struct TcWord
 	float		booster;
 	bool		in_term;		/* a symbol of the automaton */
 	int16_t		frame;			/* index in tc_frame_words, or -1 */
-	uint16_t	gram;			/* GW_* */
+	uint32_t	gram;			/* GW_* */
 } TcWord;
 
 typedef struct TcEdge
@@ -1686,7 +1702,7 @@ tc_build_vocabulary(TcBuild *b)
 		w->frame = (int16_t) k;
 	}
 	for (k = 0; k < lengthof(tc_gram_words); k++)
-		tc_grammar_word(b, tc_gram_words[k].word)->gram |= (uint16_t) tc_gram_words[k].gram;
+		tc_grammar_word(b, tc_gram_words[k].word)->gram |= (uint32_t) tc_gram_words[k].gram;
 
 	m->num_word = -1;
 	b->syms = tc_alloc(b->a, b->total + 1, sizeof(int32_t));
@@ -2195,6 +2211,21 @@ typedef struct TcState
 	int32_t    *rulep;			/* TC_DEFER_RULE pain points */
 	int			nrulep;
 	int			rulepcap;
+	/* closing formulas ("Thanks, Maria", "Kind regards"): tc_break */
+	double		brk_s0;			/* s0 and scaps when the clause began */
+	double		brk_scaps;
+	bool		cclose;			/* the clause so far: a closing formula */
+	bool		cclose_head;	/* ... with its head word (thanks, regards) */
+	bool		cclose_adv;		/* ... "in advance" */
+	bool		cclose_name;	/* ... and a name ("Thanks Maria") */
+	bool		sig;			/* a closing formula was seen */
+	bool		sig_dead;		/* words after it that are no signature */
+	bool		sig_name;		/* a name after it (or in it) */
+	bool		sig_adv;		/* it thanked in advance */
+	int			sig_nval;		/* sentiment terms counted up to its end */
+	bool		prev_good;		/* the previous token was "good" */
+	double		sig_s0;			/* s0 and scaps before it */
+	double		sig_scaps;
 } TcState;
 
 /* Appends name to a result list. */
@@ -3277,6 +3308,99 @@ tc_event_word(TcState *st, const TcScan *s, unsigned int gram)
 	return 0;
 }
 
+/*
+ * Feeds a break and keeps what the closing-formula rule needs: a clause
+ * made only of a closing formula ("Thanks", "Thank you in advance", "Kind
+ * regards", "Best", "Thanks Maria") is remembered with the valence summed
+ * before it; see tc_closing.
+ */
+static void
+tc_break(TcState *st, int level)
+{
+	bool		closing = st->cclose && st->cclose_head;
+
+	tc_feed_break(st, level);
+	if (closing && (!st->sig || st->sig_dead))
+	{
+		st->sig = true;
+		st->sig_dead = false;
+		st->sig_s0 = st->brk_s0;
+		st->sig_scaps = st->brk_scaps;
+		st->sig_nval = st->nval;
+		st->sig_adv = st->cclose_adv;
+		st->sig_name = st->cclose_name;
+	}
+	st->brk_s0 = st->s0;
+	st->brk_scaps = st->scaps;
+	st->cclose = true;
+	st->cclose_head = st->cclose_adv = st->cclose_name = false;
+}
+
+/*
+ * Reads a word for the closing-formula rule: the clause stays a closing
+ * formula while its words are closing words, or names after its head; the
+ * words after a closing formula are a signature while they are capitalized
+ * (names, titles, companies) or "of", "and", "at", "the", "for".
+ */
+static void
+tc_closing_word(TcState *st, const TcScan *s, unsigned int gram)
+{
+	bool		cap = s->nupper > 0;
+
+	if (gram & GW_CLOSING)
+		st->cclose_head = true;
+	else if (gram & GW_CLOSEFILL)
+	{
+		if (s->rlen == 7 && memcmp(s->raw, "advance", 7) == 0)
+			st->cclose_adv = true;
+	}
+	else if (cap && s->nlower > 0 && st->cclose_head)
+		st->cclose_name = true;
+	else
+		st->cclose = false;
+	if (st->sig)
+	{
+		if (cap)
+			st->sig_name = true;
+		else if (!(gram & GW_TITLE))
+			st->sig_dead = true;
+	}
+}
+
+/*
+ * A closing formula is courtesy, not an opinion: "Thanks, Maria Lopez,
+ * Operations Manager", "Kind regards, Ahmed", "Thanks in advance." say
+ * nothing of the product.  When the text ends with one, followed by
+ * nothing but a signature (at least one name, unless it thanks in
+ * advance) and no further sentiment term, the valence it added is taken
+ * back.  A bare "Thanks!" at the end stays (it may thank for a fix), and
+ * so does thanks with a reason ("Thanks Priya for staying on it").
+ */
+static void
+tc_closing(TcState *st)
+{
+	if (st->sig && !st->sig_dead && st->nval == st->sig_nval &&
+		(st->sig_name || st->sig_adv))
+	{
+		st->s0 = st->sig_s0;
+		st->scaps = st->sig_scaps;
+	}
+}
+
+/* Hides the sentiment match of the last token fed, a single word. */
+static void
+tc_hide_last_word(TcState *st)
+{
+	size_t		i;
+
+	if (st->ntok == 0)
+		return;
+	for (i = st->phead; i < st->pn; i++)
+		if (st->pend[i].start == st->ntok - 1 && st->pend[i].end == st->ntok - 1 &&
+			st->pend[i].e->slot == SL_SENTIMENT)
+			st->pend[i].hidden = true;
+}
+
 /* Analyzes text[0..len-1] into *out (see textcat.h). */
 void
 tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
@@ -3302,6 +3426,7 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 	memset(st.tflags, 0, (size_t) m->nthemes);
 	st.f.metric = -1;
 	st.cstart = true;
+	st.cclose = true;
 
 	tc_scan_init(&s, text, len, false);
 	while (tc_scan_next(&s))
@@ -3316,7 +3441,7 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 		{
 			st.prevev = 0;
 			st.question = s.question;
-			tc_feed_break(&st, s.level);
+			tc_break(&st, s.level);
 			continue;
 		}
 		out->ntokens++;
@@ -3342,6 +3467,12 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 				sym = w;
 		}
 		gram = (w >= 0) ? m->words[w].gram : 0;
+		if (s.kind == TK_WORD)
+			tc_closing_word(&st, &s, gram);
+		/* "Good morning," greets: no praise */
+		if ((gram & GW_DAYPART) && st.prev_good)
+			tc_hide_last_word(&st);
+		st.prev_good = (gram & GW_GOOD) != 0;
 		st.sevent += tc_event_word(&st, &s, gram);
 		/*
 		 * "yet", "although" and "whereas" opening a clause, and "except",
@@ -3370,7 +3501,8 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 		tc_feed(&st, sym, flags, booster);
 	}
 	st.question = s.qpend;
-	tc_feed_break(&st, 2);
+	tc_break(&st, 2);
+	tc_closing(&st);
 
 	/* Caps emphasis counts only when the text is not all caps. */
 	sum = st.s0 + ((ncaps > 0 && ncaps < nwords) ? st.scaps : 0);
