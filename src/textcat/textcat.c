@@ -250,6 +250,10 @@ static const TcFuncWord tc_func_words[] = {
 #define GW_TITLE	0x20000		/* of, and, at: lowercase words of a signature */
 #define GW_GOOD		0x40000		/* good: a greeting before a part of the day */
 #define GW_DAYPART	0x80000		/* morning, afternoon, evening */
+#define GW_LOAD		0x100000	/* load, open, sync: the product doing work */
+#define GW_WHY		0x200000	/* why: a question opened by it complains */
+#define GW_SINCE	0x400000	/* since: not working since a time */
+#define GW_LOADING	0x800000	/* loading, spinning, exceeding: for how long */
 
 typedef struct TcGramWord
 {
@@ -292,7 +296,17 @@ static const TcGramWord tc_gram_words[] = {
 	{"with", GW_CLOSEFILL}, {"yours", GW_CLOSEFILL},
 	{"of", GW_TITLE}, {"and", GW_TITLE}, {"at", GW_TITLE}, {"the", GW_TITLE},
 	{"for", GW_TITLE}, {"good", GW_GOOD}, {"morning", GW_DAYPART},
-	{"afternoon", GW_DAYPART}, {"evening", GW_DAYPART}
+	{"afternoon", GW_DAYPART}, {"evening", GW_DAYPART},
+	{"load", GW_LOAD}, {"loading", GW_LOAD | GW_LOADING}, {"open", GW_LOAD},
+	{"opening", GW_LOAD}, {"sync", GW_LOAD}, {"syncing", GW_LOAD},
+	{"upload", GW_LOAD}, {"uploading", GW_LOAD}, {"generate", GW_LOAD},
+	{"generation", GW_LOAD}, {"render", GW_LOAD}, {"refresh", GW_LOAD},
+	{"respond", GW_LOAD}, {"response", GW_LOAD},
+	{"exceed", GW_LOAD | GW_LOADING}, {"exceeding", GW_LOAD | GW_LOADING},
+	{"spin", GW_LOAD | GW_LOADING}, {"spinning", GW_LOAD | GW_LOADING},
+	{"finish", GW_LOAD}, {"appear", GW_LOAD}, {"process", GW_LOAD},
+	{"processing", GW_LOAD | GW_LOADING}, {"save", GW_LOAD}, {"saving", GW_LOAD},
+	{"why", GW_WHY}, {"since", GW_SINCE}
 };
 
 /*
@@ -2100,6 +2114,9 @@ typedef struct TcFrame
 	bool		wait;
 	bool		reply;
 	bool		take;
+	bool		load;			/* the product doing work: load, open, sync */
+	bool		loading;		/* ... for a time: loading, spinning, exceeding */
+	bool		dur_in;			/* a duration after "in", "within": how fast */
 	bool		success;		/* a success indicator term matched */
 	size_t		in_at;			/* token after the last "in": "in half the time" */
 	int			ndur;			/* durations */
@@ -2194,6 +2211,9 @@ typedef struct TcState
 	int			prevev;			/* the previous token: 1 keep, 2 stop, 3 a number >= 2,
 								 * 4 still */
 	bool		question;		/* it ends with a question mark */
+	bool		swhy;			/* it begins with "why" */
+	bool		sneg_word;		/* a negator in it */
+	bool		ssince;			/* "since" in it */
 	size_t		cneg_at;		/* clause-initial negator's token + 1, 0: none */
 	bool		cstart;			/* no word of the clause yet */
 	double		cpos;			/* praise of the clause */
@@ -2478,6 +2498,8 @@ static void
 tc_frame_duration(TcState *st, double minutes)
 {
 	st->f.saved |= st->f.save;
+	if (st->f.in_at > 0 && st->ntok + 1 - st->f.in_at <= 4)
+		st->f.dur_in = true;
 	st->f.ndur++;
 	if (minutes > st->f.dur_max)
 		st->f.dur_max = minutes;
@@ -2492,6 +2514,10 @@ tc_frame_token(TcState *st, const TcScan *s, const TcWord *w)
 	const TcFrameWord *fw = (w && w->frame >= 0) ? &tc_frame_words[w->frame] : NULL;
 	uint32_t	fl = w ? w->flags : 0;
 
+	if (w && (w->gram & GW_LOAD))
+		st->f.load = true;
+	if (w && (w->gram & GW_LOADING))
+		st->f.loading = true;
 	if (s->kind == TK_NUM)
 	{
 		tc_frame_commit(st);
@@ -2674,6 +2700,20 @@ tc_frame_sentence(TcState *st)
 		theme = m->th_support_value;
 		v = 1.0;
 	}
+	else if (v == 0 && f->ndur > 0 && f->load && (f->take || f->loading) &&
+			 !f->dur_in && !f->start &&
+			 !f->reply && !f->wait && f->dur_max >= 5.0 / 60 &&
+			 st->ssent <= 0 && f->dur_v == 0)
+	{
+		/*
+		 * The product taking five seconds or more to load, open, sync or
+		 * respond, or loading, spinning or processing for that long (not
+		 * done "in" that time): "pages take 15 seconds to load", "reports
+		 * exceeding 60 seconds": a performance complaint.
+		 */
+		theme = m->th_performance_pain;
+		v = -1.5;
+	}
 	else if (v == 0 && f->ndur > 0 && f->take && !f->start && !f->reply &&
 			 !f->wait && f->dur_max >= 1 && st->ssent <= 0 && f->dur_v == 0)
 	{
@@ -2761,9 +2801,30 @@ tc_sentence_end(TcState *st)
 	if (st->sevent > 0 && st->spos <= 0 && !st->spraise_theme && st->ssent <= 0 &&
 		st->sneg == 0)
 		tc_frame_valence(st, -1.2);
+	/*
+	 * A question opened by "why", without praise or a negator, asks the
+	 * reason of something the writer did not want: "Why was I charged for
+	 * a plan I downgraded?", "Why can a viewer see the billing page?" ("Why
+	 * didn't we automate this years ago?" praises).  Something that has not
+	 * happened since a time is a failure that lasts: "Nothing has synced
+	 * since Tuesday" ("It hasn't crashed since the update" is praise, and
+	 * stays so).
+	 */
+	else if (st->swhy && st->question && st->spos <= 0 && st->ssent <= 0 &&
+			 !st->sneg_word && st->sneg == 0)
+		tc_frame_valence(st, -1.2);
+	else if (st->ssince && st->sneg_word && st->spos <= 0 && st->ssent == 0 &&
+			 !st->spraise_theme)
+		tc_frame_valence(st, -1.2);
 	tc_sentence_mood(st);
 	tc_clause_end(st);
-	if (st->cue && !st->topic)
+	/*
+	 * A cue without a topic is a request for something unnamed ("would be
+	 * nice to have widgets"), but not in a question ("Is there any way to
+	 * get it back?" asks for help) nor in a complaint ("No way to reach a
+	 * human" tells what is wrong).
+	 */
+	if (st->cue && !st->topic && !st->question && !st->spain && st->ssent >= 0)
 		tc_theme_add(st, st->m->other_theme);
 	tc_release(st, false);
 	for (i = 0; i < st->naspects; i++)
@@ -2799,6 +2860,9 @@ tc_sentence_end(TcState *st)
 	st->swould = false;
 	st->sevent = 0;
 	st->question = false;
+	st->swhy = false;
+	st->sneg_word = false;
+	st->ssince = false;
 }
 
 /* Applies a match that no longer match can hide. */
@@ -3491,7 +3555,14 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 			if (booster != 0 || (gram & GW_INTERJ))
 				st.cplain++;
 			if (st.swords++ == 0)
+			{
 				st.saux = (gram & GW_AUX) != 0;
+				st.swhy = (gram & GW_WHY) != 0;
+			}
+			if (flags & TW_NEG)
+				st.sneg_word = true;
+			if (gram & GW_SINCE)
+				st.ssince = true;
 			if (gram & GW_WOULD)
 				st.swould = true;
 			if (st.cstart && (flags & TW_NEG) && (gram & GW_SCOPE))
