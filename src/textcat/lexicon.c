@@ -987,6 +987,16 @@ static const TcPhrase tc_builtin[] = {
 	PAIN("surcharge", "pricing"), PAIN("gouge", "pricing"), PAIN("unhelpful", "support"),
 	VALUE("streamlined", "ease_of_use"),
 	VALUE("bargain", "pricing"),
+	/*
+	 * A generic trouble counted: negated ("never had a single issue",
+	 * "haven't had any problems") it is reliability praise.
+	 */
+	NEG("single issue", 1.0), NEG("single problem", 1.3),
+	NEG("one issue", 1.0), NEG("one problem", 1.3),
+	NEG("any issues", 1.0), NEG("any problems", 1.3),
+	PAIN("single issue", "reliability"), PAIN("single problem", "reliability"),
+	PAIN("one issue", "reliability"), PAIN("one problem", "reliability"),
+	PAIN("any issues", "reliability"), PAIN("any problems", "reliability"),
 
 	/* Success indicators ("#" is any number). */
 	SUCCESS("saved # hours", "time_saved"), SUCCESS("saves # hours", "time_saved"),

@@ -394,6 +394,7 @@ static const TcFrameWord tc_frame_words[] = {
 	FM("cost", -1, "cost_savings", "pricing"), FM("bill", -1, "cost_savings", "pricing"),
 	FM("spend", -1, "cost_savings", NULL), FM("spending", -1, "cost_savings", NULL),
 	FM("expense", -1, "cost_savings", NULL), FM("price", -1, NULL, "pricing"),
+	FM("fee", -1, NULL, "pricing"),
 	FM("productivity", 1, "productivity", NULL), FM("output", 1, "productivity", NULL),
 	FM("throughput", 1, "productivity", NULL), FM("ticket", 1, "productivity", NULL),
 	FM("order", 1, "productivity", NULL), FM("velocity", 1, "productivity", NULL),
@@ -2506,6 +2507,15 @@ tc_frame_duration(TcState *st, double minutes)
 	st->f.dur_at = st->ntok + 1;
 }
 
+/* Returns true if frame word k is a measure of what the customer pays. */
+static bool
+tc_frame_is_price(int k)
+{
+	const char *pain = tc_frame_words[k].pain;
+
+	return pain != NULL && strcmp(pain, "pricing") == 0;
+}
+
 /* Reads one token of the text (w: its vocabulary word, or NULL) for the rules. */
 static void
 tc_frame_token(TcState *st, const TcScan *s, const TcWord *w)
@@ -2585,8 +2595,11 @@ tc_frame_token(TcState *st, const TcScan *s, const TcWord *w)
 		f->dir = 0;
 		f->last.set = false;
 	}
-	else if ((fl & FW_METRIC) && f->metric < 0)
-		f->metric = w->frame;
+	else if ((fl & FW_METRIC) &&
+			 (f->metric < 0 ||
+			  (tc_frame_is_price(w->frame) && !tc_frame_is_price(f->metric))))
+		f->metric = w->frame;	/* a price named with another measure is the news:
+								 * "the renewal price is 20% higher" */
 	if (fl & FW_IN)
 		f->in_at = st->ntok + 1;
 	if (fl & FW_START)
