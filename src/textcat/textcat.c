@@ -254,6 +254,7 @@ static const TcFuncWord tc_func_words[] = {
 #define GW_WHY		0x200000	/* why: a question opened by it complains */
 #define GW_SINCE	0x400000	/* since: not working since a time */
 #define GW_LOADING	0x800000	/* loading, spinning, exceeding: for how long */
+#define GW_WORK		0x1000000	/* handle, manage, ship: work a team gets done */
 
 typedef struct TcGramWord
 {
@@ -306,7 +307,15 @@ static const TcGramWord tc_gram_words[] = {
 	{"spin", GW_LOAD | GW_LOADING}, {"spinning", GW_LOAD | GW_LOADING},
 	{"finish", GW_LOAD}, {"appear", GW_LOAD}, {"process", GW_LOAD},
 	{"processing", GW_LOAD | GW_LOADING}, {"save", GW_LOAD}, {"saving", GW_LOAD},
-	{"why", GW_WHY}, {"since", GW_SINCE}
+	{"why", GW_WHY}, {"since", GW_SINCE},
+	{"handle", GW_WORK}, {"handled", GW_WORK}, {"manage", GW_WORK},
+	{"managed", GW_WORK}, {"process", GW_WORK}, {"processed", GW_WORK},
+	{"close", GW_WORK}, {"closed", GW_WORK}, {"ship", GW_WORK},
+	{"shipped", GW_WORK}, {"publish", GW_WORK}, {"published", GW_WORK},
+	{"complete", GW_WORK}, {"completed", GW_WORK}, {"resolve", GW_WORK},
+	{"resolved", GW_WORK}, {"serve", GW_WORK}, {"served", GW_WORK},
+	{"deliver", GW_WORK}, {"delivered", GW_WORK}, {"produce", GW_WORK},
+	{"produced", GW_WORK}
 };
 
 /*
@@ -394,7 +403,8 @@ static const TcFrameWord tc_frame_words[] = {
 	FM("cost", -1, "cost_savings", "pricing"), FM("bill", -1, "cost_savings", "pricing"),
 	FM("spend", -1, "cost_savings", NULL), FM("spending", -1, "cost_savings", NULL),
 	FM("expense", -1, "cost_savings", NULL), FM("price", -1, NULL, "pricing"),
-	FM("fee", -1, NULL, "pricing"),
+	FM("fee", -1, NULL, "pricing"), FM("rate", 1, "conversion", NULL),
+	FM("bounce", -1, NULL, NULL),
 	FM("productivity", 1, "productivity", NULL), FM("output", 1, "productivity", NULL),
 	FM("throughput", 1, "productivity", NULL), FM("ticket", 1, "productivity", NULL),
 	FM("order", 1, "productivity", NULL), FM("velocity", 1, "productivity", NULL),
@@ -1307,6 +1317,7 @@ struct TcMatcher
 	int32_t		th_support_pain;
 	int32_t		th_support_value;
 	int32_t		th_performance_pain;	/* durations compared, longer */
+	int32_t		th_productivity;	/* more work done */
 	/* sizes for tc_analyze */
 	int			ring_size;		/* power of two > longest term + window */
 };
@@ -2036,6 +2047,8 @@ tc_build_frame_themes(TcBuild *b)
 										"support_quality");
 	m->th_performance_pain = tc_theme_find(m, b->tslot, b->tmask, TC_PAIN_POINT,
 										   "performance");
+	m->th_productivity = tc_theme_find(m, b->tslot, b->tmask, TC_SUCCESS_INDICATOR,
+									   "productivity");
 }
 
 /* Compiles phrases[0..n-1] into a matcher (see textcat.h). */
@@ -2118,6 +2131,7 @@ typedef struct TcFrame
 	bool		load;			/* the product doing work: load, open, sync */
 	bool		loading;		/* ... for a time: loading, spinning, exceeding */
 	bool		dur_in;			/* a duration after "in", "within": how fast */
+	bool		work;			/* a verb of work done: handle, manage, ship */
 	bool		success;		/* a success indicator term matched */
 	size_t		in_at;			/* token after the last "in": "in half the time" */
 	int			ndur;			/* durations */
@@ -2528,6 +2542,8 @@ tc_frame_token(TcState *st, const TcScan *s, const TcWord *w)
 		st->f.load = true;
 	if (w && (w->gram & GW_LOADING))
 		st->f.loading = true;
+	if (w && (w->gram & GW_WORK))
+		st->f.work = true;
 	if (s->kind == TK_NUM)
 	{
 		tc_frame_commit(st);
@@ -2682,6 +2698,16 @@ tc_frame_sentence(TcState *st)
 		{
 			theme = (cmp < 0) ? m->th_time_saved : m->th_performance_pain;
 			v = (cmp < 0) ? 1.5 : -1.5;
+		}
+		else if (f->metric < 0 && f->work && dir > 0 && (f->qty || cmp) &&
+				 f->ndur == 0 && !f->money && st->ssent >= 0)
+		{
+			/*
+			 * More work done, counted, of any kind of thing: "each planner
+			 * handles 40% more events", "manages 60 accounts instead of 40"
+			 */
+			theme = m->th_productivity;
+			v = 1.5;
 		}
 		else if (f->saved && st->ssent >= 0 && !(f->start && !f->money))
 		{
