@@ -987,6 +987,13 @@ static const TcPhrase tc_builtin[] = {
 	PAIN("surcharge", "pricing"), PAIN("gouge", "pricing"), PAIN("unhelpful", "support"),
 	VALUE("streamlined", "ease_of_use"),
 	VALUE("bargain", "pricing"),
+	/* Figures that disagree, work to do again. */
+	NEG("dont match", 1.5), NEG("doesnt match", 1.5), NEG("do not match", 1.5),
+	NEG("does not match", 1.5), NEG("didnt match", 1.5),
+	PAIN("dont match", "reliability"), PAIN("doesnt match", "reliability"),
+	PAIN("do not match", "reliability"), PAIN("does not match", "reliability"),
+	PAIN("didnt match", "reliability"), NEG("redo", 1.2), NEG("start over", 1.3),
+	NEG("re enter", 1.2), NEG("retype", 1.2),
 	/*
 	 * A generic trouble counted: negated ("never had a single issue",
 	 * "haven't had any problems") it is reliability praise.

@@ -2121,6 +2121,7 @@ typedef struct TcFrame
 	int			metric;			/* first measure named (tc_frame_words), -1 */
 	int			dir;			/* +1 up, -1 down, 0 none (the last word says) */
 	bool		qty;			/* a number or quantity word */
+	int			nplain;			/* of them not durations: "20%", "twice" */
 	bool		money;			/* a number after a currency sign */
 	bool		start;
 	bool		save;
@@ -2548,6 +2549,8 @@ tc_frame_token(TcState *st, const TcScan *s, const TcWord *w)
 	{
 		tc_frame_commit(st);
 		f->qty = true;
+		if (s->num_minutes == 0)
+			f->nplain++;
 		f->money |= s->money;
 		f->saved |= f->save && s->money;
 		f->pend.val = s->num;
@@ -2572,6 +2575,8 @@ tc_frame_token(TcState *st, const TcScan *s, const TcWord *w)
 	{
 		if (f->pend.set && st->ntok - f->pend_at <= 3)
 		{
+			if (f->pend.minutes == 0 && f->nplain > 0)
+				f->nplain--;	/* "two days": a duration, not a count */
 			f->pend.minutes = f->pend.val * fw->value;
 			tc_frame_duration(st, f->pend.minutes);
 		}
@@ -2594,6 +2599,7 @@ tc_frame_token(TcState *st, const TcScan *s, const TcWord *w)
 	if (fl & FW_QTY)
 	{
 		f->qty = true;
+		f->nplain++;
 		f->pend.val = fw->value;
 		f->pend.minutes = 0;
 		f->pend.set = true;
@@ -2684,7 +2690,10 @@ tc_frame_sentence(TcState *st)
 	if (!f->success)
 	{
 		if (f->metric >= 0 && dir != 0 &&
-			(f->qty || cmp || (tc_frame_words[f->metric].good < 0 && dir > 0 &&
+			(f->nplain > 0 || cmp ||
+			 (f->qty && m->th_time_saved >= 0 &&
+			  m->fsuccess[f->metric] == m->th_time_saved) ||
+			 (tc_frame_words[f->metric].good < 0 && dir > 0 &&
 							   tc_frame_words[f->metric].pain != NULL &&
 							   strcmp(tc_frame_words[f->metric].pain, "pricing") == 0)))
 		{
@@ -2699,7 +2708,7 @@ tc_frame_sentence(TcState *st)
 			theme = (cmp < 0) ? m->th_time_saved : m->th_performance_pain;
 			v = (cmp < 0) ? 1.5 : -1.5;
 		}
-		else if (f->metric < 0 && f->work && dir > 0 && (f->qty || cmp) &&
+		else if (f->metric < 0 && f->work && dir > 0 && (f->nplain > 0 || cmp) &&
 				 f->ndur == 0 && !f->money && st->ssent >= 0)
 		{
 			/*

@@ -574,6 +574,8 @@ static const RuleCase rule_cases[] = {
 	NULL},
 	{"a rate going up is conversion", "Our close rate is up to 31% from 24%.", 0,
 	"positive", "success_indicator:conversion", NULL},
+	{"a measure with only a duration is no outcome",
+		"My order showed up two days after the date you promised.", 0, NULL, "", NULL},
 	{"no request other in a question", "Is there any way to get it back?", 0, NULL,
 	"", NULL},
 	{"no request other in a complaint", "No way to reach a human, it is awful.", 0,
