@@ -987,6 +987,9 @@ static const TcPhrase tc_builtin[] = {
 	PAIN("surcharge", "pricing"), PAIN("gouge", "pricing"), PAIN("unhelpful", "support"),
 	VALUE("streamlined", "ease_of_use"),
 	VALUE("bargain", "pricing"),
+	/* A promise told in the passive is one that was broken. */
+	NEG("was promised", 1.5), NEG("were promised", 1.5), NEG("been promised", 1.5),
+	NEG("never find", 1.5), PAIN("never find", "usability"),
 	/* Figures that disagree, work to do again. */
 	NEG("dont match", 1.5), NEG("doesnt match", 1.5), NEG("do not match", 1.5),
 	NEG("does not match", 1.5), NEG("didnt match", 1.5),

@@ -2228,6 +2228,7 @@ typedef struct TcState
 								 * 4 still */
 	bool		question;		/* it ends with a question mark */
 	bool		swhy;			/* it begins with "why" */
+	bool		swhy_neg;		/* ... followed by a negator: "why not" */
 	bool		sneg_word;		/* a negator in it */
 	bool		ssince;			/* "since" in it */
 	size_t		cneg_at;		/* clause-initial negator's token + 1, 0: none */
@@ -2850,7 +2851,7 @@ tc_sentence_end(TcState *st)
 		st->sneg == 0)
 		tc_frame_valence(st, -1.2);
 	/*
-	 * A question opened by "why", without praise or a negator, asks the
+	 * A question opened by "why", without praise or "not" after it, asks the
 	 * reason of something the writer did not want: "Why was I charged for
 	 * a plan I downgraded?", "Why can a viewer see the billing page?" ("Why
 	 * didn't we automate this years ago?" praises).  Something that has not
@@ -2859,7 +2860,7 @@ tc_sentence_end(TcState *st)
 	 * stays so).
 	 */
 	else if (st->swhy && st->question && st->spos <= 0 && st->ssent <= 0 &&
-			 !st->sneg_word && st->sneg == 0)
+			 !st->swhy_neg && st->sneg == 0)
 		tc_frame_valence(st, -1.2);
 	else if (st->ssince && st->sneg_word && st->spos <= 0 && st->ssent == 0 &&
 			 !st->spraise_theme)
@@ -2909,6 +2910,7 @@ tc_sentence_end(TcState *st)
 	st->sevent = 0;
 	st->question = false;
 	st->swhy = false;
+	st->swhy_neg = false;
 	st->sneg_word = false;
 	st->ssince = false;
 }
@@ -3608,7 +3610,11 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 				st.swhy = (gram & GW_WHY) != 0;
 			}
 			if (flags & TW_NEG)
+			{
 				st.sneg_word = true;
+				if (st.swords == 2 && st.swhy)
+					st.swhy_neg = true;
+			}
 			if (gram & GW_SINCE)
 				st.ssince = true;
 			if (gram & GW_WOULD)
