@@ -987,6 +987,11 @@ static const TcPhrase tc_builtin[] = {
 	PAIN("surcharge", "pricing"), PAIN("gouge", "pricing"), PAIN("unhelpful", "support"),
 	VALUE("streamlined", "ease_of_use"),
 	VALUE("bargain", "pricing"),
+	/* Common informal words (social posts, chat). */
+	POS("slaps", 2.5), POS("goated", 2.8), POS("ez", 1.5), VALUE("ez", "ease_of_use"),
+	NEG("ghosted", 2.0), PAIN("ghosted", "support"), NEG("borked", 2.0),
+	PAIN("borked", "reliability"), NEG("busted", 1.5), PAIN("busted", "reliability"),
+	NEG("bricked", 2.5), PAIN("bricked", "reliability"), NEG("nerfed", 1.8),
 	/* A promise told in the passive is one that was broken. */
 	NEG("was promised", 1.5), NEG("were promised", 1.5), NEG("been promised", 1.5),
 	NEG("never find", 1.5), PAIN("never find", "usability"),
