@@ -992,6 +992,7 @@ static const TcPhrase tc_builtin[] = {
 	NEG("ghosted", 2.0), PAIN("ghosted", "support"), NEG("borked", 2.0),
 	PAIN("borked", "reliability"), NEG("busted", 1.5), PAIN("busted", "reliability"),
 	NEG("bricked", 2.5), PAIN("bricked", "reliability"), NEG("nerfed", 1.8),
+	NEG("out of control", 2.0), NEG("out of hand", 1.8),
 	/* A promise told in the passive is one that was broken. */
 	NEG("was promised", 1.5), NEG("were promised", 1.5), NEG("been promised", 1.5),
 	NEG("never find", 1.5), PAIN("never find", "usability"),

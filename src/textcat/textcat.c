@@ -255,6 +255,7 @@ static const TcFuncWord tc_func_words[] = {
 #define GW_SINCE	0x400000	/* since: not working since a time */
 #define GW_LOADING	0x800000	/* loading, spinning, exceeding: for how long */
 #define GW_WORK		0x1000000	/* handle, manage, ship: work a team gets done */
+#define GW_THOUGH	0x2000000	/* though: ending a sentence, it turns */
 
 typedef struct TcGramWord
 {
@@ -315,7 +316,7 @@ static const TcGramWord tc_gram_words[] = {
 	{"complete", GW_WORK}, {"completed", GW_WORK}, {"resolve", GW_WORK},
 	{"resolved", GW_WORK}, {"serve", GW_WORK}, {"served", GW_WORK},
 	{"deliver", GW_WORK}, {"delivered", GW_WORK}, {"produce", GW_WORK},
-	{"produced", GW_WORK}
+	{"produced", GW_WORK}, {"though", GW_THOUGH}
 };
 
 /*
@@ -2261,6 +2262,8 @@ typedef struct TcState
 	bool		sig_adv;		/* it thanked in advance */
 	int			sig_nval;		/* sentiment terms counted up to its end */
 	bool		prev_good;		/* the previous token was "good" */
+	bool		last_though;	/* the last word was "though" */
+	double		sent_s0;		/* s0 when the sentence began */
 	double		sig_s0;			/* s0 and scaps before it */
 	double		sig_scaps;
 } TcState;
@@ -3434,6 +3437,18 @@ tc_break(TcState *st, int level)
 	bool		closing = st->cclose && st->cclose_head;
 
 	tc_feed_break(st, level);
+	if (level >= 2)
+	{
+		/*
+		 * "though" ending a sentence turns against what came before, like
+		 * "but": "Great for collaboration. Pricing is out of control
+		 * though."
+		 */
+		if (st->last_though && st->sent_s0 != 0)
+			st->s0 = st->sent_s0 * TC_BUT_BEFORE + (st->s0 - st->sent_s0) * TC_BUT_AFTER;
+		st->sent_s0 = st->s0;
+	}
+	st->last_though = false;
 	if (closing && (!st->sig || st->sig_dead))
 	{
 		st->sig = true;
@@ -3587,6 +3602,7 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 		if ((gram & GW_DAYPART) && st.prev_good)
 			tc_hide_last_word(&st);
 		st.prev_good = (gram & GW_GOOD) != 0;
+		st.last_though = (gram & GW_THOUGH) != 0;
 		st.sevent += tc_event_word(&st, &s, gram);
 		/*
 		 * "yet", "although" and "whereas" opening a clause, and "except",
