@@ -367,6 +367,7 @@ static const TcFrameWord tc_frame_words[] = {
 	FF("hiked", FW_UP), FF("spike", FW_UP), FF("spiked", FW_UP),
 	FF("soar", FW_UP), FF("soared", FW_UP), FF("improve", FW_UP),
 	FF("improved", FW_UP), FF("larger", FW_UP), FF("bigger", FW_UP),
+	FF("added", FW_UP), FF("generated", FW_UP), FF("earned", FW_UP),
 	FF("down", FW_DOWN), FF("drop", FW_DOWN), FF("dropped", FW_DOWN),
 	FF("fall", FW_DOWN), FF("fell", FW_DOWN), FF("fallen", FW_DOWN),
 	FF("cut", FW_DOWN | FW_SAVE), FF("reduce", FW_DOWN | FW_SAVE),
