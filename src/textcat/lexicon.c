@@ -776,9 +776,11 @@ static const TcPhrase tc_builtin[] = {
 	PAIN("not syncing", "integrations"), PAIN("sync issues", "integrations"),
 	PAIN("integration broken", "integrations"),
 	ASPECT("integration", "integrations", "integrations"),
-	ASPECT("sync", "integrations", "integrations"),
-	ASPECT("syncs", "integrations", "integrations"),
-	ASPECT("syncing", "integrations", "integrations"),
+	/*
+	 * "sync" alone is no aspect: a product syncing its own devices is
+	 * reliability or speed; a sync of a named tool is an integration
+	 * (the tool's name is the aspect).
+	 */
 	VALUE("integrates with", "integrations"),
 	VALUE("integrates", "integrations"),
 	VALUE("works with slack", "integrations"),

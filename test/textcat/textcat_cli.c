@@ -550,6 +550,8 @@ static const RuleCase rule_cases[] = {
 	{"done in seconds is no complaint", "Reports load in 10 seconds.", 0, "neutral",
 	"", NULL},
 	{"a failing sync for days is no slowness", "The sync has been failing for three days.",
+		0, "negative", "pain_point:reliability", NULL},
+	{"a sync with a tool named is an integration", "The Salesforce sync keeps failing.",
 		0, "negative", "pain_point:integrations,pain_point:reliability", NULL},
 	{"why question complains", "Why was I charged for two plans?", 0, "negative",
 	NULL, NULL},
