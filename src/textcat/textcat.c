@@ -256,6 +256,7 @@ static const TcFuncWord tc_func_words[] = {
 #define GW_LOADING	0x800000	/* loading, spinning, exceeding: for how long */
 #define GW_WORK		0x1000000	/* handle, manage, ship: work a team gets done */
 #define GW_THOUGH	0x2000000	/* though: ending a sentence, it turns */
+#define GW_GREET	0x4000000	/* dear, hi, hello: opening a greeting */
 
 typedef struct TcGramWord
 {
@@ -316,7 +317,8 @@ static const TcGramWord tc_gram_words[] = {
 	{"complete", GW_WORK}, {"completed", GW_WORK}, {"resolve", GW_WORK},
 	{"resolved", GW_WORK}, {"serve", GW_WORK}, {"served", GW_WORK},
 	{"deliver", GW_WORK}, {"delivered", GW_WORK}, {"produce", GW_WORK},
-	{"produced", GW_WORK}, {"though", GW_THOUGH}
+	{"produced", GW_WORK}, {"though", GW_THOUGH},
+	{"dear", GW_GREET}, {"hi", GW_GREET}, {"hello", GW_GREET}, {"hey", GW_GREET}
 };
 
 /*
@@ -2264,6 +2266,7 @@ typedef struct TcState
 	int			sig_nval;		/* sentiment terms counted up to its end */
 	bool		prev_good;		/* the previous token was "good" */
 	bool		last_though;	/* the last word was "though" */
+	bool		greeting;		/* in the text's first clause, opened by "Dear", "Hi" */
 	double		sent_s0;		/* s0 when the sentence began */
 	double		sig_s0;			/* s0 and scaps before it */
 	double		sig_scaps;
@@ -2983,6 +2986,8 @@ tc_finalize(TcState *st, const TcMatch *mt)
 				else
 					st->spraise_theme = true;
 			}
+			if (e->aspect && st->greeting)
+				break;			/* "Dear Support team,": the addressee, no topic */
 			if (e->aspect)
 			{
 				tc_hold_in(st, theme, TF_ASPECT, &st->aspects, &st->naspects,
@@ -3438,6 +3443,7 @@ tc_break(TcState *st, int level)
 	bool		closing = st->cclose && st->cclose_head;
 
 	tc_feed_break(st, level);
+	st->greeting = false;
 	if (level >= 2)
 	{
 		/*
@@ -3621,6 +3627,8 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 				st.cresolve = true;
 			if (booster != 0 || (gram & GW_INTERJ))
 				st.cplain++;
+			if (st.ntok == 0 && (gram & GW_GREET))
+				st.greeting = true;
 			if (st.swords++ == 0)
 			{
 				st.saux = (gram & GW_AUX) != 0;

@@ -585,6 +585,8 @@ static const RuleCase rule_cases[] = {
 	NULL, NULL},
 	{"why with a negator later complains", "Why am I paying for seats nobody uses?", 0,
 	"negative", NULL, NULL},
+	{"the addressee of a greeting is no topic", "Dear Support team, the export failed again.",
+		0, "negative", "pain_point:reliability", NULL},
 	{"no request other in a question", "Is there any way to get it back?", 0, NULL,
 	"", NULL},
 	{"no request other in a complaint", "No way to reach a human, it is awful.", 0,
