@@ -995,6 +995,17 @@ static const TcPhrase tc_builtin[] = {
 	PAIN("borked", "reliability"), NEG("busted", 1.5), PAIN("busted", "reliability"),
 	NEG("bricked", 2.5), PAIN("bricked", "reliability"), NEG("nerfed", 1.8),
 	NEG("out of control", 2.0), NEG("out of hand", 1.8),
+	/* Failures told as events: irregular pasts and phrasal verbs. */
+	NEG("froze", 2.0), PAIN("froze", "reliability"), NEG("hung", 1.2),
+	PAIN("hung", "reliability"), NEG("died", 1.8), PAIN("died", "reliability"),
+	NEG("fell over", 1.8), PAIN("fell over", "reliability"), NEG("blew up", 1.5),
+	NEG("does nothing", 1.5), NEG("did nothing", 1.5), NEG("do nothing", 1.5),
+	PAIN("does nothing", "reliability"), PAIN("did nothing", "reliability"),
+	NEG("cuts off", 1.2), NEG("cut off", 1.2), PAIN("cuts off", "reliability"),
+	NEG("shut down", 1.0),
+	NEG("without an answer", 1.8), NEG("without a reply", 1.8),
+	NEG("without a response", 1.8), PAIN("without an answer", "support"),
+	PAIN("without a reply", "support"), PAIN("without a response", "support"),
 	/* A promise told in the passive is one that was broken. */
 	NEG("was promised", 1.5), NEG("were promised", 1.5), NEG("been promised", 1.5),
 	NEG("never find", 1.5), PAIN("never find", "usability"),
