@@ -1006,6 +1006,9 @@ static const TcPhrase tc_builtin[] = {
 	NEG("without an answer", 1.8), NEG("without a reply", 1.8),
 	NEG("without a response", 1.8), PAIN("without an answer", "support"),
 	PAIN("without a reply", "support"), PAIN("without a response", "support"),
+	/* Praise told plainly. */
+	POS("just runs", 1.8), VALUE("just runs", "reliability"),
+	POS("exactly what", 1.5), POS("cheaper", 1.5), VALUE("cheaper", "pricing"),
 	/* A promise told in the passive is one that was broken. */
 	NEG("was promised", 1.5), NEG("were promised", 1.5), NEG("been promised", 1.5),
 	NEG("never find", 1.5), PAIN("never find", "usability"),

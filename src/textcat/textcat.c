@@ -257,6 +257,7 @@ static const TcFuncWord tc_func_words[] = {
 #define GW_WORK		0x1000000	/* handle, manage, ship: work a team gets done */
 #define GW_THOUGH	0x2000000	/* though: ending a sentence, it turns */
 #define GW_GREET	0x4000000	/* dear, hi, hello: opening a greeting */
+#define GW_LEARN	0x8000000	/* learn, picked, figured: finding one's way */
 
 typedef struct TcGramWord
 {
@@ -318,7 +319,9 @@ static const TcGramWord tc_gram_words[] = {
 	{"resolved", GW_WORK}, {"serve", GW_WORK}, {"served", GW_WORK},
 	{"deliver", GW_WORK}, {"delivered", GW_WORK}, {"produce", GW_WORK},
 	{"produced", GW_WORK}, {"though", GW_THOUGH},
-	{"dear", GW_GREET}, {"hi", GW_GREET}, {"hello", GW_GREET}, {"hey", GW_GREET}
+	{"dear", GW_GREET}, {"hi", GW_GREET}, {"hello", GW_GREET}, {"hey", GW_GREET},
+	{"learn", GW_LEARN}, {"learned", GW_LEARN}, {"learnt", GW_LEARN},
+	{"picked", GW_LEARN}, {"figured", GW_LEARN}
 };
 
 /*
@@ -1322,6 +1325,8 @@ struct TcMatcher
 	int32_t		th_support_value;
 	int32_t		th_performance_pain;	/* durations compared, longer */
 	int32_t		th_productivity;	/* more work done */
+	int32_t		th_ease;		/* learned within a day */
+	int32_t		th_time_value;	/* less time spent, not counted */
 	/* sizes for tc_analyze */
 	int			ring_size;		/* power of two > longest term + window */
 };
@@ -2053,6 +2058,9 @@ tc_build_frame_themes(TcBuild *b)
 										   "performance");
 	m->th_productivity = tc_theme_find(m, b->tslot, b->tmask, TC_SUCCESS_INDICATOR,
 									   "productivity");
+	m->th_ease = tc_theme_find(m, b->tslot, b->tmask, TC_VALUE_DRIVER, "ease_of_use");
+	m->th_time_value = tc_theme_find(m, b->tslot, b->tmask, TC_VALUE_DRIVER,
+									 "time_savings");
 }
 
 /* Compiles phrases[0..n-1] into a matcher (see textcat.h). */
@@ -2137,6 +2145,7 @@ typedef struct TcFrame
 	bool		loading;		/* ... for a time: loading, spinning, exceeding */
 	bool		dur_in;			/* a duration after "in", "within": how fast */
 	bool		work;			/* a verb of work done: handle, manage, ship */
+	bool		learn;			/* a verb of learning: learn, picked up */
 	bool		success;		/* a success indicator term matched */
 	size_t		in_at;			/* token after the last "in": "in half the time" */
 	int			ndur;			/* durations */
@@ -2553,6 +2562,8 @@ tc_frame_token(TcState *st, const TcScan *s, const TcWord *w)
 		st->f.loading = true;
 	if (w && (w->gram & GW_WORK))
 		st->f.work = true;
+	if (w && (w->gram & GW_LEARN))
+		st->f.learn = true;
 	if (s->kind == TK_NUM)
 	{
 		tc_frame_commit(st);
@@ -2627,9 +2638,11 @@ tc_frame_token(TcState *st, const TcScan *s, const TcWord *w)
 	}
 	else if ((fl & FW_METRIC) &&
 			 (f->metric < 0 ||
-			  (tc_frame_is_price(w->frame) && !tc_frame_is_price(f->metric))))
+			  (tc_frame_is_price(w->frame) && !tc_frame_is_price(f->metric)) ||
+			  ((fl & FW_COUNT) && strncmp(tc_frame_words[f->metric].word, "spend", 5) == 0)))
 		f->metric = w->frame;	/* a price named with another measure is the news:
-								 * "the renewal price is 20% higher" */
+								 * "the renewal price is 20% higher"; time
+								 * spent is time: "spend less time on admin" */
 	if (fl & FW_IN)
 		f->in_at = st->ntok + 1;
 	if (fl & FW_START)
@@ -2732,7 +2745,22 @@ tc_frame_sentence(TcState *st)
 			v = 1.5;
 		}
 	}
-	if (v == 0 && f->ndur > 0 && f->start && !f->wait && !f->reply &&
+	if (v == 0 && !f->success && f->metric >= 0 && m->th_time_saved >= 0 &&
+		m->fsuccess[f->metric] == m->th_time_saved && dir < 0 && f->nplain == 0 &&
+		f->ndur == 0 && st->ssent >= 0)
+	{
+		/* less time spent, not counted: "our reps spend less time on admin" */
+		theme = m->th_time_value;
+		v = 1.0;
+	}
+	else if (v == 0 && f->ndur > 0 && f->learn && !f->start && !f->wait &&
+			 f->dur_max <= 1440 && st->ssent >= 0)
+	{
+		/* learning it within a day: "the team picked it up in a day" */
+		theme = m->th_ease;
+		v = 1.0;
+	}
+	else if (v == 0 && f->ndur > 0 && f->start && !f->wait && !f->reply &&
 		f->dur_max <= 1440 && st->ssent >= 0)
 	{
 		theme = m->th_onboarding;
@@ -3634,8 +3662,9 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 				st.saux = (gram & GW_AUX) != 0;
 				st.swhy = (gram & GW_WHY) != 0;
 			}
-			if (flags & TW_NEG)
+			if ((flags & TW_NEG) && !(flags & FW_DOWN))
 			{
+				/* a negator; "less", "fewer" count, they do not deny */
 				st.sneg_word = true;
 				if (st.swords == 2 && st.swhy)
 					st.swhy_neg = true;
