@@ -1009,6 +1009,13 @@ static const TcPhrase tc_builtin[] = {
 	/* Praise told plainly. */
 	POS("just runs", 1.8), VALUE("just runs", "reliability"),
 	POS("exactly what", 1.5), POS("cheaper", 1.5), VALUE("cheaper", "pricing"),
+	/* Request cues and topics of ordinary wording. */
+	CUE("pls"), CUE("plz"), CUE("please can you"), CUE("can i get"),
+	CUE("can you make"), CUE("enhancement"), CUE("would need"),
+	TOPIC("xlsx", "export"), TOPIC("without internet", "offline"),
+	TOPIC("no internet", "offline"), TOPIC("no signal", "offline"),
+	TOPIC("admin rights", "permissions"), TOPIC("notify", "notifications"),
+	TOPIC("email me when", "notifications"), TOPIC("email when", "notifications"),
 	/* A promise told in the passive is one that was broken. */
 	NEG("was promised", 1.5), NEG("were promised", 1.5), NEG("been promised", 1.5),
 	NEG("never find", 1.5), PAIN("never find", "usability"),
