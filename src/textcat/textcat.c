@@ -2869,11 +2869,13 @@ tc_sentence_end(TcState *st)
 	 * A yes/no question about a topic asks for it ("Can I import contacts
 	 * from a vCard file?", "Is there an endpoint for time entries?"), and
 	 * so does a wish for a better product ("A search bar would make it
-	 * much better"); without a topic neither is a request ("Can you
-	 * check?" is no request "other").
+	 * much better"), and so does a question of a few words that names one
+	 * ("Offline mode?", "Dark mode when?"); without a topic none is a
+	 * request ("Can you check?" is no request "other").
 	 */
 	if (!st->cue && st->nheld > 0 &&
-		((st->question && st->saux) || (st->swould && st->spos > 0)))
+		((st->question && (st->saux || st->swords <= 3)) ||
+		 (st->swould && st->spos > 0)))
 		tc_release(st, true);
 	/*
 	 * Complaints told as events, without an opinion word: something that

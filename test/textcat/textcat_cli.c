@@ -594,6 +594,8 @@ static const RuleCase rule_cases[] = {
 	NULL},
 	{"fewer is no negator of since", "Fewer tickets since we switched.", 0, "neutral",
 		"", NULL},
+	{"a short question naming a topic asks for it", "Offline mode?", 0, "neutral",
+	"feature_request:offline", NULL},
 	{"no request other in a question", "Is there any way to get it back?", 0, NULL,
 	"", NULL},
 	{"no request other in a complaint", "No way to reach a human, it is awful.", 0,
