@@ -258,6 +258,9 @@ static const TcFuncWord tc_func_words[] = {
 #define GW_THOUGH	0x2000000	/* though: ending a sentence, it turns */
 #define GW_GREET	0x4000000	/* dear, hi, hello: opening a greeting */
 #define GW_LEARN	0x8000000	/* learn, picked, figured: finding one's way */
+#define GW_ABSENT	0x10000000	/* missing, blank, empty: not there */
+#define GW_DATA		0x20000000	/* file, entry, record: what a user keeps */
+#define GW_WHERE	0x40000000	/* where: "where did my notes go?" */
 
 typedef struct TcGramWord
 {
@@ -321,7 +324,15 @@ static const TcGramWord tc_gram_words[] = {
 	{"produced", GW_WORK}, {"though", GW_THOUGH},
 	{"dear", GW_GREET}, {"hi", GW_GREET}, {"hello", GW_GREET}, {"hey", GW_GREET},
 	{"learn", GW_LEARN}, {"learned", GW_LEARN}, {"learnt", GW_LEARN},
-	{"picked", GW_LEARN}, {"figured", GW_LEARN}
+	{"picked", GW_LEARN}, {"figured", GW_LEARN},
+	{"missing", GW_ABSENT}, {"blank", GW_ABSENT}, {"empty", GW_ABSENT},
+	{"gone", GW_ABSENT}, {"where", GW_WHERE},
+	{"file", GW_DATA}, {"entry", GW_DATA}, {"entries", GW_DATA}, {"field", GW_DATA},
+	{"record", GW_DATA}, {"note", GW_DATA}, {"contact", GW_DATA}, {"data", GW_DATA},
+	{"history", GW_DATA}, {"attachment", GW_DATA}, {"draft", GW_DATA},
+	{"document", GW_DATA}, {"photo", GW_DATA}, {"message", GW_DATA},
+	{"timesheet", GW_DATA}, {"filter", GW_DATA}, {"setting", GW_DATA},
+	{"folder", GW_DATA}, {"project", GW_DATA}, {"task", GW_DATA}, {"list", GW_DATA}
 };
 
 /*
@@ -1326,6 +1337,7 @@ struct TcMatcher
 	int32_t		th_performance_pain;	/* durations compared, longer */
 	int32_t		th_productivity;	/* more work done */
 	int32_t		th_ease;		/* learned within a day */
+	int32_t		th_data_loss;	/* kept things missing */
 	int32_t		th_time_value;	/* less time spent, not counted */
 	/* sizes for tc_analyze */
 	int			ring_size;		/* power of two > longest term + window */
@@ -2059,6 +2071,7 @@ tc_build_frame_themes(TcBuild *b)
 	m->th_productivity = tc_theme_find(m, b->tslot, b->tmask, TC_SUCCESS_INDICATOR,
 									   "productivity");
 	m->th_ease = tc_theme_find(m, b->tslot, b->tmask, TC_VALUE_DRIVER, "ease_of_use");
+	m->th_data_loss = tc_theme_find(m, b->tslot, b->tmask, TC_PAIN_POINT, "data_loss");
 	m->th_time_value = tc_theme_find(m, b->tslot, b->tmask, TC_VALUE_DRIVER,
 									 "time_savings");
 }
@@ -2244,6 +2257,9 @@ typedef struct TcState
 	bool		swhy_neg;		/* ... followed by a negator: "why not" */
 	bool		sneg_word;		/* a negator in it */
 	bool		ssince;			/* "since" in it */
+	bool		sabsent;		/* missing, blank, empty, gone */
+	bool		swhere;			/* it begins with "where" */
+	bool		sdata;			/* a thing a user keeps: file, record, note */
 	size_t		cneg_at;		/* clause-initial negator's token + 1, 0: none */
 	bool		cstart;			/* no word of the clause yet */
 	double		cpos;			/* praise of the clause */
@@ -2902,6 +2918,22 @@ tc_sentence_end(TcState *st)
 	else if (st->ssince && st->sneg_word && st->spos <= 0 && st->ssent == 0 &&
 			 !st->spraise_theme)
 		tc_frame_valence(st, -1.2);
+	/*
+	 * What a user keeps, missing, blank or gone, is lost data: "Attachments
+	 * older than 30 days show as missing files", "all custom fields are
+	 * blank"; named after the thing, not before it ("Missing a field for
+	 * VAT" asks for one), and not in a question.
+	 */
+	if (st->sabsent && !st->question && st->ssent <= 0 &&
+		st->m->th_data_loss >= 0)
+		tc_theme_add(st, st->m->th_data_loss);
+	/* "Where did my saved filters go?": asking for kept things is losing them */
+	else if (st->swhere && st->sdata && st->question && st->ssent <= 0 &&
+			 st->m->th_data_loss >= 0)
+	{
+		tc_frame_valence(st, -1.2);
+		tc_theme_add(st, st->m->th_data_loss);
+	}
 	tc_sentence_mood(st);
 	tc_clause_end(st);
 	/*
@@ -2948,6 +2980,9 @@ tc_sentence_end(TcState *st)
 	st->question = false;
 	st->swhy = false;
 	st->swhy_neg = false;
+	st->sabsent = false;
+	st->swhere = false;
+	st->sdata = false;
 	st->sneg_word = false;
 	st->ssince = false;
 }
@@ -3663,6 +3698,7 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 			{
 				st.saux = (gram & GW_AUX) != 0;
 				st.swhy = (gram & GW_WHY) != 0;
+				st.swhere = (gram & GW_WHERE) != 0;
 			}
 			if ((flags & TW_NEG) && !(flags & FW_DOWN))
 			{
@@ -3673,6 +3709,10 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 			}
 			if (gram & GW_SINCE)
 				st.ssince = true;
+			if ((gram & GW_ABSENT) && st.sdata)
+				st.sabsent = true;	/* after the thing: "files are missing" */
+			if (gram & GW_DATA)
+				st.sdata = true;
 			if (gram & GW_WOULD)
 				st.swould = true;
 			if (st.cstart && (flags & TW_NEG) && (gram & GW_SCOPE))

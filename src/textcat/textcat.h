@@ -136,7 +136,9 @@
  *   (uncounted) time savings; a price named with another measure is the
  *   news ("the renewal price is 20% higher"); a question of three words or
  *   fewer naming a topic asks for it; a cue without a topic reports "other"
- *   only outside questions and complaints.
+ *   only outside questions and complaints; a thing a user keeps (file,
+ *   record, note...) named missing, blank or gone, or asked for with
+ *   "where ... ?", is lost data.
  */
 #ifndef TEXTCAT_H
 #define TEXTCAT_H
