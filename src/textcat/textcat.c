@@ -261,6 +261,7 @@ static const TcFuncWord tc_func_words[] = {
 #define GW_ABSENT	0x10000000	/* missing, blank, empty: not there */
 #define GW_DATA		0x20000000	/* file, entry, record: what a user keeps */
 #define GW_WHERE	0x40000000	/* where: "where did my notes go?" */
+#define GW_FIRST	0x80000000u	/* first: "on their first day" is one day */
 
 typedef struct TcGramWord
 {
@@ -326,7 +327,7 @@ static const TcGramWord tc_gram_words[] = {
 	{"learn", GW_LEARN}, {"learned", GW_LEARN}, {"learnt", GW_LEARN},
 	{"picked", GW_LEARN}, {"figured", GW_LEARN},
 	{"missing", GW_ABSENT}, {"blank", GW_ABSENT}, {"empty", GW_ABSENT},
-	{"gone", GW_ABSENT}, {"where", GW_WHERE},
+	{"gone", GW_ABSENT}, {"where", GW_WHERE}, {"first", GW_FIRST},
 	{"file", GW_DATA}, {"entry", GW_DATA}, {"entries", GW_DATA}, {"field", GW_DATA},
 	{"record", GW_DATA}, {"note", GW_DATA}, {"contact", GW_DATA}, {"data", GW_DATA},
 	{"history", GW_DATA}, {"attachment", GW_DATA}, {"draft", GW_DATA},
@@ -2171,6 +2172,7 @@ typedef struct TcFrame
 	size_t		pend_at;		/* token of pend */
 	size_t		dur_at;			/* token of the last duration, + 1 (0: none) */
 	size_t		art_at;			/* token of the last article, + 1 (0: none) */
+	size_t		first_at;		/* token of the last "first", + 1 (0: none) */
 	double		dur_v;			/* valence of TC_DEFER_MEASURED terms */
 	int			dur_n;
 	double		rule_v;			/* valence of TC_DEFER_RULE terms */
@@ -2580,6 +2582,8 @@ tc_frame_token(TcState *st, const TcScan *s, const TcWord *w)
 		st->f.work = true;
 	if (w && (w->gram & GW_LEARN))
 		st->f.learn = true;
+	if (w && (w->gram & GW_FIRST))
+		st->f.first_at = st->ntok + 1;
 	if (s->kind == TK_NUM)
 	{
 		tc_frame_commit(st);
@@ -2614,6 +2618,15 @@ tc_frame_token(TcState *st, const TcScan *s, const TcWord *w)
 				f->nplain--;	/* "two days": a duration, not a count */
 			f->pend.minutes = f->pend.val * fw->value;
 			tc_frame_duration(st, f->pend.minutes);
+		}
+		else if (f->first_at > 0 && st->ntok + 1 - f->first_at == 1)
+		{
+			/* "on their first day": one day */
+			tc_frame_commit(st);
+			f->pend.val = 1;
+			f->pend.minutes = fw->value;
+			f->pend.set = true;
+			tc_frame_duration(st, fw->value);
 		}
 		else if (f->art_at > 0 && st->ntok + 1 - f->art_at <= 2 &&
 				 (f->dur_at == 0 || st->ntok + 1 - f->dur_at > 4))

@@ -604,6 +604,8 @@ static const RuleCase rule_cases[] = {
 	"negative", "pain_point:data_loss", NULL},
 	{"where is a button is a question", "Where is the export button?", 0, "neutral",
 		"", NULL},
+	{"a first day is a day", "New hires learn it on their first day.", 0, "positive",
+	"value_driver:ease_of_use", NULL},
 	{"no request other in a question", "Is there any way to get it back?", 0, NULL,
 	"", NULL},
 	{"no request other in a complaint", "No way to reach a human, it is awful.", 0,
