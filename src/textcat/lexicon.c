@@ -776,9 +776,11 @@ static const TcPhrase tc_builtin[] = {
 	PAIN("not syncing", "integrations"), PAIN("sync issues", "integrations"),
 	PAIN("integration broken", "integrations"),
 	ASPECT("integration", "integrations", "integrations"),
-	ASPECT("sync", "integrations", "integrations"),
-	ASPECT("syncs", "integrations", "integrations"),
-	ASPECT("syncing", "integrations", "integrations"),
+	/*
+	 * "sync" alone is no aspect: a product syncing its own devices is
+	 * reliability or speed; a sync of a named tool is an integration
+	 * (the tool's name is the aspect).
+	 */
 	VALUE("integrates with", "integrations"),
 	VALUE("integrates", "integrations"),
 	VALUE("works with slack", "integrations"),
@@ -939,6 +941,100 @@ static const TcPhrase tc_builtin[] = {
 	TOPIC("template", "templates"),
 	TOPIC("audit log", "audit_log"), TOPIC("audit trail", "audit_log"),
 	TOPIC("history of changes", "audit_log"),
+
+	/*
+	 * Everyday words of opinion (issue 18, third round): general-purpose
+	 * English words with a clear polarity in product feedback, from a
+	 * review of common evaluative adjectives, nouns and verbs, not from any
+	 * labelled text; base forms, so the stemmer covers their inflections.
+	 * Words whose sense depends on the product ("critical", "insane",
+	 * "drag", "abandon", "dead") are left out.
+	 */
+	NEG("appalling", 3.0), NEG("baffling", 1.5), NEG("bland", 1.0),
+	NEG("brittle", 1.5), NEG("bumpy", 1.2), NEG("burden", 1.5),
+	NEG("chaos", 1.8), NEG("chaotic", 1.8), NEG("cramped", 1.2),
+	NEG("defect", 1.8), NEG("deficient", 1.8), NEG("dire", 2.0),
+	NEG("disgusted", 2.5), NEG("dodgy", 1.8), NEG("dread", 2.0),
+	NEG("embarrassing", 2.0), NEG("excessive", 1.5), NEG("fiddly", 1.5),
+	NEG("flawed", 1.8), NEG("fragile", 1.5), NEG("headache", 1.8),
+	NEG("helpless", 1.8), NEG("hinder", 1.5), NEG("hopeless", 2.2),
+	NEG("impractical", 1.5), NEG("inconvenient", 1.5), NEG("ineffective", 1.8),
+	NEG("inefficient", 1.5), NEG("inflexible", 1.5), NEG("lame", 1.5),
+	NEG("nasty", 2.2), NEG("nuisance", 1.8), NEG("obsolete", 1.5),
+	NEG("obstacle", 1.2), NEG("quirky", 0.8), NEG("reluctant", 1.0),
+	NEG("rigid", 1.2), NEG("risky", 1.5), NEG("rubbish", 2.2),
+	NEG("shaky", 1.5), NEG("silly", 1.0), NEG("stressful", 2.0),
+	NEG("stupid", 2.2), NEG("uncomfortable", 1.5), NEG("weird", 1.0),
+	NEG("worthless", 2.5), NEG("clutter", 1.5), NEG("cluttered", 1.5),
+	NEG("overloaded", 1.2), NEG("overdue", 1.2), NEG("mismatch", 1.2),
+	NEG("invalid", 1.0), NEG("denied", 1.2), NEG("flicker", 1.2),
+	NEG("jumpy", 1.0), NEG("jank", 1.5), NEG("snag", 1.0), NEG("wasted", 1.8),
+	NEG("overcharge", 2.0), NEG("surcharge", 1.2), NEG("gouge", 2.5),
+	NEG("penalty", 1.2), NEG("shameful", 2.5), NEG("disorganized", 1.5),
+	NEG("incomplete", 1.2), POS("clever", 1.8), POS("bargain", 2.0),
+	POS("worthwhile", 1.8), POS("effective", 1.8), POS("grateful", 2.2),
+	POS("ideal", 2.2), POS("reassuring", 1.6), POS("relieved", 1.5),
+	POS("relief", 1.5), POS("tidy", 1.3), POS("organized", 1.3),
+	POS("organised", 1.3), POS("streamlined", 1.6), POS("nimble", 1.5),
+	POS("instant", 1.4), POS("rapid", 1.4), POS("swift", 1.5),
+	POS("thorough", 1.6), POS("perk", 1.2), POS("empower", 1.6),
+	POS("hopeful", 1.2), PAIN("clutter", "usability"),
+	PAIN("cluttered", "usability"), PAIN("fiddly", "usability"),
+	PAIN("impractical", "usability"), PAIN("inflexible", "usability"),
+	PAIN("baffling", "usability"), PAIN("brittle", "reliability"),
+	PAIN("fragile", "reliability"), PAIN("shaky", "reliability"),
+	PAIN("unpredictable", "reliability"), PAIN("flicker", "reliability"),
+	PAIN("overcharge", "pricing"), PAIN("overcharged", "pricing"),
+	PAIN("surcharge", "pricing"), PAIN("gouge", "pricing"),
+	PAIN("unhelpful", "support"), VALUE("streamlined", "ease_of_use"),
+	VALUE("bargain", "pricing"),
+	/* Common informal words (social posts, chat). */
+	POS("slaps", 2.5), POS("goated", 2.8), POS("ez", 1.5), VALUE("ez", "ease_of_use"),
+	NEG("ghosted", 2.0), PAIN("ghosted", "support"), NEG("borked", 2.0),
+	PAIN("borked", "reliability"), NEG("busted", 1.5), PAIN("busted", "reliability"),
+	NEG("bricked", 2.5), PAIN("bricked", "reliability"), NEG("nerfed", 1.8),
+	NEG("out of control", 2.0), NEG("out of hand", 1.8),
+	/* Failures told as events: irregular pasts and phrasal verbs. */
+	NEG("froze", 2.0), PAIN("froze", "reliability"), NEG("hung", 1.2),
+	PAIN("hung", "reliability"), NEG("died", 1.8), PAIN("died", "reliability"),
+	NEG("fell over", 1.8), PAIN("fell over", "reliability"), NEG("blew up", 1.5),
+	NEG("does nothing", 1.5), NEG("did nothing", 1.5), NEG("do nothing", 1.5),
+	PAIN("does nothing", "reliability"), PAIN("did nothing", "reliability"),
+	NEG("cuts off", 1.2), NEG("cut off", 1.2), PAIN("cuts off", "reliability"),
+	NEG("shut down", 1.0),
+	NEG("without an answer", 1.8), NEG("without a reply", 1.8),
+	NEG("without a response", 1.8), PAIN("without an answer", "support"),
+	PAIN("without a reply", "support"), PAIN("without a response", "support"),
+	/* Praise told plainly. */
+	POS("just runs", 1.8), VALUE("just runs", "reliability"),
+	POS("exactly what", 1.5), POS("cheaper", 1.5), VALUE("cheaper", "pricing"),
+	/* Request cues and topics of ordinary wording. */
+	CUE("pls"), CUE("plz"), CUE("please can you"), CUE("can i get"),
+	CUE("can you make"), CUE("enhancement"), CUE("would need"),
+	TOPIC("xlsx", "export"), TOPIC("without internet", "offline"),
+	TOPIC("no internet", "offline"), TOPIC("no signal", "offline"),
+	TOPIC("admin rights", "permissions"), TOPIC("notify", "notifications"),
+	TOPIC("email me when", "notifications"), TOPIC("email when", "notifications"),
+	/* A promise told in the passive is one that was broken. */
+	NEG("was promised", 1.5), NEG("were promised", 1.5), NEG("been promised", 1.5),
+	NEG("never find", 1.5), PAIN("never find", "usability"),
+	/* Figures that disagree, work to do again. */
+	NEG("dont match", 1.5), NEG("doesnt match", 1.5), NEG("do not match", 1.5),
+	NEG("does not match", 1.5), NEG("didnt match", 1.5),
+	PAIN("dont match", "reliability"), PAIN("doesnt match", "reliability"),
+	PAIN("do not match", "reliability"), PAIN("does not match", "reliability"),
+	PAIN("didnt match", "reliability"), NEG("redo", 1.2), NEG("start over", 1.3),
+	NEG("re enter", 1.2), NEG("retype", 1.2),
+	/*
+	 * A generic trouble counted: negated ("never had a single issue",
+	 * "haven't had any problems") it is reliability praise.
+	 */
+	NEG("single issue", 1.0), NEG("single problem", 1.3),
+	NEG("one issue", 1.0), NEG("one problem", 1.3),
+	NEG("any issues", 1.0), NEG("any problems", 1.3),
+	PAIN("single issue", "reliability"), PAIN("single problem", "reliability"),
+	PAIN("one issue", "reliability"), PAIN("one problem", "reliability"),
+	PAIN("any issues", "reliability"), PAIN("any problems", "reliability"),
 
 	/* Success indicators ("#" is any number). */
 	SUCCESS("saved # hours", "time_saved"), SUCCESS("saves # hours", "time_saved"),

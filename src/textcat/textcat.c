@@ -245,6 +245,23 @@ static const TcFuncWord tc_func_words[] = {
 #define GW_TIME		0x1000
 #define GW_WOULD	0x2000
 #define GW_EXCEPT	0x4000
+#define GW_CLOSING	0x8000		/* thanks, regards, best: heads a closing formula */
+#define GW_CLOSEFILL 0x10000	/* you, in, advance, kind: fill one out */
+#define GW_TITLE	0x20000		/* of, and, at: lowercase words of a signature */
+#define GW_GOOD		0x40000		/* good: a greeting before a part of the day */
+#define GW_DAYPART	0x80000		/* morning, afternoon, evening */
+#define GW_LOAD		0x100000	/* load, open, sync: the product doing work */
+#define GW_WHY		0x200000	/* why: a question opened by it complains */
+#define GW_SINCE	0x400000	/* since: not working since a time */
+#define GW_LOADING	0x800000	/* loading, spinning, exceeding: for how long */
+#define GW_WORK		0x1000000	/* handle, manage, ship: work a team gets done */
+#define GW_THOUGH	0x2000000	/* though: ending a sentence, it turns */
+#define GW_GREET	0x4000000	/* dear, hi, hello: opening a greeting */
+#define GW_LEARN	0x8000000	/* learn, picked, figured: finding one's way */
+#define GW_ABSENT	0x10000000	/* missing, blank, empty: not there */
+#define GW_DATA		0x20000000	/* file, entry, record: what a user keeps */
+#define GW_WHERE	0x40000000	/* where: "where did my notes go?" */
+#define GW_FIRST	0x80000000u	/* first: "on their first day" is one day */
 
 typedef struct TcGramWord
 {
@@ -276,7 +293,47 @@ static const TcGramWord tc_gram_words[] = {
 	{"yet", GW_CONTRAST}, {"although", GW_CONTRAST}, {"whereas", GW_CONTRAST},
 	{"keep", GW_KEEP}, {"kept", GW_KEEP}, {"stop", GW_STOP},
 	{"stopped", GW_STOPPED}, {"still", GW_STILL}, {"twice", GW_TWICE},
-	{"time", GW_TIME}, {"except", GW_EXCEPT}
+	{"time", GW_TIME}, {"except", GW_EXCEPT},
+	{"thanks", GW_CLOSING}, {"thank", GW_CLOSING}, {"thx", GW_CLOSING},
+	{"regards", GW_CLOSING}, {"cheers", GW_CLOSING}, {"best", GW_CLOSING},
+	{"wishes", GW_CLOSING}, {"sincerely", GW_CLOSING},
+	{"you", GW_CLOSEFILL}, {"many", GW_CLOSEFILL}, {"again", GW_CLOSEFILL},
+	{"much", GW_CLOSEFILL}, {"so", GW_CLOSEFILL}, {"in", GW_CLOSEFILL},
+	{"advance", GW_CLOSEFILL}, {"kind", GW_CLOSEFILL}, {"warm", GW_CLOSEFILL},
+	{"warmest", GW_CLOSEFILL}, {"all", GW_CLOSEFILL}, {"very", GW_CLOSEFILL},
+	{"with", GW_CLOSEFILL}, {"yours", GW_CLOSEFILL},
+	{"of", GW_TITLE}, {"and", GW_TITLE}, {"at", GW_TITLE}, {"the", GW_TITLE},
+	{"for", GW_TITLE}, {"good", GW_GOOD}, {"morning", GW_DAYPART},
+	{"afternoon", GW_DAYPART}, {"evening", GW_DAYPART},
+	{"load", GW_LOAD}, {"loading", GW_LOAD | GW_LOADING}, {"open", GW_LOAD},
+	{"opening", GW_LOAD}, {"sync", GW_LOAD}, {"syncing", GW_LOAD},
+	{"upload", GW_LOAD}, {"uploading", GW_LOAD}, {"generate", GW_LOAD},
+	{"generation", GW_LOAD}, {"render", GW_LOAD}, {"refresh", GW_LOAD},
+	{"respond", GW_LOAD}, {"response", GW_LOAD},
+	{"exceed", GW_LOAD | GW_LOADING}, {"exceeding", GW_LOAD | GW_LOADING},
+	{"spin", GW_LOAD | GW_LOADING}, {"spinning", GW_LOAD | GW_LOADING},
+	{"finish", GW_LOAD}, {"appear", GW_LOAD}, {"process", GW_LOAD},
+	{"processing", GW_LOAD | GW_LOADING}, {"save", GW_LOAD}, {"saving", GW_LOAD},
+	{"why", GW_WHY}, {"since", GW_SINCE},
+	{"handle", GW_WORK}, {"handled", GW_WORK}, {"manage", GW_WORK},
+	{"managed", GW_WORK}, {"process", GW_WORK}, {"processed", GW_WORK},
+	{"close", GW_WORK}, {"closed", GW_WORK}, {"ship", GW_WORK},
+	{"shipped", GW_WORK}, {"publish", GW_WORK}, {"published", GW_WORK},
+	{"complete", GW_WORK}, {"completed", GW_WORK}, {"resolve", GW_WORK},
+	{"resolved", GW_WORK}, {"serve", GW_WORK}, {"served", GW_WORK},
+	{"deliver", GW_WORK}, {"delivered", GW_WORK}, {"produce", GW_WORK},
+	{"produced", GW_WORK}, {"though", GW_THOUGH},
+	{"dear", GW_GREET}, {"hi", GW_GREET}, {"hello", GW_GREET}, {"hey", GW_GREET},
+	{"learn", GW_LEARN}, {"learned", GW_LEARN}, {"learnt", GW_LEARN},
+	{"picked", GW_LEARN}, {"figured", GW_LEARN},
+	{"missing", GW_ABSENT}, {"blank", GW_ABSENT}, {"empty", GW_ABSENT},
+	{"gone", GW_ABSENT}, {"where", GW_WHERE}, {"first", GW_FIRST},
+	{"file", GW_DATA}, {"entry", GW_DATA}, {"entries", GW_DATA}, {"field", GW_DATA},
+	{"record", GW_DATA}, {"note", GW_DATA}, {"contact", GW_DATA}, {"data", GW_DATA},
+	{"history", GW_DATA}, {"attachment", GW_DATA}, {"draft", GW_DATA},
+	{"document", GW_DATA}, {"photo", GW_DATA}, {"message", GW_DATA},
+	{"timesheet", GW_DATA}, {"filter", GW_DATA}, {"setting", GW_DATA},
+	{"folder", GW_DATA}, {"project", GW_DATA}, {"task", GW_DATA}, {"list", GW_DATA}
 };
 
 /*
@@ -327,6 +384,7 @@ static const TcFrameWord tc_frame_words[] = {
 	FF("hiked", FW_UP), FF("spike", FW_UP), FF("spiked", FW_UP),
 	FF("soar", FW_UP), FF("soared", FW_UP), FF("improve", FW_UP),
 	FF("improved", FW_UP), FF("larger", FW_UP), FF("bigger", FW_UP),
+	FF("added", FW_UP), FF("generated", FW_UP), FF("earned", FW_UP),
 	FF("down", FW_DOWN), FF("drop", FW_DOWN), FF("dropped", FW_DOWN),
 	FF("fall", FW_DOWN), FF("fell", FW_DOWN), FF("fallen", FW_DOWN),
 	FF("cut", FW_DOWN | FW_SAVE), FF("reduce", FW_DOWN | FW_SAVE),
@@ -364,6 +422,8 @@ static const TcFrameWord tc_frame_words[] = {
 	FM("cost", -1, "cost_savings", "pricing"), FM("bill", -1, "cost_savings", "pricing"),
 	FM("spend", -1, "cost_savings", NULL), FM("spending", -1, "cost_savings", NULL),
 	FM("expense", -1, "cost_savings", NULL), FM("price", -1, NULL, "pricing"),
+	FM("fee", -1, NULL, "pricing"), FM("rate", 1, "conversion", NULL),
+	FM("bounce", -1, NULL, NULL),
 	FM("productivity", 1, "productivity", NULL), FM("output", 1, "productivity", NULL),
 	FM("throughput", 1, "productivity", NULL), FM("ticket", 1, "productivity", NULL),
 	FM("order", 1, "productivity", NULL), FM("velocity", 1, "productivity", NULL),
@@ -1202,7 +1262,7 @@ typedef struct TcWord
 	float		booster;
 	bool		in_term;		/* a symbol of the automaton */
 	int16_t		frame;			/* index in tc_frame_words, or -1 */
-	uint16_t	gram;			/* GW_* */
+	uint32_t	gram;			/* GW_* */
 } TcWord;
 
 typedef struct TcEdge
@@ -1276,6 +1336,10 @@ struct TcMatcher
 	int32_t		th_support_pain;
 	int32_t		th_support_value;
 	int32_t		th_performance_pain;	/* durations compared, longer */
+	int32_t		th_productivity;	/* more work done */
+	int32_t		th_ease;		/* learned within a day */
+	int32_t		th_data_loss;	/* kept things missing */
+	int32_t		th_time_value;	/* less time spent, not counted */
 	/* sizes for tc_analyze */
 	int			ring_size;		/* power of two > longest term + window */
 };
@@ -1686,7 +1750,7 @@ tc_build_vocabulary(TcBuild *b)
 		w->frame = (int16_t) k;
 	}
 	for (k = 0; k < lengthof(tc_gram_words); k++)
-		tc_grammar_word(b, tc_gram_words[k].word)->gram |= (uint16_t) tc_gram_words[k].gram;
+		tc_grammar_word(b, tc_gram_words[k].word)->gram |= (uint32_t) tc_gram_words[k].gram;
 
 	m->num_word = -1;
 	b->syms = tc_alloc(b->a, b->total + 1, sizeof(int32_t));
@@ -2005,6 +2069,12 @@ tc_build_frame_themes(TcBuild *b)
 										"support_quality");
 	m->th_performance_pain = tc_theme_find(m, b->tslot, b->tmask, TC_PAIN_POINT,
 										   "performance");
+	m->th_productivity = tc_theme_find(m, b->tslot, b->tmask, TC_SUCCESS_INDICATOR,
+									   "productivity");
+	m->th_ease = tc_theme_find(m, b->tslot, b->tmask, TC_VALUE_DRIVER, "ease_of_use");
+	m->th_data_loss = tc_theme_find(m, b->tslot, b->tmask, TC_PAIN_POINT, "data_loss");
+	m->th_time_value = tc_theme_find(m, b->tslot, b->tmask, TC_VALUE_DRIVER,
+									 "time_savings");
 }
 
 /* Compiles phrases[0..n-1] into a matcher (see textcat.h). */
@@ -2077,6 +2147,7 @@ typedef struct TcFrame
 	int			metric;			/* first measure named (tc_frame_words), -1 */
 	int			dir;			/* +1 up, -1 down, 0 none (the last word says) */
 	bool		qty;			/* a number or quantity word */
+	int			nplain;			/* of them not durations: "20%", "twice" */
 	bool		money;			/* a number after a currency sign */
 	bool		start;
 	bool		save;
@@ -2084,6 +2155,11 @@ typedef struct TcFrame
 	bool		wait;
 	bool		reply;
 	bool		take;
+	bool		load;			/* the product doing work: load, open, sync */
+	bool		loading;		/* ... for a time: loading, spinning, exceeding */
+	bool		dur_in;			/* a duration after "in", "within": how fast */
+	bool		work;			/* a verb of work done: handle, manage, ship */
+	bool		learn;			/* a verb of learning: learn, picked up */
 	bool		success;		/* a success indicator term matched */
 	size_t		in_at;			/* token after the last "in": "in half the time" */
 	int			ndur;			/* durations */
@@ -2096,6 +2172,7 @@ typedef struct TcFrame
 	size_t		pend_at;		/* token of pend */
 	size_t		dur_at;			/* token of the last duration, + 1 (0: none) */
 	size_t		art_at;			/* token of the last article, + 1 (0: none) */
+	size_t		first_at;		/* token of the last "first", + 1 (0: none) */
 	double		dur_v;			/* valence of TC_DEFER_MEASURED terms */
 	int			dur_n;
 	double		rule_v;			/* valence of TC_DEFER_RULE terms */
@@ -2178,6 +2255,13 @@ typedef struct TcState
 	int			prevev;			/* the previous token: 1 keep, 2 stop, 3 a number >= 2,
 								 * 4 still */
 	bool		question;		/* it ends with a question mark */
+	bool		swhy;			/* it begins with "why" */
+	bool		swhy_neg;		/* ... followed by a negator: "why not" */
+	bool		sneg_word;		/* a negator in it */
+	bool		ssince;			/* "since" in it */
+	bool		sabsent;		/* missing, blank, empty, gone */
+	bool		swhere;			/* it begins with "where" */
+	bool		sdata;			/* a thing a user keeps: file, record, note */
 	size_t		cneg_at;		/* clause-initial negator's token + 1, 0: none */
 	bool		cstart;			/* no word of the clause yet */
 	double		cpos;			/* praise of the clause */
@@ -2195,6 +2279,24 @@ typedef struct TcState
 	int32_t    *rulep;			/* TC_DEFER_RULE pain points */
 	int			nrulep;
 	int			rulepcap;
+	/* closing formulas ("Thanks, Maria", "Kind regards"): tc_break */
+	double		brk_s0;			/* s0 and scaps when the clause began */
+	double		brk_scaps;
+	bool		cclose;			/* the clause so far: a closing formula */
+	bool		cclose_head;	/* ... with its head word (thanks, regards) */
+	bool		cclose_adv;		/* ... "in advance" */
+	bool		cclose_name;	/* ... and a name ("Thanks Maria") */
+	bool		sig;			/* a closing formula was seen */
+	bool		sig_dead;		/* words after it that are no signature */
+	bool		sig_name;		/* a name after it (or in it) */
+	bool		sig_adv;		/* it thanked in advance */
+	int			sig_nval;		/* sentiment terms counted up to its end */
+	bool		prev_good;		/* the previous token was "good" */
+	bool		last_though;	/* the last word was "though" */
+	bool		greeting;		/* in the text's first clause, opened by "Dear", "Hi" */
+	double		sent_s0;		/* s0 when the sentence began */
+	double		sig_s0;			/* s0 and scaps before it */
+	double		sig_scaps;
 } TcState;
 
 /* Appends name to a result list. */
@@ -2447,10 +2549,21 @@ static void
 tc_frame_duration(TcState *st, double minutes)
 {
 	st->f.saved |= st->f.save;
+	if (st->f.in_at > 0 && st->ntok + 1 - st->f.in_at <= 4)
+		st->f.dur_in = true;
 	st->f.ndur++;
 	if (minutes > st->f.dur_max)
 		st->f.dur_max = minutes;
 	st->f.dur_at = st->ntok + 1;
+}
+
+/* Returns true if frame word k is a measure of what the customer pays. */
+static bool
+tc_frame_is_price(int k)
+{
+	const char *pain = tc_frame_words[k].pain;
+
+	return pain != NULL && strcmp(pain, "pricing") == 0;
 }
 
 /* Reads one token of the text (w: its vocabulary word, or NULL) for the rules. */
@@ -2461,10 +2574,22 @@ tc_frame_token(TcState *st, const TcScan *s, const TcWord *w)
 	const TcFrameWord *fw = (w && w->frame >= 0) ? &tc_frame_words[w->frame] : NULL;
 	uint32_t	fl = w ? w->flags : 0;
 
+	if (w && (w->gram & GW_LOAD))
+		st->f.load = true;
+	if (w && (w->gram & GW_LOADING))
+		st->f.loading = true;
+	if (w && (w->gram & GW_WORK))
+		st->f.work = true;
+	if (w && (w->gram & GW_LEARN))
+		st->f.learn = true;
+	if (w && (w->gram & GW_FIRST))
+		st->f.first_at = st->ntok + 1;
 	if (s->kind == TK_NUM)
 	{
 		tc_frame_commit(st);
 		f->qty = true;
+		if (s->num_minutes == 0)
+			f->nplain++;
 		f->money |= s->money;
 		f->saved |= f->save && s->money;
 		f->pend.val = s->num;
@@ -2489,8 +2614,19 @@ tc_frame_token(TcState *st, const TcScan *s, const TcWord *w)
 	{
 		if (f->pend.set && st->ntok - f->pend_at <= 3)
 		{
+			if (f->pend.minutes == 0 && f->nplain > 0)
+				f->nplain--;	/* "two days": a duration, not a count */
 			f->pend.minutes = f->pend.val * fw->value;
 			tc_frame_duration(st, f->pend.minutes);
+		}
+		else if (f->first_at > 0 && st->ntok + 1 - f->first_at == 1)
+		{
+			/* "on their first day": one day */
+			tc_frame_commit(st);
+			f->pend.val = 1;
+			f->pend.minutes = fw->value;
+			f->pend.set = true;
+			tc_frame_duration(st, fw->value);
 		}
 		else if (f->art_at > 0 && st->ntok + 1 - f->art_at <= 2 &&
 				 (f->dur_at == 0 || st->ntok + 1 - f->dur_at > 4))
@@ -2511,6 +2647,7 @@ tc_frame_token(TcState *st, const TcScan *s, const TcWord *w)
 	if (fl & FW_QTY)
 	{
 		f->qty = true;
+		f->nplain++;
 		f->pend.val = fw->value;
 		f->pend.minutes = 0;
 		f->pend.set = true;
@@ -2528,8 +2665,13 @@ tc_frame_token(TcState *st, const TcScan *s, const TcWord *w)
 		f->dir = 0;
 		f->last.set = false;
 	}
-	else if ((fl & FW_METRIC) && f->metric < 0)
-		f->metric = w->frame;
+	else if ((fl & FW_METRIC) &&
+			 (f->metric < 0 ||
+			  (tc_frame_is_price(w->frame) && !tc_frame_is_price(f->metric)) ||
+			  ((fl & FW_COUNT) && strncmp(tc_frame_words[f->metric].word, "spend", 5) == 0)))
+		f->metric = w->frame;	/* a price named with another measure is the news:
+								 * "the renewal price is 20% higher"; time
+								 * spent is time: "spend less time on admin" */
 	if (fl & FW_IN)
 		f->in_at = st->ntok + 1;
 	if (fl & FW_START)
@@ -2598,7 +2740,10 @@ tc_frame_sentence(TcState *st)
 	if (!f->success)
 	{
 		if (f->metric >= 0 && dir != 0 &&
-			(f->qty || cmp || (tc_frame_words[f->metric].good < 0 && dir > 0 &&
+			(f->nplain > 0 || cmp ||
+			 (f->qty && m->th_time_saved >= 0 &&
+			  m->fsuccess[f->metric] == m->th_time_saved) ||
+			 (tc_frame_words[f->metric].good < 0 && dir > 0 &&
 							   tc_frame_words[f->metric].pain != NULL &&
 							   strcmp(tc_frame_words[f->metric].pain, "pricing") == 0)))
 		{
@@ -2613,13 +2758,38 @@ tc_frame_sentence(TcState *st)
 			theme = (cmp < 0) ? m->th_time_saved : m->th_performance_pain;
 			v = (cmp < 0) ? 1.5 : -1.5;
 		}
+		else if (f->metric < 0 && f->work && dir > 0 && (f->nplain > 0 || cmp) &&
+				 f->ndur == 0 && !f->money && st->ssent >= 0)
+		{
+			/*
+			 * More work done, counted, of any kind of thing: "each planner
+			 * handles 40% more events", "manages 60 accounts instead of 40"
+			 */
+			theme = m->th_productivity;
+			v = 1.5;
+		}
 		else if (f->saved && st->ssent >= 0 && !(f->start && !f->money))
 		{
 			theme = f->money ? m->th_cost_savings : m->th_time_saved;
 			v = 1.5;
 		}
 	}
-	if (v == 0 && f->ndur > 0 && f->start && !f->wait && !f->reply &&
+	if (v == 0 && !f->success && f->metric >= 0 && m->th_time_saved >= 0 &&
+		m->fsuccess[f->metric] == m->th_time_saved && dir < 0 && f->nplain == 0 &&
+		f->ndur == 0 && st->ssent >= 0)
+	{
+		/* less time spent, not counted: "our reps spend less time on admin" */
+		theme = m->th_time_value;
+		v = 1.0;
+	}
+	else if (v == 0 && f->ndur > 0 && f->learn && !f->start && !f->wait &&
+			 f->dur_max <= 1440 && st->ssent >= 0)
+	{
+		/* learning it within a day: "the team picked it up in a day" */
+		theme = m->th_ease;
+		v = 1.0;
+	}
+	else if (v == 0 && f->ndur > 0 && f->start && !f->wait && !f->reply &&
 		f->dur_max <= 1440 && st->ssent >= 0)
 	{
 		theme = m->th_onboarding;
@@ -2642,6 +2812,20 @@ tc_frame_sentence(TcState *st)
 	{
 		theme = m->th_support_value;
 		v = 1.0;
+	}
+	else if (v == 0 && f->ndur > 0 && f->load && (f->take || f->loading) &&
+			 !f->dur_in && !f->start &&
+			 !f->reply && !f->wait && f->dur_max >= 5.0 / 60 &&
+			 st->ssent <= 0 && f->dur_v == 0)
+	{
+		/*
+		 * The product taking five seconds or more to load, open, sync or
+		 * respond, or loading, spinning or processing for that long (not
+		 * done "in" that time): "pages take 15 seconds to load", "reports
+		 * exceeding 60 seconds": a performance complaint.
+		 */
+		theme = m->th_performance_pain;
+		v = -1.5;
 	}
 	else if (v == 0 && f->ndur > 0 && f->take && !f->start && !f->reply &&
 			 !f->wait && f->dur_max >= 1 && st->ssent <= 0 && f->dur_v == 0)
@@ -2714,11 +2898,13 @@ tc_sentence_end(TcState *st)
 	 * A yes/no question about a topic asks for it ("Can I import contacts
 	 * from a vCard file?", "Is there an endpoint for time entries?"), and
 	 * so does a wish for a better product ("A search bar would make it
-	 * much better"); without a topic neither is a request ("Can you
-	 * check?" is no request "other").
+	 * much better"), and so does a question of a few words that names one
+	 * ("Offline mode?", "Dark mode when?"); without a topic none is a
+	 * request ("Can you check?" is no request "other").
 	 */
 	if (!st->cue && st->nheld > 0 &&
-		((st->question && st->saux) || (st->swould && st->spos > 0)))
+		((st->question && (st->saux || st->swords <= 3)) ||
+		 (st->swould && st->spos > 0)))
 		tc_release(st, true);
 	/*
 	 * Complaints told as events, without an opinion word: something that
@@ -2730,9 +2916,46 @@ tc_sentence_end(TcState *st)
 	if (st->sevent > 0 && st->spos <= 0 && !st->spraise_theme && st->ssent <= 0 &&
 		st->sneg == 0)
 		tc_frame_valence(st, -1.2);
+	/*
+	 * A question opened by "why", without praise or "not" after it, asks the
+	 * reason of something the writer did not want: "Why was I charged for
+	 * a plan I downgraded?", "Why can a viewer see the billing page?" ("Why
+	 * didn't we automate this years ago?" praises).  Something that has not
+	 * happened since a time is a failure that lasts: "Nothing has synced
+	 * since Tuesday" ("It hasn't crashed since the update" is praise, and
+	 * stays so).
+	 */
+	else if (st->swhy && st->question && st->spos <= 0 && st->ssent <= 0 &&
+			 !st->swhy_neg && st->sneg == 0)
+		tc_frame_valence(st, -1.2);
+	else if (st->ssince && st->sneg_word && st->spos <= 0 && st->ssent == 0 &&
+			 !st->spraise_theme)
+		tc_frame_valence(st, -1.2);
+	/*
+	 * What a user keeps, missing, blank or gone, is lost data: "Attachments
+	 * older than 30 days show as missing files", "all custom fields are
+	 * blank"; named after the thing, not before it ("Missing a field for
+	 * VAT" asks for one), and not in a question.
+	 */
+	if (st->sabsent && !st->question && st->ssent <= 0 &&
+		st->m->th_data_loss >= 0)
+		tc_theme_add(st, st->m->th_data_loss);
+	/* "Where did my saved filters go?": asking for kept things is losing them */
+	else if (st->swhere && st->sdata && st->question && st->ssent <= 0 &&
+			 st->m->th_data_loss >= 0)
+	{
+		tc_frame_valence(st, -1.2);
+		tc_theme_add(st, st->m->th_data_loss);
+	}
 	tc_sentence_mood(st);
 	tc_clause_end(st);
-	if (st->cue && !st->topic)
+	/*
+	 * A cue without a topic is a request for something unnamed ("would be
+	 * nice to have widgets"), but not in a question ("Is there any way to
+	 * get it back?" asks for help) nor in a complaint ("No way to reach a
+	 * human" tells what is wrong).
+	 */
+	if (st->cue && !st->topic && !st->question && !st->spain && st->ssent >= 0)
 		tc_theme_add(st, st->m->other_theme);
 	tc_release(st, false);
 	for (i = 0; i < st->naspects; i++)
@@ -2768,6 +2991,13 @@ tc_sentence_end(TcState *st)
 	st->swould = false;
 	st->sevent = 0;
 	st->question = false;
+	st->swhy = false;
+	st->swhy_neg = false;
+	st->sabsent = false;
+	st->swhere = false;
+	st->sdata = false;
+	st->sneg_word = false;
+	st->ssince = false;
 }
 
 /* Applies a match that no longer match can hide. */
@@ -2834,6 +3064,8 @@ tc_finalize(TcState *st, const TcMatch *mt)
 				else
 					st->spraise_theme = true;
 			}
+			if (e->aspect && st->greeting)
+				break;			/* "Dear Support team,": the addressee, no topic */
 			if (e->aspect)
 			{
 				tc_hold_in(st, theme, TF_ASPECT, &st->aspects, &st->naspects,
@@ -3277,6 +3509,112 @@ tc_event_word(TcState *st, const TcScan *s, unsigned int gram)
 	return 0;
 }
 
+/*
+ * Feeds a break and keeps what the closing-formula rule needs: a clause
+ * made only of a closing formula ("Thanks", "Thank you in advance", "Kind
+ * regards", "Best", "Thanks Maria") is remembered with the valence summed
+ * before it; see tc_closing.
+ */
+static void
+tc_break(TcState *st, int level)
+{
+	bool		closing = st->cclose && st->cclose_head;
+
+	tc_feed_break(st, level);
+	st->greeting = false;
+	if (level >= 2)
+	{
+		/*
+		 * "though" ending a sentence turns against what came before, like
+		 * "but": "Great for collaboration. Pricing is out of control
+		 * though."
+		 */
+		if (st->last_though && st->sent_s0 != 0)
+			st->s0 = st->sent_s0 * TC_BUT_BEFORE + (st->s0 - st->sent_s0) * TC_BUT_AFTER;
+		st->sent_s0 = st->s0;
+	}
+	st->last_though = false;
+	if (closing && (!st->sig || st->sig_dead))
+	{
+		st->sig = true;
+		st->sig_dead = false;
+		st->sig_s0 = st->brk_s0;
+		st->sig_scaps = st->brk_scaps;
+		st->sig_nval = st->nval;
+		st->sig_adv = st->cclose_adv;
+		st->sig_name = st->cclose_name;
+	}
+	st->brk_s0 = st->s0;
+	st->brk_scaps = st->scaps;
+	st->cclose = true;
+	st->cclose_head = st->cclose_adv = st->cclose_name = false;
+}
+
+/*
+ * Reads a word for the closing-formula rule: the clause stays a closing
+ * formula while its words are closing words, or names after its head; the
+ * words after a closing formula are a signature while they are capitalized
+ * (names, titles, companies) or "of", "and", "at", "the", "for".
+ */
+static void
+tc_closing_word(TcState *st, const TcScan *s, unsigned int gram)
+{
+	bool		cap = s->nupper > 0;
+
+	if (gram & GW_CLOSING)
+		st->cclose_head = true;
+	else if (gram & GW_CLOSEFILL)
+	{
+		if (s->rlen == 7 && memcmp(s->raw, "advance", 7) == 0)
+			st->cclose_adv = true;
+	}
+	else if (cap && s->nlower > 0 && st->cclose_head)
+		st->cclose_name = true;
+	else
+		st->cclose = false;
+	if (st->sig)
+	{
+		if (cap)
+			st->sig_name = true;
+		else if (!(gram & GW_TITLE))
+			st->sig_dead = true;
+	}
+}
+
+/*
+ * A closing formula is courtesy, not an opinion: "Thanks, Maria Lopez,
+ * Operations Manager", "Kind regards, Ahmed", "Thanks in advance." say
+ * nothing of the product.  When the text ends with one, followed by
+ * nothing but a signature (at least one name, unless it thanks in
+ * advance) and no further sentiment term, the valence it added is taken
+ * back.  A bare "Thanks!" at the end stays (it may thank for a fix), and
+ * so does thanks with a reason ("Thanks Priya for staying on it").
+ */
+static void
+tc_closing(TcState *st)
+{
+	if (st->sig && !st->sig_dead && st->nval == st->sig_nval &&
+		(st->sig_name || st->sig_adv))
+	{
+		st->s0 = st->sig_s0;
+		st->scaps = st->sig_scaps;
+	}
+}
+
+/* Hides the sentiment match of the last token fed, a single word. */
+static void
+tc_hide_last_word(TcState *st)
+{
+	size_t		i;
+
+	if (st->ntok == 0)
+		return;
+	for (i = st->phead; i < st->pn; i++)
+		if (st->pend[i].start == st->ntok - 1 && st->pend[i].end == st->ntok - 1 &&
+			st->pend[i].e->slot == SL_SENTIMENT)
+			st->pend[i].hidden = true;
+}
+
 /* Analyzes text[0..len-1] into *out (see textcat.h). */
 void
 tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
@@ -3302,6 +3640,7 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 	memset(st.tflags, 0, (size_t) m->nthemes);
 	st.f.metric = -1;
 	st.cstart = true;
+	st.cclose = true;
 
 	tc_scan_init(&s, text, len, false);
 	while (tc_scan_next(&s))
@@ -3316,7 +3655,7 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 		{
 			st.prevev = 0;
 			st.question = s.question;
-			tc_feed_break(&st, s.level);
+			tc_break(&st, s.level);
 			continue;
 		}
 		out->ntokens++;
@@ -3342,6 +3681,13 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 				sym = w;
 		}
 		gram = (w >= 0) ? m->words[w].gram : 0;
+		if (s.kind == TK_WORD)
+			tc_closing_word(&st, &s, gram);
+		/* "Good morning," greets: no praise */
+		if ((gram & GW_DAYPART) && st.prev_good)
+			tc_hide_last_word(&st);
+		st.prev_good = (gram & GW_GOOD) != 0;
+		st.last_though = (gram & GW_THOUGH) != 0;
 		st.sevent += tc_event_word(&st, &s, gram);
 		/*
 		 * "yet", "although" and "whereas" opening a clause, and "except",
@@ -3359,8 +3705,27 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 				st.cresolve = true;
 			if (booster != 0 || (gram & GW_INTERJ))
 				st.cplain++;
+			if (st.ntok == 0 && (gram & GW_GREET))
+				st.greeting = true;
 			if (st.swords++ == 0)
+			{
 				st.saux = (gram & GW_AUX) != 0;
+				st.swhy = (gram & GW_WHY) != 0;
+				st.swhere = (gram & GW_WHERE) != 0;
+			}
+			if ((flags & TW_NEG) && !(flags & FW_DOWN))
+			{
+				/* a negator; "less", "fewer" count, they do not deny */
+				st.sneg_word = true;
+				if (st.swords == 2 && st.swhy)
+					st.swhy_neg = true;
+			}
+			if (gram & GW_SINCE)
+				st.ssince = true;
+			if ((gram & GW_ABSENT) && st.sdata)
+				st.sabsent = true;	/* after the thing: "files are missing" */
+			if (gram & GW_DATA)
+				st.sdata = true;
 			if (gram & GW_WOULD)
 				st.swould = true;
 			if (st.cstart && (flags & TW_NEG) && (gram & GW_SCOPE))
@@ -3370,7 +3735,8 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 		tc_feed(&st, sym, flags, booster);
 	}
 	st.question = s.qpend;
-	tc_feed_break(&st, 2);
+	tc_break(&st, 2);
+	tc_closing(&st);
 
 	/* Caps emphasis counts only when the text is not all caps. */
 	sum = st.s0 + ((ncaps > 0 && ncaps < nwords) ? st.scaps : 0);

@@ -124,6 +124,21 @@
  *   persists, repeats or stopped is a complaint in a sentence without
  *   praise; "yet", "although", "whereas" opening a clause and "except"
  *   contrast like "but".
+ * - Third round (issue 18): a closing formula ("Thanks, Maria", "Kind
+ *   regards", "Thanks in advance") followed only by a signature takes back
+ *   its valence, "Good morning" is no praise, and the addressee of an
+ *   opening greeting ("Dear Support team,") is no aspect; a sentence
+ *   ending in "though" turns against the one before; a question opened by
+ *   "why" (not "why not") complains, and so does something not happening
+ *   "since" a time; the product taking or loading five seconds or more is
+ *   a performance complaint; more work counted ("handles 40% more events")
+ *   is productivity, learning it within a day ease of use, less time spent
+ *   (uncounted) time savings; a price named with another measure is the
+ *   news ("the renewal price is 20% higher"); a question of three words or
+ *   fewer naming a topic asks for it; a cue without a topic reports "other"
+ *   only outside questions and complaints; a thing a user keeps (file,
+ *   record, note...) named missing, blank or gone, or asked for with
+ *   "where ... ?", is lost data.
  */
 #ifndef TEXTCAT_H
 #define TEXTCAT_H
