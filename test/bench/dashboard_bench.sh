@@ -21,6 +21,7 @@ if [ -z "${PGDATABASE:-}" ]; then
 	export PGHOST=/tmp/pg_adoption-$port PGPORT=$port PGUSER=postgres PGDATABASE=adoption_demo
 fi
 ensure_node
+dashboard_deps
 out=$REPO/test/bench/out
 mkdir -p "$out"
 psql -X -q -v ON_ERROR_STOP=1 -tAc "SELECT adoption.snapshot_adoption()" >/dev/null
