@@ -4698,8 +4698,8 @@ SELECT pg_catalog.pg_extension_config_dump('adoption.launch_snapshots', '');
  * transaction (readers see the previous run's rows until it commits).
  * Returns the rows it inserted, updated or deleted.  One run at a time: a
  * second concurrent one returns 0 with a notice.  It must see every row:
- * the extension's owner runs it (upkeep()), not a role under row-level
- * security.
+ * the extension's owner runs it (upkeep()); a role that row-level security
+ * limits to a tenant is refused.
  */
 CREATE FUNCTION adoption.snapshot_campaigns()
 RETURNS integer
@@ -4715,6 +4715,12 @@ DECLARE
 	written integer := 0;
 	n integer;
 BEGIN
+	/* Row-level security would store one tenant's figures as everyone's. */
+	IF adoption.tenant_scoped() THEN
+		RAISE EXCEPTION 'adoption.snapshot_campaigns() must see every tenant''s rows, and role % sees only some', current_user
+			USING ERRCODE = 'insufficient_privilege',
+				HINT = 'Run it as the extension''s owner (adoption.upkeep() does), or as a member of adoption_analyst.';
+	END IF;
 	IF NOT pg_try_advisory_xact_lock(('adoption.campaign_snapshot_state'::regclass)::oid::bigint) THEN
 		RAISE NOTICE 'adoption.snapshot_campaigns() is already running in another session; skipped';
 		RETURN 0;

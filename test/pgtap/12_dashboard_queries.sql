@@ -19,7 +19,7 @@ CREATE EXTENSION pg_adoption;
 SET client_min_messages = warning;
 SET TimeZone = 'UTC';
 
-SELECT plan(42);
+SELECT plan(43);
 
 UPDATE adoption.settings SET aha_successes = 3 WHERE tenant_id IS NULL;
 -- B = 80 days before today, midnight UTC.
@@ -348,6 +348,14 @@ SELECT bag_eq('SELECT launch_id, feature_id, feature_name, campaign_id, launched
 		tenants_active, tenants_adopted, adoption_rate, median_time_to_activation, target_met, users_active, users_adopted,
 		user_adoption_rate, median_days_to_activation FROM t1_snap_launch', 'SELECT * FROM t1_live_launch',
 	'as adoption_tenant: launch_performance_snapshot is launch_performance of the tenant''s rows');
+
+-- A role limited to a tenant may not write the snapshots, even if granted the function.
+GRANT EXECUTE ON FUNCTION adoption.snapshot_campaigns() TO adoption_tenant;
+SET LOCAL ROLE adoption_tenant;
+SELECT throws_ok('SELECT adoption.snapshot_campaigns()', '42501',
+	'adoption.snapshot_campaigns() must see every tenant''s rows, and role adoption_tenant sees only some',
+	'snapshot_campaigns() refuses a reader limited to a tenant');
+RESET ROLE;
 
 -- forget_user() recomputes the snapshots: none of the user's rows is left.
 SELECT ok((SELECT count(*) FROM adoption.campaign_attribution_snapshot WHERE tenant_id = 't1' AND user_id = 'u1') > 0,
