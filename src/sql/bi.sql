@@ -956,9 +956,11 @@ COMMENT ON COLUMN adoption.queue_daily.partial IS 'True while the day has not en
  * nothing new writes nothing.
  *
  * The snapshot views are the live definitions as of computed_at, the
- * start of the last run: exact for the committed events, touches and
- * launches at that moment, late events included; newer ones count from
- * the next run.  Attribution is per tenant (an adoption's touches are its
+ * start of the transaction of the last run (now(), the time
+ * launch_performance's target_met compares with): everything committed by
+ * then counts, late events included; what was committed while the run
+ * went on may count too (each statement reads what was committed when it
+ * started); anything later counts from the next run.  Attribution is per tenant (an adoption's touches are its
  * tenant's), so its snapshot carries tenant_id and row-level security
  * narrows it for adoption_tenant like the live view; lift and launch
  * figures are over every tenant, so, like daily_totals, their stored rows
@@ -974,7 +976,7 @@ CREATE TABLE adoption.campaign_snapshot_state (
 	launch_rows integer NOT NULL,
 	rows_written integer NOT NULL
 );
-COMMENT ON TABLE adoption.campaign_snapshot_state IS 'Bookkeeping of adoption.snapshot_campaigns(): when the campaign and launch snapshots were computed (computed_at, the start of the run), how many rows each holds and how many the run wrote';
+COMMENT ON TABLE adoption.campaign_snapshot_state IS 'Bookkeeping of adoption.snapshot_campaigns(): when the campaign and launch snapshots were computed (computed_at, the start of the transaction that ran it), how many rows each holds and how many the run wrote';
 SELECT pg_catalog.pg_extension_config_dump('adoption.campaign_snapshot_state', '');
 
 CREATE TABLE adoption.attribution_snapshots (
@@ -1144,7 +1146,7 @@ COMMENT ON COLUMN adoption.campaign_attribution_snapshot.adopted_at IS 'Adoption
 COMMENT ON COLUMN adoption.campaign_attribution_snapshot.campaign_id IS 'Campaign credited';
 COMMENT ON COLUMN adoption.campaign_attribution_snapshot.touched_at IS 'Time of the credited touch (a campaign_touches row, or an event naming the campaign in campaign_influence)';
 COMMENT ON COLUMN adoption.campaign_attribution_snapshot.credit IS 'Share of the adoption credited to the touch: 1 under last_touch';
-COMMENT ON COLUMN adoption.campaign_attribution_snapshot.computed_at IS 'When the snapshot was computed: events, touches and state committed by then count, later ones from the next run';
+COMMENT ON COLUMN adoption.campaign_attribution_snapshot.computed_at IS 'Start of the transaction that computed the snapshot: events, touches and state committed by then count (some committed while it ran may too), later ones from the next run';
 
 CREATE VIEW adoption.campaign_lift_snapshot WITH (security_invoker = true) AS
 SELECT s.campaign_id, s.feature_id, s.window_start, s.window_end, s.touched_users, s.touched_adopters,
