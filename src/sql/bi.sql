@@ -364,7 +364,8 @@ COMMENT ON FUNCTION adoption.snapshot_days(jsonb) IS 'Internal to adoption.snaps
  * its last snapshot, its first event's day when it has none) to today;
  * rows of days that have ended since are marked final.  With tenant_id and
  * no from_day: that tenant from its first event's day.  With from_day: a
- * backfill of [from_day, to_day] for one tenant or all.
+ * backfill of [from_day, to_day] for one tenant or all.  Each form then
+ * recomputes the campaign and launch snapshots (snapshot_campaigns()).
  */
 CREATE FUNCTION adoption.snapshot_adoption(from_day date DEFAULT NULL, to_day date DEFAULT NULL,
 	tenant_id text DEFAULT NULL)
@@ -452,7 +453,7 @@ BEGIN
 	RETURN written;
 END
 $$;
-COMMENT ON FUNCTION adoption.snapshot_adoption(date, date, text) IS 'Writes the daily adoption snapshots: incrementally without arguments (what upkeep() runs), or recomputes [from_day, to_day] (default: the first event''s day, today UTC) for one tenant or all; returns the tenant-days written';
+COMMENT ON FUNCTION adoption.snapshot_adoption(date, date, text) IS 'Writes the daily adoption snapshots: incrementally without arguments (what upkeep() runs), or recomputes [from_day, to_day] (default: the first event''s day, today UTC) for one tenant or all; then runs snapshot_campaigns(); returns the tenant-days written';
 
 /* Per tenant and day: its active users and events. */
 CREATE VIEW adoption.tenant_activity_daily WITH (security_invoker = true) AS

@@ -5013,7 +5013,7 @@ BEGIN
 	RETURN written;
 END
 $$;
-COMMENT ON FUNCTION adoption.snapshot_adoption(date, date, text) IS 'Writes the daily adoption snapshots: incrementally without arguments (what upkeep() runs), or recomputes [from_day, to_day] (default: the first event''s day, today UTC) for one tenant or all; returns the tenant-days written';
+COMMENT ON FUNCTION adoption.snapshot_adoption(date, date, text) IS 'Writes the daily adoption snapshots: incrementally without arguments (what upkeep() runs), or recomputes [from_day, to_day] (default: the first event''s day, today UTC) for one tenant or all; then runs snapshot_campaigns(); returns the tenant-days written';
 
 REVOKE ALL ON adoption.campaign_snapshot_state, adoption.attribution_snapshots, adoption.lift_snapshots,
 	adoption.launch_snapshots, adoption.campaign_attribution_snapshot, adoption.campaign_lift_snapshot,
