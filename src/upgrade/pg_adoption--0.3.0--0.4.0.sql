@@ -4601,7 +4601,7 @@ GRANT EXECUTE ON FUNCTION adoption.citus_flush() TO adoption_app;
  * Campaign and launch snapshots: what the dashboard's campaign and launch
  * pages read.  adoption.campaign_attribution, campaign_lift() and
  * launch_performance are computed from the state and the log at every read
- * (0.2 to 0.25 s of CPU each on the 1M-event demo), too slow for a page
+ * (0.2 to 0.3 s of CPU each on the 1M-event demo), too slow for a page
  * that runs them at each build and for a BI tool that refreshes a chart
  * often.  adoption.snapshot_campaigns() computes the three at once and keeps
  * the results; snapshot_adoption() (and so the scheduled upkeep()) runs it
@@ -4617,12 +4617,14 @@ GRANT EXECUTE ON FUNCTION adoption.citus_flush() TO adoption_app;
  * launch_performance's target_met compares with): everything committed by
  * then counts, late events included; what was committed while the run
  * went on may count too (each statement reads what was committed when it
- * started); anything later counts from the next run.  Attribution is per tenant (an adoption's touches are its
- * tenant's), so its snapshot carries tenant_id and row-level security
- * narrows it for adoption_tenant like the live view; lift and launch
- * figures are over every tenant, so, like daily_totals, their stored rows
- * are hidden from adoption_tenant, and for such a reader the views compute
- * the live figures of its own rows instead (adoption.tenant_scoped()).
+ * started); anything later counts from the next run.
+ *
+ * Attribution is per tenant (an adoption's touches are its tenant's), so
+ * its snapshot carries tenant_id and row-level security narrows it for
+ * adoption_tenant like the live view; lift and launch figures are over
+ * every tenant, so, like daily_totals, their stored rows are hidden from
+ * adoption_tenant, and for such a reader the views compute the live
+ * figures of its own rows instead (adoption.tenant_scoped()).
  */
 CREATE TABLE adoption.campaign_snapshot_state (
 	singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
@@ -4809,12 +4811,12 @@ CREATE VIEW adoption.campaign_lift_snapshot WITH (security_invoker = true) AS
 SELECT s.campaign_id, s.feature_id, s.window_start, s.window_end, s.touched_users, s.touched_adopters,
 	s.touched_rate, s.untouched_users, s.untouched_adopters, s.untouched_rate, s.rate_difference, s.lift,
 	(SELECT r.computed_at FROM adoption.campaign_snapshot_state AS r) AS computed_at,
-	s.window_end > (SELECT r.computed_at FROM adoption.campaign_snapshot_state AS r) AS partial
+	s.window_end OPERATOR(pg_catalog.>) (SELECT r.computed_at FROM adoption.campaign_snapshot_state AS r) AS partial
 FROM adoption.lift_snapshots AS s
 UNION ALL
 SELECT l.campaign_id, l.feature_id, l.window_start, l.window_end, l.touched_users, l.touched_adopters,
 	l.touched_rate, l.untouched_users, l.untouched_adopters, l.untouched_rate, l.rate_difference, l.lift,
-	pg_catalog.now(), l.window_end > pg_catalog.now()
+	pg_catalog.now(), l.window_end OPERATOR(pg_catalog.>) pg_catalog.now()
 FROM adoption.campaign_lift(interval '30 days') AS l
 WHERE adoption.tenant_scoped();
 COMMENT ON VIEW adoption.campaign_lift_snapshot IS 'adoption.campaign_lift(''30 days'') over every tenant as of computed_at, kept by adoption.snapshot_campaigns() (upkeep()); for a reader limited to its tenant (adoption_tenant), campaign_lift() of its own rows computed at read time';
@@ -4863,7 +4865,7 @@ SELECT s.launch_id, s.feature_id, s.feature_name, s.campaign_id, s.launched_at, 
 	s.tenants_adopted, s.adoption_rate, s.median_time_to_activation, s.target_met, s.users_active,
 	s.users_adopted, s.user_adoption_rate, s.median_days_to_activation,
 	(SELECT r.computed_at FROM adoption.campaign_snapshot_state AS r) AS computed_at,
-	s.target_at > (SELECT r.computed_at FROM adoption.campaign_snapshot_state AS r) AS partial
+	s.target_at OPERATOR(pg_catalog.>) (SELECT r.computed_at FROM adoption.campaign_snapshot_state AS r) AS partial
 FROM adoption.launch_snapshots AS s
 UNION ALL
 SELECT p.launch_id, p.feature_id, p.feature_name, p.campaign_id, p.launched_at, p.target_adoption,
@@ -4871,7 +4873,7 @@ SELECT p.launch_id, p.feature_id, p.feature_name, p.campaign_id, p.launched_at, 
 	p.tenants_activated_7d, p.tenants_activated_30d, p.tenants_activated_90d, p.tenants_active,
 	p.tenants_adopted, p.adoption_rate, p.median_time_to_activation, p.target_met, p.users_active,
 	p.users_adopted, p.user_adoption_rate, p.median_days_to_activation,
-	pg_catalog.now(), p.target_at > pg_catalog.now()
+	pg_catalog.now(), p.target_at OPERATOR(pg_catalog.>) pg_catalog.now()
 FROM adoption.tenant_launch_performance() AS p;
 COMMENT ON VIEW adoption.launch_performance_snapshot IS 'adoption.launch_performance over every tenant as of computed_at, kept by adoption.snapshot_campaigns() (upkeep()); for a reader limited to its tenant (adoption_tenant), launch_performance of its own rows computed at read time';
 COMMENT ON COLUMN adoption.launch_performance_snapshot.launch_id IS 'Launch';
