@@ -191,16 +191,23 @@ ensure_node() {
 	fi
 }
 
-# Installs the dashboard's npm packages as package-lock.json pins them (when
-# missing or older than the lock) and builds dashboard/dist from the server
-# the PG* variables choose.  The data loaders' cache is cleared first: every
-# build reads the database afresh.  Telemetry is off.
-dashboard_build() {
-	local dir=$REPO/dashboard start
+# The dashboard's npm packages, installed as package-lock.json pins them when
+# missing or older than the lock.
+dashboard_deps() {
+	local dir=$REPO/dashboard
 	if [ ! -d "$dir/node_modules/@observablehq/framework" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
 		say "installing the dashboard's npm packages (package-lock.json)"
 		(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 	fi
+}
+
+# Installs the dashboard's npm packages (dashboard_deps) and builds
+# dashboard/dist from the server the PG* variables choose.  The data
+# loaders' cache is cleared first: every build reads the database afresh.
+# Telemetry is off.
+dashboard_build() {
+	local dir=$REPO/dashboard start
+	dashboard_deps
 	say "building the dashboard from database ${PGDATABASE:-?} on ${PGHOST:-?}:${PGPORT:-?}"
 	rm -rf "$dir/src/.observablehq/cache" "$dir/dist"
 	start=$(date +%s.%N)

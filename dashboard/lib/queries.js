@@ -1,6 +1,8 @@
 // Every query the dashboard runs, per page: the data loaders run them at
 // build time and test/bench/dashboard_bench.sh times each one.  They read
-// only the documented views and functions of schema adoption (docs/bi.md);
+// only the documented views and functions of schema adoption (docs/bi.md):
+// snapshots and the stored state, nothing computed from the event log at
+// read time (campaigns and launches read the snapshots that upkeep() keeps);
 // numbers are cast to float8 or integer so that node-postgres returns
 // numbers, and days are read as timestamptz (day_start), never as date.
 export const queries = {
@@ -62,18 +64,20 @@ export const queries = {
     queue: `SELECT template_key, status, actions::integer AS actions, due_now::integer AS due_now,
         oldest_age_seconds::float8 AS oldest_age_seconds
       FROM adoption.action_queue ORDER BY template_key, status`,
-    attribution: `SELECT campaign_id, sum(credit)::float8 AS credit, count(DISTINCT (tenant_id, user_id, feature_id))::integer AS adoptions
-      FROM adoption.campaign_attribution GROUP BY 1 ORDER BY 2 DESC`,
+    attribution: `SELECT campaign_id, sum(credit)::float8 AS credit, count(*)::integer AS adoptions,
+        max(computed_at) AS computed_at
+      FROM adoption.campaign_attribution_snapshot GROUP BY 1 ORDER BY 2 DESC`,
     lift: `SELECT campaign_id, feature_id, touched_rate::float8 AS touched_rate, untouched_rate::float8 AS untouched_rate,
-        lift::float8 AS lift, touched_users::integer AS touched_users
-      FROM adoption.campaign_lift() ORDER BY campaign_id, feature_id`
+        lift::float8 AS lift, touched_users::integer AS touched_users, computed_at, partial
+      FROM adoption.campaign_lift_snapshot ORDER BY campaign_id, feature_id`
   },
   launches: {
     performance: `SELECT launch_id, feature_id, feature_name, campaign_id, launched_at, target_adoption::float8 AS target_adoption,
         target_days, users_activated_7d::integer AS users_activated_7d, users_activated_30d::integer AS users_activated_30d,
         tenants_active::integer AS tenants_active, tenants_adopted::integer AS tenants_adopted,
-        adoption_rate::float8 AS adoption_rate, median_days_to_activation::float8 AS median_days_to_activation, target_met
-      FROM adoption.launch_performance ORDER BY launched_at`,
+        adoption_rate::float8 AS adoption_rate, median_days_to_activation::float8 AS median_days_to_activation, target_met,
+        computed_at, partial
+      FROM adoption.launch_performance_snapshot ORDER BY launched_at`,
     curves: `SELECT l.launch_id, f.feature_id, f.day_start, f.adoption_rate::float8 AS adoption_rate,
         f.tenants_using::integer AS tenants_using, f.activated_users::integer AS activated_users
       FROM adoption.launches AS l

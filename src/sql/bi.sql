@@ -193,13 +193,15 @@ BEGIN
 	GET DIAGNOSTICS n_feature = ROW_COUNT;
 	DELETE FROM adoption.daily_tenant_snapshots AS x WHERE x.tenant_id = drop_snapshots.tenant_id;
 	GET DIAGNOSTICS n_tenant = ROW_COUNT;
+	/* Its users' campaign attribution too (the lift and launch totals change at the next run). */
+	DELETE FROM adoption.attribution_snapshots AS x WHERE x.tenant_id = drop_snapshots.tenant_id;
 	IF first_day IS NOT NULL THEN
 		PERFORM adoption.snapshot_totals(first_day, last_day);
 	END IF;
 	RETURN n_tenant + n_feature;
 END
 $$;
-COMMENT ON FUNCTION adoption.drop_snapshots(text) IS 'Internal to forget_user and forget_tenant: deletes the tenant''s daily snapshots and recomputes the totals of their days; returns the rows deleted';
+COMMENT ON FUNCTION adoption.drop_snapshots(text) IS 'Internal to forget_user and forget_tenant: deletes the tenant''s daily snapshots and campaign attribution snapshot rows and recomputes the totals of their days; returns the daily snapshot rows deleted';
 
 /*
  * Writes the snapshots of the days [from, to] of each (tenant_id, from,
@@ -362,7 +364,8 @@ COMMENT ON FUNCTION adoption.snapshot_days(jsonb) IS 'Internal to adoption.snaps
  * its last snapshot, its first event's day when it has none) to today;
  * rows of days that have ended since are marked final.  With tenant_id and
  * no from_day: that tenant from its first event's day.  With from_day: a
- * backfill of [from_day, to_day] for one tenant or all.
+ * backfill of [from_day, to_day] for one tenant or all.  Each form then
+ * recomputes the campaign and launch snapshots (snapshot_campaigns()).
  */
 CREATE FUNCTION adoption.snapshot_adoption(from_day date DEFAULT NULL, to_day date DEFAULT NULL,
 	tenant_id text DEFAULT NULL)
@@ -437,6 +440,8 @@ BEGIN
 	END IF;
 
 	written := adoption.snapshot_days(coalesce(targets, '[]'));
+	/* The campaign and launch snapshots, recomputed whole (see snapshot_campaigns()). */
+	PERFORM adoption.snapshot_campaigns();
 
 	IF incremental THEN
 		INSERT INTO adoption.snapshot_state AS r (singleton, watermark, last_started_at, last_finished_at, last_days)
@@ -448,7 +453,7 @@ BEGIN
 	RETURN written;
 END
 $$;
-COMMENT ON FUNCTION adoption.snapshot_adoption(date, date, text) IS 'Writes the daily adoption snapshots: incrementally without arguments (what upkeep() runs), or recomputes [from_day, to_day] (default: the first event''s day, today UTC) for one tenant or all; returns the tenant-days written';
+COMMENT ON FUNCTION adoption.snapshot_adoption(date, date, text) IS 'Writes the daily adoption snapshots: incrementally without arguments (what upkeep() runs), or recomputes [from_day, to_day] (default: the first event''s day, today UTC) for one tenant or all; then runs snapshot_campaigns(); returns the tenant-days written';
 
 /* Per tenant and day: its active users and events. */
 CREATE VIEW adoption.tenant_activity_daily WITH (security_invoker = true) AS
@@ -935,3 +940,308 @@ COMMENT ON COLUMN adoption.queue_daily.dead IS 'Actions that became dead on the 
 COMMENT ON COLUMN adoption.queue_daily.backlog IS 'Actions created by the end of the day and not done or dead by then (pending or claimed)';
 COMMENT ON COLUMN adoption.queue_daily.median_seconds_to_done IS 'Median of completed_at - created_at, in seconds, over the actions done on the day (NULL without)';
 COMMENT ON COLUMN adoption.queue_daily.partial IS 'True while the day has not ended (UTC)';
+
+/*
+ * Campaign and launch snapshots: what the dashboard's campaign and launch
+ * pages read.  adoption.campaign_attribution, campaign_lift() and
+ * launch_performance are computed from the state and the log at every read
+ * (0.2 to 0.3 s of CPU each on the 1M-event demo), too slow for a page
+ * that runs them at each build and for a BI tool that refreshes a chart
+ * often.  adoption.snapshot_campaigns() computes the three at once and keeps
+ * the results; snapshot_adoption() (and so the scheduled upkeep()) runs it
+ * after the daily snapshots.  It recomputes everything (no watermark): the
+ * three depend on the touches, the launches and state a rebuild or a
+ * forget changes, not only on events, and the whole run costs about what
+ * one read of each costs.  The stored attribution rows change only where
+ * the answer changed (an upsert and a delete of what left), so a run with
+ * nothing new writes nothing.
+ *
+ * The snapshot views are the live definitions as of computed_at, the
+ * start of the transaction of the last run (now(), the time
+ * launch_performance's target_met compares with): everything committed by
+ * then counts, late events included; what was committed while the run
+ * went on may count too (each statement reads what was committed when it
+ * started); anything later counts from the next run.
+ *
+ * Attribution is per tenant (an adoption's touches are its tenant's), so
+ * its snapshot carries tenant_id and row-level security narrows it for
+ * adoption_tenant like the live view; lift and launch figures are over
+ * every tenant, so, like daily_totals, their stored rows are hidden from
+ * adoption_tenant, and for such a reader the views compute the live
+ * figures of its own rows instead (adoption.tenant_scoped()).
+ */
+CREATE TABLE adoption.campaign_snapshot_state (
+	singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+	computed_at timestamptz NOT NULL,
+	finished_at timestamptz NOT NULL,
+	attribution_rows integer NOT NULL,
+	lift_rows integer NOT NULL,
+	launch_rows integer NOT NULL,
+	rows_written integer NOT NULL
+);
+COMMENT ON TABLE adoption.campaign_snapshot_state IS 'Bookkeeping of adoption.snapshot_campaigns(): when the campaign and launch snapshots were computed (computed_at, the start of the transaction that ran it), how many rows each holds and how many the run wrote';
+SELECT pg_catalog.pg_extension_config_dump('adoption.campaign_snapshot_state', '');
+
+CREATE TABLE adoption.attribution_snapshots (
+	tenant_id text NOT NULL,
+	user_id text NOT NULL,
+	feature_id text NOT NULL,
+	adopted_at timestamptz NOT NULL,
+	campaign_id text NOT NULL,
+	touched_at timestamptz NOT NULL,
+	credit double precision NOT NULL,
+	PRIMARY KEY (tenant_id, user_id, feature_id)
+);
+COMMENT ON TABLE adoption.attribution_snapshots IS 'The rows of adoption.campaign_attribution as of campaign_snapshot_state.computed_at (adoption.snapshot_campaigns(); read adoption.campaign_attribution_snapshot)';
+SELECT pg_catalog.pg_extension_config_dump('adoption.attribution_snapshots', '');
+
+CREATE TABLE adoption.lift_snapshots (
+	campaign_id text NOT NULL,
+	feature_id text NOT NULL,
+	window_start timestamptz NOT NULL,
+	window_end timestamptz NOT NULL,
+	touched_users bigint NOT NULL,
+	touched_adopters bigint NOT NULL,
+	touched_rate double precision,
+	untouched_users bigint NOT NULL,
+	untouched_adopters bigint NOT NULL,
+	untouched_rate double precision,
+	rate_difference double precision,
+	lift double precision,
+	PRIMARY KEY (campaign_id, feature_id)
+);
+COMMENT ON TABLE adoption.lift_snapshots IS 'The rows of adoption.campaign_lift(''30 days'') over every tenant as of campaign_snapshot_state.computed_at (adoption.snapshot_campaigns(); read adoption.campaign_lift_snapshot)';
+SELECT pg_catalog.pg_extension_config_dump('adoption.lift_snapshots', '');
+
+CREATE TABLE adoption.launch_snapshots (
+	launch_id text PRIMARY KEY,
+	feature_id text NOT NULL,
+	feature_name text,
+	campaign_id text,
+	launched_at timestamptz NOT NULL,
+	target_adoption real NOT NULL,
+	target_days integer NOT NULL,
+	target_at timestamptz NOT NULL,
+	users_activated_7d bigint NOT NULL,
+	users_activated_30d bigint NOT NULL,
+	users_activated_90d bigint NOT NULL,
+	tenants_activated_7d bigint NOT NULL,
+	tenants_activated_30d bigint NOT NULL,
+	tenants_activated_90d bigint NOT NULL,
+	tenants_active bigint NOT NULL,
+	tenants_adopted bigint NOT NULL,
+	adoption_rate double precision,
+	median_time_to_activation interval,
+	target_met boolean,
+	users_active bigint NOT NULL,
+	users_adopted bigint NOT NULL,
+	user_adoption_rate double precision,
+	median_days_to_activation double precision
+);
+COMMENT ON TABLE adoption.launch_snapshots IS 'The rows of adoption.launch_performance over every tenant as of campaign_snapshot_state.computed_at (adoption.snapshot_campaigns(); read adoption.launch_performance_snapshot)';
+SELECT pg_catalog.pg_extension_config_dump('adoption.launch_snapshots', '');
+
+/*
+ * Recomputes the three snapshots from the live definitions, in one
+ * transaction (readers see the previous run's rows until it commits).
+ * Returns the rows it inserted, updated or deleted.  One run at a time: a
+ * second concurrent one returns 0 with a notice.  It must see every row:
+ * the extension's owner runs it (upkeep()); a role that row-level security
+ * limits to a tenant is refused.
+ */
+CREATE FUNCTION adoption.snapshot_campaigns()
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET jit = off
+AS $$
+DECLARE
+	n_attribution integer;
+	n_lift integer;
+	n_launch integer;
+	written integer := 0;
+	n integer;
+BEGIN
+	/* Row-level security would store one tenant's figures as everyone's. */
+	IF adoption.tenant_scoped() THEN
+		RAISE EXCEPTION 'adoption.snapshot_campaigns() must see every tenant''s rows, and role % sees only some', current_user
+			USING ERRCODE = 'insufficient_privilege',
+				HINT = 'Run it as the extension''s owner (adoption.upkeep() does), or as a member of adoption_analyst.';
+	END IF;
+	IF NOT pg_try_advisory_xact_lock(('adoption.campaign_snapshot_state'::regclass)::oid::bigint) THEN
+		RAISE NOTICE 'adoption.snapshot_campaigns() is already running in another session; skipped';
+		RETURN 0;
+	END IF;
+
+	/*
+	 * Attribution: the rows that changed are updated, those that left are
+	 * deleted (an unchanged row is not written again).
+	 */
+	WITH cur AS MATERIALIZED (
+		SELECT a.tenant_id, a.user_id, a.feature_id, a.adopted_at, a.campaign_id, a.touched_at, a.credit
+		FROM adoption.attribution('last_touch', interval '30 days') AS a
+	),
+	gone AS (
+		DELETE FROM adoption.attribution_snapshots AS s
+		WHERE NOT EXISTS (SELECT 1 FROM cur AS c
+			WHERE c.tenant_id = s.tenant_id AND c.user_id = s.user_id AND c.feature_id = s.feature_id)
+		RETURNING 1
+	),
+	put AS (
+		INSERT INTO adoption.attribution_snapshots AS s
+		SELECT c.tenant_id, c.user_id, c.feature_id, c.adopted_at, c.campaign_id, c.touched_at, c.credit
+		FROM cur AS c
+		ON CONFLICT (tenant_id, user_id, feature_id) DO UPDATE
+		SET adopted_at = excluded.adopted_at, campaign_id = excluded.campaign_id,
+			touched_at = excluded.touched_at, credit = excluded.credit
+		WHERE (s.adopted_at, s.campaign_id, s.touched_at, s.credit)
+			IS DISTINCT FROM (excluded.adopted_at, excluded.campaign_id, excluded.touched_at, excluded.credit)
+		RETURNING 1
+	)
+	SELECT (SELECT count(*) FROM cur), (SELECT count(*) FROM gone) + (SELECT count(*) FROM put)
+	INTO n_attribution, written;
+
+	/* A few hundred rows at most: replaced. */
+	DELETE FROM adoption.lift_snapshots;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	written := written + n;
+	INSERT INTO adoption.lift_snapshots
+	SELECT l.campaign_id, l.feature_id, l.window_start, l.window_end, l.touched_users, l.touched_adopters,
+		l.touched_rate, l.untouched_users, l.untouched_adopters, l.untouched_rate, l.rate_difference, l.lift
+	FROM adoption.campaign_lift(interval '30 days') AS l;
+	GET DIAGNOSTICS n_lift = ROW_COUNT;
+	written := written + n_lift;
+
+	DELETE FROM adoption.launch_snapshots;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	written := written + n;
+	INSERT INTO adoption.launch_snapshots
+	SELECT p.launch_id, p.feature_id, p.feature_name, p.campaign_id, p.launched_at, p.target_adoption,
+		p.target_days, p.target_at, p.users_activated_7d, p.users_activated_30d, p.users_activated_90d,
+		p.tenants_activated_7d, p.tenants_activated_30d, p.tenants_activated_90d, p.tenants_active,
+		p.tenants_adopted, p.adoption_rate, p.median_time_to_activation, p.target_met, p.users_active,
+		p.users_adopted, p.user_adoption_rate, p.median_days_to_activation
+	FROM adoption.launch_performance AS p;
+	GET DIAGNOSTICS n_launch = ROW_COUNT;
+	written := written + n_launch;
+
+	INSERT INTO adoption.campaign_snapshot_state AS r (singleton, computed_at, finished_at, attribution_rows,
+		lift_rows, launch_rows, rows_written)
+	VALUES (true, now(), clock_timestamp(), n_attribution, n_lift, n_launch, written)
+	ON CONFLICT (singleton) DO UPDATE SET computed_at = excluded.computed_at, finished_at = excluded.finished_at,
+		attribution_rows = excluded.attribution_rows, lift_rows = excluded.lift_rows,
+		launch_rows = excluded.launch_rows, rows_written = excluded.rows_written;
+	RETURN written;
+END
+$$;
+COMMENT ON FUNCTION adoption.snapshot_campaigns() IS 'Recomputes the campaign and launch snapshots (campaign_attribution, campaign_lift(''30 days''), launch_performance) as of now; snapshot_adoption() and so upkeep() run it; returns the rows inserted, updated or deleted';
+
+CREATE VIEW adoption.campaign_attribution_snapshot WITH (security_invoker = true) AS
+SELECT s.tenant_id, s.user_id, s.feature_id, s.adopted_at, s.campaign_id, s.touched_at, s.credit,
+	(SELECT r.computed_at FROM adoption.campaign_snapshot_state AS r) AS computed_at
+FROM adoption.attribution_snapshots AS s;
+COMMENT ON VIEW adoption.campaign_attribution_snapshot IS 'adoption.campaign_attribution (each user adoption credited to the last campaign touch within 30 days before it) as of computed_at, kept by adoption.snapshot_campaigns() (upkeep()); empty before its first run';
+COMMENT ON COLUMN adoption.campaign_attribution_snapshot.tenant_id IS 'Tenant';
+COMMENT ON COLUMN adoption.campaign_attribution_snapshot.user_id IS 'User who adopted';
+COMMENT ON COLUMN adoption.campaign_attribution_snapshot.feature_id IS 'Feature adopted';
+COMMENT ON COLUMN adoption.campaign_attribution_snapshot.adopted_at IS 'Adoption time (aha_successes-th successful use)';
+COMMENT ON COLUMN adoption.campaign_attribution_snapshot.campaign_id IS 'Campaign credited';
+COMMENT ON COLUMN adoption.campaign_attribution_snapshot.touched_at IS 'Time of the credited touch (a campaign_touches row, or an event naming the campaign in campaign_influence)';
+COMMENT ON COLUMN adoption.campaign_attribution_snapshot.credit IS 'Share of the adoption credited to the touch: 1 under last_touch';
+COMMENT ON COLUMN adoption.campaign_attribution_snapshot.computed_at IS 'Start of the transaction that computed the snapshot: events, touches and state committed by then count (some committed while it ran may too), later ones from the next run';
+
+CREATE VIEW adoption.campaign_lift_snapshot WITH (security_invoker = true) AS
+SELECT s.campaign_id, s.feature_id, s.window_start, s.window_end, s.touched_users, s.touched_adopters,
+	s.touched_rate, s.untouched_users, s.untouched_adopters, s.untouched_rate, s.rate_difference, s.lift,
+	(SELECT r.computed_at FROM adoption.campaign_snapshot_state AS r) AS computed_at,
+	s.window_end OPERATOR(pg_catalog.>) (SELECT r.computed_at FROM adoption.campaign_snapshot_state AS r) AS partial
+FROM adoption.lift_snapshots AS s
+UNION ALL
+SELECT l.campaign_id, l.feature_id, l.window_start, l.window_end, l.touched_users, l.touched_adopters,
+	l.touched_rate, l.untouched_users, l.untouched_adopters, l.untouched_rate, l.rate_difference, l.lift,
+	pg_catalog.now(), l.window_end OPERATOR(pg_catalog.>) pg_catalog.now()
+FROM adoption.campaign_lift(interval '30 days') AS l
+WHERE adoption.tenant_scoped();
+COMMENT ON VIEW adoption.campaign_lift_snapshot IS 'adoption.campaign_lift(''30 days'') over every tenant as of computed_at, kept by adoption.snapshot_campaigns() (upkeep()); for a reader limited to its tenant (adoption_tenant), campaign_lift() of its own rows computed at read time';
+COMMENT ON COLUMN adoption.campaign_lift_snapshot.campaign_id IS 'Campaign';
+COMMENT ON COLUMN adoption.campaign_lift_snapshot.feature_id IS 'Feature adopted by someone of the campaign''s population';
+COMMENT ON COLUMN adoption.campaign_lift_snapshot.window_start IS 'The campaign''s first touch';
+COMMENT ON COLUMN adoption.campaign_lift_snapshot.window_end IS 'The campaign''s last touch + 30 days';
+COMMENT ON COLUMN adoption.campaign_lift_snapshot.touched_users IS 'Users of the population touched by the campaign who had not adopted the feature before their first touch';
+COMMENT ON COLUMN adoption.campaign_lift_snapshot.touched_adopters IS 'Of touched_users, those who adopted within 30 days after their first touch';
+COMMENT ON COLUMN adoption.campaign_lift_snapshot.touched_rate IS 'touched_adopters / touched_users';
+COMMENT ON COLUMN adoption.campaign_lift_snapshot.untouched_users IS 'Users of the population not touched who had not adopted before window_start';
+COMMENT ON COLUMN adoption.campaign_lift_snapshot.untouched_adopters IS 'Of untouched_users, those who adopted within the window';
+COMMENT ON COLUMN adoption.campaign_lift_snapshot.untouched_rate IS 'untouched_adopters / untouched_users';
+COMMENT ON COLUMN adoption.campaign_lift_snapshot.rate_difference IS 'touched_rate - untouched_rate';
+COMMENT ON COLUMN adoption.campaign_lift_snapshot.lift IS 'touched_rate / untouched_rate - 1 (NULL when untouched_rate is 0 or NULL)';
+COMMENT ON COLUMN adoption.campaign_lift_snapshot.computed_at IS 'When the row was computed: the snapshot''s time, or now() for a reader limited to its tenant';
+COMMENT ON COLUMN adoption.campaign_lift_snapshot.partial IS 'True when the campaign window had not ended at computed_at: its touched users could still convert';
+
+/*
+ * launch_performance for a reader limited to its tenant, nothing for anyone
+ * else: the live branch of launch_performance_snapshot.  A function, so
+ * that the planner of the view neither plans the live query for every
+ * reader nor counts its cost (which turned JIT compilation on for the
+ * snapshot's three rows).
+ */
+CREATE FUNCTION adoption.tenant_launch_performance()
+RETURNS SETOF adoption.launch_performance
+LANGUAGE plpgsql STABLE
+ROWS 10
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET jit = off
+AS $$
+BEGIN
+	IF adoption.tenant_scoped() THEN
+		RETURN QUERY SELECT * FROM adoption.launch_performance;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION adoption.tenant_launch_performance() IS 'Internal to launch_performance_snapshot: the rows of launch_performance for a reader limited to its tenant (adoption.tenant_scoped()), none for anyone else';
+
+CREATE VIEW adoption.launch_performance_snapshot WITH (security_invoker = true) AS
+SELECT s.launch_id, s.feature_id, s.feature_name, s.campaign_id, s.launched_at, s.target_adoption,
+	s.target_days, s.target_at, s.users_activated_7d, s.users_activated_30d, s.users_activated_90d,
+	s.tenants_activated_7d, s.tenants_activated_30d, s.tenants_activated_90d, s.tenants_active,
+	s.tenants_adopted, s.adoption_rate, s.median_time_to_activation, s.target_met, s.users_active,
+	s.users_adopted, s.user_adoption_rate, s.median_days_to_activation,
+	(SELECT r.computed_at FROM adoption.campaign_snapshot_state AS r) AS computed_at,
+	s.target_at OPERATOR(pg_catalog.>) (SELECT r.computed_at FROM adoption.campaign_snapshot_state AS r) AS partial
+FROM adoption.launch_snapshots AS s
+UNION ALL
+SELECT p.launch_id, p.feature_id, p.feature_name, p.campaign_id, p.launched_at, p.target_adoption,
+	p.target_days, p.target_at, p.users_activated_7d, p.users_activated_30d, p.users_activated_90d,
+	p.tenants_activated_7d, p.tenants_activated_30d, p.tenants_activated_90d, p.tenants_active,
+	p.tenants_adopted, p.adoption_rate, p.median_time_to_activation, p.target_met, p.users_active,
+	p.users_adopted, p.user_adoption_rate, p.median_days_to_activation,
+	pg_catalog.now(), p.target_at OPERATOR(pg_catalog.>) pg_catalog.now()
+FROM adoption.tenant_launch_performance() AS p;
+COMMENT ON VIEW adoption.launch_performance_snapshot IS 'adoption.launch_performance over every tenant as of computed_at, kept by adoption.snapshot_campaigns() (upkeep()); for a reader limited to its tenant (adoption_tenant), launch_performance of its own rows computed at read time';
+COMMENT ON COLUMN adoption.launch_performance_snapshot.launch_id IS 'Launch';
+COMMENT ON COLUMN adoption.launch_performance_snapshot.feature_id IS 'Launched feature';
+COMMENT ON COLUMN adoption.launch_performance_snapshot.feature_name IS 'Feature name from the catalog';
+COMMENT ON COLUMN adoption.launch_performance_snapshot.campaign_id IS 'Campaign of the launch';
+COMMENT ON COLUMN adoption.launch_performance_snapshot.launched_at IS 'Launch time';
+COMMENT ON COLUMN adoption.launch_performance_snapshot.target_adoption IS 'Target share of active tenants that adopted the feature by target_at';
+COMMENT ON COLUMN adoption.launch_performance_snapshot.target_days IS 'Days after launched_at by which the target should be met';
+COMMENT ON COLUMN adoption.launch_performance_snapshot.target_at IS 'launched_at + target_days x 24 hours: the end of the target window';
+COMMENT ON COLUMN adoption.launch_performance_snapshot.users_activated_7d IS 'Users whose first use of the feature is in [launched_at, launched_at + 7 days), as of computed_at';
+COMMENT ON COLUMN adoption.launch_performance_snapshot.users_activated_30d IS 'Users whose first use of the feature is in [launched_at, launched_at + 30 days), as of computed_at';
+COMMENT ON COLUMN adoption.launch_performance_snapshot.users_activated_90d IS 'Users whose first use of the feature is in [launched_at, launched_at + 90 days), as of computed_at';
+COMMENT ON COLUMN adoption.launch_performance_snapshot.tenants_activated_7d IS 'Tenants whose first user of the feature activated in [launched_at, launched_at + 7 days)';
+COMMENT ON COLUMN adoption.launch_performance_snapshot.tenants_activated_30d IS 'Tenants whose first user of the feature activated in [launched_at, launched_at + 30 days)';
+COMMENT ON COLUMN adoption.launch_performance_snapshot.tenants_activated_90d IS 'Tenants whose first user of the feature activated in [launched_at, launched_at + 90 days)';
+COMMENT ON COLUMN adoption.launch_performance_snapshot.tenants_active IS 'Tenants with an event (any feature) in [launched_at, target_at): the denominator of adoption_rate';
+COMMENT ON COLUMN adoption.launch_performance_snapshot.tenants_adopted IS 'Of tenants_active, those with a user who adopted the feature before target_at';
+COMMENT ON COLUMN adoption.launch_performance_snapshot.adoption_rate IS 'tenants_adopted / tenants_active (NULL without active tenants); so far at computed_at while partial';
+COMMENT ON COLUMN adoption.launch_performance_snapshot.median_time_to_activation IS 'Median of activated_at - launched_at over the users activated at or after launched_at';
+COMMENT ON COLUMN adoption.launch_performance_snapshot.target_met IS 'adoption_rate >= target_adoption (false without active tenants); NULL while partial';
+COMMENT ON COLUMN adoption.launch_performance_snapshot.users_active IS 'Users (of every tenant) with an event of any feature in [launched_at, target_at): the denominator of user_adoption_rate';
+COMMENT ON COLUMN adoption.launch_performance_snapshot.users_adopted IS 'Of users_active, those who adopted the feature before target_at';
+COMMENT ON COLUMN adoption.launch_performance_snapshot.user_adoption_rate IS 'users_adopted / users_active (NULL without active users); so far at computed_at while partial';
+COMMENT ON COLUMN adoption.launch_performance_snapshot.median_days_to_activation IS 'median_time_to_activation as a number of days';
+COMMENT ON COLUMN adoption.launch_performance_snapshot.computed_at IS 'When the row was computed: the snapshot''s time, or now() for a reader limited to its tenant';
+COMMENT ON COLUMN adoption.launch_performance_snapshot.partial IS 'True when target_at was still ahead at computed_at: the figures are so far, target_met is NULL';

@@ -122,6 +122,7 @@ GRANT EXECUTE ON FUNCTION
 	adoption.risk_band(double precision, double precision, double precision),
 	adoption.explain_health(text, timestamptz),
 	adoption.tenant_scoped(),
+	adoption.tenant_launch_performance(),
 	adoption.period_index(timestamptz, date, text),
 	adoption.period_start(date, text, integer),
 	adoption.active_periods_transfn(varbit, timestamptz, date, text, integer),
@@ -183,6 +184,13 @@ CREATE POLICY all_rows ON adoption.daily_totals TO adoption_app, adoption_analys
 CREATE POLICY all_rows ON adoption.daily_feature_totals TO adoption_app, adoption_analyst USING (true) WITH CHECK (true);
 COMMENT ON POLICY all_rows ON adoption.daily_totals IS 'adoption_app and adoption_analyst see every row; adoption_tenant none (sums over every tenant)';
 COMMENT ON POLICY all_rows ON adoption.daily_feature_totals IS 'adoption_app and adoption_analyst see every row; adoption_tenant none (sums over every tenant)';
+/* Likewise the campaign lift and launch snapshots (figures over every tenant, bi.sql). */
+ALTER TABLE adoption.lift_snapshots ENABLE ROW LEVEL SECURITY;
+ALTER TABLE adoption.launch_snapshots ENABLE ROW LEVEL SECURITY;
+CREATE POLICY all_rows ON adoption.lift_snapshots TO adoption_app, adoption_analyst USING (true) WITH CHECK (true);
+CREATE POLICY all_rows ON adoption.launch_snapshots TO adoption_app, adoption_analyst USING (true) WITH CHECK (true);
+COMMENT ON POLICY all_rows ON adoption.lift_snapshots IS 'adoption_app and adoption_analyst see every row; adoption_tenant none (figures over every tenant)';
+COMMENT ON POLICY all_rows ON adoption.launch_snapshots IS 'adoption_app and adoption_analyst see every row; adoption_tenant none (figures over every tenant)';
 
 /*
  * Row-level security on every table that holds tenant rows.  The owner
@@ -199,7 +207,7 @@ BEGIN
 		'billing_events', 'campaign_touches', 'user_feature_state', 'tenant_user_state', 'tenant_state',
 		'tenant_feature_counts', 'tenant_feature_milestones',
 		'campaign_action_queue', 'campaign_action_archive', 'campaign_action_keys',
-		'campaign_followups', 'health_scores', 'daily_tenant_snapshots', 'daily_feature_snapshots',
+		'campaign_followups', 'health_scores', 'daily_tenant_snapshots', 'daily_feature_snapshots', 'attribution_snapshots',
 		'settings', 'lexicon', 'feedback_profile', 'tenant_play_policy'] LOOP
 		EXECUTE pg_catalog.format('ALTER TABLE adoption.%I ENABLE ROW LEVEL SECURITY', tbl);
 		EXECUTE pg_catalog.format('CREATE POLICY all_rows ON adoption.%I TO adoption_app, adoption_analyst USING (true) WITH CHECK (true)', tbl);

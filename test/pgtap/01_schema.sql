@@ -14,6 +14,7 @@ SELECT tables_are('adoption', ARRAY[
 	'campaign_action_queue', 'campaign_action_archive', 'campaign_action_keys',
 	'health_scores', 'rescore_state', 'lexicon', 'campaign_followups', 'feedback_profile',
 	'daily_tenant_snapshots', 'daily_feature_snapshots', 'daily_totals', 'daily_feature_totals', 'snapshot_state',
+	'campaign_snapshot_state', 'attribution_snapshots', 'lift_snapshots', 'launch_snapshots',
 	'play_policy', 'tenant_play_policy', 'citus_pending']);
 
 -- The event log.

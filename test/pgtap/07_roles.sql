@@ -72,7 +72,7 @@ INSERT INTO app_functions VALUES ('claim_actions'), ('complete_action'), ('fail_
 CREATE TEMP TABLE read_functions (fn text PRIMARY KEY);
 INSERT INTO read_functions VALUES ('velocity_at'), ('usage_velocity_transfn'), ('usage_velocity_combinefn'),
 	('usage_velocity_finalfn'), ('usage_velocity'), ('categorize_feedback'), ('builtin_lexicon'),
-	('health_inputs'), ('health_compute'), ('risk_band'), ('explain_health'), ('tenant_scoped'), ('period_index'),
+	('health_inputs'), ('health_compute'), ('risk_band'), ('explain_health'), ('tenant_scoped'), ('tenant_launch_performance'), ('period_index'),
 	('period_start'), ('active_periods_transfn'), ('active_periods_combinefn'), ('active_periods'),
 	('retention_matrix_transfn'), ('retention_matrix_combinefn'), ('retention_matrix'), ('retention_rows'),
 	('lifecycle_counts_transfn'), ('lifecycle_counts_combinefn'), ('lifecycle_counts'),
@@ -102,7 +102,8 @@ WHERE c.relnamespace = 'adoption'::regnamespace AND c.relkind IN ('r', 'p', 'v')
 	AND c.relname <> 'citus_pending';	-- Citus's internal notes: nobody but the owner reads them (below)
 -- Views without tenant_id that only aggregate tenant rows: empty for a reader who sees none.
 CREATE TEMP TABLE aggregate_views (rel text PRIMARY KEY);
-INSERT INTO aggregate_views VALUES ('action_queue'), ('feature_requests'), ('feedback_themes'), ('pain_points');
+INSERT INTO aggregate_views VALUES ('action_queue'), ('feature_requests'), ('feedback_themes'), ('pain_points'),
+	('campaign_lift_snapshot');
 
 /* Rows of tenant_id <> t visible to adoption_tenant with adoption.tenant_id = t (or its rows if t is NULL). */
 CREATE FUNCTION pg_temp.rows_as_tenant(rel text, setting text, foreign_only boolean) RETURNS bigint

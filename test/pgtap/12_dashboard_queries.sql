@@ -7,14 +7,19 @@
 -- batches, the second full of late events (times before events already
 -- stored), with touches of users and of whole tenants, ties, events naming
 -- a campaign (and empty names), and launches whose target windows need each
--- way users_active_between() decides who was active.
+-- way users_active_between() decides who was active.  The snapshots the
+-- dashboard reads (campaign_attribution_snapshot, campaign_lift_snapshot,
+-- launch_performance_snapshot, kept by snapshot_campaigns()) are compared
+-- with the same definitions after each run; between runs they keep the
+-- previous run's answers; a reader limited to its tenant gets the live
+-- figures of its own rows; forget_user() leaves no row of the user.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION pg_adoption;
 SET client_min_messages = warning;
 SET TimeZone = 'UTC';
 
-SELECT plan(22);
+SELECT plan(43);
 
 UPDATE adoption.settings SET aha_successes = 3 WHERE tenant_id IS NULL;
 -- B = 80 days before today, midnight UTC.
@@ -216,6 +221,43 @@ CREATE FUNCTION pg_temp.got_lift(lookback interval) RETURNS SETOF record LANGUAG
 	FROM adoption.campaign_lift(lookback) AS l
 $$;
 
+-- The snapshot views, rounded like the references.
+CREATE TEMP VIEW snap_attribution AS
+SELECT s.tenant_id, s.user_id, s.feature_id, s.adopted_at, s.campaign_id, s.touched_at, s.credit FROM adoption.campaign_attribution_snapshot AS s;
+CREATE TEMP VIEW snap_lift AS
+SELECT l.campaign_id, l.feature_id, l.window_start, l.window_end, l.touched_users, l.touched_adopters,
+	round(l.touched_rate::numeric, 12) AS touched_rate, l.untouched_users, l.untouched_adopters, round(l.untouched_rate::numeric, 12) AS untouched_rate,
+	round(l.rate_difference::numeric, 12) AS rate_difference, round(l.lift::numeric, 12) AS lift
+FROM adoption.campaign_lift_snapshot AS l;
+CREATE TEMP VIEW snap_launch AS
+SELECT p.launch_id, p.feature_id, p.launched_at, p.target_at, p.users_activated_7d, p.users_activated_30d, p.users_activated_90d,
+	p.tenants_activated_7d, p.tenants_activated_30d, p.tenants_activated_90d, p.tenants_active, p.tenants_adopted,
+	round(p.adoption_rate::numeric, 12) AS adoption_rate, p.median_time_to_activation, p.target_met,
+	p.users_active, p.users_adopted, round(p.user_adoption_rate::numeric, 12) AS user_adoption_rate
+FROM adoption.launch_performance_snapshot AS p;
+
+-- The snapshots against the definitions, and their computed_at and partial.
+CREATE FUNCTION pg_temp.snapshot_checks(phase text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+BEGIN
+	RETURN NEXT bag_eq('SELECT * FROM snap_attribution',
+		'SELECT a.tenant_id, a.user_id, a.feature_id, a.adopted_at, a.campaign_id, a.touched_at, a.credit::double precision
+		FROM pg_temp.ref_attribution(''last_touch'', ''30 days'') AS a',
+		phase || ': campaign_attribution_snapshot as defined');
+	RETURN NEXT bag_eq('SELECT * FROM snap_lift', 'SELECT * FROM pg_temp.ref_lift(''30 days'')',
+		phase || ': campaign_lift_snapshot as defined');
+	RETURN NEXT bag_eq('SELECT * FROM snap_launch', 'SELECT * FROM ref_launch', phase || ': launch_performance_snapshot as defined');
+	RETURN NEXT ok((SELECT bool_and(l.computed_at = now() AND l.partial = (l.window_end > now())) FROM adoption.campaign_lift_snapshot AS l)
+			AND (SELECT bool_and(p.computed_at = now() AND p.partial = (p.target_at > now()) AND (p.partial = (p.target_met IS NULL)))
+				FROM adoption.launch_performance_snapshot AS p)
+			AND (SELECT bool_and(a.computed_at = now()) FROM adoption.campaign_attribution_snapshot AS a),
+		phase || ': computed_at is the run''s time; partial while the window or target date is ahead');
+END
+$$;
+
+SELECT is((SELECT count(*) FROM adoption.campaign_attribution_snapshot) + (SELECT count(*) FROM adoption.campaign_lift_snapshot)
+		+ (SELECT count(*) FROM adoption.launch_performance_snapshot), 0::bigint,
+	'the snapshot views are empty before the first snapshot_campaigns() run');
+
 -- Batch 1, then the same checks after batch 2 (late events).
 CREATE FUNCTION pg_temp.checks(phase text) RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE
@@ -236,14 +278,28 @@ BEGIN
 	RETURN NEXT bag_eq('SELECT * FROM pg_temp.got_lift(''7 days'') AS (a text, b text, c timestamptz, d timestamptz, e bigint, f bigint, g numeric, h bigint, i bigint, j numeric, k numeric, l numeric)',
 		'SELECT * FROM pg_temp.ref_lift(''7 days'')', phase || ': campaign_lift(''7 days'') as defined');
 	RETURN NEXT bag_eq('SELECT * FROM got_launch', 'SELECT * FROM ref_launch', phase || ': launch_performance as defined');
+	PERFORM adoption.snapshot_campaigns();
+	RETURN QUERY SELECT * FROM pg_temp.snapshot_checks(phase || ', snapshot');
 END
 $$;
 
 INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp, success_outcome, integration_context)
 SELECT tenant_id, user_id, feature_id, ts, ok, ctx FROM ev WHERE NOT late ORDER BY ts;
 SELECT * FROM pg_temp.checks('batch 1');
+CREATE TEMP TABLE kept_attribution AS SELECT * FROM snap_attribution;
+CREATE TEMP TABLE kept_lift AS SELECT * FROM snap_lift;
+CREATE TEMP TABLE kept_launch AS SELECT * FROM snap_launch;
 INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp, success_outcome, integration_context)
 SELECT tenant_id, user_id, feature_id, ts, ok, ctx FROM ev WHERE late ORDER BY ts;
+-- Until the next run the snapshots keep batch 1's answers, which the late events changed.
+SELECT bag_eq('SELECT * FROM snap_attribution', 'SELECT * FROM kept_attribution', 'between runs: campaign_attribution_snapshot as of the last run');
+SELECT bag_eq('SELECT * FROM snap_lift', 'SELECT * FROM kept_lift', 'between runs: campaign_lift_snapshot as of the last run');
+SELECT bag_eq('SELECT * FROM snap_launch', 'SELECT * FROM kept_launch', 'between runs: launch_performance_snapshot as of the last run');
+SELECT ok(EXISTS (SELECT * FROM kept_attribution EXCEPT SELECT a.tenant_id, a.user_id, a.feature_id, a.adopted_at, a.campaign_id, a.touched_at,
+			a.credit::double precision FROM pg_temp.ref_attribution('last_touch', '30 days') AS a)
+		AND EXISTS (SELECT * FROM kept_lift EXCEPT SELECT * FROM pg_temp.ref_lift('30 days'))
+		AND EXISTS (SELECT * FROM kept_launch EXCEPT SELECT * FROM ref_launch),
+	'the late events change all three (so the checks after the next run can fail)');
 SELECT * FROM pg_temp.checks('batch 2 (late events)');
 
 -- The data exercise what the rewrite relies on.
@@ -262,6 +318,53 @@ SELECT is((SELECT count(*) FROM pg_inherits AS i
 			AND NOT EXISTS (SELECT 1 FROM pg_index AS x JOIN pg_class AS c ON c.oid = x.indexrelid
 				WHERE x.indrelid = i.inhrelid AND c.relname LIKE '%\_campaign\_influence')), 0::bigint,
 	'every partition of the event log has the campaign_influence index');
+
+-- A reader limited to tenant t1: its own attribution rows from the snapshot,
+-- lift and launch figures of its own rows computed live.
+SELECT set_config('adoption.tenant_id', 't1', true);
+CREATE TEMP TABLE t1_live_attribution AS SELECT * FROM adoption.campaign_attribution WHERE false;
+CREATE TEMP TABLE t1_live_lift AS SELECT * FROM adoption.campaign_lift() WHERE false;
+CREATE TEMP TABLE t1_live_launch AS SELECT * FROM adoption.launch_performance WHERE false;
+GRANT ALL ON t1_live_attribution, t1_live_lift, t1_live_launch TO adoption_tenant;
+SET LOCAL ROLE adoption_tenant;
+INSERT INTO t1_live_attribution SELECT * FROM adoption.campaign_attribution;
+INSERT INTO t1_live_lift SELECT * FROM adoption.campaign_lift();
+INSERT INTO t1_live_launch SELECT * FROM adoption.launch_performance;
+CREATE TEMP TABLE t1_snap_attribution AS SELECT * FROM adoption.campaign_attribution_snapshot;
+CREATE TEMP TABLE t1_snap_lift AS SELECT * FROM adoption.campaign_lift_snapshot;
+CREATE TEMP TABLE t1_snap_launch AS SELECT * FROM adoption.launch_performance_snapshot;
+RESET ROLE;
+SELECT ok((SELECT count(*) FROM t1_live_attribution) > 5 AND (SELECT count(*) FROM t1_live_lift) > 2
+		AND (SELECT bool_and(tenant_id = 't1') FROM t1_snap_attribution)
+		AND (SELECT sum(users_active) FROM t1_live_launch) < (SELECT sum(users_active) FROM adoption.launch_performance),
+	'as adoption_tenant for t1: its own rows only, and some');
+SELECT bag_eq('SELECT tenant_id, user_id, feature_id, adopted_at, campaign_id, touched_at, credit FROM t1_snap_attribution',
+	'SELECT * FROM t1_live_attribution', 'as adoption_tenant: campaign_attribution_snapshot holds the tenant''s rows of campaign_attribution');
+SELECT bag_eq('SELECT campaign_id, feature_id, window_start, window_end, touched_users, touched_adopters, touched_rate, untouched_users,
+		untouched_adopters, untouched_rate, rate_difference, lift FROM t1_snap_lift', 'SELECT * FROM t1_live_lift',
+	'as adoption_tenant: campaign_lift_snapshot is campaign_lift() of the tenant''s rows');
+SELECT bag_eq('SELECT launch_id, feature_id, feature_name, campaign_id, launched_at, target_adoption, target_days, target_at,
+		users_activated_7d, users_activated_30d, users_activated_90d, tenants_activated_7d, tenants_activated_30d, tenants_activated_90d,
+		tenants_active, tenants_adopted, adoption_rate, median_time_to_activation, target_met, users_active, users_adopted,
+		user_adoption_rate, median_days_to_activation FROM t1_snap_launch', 'SELECT * FROM t1_live_launch',
+	'as adoption_tenant: launch_performance_snapshot is launch_performance of the tenant''s rows');
+
+-- A role limited to a tenant may not write the snapshots, even if granted the function.
+GRANT EXECUTE ON FUNCTION adoption.snapshot_campaigns() TO adoption_tenant;
+SET LOCAL ROLE adoption_tenant;
+SELECT throws_ok('SELECT adoption.snapshot_campaigns()', '42501',
+	'adoption.snapshot_campaigns() must see every tenant''s rows, and role adoption_tenant sees only some',
+	'snapshot_campaigns() refuses a reader limited to a tenant');
+RESET ROLE;
+
+-- forget_user() recomputes the snapshots: none of the user's rows is left.
+SELECT ok((SELECT count(*) FROM adoption.campaign_attribution_snapshot WHERE tenant_id = 't1' AND user_id = 'u1') > 0,
+	'u1 of t1 has attribution snapshot rows before forget_user()');
+SELECT ok(adoption.forget_user('t1', 'u1') IS NOT NULL, 'forget_user(''t1'', ''u1'')');
+SELECT bag_eq('SELECT * FROM snap_attribution',
+	'SELECT a.tenant_id, a.user_id, a.feature_id, a.adopted_at, a.campaign_id, a.touched_at, a.credit::double precision
+	FROM pg_temp.ref_attribution(''last_touch'', ''30 days'') AS a',
+	'after forget_user(): campaign_attribution_snapshot as defined, without the user');
 
 SELECT * FROM finish();
 ROLLBACK;
