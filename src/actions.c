@@ -2,19 +2,19 @@
  * actions.c: enqueueing the campaign actions that milestones call for.
  *
  * The engine (state.c) collects milestone actions while it processes a
- * chunk of events and hands them here as arrays; one INSERT claims each
- * action's dedupe key in adoption.campaign_action_keys (ON CONFLICT DO
- * NOTHING: a key in use is not used again) and queues the rest, except
- * the plays the play policy forbids for the account's state (plays.sql:
- * the same rule as enqueue_batch() and enqueue_action()).  The
- * statement that enqueued anything sends one NOTIFY adoption_actions at its
- * end, never one per event: NOTIFY takes a cluster-wide lock at commit.
+ * chunk of events and hands them here as arrays, which go to
+ * adoption.queue_actions() (actions.sql), the one path that queues actions
+ * (enqueue_batch() and enqueue_action() use it too): it claims each
+ * action's dedupe key in adoption.campaign_action_keys (a key in use is
+ * not used again) and queues the rest, except the plays the play policy
+ * forbids for the account's state (plays.sql).  The statement that
+ * enqueued anything sends one NOTIFY adoption_actions at its end, never
+ * one per event: NOTIFY takes a cluster-wide lock at commit.
  *
- * Which template (and campaign) each milestone enqueues is cached per
- * backend, invalidated like the settings when adoption.milestone_campaigns
- * or adoption.campaign_templates change, so that the engine builds no
- * evidence for milestones no campaign listens to and the INSERT needs no
- * join.
+ * Which template each milestone enqueues is cached per backend,
+ * invalidated like the settings when adoption.milestone_campaigns or
+ * adoption.campaign_templates change, so that the engine builds no
+ * evidence for milestones no campaign listens to.
  */
 #include "postgres.h"
 
@@ -26,15 +26,14 @@
 #include "utils/json.h"
 #include "utils/memutils.h"
 
-#include "pg_adoption.h"
 #include "citus.h"
+#include "helpers.h"
 #include "actions.h"
 
 typedef struct MilestoneCampaign
 {
 	char		milestone[NAMEDATALEN];
 	char	   *template_key;
-	char	   *campaign_id;
 } MilestoneCampaign;
 
 #define MAX_MILESTONES 8
@@ -50,37 +49,33 @@ static MemoryContext map_mcxt = NULL;
 static SPIPlanPtr enqueue_plan = NULL;
 static SPIPlanPtr enqueue_shard_plan = NULL;
 
-#define ENQUEUE_INPUT \
-"WITH input AS (" \
-" SELECT pg_catalog.nextval('adoption.campaign_action_id_seq'::pg_catalog.regclass) AS id, k.*" \
-" FROM (SELECT pg_catalog.unnest($1::pg_catalog.text[]) AS t, pg_catalog.unnest($2::pg_catalog.text[]) AS u," \
-"  pg_catalog.unnest($3::pg_catalog.text[]) AS f, pg_catalog.unnest($4::pg_catalog.text[]) AS tpl," \
-"  pg_catalog.unnest($5::pg_catalog.text[]) AS camp, pg_catalog.unnest($6::pg_catalog.text[]) AS r," \
-"  pg_catalog.unnest($7::pg_catalog.text[]) AS dk) AS k"
-
-#define ENQUEUE_INSERT \
-"), claimed AS (" \
-" INSERT INTO adoption.campaign_action_keys (tenant_id, dedupe_key, action_id)" \
-" SELECT i.t, i.dk, i.id FROM input AS i" \
-" ON CONFLICT DO NOTHING RETURNING action_id" \
-")" \
-" INSERT INTO adoption.campaign_action_queue" \
-"  (action_id, tenant_id, user_id, feature_id, template_key, campaign_id, reason, dedupe_key)" \
-" SELECT i.id, i.t, i.u, i.f, i.tpl, i.camp, i.r::pg_catalog.jsonb, i.dk" \
-" FROM input AS i JOIN claimed AS c ON c.action_id OPERATOR(pg_catalog.=) i.id"
-
+/* The one path that queues actions (actions.sql); this backend notifies itself. */
 static const char *const enqueue_sql =
-ENQUEUE_INPUT
-" WHERE NOT EXISTS (SELECT 1 FROM adoption.blocked_plays($1, $4) AS b"
-"  WHERE b.tenant_id OPERATOR(pg_catalog.=) k.t AND b.template_key OPERATOR(pg_catalog.=) k.tpl)"
-ENQUEUE_INSERT;
+"SELECT pg_catalog.count(*) FROM adoption.queue_actions($1, $2, $3, $4::pg_catalog.jsonb[], $5, $6,"
+" NULL, false)";
 
 /*
- * On a Citus shard the play policy cannot be read (adoption.blocked_plays()
- * reads tables of every kind): actions are enqueued without it (citus.c,
- * docs/citus.md).
+ * On a Citus shard queue_actions() cannot run (its statements name the
+ * tables, not the shard's, and the play policy reads tables of every
+ * kind): the same claim and queue, on the shard's tables through the
+ * resolver, without the play policy (citus.c, docs/citus.md).
  */
-static const char *const enqueue_shard_sql = ENQUEUE_INPUT ENQUEUE_INSERT;
+static const char *const enqueue_shard_sql =
+"WITH input AS ("
+" SELECT pg_catalog.nextval('adoption.campaign_action_id_seq'::pg_catalog.regclass) AS id, k.*"
+" FROM (SELECT pg_catalog.unnest($1::pg_catalog.text[]) AS t, pg_catalog.unnest($2::pg_catalog.text[]) AS tpl,"
+"  pg_catalog.unnest($3::pg_catalog.text[]) AS dk, pg_catalog.unnest($4::pg_catalog.text[]) AS r,"
+"  pg_catalog.unnest($5::pg_catalog.text[]) AS u, pg_catalog.unnest($6::pg_catalog.text[]) AS f) AS k"
+"), claimed AS ("
+" INSERT INTO adoption.campaign_action_keys (tenant_id, dedupe_key, action_id)"
+" SELECT i.t, i.dk, i.id FROM input AS i"
+" ON CONFLICT DO NOTHING RETURNING action_id"
+")"
+" INSERT INTO adoption.campaign_action_queue"
+"  (action_id, tenant_id, user_id, feature_id, template_key, campaign_id, reason, dedupe_key)"
+" SELECT i.id, i.t, i.u, i.f, i.tpl, ct.campaign_id, i.r::pg_catalog.jsonb, i.dk"
+" FROM input AS i JOIN claimed AS c ON c.action_id OPERATOR(pg_catalog.=) i.id"
+" JOIN adoption.campaign_templates AS ct ON ct.template_key OPERATOR(pg_catalog.=) i.tpl";
 
 /* Relcache callback part: forget the map if its tables changed. */
 void
@@ -109,7 +104,7 @@ load_map(void)
 										 ALLOCSET_SMALL_SIZES);
 	MemoryContextReset(map_mcxt);
 	map_len = 0;
-	if (SPI_execute("SELECT m.milestone, m.template_key, t.campaign_id"
+	if (SPI_execute("SELECT m.milestone, m.template_key"
 					" FROM adoption.milestone_campaigns AS m"
 					" JOIN adoption.campaign_templates AS t"
 					"  ON t.template_key OPERATOR(pg_catalog.=) m.template_key"
@@ -123,7 +118,6 @@ load_map(void)
 
 		strlcpy(mc->milestone, SPI_getvalue(tup, desc, 1), NAMEDATALEN);
 		mc->template_key = MemoryContextStrdup(map_mcxt, SPI_getvalue(tup, desc, 2));
-		mc->campaign_id = MemoryContextStrdup(map_mcxt, SPI_getvalue(tup, desc, 3));
 	}
 	SPI_freetuptable(SPI_tuptable);
 	MemoryContextSwitchTo(caller);
@@ -190,11 +184,10 @@ adoption_enqueue_milestones(int n, const char *const *tenant_ids,
 							const char *const *milestones,
 							const char *const *reasons)
 {
-	Datum		args[7];
-	Oid			types[7] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+	Datum		args[6];
+	Oid			types[6] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+	TEXTARRAYOID, TEXTARRAYOID};
 	const char **tpl = palloc(sizeof(char *) * Max(n, 1));
-	const char **camp = palloc(sizeof(char *) * Max(n, 1));
 	const char **keys = palloc(sizeof(char *) * Max(n, 1));
 	int			i;
 	const char **t = palloc(sizeof(char *) * Max(n, 1));
@@ -202,6 +195,7 @@ adoption_enqueue_milestones(int n, const char *const *tenant_ids,
 	const char **f = palloc(sizeof(char *) * Max(n, 1));
 	const char **r = palloc(sizeof(char *) * Max(n, 1));
 	int			m = 0;
+	bool		isnull;
 
 	/*
 	 * A milestone whose campaign was disabled since it was reached (the map
@@ -218,24 +212,22 @@ adoption_enqueue_milestones(int n, const char *const *tenant_ids,
 		f[m] = feature_ids[i];
 		r[m] = reasons[i];
 		tpl[m] = mc->template_key;
-		camp[m] = mc->campaign_id;
 		keys[m] = dedupe_key(milestones[i], feature_ids[i], user_ids[i]);
 		m++;
 	}
 	if (m == 0)
 		return 0;
 	args[0] = adoption_text_array(t, m);
-	args[1] = adoption_text_array(u, m);
-	args[2] = adoption_text_array(f, m);
-	args[3] = adoption_text_array(tpl, m);
-	args[4] = adoption_text_array(camp, m);
-	args[5] = adoption_text_array(r, m);
-	args[6] = adoption_text_array(keys, m);
+	args[1] = adoption_text_array(tpl, m);
+	args[2] = adoption_text_array(keys, m);
+	args[3] = adoption_text_array(r, m);
+	args[4] = adoption_text_array(u, m);
+	args[5] = adoption_text_array(f, m);
 	if (adoption_citus_on_shard())
 	{
 		int64		added;
 
-		if (adoption_run_kept_plan(&enqueue_shard_plan, enqueue_shard_sql, 7, types, args,
+		if (adoption_run_kept_plan(&enqueue_shard_plan, enqueue_shard_sql, 6, types, args,
 								   NULL) != SPI_OK_INSERT)
 			elog(ERROR, "pg_adoption: enqueueing actions did not insert");
 		added = (int64) SPI_processed;
@@ -243,9 +235,10 @@ adoption_enqueue_milestones(int n, const char *const *tenant_ids,
 			adoption_citus_defer(m, t, NULL, NULL, added);
 		return added;
 	}
-	if (adoption_run_kept_plan(&enqueue_plan, enqueue_sql, 7, types, args, NULL) != SPI_OK_INSERT)
-		elog(ERROR, "pg_adoption: enqueueing actions did not insert");
-	return (int64) SPI_processed;
+	if (adoption_run_kept_plan(&enqueue_plan, enqueue_sql, 6, types, args, NULL) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "pg_adoption: enqueueing actions failed");
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
 /* Sends the one notification of a statement that enqueued count actions. */

@@ -39,7 +39,7 @@
 #include "utils/timestamp.h"
 #include "utils/varbit.h"
 
-#include "pg_adoption.h"
+#include "helpers.h"
 
 /* Most periods an analytics call may span: 10 years and a bit of days. */
 #define ANALYTICS_MAX_PERIODS 3700

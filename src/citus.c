@@ -63,8 +63,8 @@
 #include "utils/rel.h"
 #include "utils/varlena.h"
 
-#include "pg_adoption.h"
 #include "citus.h"
+#include "helpers.h"
 
 #define EVENT_LOG "feature_usage_events"
 
@@ -470,6 +470,8 @@ adoption_process_utility(PlannedStmt *pstmt, const char *queryString,
 void
 adoption_citus_init(void)
 {
+	adoption_plan_slot_hook = adoption_plan_slot;
+	adoption_resolve_sql_hook = adoption_resolve_sql;
 	prev_executor_finish = ExecutorFinish_hook;
 	ExecutorFinish_hook = adoption_executor_finish;
 	prev_process_utility = ProcessUtility_hook;

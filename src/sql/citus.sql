@@ -29,6 +29,7 @@ AS $$
 DECLARE
 	event_log regclass := 'adoption.feature_usage_events'::regclass;
 	t regclass;
+	is_tenant boolean;
 	is_coordinator boolean;
 	fk_rels text[];
 	fk_names text[];
@@ -92,42 +93,30 @@ BEGIN
 			format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', fk_rels[i], fk_names[i]));
 	END LOOP;
 
-	/* Product-wide tables (no tenant_id NOT NULL): reference tables. */
-	FOR t IN
-		SELECT c.oid::regclass
+	/*
+	 * Product-wide tables (no tenant_id NOT NULL) become reference tables,
+	 * first; then the tenant tables are distributed by tenant_id, the event
+	 * log first (its partitions follow it), the others co-located with it.
+	 */
+	FOR t, is_tenant IN
+		SELECT c.oid::regclass, EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = c.oid
+				AND a.attname = 'tenant_id' AND a.attnotnull AND NOT a.attisdropped)
 		FROM pg_class AS c
 		JOIN pg_depend AS d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
 		JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'pg_adoption'
 		WHERE c.relnamespace = 'adoption'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-			AND NOT EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = c.oid
-				AND a.attname = 'tenant_id' AND a.attnotnull AND NOT a.attisdropped)
-		ORDER BY c.relname
+		ORDER BY 2, c.oid <> event_log, c.relname
 	LOOP
 		CONTINUE WHEN EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = t);
-		PERFORM create_reference_table(t);
-	END LOOP;
-
-	/* Tenant tables: by tenant_id, co-located with the event log (its partitions follow it). */
-	IF NOT EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = event_log) THEN
-		IF shard_count IS NULL THEN
+		IF NOT is_tenant THEN
+			PERFORM create_reference_table(t);
+		ELSIF t <> event_log THEN
+			PERFORM create_distributed_table(t, 'tenant_id', colocate_with => event_log::text);
+		ELSIF shard_count IS NULL THEN
 			PERFORM create_distributed_table(event_log, 'tenant_id');
 		ELSE
 			PERFORM create_distributed_table(event_log, 'tenant_id', shard_count => shard_count);
 		END IF;
-	END IF;
-	FOR t IN
-		SELECT c.oid::regclass
-		FROM pg_class AS c
-		JOIN pg_depend AS d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
-		JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'pg_adoption'
-		WHERE c.relnamespace = 'adoption'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-			AND c.oid <> event_log
-			AND EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = c.oid
-				AND a.attname = 'tenant_id' AND a.attnotnull AND NOT a.attisdropped)
-		ORDER BY c.relname
-	LOOP
-		CONTINUE WHEN EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = t);
-		PERFORM create_distributed_table(t, 'tenant_id', colocate_with => event_log::text);
 	END LOOP;
 
 	/*

@@ -447,21 +447,9 @@ rss_run() {
 		-c "COPY adoption.feature_usage_events (event_id, tenant_id, user_id, feature_id, feature_name, usage_timestamp, session_duration, success_outcome, integration_context) FROM '$csv' WITH (FORMAT csv)" \
 		-c "SELECT pg_sleep(1)" >"$copy_out" 2>&1 &
 	psql_pid=$!
-	backend=
-	for ((i = 0; i < 300; i++)); do
-		backend=$(q -tA -c "SELECT pid FROM pg_stat_activity WHERE application_name = '$app' AND datname = current_database() LIMIT 1")
-		[ -z "$backend" ] || break
-		kill -0 "$psql_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if [ -z "$backend" ]; then
-		wait "$psql_pid" || true
-		cat "$copy_out" >&2
-		echo "could not find the COPY's backend in pg_stat_activity" >&2
-		return 1
-	fi
+	copy_backend "$app" "$psql_pid" "$copy_out" || return 1
 	echo "backend pid $backend" >&2
-	while line=$(awk '/^(VmHWM|VmRSS|RssAnon|RssShmem):/ { v[$1] = $2 } END { if (!("VmHWM:" in v)) exit 1; print v["VmHWM:"] + 0, v["VmRSS:"] + 0, v["RssAnon:"] + 0, v["RssShmem:"] + 0 }' "/proc/$backend/status" 2>/dev/null); do
+	while line=$(status_kb); do
 		read -r h r a s <<<"$line"
 		if ((h > hwm)); then hwm=$h; fi
 		if ((r > rss)); then rss=$r; fi
