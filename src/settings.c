@@ -62,11 +62,16 @@ static bool settings_valid = false;
 static uint64 settings_invalidations = 0;
 static Oid	settings_relid = InvalidOid;
 
-/* The defaults row and every override row, resolved. */
+/*
+ * The defaults row and every override row, resolved.  The rows go in as
+ * ROW(d.*)::adoption.settings: on a Citus worker d is a row of the
+ * reference table's shard, of another type (views.sql).
+ */
 static const char *const load_query =
 "SELECT s.* FROM adoption.settings AS d"
 " JOIN adoption.settings AS o ON d.tenant_id IS NULL"
-" CROSS JOIN LATERAL adoption.settings_in_force(o.tenant_id, d, o) AS s"
+" CROSS JOIN LATERAL adoption.settings_in_force(o.tenant_id, ROW(d.*)::adoption.settings,"
+" ROW(o.*)::adoption.settings) AS s"
 " ORDER BY s.tenant_id NULLS FIRST";
 
 /*

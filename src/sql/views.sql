@@ -16,6 +16,9 @@
  *     and the view use it;
  *   - the view adoption.effective_settings, the settings in force for each
  *     tenant, with the comments of the table's columns.
+ * Callers pass the rows as ROW(d.*)::adoption.settings, not d: on Citus a
+ * whole-row reference to a shard of the reference table has the shard's row
+ * type, which settings_in_force() does not take.
  */
 CREATE FUNCTION adoption.settings_derive()
 RETURNS void
@@ -41,7 +44,8 @@ AS %L', 'SELECT ' || cols);
 	FROM adoption.tenants AS t
 	CROSS JOIN adoption.settings AS d
 	LEFT JOIN adoption.settings AS o ON o.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
-	CROSS JOIN LATERAL adoption.settings_in_force(t.tenant_id, d, o) AS s
+	CROSS JOIN LATERAL adoption.settings_in_force(t.tenant_id, ROW(d.*)::adoption.settings,
+		ROW(o.*)::adoption.settings) AS s
 	WHERE d.tenant_id IS NULL;
 	COMMENT ON VIEW adoption.effective_settings IS 'The settings in force for each tenant: its overrides, else the defaults';
 	/*
@@ -80,7 +84,8 @@ AS $$
 	SELECT s.*
 	FROM adoption.settings AS d
 	LEFT JOIN adoption.settings AS o ON o.tenant_id = tenant_settings.tenant_id
-	CROSS JOIN LATERAL adoption.settings_in_force(tenant_settings.tenant_id, d, o) AS s
+	CROSS JOIN LATERAL adoption.settings_in_force(tenant_settings.tenant_id, ROW(d.*)::adoption.settings,
+		ROW(o.*)::adoption.settings) AS s
 	WHERE d.tenant_id IS NULL
 $$;
 COMMENT ON FUNCTION adoption.tenant_settings(text) IS 'The settings in force for one tenant: its overrides, else the defaults (all defaults for NULL)';

@@ -5287,7 +5287,7 @@ BEGIN
 END
 $$;
 
-/* settings_derive() also writes the defaults-row check from the columns (a whole-row reference cannot go to a Citus shard). */
+/* settings_derive() also writes the defaults-row check from the columns (a whole-row reference cannot go to a Citus shard), and the view passes the rows to settings_in_force() as ROW(d.*)::adoption.settings (on a Citus shard d has the shard's row type). */
 CREATE OR REPLACE FUNCTION adoption.settings_derive()
 RETURNS void
 LANGUAGE plpgsql
@@ -5312,7 +5312,8 @@ AS %L', 'SELECT ' || cols);
 	FROM adoption.tenants AS t
 	CROSS JOIN adoption.settings AS d
 	LEFT JOIN adoption.settings AS o ON o.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
-	CROSS JOIN LATERAL adoption.settings_in_force(t.tenant_id, d, o) AS s
+	CROSS JOIN LATERAL adoption.settings_in_force(t.tenant_id, ROW(d.*)::adoption.settings,
+		ROW(o.*)::adoption.settings) AS s
 	WHERE d.tenant_id IS NULL;
 	COMMENT ON VIEW adoption.effective_settings IS 'The settings in force for each tenant: its overrides, else the defaults';
 	/*
@@ -5341,3 +5342,18 @@ END
 $derive$;
 COMMENT ON FUNCTION adoption.settings_derive() IS 'Writes adoption.settings_in_force(), the view adoption.effective_settings and the check that the defaults row is complete from the columns of adoption.settings (run after adding a setting)';
 SELECT adoption.settings_derive();
+
+/* tenant_settings() passes the rows as ROW(d.*)::adoption.settings too (Citus shards). */
+CREATE OR REPLACE FUNCTION adoption.tenant_settings(tenant_id text)
+RETURNS adoption.settings
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT s.*
+	FROM adoption.settings AS d
+	LEFT JOIN adoption.settings AS o ON o.tenant_id = tenant_settings.tenant_id
+	CROSS JOIN LATERAL adoption.settings_in_force(tenant_settings.tenant_id, ROW(d.*)::adoption.settings,
+		ROW(o.*)::adoption.settings) AS s
+	WHERE d.tenant_id IS NULL
+$$;
+COMMENT ON FUNCTION adoption.tenant_settings(text) IS 'The settings in force for one tenant: its overrides, else the defaults (all defaults for NULL)';
