@@ -16,10 +16,12 @@
  * function: adoption_resolve_table() maps a logical table of the engine to
  * the relation to use for the current statement: the table itself on a
  * single node (and on the coordinator), its co-located shard when the
- * trigger fires on a shard.  adoption_resolve_sql() applies it to every
- * adoption.<table> of an SQL text (functions and tables that are not
- * co-located, i.e. reference tables, stay as they are: a worker reads its
- * local copy of a reference table), adoption_resolve_relid() gives the
+ * trigger fires on a shard, and for a reference table its shard on this
+ * node (a statement with parameters that names a Citus table cannot be
+ * planned inside a shard query; every node holds a copy of a reference
+ * table, read only: the trigger never writes one on a shard, see below).
+ * adoption_resolve_sql() applies it to every adoption.<table> of an SQL
+ * text (functions stay), adoption_resolve_relid() gives the
  * relation's OID for direct table access.  adoption_citus_statement()
  * chooses the mapping at the start of each trigger call from the name of
  * the trigger's relation (feature_usage_events_<shardid>) and Citus's
@@ -141,7 +143,12 @@ ensure_hashes(void)
 	}
 }
 
-/* Reads the co-located shards of event log shard shardid (SPI-connected). */
+/*
+ * Reads the co-located shards of event log shard shardid and the local
+ * shard of each reference table (every node holds one; a statement with
+ * parameters that names a reference table cannot be planned inside a shard
+ * query) (SPI-connected).
+ */
 static void
 load_map(ShardMap *map)
 {
@@ -160,6 +167,13 @@ load_map(ShardMap *map)
 		"  AND s.shardminvalue OPERATOR(pg_catalog.=) e.shardminvalue"
 		" JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) p.logicalrelid"
 		" WHERE e.shardid OPERATOR(pg_catalog.=) $1"
+		"  AND c.relnamespace OPERATOR(pg_catalog.=) 'adoption'::pg_catalog.regnamespace"
+		" UNION ALL"
+		" SELECT c.relname::pg_catalog.text, pg_catalog.shard_name(s.logicalrelid, s.shardid)"
+		" FROM pg_catalog.pg_dist_partition AS p"
+		" JOIN pg_catalog.pg_dist_shard AS s ON s.logicalrelid OPERATOR(pg_catalog.=) p.logicalrelid"
+		" JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) p.logicalrelid"
+		" WHERE p.partmethod OPERATOR(pg_catalog.=) 'n'"
 		"  AND c.relnamespace OPERATOR(pg_catalog.=) 'adoption'::pg_catalog.regnamespace",
 		1, types, args, NULL, true, 0);
 	if (rc != SPI_OK_SELECT || SPI_processed == 0)

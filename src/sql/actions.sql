@@ -168,66 +168,26 @@ COMMENT ON COLUMN adoption.campaign_actions.status_reason IS 'Why a withdrawn ac
 
 /*
  * The one path that queues campaign actions; the C engine (actions.c),
- * enqueue_action() and enqueue_batch() all go through it.  The actions are
- * parallel arrays (reasons, user_ids, feature_ids and available_ats may be
- * NULL or hold NULLs: {}, none, none, now).  It drops the actions whose
- * template is not in adoption.campaign_templates and those the play policy
- * forbids for their account's state now (plays.sql), keeps the first of
- * the actions that share a (tenant_id, dedupe_key), claims each key in
+ * enqueue_action() and enqueue_batch() all go through its statement, which
+ * lives in actions.c so that the engine runs the same statement on a Citus
+ * shard (on the shard's tables; docs/citus.md).  The actions are parallel
+ * arrays (reasons, user_ids, feature_ids and available_ats may be NULL or
+ * hold NULLs: {}, none, none, now).  It drops the actions whose template is
+ * not in adoption.campaign_templates and those the play policy forbids for
+ * their account's state now (plays.sql), keeps the first of the actions
+ * that share a (tenant_id, dedupe_key), claims each key in
  * adoption.campaign_action_keys (a key in use, i.e. enqueued and not
  * withdrawn, is not used again) and queues the actions whose key it
  * claimed, with ids in the order of the arrays.  Returns what it queued;
- * with notify, one NOTIFY adoption_actions (payload 1) if anything was
- * (the engine sends its own, one per statement, payload the count).
+ * with notify, one NOTIFY adoption_actions (payload the count) if anything
+ * was (the engine sends its own, one per statement).
  */
 CREATE FUNCTION adoption.queue_actions(tenant_ids text[], template_keys text[], dedupe_keys text[],
 	reasons jsonb[], user_ids text[], feature_ids text[], available_ats timestamptz[], notify boolean)
 RETURNS TABLE (tenant_id text, template_key text, action_id bigint)
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	RETURN QUERY
-	WITH i AS MATERIALIZED (
-		SELECT * FROM unnest(tenant_ids, template_keys, dedupe_keys, reasons, user_ids, feature_ids, available_ats)
-			WITH ORDINALITY AS i(tenant_id, template_key, dedupe_key, reason, user_id, feature_id, available_at, ord)
-	),
-	blocked AS (
-		SELECT b.tenant_id, b.template_key FROM adoption.blocked_plays(tenant_ids, template_keys) AS b
-	),
-	c AS (
-		SELECT DISTINCT ON (i.tenant_id, i.dedupe_key) i.tenant_id, i.user_id, i.feature_id, i.template_key,
-			t.campaign_id, coalesce(i.reason, '{}') AS reason, i.dedupe_key, coalesce(i.available_at, now()) AS available_at,
-			i.ord
-		FROM i
-		JOIN adoption.campaign_templates AS t ON t.template_key = i.template_key
-		WHERE NOT EXISTS (SELECT 1 FROM blocked
-			WHERE blocked.tenant_id = i.tenant_id AND blocked.template_key = i.template_key)
-		ORDER BY i.tenant_id, i.dedupe_key, i.ord
-	),
-	ordered AS MATERIALIZED (
-		SELECT * FROM c ORDER BY c.ord
-	),
-	k AS (
-		INSERT INTO adoption.campaign_action_keys AS k (tenant_id, dedupe_key, action_id)
-		SELECT o.tenant_id, o.dedupe_key, nextval('adoption.campaign_action_id_seq') FROM ordered AS o
-		ON CONFLICT DO NOTHING
-		RETURNING k.tenant_id, k.dedupe_key, k.action_id
-	),
-	q AS (
-		INSERT INTO adoption.campaign_action_queue AS q (action_id, tenant_id, user_id, feature_id,
-			template_key, campaign_id, reason, dedupe_key, available_at)
-		SELECT k.action_id, o.tenant_id, o.user_id, o.feature_id, o.template_key, o.campaign_id,
-			o.reason, o.dedupe_key, o.available_at
-		FROM k JOIN ordered AS o ON o.tenant_id = k.tenant_id AND o.dedupe_key = k.dedupe_key
-		RETURNING q.tenant_id, q.template_key, q.action_id
-	)
-	SELECT q.tenant_id, q.template_key, q.action_id FROM q;
-	IF FOUND AND notify THEN
-		PERFORM pg_notify('adoption_actions', '1');
-	END IF;
-END
-$$;
+AS 'MODULE_PATHNAME', 'adoption_queue_actions'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION adoption.queue_actions(text[], text[], text[], jsonb[], text[], text[], timestamptz[], boolean) IS 'The one path that queues campaign actions (parallel arrays): skips unknown templates, plays the play policy forbids and keys already enqueued, claims the keys, queues the rest, optionally notifies; returns what it queued';
 
 /*
