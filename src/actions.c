@@ -52,26 +52,23 @@ static SPIPlanPtr engine_queue_plan = NULL;
 static SPIPlanPtr sql_queue_plan = NULL;
 
 /*
- * The one statement that queues actions, in three parts: the input and,
- * except on a Citus shard, the play policy; the dedupe within the call;
- * the claim of the keys and the queue.  $1..$7 are parallel arrays (tenant,
- * template, dedupe key, reason, user, feature, available_at).  On a shard
- * the resolver names the shard's tables (citus.c); the play policy reads
- * tables of every kind there, so it is left out (docs/citus.md).
+ * The one statement that queues actions: the input ($1..$7, parallel
+ * arrays: tenant, template, dedupe key, reason, user, feature,
+ * available_at), the pairs the play policy forbids (plays.sql), the first
+ * action of each (tenant, dedupe key) whose template exists and that is
+ * not forbidden, the claim of the keys and the queue.  On a Citus shard
+ * the resolver names the shard's tables (citus.c) and the planner those
+ * of the play policy's functions (adoption_citus_localize).
  */
-static const char *const queue_sql_input =
+static const char *const queue_sql =
 "WITH i AS MATERIALIZED ("
 " SELECT * FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[]),"
 "  pg_catalog.unnest($3::pg_catalog.text[]), pg_catalog.unnest($4::pg_catalog.jsonb[]),"
 "  pg_catalog.unnest($5::pg_catalog.text[]), pg_catalog.unnest($6::pg_catalog.text[]),"
 "  pg_catalog.unnest($7::pg_catalog.timestamptz[])) WITH ORDINALITY"
 "  AS i(tenant_id, template_key, dedupe_key, reason, user_id, feature_id, available_at, ord)"
-"), blocked AS (";
-static const char *const queue_sql_policy =
-" SELECT b.tenant_id, b.template_key FROM adoption.blocked_plays($1::pg_catalog.text[], $2::pg_catalog.text[]) AS b";
-static const char *const queue_sql_no_policy =
-" SELECT NULL::pg_catalog.text AS tenant_id, NULL::pg_catalog.text AS template_key WHERE false";
-static const char *const queue_sql_queue =
+"), blocked AS ("
+" SELECT b.tenant_id, b.template_key FROM adoption.blocked_plays($1::pg_catalog.text[], $2::pg_catalog.text[]) AS b"
 "), c AS ("
 " SELECT DISTINCT ON (i.tenant_id, i.dedupe_key) i.tenant_id, i.user_id, i.feature_id, i.template_key,"
 "  t.campaign_id, COALESCE(i.reason, '{}'::pg_catalog.jsonb) AS reason, i.dedupe_key,"
@@ -110,12 +107,21 @@ queue_actions_run(SPIPlanPtr *slot, Oid reasons_type, Datum *args, const char *n
 	Oid			types[7] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, reasons_type,
 	TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID};
 	bool		on_shard = adoption_citus_on_shard();
-	char	   *sql = psprintf("%s%s%s", queue_sql_input,
-							   on_shard ? queue_sql_no_policy : queue_sql_policy,
-							   queue_sql_queue);
 	int64		added;
+	volatile int rc = 0;
 
-	if (adoption_run_kept_plan(slot, sql, 7, types, args, nulls) != SPI_OK_SELECT)
+	/* On a shard the play policy's tables are the node's shards too (citus.c). */
+	adoption_citus_localize(on_shard);
+	PG_TRY();
+	{
+		rc = adoption_run_kept_plan(slot, queue_sql, 7, types, args, nulls);
+	}
+	PG_FINALLY();
+	{
+		adoption_citus_localize(false);
+	}
+	PG_END_TRY();
+	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "pg_adoption: queueing actions did not run its statement");
 	added = (int64) SPI_processed;
 	if (on_shard && added > 0)

@@ -6,7 +6,7 @@
  * reference tables; it is a function because create_distributed_table()
  * cannot run inside an extension script.  The ingest trigger then runs on
  * the workers, on the co-located shards (src/citus.c); what a worker cannot
- * do itself (write the feature catalog, apply the play policy, NOTIFY) it
+ * do itself (write the feature catalog, NOTIFY) it
  * notes in adoption.citus_pending, and adoption.citus_flush() does it on the
  * coordinator in the same transaction.
  */
@@ -144,8 +144,9 @@ COMMENT ON FUNCTION adoption.distribute(integer) IS 'On a Citus coordinator: dis
  * Returns the number of actions announced.  Moves what the workers' ingest
  * triggers noted in adoption.citus_pending: registers (or renames) the
  * features and sends one NOTIFY adoption_actions for the actions
- * enqueued.  (A worker enqueues without reading the play policy, and
- * adoption.withdraw_plays() cannot run distributed yet: docs/citus.md.)  The coordinator runs it after each statement
+ * enqueued (a worker applies the play policy as it enqueues, citus.c;
+ * adoption.withdraw_plays() cannot run distributed yet: docs/citus.md).
+ * The coordinator runs it after each statement
  * that writes into the event log (src/citus.c), as the role that wrote
  * (adoption_app): SECURITY DEFINER, as it writes the feature catalog that
  * role may write too, and empties a table that role may only insert into.
