@@ -232,7 +232,8 @@ fail() {
 	failed[$1:$2]="$3: $(attempt_error)"
 	echo "$(label "$1") FAILED in $2: ${failed[$1:$2]}" >&2
 }
-ok() { [ -z "${failed[$1:$2]:-}" ]; }
+# True if figure $2 of version $1 was measured (no failure recorded).
+measured() { [ -z "${failed[$1:$2]:-}" ]; }
 
 # Drops the extension of version $1 (frees the disk its log took).
 drop_extension() {
@@ -322,7 +323,7 @@ copy_figure() {
 	ensure_csv "$copy_n" "$set"
 	n=$copy_n
 	for ver in $versions; do
-		ok "$ver" "$fig" || continue
+		measured "$ver" "$fig" || continue
 		measure "$fig" "$ver" timed_copy "$ver" none
 		if [ "$attempt_rc" = 0 ]; then
 			printf 'warm-up  %-34s none      %8.3f s (not counted)\n' "$(label "$ver")" "$(cat "$work/out")"
@@ -333,7 +334,7 @@ copy_figure() {
 	for ((r = 1; r <= rounds; r++)); do
 		for item in $(round_order "$r"); do
 			ver=${item%%:*} variant=${item#*:}
-			ok "$ver" "$fig" || continue
+			measured "$ver" "$fig" || continue
 			measure "$fig" "$ver" timed_copy "$ver" "$variant"
 			if [ "$attempt_rc" != 0 ]; then
 				fail "$ver" "$fig" "$variant COPY, round $r"
@@ -409,7 +410,7 @@ pgbench_figure() {
 	[ "$fig" = pgbench ] || script=$pgbench_script_b2b
 	say "$fig: $clients clients, $rounds rounds of $secs s of tracking and none per version"
 	for ver in $versions; do
-		ok "$ver" "$fig" || continue
+		measured "$ver" "$fig" || continue
 		echo "$(label "$ver"): warming the state with $warm events"
 		measure "$fig" "$ver" pgbench_setup "$ver" "$fig"
 		[ "$attempt_rc" = 0 ] || fail "$ver" "$fig" "warm-up"
@@ -417,7 +418,7 @@ pgbench_figure() {
 	for ((r = 1; r <= rounds; r++)); do
 		for item in $(round_order "$r"); do
 			ver=${item%%:*} variant=${item#*:}
-			ok "$ver" "$fig" || continue
+			measured "$ver" "$fig" || continue
 			measure "$fig" "$ver" pgbench_round "$ver" "$variant" "$script"
 			if [ "$attempt_rc" != 0 ]; then
 				fail "$ver" "$fig" "$variant round $r"
@@ -483,14 +484,14 @@ rss_figure() {
 		echo "not enough free disk in $bench_dir: $free_mb MB free, $((need_mb - cached_mb)) MB needed for $rss_n events" >"$work/err"
 		attempt_rc=1
 		for ver in $versions; do
-			if ok "$ver" "$fig"; then fail "$ver" "$fig" "disk"; fi
+			if measured "$ver" "$fig"; then fail "$ver" "$fig" "disk"; fi
 		done
 		return 0
 	fi
 	ensure_csv "$rss_n" uniform
 	n=$rss_n
 	for ver in $versions; do
-		ok "$ver" "$fig" || continue
+		measured "$ver" "$fig" || continue
 		measure "$fig" "$ver" rss_run "$ver"
 		if [ "$attempt_rc" != 0 ]; then
 			fail "$ver" "$fig" "COPY with tracking"
@@ -558,7 +559,7 @@ ratio_row() {
 		if [ -n "$mn" ] && [[ $fig != pgbench* ]]; then mn=$(calc "${n_of[$fig]} / $mn"); fi
 		tput[$ver:t]=$mt tput[$ver:n]=$mn
 		tcell+=("$(fmt "$mt" 0)") ncell+=("$(fmt "$mn" 0)")
-		if ! ok "$ver" "$fig"; then
+		if ! measured "$ver" "$fig"; then
 			cell+=("FAILED: ${failed[$ver:$fig]}")
 			any_failed=1
 		elif [ -n "$mt" ] && [ -n "$mn" ]; then
@@ -573,7 +574,7 @@ ratio_row() {
 	ch=$(change "${ratio[old:$fig]:-}" "${ratio[cur:$fig]:-}")
 	if [ -z "$ch" ]; then
 		verdict="-"
-		ok cur "$fig" || verdict="FAILED"
+		measured cur "$fig" || verdict="FAILED"
 	elif awk -v c="$ch" 'BEGIN { exit !(c >= -10) }'; then
 		verdict="met"
 	else
@@ -594,7 +595,7 @@ ratio_row() {
 mem_row() {	# key (hwm, anon), label
 	local key=$1 text=$2 ver cell=() ch verdict
 	for ver in $versions; do
-		if ! ok "$ver" rss; then
+		if ! measured "$ver" rss; then
 			cell+=("FAILED: ${failed[$ver:rss]}")
 			any_failed=1
 		else
@@ -606,7 +607,7 @@ mem_row() {	# key (hwm, anon), label
 		if awk -v m="${vals[cur:rss:$key]}" 'BEGIN { exit !(m <= 512) }'; then verdict="met"; else verdict="MISSED"; fi
 	else
 		verdict="-"
-		ok cur rss || verdict="FAILED"
+		measured cur rss || verdict="FAILED"
 	fi
 	[ -z "$ch" ] && ch="-" || ch="$ch %"
 	rows+=("| $text | ${cell[0]} | ${cell[1]} | $ch | $verdict (current <= 512 MB)$(foreign_note rss) |")
