@@ -2,39 +2,39 @@
  * actions.c: enqueueing the campaign actions that milestones call for.
  *
  * The engine (state.c) collects milestone actions while it processes a
- * chunk of events and hands them here as arrays; one INSERT claims each
- * action's dedupe key in adoption.campaign_action_keys (ON CONFLICT DO
- * NOTHING: a key in use is not used again) and queues the rest, except
- * the plays the play policy forbids for the account's state (plays.sql:
- * the same rule as enqueue_batch() and enqueue_action()).  The
- * statement that enqueued anything sends one NOTIFY adoption_actions at its
- * end, never one per event: NOTIFY takes a cluster-wide lock at commit.
+ * chunk of events and hands them here as arrays, which go to
+ * adoption.queue_actions() (actions.sql), the one path that queues actions
+ * (enqueue_batch() and enqueue_action() use it too): it claims each
+ * action's dedupe key in adoption.campaign_action_keys (a key in use is
+ * not used again) and queues the rest, except the plays the play policy
+ * forbids for the account's state (plays.sql).  The statement that
+ * enqueued anything sends one NOTIFY adoption_actions at its end, never
+ * one per event: NOTIFY takes a cluster-wide lock at commit.
  *
- * Which template (and campaign) each milestone enqueues is cached per
- * backend, invalidated like the settings when adoption.milestone_campaigns
- * or adoption.campaign_templates change, so that the engine builds no
- * evidence for milestones no campaign listens to and the INSERT needs no
- * join.
+ * Which template each milestone enqueues is cached per backend,
+ * invalidated like the settings when adoption.milestone_campaigns or
+ * adoption.campaign_templates change, so that the engine builds no
+ * evidence for milestones no campaign listens to.
  */
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
 #include "commands/async.h"
 #include "executor/spi.h"
+#include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/memutils.h"
 
-#include "pg_adoption.h"
 #include "citus.h"
+#include "helpers.h"
 #include "actions.h"
 
 typedef struct MilestoneCampaign
 {
 	char		milestone[NAMEDATALEN];
 	char	   *template_key;
-	char	   *campaign_id;
 } MilestoneCampaign;
 
 #define MAX_MILESTONES 8
@@ -47,40 +47,94 @@ static MilestoneCampaign map[MAX_MILESTONES];
 static int	map_len = 0;
 static MemoryContext map_mcxt = NULL;
 
-static SPIPlanPtr enqueue_plan = NULL;
-static SPIPlanPtr enqueue_shard_plan = NULL;
-
-#define ENQUEUE_INPUT \
-"WITH input AS (" \
-" SELECT pg_catalog.nextval('adoption.campaign_action_id_seq'::pg_catalog.regclass) AS id, k.*" \
-" FROM (SELECT pg_catalog.unnest($1::pg_catalog.text[]) AS t, pg_catalog.unnest($2::pg_catalog.text[]) AS u," \
-"  pg_catalog.unnest($3::pg_catalog.text[]) AS f, pg_catalog.unnest($4::pg_catalog.text[]) AS tpl," \
-"  pg_catalog.unnest($5::pg_catalog.text[]) AS camp, pg_catalog.unnest($6::pg_catalog.text[]) AS r," \
-"  pg_catalog.unnest($7::pg_catalog.text[]) AS dk) AS k"
-
-#define ENQUEUE_INSERT \
-"), claimed AS (" \
-" INSERT INTO adoption.campaign_action_keys (tenant_id, dedupe_key, action_id)" \
-" SELECT i.t, i.dk, i.id FROM input AS i" \
-" ON CONFLICT DO NOTHING RETURNING action_id" \
-")" \
-" INSERT INTO adoption.campaign_action_queue" \
-"  (action_id, tenant_id, user_id, feature_id, template_key, campaign_id, reason, dedupe_key)" \
-" SELECT i.id, i.t, i.u, i.f, i.tpl, i.camp, i.r::pg_catalog.jsonb, i.dk" \
-" FROM input AS i JOIN claimed AS c ON c.action_id OPERATOR(pg_catalog.=) i.id"
-
-static const char *const enqueue_sql =
-ENQUEUE_INPUT
-" WHERE NOT EXISTS (SELECT 1 FROM adoption.blocked_plays($1, $4) AS b"
-"  WHERE b.tenant_id OPERATOR(pg_catalog.=) k.t AND b.template_key OPERATOR(pg_catalog.=) k.tpl)"
-ENQUEUE_INSERT;
+/* Kept plans of the queue statement: the engine's (reasons as text[]) and queue_actions()'s. */
+static SPIPlanPtr engine_queue_plan = NULL;
+static SPIPlanPtr sql_queue_plan = NULL;
 
 /*
- * On a Citus shard the play policy cannot be read (adoption.blocked_plays()
- * reads tables of every kind): actions are enqueued without it (citus.c,
- * docs/citus.md).
+ * The one statement that queues actions: the input ($1..$7, parallel
+ * arrays: tenant, template, dedupe key, reason, user, feature,
+ * available_at), the pairs the play policy forbids (plays.sql), the first
+ * action of each (tenant, dedupe key) whose template exists and that is
+ * not forbidden, the claim of the keys and the queue.  On a Citus shard
+ * the resolver names the shard's tables (citus.c) and the planner those
+ * of the play policy's functions (adoption_citus_localize).
  */
-static const char *const enqueue_shard_sql = ENQUEUE_INPUT ENQUEUE_INSERT;
+static const char *const queue_sql =
+"WITH i AS MATERIALIZED ("
+" SELECT * FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[]),"
+"  pg_catalog.unnest($3::pg_catalog.text[]), pg_catalog.unnest($4::pg_catalog.jsonb[]),"
+"  pg_catalog.unnest($5::pg_catalog.text[]), pg_catalog.unnest($6::pg_catalog.text[]),"
+"  pg_catalog.unnest($7::pg_catalog.timestamptz[])) WITH ORDINALITY"
+"  AS i(tenant_id, template_key, dedupe_key, reason, user_id, feature_id, available_at, ord)"
+"), blocked AS ("
+" SELECT b.tenant_id, b.template_key FROM adoption.blocked_plays($1::pg_catalog.text[], $2::pg_catalog.text[]) AS b"
+"), c AS ("
+" SELECT DISTINCT ON (i.tenant_id, i.dedupe_key) i.tenant_id, i.user_id, i.feature_id, i.template_key,"
+"  t.campaign_id, COALESCE(i.reason, '{}'::pg_catalog.jsonb) AS reason, i.dedupe_key,"
+"  COALESCE(i.available_at, pg_catalog.now()) AS available_at, i.ord"
+" FROM i JOIN adoption.campaign_templates AS t ON t.template_key OPERATOR(pg_catalog.=) i.template_key"
+" WHERE NOT EXISTS (SELECT FROM blocked WHERE blocked.tenant_id OPERATOR(pg_catalog.=) i.tenant_id"
+"  AND blocked.template_key OPERATOR(pg_catalog.=) i.template_key)"
+" ORDER BY i.tenant_id, i.dedupe_key, i.ord"
+"), ordered AS MATERIALIZED ("
+" SELECT * FROM c ORDER BY c.ord"
+"), k AS ("
+" INSERT INTO adoption.campaign_action_keys AS k (tenant_id, dedupe_key, action_id)"
+" SELECT o.tenant_id, o.dedupe_key, pg_catalog.nextval('adoption.campaign_action_id_seq'::pg_catalog.regclass)"
+" FROM ordered AS o ON CONFLICT DO NOTHING"
+" RETURNING k.tenant_id, k.dedupe_key, k.action_id"
+"), q AS ("
+" INSERT INTO adoption.campaign_action_queue AS q (action_id, tenant_id, user_id, feature_id,"
+"  template_key, campaign_id, reason, dedupe_key, available_at)"
+" SELECT k.action_id, o.tenant_id, o.user_id, o.feature_id, o.template_key, o.campaign_id,"
+"  o.reason, o.dedupe_key, o.available_at"
+" FROM k JOIN ordered AS o ON o.tenant_id OPERATOR(pg_catalog.=) k.tenant_id"
+"  AND o.dedupe_key OPERATOR(pg_catalog.=) k.dedupe_key"
+" RETURNING q.tenant_id, q.template_key, q.action_id"
+")"
+" SELECT q.tenant_id, q.template_key, q.action_id FROM q";
+
+/*
+ * Runs the queue statement on args (7 arrays; reasons of type reasons_type,
+ * text[] or jsonb[]) with the plan kept in *slot; returns how many actions
+ * it queued, whose rows are in SPI_tuptable.  The caller is SPI-connected.
+ * On a Citus shard it notes them for the coordinator's NOTIFY (citus.c).
+ */
+static int64
+queue_actions_run(SPIPlanPtr *slot, Oid reasons_type, Datum *args, const char *nulls)
+{
+	Oid			types[7] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, reasons_type,
+	TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID};
+	bool		on_shard = adoption_citus_on_shard();
+	int64		added;
+	volatile int rc = 0;
+
+	/* On a shard the play policy's tables are the node's shards too (citus.c). */
+	adoption_citus_localize(on_shard);
+	PG_TRY();
+	{
+		rc = adoption_run_kept_plan(slot, queue_sql, 7, types, args, nulls);
+	}
+	PG_FINALLY();
+	{
+		adoption_citus_localize(false);
+	}
+	PG_END_TRY();
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "pg_adoption: queueing actions did not run its statement");
+	added = (int64) SPI_processed;
+	if (on_shard && added > 0)
+	{
+		const char **tenants = palloc(sizeof(char *) * added);
+		uint64		i;
+
+		for (i = 0; i < SPI_processed; i++)
+			tenants[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		adoption_citus_defer((int) added, tenants, NULL, NULL, added);
+	}
+	return added;
+}
 
 /* Relcache callback part: forget the map if its tables changed. */
 void
@@ -109,7 +163,7 @@ load_map(void)
 										 ALLOCSET_SMALL_SIZES);
 	MemoryContextReset(map_mcxt);
 	map_len = 0;
-	if (SPI_execute("SELECT m.milestone, m.template_key, t.campaign_id"
+	if (SPI_execute("SELECT m.milestone, m.template_key"
 					" FROM adoption.milestone_campaigns AS m"
 					" JOIN adoption.campaign_templates AS t"
 					"  ON t.template_key OPERATOR(pg_catalog.=) m.template_key"
@@ -123,7 +177,6 @@ load_map(void)
 
 		strlcpy(mc->milestone, SPI_getvalue(tup, desc, 1), NAMEDATALEN);
 		mc->template_key = MemoryContextStrdup(map_mcxt, SPI_getvalue(tup, desc, 2));
-		mc->campaign_id = MemoryContextStrdup(map_mcxt, SPI_getvalue(tup, desc, 3));
 	}
 	SPI_freetuptable(SPI_tuptable);
 	MemoryContextSwitchTo(caller);
@@ -191,10 +244,7 @@ adoption_enqueue_milestones(int n, const char *const *tenant_ids,
 							const char *const *reasons)
 {
 	Datum		args[7];
-	Oid			types[7] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
 	const char **tpl = palloc(sizeof(char *) * Max(n, 1));
-	const char **camp = palloc(sizeof(char *) * Max(n, 1));
 	const char **keys = palloc(sizeof(char *) * Max(n, 1));
 	int			i;
 	const char **t = palloc(sizeof(char *) * Max(n, 1));
@@ -218,34 +268,19 @@ adoption_enqueue_milestones(int n, const char *const *tenant_ids,
 		f[m] = feature_ids[i];
 		r[m] = reasons[i];
 		tpl[m] = mc->template_key;
-		camp[m] = mc->campaign_id;
 		keys[m] = dedupe_key(milestones[i], feature_ids[i], user_ids[i]);
 		m++;
 	}
 	if (m == 0)
 		return 0;
 	args[0] = adoption_text_array(t, m);
-	args[1] = adoption_text_array(u, m);
-	args[2] = adoption_text_array(f, m);
-	args[3] = adoption_text_array(tpl, m);
-	args[4] = adoption_text_array(camp, m);
-	args[5] = adoption_text_array(r, m);
-	args[6] = adoption_text_array(keys, m);
-	if (adoption_citus_on_shard())
-	{
-		int64		added;
-
-		if (adoption_run_kept_plan(&enqueue_shard_plan, enqueue_shard_sql, 7, types, args,
-								   NULL) != SPI_OK_INSERT)
-			elog(ERROR, "pg_adoption: enqueueing actions did not insert");
-		added = (int64) SPI_processed;
-		if (added > 0)
-			adoption_citus_defer(m, t, NULL, NULL, added);
-		return added;
-	}
-	if (adoption_run_kept_plan(&enqueue_plan, enqueue_sql, 7, types, args, NULL) != SPI_OK_INSERT)
-		elog(ERROR, "pg_adoption: enqueueing actions did not insert");
-	return (int64) SPI_processed;
+	args[1] = adoption_text_array(tpl, m);
+	args[2] = adoption_text_array(keys, m);
+	args[3] = adoption_text_array(r, m);
+	args[4] = adoption_text_array(u, m);
+	args[5] = adoption_text_array(f, m);
+	args[6] = (Datum) 0;
+	return queue_actions_run(&engine_queue_plan, TEXTARRAYOID, args, "      n");
 }
 
 /* Sends the one notification of a statement that enqueued count actions. */
@@ -259,4 +294,47 @@ adoption_notify_actions(int64 count)
 		return;
 	snprintf(payload, sizeof(payload), INT64_FORMAT, count);
 	Async_Notify("adoption_actions", payload);
+}
+
+/*
+ * adoption.queue_actions(tenant_ids, template_keys, dedupe_keys, reasons,
+ * user_ids, feature_ids, available_ats, notify): the one path that queues
+ * actions, for enqueue_action() and enqueue_batch() (actions.sql).
+ * Returns the actions it queued (tenant_id, template_key, action_id); with
+ * notify, one NOTIFY adoption_actions (payload the count) if any.
+ */
+PG_FUNCTION_INFO_V1(adoption_queue_actions);
+Datum
+adoption_queue_actions(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum		args[7];
+	char		nulls[8] = "       ";
+	bool		notify = !PG_ARGISNULL(7) && PG_GETARG_BOOL(7);
+	int64		added;
+	uint64		i;
+	int			a;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (a = 0; a < 7; a++)
+	{
+		args[a] = PG_ARGISNULL(a) ? (Datum) 0 : PG_GETARG_DATUM(a);
+		nulls[a] = PG_ARGISNULL(a) ? 'n' : ' ';
+	}
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pg_adoption: SPI_connect failed");
+	added = queue_actions_run(&sql_queue_plan, JSONBARRAYOID, args, nulls);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		Datum		values[3];
+		bool		isnull[3];
+
+		for (a = 0; a < 3; a++)
+			values[a] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, a + 1, &isnull[a]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
+	}
+	SPI_finish();
+	if (notify)
+		adoption_notify_actions(added);
+	PG_RETURN_NULL();
 }

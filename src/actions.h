@@ -4,6 +4,8 @@
 #ifndef ADOPTION_ACTIONS_H
 #define ADOPTION_ACTIONS_H
 
+#include "postgres.h"
+
 extern bool adoption_milestone_enabled(const char *milestone);
 extern void adoption_actions_invalidate(Oid relid);
 extern int64 adoption_enqueue_milestones(int n, const char *const *tenant_ids,

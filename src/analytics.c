@@ -39,7 +39,7 @@
 #include "utils/timestamp.h"
 #include "utils/varbit.h"
 
-#include "pg_adoption.h"
+#include "helpers.h"
 
 /* Most periods an analytics call may span: 10 years and a bit of days. */
 #define ANALYTICS_MAX_PERIODS 3700
@@ -188,6 +188,15 @@ new_bitmap(int n)
 	SET_VARSIZE(v, len);
 	VARBITLEN(v) = n;
 	return v;
+}
+
+/* A transition function's result when its bitmap argument is NULL: the state as it is. */
+static Datum
+keep_state(FunctionCallInfo fcinfo)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 }
 
 /* Checks that a bitmap state has n bits (1..limit) and a sane size. */
@@ -400,11 +409,7 @@ adoption_retention_transfn(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("retention_matrix needs a non-null on_or_after")));
 	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
+		return keep_state(fcinfo);
 	bits = check_bitmap(PG_GETARG_VARBIT_P(1));
 	n = VARBITLEN(bits);
 	if (n > ANALYTICS_MAX_PERIODS)
@@ -545,11 +550,7 @@ adoption_lifecycle_transfn(PG_FUNCTION_ARGS)
 			   *c_dor;
 
 	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
+		return keep_state(fcinfo);
 	bits = check_bitmap(PG_GETARG_VARBIT_P(1));
 	n = VARBITLEN(bits) - 1;
 	if (n < 1 || n > ANALYTICS_MAX_PERIODS)
@@ -680,11 +681,7 @@ adoption_stickiness_transfn(PG_FUNCTION_ARGS)
 				 errmsg("stickiness lead %d is out of range", lead),
 				 errhint("Pass between 0 and 31 days before the range.")));
 	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
+		return keep_state(fcinfo);
 	bits = check_bitmap(PG_GETARG_VARBIT_P(1));
 	n = VARBITLEN(bits) - lead;
 	if (n < 1 || n > ANALYTICS_MAX_PERIODS)
@@ -789,11 +786,7 @@ adoption_period_counts_transfn(PG_FUNCTION_ARGS)
 	int			p;
 
 	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
+		return keep_state(fcinfo);
 	bits = check_bitmap(PG_GETARG_VARBIT_P(1));
 	n = VARBITLEN(bits);
 	if (n < 1 || n > ANALYTICS_MAX_PERIODS)

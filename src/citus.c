@@ -16,10 +16,12 @@
  * function: adoption_resolve_table() maps a logical table of the engine to
  * the relation to use for the current statement: the table itself on a
  * single node (and on the coordinator), its co-located shard when the
- * trigger fires on a shard.  adoption_resolve_sql() applies it to every
- * adoption.<table> of an SQL text (functions and tables that are not
- * co-located, i.e. reference tables, stay as they are: a worker reads its
- * local copy of a reference table), adoption_resolve_relid() gives the
+ * trigger fires on a shard, and for a reference table its shard on this
+ * node (a statement with parameters that names a Citus table cannot be
+ * planned inside a shard query; every node holds a copy of a reference
+ * table, read only: the trigger never writes one on a shard, see below).
+ * adoption_resolve_sql() applies it to every adoption.<table> of an SQL
+ * text (functions stay), adoption_resolve_relid() gives the
  * relation's OID for direct table access.  adoption_citus_statement()
  * chooses the mapping at the start of each trigger call from the name of
  * the trigger's relation (feature_usage_events_<shardid>) and Citus's
@@ -35,9 +37,11 @@
  * trigger writes what it would register or announce into the co-located
  * shard of adoption.citus_pending (adoption_citus_defer), in the same
  * transaction, and the coordinator moves it: adoption.citus_flush()
- * registers the features and sends the NOTIFY.  The play policy is not
- * applied on a shard (it reads tables of every kind, which a shard cannot):
- * see docs/citus.md.  The coordinator runs it after every INSERT or COPY into the
+ * registers the features and sends the NOTIFY.  The play policy is applied
+ * on a shard: while the queue statement (actions.c) is planned there, the
+ * planner hook below inlines the SQL functions of the policy and puts this
+ * node's shards for every table they read (adoption_citus_localize).  The
+ * coordinator runs citus_flush() after every INSERT or COPY into the
  * event log (the executor and utility hooks below, when pg_adoption is in
  * its shared_preload_libraries), still inside the statement's transaction,
  * which sees the workers' uncommitted rows over the same connections.
@@ -52,7 +56,11 @@
 #include "commands/copy.h"
 #include "executor/executor.h"
 #include "lib/stringinfo.h"
+#include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
+#include "optimizer/clauses.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/planner.h"
 #include "parser/parsetree.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
@@ -63,8 +71,8 @@
 #include "utils/rel.h"
 #include "utils/varlena.h"
 
-#include "pg_adoption.h"
 #include "citus.h"
+#include "helpers.h"
 
 #define EVENT_LOG "feature_usage_events"
 
@@ -104,6 +112,10 @@ static bool in_flush = false;
 
 static ExecutorFinish_hook_type prev_executor_finish = NULL;
 static ProcessUtility_hook_type prev_process_utility = NULL;
+static planner_hook_type prev_planner = NULL;
+
+/* While true (adoption_citus_localize), the planner puts shards for tables. */
+static bool localizing = false;
 
 static SPIPlanPtr defer_plan = NULL;
 
@@ -141,7 +153,12 @@ ensure_hashes(void)
 	}
 }
 
-/* Reads the co-located shards of event log shard shardid (SPI-connected). */
+/*
+ * Reads the co-located shards of event log shard shardid and the local
+ * shard of each reference table (every node holds one; a statement with
+ * parameters that names a reference table cannot be planned inside a shard
+ * query) (SPI-connected).
+ */
 static void
 load_map(ShardMap *map)
 {
@@ -160,6 +177,13 @@ load_map(ShardMap *map)
 		"  AND s.shardminvalue OPERATOR(pg_catalog.=) e.shardminvalue"
 		" JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) p.logicalrelid"
 		" WHERE e.shardid OPERATOR(pg_catalog.=) $1"
+		"  AND c.relnamespace OPERATOR(pg_catalog.=) 'adoption'::pg_catalog.regnamespace"
+		" UNION ALL"
+		" SELECT c.relname::pg_catalog.text, pg_catalog.shard_name(s.logicalrelid, s.shardid)"
+		" FROM pg_catalog.pg_dist_partition AS p"
+		" JOIN pg_catalog.pg_dist_shard AS s ON s.logicalrelid OPERATOR(pg_catalog.=) p.logicalrelid"
+		" JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) p.logicalrelid"
+		" WHERE p.partmethod OPERATOR(pg_catalog.=) 'n'"
 		"  AND c.relnamespace OPERATOR(pg_catalog.=) 'adoption'::pg_catalog.regnamespace",
 		1, types, args, NULL, true, 0);
 	if (rc != SPI_OK_SELECT || SPI_processed == 0)
@@ -235,6 +259,7 @@ void
 adoption_citus_xact_end(void)
 {
 	current = NULL;
+	localizing = false;
 }
 
 /* Returns the shard of relname in the current map, or NULL. */
@@ -466,12 +491,143 @@ adoption_process_utility(PlannedStmt *pstmt, const char *queryString,
 	flush_after(relid);
 }
 
+/*
+ * Puts the shard of the current map for the relation of rte, if it has one
+ * (a table of the extension that is co-located, or a reference table).
+ * The shard has the table's columns with the same numbers (Citus creates
+ * it from the table's definition); checked, since the query's Vars keep
+ * their numbers.
+ */
+static void
+localize_rte(RangeTblEntry *rte)
+{
+	char	   *relname;
+	const char *shard;
+	Oid			shard_relid;
+	AttrNumber	a;
+
+	if (get_rel_namespace(rte->relid) != get_namespace_oid(ADOPTION_SCHEMA, false))
+		return;
+	relname = get_rel_name(rte->relid);
+	shard = relname ? map_lookup(relname, (int) strlen(relname)) : NULL;
+	if (shard == NULL)
+		return;
+	shard_relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(shard)),
+								   rte->rellockmode, false);
+	for (a = 1;; a++)
+	{
+		char	   *n1 = get_attname(rte->relid, a, true);
+		char	   *n2 = get_attname(shard_relid, a, true);
+
+		if (n1 == NULL && n2 == NULL)
+			break;
+		if (n1 == NULL || n2 == NULL || strcmp(n1, n2) != 0 ||
+			get_atttype(rte->relid, a) != get_atttype(shard_relid, a))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("shard %s of adoption.%s does not number its columns as the table does",
+							shard, relname),
+					 errdetail("The play policy is read from the shards on a Citus worker, with the table's column numbers (a column was dropped from the table after it was distributed)."),
+					 errhint("Undistribute and distribute the table again (undistribute_table(), then adoption.distribute()).")));
+	}
+	rte->relid = shard_relid;
+	rte->relkind = get_rel_relkind(shard_relid);
+}
+
+/*
+ * Walks a query tree: inlines the SQL functions in FROM the planner would
+ * inline (so that their tables are seen here), then puts the shards for
+ * the tables, in every subquery, CTE and sub-select.
+ */
+static bool
+localize_walker(Node *node, PlannerInfo *root)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		Query	   *q = (Query *) node;
+		ListCell   *lc;
+
+		foreach(lc, q->rtable)
+		{
+			RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+			if (rte->rtekind == RTE_FUNCTION)
+			{
+				Query	   *body;
+
+				/* As preprocess_function_rtes() does (planner.c). */
+				rte->functions = (List *) eval_const_expressions(root, (Node *) rte->functions);
+				body = inline_set_returning_function(root, rte);
+				if (body != NULL)
+				{
+					rte->rtekind = RTE_SUBQUERY;
+					rte->subquery = body;
+					rte->security_barrier = false;
+					rte->functions = NIL;
+					rte->funcordinality = false;
+				}
+			}
+			else if (rte->rtekind == RTE_RELATION)
+				localize_rte(rte);
+		}
+		return query_tree_walker(q, localize_walker, root, 0);
+	}
+	return expression_tree_walker(node, localize_walker, root);
+}
+
+/*
+ * The planner hook: while localizing, the statement (the queue statement
+ * with the play policy, and the functions it calls) reads the shards of
+ * this node instead of the Citus tables, which a query on a shard cannot
+ * read ("could not create distributed plan").  Citus's planner then sees
+ * plain tables.
+ */
+static PlannedStmt *
+adoption_planner(Query *parse, const char *query_string, int cursor_options,
+				 ParamListInfo bound_params)
+{
+	if (localizing && current != NULL)
+	{
+		PlannerInfo root;
+		PlannerGlobal glob;
+
+		MemSet(&root, 0, sizeof(root));
+		MemSet(&glob, 0, sizeof(glob));
+		root.type = T_PlannerInfo;
+		glob.type = T_PlannerGlobal;
+		glob.boundParams = bound_params;
+		root.glob = &glob;
+		root.parse = parse;
+		(void) localize_walker((Node *) parse, &root);
+	}
+	if (prev_planner != NULL)
+		return prev_planner(parse, query_string, cursor_options, bound_params);
+	return standard_planner(parse, query_string, cursor_options, bound_params);
+}
+
+/*
+ * Starts (on) or ends (off) the span in which statements planned on a
+ * shard read this node's shards for every table of the extension, the
+ * tables inside the SQL functions they call included.
+ */
+void
+adoption_citus_localize(bool on)
+{
+	localizing = on;
+}
+
 /* Installs the coordinator's hooks (from _PG_init). */
 void
 adoption_citus_init(void)
 {
+	adoption_plan_slot_hook = adoption_plan_slot;
+	adoption_resolve_sql_hook = adoption_resolve_sql;
 	prev_executor_finish = ExecutorFinish_hook;
 	ExecutorFinish_hook = adoption_executor_finish;
 	prev_process_utility = ProcessUtility_hook;
 	ProcessUtility_hook = adoption_process_utility;
+	prev_planner = planner_hook;
+	planner_hook = adoption_planner;
 }

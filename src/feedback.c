@@ -45,7 +45,8 @@
 #include "utils/rls.h"
 #include "utils/syscache.h"
 
-#include "pg_adoption.h"
+#include "helpers.h"
+#include "feedback.h"
 #include "textcat.h"
 
 /* Columns of adoption.feedback_insight, in order. */

@@ -25,7 +25,7 @@
 #include "utils/builtins.h"
 
 #include "health_math.h"
-#include "pg_adoption.h"
+#include "helpers.h"
 
 /* Errors out naming argument name if it is NULL. */
 static inline void

@@ -36,7 +36,7 @@
 #include "fmgr.h"
 #include "utils/builtins.h"
 
-#include "pg_adoption.h"
+#include "helpers.h"
 
 /* The month of a feedback row (f), as stored in feedback_profile.month. */
 #define PROFILE_MONTH \

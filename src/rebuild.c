@@ -30,7 +30,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
-#include "pg_adoption.h"
+#include "helpers.h"
 #include "state.h"
 #include "validate.h"
 

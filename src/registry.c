@@ -22,7 +22,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
-#include "pg_adoption.h"
+#include "helpers.h"
 #include "citus.h"
 #include "registry.h"
 

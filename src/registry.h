@@ -4,6 +4,8 @@
 #ifndef ADOPTION_REGISTRY_H
 #define ADOPTION_REGISTRY_H
 
+#include "postgres.h"
+
 typedef struct RegistryBatch RegistryBatch;
 
 extern RegistryBatch *adoption_registry_begin(MemoryContext mcxt);
@@ -11,5 +13,10 @@ extern long adoption_registry_note(RegistryBatch *b, const char *tenant_id,
 								   const char *feature_id,
 								   const char *feature_name);
 extern void adoption_registry_flush(RegistryBatch *b);
+
+/* Cache callbacks (pg_adoption.c registers them). */
+extern void adoption_registry_invalidate(Oid relid);
+extern void adoption_registry_xact_end(bool commit);
+extern void adoption_registry_subxact_abort(void);
 
 #endif							/* ADOPTION_REGISTRY_H */

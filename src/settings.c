@@ -1,26 +1,59 @@
 /*
- * settings.c: the backend-local cache of adoption.settings.
+ * settings.c: the backend-local cache of adoption.settings, and the server
+ * setting pg_adoption.engine_chunk_keys.
  *
  * The table is small (a defaults row plus per-tenant overrides) and read by
  * every ingest statement, so each backend loads it once into a hash of
  * effective settings per tenant and keeps it until a relcache invalidation
- * of adoption.settings arrives (see pg_adoption.c).  Callers get a copy of
- * the struct, never a pointer into the cache, because SPI calls they make
- * afterwards may process an invalidation and free the cache.
+ * of adoption.settings arrives (see pg_adoption.c).  The rows come resolved
+ * by adoption.settings_in_force(), the one implementation of "the tenant's
+ * override, else the default" that the SQL side uses too; the columns read
+ * are those ADOPTION_TENANT_SETTINGS lists (settings.h), found by name.
+ * Callers get a copy of the struct, never a pointer into the cache, because
+ * SPI calls they make afterwards may process an invalidation and free the
+ * cache.
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
-#include "pg_adoption.h"
+#include "helpers.h"
+#include "settings.h"
+
+/* pg_adoption.engine_chunk_keys (defined as a GUC by _PG_init). */
+int			adoption_engine_chunk_keys = ADOPTION_ENGINE_CHUNK_KEYS;
 
 typedef struct SettingsEntry
 {
 	char	   *tenant_id;		/* hash key */
 	AdoptionSettings settings;
 } SettingsEntry;
+
+/* A column the C code reads: its name, type and place in AdoptionSettings. */
+typedef struct SettingColumn
+{
+	const char *name;
+	Oid			type;
+	size_t		offset;
+} SettingColumn;
+
+#define ADOPTION_SETTING_OID_INT4		INT4OID
+#define ADOPTION_SETTING_OID_FLOAT8		FLOAT8OID
+#define ADOPTION_SETTING_OID_INTERVAL	INTERVALOID
+
+static const SettingColumn setting_columns[] = {
+#define ADOPTION_SETTING_COLUMN(name, kind) \
+	{#name, ADOPTION_SETTING_OID_##kind, offsetof(AdoptionSettings, name)},
+	ADOPTION_TENANT_SETTINGS(ADOPTION_SETTING_COLUMN)
+#undef ADOPTION_SETTING_COLUMN
+};
+
+#define N_SETTING_COLUMNS lengthof(setting_columns)
 
 static MemoryContext settings_mcxt = NULL;
 static HTAB *settings_by_tenant = NULL;
@@ -29,35 +62,34 @@ static bool settings_valid = false;
 static uint64 settings_invalidations = 0;
 static Oid	settings_relid = InvalidOid;
 
-/* Columns in the order of the loading query. */
-enum
-{
-	COL_TENANT_ID = 1,
-	COL_AHA_SUCCESSES,
-	COL_VELOCITY_THRESHOLD,
-	COL_ADOPTION_THRESHOLD,
-	COL_SUCCESS_RATE,
-	COL_ACTIVE_WINDOW,
-	COL_NUDGE_AFTER,
-	COL_DORMANT_AFTER,
-	COL_MAX_FUTURE_SKEW,
-	COL_MAX_ATTEMPTS,
-	COL_EVENT_RETENTION,
-	COL_W_USAGE_TREND,
-	COL_W_ADOPTION,
-	COL_W_SUPPORT,
-	COL_W_BILLING,
-	COL_W_FEEDBACK
-};
-
+/*
+ * The defaults row and every override row, resolved.  The rows go in as
+ * ROW(d.*)::adoption.settings: on a Citus worker d is a row of the
+ * reference table's shard, of another type (views.sql).
+ */
 static const char *const load_query =
-"SELECT tenant_id, aha_successes, usage_velocity_threshold,"
-" feature_adoption_threshold, success_outcome_rate, active_window,"
-" nudge_after, dormant_after, max_future_skew, max_attempts,"
-" event_retention, weight_usage_trend, weight_adoption, weight_support,"
-" weight_billing, weight_feedback"
-" FROM adoption.settings"
-" ORDER BY tenant_id NULLS FIRST";
+"SELECT s.* FROM adoption.settings AS d"
+" JOIN adoption.settings AS o ON d.tenant_id IS NULL"
+" CROSS JOIN LATERAL adoption.settings_in_force(o.tenant_id, ROW(d.*)::adoption.settings,"
+" ROW(o.*)::adoption.settings) AS s"
+" ORDER BY s.tenant_id NULLS FIRST";
+
+/*
+ * The same while ALTER EXTENSION ... UPDATE runs the scripts of a version
+ * older than 0.4.0, whose adoption.rebuild() call loads the settings
+ * before adoption.settings_in_force() exists: that function's body, inline
+ * (used only then, see load_settings).
+ */
+static const char *const load_query_before_0_4 =
+"SELECT s.* FROM adoption.settings AS d"
+" JOIN adoption.settings AS o ON d.tenant_id IS NULL"
+" CROSS JOIN LATERAL pg_catalog.jsonb_populate_record(d,"
+" coalesce(pg_catalog.jsonb_strip_nulls(pg_catalog.to_jsonb(o)), '{}')) AS s"
+" ORDER BY s.tenant_id NULLS FIRST";
+
+static const char *const have_function_query =
+"SELECT pg_catalog.to_regprocedure("
+"'adoption.settings_in_force(text, adoption.settings, adoption.settings)') IS NOT NULL";
 
 /* Empties the cache if relid is adoption.settings (or everything changed). */
 void
@@ -70,56 +102,67 @@ adoption_settings_invalidate(Oid relid)
 	}
 }
 
-/* Overwrites *field with column col of the row, unless it is NULL. */
+/*
+ * Finds each column of setting_columns in the result and checks its type
+ * (a mismatch is a bug: settings.h out of step with the table).  While
+ * ALTER EXTENSION ... UPDATE runs an older version's script (which may
+ * rebuild the state), a column a later script adds is not there yet: it
+ * reads 0 (attnum 0) until then.
+ */
 static void
-merge_int32(HeapTuple tup, TupleDesc desc, int col, int32 *field)
+find_columns(TupleDesc desc, int *attnums)
 {
-	bool		isnull;
-	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+	int			i;
 
-	if (!isnull)
-		*field = DatumGetInt32(d);
+	for (i = 0; i < (int) N_SETTING_COLUMNS; i++)
+	{
+		attnums[i] = SPI_fnumber(desc, setting_columns[i].name);
+		if (attnums[i] <= 0 && creating_extension)
+		{
+			attnums[i] = 0;
+			continue;
+		}
+		if (attnums[i] <= 0)
+			elog(ERROR, "pg_adoption: adoption.settings has no column %s",
+				 setting_columns[i].name);
+		if (SPI_gettypeid(desc, attnums[i]) != setting_columns[i].type)
+			elog(ERROR, "pg_adoption: column %s of adoption.settings has type %s, not %s",
+				 setting_columns[i].name, SPI_gettype(desc, attnums[i]),
+				 format_type_be(setting_columns[i].type));
+	}
 }
 
+/* Fills *s from one resolved row; a NULL (event_retention: none) reads 0. */
 static void
-merge_float8(HeapTuple tup, TupleDesc desc, int col, double *field)
+read_row(HeapTuple tup, TupleDesc desc, const int *attnums, AdoptionSettings *s)
 {
-	bool		isnull;
-	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+	int			i;
 
-	if (!isnull)
-		*field = DatumGetFloat8(d);
-}
+	memset(s, 0, sizeof(*s));
+	for (i = 0; i < (int) N_SETTING_COLUMNS; i++)
+	{
+		char	   *field = (char *) s + setting_columns[i].offset;
+		bool		isnull;
+		Datum		d;
 
-static void
-merge_interval(HeapTuple tup, TupleDesc desc, int col, int64 *field)
-{
-	bool		isnull;
-	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
-
-	if (!isnull)
-		*field = adoption_interval_usecs(DatumGetIntervalP(d));
-}
-
-/* Applies the non-NULL columns of one settings row on top of *s. */
-static void
-merge_row(HeapTuple tup, TupleDesc desc, AdoptionSettings *s)
-{
-	merge_int32(tup, desc, COL_AHA_SUCCESSES, &s->aha_successes);
-	merge_int32(tup, desc, COL_VELOCITY_THRESHOLD, &s->usage_velocity_threshold);
-	merge_float8(tup, desc, COL_ADOPTION_THRESHOLD, &s->feature_adoption_threshold);
-	merge_float8(tup, desc, COL_SUCCESS_RATE, &s->success_outcome_rate);
-	merge_interval(tup, desc, COL_ACTIVE_WINDOW, &s->active_window);
-	merge_interval(tup, desc, COL_NUDGE_AFTER, &s->nudge_after);
-	merge_interval(tup, desc, COL_DORMANT_AFTER, &s->dormant_after);
-	merge_interval(tup, desc, COL_MAX_FUTURE_SKEW, &s->max_future_skew);
-	merge_int32(tup, desc, COL_MAX_ATTEMPTS, &s->max_attempts);
-	merge_interval(tup, desc, COL_EVENT_RETENTION, &s->event_retention);
-	merge_float8(tup, desc, COL_W_USAGE_TREND, &s->weight_usage_trend);
-	merge_float8(tup, desc, COL_W_ADOPTION, &s->weight_adoption);
-	merge_float8(tup, desc, COL_W_SUPPORT, &s->weight_support);
-	merge_float8(tup, desc, COL_W_BILLING, &s->weight_billing);
-	merge_float8(tup, desc, COL_W_FEEDBACK, &s->weight_feedback);
+		if (attnums[i] == 0)
+			continue;
+		d = SPI_getbinval(tup, desc, attnums[i], &isnull);
+		if (isnull)
+			continue;
+		switch (setting_columns[i].type)
+		{
+			case INT4OID:
+				*(int32 *) field = DatumGetInt32(d);
+				break;
+			case FLOAT8OID:
+				*(double *) field = DatumGetFloat8(d);
+				break;
+			case INTERVALOID:
+				*(int64 *) field = adoption_interval_usecs(DatumGetIntervalP(d));
+				break;
+		}
+	}
 }
 
 /* Loads adoption.settings into the cache. */
@@ -129,6 +172,9 @@ load_settings(void)
 	uint64		i;
 	bool		have_defaults = false;
 	uint64		invalidations_before = settings_invalidations;
+	int			attnums[N_SETTING_COLUMNS];
+	bool		have_function;
+	bool		isnull;
 	Oid			relid = adoption_relid("settings");
 
 	if (!OidIsValid(relid))
@@ -148,7 +194,17 @@ load_settings(void)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "pg_adoption: SPI_connect failed");
-	if (SPI_execute(load_query, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute(have_function_query, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "pg_adoption: could not look up adoption.settings_in_force()");
+	have_function = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+											   SPI_tuptable->tupdesc, 1, &isnull));
+	if (!have_function && !creating_extension)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("function adoption.settings_in_force() does not exist"),
+				 errhint("Run ALTER EXTENSION pg_adoption UPDATE: the installed library is newer than the extension's objects.")));
+	if (SPI_execute(have_function ? load_query : load_query_before_0_4,
+					true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "pg_adoption: could not read adoption.settings");
 
 	memset(&default_settings, 0, sizeof(default_settings));
@@ -156,15 +212,16 @@ load_settings(void)
 											  sizeof(SettingsEntry),
 											  Max(SPI_processed, 16),
 											  settings_mcxt);
+	find_columns(SPI_tuptable->tupdesc, attnums);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
-		char	   *tenant_id = SPI_getvalue(tup, desc, COL_TENANT_ID);
+		char	   *tenant_id = SPI_getvalue(tup, desc, SPI_fnumber(desc, "tenant_id"));
 
 		if (tenant_id == NULL)
 		{
-			merge_row(tup, desc, &default_settings);
+			read_row(tup, desc, attnums, &default_settings);
 			have_defaults = true;
 		}
 		else
@@ -172,11 +229,9 @@ load_settings(void)
 			SettingsEntry *e;
 			bool		found;
 
-			/* Defaults come first (ORDER BY ... NULLS FIRST), overrides on top. */
 			e = hash_search(settings_by_tenant, &tenant_id, HASH_ENTER, &found);
 			adoption_entry_set_key(e, tenant_id, settings_mcxt);
-			e->settings = default_settings;
-			merge_row(tup, desc, &e->settings);
+			read_row(tup, desc, attnums, &e->settings);
 		}
 	}
 	SPI_finish();
@@ -186,7 +241,7 @@ load_settings(void)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("adoption.settings has no defaults row"),
 				 errdetail("The row with tenant_id NULL holds the default thresholds and windows, and it was deleted."),
-				 errhint("Insert it again, e.g. INSERT INTO adoption.settings (tenant_id, aha_successes, usage_velocity_threshold, feature_adoption_threshold, success_outcome_rate, active_window, nudge_after, dormant_after, max_future_skew, max_attempts, weight_usage_trend, weight_adoption, weight_support, weight_billing, weight_feedback, health_healthy_min, health_at_risk_min, action_cooldown, seat_utilization_threshold) VALUES (NULL, 3, 5, 0.70, 0.80, '30 days', '7 days', '30 days', '1 day', 5, 0.30, 0.30, 0.15, 0.15, 0.10, 70, 40, '30 days', 0.90).")));
+				 errhint("Insert it again with a value for every setting (docs/reference.md lists the defaults of the extension under Settings), or restore it from a dump.")));
 
 	/*
 	 * Valid unless an invalidation arrived while the query ran; then the next

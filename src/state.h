@@ -10,11 +10,10 @@ typedef struct Engine Engine;
 
 /*
  * The engine writes a chunk's state when it holds pg_adoption.engine_chunk_keys
- * distinct user x feature keys (default ADOPTION_ENGINE_CHUNK_KEYS) or
+ * distinct user x feature keys (default ADOPTION_ENGINE_CHUNK_KEYS, settings.h) or
  * ADOPTION_ENGINE_CHUNK_EVENTS events: the bound on its memory.  A key whose
  * events fall in several chunks is read and written once per chunk.
  */
-#define ADOPTION_ENGINE_CHUNK_KEYS		100000
 #define ADOPTION_ENGINE_CHUNK_EVENTS	500000
 
 /* Milestones, in the order of their bits in a user's flags. */

@@ -19,7 +19,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
-#include "pg_adoption.h"
+#include "helpers.h"
 #include "validate.h"
 
 typedef struct RowCheck

@@ -15,7 +15,7 @@
 #include "utils/array.h"
 #include "utils/timestamp.h"
 
-#include "pg_adoption.h"
+#include "helpers.h"
 #include "velocity.h"
 
 #define STATE_LEN 3

@@ -167,6 +167,30 @@ COMMENT ON COLUMN adoption.campaign_actions.completed_at IS 'When it became done
 COMMENT ON COLUMN adoption.campaign_actions.status_reason IS 'Why a withdrawn action was withdrawn (the play policy and the account''s states); NULL otherwise';
 
 /*
+ * The one path that queues campaign actions; the C engine (actions.c),
+ * enqueue_action() and enqueue_batch() all go through its statement, which
+ * lives in actions.c so that the engine runs the same statement on a Citus
+ * shard (on the shard's tables; docs/citus.md).  The actions are parallel
+ * arrays (reasons, user_ids, feature_ids and available_ats may be NULL or
+ * hold NULLs: {}, none, none, now).  It drops the actions whose template is
+ * not in adoption.campaign_templates and those the play policy forbids for
+ * their account's state now (plays.sql), keeps the first of the actions
+ * that share a (tenant_id, dedupe_key), claims each key in
+ * adoption.campaign_action_keys (a key in use, i.e. enqueued and not
+ * withdrawn, is not used again) and queues the actions whose key it
+ * claimed, with ids in the order of the arrays.  Returns what it queued;
+ * with notify, one NOTIFY adoption_actions (payload the count) if anything
+ * was (the engine sends its own, one per statement).
+ */
+CREATE FUNCTION adoption.queue_actions(tenant_ids text[], template_keys text[], dedupe_keys text[],
+	reasons jsonb[], user_ids text[], feature_ids text[], available_ats timestamptz[], notify boolean)
+RETURNS TABLE (tenant_id text, template_key text, action_id bigint)
+AS 'MODULE_PATHNAME', 'adoption_queue_actions'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION adoption.queue_actions(text[], text[], text[], jsonb[], text[], text[], timestamptz[], boolean) IS 'The one path that queues campaign actions (parallel arrays): skips unknown templates, plays the play policy forbids and keys already enqueued, claims the keys, queues the rest, optionally notifies; returns what it queued';
+
+/*
  * Returns the action's id, or NULL if an action with dedupe_key exists
  * already or the play policy forbids the play for the account's state now
  * (a NOTICE says which; the key stays free).
@@ -179,8 +203,6 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	campaign text;
-	id bigint;
 	blocked text;
 BEGIN
 	IF tenant_id IS NULL OR btrim(tenant_id) = '' THEN
@@ -190,7 +212,7 @@ BEGIN
 		RAISE EXCEPTION 'dedupe_key must not be empty' USING ERRCODE = 'invalid_parameter_value',
 			HINT = 'The key names what the action is about, e.g. the milestone and the user; an action with the same key is enqueued once.';
 	END IF;
-	SELECT t.campaign_id INTO campaign FROM adoption.campaign_templates AS t WHERE t.template_key = enqueue_action.template_key;
+	PERFORM FROM adoption.campaign_templates AS t WHERE t.template_key = enqueue_action.template_key;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'unknown campaign template "%"', template_key USING ERRCODE = 'undefined_object',
 			HINT = 'The templates are the rows of adoption.campaign_templates.';
@@ -202,23 +224,37 @@ BEGIN
 			HINT = 'The play policy is adoption.play_policy, per tenant adoption.tenant_play_policy.';
 		RETURN NULL;
 	END IF;
-	id := nextval('adoption.campaign_action_id_seq');
-	INSERT INTO adoption.campaign_action_keys AS k (tenant_id, dedupe_key, action_id)
-	VALUES (enqueue_action.tenant_id, enqueue_action.dedupe_key, id)
-	ON CONFLICT DO NOTHING;
-	IF NOT FOUND THEN
-		RETURN NULL;
-	END IF;
-	INSERT INTO adoption.campaign_action_queue (action_id, tenant_id, user_id, feature_id, template_key,
-		campaign_id, reason, dedupe_key, available_at)
-	VALUES (id, enqueue_action.tenant_id, enqueue_action.user_id, enqueue_action.feature_id,
-		enqueue_action.template_key, campaign, coalesce(enqueue_action.reason, '{}'), enqueue_action.dedupe_key,
-		coalesce(enqueue_action.available_at, now()));
-	PERFORM pg_notify('adoption_actions', '1');
-	RETURN id;
+	RETURN (SELECT q.action_id FROM adoption.queue_actions(ARRAY[enqueue_action.tenant_id],
+		ARRAY[enqueue_action.template_key], ARRAY[enqueue_action.dedupe_key], ARRAY[enqueue_action.reason],
+		ARRAY[enqueue_action.user_id], ARRAY[enqueue_action.feature_id], ARRAY[enqueue_action.available_at], true) AS q);
 END
 $$;
 COMMENT ON FUNCTION adoption.enqueue_action(text, text, text, jsonb, text, text, timestamptz) IS 'Enqueues a campaign action unless one with the same (tenant_id, dedupe_key) was enqueued (and not withdrawn) or the play policy forbids it for the account''s state; returns its id or NULL';
+
+/*
+ * Enqueues a batch of actions, each an object with tenant_id, template_key,
+ * dedupe_key, reason and optionally user_id and feature_id; an action whose
+ * (tenant_id, dedupe_key) was enqueued (and not withdrawn), whose template
+ * is gone, or that the play policy forbids for its account's state now
+ * (plays.sql) is skipped.  Returns what was enqueued; one NOTIFY if
+ * anything was.  The ids follow the order of (tenant_id, dedupe_key).
+ */
+CREATE FUNCTION adoption.enqueue_batch(actions jsonb)
+RETURNS TABLE (tenant_id text, template_key text, action_id bigint)
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH a AS MATERIALIZED (
+		SELECT * FROM jsonb_to_recordset(coalesce(actions, '[]')) AS a(tenant_id text, user_id text,
+			feature_id text, template_key text, reason jsonb, dedupe_key text)
+		ORDER BY a.tenant_id, a.dedupe_key
+	)
+	SELECT q.tenant_id, q.template_key, q.action_id
+	FROM adoption.queue_actions(ARRAY(SELECT a.tenant_id FROM a), ARRAY(SELECT a.template_key FROM a),
+		ARRAY(SELECT a.dedupe_key FROM a), ARRAY(SELECT a.reason FROM a), ARRAY(SELECT a.user_id FROM a),
+		ARRAY(SELECT a.feature_id FROM a), NULL, true) AS q
+$$;
+COMMENT ON FUNCTION adoption.enqueue_batch(jsonb) IS 'Enqueues a JSON array of actions {tenant_id, template_key, dedupe_key, reason, user_id, feature_id} set-based, skipping keys already enqueued and plays the play policy forbids; returns what it enqueued';
 
 /*
  * Hands out up to max pending actions (and claimed ones whose lease
@@ -230,7 +266,6 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	max_attempts integer;
 	claimed bigint;
 BEGIN
 	IF worker IS NULL OR btrim(worker) = '' THEN
@@ -244,14 +279,12 @@ BEGIN
 		RAISE EXCEPTION 'lease must be positive, not %', coalesce(lease::text, 'NULL') USING ERRCODE = 'invalid_parameter_value',
 			HINT = 'The lease is how long the worker holds the actions, e.g. ''5 minutes''.';
 	END IF;
-	SELECT s.max_attempts INTO max_attempts FROM adoption.settings AS s WHERE s.tenant_id IS NULL;
 
 	/* Expired leases of actions out of attempts (the tenant's max_attempts): dead, not handed out again. */
 	WITH expired AS (
 		DELETE FROM adoption.campaign_action_queue AS q
 		WHERE q.status = 'claimed' AND q.lease_until < now()
-			AND q.attempts >= coalesce((SELECT o.max_attempts FROM adoption.settings AS o
-				WHERE o.tenant_id OPERATOR(pg_catalog.=) q.tenant_id), max_attempts)
+			AND q.attempts >= (adoption.tenant_settings(q.tenant_id)).max_attempts
 			AND q.action_id IN (SELECT e.action_id FROM adoption.campaign_action_queue AS e
 				WHERE e.status = 'claimed' AND e.lease_until < now()
 				FOR UPDATE SKIP LOCKED)
@@ -368,10 +401,7 @@ DECLARE
 	a adoption.campaign_action_queue := adoption.held_action(action_id, worker);
 	max_attempts integer;
 BEGIN
-	SELECT coalesce(o.max_attempts, d.max_attempts) INTO max_attempts
-	FROM adoption.settings AS d
-	LEFT JOIN adoption.settings AS o ON o.tenant_id = a.tenant_id
-	WHERE d.tenant_id IS NULL;
+	max_attempts := (adoption.tenant_settings(a.tenant_id)).max_attempts;
 	IF a.attempts >= max_attempts THEN
 		DELETE FROM adoption.campaign_action_queue AS q WHERE q.tenant_id = a.tenant_id AND q.action_id = a.action_id;
 		INSERT INTO adoption.campaign_action_archive

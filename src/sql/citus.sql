@@ -6,7 +6,7 @@
  * reference tables; it is a function because create_distributed_table()
  * cannot run inside an extension script.  The ingest trigger then runs on
  * the workers, on the co-located shards (src/citus.c); what a worker cannot
- * do itself (write the feature catalog, apply the play policy, NOTIFY) it
+ * do itself (write the feature catalog, NOTIFY) it
  * notes in adoption.citus_pending, and adoption.citus_flush() does it on the
  * coordinator in the same transaction.
  */
@@ -29,6 +29,7 @@ AS $$
 DECLARE
 	event_log regclass := 'adoption.feature_usage_events'::regclass;
 	t regclass;
+	is_tenant boolean;
 	is_coordinator boolean;
 	fk_rels text[];
 	fk_names text[];
@@ -92,42 +93,30 @@ BEGIN
 			format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', fk_rels[i], fk_names[i]));
 	END LOOP;
 
-	/* Product-wide tables (no tenant_id NOT NULL): reference tables. */
-	FOR t IN
-		SELECT c.oid::regclass
+	/*
+	 * Product-wide tables (no tenant_id NOT NULL) become reference tables,
+	 * first; then the tenant tables are distributed by tenant_id, the event
+	 * log first (its partitions follow it), the others co-located with it.
+	 */
+	FOR t, is_tenant IN
+		SELECT c.oid::regclass, EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = c.oid
+				AND a.attname = 'tenant_id' AND a.attnotnull AND NOT a.attisdropped)
 		FROM pg_class AS c
 		JOIN pg_depend AS d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
 		JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'pg_adoption'
 		WHERE c.relnamespace = 'adoption'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-			AND NOT EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = c.oid
-				AND a.attname = 'tenant_id' AND a.attnotnull AND NOT a.attisdropped)
-		ORDER BY c.relname
+		ORDER BY 2, c.oid <> event_log, c.relname
 	LOOP
 		CONTINUE WHEN EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = t);
-		PERFORM create_reference_table(t);
-	END LOOP;
-
-	/* Tenant tables: by tenant_id, co-located with the event log (its partitions follow it). */
-	IF NOT EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = event_log) THEN
-		IF shard_count IS NULL THEN
+		IF NOT is_tenant THEN
+			PERFORM create_reference_table(t);
+		ELSIF t <> event_log THEN
+			PERFORM create_distributed_table(t, 'tenant_id', colocate_with => event_log::text);
+		ELSIF shard_count IS NULL THEN
 			PERFORM create_distributed_table(event_log, 'tenant_id');
 		ELSE
 			PERFORM create_distributed_table(event_log, 'tenant_id', shard_count => shard_count);
 		END IF;
-	END IF;
-	FOR t IN
-		SELECT c.oid::regclass
-		FROM pg_class AS c
-		JOIN pg_depend AS d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
-		JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'pg_adoption'
-		WHERE c.relnamespace = 'adoption'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-			AND c.oid <> event_log
-			AND EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = c.oid
-				AND a.attname = 'tenant_id' AND a.attnotnull AND NOT a.attisdropped)
-		ORDER BY c.relname
-	LOOP
-		CONTINUE WHEN EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = t);
-		PERFORM create_distributed_table(t, 'tenant_id', colocate_with => event_log::text);
 	END LOOP;
 
 	/*
@@ -155,8 +144,9 @@ COMMENT ON FUNCTION adoption.distribute(integer) IS 'On a Citus coordinator: dis
  * Returns the number of actions announced.  Moves what the workers' ingest
  * triggers noted in adoption.citus_pending: registers (or renames) the
  * features and sends one NOTIFY adoption_actions for the actions
- * enqueued.  (A worker enqueues without reading the play policy, and
- * adoption.withdraw_plays() cannot run distributed yet: docs/citus.md.)  The coordinator runs it after each statement
+ * enqueued (a worker applies the play policy as it enqueues, citus.c;
+ * adoption.withdraw_plays() cannot run distributed yet: docs/citus.md).
+ * The coordinator runs it after each statement
  * that writes into the event log (src/citus.c), as the role that wrote
  * (adoption_app): SECURITY DEFINER, as it writes the feature catalog that
  * role may write too, and empties a table that role may only insert into.

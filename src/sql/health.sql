@@ -262,60 +262,6 @@ COMMENT ON TABLE adoption.rescore_state IS 'Bookkeeping of adoption.rescore(): r
 SELECT pg_catalog.pg_extension_config_dump('adoption.rescore_state', '');
 
 /*
- * Enqueues a batch of actions, each an object with tenant_id, template_key,
- * dedupe_key, reason and optionally user_id and feature_id; an action whose
- * (tenant_id, dedupe_key) was enqueued (and not withdrawn), whose template
- * is gone, or that the play policy forbids for its account's state now
- * (plays.sql) is skipped.  Returns what was enqueued; one NOTIFY if
- * anything was.
- */
-CREATE FUNCTION adoption.enqueue_batch(actions jsonb)
-RETURNS TABLE (tenant_id text, template_key text, action_id bigint)
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	RETURN QUERY
-	WITH a AS MATERIALIZED (
-		SELECT * FROM jsonb_to_recordset(coalesce(actions, '[]')) AS a(tenant_id text, user_id text,
-			feature_id text, template_key text, reason jsonb, dedupe_key text)
-	),
-	blocked AS (
-		SELECT b.tenant_id, b.template_key
-		FROM adoption.blocked_plays(ARRAY(SELECT a.tenant_id FROM a), ARRAY(SELECT a.template_key FROM a)) AS b
-	),
-	c AS (
-		SELECT DISTINCT ON (a.tenant_id, a.dedupe_key) a.tenant_id, a.user_id, a.feature_id,
-			a.template_key, t.campaign_id, coalesce(a.reason, '{}') AS reason, a.dedupe_key
-		FROM a
-		JOIN adoption.campaign_templates AS t ON t.template_key = a.template_key
-		WHERE NOT EXISTS (SELECT 1 FROM blocked
-			WHERE blocked.tenant_id = a.tenant_id AND blocked.template_key = a.template_key)
-		ORDER BY a.tenant_id, a.dedupe_key
-	),
-	k AS (
-		INSERT INTO adoption.campaign_action_keys AS k (tenant_id, dedupe_key, action_id)
-		SELECT c.tenant_id, c.dedupe_key, nextval('adoption.campaign_action_id_seq') FROM c
-		ON CONFLICT DO NOTHING
-		RETURNING k.tenant_id, k.dedupe_key, k.action_id
-	),
-	q AS (
-		INSERT INTO adoption.campaign_action_queue AS q (action_id, tenant_id, user_id, feature_id,
-			template_key, campaign_id, reason, dedupe_key)
-		SELECT k.action_id, c.tenant_id, c.user_id, c.feature_id, c.template_key, c.campaign_id,
-			c.reason, c.dedupe_key
-		FROM k JOIN c ON c.tenant_id = k.tenant_id AND c.dedupe_key = k.dedupe_key
-		RETURNING q.tenant_id, q.template_key, q.action_id
-	)
-	SELECT q.tenant_id, q.template_key, q.action_id FROM q;
-	IF FOUND THEN
-		PERFORM pg_notify('adoption_actions', '1');
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION adoption.enqueue_batch(jsonb) IS 'Enqueues a JSON array of actions {tenant_id, template_key, dedupe_key, reason, user_id, feature_id} set-based, skipping keys already enqueued and plays the play policy forbids; returns what it enqueued';
-
-/*
  * Scores tenants as of as_of and acts on what changed.
  *
  * Which tenants: the given one; else, when as_of is the current time, the
@@ -677,23 +623,12 @@ COMMENT ON COLUMN adoption.health_history.actions IS 'Tenant-level campaign temp
 COMMENT ON COLUMN adoption.health_history.live IS 'Computed within a day of scored_at; only live scores enqueue actions (a backfill does not)';
 
 /*
- * Seat utilization divides the tenant's active users as of now() (an event
- * of any feature in (now() - active_window, now()], as in
- * adoption.feature_adoption: the log decides only for a user seen after
- * now()) by its seats.
+ * Seat utilization divides the tenant's active users as of now()
+ * (adoption.active_users, as adoption.feature_adoption) by its seats.
  */
 CREATE VIEW adoption.expansion_opportunities WITH (security_invoker = true) AS
 WITH active AS (
-	SELECT v.tenant_id, count(*) AS active_users
-	FROM adoption.tenant_user_state AS v
-	JOIN adoption.effective_settings AS e ON e.tenant_id OPERATOR(pg_catalog.=) v.tenant_id
-	WHERE v.last_seen_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) e.active_window)
-		AND (v.last_seen_at OPERATOR(pg_catalog.<=) pg_catalog.now() OR EXISTS (
-			SELECT 1 FROM adoption.feature_usage_events AS x
-			WHERE x.tenant_id OPERATOR(pg_catalog.=) v.tenant_id AND x.user_id OPERATOR(pg_catalog.=) v.user_id
-				AND x.usage_timestamp OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) e.active_window)
-				AND x.usage_timestamp OPERATOR(pg_catalog.<=) pg_catalog.now()))
-	GROUP BY v.tenant_id
+	SELECT a.tenant_id, count(*) AS active_users FROM adoption.active_users AS a GROUP BY a.tenant_id
 )
 SELECT t.tenant_id, 'seat_utilization'::text AS opportunity, NULL::text AS feature_id,
 	a.active_users::double precision / t.seats_licensed AS metric,

@@ -215,7 +215,7 @@ COMMENT ON COLUMN adoption.launch_performance.median_time_to_activation IS 'Medi
 COMMENT ON COLUMN adoption.launch_performance.median_days_to_activation IS 'median_time_to_activation as a number of days (for BI tools that cannot chart an interval)';
 COMMENT ON COLUMN adoption.launch_performance.target_met IS 'adoption_rate >= target_adoption (false without active tenants); NULL until target_at has passed';
 COMMENT ON COLUMN adoption.launch_performance.users_active IS 'Users (of every tenant) with an event of any feature in [launched_at, target_at): the denominator of user_adoption_rate, not only the feature''s users';
-COMMENT ON COLUMN adoption.launch_performance.users_adopted IS 'Of users_active, those who adopted the feature (adopted_at) before target_at, before the launch included';
+COMMENT ON COLUMN adoption.launch_performance.users_adopted IS 'Of users_active, those who adopted the feature (adopted_at) before target_at, before the launch included (not the adopters of campaign_lift or feature_retention: see docs/design.md, section 7)';
 COMMENT ON COLUMN adoption.launch_performance.user_adoption_rate IS 'users_adopted / users_active (NULL without active users); so far while target_at is ahead';
 
 /*
@@ -492,7 +492,7 @@ BEGIN
 	ORDER BY g.campaign_id COLLATE "C", g.feature_id COLLATE "C";
 END
 $$;
-COMMENT ON FUNCTION adoption.campaign_lift(interval) IS 'Per campaign and feature: adoption rate of the users the campaign touched (adopted within lookback after their first touch) vs the users it did not touch (adopted within the campaign window: first touch to last touch + lookback), among the users active across the window who had not adopted before; rate_difference and relative lift';
+COMMENT ON FUNCTION adoption.campaign_lift(interval) IS 'Per campaign and feature: adoption rate of the users the campaign touched (adopted within lookback after their first touch) vs the users it did not touch (adopted within the campaign window: first touch to last touch + lookback), among the users active across the window who had not adopted before (not the adopters of launch_performance or feature_retention: see docs/design.md, section 7); rate_difference and relative lift';
 
 CREATE VIEW adoption.action_queue WITH (security_invoker = true) AS
 SELECT a.template_key, t.campaign_id, t.channel, a.status,

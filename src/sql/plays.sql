@@ -12,10 +12,11 @@
  * tenant.  A play is allowed when every state the account is in allows it
  * (a healthy or not yet scored account, in no state, gets every play).
  *
- * One rule on every route into the queue: the ingest engine's milestone
- * actions (actions.c), enqueue_batch() (rescoring, feedback, launches) and
- * enqueue_action() skip a play the account's state forbids without using
- * its dedupe key, so it can be enqueued once the state is over.  Plays
+ * One rule on every route into the queue: adoption.queue_actions()
+ * (actions.sql), through which the ingest engine's milestone actions
+ * (actions.c), enqueue_batch() (rescoring, feedback, launches) and
+ * enqueue_action() queue, skips a play the account's state forbids without
+ * using its dedupe key, so it can be enqueued once the state is over.  Plays
  * queued before the account entered the state are withdrawn: moved to the
  * archive with status 'withdrawn' and a status_reason, their key freed.
  * Withdrawal runs when rescore() scores a tenant (bands and dormancy change
@@ -111,11 +112,10 @@ BEGIN ATOMIC
 			CASE WHEN x.cancelled_at IS NOT NULL THEN 'cancelled' END], NULL)
 	FROM (
 		SELECT i.tenant_id, h.risk, h.scored_at, le.last_event_at,
-			coalesce(le.last_event_at <= as_of - coalesce(o.dormant_after, d.dormant_after), false) AS dormant,
+			coalesce(le.last_event_at <= as_of - e.dormant_after, false) AS dormant,
 			c.occurred_at AS cancelled_at
 		FROM (SELECT DISTINCT u.tenant_id FROM unnest(tenant_ids) AS u(tenant_id) WHERE u.tenant_id IS NOT NULL) AS i
-		CROSS JOIN adoption.settings AS d
-		LEFT JOIN adoption.settings AS o ON o.tenant_id = i.tenant_id
+		LEFT JOIN adoption.effective_settings AS e ON e.tenant_id = i.tenant_id
 		LEFT JOIN LATERAL (SELECT s.risk, s.scored_at FROM adoption.health_scores AS s
 			WHERE s.tenant_id = i.tenant_id AND s.scored_at <= as_of
 			ORDER BY s.scored_at DESC LIMIT 1) AS h ON true
@@ -128,7 +128,6 @@ BEGIN ATOMIC
 					WHERE r.tenant_id = b.tenant_id AND r.kind IN ('payment_succeeded', 'upgrade')
 						AND r.occurred_at > b.occurred_at AND r.occurred_at <= as_of)
 			ORDER BY b.occurred_at DESC LIMIT 1) AS c ON true
-		WHERE d.tenant_id IS NULL
 	) AS x;
 END;
 COMMENT ON FUNCTION adoption.account_states(text[], timestamptz) IS 'Per tenant as of a time: the risk band of its latest score, its last event and whether it is dormant, its standing cancellation, and the states the play policy knows (at_risk, critical, dormant, cancelled)';

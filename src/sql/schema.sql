@@ -17,60 +17,87 @@ COMMENT ON SCHEMA adoption IS 'pg_adoption: feature adoption, customer health, f
  * overrides in which a NULL column means "inherit the default".  The C code
  * caches the table per backend; a trigger sends a relcache invalidation on
  * every change so that all sessions see new values at their next statement.
+ *
+ * This table is the one list of the settings: every column but tenant_id
+ * and updated_at is one, with its type, its default (the DEFAULT clause
+ * fills the defaults row below, then is dropped so that a column an
+ * override leaves out is NULL, i.e. inherited) and its range; its comment
+ * follows the table.  Everything else reads the columns from the catalog
+ * or through adoption.settings_in_force(), which adoption.settings_derive()
+ * (views.sql) writes from them (see docs/development.md, "Adding a tenant
+ * setting").
  */
 CREATE TABLE adoption.settings (
 	tenant_id text,
-	aha_successes integer CHECK (aha_successes BETWEEN 1 AND 1000),
-	usage_velocity_threshold integer CHECK (usage_velocity_threshold BETWEEN 1 AND 1000),
-	feature_adoption_threshold double precision CHECK (feature_adoption_threshold > 0 AND feature_adoption_threshold <= 1),
-	success_outcome_rate double precision CHECK (success_outcome_rate >= 0 AND success_outcome_rate <= 1),
-	active_window interval CHECK (active_window > interval '0'),
-	nudge_after interval CHECK (nudge_after > interval '0'),
-	dormant_after interval CHECK (dormant_after > interval '0'),
-	max_future_skew interval CHECK (max_future_skew >= interval '0'),
-	max_attempts integer CHECK (max_attempts BETWEEN 1 AND 1000),
-	event_retention interval CHECK (event_retention > interval '0'),
-	weight_usage_trend double precision CHECK (weight_usage_trend >= 0),
-	weight_adoption double precision CHECK (weight_adoption >= 0),
-	weight_support double precision CHECK (weight_support >= 0),
-	weight_billing double precision CHECK (weight_billing >= 0),
-	weight_feedback double precision CHECK (weight_feedback >= 0),
-	health_healthy_min double precision CHECK (health_healthy_min BETWEEN 0 AND 100),
-	health_at_risk_min double precision CHECK (health_at_risk_min BETWEEN 0 AND 100),
-	action_cooldown interval CHECK (action_cooldown >= interval '0'),
-	seat_utilization_threshold double precision CHECK (seat_utilization_threshold > 0),
+	aha_successes integer DEFAULT 3 CHECK (aha_successes BETWEEN 1 AND 1000),
+	usage_velocity_threshold integer DEFAULT 5 CHECK (usage_velocity_threshold BETWEEN 1 AND 1000),
+	feature_adoption_threshold double precision DEFAULT 0.70 CHECK (feature_adoption_threshold > 0 AND feature_adoption_threshold <= 1),
+	success_outcome_rate double precision DEFAULT 0.80 CHECK (success_outcome_rate >= 0 AND success_outcome_rate <= 1),
+	active_window interval DEFAULT '30 days' CHECK (active_window > interval '0'),
+	nudge_after interval DEFAULT '7 days' CHECK (nudge_after > interval '0'),
+	dormant_after interval DEFAULT '30 days' CHECK (dormant_after > interval '0'),
+	max_future_skew interval DEFAULT '1 day' CHECK (max_future_skew >= interval '0'),
+	max_attempts integer DEFAULT 5 CHECK (max_attempts BETWEEN 1 AND 1000),
+	event_retention interval DEFAULT NULL CHECK (event_retention > interval '0'),
+	weight_usage_trend double precision DEFAULT 0.30 CHECK (weight_usage_trend >= 0),
+	weight_adoption double precision DEFAULT 0.30 CHECK (weight_adoption >= 0),
+	weight_support double precision DEFAULT 0.15 CHECK (weight_support >= 0),
+	weight_billing double precision DEFAULT 0.15 CHECK (weight_billing >= 0),
+	weight_feedback double precision DEFAULT 0.10 CHECK (weight_feedback >= 0),
+	health_healthy_min double precision DEFAULT 70 CHECK (health_healthy_min BETWEEN 0 AND 100),
+	health_at_risk_min double precision DEFAULT 40 CHECK (health_at_risk_min BETWEEN 0 AND 100),
+	action_cooldown interval DEFAULT '30 days' CHECK (action_cooldown >= interval '0'),
+	seat_utilization_threshold double precision DEFAULT 0.90 CHECK (seat_utilization_threshold > 0),
 	updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	CONSTRAINT settings_tenant_id_not_empty CHECK (tenant_id IS NULL OR pg_catalog.btrim(tenant_id) <> ''),
-	CONSTRAINT settings_defaults_complete CHECK (tenant_id IS NOT NULL OR (
-		aha_successes IS NOT NULL AND usage_velocity_threshold IS NOT NULL
-		AND feature_adoption_threshold IS NOT NULL AND success_outcome_rate IS NOT NULL
-		AND active_window IS NOT NULL AND nudge_after IS NOT NULL
-		AND dormant_after IS NOT NULL AND max_future_skew IS NOT NULL
-		AND max_attempts IS NOT NULL AND weight_usage_trend IS NOT NULL
-		AND weight_adoption IS NOT NULL AND weight_support IS NOT NULL
-		AND weight_billing IS NOT NULL AND weight_feedback IS NOT NULL
-		AND health_healthy_min IS NOT NULL AND health_at_risk_min IS NOT NULL
-		AND action_cooldown IS NOT NULL AND seat_utilization_threshold IS NOT NULL)),
+	/* settings_defaults_complete is written from the columns by adoption.settings_derive() (views.sql). */
 	CONSTRAINT settings_bands_ordered CHECK (health_at_risk_min <= health_healthy_min)
 );
+COMMENT ON COLUMN adoption.settings.tenant_id IS 'Tenant whose overrides the row holds; NULL: the row of defaults';
+COMMENT ON COLUMN adoption.settings.aha_successes IS 'Successful uses after which a user has adopted a feature';
+COMMENT ON COLUMN adoption.settings.usage_velocity_threshold IS 'Uses within 7 days that make a user habitual';
+COMMENT ON COLUMN adoption.settings.feature_adoption_threshold IS 'Share of active users who adopted, for the tenant milestone';
+COMMENT ON COLUMN adoption.settings.success_outcome_rate IS 'Minimum success rate for the tenant milestone';
+COMMENT ON COLUMN adoption.settings.active_window IS 'A user is active if seen within it';
+COMMENT ON COLUMN adoption.settings.nudge_after IS 'Activated but not adopted for this long: nudge';
+COMMENT ON COLUMN adoption.settings.dormant_after IS 'No use for this long: dormant';
+COMMENT ON COLUMN adoption.settings.max_future_skew IS 'How far ahead of the current time an event may be';
+COMMENT ON COLUMN adoption.settings.max_attempts IS 'Deliveries of a campaign action before it is dead';
+COMMENT ON COLUMN adoption.settings.event_retention IS 'Events older than this are dropped (NULL: kept)';
+COMMENT ON COLUMN adoption.settings.weight_usage_trend IS 'Health weight of usage trend';
+COMMENT ON COLUMN adoption.settings.weight_adoption IS 'Health weight of adoption';
+COMMENT ON COLUMN adoption.settings.weight_support IS 'Health weight of support';
+COMMENT ON COLUMN adoption.settings.weight_billing IS 'Health weight of billing';
+COMMENT ON COLUMN adoption.settings.weight_feedback IS 'Health weight of feedback';
+COMMENT ON COLUMN adoption.settings.health_healthy_min IS 'Health score from which a tenant is healthy';
+COMMENT ON COLUMN adoption.settings.health_at_risk_min IS 'Health score from which a tenant is at_risk (below: critical)';
+COMMENT ON COLUMN adoption.settings.action_cooldown IS 'A tenant-level health action is not enqueued again within this time';
+COMMENT ON COLUMN adoption.settings.seat_utilization_threshold IS 'Active users / seats_licensed from which a tenant is an expansion opportunity';
+COMMENT ON COLUMN adoption.settings.updated_at IS 'Last change of the row';
 CREATE UNIQUE INDEX settings_tenant_key ON adoption.settings (tenant_id);
 CREATE UNIQUE INDEX settings_one_default ON adoption.settings ((tenant_id IS NULL)) WHERE tenant_id IS NULL;
 COMMENT ON TABLE adoption.settings IS 'Thresholds and windows: the row with tenant_id NULL holds the defaults, other rows override them per tenant (NULL = inherit)';
 
-INSERT INTO adoption.settings (tenant_id, aha_successes, usage_velocity_threshold,
-	feature_adoption_threshold, success_outcome_rate, active_window, nudge_after,
-	dormant_after, max_future_skew, max_attempts, event_retention,
-	weight_usage_trend, weight_adoption, weight_support, weight_billing, weight_feedback,
-	health_healthy_min, health_at_risk_min, action_cooldown, seat_utilization_threshold)
-VALUES (NULL, 3, 5, 0.70, 0.80, interval '30 days', interval '7 days',
-	interval '30 days', interval '1 day', 5, NULL,
-	0.30, 0.30, 0.15, 0.15, 0.10,
-	70, 40, interval '30 days', 0.90);
+/* The defaults row, from the DEFAULT clauses, which then go: an override's omitted column is NULL. */
+INSERT INTO adoption.settings (tenant_id) VALUES (NULL);
+DO $$
+DECLARE
+	col name;
+BEGIN
+	FOR col IN SELECT a.attname FROM pg_catalog.pg_attribute AS a
+		WHERE a.attrelid OPERATOR(pg_catalog.=) 'adoption.settings'::pg_catalog.regclass
+			AND a.atthasdef AND a.attname OPERATOR(pg_catalog.<>) 'updated_at'
+	LOOP
+		EXECUTE pg_catalog.format('ALTER TABLE adoption.settings ALTER COLUMN %I DROP DEFAULT', col);
+	END LOOP;
+END
+$$;
 
 /*
  * The defaults row is created by CREATE EXTENSION; a dump of the table must
  * not duplicate it on restore.  Rows with tenant_id NULL that arrive later
- * (pg_restore, or a user re-inserting the defaults) update the existing row.
+ * (pg_restore, or a user re-inserting the defaults) update the existing row,
+ * every column of it.
  */
 CREATE FUNCTION adoption.settings_merge_default()
 RETURNS trigger
@@ -78,17 +105,20 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	n bigint;
+	cols text;
+	updated bigint;
 BEGIN
 	IF NEW.tenant_id IS NOT NULL THEN
 		RETURN NEW;
 	END IF;
+	SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
+	FROM pg_attribute AS a
+	WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> 'tenant_id';
 	/* The table the trigger fired on: on Citus, a shard of the reference table. */
-	EXECUTE format('UPDATE %s AS s SET
-		aha_successes = ($1).aha_successes, usage_velocity_threshold = ($1).usage_velocity_threshold, feature_adoption_threshold = ($1).feature_adoption_threshold, success_outcome_rate = ($1).success_outcome_rate, active_window = ($1).active_window, nudge_after = ($1).nudge_after, dormant_after = ($1).dormant_after, max_future_skew = ($1).max_future_skew, max_attempts = ($1).max_attempts, event_retention = ($1).event_retention, weight_usage_trend = ($1).weight_usage_trend, weight_adoption = ($1).weight_adoption, weight_support = ($1).weight_support, weight_billing = ($1).weight_billing, weight_feedback = ($1).weight_feedback, health_healthy_min = ($1).health_healthy_min, health_at_risk_min = ($1).health_at_risk_min, action_cooldown = ($1).action_cooldown, seat_utilization_threshold = ($1).seat_utilization_threshold, updated_at = ($1).updated_at
-		WHERE s.tenant_id IS NULL', TG_RELID::regclass) USING NEW;
-	GET DIAGNOSTICS n = ROW_COUNT;
-	IF n > 0 THEN
+	EXECUTE format('UPDATE %2$s AS s SET (%1$s) = (SELECT %1$s FROM (SELECT ($1).*) AS n) WHERE s.tenant_id IS NULL',
+		cols, TG_RELID::regclass) USING NEW;
+	GET DIAGNOSTICS updated = ROW_COUNT;
+	IF updated > 0 THEN
 		RETURN NULL;
 	END IF;
 	RETURN NEW;

@@ -106,6 +106,8 @@ REVOKE SELECT ON adoption.citus_pending FROM adoption_analyst, adoption_tenant;
 GRANT INSERT ON adoption.citus_pending TO adoption_app;
 GRANT EXECUTE ON FUNCTION adoption.citus_flush() TO adoption_app;
 GRANT EXECUTE ON FUNCTION
+	adoption.settings_in_force(text, adoption.settings, adoption.settings),
+	adoption.tenant_settings(text),
 	adoption.velocity_at(double precision, timestamptz, timestamptz),
 	adoption.usage_velocity_transfn(double precision[], timestamptz, timestamptz),
 	adoption.usage_velocity_combinefn(double precision[], double precision[]),

@@ -4,52 +4,91 @@
  * COMMENT on itself and on every column.
  */
 
-CREATE VIEW adoption.effective_settings WITH (security_invoker = true) AS
-SELECT t.tenant_id,
-	coalesce(o.aha_successes, d.aha_successes) AS aha_successes,
-	coalesce(o.usage_velocity_threshold, d.usage_velocity_threshold) AS usage_velocity_threshold,
-	coalesce(o.feature_adoption_threshold, d.feature_adoption_threshold) AS feature_adoption_threshold,
-	coalesce(o.success_outcome_rate, d.success_outcome_rate) AS success_outcome_rate,
-	coalesce(o.active_window, d.active_window) AS active_window,
-	coalesce(o.nudge_after, d.nudge_after) AS nudge_after,
-	coalesce(o.dormant_after, d.dormant_after) AS dormant_after,
-	coalesce(o.max_future_skew, d.max_future_skew) AS max_future_skew,
-	coalesce(o.max_attempts, d.max_attempts) AS max_attempts,
-	coalesce(o.event_retention, d.event_retention) AS event_retention,
-	coalesce(o.weight_usage_trend, d.weight_usage_trend) AS weight_usage_trend,
-	coalesce(o.weight_adoption, d.weight_adoption) AS weight_adoption,
-	coalesce(o.weight_support, d.weight_support) AS weight_support,
-	coalesce(o.weight_billing, d.weight_billing) AS weight_billing,
-	coalesce(o.weight_feedback, d.weight_feedback) AS weight_feedback,
-	coalesce(o.health_healthy_min, d.health_healthy_min) AS health_healthy_min,
-	coalesce(o.health_at_risk_min, d.health_at_risk_min) AS health_at_risk_min,
-	coalesce(o.action_cooldown, d.action_cooldown) AS action_cooldown,
-	coalesce(o.seat_utilization_threshold, d.seat_utilization_threshold) AS seat_utilization_threshold
-FROM adoption.tenants AS t
-CROSS JOIN adoption.settings AS d
-LEFT JOIN adoption.settings AS o ON o.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
-WHERE d.tenant_id IS NULL;
-COMMENT ON VIEW adoption.effective_settings IS 'The settings in force for each tenant: its overrides, else the defaults';
-COMMENT ON COLUMN adoption.effective_settings.tenant_id IS 'Tenant';
-COMMENT ON COLUMN adoption.effective_settings.aha_successes IS 'Successful uses after which a user has adopted a feature';
-COMMENT ON COLUMN adoption.effective_settings.usage_velocity_threshold IS 'Uses within 7 days that make a user habitual';
-COMMENT ON COLUMN adoption.effective_settings.feature_adoption_threshold IS 'Share of active users who adopted, for the tenant milestone';
-COMMENT ON COLUMN adoption.effective_settings.success_outcome_rate IS 'Minimum success rate for the tenant milestone';
-COMMENT ON COLUMN adoption.effective_settings.active_window IS 'A user is active if seen within it';
-COMMENT ON COLUMN adoption.effective_settings.nudge_after IS 'Activated but not adopted for this long: nudge';
-COMMENT ON COLUMN adoption.effective_settings.dormant_after IS 'No use for this long: dormant';
-COMMENT ON COLUMN adoption.effective_settings.max_future_skew IS 'How far ahead of the current time an event may be';
-COMMENT ON COLUMN adoption.effective_settings.max_attempts IS 'Deliveries of a campaign action before it is dead';
-COMMENT ON COLUMN adoption.effective_settings.event_retention IS 'Events older than this are dropped (NULL: kept)';
-COMMENT ON COLUMN adoption.effective_settings.weight_usage_trend IS 'Health weight of usage trend';
-COMMENT ON COLUMN adoption.effective_settings.weight_adoption IS 'Health weight of adoption';
-COMMENT ON COLUMN adoption.effective_settings.weight_support IS 'Health weight of support';
-COMMENT ON COLUMN adoption.effective_settings.weight_billing IS 'Health weight of billing';
-COMMENT ON COLUMN adoption.effective_settings.weight_feedback IS 'Health weight of feedback';
-COMMENT ON COLUMN adoption.effective_settings.health_healthy_min IS 'Health score from which a tenant is healthy';
-COMMENT ON COLUMN adoption.effective_settings.health_at_risk_min IS 'Health score from which a tenant is at_risk (below: critical)';
-COMMENT ON COLUMN adoption.effective_settings.action_cooldown IS 'A tenant-level health action is not enqueued again within this time';
-COMMENT ON COLUMN adoption.effective_settings.seat_utilization_threshold IS 'Active users / seats_licensed from which a tenant is an expansion opportunity';
+/*
+ * What follows from the columns of adoption.settings, written from the
+ * catalog so that a new setting needs no change here; run by CREATE
+ * EXTENSION and by an upgrade script after it adds a setting:
+ *   - adoption.settings_in_force(tenant_id, defaults, override): the one
+ *     implementation of "the tenant's override, else the default", each
+ *     column of override that is not NULL, else that of defaults (override
+ *     NULL: the defaults); a SQL function of one SELECT of coalesce() per
+ *     column, which the planner inlines.  The C cache, tenant_settings()
+ *     and the view use it;
+ *   - the view adoption.effective_settings, the settings in force for each
+ *     tenant, with the comments of the table's columns.
+ * Callers pass the rows as ROW(d.*)::adoption.settings, not d: on Citus a
+ * whole-row reference to a shard of the reference table has the shard's row
+ * type, which settings_in_force() does not take.
+ */
+CREATE FUNCTION adoption.settings_derive()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $derive$
+DECLARE
+	cols text;
+	col record;
+BEGIN
+	SELECT string_agg(CASE WHEN a.attname = 'tenant_id' THEN 'tenant_id'
+		ELSE format('coalesce(override.%1$I, defaults.%1$I)', a.attname) END, ', ' ORDER BY a.attnum)
+	INTO cols
+	FROM pg_attribute AS a
+	WHERE a.attrelid = 'adoption.settings'::regclass AND a.attnum > 0 AND NOT a.attisdropped;
+	EXECUTE format('CREATE OR REPLACE FUNCTION adoption.settings_in_force(tenant_id text, defaults adoption.settings, override adoption.settings)
+RETURNS SETOF adoption.settings
+LANGUAGE sql IMMUTABLE PARALLEL SAFE ROWS 1
+AS %L', 'SELECT ' || cols);
+	COMMENT ON FUNCTION adoption.settings_in_force(text, adoption.settings, adoption.settings) IS 'The settings in force for a tenant (one row): each column of its override row that is not NULL, else that of the defaults row';
+	CREATE OR REPLACE VIEW adoption.effective_settings WITH (security_invoker = true) AS
+	SELECT s.*
+	FROM adoption.tenants AS t
+	CROSS JOIN adoption.settings AS d
+	LEFT JOIN adoption.settings AS o ON o.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
+	CROSS JOIN LATERAL adoption.settings_in_force(t.tenant_id, ROW(d.*)::adoption.settings,
+		ROW(o.*)::adoption.settings) AS s
+	WHERE d.tenant_id IS NULL;
+	COMMENT ON VIEW adoption.effective_settings IS 'The settings in force for each tenant: its overrides, else the defaults';
+	/*
+	 * Every setting has a default, except event_retention (none: events are
+	 * kept).  Named columns, not a whole-row reference: Citus cannot deparse
+	 * one into a shard's CHECK.
+	 */
+	SELECT string_agg(format('%I IS NOT NULL', a.attname), ' AND ' ORDER BY a.attname)
+	INTO cols
+	FROM pg_attribute AS a
+	WHERE a.attrelid = 'adoption.settings'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+		AND a.attname NOT IN ('tenant_id', 'event_retention');
+	ALTER TABLE adoption.settings DROP CONSTRAINT IF EXISTS settings_defaults_complete;
+	EXECUTE format('ALTER TABLE adoption.settings ADD CONSTRAINT settings_defaults_complete CHECK (tenant_id IS NOT NULL OR (%s))',
+		cols);
+	FOR col IN SELECT a.attname, col_description(a.attrelid, a.attnum) AS comment
+		FROM pg_attribute AS a
+		WHERE a.attrelid = 'adoption.settings'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+	LOOP
+		EXECUTE format('COMMENT ON COLUMN adoption.effective_settings.%I IS %L', col.attname,
+			CASE col.attname WHEN 'tenant_id' THEN 'Tenant'
+				WHEN 'updated_at' THEN 'Last change of the tenant''s override row (of the defaults row when it has none)'
+				ELSE col.comment END);
+	END LOOP;
+END
+$derive$;
+COMMENT ON FUNCTION adoption.settings_derive() IS 'Writes adoption.settings_in_force(), the view adoption.effective_settings and the check that the defaults row is complete from the columns of adoption.settings (run after adding a setting)';
+SELECT adoption.settings_derive();
+
+/* The settings in force for one tenant (the defaults for NULL or a tenant without overrides). */
+CREATE FUNCTION adoption.tenant_settings(tenant_id text)
+RETURNS adoption.settings
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT s.*
+	FROM adoption.settings AS d
+	LEFT JOIN adoption.settings AS o ON o.tenant_id = tenant_settings.tenant_id
+	CROSS JOIN LATERAL adoption.settings_in_force(tenant_settings.tenant_id, ROW(d.*)::adoption.settings,
+		ROW(o.*)::adoption.settings) AS s
+	WHERE d.tenant_id IS NULL
+$$;
+COMMENT ON FUNCTION adoption.tenant_settings(text) IS 'The settings in force for one tenant: its overrides, else the defaults (all defaults for NULL)';
 
 /*
  * The state of a tenant x feature as of the tenant's latest event time
@@ -96,25 +135,36 @@ COMMENT ON COLUMN adoption.tenant_feature_state.feature_adopted_at IS 'Milestone
 COMMENT ON COLUMN adoption.tenant_feature_state.updated_at IS 'When the counts or the milestone were last written';
 
 /*
- * Adoption of each feature by each tenant as of now(), over the tenant's
- * active users (docs/design.md §3, the population Pendo and Amplitude divide by):
- * users with an event of any feature in (now() - active_window, now()].
+ * A tenant's active users as of now() (docs/adoption-state.md): users with
+ * an event of any feature in (now() - active_window, now()].
  * tenant_user_state's last_seen_at decides, except for a user seen after
  * now() (an event ahead of the clock, within max_future_skew): for those
- * the log says whether an event falls in the window; likewise a feature's
- * own active users (feature_active_users, mean_velocity) by last_used_at.
+ * the log says whether an event falls in the window.  The population of
+ * adoption.feature_adoption and of seat utilization.
+ */
+CREATE VIEW adoption.active_users WITH (security_invoker = true) AS
+SELECT v.tenant_id, v.user_id
+FROM adoption.tenant_user_state AS v
+JOIN adoption.effective_settings AS e ON e.tenant_id OPERATOR(pg_catalog.=) v.tenant_id
+WHERE v.last_seen_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) e.active_window)
+	AND (v.last_seen_at OPERATOR(pg_catalog.<=) pg_catalog.now() OR EXISTS (
+		SELECT 1 FROM adoption.feature_usage_events AS x
+		WHERE x.tenant_id OPERATOR(pg_catalog.=) v.tenant_id AND x.user_id OPERATOR(pg_catalog.=) v.user_id
+			AND x.usage_timestamp OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) e.active_window)
+			AND x.usage_timestamp OPERATOR(pg_catalog.<=) pg_catalog.now()));
+COMMENT ON VIEW adoption.active_users IS 'A tenant''s active users as of now(): an event of any feature within the tenant''s active_window';
+COMMENT ON COLUMN adoption.active_users.tenant_id IS 'Tenant';
+COMMENT ON COLUMN adoption.active_users.user_id IS 'User with an event of any feature in (now() - active_window, now()]';
+
+/*
+ * Adoption of each feature by each tenant as of now(), over the tenant's
+ * active users (docs/design.md §3, the population Pendo and Amplitude divide by):
+ * adoption.active_users; a feature's own active users
+ * (feature_active_users, mean_velocity) likewise by last_used_at.
  */
 CREATE VIEW adoption.feature_adoption WITH (security_invoker = true) AS
 WITH active AS (
-	SELECT v.tenant_id, v.user_id
-	FROM adoption.tenant_user_state AS v
-	JOIN adoption.effective_settings AS e ON e.tenant_id OPERATOR(pg_catalog.=) v.tenant_id
-	WHERE v.last_seen_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) e.active_window)
-		AND (v.last_seen_at OPERATOR(pg_catalog.<=) pg_catalog.now() OR EXISTS (
-			SELECT 1 FROM adoption.feature_usage_events AS x
-			WHERE x.tenant_id OPERATOR(pg_catalog.=) v.tenant_id AND x.user_id OPERATOR(pg_catalog.=) v.user_id
-				AND x.usage_timestamp OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) e.active_window)
-				AND x.usage_timestamp OPERATOR(pg_catalog.<=) pg_catalog.now()))
+	SELECT a.tenant_id, a.user_id FROM adoption.active_users AS a
 ),
 tenant_active AS (
 	SELECT active.tenant_id, count(*) AS active_users FROM active GROUP BY active.tenant_id

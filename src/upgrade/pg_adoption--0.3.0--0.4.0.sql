@@ -5039,3 +5039,730 @@ CREATE POLICY own_tenant ON adoption.attribution_snapshots FOR SELECT TO adoptio
 	USING (tenant_id OPERATOR(pg_catalog.=) NULLIF(pg_catalog.current_setting('adoption.tenant_id', true), ''));
 COMMENT ON POLICY all_rows ON adoption.attribution_snapshots IS 'adoption_app and adoption_analyst see and write every row (their table privileges limit what they may do)';
 COMMENT ON POLICY own_tenant ON adoption.attribution_snapshots IS 'adoption_tenant reads only the rows of the tenant named by the setting adoption.tenant_id (none when adoption.tenant_id is unset or empty)';
+
+/*
+ * Issue 20, tenant settings in one place: adoption.settings is the one list
+ * of the settings (its columns carry their comments; the defaults check and
+ * the trigger that merges a re-inserted defaults row read the columns from
+ * the catalog); adoption.settings_derive() writes from its columns
+ * adoption.settings_in_force(), the one implementation of "the tenant's
+ * override, else the default" (used by the C cache,
+ * adoption.tenant_settings(), the view adoption.effective_settings, which
+ * gains the column updated_at, claim_actions() and fail_action()), and the
+ * view; account_states() reads the view.
+ */
+ALTER TABLE adoption.settings DROP CONSTRAINT settings_defaults_complete;
+ALTER TABLE adoption.settings ADD CONSTRAINT settings_defaults_complete CHECK (tenant_id IS NOT NULL OR NOT pg_catalog.jsonb_path_exists(
+		pg_catalog.to_jsonb(settings) OPERATOR(pg_catalog.-) 'tenant_id' OPERATOR(pg_catalog.-) 'event_retention',
+		'$.* ? (@ == null)'));
+COMMENT ON COLUMN adoption.settings.tenant_id IS 'Tenant whose overrides the row holds; NULL: the row of defaults';
+COMMENT ON COLUMN adoption.settings.aha_successes IS 'Successful uses after which a user has adopted a feature';
+COMMENT ON COLUMN adoption.settings.usage_velocity_threshold IS 'Uses within 7 days that make a user habitual';
+COMMENT ON COLUMN adoption.settings.feature_adoption_threshold IS 'Share of active users who adopted, for the tenant milestone';
+COMMENT ON COLUMN adoption.settings.success_outcome_rate IS 'Minimum success rate for the tenant milestone';
+COMMENT ON COLUMN adoption.settings.active_window IS 'A user is active if seen within it';
+COMMENT ON COLUMN adoption.settings.nudge_after IS 'Activated but not adopted for this long: nudge';
+COMMENT ON COLUMN adoption.settings.dormant_after IS 'No use for this long: dormant';
+COMMENT ON COLUMN adoption.settings.max_future_skew IS 'How far ahead of the current time an event may be';
+COMMENT ON COLUMN adoption.settings.max_attempts IS 'Deliveries of a campaign action before it is dead';
+COMMENT ON COLUMN adoption.settings.event_retention IS 'Events older than this are dropped (NULL: kept)';
+COMMENT ON COLUMN adoption.settings.weight_usage_trend IS 'Health weight of usage trend';
+COMMENT ON COLUMN adoption.settings.weight_adoption IS 'Health weight of adoption';
+COMMENT ON COLUMN adoption.settings.weight_support IS 'Health weight of support';
+COMMENT ON COLUMN adoption.settings.weight_billing IS 'Health weight of billing';
+COMMENT ON COLUMN adoption.settings.weight_feedback IS 'Health weight of feedback';
+COMMENT ON COLUMN adoption.settings.health_healthy_min IS 'Health score from which a tenant is healthy';
+COMMENT ON COLUMN adoption.settings.health_at_risk_min IS 'Health score from which a tenant is at_risk (below: critical)';
+COMMENT ON COLUMN adoption.settings.action_cooldown IS 'A tenant-level health action is not enqueued again within this time';
+COMMENT ON COLUMN adoption.settings.seat_utilization_threshold IS 'Active users / seats_licensed from which a tenant is an expansion opportunity';
+COMMENT ON COLUMN adoption.settings.updated_at IS 'Last change of the row';
+CREATE FUNCTION adoption.settings_derive()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $derive$
+DECLARE
+	cols text;
+	col record;
+BEGIN
+	SELECT string_agg(CASE WHEN a.attname = 'tenant_id' THEN 'tenant_id'
+		ELSE format('coalesce(override.%1$I, defaults.%1$I)', a.attname) END, ', ' ORDER BY a.attnum)
+	INTO cols
+	FROM pg_attribute AS a
+	WHERE a.attrelid = 'adoption.settings'::regclass AND a.attnum > 0 AND NOT a.attisdropped;
+	EXECUTE format('CREATE OR REPLACE FUNCTION adoption.settings_in_force(tenant_id text, defaults adoption.settings, override adoption.settings)
+RETURNS SETOF adoption.settings
+LANGUAGE sql IMMUTABLE PARALLEL SAFE ROWS 1
+AS %L', 'SELECT ' || cols);
+	COMMENT ON FUNCTION adoption.settings_in_force(text, adoption.settings, adoption.settings) IS 'The settings in force for a tenant (one row): each column of its override row that is not NULL, else that of the defaults row';
+	CREATE OR REPLACE VIEW adoption.effective_settings WITH (security_invoker = true) AS
+	SELECT s.*
+	FROM adoption.tenants AS t
+	CROSS JOIN adoption.settings AS d
+	LEFT JOIN adoption.settings AS o ON o.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
+	CROSS JOIN LATERAL adoption.settings_in_force(t.tenant_id, d, o) AS s
+	WHERE d.tenant_id IS NULL;
+	COMMENT ON VIEW adoption.effective_settings IS 'The settings in force for each tenant: its overrides, else the defaults';
+	FOR col IN SELECT a.attname, col_description(a.attrelid, a.attnum) AS comment
+		FROM pg_attribute AS a
+		WHERE a.attrelid = 'adoption.settings'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+	LOOP
+		EXECUTE format('COMMENT ON COLUMN adoption.effective_settings.%I IS %L', col.attname,
+			CASE col.attname WHEN 'tenant_id' THEN 'Tenant'
+				WHEN 'updated_at' THEN 'Last change of the tenant''s override row (of the defaults row when it has none)'
+				ELSE col.comment END);
+	END LOOP;
+END
+$derive$;
+COMMENT ON FUNCTION adoption.settings_derive() IS 'Writes adoption.settings_in_force() and the view adoption.effective_settings from the columns of adoption.settings (run after adding a setting)';
+SELECT adoption.settings_derive();
+CREATE FUNCTION adoption.tenant_settings(tenant_id text)
+RETURNS adoption.settings
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT s.*
+	FROM adoption.settings AS d
+	LEFT JOIN adoption.settings AS o ON o.tenant_id = tenant_settings.tenant_id
+	CROSS JOIN LATERAL adoption.settings_in_force(tenant_settings.tenant_id, d, o) AS s
+	WHERE d.tenant_id IS NULL
+$$;
+COMMENT ON FUNCTION adoption.tenant_settings(text) IS 'The settings in force for one tenant: its overrides, else the defaults (all defaults for NULL)';
+REVOKE ALL ON FUNCTION adoption.settings_derive(), adoption.settings_in_force(text, adoption.settings, adoption.settings),
+	adoption.tenant_settings(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION adoption.settings_in_force(text, adoption.settings, adoption.settings),
+	adoption.tenant_settings(text) TO adoption_analyst, adoption_tenant;
+CREATE OR REPLACE FUNCTION adoption.settings_merge_default()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cols text;
+	updated bigint;
+BEGIN
+	IF NEW.tenant_id IS NOT NULL THEN
+		RETURN NEW;
+	END IF;
+	SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
+	FROM pg_attribute AS a
+	WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> 'tenant_id';
+	EXECUTE format('UPDATE adoption.settings SET (%1$s) = (SELECT %1$s FROM (SELECT ($1).*) AS n) WHERE tenant_id IS NULL', cols)
+		USING NEW;
+	GET DIAGNOSTICS updated = ROW_COUNT;
+	IF updated > 0 THEN
+		RETURN NULL;
+	END IF;
+	RETURN NEW;
+END
+$$;
+CREATE OR REPLACE FUNCTION adoption.claim_actions(worker text, max integer DEFAULT 100, lease interval DEFAULT '5 minutes')
+RETURNS SETOF adoption.campaign_actions
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	claimed bigint;
+BEGIN
+	IF worker IS NULL OR btrim(worker) = '' THEN
+		RAISE EXCEPTION 'worker must not be empty' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Name the worker, e.g. its host and process id; complete_action() can check it.';
+	END IF;
+	IF max IS NULL OR max < 0 THEN
+		RAISE EXCEPTION 'max must not be negative, not %', coalesce(max::text, 'NULL') USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF lease IS NULL OR lease <= interval '0' THEN
+		RAISE EXCEPTION 'lease must be positive, not %', coalesce(lease::text, 'NULL') USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'The lease is how long the worker holds the actions, e.g. ''5 minutes''.';
+	END IF;
+
+	/* Expired leases of actions out of attempts (the tenant's max_attempts): dead, not handed out again. */
+	WITH expired AS (
+		DELETE FROM adoption.campaign_action_queue AS q
+		WHERE q.status = 'claimed' AND q.lease_until < now()
+			AND q.attempts >= (adoption.tenant_settings(q.tenant_id)).max_attempts
+			AND q.action_id IN (SELECT e.action_id FROM adoption.campaign_action_queue AS e
+				WHERE e.status = 'claimed' AND e.lease_until < now()
+				FOR UPDATE SKIP LOCKED)
+		RETURNING q.*
+	)
+	INSERT INTO adoption.campaign_action_archive
+	SELECT e.action_id, e.tenant_id, e.user_id, e.feature_id, e.template_key, e.campaign_id, e.reason,
+		e.dedupe_key, 'dead', e.attempts, e.available_at, e.claimed_by, e.lease_until,
+		coalesce(e.last_error, 'lease expired'), e.created_at, now()
+	FROM expired AS e;
+
+	/* Due pending actions first, then actions whose lease expired. */
+	RETURN QUERY
+	WITH locked AS (
+		SELECT p.tenant_id, p.action_id FROM adoption.campaign_action_queue AS p
+		WHERE p.status = 'pending' AND p.available_at <= now()
+		ORDER BY p.available_at
+		LIMIT max
+		FOR UPDATE SKIP LOCKED
+	)
+	UPDATE adoption.campaign_action_queue AS q
+	SET status = 'claimed', claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
+	FROM locked AS l
+	WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id
+	RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
+		q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
+		q.created_at, q.completed_at, q.status_reason;
+	GET DIAGNOSTICS claimed = ROW_COUNT;
+	IF claimed < max THEN
+		RETURN QUERY
+		WITH locked AS (
+			SELECT x.tenant_id, x.action_id FROM adoption.campaign_action_queue AS x
+			WHERE x.status = 'claimed' AND x.lease_until < now()
+			ORDER BY x.lease_until
+			LIMIT max - claimed
+			FOR UPDATE SKIP LOCKED
+		)
+		UPDATE adoption.campaign_action_queue AS q
+		SET claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
+		FROM locked AS l
+		WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id
+		RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
+			q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
+			q.created_at, q.completed_at, q.status_reason;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION adoption.claim_actions(text, integer, interval) IS 'Claims up to max due actions for worker for the lease; never hands one action to two workers at once';
+CREATE OR REPLACE FUNCTION adoption.fail_action(action_id bigint, error text, worker text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	a adoption.campaign_action_queue := adoption.held_action(action_id, worker);
+	max_attempts integer;
+BEGIN
+	max_attempts := (adoption.tenant_settings(a.tenant_id)).max_attempts;
+	IF a.attempts >= max_attempts THEN
+		DELETE FROM adoption.campaign_action_queue AS q WHERE q.tenant_id = a.tenant_id AND q.action_id = a.action_id;
+		INSERT INTO adoption.campaign_action_archive
+		VALUES (a.action_id, a.tenant_id, a.user_id, a.feature_id, a.template_key, a.campaign_id, a.reason,
+			a.dedupe_key, 'dead', a.attempts, a.available_at, a.claimed_by, a.lease_until, error,
+			a.created_at, now());
+		RETURN 'dead';
+	END IF;
+	/* Backoff: 30 s after the first failure, doubling, at most a day. */
+	UPDATE adoption.campaign_action_queue AS q
+	SET status = 'pending', lease_until = NULL, last_error = error,
+		available_at = now() + least(interval '30 seconds' * power(2, least(a.attempts - 1, 12)), interval '1 day')
+	WHERE q.tenant_id = a.tenant_id AND q.action_id = a.action_id;
+	RETURN 'pending';
+END
+$$;
+COMMENT ON FUNCTION adoption.fail_action(bigint, text, text) IS 'Records a failed delivery: the action is retried after 30 s, 1 min, 2 min... (at most a day), or is dead after max_attempts; returns the new status';
+CREATE OR REPLACE FUNCTION adoption.account_states(tenant_ids text[], as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (tenant_id text, risk text, scored_at timestamptz, last_event_at timestamptz,
+	dormant boolean, cancelled_at timestamptz, states text[])
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT x.tenant_id, x.risk, x.scored_at, x.last_event_at, x.dormant, x.cancelled_at,
+		array_remove(ARRAY[CASE WHEN x.risk IN ('at_risk', 'critical') THEN x.risk END,
+			CASE WHEN x.dormant THEN 'dormant' END,
+			CASE WHEN x.cancelled_at IS NOT NULL THEN 'cancelled' END], NULL)
+	FROM (
+		SELECT i.tenant_id, h.risk, h.scored_at, le.last_event_at,
+			coalesce(le.last_event_at <= as_of - e.dormant_after, false) AS dormant,
+			c.occurred_at AS cancelled_at
+		FROM (SELECT DISTINCT u.tenant_id FROM unnest(tenant_ids) AS u(tenant_id) WHERE u.tenant_id IS NOT NULL) AS i
+		LEFT JOIN adoption.effective_settings AS e ON e.tenant_id = i.tenant_id
+		LEFT JOIN LATERAL (SELECT s.risk, s.scored_at FROM adoption.health_scores AS s
+			WHERE s.tenant_id = i.tenant_id AND s.scored_at <= as_of
+			ORDER BY s.scored_at DESC LIMIT 1) AS h ON true
+		LEFT JOIN LATERAL (SELECT CASE WHEN t.last_event_at <= as_of THEN t.last_event_at
+				ELSE (SELECT max(v.usage_timestamp) FROM adoption.feature_usage_events AS v
+					WHERE v.tenant_id = i.tenant_id AND v.usage_timestamp <= as_of) END AS last_event_at
+			FROM adoption.tenant_state AS t WHERE t.tenant_id = i.tenant_id) AS le ON true
+		LEFT JOIN LATERAL (SELECT b.occurred_at FROM adoption.billing_events AS b
+			WHERE b.tenant_id = i.tenant_id AND b.kind = 'cancellation' AND b.occurred_at <= as_of
+				AND NOT EXISTS (SELECT 1 FROM adoption.billing_events AS r
+					WHERE r.tenant_id = b.tenant_id AND r.kind IN ('payment_succeeded', 'upgrade')
+						AND r.occurred_at > b.occurred_at AND r.occurred_at <= as_of)
+			ORDER BY b.occurred_at DESC LIMIT 1) AS c ON true
+	) AS x
+$$;
+COMMENT ON FUNCTION adoption.account_states(text[], timestamptz) IS 'Per tenant as of a time: the risk band of its latest score, its last event and whether it is dormant, its standing cancellation, and the states the play policy knows (at_risk, critical, dormant, cancelled)';
+ALTER FUNCTION adoption.claim_actions(text, integer, interval) SECURITY DEFINER;
+ALTER FUNCTION adoption.fail_action(bigint, text, text) SECURITY DEFINER;
+
+/*
+ * Issue 20, one enqueue path: adoption.queue_actions() claims the dedupe
+ * keys, queues and notifies for the C engine, enqueue_action() and
+ * enqueue_batch() (which moves from health.sql to actions.sql).
+ */
+CREATE FUNCTION adoption.queue_actions(tenant_ids text[], template_keys text[], dedupe_keys text[],
+	reasons jsonb[], user_ids text[], feature_ids text[], available_ats timestamptz[], notify boolean)
+RETURNS TABLE (tenant_id text, template_key text, action_id bigint)
+AS 'MODULE_PATHNAME', 'adoption_queue_actions'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION adoption.queue_actions(text[], text[], text[], jsonb[], text[], text[], timestamptz[], boolean) IS 'The one path that queues campaign actions (parallel arrays): skips unknown templates, plays the play policy forbids and keys already enqueued, claims the keys, queues the rest, optionally notifies; returns what it queued';
+REVOKE ALL ON FUNCTION adoption.queue_actions(text[], text[], text[], jsonb[], text[], text[], timestamptz[], boolean) FROM PUBLIC;
+CREATE OR REPLACE FUNCTION adoption.enqueue_action(tenant_id text, template_key text, dedupe_key text,
+	reason jsonb DEFAULT '{}', user_id text DEFAULT NULL, feature_id text DEFAULT NULL,
+	available_at timestamptz DEFAULT pg_catalog.now())
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	blocked text;
+BEGIN
+	IF tenant_id IS NULL OR btrim(tenant_id) = '' THEN
+		RAISE EXCEPTION 'tenant_id must not be empty' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF dedupe_key IS NULL OR dedupe_key = '' THEN
+		RAISE EXCEPTION 'dedupe_key must not be empty' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'The key names what the action is about, e.g. the milestone and the user; an action with the same key is enqueued once.';
+	END IF;
+	PERFORM FROM adoption.campaign_templates AS t WHERE t.template_key = enqueue_action.template_key;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'unknown campaign template "%"', template_key USING ERRCODE = 'undefined_object',
+			HINT = 'The templates are the rows of adoption.campaign_templates.';
+	END IF;
+	SELECT b.reason INTO blocked
+	FROM adoption.blocked_plays(ARRAY[enqueue_action.tenant_id], ARRAY[enqueue_action.template_key]) AS b;
+	IF blocked IS NOT NULL THEN
+		RAISE NOTICE '% not enqueued for tenant "%"', template_key, tenant_id USING DETAIL = blocked || '.',
+			HINT = 'The play policy is adoption.play_policy, per tenant adoption.tenant_play_policy.';
+		RETURN NULL;
+	END IF;
+	RETURN (SELECT q.action_id FROM adoption.queue_actions(ARRAY[enqueue_action.tenant_id],
+		ARRAY[enqueue_action.template_key], ARRAY[enqueue_action.dedupe_key], ARRAY[enqueue_action.reason],
+		ARRAY[enqueue_action.user_id], ARRAY[enqueue_action.feature_id], ARRAY[enqueue_action.available_at], true) AS q);
+END
+$$;
+COMMENT ON FUNCTION adoption.enqueue_action(text, text, text, jsonb, text, text, timestamptz) IS 'Enqueues a campaign action unless one with the same (tenant_id, dedupe_key) was enqueued (and not withdrawn) or the play policy forbids it for the account''s state; returns its id or NULL';
+CREATE OR REPLACE FUNCTION adoption.enqueue_batch(actions jsonb)
+RETURNS TABLE (tenant_id text, template_key text, action_id bigint)
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH a AS MATERIALIZED (
+		SELECT * FROM jsonb_to_recordset(coalesce(actions, '[]')) AS a(tenant_id text, user_id text,
+			feature_id text, template_key text, reason jsonb, dedupe_key text)
+		ORDER BY a.tenant_id, a.dedupe_key
+	)
+	SELECT q.tenant_id, q.template_key, q.action_id
+	FROM adoption.queue_actions(ARRAY(SELECT a.tenant_id FROM a), ARRAY(SELECT a.template_key FROM a),
+		ARRAY(SELECT a.dedupe_key FROM a), ARRAY(SELECT a.reason FROM a), ARRAY(SELECT a.user_id FROM a),
+		ARRAY(SELECT a.feature_id FROM a), NULL, true) AS q
+$$;
+COMMENT ON FUNCTION adoption.enqueue_batch(jsonb) IS 'Enqueues a JSON array of actions {tenant_id, template_key, dedupe_key, reason, user_id, feature_id} set-based, skipping keys already enqueued and plays the play policy forbids; returns what it enqueued';
+ALTER FUNCTION adoption.enqueue_action(text, text, text, jsonb, text, text, timestamptz) SECURITY DEFINER;
+
+/*
+ * Issue 20, one definition of a tenant's active users as of now(): the view
+ * adoption.active_users, which adoption.feature_adoption and the seat
+ * utilization of adoption.expansion_opportunities read.
+ */
+CREATE VIEW adoption.active_users WITH (security_invoker = true) AS
+SELECT v.tenant_id, v.user_id
+FROM adoption.tenant_user_state AS v
+JOIN adoption.effective_settings AS e ON e.tenant_id OPERATOR(pg_catalog.=) v.tenant_id
+WHERE v.last_seen_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) e.active_window)
+	AND (v.last_seen_at OPERATOR(pg_catalog.<=) pg_catalog.now() OR EXISTS (
+		SELECT 1 FROM adoption.feature_usage_events AS x
+		WHERE x.tenant_id OPERATOR(pg_catalog.=) v.tenant_id AND x.user_id OPERATOR(pg_catalog.=) v.user_id
+			AND x.usage_timestamp OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) e.active_window)
+			AND x.usage_timestamp OPERATOR(pg_catalog.<=) pg_catalog.now()));
+COMMENT ON VIEW adoption.active_users IS 'A tenant''s active users as of now(): an event of any feature within the tenant''s active_window';
+COMMENT ON COLUMN adoption.active_users.tenant_id IS 'Tenant';
+COMMENT ON COLUMN adoption.active_users.user_id IS 'User with an event of any feature in (now() - active_window, now()]';
+GRANT SELECT ON adoption.active_users TO adoption_analyst, adoption_tenant;
+CREATE OR REPLACE VIEW adoption.feature_adoption WITH (security_invoker = true) AS
+WITH active AS (
+	SELECT a.tenant_id, a.user_id FROM adoption.active_users AS a
+),
+tenant_active AS (
+	SELECT active.tenant_id, count(*) AS active_users FROM active GROUP BY active.tenant_id
+),
+pair AS (
+	SELECT s.tenant_id, s.feature_id, s.user_id, s.uses, s.successes, s.adopted_at, s.habitual_at,
+		s.last_used_at, s.velocity_per_week, a.user_id IS NOT NULL AS tenant_active,
+		s.last_used_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) e.active_window)
+			AND (s.last_used_at OPERATOR(pg_catalog.<=) pg_catalog.now() OR EXISTS (
+				SELECT 1 FROM adoption.feature_usage_events AS x
+				WHERE x.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND x.user_id OPERATOR(pg_catalog.=) s.user_id
+					AND x.feature_id OPERATOR(pg_catalog.=) s.feature_id
+					AND x.usage_timestamp OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) e.active_window)
+					AND x.usage_timestamp OPERATOR(pg_catalog.<=) pg_catalog.now())) AS feature_active
+	FROM adoption.user_feature_state AS s
+	JOIN adoption.effective_settings AS e ON e.tenant_id OPERATOR(pg_catalog.=) s.tenant_id
+	LEFT JOIN active AS a
+		ON a.tenant_id OPERATOR(pg_catalog.=) s.tenant_id AND a.user_id OPERATOR(pg_catalog.=) s.user_id
+	WHERE s.uses OPERATOR(pg_catalog.>) 0
+)
+SELECT p.tenant_id, p.feature_id, f.feature_name, f.tier,
+	coalesce(t.active_users, 0) AS active_users,
+	count(*) AS activated_users,
+	count(*) FILTER (WHERE p.adopted_at IS NOT NULL) AS adopted_users,
+	count(*) FILTER (WHERE p.habitual_at IS NOT NULL) AS habitual_users,
+	(count(*) FILTER (WHERE p.tenant_active AND p.adopted_at OPERATOR(pg_catalog.<=) pg_catalog.now()))::double precision
+		OPERATOR(pg_catalog./) NULLIF(t.active_users, 0) AS adoption_rate,
+	(sum(p.successes) FILTER (WHERE p.tenant_active))::double precision
+		OPERATOR(pg_catalog./) NULLIF(sum(p.uses) FILTER (WHERE p.tenant_active), 0) AS success_rate,
+	avg(adoption.velocity_at(p.velocity_per_week, p.last_used_at, pg_catalog.now()))
+		FILTER (WHERE p.feature_active) AS mean_velocity,
+	max(p.last_used_at) AS last_used_at,
+	m.feature_adopted_at,
+	count(*) FILTER (WHERE p.tenant_active AND p.adopted_at OPERATOR(pg_catalog.<=) pg_catalog.now()) AS active_adopters,
+	count(*) FILTER (WHERE p.feature_active) AS feature_active_users
+FROM pair AS p
+LEFT JOIN tenant_active AS t ON t.tenant_id OPERATOR(pg_catalog.=) p.tenant_id
+LEFT JOIN adoption.features AS f ON f.feature_id OPERATOR(pg_catalog.=) p.feature_id
+LEFT JOIN adoption.tenant_feature_milestones AS m
+	ON m.tenant_id OPERATOR(pg_catalog.=) p.tenant_id AND m.feature_id OPERATOR(pg_catalog.=) p.feature_id
+GROUP BY p.tenant_id, p.feature_id, f.feature_name, f.tier, t.active_users, m.feature_adopted_at;
+COMMENT ON VIEW adoption.feature_adoption IS 'Adoption of each feature by each tenant, as of now: the tenant''s active users (an event of any feature within active_window), who of them adopted the feature, who ever activated, adopted and became habitual, and when the tenant adopted the feature';
+COMMENT ON COLUMN adoption.feature_adoption.tenant_id IS 'Tenant';
+COMMENT ON COLUMN adoption.feature_adoption.feature_id IS 'Feature';
+COMMENT ON COLUMN adoption.feature_adoption.feature_name IS 'Feature name from the catalog';
+COMMENT ON COLUMN adoption.feature_adoption.tier IS 'core, advanced or premium';
+COMMENT ON COLUMN adoption.feature_adoption.active_users IS 'The tenant''s active users: users with an event of any feature in (now - active_window, now] (not only users of this feature): the denominator of adoption_rate';
+COMMENT ON COLUMN adoption.feature_adoption.activated_users IS 'Users who ever used the feature';
+COMMENT ON COLUMN adoption.feature_adoption.adopted_users IS 'Users who reached aha_successes successful uses (any time, active or not)';
+COMMENT ON COLUMN adoption.feature_adoption.habitual_users IS 'Users who reached usage_velocity_threshold uses within 7 days';
+COMMENT ON COLUMN adoption.feature_adoption.adoption_rate IS 'active_adopters / active_users: the share of the tenant''s active users who adopted the feature (NULL without active users)';
+COMMENT ON COLUMN adoption.feature_adoption.success_rate IS 'Successful uses / uses of the feature, over the uses of the tenant''s active users (NULL without such uses)';
+COMMENT ON COLUMN adoption.feature_adoption.mean_velocity IS 'Mean uses per week, decayed to now (7-day half-life), of the feature''s own active users (feature_active_users; NULL without)';
+COMMENT ON COLUMN adoption.feature_adoption.last_used_at IS 'Latest use of the feature in the tenant';
+COMMENT ON COLUMN adoption.feature_adoption.feature_adopted_at IS 'When the tenant reached feature_adoption_threshold and success_outcome_rate (milestone feature_adopted), NULL if not yet';
+COMMENT ON COLUMN adoption.feature_adoption.active_adopters IS 'The tenant''s active users who adopted the feature (adopted_at <= now): the numerator of adoption_rate';
+COMMENT ON COLUMN adoption.feature_adoption.feature_active_users IS 'Users who used this feature in (now - active_window, now]: the feature''s own active users, a subset of active_users';
+CREATE OR REPLACE VIEW adoption.expansion_opportunities WITH (security_invoker = true) AS
+WITH active AS (
+	SELECT a.tenant_id, count(*) AS active_users FROM adoption.active_users AS a GROUP BY a.tenant_id
+)
+SELECT t.tenant_id, 'seat_utilization'::text AS opportunity, NULL::text AS feature_id,
+	a.active_users::double precision / t.seats_licensed AS metric,
+	jsonb_build_object('active_users', a.active_users, 'seats_licensed', t.seats_licensed,
+		'threshold', e.seat_utilization_threshold) AS evidence,
+	t.arr, t.segment
+FROM adoption.tenants AS t
+JOIN active AS a ON a.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
+JOIN adoption.effective_settings AS e ON e.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
+WHERE t.seats_licensed > 0 AND a.active_users >= e.seat_utilization_threshold * t.seats_licensed
+UNION ALL
+SELECT t.tenant_id, 'upgrade_path', f.upgrade_feature_id, count(*)::double precision,
+	jsonb_build_object('feature_id', f.feature_id, 'habitual_users', count(*),
+		'upgrade_tier', g.tier, 'upgrade_feature_name', g.feature_name),
+	t.arr, t.segment
+FROM adoption.user_feature_state AS s
+JOIN adoption.features AS f ON f.feature_id OPERATOR(pg_catalog.=) s.feature_id
+JOIN adoption.features AS g ON g.feature_id OPERATOR(pg_catalog.=) f.upgrade_feature_id
+JOIN adoption.tenants AS t ON t.tenant_id OPERATOR(pg_catalog.=) s.tenant_id
+WHERE s.habitual_at IS NOT NULL
+	AND NOT EXISTS (SELECT 1 FROM adoption.user_feature_state AS u
+		WHERE u.tenant_id OPERATOR(pg_catalog.=) s.tenant_id
+			AND u.feature_id OPERATOR(pg_catalog.=) f.upgrade_feature_id
+			AND u.activated_at IS NOT NULL)
+GROUP BY t.tenant_id, f.feature_id, f.upgrade_feature_id, g.tier, g.feature_name, t.arr, t.segment
+UNION ALL
+SELECT t.tenant_id, 'feature_request', c.feature_id, count(*)::double precision,
+	jsonb_build_object('requests', count(*), 'tier', c.tier, 'feature_name', c.feature_name,
+		'last_requested_at', max(b.created_at)),
+	t.arr, t.segment
+FROM adoption.feedback AS b
+CROSS JOIN LATERAL pg_catalog.unnest(b.feature_requests) AS q(request)
+JOIN adoption.features AS c ON c.feature_id OPERATOR(pg_catalog.=) q.request AND c.tier <> 'core'
+JOIN adoption.tenants AS t ON t.tenant_id OPERATOR(pg_catalog.=) b.tenant_id
+WHERE b.created_at > pg_catalog.now() - interval '90 days'
+	AND NOT EXISTS (SELECT 1 FROM adoption.user_feature_state AS u
+		WHERE u.tenant_id OPERATOR(pg_catalog.=) b.tenant_id
+			AND u.feature_id OPERATOR(pg_catalog.=) c.feature_id)
+GROUP BY t.tenant_id, c.feature_id, c.tier, c.feature_name, t.arr, t.segment;
+COMMENT ON VIEW adoption.expansion_opportunities IS 'Tenants with room to expand: seats nearly all in use, habitual use of a feature whose upgrade they have not activated, or feedback asking for an advanced or premium feature they do not use';
+COMMENT ON COLUMN adoption.expansion_opportunities.tenant_id IS 'Tenant';
+COMMENT ON COLUMN adoption.expansion_opportunities.opportunity IS 'seat_utilization (active users / seats_licensed >= seat_utilization_threshold), upgrade_path (habitual use of a feature whose upgrade_feature_id the tenant has not activated) or feature_request (feedback of the last 90 days asks for an advanced or premium feature the tenant does not use)';
+COMMENT ON COLUMN adoption.expansion_opportunities.feature_id IS 'The feature to offer (upgrade_path, feature_request); NULL for seats';
+COMMENT ON COLUMN adoption.expansion_opportunities.metric IS 'Seat utilization (the tenant''s active users, with an event of any feature within active_window before now, / seats), the number of habitual users of the feature below the upgrade, or the number of requests';
+COMMENT ON COLUMN adoption.expansion_opportunities.evidence IS 'The numbers behind the opportunity, as JSON';
+COMMENT ON COLUMN adoption.expansion_opportunities.arr IS 'Annual recurring revenue of the tenant';
+COMMENT ON COLUMN adoption.expansion_opportunities.segment IS 'Tenant segment';
+
+/* Issue 20: the adopters of launch_performance and campaign_lift say they are not the other functions' adopters. */
+COMMENT ON COLUMN adoption.launch_performance.users_adopted IS 'Of users_active, those who adopted the feature (adopted_at) before target_at, before the launch included (not the adopters of campaign_lift or feature_retention: see docs/design.md, section 7)';
+COMMENT ON FUNCTION adoption.campaign_lift(interval) IS 'Per campaign and feature: adoption rate of the users the campaign touched (adopted within lookback after their first touch) vs the users it did not touch (adopted within the campaign window: first touch to last touch + lookback), among the users active across the window who had not adopted before (not the adopters of launch_performance or feature_retention: see docs/design.md, section 7); rate_difference and relative lift';
+
+/*
+ * Restated last, as the install script defines them, after the lines of
+ * work above that each changed them: account_states() (the play policy's
+ * states: SQL-standard body, inlined into the trigger's enqueue plan, and the
+ * settings through effective_settings) and blocked_plays(); the defaults-row
+ * merge of adoption.settings (every column from the catalog, on the table
+ * the trigger fired on).
+ */
+CREATE OR REPLACE FUNCTION adoption.account_states(tenant_ids text[], as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (tenant_id text, risk text, scored_at timestamptz, last_event_at timestamptz,
+	dormant boolean, cancelled_at timestamptz, states text[])
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT x.tenant_id, x.risk, x.scored_at, x.last_event_at, x.dormant, x.cancelled_at,
+		array_remove(ARRAY[CASE WHEN x.risk IN ('at_risk', 'critical') THEN x.risk END,
+			CASE WHEN x.dormant THEN 'dormant' END,
+			CASE WHEN x.cancelled_at IS NOT NULL THEN 'cancelled' END], NULL)
+	FROM (
+		SELECT i.tenant_id, h.risk, h.scored_at, le.last_event_at,
+			coalesce(le.last_event_at <= as_of - e.dormant_after, false) AS dormant,
+			c.occurred_at AS cancelled_at
+		FROM (SELECT DISTINCT u.tenant_id FROM unnest(tenant_ids) AS u(tenant_id) WHERE u.tenant_id IS NOT NULL) AS i
+		LEFT JOIN adoption.effective_settings AS e ON e.tenant_id = i.tenant_id
+		LEFT JOIN LATERAL (SELECT s.risk, s.scored_at FROM adoption.health_scores AS s
+			WHERE s.tenant_id = i.tenant_id AND s.scored_at <= as_of
+			ORDER BY s.scored_at DESC LIMIT 1) AS h ON true
+		LEFT JOIN LATERAL (SELECT CASE WHEN t.last_event_at <= as_of THEN t.last_event_at
+				ELSE adoption.last_event_up_to(i.tenant_id, as_of) END AS last_event_at
+			FROM adoption.tenant_state AS t WHERE t.tenant_id = i.tenant_id) AS le ON true
+		LEFT JOIN LATERAL (SELECT b.occurred_at FROM adoption.billing_events AS b
+			WHERE b.tenant_id = i.tenant_id AND b.kind = 'cancellation' AND b.occurred_at <= as_of
+				AND NOT EXISTS (SELECT 1 FROM adoption.billing_events AS r
+					WHERE r.tenant_id = b.tenant_id AND r.kind IN ('payment_succeeded', 'upgrade')
+						AND r.occurred_at > b.occurred_at AND r.occurred_at <= as_of)
+			ORDER BY b.occurred_at DESC LIMIT 1) AS c ON true
+	) AS x;
+END;
+COMMENT ON FUNCTION adoption.account_states(text[], timestamptz) IS 'Per tenant as of a time: the risk band of its latest score, its last event and whether it is dormant, its standing cancellation, and the states the play policy knows (at_risk, critical, dormant, cancelled)';
+CREATE OR REPLACE FUNCTION adoption.blocked_plays(tenant_ids text[], template_keys text[], as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (tenant_id text, template_key text, states text[], reason text)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	WITH pairs AS (
+		SELECT DISTINCT p.tenant_id, p.template_key
+		FROM unnest(tenant_ids, template_keys) AS p(tenant_id, template_key)
+		WHERE p.tenant_id IS NOT NULL AND p.template_key IS NOT NULL
+	)
+	SELECT pairs.tenant_id, pairs.template_key, b.states,
+		format('play policy: %s is not allowed for an account that is %s', pairs.template_key,
+			array_to_string(b.states, ' and '))
+	FROM pairs
+	CROSS JOIN LATERAL adoption.account_states(ARRAY[pairs.tenant_id], as_of) AS st
+	CROSS JOIN LATERAL (SELECT array_agg(s.state ORDER BY s.ord) AS states
+		FROM unnest(st.states) WITH ORDINALITY AS s(state, ord)
+		LEFT JOIN adoption.play_policy AS p ON p.account_state = s.state AND p.template_key = pairs.template_key
+		LEFT JOIN adoption.tenant_play_policy AS o ON o.tenant_id = pairs.tenant_id
+			AND o.account_state = s.state AND o.template_key = pairs.template_key
+		WHERE NOT coalesce(o.allowed, p.allowed, true)) AS b
+	WHERE cardinality(st.states) > 0 AND b.states IS NOT NULL;
+END;
+CREATE OR REPLACE FUNCTION adoption.settings_merge_default()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cols text;
+	updated bigint;
+BEGIN
+	IF NEW.tenant_id IS NOT NULL THEN
+		RETURN NEW;
+	END IF;
+	SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
+	FROM pg_attribute AS a
+	WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> 'tenant_id';
+	/* The table the trigger fired on: on Citus, a shard of the reference table. */
+	EXECUTE format('UPDATE %2$s AS s SET (%1$s) = (SELECT %1$s FROM (SELECT ($1).*) AS n) WHERE s.tenant_id IS NULL',
+		cols, TG_RELID::regclass) USING NEW;
+	GET DIAGNOSTICS updated = ROW_COUNT;
+	IF updated > 0 THEN
+		RETURN NULL;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+/* distribute(): the reference and distributed tables in one pass (as citus.sql defines it). */
+CREATE OR REPLACE FUNCTION adoption.distribute(shard_count integer DEFAULT NULL)
+RETURNS TABLE (table_name regclass, citus_table_type text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	event_log regclass := 'adoption.feature_usage_events'::regclass;
+	t regclass;
+	is_tenant boolean;
+	is_coordinator boolean;
+	fk_rels text[];
+	fk_names text[];
+	fk_defs text[];
+	i integer;
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
+		RAISE EXCEPTION 'Citus is not installed in database %', current_database()
+			USING ERRCODE = 'feature_not_supported',
+				DETAIL = 'adoption.distribute() distributes pg_adoption''s tables over a Citus cluster.',
+				HINT = 'Put citus first in shared_preload_libraries on every node, CREATE EXTENSION citus, add the workers with citus_add_node() on the coordinator, then call adoption.distribute() there.';
+	END IF;
+	EXECUTE 'SELECT pg_catalog.citus_is_coordinator()' INTO is_coordinator;
+	IF NOT is_coordinator THEN
+		RAISE EXCEPTION 'adoption.distribute() must run on the Citus coordinator, not on a worker'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				HINT = 'Connect to the coordinator (the node that holds the metadata, where citus_add_node() was called) and call it there.';
+	END IF;
+	IF shard_count IS NOT NULL AND (shard_count < 1 OR shard_count > 64000) THEN
+		RAISE EXCEPTION 'shard_count must be between 1 and 64000, not %', shard_count
+			USING ERRCODE = 'invalid_parameter_value',
+				HINT = 'Pass NULL to use citus.shard_count.';
+	END IF;
+	/*
+	 * Action ids and arrival numbers are unique across the cluster: each
+	 * worker's copies of the sequences (made by CREATE EXTENSION, which
+	 * Citus does not adjust) draw from a range of their own, group id << 48,
+	 * as Citus does for the sequences it distributes.  Again for a worker
+	 * added since: call adoption.distribute() after citus_add_node().
+	 */
+	PERFORM run_command_on_workers($cmd$
+		SELECT pg_catalog.setval(s.seq, (SELECT g.groupid::bigint << 48 FROM pg_catalog.pg_dist_local_group AS g))
+		FROM unnest(ARRAY['adoption.campaign_action_id_seq', 'adoption.feature_usage_events_arrival_seq']::pg_catalog.regclass[]) AS s(seq)
+		WHERE pg_catalog.pg_sequence_last_value(s.seq) IS NULL
+			OR pg_catalog.pg_sequence_last_value(s.seq) < (SELECT g.groupid::bigint << 48 FROM pg_catalog.pg_dist_local_group AS g)
+	$cmd$);
+
+	/* The ingest trigger fires on the event log's shards (src/citus.c). */
+	PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+	PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
+
+	/*
+	 * Foreign keys between the extension's tables come off while their
+	 * tables change hands and go back on after: Citus converts a local table
+	 * that references a new reference table into a Citus local table, which
+	 * fails because CREATE EXTENSION made the table on the workers already.
+	 */
+	SELECT array_agg(x.rel ORDER BY x.rel, x.conname), array_agg(x.conname ORDER BY x.rel, x.conname),
+		array_agg(x.def ORDER BY x.rel, x.conname)
+	INTO fk_rels, fk_names, fk_defs FROM (
+		SELECT f.conrelid::regclass::text AS rel, f.conname::text AS conname, pg_get_constraintdef(f.oid) AS def
+		FROM pg_constraint AS f
+		JOIN pg_depend AS d ON d.classid = 'pg_class'::regclass AND d.objid = f.conrelid AND d.deptype = 'e'
+		JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'pg_adoption'
+		WHERE f.contype = 'f'
+			AND NOT EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = f.conrelid)) AS x;
+	FOR i IN 1 .. coalesce(cardinality(fk_rels), 0) LOOP
+		EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', fk_rels[i], fk_names[i]);
+		/* The workers' copies from CREATE EXTENSION have it too (before Citus locks them). */
+		PERFORM run_command_on_workers(
+			format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', fk_rels[i], fk_names[i]));
+	END LOOP;
+
+	/*
+	 * Product-wide tables (no tenant_id NOT NULL) become reference tables,
+	 * first; then the tenant tables are distributed by tenant_id, the event
+	 * log first (its partitions follow it), the others co-located with it.
+	 */
+	FOR t, is_tenant IN
+		SELECT c.oid::regclass, EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = c.oid
+				AND a.attname = 'tenant_id' AND a.attnotnull AND NOT a.attisdropped)
+		FROM pg_class AS c
+		JOIN pg_depend AS d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+		JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'pg_adoption'
+		WHERE c.relnamespace = 'adoption'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+		ORDER BY 2, c.oid <> event_log, c.relname
+	LOOP
+		CONTINUE WHEN EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = t);
+		IF NOT is_tenant THEN
+			PERFORM create_reference_table(t);
+		ELSIF t <> event_log THEN
+			PERFORM create_distributed_table(t, 'tenant_id', colocate_with => event_log::text);
+		ELSIF shard_count IS NULL THEN
+			PERFORM create_distributed_table(event_log, 'tenant_id');
+		ELSE
+			PERFORM create_distributed_table(event_log, 'tenant_id', shard_count => shard_count);
+		END IF;
+	END LOOP;
+
+	/*
+	 * Not the keys into adoption.features: the coordinator registers the
+	 * features the workers saw in the ingest statement's transaction, and
+	 * Citus refuses to write a reference table that a foreign key names
+	 * after the statement's parallel writes to the shards.
+	 */
+	FOR i IN 1 .. coalesce(cardinality(fk_rels), 0) LOOP
+		CONTINUE WHEN fk_defs[i] LIKE '%REFERENCES adoption.features(%';
+		EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', fk_rels[i], fk_names[i], fk_defs[i]);
+	END LOOP;
+
+	RETURN QUERY
+		SELECT p.logicalrelid::regclass, CASE p.partmethod WHEN 'n' THEN 'reference' ELSE 'distributed' END
+		FROM pg_dist_partition AS p
+		JOIN pg_class AS c ON c.oid = p.logicalrelid
+		WHERE c.relnamespace = 'adoption'::regnamespace AND NOT c.relispartition
+		ORDER BY 2, 1::text;
+END
+$$;
+
+/* settings_derive() also writes the defaults-row check from the columns (a whole-row reference cannot go to a Citus shard), and the view passes the rows to settings_in_force() as ROW(d.*)::adoption.settings (on a Citus shard d has the shard's row type). */
+CREATE OR REPLACE FUNCTION adoption.settings_derive()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $derive$
+DECLARE
+	cols text;
+	col record;
+BEGIN
+	SELECT string_agg(CASE WHEN a.attname = 'tenant_id' THEN 'tenant_id'
+		ELSE format('coalesce(override.%1$I, defaults.%1$I)', a.attname) END, ', ' ORDER BY a.attnum)
+	INTO cols
+	FROM pg_attribute AS a
+	WHERE a.attrelid = 'adoption.settings'::regclass AND a.attnum > 0 AND NOT a.attisdropped;
+	EXECUTE format('CREATE OR REPLACE FUNCTION adoption.settings_in_force(tenant_id text, defaults adoption.settings, override adoption.settings)
+RETURNS SETOF adoption.settings
+LANGUAGE sql IMMUTABLE PARALLEL SAFE ROWS 1
+AS %L', 'SELECT ' || cols);
+	COMMENT ON FUNCTION adoption.settings_in_force(text, adoption.settings, adoption.settings) IS 'The settings in force for a tenant (one row): each column of its override row that is not NULL, else that of the defaults row';
+	CREATE OR REPLACE VIEW adoption.effective_settings WITH (security_invoker = true) AS
+	SELECT s.*
+	FROM adoption.tenants AS t
+	CROSS JOIN adoption.settings AS d
+	LEFT JOIN adoption.settings AS o ON o.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
+	CROSS JOIN LATERAL adoption.settings_in_force(t.tenant_id, ROW(d.*)::adoption.settings,
+		ROW(o.*)::adoption.settings) AS s
+	WHERE d.tenant_id IS NULL;
+	COMMENT ON VIEW adoption.effective_settings IS 'The settings in force for each tenant: its overrides, else the defaults';
+	/*
+	 * Every setting has a default, except event_retention (none: events are
+	 * kept).  Named columns, not a whole-row reference: Citus cannot deparse
+	 * one into a shard's CHECK.
+	 */
+	SELECT string_agg(format('%I IS NOT NULL', a.attname), ' AND ' ORDER BY a.attname)
+	INTO cols
+	FROM pg_attribute AS a
+	WHERE a.attrelid = 'adoption.settings'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+		AND a.attname NOT IN ('tenant_id', 'event_retention');
+	ALTER TABLE adoption.settings DROP CONSTRAINT IF EXISTS settings_defaults_complete;
+	EXECUTE format('ALTER TABLE adoption.settings ADD CONSTRAINT settings_defaults_complete CHECK (tenant_id IS NOT NULL OR (%s))',
+		cols);
+	FOR col IN SELECT a.attname, col_description(a.attrelid, a.attnum) AS comment
+		FROM pg_attribute AS a
+		WHERE a.attrelid = 'adoption.settings'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+	LOOP
+		EXECUTE format('COMMENT ON COLUMN adoption.effective_settings.%I IS %L', col.attname,
+			CASE col.attname WHEN 'tenant_id' THEN 'Tenant'
+				WHEN 'updated_at' THEN 'Last change of the tenant''s override row (of the defaults row when it has none)'
+				ELSE col.comment END);
+	END LOOP;
+END
+$derive$;
+COMMENT ON FUNCTION adoption.settings_derive() IS 'Writes adoption.settings_in_force(), the view adoption.effective_settings and the check that the defaults row is complete from the columns of adoption.settings (run after adding a setting)';
+SELECT adoption.settings_derive();
+
+/* tenant_settings() passes the rows as ROW(d.*)::adoption.settings too (Citus shards). */
+CREATE OR REPLACE FUNCTION adoption.tenant_settings(tenant_id text)
+RETURNS adoption.settings
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT s.*
+	FROM adoption.settings AS d
+	LEFT JOIN adoption.settings AS o ON o.tenant_id = tenant_settings.tenant_id
+	CROSS JOIN LATERAL adoption.settings_in_force(tenant_settings.tenant_id, ROW(d.*)::adoption.settings,
+		ROW(o.*)::adoption.settings) AS s
+	WHERE d.tenant_id IS NULL
+$$;
+COMMENT ON FUNCTION adoption.tenant_settings(text) IS 'The settings in force for one tenant: its overrides, else the defaults (all defaults for NULL)';

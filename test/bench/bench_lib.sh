@@ -27,6 +27,16 @@
 #   bench_env var NAME default [min]
 #                        sets var from the environment variable NAME (or
 #                        default), an integer >= min (default 1), or exits 2;
+#   demo_bench_db        for the benchmarks of the running demo database
+#                        (scripts/run.sh): PGHOST/PGPORT of port PGA_DEMO_PORT
+#                        (default 54320), db adoption_demo, rounds from ROUNDS
+#                        (default 5); exits 1 when the demo is not there;
+#   copy_backend APP PID OUT
+#                        waits for the backend of the psql PID (application
+#                        name APP) to show in pg_stat_activity and sets
+#                        backend; prints OUT and fails if the psql ends first;
+#   status_kb            VmHWM VmRSS RssAnon RssShmem (kB) of $backend, or fails
+#                        once it is gone;
 #   q, calc, median, run_info (commit, PostgreSQL version, CPUs, fsync, time).
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 shopt -s inherit_errexit	# a failing psql inside $(...) stops the script too
@@ -71,6 +81,34 @@ bench_env() {
 }
 calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+demo_bench_db() {
+	local port=${PGA_DEMO_PORT:-54320}
+	bench_env rounds ROUNDS 5
+	export PGHOST=/tmp/pg_adoption-$port PGPORT=$port PGUSER=postgres
+	db=adoption_demo
+	q -tAc "SELECT 1 FROM adoption.tenants LIMIT 1" >/dev/null 2>&1 || {
+		echo "no demo database on port $port: run sudo scripts/run.sh first" >&2; exit 1; }
+}
+
+copy_backend() {
+	local app=$1 psql_pid=$2 out=$3 i
+	backend=
+	for ((i = 0; i < 300; i++)); do
+		backend=$(q -tA -c "SELECT pid FROM pg_stat_activity WHERE application_name = '$app' AND datname = current_database() LIMIT 1")
+		[ -z "$backend" ] || break
+		kill -0 "$psql_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [ -z "$backend" ]; then
+		wait "$psql_pid" || true
+		cat "$out" >&2
+		echo "could not find the COPY's backend in pg_stat_activity" >&2
+		return 1
+	fi
+}
+
+status_kb() { awk '/^(VmHWM|VmRSS|RssAnon|RssShmem):/ { v[$1] = $2 } END { if (!("VmHWM:" in v)) exit 1; print v["VmHWM:"] + 0, v["VmRSS:"] + 0, v["RssAnon:"] + 0, v["RssShmem:"] + 0 }' "/proc/$backend/status" 2>/dev/null; }
 
 bench_stop() { cluster_stop bench >/dev/null 2>&1 || true; }
 

@@ -235,7 +235,8 @@ fail() {
 	failed[$1:$2]="$3: $(attempt_error)"
 	echo "$(label "$1") FAILED in $2: ${failed[$1:$2]}" >&2
 }
-ok() { [ -z "${failed[$1:$2]:-}" ]; }
+# True if figure $2 of version $1 was measured (no failure recorded).
+measured() { [ -z "${failed[$1:$2]:-}" ]; }
 
 # Drops the extension of version $1 (frees the disk its log took).
 drop_extension() {
@@ -339,7 +340,7 @@ copy_figure() {
 	ensure_csv "$copy_n" "$set"
 	n=$copy_n
 	for ver in $versions; do
-		ok "$ver" "$fig" || continue
+		measured "$ver" "$fig" || continue
 		measure "$fig" "$ver" timed_copy "$ver" none
 		if [ "$attempt_rc" = 0 ]; then
 			read -r s c <"$work/out"
@@ -351,7 +352,7 @@ copy_figure() {
 	for ((r = 1; r <= rounds; r++)); do
 		for item in $(round_order "$r"); do
 			ver=${item%%:*} variant=${item#*:}
-			ok "$ver" "$fig" || continue
+			measured "$ver" "$fig" || continue
 			measure "$fig" "$ver" timed_copy "$ver" "$variant"
 			if [ "$attempt_rc" != 0 ]; then
 				fail "$ver" "$fig" "$variant COPY, round $r"
@@ -458,7 +459,7 @@ pgbench_figure() {
 	[ "$fig" = pgbench ] || script=$pgbench_script_b2b
 	say "$fig: $clients clients, $rounds rounds of $secs s of tracking and none per version"
 	for ver in $versions; do
-		ok "$ver" "$fig" || continue
+		measured "$ver" "$fig" || continue
 		echo "$(label "$ver"): warming the state with $warm events"
 		measure "$fig" "$ver" pgbench_setup "$ver" "$fig"
 		[ "$attempt_rc" = 0 ] || fail "$ver" "$fig" "warm-up"
@@ -466,7 +467,7 @@ pgbench_figure() {
 	for ((r = 1; r <= rounds; r++)); do
 		for item in $(round_order "$r"); do
 			ver=${item%%:*} variant=${item#*:}
-			ok "$ver" "$fig" || continue
+			measured "$ver" "$fig" || continue
 			measure "$fig" "$ver" pgbench_round "$ver" "$variant" "$script"
 			if [ "$attempt_rc" != 0 ]; then
 				fail "$ver" "$fig" "$variant round $r"
@@ -497,21 +498,9 @@ rss_run() {
 		-c "COPY adoption.feature_usage_events (event_id, tenant_id, user_id, feature_id, feature_name, usage_timestamp, session_duration, success_outcome, integration_context) FROM '$csv' WITH (FORMAT csv)" \
 		-c "SELECT pg_sleep(1)" >"$copy_out" 2>&1 &
 	psql_pid=$!
-	backend=
-	for ((i = 0; i < 300; i++)); do
-		backend=$(q -tA -c "SELECT pid FROM pg_stat_activity WHERE application_name = '$app' AND datname = current_database() LIMIT 1")
-		[ -z "$backend" ] || break
-		kill -0 "$psql_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if [ -z "$backend" ]; then
-		wait "$psql_pid" || true
-		cat "$copy_out" >&2
-		echo "could not find the COPY's backend in pg_stat_activity" >&2
-		return 1
-	fi
+	copy_backend "$app" "$psql_pid" "$copy_out" || return 1
 	echo "backend pid $backend" >&2
-	while line=$(awk '/^(VmHWM|VmRSS|RssAnon|RssShmem):/ { v[$1] = $2 } END { if (!("VmHWM:" in v)) exit 1; print v["VmHWM:"] + 0, v["VmRSS:"] + 0, v["RssAnon:"] + 0, v["RssShmem:"] + 0 }' "/proc/$backend/status" 2>/dev/null); do
+	while line=$(status_kb); do
 		read -r h r a s <<<"$line"
 		if ((h > hwm)); then hwm=$h; fi
 		if ((r > rss)); then rss=$r; fi
@@ -545,14 +534,14 @@ rss_figure() {
 		echo "not enough free disk in $bench_dir: $free_mb MB free, $((need_mb - cached_mb)) MB needed for $rss_n events" >"$work/err"
 		attempt_rc=1
 		for ver in $versions; do
-			if ok "$ver" "$fig"; then fail "$ver" "$fig" "disk"; fi
+			if measured "$ver" "$fig"; then fail "$ver" "$fig" "disk"; fi
 		done
 		return 0
 	fi
 	ensure_csv "$rss_n" uniform
 	n=$rss_n
 	for ver in $versions; do
-		ok "$ver" "$fig" || continue
+		measured "$ver" "$fig" || continue
 		measure "$fig" "$ver" rss_run "$ver"
 		if [ "$attempt_rc" != 0 ]; then
 			fail "$ver" "$fig" "COPY with tracking"
@@ -620,7 +609,7 @@ ratio_row() {
 		if [ -n "$mn" ] && [[ $fig != pgbench* ]]; then mn=$(calc "${n_of[$fig]} / $mn"); fi
 		tput[$ver:t]=$mt tput[$ver:n]=$mn
 		tcell+=("$(fmt "$mt" 0)") ncell+=("$(fmt "$mn" 0)")
-		if ! ok "$ver" "$fig"; then
+		if ! measured "$ver" "$fig"; then
 			cell+=("FAILED: ${failed[$ver:$fig]}")
 			any_failed=1
 		elif [ -n "$mt" ] && [ -n "$mn" ]; then
@@ -635,7 +624,7 @@ ratio_row() {
 	ch=$(change "${ratio[old:$fig]:-}" "${ratio[cur:$fig]:-}")
 	if [ -z "$ch" ]; then
 		verdict="-"
-		ok cur "$fig" || verdict="FAILED"
+		measured cur "$fig" || verdict="FAILED"
 	elif awk -v c="$ch" 'BEGIN { exit !(c >= -10) }'; then
 		verdict="met"
 	else
@@ -656,7 +645,7 @@ ratio_row() {
 mem_row() {	# key (hwm, anon), label
 	local key=$1 text=$2 ver cell=() ch verdict
 	for ver in $versions; do
-		if ! ok "$ver" rss; then
+		if ! measured "$ver" rss; then
 			cell+=("FAILED: ${failed[$ver:rss]}")
 			any_failed=1
 		else
@@ -668,7 +657,7 @@ mem_row() {	# key (hwm, anon), label
 		if awk -v m="${vals[cur:rss:$key]}" 'BEGIN { exit !(m <= 512) }'; then verdict="met"; else verdict="MISSED"; fi
 	else
 		verdict="-"
-		ok cur rss || verdict="FAILED"
+		measured cur rss || verdict="FAILED"
 	fi
 	[ -z "$ch" ] && ch="-" || ch="$ch %"
 	rows+=("| $text | ${cell[0]} | ${cell[1]} | $ch | $verdict (current <= 512 MB)$(foreign_note rss) |")

@@ -10,15 +10,9 @@
 # reversed every other round; prints each round and the medians.  Uses the
 # running demo database (port PGA_DEMO_PORT, default 54320).
 set -euo pipefail
-port=${PGA_DEMO_PORT:-54320}
-rounds=${ROUNDS:-5}
-[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a positive integer" >&2; exit 2; }
-export PGHOST=/tmp/pg_adoption-$port PGPORT=$port PGUSER=postgres
-q() { psql -X -q -v ON_ERROR_STOP=1 -d adoption_demo "$@"; }
-q -tAc "SELECT 1 FROM adoption.tenants LIMIT 1" >/dev/null 2>&1 || {
-	echo "no demo database on port $port: run sudo scripts/run.sh first" >&2; exit 1; }
+source "$(dirname "$0")/bench_lib.sh"
+demo_bench_db
 t() { q -c '\timing on' -c "SELECT count(*) FROM $1" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p'; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 declare -a tp=() ts=() tl=()
 for ((r = 1; r <= rounds; r++)); do
 	if ((r % 2)); then p=$(t "adoption.pes()"); s=$(t "adoption.stickiness()"); l=$(t "adoption.lifecycle()")

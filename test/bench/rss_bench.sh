@@ -69,23 +69,9 @@ PGAPPNAME=rss_bench_copy psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c '\timing on' 
 	-c "SELECT pg_sleep(1)" >"$copy_out" 2>&1 &
 psql_pid=$!
 
-backend=
-for ((i = 0; i < 300; i++)); do
-	backend=$(q -tA -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'rss_bench_copy' AND datname = current_database() LIMIT 1")
-	[ -n "$backend" ] && break
-	kill -0 "$psql_pid" 2>/dev/null || break
-	sleep 0.1
-done
-if [ -z "$backend" ]; then
-	wait "$psql_pid" || true
-	cat "$copy_out" >&2
-	echo "could not find the COPY's backend in pg_stat_activity" >&2
-	exit 1
-fi
+copy_backend rss_bench_copy "$psql_pid" "$copy_out" || exit 1
 echo "backend pid $backend"
 
-# Reads VmHWM, VmRSS, RssAnon, RssShmem (kB) of the backend; fails once it is gone.
-status_kb() { awk '/^(VmHWM|VmRSS|RssAnon|RssShmem):/ { v[$1] = $2 } END { if (!("VmHWM:" in v)) exit 1; print v["VmHWM:"] + 0, v["VmRSS:"] + 0, v["RssAnon:"] + 0, v["RssShmem:"] + 0 }' "/proc/$backend/status" 2>/dev/null; }
 
 hwm=0 rss=0 anon=0 shmem=0 samples=0 first_anon=
 start=$(date +%s.%N)

@@ -7,9 +7,10 @@
 # database of the single-node test server and through the coordinator;
 # user_feature_state, tenant_feature_state, the action dedupe keys and the
 # health scores must be equal.  Then the stress invariants (every event
-# counted once, one action per milestone), and a shard move
+# counted once, one action per milestone), a shard move
 # (citus_move_shard_placement) after which state and further ingest stay
-# equal to the single node's.
+# equal to the single node's, and the play policy applied at enqueue on
+# the workers.
 #
 # Needs Citus: installed into the PostgreSQL that PG_CONFIG names, or built
 # by ../shared/citus/build.sh beside the clone (CITUS_BUILD_SH); when neither
@@ -180,6 +181,35 @@ q "${cluster[@]}" -c "SELECT (SELECT feature_name FROM adoption.features WHERE f
 	|| ' ' || (SELECT count(*) FROM adoption.tenants WHERE tenant_id = 'tnotify')
 	|| ' ' || (SELECT count(*) FROM adoption.campaign_action_queue WHERE tenant_id = 'tnotify')" | grep -qx "New feature 1 [1-9][0-9]*"
 ok $? "the new feature is in the catalog, the new tenant registered and its actions queued"
+
+# The play policy at enqueue, on the workers as on one node: tenant tpolicy
+# is critical (its latest health score) and its override forbids
+# adoption_success when critical; tcontrol has no score.  One user, 6
+# successful uses in 6 hours: adopted at the 3rd success, habitual at the
+# 5th use (usage_velocity_threshold 5), and the tenant's feature_adopted (1
+# of 1 active users adopted, all uses successful); both milestones enqueue
+# adoption_success.  So tcontrol gets 2 actions and tpolicy none.
+for db in single cluster; do
+	declare -n args=$db
+	q "${args[@]}" -c "INSERT INTO adoption.health_scores (tenant_id, scored_at, score, risk, components)
+		VALUES ('tpolicy', timestamptz '$base' - interval '1 day', 10, 'critical', '{}')" \
+		-c "INSERT INTO adoption.tenant_play_policy (tenant_id, account_state, template_key, allowed)
+		VALUES ('tpolicy', 'critical', 'adoption_success', false)" \
+		-c "INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp, success_outcome)
+		SELECT t, 'u1', 'fpolicy', timestamptz '$base' - make_interval(hours => i), true
+		FROM unnest(ARRAY['tpolicy', 'tcontrol']) AS t, generate_series(1, 6) AS i" >/dev/null
+	q "${args[@]}" -c "SELECT adoption.citus_flush()" >/dev/null 2>&1 || true
+done
+policy() {
+	q "$@" -c "SELECT 'tcontrol ' || count(*) FILTER (WHERE tenant_id = 'tcontrol')
+		|| ', tpolicy ' || count(*) FILTER (WHERE tenant_id = 'tpolicy')
+		FROM adoption.campaign_actions WHERE tenant_id IN ('tcontrol', 'tpolicy')" 2>&1
+}
+p1=$(policy "${single[@]}")
+p2=$(policy "${cluster[@]}")
+[ "$p1" = "tcontrol 2, tpolicy 0" ] && [ "$p2" = "$p1" ]
+ok $? "the play policy applies at enqueue on the workers: a critical tenant whose policy forbids adoption_success gets none, as on one node"
+printf 'one node: %s\ncluster:  %s\n' "$p1" "$p2" | why 3
 
 rm -f "$log" "$copyfile"
 q -d postgres -c "DROP DATABASE IF EXISTS $ref"

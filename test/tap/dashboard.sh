@@ -11,10 +11,9 @@
 set -u
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 source "$repo/scripts/lib.sh"
+source "$repo/test/lib/tap.sh"
 set +e
 db=adoption_dashboard
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 server=
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" 2>/dev/null; psql -X -q -d postgres -c "DROP ROLE IF EXISTS adoption_dashboard_tenant" 2>/dev/null' EXIT
 
@@ -35,7 +34,7 @@ ok $? "small demo data set loaded, daily snapshots kept"
 export PGDATABASE=$db
 out=$(dashboard_build 2>&1)
 ok $? "dashboard built against $db: $(echo "$out" | tail -n 1)"
-[ $? = 0 ] || echo "$out" | tail -n 20 | sed 's/^/# /'
+echo "$out" | tail -n 20 | why 20
 
 log=$(mktemp)
 node "$repo/dashboard/lib/serve.js" "$repo/dashboard/dist" 0 >"$log" 2>&1 &
@@ -69,9 +68,10 @@ tenant=$(psql -X -q -tA -d $db -c "SELECT tenant_id FROM adoption.tenant_health 
 psql -X -q -d postgres -c "DROP ROLE IF EXISTS adoption_dashboard_tenant" -c "CREATE ROLE adoption_dashboard_tenant LOGIN IN ROLE adoption_tenant" 2>/dev/null
 out=$(PGUSER=adoption_dashboard_tenant PGOPTIONS="-c adoption.tenant_id=$tenant" dashboard_build 2>&1)
 ok $? "dashboard built as a login role in adoption_tenant for tenant $tenant"
-[ $? = 0 ] || echo "$out" | tail -n 20 | sed 's/^/# /'
+echo "$out" | tail -n 20 | why 20
 seen=$(node -e "const d = require('$repo/dashboard/dist/_file/data/' + require('fs').readdirSync('$repo/dashboard/dist/_file/data').find((f) => f.startsWith('health.'))); console.log([...new Set(d.least.map((r) => r.tenant_id))].join(','))" 2>&1)
 [ "$seen" = "$tenant" ]
 ok $? "the tenant's build lists only its own tenant among the least healthy ($seen)"
 rm -f "$log" "$log.tap"
-echo "1..$n"
+plan
+[ "$failed" = 0 ]
