@@ -1,22 +1,11 @@
 /*
- * feedback.sql: feedback categorization (docs/design.md §4): the insight type
- * and function, the per-tenant lexicon, the triggers that store the insight
- * with each feedback row and enqueue its actions, and the feedback views.
+ * feedback.sql: feedback categorization (docs/design.md §4): the insight
+ * function (its type, adoption.feedback_insight, is declared with the table
+ * adoption.feedback in inputs.sql), the per-tenant lexicon, the triggers
+ * that store the insight with each feedback row and enqueue its actions,
+ * and the feedback views.
  * The categorizer is C (src/textcat/, src/feedback.c).
  */
-
-CREATE TYPE adoption.feedback_insight AS (
-	sentiment real,
-	sentiment_label text,
-	nps_category text,
-	themes text[],
-	pain_points text[],
-	feature_requests text[],
-	value_drivers text[],
-	success_indicators text[],
-	features text[]
-);
-COMMENT ON TYPE adoption.feedback_insight IS 'What a feedback text says: sentiment in [-1, 1] and its label, NPS category, and the themes matched per category';
 
 CREATE FUNCTION adoption.categorize_feedback(body text, score integer DEFAULT NULL, tenant_id text DEFAULT NULL)
 RETURNS adoption.feedback_insight

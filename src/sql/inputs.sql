@@ -90,6 +90,24 @@ CREATE TRIGGER launches_check_input
 	BEFORE INSERT OR UPDATE ON adoption.launches
 	FOR EACH ROW EXECUTE FUNCTION adoption.check_input('launches');
 
+/*
+ * What a feedback text says, as adoption.categorize_feedback() returns it
+ * (feedback.sql).  The table adoption.feedback stores it with each row:
+ * its last columns are this type's (LIKE), so the two cannot drift apart.
+ */
+CREATE TYPE adoption.feedback_insight AS (
+	sentiment real,
+	sentiment_label text,
+	nps_category text,
+	themes text[],
+	pain_points text[],
+	feature_requests text[],
+	value_drivers text[],
+	success_indicators text[],
+	features text[]
+);
+COMMENT ON TYPE adoption.feedback_insight IS 'What a feedback text says: sentiment in [-1, 1] and its label, NPS category, and the themes matched per category';
+
 CREATE TABLE adoption.feedback (
 	tenant_id text NOT NULL,
 	feedback_id text NOT NULL DEFAULT (pg_catalog.gen_random_uuid())::text,
@@ -102,15 +120,7 @@ CREATE TABLE adoption.feedback (
 	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	ingested_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	/* The insight, filled on insert by adoption.feedback_insight() (feedback.sql). */
-	sentiment real,
-	sentiment_label text,
-	nps_category text,
-	themes text[],
-	pain_points text[],
-	feature_requests text[],
-	value_drivers text[],
-	success_indicators text[],
-	features text[],
+	LIKE adoption.feedback_insight,
 	PRIMARY KEY (tenant_id, feedback_id),
 	CONSTRAINT feedback_score_range CHECK (score IS NULL OR CASE channel
 		WHEN 'csat' THEN score BETWEEN 1 AND 5

@@ -3,7 +3,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION pg_adoption;
 SET client_min_messages = warning;
-SELECT plan(92);
+SELECT plan(94);
 
 SELECT has_schema('adoption');
 SELECT tables_are('adoption', ARRAY[
@@ -72,6 +72,19 @@ SELECT col_default_is('adoption', 'features', 'tier', 'core', 'col_default_is ad
 SELECT trigger_is('adoption', 'features', 'features_upgrade_feature_exists', 'adoption', 'check_upgrade_feature', 'features.upgrade_feature_id is checked by a trigger (a self-referencing foreign key would make pg_dump warn)');
 SELECT fk_ok('adoption', 'launches', 'feature_id', 'adoption', 'features', 'feature_id');
 SELECT col_type_is('adoption', 'feedback', 'score', 'smallint', 'col_type_is adoption, feedback, score, smallint');
+-- The insight columns of adoption.feedback are those of the type categorize_feedback() returns (LIKE).
+SELECT is(
+	(SELECT array_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
+		FROM pg_attribute AS a WHERE a.attrelid = 'adoption.feedback'::regclass AND a.attnum > 10 AND NOT a.attisdropped),
+	ARRAY['sentiment real', 'sentiment_label text', 'nps_category text', 'themes text[]', 'pain_points text[]',
+		'feature_requests text[]', 'value_drivers text[]', 'success_indicators text[]', 'features text[]'],
+	'the last nine columns of adoption.feedback are the insight');
+SELECT is(
+	(SELECT array_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
+		FROM pg_attribute AS a WHERE a.attrelid = 'adoption.feedback'::regclass AND a.attnum > 10 AND NOT a.attisdropped),
+	(SELECT array_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
+		FROM pg_attribute AS a WHERE a.attrelid = 'adoption.feedback_insight'::regclass AND a.attnum > 0 AND NOT a.attisdropped),
+	'they are the attributes of adoption.feedback_insight, in order');
 SELECT col_type_is('adoption', 'launches', 'target_adoption', 'real', 'col_type_is adoption, launches, target_adoption, real');
 SELECT col_default_is('adoption', 'launches', 'target_adoption', '0.30', 'col_default_is adoption, launches, target_adoption, 0.30');
 SELECT col_default_is('adoption', 'launches', 'target_days', '30', 'col_default_is adoption, launches, target_days, 30');
