@@ -151,22 +151,45 @@ COMMENT ON COLUMN adoption.persona_themes.recent_mentions IS 'Mentions in the th
 COMMENT ON COLUMN adoption.persona_themes.previous_mentions IS 'Mentions in the three months before those';
 COMMENT ON COLUMN adoption.persona_themes.trend IS 'rising, falling or steady: the share of the tenant''s feedback mentioning it, recent against previous months; NULL when either window has no feedback';
 
+/*
+ * The figures of a persona, per tenant in persona_profiles and per segment
+ * in segment_personas: both views spread this type, in this order, after
+ * their own key columns, so the two read alike by construction.
+ */
+CREATE TYPE adoption.persona_figures AS (
+	feedback bigint,
+	last_feedback_at timestamptz,
+	mean_sentiment numeric,
+	recent_sentiment numeric,
+	previous_sentiment numeric,
+	sentiment_trend numeric,
+	nps_responses bigint,
+	nps numeric,
+	recent_nps numeric,
+	previous_nps numeric,
+	nps_trend numeric,
+	value_drivers text[],
+	pain_points text[],
+	feature_requests text[],
+	success_indicators text[],
+	features_named text[],
+	campaigns_answered text[]
+);
+COMMENT ON TYPE adoption.persona_figures IS 'Internal: the columns adoption.persona_profiles and adoption.segment_personas share (see their column comments)';
+
 /* The one-row summary of each tenant (false) or segment (true) for the persona views. */
 CREATE FUNCTION adoption.persona_summary(by_segment boolean)
-RETURNS TABLE (tenant_id text, segment text, tenants bigint, feedback bigint,
-	last_feedback_at timestamptz, mean_sentiment numeric, recent_sentiment numeric,
-	previous_sentiment numeric, nps_responses bigint, nps numeric, recent_nps numeric,
-	previous_nps numeric, value_drivers text[], pain_points text[], feature_requests text[],
-	success_indicators text[], features_named text[], campaigns_answered text[])
+RETURNS TABLE (tenant_id text, segment text, tenants bigint, figures adoption.persona_figures)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 WITH r AS (SELECT * FROM adoption.persona_rows(by_segment))
-SELECT a.tenant_id, a.segment, a.tenants, a.mentions, a.last_seen_at,
-	a.mean_sentiment, a.recent_sentiment, a.previous_sentiment,
-	a.nps_responses, a.nps, a.recent_nps, a.previous_nps,
-	l.value_drivers[1:3], l.pain_points[1:3], l.feature_requests[1:3], l.success_indicators[1:3],
-	l.features_named, l.campaigns_answered
+SELECT a.tenant_id, a.segment, a.tenants,
+	ROW(a.mentions, a.last_seen_at,
+		a.mean_sentiment, a.recent_sentiment, a.previous_sentiment, a.recent_sentiment - a.previous_sentiment,
+		a.nps_responses, a.nps, a.recent_nps, a.previous_nps, a.recent_nps - a.previous_nps,
+		l.value_drivers[1:3], l.pain_points[1:3], l.feature_requests[1:3], l.success_indicators[1:3],
+		l.features_named, l.campaigns_answered)::adoption.persona_figures
 FROM r AS a
 CROSS JOIN LATERAL (
 	SELECT array_agg(x.item ORDER BY x.mentions DESC, x.item) FILTER (WHERE x.category = 'value_driver') AS value_drivers,
@@ -183,13 +206,7 @@ $$;
 COMMENT ON FUNCTION adoption.persona_summary(boolean) IS 'Internal: the rows of adoption.persona_profiles (false) and adoption.segment_personas (true)';
 
 CREATE VIEW adoption.persona_profiles WITH (security_invoker = true) AS
-SELECT a.tenant_id, a.segment, t.name, t.arr, a.feedback, a.last_feedback_at,
-	a.mean_sentiment, a.recent_sentiment, a.previous_sentiment,
-	a.recent_sentiment OPERATOR(pg_catalog.-) a.previous_sentiment AS sentiment_trend,
-	a.nps_responses, a.nps, a.recent_nps, a.previous_nps,
-	a.recent_nps OPERATOR(pg_catalog.-) a.previous_nps AS nps_trend,
-	a.value_drivers, a.pain_points, a.feature_requests, a.success_indicators,
-	a.features_named, a.campaigns_answered
+SELECT a.tenant_id, a.segment, t.name, t.arr, (a.figures).*
 FROM adoption.persona_summary(false) AS a
 LEFT JOIN adoption.tenants AS t ON t.tenant_id OPERATOR(pg_catalog.=) a.tenant_id;
 COMMENT ON VIEW adoption.persona_profiles IS 'Persona profile of each tenant with feedback, one row: volume, sentiment and NPS with their trend, the top things it mentions, the features it names and the campaigns it answered';
@@ -240,13 +257,7 @@ SELECT a.segment, a.tenants,
 	(SELECT pg_catalog.sum(t.arr) FROM adoption.tenants AS t
 		WHERE t.segment IS NOT DISTINCT FROM a.segment
 		AND EXISTS (SELECT FROM adoption.feedback_profile AS p WHERE p.tenant_id OPERATOR(pg_catalog.=) t.tenant_id)) AS arr,
-	a.feedback, a.last_feedback_at,
-	a.mean_sentiment, a.recent_sentiment, a.previous_sentiment,
-	a.recent_sentiment OPERATOR(pg_catalog.-) a.previous_sentiment AS sentiment_trend,
-	a.nps_responses, a.nps, a.recent_nps, a.previous_nps,
-	a.recent_nps OPERATOR(pg_catalog.-) a.previous_nps AS nps_trend,
-	a.value_drivers, a.pain_points, a.feature_requests, a.success_indicators,
-	a.features_named, a.campaigns_answered
+	(a.figures).*
 FROM adoption.persona_summary(true) AS a;
 COMMENT ON VIEW adoption.segment_personas IS 'Persona profile of each segment, one row: its tenants with feedback, volume, sentiment and NPS with their trend, the top things its feedback mentions, the features named and campaigns answered';
 COMMENT ON COLUMN adoption.segment_personas.segment IS 'Segment (NULL: tenants without one, or not in adoption.tenants)';

@@ -5766,3 +5766,124 @@ AS $$
 	WHERE d.tenant_id IS NULL
 $$;
 COMMENT ON FUNCTION adoption.tenant_settings(text) IS 'The settings in force for one tenant: its overrides, else the defaults (all defaults for NULL)';
+
+/*
+ * Issue 20: persona_profiles and segment_personas spread one composite,
+ * adoption.persona_figures, that persona_summary() returns, instead of
+ * listing the same seventeen columns each (their columns, order, types and
+ * comments are unchanged).  persona_summary() changes its columns, so the
+ * two views are dropped and created again over it, with their privileges.
+ */
+DROP VIEW adoption.persona_profiles, adoption.segment_personas;
+DROP FUNCTION adoption.persona_summary(boolean);
+/*
+ * The figures of a persona, per tenant in persona_profiles and per segment
+ * in segment_personas: both views spread this type, in this order, after
+ * their own key columns, so the two read alike by construction.
+ */
+CREATE TYPE adoption.persona_figures AS (
+	feedback bigint,
+	last_feedback_at timestamptz,
+	mean_sentiment numeric,
+	recent_sentiment numeric,
+	previous_sentiment numeric,
+	sentiment_trend numeric,
+	nps_responses bigint,
+	nps numeric,
+	recent_nps numeric,
+	previous_nps numeric,
+	nps_trend numeric,
+	value_drivers text[],
+	pain_points text[],
+	feature_requests text[],
+	success_indicators text[],
+	features_named text[],
+	campaigns_answered text[]
+);
+COMMENT ON TYPE adoption.persona_figures IS 'Internal: the columns adoption.persona_profiles and adoption.segment_personas share (see their column comments)';
+
+/* The one-row summary of each tenant (false) or segment (true) for the persona views. */
+CREATE FUNCTION adoption.persona_summary(by_segment boolean)
+RETURNS TABLE (tenant_id text, segment text, tenants bigint, figures adoption.persona_figures)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH r AS (SELECT * FROM adoption.persona_rows(by_segment))
+SELECT a.tenant_id, a.segment, a.tenants,
+	ROW(a.mentions, a.last_seen_at,
+		a.mean_sentiment, a.recent_sentiment, a.previous_sentiment, a.recent_sentiment - a.previous_sentiment,
+		a.nps_responses, a.nps, a.recent_nps, a.previous_nps, a.recent_nps - a.previous_nps,
+		l.value_drivers[1:3], l.pain_points[1:3], l.feature_requests[1:3], l.success_indicators[1:3],
+		l.features_named, l.campaigns_answered)::adoption.persona_figures
+FROM r AS a
+CROSS JOIN LATERAL (
+	SELECT array_agg(x.item ORDER BY x.mentions DESC, x.item) FILTER (WHERE x.category = 'value_driver') AS value_drivers,
+		array_agg(x.item ORDER BY x.mentions DESC, x.item) FILTER (WHERE x.category = 'pain_point') AS pain_points,
+		array_agg(x.item ORDER BY x.mentions DESC, x.item) FILTER (WHERE x.category = 'feature_request') AS feature_requests,
+		array_agg(x.item ORDER BY x.mentions DESC, x.item) FILTER (WHERE x.category = 'success_indicator') AS success_indicators,
+		array_agg(x.item ORDER BY x.mentions DESC, x.item) FILTER (WHERE x.category = 'feature') AS features_named,
+		array_agg(x.item ORDER BY x.mentions DESC, x.item) FILTER (WHERE x.category = 'campaign') AS campaigns_answered
+	FROM r AS x
+	WHERE x.tenant_id IS NOT DISTINCT FROM a.tenant_id AND x.segment IS NOT DISTINCT FROM a.segment
+) AS l
+WHERE a.category = 'all'
+$$;
+COMMENT ON FUNCTION adoption.persona_summary(boolean) IS 'Internal: the rows of adoption.persona_profiles (false) and adoption.segment_personas (true)';
+CREATE VIEW adoption.persona_profiles WITH (security_invoker = true) AS
+SELECT a.tenant_id, a.segment, t.name, t.arr, (a.figures).*
+FROM adoption.persona_summary(false) AS a
+LEFT JOIN adoption.tenants AS t ON t.tenant_id OPERATOR(pg_catalog.=) a.tenant_id;
+COMMENT ON VIEW adoption.persona_profiles IS 'Persona profile of each tenant with feedback, one row: volume, sentiment and NPS with their trend, the top things it mentions, the features it names and the campaigns it answered';
+COMMENT ON COLUMN adoption.persona_profiles.tenant_id IS 'Tenant';
+COMMENT ON COLUMN adoption.persona_profiles.segment IS 'Segment of the tenant (NULL: not set)';
+COMMENT ON COLUMN adoption.persona_profiles.name IS 'Name of the tenant';
+COMMENT ON COLUMN adoption.persona_profiles.arr IS 'ARR of the tenant';
+COMMENT ON COLUMN adoption.persona_profiles.feedback IS 'Feedback rows of the tenant';
+COMMENT ON COLUMN adoption.persona_profiles.last_feedback_at IS 'Latest created_at of its feedback';
+COMMENT ON COLUMN adoption.persona_profiles.mean_sentiment IS 'Mean sentiment (-1 to 1) of its feedback with a text';
+COMMENT ON COLUMN adoption.persona_profiles.recent_sentiment IS 'Mean sentiment in the three months (UTC) ending with its latest month of feedback';
+COMMENT ON COLUMN adoption.persona_profiles.previous_sentiment IS 'Mean sentiment in the three months before those';
+COMMENT ON COLUMN adoption.persona_profiles.sentiment_trend IS 'recent_sentiment - previous_sentiment (positive: improving)';
+COMMENT ON COLUMN adoption.persona_profiles.nps_responses IS 'NPS answers of the tenant';
+COMMENT ON COLUMN adoption.persona_profiles.nps IS 'NPS of all its answers: % promoters - % detractors';
+COMMENT ON COLUMN adoption.persona_profiles.recent_nps IS 'NPS of the answers in the recent three months';
+COMMENT ON COLUMN adoption.persona_profiles.previous_nps IS 'NPS of the answers in the three months before';
+COMMENT ON COLUMN adoption.persona_profiles.nps_trend IS 'recent_nps - previous_nps';
+COMMENT ON COLUMN adoption.persona_profiles.value_drivers IS 'Up to three value drivers it mentions most (ties by name)';
+COMMENT ON COLUMN adoption.persona_profiles.pain_points IS 'Up to three pain points it mentions most';
+COMMENT ON COLUMN adoption.persona_profiles.feature_requests IS 'Up to three requests it makes most (themes or catalog feature_ids)';
+COMMENT ON COLUMN adoption.persona_profiles.success_indicators IS 'Up to three success indicators it reports most';
+COMMENT ON COLUMN adoption.persona_profiles.features_named IS 'Every catalog feature its feedback names, most named first';
+COMMENT ON COLUMN adoption.persona_profiles.campaigns_answered IS 'Every campaign_id its feedback answered, most answered first';
+CREATE VIEW adoption.segment_personas WITH (security_invoker = true) AS
+SELECT a.segment, a.tenants,
+	(SELECT pg_catalog.sum(t.arr) FROM adoption.tenants AS t
+		WHERE t.segment IS NOT DISTINCT FROM a.segment
+		AND EXISTS (SELECT FROM adoption.feedback_profile AS p WHERE p.tenant_id OPERATOR(pg_catalog.=) t.tenant_id)) AS arr,
+	(a.figures).*
+FROM adoption.persona_summary(true) AS a;
+COMMENT ON VIEW adoption.segment_personas IS 'Persona profile of each segment, one row: its tenants with feedback, volume, sentiment and NPS with their trend, the top things its feedback mentions, the features named and campaigns answered';
+COMMENT ON COLUMN adoption.segment_personas.segment IS 'Segment (NULL: tenants without one, or not in adoption.tenants)';
+COMMENT ON COLUMN adoption.segment_personas.tenants IS 'Tenants of the segment with feedback';
+COMMENT ON COLUMN adoption.segment_personas.arr IS 'Sum of the ARR of those tenants';
+COMMENT ON COLUMN adoption.segment_personas.feedback IS 'Feedback rows of the segment';
+COMMENT ON COLUMN adoption.segment_personas.last_feedback_at IS 'Latest created_at of its feedback';
+COMMENT ON COLUMN adoption.segment_personas.mean_sentiment IS 'Mean sentiment (-1 to 1) of its feedback with a text';
+COMMENT ON COLUMN adoption.segment_personas.recent_sentiment IS 'Mean sentiment in the three months (UTC) ending with the segment''s latest month of feedback';
+COMMENT ON COLUMN adoption.segment_personas.previous_sentiment IS 'Mean sentiment in the three months before those';
+COMMENT ON COLUMN adoption.segment_personas.sentiment_trend IS 'recent_sentiment - previous_sentiment (positive: improving)';
+COMMENT ON COLUMN adoption.segment_personas.nps_responses IS 'NPS answers of the segment';
+COMMENT ON COLUMN adoption.segment_personas.nps IS 'NPS of all its answers';
+COMMENT ON COLUMN adoption.segment_personas.recent_nps IS 'NPS of the answers in the recent three months';
+COMMENT ON COLUMN adoption.segment_personas.previous_nps IS 'NPS of the answers in the three months before';
+COMMENT ON COLUMN adoption.segment_personas.nps_trend IS 'recent_nps - previous_nps';
+COMMENT ON COLUMN adoption.segment_personas.value_drivers IS 'Up to three value drivers its feedback mentions most (ties by name)';
+COMMENT ON COLUMN adoption.segment_personas.pain_points IS 'Up to three pain points it mentions most';
+COMMENT ON COLUMN adoption.segment_personas.feature_requests IS 'Up to three requests it makes most';
+COMMENT ON COLUMN adoption.segment_personas.success_indicators IS 'Up to three success indicators it reports most';
+COMMENT ON COLUMN adoption.segment_personas.features_named IS 'Every catalog feature its feedback names, most named first';
+COMMENT ON COLUMN adoption.segment_personas.campaigns_answered IS 'Every campaign_id its feedback answered, most answered first';
+REVOKE ALL ON adoption.persona_profiles, adoption.segment_personas FROM PUBLIC;
+REVOKE ALL ON FUNCTION adoption.persona_summary(boolean) FROM PUBLIC;
+GRANT SELECT ON adoption.persona_profiles, adoption.segment_personas TO adoption_analyst, adoption_tenant;
+GRANT EXECUTE ON FUNCTION adoption.persona_summary(boolean) TO adoption_analyst, adoption_tenant;

@@ -19,7 +19,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION pg_adoption;
 SET client_min_messages = warning;
-SELECT plan(32);
+SELECT plan(33);
 
 INSERT INTO adoption.features (feature_id, feature_name) VALUES ('dashboards', 'Dashboard');
 INSERT INTO adoption.tenants (tenant_id, segment, arr) VALUES ('t1', 'smb', 1000), ('t2', 'smb', 3000),
@@ -75,13 +75,15 @@ SELECT results_eq($$SELECT feedback, last_feedback_at, nps_responses, nps, recen
 		'{ease_of_use,time_savings}'::text[], '{performance,reliability}'::text[], '{dark_mode}'::text[],
 		NULL::text[], '{dashboards}'::text[], '{nps_q1,nps_q2}'::text[], 1000::numeric)$$,
 	't1 profile: NPS (2 promoters - 1 detractor) / 3, recent (f3) 100, previous (f1, f2) 0; top lists');
-SELECT results_eq($$SELECT mean_sentiment, recent_sentiment, previous_sentiment FROM adoption.persona_profiles
-	WHERE tenant_id = 't1'$$,
+SELECT results_eq($$SELECT mean_sentiment, recent_sentiment, previous_sentiment, sentiment_trend
+	FROM adoption.persona_profiles WHERE tenant_id = 't1'$$,
 	$$SELECT round(avg(sentiment::numeric), 3),
 		round(avg(sentiment::numeric) FILTER (WHERE created_at >= '2026-03-01+00'), 3),
-		round(avg(sentiment::numeric) FILTER (WHERE created_at < '2026-03-01+00'), 3)
+		round(avg(sentiment::numeric) FILTER (WHERE created_at < '2026-03-01+00'), 3),
+		round(avg(sentiment::numeric) FILTER (WHERE created_at >= '2026-03-01+00'), 3)
+			- round(avg(sentiment::numeric) FILTER (WHERE created_at < '2026-03-01+00'), 3)
 	FROM adoption.feedback WHERE tenant_id = 't1'$$,
-	't1 sentiment overall, recent and previous, as plain SQL over its feedback');
+	't1 sentiment overall, recent, previous and their difference, as plain SQL over its feedback');
 SELECT is((SELECT trend FROM adoption.persona_themes WHERE tenant_id = 't3' AND theme = 'support_quality'),
 	NULL, 'a tenant with no feedback in the previous window has no trend');
 
@@ -91,6 +93,10 @@ SELECT results_eq($$SELECT segment, tenants, arr, feedback, nps_responses, nps F
 	$$VALUES ('ent', 1::bigint, 50000::numeric, 1::bigint, 0::bigint, NULL::numeric),
 		('smb', 2, 4000, 6, 4, 0.0)$$,
 	'segments: smb NPS (2 promoters - 2 detractors) / 4, ARR 1000 + 3000');
+SELECT results_eq($$SELECT segment, recent_nps, previous_nps, nps_trend FROM adoption.segment_personas
+	ORDER BY segment$$,
+	$$VALUES ('ent', NULL::numeric, NULL::numeric, NULL::numeric), ('smb', 0.0, 0.0, 0.0)$$,
+	'smb NPS recent (f3 promoter, f6 detractor) 0, previous (f1 promoter, f2 detractor) 0, trend 0; ent none');
 SELECT results_eq($$SELECT category, theme, tenants, mentions, share, recent_mentions, previous_mentions, trend
 	FROM adoption.segment_persona_themes WHERE segment = 'smb' AND category = 'pain_point' ORDER BY theme$$,
 	$$VALUES ('pain_point', 'performance', 1::bigint, 2::bigint, 0.333, 1::bigint, 1::bigint, 'falling'),

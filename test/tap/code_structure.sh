@@ -28,13 +28,10 @@ why <"$work/inc.out"
 
 # Repeats left on purpose (or for another line of work), as "file ~ file".
 allowed='src/sql/analytics.sql ~ src/sql/analytics.sql
-src/sql/profiles.sql ~ src/sql/profiles.sql
 test/bench/sql_trigger.sql ~ test/bench/sql_trigger.sql'
 # analytics.sql: the parameter list (actor, feature_id, period, from_date,
 #   to_date, tenant_id, with their defaults) that lifecycle(), stickiness()
 #   and pes() share as a family (SQL has no shared parameter list);
-# profiles.sql: the select lists of persona_profiles and segment_personas
-#   over persona_summary(false) and (true);
 # sql_trigger.sql: the frozen SQL baseline of 0.2.0's ingest trigger
 #   (docs/performance.md), kept as it was measured.
 python3 scripts/repeated_blocks.py . >"$work/rep.out" 2>&1
