@@ -261,54 +261,6 @@ $$;
 COMMENT ON FUNCTION adoption.actor_adoptions(text, text, text) IS 'Adoption times of users (adopted_at) or tenants (feature_adopted_at), per feature';
 
 /*
- * Cohort retention (Amplitude's N-day retention, Mixpanel's retention
- * report, PostHog's retention insight with "first time" cohorts).  An
- * actor's cohort is the period of its first activity in the range (on the
- * feature, when feature_id is given).  mode 'on': retained in period N =
- * active in the N-th period after its cohort's ("returned on day N");
- * mode 'on_or_after': active in that period or any later one of the range
- * (Amplitude's "unbounded" retention).  Period 0 is always the whole
- * cohort.  Only the period numbers the range can observe are returned
- * (cohort + N <= the last period).
- */
-CREATE FUNCTION adoption.retention(
-	actor text DEFAULT 'user',
-	feature_id text DEFAULT NULL,
-	period text DEFAULT 'day',
-	from_date date DEFAULT ((pg_catalog.now() AT TIME ZONE 'UTC')::date - 89),
-	to_date date DEFAULT ((pg_catalog.now() AT TIME ZONE 'UTC')::date),
-	tenant_id text DEFAULT NULL,
-	mode text DEFAULT 'on')
-RETURNS TABLE (cohort_start date, cohort_size bigint, period_number integer, retained bigint,
-	rate double precision)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-SET TimeZone = 'UTC'
-SET plan_cache_mode = force_custom_plan
-AS $$
-DECLARE
-	r record;
-	matrix bigint[];
-BEGIN
-	r := adoption.analytics_periods(actor, period, from_date, to_date);
-	IF mode IS NULL OR mode NOT IN ('on', 'on_or_after') THEN
-		RAISE EXCEPTION 'unknown retention mode "%"', coalesce(mode, 'NULL')
-			USING ERRCODE = 'invalid_parameter_value',
-				HINT = 'Valid modes are on (active exactly in period N) and on_or_after (in period N or later).';
-	END IF;
-	SELECT adoption.retention_matrix(a.bits, retention.mode = 'on_or_after') INTO matrix
-	FROM adoption.actor_activity(retention.actor, retention.feature_id, retention.tenant_id,
-		r.origin, retention.period, r.n) AS a;
-	RETURN QUERY
-	SELECT adoption.period_start(r.origin, retention.period, m.cohort), m.cohort_size, m.period_number,
-		m.retained, m.retained::double precision / m.cohort_size
-	FROM adoption.retention_rows(matrix) AS m
-	ORDER BY m.cohort, m.period_number;
-END
-$$;
-COMMENT ON FUNCTION adoption.retention(text, text, text, date, date, text, text) IS 'Cohort retention by first active period: per cohort and period number N, the actors active in period N (mode on) or in N or later (on_or_after), and the rate';
-
-/*
  * When each user or tenant (actor_user '') was first seen: a user's first
  * use of the feature (of any feature when feature_id is NULL), a tenant's
  * first use of it by any of its users, or, over all features, the earlier
@@ -366,53 +318,6 @@ $$;
 COMMENT ON FUNCTION adoption.lifecycle_rows(bigint[], date, text, integer) IS 'The lifecycle_counts of n periods from origin as rows: new, returning, resurrecting and dormant (negative) per period';
 
 /*
- * Lifecycle (PostHog's lifecycle insight, Mixpanel's and Amplitude's
- * new/current/resurrected/dormant split).  Per period and actor:
- *   new          active, and this is the period the actor was first seen;
- *   returning    active, and active in the period before;
- *   resurrecting active otherwise (an actor first seen before its first
- *                active period is resurrecting then, not new);
- *   dormant      not active, but active in the period before: counted once,
- *                in the period after the last of a run of active periods,
- *                and shown negative.
- * First seen: a user's first use of the feature (or of any feature), from
- * adoption.user_feature_state, so uses before the range count; a tenant's
- * first use of the feature by any of its users, or, over all features, the
- * earlier of its first use and adoption.tenants.created_at.  The period
- * before the range is read too, so the first period is classified like the
- * others.  Four rows per period, zeros included.
- */
-CREATE FUNCTION adoption.lifecycle(
-	actor text DEFAULT 'user',
-	feature_id text DEFAULT NULL,
-	period text DEFAULT 'day',
-	from_date date DEFAULT ((pg_catalog.now() AT TIME ZONE 'UTC')::date - 89),
-	to_date date DEFAULT ((pg_catalog.now() AT TIME ZONE 'UTC')::date),
-	tenant_id text DEFAULT NULL)
-RETURNS TABLE (period_start date, status text, actors bigint)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-SET TimeZone = 'UTC'
-SET plan_cache_mode = force_custom_plan
-AS $$
-DECLARE
-	r record;
-	counts bigint[];
-BEGIN
-	r := adoption.analytics_periods(actor, period, from_date, to_date);
-	SELECT adoption.lifecycle_counts(a.bits, adoption.period_index(s.first_seen_at, r.origin, lifecycle.period))
-	INTO counts
-	FROM adoption.actor_activity(lifecycle.actor, lifecycle.feature_id, lifecycle.tenant_id,
-			adoption.period_start(r.origin, lifecycle.period, -1), lifecycle.period, r.n + 1) AS a
-		LEFT JOIN adoption.actor_first_seen(lifecycle.actor, lifecycle.feature_id, lifecycle.tenant_id) AS s
-			ON s.actor_tenant = a.actor_tenant AND s.actor_user = a.actor_user;
-	RETURN QUERY
-	SELECT * FROM adoption.lifecycle_rows(counts, r.origin, lifecycle.period, r.n);
-END
-$$;
-COMMENT ON FUNCTION adoption.lifecycle(text, text, text, date, date, text) IS 'Per period: new, returning, resurrecting and dormant (negative) users or tenants';
-
-/*
  * The rows of stickiness() from stickiness_counts over n_days days from
  * origin (counts: a header of 5, dau from 6, mau from 6 + n_days, dist from
  * 6 + 2 * n_days): per period the mean daily DAU/MAU over its days up to
@@ -448,6 +353,116 @@ $$;
 COMMENT ON FUNCTION adoption.stickiness_rows(bigint[], date, text, integer) IS 'The stickiness_counts of n_days days from origin as stickiness() rows: per period the mean daily DAU/MAU, the actors active and how many were active on exactly k days';
 
 /*
+ * The analytics functions.  They share one parameter list, the common
+ * arguments above with their defaults, written once here (parameters)
+ * and put into each definition where it says @parameters@, with the
+ * function's default period (a week for feature_retention(), a day for the
+ * others); retention() and feature_retention() add a parameter of their
+ * own after it.  SQL has no shared parameter list, so the definitions are
+ * run by EXECUTE, as adoption.settings_derive() writes settings_in_force()
+ * from the settings' columns: the functions created are those the text
+ * shows, with the parameter list in place.
+ */
+DO $family$
+DECLARE
+	/* The common arguments; %L is the default period. */
+	parameters CONSTANT text := $p$
+	actor text DEFAULT 'user',
+	feature_id text DEFAULT NULL,
+	period text DEFAULT %L,
+	from_date date DEFAULT ((pg_catalog.now() AT TIME ZONE 'UTC')::date - 89),
+	to_date date DEFAULT ((pg_catalog.now() AT TIME ZONE 'UTC')::date),
+	tenant_id text DEFAULT NULL$p$;
+BEGIN
+	EXECUTE pg_catalog.replace($def$
+/*
+ * Cohort retention (Amplitude's N-day retention, Mixpanel's retention
+ * report, PostHog's retention insight with "first time" cohorts).  An
+ * actor's cohort is the period of its first activity in the range (on the
+ * feature, when feature_id is given).  mode 'on': retained in period N =
+ * active in the N-th period after its cohort's ("returned on day N");
+ * mode 'on_or_after': active in that period or any later one of the range
+ * (Amplitude's "unbounded" retention).  Period 0 is always the whole
+ * cohort.  Only the period numbers the range can observe are returned
+ * (cohort + N <= the last period).
+ */
+CREATE FUNCTION adoption.retention(@parameters@,
+	mode text DEFAULT 'on')
+RETURNS TABLE (cohort_start date, cohort_size bigint, period_number integer, retained bigint,
+	rate double precision)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET plan_cache_mode = force_custom_plan
+AS $$
+DECLARE
+	r record;
+	matrix bigint[];
+BEGIN
+	r := adoption.analytics_periods(actor, period, from_date, to_date);
+	IF mode IS NULL OR mode NOT IN ('on', 'on_or_after') THEN
+		RAISE EXCEPTION 'unknown retention mode "%"', coalesce(mode, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				HINT = 'Valid modes are on (active exactly in period N) and on_or_after (in period N or later).';
+	END IF;
+	SELECT adoption.retention_matrix(a.bits, retention.mode = 'on_or_after') INTO matrix
+	FROM adoption.actor_activity(retention.actor, retention.feature_id, retention.tenant_id,
+		r.origin, retention.period, r.n) AS a;
+	RETURN QUERY
+	SELECT adoption.period_start(r.origin, retention.period, m.cohort), m.cohort_size, m.period_number,
+		m.retained, m.retained::double precision / m.cohort_size
+	FROM adoption.retention_rows(matrix) AS m
+	ORDER BY m.cohort, m.period_number;
+END
+$$;
+COMMENT ON FUNCTION adoption.retention(text, text, text, date, date, text, text) IS 'Cohort retention by first active period: per cohort and period number N, the actors active in period N (mode on) or in N or later (on_or_after), and the rate';
+$def$, '@parameters@', pg_catalog.format(parameters, 'day'));
+
+	EXECUTE pg_catalog.replace($def$
+/*
+ * Lifecycle (PostHog's lifecycle insight, Mixpanel's and Amplitude's
+ * new/current/resurrected/dormant split).  Per period and actor:
+ *   new          active, and this is the period the actor was first seen;
+ *   returning    active, and active in the period before;
+ *   resurrecting active otherwise (an actor first seen before its first
+ *                active period is resurrecting then, not new);
+ *   dormant      not active, but active in the period before: counted once,
+ *                in the period after the last of a run of active periods,
+ *                and shown negative.
+ * First seen: a user's first use of the feature (or of any feature), from
+ * adoption.user_feature_state, so uses before the range count; a tenant's
+ * first use of the feature by any of its users, or, over all features, the
+ * earlier of its first use and adoption.tenants.created_at.  The period
+ * before the range is read too, so the first period is classified like the
+ * others.  Four rows per period, zeros included.
+ */
+CREATE FUNCTION adoption.lifecycle(@parameters@)
+RETURNS TABLE (period_start date, status text, actors bigint)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET plan_cache_mode = force_custom_plan
+AS $$
+DECLARE
+	r record;
+	counts bigint[];
+BEGIN
+	r := adoption.analytics_periods(actor, period, from_date, to_date);
+	SELECT adoption.lifecycle_counts(a.bits, adoption.period_index(s.first_seen_at, r.origin, lifecycle.period))
+	INTO counts
+	FROM adoption.actor_activity(lifecycle.actor, lifecycle.feature_id, lifecycle.tenant_id,
+			adoption.period_start(r.origin, lifecycle.period, -1), lifecycle.period, r.n + 1) AS a
+		LEFT JOIN adoption.actor_first_seen(lifecycle.actor, lifecycle.feature_id, lifecycle.tenant_id) AS s
+			ON s.actor_tenant = a.actor_tenant AND s.actor_user = a.actor_user;
+	RETURN QUERY
+	SELECT * FROM adoption.lifecycle_rows(counts, r.origin, lifecycle.period, r.n);
+END
+$$;
+COMMENT ON FUNCTION adoption.lifecycle(text, text, text, date, date, text) IS 'Per period: new, returning, resurrecting and dormant (negative) users or tenants';
+$def$, '@parameters@', pg_catalog.format(parameters, 'day'));
+
+	EXECUTE pg_catalog.replace($def$
+/*
  * Stickiness (Amplitude's and Mixpanel's stickiness and DAU/MAU, PostHog's
  * stickiness insight).  dau_mau: for a day, the actors active that day over
  * those active in the 30 days ending that day (MAU); for a week or a month,
@@ -455,13 +470,7 @@ COMMENT ON FUNCTION adoption.stickiness_rows(bigint[], date, text, integer) IS '
  * after today, UTC, left out; NULL when all are).  active_days[k]: the actors active on exactly k days
  * of the period (k = 1 .. days in the period); active_actors is their sum.
  */
-CREATE FUNCTION adoption.stickiness(
-	actor text DEFAULT 'user',
-	feature_id text DEFAULT NULL,
-	period text DEFAULT 'day',
-	from_date date DEFAULT ((pg_catalog.now() AT TIME ZONE 'UTC')::date - 89),
-	to_date date DEFAULT ((pg_catalog.now() AT TIME ZONE 'UTC')::date),
-	tenant_id text DEFAULT NULL)
+CREATE FUNCTION adoption.stickiness(@parameters@)
 RETURNS TABLE (period_start date, dau_mau double precision, active_actors bigint, active_days bigint[])
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -483,7 +492,9 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION adoption.stickiness(text, text, text, date, date, text) IS 'Per period: mean daily DAU/MAU (30-day MAU), actors active, and active_days[k] = actors active on exactly k days';
+$def$, '@parameters@', pg_catalog.format(parameters, 'day'));
 
+	EXECUTE pg_catalog.replace($def$
 /*
  * Product engagement score (Pendo's PES, as Amplitude and PostHog describe
  * it): per period, the mean of three percentages
@@ -515,13 +526,7 @@ COMMENT ON FUNCTION adoption.stickiness(text, text, text, date, date, text) IS '
  * (adoption.period_counts(bits, k)), and the mean of the shares is that
  * numerator / (active actors x core features launched by the period's end).
  */
-CREATE FUNCTION adoption.pes(
-	actor text DEFAULT 'user',
-	feature_id text DEFAULT NULL,
-	period text DEFAULT 'day',
-	from_date date DEFAULT ((pg_catalog.now() AT TIME ZONE 'UTC')::date - 89),
-	to_date date DEFAULT ((pg_catalog.now() AT TIME ZONE 'UTC')::date),
-	tenant_id text DEFAULT NULL)
+CREATE FUNCTION adoption.pes(@parameters@)
 RETURNS TABLE (period_start date, active_actors bigint, adoption double precision,
 	stickiness double precision, growth double precision, score double precision)
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -608,7 +613,9 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION adoption.pes(text, text, text, date, date, text) IS 'Product engagement score per period: mean of adoption (share of core features, or of feature_id, adopted, averaged over the actors active in the period on any feature), stickiness (DAU/MAU) and growth ((new + resurrecting) / (new + resurrecting + dormant)), each 0-100';
+$def$, '@parameters@', pg_catalog.format(parameters, 'day'));
 
+	EXECUTE pg_catalog.replace($def$
 /*
  * Which features drive retention (Amplitude's Compass, Mixpanel's and
  * PostHog's "correlation" of an event with retention).  Over all features,
@@ -624,13 +631,7 @@ COMMENT ON FUNCTION adoption.pes(text, text, text, date, date, text) IS 'Product
  * feature_id's when given), highest lift first; the column is named feature
  * because feature_id is the argument.
  */
-CREATE FUNCTION adoption.feature_retention(
-	actor text DEFAULT 'user',
-	feature_id text DEFAULT NULL,
-	period text DEFAULT 'week',
-	from_date date DEFAULT ((pg_catalog.now() AT TIME ZONE 'UTC')::date - 89),
-	to_date date DEFAULT ((pg_catalog.now() AT TIME ZONE 'UTC')::date),
-	tenant_id text DEFAULT NULL,
+CREATE FUNCTION adoption.feature_retention(@parameters@,
 	interval_number integer DEFAULT 1)
 RETURNS TABLE (feature text, adopters bigint, adopters_retained bigint, adopter_rate double precision,
 	non_adopters bigint, non_adopters_retained bigint, non_adopter_rate double precision,
@@ -679,3 +680,6 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION adoption.feature_retention(text, text, text, date, date, text, integer) IS 'Per feature: retention in period interval_number after the first active period of the actors who had adopted it by then against the others, and the lift';
+$def$, '@parameters@', pg_catalog.format(parameters, 'week'));
+END
+$family$;
