@@ -5,7 +5,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION pg_adoption;
 SET client_min_messages = warning;
-SELECT plan(13);
+SELECT plan(14);
 
 -- 30 tenants, 300 users (user ids repeat across tenants: u7 of t1 and of
 -- t2 are two users), 5 features, events over 2026-06-01 .. 2026-09-30
@@ -149,6 +149,23 @@ SELECT is(
 
 SELECT throws_ok($$SELECT * FROM adoption.pes('account')$$, '22023', 'unknown actor "account"',
 	'an unknown actor is refused with 22023');
+
+-- The common arguments, with their defaults, of the five (one list in analytics.sql):
+-- 90 days up to today (UTC), by day, but by week for feature_retention.
+SELECT results_eq($$SELECT p.oid::regprocedure::text, pg_get_function_arguments(p.oid) FROM pg_proc AS p
+	WHERE p.pronamespace = 'adoption'::regnamespace
+		AND p.proname IN ('retention', 'lifecycle', 'stickiness', 'pes', 'feature_retention') ORDER BY 1$$,
+	$$SELECT f, 'actor text DEFAULT ''user''::text, feature_id text DEFAULT NULL::text, period text DEFAULT '''
+		|| period || '''::text, from_date date DEFAULT (((now() AT TIME ZONE ''UTC''::text))::date - 89), '
+		|| 'to_date date DEFAULT ((now() AT TIME ZONE ''UTC''::text))::date, tenant_id text DEFAULT NULL::text' || extra
+	FROM (VALUES
+		('adoption.feature_retention(text,text,text,date,date,text,integer)', 'week', ', interval_number integer DEFAULT 1'),
+		('adoption.lifecycle(text,text,text,date,date,text)', 'day', ''),
+		('adoption.pes(text,text,text,date,date,text)', 'day', ''),
+		('adoption.retention(text,text,text,date,date,text,text)', 'day', ', mode text DEFAULT ''on''::text'),
+		('adoption.stickiness(text,text,text,date,date,text)', 'day', '')) AS x (f, period, extra)
+	ORDER BY 1$$,
+	'retention, lifecycle, stickiness, pes and feature_retention take the common arguments and defaults');
 
 SELECT * FROM finish();
 ROLLBACK;
