@@ -20,6 +20,16 @@
  *                         under REPEATABLE READ and SERIALIZABLE a row
  *                         changed since the snapshot is a serialization
  *                         failure.  NOWAIT is LockWaitError.
+ *   adoption_row_try_lock the same FOR UPDATE SKIP LOCKED (LockWaitSkip):
+ *                         a row another session holds is reported, not
+ *                         waited for and not an error.
+ *   adoption_row_insert   INSERT INTO ... VALUES (every column) as the
+ *                         logical replication apply worker's insert
+ *                         (ExecSimpleRelationInsert): constraints checked,
+ *                         the tuple inserted with the current command id,
+ *                         its index entries made with their uniqueness
+ *                         checked (a duplicate key fails as the INSERT
+ *                         would); WAL is heap_insert's.
  *   adoption_row_update   the logical replication apply worker's update
  *                         (worker.c, execReplication.c): an EState with one
  *                         result relation, its indexes opened, and
@@ -39,7 +49,7 @@
  * adoption_direct_usable says no (and the caller runs the SQL) when the
  * table has triggers, when row-level security applies to the current user,
  * or when the user lacks SELECT and UPDATE on it (the SQL then raises the
- * error the executor would).  Row locks are taken in the callers' order,
+ * error the executor would); an insert also needs INSERT.  Row locks are taken in the callers' order,
  * the same as the SQL's, so deadlock detection and the deadlock retry of
  * the trigger see the same waits.
  */
@@ -65,6 +75,9 @@
 #include "utils/snapmgr.h"
 
 #include "direct.h"
+
+static DirectRow *row_lock(Oid relid, int nkeys, const char *const *keys,
+						   LockWaitPolicy wait, bool *blocked);
 
 /* Whether the direct paths may stand for SQL on table relid. */
 bool
@@ -139,20 +152,24 @@ key_matches(TupleTableSlot *slot, Relation idx, int nkeys, const char *const *ke
 
 /* Locks the row the index scan found in slot; false if it is gone. */
 static bool
-lock_found(Relation rel, Relation idx, TupleTableSlot *slot, Snapshot snap, bool nowait,
-		   int nkeys, const char *const *keys)
+lock_found(Relation rel, Relation idx, TupleTableSlot *slot, Snapshot snap,
+		   LockWaitPolicy wait, bool *blocked, int nkeys, const char *const *keys)
 {
 	TM_FailureData tmfd;
 	TM_Result	res;
 	bool		xact_snapshot = IsolationUsesXactSnapshot();
 
 	res = table_tuple_lock(rel, &slot->tts_tid, snap, slot, GetCurrentCommandId(false),
-						   LockTupleExclusive, nowait ? LockWaitError : LockWaitBlock,
+						   LockTupleExclusive, wait,
 						   xact_snapshot ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
 	switch (res)
 	{
 		case TM_Ok:
 			return !tmfd.traversed || key_matches(slot, idx, nkeys, keys);
+		case TM_WouldBlock:
+			/* LockWaitSkip: another session holds it */
+			*blocked = true;
+			return false;
 		case TM_SelfModified:
 			/* changed by a later command of this transaction: not this statement's */
 			return false;
@@ -185,6 +202,26 @@ lock_found(Relation rel, Relation idx, TupleTableSlot *slot, Snapshot snap, bool
 DirectRow *
 adoption_row_lock(Oid relid, int nkeys, const char *const *keys, bool nowait)
 {
+	bool		blocked = false;
+
+	return row_lock(relid, nkeys, keys, nowait ? LockWaitError : LockWaitBlock, &blocked);
+}
+
+/*
+ * The same, as FOR UPDATE SKIP LOCKED: a row another session holds is not
+ * waited for; then it returns NULL and sets *blocked (where NOWAIT would
+ * fail, without an error to catch).
+ */
+DirectRow *
+adoption_row_try_lock(Oid relid, int nkeys, const char *const *keys, bool *blocked)
+{
+	*blocked = false;
+	return row_lock(relid, nkeys, keys, LockWaitSkip, blocked);
+}
+
+static DirectRow *
+row_lock(Oid relid, int nkeys, const char *const *keys, LockWaitPolicy wait, bool *blocked)
+{
 	Relation	rel = table_open(relid, RowExclusiveLock);
 	Relation	idx = index_open(RelationGetPrimaryKeyIndex(rel), RowExclusiveLock);
 	ScanKeyData skey[INDEX_MAX_KEYS];
@@ -203,7 +240,7 @@ adoption_row_lock(Oid relid, int nkeys, const char *const *keys, bool nowait)
 	scan = index_beginscan(rel, idx, snap, nkeys, 0);
 	index_rescan(scan, skey, nkeys, NULL, 0);
 	if (index_getnext_slot(scan, ForwardScanDirection, slot))
-		found = lock_found(rel, idx, slot, snap, nowait, nkeys, keys);
+		found = lock_found(rel, idx, slot, snap, wait, blocked, nkeys, keys);
 	index_endscan(scan);
 	PopActiveSnapshot();
 	index_close(idx, NoLock);
@@ -314,19 +351,16 @@ adoption_row_add(DirectRow *row, const char *name, int64 delta)
 }
 
 /*
- * Writes values and isnull as the row's new version; the row then stands
- * for that version (it stays locked: the transaction holds it).
+ * The executor state of one write into rel, as the apply worker sets it up
+ * (create_edata_for_relation): one range table entry, one result relation
+ * with its indexes open, a snapshot for the operation.
  */
-void
-adoption_row_update(DirectRow *row)
+static EState *
+begin_write(Relation rel, ResultRelInfo **rri_out)
 {
-	Relation	rel = row->rel;
-	TupleDesc	desc = RelationGetDescr(rel);
 	EState	   *estate = CreateExecutorState();
 	RangeTblEntry *rte = makeNode(RangeTblEntry);
 	ResultRelInfo *rri = makeNode(ResultRelInfo);
-	EPQState	epq;
-	TupleTableSlot *newslot;
 
 	rte->rtekind = RTE_RELATION;
 	rte->relid = RelationGetRelid(rel);
@@ -337,6 +371,33 @@ adoption_row_update(DirectRow *row)
 	estate->es_snapshot = begin_operation();
 	estate->es_output_cid = GetCurrentCommandId(true);
 	ExecOpenIndices(rri, false);
+	*rri_out = rri;
+	return estate;
+}
+
+static void
+end_write(EState *estate, ResultRelInfo *rri)
+{
+	ExecCloseIndices(rri);
+	PopActiveSnapshot();
+	ExecResetTupleTable(estate->es_tupleTable, false);
+	FreeExecutorState(estate);
+}
+
+/*
+ * Writes values and isnull as the row's new version; the row then stands
+ * for that version (it stays locked: the transaction holds it).
+ */
+void
+adoption_row_update(DirectRow *row)
+{
+	Relation	rel = row->rel;
+	TupleDesc	desc = RelationGetDescr(rel);
+	ResultRelInfo *rri;
+	EState	   *estate = begin_write(rel, &rri);
+	EPQState	epq;
+	TupleTableSlot *newslot;
+
 	EvalPlanQualInit(&epq, estate, NULL, NIL, -1);
 
 	newslot = ExecInitExtraTupleSlot(estate, desc, &TTSOpsVirtual);
@@ -351,10 +412,61 @@ adoption_row_update(DirectRow *row)
 	row->slot->tts_tid = newslot->tts_tid;
 
 	EvalPlanQualEnd(&epq);
-	ExecCloseIndices(rri);
-	PopActiveSnapshot();
-	ExecResetTupleTable(estate->es_tupleTable, false);
-	FreeExecutorState(estate);
+	end_write(estate, rri);
+}
+
+/*
+ * A new row of table relid, every column NULL: set its columns with
+ * adoption_row_set, then write it with adoption_row_insert.  The caller has
+ * checked adoption_direct_usable and that it may INSERT.
+ */
+DirectRow *
+adoption_row_new(Oid relid)
+{
+	Relation	rel = table_open(relid, RowExclusiveLock);
+	int			natts = RelationGetDescr(rel)->natts;
+	DirectRow  *row = palloc(sizeof(DirectRow));
+
+	row->rel = rel;
+	row->slot = table_slot_create(rel, NULL);
+	row->values = palloc0(sizeof(Datum) * natts);
+	row->isnull = palloc(sizeof(bool) * natts);
+	memset(row->isnull, true, sizeof(bool) * natts);
+	return row;
+}
+
+/*
+ * Inserts the row (values and isnull: every column the table has must have
+ * been set, as an INSERT naming all of them would), as
+ * ExecSimpleRelationInsert does for the logical replication apply worker:
+ * constraints checked, the tuple inserted, its index entries made (a
+ * duplicate key fails as the INSERT would).  The row then stands for the
+ * version written.
+ */
+void
+adoption_row_insert(DirectRow *row)
+{
+	Relation	rel = row->rel;
+	TupleDesc	desc = RelationGetDescr(rel);
+	TupleTableSlot *slot = row->slot;
+	ResultRelInfo *rri;
+	EState	   *estate;
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+		if (row->isnull[i] && TupleDescAttr(desc, i)->atthasdef &&
+			!TupleDescAttr(desc, i)->attisdropped)
+			elog(ERROR, "pg_adoption: column \"%s\" of \"%s\" has a default and was not given",
+				 NameStr(TupleDescAttr(desc, i)->attname), RelationGetRelationName(rel));
+
+	estate = begin_write(rel, &rri);
+	ExecClearTuple(slot);
+	memcpy(slot->tts_values, row->values, sizeof(Datum) * desc->natts);
+	memcpy(slot->tts_isnull, row->isnull, sizeof(bool) * desc->natts);
+	ExecStoreVirtualTuple(slot);
+	ExecSimpleRelationInsert(rri, estate, slot);
+	ExecMaterializeSlot(slot);
+	end_write(estate, rri);
 }
 
 /* Closes the row's table (its lock stays until the transaction ends). */

@@ -63,7 +63,10 @@
  * depend on the arrays' contents, and a custom plan would be planned again
  * at every statement.  Each statement also has a scalar form, used when a
  * chunk has one row for it (a single-row INSERT), whose executor starts far
- * faster than unnest() over one-element arrays (see run_stmt).
+ * faster than unnest() over one-element arrays (see run_stmt).  Faster
+ * still, a chunk of one user x feature (a single-row INSERT's) locks, reads,
+ * inserts and updates its user, pair, tenant x user and tenant rows without
+ * SQL, through direct.c, wherever that gives what the SQL would.
  */
 #include "postgres.h"
 
@@ -74,6 +77,8 @@
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -152,6 +157,7 @@ struct TfGroup
 	bool		created;		/* its pair row was created by this chunk */
 	int			reached[3];		/* users who reached each milestone */
 	int			adopted_users;	/* its pair row's, once write_groups ran */
+	DirectRow  *row;			/* its row, locked by adoption_row_lock */
 };
 
 typedef struct TfGroupKey
@@ -436,6 +442,7 @@ adoption_engine_add(Engine *e, const char *tenant_id, const char *user_id,
 			adoption_get_settings(tenant_id, &g->settings);
 			g->needs_lock = false;
 			g->created = false;
+			g->row = NULL;
 			memset(g->reached, 0, sizeof(g->reached));
 		}
 		memset(u, 0, sizeof(UserState));
@@ -835,8 +842,36 @@ read_user_rows(Engine *e, UserState **users, int n)
  * Locks and loads the row of one user without SQL (direct.c); false when
  * the direct path does not apply.
  */
+/*
+ * A row of table relid locked without SQL (see direct.c), waiting for it,
+ * or (blocked not NULL) as SKIP LOCKED, setting *blocked when another
+ * session holds it.  Its table reference and lock are taken for resource
+ * owner owner: inside lock_pairs_and_unseen's subtransaction that is the
+ * statement's, so the row outlives the subtransaction's end, while the row
+ * lock itself is the subtransaction's (its rollback gives the lock up, and
+ * the caller then lets the row go: release_group_rows).
+ */
+static DirectRow *
+row_lock_for(ResourceOwner owner, Oid relid, int nkeys, const char *const *keys,
+			 bool *blocked)
+{
+	ResourceOwner save = CurrentResourceOwner;
+	DirectRow  *row;
+
+	CurrentResourceOwner = owner;
+	row = blocked != NULL ? adoption_row_try_lock(relid, nkeys, keys, blocked) :
+		adoption_row_lock(relid, nkeys, keys, false);
+	CurrentResourceOwner = save;
+	return row;
+}
+
+/*
+ * Locks and loads the row of u without SQL, if the direct path may be used
+ * (false: the caller runs the SQL); a missing row leaves u not loaded.
+ * With blocked, does not wait (row_lock_for).
+ */
 static bool
-lock_user_direct(Engine *e, UserState *u)
+lock_user_direct(Engine *e, UserState *u, ResourceOwner owner, bool *blocked)
 {
 	Oid			relid = adoption_resolve_relid("user_feature_state");
 	const char *keys[3];
@@ -850,7 +885,7 @@ lock_user_direct(Engine *e, UserState *u)
 	keys[0] = u->tenant_id;
 	keys[1] = u->feature_id;
 	keys[2] = u->user_id;
-	row = adoption_row_lock(relid, 3, keys, false);
+	row = row_lock_for(owner, relid, 3, keys, blocked);
 	if (row == NULL)
 		return true;
 	for (c = 0; c < USER_STATE_COLUMNS; c++)
@@ -878,11 +913,10 @@ lock_users(Engine *e, UserState **users, int n, bool nowait)
 	if (n == 0)
 		return;
 	/*
-	 * One user, waiting: without SQL.  (A NOWAIT lookup runs in a
-	 * subtransaction that may roll back, which would take the row's
-	 * resources from under it: that one stays SQL.)
+	 * One user, waiting: without SQL.  (A NOWAIT lookup of one user is made
+	 * without SQL by lock_pairs_and_unseen itself, as SKIP LOCKED.)
 	 */
-	if (n == 1 && !nowait && lock_user_direct(e, users[0]))
+	if (n == 1 && !nowait && lock_user_direct(e, users[0], CurrentResourceOwner, NULL))
 		return;
 	args[0] = text_keys(users, n, 0);
 	args[1] = text_keys(users, n, 1);
@@ -1116,18 +1150,37 @@ group_keys(TfGroup **groups, int n, bool feature)
  * Locks the tenant rows of the groups, in key order.  Missing rows are
  * created, which locks them too: such groups are marked created, and have
  * no users in the table yet (a user row is only inserted under its group's
- * lock), which spares them the lookups that follow.
+ * lock), which spares them the lookups that follow.  One group whose row
+ * exists (a single-row INSERT's) is locked without SQL, for owner
+ * (row_lock_for); write_groups then writes it without SQL.
  */
 static void
-lock_groups(Engine *e, TfGroup **groups, int n)
+lock_groups(Engine *e, TfGroup **groups, int n, ResourceOwner owner)
 {
 	Oid			types[2] = {TEXTARRAYOID, TEXTARRAYOID};
 	Datum		args[2];
-	TfGroup   **old = palloc(sizeof(TfGroup *) * n);
+	TfGroup   **old;
 	int			n_old = 0;
 	uint64		i;
 	int			j;
 	TupleDesc	desc;
+
+	if (n == 1)
+	{
+		Oid			relid = adoption_resolve_relid("tenant_feature_counts");
+
+		if (adoption_direct_usable(relid))
+		{
+			const char *keys[2];
+
+			keys[0] = groups[0]->tenant_id;
+			keys[1] = groups[0]->feature_id;
+			groups[0]->row = row_lock_for(owner, relid, 2, keys, NULL);
+			if (groups[0]->row != NULL)
+				return;
+		}
+	}
+	old = palloc(sizeof(TfGroup *) * n);
 
 	args[0] = group_keys(groups, n, false);
 	args[1] = group_keys(groups, n, true);
@@ -1158,17 +1211,60 @@ lock_groups(Engine *e, TfGroup **groups, int n)
 	SPI_freetuptable(SPI_tuptable);
 }
 
+/* write_groups for a pair row lock_groups locked without SQL; lets the row go. */
+static void
+write_group_direct(TfGroup *g)
+{
+	DirectRow  *row = g->row;
+	bool		isnull;
+	int			k;
+
+	/* as write_groups_sql: each milestone's users, in the order of the bits */
+	for (k = 0; k < 3; k++)
+		adoption_row_add(row, psprintf("%s_users", milestone_names[k]), g->reached[k]);
+	adoption_row_set(row, "updated_at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+					 false);
+	adoption_row_update(row);
+	g->adopted_users = DatumGetInt32(adoption_row_get(row, "adopted_users", &isnull));
+	adoption_row_release(row);
+	g->row = NULL;
+}
+
+/* Lets go of the pair rows locked without SQL (their locks were rolled back). */
+static void
+release_group_rows(TfGroup **groups, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (groups[i]->row != NULL)
+			adoption_row_release(groups[i]->row);
+		groups[i]->row = NULL;
+	}
+}
+
 /* Adds the users who reached a milestone to the pair counts. */
 static void
-write_groups(TfGroup **groups, int n)
+write_groups(TfGroup **all, int n_all)
 {
 	Oid			types[5] = {TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID, INT4ARRAYOID,
 	INT4ARRAYOID};
 	DatumArray	a[3];
 	Datum		args[5];
+	TfGroup   **groups = palloc(sizeof(TfGroup *) * Max(n_all, 1));
+	int			n = 0;
 	int			i;
 	int			k;
 
+	/* the rows locked without SQL are written without SQL */
+	for (i = 0; i < n_all; i++)
+	{
+		if (all[i]->row != NULL)
+			write_group_direct(all[i]);
+		else
+			groups[n++] = all[i];
+	}
 	if (n == 0)
 		return;
 	for (k = 0; k < 3; k++)
@@ -1224,11 +1320,10 @@ user_values(UserState *u, Datum *v, bool *isnull)
 	isnull[9] = buf == NULL;
 }
 
-/* Writes the state of a user whose row lock_user_direct locked, and lets the row go. */
+/* Sets the state columns of row to u's, and updated_at to now(). */
 static void
-write_user_direct(UserState *u)
+set_user_values(DirectRow *row, UserState *u)
 {
-	DirectRow  *row = u->row;
 	Datum		v[USER_STATE_COLUMNS];
 	bool		isnull[USER_STATE_COLUMNS];
 	int			c;
@@ -1238,9 +1333,41 @@ write_user_direct(UserState *u)
 		adoption_row_set(row, user_state_columns[c], v[c], isnull[c]);
 	adoption_row_set(row, "updated_at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
 					 false);
+}
+
+/* Writes the state of a user whose row lock_user_direct locked, and lets the row go. */
+static void
+write_user_direct(UserState *u)
+{
+	DirectRow  *row = u->row;
+
+	set_user_values(row, u);
 	adoption_row_update(row);
 	adoption_row_release(row);
 	u->row = NULL;
+}
+
+/*
+ * Inserts the row of one new user without SQL, if the direct path may be
+ * used (false: the caller runs the SQL).
+ */
+static bool
+insert_user_direct(UserState *u)
+{
+	Oid			relid = adoption_resolve_relid("user_feature_state");
+	DirectRow  *row;
+
+	if (!adoption_direct_usable(relid) ||
+		pg_class_aclcheck(relid, GetUserId(), ACL_INSERT) != ACLCHECK_OK)
+		return false;
+	row = adoption_row_new(relid);
+	adoption_row_set(row, "tenant_id", CStringGetTextDatum(u->tenant_id), false);
+	adoption_row_set(row, "feature_id", CStringGetTextDatum(u->feature_id), false);
+	adoption_row_set(row, "user_id", CStringGetTextDatum(u->user_id), false);
+	set_user_values(row, u);
+	adoption_row_insert(row);
+	adoption_row_release(row);
+	return true;
 }
 
 /* Writes users[0..n) with an UPDATE (existing rows) or an INSERT (new ones). */
@@ -1265,7 +1392,7 @@ write_users(UserState **users, int n, bool insert)
 			users[k++] = users[i];
 	}
 	n = k;
-	if (n == 0)
+	if (n == 0 || (insert && n == 1 && insert_user_direct(users[0])))
 		return;
 	for (k = 0; k < 10; k++)
 		da_init(&a[k], n);
@@ -1707,7 +1834,7 @@ lock_pairs_and_unseen(Engine *e, TfGroup **groups, int n_groups,
 	if (n_missing == 0)
 	{
 		if (n_groups > 0)
-			lock_groups(e, groups, n_groups);
+			lock_groups(e, groups, n_groups, owner);
 		return;
 	}
 	unseen = palloc(sizeof(UserState *) * n_missing);
@@ -1720,6 +1847,7 @@ lock_pairs_and_unseen(Engine *e, TfGroup **groups, int n_groups,
 		 * spins, allocating, forever).
 		 */
 		volatile int n_unseen = 0;
+		volatile bool blocked = false;
 		int			i;
 		bool		locked = true;
 
@@ -1729,7 +1857,7 @@ lock_pairs_and_unseen(Engine *e, TfGroup **groups, int n_groups,
 		{
 			/* a long transaction: wait for the rows with the pair locks held */
 			if (n_groups > 0)
-				lock_groups(e, groups, n_groups);
+				lock_groups(e, groups, n_groups, owner);
 			lock_users(e, unseen, unseen_users(missing, n_missing, unseen), false);
 			return;
 		}
@@ -1738,13 +1866,21 @@ lock_pairs_and_unseen(Engine *e, TfGroup **groups, int n_groups,
 		MemoryContextSwitchTo(mcxt);
 		PG_TRY();
 		{
+			bool		skipped = false;
+
 			if (n_groups > 0)
-				lock_groups(e, groups, n_groups);
+				lock_groups(e, groups, n_groups, owner);
 			n_unseen = unseen_users(missing, n_missing, unseen);
-			lock_users(e, unseen, n_unseen, true);
-			ReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(mcxt);
-			CurrentResourceOwner = owner;
+			/* one user: without SQL, and without an error to catch */
+			if (n_unseen != 1 || !lock_user_direct(e, unseen[0], owner, &skipped))
+				lock_users(e, unseen, n_unseen, true);
+			blocked = skipped;
+			if (!blocked)
+			{
+				ReleaseCurrentSubTransaction();
+				MemoryContextSwitchTo(mcxt);
+				CurrentResourceOwner = owner;
+			}
 		}
 		PG_CATCH();
 		{
@@ -1758,8 +1894,17 @@ lock_pairs_and_unseen(Engine *e, TfGroup **groups, int n_groups,
 			locked = false;
 		}
 		PG_END_TRY();
+		if (blocked)
+		{
+			/* what the NOWAIT failure does, without the error */
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(mcxt);
+			CurrentResourceOwner = owner;
+			locked = false;
+		}
 		if (locked)
 			return;
+		release_group_rows(groups, n_groups);
 		ereport(DEBUG1,
 				(errmsg_internal("pg_adoption: %d unseen users of this statement, one of them locked by another session: waiting without tenant x feature locks",
 								 (int) n_unseen)));
