@@ -103,6 +103,41 @@ AS $$
 		|| adoption_bench.le8(((extract(epoch FROM last_at) - 946684800) * 1000000)::bigint)
 $$;
 
+/* The actions of a milestone, as the queue takes them. */
+DROP FUNCTION IF EXISTS adoption_bench.queue(adoption_bench.action[]);
+DROP TYPE IF EXISTS adoption_bench.action;
+CREATE TYPE adoption_bench.action AS (
+	action_id bigint, tenant_id text, user_id text, feature_id text, template_key text,
+	campaign_id text, reason jsonb, dedupe_key text
+);
+
+/*
+ * Enqueues actions: claims each one's dedupe key and queues those whose key
+ * it claimed (so a milestone keeps its one action); returns how many.
+ */
+CREATE FUNCTION adoption_bench.queue(actions adoption_bench.action[])
+RETURNS bigint
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH a AS (
+		SELECT * FROM unnest(actions)
+	), claimed AS (
+		INSERT INTO adoption.campaign_action_keys (tenant_id, dedupe_key, action_id)
+		SELECT a.tenant_id, a.dedupe_key, a.action_id FROM a
+		ON CONFLICT DO NOTHING
+		RETURNING action_id
+	), queued AS (
+		INSERT INTO adoption.campaign_action_queue (action_id, tenant_id, user_id, feature_id,
+			template_key, campaign_id, reason, dedupe_key)
+		SELECT a.action_id, a.tenant_id, a.user_id, a.feature_id, a.template_key, a.campaign_id,
+			a.reason, a.dedupe_key
+		FROM a JOIN claimed AS c ON c.action_id = a.action_id
+		RETURNING 1
+	)
+	SELECT count(*) FROM queued
+$$;
+
 CREATE OR REPLACE FUNCTION adoption_bench.track_events_sql()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -114,7 +149,7 @@ DECLARE
 	ref double precision;		-- epoch seconds every velocity term is taken against
 	week constant double precision := 7 * 86400;
 	enqueued bigint := 0;
-	n bigint;
+	actions adoption_bench.action[];
 BEGIN
 	SELECT s.* INTO STRICT st FROM adoption.settings AS s WHERE s.tenant_id IS NULL;
 
@@ -238,18 +273,13 @@ BEGIN
 		JOIN adoption.milestone_campaigns AS c ON c.milestone = 'habitual' AND c.enabled
 		JOIN adoption.campaign_templates AS t ON t.template_key = c.template_key
 		WHERE m.became_habitual
-	), claimed AS (
-		INSERT INTO adoption.campaign_action_keys (tenant_id, dedupe_key, action_id)
-		SELECT i.tenant_id, i.dedupe_key, i.id FROM input AS i
-		ON CONFLICT DO NOTHING
-		RETURNING action_id
 	)
-	INSERT INTO adoption.campaign_action_queue (action_id, tenant_id, user_id, feature_id, template_key,
-		campaign_id, reason, dedupe_key)
-	SELECT i.id, i.tenant_id, i.user_id, i.feature_id, i.template_key, i.campaign_id, i.reason, i.dedupe_key
-	FROM input AS i JOIN claimed AS c ON c.action_id = i.id;
-	GET DIAGNOSTICS n = ROW_COUNT;
-	enqueued := enqueued + n;
+	SELECT array_agg(ROW(i.id, i.tenant_id, i.user_id, i.feature_id, i.template_key, i.campaign_id,
+		i.reason, i.dedupe_key)::adoption_bench.action) INTO actions
+	FROM input AS i;
+	IF actions IS NOT NULL THEN
+		enqueued := enqueued + adoption_bench.queue(actions);
+	END IF;
 
 	/* 4. Tenant x user facts, then the tenants' totals (new users counted once). */
 	WITH agg AS (
@@ -353,18 +383,13 @@ BEGIN
 		FROM reached AS r
 		JOIN adoption.milestone_campaigns AS mc ON mc.milestone = 'feature_adopted' AND mc.enabled
 		JOIN adoption.campaign_templates AS t ON t.template_key = mc.template_key
-	), claimed AS (
-		INSERT INTO adoption.campaign_action_keys (tenant_id, dedupe_key, action_id)
-		SELECT i.tenant_id, i.dedupe_key, i.id FROM input AS i
-		ON CONFLICT DO NOTHING
-		RETURNING action_id
 	)
-	INSERT INTO adoption.campaign_action_queue (action_id, tenant_id, user_id, feature_id, template_key,
-		campaign_id, reason, dedupe_key)
-	SELECT i.id, i.tenant_id, NULL, i.feature_id, i.template_key, i.campaign_id, i.reason, i.dedupe_key
-	FROM input AS i JOIN claimed AS c ON c.action_id = i.id;
-	GET DIAGNOSTICS n = ROW_COUNT;
-	enqueued := enqueued + n;
+	SELECT array_agg(ROW(i.id, i.tenant_id, NULL, i.feature_id, i.template_key, i.campaign_id,
+		i.reason, i.dedupe_key)::adoption_bench.action) INTO actions
+	FROM input AS i;
+	IF actions IS NOT NULL THEN
+		enqueued := enqueued + adoption_bench.queue(actions);
+	END IF;
 
 	IF enqueued > 0 THEN
 		PERFORM pg_notify('adoption_actions', enqueued::text);
