@@ -163,3 +163,40 @@ SELECT * FROM aw_seen ORDER BY step;
 -- and rebuild() agrees
 SELECT adoption.rebuild('aw') > 0 AS rebuilt;
 SELECT active_users, last_event_at FROM adoption.tenant_state WHERE tenant_id = 'aw';
+
+-- 6. A user x feature seen for the first time, one event a statement: its
+--    pair row is locked and counted, the new row inserted, without SQL.
+--    Tenant nw: ann uses api May 1 (first statement: the pair row exists);
+--    then bob uses api May 2 (new row, pair existing: activated_users 2),
+--    then bob uses web May 3 (a new pair: made by SQL, activated_users 1).
+INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp, session_duration)
+VALUES ('nw', 'ann', 'api', '2026-05-01 10:00+00', 10);
+INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp, session_duration)
+VALUES ('nw', 'bob', 'api', '2026-05-02 10:00+00', 20);
+INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp, session_duration)
+VALUES ('nw', 'bob', 'web', '2026-05-03 10:00+00', 30);
+-- expected: ann api 1 use May 1; bob api 1 use May 2, bob web 1 use May 3,
+-- each activated at its use; pairs api 2 activated, web 1.
+SELECT user_id, feature_id, uses, successes, total_duration, first_used_at, activated_at, adopted_at
+FROM adoption.user_feature_state WHERE tenant_id = 'nw' ORDER BY user_id, feature_id;
+SELECT feature_id, activated_users, adopted_users, habitual_users
+FROM adoption.tenant_feature_counts WHERE tenant_id = 'nw' ORDER BY feature_id;
+-- A column a user added with a default: the new row gets it (the INSERT of
+-- the SQL path; the direct insert names every column, so it steps aside).
+ALTER TABLE adoption.user_feature_state ADD COLUMN note text DEFAULT 'from default';
+INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp)
+VALUES ('nw', 'cy', 'api', '2026-05-04 10:00+00');
+SELECT user_id, feature_id, uses, note FROM adoption.user_feature_state
+WHERE tenant_id = 'nw' AND user_id = 'cy';
+ALTER TABLE adoption.user_feature_state DROP COLUMN note;
+-- and rebuild() gives the same rows and pair counts
+CREATE TEMP TABLE nw_before AS
+SELECT user_id, feature_id, uses, first_used_at, activated_at FROM adoption.user_feature_state WHERE tenant_id = 'nw';
+SELECT adoption.rebuild('nw') > 0 AS rebuilt;
+SELECT count(*) AS differing FROM (
+	(SELECT user_id, feature_id, uses, first_used_at, activated_at FROM adoption.user_feature_state WHERE tenant_id = 'nw'
+	 EXCEPT SELECT * FROM nw_before)
+	UNION ALL
+	(SELECT * FROM nw_before
+	 EXCEPT SELECT user_id, feature_id, uses, first_used_at, activated_at FROM adoption.user_feature_state WHERE tenant_id = 'nw')) AS d;
+SELECT feature_id, activated_users FROM adoption.tenant_feature_counts WHERE tenant_id = 'nw' ORDER BY feature_id;

@@ -436,14 +436,16 @@ adoption_row_new(Oid relid)
 }
 
 /*
- * Inserts the row (values and isnull: every column the table has must have
- * been set, as an INSERT naming all of them would), as
- * ExecSimpleRelationInsert does for the logical replication apply worker:
- * constraints checked, the tuple inserted, its index entries made (a
- * duplicate key fails as the INSERT would).  The row then stands for the
- * version written.
+ * Inserts the row (values and isnull) as ExecSimpleRelationInsert does for
+ * the logical replication apply worker: constraints checked, the tuple
+ * inserted, its index entries made (a duplicate key fails as the INSERT
+ * would).  The row then stands for the version written.  Only an INSERT
+ * that names every column is written so: a column left NULL that has a
+ * default, an identity or a generation expression (one a user added, say)
+ * would get one from the INSERT, so then nothing is written and false
+ * returned (the caller runs the SQL).
  */
-void
+bool
 adoption_row_insert(DirectRow *row)
 {
 	Relation	rel = row->rel;
@@ -454,10 +456,13 @@ adoption_row_insert(DirectRow *row)
 	int			i;
 
 	for (i = 0; i < desc->natts; i++)
-		if (row->isnull[i] && TupleDescAttr(desc, i)->atthasdef &&
-			!TupleDescAttr(desc, i)->attisdropped)
-			elog(ERROR, "pg_adoption: column \"%s\" of \"%s\" has a default and was not given",
-				 NameStr(TupleDescAttr(desc, i)->attname), RelationGetRelationName(rel));
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (row->isnull[i] && !att->attisdropped &&
+			(att->atthasdef || att->attidentity || att->attgenerated))
+			return false;
+	}
 
 	estate = begin_write(rel, &rri);
 	ExecClearTuple(slot);
@@ -467,6 +472,7 @@ adoption_row_insert(DirectRow *row)
 	ExecSimpleRelationInsert(rri, estate, slot);
 	ExecMaterializeSlot(slot);
 	end_write(estate, rri);
+	return true;
 }
 
 /* Closes the row's table (its lock stays until the transaction ends). */

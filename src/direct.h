@@ -24,7 +24,7 @@ extern DirectRow *adoption_row_lock(Oid relid, int nkeys, const char *const *key
 extern DirectRow *adoption_row_try_lock(Oid relid, int nkeys, const char *const *keys,
 										bool *blocked);
 extern DirectRow *adoption_row_new(Oid relid);
-extern void adoption_row_insert(DirectRow *row);
+extern bool adoption_row_insert(DirectRow *row);
 extern int	adoption_row_col(DirectRow *row, const char *name);
 extern Datum adoption_row_get(DirectRow *row, const char *name, bool *isnull);
 extern void adoption_row_set(DirectRow *row, const char *name, Datum value, bool isnull);

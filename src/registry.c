@@ -4,8 +4,15 @@
  * Every ingest statement names tenants and features; nearly all of them are
  * known already.  Each backend remembers which ones it has seen committed
  * (known_tenants, known_features with their names) and sends only the rest
- * to the catalog, in one INSERT ... ON CONFLICT per table and batch, with
- * keys sorted so that concurrent registrations lock in the same order.
+ * to the catalog, in one INSERT ... ON CONFLICT DO NOTHING per table and
+ * batch, with keys sorted so that concurrent registrations lock in the same
+ * order.  A feature whose event carries a name that differs from the
+ * catalog's is renamed by an UPDATE of its own, which locks only the rows
+ * it changes: an upsert (ON CONFLICT DO UPDATE ... WHERE) would lock every
+ * row it finds, even with its WHERE false, so that a transaction that was
+ * first in its backend to see a feature would hold that feature's catalog
+ * row until it ended, and make every other backend seeing the feature for
+ * the first time (a new connection of a pool, for any tenant) wait for it.
  *
  * What a transaction registers becomes "known" only when it commits (a
  * rolled-back registration must be retried), and only if no invalidation of
@@ -73,6 +80,7 @@ static uint64 pending_invalidations = 0;
 
 static SPIPlanPtr register_tenants_plan = NULL;
 static SPIPlanPtr register_features_plan = NULL;
+static SPIPlanPtr rename_features_plan = NULL;
 
 static const char *const register_tenants_sql =
 "INSERT INTO adoption.tenants (tenant_id)"
@@ -82,9 +90,14 @@ static const char *const register_tenants_sql =
 static const char *const register_features_sql =
 "INSERT INTO adoption.features AS f (feature_id, feature_name)"
 " SELECT i, n FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[])) AS u(i, n)"
-" ON CONFLICT (feature_id) DO UPDATE SET feature_name = excluded.feature_name"
-" WHERE excluded.feature_name IS NOT NULL"
-" AND (f.feature_name IS NULL OR f.feature_name OPERATOR(pg_catalog.<>) excluded.feature_name)";
+" ON CONFLICT (feature_id) DO NOTHING";
+
+/* The names that differ (in key order: the rows lock in the order of the inserts). */
+static const char *const rename_features_sql =
+"UPDATE adoption.features AS f SET feature_name = u.n"
+" FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[])) AS u(i, n)"
+" WHERE f.feature_id OPERATOR(pg_catalog.=) u.i AND u.n IS NOT NULL"
+" AND f.feature_name IS DISTINCT FROM u.n";
 
 /* Creates the known-key caches if needed. */
 static void
@@ -214,12 +227,12 @@ sorted_keys(HTAB *htab, long *n)
 
 /* Runs one registration statement (its parameters are text arrays). */
 static void
-run_plan(SPIPlanPtr *plan, const char *sql, int nargs, Datum *args)
+run_plan(SPIPlanPtr *plan, const char *sql, int nargs, Datum *args, int expected)
 {
 	Oid			types[2] = {TEXTARRAYOID, TEXTARRAYOID};
 
-	if (adoption_run_kept_plan(plan, sql, nargs, types, args, NULL) != SPI_OK_INSERT)
-		elog(ERROR, "pg_adoption: registration did not insert");
+	if (adoption_run_kept_plan(plan, sql, nargs, types, args, NULL) != expected)
+		elog(ERROR, "pg_adoption: registration did not run as planned");
 }
 
 /* Remembers a registration for publication at commit. */
@@ -273,7 +286,7 @@ adoption_registry_flush(RegistryBatch *b)
 		Datum		args[1];
 
 		args[0] = adoption_text_array((const char *const *) ids, n);
-		run_plan(&register_tenants_plan, register_tenants_sql, 1, args);
+		run_plan(&register_tenants_plan, register_tenants_sql, 1, args, SPI_OK_INSERT);
 		for (i = 0; i < n; i++)
 			add_pending(ids[i], NULL, false);
 	}
@@ -298,7 +311,15 @@ adoption_registry_flush(RegistryBatch *b)
 			adoption_citus_defer(n, (const char *const *) tenants, (const char *const *) ids,
 								 (const char *const *) names, 0);
 		else
-			run_plan(&register_features_plan, register_features_sql, 2, args);
+		{
+			bool		named = false;
+
+			run_plan(&register_features_plan, register_features_sql, 2, args, SPI_OK_INSERT);
+			for (i = 0; i < n && !named; i++)
+				named = names[i] != NULL;
+			if (named)
+				run_plan(&rename_features_plan, rename_features_sql, 2, args, SPI_OK_UPDATE);
+		}
 		for (i = 0; i < n; i++)
 			add_pending(ids[i], names[i], true);
 	}

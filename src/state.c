@@ -1349,13 +1349,14 @@ write_user_direct(UserState *u)
 
 /*
  * Inserts the row of one new user without SQL, if the direct path may be
- * used (false: the caller runs the SQL).
+ * used (false: nothing written, the caller runs the SQL).
  */
 static bool
 insert_user_direct(UserState *u)
 {
 	Oid			relid = adoption_resolve_relid("user_feature_state");
 	DirectRow  *row;
+	bool		done;
 
 	if (!adoption_direct_usable(relid) ||
 		pg_class_aclcheck(relid, GetUserId(), ACL_INSERT) != ACLCHECK_OK)
@@ -1365,9 +1366,9 @@ insert_user_direct(UserState *u)
 	adoption_row_set(row, "feature_id", CStringGetTextDatum(u->feature_id), false);
 	adoption_row_set(row, "user_id", CStringGetTextDatum(u->user_id), false);
 	set_user_values(row, u);
-	adoption_row_insert(row);
+	done = adoption_row_insert(row);
 	adoption_row_release(row);
-	return true;
+	return done;
 }
 
 /* Writes users[0..n) with an UPDATE (existing rows) or an INSERT (new ones). */
