@@ -200,3 +200,27 @@ SELECT count(*) AS differing FROM (
 	(SELECT * FROM nw_before
 	 EXCEPT SELECT user_id, feature_id, uses, first_used_at, activated_at FROM adoption.user_feature_state WHERE tenant_id = 'nw')) AS d;
 SELECT feature_id, activated_users FROM adoption.tenant_feature_counts WHERE tenant_id = 'nw' ORDER BY feature_id;
+
+-- 7. tenant_user_state's index of users by latest event is by UTC day, so
+--    an update within a day is HOT (no new index entries): ann's second and
+--    third events of June 1 are, her first of June 2 is not.
+-- (the backend's counts accumulate until they are sent: differences within
+-- one transaction)
+BEGIN;
+INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp)
+VALUES ('hw', 'ann', 'api', '2026-06-01 09:00+00');
+SELECT pg_stat_get_xact_tuples_updated('adoption.tenant_user_state'::regclass) AS u0,
+	pg_stat_get_xact_tuples_hot_updated('adoption.tenant_user_state'::regclass) AS h0 \gset
+INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp)
+VALUES ('hw', 'ann', 'api', '2026-06-01 10:00+00');
+INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp)
+VALUES ('hw', 'ann', 'web', '2026-06-01 23:59:59+00');
+INSERT INTO adoption.feature_usage_events (tenant_id, user_id, feature_id, usage_timestamp)
+VALUES ('hw', 'ann', 'api', '2026-06-02 00:00:01+00');
+SELECT pg_stat_get_xact_tuples_updated('adoption.tenant_user_state'::regclass) - :u0 AS updates,
+	pg_stat_get_xact_tuples_hot_updated('adoption.tenant_user_state'::regclass) - :h0 AS hot;
+COMMIT;
+-- the day is the UTC day (days since 1970-01-01): June 2, 2026 is day 20606
+SELECT user_id, last_seen_at, last_seen_day, last_seen_day = adoption.utc_day(last_seen_at) AS same,
+	adoption.utc_day('2026-06-02 01:30+02') AS day_of_june_1_2330_utc
+FROM adoption.tenant_user_state WHERE tenant_id = 'hw';

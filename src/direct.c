@@ -41,9 +41,10 @@
  *                         UPDATE.
  *   adoption_count_range  SELECT count(*) ... WHERE <first key column> = ...
  *                         AND column > ... [AND column <= ...]: an index
- *                         scan, counting, of an index on (that column,
- *                         column) if the table has one, else of the
- *                         primary key with the condition checked.
+ *                         scan, counting, of an index on (that key column,
+ *                         the day of column) if the table has one, with the
+ *                         condition checked on the rows of those days, else
+ *                         of the primary key with the condition checked.
  *
  * The paths are used only where they give what the statement would:
  * adoption_direct_usable says no (and the caller runs the SQL) when the
@@ -515,36 +516,61 @@ range_index(Relation rel, Relation pkey, AttrNumber att)
 	return found;
 }
 
-/* A scan key on index column col (timestamptz): the column <strategy> t. */
+/*
+ * The UTC day of t as adoption.utc_day() computes it: floor(epoch / 86400)
+ * (t is in microseconds since 2000-01-01).
+ */
+int32
+adoption_utc_day(TimestampTz t)
+{
+	int64		us;
+	int64		day;
+
+	/* beyond every day (adoption.utc_day() is NULL there, which no bound passes) */
+	if (TIMESTAMP_IS_NOBEGIN(t))
+		return PG_INT32_MIN;
+	if (TIMESTAMP_IS_NOEND(t) ||
+		pg_add_s64_overflow(t, (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY,
+							&us))
+		return PG_INT32_MAX;
+	day = us / USECS_PER_DAY;
+	if (us % USECS_PER_DAY < 0)
+		day--;					/* floor, not truncation */
+	return (int32) day;
+}
+
+/* A scan key on index column col (integer): the column <strategy> v. */
 static void
-time_key_init(ScanKey skey, Relation idx, int col, StrategyNumber strategy, TimestampTz t)
+int_key_init(ScanKey skey, Relation idx, int col, StrategyNumber strategy, int32 v)
 {
 	Oid			type = idx->rd_opcintype[col - 1];
 	Oid			op = get_opfamily_member(idx->rd_opfamily[col - 1], type, type, strategy);
 
-	if (type != TIMESTAMPTZOID || !OidIsValid(op))
-		elog(ERROR, "pg_adoption: column %d of index \"%s\" is not a timestamptz",
+	if (type != INT4OID || !OidIsValid(op))
+		elog(ERROR, "pg_adoption: column %d of index \"%s\" is not an integer",
 			 col, RelationGetRelationName(idx));
-	ScanKeyInit(skey, col, strategy, get_opcode(op), TimestampTzGetDatum(t));
+	ScanKeyInit(skey, col, strategy, get_opcode(op), Int32GetDatum(v));
 }
 
 /*
  * The number of rows of table relid whose first primary key column is key
  * and whose (timestamptz) column is in (after, upto] (no upper bound when
- * upto is NULL).  With an index on (that key column, column), as
- * tenant_user_state has, it reads only the rows in the range, as the
- * executor's index scan of "WHERE key = ... AND column > ... AND column <=
- * ..." would; otherwise it reads every row of the key through the primary
- * key and checks the column.
+ * upto is NULL).  With an index on (that key column, day), day being the
+ * (integer) column that holds the UTC day of column (adoption_utc_day), as
+ * tenant_user_state has, it reads only the rows of the days in the range,
+ * as the executor's index scan of "WHERE key = ... AND day >= ... AND day
+ * <= ..." would, and checks the column; otherwise it reads every row of
+ * the key through the primary key and checks the column.
  */
 int64
-adoption_count_range(Oid relid, const char *key, const char *column, TimestampTz after,
-					 const TimestampTz *upto)
+adoption_count_range(Oid relid, const char *key, const char *column, const char *day,
+					 TimestampTz after, const TimestampTz *upto)
 {
 	Relation	rel = table_open(relid, AccessShareLock);
 	Relation	pkey = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
 	AttrNumber	att = get_attnum(relid, column);
-	Oid			ranged;
+	AttrNumber	day_att = get_attnum(relid, day);
+	Oid			ranged = InvalidOid;
 	Relation	idx;
 	ScanKeyData skey[3];
 	int			nkeys = 1;
@@ -555,14 +581,15 @@ adoption_count_range(Oid relid, const char *key, const char *column, TimestampTz
 	if (att == InvalidAttrNumber)
 		elog(ERROR, "pg_adoption: table \"%s\" has no column \"%s\"",
 			 RelationGetRelationName(rel), column);
-	ranged = range_index(rel, pkey, att);
+	if (day_att != InvalidAttrNumber)
+		ranged = range_index(rel, pkey, day_att);
 	idx = OidIsValid(ranged) ? index_open(ranged, AccessShareLock) : pkey;
 	key_init(skey, idx, 1, &key);
 	if (OidIsValid(ranged))
 	{
-		time_key_init(&skey[nkeys++], idx, 2, BTGreaterStrategyNumber, after);
+		int_key_init(&skey[nkeys++], idx, 2, BTGreaterEqualStrategyNumber, adoption_utc_day(after));
 		if (upto != NULL)
-			time_key_init(&skey[nkeys++], idx, 2, BTLessEqualStrategyNumber, *upto);
+			int_key_init(&skey[nkeys++], idx, 2, BTLessEqualStrategyNumber, adoption_utc_day(*upto));
 	}
 	scan = index_beginscan(rel, idx, begin_operation(), nkeys, 0);
 	index_rescan(scan, skey, nkeys, NULL, 0);

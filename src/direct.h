@@ -33,6 +33,7 @@ extern void adoption_row_add(DirectRow *row, const char *name, int64 delta);
 extern void adoption_row_update(DirectRow *row);
 extern void adoption_row_release(DirectRow *row);
 extern int64 adoption_count_range(Oid relid, const char *key, const char *column,
-								  TimestampTz after, const TimestampTz *upto);
+								  const char *day, TimestampTz after, const TimestampTz *upto);
+extern int32 adoption_utc_day(TimestampTz t);
 
 #endif

@@ -688,7 +688,8 @@ count_active(const char *tenant_id, TimestampTz t, int64 window)
 	TimestampTz after = window_start(t, window);
 
 	if (adoption_direct_usable(relid))
-		return (int) adoption_count_range(relid, tenant_id, "last_seen_at", after, NULL);
+		return (int) adoption_count_range(relid, tenant_id, "last_seen_at", "last_seen_day",
+										  after, NULL);
 	args[0] = CStringGetTextDatum(tenant_id);
 	args[1] = TimestampTzGetDatum(after);
 	run_plan(&count_active_plan,
@@ -708,8 +709,9 @@ count_active(const char *tenant_id, TimestampTz t, int64 window)
  * ones whose last event fell out of the window between t0 and t (last
  * event in (t0 - W, t - W]) are no longer active; the statement's user,
  * whose last event is now t, is, whether or not it was counted at t0.  The
- * users leaving are read through the index on (tenant_id, last_seen_at):
- * in order, a few rows, not the tenant's every user.  The count is exact
+ * users leaving are read through the index on (tenant_id, last_seen_day):
+ * in order, the users last seen on a day or two, not the tenant's every
+ * user.  The count is exact
  * when the stored one is, which holds as long as active_window is the one
  * it was counted with (after a change, rebuild(): see docs).
  */
@@ -731,7 +733,8 @@ active_from_stored(const char *tenant_id, const TenantDelta *d, const TenantRow 
 		TimestampTz upto = window_start(t, window);
 
 		n -= adoption_count_range(adoption_resolve_relid("tenant_user_state"), tenant_id,
-								  "last_seen_at", window_start(t0, window), &upto);
+								  "last_seen_at", "last_seen_day", window_start(t0, window),
+								  &upto);
 	}
 	n++;
 	if (n < 1)

@@ -40,6 +40,16 @@ COMMENT ON COLUMN adoption.user_feature_state.milestone_buffer IS 'Internal: the
 SELECT pg_catalog.pg_extension_config_dump('adoption.user_feature_state', '');
 
 /*
+ * The UTC day of a time, as days since 1970-01-01 (NULL for an infinite
+ * time).  Immutable: a time's epoch does not depend on the session's zone.
+ */
+CREATE FUNCTION adoption.utc_day(t timestamptz)
+RETURNS integer
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN CASE WHEN pg_catalog.isfinite(t) THEN pg_catalog.floor(EXTRACT(epoch FROM t) OPERATOR(pg_catalog./) 86400)::integer END;
+COMMENT ON FUNCTION adoption.utc_day(timestamptz) IS 'The UTC day of a time as days since 1970-01-01 (tenant_user_state.last_seen_day)';
+
+/*
  * Per tenant x user: the facts lifecycle and stickiness questions start
  * from, and who is active when.  activity holds the user's activity spans:
  * the union of [e, e + active_window) over the user's event times e, as
@@ -56,6 +66,7 @@ CREATE TABLE adoption.tenant_user_state (
 	successes bigint NOT NULL DEFAULT 0,
 	activity bytea NOT NULL,
 	updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	last_seen_day integer GENERATED ALWAYS AS (adoption.utc_day(last_seen_at)) STORED,
 	PRIMARY KEY (tenant_id, user_id)
 ) WITH (fillfactor = 50);
 COMMENT ON TABLE adoption.tenant_user_state IS 'One user of one tenant over all features, a function of the set of their events, maintained by the ingest trigger';
@@ -64,12 +75,17 @@ COMMENT ON COLUMN adoption.tenant_user_state.last_seen_at IS 'Latest usage_times
 COMMENT ON COLUMN adoption.tenant_user_state.uses IS 'Events of any feature';
 COMMENT ON COLUMN adoption.tenant_user_state.successes IS 'Events with success_outcome true';
 COMMENT ON COLUMN adoption.tenant_user_state.activity IS 'Internal: the spans of time in which the user was active (an event within active_window before), for the feature_adopted milestone';
+COMMENT ON COLUMN adoption.tenant_user_state.last_seen_day IS 'The UTC day of last_seen_at (adoption.utc_day), for the index of users by their latest event';
 /*
- * A tenant's users by their latest event: the ingest trigger counts the
- * users whose last event left the active window since the tenant's previous
- * event through it (a few rows) instead of reading all of the tenant's users.
+ * A tenant's users by the day of their latest event: the ingest trigger
+ * counts the users whose last event left the active window since the
+ * tenant's previous event through it (the users last seen on those days)
+ * instead of reading all of the tenant's users.  By day, not by time: an
+ * index on last_seen_at itself would change with every event, so no update
+ * of a row could be HOT (each would add an entry to every index of the
+ * table); the day changes at a user's first event of a day.
  */
-CREATE INDEX tenant_user_state_last_seen ON adoption.tenant_user_state (tenant_id, last_seen_at);
+CREATE INDEX tenant_user_state_last_seen_day ON adoption.tenant_user_state (tenant_id, last_seen_day);
 SELECT pg_catalog.pg_extension_config_dump('adoption.tenant_user_state', '');
 
 /*

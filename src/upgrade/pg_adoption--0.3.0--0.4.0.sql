@@ -4589,8 +4589,22 @@ REVOKE ALL ON FUNCTION adoption.distribute(integer), adoption.citus_flush() FROM
 GRANT INSERT ON adoption.citus_pending TO adoption_app;
 GRANT EXECUTE ON FUNCTION adoption.citus_flush() TO adoption_app;
 
-/* The ingest trigger counts a tenant's users leaving the active window through this index. */
-CREATE INDEX tenant_user_state_last_seen ON adoption.tenant_user_state (tenant_id, last_seen_at);
+/*
+ * The ingest trigger counts a tenant's users leaving the active window
+ * through an index of tenant_user_state by the UTC day of their latest
+ * event (last_seen_day), not by its time: an index on last_seen_at changes
+ * with every event, so no update of a row could be HOT.
+ */
+CREATE FUNCTION adoption.utc_day(t timestamptz)
+RETURNS integer
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN CASE WHEN pg_catalog.isfinite(t) THEN pg_catalog.floor(EXTRACT(epoch FROM t) OPERATOR(pg_catalog./) 86400)::integer END;
+COMMENT ON FUNCTION adoption.utc_day(timestamptz) IS 'The UTC day of a time as days since 1970-01-01 (tenant_user_state.last_seen_day)';
+ALTER TABLE adoption.tenant_user_state
+	ADD COLUMN last_seen_day integer GENERATED ALWAYS AS (adoption.utc_day(last_seen_at)) STORED;
+COMMENT ON COLUMN adoption.tenant_user_state.last_seen_day IS 'The UTC day of last_seen_at (adoption.utc_day), for the index of users by their latest event';
+CREATE INDEX tenant_user_state_last_seen_day ON adoption.tenant_user_state (tenant_id, last_seen_day);
+REVOKE ALL ON FUNCTION adoption.utc_day(timestamptz) FROM PUBLIC;
 -- Issue 21, the dashboard's speed: the campaign and launch snapshots (tables
 -- campaign_snapshot_state, attribution_snapshots, lift_snapshots,
 -- launch_snapshots, functions snapshot_campaigns() and

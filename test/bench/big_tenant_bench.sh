@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # big_tenant_bench.sh: what a single-row INSERT costs in a tenant with many
 # users, with and without the index on tenant_user_state (tenant_id,
-# last_seen_at) through which the trigger counts the users leaving the
+# last_seen_day) through which the trigger counts the users leaving the
 # active window (without it, every user of the tenant is read at each
 # event), and what that index costs in the small tenants of the B2B shape.
 #
@@ -58,9 +58,9 @@ psql -X -q -v ON_ERROR_STOP=1 -d adoption_b2b -v warm=200000 -f "$here/pgbench_w
 
 index() {
 	if [ "$2" = with ]; then
-		psql -X -q -d "adoption_$1" -c "CREATE INDEX IF NOT EXISTS tenant_user_state_last_seen ON adoption.tenant_user_state (tenant_id, last_seen_at)"
+		psql -X -q -d "adoption_$1" -c "CREATE INDEX IF NOT EXISTS tenant_user_state_last_seen_day ON adoption.tenant_user_state (tenant_id, last_seen_day)"
 	else
-		psql -X -q -d "adoption_$1" -c "DROP INDEX IF EXISTS adoption.tenant_user_state_last_seen"
+		psql -X -q -d "adoption_$1" -c "DROP INDEX IF EXISTS adoption.tenant_user_state_last_seen_day"
 	fi
 	psql -X -q -d "adoption_$1" -c "VACUUM ANALYZE adoption.tenant_user_state"
 }
