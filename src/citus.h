@@ -18,6 +18,8 @@ extern SPIPlanPtr *adoption_plan_slot(SPIPlanPtr *slot);
 extern void adoption_citus_defer(int n, const char *const *tenant_ids,
 								 const char *const *feature_ids,
 								 const char *const *feature_names, int64 actions);
+extern bool adoption_citus_enter_relation(Relation rel);
+extern void adoption_citus_leave(void);
 extern void adoption_citus_xact_end(void);
 extern void adoption_citus_init(void);
 

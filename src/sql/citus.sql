@@ -136,6 +136,17 @@ BEGIN
 	 * Citus refuses to write a reference table that a foreign key names
 	 * after the statement's parallel writes to the shards.
 	 */
+	/*
+	 * The functions that work per shard group: a call on the coordinator
+	 * runs on the worker that holds the group of its first argument, in the
+	 * caller's transaction (force_delegation).
+	 */
+	PERFORM create_distributed_function('adoption.rescore_shard(text, text, timestamptz, boolean, timestamptz)',
+		'anchor', colocate_with => event_log::text, force_delegation => true);
+	PERFORM create_distributed_function(
+		'adoption.snapshot_shard(text, date, date, text, boolean, timestamptz, date)',
+		'anchor', colocate_with => event_log::text, force_delegation => true);
+
 	FOR i IN 1 .. coalesce(cardinality(fk_rels), 0) LOOP
 		CONTINUE WHEN fk_defs[i] LIKE '%REFERENCES adoption.features(%';
 		EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', fk_rels[i], fk_names[i], fk_defs[i]);
@@ -150,6 +161,136 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION adoption.distribute(integer) IS 'On a Citus coordinator: distributes every tenant table by tenant_id, co-located with the event log (shard_count shards, NULL: citus.shard_count), makes the other tables reference tables; safe to call again; returns each table with its Citus table type';
+
+/* True on a Citus coordinator (or a node with metadata) where the event log is distributed. */
+CREATE FUNCTION adoption.citus_distributed()
+RETURNS boolean
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	yes boolean;
+BEGIN
+	IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+		RETURN false;
+	END IF;
+	EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition AS p
+		WHERE p.logicalrelid OPERATOR(pg_catalog.=) ''adoption.feature_usage_events''::pg_catalog.regclass)'
+		INTO yes;
+	RETURN yes;
+END
+$$;
+COMMENT ON FUNCTION adoption.citus_distributed() IS 'True when the event log is a distributed Citus table here (a coordinator after adoption.distribute()): the functions that work per shard group use it to choose';
+
+/*
+ * One tenant per shard group of the event log that holds a tenant (the
+ * least tenant_id of each shard of adoption.tenants), or only_tenant's:
+ * what names a shard group to a distributed function.  Read with
+ * run_command_on_shards() (its own connections, outside the transaction):
+ * a tenant first registered by this transaction waits for the next run.
+ */
+CREATE FUNCTION adoption.citus_shard_tenants(only_tenant text DEFAULT NULL)
+RETURNS TABLE (anchor text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF only_tenant IS NOT NULL THEN
+		RETURN QUERY SELECT only_tenant;
+		RETURN;
+	END IF;
+	RETURN QUERY EXECUTE $q$
+		SELECT r.result FROM pg_catalog.run_command_on_shards('adoption.tenants',
+			'SELECT pg_catalog.min(tenant_id) FROM %s') AS r
+		WHERE r.success AND r.result IS NOT NULL AND r.result OPERATOR(pg_catalog.<>) ''
+		ORDER BY r.shardid$q$;
+END
+$$;
+COMMENT ON FUNCTION adoption.citus_shard_tenants(text) IS 'Internal, Citus: a tenant of each shard group that holds one (or only_tenant), to name the group to a distributed function';
+
+/*
+ * The shard scope (src/citus.c): from citus_enter_tenant() or
+ * citus_enter_shard() to citus_leave(), every statement of this backend
+ * runs on the tables of one shard group of this node: the distributed
+ * tables' co-located shards and this node's shard of each reference table.
+ */
+CREATE FUNCTION adoption.citus_enter_tenant(tenant_id text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'adoption_citus_enter_tenant'
+LANGUAGE C;
+COMMENT ON FUNCTION adoption.citus_enter_tenant(text) IS 'Internal, Citus: runs the statements that follow on the shard group that holds tenant_id (on this node) until adoption.citus_leave(); returns the event log''s shard id';
+
+CREATE FUNCTION adoption.citus_enter_shard(rel regclass)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'adoption_citus_enter_relid'
+LANGUAGE C STRICT;
+COMMENT ON FUNCTION adoption.citus_enter_shard(regclass) IS 'Internal, Citus: when rel is a shard (a trigger''s TG_RELID on a worker), runs the statements that follow on its shard group until adoption.citus_leave(); returns whether it is one (else nothing changes)';
+
+CREATE FUNCTION adoption.citus_leave()
+RETURNS void
+AS 'MODULE_PATHNAME', 'adoption_citus_leave_sql'
+LANGUAGE C;
+COMMENT ON FUNCTION adoption.citus_leave() IS 'Internal, Citus: ends the scope of the last adoption.citus_enter_tenant() or citus_enter_shard()';
+
+CREATE FUNCTION adoption.notify_actions(tenant_id text, actions bigint)
+RETURNS void
+AS 'MODULE_PATHNAME', 'adoption_notify_actions_sql'
+LANGUAGE C;
+COMMENT ON FUNCTION adoption.notify_actions(text, bigint) IS 'Internal: announces enqueued actions (NOTIFY adoption_actions with their number); on a Citus shard notes them for the coordinator''s adoption.citus_flush() under tenant_id';
+
+/*
+ * adoption.rescore_tenants() on the shard group that holds anchor: a
+ * distributed function, co-located with the event log by anchor and
+ * force-delegated (adoption.distribute()), so that a call on the
+ * coordinator runs on the worker that holds the group, inside the
+ * coordinator's transaction (Citus's two-phase commit).  Returns the
+ * tenants scored.
+ */
+CREATE FUNCTION adoption.rescore_shard(anchor text, tenant_id text, as_of timestamptz, incremental boolean,
+	old_watermark timestamptz)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n integer;
+BEGIN
+	PERFORM adoption.citus_enter_tenant(anchor);
+	n := adoption.rescore_tenants(rescore_shard.tenant_id, as_of, incremental, old_watermark);
+	PERFORM adoption.citus_leave();
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION adoption.rescore_shard(text, text, timestamptz, boolean, timestamptz) IS 'Internal, Citus: adoption.rescore_tenants() on the shard group that holds anchor, on the worker that holds it (a force-delegated distributed function)';
+
+/* adoption.snapshot_tenants() on the shard group that holds anchor, as rescore_shard() does for rescore_tenants(). */
+CREATE FUNCTION adoption.snapshot_shard(anchor text, from_day date, last_day date, tenant_id text,
+	incremental boolean, old_watermark timestamptz, today date)
+RETURNS TABLE (written integer, totals_from date, totals_to date)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM adoption.citus_enter_tenant(anchor);
+	RETURN QUERY SELECT * FROM adoption.snapshot_tenants(snapshot_shard.from_day, last_day,
+		snapshot_shard.tenant_id, incremental, old_watermark, today);
+	PERFORM adoption.citus_leave();
+END
+$$;
+COMMENT ON FUNCTION adoption.snapshot_shard(text, date, date, text, boolean, timestamptz, date) IS 'Internal, Citus: adoption.snapshot_tenants() on the shard group that holds anchor, on the worker that holds it (a force-delegated distributed function)';
+
+/* The relation to name for table relname of the extension: its shard in a shard scope, else adoption.relname. */
+CREATE FUNCTION adoption.citus_table(relname text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'adoption_citus_table'
+LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION adoption.citus_table(text) IS 'Internal: the relation that names table relname of the extension in this statement (its co-located shard in a Citus shard scope, else adoption.relname), for utility statements, which the planner does not see';
+
+CREATE FUNCTION adoption.citus_on_shard()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'adoption_citus_on_shard_sql'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION adoption.citus_on_shard() IS 'Internal: true while this backend works on one shard group of a Citus worker (a trigger on a shard, or a shard scope)';
 
 /*
  * Returns the number of actions announced.  Moves what the workers' ingest

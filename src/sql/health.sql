@@ -309,27 +309,23 @@ BEGIN
 	)
 	SELECT q.tenant_id, q.template_key, q.action_id FROM q;
 	IF FOUND THEN
-		PERFORM pg_notify('adoption_actions', '1');
+		/* NOTIFY; on a Citus shard, a note for the coordinator (citus.sql). */
+		PERFORM adoption.notify_actions(actions OPERATOR(pg_catalog.->) 0 OPERATOR(pg_catalog.->>) 'tenant_id', 1);
 	END IF;
 END
 $$;
 COMMENT ON FUNCTION adoption.enqueue_batch(jsonb) IS 'Enqueues a JSON array of actions {tenant_id, template_key, dedupe_key, reason, user_id, feature_id} set-based, skipping keys already enqueued and plays the play policy forbids; returns what it enqueued';
 
 /*
- * Scores tenants as of as_of and acts on what changed.
- *
- * Which tenants: the given one; else, when as_of is the current time, the
- * tenants with rows ingested since the previous run plus those whose
- * latest score is more than a day older than as_of (incremental); else
- * (as_of in the past: a backfill) every tenant.  A tenant without a single
- * event up to as_of has no health yet and is skipped.
- *
- * Actions come only from a score that is the tenant's newest and live (at
- * most a day old when computed): a backfill writes history, not campaigns;
- * a band is entered relative to the previous live score, so the first live
- * score after a backfill acts on the band it finds.
+ * The scoring of adoption.rescore() (which validates its arguments and
+ * takes the lock): scores the tenants rescore() describes (tenant_id, or
+ * the incremental choice since old_watermark, or every tenant) as of
+ * as_of, stores the scores and enqueues the actions.  It reads and writes
+ * only the rows of the tenants it scores, so on a Citus cluster it runs
+ * per shard group (adoption.rescore_shard()).  Returns the tenants scored.
  */
-CREATE FUNCTION adoption.rescore(tenant_id text DEFAULT NULL, as_of timestamptz DEFAULT pg_catalog.now())
+CREATE FUNCTION adoption.rescore_tenants(tenant_id text, as_of timestamptz, incremental boolean,
+	old_watermark timestamptz)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -337,55 +333,15 @@ SET TimeZone = 'UTC'
 SET jit = off
 AS $$
 DECLARE
-	incremental boolean;
-	old_watermark timestamptz;
-	new_watermark timestamptz;
 	targets text[];
 	scored integer;
 	batch jsonb;
 BEGIN
-	IF as_of IS NULL OR NOT isfinite(as_of) THEN
-		RAISE EXCEPTION 'as_of must be a finite time, not %', coalesce(as_of::text, 'NULL')
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF as_of > clock_timestamp() THEN
-		RAISE EXCEPTION 'as_of % is in the future', as_of USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'Health is scored as of now or a past time; leave as_of out for now.';
-	END IF;
-	IF rescore.tenant_id IS NOT NULL AND NOT EXISTS (
-		SELECT 1 FROM adoption.tenants AS t WHERE t.tenant_id = rescore.tenant_id) THEN
-		RAISE EXCEPTION 'unknown tenant "%"', rescore.tenant_id USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'Tenants are the rows of adoption.tenants; events register them on first sight.';
-	END IF;
-
-	/* One run at a time: a second one returns at once. */
-	IF NOT pg_try_advisory_xact_lock(('adoption.health_scores'::regclass)::oid::bigint) THEN
-		RAISE NOTICE 'adoption.rescore() is already running in another session; skipped';
-		RETURN 0;
-	END IF;
-
-	incremental := rescore.tenant_id IS NULL AND as_of >= now();
-	IF rescore.tenant_id IS NOT NULL THEN
-		targets := ARRAY[rescore.tenant_id];
+	IF rescore_tenants.tenant_id IS NOT NULL THEN
+		targets := ARRAY[rescore_tenants.tenant_id];
 	ELSIF NOT incremental THEN
 		SELECT array_agg(t.tenant_id ORDER BY t.tenant_id) INTO targets FROM adoption.tenants AS t;
 	ELSE
-		SELECT r.watermark INTO old_watermark FROM adoption.rescore_state AS r;
-		/*
-		 * ingested_at defaults to now(), the start of the inserting
-		 * transaction: rows that transactions still running will commit
-		 * carry at least the oldest start among them.  Sessions of other
-		 * roles hide their start unless the caller has pg_read_all_stats;
-		 * then fall back to a day, which the daily rescoring covers anyway.
-		 */
-		SELECT least(now(), min(a.xact_start)) INTO new_watermark
-		FROM pg_stat_activity AS a
-		WHERE a.datname = current_database() AND a.backend_type <> 'autovacuum worker';
-		IF EXISTS (SELECT 1 FROM pg_stat_activity AS a
-			WHERE a.datname = current_database() AND a.query = '<insufficient privilege>') THEN
-			new_watermark := least(new_watermark, now() - interval '1 day');
-		END IF;
-
 		SELECT array_agg(d.tenant_id ORDER BY d.tenant_id) INTO targets FROM (
 			SELECT e.tenant_id FROM adoption.feature_usage_events AS e
 			WHERE old_watermark IS NOT NULL AND e.ingested_at >= old_watermark
@@ -558,6 +514,94 @@ BEGIN
 			FROM done
 			WHERE h.tenant_id = done.tenant_id AND h.scored_at = as_of;
 		END IF;
+	END IF;
+
+	RETURN scored;
+END
+$$;
+COMMENT ON FUNCTION adoption.rescore_tenants(text, timestamptz, boolean, timestamptz) IS 'Internal to adoption.rescore(): scores the tenants it chose (tenant_id; else incremental since old_watermark, or all) as of as_of, stores the scores and enqueues their actions; returns the tenants scored';
+
+/*
+ * Scores tenants as of as_of and acts on what changed.
+ *
+ * Which tenants: the given one; else, when as_of is the current time, the
+ * tenants with rows ingested since the previous run plus those whose
+ * latest score is more than a day older than as_of (incremental); else
+ * (as_of in the past: a backfill) every tenant.  A tenant without a single
+ * event up to as_of has no health yet and is skipped.
+ *
+ * Actions come only from a score that is the tenant's newest and live (at
+ * most a day old when computed): a backfill writes history, not campaigns;
+ * a band is entered relative to the previous live score, so the first live
+ * score after a backfill acts on the band it finds.
+ *
+ * This function takes the lock, the watermark and the bookkeeping; the
+ * scoring is adoption.rescore_tenants(), which reads and writes only the
+ * tenants' own rows.  On a Citus cluster it runs once per shard group, on
+ * the worker that holds it (adoption.rescore_shard(), docs/citus.md), in
+ * this transaction.
+ */
+CREATE FUNCTION adoption.rescore(tenant_id text DEFAULT NULL, as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET jit = off
+AS $$
+DECLARE
+	incremental boolean;
+	old_watermark timestamptz;
+	new_watermark timestamptz;
+	scored integer := 0;
+	n integer;
+	anchor text;
+BEGIN
+	IF as_of IS NULL OR NOT isfinite(as_of) THEN
+		RAISE EXCEPTION 'as_of must be a finite time, not %', coalesce(as_of::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF as_of > clock_timestamp() THEN
+		RAISE EXCEPTION 'as_of % is in the future', as_of USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Health is scored as of now or a past time; leave as_of out for now.';
+	END IF;
+	IF rescore.tenant_id IS NOT NULL AND NOT EXISTS (
+		SELECT 1 FROM adoption.tenants AS t WHERE t.tenant_id = rescore.tenant_id) THEN
+		RAISE EXCEPTION 'unknown tenant "%"', rescore.tenant_id USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Tenants are the rows of adoption.tenants; events register them on first sight.';
+	END IF;
+
+	/* One run at a time: a second one returns at once. */
+	IF NOT pg_try_advisory_xact_lock(('adoption.health_scores'::regclass)::oid::bigint) THEN
+		RAISE NOTICE 'adoption.rescore() is already running in another session; skipped';
+		RETURN 0;
+	END IF;
+
+	incremental := rescore.tenant_id IS NULL AND as_of >= now();
+	IF incremental THEN
+		SELECT r.watermark INTO old_watermark FROM adoption.rescore_state AS r;
+		/*
+		 * ingested_at defaults to now(), the start of the inserting
+		 * transaction: rows that transactions still running will commit
+		 * carry at least the oldest start among them (bi.sql).
+		 */
+		new_watermark := adoption.ingest_watermark();
+	END IF;
+
+	IF NOT adoption.citus_distributed() THEN
+		scored := adoption.rescore_tenants(rescore.tenant_id, as_of, incremental, old_watermark);
+	ELSE
+		/*
+		 * One call per shard group that holds a tenant (one of its tenants
+		 * names it), delegated by Citus to the worker that holds the group:
+		 * a distributed function, force-delegated, so it runs in this
+		 * transaction and commits with it.
+		 */
+		FOR anchor IN SELECT x.anchor FROM adoption.citus_shard_tenants(rescore.tenant_id) AS x LOOP
+			EXECUTE format('SELECT r FROM adoption.rescore_shard(%L::text, %L::text, %L::timestamptz, %L::boolean, %L::timestamptz) AS r',
+				anchor, rescore.tenant_id, as_of, incremental, old_watermark) INTO n;
+			scored := scored + n;
+		END LOOP;
+		PERFORM adoption.citus_flush();
 	END IF;
 
 	IF incremental THEN

@@ -4588,3 +4588,909 @@ REVOKE ALL ON adoption.citus_pending FROM PUBLIC;
 REVOKE ALL ON FUNCTION adoption.distribute(integer), adoption.citus_flush() FROM PUBLIC;
 GRANT INSERT ON adoption.citus_pending TO adoption_app;
 GRANT EXECUTE ON FUNCTION adoption.citus_flush() TO adoption_app;
+
+/*
+ * Issue 16 (Citus): rescore() and upkeep() per shard group (docs/citus.md):
+ * the scoring split from rescore() into rescore_tenants() and the
+ * snapshots' into snapshot_tenants(), which a coordinator runs on each
+ * shard group's worker (rescore_shard(), snapshot_shard(), distributed by
+ * distribute()); snapshot_days() on unlogged working tables instead of
+ * temporary ones; the shard scope (citus_enter_*, citus_leave,
+ * citus_table, citus_on_shard); enqueue_batch() announces through
+ * notify_actions(); billing_withdraw_plays() runs on its shard group.
+ */
+
+CREATE UNLOGGED TABLE adoption.snapshot_work_target (
+	tenant_id text PRIMARY KEY, from_day date NOT NULL, to_day date NOT NULL, w interval NOT NULL
+);
+COMMENT ON TABLE adoption.snapshot_work_target IS 'Internal to adoption.snapshot_days(): the tenants and days of the run (empty between runs)';
+
+CREATE UNLOGGED TABLE adoption.snapshot_work_user_day (
+	tenant_id text NOT NULL, user_id text, d date, last_t timestamptz, events bigint
+);
+COMMENT ON TABLE adoption.snapshot_work_user_day IS 'Internal to adoption.snapshot_days(): each user''s latest event time and events of each day (empty between runs)';
+
+CREATE UNLOGGED TABLE adoption.snapshot_work_active (
+	tenant_id text NOT NULL, user_id text, day date
+);
+COMMENT ON TABLE adoption.snapshot_work_active IS 'Internal to adoption.snapshot_days(): the (tenant, user, day)s a user was active at the end of (empty between runs)';
+
+CREATE OR REPLACE FUNCTION adoption.rescore_tenants(tenant_id text, as_of timestamptz, incremental boolean,
+	old_watermark timestamptz)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET jit = off
+AS $$
+DECLARE
+	targets text[];
+	scored integer;
+	batch jsonb;
+BEGIN
+	IF rescore_tenants.tenant_id IS NOT NULL THEN
+		targets := ARRAY[rescore_tenants.tenant_id];
+	ELSIF NOT incremental THEN
+		SELECT array_agg(t.tenant_id ORDER BY t.tenant_id) INTO targets FROM adoption.tenants AS t;
+	ELSE
+		SELECT array_agg(d.tenant_id ORDER BY d.tenant_id) INTO targets FROM (
+			SELECT e.tenant_id FROM adoption.feature_usage_events AS e
+			WHERE old_watermark IS NOT NULL AND e.ingested_at >= old_watermark
+			UNION
+			SELECT f.tenant_id FROM adoption.feedback AS f
+			WHERE old_watermark IS NOT NULL AND f.ingested_at >= old_watermark
+			UNION
+			SELECT k.tenant_id FROM adoption.support_tickets AS k
+			WHERE old_watermark IS NOT NULL AND k.ingested_at >= old_watermark
+			UNION
+			SELECT b.tenant_id FROM adoption.billing_events AS b
+			WHERE old_watermark IS NOT NULL AND b.ingested_at >= old_watermark
+			UNION
+			SELECT t.tenant_id FROM adoption.tenants AS t
+			WHERE NOT EXISTS (SELECT 1 FROM adoption.health_scores AS h
+				WHERE h.tenant_id = t.tenant_id AND h.scored_at > as_of - interval '1 day')
+		) AS d
+		WHERE EXISTS (SELECT 1 FROM adoption.tenants AS t WHERE t.tenant_id = d.tenant_id);
+	END IF;
+
+	/* Score: one row per tenant, with the band it leaves and the change. */
+	WITH i AS (
+		SELECT * FROM adoption.health_inputs(coalesce(targets, '{}'), as_of) AS i
+		WHERE i.last_event_at IS NOT NULL
+	),
+	c AS (
+		SELECT i.tenant_id, i.last_event_at, i.active_users, h.*,
+			adoption.risk_band(h.score, i.healthy_min, i.at_risk_min) AS risk
+		FROM i, LATERAL adoption.health_compute(i.events_recent, i.events_previous, true,
+			i.core_features, i.core_active, i.core_adopters, i.adoption_threshold, i.active_users,
+			i.tickets, i.billing, i.nps_promoters, i.nps_passives, i.nps_detractors, i.weights) AS h
+	)
+	INSERT INTO adoption.health_scores AS hs (tenant_id, scored_at, score, risk, components, delta,
+		previous_risk, last_event_at, active_users, live)
+	SELECT c.tenant_id, as_of, c.score, c.risk,
+		jsonb_strip_nulls(jsonb_build_object('usage_trend', c.usage_trend, 'adoption', c.adoption,
+			'support', c.support, 'billing', c.billing, 'feedback', c.feedback)),
+		c.score - p.score, p.risk, c.last_event_at, c.active_users, as_of >= now() - interval '1 day'
+	FROM c
+	LEFT JOIN LATERAL (SELECT h.score, h.risk FROM adoption.health_scores AS h
+		WHERE h.tenant_id = c.tenant_id AND h.scored_at < as_of
+		ORDER BY h.scored_at DESC LIMIT 1) AS p ON true
+	ON CONFLICT ON CONSTRAINT health_scores_pkey DO UPDATE SET
+		score = excluded.score, risk = excluded.risk, components = excluded.components,
+		delta = excluded.delta, previous_risk = excluded.previous_risk,
+		last_event_at = excluded.last_event_at, active_users = excluded.active_users,
+		live = hs.live OR excluded.live, computed_at = now();
+	GET DIAGNOSTICS scored = ROW_COUNT;
+
+	IF scored > 0 AND as_of >= now() - interval '1 day' THEN
+		/* Plays queued before a tenant entered a state that forbids them are withdrawn (plays.sql). */
+		PERFORM adoption.withdraw_plays(targets);
+		/*
+		 * The scores of this run that are their tenant's newest, with the
+		 * band of the previous live score (a backfilled history does not
+		 * hide the entry into a band from the first live score).
+		 */
+		WITH cur AS (
+			SELECT h.tenant_id, h.scored_at, h.score, h.risk, h.components, h.last_event_at,
+				h.active_users, pl.risk AS previous_risk, e.dormant_after, e.nudge_after, e.active_window, e.action_cooldown,
+				e.seat_utilization_threshold, t.seats_licensed
+			FROM adoption.health_scores AS h
+			JOIN adoption.effective_settings AS e ON e.tenant_id = h.tenant_id
+			JOIN adoption.tenants AS t ON t.tenant_id = h.tenant_id
+			LEFT JOIN LATERAL (SELECT p.risk FROM adoption.health_scores AS p
+				WHERE p.tenant_id = h.tenant_id AND p.scored_at < as_of AND p.live
+				ORDER BY p.scored_at DESC LIMIT 1) AS pl ON true
+			WHERE h.tenant_id = ANY (targets) AND h.scored_at = as_of
+				AND NOT EXISTS (SELECT 1 FROM adoption.health_scores AS n
+					WHERE n.tenant_id = h.tenant_id AND n.scored_at > as_of)
+		),
+		cand AS (
+			/* Entering at_risk or critical (a first score enters its band). */
+			SELECT cur.tenant_id, NULL::text AS user_id, NULL::text AS feature_id,
+				CASE cur.risk WHEN 'at_risk' THEN 'retention_intervention' ELSE 'escalate_to_cs' END AS template_key,
+				jsonb_build_object('score', round(cur.score::numeric, 2), 'risk', cur.risk,
+					'previous_risk', cur.previous_risk, 'scored_at', cur.scored_at,
+					'components', cur.components) AS reason,
+				jsonb_build_array(CASE cur.risk WHEN 'at_risk' THEN 'retention_intervention' ELSE 'escalate_to_cs' END,
+					to_char(cur.scored_at, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text AS dedupe_key,
+				cur.action_cooldown
+			FROM cur
+			WHERE cur.risk IN ('at_risk', 'critical') AND cur.risk IS DISTINCT FROM cur.previous_risk
+			UNION ALL
+			/* Dormant: one win_back per quiet spell (keyed by the last event). */
+			SELECT cur.tenant_id, NULL, NULL, 'win_back',
+				jsonb_build_object('last_event_at', cur.last_event_at, 'dormant_after', cur.dormant_after::text),
+				jsonb_build_array('win_back', to_char(cur.last_event_at, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text,
+				interval '0'
+			FROM cur
+			WHERE cur.last_event_at <= as_of - cur.dormant_after
+			UNION ALL
+			/* Seats nearly all in use. */
+			SELECT cur.tenant_id, NULL, NULL, 'expansion_offer',
+				jsonb_build_object('opportunity', 'seat_utilization', 'active_users', cur.active_users,
+					'seats_licensed', cur.seats_licensed,
+					'utilization', round(cur.active_users::numeric / cur.seats_licensed, 3)),
+				jsonb_build_array('expansion_offer', 'seat_utilization',
+					to_char(cur.scored_at, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text,
+				cur.action_cooldown
+			FROM cur
+			WHERE cur.seats_licensed > 0
+				AND cur.active_users >= cur.seat_utilization_threshold * cur.seats_licensed
+			UNION ALL
+			/* Habitual use of a feature whose upgrade the tenant has not activated: once per upgrade. */
+			SELECT DISTINCT ON (cur.tenant_id, f.upgrade_feature_id) cur.tenant_id, s.user_id,
+				f.upgrade_feature_id, 'advanced_feature',
+				jsonb_build_object('feature_id', f.feature_id, 'upgrade_feature_id', f.upgrade_feature_id,
+					'habitual_at', s.habitual_at),
+				jsonb_build_array('advanced_feature', f.upgrade_feature_id)::text,
+				interval '0'
+			FROM cur
+			JOIN adoption.user_feature_state AS s ON s.tenant_id = cur.tenant_id AND s.habitual_at <= as_of
+			JOIN adoption.features AS f ON f.feature_id = s.feature_id AND f.upgrade_feature_id IS NOT NULL
+			WHERE NOT EXISTS (SELECT 1 FROM adoption.user_feature_state AS g
+				WHERE g.tenant_id = cur.tenant_id AND g.feature_id = f.upgrade_feature_id
+					AND g.activated_at <= as_of)
+			UNION ALL
+			/* Feedback of the last 90 days asks for an advanced or premium feature the tenant never used: once per feature. */
+			SELECT DISTINCT ON (cur.tenant_id, c.feature_id) cur.tenant_id, b.user_id, c.feature_id, 'expansion_offer',
+				jsonb_build_object('opportunity', 'feature_request', 'feature_id', c.feature_id, 'tier', c.tier,
+					'feedback_id', b.feedback_id),
+				jsonb_build_array('expansion_offer', 'feature_request', c.feature_id)::text,
+				interval '0'
+			FROM cur
+			JOIN adoption.feedback AS b ON b.tenant_id = cur.tenant_id
+				AND b.created_at > as_of - interval '90 days' AND b.created_at <= as_of
+			CROSS JOIN LATERAL unnest(b.feature_requests) AS q(request)
+			JOIN adoption.features AS c ON c.feature_id = q.request AND c.tier <> 'core'
+			WHERE NOT EXISTS (SELECT 1 FROM adoption.user_feature_state AS g
+				WHERE g.tenant_id = cur.tenant_id AND g.feature_id = c.feature_id AND g.activated_at <= as_of)
+			UNION ALL
+			/*
+			 * Activated but not adopted after nudge_after: once per user and
+			 * feature, while the activation is recent enough (within
+			 * active_window past the deadline) for a nudge to make sense.
+			 */
+			SELECT cur.tenant_id, s.user_id, s.feature_id, 'adoption_nudge',
+				jsonb_build_object('activated_at', s.activated_at, 'nudge_after', cur.nudge_after::text,
+					'successes', s.successes),
+				jsonb_build_array('adoption_nudge', s.feature_id, s.user_id)::text,
+				interval '0'
+			FROM cur
+			JOIN adoption.user_feature_state AS s ON s.tenant_id = cur.tenant_id
+			WHERE s.activated_at <= as_of - cur.nudge_after
+				AND s.activated_at > as_of - cur.nudge_after - cur.active_window
+				AND (s.adopted_at IS NULL OR s.adopted_at > as_of)
+		)
+		SELECT jsonb_agg(jsonb_build_object('tenant_id', cand.tenant_id, 'user_id', cand.user_id,
+			'feature_id', cand.feature_id, 'template_key', cand.template_key, 'reason', cand.reason,
+			'dedupe_key', cand.dedupe_key))
+		INTO batch
+		FROM cand
+		/* Cooldown: no second tenant-level action of a template within action_cooldown. */
+		WHERE cand.action_cooldown = interval '0' OR NOT EXISTS (
+			SELECT 1 FROM adoption.health_scores AS h
+			WHERE h.tenant_id = cand.tenant_id AND h.scored_at < as_of
+				AND h.scored_at >= as_of - cand.action_cooldown
+				AND cand.template_key = ANY (h.actions));
+
+		IF batch IS NOT NULL THEN
+			WITH done AS (
+				SELECT e.tenant_id, array_agg(DISTINCT e.template_key ORDER BY e.template_key) AS templates
+				FROM adoption.enqueue_batch(batch) AS e
+				WHERE e.template_key IN ('retention_intervention', 'escalate_to_cs', 'win_back', 'expansion_offer')
+				GROUP BY e.tenant_id
+			)
+			UPDATE adoption.health_scores AS h
+			SET actions = ARRAY(SELECT DISTINCT x FROM unnest(h.actions || done.templates) AS x ORDER BY x)
+			FROM done
+			WHERE h.tenant_id = done.tenant_id AND h.scored_at = as_of;
+		END IF;
+	END IF;
+
+	RETURN scored;
+END
+$$;
+COMMENT ON FUNCTION adoption.rescore_tenants(text, timestamptz, boolean, timestamptz) IS 'Internal to adoption.rescore(): scores the tenants it chose (tenant_id; else incremental since old_watermark, or all) as of as_of, stores the scores and enqueues their actions; returns the tenants scored';
+
+CREATE OR REPLACE FUNCTION adoption.rescore(tenant_id text DEFAULT NULL, as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET jit = off
+AS $$
+DECLARE
+	incremental boolean;
+	old_watermark timestamptz;
+	new_watermark timestamptz;
+	scored integer := 0;
+	n integer;
+	anchor text;
+BEGIN
+	IF as_of IS NULL OR NOT isfinite(as_of) THEN
+		RAISE EXCEPTION 'as_of must be a finite time, not %', coalesce(as_of::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF as_of > clock_timestamp() THEN
+		RAISE EXCEPTION 'as_of % is in the future', as_of USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Health is scored as of now or a past time; leave as_of out for now.';
+	END IF;
+	IF rescore.tenant_id IS NOT NULL AND NOT EXISTS (
+		SELECT 1 FROM adoption.tenants AS t WHERE t.tenant_id = rescore.tenant_id) THEN
+		RAISE EXCEPTION 'unknown tenant "%"', rescore.tenant_id USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Tenants are the rows of adoption.tenants; events register them on first sight.';
+	END IF;
+
+	/* One run at a time: a second one returns at once. */
+	IF NOT pg_try_advisory_xact_lock(('adoption.health_scores'::regclass)::oid::bigint) THEN
+		RAISE NOTICE 'adoption.rescore() is already running in another session; skipped';
+		RETURN 0;
+	END IF;
+
+	incremental := rescore.tenant_id IS NULL AND as_of >= now();
+	IF incremental THEN
+		SELECT r.watermark INTO old_watermark FROM adoption.rescore_state AS r;
+		/*
+		 * ingested_at defaults to now(), the start of the inserting
+		 * transaction: rows that transactions still running will commit
+		 * carry at least the oldest start among them (bi.sql).
+		 */
+		new_watermark := adoption.ingest_watermark();
+	END IF;
+
+	IF NOT adoption.citus_distributed() THEN
+		scored := adoption.rescore_tenants(rescore.tenant_id, as_of, incremental, old_watermark);
+	ELSE
+		/*
+		 * One call per shard group that holds a tenant (one of its tenants
+		 * names it), delegated by Citus to the worker that holds the group:
+		 * a distributed function, force-delegated, so it runs in this
+		 * transaction and commits with it.
+		 */
+		FOR anchor IN SELECT x.anchor FROM adoption.citus_shard_tenants(rescore.tenant_id) AS x LOOP
+			EXECUTE format('SELECT r FROM adoption.rescore_shard(%L::text, %L::text, %L::timestamptz, %L::boolean, %L::timestamptz) AS r',
+				anchor, rescore.tenant_id, as_of, incremental, old_watermark) INTO n;
+			scored := scored + n;
+		END LOOP;
+		PERFORM adoption.citus_flush();
+	END IF;
+
+	IF incremental THEN
+		INSERT INTO adoption.rescore_state AS r (singleton, watermark, last_started_at, last_finished_at, last_tenants)
+		VALUES (true, new_watermark, now(), clock_timestamp(), scored)
+		ON CONFLICT (singleton) DO UPDATE SET watermark = excluded.watermark,
+			last_started_at = excluded.last_started_at, last_finished_at = excluded.last_finished_at,
+			last_tenants = excluded.last_tenants;
+	END IF;
+	RETURN scored;
+END
+$$;
+COMMENT ON FUNCTION adoption.rescore(text, timestamptz) IS 'Scores the health of one tenant, or of the tenants that need it (new data since the last run, or a score older than a day), as of as_of; stores adoption.health_scores, enqueues band, win-back, nudge and expansion actions; returns the number of tenants scored';
+
+CREATE OR REPLACE FUNCTION adoption.enqueue_batch(actions jsonb)
+RETURNS TABLE (tenant_id text, template_key text, action_id bigint)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN QUERY
+	WITH a AS MATERIALIZED (
+		SELECT * FROM jsonb_to_recordset(coalesce(actions, '[]')) AS a(tenant_id text, user_id text,
+			feature_id text, template_key text, reason jsonb, dedupe_key text)
+	),
+	blocked AS (
+		SELECT b.tenant_id, b.template_key
+		FROM adoption.blocked_plays(ARRAY(SELECT a.tenant_id FROM a), ARRAY(SELECT a.template_key FROM a)) AS b
+	),
+	c AS (
+		SELECT DISTINCT ON (a.tenant_id, a.dedupe_key) a.tenant_id, a.user_id, a.feature_id,
+			a.template_key, t.campaign_id, coalesce(a.reason, '{}') AS reason, a.dedupe_key
+		FROM a
+		JOIN adoption.campaign_templates AS t ON t.template_key = a.template_key
+		WHERE NOT EXISTS (SELECT 1 FROM blocked
+			WHERE blocked.tenant_id = a.tenant_id AND blocked.template_key = a.template_key)
+		ORDER BY a.tenant_id, a.dedupe_key
+	),
+	k AS (
+		INSERT INTO adoption.campaign_action_keys AS k (tenant_id, dedupe_key, action_id)
+		SELECT c.tenant_id, c.dedupe_key, nextval('adoption.campaign_action_id_seq') FROM c
+		ON CONFLICT DO NOTHING
+		RETURNING k.tenant_id, k.dedupe_key, k.action_id
+	),
+	q AS (
+		INSERT INTO adoption.campaign_action_queue AS q (action_id, tenant_id, user_id, feature_id,
+			template_key, campaign_id, reason, dedupe_key)
+		SELECT k.action_id, c.tenant_id, c.user_id, c.feature_id, c.template_key, c.campaign_id,
+			c.reason, c.dedupe_key
+		FROM k JOIN c ON c.tenant_id = k.tenant_id AND c.dedupe_key = k.dedupe_key
+		RETURNING q.tenant_id, q.template_key, q.action_id
+	)
+	SELECT q.tenant_id, q.template_key, q.action_id FROM q;
+	IF FOUND THEN
+		/* NOTIFY; on a Citus shard, a note for the coordinator (citus.sql). */
+		PERFORM adoption.notify_actions(actions OPERATOR(pg_catalog.->) 0 OPERATOR(pg_catalog.->>) 'tenant_id', 1);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION adoption.enqueue_batch(jsonb) IS 'Enqueues a JSON array of actions {tenant_id, template_key, dedupe_key, reason, user_id, feature_id} set-based, skipping keys already enqueued and plays the play policy forbids; returns what it enqueued';
+
+CREATE OR REPLACE FUNCTION adoption.billing_withdraw_plays()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	ids text[];
+BEGIN
+	SELECT array_agg(DISTINCT n.tenant_id) INTO ids FROM new_rows AS n WHERE n.kind = 'cancellation';
+	IF ids IS NOT NULL THEN
+		/* On a Citus shard (a worker): on its shard group (citus.sql). */
+		PERFORM adoption.citus_enter_shard(TG_RELID);
+		PERFORM adoption.withdraw_plays(ids);
+		PERFORM adoption.citus_leave();
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION adoption.billing_withdraw_plays() IS 'AFTER INSERT statement trigger of adoption.billing_events: withdraws the queued plays a new cancellation forbids';
+
+CREATE OR REPLACE FUNCTION adoption.snapshot_days(targets jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET jit = off
+AS $$
+DECLARE
+	written integer;
+BEGIN
+	/* The working tables, or their shards on a Citus worker (citus_table()). */
+	EXECUTE format('TRUNCATE %s, %s, %s', adoption.citus_table('snapshot_work_target'),
+		adoption.citus_table('snapshot_work_user_day'), adoption.citus_table('snapshot_work_active'));
+	INSERT INTO adoption.snapshot_work_target
+	SELECT x.tenant_id, x.from_day, x.to_day, e.active_window
+	FROM jsonb_to_recordset(targets) AS x(tenant_id text, from_day date, to_day date)
+	JOIN adoption.effective_settings AS e ON e.tenant_id = x.tenant_id
+	WHERE x.from_day <= x.to_day;
+	EXECUTE format('ANALYZE %s', adoption.citus_table('snapshot_work_target'));
+
+	DELETE FROM adoption.daily_feature_snapshots AS s USING adoption.snapshot_work_target AS t
+	WHERE s.tenant_id = t.tenant_id AND s.day BETWEEN t.from_day AND t.to_day;
+	DELETE FROM adoption.daily_tenant_snapshots AS s USING adoption.snapshot_work_target AS t
+	WHERE s.tenant_id = t.tenant_id AND s.day BETWEEN t.from_day AND t.to_day;
+
+	/* Each user's latest event time of each day that can make it active on a target day. */
+	INSERT INTO adoption.snapshot_work_user_day
+	SELECT e.tenant_id, e.user_id, (e.usage_timestamp AT TIME ZONE 'UTC')::date, max(e.usage_timestamp), count(*)
+	FROM adoption.snapshot_work_target AS t
+	JOIN adoption.feature_usage_events AS e ON e.tenant_id = t.tenant_id
+		AND e.usage_timestamp >= (t.from_day::timestamp AT TIME ZONE 'UTC') - t.w
+		AND e.usage_timestamp < ((t.to_day + 1)::timestamp AT TIME ZONE 'UTC')
+	GROUP BY 1, 2, 3;
+
+	/*
+	 * Active (tenant, user, day): a user's latest event of day d keeps it
+	 * active at the end of each day D >= d until its next day with events,
+	 * while last_t >= D + 1 day - active_window, that is up to the day of
+	 * last_t + active_window - 1 day.
+	 */
+	INSERT INTO adoption.snapshot_work_active
+	SELECT s.tenant_id, s.user_id, g.day::date
+	FROM (
+		SELECT u.tenant_id, u.user_id, greatest(u.d, t.from_day) AS d_from,
+			least(coalesce(lead(u.d) OVER w - 1, t.to_day), t.to_day,
+				((u.last_t + t.w - interval '1 day') AT TIME ZONE 'UTC')::date) AS d_to
+		FROM adoption.snapshot_work_user_day AS u
+		JOIN adoption.snapshot_work_target AS t ON t.tenant_id = u.tenant_id
+		WINDOW w AS (PARTITION BY u.tenant_id, u.user_id ORDER BY u.d)
+	) AS s
+	CROSS JOIN LATERAL generate_series(s.d_from, s.d_to, interval '1 day') AS g(day)
+	WHERE s.d_from <= s.d_to;
+	EXECUTE format('ANALYZE %s', adoption.citus_table('snapshot_work_active'));
+
+	INSERT INTO adoption.daily_tenant_snapshots (tenant_id, day, active_users, users, events, partial)
+	SELECT t.tenant_id, g.day::date, coalesce(a.active_users, 0),
+		(SELECT count(*) FROM adoption.tenant_user_state AS v
+			WHERE v.tenant_id = t.tenant_id AND v.first_seen_at < ((g.day::date + 1)::timestamp AT TIME ZONE 'UTC')),
+		coalesce(ev.events, 0),
+		((g.day::date + 1)::timestamp AT TIME ZONE 'UTC') > now()
+	FROM adoption.snapshot_work_target AS t
+	CROSS JOIN LATERAL generate_series(t.from_day, t.to_day, interval '1 day') AS g(day)
+	LEFT JOIN (SELECT a.tenant_id, a.day, count(*) AS active_users
+		FROM adoption.snapshot_work_active AS a GROUP BY 1, 2) AS a ON a.tenant_id = t.tenant_id AND a.day = g.day::date
+	LEFT JOIN (SELECT u.tenant_id, u.d, sum(u.events) AS events
+		FROM adoption.snapshot_work_user_day AS u GROUP BY 1, 2) AS ev ON ev.tenant_id = t.tenant_id AND ev.d = g.day::date;
+	GET DIAGNOSTICS written = ROW_COUNT;
+
+	/*
+	 * Per feature, from the first day a user of the tenant activated it:
+	 * the cumulative counts (users whose activated_at, adopted_at,
+	 * habitual_at is before the end of the day) as running sums of the
+	 * milestones per day (those before from_day counted on from_day), and
+	 * the active ones from adoption.snapshot_work_active.
+	 */
+	WITH m AS (
+		SELECT s.tenant_id, s.feature_id, s.user_id, s.adopted_at, s.habitual_at, t.from_day, t.to_day,
+			(s.activated_at AT TIME ZONE 'UTC')::date AS activated_day,
+			(s.adopted_at AT TIME ZONE 'UTC')::date AS adopted_day,
+			(s.habitual_at AT TIME ZONE 'UTC')::date AS habitual_day
+		FROM adoption.snapshot_work_target AS t
+		JOIN adoption.user_feature_state AS s ON s.tenant_id = t.tenant_id
+		WHERE s.activated_at < ((t.to_day + 1)::timestamp AT TIME ZONE 'UTC')
+	),
+	grid AS (
+		SELECT f.tenant_id, f.feature_id, g.day::date AS day
+		FROM (SELECT m.tenant_id, m.feature_id, min(m.from_day) AS from_day, min(m.to_day) AS to_day,
+				min(m.activated_day) AS first_day
+			FROM m GROUP BY 1, 2) AS f
+		CROSS JOIN LATERAL generate_series(greatest(f.from_day, f.first_day), f.to_day, interval '1 day') AS g(day)
+	),
+	steps AS (
+		SELECT m.tenant_id, m.feature_id, greatest(x.day, m.from_day) AS day,
+			count(*) FILTER (WHERE x.kind = 'a') AS activated,
+			count(*) FILTER (WHERE x.kind = 'd') AS adopted,
+			count(*) FILTER (WHERE x.kind = 'h') AS habitual,
+			count(*) FILTER (WHERE x.kind = 'd' AND x.day >= m.from_day) AS new_adopters
+		FROM m
+		CROSS JOIN LATERAL (VALUES ('a', m.activated_day), ('d', m.adopted_day), ('h', m.habitual_day)) AS x(kind, day)
+		WHERE x.day <= m.to_day
+		GROUP BY 1, 2, 3
+	),
+	active AS (
+		SELECT a.tenant_id, m.feature_id, a.day,
+			count(*) FILTER (WHERE m.adopted_at < ((a.day + 1)::timestamp AT TIME ZONE 'UTC')) AS active_adopters,
+			count(*) FILTER (WHERE m.habitual_at < ((a.day + 1)::timestamp AT TIME ZONE 'UTC')) AS active_habitual
+		FROM adoption.snapshot_work_active AS a
+		JOIN m ON m.tenant_id = a.tenant_id AND m.user_id = a.user_id
+		WHERE m.adopted_at < ((a.day + 1)::timestamp AT TIME ZONE 'UTC')
+			OR m.habitual_at < ((a.day + 1)::timestamp AT TIME ZONE 'UTC')
+		GROUP BY 1, 2, 3
+	)
+	INSERT INTO adoption.daily_feature_snapshots (tenant_id, feature_id, day, activated_users, adopted_users,
+		habitual_users, new_adopters, active_adopters, active_habitual, tenant_adopted, partial)
+	SELECT g.tenant_id, g.feature_id, g.day,
+		sum(coalesce(s.activated, 0)) OVER w,
+		sum(coalesce(s.adopted, 0)) OVER w,
+		sum(coalesce(s.habitual, 0)) OVER w,
+		coalesce(s.new_adopters, 0),
+		coalesce(a.active_adopters, 0), coalesce(a.active_habitual, 0),
+		coalesce(ms.feature_adopted_at < ((g.day + 1)::timestamp AT TIME ZONE 'UTC'), false),
+		((g.day + 1)::timestamp AT TIME ZONE 'UTC') > now()
+	FROM grid AS g
+	LEFT JOIN steps AS s ON s.tenant_id = g.tenant_id AND s.feature_id = g.feature_id AND s.day = g.day
+	LEFT JOIN active AS a ON a.tenant_id = g.tenant_id AND a.feature_id = g.feature_id AND a.day = g.day
+	LEFT JOIN adoption.tenant_feature_milestones AS ms
+		ON ms.tenant_id = g.tenant_id AND ms.feature_id = g.feature_id
+	WINDOW w AS (PARTITION BY g.tenant_id, g.feature_id ORDER BY g.day);
+
+	/* On a Citus worker the coordinator sums the totals (a reference table) afterwards. */
+	IF NOT adoption.citus_on_shard() THEN
+		PERFORM adoption.snapshot_totals(min(t.from_day), max(t.to_day))
+		FROM adoption.snapshot_work_target AS t HAVING count(*) > 0;
+	END IF;
+
+	EXECUTE format('TRUNCATE %s, %s, %s', adoption.citus_table('snapshot_work_target'),
+		adoption.citus_table('snapshot_work_user_day'), adoption.citus_table('snapshot_work_active'));
+	RETURN written;
+END
+$$;
+COMMENT ON FUNCTION adoption.snapshot_days(jsonb) IS 'Internal to adoption.snapshot_adoption(): writes the snapshots of the days [from_day, to_day] of each {tenant_id, from_day, to_day} (and their totals, except on a Citus worker); returns the tenant-days written';
+
+CREATE OR REPLACE FUNCTION adoption.snapshot_tenants(from_day date, last_day date, tenant_id text, incremental boolean,
+	old_watermark timestamptz, today date)
+RETURNS TABLE (written integer, totals_from date, totals_to date)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+DECLARE
+	targets jsonb;
+BEGIN
+	IF NOT incremental THEN
+		SELECT jsonb_agg(jsonb_build_object('tenant_id', s.tenant_id,
+				'from_day', greatest(coalesce(snapshot_tenants.from_day, (s.first_event_at AT TIME ZONE 'UTC')::date),
+					(s.first_event_at AT TIME ZONE 'UTC')::date),
+				'to_day', last_day))
+		INTO targets
+		FROM adoption.tenant_state AS s
+		WHERE snapshot_tenants.tenant_id IS NULL OR s.tenant_id = snapshot_tenants.tenant_id;
+	ELSE
+		SELECT jsonb_agg(jsonb_build_object('tenant_id', d.tenant_id, 'from_day', d.from_day, 'to_day', today))
+		INTO targets
+		FROM (
+			SELECT s.tenant_id, least(n.first_new_day, l.last_day + 1,
+				CASE WHEN l.last_day IS NULL OR old_watermark IS NULL
+					THEN (s.first_event_at AT TIME ZONE 'UTC')::date END) AS from_day
+			FROM adoption.tenant_state AS s
+			LEFT JOIN (SELECT x.tenant_id, max(x.day) AS last_day
+				FROM adoption.daily_tenant_snapshots AS x GROUP BY x.tenant_id) AS l ON l.tenant_id = s.tenant_id
+			LEFT JOIN (SELECT e.tenant_id, min((e.usage_timestamp AT TIME ZONE 'UTC')::date) AS first_new_day
+				FROM adoption.feature_usage_events AS e
+				WHERE old_watermark IS NOT NULL AND e.ingested_at >= old_watermark
+				GROUP BY e.tenant_id) AS n ON n.tenant_id = s.tenant_id
+		) AS d
+		WHERE d.from_day <= today;
+		/* Days that ended since they were written: same events, now final. */
+		UPDATE adoption.daily_tenant_snapshots AS s SET partial = false
+		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
+		UPDATE adoption.daily_feature_snapshots AS s SET partial = false
+		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
+	END IF;
+
+	SELECT min((x->>'from_day')::date), max((x->>'to_day')::date) INTO totals_from, totals_to
+	FROM jsonb_array_elements(coalesce(targets, '[]')) AS x
+	WHERE (x->>'from_day')::date <= (x->>'to_day')::date;
+	written := adoption.snapshot_days(coalesce(targets, '[]'));
+	RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION adoption.snapshot_tenants(date, date, text, boolean, timestamptz, date) IS 'Internal to adoption.snapshot_adoption(): chooses the tenants and days to write, marks ended days final, writes their snapshots; returns the tenant-days written and the range of days whose totals changed';
+
+CREATE OR REPLACE FUNCTION adoption.snapshot_adoption(from_day date DEFAULT NULL, to_day date DEFAULT NULL,
+	tenant_id text DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+DECLARE
+	today date := (now() AT TIME ZONE 'UTC')::date;
+	last_day date := coalesce(snapshot_adoption.to_day, today);
+	incremental boolean := snapshot_adoption.from_day IS NULL AND snapshot_adoption.tenant_id IS NULL;
+	old_watermark timestamptz;
+	new_watermark timestamptz;
+	written integer;
+	anchor text;
+	n integer;
+	f date;
+	t date;
+	totals_from date;
+	totals_to date;
+BEGIN
+	IF last_day > today THEN
+		RAISE EXCEPTION 'to_day % is in the future', last_day USING ERRCODE = 'invalid_parameter_value',
+			HINT = format('Snapshots are kept up to the current UTC day (%s), which is marked partial.', today);
+	END IF;
+	IF snapshot_adoption.from_day > last_day THEN
+		RAISE EXCEPTION 'from_day % is after to_day %', snapshot_adoption.from_day, last_day
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF NOT isfinite(snapshot_adoption.from_day) OR NOT isfinite(last_day) THEN
+		RAISE EXCEPTION 'from_day and to_day must be finite dates' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	PERFORM adoption.check_known_tenant(snapshot_adoption.tenant_id,
+		'Tenants are the rows of adoption.tenants; events register them on first sight.')
+	WHERE snapshot_adoption.tenant_id IS NOT NULL;
+
+	/* One run at a time: a second one returns at once. */
+	IF NOT pg_try_advisory_xact_lock(('adoption.daily_feature_snapshots'::regclass)::oid::bigint) THEN
+		RAISE NOTICE 'adoption.snapshot_adoption() is already running in another session; skipped';
+		RETURN 0;
+	END IF;
+
+	IF incremental THEN
+		SELECT r.watermark INTO old_watermark FROM adoption.snapshot_state AS r;
+		new_watermark := adoption.ingest_watermark();
+		UPDATE adoption.daily_totals AS s SET partial = false
+		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
+	END IF;
+
+	IF NOT adoption.citus_distributed() THEN
+		SELECT st.written INTO written
+		FROM adoption.snapshot_tenants(snapshot_adoption.from_day, last_day, snapshot_adoption.tenant_id,
+			incremental, old_watermark, today) AS st;
+	ELSE
+		/*
+		 * Per shard group, on its worker, in this transaction (as
+		 * rescore()); then the totals, a reference table, here.
+		 */
+		written := 0;
+		FOR anchor IN SELECT x.anchor FROM adoption.citus_shard_tenants(snapshot_adoption.tenant_id) AS x LOOP
+			EXECUTE format('SELECT r.written, r.totals_from, r.totals_to FROM adoption.snapshot_shard(%L::text, %L::date, %L::date, %L::text, %L::boolean, %L::timestamptz, %L::date) AS r',
+				anchor, snapshot_adoption.from_day, last_day, snapshot_adoption.tenant_id, incremental,
+				old_watermark, today) INTO n, f, t;
+			written := written + coalesce(n, 0);
+			totals_from := least(totals_from, f);
+			totals_to := greatest(totals_to, t);
+		END LOOP;
+		IF totals_from IS NOT NULL THEN
+			PERFORM adoption.snapshot_totals(totals_from, totals_to);
+		END IF;
+	END IF;
+
+	IF incremental THEN
+		INSERT INTO adoption.snapshot_state AS r (singleton, watermark, last_started_at, last_finished_at, last_days)
+		VALUES (true, new_watermark, now(), clock_timestamp(), written)
+		ON CONFLICT (singleton) DO UPDATE SET watermark = excluded.watermark,
+			last_started_at = excluded.last_started_at, last_finished_at = excluded.last_finished_at,
+			last_days = excluded.last_days;
+	END IF;
+	RETURN written;
+END
+$$;
+COMMENT ON FUNCTION adoption.snapshot_adoption(date, date, text) IS 'Writes the daily adoption snapshots: incrementally without arguments (what upkeep() runs), or recomputes [from_day, to_day] (default: the first event''s day, today UTC) for one tenant or all; returns the tenant-days written';
+
+CREATE OR REPLACE FUNCTION adoption.citus_distributed()
+RETURNS boolean
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	yes boolean;
+BEGIN
+	IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+		RETURN false;
+	END IF;
+	EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition AS p
+		WHERE p.logicalrelid OPERATOR(pg_catalog.=) ''adoption.feature_usage_events''::pg_catalog.regclass)'
+		INTO yes;
+	RETURN yes;
+END
+$$;
+COMMENT ON FUNCTION adoption.citus_distributed() IS 'True when the event log is a distributed Citus table here (a coordinator after adoption.distribute()): the functions that work per shard group use it to choose';
+
+CREATE OR REPLACE FUNCTION adoption.citus_shard_tenants(only_tenant text DEFAULT NULL)
+RETURNS TABLE (anchor text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF only_tenant IS NOT NULL THEN
+		RETURN QUERY SELECT only_tenant;
+		RETURN;
+	END IF;
+	RETURN QUERY EXECUTE $q$
+		SELECT r.result FROM pg_catalog.run_command_on_shards('adoption.tenants',
+			'SELECT pg_catalog.min(tenant_id) FROM %s') AS r
+		WHERE r.success AND r.result IS NOT NULL AND r.result OPERATOR(pg_catalog.<>) ''
+		ORDER BY r.shardid$q$;
+END
+$$;
+COMMENT ON FUNCTION adoption.citus_shard_tenants(text) IS 'Internal, Citus: a tenant of each shard group that holds one (or only_tenant), to name the group to a distributed function';
+
+CREATE OR REPLACE FUNCTION adoption.citus_enter_tenant(tenant_id text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'adoption_citus_enter_tenant'
+LANGUAGE C;
+COMMENT ON FUNCTION adoption.citus_enter_tenant(text) IS 'Internal, Citus: runs the statements that follow on the shard group that holds tenant_id (on this node) until adoption.citus_leave(); returns the event log''s shard id';
+
+CREATE OR REPLACE FUNCTION adoption.citus_enter_shard(rel regclass)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'adoption_citus_enter_relid'
+LANGUAGE C STRICT;
+COMMENT ON FUNCTION adoption.citus_enter_shard(regclass) IS 'Internal, Citus: when rel is a shard (a trigger''s TG_RELID on a worker), runs the statements that follow on its shard group until adoption.citus_leave(); returns whether it is one (else nothing changes)';
+
+CREATE OR REPLACE FUNCTION adoption.citus_leave()
+RETURNS void
+AS 'MODULE_PATHNAME', 'adoption_citus_leave_sql'
+LANGUAGE C;
+COMMENT ON FUNCTION adoption.citus_leave() IS 'Internal, Citus: ends the scope of the last adoption.citus_enter_tenant() or citus_enter_shard()';
+
+CREATE OR REPLACE FUNCTION adoption.notify_actions(tenant_id text, actions bigint)
+RETURNS void
+AS 'MODULE_PATHNAME', 'adoption_notify_actions_sql'
+LANGUAGE C;
+COMMENT ON FUNCTION adoption.notify_actions(text, bigint) IS 'Internal: announces enqueued actions (NOTIFY adoption_actions with their number); on a Citus shard notes them for the coordinator''s adoption.citus_flush() under tenant_id';
+
+CREATE OR REPLACE FUNCTION adoption.rescore_shard(anchor text, tenant_id text, as_of timestamptz, incremental boolean,
+	old_watermark timestamptz)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n integer;
+BEGIN
+	PERFORM adoption.citus_enter_tenant(anchor);
+	n := adoption.rescore_tenants(rescore_shard.tenant_id, as_of, incremental, old_watermark);
+	PERFORM adoption.citus_leave();
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION adoption.rescore_shard(text, text, timestamptz, boolean, timestamptz) IS 'Internal, Citus: adoption.rescore_tenants() on the shard group that holds anchor, on the worker that holds it (a force-delegated distributed function)';
+
+CREATE OR REPLACE FUNCTION adoption.snapshot_shard(anchor text, from_day date, last_day date, tenant_id text,
+	incremental boolean, old_watermark timestamptz, today date)
+RETURNS TABLE (written integer, totals_from date, totals_to date)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM adoption.citus_enter_tenant(anchor);
+	RETURN QUERY SELECT * FROM adoption.snapshot_tenants(snapshot_shard.from_day, last_day,
+		snapshot_shard.tenant_id, incremental, old_watermark, today);
+	PERFORM adoption.citus_leave();
+END
+$$;
+COMMENT ON FUNCTION adoption.snapshot_shard(text, date, date, text, boolean, timestamptz, date) IS 'Internal, Citus: adoption.snapshot_tenants() on the shard group that holds anchor, on the worker that holds it (a force-delegated distributed function)';
+
+CREATE OR REPLACE FUNCTION adoption.citus_table(relname text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'adoption_citus_table'
+LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION adoption.citus_table(text) IS 'Internal: the relation that names table relname of the extension in this statement (its co-located shard in a Citus shard scope, else adoption.relname), for utility statements, which the planner does not see';
+
+CREATE OR REPLACE FUNCTION adoption.citus_on_shard()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'adoption_citus_on_shard_sql'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION adoption.citus_on_shard() IS 'Internal: true while this backend works on one shard group of a Citus worker (a trigger on a shard, or a shard scope)';
+
+CREATE OR REPLACE FUNCTION adoption.distribute(shard_count integer DEFAULT NULL)
+RETURNS TABLE (table_name regclass, citus_table_type text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	event_log regclass := 'adoption.feature_usage_events'::regclass;
+	t regclass;
+	is_coordinator boolean;
+	fk_rels text[];
+	fk_names text[];
+	fk_defs text[];
+	i integer;
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
+		RAISE EXCEPTION 'Citus is not installed in database %', current_database()
+			USING ERRCODE = 'feature_not_supported',
+				DETAIL = 'adoption.distribute() distributes pg_adoption''s tables over a Citus cluster.',
+				HINT = 'Put citus first in shared_preload_libraries on every node, CREATE EXTENSION citus, add the workers with citus_add_node() on the coordinator, then call adoption.distribute() there.';
+	END IF;
+	EXECUTE 'SELECT pg_catalog.citus_is_coordinator()' INTO is_coordinator;
+	IF NOT is_coordinator THEN
+		RAISE EXCEPTION 'adoption.distribute() must run on the Citus coordinator, not on a worker'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				HINT = 'Connect to the coordinator (the node that holds the metadata, where citus_add_node() was called) and call it there.';
+	END IF;
+	IF shard_count IS NOT NULL AND (shard_count < 1 OR shard_count > 64000) THEN
+		RAISE EXCEPTION 'shard_count must be between 1 and 64000, not %', shard_count
+			USING ERRCODE = 'invalid_parameter_value',
+				HINT = 'Pass NULL to use citus.shard_count.';
+	END IF;
+	/*
+	 * Action ids and arrival numbers are unique across the cluster: each
+	 * worker's copies of the sequences (made by CREATE EXTENSION, which
+	 * Citus does not adjust) draw from a range of their own, group id << 48,
+	 * as Citus does for the sequences it distributes.  Again for a worker
+	 * added since: call adoption.distribute() after citus_add_node().
+	 */
+	PERFORM run_command_on_workers($cmd$
+		SELECT pg_catalog.setval(s.seq, (SELECT g.groupid::bigint << 48 FROM pg_catalog.pg_dist_local_group AS g))
+		FROM unnest(ARRAY['adoption.campaign_action_id_seq', 'adoption.feature_usage_events_arrival_seq']::pg_catalog.regclass[]) AS s(seq)
+		WHERE pg_catalog.pg_sequence_last_value(s.seq) IS NULL
+			OR pg_catalog.pg_sequence_last_value(s.seq) < (SELECT g.groupid::bigint << 48 FROM pg_catalog.pg_dist_local_group AS g)
+	$cmd$);
+
+	/* The ingest trigger fires on the event log's shards (src/citus.c). */
+	PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+	PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
+
+	/*
+	 * Foreign keys between the extension's tables come off while their
+	 * tables change hands and go back on after: Citus converts a local table
+	 * that references a new reference table into a Citus local table, which
+	 * fails because CREATE EXTENSION made the table on the workers already.
+	 */
+	SELECT array_agg(x.rel ORDER BY x.rel, x.conname), array_agg(x.conname ORDER BY x.rel, x.conname),
+		array_agg(x.def ORDER BY x.rel, x.conname)
+	INTO fk_rels, fk_names, fk_defs FROM (
+		SELECT f.conrelid::regclass::text AS rel, f.conname::text AS conname, pg_get_constraintdef(f.oid) AS def
+		FROM pg_constraint AS f
+		JOIN pg_depend AS d ON d.classid = 'pg_class'::regclass AND d.objid = f.conrelid AND d.deptype = 'e'
+		JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'pg_adoption'
+		WHERE f.contype = 'f'
+			AND NOT EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = f.conrelid)) AS x;
+	FOR i IN 1 .. coalesce(cardinality(fk_rels), 0) LOOP
+		EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', fk_rels[i], fk_names[i]);
+		/* The workers' copies from CREATE EXTENSION have it too (before Citus locks them). */
+		PERFORM run_command_on_workers(
+			format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', fk_rels[i], fk_names[i]));
+	END LOOP;
+
+	/* Product-wide tables (no tenant_id NOT NULL): reference tables. */
+	FOR t IN
+		SELECT c.oid::regclass
+		FROM pg_class AS c
+		JOIN pg_depend AS d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+		JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'pg_adoption'
+		WHERE c.relnamespace = 'adoption'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+			AND NOT EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = c.oid
+				AND a.attname = 'tenant_id' AND a.attnotnull AND NOT a.attisdropped)
+		ORDER BY c.relname
+	LOOP
+		CONTINUE WHEN EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = t);
+		PERFORM create_reference_table(t);
+	END LOOP;
+
+	/* Tenant tables: by tenant_id, co-located with the event log (its partitions follow it). */
+	IF NOT EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = event_log) THEN
+		IF shard_count IS NULL THEN
+			PERFORM create_distributed_table(event_log, 'tenant_id');
+		ELSE
+			PERFORM create_distributed_table(event_log, 'tenant_id', shard_count => shard_count);
+		END IF;
+	END IF;
+	FOR t IN
+		SELECT c.oid::regclass
+		FROM pg_class AS c
+		JOIN pg_depend AS d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+		JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'pg_adoption'
+		WHERE c.relnamespace = 'adoption'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+			AND c.oid <> event_log
+			AND EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = c.oid
+				AND a.attname = 'tenant_id' AND a.attnotnull AND NOT a.attisdropped)
+		ORDER BY c.relname
+	LOOP
+		CONTINUE WHEN EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = t);
+		PERFORM create_distributed_table(t, 'tenant_id', colocate_with => event_log::text);
+	END LOOP;
+
+	/*
+	 * Not the keys into adoption.features: the coordinator registers the
+	 * features the workers saw in the ingest statement's transaction, and
+	 * Citus refuses to write a reference table that a foreign key names
+	 * after the statement's parallel writes to the shards.
+	 */
+	/*
+	 * The functions that work per shard group: a call on the coordinator
+	 * runs on the worker that holds the group of its first argument, in the
+	 * caller's transaction (force_delegation).
+	 */
+	PERFORM create_distributed_function('adoption.rescore_shard(text, text, timestamptz, boolean, timestamptz)',
+		'anchor', colocate_with => event_log::text, force_delegation => true);
+	PERFORM create_distributed_function(
+		'adoption.snapshot_shard(text, date, date, text, boolean, timestamptz, date)',
+		'anchor', colocate_with => event_log::text, force_delegation => true);
+
+	FOR i IN 1 .. coalesce(cardinality(fk_rels), 0) LOOP
+		CONTINUE WHEN fk_defs[i] LIKE '%REFERENCES adoption.features(%';
+		EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', fk_rels[i], fk_names[i], fk_defs[i]);
+	END LOOP;
+
+	RETURN QUERY
+		SELECT p.logicalrelid::regclass, CASE p.partmethod WHEN 'n' THEN 'reference' ELSE 'distributed' END
+		FROM pg_dist_partition AS p
+		JOIN pg_class AS c ON c.oid = p.logicalrelid
+		WHERE c.relnamespace = 'adoption'::regnamespace AND NOT c.relispartition
+		ORDER BY 2, 1::text;
+END
+$$;
+COMMENT ON FUNCTION adoption.distribute(integer) IS 'On a Citus coordinator: distributes every tenant table by tenant_id, co-located with the event log (shard_count shards, NULL: citus.shard_count), makes the other tables reference tables; safe to call again; returns each table with its Citus table type';
+
+ALTER FUNCTION adoption.billing_withdraw_plays() SECURITY DEFINER;
+
+REVOKE ALL ON adoption.snapshot_work_target, adoption.snapshot_work_user_day, adoption.snapshot_work_active FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION adoption.rescore_tenants(text, timestamptz, boolean, timestamptz),
+	adoption.snapshot_tenants(date, date, text, boolean, timestamptz, date),
+	adoption.citus_distributed(),
+	adoption.citus_shard_tenants(text),
+	adoption.citus_enter_tenant(text),
+	adoption.citus_enter_shard(regclass),
+	adoption.citus_leave(),
+	adoption.notify_actions(text, bigint),
+	adoption.rescore_shard(text, text, timestamptz, boolean, timestamptz),
+	adoption.snapshot_shard(text, date, date, text, boolean, timestamptz, date),
+	adoption.citus_table(text),
+	adoption.citus_on_shard()
+	FROM PUBLIC;
