@@ -142,6 +142,8 @@ static ProcessUtility_hook_type prev_process_utility = NULL;
 
 static SPIPlanPtr defer_plan = NULL;
 
+static bool event_log_is_distributed(Oid relid);
+
 static const char *const defer_sql =
 "INSERT INTO adoption.citus_pending (tenant_id, feature_id, feature_name, actions)"
 " SELECT u.t, u.f, u.n, CASE WHEN u.o OPERATOR(pg_catalog.=) 1 THEN $4 ELSE 0 END"
@@ -758,6 +760,46 @@ adoption_notify_actions_sql(PG_FUNCTION_ARGS)
 	adoption_citus_defer(1, (const char *const *) &tenant, NULL, NULL, n);
 	SPI_finish();
 	PG_RETURN_VOID();
+}
+
+/* True on a Citus node where the event log is distributed, outside a shard scope: the per-tenant work is dispatched. */
+bool
+adoption_citus_dispatching(void)
+{
+	Oid			event_log;
+
+	if (adoption_citus_on_shard())
+		return false;
+	event_log = adoption_relid(EVENT_LOG);
+	return OidIsValid(event_log) && event_log_is_distributed(event_log);
+}
+
+/*
+ * Runs call (a query with one bigint column) on every shard group that
+ * holds a tenant, or on tenant_id's (adoption.citus_run_at()), and returns
+ * the sum of its results.  Not SPI-connected.
+ */
+int64
+adoption_citus_run_sum(const char *tenant_id, const char *call)
+{
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		args[2];
+	char		nulls[2] = {tenant_id ? ' ' : 'n', ' '};
+	bool		isnull;
+	int64		sum;
+
+	args[0] = tenant_id ? CStringGetTextDatum(tenant_id) : (Datum) 0;
+	args[1] = CStringGetTextDatum(call);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pg_adoption: SPI_connect failed");
+	if (SPI_execute_with_args("SELECT pg_catalog.sum((r OPERATOR(pg_catalog.->>) 'n')::pg_catalog.int8)::pg_catalog.int8"
+							  " FROM adoption.citus_run_at(ARRAY(SELECT x.anchor"
+							  "  FROM adoption.citus_shard_tenants($1) AS x), $2) AS r",
+							  2, types, args, nulls, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "pg_adoption: could not run on the shard groups");
+	sum = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return isnull ? 0 : sum;
 }
 
 /* SQL: the relation that names table relname of the extension now (adoption_resolve_table). */

@@ -188,6 +188,13 @@ adoption_rebuild_feedback_profiles(PG_FUNCTION_ARGS)
 	else
 		args[0] = (Datum) 0;
 
+	/* On a Citus coordinator: on each shard group, on its worker (citus.c). */
+	if (adoption_citus_dispatching())
+		PG_RETURN_INT64(adoption_citus_run_sum(PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)),
+											   psprintf("SELECT adoption.rebuild_feedback_profiles(%s) AS n",
+														PG_ARGISNULL(0) ? "NULL" :
+														quote_literal_cstr(text_to_cstring(PG_GETARG_TEXT_PP(0))))));
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* No feedback may change while its profile is recomputed. */

@@ -378,7 +378,7 @@ COMMENT ON FUNCTION adoption.snapshot_days(jsonb) IS 'Internal to adoption.snaps
  * targets (as snapshot_adoption() describes, incremental since
  * old_watermark), marks the ended days final and writes the snapshots
  * (snapshot_days()).  On a Citus cluster it runs per shard group
- * (snapshot_shard()).  Returns the tenant-days written and the days whose
+ * (citus_run()).  Returns the tenant-days written and the days whose
  * totals changed.
  */
 CREATE FUNCTION adoption.snapshot_tenants(from_day date, last_day date, tenant_id text, incremental boolean,
@@ -454,10 +454,6 @@ DECLARE
 	old_watermark timestamptz;
 	new_watermark timestamptz;
 	written integer;
-	anchor text;
-	n integer;
-	f date;
-	t date;
 	totals_from date;
 	totals_to date;
 BEGIN
@@ -498,15 +494,13 @@ BEGIN
 		 * Per shard group, on its worker, in this transaction (as
 		 * rescore()); then the totals, a reference table, here.
 		 */
-		written := 0;
-		FOR anchor IN SELECT x.anchor FROM adoption.citus_shard_tenants(snapshot_adoption.tenant_id) AS x LOOP
-			EXECUTE format('SELECT r.written, r.totals_from, r.totals_to FROM adoption.snapshot_shard(%L::text, %L::date, %L::date, %L::text, %L::boolean, %L::timestamptz, %L::date) AS r',
-				anchor, snapshot_adoption.from_day, last_day, snapshot_adoption.tenant_id, incremental,
-				old_watermark, today) INTO n, f, t;
-			written := written + coalesce(n, 0);
-			totals_from := least(totals_from, f);
-			totals_to := greatest(totals_to, t);
-		END LOOP;
+		SELECT coalesce(sum((r OPERATOR(pg_catalog.->>) 'written')::integer), 0),
+			min((r OPERATOR(pg_catalog.->>) 'totals_from')::date), max((r OPERATOR(pg_catalog.->>) 'totals_to')::date)
+		INTO written, totals_from, totals_to
+		FROM adoption.citus_run_at(
+			ARRAY(SELECT x.anchor FROM adoption.citus_shard_tenants(snapshot_adoption.tenant_id) AS x),
+			format('SELECT * FROM adoption.snapshot_tenants(%L, %L, %L, %L, %L, %L)', snapshot_adoption.from_day,
+				last_day, snapshot_adoption.tenant_id, incremental, old_watermark, today)) AS r;
 		IF totals_from IS NOT NULL THEN
 			PERFORM adoption.snapshot_totals(totals_from, totals_to);
 		END IF;

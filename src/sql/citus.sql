@@ -137,14 +137,11 @@ BEGIN
 	 * after the statement's parallel writes to the shards.
 	 */
 	/*
-	 * The functions that work per shard group: a call on the coordinator
+	 * The work per shard group: a call of citus_run() on the coordinator
 	 * runs on the worker that holds the group of its first argument, in the
 	 * caller's transaction (force_delegation).
 	 */
-	PERFORM create_distributed_function('adoption.rescore_shard(text, text, timestamptz, boolean, timestamptz)',
-		'anchor', colocate_with => event_log::text, force_delegation => true);
-	PERFORM create_distributed_function(
-		'adoption.snapshot_shard(text, date, date, text, boolean, timestamptz, date)',
+	PERFORM create_distributed_function('adoption.citus_run(text, text)',
 		'anchor', colocate_with => event_log::text, force_delegation => true);
 
 	FOR i IN 1 .. coalesce(cardinality(fk_rels), 0) LOOP
@@ -162,7 +159,7 @@ END
 $$;
 COMMENT ON FUNCTION adoption.distribute(integer) IS 'On a Citus coordinator: distributes every tenant table by tenant_id, co-located with the event log (shard_count shards, NULL: citus.shard_count), makes the other tables reference tables; safe to call again; returns each table with its Citus table type';
 
-/* True on a Citus coordinator (or a node with metadata) where the event log is distributed. */
+/* True on a Citus coordinator (or a node with metadata) where the event log is distributed, outside a shard scope. */
 CREATE FUNCTION adoption.citus_distributed()
 RETURNS boolean
 LANGUAGE plpgsql STABLE
@@ -171,7 +168,7 @@ AS $$
 DECLARE
 	yes boolean;
 BEGIN
-	IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+	IF to_regclass('pg_catalog.pg_dist_partition') IS NULL OR adoption.citus_on_shard() THEN
 		RETURN false;
 	END IF;
 	EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition AS p
@@ -180,7 +177,7 @@ BEGIN
 	RETURN yes;
 END
 $$;
-COMMENT ON FUNCTION adoption.citus_distributed() IS 'True when the event log is a distributed Citus table here (a coordinator after adoption.distribute()): the functions that work per shard group use it to choose';
+COMMENT ON FUNCTION adoption.citus_distributed() IS 'True when the event log is a distributed Citus table here (a coordinator after adoption.distribute()) and this backend is not working on one shard group: the functions that work per tenant then run per shard group (citus_run_at)';
 
 /*
  * One tenant per shard group of the event log that holds a tenant (the
@@ -239,45 +236,91 @@ LANGUAGE C;
 COMMENT ON FUNCTION adoption.notify_actions(text, bigint) IS 'Internal: announces enqueued actions (NOTIFY adoption_actions with their number); on a Citus shard notes them for the coordinator''s adoption.citus_flush() under tenant_id';
 
 /*
- * adoption.rescore_tenants() on the shard group that holds anchor: a
- * distributed function, co-located with the event log by anchor and
- * force-delegated (adoption.distribute()), so that a call on the
- * coordinator runs on the worker that holds the group, inside the
- * coordinator's transaction (Citus's two-phase commit).  Returns the
- * tenants scored.
+ * Runs sql (a query) on the shard group that holds tenant anchor and
+ * returns its rows as jsonb.  A distributed function, co-located with the
+ * event log by anchor and force-delegated (adoption.distribute()): called
+ * on the coordinator it runs on the worker that holds the group, inside the
+ * coordinator's transaction (Citus's two-phase commit), in the group's
+ * shard scope, so the extension's own functions run there unchanged.  The
+ * functions that work per tenant (rescore(), snapshot_adoption(),
+ * rebuild(), claim_actions()...) call it through citus_run_at().
  */
-CREATE FUNCTION adoption.rescore_shard(anchor text, tenant_id text, as_of timestamptz, incremental boolean,
-	old_watermark timestamptz)
-RETURNS integer
+CREATE FUNCTION adoption.citus_run(anchor text, sql text)
+RETURNS SETOF jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM adoption.citus_enter_tenant(anchor);
+	RETURN QUERY EXECUTE format('SELECT pg_catalog.to_jsonb(r) FROM (%s) AS r', sql);
+	PERFORM adoption.citus_leave();
+END
+$$;
+COMMENT ON FUNCTION adoption.citus_run(text, text) IS 'Internal, Citus: runs a query on the shard group that holds tenant anchor, on the worker that holds it (a force-delegated distributed function), and returns its rows as jsonb';
+
+/*
+ * citus_run(anchor, sql) for each anchor, in order, from the coordinator:
+ * each call is a statement whose arguments are constants, the form Citus
+ * delegates to a worker inside a transaction.
+ */
+CREATE FUNCTION adoption.citus_run_at(anchors text[], sql text)
+RETURNS SETOF jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	n integer;
+	anchor text;
 BEGIN
-	PERFORM adoption.citus_enter_tenant(anchor);
-	n := adoption.rescore_tenants(rescore_shard.tenant_id, as_of, incremental, old_watermark);
-	PERFORM adoption.citus_leave();
-	RETURN n;
+	FOREACH anchor IN ARRAY coalesce(anchors, '{}') LOOP
+		RETURN QUERY EXECUTE format('SELECT r FROM adoption.citus_run(%L::text, %L::text) AS r', anchor, sql);
+	END LOOP;
 END
 $$;
-COMMENT ON FUNCTION adoption.rescore_shard(text, text, timestamptz, boolean, timestamptz) IS 'Internal, Citus: adoption.rescore_tenants() on the shard group that holds anchor, on the worker that holds it (a force-delegated distributed function)';
+COMMENT ON FUNCTION adoption.citus_run_at(text[], text) IS 'Internal, Citus: adoption.citus_run(anchor, sql) on the shard group of each anchor in turn, in this transaction; returns all their rows';
 
-/* adoption.snapshot_tenants() on the shard group that holds anchor, as rescore_shard() does for rescore_tenants(). */
-CREATE FUNCTION adoption.snapshot_shard(anchor text, from_day date, last_day date, tenant_id text,
-	incremental boolean, old_watermark timestamptz, today date)
-RETURNS TABLE (written integer, totals_from date, totals_to date)
+/*
+ * claim_actions() on a Citus cluster: the due pending actions one node
+ * would hand out first (the max with the earliest available_at) are
+ * counted per shard group, and each group claims that many, oldest first,
+ * on its worker; then, while fewer than max were claimed (expired leases,
+ * or actions another worker took meanwhile), each group in turn for the
+ * rest.
+ */
+CREATE FUNCTION adoption.citus_claim_actions(worker text, max integer, lease interval)
+RETURNS SETOF adoption.campaign_actions
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	g record;
+	got bigint := 0;
+	n bigint;
+	anchor text;
 BEGIN
-	PERFORM adoption.citus_enter_tenant(anchor);
-	RETURN QUERY SELECT * FROM adoption.snapshot_tenants(snapshot_shard.from_day, last_day,
-		snapshot_shard.tenant_id, incremental, old_watermark, today);
-	PERFORM adoption.citus_leave();
+	FOR g IN
+		SELECT min(c.tenant_id) AS anchor, count(*) AS n
+		FROM (SELECT q.tenant_id FROM adoption.campaign_action_queue AS q
+			WHERE q.status = 'pending' AND q.available_at <= now()
+			ORDER BY q.available_at LIMIT max) AS c
+		GROUP BY get_shard_id_for_distribution_column('adoption.campaign_action_queue', c.tenant_id)
+	LOOP
+		RETURN QUERY SELECT (jsonb_populate_record(NULL::adoption.campaign_actions, r)).*
+			FROM adoption.citus_run_at(ARRAY[g.anchor],
+				format('SELECT * FROM adoption.claim_actions(%L, %s, %L)', worker, g.n, lease)) AS r;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		got := got + n;
+	END LOOP;
+	FOR anchor IN SELECT x.anchor FROM adoption.citus_shard_tenants() AS x LOOP
+		EXIT WHEN got >= max;
+		RETURN QUERY SELECT (jsonb_populate_record(NULL::adoption.campaign_actions, r)).*
+			FROM adoption.citus_run_at(ARRAY[anchor],
+				format('SELECT * FROM adoption.claim_actions(%L, %s, %L)', worker, max - got, lease)) AS r;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		got := got + n;
+	END LOOP;
 END
 $$;
-COMMENT ON FUNCTION adoption.snapshot_shard(text, date, date, text, boolean, timestamptz, date) IS 'Internal, Citus: adoption.snapshot_tenants() on the shard group that holds anchor, on the worker that holds it (a force-delegated distributed function)';
+COMMENT ON FUNCTION adoption.citus_claim_actions(text, integer, interval) IS 'Internal, Citus: adoption.claim_actions() on a coordinator, per shard group (the earliest due actions first)';
 
 /* The relation to name for table relname of the extension: its shard in a shard scope, else adoption.relname. */
 CREATE FUNCTION adoption.citus_table(relname text)

@@ -322,7 +322,7 @@ COMMENT ON FUNCTION adoption.enqueue_batch(jsonb) IS 'Enqueues a JSON array of a
  * the incremental choice since old_watermark, or every tenant) as of
  * as_of, stores the scores and enqueues the actions.  It reads and writes
  * only the rows of the tenants it scores, so on a Citus cluster it runs
- * per shard group (adoption.rescore_shard()).  Returns the tenants scored.
+ * per shard group (adoption.citus_run()).  Returns the tenants scored.
  */
 CREATE FUNCTION adoption.rescore_tenants(tenant_id text, as_of timestamptz, incremental boolean,
 	old_watermark timestamptz)
@@ -538,7 +538,7 @@ COMMENT ON FUNCTION adoption.rescore_tenants(text, timestamptz, boolean, timesta
  * This function takes the lock, the watermark and the bookkeeping; the
  * scoring is adoption.rescore_tenants(), which reads and writes only the
  * tenants' own rows.  On a Citus cluster it runs once per shard group, on
- * the worker that holds it (adoption.rescore_shard(), docs/citus.md), in
+ * the worker that holds it (adoption.citus_run(), docs/citus.md), in
  * this transaction.
  */
 CREATE FUNCTION adoption.rescore(tenant_id text DEFAULT NULL, as_of timestamptz DEFAULT pg_catalog.now())
@@ -553,8 +553,6 @@ DECLARE
 	old_watermark timestamptz;
 	new_watermark timestamptz;
 	scored integer := 0;
-	n integer;
-	anchor text;
 BEGIN
 	IF as_of IS NULL OR NOT isfinite(as_of) THEN
 		RAISE EXCEPTION 'as_of must be a finite time, not %', coalesce(as_of::text, 'NULL')
@@ -590,17 +588,11 @@ BEGIN
 	IF NOT adoption.citus_distributed() THEN
 		scored := adoption.rescore_tenants(rescore.tenant_id, as_of, incremental, old_watermark);
 	ELSE
-		/*
-		 * One call per shard group that holds a tenant (one of its tenants
-		 * names it), delegated by Citus to the worker that holds the group:
-		 * a distributed function, force-delegated, so it runs in this
-		 * transaction and commits with it.
-		 */
-		FOR anchor IN SELECT x.anchor FROM adoption.citus_shard_tenants(rescore.tenant_id) AS x LOOP
-			EXECUTE format('SELECT r FROM adoption.rescore_shard(%L::text, %L::text, %L::timestamptz, %L::boolean, %L::timestamptz) AS r',
-				anchor, rescore.tenant_id, as_of, incremental, old_watermark) INTO n;
-			scored := scored + n;
-		END LOOP;
+		/* On each shard group's worker, in this transaction (citus.sql). */
+		SELECT coalesce(sum((r OPERATOR(pg_catalog.->>) 'n')::integer), 0) INTO scored
+		FROM adoption.citus_run_at(ARRAY(SELECT x.anchor FROM adoption.citus_shard_tenants(rescore.tenant_id) AS x),
+			format('SELECT adoption.rescore_tenants(%L, %L, %L, %L) AS n',
+				rescore.tenant_id, as_of, incremental, old_watermark)) AS r;
 		PERFORM adoption.citus_flush();
 	END IF;
 

@@ -4593,11 +4593,13 @@ GRANT EXECUTE ON FUNCTION adoption.citus_flush() TO adoption_app;
  * Issue 16 (Citus): rescore() and upkeep() per shard group (docs/citus.md):
  * the scoring split from rescore() into rescore_tenants() and the
  * snapshots' into snapshot_tenants(), which a coordinator runs on each
- * shard group's worker (rescore_shard(), snapshot_shard(), distributed by
- * distribute()); snapshot_days() on unlogged working tables instead of
+ * shard group's worker (citus_run(), distributed by distribute(), and
+ * citus_run_at()); snapshot_days() on unlogged working tables instead of
  * temporary ones; the shard scope (citus_enter_*, citus_leave,
  * citus_table, citus_on_shard); enqueue_batch() announces through
- * notify_actions(); billing_withdraw_plays() runs on its shard group.
+ * notify_actions(); billing_withdraw_plays() runs on its shard group;
+ * claim_actions() per shard group (citus_claim_actions()), held_action()
+ * locks by tenant.
  */
 
 CREATE UNLOGGED TABLE adoption.snapshot_work_target (
@@ -4824,8 +4826,6 @@ DECLARE
 	old_watermark timestamptz;
 	new_watermark timestamptz;
 	scored integer := 0;
-	n integer;
-	anchor text;
 BEGIN
 	IF as_of IS NULL OR NOT isfinite(as_of) THEN
 		RAISE EXCEPTION 'as_of must be a finite time, not %', coalesce(as_of::text, 'NULL')
@@ -4861,17 +4861,11 @@ BEGIN
 	IF NOT adoption.citus_distributed() THEN
 		scored := adoption.rescore_tenants(rescore.tenant_id, as_of, incremental, old_watermark);
 	ELSE
-		/*
-		 * One call per shard group that holds a tenant (one of its tenants
-		 * names it), delegated by Citus to the worker that holds the group:
-		 * a distributed function, force-delegated, so it runs in this
-		 * transaction and commits with it.
-		 */
-		FOR anchor IN SELECT x.anchor FROM adoption.citus_shard_tenants(rescore.tenant_id) AS x LOOP
-			EXECUTE format('SELECT r FROM adoption.rescore_shard(%L::text, %L::text, %L::timestamptz, %L::boolean, %L::timestamptz) AS r',
-				anchor, rescore.tenant_id, as_of, incremental, old_watermark) INTO n;
-			scored := scored + n;
-		END LOOP;
+		/* On each shard group's worker, in this transaction (citus.sql). */
+		SELECT coalesce(sum((r OPERATOR(pg_catalog.->>) 'n')::integer), 0) INTO scored
+		FROM adoption.citus_run_at(ARRAY(SELECT x.anchor FROM adoption.citus_shard_tenants(rescore.tenant_id) AS x),
+			format('SELECT adoption.rescore_tenants(%L, %L, %L, %L) AS n',
+				rescore.tenant_id, as_of, incremental, old_watermark)) AS r;
 		PERFORM adoption.citus_flush();
 	END IF;
 
@@ -4952,7 +4946,6 @@ BEGIN
 	RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION adoption.billing_withdraw_plays() IS 'AFTER INSERT statement trigger of adoption.billing_events: withdraws the queued plays a new cancellation forbids';
 
 CREATE OR REPLACE FUNCTION adoption.snapshot_days(targets jsonb)
 RETURNS integer
@@ -5160,10 +5153,6 @@ DECLARE
 	old_watermark timestamptz;
 	new_watermark timestamptz;
 	written integer;
-	anchor text;
-	n integer;
-	f date;
-	t date;
 	totals_from date;
 	totals_to date;
 BEGIN
@@ -5204,15 +5193,13 @@ BEGIN
 		 * Per shard group, on its worker, in this transaction (as
 		 * rescore()); then the totals, a reference table, here.
 		 */
-		written := 0;
-		FOR anchor IN SELECT x.anchor FROM adoption.citus_shard_tenants(snapshot_adoption.tenant_id) AS x LOOP
-			EXECUTE format('SELECT r.written, r.totals_from, r.totals_to FROM adoption.snapshot_shard(%L::text, %L::date, %L::date, %L::text, %L::boolean, %L::timestamptz, %L::date) AS r',
-				anchor, snapshot_adoption.from_day, last_day, snapshot_adoption.tenant_id, incremental,
-				old_watermark, today) INTO n, f, t;
-			written := written + coalesce(n, 0);
-			totals_from := least(totals_from, f);
-			totals_to := greatest(totals_to, t);
-		END LOOP;
+		SELECT coalesce(sum((r OPERATOR(pg_catalog.->>) 'written')::integer), 0),
+			min((r OPERATOR(pg_catalog.->>) 'totals_from')::date), max((r OPERATOR(pg_catalog.->>) 'totals_to')::date)
+		INTO written, totals_from, totals_to
+		FROM adoption.citus_run_at(
+			ARRAY(SELECT x.anchor FROM adoption.citus_shard_tenants(snapshot_adoption.tenant_id) AS x),
+			format('SELECT * FROM adoption.snapshot_tenants(%L, %L, %L, %L, %L, %L)', snapshot_adoption.from_day,
+				last_day, snapshot_adoption.tenant_id, incremental, old_watermark, today)) AS r;
 		IF totals_from IS NOT NULL THEN
 			PERFORM adoption.snapshot_totals(totals_from, totals_to);
 		END IF;
@@ -5238,7 +5225,7 @@ AS $$
 DECLARE
 	yes boolean;
 BEGIN
-	IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+	IF to_regclass('pg_catalog.pg_dist_partition') IS NULL OR adoption.citus_on_shard() THEN
 		RETURN false;
 	END IF;
 	EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition AS p
@@ -5247,7 +5234,7 @@ BEGIN
 	RETURN yes;
 END
 $$;
-COMMENT ON FUNCTION adoption.citus_distributed() IS 'True when the event log is a distributed Citus table here (a coordinator after adoption.distribute()): the functions that work per shard group use it to choose';
+COMMENT ON FUNCTION adoption.citus_distributed() IS 'True when the event log is a distributed Citus table here (a coordinator after adoption.distribute()) and this backend is not working on one shard group: the functions that work per tenant then run per shard group (citus_run_at)';
 
 CREATE OR REPLACE FUNCTION adoption.citus_shard_tenants(only_tenant text DEFAULT NULL)
 RETURNS TABLE (anchor text)
@@ -5292,37 +5279,69 @@ AS 'MODULE_PATHNAME', 'adoption_notify_actions_sql'
 LANGUAGE C;
 COMMENT ON FUNCTION adoption.notify_actions(text, bigint) IS 'Internal: announces enqueued actions (NOTIFY adoption_actions with their number); on a Citus shard notes them for the coordinator''s adoption.citus_flush() under tenant_id';
 
-CREATE OR REPLACE FUNCTION adoption.rescore_shard(anchor text, tenant_id text, as_of timestamptz, incremental boolean,
-	old_watermark timestamptz)
-RETURNS integer
+CREATE OR REPLACE FUNCTION adoption.citus_run(anchor text, sql text)
+RETURNS SETOF jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM adoption.citus_enter_tenant(anchor);
+	RETURN QUERY EXECUTE format('SELECT pg_catalog.to_jsonb(r) FROM (%s) AS r', sql);
+	PERFORM adoption.citus_leave();
+END
+$$;
+COMMENT ON FUNCTION adoption.citus_run(text, text) IS 'Internal, Citus: runs a query on the shard group that holds tenant anchor, on the worker that holds it (a force-delegated distributed function), and returns its rows as jsonb';
+
+CREATE OR REPLACE FUNCTION adoption.citus_run_at(anchors text[], sql text)
+RETURNS SETOF jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	n integer;
+	anchor text;
 BEGIN
-	PERFORM adoption.citus_enter_tenant(anchor);
-	n := adoption.rescore_tenants(rescore_shard.tenant_id, as_of, incremental, old_watermark);
-	PERFORM adoption.citus_leave();
-	RETURN n;
+	FOREACH anchor IN ARRAY coalesce(anchors, '{}') LOOP
+		RETURN QUERY EXECUTE format('SELECT r FROM adoption.citus_run(%L::text, %L::text) AS r', anchor, sql);
+	END LOOP;
 END
 $$;
-COMMENT ON FUNCTION adoption.rescore_shard(text, text, timestamptz, boolean, timestamptz) IS 'Internal, Citus: adoption.rescore_tenants() on the shard group that holds anchor, on the worker that holds it (a force-delegated distributed function)';
+COMMENT ON FUNCTION adoption.citus_run_at(text[], text) IS 'Internal, Citus: adoption.citus_run(anchor, sql) on the shard group of each anchor in turn, in this transaction; returns all their rows';
 
-CREATE OR REPLACE FUNCTION adoption.snapshot_shard(anchor text, from_day date, last_day date, tenant_id text,
-	incremental boolean, old_watermark timestamptz, today date)
-RETURNS TABLE (written integer, totals_from date, totals_to date)
+CREATE OR REPLACE FUNCTION adoption.citus_claim_actions(worker text, max integer, lease interval)
+RETURNS SETOF adoption.campaign_actions
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	g record;
+	got bigint := 0;
+	n bigint;
+	anchor text;
 BEGIN
-	PERFORM adoption.citus_enter_tenant(anchor);
-	RETURN QUERY SELECT * FROM adoption.snapshot_tenants(snapshot_shard.from_day, last_day,
-		snapshot_shard.tenant_id, incremental, old_watermark, today);
-	PERFORM adoption.citus_leave();
+	FOR g IN
+		SELECT min(c.tenant_id) AS anchor, count(*) AS n
+		FROM (SELECT q.tenant_id FROM adoption.campaign_action_queue AS q
+			WHERE q.status = 'pending' AND q.available_at <= now()
+			ORDER BY q.available_at LIMIT max) AS c
+		GROUP BY get_shard_id_for_distribution_column('adoption.campaign_action_queue', c.tenant_id)
+	LOOP
+		RETURN QUERY SELECT (jsonb_populate_record(NULL::adoption.campaign_actions, r)).*
+			FROM adoption.citus_run_at(ARRAY[g.anchor],
+				format('SELECT * FROM adoption.claim_actions(%L, %s, %L)', worker, g.n, lease)) AS r;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		got := got + n;
+	END LOOP;
+	FOR anchor IN SELECT x.anchor FROM adoption.citus_shard_tenants() AS x LOOP
+		EXIT WHEN got >= max;
+		RETURN QUERY SELECT (jsonb_populate_record(NULL::adoption.campaign_actions, r)).*
+			FROM adoption.citus_run_at(ARRAY[anchor],
+				format('SELECT * FROM adoption.claim_actions(%L, %s, %L)', worker, max - got, lease)) AS r;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		got := got + n;
+	END LOOP;
 END
 $$;
-COMMENT ON FUNCTION adoption.snapshot_shard(text, date, date, text, boolean, timestamptz, date) IS 'Internal, Citus: adoption.snapshot_tenants() on the shard group that holds anchor, on the worker that holds it (a force-delegated distributed function)';
+COMMENT ON FUNCTION adoption.citus_claim_actions(text, integer, interval) IS 'Internal, Citus: adoption.claim_actions() on a coordinator, per shard group (the earliest due actions first)';
 
 CREATE OR REPLACE FUNCTION adoption.citus_table(relname text)
 RETURNS text
@@ -5335,6 +5354,134 @@ RETURNS boolean
 AS 'MODULE_PATHNAME', 'adoption_citus_on_shard_sql'
 LANGUAGE C STABLE;
 COMMENT ON FUNCTION adoption.citus_on_shard() IS 'Internal: true while this backend works on one shard group of a Citus worker (a trigger on a shard, or a shard scope)';
+
+CREATE OR REPLACE FUNCTION adoption.held_action(action_id bigint, worker text)
+RETURNS adoption.campaign_action_queue
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	a adoption.campaign_action_queue;
+	finished text;
+	t text;
+BEGIN
+	IF action_id IS NULL THEN
+		RAISE EXCEPTION 'action_id must not be NULL' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	/*
+	 * The tenant first: on a Citus cluster a row lock needs the
+	 * distribution column (a query routed to one shard).
+	 */
+	SELECT q.tenant_id INTO t FROM adoption.campaign_action_queue AS q WHERE q.action_id = held_action.action_id;
+	SELECT q.* INTO a FROM adoption.campaign_action_queue AS q
+	WHERE q.tenant_id = t AND q.action_id = held_action.action_id FOR UPDATE;
+	IF NOT FOUND THEN
+		SELECT r.status INTO finished FROM adoption.campaign_action_archive AS r WHERE r.action_id = held_action.action_id;
+		IF FOUND THEN
+			RAISE EXCEPTION 'campaign action % is already %', action_id, finished
+				USING ERRCODE = 'object_not_in_prerequisite_state';
+		END IF;
+		RAISE EXCEPTION 'campaign action % does not exist', action_id USING ERRCODE = 'no_data_found';
+	END IF;
+	IF a.status <> 'claimed' THEN
+		RAISE EXCEPTION 'campaign action % is not claimed', action_id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				HINT = 'Claim actions with adoption.claim_actions() before completing or failing them.';
+	END IF;
+	IF worker IS NOT NULL AND a.claimed_by IS DISTINCT FROM worker THEN
+		RAISE EXCEPTION 'campaign action % is held by worker "%", not "%"', action_id, a.claimed_by, worker
+			USING ERRCODE = 'object_not_in_prerequisite_state';
+	END IF;
+	IF a.lease_until < now() THEN
+		RAISE EXCEPTION 'the lease of campaign action % expired at %', action_id, a.lease_until
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				HINT = 'Another worker may claim it now; claim with a longer lease if the work takes longer.';
+	END IF;
+	RETURN a;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION adoption.claim_actions(worker text, max integer DEFAULT 100, lease interval DEFAULT '5 minutes')
+RETURNS SETOF adoption.campaign_actions
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	max_attempts integer;
+	claimed bigint;
+BEGIN
+	IF worker IS NULL OR btrim(worker) = '' THEN
+		RAISE EXCEPTION 'worker must not be empty' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Name the worker, e.g. its host and process id; complete_action() can check it.';
+	END IF;
+	IF max IS NULL OR max < 0 THEN
+		RAISE EXCEPTION 'max must not be negative, not %', coalesce(max::text, 'NULL') USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF lease IS NULL OR lease <= interval '0' THEN
+		RAISE EXCEPTION 'lease must be positive, not %', coalesce(lease::text, 'NULL') USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'The lease is how long the worker holds the actions, e.g. ''5 minutes''.';
+	END IF;
+	/* On a Citus coordinator: per shard group, on its worker (citus.sql). */
+	IF adoption.citus_distributed() THEN
+		RETURN QUERY SELECT c.* FROM adoption.citus_claim_actions(worker, max, lease) AS c;
+		RETURN;
+	END IF;
+	SELECT s.max_attempts INTO max_attempts FROM adoption.settings AS s WHERE s.tenant_id IS NULL;
+
+	/* Expired leases of actions out of attempts (the tenant's max_attempts): dead, not handed out again. */
+	WITH expired AS (
+		DELETE FROM adoption.campaign_action_queue AS q
+		WHERE q.status = 'claimed' AND q.lease_until < now()
+			AND q.attempts >= coalesce((SELECT o.max_attempts FROM adoption.settings AS o
+				WHERE o.tenant_id OPERATOR(pg_catalog.=) q.tenant_id), max_attempts)
+			AND q.action_id IN (SELECT e.action_id FROM adoption.campaign_action_queue AS e
+				WHERE e.status = 'claimed' AND e.lease_until < now()
+				FOR UPDATE SKIP LOCKED)
+		RETURNING q.*
+	)
+	INSERT INTO adoption.campaign_action_archive
+	SELECT e.action_id, e.tenant_id, e.user_id, e.feature_id, e.template_key, e.campaign_id, e.reason,
+		e.dedupe_key, 'dead', e.attempts, e.available_at, e.claimed_by, e.lease_until,
+		coalesce(e.last_error, 'lease expired'), e.created_at, now()
+	FROM expired AS e;
+
+	/* Due pending actions first, then actions whose lease expired. */
+	RETURN QUERY
+	WITH locked AS (
+		SELECT p.tenant_id, p.action_id FROM adoption.campaign_action_queue AS p
+		WHERE p.status = 'pending' AND p.available_at <= now()
+		ORDER BY p.available_at
+		LIMIT max
+		FOR UPDATE SKIP LOCKED
+	)
+	UPDATE adoption.campaign_action_queue AS q
+	SET status = 'claimed', claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
+	FROM locked AS l
+	WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id
+	RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
+		q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
+		q.created_at, q.completed_at, q.status_reason;
+	GET DIAGNOSTICS claimed = ROW_COUNT;
+	IF claimed < max THEN
+		RETURN QUERY
+		WITH locked AS (
+			SELECT x.tenant_id, x.action_id FROM adoption.campaign_action_queue AS x
+			WHERE x.status = 'claimed' AND x.lease_until < now()
+			ORDER BY x.lease_until
+			LIMIT max - claimed
+			FOR UPDATE SKIP LOCKED
+		)
+		UPDATE adoption.campaign_action_queue AS q
+		SET claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
+		FROM locked AS l
+		WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id
+		RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
+			q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
+			q.created_at, q.completed_at, q.status_reason;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION adoption.claim_actions(text, integer, interval) IS 'Claims up to max due actions for worker for the lease; never hands one action to two workers at once';
 
 CREATE OR REPLACE FUNCTION adoption.distribute(shard_count integer DEFAULT NULL)
 RETURNS TABLE (table_name regclass, citus_table_type text)
@@ -5452,14 +5599,11 @@ BEGIN
 	 * after the statement's parallel writes to the shards.
 	 */
 	/*
-	 * The functions that work per shard group: a call on the coordinator
+	 * The work per shard group: a call of citus_run() on the coordinator
 	 * runs on the worker that holds the group of its first argument, in the
 	 * caller's transaction (force_delegation).
 	 */
-	PERFORM create_distributed_function('adoption.rescore_shard(text, text, timestamptz, boolean, timestamptz)',
-		'anchor', colocate_with => event_log::text, force_delegation => true);
-	PERFORM create_distributed_function(
-		'adoption.snapshot_shard(text, date, date, text, boolean, timestamptz, date)',
+	PERFORM create_distributed_function('adoption.citus_run(text, text)',
 		'anchor', colocate_with => event_log::text, force_delegation => true);
 
 	FOR i IN 1 .. coalesce(cardinality(fk_rels), 0) LOOP
@@ -5478,6 +5622,7 @@ $$;
 COMMENT ON FUNCTION adoption.distribute(integer) IS 'On a Citus coordinator: distributes every tenant table by tenant_id, co-located with the event log (shard_count shards, NULL: citus.shard_count), makes the other tables reference tables; safe to call again; returns each table with its Citus table type';
 
 ALTER FUNCTION adoption.billing_withdraw_plays() SECURITY DEFINER;
+ALTER FUNCTION adoption.claim_actions(text, integer, interval) SECURITY DEFINER;
 
 REVOKE ALL ON adoption.snapshot_work_target, adoption.snapshot_work_user_day, adoption.snapshot_work_active FROM PUBLIC;
 
@@ -5489,8 +5634,9 @@ REVOKE ALL ON FUNCTION adoption.rescore_tenants(text, timestamptz, boolean, time
 	adoption.citus_enter_shard(regclass),
 	adoption.citus_leave(),
 	adoption.notify_actions(text, bigint),
-	adoption.rescore_shard(text, text, timestamptz, boolean, timestamptz),
-	adoption.snapshot_shard(text, date, date, text, boolean, timestamptz, date),
+	adoption.citus_run(text, text),
+	adoption.citus_run_at(text[], text),
+	adoption.citus_claim_actions(text, integer, interval),
 	adoption.citus_table(text),
 	adoption.citus_on_shard()
 	FROM PUBLIC;
