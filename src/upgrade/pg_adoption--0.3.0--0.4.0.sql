@@ -4739,8 +4739,11 @@ BEGIN
 			WHERE cur.seats_licensed > 0
 				AND cur.active_users >= cur.seat_utilization_threshold * cur.seats_licensed
 			UNION ALL
-			/* Habitual use of a feature whose upgrade the tenant has not activated: once per upgrade. */
-			SELECT DISTINCT ON (cur.tenant_id, f.upgrade_feature_id) cur.tenant_id, s.user_id,
+			/*
+			 * Habitual use of a feature whose upgrade the tenant has not
+			 * activated: once per upgrade, for its first habitual user.
+			 */
+			(SELECT DISTINCT ON (cur.tenant_id, f.upgrade_feature_id) cur.tenant_id, s.user_id,
 				f.upgrade_feature_id, 'advanced_feature',
 				jsonb_build_object('feature_id', f.feature_id, 'upgrade_feature_id', f.upgrade_feature_id,
 					'habitual_at', s.habitual_at),
@@ -4752,9 +4755,14 @@ BEGIN
 			WHERE NOT EXISTS (SELECT 1 FROM adoption.user_feature_state AS g
 				WHERE g.tenant_id = cur.tenant_id AND g.feature_id = f.upgrade_feature_id
 					AND g.activated_at <= as_of)
+			ORDER BY cur.tenant_id, f.upgrade_feature_id, s.habitual_at, s.user_id, f.feature_id)
 			UNION ALL
-			/* Feedback of the last 90 days asks for an advanced or premium feature the tenant never used: once per feature. */
-			SELECT DISTINCT ON (cur.tenant_id, c.feature_id) cur.tenant_id, b.user_id, c.feature_id, 'expansion_offer',
+			/*
+			 * Feedback of the last 90 days asks for an advanced or premium
+			 * feature the tenant never used: once per feature, for the
+			 * first request.
+			 */
+			(SELECT DISTINCT ON (cur.tenant_id, c.feature_id) cur.tenant_id, b.user_id, c.feature_id, 'expansion_offer',
 				jsonb_build_object('opportunity', 'feature_request', 'feature_id', c.feature_id, 'tier', c.tier,
 					'feedback_id', b.feedback_id),
 				jsonb_build_array('expansion_offer', 'feature_request', c.feature_id)::text,
@@ -4766,6 +4774,7 @@ BEGIN
 			JOIN adoption.features AS c ON c.feature_id = q.request AND c.tier <> 'core'
 			WHERE NOT EXISTS (SELECT 1 FROM adoption.user_feature_state AS g
 				WHERE g.tenant_id = cur.tenant_id AND g.feature_id = c.feature_id AND g.activated_at <= as_of)
+			ORDER BY cur.tenant_id, c.feature_id, b.created_at, b.feedback_id)
 			UNION ALL
 			/*
 			 * Activated but not adopted after nudge_after: once per user and
