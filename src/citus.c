@@ -775,9 +775,9 @@ adoption_citus_dispatching(void)
 }
 
 /*
- * Runs call (a query with one bigint column) on every shard group that
- * holds a tenant, or on tenant_id's (adoption.citus_run_at()), and returns
- * the sum of its results.  Not SPI-connected.
+ * Runs call (a query with a column n) on every shard group that holds a
+ * tenant, or on tenant_id's, and returns the sum of n
+ * (adoption.citus_run_sum()).  Not SPI-connected.
  */
 int64
 adoption_citus_run_sum(const char *tenant_id, const char *call)
@@ -792,9 +792,7 @@ adoption_citus_run_sum(const char *tenant_id, const char *call)
 	args[1] = CStringGetTextDatum(call);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "pg_adoption: SPI_connect failed");
-	if (SPI_execute_with_args("SELECT pg_catalog.sum((r OPERATOR(pg_catalog.->>) 'n')::pg_catalog.int8)::pg_catalog.int8"
-							  " FROM adoption.citus_run_at(ARRAY(SELECT x.anchor"
-							  "  FROM adoption.citus_shard_tenants($1) AS x), $2) AS r",
+	if (SPI_execute_with_args("SELECT adoption.citus_run_sum($1, $2)",
 							  2, types, args, nulls, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "pg_adoption: could not run on the shard groups");
 	sum = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));

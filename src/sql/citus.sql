@@ -274,9 +274,22 @@ BEGIN
 	FOREACH anchor IN ARRAY coalesce(anchors, '{}') LOOP
 		RETURN QUERY EXECUTE format('SELECT r FROM adoption.citus_run(%L::text, %L::text) AS r', anchor, sql);
 	END LOOP;
+	/* What the groups enqueued is announced here (and features registered). */
+	PERFORM adoption.citus_flush();
 END
 $$;
-COMMENT ON FUNCTION adoption.citus_run_at(text[], text) IS 'Internal, Citus: adoption.citus_run(anchor, sql) on the shard group of each anchor in turn, in this transaction; returns all their rows';
+COMMENT ON FUNCTION adoption.citus_run_at(text[], text) IS 'Internal, Citus: adoption.citus_run(anchor, sql) on the shard group of each anchor in turn, in this transaction, then adoption.citus_flush(); returns all their rows';
+
+/* The sum of column n of sql run on every shard group that holds a tenant (or on only_tenant's). */
+CREATE FUNCTION adoption.citus_run_sum(only_tenant text, sql text)
+RETURNS bigint
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT coalesce(sum((r OPERATOR(pg_catalog.->>) 'n')::bigint), 0)::bigint
+	FROM adoption.citus_run_at(ARRAY(SELECT x.anchor FROM adoption.citus_shard_tenants(only_tenant) AS x), sql) AS r
+$$;
+COMMENT ON FUNCTION adoption.citus_run_sum(text, text) IS 'Internal, Citus: runs sql (a query with a column n) on every shard group that holds a tenant, or on only_tenant''s, and returns the sum of n';
 
 /*
  * claim_actions() on a Citus cluster: the due pending actions one node

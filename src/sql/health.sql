@@ -598,11 +598,8 @@ BEGIN
 		scored := adoption.rescore_tenants(rescore.tenant_id, as_of, incremental, old_watermark);
 	ELSE
 		/* On each shard group's worker, in this transaction (citus.sql). */
-		SELECT coalesce(sum((r OPERATOR(pg_catalog.->>) 'n')::integer), 0) INTO scored
-		FROM adoption.citus_run_at(ARRAY(SELECT x.anchor FROM adoption.citus_shard_tenants(rescore.tenant_id) AS x),
-			format('SELECT adoption.rescore_tenants(%L, %L, %L, %L) AS n',
-				rescore.tenant_id, as_of, incremental, old_watermark)) AS r;
-		PERFORM adoption.citus_flush();
+		scored := adoption.citus_run_sum(rescore.tenant_id, format('SELECT adoption.rescore_tenants(%L, %L, %L, %L) AS n',
+			rescore.tenant_id, as_of, incremental, old_watermark));
 	END IF;
 
 	IF incremental THEN

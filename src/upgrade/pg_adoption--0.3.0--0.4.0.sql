@@ -4871,11 +4871,8 @@ BEGIN
 		scored := adoption.rescore_tenants(rescore.tenant_id, as_of, incremental, old_watermark);
 	ELSE
 		/* On each shard group's worker, in this transaction (citus.sql). */
-		SELECT coalesce(sum((r OPERATOR(pg_catalog.->>) 'n')::integer), 0) INTO scored
-		FROM adoption.citus_run_at(ARRAY(SELECT x.anchor FROM adoption.citus_shard_tenants(rescore.tenant_id) AS x),
-			format('SELECT adoption.rescore_tenants(%L, %L, %L, %L) AS n',
-				rescore.tenant_id, as_of, incremental, old_watermark)) AS r;
-		PERFORM adoption.citus_flush();
+		scored := adoption.citus_run_sum(rescore.tenant_id, format('SELECT adoption.rescore_tenants(%L, %L, %L, %L) AS n',
+			rescore.tenant_id, as_of, incremental, old_watermark));
 	END IF;
 
 	IF incremental THEN
@@ -5312,9 +5309,109 @@ BEGIN
 	FOREACH anchor IN ARRAY coalesce(anchors, '{}') LOOP
 		RETURN QUERY EXECUTE format('SELECT r FROM adoption.citus_run(%L::text, %L::text) AS r', anchor, sql);
 	END LOOP;
+	/* What the groups enqueued is announced here (and features registered). */
+	PERFORM adoption.citus_flush();
 END
 $$;
-COMMENT ON FUNCTION adoption.citus_run_at(text[], text) IS 'Internal, Citus: adoption.citus_run(anchor, sql) on the shard group of each anchor in turn, in this transaction; returns all their rows';
+COMMENT ON FUNCTION adoption.citus_run_at(text[], text) IS 'Internal, Citus: adoption.citus_run(anchor, sql) on the shard group of each anchor in turn, in this transaction, then adoption.citus_flush(); returns all their rows';
+
+CREATE OR REPLACE FUNCTION adoption.citus_run_sum(only_tenant text, sql text)
+RETURNS bigint
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT coalesce(sum((r OPERATOR(pg_catalog.->>) 'n')::bigint), 0)::bigint
+	FROM adoption.citus_run_at(ARRAY(SELECT x.anchor FROM adoption.citus_shard_tenants(only_tenant) AS x), sql) AS r
+$$;
+COMMENT ON FUNCTION adoption.citus_run_sum(text, text) IS 'Internal, Citus: runs sql (a query with a column n) on every shard group that holds a tenant, or on only_tenant''s, and returns the sum of n';
+
+CREATE OR REPLACE FUNCTION adoption.enqueue_fix_announcements()
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	batch jsonb;
+	n integer;
+BEGIN
+	/* On a Citus coordinator: on each shard group, on its worker (citus.sql). */
+	IF adoption.citus_distributed() THEN
+		RETURN adoption.citus_run_sum(NULL, 'SELECT adoption.enqueue_fix_announcements() AS n');
+	END IF;
+	SELECT jsonb_agg(jsonb_build_object('tenant_id', c.tenant_id, 'template_key', 'fix_announcement',
+			'feature_id', c.fix_feature_id,
+			'dedupe_key', jsonb_build_array('fix_announcement', c.fix_feature_id, c.theme)::text,
+			'reason', jsonb_build_object('theme', c.theme, 'feature_id', c.feature_id,
+				'fix_feature_id', c.fix_feature_id, 'via', c.via, 'evidence', c.evidence))
+		ORDER BY c.tenant_id, c.fix_feature_id, c.theme)
+	INTO batch
+	FROM (SELECT x.tenant_id, x.fix_feature_id, x.theme, min(x.feature_id) AS feature_id, min(x.via) AS via,
+			(array_agg(x.feedback_id ORDER BY x.created_at DESC, x.feedback_id))[1:5] AS evidence
+		FROM adoption.fix_candidates AS x
+		GROUP BY x.tenant_id, x.fix_feature_id, x.theme) AS c;
+	IF batch IS NULL THEN
+		RETURN 0;
+	END IF;
+	SELECT count(*) INTO n FROM adoption.enqueue_batch(batch);
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION adoption.enqueue_fix_announcements() IS 'Enqueues fix_announcement once per tenant, fixing feature and pain point theme for the rows of adoption.fix_candidates (announce_fix of adoption.messaging_opportunities); returns how many it enqueued';
+
+CREATE OR REPLACE FUNCTION adoption.coordinate_launch(launch_id text)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+DECLARE
+	l adoption.launches;
+	batch jsonb;
+	ids bigint[];
+BEGIN
+	IF launch_id IS NULL OR btrim(launch_id) = '' THEN
+		RAISE EXCEPTION 'launch_id must not be empty' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Pass the launch_id of a row of adoption.launches.';
+	END IF;
+	SELECT x.* INTO l FROM adoption.launches AS x WHERE x.launch_id = coordinate_launch.launch_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'launch "%" does not exist', launch_id USING ERRCODE = 'no_data_found',
+			HINT = 'Insert the launch into adoption.launches (launch_id, feature_id, launched_at) first.';
+	END IF;
+	/* On a Citus coordinator: on each shard group, on its worker (citus.sql). */
+	IF adoption.citus_distributed() THEN
+		RETURN adoption.citus_run_sum(NULL, format('SELECT adoption.coordinate_launch(%L) AS n', launch_id));
+	END IF;
+
+	SELECT jsonb_agg(jsonb_build_object('tenant_id', e.tenant_id, 'template_key', 'launch_announcement',
+			'feature_id', l.feature_id,
+			'dedupe_key', jsonb_build_array('launch_announcement', l.launch_id)::text,
+			'reason', jsonb_build_object('launch_id', l.launch_id, 'feature_id', l.feature_id,
+				'launched_at', l.launched_at, 'campaign_id', l.campaign_id,
+				'active_window', e.active_window::text))
+		ORDER BY e.tenant_id)
+	INTO batch
+	FROM adoption.effective_settings AS e
+	WHERE EXISTS (SELECT 1 FROM adoption.user_feature_state AS s
+			WHERE s.tenant_id = e.tenant_id AND s.last_used_at > l.launched_at - e.active_window)
+		AND NOT EXISTS (SELECT 1 FROM adoption.user_feature_state AS u
+			WHERE u.tenant_id = e.tenant_id AND u.feature_id = l.feature_id);
+	IF batch IS NULL THEN
+		RETURN 0;
+	END IF;
+
+	SELECT array_agg(b.action_id) INTO ids FROM adoption.enqueue_batch(batch) AS b;
+	IF ids IS NULL THEN
+		RETURN 0;
+	END IF;
+	IF l.launched_at > now() THEN
+		UPDATE adoption.campaign_action_queue AS q SET available_at = l.launched_at
+		WHERE q.action_id = ANY (ids) AND q.template_key = 'launch_announcement';
+	END IF;
+	RETURN cardinality(ids);
+END
+$$;
+COMMENT ON FUNCTION adoption.coordinate_launch(text) IS 'Enqueues launch_announcement, once per tenant and launch, for the tenants active within their active_window before launched_at (or since) that have no user of the launched feature; returns how many it enqueued';
 
 CREATE OR REPLACE FUNCTION adoption.citus_claim_actions(worker text, max integer, lease interval)
 RETURNS SETOF adoption.campaign_actions
@@ -5645,6 +5742,7 @@ REVOKE ALL ON FUNCTION adoption.rescore_tenants(text, timestamptz, boolean, time
 	adoption.notify_actions(text, bigint),
 	adoption.citus_run(text, text),
 	adoption.citus_run_at(text[], text),
+	adoption.citus_run_sum(text, text),
 	adoption.citus_claim_actions(text, integer, interval),
 	adoption.citus_table(text),
 	adoption.citus_on_shard()

@@ -89,7 +89,6 @@ load() {
 	# A resent slice: ON CONFLICT DO NOTHING keeps every event once.
 	q "$@" -c "INSERT INTO adoption.feature_usage_events $cols $(gen 1 5000 true) ON CONFLICT DO NOTHING"
 	q "$@" -c "SELECT adoption.citus_flush()" >/dev/null 2>&1 || true
-	inputs "$@"
 }
 
 # The other inputs, the same statements in the same order on both: the
@@ -127,6 +126,14 @@ inputs() {
 		('t7', 'b5', 'payment_succeeded', timestamptz '$base' - interval '10 days')"
 	q "$@" -c "INSERT INTO adoption.billing_events (tenant_id, event_id, kind, occurred_at)
 		VALUES ('t6', 'b6', 'cancellation', timestamptz '$base' - interval '1 day')"
+	# A feature nobody uses yet, complaints about it, then its launch: launch
+	# announcements and fix announcements (messaging) through the coordinator.
+	q "$@" -c "INSERT INTO adoption.features (feature_id, feature_name, tier) VALUES ('f8', 'Feature 8', 'advanced')" \
+		-c "INSERT INTO adoption.feedback (tenant_id, feedback_id, user_id, feature_id, channel, score, body, created_at)
+			SELECT 't' || i, 'f8-' || i, 'u' || i, 'f8', 'survey', NULL, 'Feature 8 is slow and crashes all the time',
+				timestamptz '$base' - make_interval(days => i)
+			FROM generate_series(0, 11, 2) AS i" \
+		-c "INSERT INTO adoption.launches (launch_id, feature_id, launched_at) VALUES ('l8', 'f8', timestamptz '$base' - interval '1 hour')"
 }
 
 start=$(date +%s)
@@ -135,6 +142,14 @@ mid=$(date +%s)
 load "${cluster[@]}"
 end=$(date +%s)
 echo "# $events events: one node $((mid - start)) s, the Citus cluster $((end - mid)) s"
+inputs "${single[@]}"
+inputs "${cluster[@]}"
+announce() { q "$@" -c "SELECT adoption.coordinate_launch('l8') || ' ' || adoption.enqueue_fix_announcements()"; }
+l1=$(announce "${single[@]}" 2>&1)
+l2=$(announce "${cluster[@]}" 2>&1)
+[ "$l1" = "$l2" ] && [[ "$l1" == [1-9]*' '[1-9]* ]]
+ok $? "coordinate_launch and enqueue_fix_announcements through the coordinator enqueue as many as on one node ($l1)"
+printf 'one node: %s\ncluster:  %s\n' "$l1" "$l2" | why 4
 
 # The digests the two must agree on.
 digest() {
