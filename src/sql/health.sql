@@ -629,6 +629,17 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 			HINT = 'Tenants are the rows of adoption.tenants; events register them on first sight.';
 	END IF;
+	/* On a Citus coordinator: on the tenant's shard group, on its worker (citus.sql). */
+	IF adoption.citus_distributed() THEN
+		RETURN QUERY
+		SELECT r OPERATOR(pg_catalog.->>) 'component', r OPERATOR(pg_catalog.->) 'inputs',
+			(r OPERATOR(pg_catalog.->>) 'score')::double precision, (r OPERATOR(pg_catalog.->>) 'weight')::double precision,
+			(r OPERATOR(pg_catalog.->>) 'effective_weight')::double precision,
+			(r OPERATOR(pg_catalog.->>) 'contribution')::double precision
+		FROM adoption.citus_run_at(ARRAY[explain_health.tenant_id],
+			format('SELECT * FROM adoption.explain_health(%L, %L)', explain_health.tenant_id, as_of)) AS r;
+		RETURN;
+	END IF;
 	RETURN QUERY
 	SELECT v.component, v.inputs, v.score, v.weight, h.weights[v.ord],
 		coalesce(v.score * h.weights[v.ord], 0)

@@ -5413,6 +5413,68 @@ END
 $$;
 COMMENT ON FUNCTION adoption.coordinate_launch(text) IS 'Enqueues launch_announcement, once per tenant and launch, for the tenants active within their active_window before launched_at (or since) that have no user of the launched feature; returns how many it enqueued';
 
+CREATE OR REPLACE FUNCTION adoption.explain_health(tenant_id text, as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (component text, inputs jsonb, score double precision, weight double precision,
+	effective_weight double precision, contribution double precision)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET jit = off
+AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM adoption.tenants AS t WHERE t.tenant_id = explain_health.tenant_id) THEN
+		RAISE EXCEPTION 'unknown tenant "%"', coalesce(explain_health.tenant_id, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Tenants are the rows of adoption.tenants; events register them on first sight.';
+	END IF;
+	/* On a Citus coordinator: on the tenant's shard group, on its worker (citus.sql). */
+	IF adoption.citus_distributed() THEN
+		RETURN QUERY
+		SELECT r OPERATOR(pg_catalog.->>) 'component', r OPERATOR(pg_catalog.->) 'inputs',
+			(r OPERATOR(pg_catalog.->>) 'score')::double precision, (r OPERATOR(pg_catalog.->>) 'weight')::double precision,
+			(r OPERATOR(pg_catalog.->>) 'effective_weight')::double precision,
+			(r OPERATOR(pg_catalog.->>) 'contribution')::double precision
+		FROM adoption.citus_run_at(ARRAY[explain_health.tenant_id],
+			format('SELECT * FROM adoption.explain_health(%L, %L)', explain_health.tenant_id, as_of)) AS r;
+		RETURN;
+	END IF;
+	RETURN QUERY
+	SELECT v.component, v.inputs, v.score, v.weight, h.weights[v.ord],
+		coalesce(v.score * h.weights[v.ord], 0)
+	FROM adoption.health_inputs(ARRAY[explain_health.tenant_id], as_of) AS i,
+	LATERAL adoption.health_compute(i.events_recent, i.events_previous, i.last_event_at IS NOT NULL,
+		i.core_features, i.core_active, i.core_adopters, i.adoption_threshold, i.active_users,
+		i.tickets, i.billing, i.nps_promoters, i.nps_passives, i.nps_detractors, i.weights) AS h,
+	LATERAL (VALUES
+		(1, 'usage_trend', jsonb_build_object('events_last_30_days', i.events_recent,
+			'events_previous_30_days', i.events_previous, 'last_event_at', i.last_event_at),
+			h.usage_trend, i.weights[1]),
+		(2, 'adoption', jsonb_build_object('core_features', i.core_features,
+			'adoption_threshold', i.adoption_threshold, 'active_users', i.active_users,
+			'adopters', coalesce((SELECT jsonb_object_agg(z.feature_id, z.adopters)
+				FROM unnest(i.core_feature_ids, i.core_adopters) AS z(feature_id, adopters)), '{}')),
+			h.adoption, i.weights[2]),
+		(3, 'support', jsonb_build_object('tickets_last_30_days', jsonb_build_object('low', i.tickets[1],
+			'medium', i.tickets[2], 'high', i.tickets[3], 'urgent', i.tickets[4]),
+			'weighted_tickets', i.tickets[1] + 2 * i.tickets[2] + 4 * i.tickets[3] + 8 * i.tickets[4],
+			'active_users', i.active_users, 'scale', greatest(1, 0.2 * i.active_users)),
+			h.support, i.weights[3]),
+		(4, 'billing', jsonb_build_object('last_90_days', jsonb_build_object('payment_failed', i.billing[1],
+			'invoice_overdue', i.billing[2], 'downgrade', i.billing[3], 'refund', i.billing[4],
+			'cancellation', i.billing[5]),
+			'penalty', 25 * i.billing[1] + 25 * i.billing[2] + 30 * i.billing[3] + 10 * i.billing[4] + 100 * i.billing[5]),
+			h.billing, i.weights[4]),
+		(5, 'feedback', jsonb_build_object('nps_last_90_days', jsonb_build_object('promoters', i.nps_promoters,
+			'passives', i.nps_passives, 'detractors', i.nps_detractors),
+			'nps', CASE WHEN i.nps_promoters + i.nps_passives + i.nps_detractors > 0 THEN
+				round(100.0 * (i.nps_promoters - i.nps_detractors) / (i.nps_promoters + i.nps_passives + i.nps_detractors), 2) END),
+			h.feedback, i.weights[5])
+	) AS v(ord, component, inputs, score, weight)
+	ORDER BY v.ord;
+END
+$$;
+COMMENT ON FUNCTION adoption.explain_health(text, timestamptz) IS 'One row per health component of a tenant as of a time: its inputs (for adoption: the tenant''s active users and, per core feature, how many of them adopted it), 0-100 score (NULL when absent), configured and effective weight, and contribution; the contributions sum to the score';
+
 CREATE OR REPLACE FUNCTION adoption.citus_claim_actions(worker text, max integer, lease interval)
 RETURNS SETOF adoption.campaign_actions
 LANGUAGE plpgsql

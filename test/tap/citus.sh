@@ -234,8 +234,12 @@ rescore_all() {
 		+ adoption.rescore(as_of => timestamptz '$base' - interval '10 days')
 		+ adoption.rescore(as_of => timestamptz '$base')"
 }
+t0=$(date +%s%N)
 r1=$(rescore_all "${single[@]}" 2>&1)
+t1=$(date +%s%N)
 r2=$(rescore_all "${cluster[@]}" 2>&1)
+t2=$(date +%s%N)
+echo "# three rescore() runs of 12 tenants: one node $(((t1 - t0) / 1000000)) ms, the Citus cluster $(((t2 - t1) / 1000000)) ms"
 [ "$r1" = "$r2" ] && [ "$r1" -gt 0 ] 2>/dev/null
 ok $? "rescore() through the coordinator scores as many tenants as one node ($r1)"
 echo "one node: $r1, cluster: $r2" | why 3
@@ -244,6 +248,12 @@ q "${single[@]}" -c "SELECT count(DISTINCT risk) > 1 AND bool_or(delta <> 0) AND
 	AND bool_or(components ? 'billing' AND (components->>'billing')::float8 < 100) FROM adoption.health_scores" | grep -qx t
 ok $? "the comparison covers more than one band, nonzero deltas, actions and a billing penalty"
 q "${single[@]}" -c "SELECT string_agg(DISTINCT template_key, ',' ORDER BY template_key) FROM adoption.campaign_action_queue" | why 2
+explain() { q "$@" -c "SELECT string_agg(component || '=' || round(contribution::numeric, 9), ' ' ORDER BY component) FROM adoption.explain_health('t4', timestamptz '$base')"; }
+e1=$(explain "${single[@]}" 2>&1)
+e2=$(explain "${cluster[@]}" 2>&1)
+[ "$e1" = "$e2" ] && [[ "$e1" == *billing=* ]]
+ok $? "explain_health() through the coordinator gives one node's contributions"
+printf 'one node: %s\ncluster:  %s\n' "$e1" "$e2" | why 4
 # Incremental, in a transaction rolled back (its scores are as of now):
 # nothing new scores none, then new events of two tenants score those two.
 incremental() {
