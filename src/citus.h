@@ -19,6 +19,10 @@ extern void adoption_citus_defer(int n, const char *const *tenant_ids,
 								 const char *const *feature_ids,
 								 const char *const *feature_names, int64 actions);
 extern void adoption_citus_localize(bool on);
+extern bool adoption_citus_enter_relation(Relation rel);
+extern void adoption_citus_leave(void);
+extern bool adoption_citus_dispatching(void);
+extern int64 adoption_citus_run_sum(const char *tenant_id, const char *call);
 extern void adoption_citus_xact_end(void);
 extern void adoption_citus_init(void);
 

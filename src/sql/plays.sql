@@ -246,7 +246,10 @@ DECLARE
 BEGIN
 	SELECT array_agg(DISTINCT n.tenant_id) INTO ids FROM new_rows AS n WHERE n.kind = 'cancellation';
 	IF ids IS NOT NULL THEN
+		/* On a Citus shard (a worker): on its shard group (citus.sql). */
+		PERFORM adoption.citus_enter_shard(TG_RELID);
 		PERFORM adoption.withdraw_plays(ids);
+		PERFORM adoption.citus_leave();
 	END IF;
 	RETURN NULL;
 END
