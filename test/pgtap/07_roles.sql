@@ -85,7 +85,8 @@ INSERT INTO read_functions VALUES ('velocity_at'), ('usage_velocity_transfn'), (
 	('api_check_tenant'), ('api_product_analytics'), ('api_customer_health'), ('api_expansion'),
 	('feature_recommendations'), ('recommend_features'), ('evaluate_recommendations'),
 	('wilson_interval'), ('intervention_effectiveness'),
-	('touch_credit'), ('revenue_attribution'), ('attribution_touches'), ('users_active_between');
+	('touch_credit'), ('revenue_attribution'), ('attribution_touches'), ('users_active_between'),
+	('citus_distributed'), ('citus_on_shard'), ('citus_run'), ('citus_run_at'), ('citus_enter_tenant'), ('citus_leave');
 CREATE TEMP VIEW expected_function_privs AS
 SELECT f.fn, f.args, n.role, CASE
 		WHEN n.role = 'adoption_app' AND f.fn IN (SELECT fn FROM app_functions) THEN '{EXECUTE}'
