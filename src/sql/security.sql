@@ -108,6 +108,15 @@ REVOKE SELECT ON adoption.snapshot_work_target, adoption.snapshot_work_user_day,
 	FROM adoption_analyst, adoption_tenant;
 GRANT INSERT ON adoption.citus_pending TO adoption_app;
 GRANT EXECUTE ON FUNCTION adoption.citus_flush() TO adoption_app;
+/*
+ * Citus: the read functions that run per shard group (explain_health())
+ * call these as the reader; citus_run() runs its query with the caller's
+ * rights (docs/citus.md).
+ */
+GRANT EXECUTE ON FUNCTION adoption.citus_distributed(), adoption.citus_on_shard(),
+	adoption.citus_run(text, text), adoption.citus_run_at(text[], text),
+	adoption.citus_enter_tenant(text), adoption.citus_leave()
+	TO adoption_analyst, adoption_tenant;
 GRANT EXECUTE ON FUNCTION
 	adoption.settings_in_force(text, adoption.settings, adoption.settings),
 	adoption.tenant_settings(text),

@@ -6487,8 +6487,10 @@ BEGIN
 	FOREACH anchor IN ARRAY coalesce(anchors, '{}') LOOP
 		RETURN QUERY EXECUTE format('SELECT r FROM adoption.citus_run(%L::text, %L::text) AS r', anchor, sql);
 	END LOOP;
-	/* What the groups enqueued is announced here (and features registered). */
-	PERFORM adoption.citus_flush();
+	/* What the groups enqueued is announced here (a reader's calls enqueue nothing). */
+	IF has_function_privilege('adoption.citus_flush()', 'EXECUTE') THEN
+		PERFORM adoption.citus_flush();
+	END IF;
 END
 $$;
 COMMENT ON FUNCTION adoption.citus_run_at(text[], text) IS 'Internal, Citus: adoption.citus_run(anchor, sql) on the shard group of each anchor in turn, in this transaction, then adoption.citus_flush(); returns all their rows';
@@ -7296,3 +7298,8 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION adoption.snapshot_adoption(date, date, text) IS 'Writes the daily adoption snapshots: incrementally without arguments (what upkeep() runs), or recomputes [from_day, to_day] (default: the first event''s day, today UTC) for one tenant or all; then runs snapshot_campaigns(); returns the tenant-days written';
+
+GRANT EXECUTE ON FUNCTION adoption.citus_distributed(), adoption.citus_on_shard(),
+	adoption.citus_run(text, text), adoption.citus_run_at(text[], text),
+	adoption.citus_enter_tenant(text), adoption.citus_leave()
+	TO adoption_analyst, adoption_tenant;

@@ -86,7 +86,8 @@ INSERT INTO read_functions VALUES ('velocity_at'), ('usage_velocity_transfn'), (
 	('feature_recommendations'), ('recommend_features'), ('evaluate_recommendations'),
 	('wilson_interval'), ('intervention_effectiveness'),
 	('touch_credit'), ('revenue_attribution'), ('attribution_touches'), ('users_active_between'),
-	('settings_in_force'), ('tenant_settings');
+	('settings_in_force'), ('tenant_settings'),
+	('citus_distributed'), ('citus_on_shard'), ('citus_run'), ('citus_run_at'), ('citus_enter_tenant'), ('citus_leave');
 CREATE TEMP VIEW expected_function_privs AS
 SELECT f.fn, f.args, n.role, CASE
 		WHEN n.role = 'adoption_app' AND f.fn IN (SELECT fn FROM app_functions) THEN '{EXECUTE}'
