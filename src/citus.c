@@ -145,8 +145,6 @@ static planner_hook_type prev_planner = NULL;
 static needs_fmgr_hook_type prev_needs_fmgr = NULL;
 static ExecutorFinish_hook_type prev_executor_finish = NULL;
 static ProcessUtility_hook_type prev_process_utility = NULL;
-/* While true (adoption_citus_localize), the planner puts shards for tables. */
-static bool localizing = false;
 
 static SPIPlanPtr defer_plan = NULL;
 
@@ -288,31 +286,6 @@ map_for_shard(int64 shardid)
 	return map;
 }
 
-/*
- * Chooses the tables of the trigger call on event_rel: the tables
- * themselves, or the shards co-located with event_rel when it is a shard
- * (adoption.feature_usage_events_<shardid>).  The caller is SPI-connected.
- */
-void
-adoption_citus_statement(Relation event_rel)
-{
-	const char *name = RelationGetRelationName(event_rel);
-	size_t		len = strlen(EVENT_LOG);
-	const char *p;
-	int64		shardid;
-	ShardMap   *map;
-
-	current = NULL;
-	if (strncmp(name, EVENT_LOG "_", len + 1) != 0)
-		return;
-	p = name + len + 1;
-	if (*p == '\0' || strspn(p, "0123456789") != strlen(p))
-		return;
-	shardid = pg_strtoint64(p);
-	map = map_for_shard(shardid);
-	current = map;
-}
-
 /* True while the trigger works on a shard of the event log. */
 bool
 adoption_citus_on_shard(void)
@@ -325,7 +298,6 @@ void
 adoption_citus_xact_end(void)
 {
 	current = NULL;
-	localizing = false;
 	scope_map = NULL;
 	scope_depth = 0;
 }
@@ -640,16 +612,20 @@ adoption_citus_enter_relation(Relation rel)
 	{
 		Oid			types[1] = {INT8OID};
 		Datum		args[1];
+		int64		shardid = pg_strtoint64(us + 1);
 
-		args[0] = Int64GetDatum(pg_strtoint64(us + 1));
-		if (SPI_execute_with_args("SELECT 1 FROM pg_catalog.pg_dist_shard AS s"
+		/* A shard met before (every ingest statement on a worker) is known. */
+		ensure_hashes();
+		map = hash_search(shard_maps, &shardid, HASH_FIND, NULL);
+		args[0] = Int64GetDatum(shardid);
+		if (map == NULL && SPI_execute_with_args("SELECT 1 FROM pg_catalog.pg_dist_shard AS s"
 								  " JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) s.logicalrelid"
 								  " WHERE s.shardid OPERATOR(pg_catalog.=) $1"
 								  " AND c.relnamespace OPERATOR(pg_catalog.=) 'adoption'::pg_catalog.regnamespace",
 								  1, types, args, NULL, true, 1) != SPI_OK_SELECT)
 			elog(ERROR, "pg_adoption: could not read Citus's metadata");
-		if (SPI_processed > 0)
-			map = map_for_shard(DatumGetInt64(args[0]));
+		if (map == NULL && SPI_processed > 0)
+			map = map_for_shard(shardid);
 	}
 	scope_push(map != NULL ? map : scope_map);
 	return map != NULL;
@@ -944,135 +920,20 @@ adoption_process_utility(PlannedStmt *pstmt, const char *queryString,
 }
 
 /*
- * Puts the shard of the current map for the relation of rte, if it has one
- * (a table of the extension that is co-located, or a reference table).
- * The shard has the table's columns with the same numbers (Citus creates
- * it from the table's definition); checked, since the query's Vars keep
- * their numbers.
- */
-static void
-localize_rte(RangeTblEntry *rte)
-{
-	char	   *relname;
-	const char *shard;
-	Oid			shard_relid;
-	AttrNumber	a;
-
-	if (get_rel_namespace(rte->relid) != get_namespace_oid(ADOPTION_SCHEMA, false))
-		return;
-	relname = get_rel_name(rte->relid);
-	shard = relname ? map_lookup(relname, (int) strlen(relname)) : NULL;
-	if (shard == NULL)
-		return;
-	shard_relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(shard)),
-								   rte->rellockmode, false);
-	for (a = 1;; a++)
-	{
-		char	   *n1 = get_attname(rte->relid, a, true);
-		char	   *n2 = get_attname(shard_relid, a, true);
-
-		if (n1 == NULL && n2 == NULL)
-			break;
-		if (n1 == NULL || n2 == NULL || strcmp(n1, n2) != 0 ||
-			get_atttype(rte->relid, a) != get_atttype(shard_relid, a))
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("shard %s of adoption.%s does not number its columns as the table does",
-							shard, relname),
-					 errdetail("The play policy is read from the shards on a Citus worker, with the table's column numbers (a column was dropped from the table after it was distributed)."),
-					 errhint("Undistribute and distribute the table again (undistribute_table(), then adoption.distribute()).")));
-	}
-	rte->relid = shard_relid;
-	rte->relkind = get_rel_relkind(shard_relid);
-}
-
-/*
- * Walks a query tree: inlines the SQL functions in FROM the planner would
- * inline (so that their tables are seen here), then puts the shards for
- * the tables, in every subquery, CTE and sub-select.
- */
-static bool
-localize_walker(Node *node, PlannerInfo *root)
-{
-	if (node == NULL)
-		return false;
-	if (IsA(node, Query))
-	{
-		Query	   *q = (Query *) node;
-		ListCell   *lc;
-
-		foreach(lc, q->rtable)
-		{
-			RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
-
-			if (rte->rtekind == RTE_FUNCTION)
-			{
-				Query	   *body;
-
-				/* As preprocess_function_rtes() does (planner.c). */
-				rte->functions = (List *) eval_const_expressions(root, (Node *) rte->functions);
-				body = inline_set_returning_function(root, rte);
-				if (body != NULL)
-				{
-					rte->rtekind = RTE_SUBQUERY;
-					rte->subquery = body;
-					rte->security_barrier = false;
-					rte->functions = NIL;
-					rte->funcordinality = false;
-				}
-			}
-			else if (rte->rtekind == RTE_RELATION)
-				localize_rte(rte);
-		}
-		return query_tree_walker(q, localize_walker, root, 0);
-	}
-	return expression_tree_walker(node, localize_walker, root);
-}
-
-/*
- * The planner hook: while localizing, the statement (the queue statement
- * with the play policy, and the functions it calls) reads the shards of
- * this node instead of the Citus tables, which a query on a shard cannot
- * read ("could not create distributed plan").  Citus's planner then sees
- * plain tables.
+ * The planner hook: in a shard scope, every table of the extension the
+ * statement names becomes its shard (scope_walker), before Citus's planner
+ * sees the statement, which a query on a shard could not run as a query on
+ * Citus tables ("could not create distributed plan").
  */
 static PlannedStmt *
 adoption_planner(Query *parse, const char *query_string, int cursor_options,
 				 ParamListInfo bound_params)
 {
 	if (scope_map != NULL)
-	{
-		/* a shard scope gives every table of the extension its shard */
 		(void) scope_walker((Node *) parse, NULL);
-	}
-	else if (localizing && current != NULL)
-	{
-		PlannerInfo root;
-		PlannerGlobal glob;
-
-		MemSet(&root, 0, sizeof(root));
-		MemSet(&glob, 0, sizeof(glob));
-		root.type = T_PlannerInfo;
-		glob.type = T_PlannerGlobal;
-		glob.boundParams = bound_params;
-		root.glob = &glob;
-		root.parse = parse;
-		(void) localize_walker((Node *) parse, &root);
-	}
 	if (prev_planner != NULL)
 		return prev_planner(parse, query_string, cursor_options, bound_params);
 	return standard_planner(parse, query_string, cursor_options, bound_params);
-}
-
-/*
- * Starts (on) or ends (off) the span in which statements planned on a
- * shard read this node's shards for every table of the extension, the
- * tables inside the SQL functions they call included.
- */
-void
-adoption_citus_localize(bool on)
-{
-	localizing = on;
 }
 
 /* Installs the coordinator's hooks (from _PG_init). */
