@@ -1,6 +1,7 @@
 /*
- * citus.c: pg_adoption on a Citus cluster; the ingest path's table resolver
- * and the coordinator's statement hook.
+ * citus.c: pg_adoption on a Citus cluster: the shard scope (a shard group's
+ * tables for every statement planned on a worker) and the coordinator's
+ * statement hooks.
  *
  * Design.  adoption.distribute() (src/sql/citus.sql) distributes every
  * tenant table by tenant_id, co-located with the event log, so the event
@@ -10,25 +11,30 @@
  * to the shards), with the statement's rows of that shard's tenants.  From
  * there a statement on a distributed table would be a distributed query,
  * which Citus refuses inside a shard query ("could not create distributed
- * plan"); so the trigger works on the co-located shards directly.
+ * plan"); so whatever runs on a shard works on the co-located shards
+ * directly.
  *
- * The resolver.  Every table the ingest path names goes through one
- * function: adoption_resolve_table() maps a logical table of the engine to
- * the relation to use for the current statement: the table itself on a
- * single node (and on the coordinator), its co-located shard when the
- * trigger fires on a shard, and for a reference table its shard on this
- * node (a statement with parameters that names a Citus table cannot be
- * planned inside a shard query; every node holds a copy of a reference
- * table, read only: the trigger never writes one on a shard, see below).
- * adoption_resolve_sql() applies it to every adoption.<table> of an SQL
- * text (functions stay), adoption_resolve_relid() gives the
- * relation's OID for direct table access.  adoption_citus_statement()
- * chooses the mapping at the start of each trigger call from the name of
- * the trigger's relation (feature_usage_events_<shardid>) and Citus's
- * metadata (pg_dist_shard, pg_dist_partition, which Citus keeps on every
- * node), cached per shard.  Kept SPI plans are per shard: a plan names its
- * relations, so adoption_plan_slot() turns a plan's static slot into one
- * slot per (statement, shard).
+ * One mechanism: the shard scope.  The triggers that fire on a shard (the
+ * ingest trigger, the feedback, billing and profile triggers) and
+ * adoption.citus_run(), which the coordinator delegates to the worker of a
+ * shard group, enter the scope of that group
+ * (adoption_citus_enter_relation, adoption.citus_enter_tenant()): its
+ * ShardMap, read from Citus's metadata (pg_dist_shard, pg_dist_partition,
+ * which Citus keeps on every node) once per shard and backend, lists every
+ * table of the extension with its co-located shard, and every reference
+ * table with this node's shard of it.  While the scope is set, the map is
+ * applied at two places.  (1) The planner hook gives every statement
+ * planned in this backend the shards in place of the tables, before
+ * Citus's planner sees it; the extension's SQL functions are not inlined
+ * meanwhile, so that their statements pass through the hook too: the play
+ * policy (adoption.blocked_plays(), account_states()) that the queue
+ * statement of actions.c calls is read from the group's shards this way,
+ * for ingest as for the rest.  (2) The resolver gives the SQL text of the
+ * ingest path's kept plans, its utility statements (LOCK, TRUNCATE) and
+ * its direct table access the shards' names and OIDs
+ * (adoption_resolve_sql, adoption_resolve_table, adoption_resolve_relid);
+ * such a plan names its shards, so it is kept per (statement, shard)
+ * (adoption_plan_slot) and stays valid in every scope.
  *
  * What a worker cannot do.  A worker cannot write a reference table (the
  * feature catalog), and a NOTIFY there would reach nobody (clients LISTEN on
@@ -37,13 +43,10 @@
  * trigger writes what it would register or announce into the co-located
  * shard of adoption.citus_pending (adoption_citus_defer), in the same
  * transaction, and the coordinator moves it: adoption.citus_flush()
- * registers the features and sends the NOTIFY.  The play policy is applied
- * on a shard: while the queue statement (actions.c) is planned there, the
- * planner hook below inlines the SQL functions of the policy and puts this
- * node's shards for every table they read (adoption_citus_localize).  The
- * coordinator runs citus_flush() after every INSERT or COPY into the
- * event log (the executor and utility hooks below, when pg_adoption is in
- * its shared_preload_libraries), still inside the statement's transaction,
+ * registers the features and sends the NOTIFY.  The coordinator runs
+ * citus_flush() after every INSERT or COPY into the event log (the
+ * executor and utility hooks below, when pg_adoption is in its
+ * shared_preload_libraries), still inside the statement's transaction,
  * which sees the workers' uncommitted rows over the same connections.
  * Nothing waits in citus_pending past a commit unless the hook is missing;
  * adoption.citus_flush() then moves it at the next call.
@@ -68,8 +71,6 @@
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
-#include "optimizer/clauses.h"
-#include "optimizer/optimizer.h"
 #include "optimizer/planner.h"
 #include "parser/parsetree.h"
 #include "storage/lmgr.h"
@@ -129,17 +130,20 @@ static int	event_log_distributed = -1;
 static bool in_flush = false;
 
 /*
- * The shard scope (adoption_citus_enter): while scope_map is set, the
+ * The shard scope (adoption_citus_enter_*): while scope_map is set, the
  * planner hook makes every statement planned in this backend use the
  * tables of that shard group.  scope_stack holds the scopes entered
- * before, scope_planned whether a plan was made in the current one.
+ * before.  plans_stale: a cached plan may name what another scope would
+ * not (a shard group's shards, or a Citus table planned outside a scope).
  */
 #define SCOPE_MAX_DEPTH 16
 static ShardMap *scope_map = NULL;
 static ShardMap *scope_stack[SCOPE_MAX_DEPTH];
 static ShardMap *scope_current_stack[SCOPE_MAX_DEPTH];
 static int	scope_depth = 0;
-static bool scope_planned = false;
+static bool plans_stale = true;
+/* The last shard map loaded: its logical tables are those of every map. */
+static ShardMap *any_map = NULL;
 
 static planner_hook_type prev_planner = NULL;
 static needs_fmgr_hook_type prev_needs_fmgr = NULL;
@@ -149,6 +153,7 @@ static ProcessUtility_hook_type prev_process_utility = NULL;
 static SPIPlanPtr defer_plan = NULL;
 
 static bool event_log_is_distributed(Oid relid);
+static void scope_switch(ShardMap *map);
 
 static const char *const defer_sql =
 "INSERT INTO adoption.citus_pending (tenant_id, feature_id, feature_name, actions)"
@@ -282,6 +287,7 @@ map_for_shard(int64 shardid)
 			PG_RE_THROW();
 		}
 		PG_END_TRY();
+		any_map = map;
 	}
 	return map;
 }
@@ -298,7 +304,7 @@ void
 adoption_citus_xact_end(void)
 {
 	current = NULL;
-	scope_map = NULL;
+	scope_switch(NULL);
 	scope_depth = 0;
 }
 
@@ -408,17 +414,17 @@ adoption_plan_slot(SPIPlanPtr *slot)
 /*
  * The shard scope.
  *
- * The ingest trigger names its tables through the resolver above; the
- * rest of the engine is SQL and PL/pgSQL (rescore(), health_inputs(),
- * enqueue_batch(), the play policy, the feedback triggers' statements),
- * which names adoption.<table>.  To run that code unchanged on one shard
- * group of a worker, adoption_citus_enter() sets a scope, and the planner
- * hook rewrites every statement planned meanwhile before Citus's planner
- * sees it: each range-table entry of a distributed table of the extension
- * gets the OID of its co-located shard, each reference table the OID of
- * this node's shard of it (which holds every row), as Citus itself does
- * when it plans a query on a shard (its worker queries name the shards).
- * What is left is a plain PostgreSQL query on local tables.
+ * The engine is C (the ingest path), SQL and PL/pgSQL (rescore(),
+ * health_inputs(), enqueue_batch(), the play policy, the feedback
+ * triggers' statements), which names adoption.<table>.  To run that code
+ * unchanged on one shard group of a worker, adoption_citus_enter_*() sets a
+ * scope, and the planner hook rewrites every statement planned meanwhile
+ * before Citus's planner sees it: each range-table entry of a distributed
+ * table of the extension gets the OID of its co-located shard, each
+ * reference table the OID of this node's shard of it (which holds every
+ * row), as Citus itself does when it plans a query on a shard (its worker
+ * queries name the shards).  What is left is a plain PostgreSQL query on
+ * local tables.
  *
  * Three things make that hold for every statement.  (1) The columns: a
  * Query names columns by number, so a shard must have the same columns at
@@ -428,9 +434,13 @@ adoption_plan_slot(SPIPlanPtr *slot)
  * scope the extension's SQL functions are not inlined (needs_fmgr_hook,
  * the way PostgreSQL keeps a hooked function out of line) and their
  * statements pass through the hook when they run.  (3) Cached plans: a
- * plan made in one scope names that scope's shards, so plans are
- * invalidated (ResetPlanCache, as after DISCARD PLANS) when the scope
- * changes and when one in which plans were made ends.
+ * plan made in one scope may name that scope's shards, and one made
+ * outside a scope Citus's tables, so the cached plans are invalidated
+ * (ResetPlanCache, as after DISCARD PLANS) when the scope changes after
+ * such a plan was made (plans_stale).  The ingest path's kept plans name
+ * their shards already and this node's copy of a reference table is the
+ * same in every scope, so an ingest statement that enqueues nothing
+ * leaves the cached plans alone.
  */
 
 /* The index of the map entry of the relation relid, or -1. */
@@ -504,7 +514,9 @@ scope_rte(RangeTblEntry *rte)
 	LockRelationOid(scope_map->shardrel[i], rte->rellockmode);
 	scope_check_columns(scope_map, i);
 	rte->relid = scope_map->shardrel[i];
-	scope_planned = true;
+	/* This node's copy of a reference table is the same in every scope. */
+	if (!scope_map->reference[i])
+		plans_stale = true;
 }
 
 /* ON CONFLICT ON CONSTRAINT names the table's constraint: the shard's has the shard id appended. */
@@ -551,27 +563,47 @@ scope_walker(Node *node, void *context)
 }
 
 
-/* In a scope, the extension's SQL functions are not inlined (see above). */
+/* True if fn is an SQL function of the extension. */
 static bool
-adoption_needs_fmgr(Oid fn)
+adoption_sql_function(Oid fn)
 {
-	HeapTuple	tup;
-	bool		needed = false;
+	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+	bool		sql = false;
 
-	if (prev_needs_fmgr && prev_needs_fmgr(fn))
-		return true;
-	if (scope_map == NULL)
-		return false;
-	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
 	if (HeapTupleIsValid(tup))
 	{
 		Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(tup);
 
-		needed = (proc->prolang == SQLlanguageId &&
-				  proc->pronamespace == get_namespace_oid(ADOPTION_SCHEMA, true));
+		sql = (proc->prolang == SQLlanguageId &&
+			   proc->pronamespace == get_namespace_oid(ADOPTION_SCHEMA, true));
 		ReleaseSysCache(tup);
 	}
-	return needed;
+	return sql;
+}
+
+/* In a scope, the extension's SQL functions are not inlined (see above). */
+static bool
+adoption_needs_fmgr(Oid fn)
+{
+	if (prev_needs_fmgr && prev_needs_fmgr(fn))
+		return true;
+	return scope_map != NULL && adoption_sql_function(fn);
+}
+
+/*
+ * Makes map the scope; the cached plans go (ResetPlanCache, as after
+ * DISCARD PLANS) when the scope changes and one may have been made for
+ * another scope (plans_stale).
+ */
+static void
+scope_switch(ShardMap *map)
+{
+	if (map != scope_map && plans_stale)
+	{
+		ResetPlanCache();
+		plans_stale = false;
+	}
+	scope_map = map;
 }
 
 /* Makes map the scope (NULL: none), saving the one before. */
@@ -583,12 +615,7 @@ scope_push(ShardMap *map)
 	scope_stack[scope_depth] = scope_map;
 	scope_current_stack[scope_depth] = current;
 	scope_depth++;
-	if (map != scope_map)
-	{
-		ResetPlanCache();
-		scope_planned = false;
-	}
-	scope_map = map;
+	scope_switch(map);
 	if (map != NULL)
 		current = map;
 }
@@ -635,17 +662,11 @@ adoption_citus_enter_relation(Relation rel)
 void
 adoption_citus_leave(void)
 {
-	ShardMap   *left = scope_map;
-
 	if (scope_depth <= 0)
 		return;
 	scope_depth--;
-	scope_map = scope_stack[scope_depth];
+	scope_switch(scope_stack[scope_depth]);
 	current = scope_current_stack[scope_depth];
-	if (scope_map != left && scope_planned)
-		ResetPlanCache();
-	if (scope_map != left)
-		scope_planned = false;
 }
 
 /* SQL: enters the scope of the shard group that holds tenant anchor; returns its shard of the event log. */
@@ -920,6 +941,39 @@ adoption_process_utility(PlannedStmt *pstmt, const char *queryString,
 }
 
 /*
+ * Outside a scope (on a node that has entered one): true if the statement
+ * names a Citus table of the extension, or an SQL function of it the
+ * planner may inline (with tables), so that its plan is not for a scope.
+ */
+static bool
+names_citus_table(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeTblEntry))
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) node;
+		ListCell   *lc;
+
+		if (rte->rtekind == RTE_RELATION)
+			return scope_entry(any_map, rte->relid) >= 0;
+		if (rte->rtekind != RTE_FUNCTION)
+			return false;
+		foreach(lc, rte->functions)
+		{
+			Node	   *f = ((RangeTblFunction *) lfirst(lc))->funcexpr;
+
+			if (IsA(f, FuncExpr) && adoption_sql_function(((FuncExpr *) f)->funcid))
+				return true;
+		}
+		return false;
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, names_citus_table, context, QTW_EXAMINE_RTES_BEFORE);
+	return expression_tree_walker(node, names_citus_table, context);
+}
+
+/*
  * The planner hook: in a shard scope, every table of the extension the
  * statement names becomes its shard (scope_walker), before Citus's planner
  * sees the statement, which a query on a shard could not run as a query on
@@ -931,6 +985,9 @@ adoption_planner(Query *parse, const char *query_string, int cursor_options,
 {
 	if (scope_map != NULL)
 		(void) scope_walker((Node *) parse, NULL);
+	else if (any_map != NULL && !plans_stale &&
+			 names_citus_table((Node *) parse, NULL))
+		plans_stale = true;
 	if (prev_planner != NULL)
 		return prev_planner(parse, query_string, cursor_options, bound_params);
 	return standard_planner(parse, query_string, cursor_options, bound_params);
