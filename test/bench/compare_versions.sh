@@ -408,7 +408,7 @@ pgbench_round() {
 	c0=$(backends_cpu $pids)
 	e0=$(q -tA -c "SELECT last_value FROM adoption.feature_usage_events_arrival_seq")
 	# until 2 s before the end (a loaded machine makes each psql slow)
-	sleep "$(awk -v t="$((launched + secs - 2))" -v now="$(date +%s.%N)" 'BEGIN { d = t - now; print d > 0 ? d : 0 }')"
+	sleep "$(awk -v t="$((launched + secs - 2))" -v now="$(date +%s.%N)" 'BEGIN { d = t - now; print (d > 0 ? d : 0) }')"
 	c1=$(backends_cpu $pids)
 	e1=$(q -tA -c "SELECT last_value FROM adoption.feature_usage_events_arrival_seq")
 	wait "$bench" && rc=0 || rc=$?
