@@ -160,6 +160,8 @@ COMMENT ON FUNCTION adoption.play_allowed(text, text, text) IS 'Whether the play
  * The ingest trigger's enqueue statement (src/actions.c) is a kept plan;
  * inlined, the policy is planned once with it instead of at every
  * statement that enqueues (a function with SET is planned at each call).
+ * On a Citus worker, in a shard scope, they run out of line instead, so
+ * that their statements read the shard group's shards (src/citus.c).
  */
 CREATE FUNCTION adoption.blocked_plays(tenant_ids text[], template_keys text[], as_of timestamptz DEFAULT pg_catalog.now())
 RETURNS TABLE (tenant_id text, template_key text, states text[], reason text)
