@@ -94,6 +94,7 @@
 typedef struct ShardMap
 {
 	int64		shardid;		/* hash key: a shard of the shard group */
+	MemoryContext mcxt;			/* holds the arrays below */
 	int			n;
 	char	  **relnames;		/* logical tables (unqualified) */
 	char	  **shards;			/* their shards, schema-qualified and quoted */
@@ -144,6 +145,8 @@ static int	scope_depth = 0;
 static bool plans_stale = true;
 /* The last shard map loaded: its logical tables are those of every map. */
 static ShardMap *any_map = NULL;
+/* A shard of a map changed (adoption_citus_invalidate): reload the maps. */
+static bool maps_stale = false;
 
 static planner_hook_type prev_planner = NULL;
 static needs_fmgr_hook_type prev_needs_fmgr = NULL;
@@ -160,6 +163,55 @@ static const char *const defer_sql =
 " SELECT u.t, u.f, u.n, CASE WHEN u.o OPERATOR(pg_catalog.=) 1 THEN $4 ELSE 0 END"
 " FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[]),"
 "  pg_catalog.unnest($3::pg_catalog.text[])) WITH ORDINALITY AS u(t, f, n, o)";
+
+/*
+ * Relcache callback part: a shard of a map was dropped or changed (a shard
+ * moved away, and maybe back under another OID), or every relation was:
+ * the maps go before the next scope (ensure_hashes), not while one is in
+ * use.
+ */
+void
+adoption_citus_invalidate(Oid relid)
+{
+	HASH_SEQ_STATUS seq;
+	ShardMap   *map;
+	int			i;
+
+	if (shard_maps == NULL || maps_stale)
+		return;
+	if (!OidIsValid(relid))
+	{
+		maps_stale = true;
+		return;
+	}
+	hash_seq_init(&seq, shard_maps);
+	while ((map = hash_seq_search(&seq)) != NULL)
+		for (i = 0; i < map->n; i++)
+			if (map->shardrel[i] == relid)
+			{
+				maps_stale = true;
+				hash_seq_term(&seq);
+				return;
+			}
+}
+
+/* Forgets every shard map (outside any scope), and the plans made with them. */
+static void
+purge_maps(void)
+{
+	HASH_SEQ_STATUS seq;
+	ShardMap   *map;
+
+	hash_seq_init(&seq, shard_maps);
+	while ((map = hash_seq_search(&seq)) != NULL)
+	{
+		MemoryContextDelete(map->mcxt);
+		hash_search(shard_maps, &map->shardid, HASH_REMOVE, NULL);
+	}
+	any_map = NULL;
+	plans_stale = true;
+	maps_stale = false;
+}
 
 static void
 ensure_hashes(void)
@@ -178,6 +230,8 @@ ensure_hashes(void)
 		shard_maps = hash_create("pg_adoption shard maps", 64, &ctl,
 								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
+	else if (maps_stale && scope_depth == 0 && current == NULL)
+		purge_maps();
 	if (plan_slots == NULL)
 	{
 		memset(&ctl, 0, sizeof(ctl));
@@ -232,13 +286,13 @@ load_map(ShardMap *map)
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "pg_adoption: could not read Citus's metadata");
 	map->n = (int) SPI_processed;
-	map->relnames = MemoryContextAlloc(citus_mcxt, sizeof(char *) * map->n);
-	map->shards = MemoryContextAlloc(citus_mcxt, sizeof(char *) * map->n);
-	map->logical = MemoryContextAlloc(citus_mcxt, sizeof(Oid) * map->n);
-	map->shardrel = MemoryContextAlloc(citus_mcxt, sizeof(Oid) * map->n);
-	map->shardids = MemoryContextAlloc(citus_mcxt, sizeof(int64) * map->n);
-	map->reference = MemoryContextAlloc(citus_mcxt, sizeof(bool) * map->n);
-	map->checked = MemoryContextAllocZero(citus_mcxt, sizeof(bool) * map->n);
+	map->relnames = MemoryContextAlloc(map->mcxt, sizeof(char *) * map->n);
+	map->shards = MemoryContextAlloc(map->mcxt, sizeof(char *) * map->n);
+	map->logical = MemoryContextAlloc(map->mcxt, sizeof(Oid) * map->n);
+	map->shardrel = MemoryContextAlloc(map->mcxt, sizeof(Oid) * map->n);
+	map->shardids = MemoryContextAlloc(map->mcxt, sizeof(int64) * map->n);
+	map->reference = MemoryContextAlloc(map->mcxt, sizeof(bool) * map->n);
+	map->checked = MemoryContextAllocZero(map->mcxt, sizeof(bool) * map->n);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -246,8 +300,8 @@ load_map(ShardMap *map)
 		bool		isnull;
 		Datum		d;
 
-		map->relnames[i] = MemoryContextStrdup(citus_mcxt, SPI_getvalue(tup, desc, 1));
-		map->shards[i] = MemoryContextStrdup(citus_mcxt, SPI_getvalue(tup, desc, 2));
+		map->relnames[i] = MemoryContextStrdup(map->mcxt, SPI_getvalue(tup, desc, 1));
+		map->shards[i] = MemoryContextStrdup(map->mcxt, SPI_getvalue(tup, desc, 2));
 		map->logical[i] = DatumGetObjectId(SPI_getbinval(tup, desc, 3, &isnull));
 		d = SPI_getbinval(tup, desc, 4, &isnull);
 		map->shardrel[i] = isnull ? InvalidOid : DatumGetObjectId(d);
@@ -277,12 +331,15 @@ map_for_shard(int64 shardid)
 	if (!found)
 	{
 		map->n = 0;
+		map->mcxt = AllocSetContextCreate(citus_mcxt, "pg_adoption shard map",
+										  ALLOCSET_SMALL_SIZES);
 		PG_TRY();
 		{
 			load_map(map);
 		}
 		PG_CATCH();
 		{
+			MemoryContextDelete(map->mcxt);
 			hash_search(shard_maps, &shardid, HASH_REMOVE, NULL);
 			PG_RE_THROW();
 		}

@@ -21,6 +21,7 @@ extern bool adoption_citus_enter_relation(Relation rel);
 extern void adoption_citus_leave(void);
 extern bool adoption_citus_dispatching(void);
 extern int64 adoption_citus_run_sum(const char *tenant_id, const char *call);
+extern void adoption_citus_invalidate(Oid relid);
 extern void adoption_citus_xact_end(void);
 extern void adoption_citus_init(void);
 

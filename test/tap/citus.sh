@@ -15,7 +15,8 @@
 # invariants (every event counted once, one action per milestone), and a
 # shard move (citus_move_shard_placement) after which state and further
 # ingest stay equal to the single node's, and the play policy applied at
-# enqueue on the workers.
+# enqueue on the workers; a worker's session after its shard group moved
+# away and back.
 #
 # Needs Citus: installed into the PostgreSQL that PG_CONFIG names, or built
 # by ../shared/citus/build.sh beside the clone (CITUS_BUILD_SH); when neither
@@ -379,6 +380,20 @@ p2=$(policy "${cluster[@]}")
 [ "$p1" = "tcontrol 2, tpolicy 0" ] && [ "$p2" = "$p1" ]
 ok $? "the play policy applies at enqueue on the workers: a critical tenant whose policy forbids adoption_success gets none, as on one node"
 printf 'one node: %s\ncluster:  %s\n' "$p1" "$p2" | why 3
+
+# A shard group that moves away and back gets new shards (new OIDs): a
+# worker's connection that worked on the group before (the coordinator
+# session keeps it) must find the new ones, not fail on the old ones.
+h=$(q "${cluster[@]}" -c "SELECT count(*) FROM adoption.explain_health('t1')" \
+	-c "SELECT citus_move_shard_placement($shard, '127.0.0.1', $to, '127.0.0.1', $from, shard_transfer_mode => 'block_writes')" \
+	-c "CALL citus_cleanup_orphaned_resources()" \
+	-c "SELECT citus_move_shard_placement($shard, '127.0.0.1', $from, '127.0.0.1', $to, shard_transfer_mode => 'block_writes')" \
+	-c "CALL citus_cleanup_orphaned_resources()" \
+	-c "SELECT count(*) FROM adoption.explain_health('t1')" 2>&1)
+h1=$(q "${single[@]}" -c "SELECT count(*) FROM adoption.explain_health('t1')")
+[ "$(echo "$h" | grep -xc "$h1")" = 2 ] && ! echo "$h" | grep -q ERROR
+ok $? "a worker session that worked on t1's shard group still does after the group moves away and back ($h1 components on one node)"
+echo "$h" | why 8
 
 rm -f "$log" "$copyfile"
 [ -n "${CITUS_TEST_KEEP:-}" ] || q -d postgres -c "DROP DATABASE IF EXISTS $ref"
