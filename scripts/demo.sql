@@ -380,9 +380,9 @@ JOIN demo_feature AS f USING (feature_id)
 ORDER BY f.launched_at;
 
 /*
- * The Citus demo (scripts/citus.sh, psql variable events_only) loads the
- * events, tenants, features and launches only: the other inputs and the
- * scoring below do not run distributed yet (docs/citus.md).
+ * With the psql variable events_only, only the events, tenants, features
+ * and launches are loaded (the Citus demo did so before the other inputs
+ * and the scoring ran distributed, docs/citus.md).
  */
 \if :{?events_only}
 \echo demo: events only (Citus)

@@ -3,9 +3,14 @@
  *
  *   psql -f scripts/demo_show.sql          (in the demo database)
  *
- * Reads the tables only; every query prints at most about 15 rows.
+ * Reads the tables only; every query prints at most about 15 rows.  With
+ * -v keep_going=1 (the Citus demo, where a few views fail: docs/citus.md)
+ * it goes on after an error.
  */
+\if :{?keep_going}
+\else
 \set ON_ERROR_STOP on
+\endif
 \set QUIET on
 \pset null '-'
 \pset footer off

@@ -57,8 +57,8 @@ static SPIPlanPtr sql_queue_plan = NULL;
  * available_at), the pairs the play policy forbids (plays.sql), the first
  * action of each (tenant, dedupe key) whose template exists and that is
  * not forbidden, the claim of the keys and the queue.  On a Citus shard
- * the resolver names the shard's tables (citus.c) and the planner those
- * of the play policy's functions (adoption_citus_localize).
+ * the statement runs in the scope of the shard group (citus.c): its
+ * tables and those of the play policy's functions are the group's shards.
  */
 static const char *const queue_sql =
 "WITH i AS MATERIALIZED ("
@@ -98,39 +98,29 @@ static const char *const queue_sql =
 /*
  * Runs the queue statement on args (7 arrays; reasons of type reasons_type,
  * text[] or jsonb[]) with the plan kept in *slot; returns how many actions
- * it queued, whose rows are in SPI_tuptable.  The caller is SPI-connected.
+ * it queued, whose rows it sets *queued to.  The caller is SPI-connected.
  * On a Citus shard it notes them for the coordinator's NOTIFY (citus.c).
  */
 static int64
-queue_actions_run(SPIPlanPtr *slot, Oid reasons_type, Datum *args, const char *nulls)
+queue_actions_run(SPIPlanPtr *slot, Oid reasons_type, Datum *args, const char *nulls,
+				  SPITupleTable **queued)
 {
 	Oid			types[7] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, reasons_type,
 	TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID};
-	bool		on_shard = adoption_citus_on_shard();
 	int64		added;
-	volatile int rc = 0;
 
-	/* On a shard the play policy's tables are the node's shards too (citus.c). */
-	adoption_citus_localize(on_shard);
-	PG_TRY();
-	{
-		rc = adoption_run_kept_plan(slot, queue_sql, 7, types, args, nulls);
-	}
-	PG_FINALLY();
-	{
-		adoption_citus_localize(false);
-	}
-	PG_END_TRY();
-	if (rc != SPI_OK_SELECT)
+	if (adoption_run_kept_plan(slot, queue_sql, 7, types, args, nulls) != SPI_OK_SELECT)
 		elog(ERROR, "pg_adoption: queueing actions did not run its statement");
 	added = (int64) SPI_processed;
-	if (on_shard && added > 0)
+	*queued = SPI_tuptable;
+	if (adoption_citus_on_shard() && added > 0)
 	{
 		const char **tenants = palloc(sizeof(char *) * added);
-		uint64		i;
+		int64		i;
 
-		for (i = 0; i < SPI_processed; i++)
-			tenants[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		for (i = 0; i < added; i++)
+			tenants[i] = SPI_getvalue((*queued)->vals[i], (*queued)->tupdesc, 1);
+		/* another statement: SPI_tuptable is its result from here on */
 		adoption_citus_defer((int) added, tenants, NULL, NULL, added);
 	}
 	return added;
@@ -252,6 +242,7 @@ adoption_enqueue_milestones(int n, const char *const *tenant_ids,
 	const char **f = palloc(sizeof(char *) * Max(n, 1));
 	const char **r = palloc(sizeof(char *) * Max(n, 1));
 	int			m = 0;
+	SPITupleTable *queued;
 
 	/*
 	 * A milestone whose campaign was disabled since it was reached (the map
@@ -280,7 +271,7 @@ adoption_enqueue_milestones(int n, const char *const *tenant_ids,
 	args[4] = adoption_text_array(u, m);
 	args[5] = adoption_text_array(f, m);
 	args[6] = (Datum) 0;
-	return queue_actions_run(&engine_queue_plan, TEXTARRAYOID, args, "      n");
+	return queue_actions_run(&engine_queue_plan, TEXTARRAYOID, args, "      n", &queued);
 }
 
 /* Sends the one notification of a statement that enqueued count actions. */
@@ -312,8 +303,9 @@ adoption_queue_actions(PG_FUNCTION_ARGS)
 	char		nulls[8] = "       ";
 	bool		notify = !PG_ARGISNULL(7) && PG_GETARG_BOOL(7);
 	int64		added;
-	uint64		i;
+	int64		i;
 	int			a;
+	SPITupleTable *queued;
 
 	InitMaterializedSRF(fcinfo, 0);
 	for (a = 0; a < 7; a++)
@@ -323,14 +315,14 @@ adoption_queue_actions(PG_FUNCTION_ARGS)
 	}
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "pg_adoption: SPI_connect failed");
-	added = queue_actions_run(&sql_queue_plan, JSONBARRAYOID, args, nulls);
-	for (i = 0; i < SPI_processed; i++)
+	added = queue_actions_run(&sql_queue_plan, JSONBARRAYOID, args, nulls, &queued);
+	for (i = 0; i < added; i++)
 	{
 		Datum		values[3];
 		bool		isnull[3];
 
 		for (a = 0; a < 3; a++)
-			values[a] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, a + 1, &isnull[a]);
+			values[a] = SPI_getbinval(queued->vals[i], queued->tupdesc, a + 1, &isnull[a]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
 	}
 	SPI_finish();

@@ -1,6 +1,7 @@
 /*
- * citus.c: pg_adoption on a Citus cluster; the ingest path's table resolver
- * and the coordinator's statement hook.
+ * citus.c: pg_adoption on a Citus cluster: the shard scope (a shard group's
+ * tables for every statement planned on a worker) and the coordinator's
+ * statement hooks.
  *
  * Design.  adoption.distribute() (src/sql/citus.sql) distributes every
  * tenant table by tenant_id, co-located with the event log, so the event
@@ -10,25 +11,30 @@
  * to the shards), with the statement's rows of that shard's tenants.  From
  * there a statement on a distributed table would be a distributed query,
  * which Citus refuses inside a shard query ("could not create distributed
- * plan"); so the trigger works on the co-located shards directly.
+ * plan"); so whatever runs on a shard works on the co-located shards
+ * directly.
  *
- * The resolver.  Every table the ingest path names goes through one
- * function: adoption_resolve_table() maps a logical table of the engine to
- * the relation to use for the current statement: the table itself on a
- * single node (and on the coordinator), its co-located shard when the
- * trigger fires on a shard, and for a reference table its shard on this
- * node (a statement with parameters that names a Citus table cannot be
- * planned inside a shard query; every node holds a copy of a reference
- * table, read only: the trigger never writes one on a shard, see below).
- * adoption_resolve_sql() applies it to every adoption.<table> of an SQL
- * text (functions stay), adoption_resolve_relid() gives the
- * relation's OID for direct table access.  adoption_citus_statement()
- * chooses the mapping at the start of each trigger call from the name of
- * the trigger's relation (feature_usage_events_<shardid>) and Citus's
- * metadata (pg_dist_shard, pg_dist_partition, which Citus keeps on every
- * node), cached per shard.  Kept SPI plans are per shard: a plan names its
- * relations, so adoption_plan_slot() turns a plan's static slot into one
- * slot per (statement, shard).
+ * One mechanism: the shard scope.  The triggers that fire on a shard (the
+ * ingest trigger, the feedback, billing and profile triggers) and
+ * adoption.citus_run(), which the coordinator delegates to the worker of a
+ * shard group, enter the scope of that group
+ * (adoption_citus_enter_relation, adoption.citus_enter_tenant()): its
+ * ShardMap, read from Citus's metadata (pg_dist_shard, pg_dist_partition,
+ * which Citus keeps on every node) once per shard and backend, lists every
+ * table of the extension with its co-located shard, and every reference
+ * table with this node's shard of it.  While the scope is set, the map is
+ * applied at two places.  (1) The planner hook gives every statement
+ * planned in this backend the shards in place of the tables, before
+ * Citus's planner sees it; the extension's SQL functions are not inlined
+ * meanwhile, so that their statements pass through the hook too: the play
+ * policy (adoption.blocked_plays(), account_states()) that the queue
+ * statement of actions.c calls is read from the group's shards this way,
+ * for ingest as for the rest.  (2) The resolver gives the SQL text of the
+ * ingest path's kept plans, its utility statements (LOCK, TRUNCATE) and
+ * its direct table access the shards' names and OIDs
+ * (adoption_resolve_sql, adoption_resolve_table, adoption_resolve_relid);
+ * such a plan names its shards, so it is kept per (statement, shard)
+ * (adoption_plan_slot) and stays valid in every scope.
  *
  * What a worker cannot do.  A worker cannot write a reference table (the
  * feature catalog), and a NOTIFY there would reach nobody (clients LISTEN on
@@ -37,38 +43,46 @@
  * trigger writes what it would register or announce into the co-located
  * shard of adoption.citus_pending (adoption_citus_defer), in the same
  * transaction, and the coordinator moves it: adoption.citus_flush()
- * registers the features and sends the NOTIFY.  The play policy is applied
- * on a shard: while the queue statement (actions.c) is planned there, the
- * planner hook below inlines the SQL functions of the policy and puts this
- * node's shards for every table they read (adoption_citus_localize).  The
- * coordinator runs citus_flush() after every INSERT or COPY into the
- * event log (the executor and utility hooks below, when pg_adoption is in
- * its shared_preload_libraries), still inside the statement's transaction,
+ * registers the features and sends the NOTIFY.  The coordinator runs
+ * citus_flush() after every INSERT or COPY into the event log (the
+ * executor and utility hooks below, when pg_adoption is in its
+ * shared_preload_libraries), still inside the statement's transaction,
  * which sees the workers' uncommitted rows over the same connections.
  * Nothing waits in citus_pending past a commit unless the hook is missing;
  * adoption.citus_flush() then moves it at the next call.
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_language.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
+#include "commands/async.h"
 #include "commands/copy.h"
+#include "commands/dbcommands.h"
 #include "executor/executor.h"
+#include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
-#include "optimizer/clauses.h"
-#include "optimizer/optimizer.h"
 #include "optimizer/planner.h"
 #include "parser/parsetree.h"
+#include "storage/lmgr.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/plancache.h"
 #include "utils/regproc.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 #include "utils/varlena.h"
 
 #include "citus.h"
@@ -79,10 +93,16 @@
 /* The co-located shards of one shard of the event log. */
 typedef struct ShardMap
 {
-	int64		shardid;		/* hash key: the event log's shard */
+	int64		shardid;		/* hash key: a shard of the shard group */
+	MemoryContext mcxt;			/* holds the arrays below */
 	int			n;
 	char	  **relnames;		/* logical tables (unqualified) */
 	char	  **shards;			/* their shards, schema-qualified and quoted */
+	Oid		   *logical;		/* the logical tables' OIDs */
+	Oid		   *shardrel;		/* the shards' OIDs (InvalidOid: not on this node) */
+	int64	   *shardids;		/* the shards' ids */
+	bool	   *reference;		/* a reference table (its one shard), not co-located */
+	bool	   *checked;		/* columns compared (scope_rte) */
 } ShardMap;
 
 /* A kept plan of one statement of the engine on one shard. */
@@ -110,20 +130,88 @@ static Oid	distributed_relid = InvalidOid;
 static int	event_log_distributed = -1;
 static bool in_flush = false;
 
+/*
+ * The shard scope (adoption_citus_enter_*): while scope_map is set, the
+ * planner hook makes every statement planned in this backend use the
+ * tables of that shard group.  scope_stack holds the scopes entered
+ * before.  plans_stale: a cached plan may name what another scope would
+ * not (a shard group's shards, or a Citus table planned outside a scope).
+ */
+#define SCOPE_MAX_DEPTH 16
+static ShardMap *scope_map = NULL;
+static ShardMap *scope_stack[SCOPE_MAX_DEPTH];
+static ShardMap *scope_current_stack[SCOPE_MAX_DEPTH];
+static int	scope_depth = 0;
+static bool plans_stale = true;
+/* The last shard map loaded: its logical tables are those of every map. */
+static ShardMap *any_map = NULL;
+/* A shard of a map changed (adoption_citus_invalidate): reload the maps. */
+static bool maps_stale = false;
+
+static planner_hook_type prev_planner = NULL;
+static needs_fmgr_hook_type prev_needs_fmgr = NULL;
 static ExecutorFinish_hook_type prev_executor_finish = NULL;
 static ProcessUtility_hook_type prev_process_utility = NULL;
-static planner_hook_type prev_planner = NULL;
-
-/* While true (adoption_citus_localize), the planner puts shards for tables. */
-static bool localizing = false;
 
 static SPIPlanPtr defer_plan = NULL;
+
+static bool event_log_is_distributed(Oid relid);
+static void scope_switch(ShardMap *map);
 
 static const char *const defer_sql =
 "INSERT INTO adoption.citus_pending (tenant_id, feature_id, feature_name, actions)"
 " SELECT u.t, u.f, u.n, CASE WHEN u.o OPERATOR(pg_catalog.=) 1 THEN $4 ELSE 0 END"
 " FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[]),"
 "  pg_catalog.unnest($3::pg_catalog.text[])) WITH ORDINALITY AS u(t, f, n, o)";
+
+/*
+ * Relcache callback part: a shard of a map was dropped or changed (a shard
+ * moved away, and maybe back under another OID), or every relation was:
+ * the maps go before the next scope (ensure_hashes), not while one is in
+ * use.
+ */
+void
+adoption_citus_invalidate(Oid relid)
+{
+	HASH_SEQ_STATUS seq;
+	ShardMap   *map;
+	int			i;
+
+	if (shard_maps == NULL || maps_stale)
+		return;
+	if (!OidIsValid(relid))
+	{
+		maps_stale = true;
+		return;
+	}
+	hash_seq_init(&seq, shard_maps);
+	while ((map = hash_seq_search(&seq)) != NULL)
+		for (i = 0; i < map->n; i++)
+			if (map->shardrel[i] == relid)
+			{
+				maps_stale = true;
+				hash_seq_term(&seq);
+				return;
+			}
+}
+
+/* Forgets every shard map (outside any scope), and the plans made with them. */
+static void
+purge_maps(void)
+{
+	HASH_SEQ_STATUS seq;
+	ShardMap   *map;
+
+	hash_seq_init(&seq, shard_maps);
+	while ((map = hash_seq_search(&seq)) != NULL)
+	{
+		MemoryContextDelete(map->mcxt);
+		hash_search(shard_maps, &map->shardid, HASH_REMOVE, NULL);
+	}
+	any_map = NULL;
+	plans_stale = true;
+	maps_stale = false;
+}
 
 static void
 ensure_hashes(void)
@@ -142,6 +230,8 @@ ensure_hashes(void)
 		shard_maps = hash_create("pg_adoption shard maps", 64, &ctl,
 								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
+	else if (maps_stale && scope_depth == 0 && current == NULL)
+		purge_maps();
 	if (plan_slots == NULL)
 	{
 		memset(&ctl, 0, sizeof(ctl));
@@ -154,10 +244,9 @@ ensure_hashes(void)
 }
 
 /*
- * Reads the co-located shards of event log shard shardid and the local
- * shard of each reference table (every node holds one; a statement with
- * parameters that names a reference table cannot be planned inside a shard
- * query) (SPI-connected).
+ * Reads the shards co-located with shard shardid (of any distributed table
+ * of the extension), and this node's shard of every reference table of the
+ * extension (SPI-connected).
  */
 static void
 load_map(ShardMap *map)
@@ -166,10 +255,14 @@ load_map(ShardMap *map)
 	Datum		args[1];
 	uint64		i;
 	int			rc;
+	int			distributed = 0;
 
 	args[0] = Int64GetDatum(map->shardid);
 	rc = SPI_execute_with_args(
-		"SELECT c.relname::pg_catalog.text, pg_catalog.shard_name(s.logicalrelid, s.shardid)"
+		"SELECT c.relname::pg_catalog.text, pg_catalog.shard_name(s.logicalrelid, s.shardid),"
+		"  p.logicalrelid::pg_catalog.oid,"
+		"  pg_catalog.to_regclass(pg_catalog.shard_name(s.logicalrelid, s.shardid))::pg_catalog.oid,"
+		"  s.shardid, false"
 		" FROM pg_catalog.pg_dist_shard AS e"
 		" JOIN pg_catalog.pg_dist_partition AS ep ON ep.logicalrelid OPERATOR(pg_catalog.=) e.logicalrelid"
 		" JOIN pg_catalog.pg_dist_partition AS p ON p.colocationid OPERATOR(pg_catalog.=) ep.colocationid"
@@ -179,72 +272,81 @@ load_map(ShardMap *map)
 		" WHERE e.shardid OPERATOR(pg_catalog.=) $1"
 		"  AND c.relnamespace OPERATOR(pg_catalog.=) 'adoption'::pg_catalog.regnamespace"
 		" UNION ALL"
-		" SELECT c.relname::pg_catalog.text, pg_catalog.shard_name(s.logicalrelid, s.shardid)"
+		" SELECT c.relname::pg_catalog.text, pg_catalog.shard_name(s.logicalrelid, s.shardid),"
+		"  p.logicalrelid::pg_catalog.oid,"
+		"  pg_catalog.to_regclass(pg_catalog.shard_name(s.logicalrelid, s.shardid))::pg_catalog.oid,"
+		"  s.shardid, true"
 		" FROM pg_catalog.pg_dist_partition AS p"
 		" JOIN pg_catalog.pg_dist_shard AS s ON s.logicalrelid OPERATOR(pg_catalog.=) p.logicalrelid"
 		" JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) p.logicalrelid"
 		" WHERE p.partmethod OPERATOR(pg_catalog.=) 'n'"
-		"  AND c.relnamespace OPERATOR(pg_catalog.=) 'adoption'::pg_catalog.regnamespace",
+		"  AND c.relnamespace OPERATOR(pg_catalog.=) 'adoption'::pg_catalog.regnamespace"
+		"  AND EXISTS (SELECT FROM pg_catalog.pg_dist_shard AS x WHERE x.shardid OPERATOR(pg_catalog.=) $1)",
 		1, types, args, NULL, true, 0);
-	if (rc != SPI_OK_SELECT || SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("shard " INT64_FORMAT " of adoption.feature_usage_events is not in Citus's metadata on this node",
-						map->shardid),
-				 errdetail("The ingest trigger fired on a shard of the event log and looks up the co-located shards of the state tables in pg_dist_shard."),
-				 errhint("Distribute pg_adoption with SELECT adoption.distribute() on the coordinator, and keep Citus's metadata synced to the workers.")));
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "pg_adoption: could not read Citus's metadata");
 	map->n = (int) SPI_processed;
-	map->relnames = MemoryContextAlloc(citus_mcxt, sizeof(char *) * map->n);
-	map->shards = MemoryContextAlloc(citus_mcxt, sizeof(char *) * map->n);
+	map->relnames = MemoryContextAlloc(map->mcxt, sizeof(char *) * map->n);
+	map->shards = MemoryContextAlloc(map->mcxt, sizeof(char *) * map->n);
+	map->logical = MemoryContextAlloc(map->mcxt, sizeof(Oid) * map->n);
+	map->shardrel = MemoryContextAlloc(map->mcxt, sizeof(Oid) * map->n);
+	map->shardids = MemoryContextAlloc(map->mcxt, sizeof(int64) * map->n);
+	map->reference = MemoryContextAlloc(map->mcxt, sizeof(bool) * map->n);
+	map->checked = MemoryContextAllocZero(map->mcxt, sizeof(bool) * map->n);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		d;
 
-		map->relnames[i] = MemoryContextStrdup(citus_mcxt, SPI_getvalue(tup, SPI_tuptable->tupdesc, 1));
-		map->shards[i] = MemoryContextStrdup(citus_mcxt, SPI_getvalue(tup, SPI_tuptable->tupdesc, 2));
+		map->relnames[i] = MemoryContextStrdup(map->mcxt, SPI_getvalue(tup, desc, 1));
+		map->shards[i] = MemoryContextStrdup(map->mcxt, SPI_getvalue(tup, desc, 2));
+		map->logical[i] = DatumGetObjectId(SPI_getbinval(tup, desc, 3, &isnull));
+		d = SPI_getbinval(tup, desc, 4, &isnull);
+		map->shardrel[i] = isnull ? InvalidOid : DatumGetObjectId(d);
+		map->shardids[i] = DatumGetInt64(SPI_getbinval(tup, desc, 5, &isnull));
+		map->reference[i] = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
+		if (!map->reference[i])
+			distributed++;
 	}
 	SPI_freetuptable(SPI_tuptable);
+	if (distributed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("shard " INT64_FORMAT " of pg_adoption is not in Citus's metadata on this node",
+						map->shardid),
+				 errhint("Distribute pg_adoption with SELECT adoption.distribute() on the coordinator, and keep Citus's metadata synced to the workers.")));
 }
 
-/*
- * Chooses the tables of the trigger call on event_rel: the tables
- * themselves, or the shards co-located with event_rel when it is a shard
- * (adoption.feature_usage_events_<shardid>).  The caller is SPI-connected.
- */
-void
-adoption_citus_statement(Relation event_rel)
+/* Returns the (cached) map of the shard group of shard shardid (SPI-connected). */
+static ShardMap *
+map_for_shard(int64 shardid)
 {
-	const char *name = RelationGetRelationName(event_rel);
-	size_t		len = strlen(EVENT_LOG);
-	const char *p;
-	int64		shardid;
 	ShardMap   *map;
 	bool		found;
 
-	current = NULL;
-	if (strncmp(name, EVENT_LOG "_", len + 1) != 0)
-		return;
-	p = name + len + 1;
-	if (*p == '\0' || strspn(p, "0123456789") != strlen(p))
-		return;
-	shardid = pg_strtoint64(p);
 	ensure_hashes();
 	map = hash_search(shard_maps, &shardid, HASH_ENTER, &found);
 	if (!found)
 	{
 		map->n = 0;
+		map->mcxt = AllocSetContextCreate(citus_mcxt, "pg_adoption shard map",
+										  ALLOCSET_SMALL_SIZES);
 		PG_TRY();
 		{
 			load_map(map);
 		}
 		PG_CATCH();
 		{
+			MemoryContextDelete(map->mcxt);
 			hash_search(shard_maps, &shardid, HASH_REMOVE, NULL);
 			PG_RE_THROW();
 		}
 		PG_END_TRY();
+		any_map = map;
 	}
-	current = map;
+	return map;
 }
 
 /* True while the trigger works on a shard of the event log. */
@@ -259,7 +361,8 @@ void
 adoption_citus_xact_end(void)
 {
 	current = NULL;
-	localizing = false;
+	scope_switch(NULL);
+	scope_depth = 0;
 }
 
 /* Returns the shard of relname in the current map, or NULL. */
@@ -271,7 +374,7 @@ map_lookup(const char *relname, int len)
 	if (current == NULL)
 		return NULL;
 	for (i = 0; i < current->n; i++)
-		if ((int) strlen(current->relnames[i]) == len &&
+		if (!current->reference[i] && (int) strlen(current->relnames[i]) == len &&
 			strncmp(current->relnames[i], relname, len) == 0)
 			return current->shards[i];
 	return NULL;
@@ -366,6 +469,407 @@ adoption_plan_slot(SPIPlanPtr *slot)
 }
 
 /*
+ * The shard scope.
+ *
+ * The engine is C (the ingest path), SQL and PL/pgSQL (rescore(),
+ * health_inputs(), enqueue_batch(), the play policy, the feedback
+ * triggers' statements), which names adoption.<table>.  To run that code
+ * unchanged on one shard group of a worker, adoption_citus_enter_*() sets a
+ * scope, and the planner hook rewrites every statement planned meanwhile
+ * before Citus's planner sees it: each range-table entry of a distributed
+ * table of the extension gets the OID of its co-located shard, each
+ * reference table the OID of this node's shard of it (which holds every
+ * row), as Citus itself does when it plans a query on a shard (its worker
+ * queries name the shards).  What is left is a plain PostgreSQL query on
+ * local tables.
+ *
+ * Three things make that hold for every statement.  (1) The columns: a
+ * Query names columns by number, so a shard must have the same columns at
+ * the same numbers as its table (true of the shards Citus creates, which
+ * have no dropped columns; checked once per table, scope_rte).  (2) SQL
+ * functions: the planner inlines them after the hook has run, so in a
+ * scope the extension's SQL functions are not inlined (needs_fmgr_hook,
+ * the way PostgreSQL keeps a hooked function out of line) and their
+ * statements pass through the hook when they run.  (3) Cached plans: a
+ * plan made in one scope may name that scope's shards, and one made
+ * outside a scope Citus's tables, so the cached plans are invalidated
+ * (ResetPlanCache, as after DISCARD PLANS) when the scope changes after
+ * such a plan was made (plans_stale).  The ingest path's kept plans name
+ * their shards already and this node's copy of a reference table is the
+ * same in every scope, so an ingest statement that enqueues nothing
+ * leaves the cached plans alone.
+ */
+
+/* The index of the map entry of the relation relid, or -1. */
+static int
+scope_entry(ShardMap *map, Oid relid)
+{
+	int			i;
+
+	for (i = 0; i < map->n; i++)
+		if (map->logical[i] == relid)
+			return i;
+	return -1;
+}
+
+/* Errors out unless shard i has the columns of its table at the same numbers. */
+static void
+scope_check_columns(ShardMap *map, int i)
+{
+	Relation	l;
+	Relation	r;
+	TupleDesc	ld;
+	TupleDesc	rd;
+	int			a;
+	bool		same;
+
+	if (map->checked[i])
+		return;
+	l = table_open(map->logical[i], AccessShareLock);
+	r = table_open(map->shardrel[i], AccessShareLock);
+	ld = RelationGetDescr(l);
+	rd = RelationGetDescr(r);
+	same = (ld->natts == rd->natts);
+	for (a = 0; same && a < ld->natts; a++)
+	{
+		Form_pg_attribute la = TupleDescAttr(ld, a);
+		Form_pg_attribute ra = TupleDescAttr(rd, a);
+
+		same = (la->attisdropped == ra->attisdropped &&
+				(la->attisdropped || (la->atttypid == ra->atttypid &&
+									  strcmp(NameStr(la->attname), NameStr(ra->attname)) == 0)));
+	}
+	table_close(r, NoLock);
+	table_close(l, NoLock);
+	if (!same)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("shard %s does not have the columns of adoption.%s at the same positions",
+						map->shards[i], map->relnames[i]),
+				 errdetail("pg_adoption runs its statements on a shard by giving them the shard's OID, which needs the same column numbers (a table with dropped columns does not have them)."),
+				 errhint("Recreate the shard, e.g. move it with citus_move_shard_placement(), or restore the table without dropped columns.")));
+	map->checked[i] = true;
+}
+
+/* Gives a range-table entry of a table of the extension its shard. */
+static void
+scope_rte(RangeTblEntry *rte)
+{
+	int			i;
+
+	if (rte->rtekind != RTE_RELATION)
+		return;
+	i = scope_entry(scope_map, rte->relid);
+	if (i < 0)
+		return;
+	if (!OidIsValid(scope_map->shardrel[i]))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("shard %s of adoption.%s is not on this node",
+						scope_map->shards[i], scope_map->relnames[i]),
+				 errhint("The work of a shard group runs on the node that holds it; call the function through the Citus coordinator.")));
+	LockRelationOid(scope_map->shardrel[i], rte->rellockmode);
+	scope_check_columns(scope_map, i);
+	rte->relid = scope_map->shardrel[i];
+	/* This node's copy of a reference table is the same in every scope. */
+	if (!scope_map->reference[i])
+		plans_stale = true;
+}
+
+/* ON CONFLICT ON CONSTRAINT names the table's constraint: the shard's has the shard id appended. */
+static void
+scope_on_conflict(Query *q)
+{
+	RangeTblEntry *rte;
+	int			i;
+	char	   *name;
+	Oid			con;
+
+	if (q->onConflict == NULL || !OidIsValid(q->onConflict->constraint) || q->resultRelation <= 0)
+		return;
+	rte = rt_fetch(q->resultRelation, q->rtable);
+	if (rte->rtekind != RTE_RELATION || (i = scope_entry(scope_map, rte->relid)) < 0 ||
+		!OidIsValid(scope_map->shardrel[i]))
+		return;
+	name = get_constraint_name(q->onConflict->constraint);
+	if (name == NULL)
+		return;
+	con = get_relation_constraint_oid(scope_map->shardrel[i],
+									  psprintf("%s_" INT64_FORMAT, name, scope_map->shardids[i]), true);
+	if (!OidIsValid(con))
+		con = get_relation_constraint_oid(scope_map->shardrel[i], name, false);
+	q->onConflict->constraint = con;
+}
+
+static bool
+scope_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeTblEntry))
+	{
+		scope_rte((RangeTblEntry *) node);
+		return false;
+	}
+	if (IsA(node, Query))
+	{
+		scope_on_conflict((Query *) node);
+		return query_tree_walker((Query *) node, scope_walker, context, QTW_EXAMINE_RTES_BEFORE);
+	}
+	return expression_tree_walker(node, scope_walker, context);
+}
+
+
+/* True if fn is an SQL function of the extension. */
+static bool
+adoption_sql_function(Oid fn)
+{
+	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+	bool		sql = false;
+
+	if (HeapTupleIsValid(tup))
+	{
+		Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(tup);
+
+		sql = (proc->prolang == SQLlanguageId &&
+			   proc->pronamespace == get_namespace_oid(ADOPTION_SCHEMA, true));
+		ReleaseSysCache(tup);
+	}
+	return sql;
+}
+
+/* In a scope, the extension's SQL functions are not inlined (see above). */
+static bool
+adoption_needs_fmgr(Oid fn)
+{
+	if (prev_needs_fmgr && prev_needs_fmgr(fn))
+		return true;
+	return scope_map != NULL && adoption_sql_function(fn);
+}
+
+/*
+ * Makes map the scope; the cached plans go (ResetPlanCache, as after
+ * DISCARD PLANS) when the scope changes and one may have been made for
+ * another scope (plans_stale).
+ */
+static void
+scope_switch(ShardMap *map)
+{
+	if (map != scope_map && plans_stale)
+	{
+		ResetPlanCache();
+		plans_stale = false;
+	}
+	scope_map = map;
+}
+
+/* Makes map the scope (NULL: none), saving the one before. */
+static void
+scope_push(ShardMap *map)
+{
+	if (scope_depth >= SCOPE_MAX_DEPTH)
+		elog(ERROR, "pg_adoption: shard scopes nested too deeply");
+	scope_stack[scope_depth] = scope_map;
+	scope_current_stack[scope_depth] = current;
+	scope_depth++;
+	scope_switch(map);
+	if (map != NULL)
+		current = map;
+}
+
+/*
+ * Enters the scope of the shard group of rel when rel is a shard of a
+ * distributed table of the extension (its name is <table>_<shard id>);
+ * else the scope stays as it is.  Either way adoption_citus_leave() ends
+ * it.  Returns whether rel is a shard.  The caller is SPI-connected.
+ */
+bool
+adoption_citus_enter_relation(Relation rel)
+{
+	const char *name = RelationGetRelationName(rel);
+	const char *us = strrchr(name, '_');
+	ShardMap   *map = NULL;
+
+	if (RelationGetNamespace(rel) == get_namespace_oid(ADOPTION_SCHEMA, true) &&
+		us != NULL && us[1] != '\0' && strspn(us + 1, "0123456789") == strlen(us + 1) &&
+		OidIsValid(get_relname_relid("pg_dist_shard", PG_CATALOG_NAMESPACE)))
+	{
+		Oid			types[1] = {INT8OID};
+		Datum		args[1];
+		int64		shardid = pg_strtoint64(us + 1);
+
+		/* A shard met before (every ingest statement on a worker) is known. */
+		ensure_hashes();
+		map = hash_search(shard_maps, &shardid, HASH_FIND, NULL);
+		args[0] = Int64GetDatum(shardid);
+		if (map == NULL && SPI_execute_with_args("SELECT 1 FROM pg_catalog.pg_dist_shard AS s"
+								  " JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) s.logicalrelid"
+								  " WHERE s.shardid OPERATOR(pg_catalog.=) $1"
+								  " AND c.relnamespace OPERATOR(pg_catalog.=) 'adoption'::pg_catalog.regnamespace",
+								  1, types, args, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "pg_adoption: could not read Citus's metadata");
+		if (map == NULL && SPI_processed > 0)
+			map = map_for_shard(shardid);
+	}
+	scope_push(map != NULL ? map : scope_map);
+	return map != NULL;
+}
+
+/* Ends the scope the last adoption_citus_enter_*() started. */
+void
+adoption_citus_leave(void)
+{
+	if (scope_depth <= 0)
+		return;
+	scope_depth--;
+	scope_switch(scope_stack[scope_depth]);
+	current = scope_current_stack[scope_depth];
+}
+
+/* SQL: enters the scope of the shard group that holds tenant anchor; returns its shard of the event log. */
+PG_FUNCTION_INFO_V1(adoption_citus_enter_tenant);
+Datum
+adoption_citus_enter_tenant(PG_FUNCTION_ARGS)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		args[1];
+	bool		isnull;
+	int64		shardid;
+	ShardMap   *map;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the tenant that names a shard group must not be NULL")));
+	args[0] = PG_GETARG_DATUM(0);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pg_adoption: SPI_connect failed");
+	if (!OidIsValid(get_relname_relid("pg_dist_shard", PG_CATALOG_NAMESPACE)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("Citus is not installed in database %s", get_database_name(MyDatabaseId)),
+				 errhint("Shard groups exist only on a Citus cluster after SELECT adoption.distribute().")));
+	if (SPI_execute_with_args("SELECT pg_catalog.get_shard_id_for_distribution_column("
+							  "'adoption.feature_usage_events'::pg_catalog.regclass, $1)",
+							  1, types, args, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "pg_adoption: could not find the shard of a tenant");
+	shardid = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	map = map_for_shard(shardid);
+	SPI_finish();
+	scope_push(map);
+	PG_RETURN_INT64(shardid);
+}
+
+/* SQL: enters the scope of rel's shard group when rel is a shard (a trigger's TG_RELID); returns whether it is. */
+PG_FUNCTION_INFO_V1(adoption_citus_enter_relid);
+Datum
+adoption_citus_enter_relid(PG_FUNCTION_ARGS)
+{
+	Relation	rel = relation_open(PG_GETARG_OID(0), AccessShareLock);
+	bool		entered;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pg_adoption: SPI_connect failed");
+	entered = adoption_citus_enter_relation(rel);
+	SPI_finish();
+	relation_close(rel, NoLock);
+	PG_RETURN_BOOL(entered);
+}
+
+/* SQL: ends the scope of the last adoption.citus_enter(). */
+PG_FUNCTION_INFO_V1(adoption_citus_leave_sql);
+Datum
+adoption_citus_leave_sql(PG_FUNCTION_ARGS)
+{
+	adoption_citus_leave();
+	PG_RETURN_VOID();
+}
+
+/*
+ * SQL: announces n enqueued actions: NOTIFY adoption_actions, or on a
+ * shard a note in citus_pending (under tenant_id, one of the actions'
+ * tenants) for the coordinator's citus_flush().
+ */
+PG_FUNCTION_INFO_V1(adoption_notify_actions_sql);
+Datum
+adoption_notify_actions_sql(PG_FUNCTION_ARGS)
+{
+	int64		n = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT64(1);
+	char	   *tenant;
+
+	if (n <= 0)
+		PG_RETURN_VOID();
+	if (!adoption_citus_on_shard() || PG_ARGISNULL(0))
+	{
+		char		payload[32];
+
+		snprintf(payload, sizeof(payload), INT64_FORMAT, n);
+		Async_Notify("adoption_actions", payload);
+		PG_RETURN_VOID();
+	}
+	tenant = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pg_adoption: SPI_connect failed");
+	adoption_citus_defer(1, (const char *const *) &tenant, NULL, NULL, n);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/* True on a Citus node where the event log is distributed, outside a shard scope: the per-tenant work is dispatched. */
+bool
+adoption_citus_dispatching(void)
+{
+	Oid			event_log;
+
+	if (adoption_citus_on_shard())
+		return false;
+	event_log = adoption_relid(EVENT_LOG);
+	return OidIsValid(event_log) && event_log_is_distributed(event_log);
+}
+
+/*
+ * Runs call (a query with a column n) on every shard group that holds a
+ * tenant, or on tenant_id's, and returns the sum of n
+ * (adoption.citus_run_sum()).  Not SPI-connected.
+ */
+int64
+adoption_citus_run_sum(const char *tenant_id, const char *call)
+{
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		args[2];
+	char		nulls[2] = {tenant_id ? ' ' : 'n', ' '};
+	bool		isnull;
+	int64		sum;
+
+	args[0] = tenant_id ? CStringGetTextDatum(tenant_id) : (Datum) 0;
+	args[1] = CStringGetTextDatum(call);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pg_adoption: SPI_connect failed");
+	if (SPI_execute_with_args("SELECT adoption.citus_run_sum($1, $2)",
+							  2, types, args, nulls, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "pg_adoption: could not run on the shard groups");
+	sum = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return isnull ? 0 : sum;
+}
+
+/* SQL: the relation that names table relname of the extension now (adoption_resolve_table). */
+PG_FUNCTION_INFO_V1(adoption_citus_table);
+Datum
+adoption_citus_table(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(adoption_resolve_table(text_to_cstring(PG_GETARG_TEXT_PP(0)))));
+}
+
+/* SQL: true while this backend works on one shard group. */
+PG_FUNCTION_INFO_V1(adoption_citus_on_shard_sql);
+Datum
+adoption_citus_on_shard_sql(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(adoption_citus_on_shard());
+}
+
+/*
  * On a shard: notes features to register (feature_ids non-NULL) or that
  * actions were enqueued (actions > 0; tenant_ids those of the candidate
  * actions) in the co-located shard of adoption.citus_pending, for the
@@ -415,7 +919,7 @@ event_log_is_distributed(Oid relid)
 	return event_log_distributed == 1;
 }
 
-/* Coordinator: runs adoption.citus_flush() after a statement that wrote into the event log. */
+/* Coordinator: runs adoption.citus_flush() after a statement that wrote into the event log or the feedback. */
 static void
 flush_after(Oid relid)
 {
@@ -424,7 +928,9 @@ flush_after(Oid relid)
 	if (in_flush || !OidIsValid(relid) || !IsTransactionState())
 		return;
 	event_log = adoption_relid(EVENT_LOG);
-	if (relid != event_log || !event_log_is_distributed(event_log))
+	/* The tables whose triggers note for the coordinator: the event log, the feedback. */
+	if ((relid != event_log && relid != adoption_relid("feedback")) ||
+		!event_log_is_distributed(event_log))
 		return;
 	in_flush = true;
 	PG_TRY();
@@ -492,130 +998,56 @@ adoption_process_utility(PlannedStmt *pstmt, const char *queryString,
 }
 
 /*
- * Puts the shard of the current map for the relation of rte, if it has one
- * (a table of the extension that is co-located, or a reference table).
- * The shard has the table's columns with the same numbers (Citus creates
- * it from the table's definition); checked, since the query's Vars keep
- * their numbers.
- */
-static void
-localize_rte(RangeTblEntry *rte)
-{
-	char	   *relname;
-	const char *shard;
-	Oid			shard_relid;
-	AttrNumber	a;
-
-	if (get_rel_namespace(rte->relid) != get_namespace_oid(ADOPTION_SCHEMA, false))
-		return;
-	relname = get_rel_name(rte->relid);
-	shard = relname ? map_lookup(relname, (int) strlen(relname)) : NULL;
-	if (shard == NULL)
-		return;
-	shard_relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(shard)),
-								   rte->rellockmode, false);
-	for (a = 1;; a++)
-	{
-		char	   *n1 = get_attname(rte->relid, a, true);
-		char	   *n2 = get_attname(shard_relid, a, true);
-
-		if (n1 == NULL && n2 == NULL)
-			break;
-		if (n1 == NULL || n2 == NULL || strcmp(n1, n2) != 0 ||
-			get_atttype(rte->relid, a) != get_atttype(shard_relid, a))
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("shard %s of adoption.%s does not number its columns as the table does",
-							shard, relname),
-					 errdetail("The play policy is read from the shards on a Citus worker, with the table's column numbers (a column was dropped from the table after it was distributed)."),
-					 errhint("Undistribute and distribute the table again (undistribute_table(), then adoption.distribute()).")));
-	}
-	rte->relid = shard_relid;
-	rte->relkind = get_rel_relkind(shard_relid);
-}
-
-/*
- * Walks a query tree: inlines the SQL functions in FROM the planner would
- * inline (so that their tables are seen here), then puts the shards for
- * the tables, in every subquery, CTE and sub-select.
+ * Outside a scope (on a node that has entered one): true if the statement
+ * names a Citus table of the extension, or an SQL function of it the
+ * planner may inline (with tables), so that its plan is not for a scope.
  */
 static bool
-localize_walker(Node *node, PlannerInfo *root)
+names_citus_table(Node *node, void *context)
 {
 	if (node == NULL)
 		return false;
-	if (IsA(node, Query))
+	if (IsA(node, RangeTblEntry))
 	{
-		Query	   *q = (Query *) node;
+		RangeTblEntry *rte = (RangeTblEntry *) node;
 		ListCell   *lc;
 
-		foreach(lc, q->rtable)
+		if (rte->rtekind == RTE_RELATION)
+			return scope_entry(any_map, rte->relid) >= 0;
+		if (rte->rtekind != RTE_FUNCTION)
+			return false;
+		foreach(lc, rte->functions)
 		{
-			RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+			Node	   *f = ((RangeTblFunction *) lfirst(lc))->funcexpr;
 
-			if (rte->rtekind == RTE_FUNCTION)
-			{
-				Query	   *body;
-
-				/* As preprocess_function_rtes() does (planner.c). */
-				rte->functions = (List *) eval_const_expressions(root, (Node *) rte->functions);
-				body = inline_set_returning_function(root, rte);
-				if (body != NULL)
-				{
-					rte->rtekind = RTE_SUBQUERY;
-					rte->subquery = body;
-					rte->security_barrier = false;
-					rte->functions = NIL;
-					rte->funcordinality = false;
-				}
-			}
-			else if (rte->rtekind == RTE_RELATION)
-				localize_rte(rte);
+			if (IsA(f, FuncExpr) && adoption_sql_function(((FuncExpr *) f)->funcid))
+				return true;
 		}
-		return query_tree_walker(q, localize_walker, root, 0);
+		return false;
 	}
-	return expression_tree_walker(node, localize_walker, root);
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, names_citus_table, context, QTW_EXAMINE_RTES_BEFORE);
+	return expression_tree_walker(node, names_citus_table, context);
 }
 
 /*
- * The planner hook: while localizing, the statement (the queue statement
- * with the play policy, and the functions it calls) reads the shards of
- * this node instead of the Citus tables, which a query on a shard cannot
- * read ("could not create distributed plan").  Citus's planner then sees
- * plain tables.
+ * The planner hook: in a shard scope, every table of the extension the
+ * statement names becomes its shard (scope_walker), before Citus's planner
+ * sees the statement, which a query on a shard could not run as a query on
+ * Citus tables ("could not create distributed plan").
  */
 static PlannedStmt *
 adoption_planner(Query *parse, const char *query_string, int cursor_options,
 				 ParamListInfo bound_params)
 {
-	if (localizing && current != NULL)
-	{
-		PlannerInfo root;
-		PlannerGlobal glob;
-
-		MemSet(&root, 0, sizeof(root));
-		MemSet(&glob, 0, sizeof(glob));
-		root.type = T_PlannerInfo;
-		glob.type = T_PlannerGlobal;
-		glob.boundParams = bound_params;
-		root.glob = &glob;
-		root.parse = parse;
-		(void) localize_walker((Node *) parse, &root);
-	}
+	if (scope_map != NULL)
+		(void) scope_walker((Node *) parse, NULL);
+	else if (any_map != NULL && !plans_stale &&
+			 names_citus_table((Node *) parse, NULL))
+		plans_stale = true;
 	if (prev_planner != NULL)
 		return prev_planner(parse, query_string, cursor_options, bound_params);
 	return standard_planner(parse, query_string, cursor_options, bound_params);
-}
-
-/*
- * Starts (on) or ends (off) the span in which statements planned on a
- * shard read this node's shards for every table of the extension, the
- * tables inside the SQL functions they call included.
- */
-void
-adoption_citus_localize(bool on)
-{
-	localizing = on;
 }
 
 /* Installs the coordinator's hooks (from _PG_init). */
@@ -630,4 +1062,6 @@ adoption_citus_init(void)
 	ProcessUtility_hook = adoption_process_utility;
 	prev_planner = planner_hook;
 	planner_hook = adoption_planner;
+	prev_needs_fmgr = needs_fmgr_hook;
+	needs_fmgr_hook = adoption_needs_fmgr;
 }

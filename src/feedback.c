@@ -47,6 +47,7 @@
 
 #include "helpers.h"
 #include "feedback.h"
+#include "citus.h"
 #include "textcat.h"
 
 /* Columns of adoption.feedback_insight, in order. */
@@ -568,8 +569,18 @@ adoption_feedback_actions(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
 		elog(ERROR, "could not register the transition table of adoption.feedback_actions()");
-	if (SPI_execute(feedback_actions_sql, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not enqueue the actions of feedback");
+	/* On a Citus shard: the statements run on its shard group (citus.c). */
+	adoption_citus_enter_relation(trigdata->tg_relation);
+	PG_TRY();
+	{
+		if (SPI_execute(feedback_actions_sql, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not enqueue the actions of feedback");
+	}
+	PG_FINALLY();
+	{
+		adoption_citus_leave();
+	}
+	PG_END_TRY();
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }

@@ -399,61 +399,17 @@ track_statement(Tuplestorestate *newtable, TupleTableSlot *slot,
 	adoption_notify_actions(adoption_engine_end(engine));
 }
 
-PG_FUNCTION_INFO_V1(adoption_track_events);
-
 /*
- * Returns NULL after validating and tracking the statement's new events.
- *
- * The work runs in a subtransaction.  Two sessions that lock the same state
- * rows in opposite orders (transactions of several statements, a statement
- * that meets a user another session has just created, see state.c) wait for
- * each other, and PostgreSQL aborts one of them with 40P01; the aborted one
- * rolls its subtransaction back, which gives up every state row it locked,
- * so the other can finish, and then does the work again (the statement's
- * rows are already in the table, outside the subtransaction), up to
- * INGEST_DEADLOCK_RETRIES times.  Any other error aborts the statement.
- * A transaction of many statements stops doing so (adoption_subxact_allowed).
+ * Tracks the statement's new events, in a subtransaction when one is
+ * allowed, again after a deadlock (see adoption_track_events).
  */
-Datum
-adoption_track_events(PG_FUNCTION_ARGS)
+static void
+track_with_retries(Tuplestorestate *newtable, TupleTableSlot *slot,
+				   EventColumns *cols, TimestampTz now,
+				   MemoryContext stmt_mcxt, MemoryContext work_mcxt,
+				   ResourceOwner owner)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	Tuplestorestate *newtable;
-	TupleDesc	desc;
-	TupleTableSlot *slot;
-	EventColumns cols;
-	MemoryContext stmt_mcxt;
-	MemoryContext work_mcxt;
-	MemoryContext old;
-	ResourceOwner owner = CurrentResourceOwner;
-	TimestampTz now = GetCurrentTimestamp();
 	int			attempt;
-
-	if (!CALLED_AS_TRIGGER(fcinfo) ||
-		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
-		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ||
-		trigdata->tg_newtable == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("adoption.track_events() must be an AFTER INSERT ... REFERENCING NEW TABLE ... FOR EACH STATEMENT trigger")));
-
-	newtable = trigdata->tg_newtable;
-	desc = RelationGetDescr(trigdata->tg_relation);
-	event_columns(desc, &cols);
-
-	stmt_mcxt = AllocSetContextCreate(CurrentMemoryContext,
-									  "pg_adoption ingest statement",
-									  ALLOCSET_DEFAULT_SIZES);
-	work_mcxt = AllocSetContextCreate(stmt_mcxt, "pg_adoption ingest work",
-									  ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(stmt_mcxt);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "pg_adoption: SPI_connect failed");
-	/* Citus: the tables of this call are the shards co-located with tg_relation. */
-	adoption_citus_statement(trigdata->tg_relation);
-	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
 
 	for (attempt = 1;; attempt++)
 	{
@@ -464,7 +420,7 @@ adoption_track_events(PG_FUNCTION_ARGS)
 			BeginInternalSubTransaction(NULL);
 		PG_TRY();
 		{
-			track_statement(newtable, slot, &cols, now, work_mcxt);
+			track_statement(newtable, slot, cols, now, work_mcxt);
 			if (subxact)
 			{
 				ReleaseCurrentSubTransaction();
@@ -506,6 +462,76 @@ adoption_track_events(PG_FUNCTION_ARGS)
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}
+}
+
+PG_FUNCTION_INFO_V1(adoption_track_events);
+
+/*
+ * Returns NULL after validating and tracking the statement's new events.
+ *
+ * The work runs in a subtransaction.  Two sessions that lock the same state
+ * rows in opposite orders (transactions of several statements, a statement
+ * that meets a user another session has just created, see state.c) wait for
+ * each other, and PostgreSQL aborts one of them with 40P01; the aborted one
+ * rolls its subtransaction back, which gives up every state row it locked,
+ * so the other can finish, and then does the work again (the statement's
+ * rows are already in the table, outside the subtransaction), up to
+ * INGEST_DEADLOCK_RETRIES times.  Any other error aborts the statement.
+ * A transaction of many statements stops doing so (adoption_subxact_allowed).
+ */
+Datum
+adoption_track_events(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Tuplestorestate *newtable;
+	TupleDesc	desc;
+	TupleTableSlot *slot;
+	EventColumns cols;
+	MemoryContext stmt_mcxt;
+	MemoryContext work_mcxt;
+	MemoryContext old;
+	ResourceOwner owner = CurrentResourceOwner;
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ||
+		trigdata->tg_newtable == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("adoption.track_events() must be an AFTER INSERT ... REFERENCING NEW TABLE ... FOR EACH STATEMENT trigger")));
+
+	newtable = trigdata->tg_newtable;
+	desc = RelationGetDescr(trigdata->tg_relation);
+	event_columns(desc, &cols);
+
+	stmt_mcxt = AllocSetContextCreate(CurrentMemoryContext,
+									  "pg_adoption ingest statement",
+									  ALLOCSET_DEFAULT_SIZES);
+	work_mcxt = AllocSetContextCreate(stmt_mcxt, "pg_adoption ingest work",
+									  ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(stmt_mcxt);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pg_adoption: SPI_connect failed");
+	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+
+	/*
+	 * Citus: on a shard of the event log, the call works in the scope of its
+	 * shard group (citus.c): the co-located shards and this node's copy of
+	 * the reference tables, the play policy's functions included.
+	 */
+	adoption_citus_enter_relation(trigdata->tg_relation);
+	PG_TRY();
+	{
+		track_with_retries(newtable, slot, &cols, now, stmt_mcxt, work_mcxt, owner);
+	}
+	PG_FINALLY();
+	{
+		adoption_citus_leave();
+	}
+	PG_END_TRY();
 	ExecDropSingleTupleTableSlot(slot);
 
 	SPI_finish();

@@ -40,6 +40,7 @@ adoption_relcache_callback(Datum arg, Oid relid)
 	adoption_registry_invalidate(relid);
 	adoption_actions_invalidate(relid);
 	adoption_feedback_invalidate(relid);
+	adoption_citus_invalidate(relid);
 }
 
 /* Transaction callback: publishes or drops what this transaction registered. */

@@ -37,6 +37,7 @@
 #include "utils/builtins.h"
 
 #include "helpers.h"
+#include "citus.h"
 
 /* The month of a feedback row (f), as stored in feedback_profile.month. */
 #define PROFILE_MONTH \
@@ -90,7 +91,8 @@ static const char *const profile_upsert =
 static void
 profile_exec(const char *sql, int expected)
 {
-	int			rc = SPI_execute(sql, false, 0);
+	/* On a Citus shard, LOCK and TRUNCATE name the shards themselves (citus.c). */
+	int			rc = SPI_execute(adoption_resolve_sql(sql), false, 0);
 
 	if (rc != expected)
 		elog(ERROR, "feedback profile statement failed: %s", SPI_result_code_string(rc));
@@ -142,16 +144,26 @@ adoption_feedback_profiles(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
 		elog(ERROR, "could not register the transition tables of adoption.feedback_profiles()");
-	if (TRIGGER_FIRED_BY_TRUNCATE(ev))
-		profile_exec("TRUNCATE adoption.feedback_profile", SPI_OK_UTILITY);
-	else if (TRIGGER_FIRED_BY_INSERT(ev))
-		profile_exec(psprintf(profile_upsert,
-							  psprintf(profile_rows, "new_feedback", "true")),
-					 SPI_OK_INSERT);
-	else if (TRIGGER_FIRED_BY_DELETE(ev))
-		profile_recompute(SLICES_OF("old_feedback"));
-	else
-		profile_recompute(SLICES_OF("old_feedback") " UNION " SLICES_OF("new_feedback"));
+	/* On a Citus shard: the statements run on its shard group (citus.c). */
+	adoption_citus_enter_relation(trigdata->tg_relation);
+	PG_TRY();
+	{
+		if (TRIGGER_FIRED_BY_TRUNCATE(ev))
+			profile_exec("TRUNCATE adoption.feedback_profile", SPI_OK_UTILITY);
+		else if (TRIGGER_FIRED_BY_INSERT(ev))
+			profile_exec(psprintf(profile_upsert,
+								  psprintf(profile_rows, "new_feedback", "true")),
+						 SPI_OK_INSERT);
+		else if (TRIGGER_FIRED_BY_DELETE(ev))
+			profile_recompute(SLICES_OF("old_feedback"));
+		else
+			profile_recompute(SLICES_OF("old_feedback") " UNION " SLICES_OF("new_feedback"));
+	}
+	PG_FINALLY();
+	{
+		adoption_citus_leave();
+	}
+	PG_END_TRY();
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }
@@ -175,6 +187,13 @@ adoption_rebuild_feedback_profiles(PG_FUNCTION_ARGS)
 	}
 	else
 		args[0] = (Datum) 0;
+
+	/* On a Citus coordinator: on each shard group, on its worker (citus.c). */
+	if (adoption_citus_dispatching())
+		PG_RETURN_INT64(adoption_citus_run_sum(PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)),
+											   psprintf("SELECT adoption.rebuild_feedback_profiles(%s) AS n",
+														PG_ARGISNULL(0) ? "NULL" :
+														quote_literal_cstr(text_to_cstring(PG_GETARG_TEXT_PP(0))))));
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

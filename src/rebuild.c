@@ -31,6 +31,7 @@
 #include "utils/memutils.h"
 
 #include "helpers.h"
+#include "citus.h"
 #include "state.h"
 #include "validate.h"
 
@@ -67,6 +68,12 @@ adoption_rebuild(PG_FUNCTION_ARGS)
 				 errhint("Pass NULL (or nothing) to rebuild every tenant.")));
 	args[0] = tenant_id ? CStringGetTextDatum(tenant_id) : (Datum) 0;
 
+	/* On a Citus coordinator: on each shard group, on its worker (citus.c). */
+	if (adoption_citus_dispatching())
+		PG_RETURN_INT64(adoption_citus_run_sum(tenant_id,
+											   psprintf("SELECT adoption.rebuild(%s) AS n",
+														tenant_id ? quote_literal_cstr(tenant_id) : "NULL")));
+
 	mcxt = AllocSetContextCreate(CurrentMemoryContext, "pg_adoption rebuild",
 								 ALLOCSET_DEFAULT_SIZES);
 	/* The strings of one fetched batch; the engine copies what it keeps. */
@@ -75,7 +82,9 @@ adoption_rebuild(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "pg_adoption: SPI_connect failed");
 
-	if (SPI_execute("LOCK TABLE adoption.feature_usage_events IN SHARE MODE", false, 0) != SPI_OK_UTILITY)
+	/* On a Citus shard: the shard's (citus.c). */
+	if (SPI_execute(adoption_resolve_sql("LOCK TABLE adoption.feature_usage_events IN SHARE MODE"),
+					false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "pg_adoption: could not lock the event log");
 	for (i = 0; i < lengthof(state_tables); i++)
 	{

@@ -279,6 +279,11 @@ BEGIN
 		RAISE EXCEPTION 'lease must be positive, not %', coalesce(lease::text, 'NULL') USING ERRCODE = 'invalid_parameter_value',
 			HINT = 'The lease is how long the worker holds the actions, e.g. ''5 minutes''.';
 	END IF;
+	/* On a Citus coordinator: per shard group, on its worker (citus.sql). */
+	IF adoption.citus_distributed() THEN
+		RETURN QUERY SELECT c.* FROM adoption.citus_claim_actions(worker, max, lease) AS c;
+		RETURN;
+	END IF;
 
 	/* Expired leases of actions out of attempts (the tenant's max_attempts): dead, not handed out again. */
 	WITH expired AS (
@@ -343,11 +348,18 @@ AS $$
 DECLARE
 	a adoption.campaign_action_queue;
 	finished text;
+	t text;
 BEGIN
 	IF action_id IS NULL THEN
 		RAISE EXCEPTION 'action_id must not be NULL' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	SELECT q.* INTO a FROM adoption.campaign_action_queue AS q WHERE q.action_id = held_action.action_id FOR UPDATE;
+	/*
+	 * The tenant first: on a Citus cluster a row lock needs the
+	 * distribution column (a query routed to one shard).
+	 */
+	SELECT q.tenant_id INTO t FROM adoption.campaign_action_queue AS q WHERE q.action_id = held_action.action_id;
+	SELECT q.* INTO a FROM adoption.campaign_action_queue AS q
+	WHERE q.tenant_id = t AND q.action_id = held_action.action_id FOR UPDATE;
 	IF NOT FOUND THEN
 		SELECT r.status INTO finished FROM adoption.campaign_action_archive AS r WHERE r.action_id = held_action.action_id;
 		IF FOUND THEN

@@ -204,6 +204,28 @@ $$;
 COMMENT ON FUNCTION adoption.drop_snapshots(text) IS 'Internal to forget_user and forget_tenant: deletes the tenant''s daily snapshots and campaign attribution snapshot rows and recomputes the totals of their days; returns the daily snapshot rows deleted';
 
 /*
+ * The working tables of snapshot_days(): the targets, each user's latest
+ * event of each day, the active (tenant, user, day)s.  Unlogged tables of
+ * the extension rather than temporary ones, because on a Citus cluster
+ * snapshot_days() runs on the workers inside the coordinator's two-phase
+ * commit, which a transaction that used a temporary table cannot join;
+ * they are distributed with the tenant tables, and snapshot_adoption()'s
+ * lock gives them to one run at a time.  Empty between runs.
+ */
+CREATE UNLOGGED TABLE adoption.snapshot_work_target (
+	tenant_id text PRIMARY KEY, from_day date NOT NULL, to_day date NOT NULL, w interval NOT NULL
+);
+COMMENT ON TABLE adoption.snapshot_work_target IS 'Internal to adoption.snapshot_days(): the tenants and days of the run (empty between runs)';
+CREATE UNLOGGED TABLE adoption.snapshot_work_user_day (
+	tenant_id text NOT NULL, user_id text, d date, last_t timestamptz, events bigint
+);
+COMMENT ON TABLE adoption.snapshot_work_user_day IS 'Internal to adoption.snapshot_days(): each user''s latest event time and events of each day (empty between runs)';
+CREATE UNLOGGED TABLE adoption.snapshot_work_active (
+	tenant_id text NOT NULL, user_id text, day date
+);
+COMMENT ON TABLE adoption.snapshot_work_active IS 'Internal to adoption.snapshot_days(): the (tenant, user, day)s a user was active at the end of (empty between runs)';
+
+/*
  * Writes the snapshots of the days [from, to] of each (tenant_id, from,
  * to) in targets (a JSON array), replacing what was there.  Returns the
  * number of tenant-days written.  Set-based: the event log is read once,
@@ -221,30 +243,25 @@ AS $$
 DECLARE
 	written integer;
 BEGIN
-	CREATE TEMP TABLE IF NOT EXISTS pga_snapshot_target (
-		tenant_id text PRIMARY KEY, from_day date NOT NULL, to_day date NOT NULL, w interval NOT NULL
-	) ON COMMIT DROP;
-	TRUNCATE pga_snapshot_target;
-	INSERT INTO pga_snapshot_target
+	/* The working tables, or their shards on a Citus worker (citus_table()). */
+	EXECUTE format('TRUNCATE %s, %s, %s', adoption.citus_table('snapshot_work_target'),
+		adoption.citus_table('snapshot_work_user_day'), adoption.citus_table('snapshot_work_active'));
+	INSERT INTO adoption.snapshot_work_target
 	SELECT x.tenant_id, x.from_day, x.to_day, e.active_window
 	FROM jsonb_to_recordset(targets) AS x(tenant_id text, from_day date, to_day date)
 	JOIN adoption.effective_settings AS e ON e.tenant_id = x.tenant_id
 	WHERE x.from_day <= x.to_day;
-	ANALYZE pga_snapshot_target;
+	EXECUTE format('ANALYZE %s', adoption.citus_table('snapshot_work_target'));
 
-	DELETE FROM adoption.daily_feature_snapshots AS s USING pga_snapshot_target AS t
+	DELETE FROM adoption.daily_feature_snapshots AS s USING adoption.snapshot_work_target AS t
 	WHERE s.tenant_id = t.tenant_id AND s.day BETWEEN t.from_day AND t.to_day;
-	DELETE FROM adoption.daily_tenant_snapshots AS s USING pga_snapshot_target AS t
+	DELETE FROM adoption.daily_tenant_snapshots AS s USING adoption.snapshot_work_target AS t
 	WHERE s.tenant_id = t.tenant_id AND s.day BETWEEN t.from_day AND t.to_day;
 
 	/* Each user's latest event time of each day that can make it active on a target day. */
-	CREATE TEMP TABLE IF NOT EXISTS pga_snapshot_user_day (
-		tenant_id text, user_id text, d date, last_t timestamptz, events bigint
-	) ON COMMIT DROP;
-	TRUNCATE pga_snapshot_user_day;
-	INSERT INTO pga_snapshot_user_day
+	INSERT INTO adoption.snapshot_work_user_day
 	SELECT e.tenant_id, e.user_id, (e.usage_timestamp AT TIME ZONE 'UTC')::date, max(e.usage_timestamp), count(*)
-	FROM pga_snapshot_target AS t
+	FROM adoption.snapshot_work_target AS t
 	JOIN adoption.feature_usage_events AS e ON e.tenant_id = t.tenant_id
 		AND e.usage_timestamp >= (t.from_day::timestamp AT TIME ZONE 'UTC') - t.w
 		AND e.usage_timestamp < ((t.to_day + 1)::timestamp AT TIME ZONE 'UTC')
@@ -256,23 +273,19 @@ BEGIN
 	 * while last_t >= D + 1 day - active_window, that is up to the day of
 	 * last_t + active_window - 1 day.
 	 */
-	CREATE TEMP TABLE IF NOT EXISTS pga_snapshot_active (
-		tenant_id text, user_id text, day date
-	) ON COMMIT DROP;
-	TRUNCATE pga_snapshot_active;
-	INSERT INTO pga_snapshot_active
+	INSERT INTO adoption.snapshot_work_active
 	SELECT s.tenant_id, s.user_id, g.day::date
 	FROM (
 		SELECT u.tenant_id, u.user_id, greatest(u.d, t.from_day) AS d_from,
 			least(coalesce(lead(u.d) OVER w - 1, t.to_day), t.to_day,
 				((u.last_t + t.w - interval '1 day') AT TIME ZONE 'UTC')::date) AS d_to
-		FROM pga_snapshot_user_day AS u
-		JOIN pga_snapshot_target AS t ON t.tenant_id = u.tenant_id
+		FROM adoption.snapshot_work_user_day AS u
+		JOIN adoption.snapshot_work_target AS t ON t.tenant_id = u.tenant_id
 		WINDOW w AS (PARTITION BY u.tenant_id, u.user_id ORDER BY u.d)
 	) AS s
 	CROSS JOIN LATERAL generate_series(s.d_from, s.d_to, interval '1 day') AS g(day)
 	WHERE s.d_from <= s.d_to;
-	ANALYZE pga_snapshot_active;
+	EXECUTE format('ANALYZE %s', adoption.citus_table('snapshot_work_active'));
 
 	INSERT INTO adoption.daily_tenant_snapshots (tenant_id, day, active_users, users, events, partial)
 	SELECT t.tenant_id, g.day::date, coalesce(a.active_users, 0),
@@ -280,12 +293,12 @@ BEGIN
 			WHERE v.tenant_id = t.tenant_id AND v.first_seen_at < ((g.day::date + 1)::timestamp AT TIME ZONE 'UTC')),
 		coalesce(ev.events, 0),
 		((g.day::date + 1)::timestamp AT TIME ZONE 'UTC') > now()
-	FROM pga_snapshot_target AS t
+	FROM adoption.snapshot_work_target AS t
 	CROSS JOIN LATERAL generate_series(t.from_day, t.to_day, interval '1 day') AS g(day)
 	LEFT JOIN (SELECT a.tenant_id, a.day, count(*) AS active_users
-		FROM pga_snapshot_active AS a GROUP BY 1, 2) AS a ON a.tenant_id = t.tenant_id AND a.day = g.day::date
+		FROM adoption.snapshot_work_active AS a GROUP BY 1, 2) AS a ON a.tenant_id = t.tenant_id AND a.day = g.day::date
 	LEFT JOIN (SELECT u.tenant_id, u.d, sum(u.events) AS events
-		FROM pga_snapshot_user_day AS u GROUP BY 1, 2) AS ev ON ev.tenant_id = t.tenant_id AND ev.d = g.day::date;
+		FROM adoption.snapshot_work_user_day AS u GROUP BY 1, 2) AS ev ON ev.tenant_id = t.tenant_id AND ev.d = g.day::date;
 	GET DIAGNOSTICS written = ROW_COUNT;
 
 	/*
@@ -293,14 +306,14 @@ BEGIN
 	 * the cumulative counts (users whose activated_at, adopted_at,
 	 * habitual_at is before the end of the day) as running sums of the
 	 * milestones per day (those before from_day counted on from_day), and
-	 * the active ones from pga_snapshot_active.
+	 * the active ones from adoption.snapshot_work_active.
 	 */
 	WITH m AS (
 		SELECT s.tenant_id, s.feature_id, s.user_id, s.adopted_at, s.habitual_at, t.from_day, t.to_day,
 			(s.activated_at AT TIME ZONE 'UTC')::date AS activated_day,
 			(s.adopted_at AT TIME ZONE 'UTC')::date AS adopted_day,
 			(s.habitual_at AT TIME ZONE 'UTC')::date AS habitual_day
-		FROM pga_snapshot_target AS t
+		FROM adoption.snapshot_work_target AS t
 		JOIN adoption.user_feature_state AS s ON s.tenant_id = t.tenant_id
 		WHERE s.activated_at < ((t.to_day + 1)::timestamp AT TIME ZONE 'UTC')
 	),
@@ -326,7 +339,7 @@ BEGIN
 		SELECT a.tenant_id, m.feature_id, a.day,
 			count(*) FILTER (WHERE m.adopted_at < ((a.day + 1)::timestamp AT TIME ZONE 'UTC')) AS active_adopters,
 			count(*) FILTER (WHERE m.habitual_at < ((a.day + 1)::timestamp AT TIME ZONE 'UTC')) AS active_habitual
-		FROM pga_snapshot_active AS a
+		FROM adoption.snapshot_work_active AS a
 		JOIN m ON m.tenant_id = a.tenant_id AND m.user_id = a.user_id
 		WHERE m.adopted_at < ((a.day + 1)::timestamp AT TIME ZONE 'UTC')
 			OR m.habitual_at < ((a.day + 1)::timestamp AT TIME ZONE 'UTC')
@@ -349,13 +362,76 @@ BEGIN
 		ON ms.tenant_id = g.tenant_id AND ms.feature_id = g.feature_id
 	WINDOW w AS (PARTITION BY g.tenant_id, g.feature_id ORDER BY g.day);
 
-	PERFORM adoption.snapshot_totals(min(t.from_day), max(t.to_day)) FROM pga_snapshot_target AS t HAVING count(*) > 0;
+	/* On a Citus worker the coordinator sums the totals (a reference table) afterwards. */
+	IF NOT adoption.citus_on_shard() THEN
+		PERFORM adoption.snapshot_totals(min(t.from_day), max(t.to_day))
+		FROM adoption.snapshot_work_target AS t HAVING count(*) > 0;
+	END IF;
 
-	TRUNCATE pga_snapshot_target, pga_snapshot_user_day, pga_snapshot_active;
+	EXECUTE format('TRUNCATE %s, %s, %s', adoption.citus_table('snapshot_work_target'),
+		adoption.citus_table('snapshot_work_user_day'), adoption.citus_table('snapshot_work_active'));
 	RETURN written;
 END
 $$;
-COMMENT ON FUNCTION adoption.snapshot_days(jsonb) IS 'Internal to adoption.snapshot_adoption(): writes the snapshots of the days [from_day, to_day] of each {tenant_id, from_day, to_day}; returns the tenant-days written';
+COMMENT ON FUNCTION adoption.snapshot_days(jsonb) IS 'Internal to adoption.snapshot_adoption(): writes the snapshots of the days [from_day, to_day] of each {tenant_id, from_day, to_day} (and their totals, except on a Citus worker); returns the tenant-days written';
+
+/*
+ * The work of snapshot_adoption() on the tenants' own rows: chooses the
+ * targets (as snapshot_adoption() describes, incremental since
+ * old_watermark), marks the ended days final and writes the snapshots
+ * (snapshot_days()).  On a Citus cluster it runs per shard group
+ * (citus_run()).  Returns the tenant-days written and the days whose
+ * totals changed.
+ */
+CREATE FUNCTION adoption.snapshot_tenants(from_day date, last_day date, tenant_id text, incremental boolean,
+	old_watermark timestamptz, today date)
+RETURNS TABLE (written integer, totals_from date, totals_to date)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+DECLARE
+	targets jsonb;
+BEGIN
+	IF NOT incremental THEN
+		SELECT jsonb_agg(jsonb_build_object('tenant_id', s.tenant_id,
+				'from_day', greatest(coalesce(snapshot_tenants.from_day, (s.first_event_at AT TIME ZONE 'UTC')::date),
+					(s.first_event_at AT TIME ZONE 'UTC')::date),
+				'to_day', last_day))
+		INTO targets
+		FROM adoption.tenant_state AS s
+		WHERE snapshot_tenants.tenant_id IS NULL OR s.tenant_id = snapshot_tenants.tenant_id;
+	ELSE
+		SELECT jsonb_agg(jsonb_build_object('tenant_id', d.tenant_id, 'from_day', d.from_day, 'to_day', today))
+		INTO targets
+		FROM (
+			SELECT s.tenant_id, least(n.first_new_day, l.last_day + 1,
+				CASE WHEN l.last_day IS NULL OR old_watermark IS NULL
+					THEN (s.first_event_at AT TIME ZONE 'UTC')::date END) AS from_day
+			FROM adoption.tenant_state AS s
+			LEFT JOIN (SELECT x.tenant_id, max(x.day) AS last_day
+				FROM adoption.daily_tenant_snapshots AS x GROUP BY x.tenant_id) AS l ON l.tenant_id = s.tenant_id
+			LEFT JOIN (SELECT e.tenant_id, min((e.usage_timestamp AT TIME ZONE 'UTC')::date) AS first_new_day
+				FROM adoption.feature_usage_events AS e
+				WHERE old_watermark IS NOT NULL AND e.ingested_at >= old_watermark
+				GROUP BY e.tenant_id) AS n ON n.tenant_id = s.tenant_id
+		) AS d
+		WHERE d.from_day <= today;
+		/* Days that ended since they were written: same events, now final. */
+		UPDATE adoption.daily_tenant_snapshots AS s SET partial = false
+		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
+		UPDATE adoption.daily_feature_snapshots AS s SET partial = false
+		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
+	END IF;
+
+	SELECT min((x->>'from_day')::date), max((x->>'to_day')::date) INTO totals_from, totals_to
+	FROM jsonb_array_elements(coalesce(targets, '[]')) AS x
+	WHERE (x->>'from_day')::date <= (x->>'to_day')::date;
+	written := adoption.snapshot_days(coalesce(targets, '[]'));
+	RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION adoption.snapshot_tenants(date, date, text, boolean, timestamptz, date) IS 'Internal to adoption.snapshot_adoption(): chooses the tenants and days to write, marks ended days final, writes their snapshots; returns the tenant-days written and the range of days whose totals changed';
 
 /*
  * Keeps the daily snapshots.  Without from_day and tenant_id (what
@@ -380,8 +456,9 @@ DECLARE
 	incremental boolean := snapshot_adoption.from_day IS NULL AND snapshot_adoption.tenant_id IS NULL;
 	old_watermark timestamptz;
 	new_watermark timestamptz;
-	targets jsonb;
 	written integer;
+	totals_from date;
+	totals_to date;
 BEGIN
 	IF last_day > today THEN
 		RAISE EXCEPTION 'to_day % is in the future', last_day USING ERRCODE = 'invalid_parameter_value',
@@ -404,44 +481,40 @@ BEGIN
 		RETURN 0;
 	END IF;
 
-	IF NOT incremental THEN
-		SELECT jsonb_agg(jsonb_build_object('tenant_id', s.tenant_id,
-				'from_day', greatest(coalesce(snapshot_adoption.from_day, (s.first_event_at AT TIME ZONE 'UTC')::date),
-					(s.first_event_at AT TIME ZONE 'UTC')::date),
-				'to_day', last_day))
-		INTO targets
-		FROM adoption.tenant_state AS s
-		WHERE snapshot_adoption.tenant_id IS NULL OR s.tenant_id = snapshot_adoption.tenant_id;
-	ELSE
+	IF incremental THEN
 		SELECT r.watermark INTO old_watermark FROM adoption.snapshot_state AS r;
 		new_watermark := adoption.ingest_watermark();
-		SELECT jsonb_agg(jsonb_build_object('tenant_id', d.tenant_id, 'from_day', d.from_day, 'to_day', today))
-		INTO targets
-		FROM (
-			SELECT s.tenant_id, least(n.first_new_day, l.last_day + 1,
-				CASE WHEN l.last_day IS NULL OR old_watermark IS NULL
-					THEN (s.first_event_at AT TIME ZONE 'UTC')::date END) AS from_day
-			FROM adoption.tenant_state AS s
-			LEFT JOIN (SELECT x.tenant_id, max(x.day) AS last_day
-				FROM adoption.daily_tenant_snapshots AS x GROUP BY x.tenant_id) AS l ON l.tenant_id = s.tenant_id
-			LEFT JOIN (SELECT e.tenant_id, min((e.usage_timestamp AT TIME ZONE 'UTC')::date) AS first_new_day
-				FROM adoption.feature_usage_events AS e
-				WHERE old_watermark IS NOT NULL AND e.ingested_at >= old_watermark
-				GROUP BY e.tenant_id) AS n ON n.tenant_id = s.tenant_id
-		) AS d
-		WHERE d.from_day <= today;
-		/* Days that ended since they were written: same events, now final. */
-		UPDATE adoption.daily_tenant_snapshots AS s SET partial = false
-		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
-		UPDATE adoption.daily_feature_snapshots AS s SET partial = false
-		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
 		UPDATE adoption.daily_totals AS s SET partial = false
 		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
 	END IF;
 
-	written := adoption.snapshot_days(coalesce(targets, '[]'));
-	/* The campaign and launch snapshots, recomputed whole (see snapshot_campaigns()). */
-	PERFORM adoption.snapshot_campaigns();
+	IF NOT adoption.citus_distributed() THEN
+		SELECT st.written INTO written
+		FROM adoption.snapshot_tenants(snapshot_adoption.from_day, last_day, snapshot_adoption.tenant_id,
+			incremental, old_watermark, today) AS st;
+	ELSE
+		/*
+		 * Per shard group, on its worker, in this transaction (as
+		 * rescore()); then the totals, a reference table, here.
+		 */
+		SELECT coalesce(sum((r OPERATOR(pg_catalog.->>) 'written')::integer), 0),
+			min((r OPERATOR(pg_catalog.->>) 'totals_from')::date), max((r OPERATOR(pg_catalog.->>) 'totals_to')::date)
+		INTO written, totals_from, totals_to
+		FROM adoption.citus_run_at(
+			ARRAY(SELECT x.anchor FROM adoption.citus_shard_tenants(snapshot_adoption.tenant_id) AS x),
+			format('SELECT * FROM adoption.snapshot_tenants(%L, %L, %L, %L, %L, %L)', snapshot_adoption.from_day,
+				last_day, snapshot_adoption.tenant_id, incremental, old_watermark, today)) AS r;
+		IF totals_from IS NOT NULL THEN
+			PERFORM adoption.snapshot_totals(totals_from, totals_to);
+		END IF;
+	END IF;
+	/*
+	 * The campaign and launch snapshots, recomputed whole (see
+	 * snapshot_campaigns()); not on a Citus cluster yet (docs/citus.md).
+	 */
+	IF NOT adoption.citus_distributed() THEN
+		PERFORM adoption.snapshot_campaigns();
+	END IF;
 
 	IF incremental THEN
 		INSERT INTO adoption.snapshot_state AS r (singleton, watermark, last_started_at, last_finished_at, last_days)

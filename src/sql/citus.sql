@@ -125,6 +125,14 @@ BEGIN
 	 * Citus refuses to write a reference table that a foreign key names
 	 * after the statement's parallel writes to the shards.
 	 */
+	/*
+	 * The work per shard group: a call of citus_run() on the coordinator
+	 * runs on the worker that holds the group of its first argument, in the
+	 * caller's transaction (force_delegation).
+	 */
+	PERFORM create_distributed_function('adoption.citus_run(text, text)',
+		'anchor', colocate_with => event_log::text, force_delegation => true);
+
 	FOR i IN 1 .. coalesce(cardinality(fk_rels), 0) LOOP
 		CONTINUE WHEN fk_defs[i] LIKE '%REFERENCES adoption.features(%';
 		EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', fk_rels[i], fk_names[i], fk_defs[i]);
@@ -139,6 +147,197 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION adoption.distribute(integer) IS 'On a Citus coordinator: distributes every tenant table by tenant_id, co-located with the event log (shard_count shards, NULL: citus.shard_count), makes the other tables reference tables; safe to call again; returns each table with its Citus table type';
+
+/* True on a Citus coordinator (or a node with metadata) where the event log is distributed, outside a shard scope. */
+CREATE FUNCTION adoption.citus_distributed()
+RETURNS boolean
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	yes boolean;
+BEGIN
+	IF to_regclass('pg_catalog.pg_dist_partition') IS NULL OR adoption.citus_on_shard() THEN
+		RETURN false;
+	END IF;
+	EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition AS p
+		WHERE p.logicalrelid OPERATOR(pg_catalog.=) ''adoption.feature_usage_events''::pg_catalog.regclass)'
+		INTO yes;
+	RETURN yes;
+END
+$$;
+COMMENT ON FUNCTION adoption.citus_distributed() IS 'True when the event log is a distributed Citus table here (a coordinator after adoption.distribute()) and this backend is not working on one shard group: the functions that work per tenant then run per shard group (citus_run_at)';
+
+/*
+ * One tenant per shard group of the event log that holds a tenant (the
+ * least tenant_id of each shard of adoption.tenants), or only_tenant's:
+ * what names a shard group to a distributed function.  Read with
+ * run_command_on_shards() (its own connections, outside the transaction):
+ * a tenant first registered by this transaction waits for the next run.
+ */
+CREATE FUNCTION adoption.citus_shard_tenants(only_tenant text DEFAULT NULL)
+RETURNS TABLE (anchor text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF only_tenant IS NOT NULL THEN
+		RETURN QUERY SELECT only_tenant;
+		RETURN;
+	END IF;
+	RETURN QUERY EXECUTE $q$
+		SELECT r.result FROM pg_catalog.run_command_on_shards('adoption.tenants',
+			'SELECT pg_catalog.min(tenant_id) FROM %s') AS r
+		WHERE r.success AND r.result IS NOT NULL AND r.result OPERATOR(pg_catalog.<>) ''
+		ORDER BY r.shardid$q$;
+END
+$$;
+COMMENT ON FUNCTION adoption.citus_shard_tenants(text) IS 'Internal, Citus: a tenant of each shard group that holds one (or only_tenant), to name the group to a distributed function';
+
+/*
+ * The shard scope (src/citus.c): from citus_enter_tenant() or
+ * citus_enter_shard() to citus_leave(), every statement of this backend
+ * runs on the tables of one shard group of this node: the distributed
+ * tables' co-located shards and this node's shard of each reference table.
+ */
+CREATE FUNCTION adoption.citus_enter_tenant(tenant_id text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'adoption_citus_enter_tenant'
+LANGUAGE C;
+COMMENT ON FUNCTION adoption.citus_enter_tenant(text) IS 'Internal, Citus: runs the statements that follow on the shard group that holds tenant_id (on this node) until adoption.citus_leave(); returns the event log''s shard id';
+
+CREATE FUNCTION adoption.citus_enter_shard(rel regclass)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'adoption_citus_enter_relid'
+LANGUAGE C STRICT;
+COMMENT ON FUNCTION adoption.citus_enter_shard(regclass) IS 'Internal, Citus: when rel is a shard (a trigger''s TG_RELID on a worker), runs the statements that follow on its shard group until adoption.citus_leave(); returns whether it is one (else nothing changes)';
+
+CREATE FUNCTION adoption.citus_leave()
+RETURNS void
+AS 'MODULE_PATHNAME', 'adoption_citus_leave_sql'
+LANGUAGE C;
+COMMENT ON FUNCTION adoption.citus_leave() IS 'Internal, Citus: ends the scope of the last adoption.citus_enter_tenant() or citus_enter_shard()';
+
+CREATE FUNCTION adoption.notify_actions(tenant_id text, actions bigint)
+RETURNS void
+AS 'MODULE_PATHNAME', 'adoption_notify_actions_sql'
+LANGUAGE C;
+COMMENT ON FUNCTION adoption.notify_actions(text, bigint) IS 'Internal: announces enqueued actions (NOTIFY adoption_actions with their number); on a Citus shard notes them for the coordinator''s adoption.citus_flush() under tenant_id';
+
+/*
+ * Runs sql (a query) on the shard group that holds tenant anchor and
+ * returns its rows as jsonb.  A distributed function, co-located with the
+ * event log by anchor and force-delegated (adoption.distribute()): called
+ * on the coordinator it runs on the worker that holds the group, inside the
+ * coordinator's transaction (Citus's two-phase commit), in the group's
+ * shard scope, so the extension's own functions run there unchanged.  The
+ * functions that work per tenant (rescore(), snapshot_adoption(),
+ * rebuild(), claim_actions()...) call it through citus_run_at().
+ */
+CREATE FUNCTION adoption.citus_run(anchor text, sql text)
+RETURNS SETOF jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM adoption.citus_enter_tenant(anchor);
+	RETURN QUERY EXECUTE format('SELECT pg_catalog.to_jsonb(r) FROM (%s) AS r', sql);
+	PERFORM adoption.citus_leave();
+END
+$$;
+COMMENT ON FUNCTION adoption.citus_run(text, text) IS 'Internal, Citus: runs a query on the shard group that holds tenant anchor, on the worker that holds it (a force-delegated distributed function), and returns its rows as jsonb';
+
+/*
+ * citus_run(anchor, sql) for each anchor, in order, from the coordinator:
+ * each call is a statement whose arguments are constants, the form Citus
+ * delegates to a worker inside a transaction.
+ */
+CREATE FUNCTION adoption.citus_run_at(anchors text[], sql text)
+RETURNS SETOF jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	anchor text;
+BEGIN
+	FOREACH anchor IN ARRAY coalesce(anchors, '{}') LOOP
+		RETURN QUERY EXECUTE format('SELECT r FROM adoption.citus_run(%L::text, %L::text) AS r', anchor, sql);
+	END LOOP;
+	/* What the groups enqueued is announced here (a reader's calls enqueue nothing). */
+	IF has_function_privilege('adoption.citus_flush()', 'EXECUTE') THEN
+		PERFORM adoption.citus_flush();
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION adoption.citus_run_at(text[], text) IS 'Internal, Citus: adoption.citus_run(anchor, sql) on the shard group of each anchor in turn, in this transaction, then adoption.citus_flush(); returns all their rows';
+
+/* The sum of column n of sql run on every shard group that holds a tenant (or on only_tenant's). */
+CREATE FUNCTION adoption.citus_run_sum(only_tenant text, sql text)
+RETURNS bigint
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT coalesce(sum((r OPERATOR(pg_catalog.->>) 'n')::bigint), 0)::bigint
+	FROM adoption.citus_run_at(ARRAY(SELECT x.anchor FROM adoption.citus_shard_tenants(only_tenant) AS x), sql) AS r
+$$;
+COMMENT ON FUNCTION adoption.citus_run_sum(text, text) IS 'Internal, Citus: runs sql (a query with a column n) on every shard group that holds a tenant, or on only_tenant''s, and returns the sum of n';
+
+/*
+ * claim_actions() on a Citus cluster: the due pending actions one node
+ * would hand out first (the max with the earliest available_at) are
+ * counted per shard group, and each group claims that many, oldest first,
+ * on its worker; then, while fewer than max were claimed (expired leases,
+ * or actions another worker took meanwhile), each group in turn for the
+ * rest.
+ */
+CREATE FUNCTION adoption.citus_claim_actions(worker text, max integer, lease interval)
+RETURNS SETOF adoption.campaign_actions
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	g record;
+	got bigint := 0;
+	n bigint;
+	anchor text;
+BEGIN
+	FOR g IN
+		SELECT min(c.tenant_id) AS anchor, count(*) AS n
+		FROM (SELECT q.tenant_id FROM adoption.campaign_action_queue AS q
+			WHERE q.status = 'pending' AND q.available_at <= now()
+			ORDER BY q.available_at LIMIT max) AS c
+		GROUP BY get_shard_id_for_distribution_column('adoption.campaign_action_queue', c.tenant_id)
+	LOOP
+		RETURN QUERY SELECT (jsonb_populate_record(NULL::adoption.campaign_actions, r)).*
+			FROM adoption.citus_run_at(ARRAY[g.anchor],
+				format('SELECT * FROM adoption.claim_actions(%L, %s, %L)', worker, g.n, lease)) AS r;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		got := got + n;
+	END LOOP;
+	FOR anchor IN SELECT x.anchor FROM adoption.citus_shard_tenants() AS x LOOP
+		EXIT WHEN got >= max;
+		RETURN QUERY SELECT (jsonb_populate_record(NULL::adoption.campaign_actions, r)).*
+			FROM adoption.citus_run_at(ARRAY[anchor],
+				format('SELECT * FROM adoption.claim_actions(%L, %s, %L)', worker, max - got, lease)) AS r;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		got := got + n;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION adoption.citus_claim_actions(text, integer, interval) IS 'Internal, Citus: adoption.claim_actions() on a coordinator, per shard group (the earliest due actions first)';
+
+/* The relation to name for table relname of the extension: its shard in a shard scope, else adoption.relname. */
+CREATE FUNCTION adoption.citus_table(relname text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'adoption_citus_table'
+LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION adoption.citus_table(text) IS 'Internal: the relation that names table relname of the extension in this statement (its co-located shard in a Citus shard scope, else adoption.relname), for utility statements, which the planner does not see';
+
+CREATE FUNCTION adoption.citus_on_shard()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'adoption_citus_on_shard_sql'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION adoption.citus_on_shard() IS 'Internal: true while this backend works on one shard group of a Citus worker (a trigger on a shard, or a shard scope)';
 
 /*
  * Returns the number of actions announced.  Moves what the workers' ingest

@@ -262,20 +262,15 @@ COMMENT ON TABLE adoption.rescore_state IS 'Bookkeeping of adoption.rescore(): r
 SELECT pg_catalog.pg_extension_config_dump('adoption.rescore_state', '');
 
 /*
- * Scores tenants as of as_of and acts on what changed.
- *
- * Which tenants: the given one; else, when as_of is the current time, the
- * tenants with rows ingested since the previous run plus those whose
- * latest score is more than a day older than as_of (incremental); else
- * (as_of in the past: a backfill) every tenant.  A tenant without a single
- * event up to as_of has no health yet and is skipped.
- *
- * Actions come only from a score that is the tenant's newest and live (at
- * most a day old when computed): a backfill writes history, not campaigns;
- * a band is entered relative to the previous live score, so the first live
- * score after a backfill acts on the band it finds.
+ * The scoring of adoption.rescore() (which validates its arguments and
+ * takes the lock): scores the tenants rescore() describes (tenant_id, or
+ * the incremental choice since old_watermark, or every tenant) as of
+ * as_of, stores the scores and enqueues the actions.  It reads and writes
+ * only the rows of the tenants it scores, so on a Citus cluster it runs
+ * per shard group (adoption.citus_run()).  Returns the tenants scored.
  */
-CREATE FUNCTION adoption.rescore(tenant_id text DEFAULT NULL, as_of timestamptz DEFAULT pg_catalog.now())
+CREATE FUNCTION adoption.rescore_tenants(tenant_id text, as_of timestamptz, incremental boolean,
+	old_watermark timestamptz)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -283,55 +278,15 @@ SET TimeZone = 'UTC'
 SET jit = off
 AS $$
 DECLARE
-	incremental boolean;
-	old_watermark timestamptz;
-	new_watermark timestamptz;
 	targets text[];
 	scored integer;
 	batch jsonb;
 BEGIN
-	IF as_of IS NULL OR NOT isfinite(as_of) THEN
-		RAISE EXCEPTION 'as_of must be a finite time, not %', coalesce(as_of::text, 'NULL')
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF as_of > clock_timestamp() THEN
-		RAISE EXCEPTION 'as_of % is in the future', as_of USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'Health is scored as of now or a past time; leave as_of out for now.';
-	END IF;
-	IF rescore.tenant_id IS NOT NULL AND NOT EXISTS (
-		SELECT 1 FROM adoption.tenants AS t WHERE t.tenant_id = rescore.tenant_id) THEN
-		RAISE EXCEPTION 'unknown tenant "%"', rescore.tenant_id USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'Tenants are the rows of adoption.tenants; events register them on first sight.';
-	END IF;
-
-	/* One run at a time: a second one returns at once. */
-	IF NOT pg_try_advisory_xact_lock(('adoption.health_scores'::regclass)::oid::bigint) THEN
-		RAISE NOTICE 'adoption.rescore() is already running in another session; skipped';
-		RETURN 0;
-	END IF;
-
-	incremental := rescore.tenant_id IS NULL AND as_of >= now();
-	IF rescore.tenant_id IS NOT NULL THEN
-		targets := ARRAY[rescore.tenant_id];
+	IF rescore_tenants.tenant_id IS NOT NULL THEN
+		targets := ARRAY[rescore_tenants.tenant_id];
 	ELSIF NOT incremental THEN
 		SELECT array_agg(t.tenant_id ORDER BY t.tenant_id) INTO targets FROM adoption.tenants AS t;
 	ELSE
-		SELECT r.watermark INTO old_watermark FROM adoption.rescore_state AS r;
-		/*
-		 * ingested_at defaults to now(), the start of the inserting
-		 * transaction: rows that transactions still running will commit
-		 * carry at least the oldest start among them.  Sessions of other
-		 * roles hide their start unless the caller has pg_read_all_stats;
-		 * then fall back to a day, which the daily rescoring covers anyway.
-		 */
-		SELECT least(now(), min(a.xact_start)) INTO new_watermark
-		FROM pg_stat_activity AS a
-		WHERE a.datname = current_database() AND a.backend_type <> 'autovacuum worker';
-		IF EXISTS (SELECT 1 FROM pg_stat_activity AS a
-			WHERE a.datname = current_database() AND a.query = '<insufficient privilege>') THEN
-			new_watermark := least(new_watermark, now() - interval '1 day');
-		END IF;
-
 		SELECT array_agg(d.tenant_id ORDER BY d.tenant_id) INTO targets FROM (
 			SELECT e.tenant_id FROM adoption.feature_usage_events AS e
 			WHERE old_watermark IS NOT NULL AND e.ingested_at >= old_watermark
@@ -436,8 +391,11 @@ BEGIN
 			WHERE cur.seats_licensed > 0
 				AND cur.active_users >= cur.seat_utilization_threshold * cur.seats_licensed
 			UNION ALL
-			/* Habitual use of a feature whose upgrade the tenant has not activated: once per upgrade. */
-			SELECT DISTINCT ON (cur.tenant_id, f.upgrade_feature_id) cur.tenant_id, s.user_id,
+			/*
+			 * Habitual use of a feature whose upgrade the tenant has not
+			 * activated: once per upgrade, for its first habitual user.
+			 */
+			(SELECT DISTINCT ON (cur.tenant_id, f.upgrade_feature_id) cur.tenant_id, s.user_id,
 				f.upgrade_feature_id, 'advanced_feature',
 				jsonb_build_object('feature_id', f.feature_id, 'upgrade_feature_id', f.upgrade_feature_id,
 					'habitual_at', s.habitual_at),
@@ -449,9 +407,14 @@ BEGIN
 			WHERE NOT EXISTS (SELECT 1 FROM adoption.user_feature_state AS g
 				WHERE g.tenant_id = cur.tenant_id AND g.feature_id = f.upgrade_feature_id
 					AND g.activated_at <= as_of)
+			ORDER BY cur.tenant_id, f.upgrade_feature_id, s.habitual_at, s.user_id, f.feature_id)
 			UNION ALL
-			/* Feedback of the last 90 days asks for an advanced or premium feature the tenant never used: once per feature. */
-			SELECT DISTINCT ON (cur.tenant_id, c.feature_id) cur.tenant_id, b.user_id, c.feature_id, 'expansion_offer',
+			/*
+			 * Feedback of the last 90 days asks for an advanced or premium
+			 * feature the tenant never used: once per feature, for the
+			 * first request.
+			 */
+			(SELECT DISTINCT ON (cur.tenant_id, c.feature_id) cur.tenant_id, b.user_id, c.feature_id, 'expansion_offer',
 				jsonb_build_object('opportunity', 'feature_request', 'feature_id', c.feature_id, 'tier', c.tier,
 					'feedback_id', b.feedback_id),
 				jsonb_build_array('expansion_offer', 'feature_request', c.feature_id)::text,
@@ -463,6 +426,7 @@ BEGIN
 			JOIN adoption.features AS c ON c.feature_id = q.request AND c.tier <> 'core'
 			WHERE NOT EXISTS (SELECT 1 FROM adoption.user_feature_state AS g
 				WHERE g.tenant_id = cur.tenant_id AND g.feature_id = c.feature_id AND g.activated_at <= as_of)
+			ORDER BY cur.tenant_id, c.feature_id, b.created_at, b.feedback_id)
 			UNION ALL
 			/*
 			 * Activated but not adopted after nudge_after: once per user and
@@ -506,6 +470,83 @@ BEGIN
 		END IF;
 	END IF;
 
+	RETURN scored;
+END
+$$;
+COMMENT ON FUNCTION adoption.rescore_tenants(text, timestamptz, boolean, timestamptz) IS 'Internal to adoption.rescore(): scores the tenants it chose (tenant_id; else incremental since old_watermark, or all) as of as_of, stores the scores and enqueues their actions; returns the tenants scored';
+
+/*
+ * Scores tenants as of as_of and acts on what changed.
+ *
+ * Which tenants: the given one; else, when as_of is the current time, the
+ * tenants with rows ingested since the previous run plus those whose
+ * latest score is more than a day older than as_of (incremental); else
+ * (as_of in the past: a backfill) every tenant.  A tenant without a single
+ * event up to as_of has no health yet and is skipped.
+ *
+ * Actions come only from a score that is the tenant's newest and live (at
+ * most a day old when computed): a backfill writes history, not campaigns;
+ * a band is entered relative to the previous live score, so the first live
+ * score after a backfill acts on the band it finds.
+ *
+ * This function takes the lock, the watermark and the bookkeeping; the
+ * scoring is adoption.rescore_tenants(), which reads and writes only the
+ * tenants' own rows.  On a Citus cluster it runs once per shard group, on
+ * the worker that holds it (adoption.citus_run(), docs/citus.md), in
+ * this transaction.
+ */
+CREATE FUNCTION adoption.rescore(tenant_id text DEFAULT NULL, as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET jit = off
+AS $$
+DECLARE
+	incremental boolean;
+	old_watermark timestamptz;
+	new_watermark timestamptz;
+	scored integer := 0;
+BEGIN
+	IF as_of IS NULL OR NOT isfinite(as_of) THEN
+		RAISE EXCEPTION 'as_of must be a finite time, not %', coalesce(as_of::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF as_of > clock_timestamp() THEN
+		RAISE EXCEPTION 'as_of % is in the future', as_of USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Health is scored as of now or a past time; leave as_of out for now.';
+	END IF;
+	IF rescore.tenant_id IS NOT NULL AND NOT EXISTS (
+		SELECT 1 FROM adoption.tenants AS t WHERE t.tenant_id = rescore.tenant_id) THEN
+		RAISE EXCEPTION 'unknown tenant "%"', rescore.tenant_id USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Tenants are the rows of adoption.tenants; events register them on first sight.';
+	END IF;
+
+	/* One run at a time: a second one returns at once. */
+	IF NOT pg_try_advisory_xact_lock(('adoption.health_scores'::regclass)::oid::bigint) THEN
+		RAISE NOTICE 'adoption.rescore() is already running in another session; skipped';
+		RETURN 0;
+	END IF;
+
+	incremental := rescore.tenant_id IS NULL AND as_of >= now();
+	IF incremental THEN
+		SELECT r.watermark INTO old_watermark FROM adoption.rescore_state AS r;
+		/*
+		 * ingested_at defaults to now(), the start of the inserting
+		 * transaction: rows that transactions still running will commit
+		 * carry at least the oldest start among them (bi.sql).
+		 */
+		new_watermark := adoption.ingest_watermark();
+	END IF;
+
+	IF NOT adoption.citus_distributed() THEN
+		scored := adoption.rescore_tenants(rescore.tenant_id, as_of, incremental, old_watermark);
+	ELSE
+		/* On each shard group's worker, in this transaction (citus.sql). */
+		scored := adoption.citus_run_sum(rescore.tenant_id, format('SELECT adoption.rescore_tenants(%L, %L, %L, %L) AS n',
+			rescore.tenant_id, as_of, incremental, old_watermark));
+	END IF;
+
 	IF incremental THEN
 		INSERT INTO adoption.rescore_state AS r (singleton, watermark, last_started_at, last_finished_at, last_tenants)
 		VALUES (true, new_watermark, now(), clock_timestamp(), scored)
@@ -532,6 +573,17 @@ BEGIN
 		RAISE EXCEPTION 'unknown tenant "%"', coalesce(explain_health.tenant_id, 'NULL')
 			USING ERRCODE = 'invalid_parameter_value',
 			HINT = 'Tenants are the rows of adoption.tenants; events register them on first sight.';
+	END IF;
+	/* On a Citus coordinator: on the tenant's shard group, on its worker (citus.sql). */
+	IF adoption.citus_distributed() THEN
+		RETURN QUERY
+		SELECT r OPERATOR(pg_catalog.->>) 'component', r OPERATOR(pg_catalog.->) 'inputs',
+			(r OPERATOR(pg_catalog.->>) 'score')::double precision, (r OPERATOR(pg_catalog.->>) 'weight')::double precision,
+			(r OPERATOR(pg_catalog.->>) 'effective_weight')::double precision,
+			(r OPERATOR(pg_catalog.->>) 'contribution')::double precision
+		FROM adoption.citus_run_at(ARRAY[explain_health.tenant_id],
+			format('SELECT * FROM adoption.explain_health(%L, %L)', explain_health.tenant_id, as_of)) AS r;
+		RETURN;
 	END IF;
 	RETURN QUERY
 	SELECT v.component, v.inputs, v.score, v.weight, h.weights[v.ord],

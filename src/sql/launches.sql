@@ -55,6 +55,10 @@ BEGIN
 		RAISE EXCEPTION 'launch "%" does not exist', launch_id USING ERRCODE = 'no_data_found',
 			HINT = 'Insert the launch into adoption.launches (launch_id, feature_id, launched_at) first.';
 	END IF;
+	/* On a Citus coordinator: on each shard group, on its worker (citus.sql). */
+	IF adoption.citus_distributed() THEN
+		RETURN adoption.citus_run_sum(NULL, format('SELECT adoption.coordinate_launch(%L) AS n', launch_id));
+	END IF;
 
 	SELECT jsonb_agg(jsonb_build_object('tenant_id', e.tenant_id, 'template_key', 'launch_announcement',
 			'feature_id', l.feature_id,

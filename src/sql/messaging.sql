@@ -137,6 +137,10 @@ DECLARE
 	batch jsonb;
 	n integer;
 BEGIN
+	/* On a Citus coordinator: on each shard group, on its worker (citus.sql). */
+	IF adoption.citus_distributed() THEN
+		RETURN adoption.citus_run_sum(NULL, 'SELECT adoption.enqueue_fix_announcements() AS n');
+	END IF;
 	SELECT jsonb_agg(jsonb_build_object('tenant_id', c.tenant_id, 'template_key', 'fix_announcement',
 			'feature_id', c.fix_feature_id,
 			'dedupe_key', jsonb_build_array('fix_announcement', c.fix_feature_id, c.theme)::text,

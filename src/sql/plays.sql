@@ -160,6 +160,8 @@ COMMENT ON FUNCTION adoption.play_allowed(text, text, text) IS 'Whether the play
  * The ingest trigger's enqueue statement (src/actions.c) is a kept plan;
  * inlined, the policy is planned once with it instead of at every
  * statement that enqueues (a function with SET is planned at each call).
+ * On a Citus worker, in a shard scope, they run out of line instead, so
+ * that their statements read the shard group's shards (src/citus.c).
  */
 CREATE FUNCTION adoption.blocked_plays(tenant_ids text[], template_keys text[], as_of timestamptz DEFAULT pg_catalog.now())
 RETURNS TABLE (tenant_id text, template_key text, states text[], reason text)
@@ -246,7 +248,10 @@ DECLARE
 BEGIN
 	SELECT array_agg(DISTINCT n.tenant_id) INTO ids FROM new_rows AS n WHERE n.kind = 'cancellation';
 	IF ids IS NOT NULL THEN
+		/* On a Citus shard (a worker): on its shard group (citus.sql). */
+		PERFORM adoption.citus_enter_shard(TG_RELID);
 		PERFORM adoption.withdraw_plays(ids);
+		PERFORM adoption.citus_leave();
 	END IF;
 	RETURN NULL;
 END

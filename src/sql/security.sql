@@ -103,8 +103,20 @@ REVOKE SELECT ON adoption.feature_usage_events_default, adoption.rescore_state, 
 GRANT SELECT ON adoption.rescore_state, adoption.snapshot_state TO adoption_analyst;
 /* Citus: the ingest trigger notes for the coordinator as the inserting role; nobody reads it. */
 REVOKE SELECT ON adoption.citus_pending FROM adoption_analyst, adoption_tenant;
+/* The working tables of snapshot_days() (bi.sql): nobody reads them. */
+REVOKE SELECT ON adoption.snapshot_work_target, adoption.snapshot_work_user_day, adoption.snapshot_work_active
+	FROM adoption_analyst, adoption_tenant;
 GRANT INSERT ON adoption.citus_pending TO adoption_app;
 GRANT EXECUTE ON FUNCTION adoption.citus_flush() TO adoption_app;
+/*
+ * Citus: the read functions that run per shard group (explain_health())
+ * call these as the reader; citus_run() runs its query with the caller's
+ * rights (docs/citus.md).
+ */
+GRANT EXECUTE ON FUNCTION adoption.citus_distributed(), adoption.citus_on_shard(),
+	adoption.citus_run(text, text), adoption.citus_run_at(text[], text),
+	adoption.citus_enter_tenant(text), adoption.citus_leave()
+	TO adoption_analyst, adoption_tenant;
 GRANT EXECUTE ON FUNCTION
 	adoption.settings_in_force(text, adoption.settings, adoption.settings),
 	adoption.tenant_settings(text),

@@ -5901,3 +5901,1540 @@ REVOKE ALL ON adoption.persona_profiles, adoption.segment_personas FROM PUBLIC;
 REVOKE ALL ON FUNCTION adoption.persona_summary(boolean) FROM PUBLIC;
 GRANT SELECT ON adoption.persona_profiles, adoption.segment_personas TO adoption_analyst, adoption_tenant;
 GRANT EXECUTE ON FUNCTION adoption.persona_summary(boolean) TO adoption_analyst, adoption_tenant;
+
+/*
+ * Issue 16 (Citus): rescore() and upkeep() per shard group (docs/citus.md):
+ * the scoring split from rescore() into rescore_tenants() and the
+ * snapshots' into snapshot_tenants(), which a coordinator runs on each
+ * shard group's worker (citus_run(), distributed by distribute(), and
+ * citus_run_at()); snapshot_days() on unlogged working tables instead of
+ * temporary ones; the shard scope (citus_enter_*, citus_leave,
+ * citus_table, citus_on_shard); enqueue_batch() announces through
+ * notify_actions(); billing_withdraw_plays() runs on its shard group;
+ * claim_actions() per shard group (citus_claim_actions()), held_action()
+ * locks by tenant.
+ */
+
+CREATE UNLOGGED TABLE adoption.snapshot_work_target (
+	tenant_id text PRIMARY KEY, from_day date NOT NULL, to_day date NOT NULL, w interval NOT NULL
+);
+COMMENT ON TABLE adoption.snapshot_work_target IS 'Internal to adoption.snapshot_days(): the tenants and days of the run (empty between runs)';
+
+CREATE UNLOGGED TABLE adoption.snapshot_work_user_day (
+	tenant_id text NOT NULL, user_id text, d date, last_t timestamptz, events bigint
+);
+COMMENT ON TABLE adoption.snapshot_work_user_day IS 'Internal to adoption.snapshot_days(): each user''s latest event time and events of each day (empty between runs)';
+
+CREATE UNLOGGED TABLE adoption.snapshot_work_active (
+	tenant_id text NOT NULL, user_id text, day date
+);
+COMMENT ON TABLE adoption.snapshot_work_active IS 'Internal to adoption.snapshot_days(): the (tenant, user, day)s a user was active at the end of (empty between runs)';
+
+CREATE OR REPLACE FUNCTION adoption.rescore_tenants(tenant_id text, as_of timestamptz, incremental boolean,
+	old_watermark timestamptz)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET jit = off
+AS $$
+DECLARE
+	targets text[];
+	scored integer;
+	batch jsonb;
+BEGIN
+	IF rescore_tenants.tenant_id IS NOT NULL THEN
+		targets := ARRAY[rescore_tenants.tenant_id];
+	ELSIF NOT incremental THEN
+		SELECT array_agg(t.tenant_id ORDER BY t.tenant_id) INTO targets FROM adoption.tenants AS t;
+	ELSE
+		SELECT array_agg(d.tenant_id ORDER BY d.tenant_id) INTO targets FROM (
+			SELECT e.tenant_id FROM adoption.feature_usage_events AS e
+			WHERE old_watermark IS NOT NULL AND e.ingested_at >= old_watermark
+			UNION
+			SELECT f.tenant_id FROM adoption.feedback AS f
+			WHERE old_watermark IS NOT NULL AND f.ingested_at >= old_watermark
+			UNION
+			SELECT k.tenant_id FROM adoption.support_tickets AS k
+			WHERE old_watermark IS NOT NULL AND k.ingested_at >= old_watermark
+			UNION
+			SELECT b.tenant_id FROM adoption.billing_events AS b
+			WHERE old_watermark IS NOT NULL AND b.ingested_at >= old_watermark
+			UNION
+			SELECT t.tenant_id FROM adoption.tenants AS t
+			WHERE NOT EXISTS (SELECT 1 FROM adoption.health_scores AS h
+				WHERE h.tenant_id = t.tenant_id AND h.scored_at > as_of - interval '1 day')
+		) AS d
+		WHERE EXISTS (SELECT 1 FROM adoption.tenants AS t WHERE t.tenant_id = d.tenant_id);
+	END IF;
+
+	/* Score: one row per tenant, with the band it leaves and the change. */
+	WITH i AS (
+		SELECT * FROM adoption.health_inputs(coalesce(targets, '{}'), as_of) AS i
+		WHERE i.last_event_at IS NOT NULL
+	),
+	c AS (
+		SELECT i.tenant_id, i.last_event_at, i.active_users, h.*,
+			adoption.risk_band(h.score, i.healthy_min, i.at_risk_min) AS risk
+		FROM i, LATERAL adoption.health_compute(i.events_recent, i.events_previous, true,
+			i.core_features, i.core_active, i.core_adopters, i.adoption_threshold, i.active_users,
+			i.tickets, i.billing, i.nps_promoters, i.nps_passives, i.nps_detractors, i.weights) AS h
+	)
+	INSERT INTO adoption.health_scores AS hs (tenant_id, scored_at, score, risk, components, delta,
+		previous_risk, last_event_at, active_users, live)
+	SELECT c.tenant_id, as_of, c.score, c.risk,
+		jsonb_strip_nulls(jsonb_build_object('usage_trend', c.usage_trend, 'adoption', c.adoption,
+			'support', c.support, 'billing', c.billing, 'feedback', c.feedback)),
+		c.score - p.score, p.risk, c.last_event_at, c.active_users, as_of >= now() - interval '1 day'
+	FROM c
+	LEFT JOIN LATERAL (SELECT h.score, h.risk FROM adoption.health_scores AS h
+		WHERE h.tenant_id = c.tenant_id AND h.scored_at < as_of
+		ORDER BY h.scored_at DESC LIMIT 1) AS p ON true
+	ON CONFLICT ON CONSTRAINT health_scores_pkey DO UPDATE SET
+		score = excluded.score, risk = excluded.risk, components = excluded.components,
+		delta = excluded.delta, previous_risk = excluded.previous_risk,
+		last_event_at = excluded.last_event_at, active_users = excluded.active_users,
+		live = hs.live OR excluded.live, computed_at = now();
+	GET DIAGNOSTICS scored = ROW_COUNT;
+
+	IF scored > 0 AND as_of >= now() - interval '1 day' THEN
+		/* Plays queued before a tenant entered a state that forbids them are withdrawn (plays.sql). */
+		PERFORM adoption.withdraw_plays(targets);
+		/*
+		 * The scores of this run that are their tenant's newest, with the
+		 * band of the previous live score (a backfilled history does not
+		 * hide the entry into a band from the first live score).
+		 */
+		WITH cur AS (
+			SELECT h.tenant_id, h.scored_at, h.score, h.risk, h.components, h.last_event_at,
+				h.active_users, pl.risk AS previous_risk, e.dormant_after, e.nudge_after, e.active_window, e.action_cooldown,
+				e.seat_utilization_threshold, t.seats_licensed
+			FROM adoption.health_scores AS h
+			JOIN adoption.effective_settings AS e ON e.tenant_id = h.tenant_id
+			JOIN adoption.tenants AS t ON t.tenant_id = h.tenant_id
+			LEFT JOIN LATERAL (SELECT p.risk FROM adoption.health_scores AS p
+				WHERE p.tenant_id = h.tenant_id AND p.scored_at < as_of AND p.live
+				ORDER BY p.scored_at DESC LIMIT 1) AS pl ON true
+			WHERE h.tenant_id = ANY (targets) AND h.scored_at = as_of
+				AND NOT EXISTS (SELECT 1 FROM adoption.health_scores AS n
+					WHERE n.tenant_id = h.tenant_id AND n.scored_at > as_of)
+		),
+		cand AS (
+			/* Entering at_risk or critical (a first score enters its band). */
+			SELECT cur.tenant_id, NULL::text AS user_id, NULL::text AS feature_id,
+				CASE cur.risk WHEN 'at_risk' THEN 'retention_intervention' ELSE 'escalate_to_cs' END AS template_key,
+				jsonb_build_object('score', round(cur.score::numeric, 2), 'risk', cur.risk,
+					'previous_risk', cur.previous_risk, 'scored_at', cur.scored_at,
+					'components', cur.components) AS reason,
+				jsonb_build_array(CASE cur.risk WHEN 'at_risk' THEN 'retention_intervention' ELSE 'escalate_to_cs' END,
+					to_char(cur.scored_at, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text AS dedupe_key,
+				cur.action_cooldown
+			FROM cur
+			WHERE cur.risk IN ('at_risk', 'critical') AND cur.risk IS DISTINCT FROM cur.previous_risk
+			UNION ALL
+			/* Dormant: one win_back per quiet spell (keyed by the last event). */
+			SELECT cur.tenant_id, NULL, NULL, 'win_back',
+				jsonb_build_object('last_event_at', cur.last_event_at, 'dormant_after', cur.dormant_after::text),
+				jsonb_build_array('win_back', to_char(cur.last_event_at, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text,
+				interval '0'
+			FROM cur
+			WHERE cur.last_event_at <= as_of - cur.dormant_after
+			UNION ALL
+			/* Seats nearly all in use. */
+			SELECT cur.tenant_id, NULL, NULL, 'expansion_offer',
+				jsonb_build_object('opportunity', 'seat_utilization', 'active_users', cur.active_users,
+					'seats_licensed', cur.seats_licensed,
+					'utilization', round(cur.active_users::numeric / cur.seats_licensed, 3)),
+				jsonb_build_array('expansion_offer', 'seat_utilization',
+					to_char(cur.scored_at, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text,
+				cur.action_cooldown
+			FROM cur
+			WHERE cur.seats_licensed > 0
+				AND cur.active_users >= cur.seat_utilization_threshold * cur.seats_licensed
+			UNION ALL
+			/*
+			 * Habitual use of a feature whose upgrade the tenant has not
+			 * activated: once per upgrade, for its first habitual user.
+			 */
+			(SELECT DISTINCT ON (cur.tenant_id, f.upgrade_feature_id) cur.tenant_id, s.user_id,
+				f.upgrade_feature_id, 'advanced_feature',
+				jsonb_build_object('feature_id', f.feature_id, 'upgrade_feature_id', f.upgrade_feature_id,
+					'habitual_at', s.habitual_at),
+				jsonb_build_array('advanced_feature', f.upgrade_feature_id)::text,
+				interval '0'
+			FROM cur
+			JOIN adoption.user_feature_state AS s ON s.tenant_id = cur.tenant_id AND s.habitual_at <= as_of
+			JOIN adoption.features AS f ON f.feature_id = s.feature_id AND f.upgrade_feature_id IS NOT NULL
+			WHERE NOT EXISTS (SELECT 1 FROM adoption.user_feature_state AS g
+				WHERE g.tenant_id = cur.tenant_id AND g.feature_id = f.upgrade_feature_id
+					AND g.activated_at <= as_of)
+			ORDER BY cur.tenant_id, f.upgrade_feature_id, s.habitual_at, s.user_id, f.feature_id)
+			UNION ALL
+			/*
+			 * Feedback of the last 90 days asks for an advanced or premium
+			 * feature the tenant never used: once per feature, for the
+			 * first request.
+			 */
+			(SELECT DISTINCT ON (cur.tenant_id, c.feature_id) cur.tenant_id, b.user_id, c.feature_id, 'expansion_offer',
+				jsonb_build_object('opportunity', 'feature_request', 'feature_id', c.feature_id, 'tier', c.tier,
+					'feedback_id', b.feedback_id),
+				jsonb_build_array('expansion_offer', 'feature_request', c.feature_id)::text,
+				interval '0'
+			FROM cur
+			JOIN adoption.feedback AS b ON b.tenant_id = cur.tenant_id
+				AND b.created_at > as_of - interval '90 days' AND b.created_at <= as_of
+			CROSS JOIN LATERAL unnest(b.feature_requests) AS q(request)
+			JOIN adoption.features AS c ON c.feature_id = q.request AND c.tier <> 'core'
+			WHERE NOT EXISTS (SELECT 1 FROM adoption.user_feature_state AS g
+				WHERE g.tenant_id = cur.tenant_id AND g.feature_id = c.feature_id AND g.activated_at <= as_of)
+			ORDER BY cur.tenant_id, c.feature_id, b.created_at, b.feedback_id)
+			UNION ALL
+			/*
+			 * Activated but not adopted after nudge_after: once per user and
+			 * feature, while the activation is recent enough (within
+			 * active_window past the deadline) for a nudge to make sense.
+			 */
+			SELECT cur.tenant_id, s.user_id, s.feature_id, 'adoption_nudge',
+				jsonb_build_object('activated_at', s.activated_at, 'nudge_after', cur.nudge_after::text,
+					'successes', s.successes),
+				jsonb_build_array('adoption_nudge', s.feature_id, s.user_id)::text,
+				interval '0'
+			FROM cur
+			JOIN adoption.user_feature_state AS s ON s.tenant_id = cur.tenant_id
+			WHERE s.activated_at <= as_of - cur.nudge_after
+				AND s.activated_at > as_of - cur.nudge_after - cur.active_window
+				AND (s.adopted_at IS NULL OR s.adopted_at > as_of)
+		)
+		SELECT jsonb_agg(jsonb_build_object('tenant_id', cand.tenant_id, 'user_id', cand.user_id,
+			'feature_id', cand.feature_id, 'template_key', cand.template_key, 'reason', cand.reason,
+			'dedupe_key', cand.dedupe_key))
+		INTO batch
+		FROM cand
+		/* Cooldown: no second tenant-level action of a template within action_cooldown. */
+		WHERE cand.action_cooldown = interval '0' OR NOT EXISTS (
+			SELECT 1 FROM adoption.health_scores AS h
+			WHERE h.tenant_id = cand.tenant_id AND h.scored_at < as_of
+				AND h.scored_at >= as_of - cand.action_cooldown
+				AND cand.template_key = ANY (h.actions));
+
+		IF batch IS NOT NULL THEN
+			WITH done AS (
+				SELECT e.tenant_id, array_agg(DISTINCT e.template_key ORDER BY e.template_key) AS templates
+				FROM adoption.enqueue_batch(batch) AS e
+				WHERE e.template_key IN ('retention_intervention', 'escalate_to_cs', 'win_back', 'expansion_offer')
+				GROUP BY e.tenant_id
+			)
+			UPDATE adoption.health_scores AS h
+			SET actions = ARRAY(SELECT DISTINCT x FROM unnest(h.actions || done.templates) AS x ORDER BY x)
+			FROM done
+			WHERE h.tenant_id = done.tenant_id AND h.scored_at = as_of;
+		END IF;
+	END IF;
+
+	RETURN scored;
+END
+$$;
+COMMENT ON FUNCTION adoption.rescore_tenants(text, timestamptz, boolean, timestamptz) IS 'Internal to adoption.rescore(): scores the tenants it chose (tenant_id; else incremental since old_watermark, or all) as of as_of, stores the scores and enqueues their actions; returns the tenants scored';
+
+CREATE OR REPLACE FUNCTION adoption.rescore(tenant_id text DEFAULT NULL, as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET jit = off
+AS $$
+DECLARE
+	incremental boolean;
+	old_watermark timestamptz;
+	new_watermark timestamptz;
+	scored integer := 0;
+BEGIN
+	IF as_of IS NULL OR NOT isfinite(as_of) THEN
+		RAISE EXCEPTION 'as_of must be a finite time, not %', coalesce(as_of::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF as_of > clock_timestamp() THEN
+		RAISE EXCEPTION 'as_of % is in the future', as_of USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Health is scored as of now or a past time; leave as_of out for now.';
+	END IF;
+	IF rescore.tenant_id IS NOT NULL AND NOT EXISTS (
+		SELECT 1 FROM adoption.tenants AS t WHERE t.tenant_id = rescore.tenant_id) THEN
+		RAISE EXCEPTION 'unknown tenant "%"', rescore.tenant_id USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Tenants are the rows of adoption.tenants; events register them on first sight.';
+	END IF;
+
+	/* One run at a time: a second one returns at once. */
+	IF NOT pg_try_advisory_xact_lock(('adoption.health_scores'::regclass)::oid::bigint) THEN
+		RAISE NOTICE 'adoption.rescore() is already running in another session; skipped';
+		RETURN 0;
+	END IF;
+
+	incremental := rescore.tenant_id IS NULL AND as_of >= now();
+	IF incremental THEN
+		SELECT r.watermark INTO old_watermark FROM adoption.rescore_state AS r;
+		/*
+		 * ingested_at defaults to now(), the start of the inserting
+		 * transaction: rows that transactions still running will commit
+		 * carry at least the oldest start among them (bi.sql).
+		 */
+		new_watermark := adoption.ingest_watermark();
+	END IF;
+
+	IF NOT adoption.citus_distributed() THEN
+		scored := adoption.rescore_tenants(rescore.tenant_id, as_of, incremental, old_watermark);
+	ELSE
+		/* On each shard group's worker, in this transaction (citus.sql). */
+		scored := adoption.citus_run_sum(rescore.tenant_id, format('SELECT adoption.rescore_tenants(%L, %L, %L, %L) AS n',
+			rescore.tenant_id, as_of, incremental, old_watermark));
+	END IF;
+
+	IF incremental THEN
+		INSERT INTO adoption.rescore_state AS r (singleton, watermark, last_started_at, last_finished_at, last_tenants)
+		VALUES (true, new_watermark, now(), clock_timestamp(), scored)
+		ON CONFLICT (singleton) DO UPDATE SET watermark = excluded.watermark,
+			last_started_at = excluded.last_started_at, last_finished_at = excluded.last_finished_at,
+			last_tenants = excluded.last_tenants;
+	END IF;
+	RETURN scored;
+END
+$$;
+COMMENT ON FUNCTION adoption.rescore(text, timestamptz) IS 'Scores the health of one tenant, or of the tenants that need it (new data since the last run, or a score older than a day), as of as_of; stores adoption.health_scores, enqueues band, win-back, nudge and expansion actions; returns the number of tenants scored';
+
+CREATE OR REPLACE FUNCTION adoption.enqueue_batch(actions jsonb)
+RETURNS TABLE (tenant_id text, template_key text, action_id bigint)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN QUERY
+	WITH a AS MATERIALIZED (
+		SELECT * FROM jsonb_to_recordset(coalesce(actions, '[]')) AS a(tenant_id text, user_id text,
+			feature_id text, template_key text, reason jsonb, dedupe_key text)
+	),
+	blocked AS (
+		SELECT b.tenant_id, b.template_key
+		FROM adoption.blocked_plays(ARRAY(SELECT a.tenant_id FROM a), ARRAY(SELECT a.template_key FROM a)) AS b
+	),
+	c AS (
+		SELECT DISTINCT ON (a.tenant_id, a.dedupe_key) a.tenant_id, a.user_id, a.feature_id,
+			a.template_key, t.campaign_id, coalesce(a.reason, '{}') AS reason, a.dedupe_key
+		FROM a
+		JOIN adoption.campaign_templates AS t ON t.template_key = a.template_key
+		WHERE NOT EXISTS (SELECT 1 FROM blocked
+			WHERE blocked.tenant_id = a.tenant_id AND blocked.template_key = a.template_key)
+		ORDER BY a.tenant_id, a.dedupe_key
+	),
+	k AS (
+		INSERT INTO adoption.campaign_action_keys AS k (tenant_id, dedupe_key, action_id)
+		SELECT c.tenant_id, c.dedupe_key, nextval('adoption.campaign_action_id_seq') FROM c
+		ON CONFLICT DO NOTHING
+		RETURNING k.tenant_id, k.dedupe_key, k.action_id
+	),
+	q AS (
+		INSERT INTO adoption.campaign_action_queue AS q (action_id, tenant_id, user_id, feature_id,
+			template_key, campaign_id, reason, dedupe_key)
+		SELECT k.action_id, c.tenant_id, c.user_id, c.feature_id, c.template_key, c.campaign_id,
+			c.reason, c.dedupe_key
+		FROM k JOIN c ON c.tenant_id = k.tenant_id AND c.dedupe_key = k.dedupe_key
+		RETURNING q.tenant_id, q.template_key, q.action_id
+	)
+	SELECT q.tenant_id, q.template_key, q.action_id FROM q;
+	IF FOUND THEN
+		/* NOTIFY; on a Citus shard, a note for the coordinator (citus.sql). */
+		PERFORM adoption.notify_actions(actions OPERATOR(pg_catalog.->) 0 OPERATOR(pg_catalog.->>) 'tenant_id', 1);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION adoption.enqueue_batch(jsonb) IS 'Enqueues a JSON array of actions {tenant_id, template_key, dedupe_key, reason, user_id, feature_id} set-based, skipping keys already enqueued and plays the play policy forbids; returns what it enqueued';
+
+CREATE OR REPLACE FUNCTION adoption.billing_withdraw_plays()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	ids text[];
+BEGIN
+	SELECT array_agg(DISTINCT n.tenant_id) INTO ids FROM new_rows AS n WHERE n.kind = 'cancellation';
+	IF ids IS NOT NULL THEN
+		/* On a Citus shard (a worker): on its shard group (citus.sql). */
+		PERFORM adoption.citus_enter_shard(TG_RELID);
+		PERFORM adoption.withdraw_plays(ids);
+		PERFORM adoption.citus_leave();
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION adoption.snapshot_days(targets jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET jit = off
+AS $$
+DECLARE
+	written integer;
+BEGIN
+	/* The working tables, or their shards on a Citus worker (citus_table()). */
+	EXECUTE format('TRUNCATE %s, %s, %s', adoption.citus_table('snapshot_work_target'),
+		adoption.citus_table('snapshot_work_user_day'), adoption.citus_table('snapshot_work_active'));
+	INSERT INTO adoption.snapshot_work_target
+	SELECT x.tenant_id, x.from_day, x.to_day, e.active_window
+	FROM jsonb_to_recordset(targets) AS x(tenant_id text, from_day date, to_day date)
+	JOIN adoption.effective_settings AS e ON e.tenant_id = x.tenant_id
+	WHERE x.from_day <= x.to_day;
+	EXECUTE format('ANALYZE %s', adoption.citus_table('snapshot_work_target'));
+
+	DELETE FROM adoption.daily_feature_snapshots AS s USING adoption.snapshot_work_target AS t
+	WHERE s.tenant_id = t.tenant_id AND s.day BETWEEN t.from_day AND t.to_day;
+	DELETE FROM adoption.daily_tenant_snapshots AS s USING adoption.snapshot_work_target AS t
+	WHERE s.tenant_id = t.tenant_id AND s.day BETWEEN t.from_day AND t.to_day;
+
+	/* Each user's latest event time of each day that can make it active on a target day. */
+	INSERT INTO adoption.snapshot_work_user_day
+	SELECT e.tenant_id, e.user_id, (e.usage_timestamp AT TIME ZONE 'UTC')::date, max(e.usage_timestamp), count(*)
+	FROM adoption.snapshot_work_target AS t
+	JOIN adoption.feature_usage_events AS e ON e.tenant_id = t.tenant_id
+		AND e.usage_timestamp >= (t.from_day::timestamp AT TIME ZONE 'UTC') - t.w
+		AND e.usage_timestamp < ((t.to_day + 1)::timestamp AT TIME ZONE 'UTC')
+	GROUP BY 1, 2, 3;
+
+	/*
+	 * Active (tenant, user, day): a user's latest event of day d keeps it
+	 * active at the end of each day D >= d until its next day with events,
+	 * while last_t >= D + 1 day - active_window, that is up to the day of
+	 * last_t + active_window - 1 day.
+	 */
+	INSERT INTO adoption.snapshot_work_active
+	SELECT s.tenant_id, s.user_id, g.day::date
+	FROM (
+		SELECT u.tenant_id, u.user_id, greatest(u.d, t.from_day) AS d_from,
+			least(coalesce(lead(u.d) OVER w - 1, t.to_day), t.to_day,
+				((u.last_t + t.w - interval '1 day') AT TIME ZONE 'UTC')::date) AS d_to
+		FROM adoption.snapshot_work_user_day AS u
+		JOIN adoption.snapshot_work_target AS t ON t.tenant_id = u.tenant_id
+		WINDOW w AS (PARTITION BY u.tenant_id, u.user_id ORDER BY u.d)
+	) AS s
+	CROSS JOIN LATERAL generate_series(s.d_from, s.d_to, interval '1 day') AS g(day)
+	WHERE s.d_from <= s.d_to;
+	EXECUTE format('ANALYZE %s', adoption.citus_table('snapshot_work_active'));
+
+	INSERT INTO adoption.daily_tenant_snapshots (tenant_id, day, active_users, users, events, partial)
+	SELECT t.tenant_id, g.day::date, coalesce(a.active_users, 0),
+		(SELECT count(*) FROM adoption.tenant_user_state AS v
+			WHERE v.tenant_id = t.tenant_id AND v.first_seen_at < ((g.day::date + 1)::timestamp AT TIME ZONE 'UTC')),
+		coalesce(ev.events, 0),
+		((g.day::date + 1)::timestamp AT TIME ZONE 'UTC') > now()
+	FROM adoption.snapshot_work_target AS t
+	CROSS JOIN LATERAL generate_series(t.from_day, t.to_day, interval '1 day') AS g(day)
+	LEFT JOIN (SELECT a.tenant_id, a.day, count(*) AS active_users
+		FROM adoption.snapshot_work_active AS a GROUP BY 1, 2) AS a ON a.tenant_id = t.tenant_id AND a.day = g.day::date
+	LEFT JOIN (SELECT u.tenant_id, u.d, sum(u.events) AS events
+		FROM adoption.snapshot_work_user_day AS u GROUP BY 1, 2) AS ev ON ev.tenant_id = t.tenant_id AND ev.d = g.day::date;
+	GET DIAGNOSTICS written = ROW_COUNT;
+
+	/*
+	 * Per feature, from the first day a user of the tenant activated it:
+	 * the cumulative counts (users whose activated_at, adopted_at,
+	 * habitual_at is before the end of the day) as running sums of the
+	 * milestones per day (those before from_day counted on from_day), and
+	 * the active ones from adoption.snapshot_work_active.
+	 */
+	WITH m AS (
+		SELECT s.tenant_id, s.feature_id, s.user_id, s.adopted_at, s.habitual_at, t.from_day, t.to_day,
+			(s.activated_at AT TIME ZONE 'UTC')::date AS activated_day,
+			(s.adopted_at AT TIME ZONE 'UTC')::date AS adopted_day,
+			(s.habitual_at AT TIME ZONE 'UTC')::date AS habitual_day
+		FROM adoption.snapshot_work_target AS t
+		JOIN adoption.user_feature_state AS s ON s.tenant_id = t.tenant_id
+		WHERE s.activated_at < ((t.to_day + 1)::timestamp AT TIME ZONE 'UTC')
+	),
+	grid AS (
+		SELECT f.tenant_id, f.feature_id, g.day::date AS day
+		FROM (SELECT m.tenant_id, m.feature_id, min(m.from_day) AS from_day, min(m.to_day) AS to_day,
+				min(m.activated_day) AS first_day
+			FROM m GROUP BY 1, 2) AS f
+		CROSS JOIN LATERAL generate_series(greatest(f.from_day, f.first_day), f.to_day, interval '1 day') AS g(day)
+	),
+	steps AS (
+		SELECT m.tenant_id, m.feature_id, greatest(x.day, m.from_day) AS day,
+			count(*) FILTER (WHERE x.kind = 'a') AS activated,
+			count(*) FILTER (WHERE x.kind = 'd') AS adopted,
+			count(*) FILTER (WHERE x.kind = 'h') AS habitual,
+			count(*) FILTER (WHERE x.kind = 'd' AND x.day >= m.from_day) AS new_adopters
+		FROM m
+		CROSS JOIN LATERAL (VALUES ('a', m.activated_day), ('d', m.adopted_day), ('h', m.habitual_day)) AS x(kind, day)
+		WHERE x.day <= m.to_day
+		GROUP BY 1, 2, 3
+	),
+	active AS (
+		SELECT a.tenant_id, m.feature_id, a.day,
+			count(*) FILTER (WHERE m.adopted_at < ((a.day + 1)::timestamp AT TIME ZONE 'UTC')) AS active_adopters,
+			count(*) FILTER (WHERE m.habitual_at < ((a.day + 1)::timestamp AT TIME ZONE 'UTC')) AS active_habitual
+		FROM adoption.snapshot_work_active AS a
+		JOIN m ON m.tenant_id = a.tenant_id AND m.user_id = a.user_id
+		WHERE m.adopted_at < ((a.day + 1)::timestamp AT TIME ZONE 'UTC')
+			OR m.habitual_at < ((a.day + 1)::timestamp AT TIME ZONE 'UTC')
+		GROUP BY 1, 2, 3
+	)
+	INSERT INTO adoption.daily_feature_snapshots (tenant_id, feature_id, day, activated_users, adopted_users,
+		habitual_users, new_adopters, active_adopters, active_habitual, tenant_adopted, partial)
+	SELECT g.tenant_id, g.feature_id, g.day,
+		sum(coalesce(s.activated, 0)) OVER w,
+		sum(coalesce(s.adopted, 0)) OVER w,
+		sum(coalesce(s.habitual, 0)) OVER w,
+		coalesce(s.new_adopters, 0),
+		coalesce(a.active_adopters, 0), coalesce(a.active_habitual, 0),
+		coalesce(ms.feature_adopted_at < ((g.day + 1)::timestamp AT TIME ZONE 'UTC'), false),
+		((g.day + 1)::timestamp AT TIME ZONE 'UTC') > now()
+	FROM grid AS g
+	LEFT JOIN steps AS s ON s.tenant_id = g.tenant_id AND s.feature_id = g.feature_id AND s.day = g.day
+	LEFT JOIN active AS a ON a.tenant_id = g.tenant_id AND a.feature_id = g.feature_id AND a.day = g.day
+	LEFT JOIN adoption.tenant_feature_milestones AS ms
+		ON ms.tenant_id = g.tenant_id AND ms.feature_id = g.feature_id
+	WINDOW w AS (PARTITION BY g.tenant_id, g.feature_id ORDER BY g.day);
+
+	/* On a Citus worker the coordinator sums the totals (a reference table) afterwards. */
+	IF NOT adoption.citus_on_shard() THEN
+		PERFORM adoption.snapshot_totals(min(t.from_day), max(t.to_day))
+		FROM adoption.snapshot_work_target AS t HAVING count(*) > 0;
+	END IF;
+
+	EXECUTE format('TRUNCATE %s, %s, %s', adoption.citus_table('snapshot_work_target'),
+		adoption.citus_table('snapshot_work_user_day'), adoption.citus_table('snapshot_work_active'));
+	RETURN written;
+END
+$$;
+COMMENT ON FUNCTION adoption.snapshot_days(jsonb) IS 'Internal to adoption.snapshot_adoption(): writes the snapshots of the days [from_day, to_day] of each {tenant_id, from_day, to_day} (and their totals, except on a Citus worker); returns the tenant-days written';
+
+CREATE OR REPLACE FUNCTION adoption.snapshot_tenants(from_day date, last_day date, tenant_id text, incremental boolean,
+	old_watermark timestamptz, today date)
+RETURNS TABLE (written integer, totals_from date, totals_to date)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+DECLARE
+	targets jsonb;
+BEGIN
+	IF NOT incremental THEN
+		SELECT jsonb_agg(jsonb_build_object('tenant_id', s.tenant_id,
+				'from_day', greatest(coalesce(snapshot_tenants.from_day, (s.first_event_at AT TIME ZONE 'UTC')::date),
+					(s.first_event_at AT TIME ZONE 'UTC')::date),
+				'to_day', last_day))
+		INTO targets
+		FROM adoption.tenant_state AS s
+		WHERE snapshot_tenants.tenant_id IS NULL OR s.tenant_id = snapshot_tenants.tenant_id;
+	ELSE
+		SELECT jsonb_agg(jsonb_build_object('tenant_id', d.tenant_id, 'from_day', d.from_day, 'to_day', today))
+		INTO targets
+		FROM (
+			SELECT s.tenant_id, least(n.first_new_day, l.last_day + 1,
+				CASE WHEN l.last_day IS NULL OR old_watermark IS NULL
+					THEN (s.first_event_at AT TIME ZONE 'UTC')::date END) AS from_day
+			FROM adoption.tenant_state AS s
+			LEFT JOIN (SELECT x.tenant_id, max(x.day) AS last_day
+				FROM adoption.daily_tenant_snapshots AS x GROUP BY x.tenant_id) AS l ON l.tenant_id = s.tenant_id
+			LEFT JOIN (SELECT e.tenant_id, min((e.usage_timestamp AT TIME ZONE 'UTC')::date) AS first_new_day
+				FROM adoption.feature_usage_events AS e
+				WHERE old_watermark IS NOT NULL AND e.ingested_at >= old_watermark
+				GROUP BY e.tenant_id) AS n ON n.tenant_id = s.tenant_id
+		) AS d
+		WHERE d.from_day <= today;
+		/* Days that ended since they were written: same events, now final. */
+		UPDATE adoption.daily_tenant_snapshots AS s SET partial = false
+		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
+		UPDATE adoption.daily_feature_snapshots AS s SET partial = false
+		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
+	END IF;
+
+	SELECT min((x->>'from_day')::date), max((x->>'to_day')::date) INTO totals_from, totals_to
+	FROM jsonb_array_elements(coalesce(targets, '[]')) AS x
+	WHERE (x->>'from_day')::date <= (x->>'to_day')::date;
+	written := adoption.snapshot_days(coalesce(targets, '[]'));
+	RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION adoption.snapshot_tenants(date, date, text, boolean, timestamptz, date) IS 'Internal to adoption.snapshot_adoption(): chooses the tenants and days to write, marks ended days final, writes their snapshots; returns the tenant-days written and the range of days whose totals changed';
+
+CREATE OR REPLACE FUNCTION adoption.snapshot_adoption(from_day date DEFAULT NULL, to_day date DEFAULT NULL,
+	tenant_id text DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+DECLARE
+	today date := (now() AT TIME ZONE 'UTC')::date;
+	last_day date := coalesce(snapshot_adoption.to_day, today);
+	incremental boolean := snapshot_adoption.from_day IS NULL AND snapshot_adoption.tenant_id IS NULL;
+	old_watermark timestamptz;
+	new_watermark timestamptz;
+	written integer;
+	totals_from date;
+	totals_to date;
+BEGIN
+	IF last_day > today THEN
+		RAISE EXCEPTION 'to_day % is in the future', last_day USING ERRCODE = 'invalid_parameter_value',
+			HINT = format('Snapshots are kept up to the current UTC day (%s), which is marked partial.', today);
+	END IF;
+	IF snapshot_adoption.from_day > last_day THEN
+		RAISE EXCEPTION 'from_day % is after to_day %', snapshot_adoption.from_day, last_day
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF NOT isfinite(snapshot_adoption.from_day) OR NOT isfinite(last_day) THEN
+		RAISE EXCEPTION 'from_day and to_day must be finite dates' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	PERFORM adoption.check_known_tenant(snapshot_adoption.tenant_id,
+		'Tenants are the rows of adoption.tenants; events register them on first sight.')
+	WHERE snapshot_adoption.tenant_id IS NOT NULL;
+
+	/* One run at a time: a second one returns at once. */
+	IF NOT pg_try_advisory_xact_lock(('adoption.daily_feature_snapshots'::regclass)::oid::bigint) THEN
+		RAISE NOTICE 'adoption.snapshot_adoption() is already running in another session; skipped';
+		RETURN 0;
+	END IF;
+
+	IF incremental THEN
+		SELECT r.watermark INTO old_watermark FROM adoption.snapshot_state AS r;
+		new_watermark := adoption.ingest_watermark();
+		UPDATE adoption.daily_totals AS s SET partial = false
+		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
+	END IF;
+
+	IF NOT adoption.citus_distributed() THEN
+		SELECT st.written INTO written
+		FROM adoption.snapshot_tenants(snapshot_adoption.from_day, last_day, snapshot_adoption.tenant_id,
+			incremental, old_watermark, today) AS st;
+	ELSE
+		/*
+		 * Per shard group, on its worker, in this transaction (as
+		 * rescore()); then the totals, a reference table, here.
+		 */
+		SELECT coalesce(sum((r OPERATOR(pg_catalog.->>) 'written')::integer), 0),
+			min((r OPERATOR(pg_catalog.->>) 'totals_from')::date), max((r OPERATOR(pg_catalog.->>) 'totals_to')::date)
+		INTO written, totals_from, totals_to
+		FROM adoption.citus_run_at(
+			ARRAY(SELECT x.anchor FROM adoption.citus_shard_tenants(snapshot_adoption.tenant_id) AS x),
+			format('SELECT * FROM adoption.snapshot_tenants(%L, %L, %L, %L, %L, %L)', snapshot_adoption.from_day,
+				last_day, snapshot_adoption.tenant_id, incremental, old_watermark, today)) AS r;
+		IF totals_from IS NOT NULL THEN
+			PERFORM adoption.snapshot_totals(totals_from, totals_to);
+		END IF;
+	END IF;
+
+	IF incremental THEN
+		INSERT INTO adoption.snapshot_state AS r (singleton, watermark, last_started_at, last_finished_at, last_days)
+		VALUES (true, new_watermark, now(), clock_timestamp(), written)
+		ON CONFLICT (singleton) DO UPDATE SET watermark = excluded.watermark,
+			last_started_at = excluded.last_started_at, last_finished_at = excluded.last_finished_at,
+			last_days = excluded.last_days;
+	END IF;
+	RETURN written;
+END
+$$;
+COMMENT ON FUNCTION adoption.snapshot_adoption(date, date, text) IS 'Writes the daily adoption snapshots: incrementally without arguments (what upkeep() runs), or recomputes [from_day, to_day] (default: the first event''s day, today UTC) for one tenant or all; returns the tenant-days written';
+
+CREATE OR REPLACE FUNCTION adoption.citus_distributed()
+RETURNS boolean
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	yes boolean;
+BEGIN
+	IF to_regclass('pg_catalog.pg_dist_partition') IS NULL OR adoption.citus_on_shard() THEN
+		RETURN false;
+	END IF;
+	EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition AS p
+		WHERE p.logicalrelid OPERATOR(pg_catalog.=) ''adoption.feature_usage_events''::pg_catalog.regclass)'
+		INTO yes;
+	RETURN yes;
+END
+$$;
+COMMENT ON FUNCTION adoption.citus_distributed() IS 'True when the event log is a distributed Citus table here (a coordinator after adoption.distribute()) and this backend is not working on one shard group: the functions that work per tenant then run per shard group (citus_run_at)';
+
+CREATE OR REPLACE FUNCTION adoption.citus_shard_tenants(only_tenant text DEFAULT NULL)
+RETURNS TABLE (anchor text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF only_tenant IS NOT NULL THEN
+		RETURN QUERY SELECT only_tenant;
+		RETURN;
+	END IF;
+	RETURN QUERY EXECUTE $q$
+		SELECT r.result FROM pg_catalog.run_command_on_shards('adoption.tenants',
+			'SELECT pg_catalog.min(tenant_id) FROM %s') AS r
+		WHERE r.success AND r.result IS NOT NULL AND r.result OPERATOR(pg_catalog.<>) ''
+		ORDER BY r.shardid$q$;
+END
+$$;
+COMMENT ON FUNCTION adoption.citus_shard_tenants(text) IS 'Internal, Citus: a tenant of each shard group that holds one (or only_tenant), to name the group to a distributed function';
+
+CREATE OR REPLACE FUNCTION adoption.citus_enter_tenant(tenant_id text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'adoption_citus_enter_tenant'
+LANGUAGE C;
+COMMENT ON FUNCTION adoption.citus_enter_tenant(text) IS 'Internal, Citus: runs the statements that follow on the shard group that holds tenant_id (on this node) until adoption.citus_leave(); returns the event log''s shard id';
+
+CREATE OR REPLACE FUNCTION adoption.citus_enter_shard(rel regclass)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'adoption_citus_enter_relid'
+LANGUAGE C STRICT;
+COMMENT ON FUNCTION adoption.citus_enter_shard(regclass) IS 'Internal, Citus: when rel is a shard (a trigger''s TG_RELID on a worker), runs the statements that follow on its shard group until adoption.citus_leave(); returns whether it is one (else nothing changes)';
+
+CREATE OR REPLACE FUNCTION adoption.citus_leave()
+RETURNS void
+AS 'MODULE_PATHNAME', 'adoption_citus_leave_sql'
+LANGUAGE C;
+COMMENT ON FUNCTION adoption.citus_leave() IS 'Internal, Citus: ends the scope of the last adoption.citus_enter_tenant() or citus_enter_shard()';
+
+CREATE OR REPLACE FUNCTION adoption.notify_actions(tenant_id text, actions bigint)
+RETURNS void
+AS 'MODULE_PATHNAME', 'adoption_notify_actions_sql'
+LANGUAGE C;
+COMMENT ON FUNCTION adoption.notify_actions(text, bigint) IS 'Internal: announces enqueued actions (NOTIFY adoption_actions with their number); on a Citus shard notes them for the coordinator''s adoption.citus_flush() under tenant_id';
+
+CREATE OR REPLACE FUNCTION adoption.citus_run(anchor text, sql text)
+RETURNS SETOF jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM adoption.citus_enter_tenant(anchor);
+	RETURN QUERY EXECUTE format('SELECT pg_catalog.to_jsonb(r) FROM (%s) AS r', sql);
+	PERFORM adoption.citus_leave();
+END
+$$;
+COMMENT ON FUNCTION adoption.citus_run(text, text) IS 'Internal, Citus: runs a query on the shard group that holds tenant anchor, on the worker that holds it (a force-delegated distributed function), and returns its rows as jsonb';
+
+CREATE OR REPLACE FUNCTION adoption.citus_run_at(anchors text[], sql text)
+RETURNS SETOF jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	anchor text;
+BEGIN
+	FOREACH anchor IN ARRAY coalesce(anchors, '{}') LOOP
+		RETURN QUERY EXECUTE format('SELECT r FROM adoption.citus_run(%L::text, %L::text) AS r', anchor, sql);
+	END LOOP;
+	/* What the groups enqueued is announced here (a reader's calls enqueue nothing). */
+	IF has_function_privilege('adoption.citus_flush()', 'EXECUTE') THEN
+		PERFORM adoption.citus_flush();
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION adoption.citus_run_at(text[], text) IS 'Internal, Citus: adoption.citus_run(anchor, sql) on the shard group of each anchor in turn, in this transaction, then adoption.citus_flush(); returns all their rows';
+
+CREATE OR REPLACE FUNCTION adoption.citus_run_sum(only_tenant text, sql text)
+RETURNS bigint
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT coalesce(sum((r OPERATOR(pg_catalog.->>) 'n')::bigint), 0)::bigint
+	FROM adoption.citus_run_at(ARRAY(SELECT x.anchor FROM adoption.citus_shard_tenants(only_tenant) AS x), sql) AS r
+$$;
+COMMENT ON FUNCTION adoption.citus_run_sum(text, text) IS 'Internal, Citus: runs sql (a query with a column n) on every shard group that holds a tenant, or on only_tenant''s, and returns the sum of n';
+
+CREATE OR REPLACE FUNCTION adoption.enqueue_fix_announcements()
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	batch jsonb;
+	n integer;
+BEGIN
+	/* On a Citus coordinator: on each shard group, on its worker (citus.sql). */
+	IF adoption.citus_distributed() THEN
+		RETURN adoption.citus_run_sum(NULL, 'SELECT adoption.enqueue_fix_announcements() AS n');
+	END IF;
+	SELECT jsonb_agg(jsonb_build_object('tenant_id', c.tenant_id, 'template_key', 'fix_announcement',
+			'feature_id', c.fix_feature_id,
+			'dedupe_key', jsonb_build_array('fix_announcement', c.fix_feature_id, c.theme)::text,
+			'reason', jsonb_build_object('theme', c.theme, 'feature_id', c.feature_id,
+				'fix_feature_id', c.fix_feature_id, 'via', c.via, 'evidence', c.evidence))
+		ORDER BY c.tenant_id, c.fix_feature_id, c.theme)
+	INTO batch
+	FROM (SELECT x.tenant_id, x.fix_feature_id, x.theme, min(x.feature_id) AS feature_id, min(x.via) AS via,
+			(array_agg(x.feedback_id ORDER BY x.created_at DESC, x.feedback_id))[1:5] AS evidence
+		FROM adoption.fix_candidates AS x
+		GROUP BY x.tenant_id, x.fix_feature_id, x.theme) AS c;
+	IF batch IS NULL THEN
+		RETURN 0;
+	END IF;
+	SELECT count(*) INTO n FROM adoption.enqueue_batch(batch);
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION adoption.enqueue_fix_announcements() IS 'Enqueues fix_announcement once per tenant, fixing feature and pain point theme for the rows of adoption.fix_candidates (announce_fix of adoption.messaging_opportunities); returns how many it enqueued';
+
+CREATE OR REPLACE FUNCTION adoption.coordinate_launch(launch_id text)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+DECLARE
+	l adoption.launches;
+	batch jsonb;
+	ids bigint[];
+BEGIN
+	IF launch_id IS NULL OR btrim(launch_id) = '' THEN
+		RAISE EXCEPTION 'launch_id must not be empty' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Pass the launch_id of a row of adoption.launches.';
+	END IF;
+	SELECT x.* INTO l FROM adoption.launches AS x WHERE x.launch_id = coordinate_launch.launch_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'launch "%" does not exist', launch_id USING ERRCODE = 'no_data_found',
+			HINT = 'Insert the launch into adoption.launches (launch_id, feature_id, launched_at) first.';
+	END IF;
+	/* On a Citus coordinator: on each shard group, on its worker (citus.sql). */
+	IF adoption.citus_distributed() THEN
+		RETURN adoption.citus_run_sum(NULL, format('SELECT adoption.coordinate_launch(%L) AS n', launch_id));
+	END IF;
+
+	SELECT jsonb_agg(jsonb_build_object('tenant_id', e.tenant_id, 'template_key', 'launch_announcement',
+			'feature_id', l.feature_id,
+			'dedupe_key', jsonb_build_array('launch_announcement', l.launch_id)::text,
+			'reason', jsonb_build_object('launch_id', l.launch_id, 'feature_id', l.feature_id,
+				'launched_at', l.launched_at, 'campaign_id', l.campaign_id,
+				'active_window', e.active_window::text))
+		ORDER BY e.tenant_id)
+	INTO batch
+	FROM adoption.effective_settings AS e
+	WHERE EXISTS (SELECT 1 FROM adoption.user_feature_state AS s
+			WHERE s.tenant_id = e.tenant_id AND s.last_used_at > l.launched_at - e.active_window)
+		AND NOT EXISTS (SELECT 1 FROM adoption.user_feature_state AS u
+			WHERE u.tenant_id = e.tenant_id AND u.feature_id = l.feature_id);
+	IF batch IS NULL THEN
+		RETURN 0;
+	END IF;
+
+	SELECT array_agg(b.action_id) INTO ids FROM adoption.enqueue_batch(batch) AS b;
+	IF ids IS NULL THEN
+		RETURN 0;
+	END IF;
+	IF l.launched_at > now() THEN
+		UPDATE adoption.campaign_action_queue AS q SET available_at = l.launched_at
+		WHERE q.action_id = ANY (ids) AND q.template_key = 'launch_announcement';
+	END IF;
+	RETURN cardinality(ids);
+END
+$$;
+COMMENT ON FUNCTION adoption.coordinate_launch(text) IS 'Enqueues launch_announcement, once per tenant and launch, for the tenants active within their active_window before launched_at (or since) that have no user of the launched feature; returns how many it enqueued';
+
+CREATE OR REPLACE FUNCTION adoption.explain_health(tenant_id text, as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (component text, inputs jsonb, score double precision, weight double precision,
+	effective_weight double precision, contribution double precision)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET jit = off
+AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM adoption.tenants AS t WHERE t.tenant_id = explain_health.tenant_id) THEN
+		RAISE EXCEPTION 'unknown tenant "%"', coalesce(explain_health.tenant_id, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Tenants are the rows of adoption.tenants; events register them on first sight.';
+	END IF;
+	/* On a Citus coordinator: on the tenant's shard group, on its worker (citus.sql). */
+	IF adoption.citus_distributed() THEN
+		RETURN QUERY
+		SELECT r OPERATOR(pg_catalog.->>) 'component', r OPERATOR(pg_catalog.->) 'inputs',
+			(r OPERATOR(pg_catalog.->>) 'score')::double precision, (r OPERATOR(pg_catalog.->>) 'weight')::double precision,
+			(r OPERATOR(pg_catalog.->>) 'effective_weight')::double precision,
+			(r OPERATOR(pg_catalog.->>) 'contribution')::double precision
+		FROM adoption.citus_run_at(ARRAY[explain_health.tenant_id],
+			format('SELECT * FROM adoption.explain_health(%L, %L)', explain_health.tenant_id, as_of)) AS r;
+		RETURN;
+	END IF;
+	RETURN QUERY
+	SELECT v.component, v.inputs, v.score, v.weight, h.weights[v.ord],
+		coalesce(v.score * h.weights[v.ord], 0)
+	FROM adoption.health_inputs(ARRAY[explain_health.tenant_id], as_of) AS i,
+	LATERAL adoption.health_compute(i.events_recent, i.events_previous, i.last_event_at IS NOT NULL,
+		i.core_features, i.core_active, i.core_adopters, i.adoption_threshold, i.active_users,
+		i.tickets, i.billing, i.nps_promoters, i.nps_passives, i.nps_detractors, i.weights) AS h,
+	LATERAL (VALUES
+		(1, 'usage_trend', jsonb_build_object('events_last_30_days', i.events_recent,
+			'events_previous_30_days', i.events_previous, 'last_event_at', i.last_event_at),
+			h.usage_trend, i.weights[1]),
+		(2, 'adoption', jsonb_build_object('core_features', i.core_features,
+			'adoption_threshold', i.adoption_threshold, 'active_users', i.active_users,
+			'adopters', coalesce((SELECT jsonb_object_agg(z.feature_id, z.adopters)
+				FROM unnest(i.core_feature_ids, i.core_adopters) AS z(feature_id, adopters)), '{}')),
+			h.adoption, i.weights[2]),
+		(3, 'support', jsonb_build_object('tickets_last_30_days', jsonb_build_object('low', i.tickets[1],
+			'medium', i.tickets[2], 'high', i.tickets[3], 'urgent', i.tickets[4]),
+			'weighted_tickets', i.tickets[1] + 2 * i.tickets[2] + 4 * i.tickets[3] + 8 * i.tickets[4],
+			'active_users', i.active_users, 'scale', greatest(1, 0.2 * i.active_users)),
+			h.support, i.weights[3]),
+		(4, 'billing', jsonb_build_object('last_90_days', jsonb_build_object('payment_failed', i.billing[1],
+			'invoice_overdue', i.billing[2], 'downgrade', i.billing[3], 'refund', i.billing[4],
+			'cancellation', i.billing[5]),
+			'penalty', 25 * i.billing[1] + 25 * i.billing[2] + 30 * i.billing[3] + 10 * i.billing[4] + 100 * i.billing[5]),
+			h.billing, i.weights[4]),
+		(5, 'feedback', jsonb_build_object('nps_last_90_days', jsonb_build_object('promoters', i.nps_promoters,
+			'passives', i.nps_passives, 'detractors', i.nps_detractors),
+			'nps', CASE WHEN i.nps_promoters + i.nps_passives + i.nps_detractors > 0 THEN
+				round(100.0 * (i.nps_promoters - i.nps_detractors) / (i.nps_promoters + i.nps_passives + i.nps_detractors), 2) END),
+			h.feedback, i.weights[5])
+	) AS v(ord, component, inputs, score, weight)
+	ORDER BY v.ord;
+END
+$$;
+COMMENT ON FUNCTION adoption.explain_health(text, timestamptz) IS 'One row per health component of a tenant as of a time: its inputs (for adoption: the tenant''s active users and, per core feature, how many of them adopted it), 0-100 score (NULL when absent), configured and effective weight, and contribution; the contributions sum to the score';
+
+CREATE OR REPLACE FUNCTION adoption.citus_claim_actions(worker text, max integer, lease interval)
+RETURNS SETOF adoption.campaign_actions
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	g record;
+	got bigint := 0;
+	n bigint;
+	anchor text;
+BEGIN
+	FOR g IN
+		SELECT min(c.tenant_id) AS anchor, count(*) AS n
+		FROM (SELECT q.tenant_id FROM adoption.campaign_action_queue AS q
+			WHERE q.status = 'pending' AND q.available_at <= now()
+			ORDER BY q.available_at LIMIT max) AS c
+		GROUP BY get_shard_id_for_distribution_column('adoption.campaign_action_queue', c.tenant_id)
+	LOOP
+		RETURN QUERY SELECT (jsonb_populate_record(NULL::adoption.campaign_actions, r)).*
+			FROM adoption.citus_run_at(ARRAY[g.anchor],
+				format('SELECT * FROM adoption.claim_actions(%L, %s, %L)', worker, g.n, lease)) AS r;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		got := got + n;
+	END LOOP;
+	FOR anchor IN SELECT x.anchor FROM adoption.citus_shard_tenants() AS x LOOP
+		EXIT WHEN got >= max;
+		RETURN QUERY SELECT (jsonb_populate_record(NULL::adoption.campaign_actions, r)).*
+			FROM adoption.citus_run_at(ARRAY[anchor],
+				format('SELECT * FROM adoption.claim_actions(%L, %s, %L)', worker, max - got, lease)) AS r;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		got := got + n;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION adoption.citus_claim_actions(text, integer, interval) IS 'Internal, Citus: adoption.claim_actions() on a coordinator, per shard group (the earliest due actions first)';
+
+CREATE OR REPLACE FUNCTION adoption.citus_table(relname text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'adoption_citus_table'
+LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION adoption.citus_table(text) IS 'Internal: the relation that names table relname of the extension in this statement (its co-located shard in a Citus shard scope, else adoption.relname), for utility statements, which the planner does not see';
+
+CREATE OR REPLACE FUNCTION adoption.citus_on_shard()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'adoption_citus_on_shard_sql'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION adoption.citus_on_shard() IS 'Internal: true while this backend works on one shard group of a Citus worker (a trigger on a shard, or a shard scope)';
+
+CREATE OR REPLACE FUNCTION adoption.held_action(action_id bigint, worker text)
+RETURNS adoption.campaign_action_queue
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	a adoption.campaign_action_queue;
+	finished text;
+	t text;
+BEGIN
+	IF action_id IS NULL THEN
+		RAISE EXCEPTION 'action_id must not be NULL' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	/*
+	 * The tenant first: on a Citus cluster a row lock needs the
+	 * distribution column (a query routed to one shard).
+	 */
+	SELECT q.tenant_id INTO t FROM adoption.campaign_action_queue AS q WHERE q.action_id = held_action.action_id;
+	SELECT q.* INTO a FROM adoption.campaign_action_queue AS q
+	WHERE q.tenant_id = t AND q.action_id = held_action.action_id FOR UPDATE;
+	IF NOT FOUND THEN
+		SELECT r.status INTO finished FROM adoption.campaign_action_archive AS r WHERE r.action_id = held_action.action_id;
+		IF FOUND THEN
+			RAISE EXCEPTION 'campaign action % is already %', action_id, finished
+				USING ERRCODE = 'object_not_in_prerequisite_state';
+		END IF;
+		RAISE EXCEPTION 'campaign action % does not exist', action_id USING ERRCODE = 'no_data_found';
+	END IF;
+	IF a.status <> 'claimed' THEN
+		RAISE EXCEPTION 'campaign action % is not claimed', action_id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				HINT = 'Claim actions with adoption.claim_actions() before completing or failing them.';
+	END IF;
+	IF worker IS NOT NULL AND a.claimed_by IS DISTINCT FROM worker THEN
+		RAISE EXCEPTION 'campaign action % is held by worker "%", not "%"', action_id, a.claimed_by, worker
+			USING ERRCODE = 'object_not_in_prerequisite_state';
+	END IF;
+	IF a.lease_until < now() THEN
+		RAISE EXCEPTION 'the lease of campaign action % expired at %', action_id, a.lease_until
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				HINT = 'Another worker may claim it now; claim with a longer lease if the work takes longer.';
+	END IF;
+	RETURN a;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION adoption.claim_actions(worker text, max integer DEFAULT 100, lease interval DEFAULT '5 minutes')
+RETURNS SETOF adoption.campaign_actions
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	max_attempts integer;
+	claimed bigint;
+BEGIN
+	IF worker IS NULL OR btrim(worker) = '' THEN
+		RAISE EXCEPTION 'worker must not be empty' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Name the worker, e.g. its host and process id; complete_action() can check it.';
+	END IF;
+	IF max IS NULL OR max < 0 THEN
+		RAISE EXCEPTION 'max must not be negative, not %', coalesce(max::text, 'NULL') USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF lease IS NULL OR lease <= interval '0' THEN
+		RAISE EXCEPTION 'lease must be positive, not %', coalesce(lease::text, 'NULL') USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'The lease is how long the worker holds the actions, e.g. ''5 minutes''.';
+	END IF;
+	/* On a Citus coordinator: per shard group, on its worker (citus.sql). */
+	IF adoption.citus_distributed() THEN
+		RETURN QUERY SELECT c.* FROM adoption.citus_claim_actions(worker, max, lease) AS c;
+		RETURN;
+	END IF;
+	SELECT s.max_attempts INTO max_attempts FROM adoption.settings AS s WHERE s.tenant_id IS NULL;
+
+	/* Expired leases of actions out of attempts (the tenant's max_attempts): dead, not handed out again. */
+	WITH expired AS (
+		DELETE FROM adoption.campaign_action_queue AS q
+		WHERE q.status = 'claimed' AND q.lease_until < now()
+			AND q.attempts >= coalesce((SELECT o.max_attempts FROM adoption.settings AS o
+				WHERE o.tenant_id OPERATOR(pg_catalog.=) q.tenant_id), max_attempts)
+			AND q.action_id IN (SELECT e.action_id FROM adoption.campaign_action_queue AS e
+				WHERE e.status = 'claimed' AND e.lease_until < now()
+				FOR UPDATE SKIP LOCKED)
+		RETURNING q.*
+	)
+	INSERT INTO adoption.campaign_action_archive
+	SELECT e.action_id, e.tenant_id, e.user_id, e.feature_id, e.template_key, e.campaign_id, e.reason,
+		e.dedupe_key, 'dead', e.attempts, e.available_at, e.claimed_by, e.lease_until,
+		coalesce(e.last_error, 'lease expired'), e.created_at, now()
+	FROM expired AS e;
+
+	/* Due pending actions first, then actions whose lease expired. */
+	RETURN QUERY
+	WITH locked AS (
+		SELECT p.tenant_id, p.action_id FROM adoption.campaign_action_queue AS p
+		WHERE p.status = 'pending' AND p.available_at <= now()
+		ORDER BY p.available_at
+		LIMIT max
+		FOR UPDATE SKIP LOCKED
+	)
+	UPDATE adoption.campaign_action_queue AS q
+	SET status = 'claimed', claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
+	FROM locked AS l
+	WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id
+	RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
+		q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
+		q.created_at, q.completed_at, q.status_reason;
+	GET DIAGNOSTICS claimed = ROW_COUNT;
+	IF claimed < max THEN
+		RETURN QUERY
+		WITH locked AS (
+			SELECT x.tenant_id, x.action_id FROM adoption.campaign_action_queue AS x
+			WHERE x.status = 'claimed' AND x.lease_until < now()
+			ORDER BY x.lease_until
+			LIMIT max - claimed
+			FOR UPDATE SKIP LOCKED
+		)
+		UPDATE adoption.campaign_action_queue AS q
+		SET claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
+		FROM locked AS l
+		WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id
+		RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
+			q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
+			q.created_at, q.completed_at, q.status_reason;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION adoption.claim_actions(text, integer, interval) IS 'Claims up to max due actions for worker for the lease; never hands one action to two workers at once';
+
+CREATE OR REPLACE FUNCTION adoption.distribute(shard_count integer DEFAULT NULL)
+RETURNS TABLE (table_name regclass, citus_table_type text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	event_log regclass := 'adoption.feature_usage_events'::regclass;
+	t regclass;
+	is_coordinator boolean;
+	fk_rels text[];
+	fk_names text[];
+	fk_defs text[];
+	i integer;
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
+		RAISE EXCEPTION 'Citus is not installed in database %', current_database()
+			USING ERRCODE = 'feature_not_supported',
+				DETAIL = 'adoption.distribute() distributes pg_adoption''s tables over a Citus cluster.',
+				HINT = 'Put citus first in shared_preload_libraries on every node, CREATE EXTENSION citus, add the workers with citus_add_node() on the coordinator, then call adoption.distribute() there.';
+	END IF;
+	EXECUTE 'SELECT pg_catalog.citus_is_coordinator()' INTO is_coordinator;
+	IF NOT is_coordinator THEN
+		RAISE EXCEPTION 'adoption.distribute() must run on the Citus coordinator, not on a worker'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				HINT = 'Connect to the coordinator (the node that holds the metadata, where citus_add_node() was called) and call it there.';
+	END IF;
+	IF shard_count IS NOT NULL AND (shard_count < 1 OR shard_count > 64000) THEN
+		RAISE EXCEPTION 'shard_count must be between 1 and 64000, not %', shard_count
+			USING ERRCODE = 'invalid_parameter_value',
+				HINT = 'Pass NULL to use citus.shard_count.';
+	END IF;
+	/*
+	 * Action ids and arrival numbers are unique across the cluster: each
+	 * worker's copies of the sequences (made by CREATE EXTENSION, which
+	 * Citus does not adjust) draw from a range of their own, group id << 48,
+	 * as Citus does for the sequences it distributes.  Again for a worker
+	 * added since: call adoption.distribute() after citus_add_node().
+	 */
+	PERFORM run_command_on_workers($cmd$
+		SELECT pg_catalog.setval(s.seq, (SELECT g.groupid::bigint << 48 FROM pg_catalog.pg_dist_local_group AS g))
+		FROM unnest(ARRAY['adoption.campaign_action_id_seq', 'adoption.feature_usage_events_arrival_seq']::pg_catalog.regclass[]) AS s(seq)
+		WHERE pg_catalog.pg_sequence_last_value(s.seq) IS NULL
+			OR pg_catalog.pg_sequence_last_value(s.seq) < (SELECT g.groupid::bigint << 48 FROM pg_catalog.pg_dist_local_group AS g)
+	$cmd$);
+
+	/* The ingest trigger fires on the event log's shards (src/citus.c). */
+	PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+	PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
+
+	/*
+	 * Foreign keys between the extension's tables come off while their
+	 * tables change hands and go back on after: Citus converts a local table
+	 * that references a new reference table into a Citus local table, which
+	 * fails because CREATE EXTENSION made the table on the workers already.
+	 */
+	SELECT array_agg(x.rel ORDER BY x.rel, x.conname), array_agg(x.conname ORDER BY x.rel, x.conname),
+		array_agg(x.def ORDER BY x.rel, x.conname)
+	INTO fk_rels, fk_names, fk_defs FROM (
+		SELECT f.conrelid::regclass::text AS rel, f.conname::text AS conname, pg_get_constraintdef(f.oid) AS def
+		FROM pg_constraint AS f
+		JOIN pg_depend AS d ON d.classid = 'pg_class'::regclass AND d.objid = f.conrelid AND d.deptype = 'e'
+		JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'pg_adoption'
+		WHERE f.contype = 'f'
+			AND NOT EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = f.conrelid)) AS x;
+	FOR i IN 1 .. coalesce(cardinality(fk_rels), 0) LOOP
+		EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', fk_rels[i], fk_names[i]);
+		/* The workers' copies from CREATE EXTENSION have it too (before Citus locks them). */
+		PERFORM run_command_on_workers(
+			format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', fk_rels[i], fk_names[i]));
+	END LOOP;
+
+	/* Product-wide tables (no tenant_id NOT NULL): reference tables. */
+	FOR t IN
+		SELECT c.oid::regclass
+		FROM pg_class AS c
+		JOIN pg_depend AS d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+		JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'pg_adoption'
+		WHERE c.relnamespace = 'adoption'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+			AND NOT EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = c.oid
+				AND a.attname = 'tenant_id' AND a.attnotnull AND NOT a.attisdropped)
+		ORDER BY c.relname
+	LOOP
+		CONTINUE WHEN EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = t);
+		PERFORM create_reference_table(t);
+	END LOOP;
+
+	/* Tenant tables: by tenant_id, co-located with the event log (its partitions follow it). */
+	IF NOT EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = event_log) THEN
+		IF shard_count IS NULL THEN
+			PERFORM create_distributed_table(event_log, 'tenant_id');
+		ELSE
+			PERFORM create_distributed_table(event_log, 'tenant_id', shard_count => shard_count);
+		END IF;
+	END IF;
+	FOR t IN
+		SELECT c.oid::regclass
+		FROM pg_class AS c
+		JOIN pg_depend AS d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+		JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'pg_adoption'
+		WHERE c.relnamespace = 'adoption'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+			AND c.oid <> event_log
+			AND EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = c.oid
+				AND a.attname = 'tenant_id' AND a.attnotnull AND NOT a.attisdropped)
+		ORDER BY c.relname
+	LOOP
+		CONTINUE WHEN EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = t);
+		PERFORM create_distributed_table(t, 'tenant_id', colocate_with => event_log::text);
+	END LOOP;
+
+	/*
+	 * Not the keys into adoption.features: the coordinator registers the
+	 * features the workers saw in the ingest statement's transaction, and
+	 * Citus refuses to write a reference table that a foreign key names
+	 * after the statement's parallel writes to the shards.
+	 */
+	/*
+	 * The work per shard group: a call of citus_run() on the coordinator
+	 * runs on the worker that holds the group of its first argument, in the
+	 * caller's transaction (force_delegation).
+	 */
+	PERFORM create_distributed_function('adoption.citus_run(text, text)',
+		'anchor', colocate_with => event_log::text, force_delegation => true);
+
+	FOR i IN 1 .. coalesce(cardinality(fk_rels), 0) LOOP
+		CONTINUE WHEN fk_defs[i] LIKE '%REFERENCES adoption.features(%';
+		EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', fk_rels[i], fk_names[i], fk_defs[i]);
+	END LOOP;
+
+	RETURN QUERY
+		SELECT p.logicalrelid::regclass, CASE p.partmethod WHEN 'n' THEN 'reference' ELSE 'distributed' END
+		FROM pg_dist_partition AS p
+		JOIN pg_class AS c ON c.oid = p.logicalrelid
+		WHERE c.relnamespace = 'adoption'::regnamespace AND NOT c.relispartition
+		ORDER BY 2, 1::text;
+END
+$$;
+COMMENT ON FUNCTION adoption.distribute(integer) IS 'On a Citus coordinator: distributes every tenant table by tenant_id, co-located with the event log (shard_count shards, NULL: citus.shard_count), makes the other tables reference tables; safe to call again; returns each table with its Citus table type';
+
+ALTER FUNCTION adoption.billing_withdraw_plays() SECURITY DEFINER;
+ALTER FUNCTION adoption.claim_actions(text, integer, interval) SECURITY DEFINER;
+
+REVOKE ALL ON adoption.snapshot_work_target, adoption.snapshot_work_user_day, adoption.snapshot_work_active FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION adoption.rescore_tenants(text, timestamptz, boolean, timestamptz),
+	adoption.snapshot_tenants(date, date, text, boolean, timestamptz, date),
+	adoption.citus_distributed(),
+	adoption.citus_shard_tenants(text),
+	adoption.citus_enter_tenant(text),
+	adoption.citus_enter_shard(regclass),
+	adoption.citus_leave(),
+	adoption.notify_actions(text, bigint),
+	adoption.citus_run(text, text),
+	adoption.citus_run_at(text[], text),
+	adoption.citus_run_sum(text, text),
+	adoption.citus_claim_actions(text, integer, interval),
+	adoption.citus_table(text),
+	adoption.citus_on_shard()
+	FROM PUBLIC;
+
+/*
+ * The functions that issue 16's shard dispatch and issue 20's settings work
+ * both changed (their appended blocks above each restate their own
+ * version): restated as installed.
+ */
+CREATE OR REPLACE FUNCTION adoption.claim_actions(worker text, max integer DEFAULT 100, lease interval DEFAULT '5 minutes')
+RETURNS SETOF adoption.campaign_actions
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	claimed bigint;
+BEGIN
+	IF worker IS NULL OR btrim(worker) = '' THEN
+		RAISE EXCEPTION 'worker must not be empty' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Name the worker, e.g. its host and process id; complete_action() can check it.';
+	END IF;
+	IF max IS NULL OR max < 0 THEN
+		RAISE EXCEPTION 'max must not be negative, not %', coalesce(max::text, 'NULL') USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF lease IS NULL OR lease <= interval '0' THEN
+		RAISE EXCEPTION 'lease must be positive, not %', coalesce(lease::text, 'NULL') USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'The lease is how long the worker holds the actions, e.g. ''5 minutes''.';
+	END IF;
+	/* On a Citus coordinator: per shard group, on its worker (citus.sql). */
+	IF adoption.citus_distributed() THEN
+		RETURN QUERY SELECT c.* FROM adoption.citus_claim_actions(worker, max, lease) AS c;
+		RETURN;
+	END IF;
+
+	/* Expired leases of actions out of attempts (the tenant's max_attempts): dead, not handed out again. */
+	WITH expired AS (
+		DELETE FROM adoption.campaign_action_queue AS q
+		WHERE q.status = 'claimed' AND q.lease_until < now()
+			AND q.attempts >= (adoption.tenant_settings(q.tenant_id)).max_attempts
+			AND q.action_id IN (SELECT e.action_id FROM adoption.campaign_action_queue AS e
+				WHERE e.status = 'claimed' AND e.lease_until < now()
+				FOR UPDATE SKIP LOCKED)
+		RETURNING q.*
+	)
+	INSERT INTO adoption.campaign_action_archive
+	SELECT e.action_id, e.tenant_id, e.user_id, e.feature_id, e.template_key, e.campaign_id, e.reason,
+		e.dedupe_key, 'dead', e.attempts, e.available_at, e.claimed_by, e.lease_until,
+		coalesce(e.last_error, 'lease expired'), e.created_at, now()
+	FROM expired AS e;
+
+	/* Due pending actions first, then actions whose lease expired. */
+	RETURN QUERY
+	WITH locked AS (
+		SELECT p.tenant_id, p.action_id FROM adoption.campaign_action_queue AS p
+		WHERE p.status = 'pending' AND p.available_at <= now()
+		ORDER BY p.available_at
+		LIMIT max
+		FOR UPDATE SKIP LOCKED
+	)
+	UPDATE adoption.campaign_action_queue AS q
+	SET status = 'claimed', claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
+	FROM locked AS l
+	WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id
+	RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
+		q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
+		q.created_at, q.completed_at, q.status_reason;
+	GET DIAGNOSTICS claimed = ROW_COUNT;
+	IF claimed < max THEN
+		RETURN QUERY
+		WITH locked AS (
+			SELECT x.tenant_id, x.action_id FROM adoption.campaign_action_queue AS x
+			WHERE x.status = 'claimed' AND x.lease_until < now()
+			ORDER BY x.lease_until
+			LIMIT max - claimed
+			FOR UPDATE SKIP LOCKED
+		)
+		UPDATE adoption.campaign_action_queue AS q
+		SET claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
+		FROM locked AS l
+		WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id
+		RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
+			q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
+			q.created_at, q.completed_at, q.status_reason;
+	END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION adoption.distribute(shard_count integer DEFAULT NULL)
+RETURNS TABLE (table_name regclass, citus_table_type text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	event_log regclass := 'adoption.feature_usage_events'::regclass;
+	t regclass;
+	is_tenant boolean;
+	is_coordinator boolean;
+	fk_rels text[];
+	fk_names text[];
+	fk_defs text[];
+	i integer;
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
+		RAISE EXCEPTION 'Citus is not installed in database %', current_database()
+			USING ERRCODE = 'feature_not_supported',
+				DETAIL = 'adoption.distribute() distributes pg_adoption''s tables over a Citus cluster.',
+				HINT = 'Put citus first in shared_preload_libraries on every node, CREATE EXTENSION citus, add the workers with citus_add_node() on the coordinator, then call adoption.distribute() there.';
+	END IF;
+	EXECUTE 'SELECT pg_catalog.citus_is_coordinator()' INTO is_coordinator;
+	IF NOT is_coordinator THEN
+		RAISE EXCEPTION 'adoption.distribute() must run on the Citus coordinator, not on a worker'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				HINT = 'Connect to the coordinator (the node that holds the metadata, where citus_add_node() was called) and call it there.';
+	END IF;
+	IF shard_count IS NOT NULL AND (shard_count < 1 OR shard_count > 64000) THEN
+		RAISE EXCEPTION 'shard_count must be between 1 and 64000, not %', shard_count
+			USING ERRCODE = 'invalid_parameter_value',
+				HINT = 'Pass NULL to use citus.shard_count.';
+	END IF;
+	/*
+	 * Action ids and arrival numbers are unique across the cluster: each
+	 * worker's copies of the sequences (made by CREATE EXTENSION, which
+	 * Citus does not adjust) draw from a range of their own, group id << 48,
+	 * as Citus does for the sequences it distributes.  Again for a worker
+	 * added since: call adoption.distribute() after citus_add_node().
+	 */
+	PERFORM run_command_on_workers($cmd$
+		SELECT pg_catalog.setval(s.seq, (SELECT g.groupid::bigint << 48 FROM pg_catalog.pg_dist_local_group AS g))
+		FROM unnest(ARRAY['adoption.campaign_action_id_seq', 'adoption.feature_usage_events_arrival_seq']::pg_catalog.regclass[]) AS s(seq)
+		WHERE pg_catalog.pg_sequence_last_value(s.seq) IS NULL
+			OR pg_catalog.pg_sequence_last_value(s.seq) < (SELECT g.groupid::bigint << 48 FROM pg_catalog.pg_dist_local_group AS g)
+	$cmd$);
+
+	/* The ingest trigger fires on the event log's shards (src/citus.c). */
+	PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+	PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
+
+	/*
+	 * Foreign keys between the extension's tables come off while their
+	 * tables change hands and go back on after: Citus converts a local table
+	 * that references a new reference table into a Citus local table, which
+	 * fails because CREATE EXTENSION made the table on the workers already.
+	 */
+	SELECT array_agg(x.rel ORDER BY x.rel, x.conname), array_agg(x.conname ORDER BY x.rel, x.conname),
+		array_agg(x.def ORDER BY x.rel, x.conname)
+	INTO fk_rels, fk_names, fk_defs FROM (
+		SELECT f.conrelid::regclass::text AS rel, f.conname::text AS conname, pg_get_constraintdef(f.oid) AS def
+		FROM pg_constraint AS f
+		JOIN pg_depend AS d ON d.classid = 'pg_class'::regclass AND d.objid = f.conrelid AND d.deptype = 'e'
+		JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'pg_adoption'
+		WHERE f.contype = 'f'
+			AND NOT EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = f.conrelid)) AS x;
+	FOR i IN 1 .. coalesce(cardinality(fk_rels), 0) LOOP
+		EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', fk_rels[i], fk_names[i]);
+		/* The workers' copies from CREATE EXTENSION have it too (before Citus locks them). */
+		PERFORM run_command_on_workers(
+			format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', fk_rels[i], fk_names[i]));
+	END LOOP;
+
+	/*
+	 * Product-wide tables (no tenant_id NOT NULL) become reference tables,
+	 * first; then the tenant tables are distributed by tenant_id, the event
+	 * log first (its partitions follow it), the others co-located with it.
+	 */
+	FOR t, is_tenant IN
+		SELECT c.oid::regclass, EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = c.oid
+				AND a.attname = 'tenant_id' AND a.attnotnull AND NOT a.attisdropped)
+		FROM pg_class AS c
+		JOIN pg_depend AS d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+		JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'pg_adoption'
+		WHERE c.relnamespace = 'adoption'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+		ORDER BY 2, c.oid <> event_log, c.relname
+	LOOP
+		CONTINUE WHEN EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = t);
+		IF NOT is_tenant THEN
+			PERFORM create_reference_table(t);
+		ELSIF t <> event_log THEN
+			PERFORM create_distributed_table(t, 'tenant_id', colocate_with => event_log::text);
+		ELSIF shard_count IS NULL THEN
+			PERFORM create_distributed_table(event_log, 'tenant_id');
+		ELSE
+			PERFORM create_distributed_table(event_log, 'tenant_id', shard_count => shard_count);
+		END IF;
+	END LOOP;
+
+	/*
+	 * Not the keys into adoption.features: the coordinator registers the
+	 * features the workers saw in the ingest statement's transaction, and
+	 * Citus refuses to write a reference table that a foreign key names
+	 * after the statement's parallel writes to the shards.
+	 */
+	/*
+	 * The work per shard group: a call of citus_run() on the coordinator
+	 * runs on the worker that holds the group of its first argument, in the
+	 * caller's transaction (force_delegation).
+	 */
+	PERFORM create_distributed_function('adoption.citus_run(text, text)',
+		'anchor', colocate_with => event_log::text, force_delegation => true);
+
+	FOR i IN 1 .. coalesce(cardinality(fk_rels), 0) LOOP
+		CONTINUE WHEN fk_defs[i] LIKE '%REFERENCES adoption.features(%';
+		EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', fk_rels[i], fk_names[i], fk_defs[i]);
+	END LOOP;
+
+	RETURN QUERY
+		SELECT p.logicalrelid::regclass, CASE p.partmethod WHEN 'n' THEN 'reference' ELSE 'distributed' END
+		FROM pg_dist_partition AS p
+		JOIN pg_class AS c ON c.oid = p.logicalrelid
+		WHERE c.relnamespace = 'adoption'::regnamespace AND NOT c.relispartition
+		ORDER BY 2, 1::text;
+END
+$$;
+ALTER FUNCTION adoption.claim_actions(text, integer, interval) SECURITY DEFINER;
+CREATE OR REPLACE FUNCTION adoption.enqueue_batch(actions jsonb)
+RETURNS TABLE (tenant_id text, template_key text, action_id bigint)
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH a AS MATERIALIZED (
+		SELECT * FROM jsonb_to_recordset(coalesce(actions, '[]')) AS a(tenant_id text, user_id text,
+			feature_id text, template_key text, reason jsonb, dedupe_key text)
+		ORDER BY a.tenant_id, a.dedupe_key
+	)
+	SELECT q.tenant_id, q.template_key, q.action_id
+	FROM adoption.queue_actions(ARRAY(SELECT a.tenant_id FROM a), ARRAY(SELECT a.template_key FROM a),
+		ARRAY(SELECT a.dedupe_key FROM a), ARRAY(SELECT a.reason FROM a), ARRAY(SELECT a.user_id FROM a),
+		ARRAY(SELECT a.feature_id FROM a), NULL, true) AS q
+$$;
+CREATE OR REPLACE FUNCTION adoption.snapshot_adoption(from_day date DEFAULT NULL, to_day date DEFAULT NULL,
+	tenant_id text DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+DECLARE
+	today date := (now() AT TIME ZONE 'UTC')::date;
+	last_day date := coalesce(snapshot_adoption.to_day, today);
+	incremental boolean := snapshot_adoption.from_day IS NULL AND snapshot_adoption.tenant_id IS NULL;
+	old_watermark timestamptz;
+	new_watermark timestamptz;
+	written integer;
+	totals_from date;
+	totals_to date;
+BEGIN
+	IF last_day > today THEN
+		RAISE EXCEPTION 'to_day % is in the future', last_day USING ERRCODE = 'invalid_parameter_value',
+			HINT = format('Snapshots are kept up to the current UTC day (%s), which is marked partial.', today);
+	END IF;
+	IF snapshot_adoption.from_day > last_day THEN
+		RAISE EXCEPTION 'from_day % is after to_day %', snapshot_adoption.from_day, last_day
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF NOT isfinite(snapshot_adoption.from_day) OR NOT isfinite(last_day) THEN
+		RAISE EXCEPTION 'from_day and to_day must be finite dates' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	PERFORM adoption.check_known_tenant(snapshot_adoption.tenant_id,
+		'Tenants are the rows of adoption.tenants; events register them on first sight.')
+	WHERE snapshot_adoption.tenant_id IS NOT NULL;
+
+	/* One run at a time: a second one returns at once. */
+	IF NOT pg_try_advisory_xact_lock(('adoption.daily_feature_snapshots'::regclass)::oid::bigint) THEN
+		RAISE NOTICE 'adoption.snapshot_adoption() is already running in another session; skipped';
+		RETURN 0;
+	END IF;
+
+	IF incremental THEN
+		SELECT r.watermark INTO old_watermark FROM adoption.snapshot_state AS r;
+		new_watermark := adoption.ingest_watermark();
+		UPDATE adoption.daily_totals AS s SET partial = false
+		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
+	END IF;
+
+	IF NOT adoption.citus_distributed() THEN
+		SELECT st.written INTO written
+		FROM adoption.snapshot_tenants(snapshot_adoption.from_day, last_day, snapshot_adoption.tenant_id,
+			incremental, old_watermark, today) AS st;
+	ELSE
+		/*
+		 * Per shard group, on its worker, in this transaction (as
+		 * rescore()); then the totals, a reference table, here.
+		 */
+		SELECT coalesce(sum((r OPERATOR(pg_catalog.->>) 'written')::integer), 0),
+			min((r OPERATOR(pg_catalog.->>) 'totals_from')::date), max((r OPERATOR(pg_catalog.->>) 'totals_to')::date)
+		INTO written, totals_from, totals_to
+		FROM adoption.citus_run_at(
+			ARRAY(SELECT x.anchor FROM adoption.citus_shard_tenants(snapshot_adoption.tenant_id) AS x),
+			format('SELECT * FROM adoption.snapshot_tenants(%L, %L, %L, %L, %L, %L)', snapshot_adoption.from_day,
+				last_day, snapshot_adoption.tenant_id, incremental, old_watermark, today)) AS r;
+		IF totals_from IS NOT NULL THEN
+			PERFORM adoption.snapshot_totals(totals_from, totals_to);
+		END IF;
+	END IF;
+	/*
+	 * The campaign and launch snapshots, recomputed whole (see
+	 * snapshot_campaigns()); not on a Citus cluster yet (docs/citus.md).
+	 */
+	IF NOT adoption.citus_distributed() THEN
+		PERFORM adoption.snapshot_campaigns();
+	END IF;
+
+	IF incremental THEN
+		INSERT INTO adoption.snapshot_state AS r (singleton, watermark, last_started_at, last_finished_at, last_days)
+		VALUES (true, new_watermark, now(), clock_timestamp(), written)
+		ON CONFLICT (singleton) DO UPDATE SET watermark = excluded.watermark,
+			last_started_at = excluded.last_started_at, last_finished_at = excluded.last_finished_at,
+			last_days = excluded.last_days;
+	END IF;
+	RETURN written;
+END
+$$;
+COMMENT ON FUNCTION adoption.snapshot_adoption(date, date, text) IS 'Writes the daily adoption snapshots: incrementally without arguments (what upkeep() runs), or recomputes [from_day, to_day] (default: the first event''s day, today UTC) for one tenant or all; then runs snapshot_campaigns(); returns the tenant-days written';
+
+GRANT EXECUTE ON FUNCTION adoption.citus_distributed(), adoption.citus_on_shard(),
+	adoption.citus_run(text, text), adoption.citus_run_at(text[], text),
+	adoption.citus_enter_tenant(text), adoption.citus_leave()
+	TO adoption_analyst, adoption_tenant;

@@ -15,7 +15,8 @@ SELECT tables_are('adoption', ARRAY[
 	'health_scores', 'rescore_state', 'lexicon', 'campaign_followups', 'feedback_profile',
 	'daily_tenant_snapshots', 'daily_feature_snapshots', 'daily_totals', 'daily_feature_totals', 'snapshot_state',
 	'campaign_snapshot_state', 'attribution_snapshots', 'lift_snapshots', 'launch_snapshots',
-	'play_policy', 'tenant_play_policy', 'citus_pending']);
+	'play_policy', 'tenant_play_policy', 'citus_pending',
+	'snapshot_work_target', 'snapshot_work_user_day', 'snapshot_work_active']);
 
 -- The event log.
 SELECT has_table('adoption', 'feature_usage_events', 'event log exists');

@@ -58,7 +58,7 @@ SELECT r.rel, n.role, CASE
 				THEN '{INSERT,SELECT,UPDATE}'
 			ELSE '{}' END::text[]
 		WHEN n.role = 'adoption_tenant' AND r.rel IN ('rescore_state', 'snapshot_state') THEN '{}'
-		WHEN r.rel = 'citus_pending' THEN '{}'
+		WHEN r.rel IN ('citus_pending', 'snapshot_work_target', 'snapshot_work_user_day', 'snapshot_work_active') THEN '{}'
 		ELSE '{SELECT}' END AS privs
 FROM relations AS r CROSS JOIN role_names AS n;
 CREATE TEMP VIEW functions AS
@@ -86,7 +86,8 @@ INSERT INTO read_functions VALUES ('velocity_at'), ('usage_velocity_transfn'), (
 	('feature_recommendations'), ('recommend_features'), ('evaluate_recommendations'),
 	('wilson_interval'), ('intervention_effectiveness'),
 	('touch_credit'), ('revenue_attribution'), ('attribution_touches'), ('users_active_between'),
-	('settings_in_force'), ('tenant_settings');
+	('settings_in_force'), ('tenant_settings'),
+	('citus_distributed'), ('citus_on_shard'), ('citus_run'), ('citus_run_at'), ('citus_enter_tenant'), ('citus_leave');
 CREATE TEMP VIEW expected_function_privs AS
 SELECT f.fn, f.args, n.role, CASE
 		WHEN n.role = 'adoption_app' AND f.fn IN (SELECT fn FROM app_functions) THEN '{EXECUTE}'
@@ -100,7 +101,8 @@ SELECT c.relname::text AS rel, c.relkind = 'v' AS is_view
 FROM pg_class AS c
 JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
 WHERE c.relnamespace = 'adoption'::regnamespace AND c.relkind IN ('r', 'p', 'v') AND NOT c.relispartition
-	AND c.relname <> 'citus_pending';	-- Citus's internal notes: nobody but the owner reads them (below)
+	-- Citus's internal notes and snapshot_days()'s working tables: nobody but the owner reads them (below)
+	AND c.relname NOT IN ('citus_pending', 'snapshot_work_target', 'snapshot_work_user_day', 'snapshot_work_active');
 -- Views without tenant_id that only aggregate tenant rows: empty for a reader who sees none.
 CREATE TEMP TABLE aggregate_views (rel text PRIMARY KEY);
 INSERT INTO aggregate_views VALUES ('action_queue'), ('feature_requests'), ('feedback_themes'), ('pain_points'),
@@ -131,7 +133,7 @@ SELECT plan(
 	+ 6 + 1
 	+ 3 * (SELECT count(*)::integer FROM tenant_relations)
 	+ (SELECT count(*)::integer FROM aggregate_views)
-	+ 33);
+	+ 34);
 
 -- Roles exist and cannot log in.
 SELECT ok(NOT r.rolcanlogin AND r.rolbypassrls = (r.rolname = 'adoption_app') AND NOT r.rolsuper,
@@ -170,12 +172,18 @@ SELECT is(ARRAY(SELECT p.proname::text FROM pg_proc AS p
 SELECT is(ARRAY(SELECT c.relname::text FROM pg_class AS c
 		JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attname = 'tenant_id'
 		WHERE c.relnamespace = 'adoption'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-			AND NOT c.relrowsecurity ORDER BY 1), '{citus_pending}',
-	'row-level security is enabled on every table with a tenant_id but citus_pending');
+			AND NOT c.relrowsecurity ORDER BY 1),
+	'{citus_pending,snapshot_work_active,snapshot_work_target,snapshot_work_user_day}',
+	'row-level security is enabled on every table with a tenant_id but citus_pending and snapshot_days()''s working tables');
 SELECT is(ARRAY(SELECT r.rolname::text FROM pg_roles AS r
 		WHERE r.rolname IN ('adoption_app', 'adoption_analyst', 'adoption_tenant')
 			AND has_table_privilege(r.rolname, 'adoption.citus_pending', 'SELECT, UPDATE, DELETE') ORDER BY 1), '{}',
 	'citus_pending (no row-level security) is neither read nor changed by any role: adoption_app only inserts');
+SELECT is(ARRAY(SELECT r.rolname::text || ' ' || w.t FROM pg_roles AS r
+		CROSS JOIN unnest(ARRAY['snapshot_work_target', 'snapshot_work_user_day', 'snapshot_work_active']) AS w(t)
+		WHERE r.rolname IN ('adoption_app', 'adoption_analyst', 'adoption_tenant')
+			AND has_table_privilege(r.rolname, 'adoption.' || w.t, 'SELECT, INSERT, UPDATE, DELETE') ORDER BY 1), '{}',
+	'snapshot_days()''s working tables (no row-level security) are neither read nor changed by any role');
 
 -- adoption.tenant_id never set in this session: current_setting() is NULL, no row either.
 SET LOCAL ROLE adoption_tenant;

@@ -25,7 +25,8 @@ ok $? "rescored"
 read -r ta tb <<<"$(q -d $db -c "SELECT string_agg(tenant_id, ' ' ORDER BY tenant_id) FROM (SELECT tenant_id FROM adoption.feature_usage_events GROUP BY 1 ORDER BY 1 LIMIT 2) AS t")"
 rels=$(q -d $db -c "SELECT c.relname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id'
 	WHERE c.relnamespace = 'adoption'::regnamespace AND c.relkind IN ('r', 'p', 'v') AND NOT c.relispartition
-		AND c.relname <> 'citus_pending' ORDER BY 1")	# Citus's internal notes: no role reads them (07_roles)
+		AND c.relname NOT IN ('citus_pending', 'snapshot_work_target', 'snapshot_work_user_day', 'snapshot_work_active')
+		ORDER BY 1")	# Citus's internal notes, snapshot_days()'s working tables: no role reads them (07_roles)
 for r in $rels; do
 	owner=$(q -d $db -c "SELECT count(*) FROM adoption.$r WHERE tenant_id = '$ta'")
 	as_tenant=$(q -d $db -c "SET ROLE adoption_tenant; SET adoption.tenant_id = '$ta'; SELECT count(*) FILTER (WHERE tenant_id IS NOT NULL) || ':' || count(*) FILTER (WHERE tenant_id IS DISTINCT FROM '$ta' AND tenant_id IS NOT NULL) FROM adoption.$r")
