@@ -94,7 +94,9 @@ ALTER TABLE ref.user_feature_state ADD PRIMARY KEY (tenant_id, feature_id, user_
 -- Per tenant x user, over all features.
 CREATE TABLE ref.tenant_user_state AS
 SELECT tenant_id, user_id, min(t) AS first_seen_at, max(t) AS last_seen_at, count(*) AS uses,
-	count(*) FILTER (WHERE ok) AS successes
+	count(*) FILTER (WHERE ok) AS successes,
+	-- the UTC day of the latest event, days since 1970-01-01
+	(max(t) AT TIME ZONE 'UTC')::date - DATE '1970-01-01' AS last_seen_day
 FROM ref.events
 GROUP BY tenant_id, user_id;
 ALTER TABLE ref.tenant_user_state ADD PRIMARY KEY (tenant_id, user_id);
