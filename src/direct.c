@@ -50,9 +50,9 @@
  * adoption_direct_usable says no (and the caller runs the SQL) when the
  * table has triggers, when row-level security applies to the current user,
  * or when the user lacks SELECT and UPDATE on it (the SQL then raises the
- * error the executor would); an insert also needs INSERT.  Row locks are taken in the callers' order,
- * the same as the SQL's, so deadlock detection and the deadlock retry of
- * the trigger see the same waits.
+ * error the executor would); an insert also needs INSERT.  Row locks are
+ * taken in the callers' order, the same as the SQL's, so deadlock detection
+ * and the deadlock retry of the trigger see the same waits.
  */
 #include "postgres.h"
 
@@ -108,6 +108,22 @@ begin_operation(void)
 	return GetActiveSnapshot();
 }
 
+/*
+ * A scan key on column col of index idx: the column <strategy> value, value
+ * of type type (the column's operator class must be for that type).
+ */
+static void
+column_key(ScanKey skey, Relation idx, int col, StrategyNumber strategy, Oid type, Datum value)
+{
+	Oid			op = get_opfamily_member(idx->rd_opfamily[col - 1], type, type, strategy);
+
+	if (idx->rd_opcintype[col - 1] != type || !OidIsValid(op))
+		elog(ERROR, "pg_adoption: column %d of index \"%s\" is not of type %s",
+			 col, RelationGetRelationName(idx), format_type_be(type));
+	ScanKeyInit(skey, col, strategy, get_opcode(op), value);
+	skey->sk_collation = idx->rd_indcollation[col - 1];
+}
+
 /* Equality scan keys on the first nkeys (text) columns of index idx. */
 static void
 key_init(ScanKey skey, Relation idx, int nkeys, const char *const *keys)
@@ -115,18 +131,8 @@ key_init(ScanKey skey, Relation idx, int nkeys, const char *const *keys)
 	int			i;
 
 	for (i = 0; i < nkeys; i++)
-	{
-		Oid			type = idx->rd_opcintype[i];
-		Oid			op = get_opfamily_member(idx->rd_opfamily[i], type, type,
-											 BTEqualStrategyNumber);
-
-		if (type != TEXTOID || !OidIsValid(op))
-			elog(ERROR, "pg_adoption: index \"%s\" is not on text keys",
-				 RelationGetRelationName(idx));
-		ScanKeyInit(&skey[i], i + 1, BTEqualStrategyNumber, get_opcode(op),
-					CStringGetTextDatum(keys[i]));
-		skey[i].sk_collation = idx->rd_indcollation[i];
-	}
+		column_key(&skey[i], idx, i + 1, BTEqualStrategyNumber, TEXTOID,
+				   CStringGetTextDatum(keys[i]));
 }
 
 /* Whether the row in slot still has the key (after following an update). */
@@ -539,19 +545,6 @@ adoption_utc_day(TimestampTz t)
 	return (int32) day;
 }
 
-/* A scan key on index column col (integer): the column <strategy> v. */
-static void
-int_key_init(ScanKey skey, Relation idx, int col, StrategyNumber strategy, int32 v)
-{
-	Oid			type = idx->rd_opcintype[col - 1];
-	Oid			op = get_opfamily_member(idx->rd_opfamily[col - 1], type, type, strategy);
-
-	if (type != INT4OID || !OidIsValid(op))
-		elog(ERROR, "pg_adoption: column %d of index \"%s\" is not an integer",
-			 col, RelationGetRelationName(idx));
-	ScanKeyInit(skey, col, strategy, get_opcode(op), Int32GetDatum(v));
-}
-
 /*
  * The number of rows of table relid whose first primary key column is key
  * and whose (timestamptz) column is in (after, upto] (no upper bound when
@@ -587,9 +580,11 @@ adoption_count_range(Oid relid, const char *key, const char *column, const char 
 	key_init(skey, idx, 1, &key);
 	if (OidIsValid(ranged))
 	{
-		int_key_init(&skey[nkeys++], idx, 2, BTGreaterEqualStrategyNumber, adoption_utc_day(after));
+		column_key(&skey[nkeys++], idx, 2, BTGreaterEqualStrategyNumber, INT4OID,
+				   Int32GetDatum(adoption_utc_day(after)));
 		if (upto != NULL)
-			int_key_init(&skey[nkeys++], idx, 2, BTLessEqualStrategyNumber, adoption_utc_day(*upto));
+			column_key(&skey[nkeys++], idx, 2, BTLessEqualStrategyNumber, INT4OID,
+					   Int32GetDatum(adoption_utc_day(*upto)));
 	}
 	scan = index_beginscan(rel, idx, begin_operation(), nkeys, 0);
 	index_rescan(scan, skey, nkeys, NULL, 0);

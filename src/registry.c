@@ -92,7 +92,7 @@ static const char *const register_features_sql =
 " SELECT i, n FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[])) AS u(i, n)"
 " ON CONFLICT (feature_id) DO NOTHING";
 
-/* The names that differ (in key order: the rows lock in the order of the inserts). */
+/* The names that differ: only those rows are locked (a rename is rare). */
 static const char *const rename_features_sql =
 "UPDATE adoption.features AS f SET feature_name = u.n"
 " FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[])) AS u(i, n)"

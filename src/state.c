@@ -839,10 +839,6 @@ read_user_rows(Engine *e, UserState **users, int n)
 }
 
 /*
- * Locks and loads the row of one user without SQL (direct.c); false when
- * the direct path does not apply.
- */
-/*
  * A row of table relid locked without SQL (see direct.c), waiting for it,
  * or (blocked not NULL) as SKIP LOCKED, setting *blocked when another
  * session holds it.  Its table reference and lock are taken for resource

@@ -711,9 +711,9 @@ count_active(const char *tenant_id, TimestampTz t, int64 window)
  * whose last event is now t, is, whether or not it was counted at t0.  The
  * users leaving are read through the index on (tenant_id, last_seen_day):
  * in order, the users last seen on a day or two, not the tenant's every
- * user.  The count is exact
- * when the stored one is, which holds as long as active_window is the one
- * it was counted with (after a change, rebuild(): see docs).
+ * user.  The count is exact when the stored one is, which holds as long as
+ * active_window is the one it was counted with (after a change, rebuild():
+ * see docs).
  */
 static int
 active_from_stored(const char *tenant_id, const TenantDelta *d, const TenantRow *row,
