@@ -375,11 +375,13 @@ BEGIN
 	INTO ids, names, n;
 
 	IF ids IS NOT NULL THEN
+		-- as src/registry.c: no lock on the rows found, only on the renamed ones
 		INSERT INTO adoption.features AS f (feature_id, feature_name)
 		SELECT u.i, u.n FROM unnest(ids, names) AS u(i, n)
-		ON CONFLICT (feature_id) DO UPDATE SET feature_name = excluded.feature_name
-		WHERE excluded.feature_name IS NOT NULL
-			AND (f.feature_name IS NULL OR f.feature_name <> excluded.feature_name);
+		ON CONFLICT (feature_id) DO NOTHING;
+		UPDATE adoption.features AS f SET feature_name = u.n
+		FROM unnest(ids, names) AS u(i, n)
+		WHERE f.feature_id = u.i AND u.n IS NOT NULL AND f.feature_name IS DISTINCT FROM u.n;
 	END IF;
 	IF n > 0 THEN
 		PERFORM pg_notify('adoption_actions', n::text);

@@ -7438,3 +7438,43 @@ GRANT EXECUTE ON FUNCTION adoption.citus_distributed(), adoption.citus_on_shard(
 	adoption.citus_run(text, text), adoption.citus_run_at(text[], text),
 	adoption.citus_enter_tenant(text), adoption.citus_leave()
 	TO adoption_analyst, adoption_tenant;
+
+/* citus_flush(): registers features without locking the rows it finds (as registry.c). */
+CREATE OR REPLACE FUNCTION adoption.citus_flush()
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	ids text[];
+	names text[];
+	n bigint;
+BEGIN
+	WITH d AS (
+		DELETE FROM adoption.citus_pending RETURNING tenant_id, feature_id, feature_name, actions, noted_at
+	), f AS (
+		SELECT DISTINCT ON (d.feature_id) d.feature_id, d.feature_name
+		FROM d WHERE d.feature_id IS NOT NULL
+		ORDER BY d.feature_id, d.feature_name IS NULL, d.noted_at DESC
+	)
+	SELECT (SELECT array_agg(f.feature_id ORDER BY f.feature_id) FROM f),
+		(SELECT array_agg(f.feature_name ORDER BY f.feature_id) FROM f),
+		(SELECT coalesce(sum(d.actions), 0) FROM d)
+	INTO ids, names, n;
+
+	IF ids IS NOT NULL THEN
+		-- as src/registry.c: no lock on the rows found, only on the renamed ones
+		INSERT INTO adoption.features AS f (feature_id, feature_name)
+		SELECT u.i, u.n FROM unnest(ids, names) AS u(i, n)
+		ON CONFLICT (feature_id) DO NOTHING;
+		UPDATE adoption.features AS f SET feature_name = u.n
+		FROM unnest(ids, names) AS u(i, n)
+		WHERE f.feature_id = u.i AND u.n IS NOT NULL AND f.feature_name IS DISTINCT FROM u.n;
+	END IF;
+	IF n > 0 THEN
+		PERFORM pg_notify('adoption_actions', n::text);
+	END IF;
+	RETURN greatest(n, 0);
+END
+$$;
