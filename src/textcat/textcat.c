@@ -3479,7 +3479,7 @@ tc_event_word(TcState *st, const TcScan *s, unsigned int gram)
 	int			prev = st->prevev;
 	bool		modal = st->prev_modal;
 	bool		gerund = s->kind == TK_WORD && s->rlen > 5 &&
-		s->raw[s->rlen - 3] == 'i' && s->raw[s->rlen - 2] == 'n' &&
+		s->rlen <= TC_MAX_TOKEN_BYTES && s->raw[s->rlen - 3] == 'i' && s->raw[s->rlen - 2] == 'n' &&
 		s->raw[s->rlen - 1] == 'g';
 
 	st->prevev = 0;
