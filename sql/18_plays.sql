@@ -41,6 +41,12 @@ INSERT INTO adoption.billing_events (tenant_id, event_id, occurred_at, kind, amo
 SELECT tenant_id, risk, dormant, cancelled_at IS NOT NULL AS cancelled, states
 FROM adoption.account_states(ARRAY['s_healthy', 's_at_risk', 's_critical', 's_dormant', 's_cancelled', 's_unscored', 'nobody'])
 ORDER BY tenant_id;
+-- A tenant's own dormant_after counts: s_quiet, last used 10 days ago, is
+-- active under the default (30 days) and dormant under its override (7 days).
+SELECT pg_temp.use('s_quiet', 'u1', 'reports', '10 days');
+SELECT dormant, states FROM adoption.account_states(ARRAY['s_quiet']);
+INSERT INTO adoption.settings (tenant_id, dormant_after) VALUES ('s_quiet', '7 days');
+SELECT dormant, states FROM adoption.account_states(ARRAY['s_quiet']);
 
 -- Every cell through enqueue_action() (key 'a') and enqueue_batch() (key
 -- 'b'): which of the 60 (tenant, template) plays got queued.  The expected

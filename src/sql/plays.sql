@@ -99,7 +99,11 @@ COMMENT ON FUNCTION adoption.last_event_up_to(text, timestamptz) IS 'A tenant''s
  * risk: the latest health score scored at or before as_of.  last_event_at:
  * tenant_state's when it is not after as_of (exact), else the log's latest
  * event up to as_of.  cancelled_at: the latest cancellation up to as_of with
- * no payment_succeeded or upgrade after it (up to as_of).
+ * no payment_succeeded or upgrade after it (up to as_of).  The settings in
+ * force come from the tenants' own settings rows and the defaults row
+ * (settings_in_force(), as in effective_settings), not from the view: its
+ * join to every row of adoption.tenants was planned as a hash of all the
+ * tenants' settings, built at each statement that enqueues an action.
  */
 CREATE FUNCTION adoption.account_states(tenant_ids text[], as_of timestamptz DEFAULT pg_catalog.now())
 RETURNS TABLE (tenant_id text, risk text, scored_at timestamptz, last_event_at timestamptz,
@@ -115,7 +119,10 @@ BEGIN ATOMIC
 			coalesce(le.last_event_at <= as_of - e.dormant_after, false) AS dormant,
 			c.occurred_at AS cancelled_at
 		FROM (SELECT DISTINCT u.tenant_id FROM unnest(tenant_ids) AS u(tenant_id) WHERE u.tenant_id IS NOT NULL) AS i
-		LEFT JOIN adoption.effective_settings AS e ON e.tenant_id = i.tenant_id
+		CROSS JOIN adoption.settings AS sd
+		LEFT JOIN adoption.settings AS so ON so.tenant_id = i.tenant_id
+		CROSS JOIN LATERAL adoption.settings_in_force(i.tenant_id, ROW(sd.*)::adoption.settings,
+			ROW(so.*)::adoption.settings) AS e
 		LEFT JOIN LATERAL (SELECT s.risk, s.scored_at FROM adoption.health_scores AS s
 			WHERE s.tenant_id = i.tenant_id AND s.scored_at <= as_of
 			ORDER BY s.scored_at DESC LIMIT 1) AS h ON true
@@ -128,6 +135,7 @@ BEGIN ATOMIC
 					WHERE r.tenant_id = b.tenant_id AND r.kind IN ('payment_succeeded', 'upgrade')
 						AND r.occurred_at > b.occurred_at AND r.occurred_at <= as_of)
 			ORDER BY b.occurred_at DESC LIMIT 1) AS c ON true
+		WHERE sd.tenant_id IS NULL
 	) AS x;
 END;
 COMMENT ON FUNCTION adoption.account_states(text[], timestamptz) IS 'Per tenant as of a time: the risk band of its latest score, its last event and whether it is dormant, its standing cancellation, and the states the play policy knows (at_risk, critical, dormant, cancelled)';

@@ -7478,3 +7478,43 @@ BEGIN
 	RETURN greatest(n, 0);
 END
 $$;
+
+/*
+ * account_states() reads the settings in force from the tenants' own settings
+ * rows and the defaults row, not through effective_settings (whose join to
+ * every tenant was planned as a hash of all of them at each statement that
+ * enqueues); as installed.
+ */
+CREATE OR REPLACE FUNCTION adoption.account_states(tenant_ids text[], as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (tenant_id text, risk text, scored_at timestamptz, last_event_at timestamptz,
+	dormant boolean, cancelled_at timestamptz, states text[])
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT x.tenant_id, x.risk, x.scored_at, x.last_event_at, x.dormant, x.cancelled_at,
+		array_remove(ARRAY[CASE WHEN x.risk IN ('at_risk', 'critical') THEN x.risk END,
+			CASE WHEN x.dormant THEN 'dormant' END,
+			CASE WHEN x.cancelled_at IS NOT NULL THEN 'cancelled' END], NULL)
+	FROM (
+		SELECT i.tenant_id, h.risk, h.scored_at, le.last_event_at,
+			coalesce(le.last_event_at <= as_of - e.dormant_after, false) AS dormant,
+			c.occurred_at AS cancelled_at
+		FROM (SELECT DISTINCT u.tenant_id FROM unnest(tenant_ids) AS u(tenant_id) WHERE u.tenant_id IS NOT NULL) AS i
+		CROSS JOIN adoption.settings AS sd
+		LEFT JOIN adoption.settings AS so ON so.tenant_id = i.tenant_id
+		CROSS JOIN LATERAL adoption.settings_in_force(i.tenant_id, ROW(sd.*)::adoption.settings,
+			ROW(so.*)::adoption.settings) AS e
+		LEFT JOIN LATERAL (SELECT s.risk, s.scored_at FROM adoption.health_scores AS s
+			WHERE s.tenant_id = i.tenant_id AND s.scored_at <= as_of
+			ORDER BY s.scored_at DESC LIMIT 1) AS h ON true
+		LEFT JOIN LATERAL (SELECT CASE WHEN t.last_event_at <= as_of THEN t.last_event_at
+				ELSE adoption.last_event_up_to(i.tenant_id, as_of) END AS last_event_at
+			FROM adoption.tenant_state AS t WHERE t.tenant_id = i.tenant_id) AS le ON true
+		LEFT JOIN LATERAL (SELECT b.occurred_at FROM adoption.billing_events AS b
+			WHERE b.tenant_id = i.tenant_id AND b.kind = 'cancellation' AND b.occurred_at <= as_of
+				AND NOT EXISTS (SELECT 1 FROM adoption.billing_events AS r
+					WHERE r.tenant_id = b.tenant_id AND r.kind IN ('payment_succeeded', 'upgrade')
+						AND r.occurred_at > b.occurred_at AND r.occurred_at <= as_of)
+			ORDER BY b.occurred_at DESC LIMIT 1) AS c ON true
+		WHERE sd.tenant_id IS NULL
+	) AS x;
+END;
