@@ -107,10 +107,11 @@ check() {
 }
 
 range="'2026-02-03', '2026-04-28'"
-# Every combination in UTC; in the two other zones (periods are UTC, whatever
-# the session's zone) over all features, days and weeks in
-# America/Los_Angeles, weeks and months in Asia/Kolkata.
-for combo in "UTC:day week month:NULL 'f2'" "America/Los_Angeles:day week:NULL" "Asia/Kolkata:week month:NULL"; do
+# Users and tenants, every period over all features in UTC and by week on
+# one feature; in the two other zones (periods are UTC, whatever the
+# session's zone) over all features, weeks in America/Los_Angeles (the
+# 23-hour day falls in one), months in Asia/Kolkata.
+for combo in "UTC:day week month:NULL" "UTC:week:'f2'" "America/Los_Angeles:week:NULL" "Asia/Kolkata:month:NULL"; do
 	tz=${combo%%:*} rest=${combo#*:}
 	periods=${rest%%:*} features=${rest#*:}
 	for period in $periods; do
@@ -128,7 +129,9 @@ for combo in "UTC:day week month:NULL 'f2'" "America/Los_Angeles:day week:NULL" 
 done
 # One tenant; another interval number; a range starting on the 23-hour day.
 for tz in UTC America/Los_Angeles; do
-	for period in day week; do
+	periods='day week'
+	[ $tz = UTC ] || periods=week
+	for period in $periods; do
 		check $tz retention "'user', NULL, '$period', '2026-03-08', '2026-04-05', 'whale', 'on'"
 		check $tz lifecycle "'user', 'f1', '$period', '2026-03-08', '2026-04-05', 'edge'"
 		check $tz stickiness "'user', NULL, '$period', '2026-03-08', '2026-04-05', 'whale'"
@@ -150,6 +153,37 @@ check_sql Asia/Kolkata "adoption_daily 2025-12-15 .. 2026-05-20" \
 check_sql America/Los_Angeles "tenant_activity_daily 2025-12-15 .. 2026-05-20" \
 	"SELECT tenant_id, day, active_users, users, events FROM adoption.tenant_activity_daily WHERE day BETWEEN '2025-12-15' AND '2026-05-20'" \
 	"SELECT * FROM oracle.tenant_activity_daily('2025-12-15', '2026-05-20')"
+
+# The series built on the daily snapshots: per feature across tenants
+# (every tenant with a snapshot of the day counts in active_users, also
+# those that never used the feature) and per tenant and ISO week (the
+# values of the week's last day, new adopters summed, the mean daily rate).
+q -d $db -c "CREATE TABLE oracle.ad AS SELECT * FROM oracle.adoption_daily('2025-12-15', '2026-05-17')" \
+	-c "CREATE TABLE oracle.ta AS SELECT * FROM oracle.tenant_activity_daily('2025-12-15', '2026-05-17')"
+check_sql Asia/Kolkata "feature_adoption_daily 2025-12-15 .. 2026-05-17" \
+	"SELECT feature_id, day, active_users, active_adopters, adoption_rate, active_habitual, habitual_rate, activated_users,
+		adopted_users, new_adopters, tenants, tenants_using, tenants_adopted
+	FROM adoption.feature_adoption_daily WHERE day BETWEEN '2025-12-15' AND '2026-05-17'" \
+	"SELECT f.feature_id, t.day, sum(t.active_users) AS active_users, sum(coalesce(a.active_adopters, 0)) AS active_adopters,
+		sum(coalesce(a.active_adopters, 0))::float8 / nullif(sum(t.active_users), 0) AS adoption_rate,
+		sum(coalesce(a.active_habitual, 0)) AS active_habitual,
+		sum(coalesce(a.active_habitual, 0))::float8 / nullif(sum(t.active_users), 0) AS habitual_rate,
+		sum(coalesce(a.activated_users, 0)) AS activated_users, sum(coalesce(a.adopted_users, 0)) AS adopted_users,
+		sum(coalesce(a.new_adopters, 0)) AS new_adopters, count(*) AS tenants,
+		count(*) FILTER (WHERE a.activated_users > 0) AS tenants_using, count(*) FILTER (WHERE a.tenant_adopted) AS tenants_adopted
+	FROM adoption.features AS f CROSS JOIN oracle.ta AS t
+	LEFT JOIN oracle.ad AS a ON a.tenant_id = t.tenant_id AND a.feature_id = f.feature_id AND a.day = t.day
+	GROUP BY f.feature_id, t.day"
+check_sql America/Los_Angeles "adoption_weekly 2025-12-15 .. 2026-05-17" \
+	"SELECT tenant_id, feature_id, week, days, last_day, active_users, active_adopters, adoption_rate, activated_users,
+		adopted_users, habitual_users, new_adopters, mean_adoption_rate, tenant_adopted
+	FROM adoption.adoption_weekly WHERE week BETWEEN '2025-12-15' AND '2026-05-11'" \
+	"SELECT w.tenant_id, w.feature_id, w.week, w.days, w.last_day, a.active_users, a.active_adopters, a.adoption_rate,
+		a.activated_users, a.adopted_users, a.habitual_users, w.new_adopters, w.mean_adoption_rate, a.tenant_adopted
+	FROM (SELECT tenant_id, feature_id, date_trunc('week', day)::date AS week, count(*) AS days, max(day) AS last_day,
+			sum(new_adopters) AS new_adopters, avg(adoption_rate) AS mean_adoption_rate
+		FROM oracle.ad GROUP BY 1, 2, 3) AS w
+	JOIN oracle.ad AS a ON a.tenant_id = w.tenant_id AND a.feature_id = w.feature_id AND a.day = w.last_day"
 
 # Attribution (each model), campaign lift, launch performance against
 # test/reference/campaign_oracle.sql, in two zones: spans are not local days.
@@ -196,7 +230,7 @@ done
 # whose zone has a daylight-saving change inside the windows.
 q -d $db -c "SELECT oracle.load_health_inputs()" >/dev/null
 ok $? "health inputs (tickets, billing, NPS answers on window bounds) loaded"
-for t in '2026-03-20 12:00+00' '2026-04-10 07:30+00'; do
+for t in '2026-03-20 12:00+00' '2026-04-10 07:30+00' '2026-04-20 23:30+00'; do
 	for tz in UTC America/Los_Angeles Asia/Kolkata; do
 		check_sql $tz "components as of $t" \
 			"SELECT tn.tenant_id, x.component, x.score FROM (SELECT DISTINCT tenant_id FROM gen.events WHERE usage_timestamp <= '$t') AS tn,
@@ -207,6 +241,15 @@ for t in '2026-03-20 12:00+00' '2026-04-10 07:30+00'; do
 	check_sql America/Los_Angeles "rescore(NULL, '$t') scores" \
 		"SELECT tenant_id, score FROM adoption.health_scores WHERE scored_at = '$t'" "SELECT * FROM oracle.health_score('$t')"
 done
+# health_daily: per tenant and UTC day from its first score to today, the
+# latest score before the end of the day (the third score, 23:30 UTC, is
+# the next day in Asia/Kolkata).
+check_sql Asia/Kolkata "health_daily" "SELECT tenant_id, day, scored_at, score, risk FROM adoption.health_daily" \
+	"SELECT h.tenant_id, d::date AS day, s.scored_at, s.score, s.risk
+	FROM (SELECT tenant_id, min(scored_at) AS f FROM adoption.health_scores GROUP BY 1) AS h,
+		generate_series((h.f AT TIME ZONE 'UTC')::date::timestamp, (now() AT TIME ZONE 'UTC')::date::timestamp, interval '1 day') AS d,
+		LATERAL (SELECT x.scored_at, x.score, x.risk FROM adoption.health_scores AS x WHERE x.tenant_id = h.tenant_id
+			AND x.scored_at < (d + interval '1 day') AT TIME ZONE 'UTC' ORDER BY x.scored_at DESC LIMIT 1) AS s"
 for tz in UTC Asia/Kolkata; do
 	check_sql $tz "nps (per tenant and month)" "SELECT tenant_id, month AS period_start, responses, promoters, passives, detractors, nps FROM adoption.nps" \
 		"SELECT * FROM oracle.nps('month')"
@@ -237,6 +280,8 @@ ok $? "recent events loaded"
 for tz in UTC Asia/Kolkata; do
 	check_sql $tz "feature_adoption" "SELECT tenant_id, feature_id, active_users, active_adopters, adoption_rate, feature_active_users,
 		activated_users, adopted_users, habitual_users, last_used_at FROM adoption.feature_adoption" "SELECT * FROM oracle.feature_adoption()"
+done
+for tz in UTC; do
 	for period in day week month; do
 		ahead="(now() AT TIME ZONE 'UTC')::date - 45, (now() AT TIME ZONE 'UTC')::date + 20"
 		check $tz stickiness "'user', NULL, '$period', $ahead, NULL"
@@ -246,6 +291,18 @@ for tz in UTC Asia/Kolkata; do
 		check $tz feature_retention "'user', NULL, '$period', $ahead, NULL, 1"
 	done
 done
+# Seat utilization (expansion_opportunities), as of now: active users /
+# seats_licensed >= seat_utilization_threshold (0.9); recent has 12 active
+# users of 13 seats (0.923), whale 1 (u1, back two days ago) of 1, s01 none
+# of 10; s02 has 0 seats (no ratio: no row, and no error).
+q -d $db -c "UPDATE adoption.tenants SET seats_licensed = CASE tenant_id WHEN 'recent' THEN 13 WHEN 'whale' THEN 1 WHEN 's01' THEN 10 ELSE 0 END
+	WHERE tenant_id IN ('recent', 'whale', 's01', 's02')" >/dev/null
+check_sql UTC "expansion_opportunities (seat_utilization)" \
+	"SELECT tenant_id, round(metric::numeric, 6) AS ratio FROM adoption.expansion_opportunities WHERE opportunity = 'seat_utilization'" \
+	"SELECT t.tenant_id, round((count(DISTINCT e.user_id)::numeric / t.seats_licensed), 6) AS ratio
+	FROM adoption.tenants AS t JOIN gen.events AS e ON e.tenant_id = t.tenant_id, oracle.setting(t.tenant_id) AS w
+	WHERE t.seats_licensed > 0 AND e.usage_timestamp > oracle.before(now(), w.active_window) AND e.usage_timestamp <= now()
+	GROUP BY t.tenant_id, t.seats_licensed HAVING count(DISTINCT e.user_id) >= 0.9 * t.seats_licensed"
 # A range reaching past today: the periods not begun yet are not observed.
 # Weeks from the Monday two weeks ago to one ahead: cohorts of two weeks ago,
 # last week and this week; retention is observable at period numbers 0..2,
