@@ -184,6 +184,16 @@ check_sql America/Los_Angeles "adoption_weekly 2025-12-15 .. 2026-05-17" \
 			sum(new_adopters) AS new_adopters, avg(adoption_rate) AS mean_adoption_rate
 		FROM oracle.ad GROUP BY 1, 2, 3) AS w
 	JOIN oracle.ad AS a ON a.tenant_id = w.tenant_id AND a.feature_id = w.feature_id AND a.day = w.last_day"
+check_sql Asia/Kolkata "adoption_monthly 2026-01 .. 2026-04" \
+	"SELECT tenant_id, feature_id, month, days, last_day, active_users, active_adopters, adoption_rate, activated_users,
+		adopted_users, habitual_users, new_adopters, mean_adoption_rate, tenant_adopted
+	FROM adoption.adoption_monthly WHERE month BETWEEN '2026-01-01' AND '2026-04-01'" \
+	"SELECT w.tenant_id, w.feature_id, w.month, w.days, w.last_day, a.active_users, a.active_adopters, a.adoption_rate,
+		a.activated_users, a.adopted_users, a.habitual_users, w.new_adopters, w.mean_adoption_rate, a.tenant_adopted
+	FROM (SELECT tenant_id, feature_id, date_trunc('month', day)::date AS month, count(*) AS days, max(day) AS last_day,
+			sum(new_adopters) AS new_adopters, avg(adoption_rate) AS mean_adoption_rate
+		FROM oracle.ad WHERE day BETWEEN '2026-01-01' AND '2026-04-30' GROUP BY 1, 2, 3) AS w
+	JOIN oracle.ad AS a ON a.tenant_id = w.tenant_id AND a.feature_id = w.feature_id AND a.day = w.last_day"
 
 # Attribution (each model), campaign lift, launch performance against
 # test/reference/campaign_oracle.sql, in two zones: spans are not local days.
@@ -250,6 +260,17 @@ check_sql Asia/Kolkata "health_daily" "SELECT tenant_id, day, scored_at, score, 
 		generate_series((h.f AT TIME ZONE 'UTC')::date::timestamp, (now() AT TIME ZONE 'UTC')::date::timestamp, interval '1 day') AS d,
 		LATERAL (SELECT x.scored_at, x.score, x.risk FROM adoption.health_scores AS x WHERE x.tenant_id = h.tenant_id
 			AND x.scored_at < (d + interval '1 day') AT TIME ZONE 'UTC' ORDER BY x.scored_at DESC LIMIT 1) AS s"
+# health_bands_daily: per day and band, the tenants in it, their ARR (whale
+# 120000, s01 30000, the others none) and their mean score.
+q -d $db -c "UPDATE adoption.tenants SET arr = CASE tenant_id WHEN 'whale' THEN 120000 WHEN 's01' THEN 30000 END" >/dev/null
+check_sql UTC "health_bands_daily" "SELECT day, risk, tenants, arr, mean_score FROM adoption.health_bands_daily" \
+	"SELECT d::date AS day, s.risk, count(*) AS tenants, sum(t.arr) AS arr, avg(s.score) AS mean_score
+	FROM (SELECT tenant_id, min(scored_at) AS f FROM adoption.health_scores GROUP BY 1) AS h
+		JOIN adoption.tenants AS t ON t.tenant_id = h.tenant_id,
+		generate_series((h.f AT TIME ZONE 'UTC')::date::timestamp, (now() AT TIME ZONE 'UTC')::date::timestamp, interval '1 day') AS d,
+		LATERAL (SELECT x.score, x.risk FROM adoption.health_scores AS x WHERE x.tenant_id = h.tenant_id
+			AND x.scored_at < (d + interval '1 day') AT TIME ZONE 'UTC' ORDER BY x.scored_at DESC LIMIT 1) AS s
+	GROUP BY 1, 2"
 for tz in UTC Asia/Kolkata; do
 	check_sql $tz "nps (per tenant and month)" "SELECT tenant_id, month AS period_start, responses, promoters, passives, detractors, nps FROM adoption.nps" \
 		"SELECT * FROM oracle.nps('month')"
