@@ -384,7 +384,8 @@ BEGIN
  * mode 'on_or_after': active in that period or any later one of the range
  * (Amplitude's "unbounded" retention).  Period 0 is always the whole
  * cohort.  Only the period numbers the range can observe are returned
- * (cohort + N <= the last period).
+ * (cohort + N <= the last period, and period cohort + N has begun by today,
+ * UTC: a period still ahead has no row rather than a retention of 0).
  */
 CREATE FUNCTION adoption.retention(@parameters@,
 	mode text DEFAULT 'on')
@@ -408,10 +409,13 @@ BEGIN
 	SELECT adoption.retention_matrix(a.bits, retention.mode = 'on_or_after') INTO matrix
 	FROM adoption.actor_activity(retention.actor, retention.feature_id, retention.tenant_id,
 		r.origin, retention.period, r.n) AS a;
+	/* A period that begins after today (UTC) cannot be observed yet: no row, not a rate of 0. */
 	RETURN QUERY
 	SELECT adoption.period_start(r.origin, retention.period, m.cohort), m.cohort_size, m.period_number,
 		m.retained, m.retained::double precision / m.cohort_size
 	FROM adoption.retention_rows(matrix) AS m
+	WHERE adoption.period_start(r.origin, retention.period, m.cohort + m.period_number)
+		<= (pg_catalog.now() AT TIME ZONE 'UTC')::date
 	ORDER BY m.cohort, m.period_number;
 END
 $$;
@@ -434,7 +438,9 @@ $def$, '@parameters@', pg_catalog.format(parameters, 'day'));
  * first use of the feature by any of its users, or, over all features, the
  * earlier of its first use and adoption.tenants.created_at.  The period
  * before the range is read too, so the first period is classified like the
- * others.  Four rows per period, zeros included.
+ * others.  Four rows per period, zeros included; a period that begins
+ * after today (UTC) has only zeros (the actors of today are not dormant in
+ * a week that has not come).
  */
 CREATE FUNCTION adoption.lifecycle(@parameters@)
 RETURNS TABLE (period_start date, status text, actors bigint)
@@ -454,8 +460,11 @@ BEGIN
 			adoption.period_start(r.origin, lifecycle.period, -1), lifecycle.period, r.n + 1) AS a
 		LEFT JOIN adoption.actor_first_seen(lifecycle.actor, lifecycle.feature_id, lifecycle.tenant_id) AS s
 			ON s.actor_tenant = a.actor_tenant AND s.actor_user = a.actor_user;
+	/* Nobody is dormant (or anything else) yet in a period that begins after today (UTC). */
 	RETURN QUERY
-	SELECT * FROM adoption.lifecycle_rows(counts, r.origin, lifecycle.period, r.n);
+	SELECT l.period_start, l.status,
+		CASE WHEN l.period_start <= (pg_catalog.now() AT TIME ZONE 'UTC')::date THEN l.actors ELSE 0 END
+	FROM adoption.lifecycle_rows(counts, r.origin, lifecycle.period, r.n) AS l;
 END
 $$;
 COMMENT ON FUNCTION adoption.lifecycle(text, text, text, date, date, text) IS 'Per period: new, returning, resurrecting and dormant (negative) users or tenants';
@@ -597,6 +606,7 @@ BEGIN
 			100 * sum(l.actors) FILTER (WHERE l.status IN ('new', 'resurrecting'))::double precision
 				/ nullif(sum(abs(l.actors)) FILTER (WHERE l.status <> 'returning'), 0) AS v
 		FROM counts AS c, adoption.lifecycle_rows(c.lc, r.origin, pes.period, r.n) AS l
+		WHERE l.period_start <= (pg_catalog.now() AT TIME ZONE 'UTC')::date  /* as lifecycle(): nothing after today */
 		GROUP BY l.period_start
 	), parts AS (
 		SELECT s.period_start AS ps, s.active_actors AS act, ap.v AS a, 100 * s.dau_mau AS st, g.v AS g
@@ -621,8 +631,8 @@ $def$, '@parameters@', pg_catalog.format(parameters, 'day'));
  * PostHog's "correlation" of an event with retention).  Over all features,
  * each actor active in the range has a cohort, the period of its first
  * activity in the range, and is counted when period cohort + interval_number
- * lies in the range; it is retained when active (on any feature) in that
- * period.  Per feature, the adopters are those counted actors who had
+ * lies in the range and has begun by today (UTC); it is retained when
+ * active (on any feature) in that period.  Per feature, the adopters are those counted actors who had
  * adopted the feature by the end of their cohort period (so adoption comes
  * before the return it is compared with; a user by user_feature_state.
  * adopted_at, a tenant by tenant_feature_state.feature_adopted_at), the
@@ -658,6 +668,9 @@ BEGIN
 				r.origin, feature_retention.period, r.n) AS a,
 			LATERAL (SELECT position(B'1' IN a.bits) - 1 AS cohort) AS c
 		WHERE c.cohort + feature_retention.interval_number < r.n
+			/* The period of return has begun (UTC): one still ahead would count everyone as lost. */
+			AND adoption.period_start(r.origin, feature_retention.period, c.cohort + feature_retention.interval_number)
+				<= (pg_catalog.now() AT TIME ZONE 'UTC')::date
 	), adopted AS (
 		SELECT s.actor_tenant AS t, s.actor_user AS u, s.adopted_feature_id AS f, s.adopted_at AS at
 		FROM adoption.actor_adoptions(feature_retention.actor, feature_retention.feature_id,

@@ -7518,3 +7518,208 @@ BEGIN ATOMIC
 		WHERE sd.tenant_id IS NULL
 	) AS x;
 END;
+
+/*
+ * Analytics audit (test/tap/analytics_oracle.sh): periods that begin after
+ * today (UTC) are not observed. retention() has no row for them (not a
+ * rate of 0), lifecycle() only zeros (nobody dormant yet), pes() no growth
+ * part, feature_retention() does not count actors whose period of return
+ * is still ahead (they counted as lost).
+ */
+CREATE OR REPLACE FUNCTION adoption.retention(actor text DEFAULT 'user'::text, feature_id text DEFAULT NULL::text, period text DEFAULT 'day'::text, from_date date DEFAULT (((now() AT TIME ZONE 'UTC'::text))::date - 89), to_date date DEFAULT ((now() AT TIME ZONE 'UTC'::text))::date, tenant_id text DEFAULT NULL::text, mode text DEFAULT 'on'::text)
+ RETURNS TABLE(cohort_start date, cohort_size bigint, period_number integer, retained bigint, rate double precision)
+ LANGUAGE plpgsql
+ STABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET "TimeZone" TO 'UTC'
+ SET plan_cache_mode TO 'force_custom_plan'
+AS $function$
+DECLARE
+	r record;
+	matrix bigint[];
+BEGIN
+	r := adoption.analytics_periods(actor, period, from_date, to_date);
+	IF mode IS NULL OR mode NOT IN ('on', 'on_or_after') THEN
+		RAISE EXCEPTION 'unknown retention mode "%"', coalesce(mode, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				HINT = 'Valid modes are on (active exactly in period N) and on_or_after (in period N or later).';
+	END IF;
+	SELECT adoption.retention_matrix(a.bits, retention.mode = 'on_or_after') INTO matrix
+	FROM adoption.actor_activity(retention.actor, retention.feature_id, retention.tenant_id,
+		r.origin, retention.period, r.n) AS a;
+	/* A period that begins after today (UTC) cannot be observed yet: no row, not a rate of 0. */
+	RETURN QUERY
+	SELECT adoption.period_start(r.origin, retention.period, m.cohort), m.cohort_size, m.period_number,
+		m.retained, m.retained::double precision / m.cohort_size
+	FROM adoption.retention_rows(matrix) AS m
+	WHERE adoption.period_start(r.origin, retention.period, m.cohort + m.period_number)
+		<= (pg_catalog.now() AT TIME ZONE 'UTC')::date
+	ORDER BY m.cohort, m.period_number;
+END
+$function$
+;
+CREATE OR REPLACE FUNCTION adoption.lifecycle(actor text DEFAULT 'user'::text, feature_id text DEFAULT NULL::text, period text DEFAULT 'day'::text, from_date date DEFAULT (((now() AT TIME ZONE 'UTC'::text))::date - 89), to_date date DEFAULT ((now() AT TIME ZONE 'UTC'::text))::date, tenant_id text DEFAULT NULL::text)
+ RETURNS TABLE(period_start date, status text, actors bigint)
+ LANGUAGE plpgsql
+ STABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET "TimeZone" TO 'UTC'
+ SET plan_cache_mode TO 'force_custom_plan'
+AS $function$
+DECLARE
+	r record;
+	counts bigint[];
+BEGIN
+	r := adoption.analytics_periods(actor, period, from_date, to_date);
+	SELECT adoption.lifecycle_counts(a.bits, adoption.period_index(s.first_seen_at, r.origin, lifecycle.period))
+	INTO counts
+	FROM adoption.actor_activity(lifecycle.actor, lifecycle.feature_id, lifecycle.tenant_id,
+			adoption.period_start(r.origin, lifecycle.period, -1), lifecycle.period, r.n + 1) AS a
+		LEFT JOIN adoption.actor_first_seen(lifecycle.actor, lifecycle.feature_id, lifecycle.tenant_id) AS s
+			ON s.actor_tenant = a.actor_tenant AND s.actor_user = a.actor_user;
+	/* Nobody is dormant (or anything else) yet in a period that begins after today (UTC). */
+	RETURN QUERY
+	SELECT l.period_start, l.status,
+		CASE WHEN l.period_start <= (pg_catalog.now() AT TIME ZONE 'UTC')::date THEN l.actors ELSE 0 END
+	FROM adoption.lifecycle_rows(counts, r.origin, lifecycle.period, r.n) AS l;
+END
+$function$
+;
+CREATE OR REPLACE FUNCTION adoption.pes(actor text DEFAULT 'user'::text, feature_id text DEFAULT NULL::text, period text DEFAULT 'day'::text, from_date date DEFAULT (((now() AT TIME ZONE 'UTC'::text))::date - 89), to_date date DEFAULT ((now() AT TIME ZONE 'UTC'::text))::date, tenant_id text DEFAULT NULL::text)
+ RETURNS TABLE(period_start date, active_actors bigint, adoption double precision, stickiness double precision, growth double precision, score double precision)
+ LANGUAGE plpgsql
+ STABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET "TimeZone" TO 'UTC'
+ SET plan_cache_mode TO 'force_custom_plan'
+ SET jit TO 'off'
+AS $function$
+DECLARE
+	r record;
+	n_days integer;
+BEGIN
+	r := adoption.analytics_periods(actor, period, from_date, to_date);
+	n_days := adoption.period_start(r.origin, period, r.n) - r.origin;
+	/*
+	 * The scans a branch does not need are behind one-time filters on the
+	 * arguments (a custom plan per call folds them), so they never run.
+	 */
+	RETURN QUERY
+	WITH daily AS MATERIALIZED (
+		/* Daily, on the feature, from 29 days before the range: stickiness. */
+		SELECT a.actor_tenant AS t, a.actor_user AS u, a.bits
+		FROM adoption.actor_activity(pes.actor, pes.feature_id, pes.tenant_id, r.origin - 29, 'day', n_days + 29) AS a
+	), periods AS MATERIALIZED (
+		/* By period, on the feature, from the period before the range: lifecycle. */
+		SELECT d.t, d.u, substring(d.bits FROM 29) AS bits FROM daily AS d WHERE pes.period = 'day'
+		UNION ALL
+		SELECT a.actor_tenant, a.actor_user, a.bits
+		FROM adoption.actor_activity(pes.actor, pes.feature_id, pes.tenant_id,
+			adoption.period_start(r.origin, pes.period, -1), pes.period, r.n + 1) AS a
+		WHERE pes.period <> 'day'
+	), any_feature AS MATERIALIZED (
+		/* By period, on any feature, over the range: the actors the adoption part divides by. */
+		SELECT p.t, p.u, substring(p.bits FROM 2) AS bits FROM periods AS p WHERE pes.feature_id IS NULL
+		UNION ALL
+		SELECT a.actor_tenant, a.actor_user, a.bits
+		FROM adoption.actor_activity(pes.actor, NULL, pes.tenant_id, r.origin, pes.period, r.n) AS a
+		WHERE pes.feature_id IS NOT NULL
+	), core AS (
+		SELECT f.feature_id, adoption.period_index(f.launched_at, r.origin, pes.period) AS launched_p
+		FROM adoption.features AS f
+		WHERE (pes.feature_id IS NULL AND f.tier = 'core') OR f.feature_id = pes.feature_id
+	), adopted AS (
+		/* Each adoption of a core feature (or of feature_id) counts from period k on. */
+		SELECT s.actor_tenant AS t, s.actor_user AS u,
+			greatest(0, adoption.period_index(s.adopted_at, r.origin, pes.period), coalesce(c.launched_p, 0)) AS k
+		FROM adoption.actor_adoptions(pes.actor, pes.feature_id, pes.tenant_id) AS s
+			JOIN core AS c ON c.feature_id = s.adopted_feature_id
+	), counts AS (
+		SELECT
+			(SELECT adoption.stickiness_counts(d.bits, 29, r.origin, pes.period) FROM daily AS d) AS st,
+			(SELECT adoption.lifecycle_counts(p.bits, adoption.period_index(f.first_seen_at, r.origin, pes.period))
+				FROM periods AS p
+				LEFT JOIN adoption.actor_first_seen(pes.actor, pes.feature_id, pes.tenant_id) AS f
+					ON f.actor_tenant = p.t AND f.actor_user = p.u) AS lc,
+			(SELECT adoption.period_counts(q.bits, 0) FROM any_feature AS q) AS act,
+			(SELECT adoption.period_counts(q.bits, d.k)
+				FROM adopted AS d JOIN any_feature AS q ON q.t = d.t AND q.u = d.u
+				WHERE d.k < r.n) AS ad
+	), adoption_part AS (
+		/* period_counts is {n, counts[n]}. */
+		SELECT p,
+			100 * coalesce(c.ad[2 + p], 0)::double precision
+			/ nullif(c.act[2 + p] * (SELECT count(*) FROM core WHERE core.launched_p IS NULL OR core.launched_p <= p), 0) AS v
+		FROM counts AS c, generate_series(0, r.n - 1) AS p
+	), growth_part AS (
+		SELECT l.period_start AS ps,
+			100 * sum(l.actors) FILTER (WHERE l.status IN ('new', 'resurrecting'))::double precision
+				/ nullif(sum(abs(l.actors)) FILTER (WHERE l.status <> 'returning'), 0) AS v
+		FROM counts AS c, adoption.lifecycle_rows(c.lc, r.origin, pes.period, r.n) AS l
+		WHERE l.period_start <= (pg_catalog.now() AT TIME ZONE 'UTC')::date  /* as lifecycle(): nothing after today */
+		GROUP BY l.period_start
+	), parts AS (
+		SELECT s.period_start AS ps, s.active_actors AS act, ap.v AS a, 100 * s.dau_mau AS st, g.v AS g
+		FROM counts AS c
+			CROSS JOIN adoption.stickiness_rows(c.st, r.origin, pes.period, n_days) AS s
+			LEFT JOIN adoption_part AS ap ON adoption.period_start(r.origin, pes.period, ap.p) = s.period_start
+			LEFT JOIN growth_part AS g ON g.ps = s.period_start
+	)
+	SELECT parts.ps, parts.act, parts.a, parts.st, parts.g,
+		(coalesce(parts.a, 0) + coalesce(parts.st, 0) + coalesce(parts.g, 0))
+			/ nullif((parts.a IS NOT NULL)::integer + (parts.st IS NOT NULL)::integer + (parts.g IS NOT NULL)::integer, 0)
+	FROM parts
+	ORDER BY parts.ps;
+END
+$function$
+;
+CREATE OR REPLACE FUNCTION adoption.feature_retention(actor text DEFAULT 'user'::text, feature_id text DEFAULT NULL::text, period text DEFAULT 'week'::text, from_date date DEFAULT (((now() AT TIME ZONE 'UTC'::text))::date - 89), to_date date DEFAULT ((now() AT TIME ZONE 'UTC'::text))::date, tenant_id text DEFAULT NULL::text, interval_number integer DEFAULT 1)
+ RETURNS TABLE(feature text, adopters bigint, adopters_retained bigint, adopter_rate double precision, non_adopters bigint, non_adopters_retained bigint, non_adopter_rate double precision, lift double precision)
+ LANGUAGE plpgsql
+ STABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET "TimeZone" TO 'UTC'
+ SET plan_cache_mode TO 'force_custom_plan'
+AS $function$
+DECLARE
+	r record;
+BEGIN
+	r := adoption.analytics_periods(actor, period, from_date, to_date);
+	IF interval_number IS NULL OR interval_number < 1 OR interval_number >= r.n THEN
+		RAISE EXCEPTION 'interval_number % is out of range for % periods', coalesce(interval_number::text, 'NULL'), r.n
+			USING ERRCODE = 'invalid_parameter_value',
+				HINT = format('Valid interval numbers are 1 to %s: the range must hold the cohort period and the period of return.', r.n - 1);
+	END IF;
+	RETURN QUERY
+	WITH acts AS (
+		SELECT a.actor_tenant AS t, a.actor_user AS u, c.cohort,
+			get_bit(a.bits, c.cohort + feature_retention.interval_number) = 1 AS kept
+		FROM adoption.actor_activity(feature_retention.actor, NULL, feature_retention.tenant_id,
+				r.origin, feature_retention.period, r.n) AS a,
+			LATERAL (SELECT position(B'1' IN a.bits) - 1 AS cohort) AS c
+		WHERE c.cohort + feature_retention.interval_number < r.n
+			/* The period of return has begun (UTC): one still ahead would count everyone as lost. */
+			AND adoption.period_start(r.origin, feature_retention.period, c.cohort + feature_retention.interval_number)
+				<= (pg_catalog.now() AT TIME ZONE 'UTC')::date
+	), adopted AS (
+		SELECT s.actor_tenant AS t, s.actor_user AS u, s.adopted_feature_id AS f, s.adopted_at AS at
+		FROM adoption.actor_adoptions(feature_retention.actor, feature_retention.feature_id,
+			feature_retention.tenant_id) AS s
+	), totals AS (
+		SELECT count(*) AS n_all, count(*) FILTER (WHERE acts.kept) AS kept_all FROM acts
+	), per AS (
+		SELECT d.f, count(*) AS n_ad, count(*) FILTER (WHERE acts.kept) AS kept_ad
+		FROM acts JOIN adopted AS d ON d.t = acts.t AND d.u = acts.u
+			AND d.at < adoption.period_start(r.origin, feature_retention.period, acts.cohort + 1)::timestamp AT TIME ZONE 'UTC'
+		GROUP BY d.f
+	)
+	SELECT per.f, per.n_ad, per.kept_ad, per.kept_ad::double precision / per.n_ad,
+		totals.n_all - per.n_ad, totals.kept_all - per.kept_ad,
+		(totals.kept_all - per.kept_ad)::double precision / nullif(totals.n_all - per.n_ad, 0),
+		(per.kept_ad::double precision / per.n_ad)
+			/ nullif((totals.kept_all - per.kept_ad)::double precision / nullif(totals.n_all - per.n_ad, 0), 0)
+	FROM per, totals
+	ORDER BY 8 DESC NULLS LAST, 1;
+END
+$function$
+;
