@@ -28,14 +28,13 @@ extern const float tcm_sent_min;
 extern const float tcm_drop[TCM_NCAT];
 extern const float tcm_add[TCM_NCAT];
 
-/* Themes and their naive Bayes scores (log probabilities). */
+/* Themes and their scores: log prior plus the evidence of each feature. */
 extern const int tcm_ntheme;
 extern const char *const tcm_theme_name[];
 extern const unsigned char tcm_theme_cat[];
-extern const float tcm_theme_base[];	/* log prior */
-extern const float tcm_theme_unseen[];	/* log P(feature | theme), unseen */
+extern const float tcm_theme_base[];	/* log prior within the category */
 extern const uint32_t tcm_nb_start[];	/* per row, and one past the last */
 extern const unsigned char tcm_nb_theme[];
-extern const float tcm_nb_w[];	/* log P(feature | theme) */
+extern const float tcm_nb_w[];	/* log(P(feature | theme) / P(feature)) > 0 */
 
 #endif							/* TEXTCAT_MODEL_H */

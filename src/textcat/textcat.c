@@ -3764,7 +3764,7 @@ tc_model_row(uint32_t f)
 
 /*
  * Returns the matcher theme of category cat that the model scores best
- * (naive Bayes over the features with a row), -1 if none is defined.
+ * (its prior plus the evidence of the features), -1 if none is defined.
  */
 static int32_t
 tc_model_theme(const TcMatcher *m, const int *rows, int nrows, int cat)
@@ -3775,16 +3775,13 @@ tc_model_theme(const TcMatcher *m, const int *rows, int nrows, int cat)
 	int			best = -1;
 
 	for (t = 0; t < tcm_ntheme; t++)
-		score[t] = tcm_theme_base[t] + (double) nrows * tcm_theme_unseen[t];
+		score[t] = tcm_theme_base[t];
 	for (i = 0; i < nrows; i++)
 	{
 		uint32_t	j;
 
 		for (j = tcm_nb_start[rows[i]]; j < tcm_nb_start[rows[i] + 1]; j++)
-		{
-			t = tcm_nb_theme[j];
-			score[t] += tcm_nb_w[j] - tcm_theme_unseen[t];
-		}
+			score[tcm_nb_theme[j]] += tcm_nb_w[j];
 	}
 	for (t = 0; t < tcm_ntheme; t++)
 		if (tcm_theme_cat[t] == cat && m->mtheme[t] >= 0 &&
@@ -4017,9 +4014,11 @@ tc_analyze_ex(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 	else
 		out->sentiment = fmax(-1.0, fmin(1.0, sum / sqrt(sum * sum + TC_ALPHA)));
 
+	if (nfeatures)
+		nfeatures[0] = st.mn;
 	tc_model_rules(&st, &s);
 	if (nfeatures)
-		*nfeatures = st.mn;
+		nfeatures[1] = st.mn;
 	if (use_model)
 		tc_model_apply(&st);
 }

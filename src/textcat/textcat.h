@@ -250,7 +250,9 @@ extern void tc_analyze(const TcMatcher *m, const char *text, size_t len,
 /*
  * tc_analyze with options: use_model false gives the rules' result alone;
  * features, if not NULL, receives the model's input (feature hashes, at
- * most TC_MODEL_MAX_INPUT) and *nfeatures their number.
+ * most TC_MODEL_MAX_INPUT): first those of the words, then those of the
+ * rules' result; nfeatures[0] and nfeatures[1] receive where the rules'
+ * features start and the total.
  */
 extern void tc_analyze_ex(const TcMatcher *m, const char *text, size_t len,
 						  TcAllocator *a, TcResult *out, bool use_model,

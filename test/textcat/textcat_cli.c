@@ -905,12 +905,13 @@ static bool rules_only = false;
 
 /*
  * Prints the model's training input of each row of a file, one line each:
- * expected label, expected themes, the rules' label, the rules' themes
- * (category:theme, comma-separated, "-" if none) and the feature hashes
- * in hex (train_model.py reads it).
+ * the file, expected label, expected themes, the rules' label, the rules'
+ * themes (category:theme, comma-separated, "-" if none), the feature
+ * hashes of the words and those of the rules' result, in hex
+ * (train_model.py reads it).
  */
 static void
-dump_features(const Data *d)
+dump_features(const char *path, const Data *d)
 {
 	Arena		mar = {NULL, 0};
 	Arena		tar = {NULL, 0};
@@ -924,17 +925,22 @@ dump_features(const Data *d)
 		const Row  *row = &d->rows[i];
 		TcResult	r;
 		ThemeSet	got;
-		int			n = 0;
+		int			n[2] = {0, 0};
 		int			j;
 
-		tc_analyze_ex(m, row->body, strlen(row->body), &a, &r, false, feat, &n);
+		tc_analyze_ex(m, row->body, strlen(row->body), &a, &r, false, feat, n);
 		set_from_result(&got, &r);
-		printf("%s\t%s\t%s\t", row->label, row->themes[0] ? row->themes : "-",
+		printf("%s\t%s\t%s\t%s\t", path, row->label, row->themes[0] ? row->themes : "-",
 			   tc_sentiment_label(r.sentiment));
 		set_print(stdout, &got);
-		putchar('\t');
-		for (j = 0; j < n; j++)
-			printf(j ? " %x" : "%x", (unsigned int) feat[j]);
+		for (j = 0; j < n[1]; j++)
+		{
+			if (j == 0 || j == n[0])
+				putchar('\t');
+			if (j == n[0] && j == 0)
+				putchar('\t');		/* no word: an empty first list */
+			printf(j == 0 || j == n[0] ? "%x" : " %x", (unsigned int) feat[j]);
+		}
 		putchar('\n');
 		set_free(&got);
 		arena_reset(&tar);
@@ -1330,7 +1336,7 @@ main(int argc, char **argv)
 		for (k = 2; k < argc; k++)
 		{
 			load(argv[k], &d);
-			dump_features(&d);
+			dump_features(argv[k], &d);
 			free(d.rows);
 			free(d.buf);
 		}
