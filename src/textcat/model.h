@@ -11,6 +11,7 @@
 #define TCM_NSENT 3				/* positive, neutral, negative */
 #define TCM_NCAT 4				/* pain_point .. success_indicator */
 #define TCM_NOUT (TCM_NSENT + TCM_NCAT)
+#define TCM_STRIDE 8			/* TCM_NOUT padded: one vector add a feature */
 #define TCM_MAXTHEME 64			/* most themes the model can name */
 
 /* Feature hash -> row: open addressing over tcm_nslots (a power of two). */
@@ -18,12 +19,14 @@ extern const uint32_t tcm_nslots;
 extern const uint32_t tcm_key[];	/* 0: empty slot */
 extern const uint16_t tcm_row[];
 
-/* Linear model: z = bias + sum of the rows of the features. */
-extern const float tcm_w[][TCM_NOUT];
-extern const float tcm_bias[TCM_NOUT];
+/* Linear model: z = bias + sum of the rows of the features (the last
+ * column is padding). */
+extern const float tcm_w[][TCM_STRIDE];
+extern const float tcm_bias[TCM_STRIDE];
 
 /* Decisions: a label replaces the rules' one at probability >= tcm_sent_min;
- * a category's themes go below tcm_drop, one is added above tcm_add. */
+ * a category's themes go when its logit is below tcm_drop, one is added
+ * when it is above tcm_add. */
 extern const float tcm_sent_min;
 extern const float tcm_drop[TCM_NCAT];
 extern const float tcm_add[TCM_NCAT];

@@ -3656,13 +3656,9 @@ tc_hide_last_word(TcState *st)
 static inline uint32_t
 tc_model_mix(uint32_t v, uint32_t kind)
 {
-	uint32_t	h = v ^ (kind * 0x9E3779B1u);
+	uint32_t	h = (v ^ (kind * 0x9E3779B1u)) * 0x85EBCA6Bu;
 
-	h ^= h >> 16;
-	h *= 0x85EBCA6Bu;
-	h ^= h >> 13;
-	h *= 0xC2B2AE35u;
-	h ^= h >> 16;
+	h ^= h >> 15;
 	return h ? h : 1;
 }
 
@@ -3795,19 +3791,18 @@ static void
 tc_model_apply(TcState *st)
 {
 	TcResult   *r = st->out;
-	double		z[TCM_NOUT];
+	float		z[TCM_STRIDE];
 	int		   *rows = tc_alloc(st->a, (size_t) st->mn + 1, sizeof(int));
 	int			nrows = 0;
 	int			i;
 	int			k;
 	int			best = 0;
 	int			rule;
-	double		zmax;
 	double		p[TCM_NSENT];
 	double		psum = 0;
 	const char *label = tc_sentiment_label(r->sentiment);
 
-	for (k = 0; k < TCM_NOUT; k++)
+	for (k = 0; k < TCM_STRIDE; k++)
 		z[k] = tcm_bias[k];
 	for (i = 0; i < st->mn; i++)
 	{
@@ -3816,20 +3811,22 @@ tc_model_apply(TcState *st)
 		if (row < 0)
 			continue;
 		rows[nrows++] = row;
-		for (k = 0; k < TCM_NOUT; k++)
+		for (k = 0; k < TCM_STRIDE; k++)
 			z[k] += tcm_w[row][k];
 	}
 
-	/* the label */
-	zmax = z[0];
+	/* the label: probabilities only when the model disagrees */
 	for (k = 1; k < TCM_NSENT; k++)
-		if (z[k] > zmax)
-			zmax = z[k], best = k;
-	for (k = 0; k < TCM_NSENT; k++)
-		psum += (p[k] = exp(z[k] - zmax));
-	for (k = 0; k < TCM_NSENT; k++)
-		p[k] /= psum;
+		if (z[k] > z[best])
+			best = k;
 	rule = (label[0] == 'p') ? 0 : (label[2] == 'u') ? 1 : 2;
+	if (best != rule)
+	{
+		for (k = 0; k < TCM_NSENT; k++)
+			psum += (p[k] = exp((double) z[k] - z[best]));
+		for (k = 0; k < TCM_NSENT; k++)
+			p[k] /= psum;
+	}
 	if (best != rule && p[best] >= tcm_sent_min)
 	{
 		double		v = p[0] - p[2];
@@ -3842,15 +3839,15 @@ tc_model_apply(TcState *st)
 			r->sentiment = fmax(-0.04, fmin(v, 0.04));
 	}
 
-	/* the categories */
+	/* the categories: thresholds on the logit */
 	for (k = 0; k < TCM_NCAT; k++)
 	{
-		double		pc = 1.0 / (1.0 + exp(-z[TCM_NSENT + k]));
+		float		zc = z[TCM_NSENT + k];
 		TcThemeList *l = &r->themes[k];
 
-		if (l->nthemes > 0 && pc < tcm_drop[k])
+		if (l->nthemes > 0 && zc < tcm_drop[k])
 			l->nthemes = 0;
-		else if (l->nthemes == 0 && pc > tcm_add[k])
+		else if (l->nthemes == 0 && zc > tcm_add[k])
 		{
 			int32_t		t = tc_model_theme(st->m, rows, nrows, k);
 

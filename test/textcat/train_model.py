@@ -331,6 +331,15 @@ def fmt(x):
     return s.rstrip("0").rstrip(".") if "." in s else s
 
 
+def logit(p):
+    """A probability threshold as a logit; 0 and 1 never pass."""
+    if p <= 0:
+        return "-1e30"
+    if p >= 1:
+        return "1e30"
+    return fmt(math.log(p / (1.0 - p)))
+
+
 def emit(model, sent_min, drop, add, sources, ntexts):
     vocab, w, b = model["vocab"], model["w"], model["b"]
     base, pairs = model["nb"]
@@ -369,9 +378,11 @@ def emit(model, sent_min, drop, add, sources, ntexts):
     p("")
     p("const uint32_t tcm_nslots = %d;" % nslots)
     p("const float tcm_sent_min = %s;" % fmt(sent_min))
-    p("const float tcm_drop[TCM_NCAT] = {%s};" % ", ".join(fmt(x) for x in drop))
-    p("const float tcm_add[TCM_NCAT] = {%s};" % ", ".join(fmt(x) for x in add))
-    p("const float tcm_bias[TCM_NOUT] = {%s};" % ", ".join(fmt(x) for x in b))
+    p("/* probability thresholds %s (drop) and %s (add), as logits */"
+      % ("/".join(fmt(x) for x in drop), "/".join(fmt(x) for x in add)))
+    p("const float tcm_drop[TCM_NCAT] = {%s};" % ", ".join(logit(x) for x in drop))
+    p("const float tcm_add[TCM_NCAT] = {%s};" % ", ".join(logit(x) for x in add))
+    p("const float tcm_bias[TCM_STRIDE] = {%s, 0};" % ", ".join(fmt(x) for x in b))
     p("")
     p("const uint32_t tcm_key[] = {")
     for i in range(0, nslots, 8):
@@ -383,9 +394,9 @@ def emit(model, sent_min, drop, add, sources, ntexts):
         p("\t" + ", ".join(str(r) for r in row[i:i + 16]) + ",")
     p("};")
     p("")
-    p("const float tcm_w[][TCM_NOUT] = {")
+    p("const float tcm_w[][TCM_STRIDE] = {")
     for j in keep:
-        p("\t{" + ", ".join(fmt(v) for v in w[j]) + "},")
+        p("\t{" + ", ".join(fmt(v) for v in w[j]) + ", 0},")
     if not keep:
         p("\t{0}")
     p("};")
