@@ -14,10 +14,16 @@
 #define TCM_STRIDE 8			/* TCM_NOUT padded: one vector add a feature */
 #define TCM_MAXTHEME 64			/* most themes the model can name */
 
-/* Feature hash -> row: open addressing over tcm_nslots (a power of two). */
+/* Feature hash -> row: open addressing over tcm_nslots (a power of two);
+ * key and row side by side, one cache line a probe. */
+typedef struct TcmSlot
+{
+	uint32_t	key;			/* 0: empty slot */
+	uint32_t	row;
+} TcmSlot;
+
 extern const uint32_t tcm_nslots;
-extern const uint32_t tcm_key[];	/* 0: empty slot */
-extern const uint16_t tcm_row[];
+extern const TcmSlot tcm_slot[];
 
 /* Linear model: z = bias + sum of the rows of the features (the last
  * column is padding). */

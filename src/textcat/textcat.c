@@ -3748,10 +3748,10 @@ tc_model_row(uint32_t f)
 
 	for (;;)
 	{
-		uint32_t	k = tcm_key[i];
+		uint32_t	k = tcm_slot[i].key;
 
 		if (k == f)
-			return tcm_row[i];
+			return (int) tcm_slot[i].row;
 		if (k == 0)
 			return -1;
 		i = (i + 1) & mask;

@@ -384,14 +384,9 @@ def emit(model, sent_min, drop, add, sources, ntexts):
     p("const float tcm_add[TCM_NCAT] = {%s};" % ", ".join(logit(x) for x in add))
     p("const float tcm_bias[TCM_STRIDE] = {%s, 0};" % ", ".join(fmt(x) for x in b))
     p("")
-    p("const uint32_t tcm_key[] = {")
-    for i in range(0, nslots, 8):
-        p("\t" + ", ".join("0x%x" % k for k in key[i:i + 8]) + ",")
-    p("};")
-    p("")
-    p("const uint16_t tcm_row[] = {")
-    for i in range(0, nslots, 16):
-        p("\t" + ", ".join(str(r) for r in row[i:i + 16]) + ",")
+    p("const TcmSlot tcm_slot[] = {")
+    for i in range(0, nslots, 6):
+        p("\t" + ", ".join("{0x%x, %d}" % (k, r) for k, r in zip(key[i:i + 6], row[i:i + 6])) + ",")
     p("};")
     p("")
     p("const float tcm_w[][TCM_STRIDE] = {")
