@@ -30,10 +30,12 @@ extern const TcmSlot tcm_slot[];
 extern const float tcm_w[][TCM_STRIDE];
 extern const float tcm_bias[TCM_STRIDE];
 
-/* Decisions: a label replaces the rules' one at probability >= tcm_sent_min;
- * a category's themes go when its logit is below tcm_drop, one is added
- * when it is above tcm_add. */
-extern const float tcm_sent_min;
+/* Decisions: a label replaces the rules' one at probability >=
+ * tcm_sent_min[0], or tcm_sent_min[1] when the rules are sure (|score| >=
+ * TCM_STRONG); a category's themes go when its logit is below tcm_drop,
+ * one is added when it is above tcm_add. */
+#define TCM_STRONG 0.5
+extern const float tcm_sent_min[2];
 extern const float tcm_drop[TCM_NCAT];
 extern const float tcm_add[TCM_NCAT];
 

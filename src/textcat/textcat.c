@@ -3827,7 +3827,7 @@ tc_model_apply(TcState *st)
 		for (k = 0; k < TCM_NSENT; k++)
 			p[k] /= psum;
 	}
-	if (best != rule && p[best] >= tcm_sent_min)
+	if (best != rule && p[best] >= tcm_sent_min[fabs(r->sentiment) >= TCM_STRONG])
 	{
 		double		v = p[0] - p[2];
 

@@ -905,8 +905,8 @@ static bool rules_only = false;
 
 /*
  * Prints the model's training input of each row of a file, one line each:
- * the file, expected label, expected themes, the rules' label, the rules'
- * themes (category:theme, comma-separated, "-" if none), the feature
+ * the file, expected label, expected themes, the rules' label and score
+ * ("negative:-0.4215"), the rules' themes (category:theme, comma-separated, "-" if none), the feature
  * hashes of the words and those of the rules' result, in hex
  * (train_model.py reads it).
  */
@@ -930,8 +930,8 @@ dump_features(const char *path, const Data *d)
 
 		tc_analyze_ex(m, row->body, strlen(row->body), &a, &r, false, feat, n);
 		set_from_result(&got, &r);
-		printf("%s\t%s\t%s\t%s\t", path, row->label, row->themes[0] ? row->themes : "-",
-			   tc_sentiment_label(r.sentiment));
+		printf("%s\t%s\t%s\t%s:%.4f\t", path, row->label, row->themes[0] ? row->themes : "-",
+			   tc_sentiment_label(r.sentiment), r.sentiment);
 		set_print(stdout, &got);
 		for (j = 0; j < n[1]; j++)
 		{

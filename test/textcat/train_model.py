@@ -36,6 +36,7 @@ L2 = 1e-4
 NB_ALPHA = 0.5
 NB_MIN_COUNT = 2    # (feature, theme) pairs seen in fewer texts are left out
 FOLDS = 5
+STRONG = 0.5        # |rules' score| from which the rules count as sure
 # The sets the rules were tuned on: on them the rules' result is better
 # than on new text, so half of their texts are trained on without it.
 RULES_TUNED = {"feedback_labelled.tsv", "feedback_tuning.tsv", "feedback_dev2.tsv",
@@ -69,6 +70,7 @@ def parse(path):
             if len(parts) != 7:
                 raise SystemExit("%s: malformed line: %r" % (path, line[:80]))
             source, label, gold, rlabel, rthemes, words, rules = parts
+            rlabel, rscore = rlabel.split(":")
             gold_set = set() if gold == "-" else set(gold.split(","))
             rule_set = set() if rthemes == "-" else set(rthemes.split(","))
             counts = {}
@@ -87,6 +89,7 @@ def parse(path):
                 "y": LABELS.index(label),
                 "gold": gold_set,
                 "rule_label": LABELS.index(rlabel),
+                "rule_strong": abs(float(rscore)) >= STRONG,
                 "rule": rule_set,
                 "feats": both,
                 "words": counts,
@@ -257,7 +260,8 @@ def decide(r, out, sent_min, drop, add):
     """Applies the model's output to the rules' result as textcat.c does."""
     p, pc, seen, best_theme = out
     k = max(range(3), key=lambda i: (p[i], -i))
-    label = k if (k != r["rule_label"] and p[k] >= sent_min) else r["rule_label"]
+    smin = sent_min[1] if r["rule_strong"] else sent_min[0]
+    label = k if (k != r["rule_label"] and p[k] >= smin) else r["rule_label"]
     themes = set()
     for c, cat in enumerate(CATS):
         mine = {t for t in r["rule"] if t.startswith(cat + ":")}
@@ -303,8 +307,11 @@ def thresholds(rows):
                 p, pc, seen = predict(model, r)
                 outs[i] = (p, pc, seen, [nb_best(model, seen, c) for c in CATS])
     grid = [x / 20.0 for x in range(0, 21)]
-    best_sent = max(grid[6:], key=lambda s: (sum(
-        decide(r, o, s, [0] * 4, [2] * 4)[0] == r["y"] for r, o in zip(rows, outs)), -s))
+    best_sent = []
+    for strong in (False, True):
+        part = [(r, o) for r, o in zip(rows, outs) if r["rule_strong"] == strong]
+        best_sent.append(max(grid[6:] + [2.0], key=lambda s: (sum(
+            decide(r, o, [s, s], [0] * 4, [2] * 4)[0] == r["y"] for r, o in part), -s)))
     drop, add = [], []
     for c in range(len(CATS)):
         d = max(grid[:11], key=lambda t: (cat_f1(rows, outs, c, t, 2.0), -t))
@@ -377,7 +384,7 @@ def emit(model, sent_min, drop, add, sources, ntexts):
     p('#include "model.h"')
     p("")
     p("const uint32_t tcm_nslots = %d;" % nslots)
-    p("const float tcm_sent_min = %s;" % fmt(sent_min))
+    p("const float tcm_sent_min[2] = {%s};" % ", ".join(fmt(x) for x in sent_min))
     p("/* probability thresholds %s (drop) and %s (add), as logits */"
       % ("/".join(fmt(x) for x in drop), "/".join(fmt(x) for x in add)))
     p("const float tcm_drop[TCM_NCAT] = {%s};" % ", ".join(logit(x) for x in drop))
@@ -449,7 +456,7 @@ def main():
         sent_min, drop, add = thresholds(rows)
         model = fit(rows)
     else:
-        sent_min, drop, add = 2.0, [0.0] * 4, [2.0] * 4
+        sent_min, drop, add = [2.0, 2.0], [0.0] * 4, [2.0] * 4
         model = {"vocab": [], "index": {}, "w": [], "b": [0.0] * NOUT,
                  "nb": ([0.0] * len(THEME_LIST), {})}
     sys.stdout.write(emit(model, sent_min, drop, add, sources, len(rows)))
