@@ -236,12 +236,13 @@ extern void tc_analyze(const TcMatcher *m, const char *text, size_t len,
  * linear model over the words of the text (hashed unigrams, with negation
  * marked, and bigrams) and over the rules' own result (label, score bin,
  * themes found) decides the label and whether each theme category is
- * present.  A label it is sure of replaces the rules' one (the score then
- * becomes its probability of positive minus negative, moved into the
- * label's band); a category it is sure is absent loses the rules' themes;
- * a category it is sure is present but where the rules found none gets
- * the theme the model scores best (naive Bayes over the same features),
- * if the matcher defines that theme.  The model reads the first
+ * present.  A label it is sure of replaces the rules' one (surer when the
+ * rules' score is strong; the score then becomes its probability of
+ * positive minus negative, moved into the label's band); a category it is
+ * sure is absent loses the rules' themes; a category it is sure is present
+ * but where the rules found none gets the theme the model scores best (the
+ * positive naive Bayes evidence of the same features), if the matcher
+ * defines that theme.  The model reads the first
  * TC_MODEL_MAX_WORDS words of a text; the rules read all of it.
  */
 #define TC_MODEL_MAX_WORDS 256
