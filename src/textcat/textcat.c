@@ -80,6 +80,7 @@
  * copied, so a 1 GB text needs no more memory than a short one.
  */
 #include "textcat.h"
+#include "model.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -1342,6 +1343,8 @@ struct TcMatcher
 	int32_t		th_time_value;	/* less time spent, not counted */
 	/* sizes for tc_analyze */
 	int			ring_size;		/* power of two > longest term + window */
+	/* the model's themes (model.h) as themes of this matcher, -1 if none */
+	int32_t		mtheme[TCM_MAXTHEME];
 };
 
 /* Bump allocator for the many small pieces of a matcher. */
@@ -2077,6 +2080,21 @@ tc_build_frame_themes(TcBuild *b)
 									 "time_savings");
 }
 
+/*
+ * Finds the model's themes among the matcher's: the model adds only a
+ * theme some entry defines (a tenant may have disabled or renamed one).
+ */
+static void
+tc_build_model_themes(TcBuild *b)
+{
+	int			i;
+
+	for (i = 0; i < TCM_MAXTHEME; i++)
+		b->m->mtheme[i] = (i < tcm_ntheme && b->tslot != NULL) ?
+			tc_theme_find(b->m, b->tslot, b->tmask, tcm_theme_cat[i],
+						  tcm_theme_name[i]) : -1;
+}
+
 /* Compiles phrases[0..n-1] into a matcher (see textcat.h). */
 TcMatcher *
 tc_matcher_build(const TcPhrase *phrases, int n, TcAllocator *a)
@@ -2096,6 +2114,7 @@ tc_matcher_build(const TcPhrase *phrases, int n, TcAllocator *a)
 	tc_build_links(&b);
 	tc_build_aspects(&b);
 	tc_build_frame_themes(&b);
+	tc_build_model_themes(&b);
 	/* look-back reaches TC_WINDOW words plus skipped articles */
 	b.m->ring_size = (int) tc_pow2((size_t) b.maxlen + 2 * TC_WINDOW + 4);
 	return b.m;
@@ -2297,6 +2316,12 @@ typedef struct TcState
 	double		sent_s0;		/* s0 when the sentence began */
 	double		sig_s0;			/* s0 and scaps before it */
 	double		sig_scaps;
+	/* the model's input (tc_model_word, tc_model_rules) */
+	uint32_t   *mfeat;
+	int			mn;
+	int			mwords;			/* words read, up to TC_MODEL_MAX_WORDS */
+	uint32_t	mprev;			/* hash of the previous token of the clause */
+	int			mneg;			/* words left in a negator's scope */
 } TcState;
 
 /* Appends name to a result list. */
@@ -3615,10 +3640,235 @@ tc_hide_last_word(TcState *st)
 			st->pend[i].hidden = true;
 }
 
+/* ---------------------------------------------------------------------
+ * The trained model (textcat.h; the tables in model.c, model.h)
+ *
+ * Its input is a list of 32-bit feature hashes: per word of the text a
+ * unigram (its lowercased singular form, marked when a negator is among
+ * the three words before it in its clause) and a bigram with the word
+ * before it in its clause (or the clause's start), a question mark per
+ * question; then features of the rules' result (tc_model_rules).  The
+ * training script sees the same list (tc_analyze_ex's features), so the
+ * hashes only have to agree with themselves.
+ */
+
+/* Mixes a value with a feature kind into a hash that is never 0. */
+static inline uint32_t
+tc_model_mix(uint32_t v, uint32_t kind)
+{
+	uint32_t	h = (v ^ (kind * 0x9E3779B1u)) * 0x85EBCA6Bu;
+
+	h ^= h >> 15;
+	return h ? h : 1;
+}
+
+#define TCM_CLAUSE_START 0x5BD1E995u	/* mprev at a clause's start */
+
+/* Appends a feature, if room is left for the rules' ones. */
+static inline void
+tc_model_put(TcState *st, uint32_t f, int reserve)
+{
+	if (st->mn < TC_MODEL_MAX_INPUT - reserve)
+		st->mfeat[st->mn++] = f;
+}
+
+/* Reads a token (not a break) of the text into the model's input. */
+static void
+tc_model_word(TcState *st, const TcScan *s, uint32_t flags)
+{
+	uint32_t	h;
+	bool		neg = st->mneg > 0;
+
+	if (st->mwords >= TC_MODEL_MAX_WORDS)
+		return;
+	st->mwords++;
+	h = tc_hash(s->raw, s->rlen < TC_MAX_TOKEN_BYTES ? s->rlen : TC_MAX_TOKEN_BYTES,
+				0x18u);
+	if (st->mneg > 0)
+		st->mneg--;
+	if ((flags & TW_NEG) && !(flags & FW_DOWN))
+		st->mneg = TC_WINDOW;
+	tc_model_put(st, tc_model_mix(h, neg ? 2 : 1), 64);
+	tc_model_put(st, tc_model_mix(h ^ (st->mprev * 16777619u), 3), 64);
+	st->mprev = h;
+}
+
+/* Reads a break into the model's input. */
+static void
+tc_model_break(TcState *st, bool question)
+{
+	st->mprev = TCM_CLAUSE_START;
+	st->mneg = 0;
+	if (question && st->mwords < TC_MODEL_MAX_WORDS)
+		tc_model_put(st, tc_model_mix(1, 4), 64);
+}
+
+/* Returns the bin of a count: 0, 1, 2, 3 or more (up to max). */
+static inline uint32_t
+tc_model_bin(size_t n, size_t max)
+{
+	return (uint32_t) (n < max ? n : max);
+}
+
+/* Appends the features of the rules' result. */
+static void
+tc_model_rules(TcState *st, const TcScan *s)
+{
+	const TcResult *r = st->out;
+	const char *label = tc_sentiment_label(r->sentiment);
+	int			c;
+	int			i;
+	size_t		nt = r->ntokens;
+
+	tc_model_put(st, tc_model_mix((uint32_t) label[2], 10), 0);	/* "sit", "gat", "utr" */
+	tc_model_put(st, tc_model_mix((uint32_t) floor((r->sentiment + 1.0) * 5.0), 11), 0);
+	for (c = 0; c < TCM_NCAT; c++)
+	{
+		const TcThemeList *l = &r->themes[c];
+
+		tc_model_put(st, tc_model_mix((uint32_t) (c * 4) + tc_model_bin((size_t) l->nthemes, 2), 12), 0);
+		for (i = 0; i < l->nthemes && i < 4; i++)
+			tc_model_put(st, tc_model_mix(tc_hash((const unsigned char *) l->themes[i],
+												  strlen(l->themes[i]), (uint32_t) c + 1), 13), 0);
+	}
+	tc_model_put(st, tc_model_mix(tc_model_bin((size_t) r->themes[TC_FEATURE].nthemes, 1), 14), 0);
+	tc_model_put(st, tc_model_mix(tc_model_bin((size_t) r->requested.nthemes, 1), 15), 0);
+	tc_model_put(st, tc_model_mix(tc_model_bin((size_t) st->nval, 3), 16), 0);
+	tc_model_put(st, tc_model_mix(nt <= 3 ? 0 : nt <= 8 ? 1 : nt <= 16 ? 2 : nt <= 32 ? 3 : 4, 17), 0);
+	tc_model_put(st, tc_model_mix(tc_model_bin(s->nexcl, 1), 18), 0);
+	tc_model_put(st, tc_model_mix(tc_model_bin(s->nquest, 1), 19), 0);
+}
+
+/* Returns the row of a feature in the model, -1 if it has none. */
+static inline int
+tc_model_row(uint32_t f)
+{
+	uint32_t	mask = tcm_nslots - 1;
+	uint32_t	i = f & mask;
+
+	for (;;)
+	{
+		uint32_t	k = tcm_slot[i].key;
+
+		if (k == f)
+			return (int) tcm_slot[i].row;
+		if (k == 0)
+			return -1;
+		i = (i + 1) & mask;
+	}
+}
+
+/*
+ * Returns the matcher theme of category cat that the model scores best
+ * (its prior plus the evidence of the features), -1 if none is defined.
+ */
+static int32_t
+tc_model_theme(const TcMatcher *m, const int *rows, int nrows, int cat)
+{
+	double		score[TCM_MAXTHEME];
+	int			t;
+	int			i;
+	int			best = -1;
+
+	for (t = 0; t < tcm_ntheme; t++)
+		score[t] = tcm_theme_base[t];
+	for (i = 0; i < nrows; i++)
+	{
+		uint32_t	j;
+
+		for (j = tcm_nb_start[rows[i]]; j < tcm_nb_start[rows[i] + 1]; j++)
+			score[tcm_nb_theme[j]] += tcm_nb_w[j];
+	}
+	for (t = 0; t < tcm_ntheme; t++)
+		if (tcm_theme_cat[t] == cat && m->mtheme[t] >= 0 &&
+			(best < 0 || score[t] > score[best]))
+			best = t;
+	return best < 0 ? -1 : m->mtheme[best];
+}
+
+/* Applies the model to the rules' result in st->out (see textcat.h). */
+static void
+tc_model_apply(TcState *st)
+{
+	TcResult   *r = st->out;
+	float		z[TCM_STRIDE];
+	int		   *rows = tc_alloc(st->a, (size_t) st->mn + 1, sizeof(int));
+	int			nrows = 0;
+	int			i;
+	int			k;
+	int			best = 0;
+	int			rule;
+	double		p[TCM_NSENT];
+	double		psum = 0;
+	const char *label = tc_sentiment_label(r->sentiment);
+
+	for (k = 0; k < TCM_STRIDE; k++)
+		z[k] = tcm_bias[k];
+	for (i = 0; i < st->mn; i++)
+	{
+		int			row = tc_model_row(st->mfeat[i]);
+
+		if (row < 0)
+			continue;
+		rows[nrows++] = row;
+		for (k = 0; k < TCM_STRIDE; k++)
+			z[k] += tcm_w[row][k];
+	}
+
+	/* the label: probabilities only when the model disagrees */
+	for (k = 1; k < TCM_NSENT; k++)
+		if (z[k] > z[best])
+			best = k;
+	rule = (label[0] == 'p') ? 0 : (label[2] == 'u') ? 1 : 2;
+	if (best != rule)
+	{
+		for (k = 0; k < TCM_NSENT; k++)
+			psum += (p[k] = exp((double) z[k] - z[best]));
+		for (k = 0; k < TCM_NSENT; k++)
+			p[k] /= psum;
+	}
+	if (best != rule && p[best] >= tcm_sent_min[fabs(r->sentiment) >= TCM_STRONG])
+	{
+		double		v = p[0] - p[2];
+
+		if (best == 0)
+			r->sentiment = fmax(v, 0.05);
+		else if (best == 2)
+			r->sentiment = fmin(v, -0.05);
+		else
+			r->sentiment = fmax(-0.04, fmin(v, 0.04));
+	}
+
+	/* the categories: thresholds on the logit */
+	for (k = 0; k < TCM_NCAT; k++)
+	{
+		float		zc = z[TCM_NSENT + k];
+		TcThemeList *l = &r->themes[k];
+
+		if (l->nthemes > 0 && zc < tcm_drop[k])
+			l->nthemes = 0;
+		else if (l->nthemes == 0 && zc > tcm_add[k])
+		{
+			int32_t		t = tc_model_theme(st->m, rows, nrows, k);
+
+			if (t >= 0)
+				tc_theme_add(st, t);
+		}
+	}
+}
+
 /* Analyzes text[0..len-1] into *out (see textcat.h). */
 void
 tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 		   TcResult *out)
+{
+	tc_analyze_ex(m, text, len, a, out, true, NULL, NULL);
+}
+
+/* Analyzes text[0..len-1] into *out, with options (see textcat.h). */
+void
+tc_analyze_ex(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
+			  TcResult *out, bool use_model, uint32_t *features, int *nfeatures)
 {
 	TcScan		s;
 	TcState		st;
@@ -3641,6 +3891,8 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 	st.f.metric = -1;
 	st.cstart = true;
 	st.cclose = true;
+	st.mfeat = features ? features : tc_alloc(a, TC_MODEL_MAX_INPUT, sizeof(uint32_t));
+	st.mprev = TCM_CLAUSE_START;
 
 	tc_scan_init(&s, text, len, false);
 	while (tc_scan_next(&s))
@@ -3656,6 +3908,7 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 			st.prevev = 0;
 			st.question = s.question;
 			tc_break(&st, s.level);
+			tc_model_break(&st, s.question);
 			continue;
 		}
 		out->ntokens++;
@@ -3732,6 +3985,7 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 				st.cneg_at = st.ntok + 1;
 			st.cstart = false;
 		}
+		tc_model_word(&st, &s, flags);
 		tc_feed(&st, sym, flags, booster);
 	}
 	st.question = s.qpend;
@@ -3756,4 +4010,12 @@ tc_analyze(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 		out->sentiment = (sum > 0) ? 1.0 : -1.0;
 	else
 		out->sentiment = fmax(-1.0, fmin(1.0, sum / sqrt(sum * sum + TC_ALPHA)));
+
+	if (nfeatures)
+		nfeatures[0] = st.mn;
+	tc_model_rules(&st, &s);
+	if (nfeatures)
+		nfeatures[1] = st.mn;
+	if (use_model)
+		tc_model_apply(&st);
 }

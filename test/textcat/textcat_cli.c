@@ -671,7 +671,7 @@ run_rules(Arena *mar, Arena *tar, bool verbose)
 			len += 1;			/* the terminating NUL is part of the text */
 		if (strcmp(rc->rule, "invalid UTF-8 and NUL") == 0)
 			len += 7;			/* the text goes on after its NUL */
-		tc_analyze(m[rc->extra], rc->text, len, &a, &r);
+		tc_analyze_ex(m[rc->extra], rc->text, len, &a, &r, false, NULL, NULL);
 		set_from_result(&got, &r);
 		req[0] = '\0';
 		for (j = 0; j < r.requested.nthemes; j++)
@@ -718,7 +718,7 @@ run_rules(Arena *mar, Arena *tar, bool verbose)
 		int			c;
 		bool		ok;
 
-		tc_analyze(empty, "Great, but slow!", 16, &a, &r);
+		tc_analyze_ex(empty, "Great, but slow!", 16, &a, &r, false, NULL, NULL);
 		ok = r.sentiment == 0 && tc_matcher_entries(empty) == 0 && r.ntokens == 3;
 		for (c = 0; c < TC_NUM_CATEGORIES; c++)
 			ok = ok && r.themes[c].nthemes == 0;
@@ -741,8 +741,8 @@ run_rules(Arena *mar, Arena *tar, bool verbose)
 		TcResult	r2;
 		bool		ok;
 
-		tc_analyze(m[0], o->more, strlen(o->more), &a, &r1);
-		tc_analyze(m[0], o->less, strlen(o->less), &a, &r2);
+		tc_analyze_ex(m[0], o->more, strlen(o->more), &a, &r1, false, NULL, NULL);
+		tc_analyze_ex(m[0], o->less, strlen(o->less), &a, &r2, false, NULL, NULL);
 		ok = r1.sentiment > r2.sentiment;
 		if (!ok || verbose)
 			printf("%s rule %-40s %+.3f (%s) > %+.3f (%s)\n", ok ? "ok  " : "FAIL",
@@ -900,6 +900,55 @@ load(const char *path, Data *d)
 	}
 }
 
+/* -R: the rules' result alone, without the trained model. */
+static bool rules_only = false;
+
+/*
+ * Prints the model's training input of each row of a file, one line each:
+ * the file, expected label, expected themes, the rules' label and score
+ * ("negative:-0.4215"), the rules' themes (category:theme, comma-separated, "-" if none), the feature
+ * hashes of the words and those of the rules' result, in hex
+ * (train_model.py reads it).
+ */
+static void
+dump_features(const char *path, const Data *d)
+{
+	Arena		mar = {NULL, 0};
+	Arena		tar = {NULL, 0};
+	TcAllocator a = {arena_alloc, &tar};
+	TcMatcher  *m = build(&mar, NULL, 0);
+	uint32_t	feat[TC_MODEL_MAX_INPUT];
+	int			i;
+
+	for (i = 0; i < d->n; i++)
+	{
+		const Row  *row = &d->rows[i];
+		TcResult	r;
+		ThemeSet	got;
+		int			n[2] = {0, 0};
+		int			j;
+
+		tc_analyze_ex(m, row->body, strlen(row->body), &a, &r, false, feat, n);
+		set_from_result(&got, &r);
+		printf("%s\t%s\t%s\t%s:%.4f\t", path, row->label, row->themes[0] ? row->themes : "-",
+			   tc_sentiment_label(r.sentiment), r.sentiment);
+		set_print(stdout, &got);
+		for (j = 0; j < n[1]; j++)
+		{
+			if (j == 0 || j == n[0])
+				putchar('\t');
+			if (j == n[0] && j == 0)
+				putchar('\t');		/* no word: an empty first list */
+			printf(j == 0 || j == n[0] ? "%x" : " %x", (unsigned int) feat[j]);
+		}
+		putchar('\n');
+		set_free(&got);
+		arena_reset(&tar);
+	}
+	arena_free(&mar);
+	arena_free(&tar);
+}
+
 /* Returns false if a row's score is outside its channel's range. */
 static bool
 score_ok(const Row *r)
@@ -974,7 +1023,7 @@ run_data(Arena *mar, Arena *tar, const Data *d, bool verbose, bool quiet)
 			bad++;
 			continue;
 		}
-		tc_analyze(m, row->body, strlen(row->body), &a, &r);
+		tc_analyze_ex(m, row->body, strlen(row->body), &a, &r, !rules_only, NULL, NULL);
 		if (!check_result(&r))
 		{
 			fprintf(stderr, "line %d: result breaks an invariant\n", row->line);
@@ -1280,6 +1329,19 @@ main(int argc, char **argv)
 		free(d.buf);
 		return rc;
 	}
+	if (argc >= 3 && strcmp(argv[1], "features") == 0)
+	{
+		int			k;
+
+		for (k = 2; k < argc; k++)
+		{
+			load(argv[k], &d);
+			dump_features(argv[k], &d);
+			free(d.rows);
+			free(d.buf);
+		}
+		return 0;
+	}
 	if (argc >= 3 && strcmp(argv[1], "long") == 0)
 	{
 		load(argv[2], &d);
@@ -1296,6 +1358,8 @@ main(int argc, char **argv)
 			quiet = true;
 		else if (strcmp(argv[1], "-r") == 0)
 			report = true;
+		else if (strcmp(argv[1], "-R") == 0)
+			rules_only = true;
 		else
 			break;
 		argv++;
@@ -1303,9 +1367,10 @@ main(int argc, char **argv)
 	}
 	if (argc != 2)
 	{
-		fprintf(stderr, "usage: textcat_cli [-v] [-q] [-r] FILE.tsv | bench FILE.tsv [N]"
-				" | long FILE.tsv [MB ...] | show [TEXT]\n"
-				"  -v every case and text, -q no mismatch lines, -r report only (no thresholds)\n");
+		fprintf(stderr, "usage: textcat_cli [-v] [-q] [-r] [-R] FILE.tsv | bench FILE.tsv [N]"
+				" | long FILE.tsv [MB ...] | show [TEXT] | features FILE.tsv ...\n"
+				"  -v every case and text, -q no mismatch lines, -r report only (no thresholds),\n"
+				"  -R the rules alone (no trained model)\n");
 		return 2;
 	}
 	{
