@@ -117,6 +117,8 @@ REVOKE SELECT ON adoption.snapshot_work_target, adoption.snapshot_work_user_day,
 	FROM adoption_analyst, adoption_tenant;
 GRANT INSERT ON adoption.citus_pending TO adoption_app;
 GRANT EXECUTE ON FUNCTION adoption.citus_flush() TO adoption_app;
+/* A worker may truncate the queue's drained slots between batches (actions.sql). */
+GRANT EXECUTE ON FUNCTION adoption.truncate_drained_actions() TO adoption_app;
 /*
  * Citus: the read functions that run per shard group (explain_health())
  * call these as the reader; citus_run() runs its query with the caller's
