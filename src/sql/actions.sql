@@ -120,6 +120,26 @@ SELECT pg_catalog.pg_extension_config_dump('adoption.milestone_campaigns', '');
 CREATE SEQUENCE adoption.campaign_action_id_seq;
 SELECT pg_catalog.pg_extension_config_dump('adoption.campaign_action_id_seq', '');
 
+/*
+ * The slot for an action queued now by a statement that names none (the
+ * generation of the sequence now, which every row the statement can see is
+ * of or before), after giving the transaction its id: the ring's barrier
+ * (advance_action_ring()) counts on that.  The queue's default for slot;
+ * the engine, enqueue_action() and enqueue_batch() name the slot of the
+ * action's own id (actions.c), fail_action() the slot of now.
+ */
+CREATE FUNCTION adoption.action_new_slot()
+RETURNS smallint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM pg_current_xact_id();
+	RETURN adoption.action_slot(adoption.action_current_generation());
+END
+$$;
+COMMENT ON FUNCTION adoption.action_new_slot() IS 'Internal: the slot of the action queue''s ring for an action queued now (the default of campaign_action_queue.slot)';
+
 CREATE TABLE adoption.campaign_action_queue (
 	action_id bigint NOT NULL DEFAULT pg_catalog.nextval('adoption.campaign_action_id_seq'),
 	tenant_id text NOT NULL,
@@ -138,7 +158,7 @@ CREATE TABLE adoption.campaign_action_queue (
 	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	completed_at timestamptz,
 	status_reason text,
-	slot smallint NOT NULL CHECK (slot BETWEEN 0 AND 15),
+	slot smallint NOT NULL DEFAULT adoption.action_new_slot() CHECK (slot BETWEEN 0 AND 15),
 	PRIMARY KEY (tenant_id, action_id, slot)
 ) PARTITION BY LIST (slot);
 CREATE INDEX campaign_action_queue_pending ON adoption.campaign_action_queue (available_at, action_id) WHERE status = 'pending';
@@ -628,6 +648,7 @@ CREATE FUNCTION adoption.held_action(action_id bigint, worker text)
 RETURNS adoption.campaign_action_queue
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
 	a adoption.campaign_action_queue;
@@ -680,6 +701,7 @@ CREATE FUNCTION adoption.complete_action(action_id bigint, worker text DEFAULT N
 RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
 	a adoption.campaign_action_queue := adoption.held_action(action_id, worker);
@@ -704,6 +726,7 @@ CREATE FUNCTION adoption.fail_action(action_id bigint, error text, worker text D
 RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
 	a adoption.campaign_action_queue := adoption.held_action(action_id, worker);

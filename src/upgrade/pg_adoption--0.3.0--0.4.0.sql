@@ -7495,6 +7495,26 @@ ALTER INDEX adoption.campaign_action_queue_claimed RENAME TO campaign_action_que
 ALTER INDEX adoption.campaign_action_queue_id RENAME TO campaign_action_queue_0_3_id;
 ALTER TABLE adoption.campaign_action_queue_0_3 RENAME CONSTRAINT campaign_action_queue_status_check TO campaign_action_queue_0_3_status_check;
 DROP FUNCTION adoption.held_action(bigint, text);
+/*
+ * The slot for an action queued now by a statement that names none (the
+ * generation of the sequence now, which every row the statement can see is
+ * of or before), after giving the transaction its id: the ring's barrier
+ * (advance_action_ring()) counts on that.  The queue's default for slot;
+ * the engine, enqueue_action() and enqueue_batch() name the slot of the
+ * action's own id (actions.c), fail_action() the slot of now.
+ */
+CREATE FUNCTION adoption.action_new_slot()
+RETURNS smallint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM pg_current_xact_id();
+	RETURN adoption.action_slot(adoption.action_current_generation());
+END
+$$;
+COMMENT ON FUNCTION adoption.action_new_slot() IS 'Internal: the slot of the action queue''s ring for an action queued now (the default of campaign_action_queue.slot)';
+
 CREATE TABLE adoption.campaign_action_queue (
 	action_id bigint NOT NULL DEFAULT pg_catalog.nextval('adoption.campaign_action_id_seq'),
 	tenant_id text NOT NULL,
@@ -7513,7 +7533,7 @@ CREATE TABLE adoption.campaign_action_queue (
 	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	completed_at timestamptz,
 	status_reason text,
-	slot smallint NOT NULL CHECK (slot BETWEEN 0 AND 15),
+	slot smallint NOT NULL DEFAULT adoption.action_new_slot() CHECK (slot BETWEEN 0 AND 15),
 	PRIMARY KEY (tenant_id, action_id, slot)
 ) PARTITION BY LIST (slot);
 CREATE INDEX campaign_action_queue_pending ON adoption.campaign_action_queue (available_at, action_id) WHERE status = 'pending';
@@ -7850,6 +7870,7 @@ CREATE FUNCTION adoption.held_action(action_id bigint, worker text)
 RETURNS adoption.campaign_action_queue
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
 	a adoption.campaign_action_queue;
@@ -7902,6 +7923,7 @@ CREATE OR REPLACE FUNCTION adoption.complete_action(action_id bigint, worker tex
 RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
 	a adoption.campaign_action_queue := adoption.held_action(action_id, worker);
@@ -7926,6 +7948,7 @@ CREATE OR REPLACE FUNCTION adoption.fail_action(action_id bigint, error text, wo
 RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
 	a adoption.campaign_action_queue := adoption.held_action(action_id, worker);
@@ -8019,7 +8042,7 @@ ALTER FUNCTION adoption.complete_action(bigint, text) SECURITY DEFINER;
 ALTER FUNCTION adoption.fail_action(bigint, text, text) SECURITY DEFINER;
 REVOKE ALL ON FUNCTION adoption.action_generation(bigint), adoption.action_slot(bigint),
 	adoption.action_current_generation(), adoption.action_live_slots(), adoption.advance_action_ring(),
-	adoption.truncate_drained_actions(), adoption.held_action(bigint, text) FROM PUBLIC;
+	adoption.truncate_drained_actions(), adoption.held_action(bigint, text), adoption.action_new_slot() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION adoption.truncate_drained_actions() TO adoption_app;
 REVOKE ALL ON adoption.campaign_action_queue, adoption.campaign_action_ring FROM PUBLIC;
 GRANT SELECT ON adoption.campaign_action_queue, adoption.campaign_action_ring TO adoption_analyst, adoption_tenant;
