@@ -7877,6 +7877,7 @@ DECLARE
 	finished text;
 	t text;
 	s smallint;
+	own smallint;
 BEGIN
 	IF action_id IS NULL THEN
 		RAISE EXCEPTION 'action_id must not be NULL' USING ERRCODE = 'invalid_parameter_value';
@@ -7884,10 +7885,12 @@ BEGIN
 	/*
 	 * The tenant and the slot first: on a Citus cluster a row lock needs
 	 * the distribution column (a query routed to one shard).  The slot of
-	 * the action's own generation, unless it was queued again on a retry.
+	 * the action's own generation, unless it was queued again on a retry
+	 * (a variable: Citus plans no SQL function of a parameter).
 	 */
+	own := adoption.action_slot(adoption.action_generation(action_id));
 	SELECT q.tenant_id, q.slot INTO t, s FROM adoption.campaign_action_queue AS q
-	WHERE q.action_id = held_action.action_id AND q.slot = adoption.action_slot(adoption.action_generation(held_action.action_id));
+	WHERE q.action_id = held_action.action_id AND q.slot = own;
 	IF NOT FOUND THEN
 		SELECT q.tenant_id, q.slot INTO t, s FROM adoption.campaign_action_queue AS q WHERE q.action_id = held_action.action_id;
 	END IF;
@@ -7919,6 +7922,43 @@ BEGIN
 END
 $$;
 
+/*
+ * Deletes a live claimed action from the queue for complete_action() and
+ * fail_action() and returns it, or raises held_action()'s error.  In one
+ * statement when the action is in the slot of its own generation (an
+ * action not retried yet) on one node: the DELETE rechecks the claim on
+ * the row's latest version, as held_action()'s lock does; else
+ * held_action() and a DELETE by key (the tenant first, for Citus).
+ */
+CREATE FUNCTION adoption.take_held_action(action_id bigint, worker text)
+RETURNS adoption.campaign_action_queue
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+	a adoption.campaign_action_queue;
+	own smallint;
+BEGIN
+	IF action_id IS NOT NULL AND NOT adoption.citus_distributed() THEN
+		own := adoption.action_slot(adoption.action_generation(action_id));
+		DELETE FROM adoption.campaign_action_queue AS q
+		WHERE q.action_id = take_held_action.action_id AND q.slot = own
+			/* a test, not an index condition: the row is found by its id */
+			AND CASE WHEN q.status = 'claimed' AND q.lease_until >= now()
+				AND (worker IS NULL OR q.claimed_by = worker) THEN true ELSE false END
+		RETURNING q.* INTO a;
+		IF FOUND THEN
+			RETURN a;
+		END IF;
+	END IF;
+	a := adoption.held_action(action_id, worker);
+	DELETE FROM adoption.campaign_action_queue AS q
+	WHERE q.tenant_id = a.tenant_id AND q.action_id = a.action_id AND q.slot = a.slot;
+	RETURN a;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION adoption.complete_action(action_id bigint, worker text DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql
@@ -7926,10 +7966,8 @@ SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-	a adoption.campaign_action_queue := adoption.held_action(action_id, worker);
+	a adoption.campaign_action_queue := adoption.take_held_action(action_id, worker);
 BEGIN
-	DELETE FROM adoption.campaign_action_queue AS q
-	WHERE q.tenant_id = a.tenant_id AND q.action_id = a.action_id AND q.slot = a.slot;
 	INSERT INTO adoption.campaign_action_archive
 	VALUES (a.action_id, a.tenant_id, a.user_id, a.feature_id, a.template_key, a.campaign_id, a.reason,
 		a.dedupe_key, 'done', a.attempts, a.available_at, a.claimed_by, a.lease_until, a.last_error,
@@ -7951,12 +7989,10 @@ SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-	a adoption.campaign_action_queue := adoption.held_action(action_id, worker);
+	a adoption.campaign_action_queue := adoption.take_held_action(action_id, worker);
 	max_attempts integer;
 BEGIN
 	max_attempts := (adoption.tenant_settings(a.tenant_id)).max_attempts;
-	DELETE FROM adoption.campaign_action_queue AS q
-	WHERE q.tenant_id = a.tenant_id AND q.action_id = a.action_id AND q.slot = a.slot;
 	IF a.attempts >= max_attempts THEN
 		INSERT INTO adoption.campaign_action_archive
 		VALUES (a.action_id, a.tenant_id, a.user_id, a.feature_id, a.template_key, a.campaign_id, a.reason,
@@ -8042,7 +8078,8 @@ ALTER FUNCTION adoption.complete_action(bigint, text) SECURITY DEFINER;
 ALTER FUNCTION adoption.fail_action(bigint, text, text) SECURITY DEFINER;
 REVOKE ALL ON FUNCTION adoption.action_generation(bigint), adoption.action_slot(bigint),
 	adoption.action_current_generation(), adoption.action_live_slots(), adoption.advance_action_ring(),
-	adoption.truncate_drained_actions(), adoption.held_action(bigint, text), adoption.action_new_slot() FROM PUBLIC;
+	adoption.truncate_drained_actions(), adoption.held_action(bigint, text), adoption.action_new_slot(),
+	adoption.take_held_action(bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION adoption.truncate_drained_actions() TO adoption_app;
 REVOKE ALL ON adoption.campaign_action_queue, adoption.campaign_action_ring FROM PUBLIC;
 GRANT SELECT ON adoption.campaign_action_queue, adoption.campaign_action_ring TO adoption_analyst, adoption_tenant;
