@@ -242,12 +242,12 @@ COMMENT ON FUNCTION adoption.action_slot(bigint) IS 'Internal: the slot of the a
 /*
  * The generation of the action id sequence now, read past any snapshot:
  * every action a snapshot taken before the call can see is of this
- * generation or an earlier one.
+ * generation or an earlier one.  Every name qualified and no SET: the
+ * caller inlines it.
  */
 CREATE FUNCTION adoption.action_current_generation()
 RETURNS bigint
 LANGUAGE sql VOLATILE
-SET search_path = pg_catalog, pg_temp
 RETURN adoption.action_generation(coalesce(pg_catalog.pg_sequence_last_value('adoption.campaign_action_id_seq'::pg_catalog.regclass), 0));
 COMMENT ON FUNCTION adoption.action_current_generation() IS 'Internal: the generation of the last value of adoption.campaign_action_id_seq';
 
