@@ -253,7 +253,8 @@ COMMENT ON FUNCTION adoption.action_current_generation() IS 'Internal: the gener
 
 /*
  * The slots a claim must scan: those whose next generation has begun
- * (every slot on a Citus cluster).  Every action a snapshot taken before
+ * (every slot on a Citus cluster, and any slot found drained in a
+ * generation the sequence is not past: it was set back).  Every action a snapshot taken before
  * the call can see is in one of them.
  */
 CREATE FUNCTION adoption.action_live_slots()
@@ -268,7 +269,9 @@ BEGIN
 		RETURN ARRAY(SELECT s::smallint FROM generate_series(0, 15) AS s);
 	END IF;
 	cur := adoption.action_current_generation();
-	RETURN ARRAY(SELECT r.slot FROM adoption.campaign_action_ring AS r WHERE r.drained_gen + 16 <= cur ORDER BY r.slot);
+	/* (drained_gen >= cur only if the sequence was set back: then every slot is live.) */
+	RETURN ARRAY(SELECT r.slot FROM adoption.campaign_action_ring AS r
+		WHERE r.drained_gen + 16 <= cur OR r.drained_gen >= cur ORDER BY r.slot);
 END
 $$;
 COMMENT ON FUNCTION adoption.action_live_slots() IS 'Internal: the slots of the action queue''s ring that may hold a live action (all of them on a Citus cluster)';
