@@ -651,7 +651,6 @@ CREATE FUNCTION adoption.held_action(action_id bigint, worker text)
 RETURNS adoption.campaign_action_queue
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
-SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
 	a adoption.campaign_action_queue;
@@ -709,7 +708,10 @@ $$;
  * statement when the action is in the slot of its own generation (an
  * action not retried yet) on one node: the DELETE rechecks the claim on
  * the row's latest version, as held_action()'s lock does; else
- * held_action() and a DELETE by key (the tenant first, for Citus).
+ * held_action() and a DELETE by key (the tenant first, for Citus).  Its
+ * plans, and held_action()'s, are generic (pruned as they run: a custom
+ * plan of a statement on the 16 parts costs more to make than to run),
+ * but on a Citus coordinator (its setting is restored when it returns).
  */
 CREATE FUNCTION adoption.take_held_action(action_id bigint, worker text)
 RETURNS adoption.campaign_action_queue
@@ -733,6 +735,10 @@ BEGIN
 			RETURN a;
 		END IF;
 	END IF;
+	/* Citus plans a distributed statement with parameters only as a custom plan. */
+	IF adoption.citus_distributed() THEN
+		PERFORM set_config('plan_cache_mode', 'auto', true);
+	END IF;
 	a := adoption.held_action(action_id, worker);
 	DELETE FROM adoption.campaign_action_queue AS q
 	WHERE q.tenant_id = a.tenant_id AND q.action_id = a.action_id AND q.slot = a.slot;
@@ -744,7 +750,6 @@ CREATE FUNCTION adoption.complete_action(action_id bigint, worker text DEFAULT N
 RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
-SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
 	a adoption.campaign_action_queue := adoption.take_held_action(action_id, worker);
@@ -767,7 +772,6 @@ CREATE FUNCTION adoption.fail_action(action_id bigint, error text, worker text D
 RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
-SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
 	a adoption.campaign_action_queue := adoption.take_held_action(action_id, worker);
