@@ -7792,8 +7792,13 @@ BEGIN
 		RAISE EXCEPTION 'lease must be positive, not %', coalesce(lease::text, 'NULL') USING ERRCODE = 'invalid_parameter_value',
 			HINT = 'The lease is how long the worker holds the actions, e.g. ''5 minutes''.';
 	END IF;
-	/* On a Citus coordinator: per shard group, on its worker (citus.sql). */
+	/*
+	 * On a Citus coordinator: per shard group, on its worker (citus.sql),
+	 * with custom plans (Citus plans a distributed statement with
+	 * parameters no other way; set back when this function returns).
+	 */
 	IF adoption.citus_distributed() THEN
+		PERFORM set_config('plan_cache_mode', 'auto', true);
 		RETURN QUERY SELECT c.* FROM adoption.citus_claim_actions(worker, max, lease) AS c;
 		RETURN;
 	END IF;
