@@ -7548,6 +7548,9 @@ BEGIN
 			'campaign_action_queue_' OPERATOR(pg_catalog.||) s, s);
 		EXECUTE pg_catalog.format('COMMENT ON TABLE adoption.%I IS %L', 'campaign_action_queue_' OPERATOR(pg_catalog.||) s,
 			'Slot ' OPERATOR(pg_catalog.||) s OPERATOR(pg_catalog.||) ' of the ring of adoption.campaign_action_queue; read the parent');
+		/* pg_dump dumps a partitioned table's rows with its parts: each part is registered. */
+		PERFORM pg_catalog.pg_extension_config_dump(pg_catalog.format('adoption.%I',
+			'campaign_action_queue_' OPERATOR(pg_catalog.||) s)::pg_catalog.regclass, '');
 	END LOOP;
 END
 $$;
