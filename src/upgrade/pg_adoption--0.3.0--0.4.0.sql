@@ -7638,7 +7638,8 @@ COMMENT ON FUNCTION adoption.action_live_slots() IS 'Internal: the slots of the 
  *   no observation: note the last complete generation of the slot and the
  *     barrier, the transaction ids in use now (every writer that took an
  *     id of that generation, or read the sequence for a retry, has one: it
- *     takes it first, actions.c and held_action());
+ *     takes it first: actions.c, the queue's default for slot, and
+ *     take_held_action()'s delete before fail_action() reads the sequence);
  *   observation whose barrier every running transaction has passed: if the
  *     slot holds no row (a new snapshot, so every such writer's rows are
  *     seen), its generations up to the observed one are drained; else
