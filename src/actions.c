@@ -18,6 +18,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
 #include "executor/spi.h"
@@ -56,7 +57,8 @@ static SPIPlanPtr sql_queue_plan = NULL;
  * arrays: tenant, template, dedupe key, reason, user, feature,
  * available_at), the pairs the play policy forbids (plays.sql), the first
  * action of each (tenant, dedupe key) whose template exists and that is
- * not forbidden, the claim of the keys and the queue.  On a Citus shard
+ * not forbidden, the claim of the keys and the queue, each action in the
+ * slot of the ring of its id's generation (actions.sql).  On a Citus shard
  * the statement runs in the scope of the shard group (citus.c): its
  * tables and those of the play policy's functions are the group's shards.
  */
@@ -86,9 +88,9 @@ static const char *const queue_sql =
 " RETURNING k.tenant_id, k.dedupe_key, k.action_id"
 "), q AS ("
 " INSERT INTO adoption.campaign_action_queue AS q (action_id, tenant_id, user_id, feature_id,"
-"  template_key, campaign_id, reason, dedupe_key, available_at)"
+"  template_key, campaign_id, reason, dedupe_key, available_at, slot)"
 " SELECT k.action_id, o.tenant_id, o.user_id, o.feature_id, o.template_key, o.campaign_id,"
-"  o.reason, o.dedupe_key, o.available_at"
+"  o.reason, o.dedupe_key, o.available_at, adoption.action_slot(adoption.action_generation(k.action_id))"
 " FROM k JOIN ordered AS o ON o.tenant_id OPERATOR(pg_catalog.=) k.tenant_id"
 "  AND o.dedupe_key OPERATOR(pg_catalog.=) k.dedupe_key"
 " RETURNING q.tenant_id, q.template_key, q.action_id"
@@ -109,6 +111,12 @@ queue_actions_run(SPIPlanPtr *slot, Oid reasons_type, Datum *args, const char *n
 	TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID};
 	int64		added;
 
+	/*
+	 * The transaction's id before the ids of the actions: the ring's
+	 * barrier (adoption.advance_action_ring()) counts on every writer of a
+	 * generation having one from before it took an id of it.
+	 */
+	(void) GetTopTransactionId();
 	if (adoption_run_kept_plan(slot, queue_sql, 7, types, args, nulls) != SPI_OK_SELECT)
 		elog(ERROR, "pg_adoption: queueing actions did not run its statement");
 	added = (int64) SPI_processed;

@@ -786,7 +786,8 @@ COMMENT ON FUNCTION adoption.rescoring_job_name() IS 'Name of the pg_cron job th
 
 /*
  * What the pg_cron job runs: partitions ahead, retention, rescoring, the
- * daily adoption snapshots (bi.sql), and
+ * daily adoption snapshots (bi.sql), the truncation of the action queue's
+ * drained slots (actions.sql: in the job's own transaction), and
  * trimming of its own pg_cron run records older than a week (pg_cron keeps
  * them forever) when pg_cron lives in this database and allows it.
  */
@@ -801,11 +802,13 @@ DECLARE
 	scored integer;
 	snapshot_days integer;
 	trimmed bigint := 0;
+	slots_truncated integer;
 BEGIN
 	created := adoption.ensure_partitions(3);
 	dropped := adoption.apply_retention();
 	scored := adoption.rescore();
 	snapshot_days := adoption.snapshot_adoption();
+	slots_truncated := adoption.truncate_drained_actions();
 	IF to_regclass('cron.job_run_details') IS NOT NULL AND to_regclass('cron.job') IS NOT NULL THEN
 		BEGIN
 			EXECUTE 'DELETE FROM cron.job_run_details AS d USING cron.job AS j
@@ -818,10 +821,11 @@ BEGIN
 		END;
 	END IF;
 	RETURN jsonb_build_object('partitions_created', created, 'partitions_dropped', dropped,
-		'tenants_rescored', scored, 'snapshot_days', snapshot_days, 'cron_runs_trimmed', trimmed);
+		'tenants_rescored', scored, 'snapshot_days', snapshot_days, 'cron_runs_trimmed', trimmed,
+		'queue_slots_truncated', slots_truncated);
 END
 $$;
-COMMENT ON FUNCTION adoption.upkeep() IS 'The scheduled job: ensure_partitions(3), apply_retention(), rescore(), snapshot_adoption() (daily adoption snapshots), and trimming of its pg_cron run records older than 7 days; returns what it did as JSON';
+COMMENT ON FUNCTION adoption.upkeep() IS 'The scheduled job: ensure_partitions(3), apply_retention(), rescore(), snapshot_adoption() (daily adoption snapshots), truncate_drained_actions() (the action queue''s drained slots), and trimming of its pg_cron run records older than 7 days; returns what it did as JSON';
 
 /* Raises the error that explains how to get pg_cron, or returns when it is usable here. */
 CREATE FUNCTION adoption.require_pg_cron(call text)

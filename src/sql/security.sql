@@ -101,6 +101,15 @@ GRANT SELECT ON ALL TABLES IN SCHEMA adoption TO adoption_analyst, adoption_tena
 REVOKE SELECT ON adoption.feature_usage_events_default, adoption.rescore_state, adoption.snapshot_state
 	FROM adoption_analyst, adoption_tenant;
 GRANT SELECT ON adoption.rescore_state, adoption.snapshot_state TO adoption_analyst;
+/* The slots of the action queue's ring: read the queue, where row-level security applies. */
+DO $$
+BEGIN
+	FOR s IN 0..15 LOOP
+		EXECUTE pg_catalog.format('REVOKE SELECT ON adoption.%I FROM adoption_analyst, adoption_tenant',
+			'campaign_action_queue_' OPERATOR(pg_catalog.||) s);
+	END LOOP;
+END
+$$;
 /* Citus: the ingest trigger notes for the coordinator as the inserting role; nobody reads it. */
 REVOKE SELECT ON adoption.citus_pending FROM adoption_analyst, adoption_tenant;
 /* The working tables of snapshot_days() (bi.sql): nobody reads them. */
@@ -108,6 +117,8 @@ REVOKE SELECT ON adoption.snapshot_work_target, adoption.snapshot_work_user_day,
 	FROM adoption_analyst, adoption_tenant;
 GRANT INSERT ON adoption.citus_pending TO adoption_app;
 GRANT EXECUTE ON FUNCTION adoption.citus_flush() TO adoption_app;
+/* A worker may truncate the queue's drained slots between batches (actions.sql). */
+GRANT EXECUTE ON FUNCTION adoption.truncate_drained_actions() TO adoption_app;
 /*
  * Citus: the read functions that run per shard group (explain_health())
  * call these as the reader; citus_run() runs its query with the caller's

@@ -7723,3 +7723,640 @@ BEGIN
 END
 $function$
 ;
+
+/*
+ * Issue 19, the live queue in a ring of parts: adoption.campaign_action_queue
+ * becomes a table list-partitioned by slot (16 parts), with the ring's
+ * state (adoption.campaign_action_ring) and its functions; the queued
+ * actions are carried over, each in the slot of its id's generation;
+ * claim_actions(), held_action(), complete_action(), fail_action() and
+ * upkeep() as installed.  The old table's keys, indexes and check are
+ * renamed first: the new ones take their names.
+ */
+ALTER TABLE adoption.campaign_action_queue RENAME TO campaign_action_queue_0_3;
+ALTER INDEX adoption.campaign_action_queue_pkey RENAME TO campaign_action_queue_0_3_pkey;
+ALTER INDEX adoption.campaign_action_queue_pending RENAME TO campaign_action_queue_0_3_pending;
+ALTER INDEX adoption.campaign_action_queue_claimed RENAME TO campaign_action_queue_0_3_claimed;
+ALTER INDEX adoption.campaign_action_queue_id RENAME TO campaign_action_queue_0_3_id;
+ALTER TABLE adoption.campaign_action_queue_0_3 RENAME CONSTRAINT campaign_action_queue_status_check TO campaign_action_queue_0_3_status_check;
+DROP FUNCTION adoption.held_action(bigint, text);
+/*
+ * The slot for an action queued now by a statement that names none (the
+ * generation of the sequence now, which every row the statement can see is
+ * of or before), after giving the transaction its id: the ring's barrier
+ * (advance_action_ring()) counts on that.  The queue's default for slot;
+ * the engine, enqueue_action() and enqueue_batch() name the slot of the
+ * action's own id (actions.c), fail_action() the slot of now.
+ */
+CREATE FUNCTION adoption.action_new_slot()
+RETURNS smallint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM pg_current_xact_id();
+	RETURN adoption.action_slot(adoption.action_current_generation());
+END
+$$;
+COMMENT ON FUNCTION adoption.action_new_slot() IS 'Internal: the slot of the action queue''s ring for an action queued now (the default of campaign_action_queue.slot)';
+
+CREATE TABLE adoption.campaign_action_queue (
+	action_id bigint NOT NULL DEFAULT pg_catalog.nextval('adoption.campaign_action_id_seq'),
+	tenant_id text NOT NULL,
+	user_id text,
+	feature_id text,
+	template_key text NOT NULL,
+	campaign_id text,
+	reason jsonb NOT NULL DEFAULT '{}',
+	dedupe_key text NOT NULL,
+	status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'claimed')),
+	attempts integer NOT NULL DEFAULT 0,
+	available_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	claimed_by text,
+	lease_until timestamptz,
+	last_error text,
+	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	completed_at timestamptz,
+	status_reason text,
+	slot smallint NOT NULL DEFAULT adoption.action_new_slot() CHECK (slot BETWEEN 0 AND 15),
+	PRIMARY KEY (tenant_id, action_id, slot)
+) PARTITION BY LIST (slot);
+CREATE INDEX campaign_action_queue_pending ON adoption.campaign_action_queue (available_at, action_id) WHERE status = 'pending';
+CREATE INDEX campaign_action_queue_claimed ON adoption.campaign_action_queue (lease_until) WHERE status = 'claimed';
+CREATE INDEX campaign_action_queue_id ON adoption.campaign_action_queue (action_id);
+COMMENT ON TABLE adoption.campaign_action_queue IS 'Live campaign actions (pending, claimed), in a ring of 16 parts by slot; read adoption.campaign_actions';
+COMMENT ON COLUMN adoption.campaign_action_queue.slot IS 'Part of the ring the action is in: its generation (adoption.action_generation()) modulo 16';
+DO $$
+BEGIN
+	FOR s IN 0..15 LOOP
+		EXECUTE pg_catalog.format('CREATE TABLE adoption.%I PARTITION OF adoption.campaign_action_queue FOR VALUES IN (%s) WITH (fillfactor = 70)',
+			'campaign_action_queue_' OPERATOR(pg_catalog.||) s, s);
+		EXECUTE pg_catalog.format('COMMENT ON TABLE adoption.%I IS %L', 'campaign_action_queue_' OPERATOR(pg_catalog.||) s,
+			'Slot ' OPERATOR(pg_catalog.||) s OPERATOR(pg_catalog.||) ' of the ring of adoption.campaign_action_queue; read the parent');
+		/* pg_dump dumps a partitioned table's rows with its parts: each part is registered. */
+		PERFORM pg_catalog.pg_extension_config_dump(pg_catalog.format('adoption.%I',
+			'campaign_action_queue_' OPERATOR(pg_catalog.||) s)::pg_catalog.regclass, '');
+	END LOOP;
+END
+$$;
+SELECT pg_catalog.pg_extension_config_dump('adoption.campaign_action_queue', '');
+
+/*
+ * One row per slot of the ring: drained_gen is the last generation of the
+ * slot found drained (no action of it or of an earlier generation of the
+ * slot is live, or ever will be); observed_gen and barrier are the
+ * observation advance_action_ring() waits on; drained_xmax the transaction
+ * ids that had all ended when the slot was found drained (what
+ * truncate_drained_actions() waits for every snapshot to see).  Not
+ * dumped: a restored database starts from nothing known, which is safe.
+ */
+CREATE TABLE adoption.campaign_action_ring (
+	slot smallint PRIMARY KEY CHECK (slot BETWEEN 0 AND 15),
+	drained_gen bigint NOT NULL,
+	observed_gen bigint,
+	barrier xid8,
+	drained_xmax xid8,
+	checked_at timestamptz,
+	truncated_gen bigint
+);
+COMMENT ON TABLE adoption.campaign_action_ring IS 'Internal: the state of the ring of adoption.campaign_action_queue, one row per slot (docs/action-queue.md)';
+INSERT INTO adoption.campaign_action_ring (slot, drained_gen) SELECT s, s - 16 FROM generate_series(0, 15) AS s;
+
+/* The generation of an action id: ids in blocks of 16,384. */
+CREATE FUNCTION adoption.action_generation(action_id bigint)
+RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN action_id OPERATOR(pg_catalog./) 16384;
+COMMENT ON FUNCTION adoption.action_generation(bigint) IS 'Internal: the generation of the action queue''s ring that an action id (or a value of the action id sequence) belongs to: blocks of 16,384 ids';
+
+/* The slot of a generation. */
+CREATE FUNCTION adoption.action_slot(generation bigint)
+RETURNS smallint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN (generation OPERATOR(pg_catalog.%) 16)::smallint;
+COMMENT ON FUNCTION adoption.action_slot(bigint) IS 'Internal: the slot of the action queue''s ring that holds a generation (the generation modulo 16)';
+
+/*
+ * The generation of the action id sequence now, read past any snapshot:
+ * every action a snapshot taken before the call can see is of this
+ * generation or an earlier one.  Every name qualified and no SET: the
+ * caller inlines it.
+ */
+CREATE FUNCTION adoption.action_current_generation()
+RETURNS bigint
+LANGUAGE sql VOLATILE
+RETURN adoption.action_generation(coalesce(pg_catalog.pg_sequence_last_value('adoption.campaign_action_id_seq'::pg_catalog.regclass), 0));
+COMMENT ON FUNCTION adoption.action_current_generation() IS 'Internal: the generation of the last value of adoption.campaign_action_id_seq';
+
+/*
+ * The slots a claim must scan: those whose next generation has begun
+ * (every slot on a Citus cluster, and any slot found drained in a
+ * generation the sequence is not past: it was set back).  Every action a snapshot taken before
+ * the call can see is in one of them.
+ */
+CREATE FUNCTION adoption.action_live_slots()
+RETURNS smallint[]
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cur bigint;
+BEGIN
+	IF adoption.citus_on_shard() OR adoption.citus_distributed() THEN
+		RETURN ARRAY(SELECT s::smallint FROM generate_series(0, 15) AS s);
+	END IF;
+	cur := adoption.action_current_generation();
+	/* (drained_gen >= cur only if the sequence was set back: then every slot is live.) */
+	RETURN ARRAY(SELECT r.slot FROM adoption.campaign_action_ring AS r
+		WHERE r.drained_gen + 16 <= cur OR r.drained_gen >= cur ORDER BY r.slot);
+END
+$$;
+COMMENT ON FUNCTION adoption.action_live_slots() IS 'Internal: the slots of the action queue''s ring that may hold a live action (all of them on a Citus cluster)';
+
+/*
+ * Returns how many slots it found drained.  One step of the ring's
+ * bookkeeping, run by claim_actions() before it claims; does nothing on a
+ * Citus cluster or outside READ COMMITTED (its check needs a snapshot
+ * newer than the barrier).  For each slot whose last generation found
+ * drained is followed by a complete one (handed out: the sequence is past
+ * it), at most every 100 ms and without waiting for a claim that is at it:
+ *   no observation: note the last complete generation of the slot and the
+ *     barrier, the transaction ids in use now (every writer that took an
+ *     id of that generation, or read the sequence for a retry, has one: it
+ *     takes it first: actions.c, the queue's default for slot, and
+ *     take_held_action()'s delete before fail_action() reads the sequence);
+ *   observation whose barrier every running transaction has passed: if the
+ *     slot holds no row (a new snapshot, so every such writer's rows are
+ *     seen), its generations up to the observed one are drained; else
+ *     observe again.
+ */
+CREATE FUNCTION adoption.advance_action_ring()
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	/* Scalars, not a record: a plan that reads a record's field is made again at each call. */
+	s smallint;
+	observed bigint;
+	bar xid8;
+	cur bigint;
+	found_drained integer := 0;
+BEGIN
+	IF adoption.citus_on_shard() OR adoption.citus_distributed()
+		OR current_setting('transaction_isolation') <> 'read committed' THEN
+		RETURN 0;
+	END IF;
+	cur := adoption.action_current_generation();
+	FOR s, observed, bar IN
+		SELECT g.slot, g.observed_gen, g.barrier FROM adoption.campaign_action_ring AS g
+		WHERE g.drained_gen + 16 < cur
+			AND (g.checked_at IS NULL OR g.checked_at < clock_timestamp() - interval '100 milliseconds')
+		ORDER BY g.drained_gen
+		FOR UPDATE SKIP LOCKED
+	LOOP
+		IF bar IS NOT NULL AND pg_snapshot_xmin(pg_current_snapshot()) >= bar THEN
+			IF NOT EXISTS (SELECT FROM adoption.campaign_action_queue AS q WHERE q.slot = s) THEN
+				UPDATE adoption.campaign_action_ring AS g
+				SET drained_gen = observed, observed_gen = NULL, barrier = NULL,
+					drained_xmax = pg_snapshot_xmax(pg_current_snapshot()), checked_at = clock_timestamp()
+				WHERE g.slot = s;
+				found_drained := found_drained + 1;
+				CONTINUE;
+			END IF;
+			bar := NULL;
+		END IF;
+		IF bar IS NULL THEN
+			/* The last generation of the slot before cur (cur itself may still be handed out). */
+			UPDATE adoption.campaign_action_ring AS g
+			SET observed_gen = s + 16 * ((cur - 1 - s) / 16),
+				barrier = pg_snapshot_xmax(pg_current_snapshot()), checked_at = clock_timestamp()
+			WHERE g.slot = s;
+		ELSE
+			UPDATE adoption.campaign_action_ring AS g SET checked_at = clock_timestamp() WHERE g.slot = s;
+		END IF;
+	END LOOP;
+	RETURN found_drained;
+END
+$$;
+COMMENT ON FUNCTION adoption.advance_action_ring() IS 'Internal: one step of the bookkeeping of the action queue''s ring (run by claim_actions()); returns the number of slots it found drained';
+
+/*
+ * Returns how many slots it truncated.  A drained slot whose next
+ * generation has not begun is truncated once no snapshot can still see
+ * the rows it held (every backend's xmin and every replication slot's xmin
+ * is past the transactions that had ended when it was found drained: a
+ * REPEATABLE READ reader never finds actions gone that it saw live), and
+ * only if its lock is free at once (NOWAIT: a reader of the queue, a
+ * writer or a claim that holds it is never waited for); the ones left
+ * are tried again at the next call.  The truncation holds the slot's lock
+ * to the end of the caller's transaction: call it in a transaction of its
+ * own (upkeep() does, from pg_cron).
+ */
+CREATE FUNCTION adoption.truncate_drained_actions()
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s smallint;
+	drained bigint;
+	cur bigint;
+	me bigint;
+	oldest integer;
+	truncated integer := 0;
+BEGIN
+	IF adoption.citus_on_shard() OR adoption.citus_distributed() THEN
+		RETURN 0;
+	END IF;
+	cur := adoption.action_current_generation();
+	me := pg_current_xact_id()::text::bigint;
+	/*
+	 * age() counts from this transaction's id: the oldest xmin any other
+	 * backend's snapshot or a replication slot holds (this one's are newer
+	 * than the drain).
+	 */
+	SELECT max(x.a) INTO oldest FROM (
+		SELECT age(a.backend_xmin) AS a FROM pg_stat_activity AS a
+		WHERE a.backend_xmin IS NOT NULL AND a.pid <> pg_backend_pid()
+		UNION ALL
+		SELECT age(rs.xmin) FROM pg_replication_slots AS rs WHERE rs.xmin IS NOT NULL
+	) AS x;
+	FOR s, drained IN
+		SELECT g.slot, g.drained_gen FROM adoption.campaign_action_ring AS g
+		WHERE g.drained_gen > coalesce(g.truncated_gen, g.drained_gen - 1) AND g.drained_gen + 16 > cur
+			AND g.drained_xmax IS NOT NULL
+			AND coalesce(oldest, 0) <= me - g.drained_xmax::text::bigint
+		ORDER BY g.slot
+		FOR UPDATE SKIP LOCKED
+	LOOP
+		BEGIN
+			EXECUTE format('LOCK TABLE adoption.%I IN ACCESS EXCLUSIVE MODE NOWAIT', 'campaign_action_queue_' || s);
+			/* Under the lock no writer is inserting; one that did since is seen. */
+			IF NOT EXISTS (SELECT FROM adoption.campaign_action_queue AS q WHERE q.slot = s) THEN
+				EXECUTE format('TRUNCATE adoption.%I', 'campaign_action_queue_' || s);
+				UPDATE adoption.campaign_action_ring AS g SET truncated_gen = drained WHERE g.slot = s;
+				truncated := truncated + 1;
+			END IF;
+		EXCEPTION WHEN lock_not_available THEN
+			NULL;
+		END;
+	END LOOP;
+	RETURN truncated;
+END
+$$;
+COMMENT ON FUNCTION adoption.truncate_drained_actions() IS 'Truncates the drained slots of the action queue''s ring that no snapshot can still read and whose lock is free at once (never waits); returns how many; upkeep() runs it';
+
+/*
+ * Hands out up to max pending actions (and claimed ones whose lease
+ * expired) to worker; SKIP LOCKED, so concurrent workers get disjoint sets.
+ * Due actions first, by available_at (and action_id among actions due at
+ * the same time), from the slots of the ring that may hold live actions.
+ */
+CREATE OR REPLACE FUNCTION adoption.claim_actions(worker text, max integer DEFAULT 100, lease interval DEFAULT '5 minutes')
+RETURNS SETOF adoption.campaign_actions
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off
+SET enable_bitmapscan = off
+SET enable_sort = off
+SET enable_hashjoin = off
+SET enable_mergejoin = off
+SET jit = off
+AS $$
+DECLARE
+	claimed bigint;
+	live smallint[];
+BEGIN
+	IF worker IS NULL OR btrim(worker) = '' THEN
+		RAISE EXCEPTION 'worker must not be empty' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Name the worker, e.g. its host and process id; complete_action() can check it.';
+	END IF;
+	IF max IS NULL OR max < 0 THEN
+		RAISE EXCEPTION 'max must not be negative, not %', coalesce(max::text, 'NULL') USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF lease IS NULL OR lease <= interval '0' THEN
+		RAISE EXCEPTION 'lease must be positive, not %', coalesce(lease::text, 'NULL') USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'The lease is how long the worker holds the actions, e.g. ''5 minutes''.';
+	END IF;
+	/*
+	 * On a Citus coordinator: per shard group, on its worker (citus.sql),
+	 * with custom plans (Citus plans a distributed statement with
+	 * parameters no other way; set back when this function returns).
+	 */
+	IF adoption.citus_distributed() THEN
+		PERFORM set_config('plan_cache_mode', 'auto', true);
+		RETURN QUERY SELECT c.* FROM adoption.citus_claim_actions(worker, max, lease) AS c;
+		RETURN;
+	END IF;
+
+	PERFORM adoption.advance_action_ring();
+	/*
+	 * The slots to scan, as a list the executor prunes the others by when
+	 * it starts the statement (a plan kept for the session: a parameter
+	 * array would not prune).  An action committed since this call began
+	 * and in a slot not listed is the next claim's, as if it had committed
+	 * a moment later.
+	 */
+	live := adoption.action_live_slots();
+
+	/* Expired leases of actions out of attempts (the tenant's max_attempts): dead, not handed out again. */
+	WITH expired AS (
+		DELETE FROM adoption.campaign_action_queue AS q
+		WHERE q.status = 'claimed' AND q.lease_until < now()
+			AND q.attempts >= (adoption.tenant_settings(q.tenant_id)).max_attempts
+			AND (q.action_id, q.slot) IN (SELECT e.action_id, e.slot FROM adoption.campaign_action_queue AS e
+				WHERE e.status = 'claimed' AND e.lease_until < now()
+				FOR UPDATE SKIP LOCKED)
+		RETURNING q.*
+	)
+	INSERT INTO adoption.campaign_action_archive
+	SELECT e.action_id, e.tenant_id, e.user_id, e.feature_id, e.template_key, e.campaign_id, e.reason,
+		e.dedupe_key, 'dead', e.attempts, e.available_at, e.claimed_by, e.lease_until,
+		coalesce(e.last_error, 'lease expired'), e.created_at, now()
+	FROM expired AS e;
+
+	/* Due pending actions first, then actions whose lease expired. */
+	RETURN QUERY
+	WITH locked AS (
+		SELECT p.tenant_id, p.action_id, p.slot FROM adoption.campaign_action_queue AS p
+		WHERE p.status = 'pending' AND p.available_at <= now()
+			AND p.slot IN (live[1], live[2], live[3], live[4], live[5], live[6], live[7], live[8],
+				live[9], live[10], live[11], live[12], live[13], live[14], live[15], live[16])
+		ORDER BY p.available_at, p.action_id
+		LIMIT max
+		FOR UPDATE SKIP LOCKED
+	)
+	UPDATE adoption.campaign_action_queue AS q
+	SET status = 'claimed', claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
+	FROM locked AS l
+	WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id AND q.slot = l.slot
+	RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
+		q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
+		q.created_at, q.completed_at, q.status_reason;
+	GET DIAGNOSTICS claimed = ROW_COUNT;
+	IF claimed < max THEN
+		RETURN QUERY
+		WITH locked AS (
+			SELECT x.tenant_id, x.action_id, x.slot FROM adoption.campaign_action_queue AS x
+			WHERE x.status = 'claimed' AND x.lease_until < now()
+			ORDER BY x.lease_until
+			LIMIT max - claimed
+			FOR UPDATE SKIP LOCKED
+		)
+		UPDATE adoption.campaign_action_queue AS q
+		SET claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
+		FROM locked AS l
+		WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id AND q.slot = l.slot
+		RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
+			q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
+			q.created_at, q.completed_at, q.status_reason;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION adoption.claim_actions(text, integer, interval) IS 'Claims up to max due actions for worker for the lease; never hands one action to two workers at once';
+
+/*
+ * Finds a live claimed action for complete_action() and fail_action() and
+ * locks it (which gives the transaction its id before fail_action() reads
+ * the sequence: advance_action_ring()).
+ */
+CREATE FUNCTION adoption.held_action(action_id bigint, worker text)
+RETURNS adoption.campaign_action_queue
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	a adoption.campaign_action_queue;
+	finished text;
+	t text;
+	s smallint;
+	own smallint;
+BEGIN
+	IF action_id IS NULL THEN
+		RAISE EXCEPTION 'action_id must not be NULL' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	/*
+	 * The tenant and the slot first: on a Citus cluster a row lock needs
+	 * the distribution column (a query routed to one shard).  The slot of
+	 * the action's own generation, unless it was queued again on a retry
+	 * (a variable: Citus plans no SQL function of a parameter).
+	 */
+	own := adoption.action_slot(adoption.action_generation(action_id));
+	SELECT q.tenant_id, q.slot INTO t, s FROM adoption.campaign_action_queue AS q
+	WHERE q.action_id = held_action.action_id AND q.slot = own;
+	IF NOT FOUND THEN
+		SELECT q.tenant_id, q.slot INTO t, s FROM adoption.campaign_action_queue AS q WHERE q.action_id = held_action.action_id;
+	END IF;
+	SELECT q.* INTO a FROM adoption.campaign_action_queue AS q
+	WHERE q.tenant_id = t AND q.action_id = held_action.action_id AND q.slot = s FOR UPDATE;
+	IF NOT FOUND THEN
+		SELECT r.status INTO finished FROM adoption.campaign_action_archive AS r WHERE r.action_id = held_action.action_id;
+		IF FOUND THEN
+			RAISE EXCEPTION 'campaign action % is already %', action_id, finished
+				USING ERRCODE = 'object_not_in_prerequisite_state';
+		END IF;
+		RAISE EXCEPTION 'campaign action % does not exist', action_id USING ERRCODE = 'no_data_found';
+	END IF;
+	IF a.status <> 'claimed' THEN
+		RAISE EXCEPTION 'campaign action % is not claimed', action_id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				HINT = 'Claim actions with adoption.claim_actions() before completing or failing them.';
+	END IF;
+	IF worker IS NOT NULL AND a.claimed_by IS DISTINCT FROM worker THEN
+		RAISE EXCEPTION 'campaign action % is held by worker "%", not "%"', action_id, a.claimed_by, worker
+			USING ERRCODE = 'object_not_in_prerequisite_state';
+	END IF;
+	IF a.lease_until < now() THEN
+		RAISE EXCEPTION 'the lease of campaign action % expired at %', action_id, a.lease_until
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				HINT = 'Another worker may claim it now; claim with a longer lease if the work takes longer.';
+	END IF;
+	RETURN a;
+END
+$$;
+
+/*
+ * Deletes a live claimed action from the queue for complete_action() and
+ * fail_action() and returns it, or raises held_action()'s error.  In one
+ * statement when the action is in the slot of its own generation (an
+ * action not retried yet) on one node: the DELETE rechecks the claim on
+ * the row's latest version, as held_action()'s lock does; else
+ * held_action() and a DELETE by key (the tenant first, for Citus).  Its
+ * plans, and held_action()'s, are generic (pruned as they run: a custom
+ * plan of a statement on the 16 parts costs more to make than to run),
+ * but on a Citus coordinator (its setting is restored when it returns).
+ */
+CREATE FUNCTION adoption.take_held_action(action_id bigint, worker text)
+RETURNS adoption.campaign_action_queue
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+	a adoption.campaign_action_queue;
+	own smallint;
+BEGIN
+	IF action_id IS NOT NULL AND NOT adoption.citus_distributed() THEN
+		own := adoption.action_slot(adoption.action_generation(action_id));
+		DELETE FROM adoption.campaign_action_queue AS q
+		WHERE q.action_id = take_held_action.action_id AND q.slot = own
+			/* a test, not an index condition: the row is found by its id */
+			AND CASE WHEN q.status = 'claimed' AND q.lease_until >= now()
+				AND (worker IS NULL OR q.claimed_by = worker) THEN true ELSE false END
+		RETURNING q.* INTO a;
+		IF FOUND THEN
+			RETURN a;
+		END IF;
+	END IF;
+	/* Citus plans a distributed statement with parameters only as a custom plan. */
+	IF adoption.citus_distributed() THEN
+		PERFORM set_config('plan_cache_mode', 'auto', true);
+	END IF;
+	a := adoption.held_action(action_id, worker);
+	DELETE FROM adoption.campaign_action_queue AS q
+	WHERE q.tenant_id = a.tenant_id AND q.action_id = a.action_id AND q.slot = a.slot;
+	RETURN a;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION adoption.complete_action(action_id bigint, worker text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	a adoption.campaign_action_queue := adoption.take_held_action(action_id, worker);
+BEGIN
+	INSERT INTO adoption.campaign_action_archive
+	VALUES (a.action_id, a.tenant_id, a.user_id, a.feature_id, a.template_key, a.campaign_id, a.reason,
+		a.dedupe_key, 'done', a.attempts, a.available_at, a.claimed_by, a.lease_until, a.last_error,
+		a.created_at, now());
+	RETURN 'done';
+END
+$$;
+COMMENT ON FUNCTION adoption.complete_action(bigint, text) IS 'Marks a claimed action done (and moves it to the archive); with worker, checks that worker holds it; returns the new status, done (anything else is an error)';
+
+/*
+ * A retry is queued again, pending, in the generation of the sequence now
+ * (a new row, not an update across slots: a claim that meets the old one
+ * skips it as deleted), so that an old generation drains.
+ */
+CREATE OR REPLACE FUNCTION adoption.fail_action(action_id bigint, error text, worker text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	a adoption.campaign_action_queue := adoption.take_held_action(action_id, worker);
+	max_attempts integer;
+BEGIN
+	max_attempts := (adoption.tenant_settings(a.tenant_id)).max_attempts;
+	IF a.attempts >= max_attempts THEN
+		INSERT INTO adoption.campaign_action_archive
+		VALUES (a.action_id, a.tenant_id, a.user_id, a.feature_id, a.template_key, a.campaign_id, a.reason,
+			a.dedupe_key, 'dead', a.attempts, a.available_at, a.claimed_by, a.lease_until, error,
+			a.created_at, now());
+		RETURN 'dead';
+	END IF;
+	/* Backoff: 30 s after the first failure, doubling, at most a day. */
+	INSERT INTO adoption.campaign_action_queue
+	VALUES (a.action_id, a.tenant_id, a.user_id, a.feature_id, a.template_key, a.campaign_id, a.reason,
+		a.dedupe_key, 'pending', a.attempts,
+		now() + least(interval '30 seconds' * power(2, least(a.attempts - 1, 12)), interval '1 day'),
+		a.claimed_by, NULL, error, a.created_at, NULL, a.status_reason,
+		adoption.action_slot(adoption.action_current_generation()));
+	RETURN 'pending';
+END
+$$;
+COMMENT ON FUNCTION adoption.fail_action(bigint, text, text) IS 'Records a failed delivery: the action is retried after 30 s, 1 min, 2 min... (at most a day), or is dead after max_attempts; returns the new status';
+
+CREATE OR REPLACE VIEW adoption.campaign_actions WITH (security_invoker = true) AS
+SELECT action_id, tenant_id, user_id, feature_id, template_key, campaign_id, reason, dedupe_key,
+	status, attempts, available_at, claimed_by, lease_until, last_error, created_at, completed_at, status_reason
+FROM adoption.campaign_action_queue
+UNION ALL
+SELECT action_id, tenant_id, user_id, feature_id, template_key, campaign_id, reason, dedupe_key,
+	status, attempts, available_at, claimed_by, lease_until, last_error, created_at, completed_at, status_reason
+FROM adoption.campaign_action_archive;
+
+INSERT INTO adoption.campaign_action_queue
+SELECT o.action_id, o.tenant_id, o.user_id, o.feature_id, o.template_key, o.campaign_id, o.reason, o.dedupe_key,
+	o.status, o.attempts, o.available_at, o.claimed_by, o.lease_until, o.last_error, o.created_at, o.completed_at,
+	o.status_reason, adoption.action_slot(adoption.action_generation(o.action_id))
+FROM adoption.campaign_action_queue_0_3 AS o;
+ALTER EXTENSION pg_adoption DROP TABLE adoption.campaign_action_queue_0_3;
+DROP TABLE adoption.campaign_action_queue_0_3;
+
+/*
+ * What the pg_cron job runs: partitions ahead, retention, rescoring, the
+ * daily adoption snapshots (bi.sql), the truncation of the action queue's
+ * drained slots (actions.sql: in the job's own transaction), and
+ * trimming of its own pg_cron run records older than a week (pg_cron keeps
+ * them forever) when pg_cron lives in this database and allows it.
+ */
+CREATE OR REPLACE FUNCTION adoption.upkeep()
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	created integer;
+	dropped integer;
+	scored integer;
+	snapshot_days integer;
+	trimmed bigint := 0;
+	slots_truncated integer;
+BEGIN
+	created := adoption.ensure_partitions(3);
+	dropped := adoption.apply_retention();
+	scored := adoption.rescore();
+	snapshot_days := adoption.snapshot_adoption();
+	slots_truncated := adoption.truncate_drained_actions();
+	IF to_regclass('cron.job_run_details') IS NOT NULL AND to_regclass('cron.job') IS NOT NULL THEN
+		BEGIN
+			EXECUTE 'DELETE FROM cron.job_run_details AS d USING cron.job AS j
+				WHERE d.jobid OPERATOR(pg_catalog.=) j.jobid AND j.jobname OPERATOR(pg_catalog.=) $1
+					AND j.database OPERATOR(pg_catalog.=) $2 AND d.end_time OPERATOR(pg_catalog.<) $3'
+				USING adoption.rescoring_job_name(), current_database(), now() - interval '7 days';
+			GET DIAGNOSTICS trimmed = ROW_COUNT;
+		EXCEPTION WHEN insufficient_privilege THEN
+			trimmed := 0;
+		END;
+	END IF;
+	RETURN jsonb_build_object('partitions_created', created, 'partitions_dropped', dropped,
+		'tenants_rescored', scored, 'snapshot_days', snapshot_days, 'cron_runs_trimmed', trimmed,
+		'queue_slots_truncated', slots_truncated);
+END
+$$;
+COMMENT ON FUNCTION adoption.upkeep() IS 'The scheduled job: ensure_partitions(3), apply_retention(), rescore(), snapshot_adoption() (daily adoption snapshots), truncate_drained_actions() (the action queue''s drained slots), and trimming of its pg_cron run records older than 7 days; returns what it did as JSON';
+
+/* Privileges and row-level security as security.sql sets them. */
+ALTER FUNCTION adoption.claim_actions(text, integer, interval) SECURITY DEFINER;
+ALTER FUNCTION adoption.complete_action(bigint, text) SECURITY DEFINER;
+ALTER FUNCTION adoption.fail_action(bigint, text, text) SECURITY DEFINER;
+REVOKE ALL ON FUNCTION adoption.action_generation(bigint), adoption.action_slot(bigint),
+	adoption.action_current_generation(), adoption.action_live_slots(), adoption.advance_action_ring(),
+	adoption.truncate_drained_actions(), adoption.held_action(bigint, text), adoption.action_new_slot(),
+	adoption.take_held_action(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION adoption.truncate_drained_actions() TO adoption_app;
+REVOKE ALL ON adoption.campaign_action_queue, adoption.campaign_action_ring FROM PUBLIC;
+GRANT SELECT ON adoption.campaign_action_queue, adoption.campaign_action_ring TO adoption_analyst, adoption_tenant;
+DO $$
+BEGIN
+	FOR s IN 0..15 LOOP
+		EXECUTE pg_catalog.format('REVOKE ALL ON adoption.%I FROM PUBLIC', 'campaign_action_queue_' OPERATOR(pg_catalog.||) s);
+		EXECUTE pg_catalog.format('GRANT SELECT ON adoption.%I TO adoption_analyst, adoption_tenant', 'campaign_action_queue_' OPERATOR(pg_catalog.||) s);
+		EXECUTE pg_catalog.format('REVOKE SELECT ON adoption.%I FROM adoption_analyst, adoption_tenant',
+			'campaign_action_queue_' OPERATOR(pg_catalog.||) s);
+	END LOOP;
+END
+$$;
+ALTER TABLE adoption.campaign_action_queue ENABLE ROW LEVEL SECURITY;
+CREATE POLICY all_rows ON adoption.campaign_action_queue TO adoption_app, adoption_analyst USING (true) WITH CHECK (true);
+CREATE POLICY own_tenant ON adoption.campaign_action_queue FOR SELECT TO adoption_tenant
+	USING (tenant_id OPERATOR(pg_catalog.=) NULLIF(pg_catalog.current_setting('adoption.tenant_id', true), ''));
+COMMENT ON POLICY all_rows ON adoption.campaign_action_queue IS 'adoption_app and adoption_analyst see and write every row (their table privileges limit what they may do)';
+COMMENT ON POLICY own_tenant ON adoption.campaign_action_queue IS 'adoption_tenant reads only the rows of the tenant named by the setting adoption.tenant_id (none when adoption.tenant_id is unset or empty)';

@@ -16,7 +16,8 @@ SELECT tables_are('adoption', ARRAY[
 	'daily_tenant_snapshots', 'daily_feature_snapshots', 'daily_totals', 'daily_feature_totals', 'snapshot_state',
 	'campaign_snapshot_state', 'attribution_snapshots', 'lift_snapshots', 'launch_snapshots',
 	'play_policy', 'tenant_play_policy', 'citus_pending',
-	'snapshot_work_target', 'snapshot_work_user_day', 'snapshot_work_active']);
+	'snapshot_work_target', 'snapshot_work_user_day', 'snapshot_work_active', 'campaign_action_ring']
+	|| ARRAY(SELECT 'campaign_action_queue_' || s FROM generate_series(0, 15) AS s));
 
 -- The event log.
 SELECT has_table('adoption', 'feature_usage_events', 'event log exists');

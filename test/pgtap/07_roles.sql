@@ -68,7 +68,8 @@ FROM pg_proc AS p
 WHERE p.pronamespace = 'adoption'::regnamespace;
 CREATE TEMP TABLE app_functions (fn text PRIMARY KEY);
 INSERT INTO app_functions VALUES ('claim_actions'), ('complete_action'), ('fail_action'), ('enqueue_action'),
-	('api_submit_feedback'), ('api_coordinate_launch'), ('api_trigger_intervention'), ('citus_flush');
+	('api_submit_feedback'), ('api_coordinate_launch'), ('api_trigger_intervention'), ('citus_flush'),
+	('truncate_drained_actions');
 CREATE TEMP TABLE read_functions (fn text PRIMARY KEY);
 INSERT INTO read_functions VALUES ('velocity_at'), ('usage_velocity_transfn'), ('usage_velocity_combinefn'),
 	('usage_velocity_finalfn'), ('usage_velocity'), ('categorize_feedback'), ('builtin_lexicon'),
@@ -163,7 +164,7 @@ SELECT ok(NOT has_schema_privilege('public', 'adoption', 'USAGE'), 'PUBLIC may n
 -- SECURITY DEFINER: exactly these, each with search_path pinned.
 SELECT is(ARRAY(SELECT p.proname::text FROM pg_proc AS p
 		WHERE p.pronamespace = 'adoption'::regnamespace AND p.prosecdef ORDER BY 1),
-	'{api_coordinate_launch,api_submit_feedback,api_trigger_intervention,billing_withdraw_plays,citus_flush,claim_actions,complete_action,enqueue_action,fail_action,feedback_actions,feedback_profiles,forget_tenant,forget_user,track_events}',
+	'{api_coordinate_launch,api_submit_feedback,api_trigger_intervention,billing_withdraw_plays,citus_flush,claim_actions,complete_action,enqueue_action,fail_action,feedback_actions,feedback_profiles,forget_tenant,forget_user,track_events,truncate_drained_actions}',
 	'SECURITY DEFINER functions: the triggers writing for adoption_app, the queue functions, the forget functions and Citus''s flush');
 SELECT is(ARRAY(SELECT p.proname::text FROM pg_proc AS p
 		WHERE p.pronamespace = 'adoption'::regnamespace AND p.prosecdef
