@@ -140,48 +140,7 @@ END
 $$;
 COMMENT ON FUNCTION adoption.action_new_slot() IS 'Internal: the slot of the action queue''s ring for an action queued now (the default of campaign_action_queue.slot)';
 
-CREATE TABLE adoption.campaign_action_queue (
-	action_id bigint NOT NULL DEFAULT pg_catalog.nextval('adoption.campaign_action_id_seq'),
-	tenant_id text NOT NULL,
-	user_id text,
-	feature_id text,
-	template_key text NOT NULL,
-	campaign_id text,
-	reason jsonb NOT NULL DEFAULT '{}',
-	dedupe_key text NOT NULL,
-	status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'claimed')),
-	attempts integer NOT NULL DEFAULT 0,
-	available_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	claimed_by text,
-	lease_until timestamptz,
-	last_error text,
-	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	completed_at timestamptz,
-	status_reason text,
-	slot smallint NOT NULL DEFAULT adoption.action_new_slot() CHECK (slot BETWEEN 0 AND 15),
-	PRIMARY KEY (tenant_id, action_id, slot)
-) PARTITION BY LIST (slot);
-CREATE INDEX campaign_action_queue_pending ON adoption.campaign_action_queue (available_at, action_id) WHERE status = 'pending';
-CREATE INDEX campaign_action_queue_claimed ON adoption.campaign_action_queue (lease_until) WHERE status = 'claimed';
-CREATE INDEX campaign_action_queue_id ON adoption.campaign_action_queue (action_id);
-COMMENT ON TABLE adoption.campaign_action_queue IS 'Live campaign actions (pending, claimed), in a ring of 16 parts by slot; read adoption.campaign_actions';
-COMMENT ON COLUMN adoption.campaign_action_queue.slot IS 'Part of the ring the action is in: its generation (adoption.action_generation()) modulo 16';
-DO $$
-BEGIN
-	FOR s IN 0..15 LOOP
-		EXECUTE pg_catalog.format('CREATE TABLE adoption.%I PARTITION OF adoption.campaign_action_queue FOR VALUES IN (%s) WITH (fillfactor = 70)',
-			'campaign_action_queue_' OPERATOR(pg_catalog.||) s, s);
-		EXECUTE pg_catalog.format('COMMENT ON TABLE adoption.%I IS %L', 'campaign_action_queue_' OPERATOR(pg_catalog.||) s,
-			'Slot ' OPERATOR(pg_catalog.||) s OPERATOR(pg_catalog.||) ' of the ring of adoption.campaign_action_queue; read the parent');
-		/* pg_dump dumps a partitioned table's rows with its parts: each part is registered. */
-		PERFORM pg_catalog.pg_extension_config_dump(pg_catalog.format('adoption.%I',
-			'campaign_action_queue_' OPERATOR(pg_catalog.||) s)::pg_catalog.regclass, '');
-	END LOOP;
-END
-$$;
-SELECT pg_catalog.pg_extension_config_dump('adoption.campaign_action_queue', '');
-
-/* Finished actions: the columns of the queue up to status_reason. */
+/* Finished actions; the live queue below takes its columns from here. */
 CREATE TABLE adoption.campaign_action_archive (
 	action_id bigint NOT NULL DEFAULT pg_catalog.nextval('adoption.campaign_action_id_seq'),
 	tenant_id text NOT NULL,
@@ -206,6 +165,37 @@ CREATE TABLE adoption.campaign_action_archive (
 CREATE INDEX campaign_action_archive_id ON adoption.campaign_action_archive (action_id);
 COMMENT ON TABLE adoption.campaign_action_archive IS 'Finished campaign actions (done, dead, withdrawn); read adoption.campaign_actions';
 SELECT pg_catalog.pg_extension_config_dump('adoption.campaign_action_archive', '');
+
+/*
+ * The live queue: the archive's columns, its own default and check of
+ * status, and the slot of the ring.
+ */
+CREATE TABLE adoption.campaign_action_queue (
+	LIKE adoption.campaign_action_archive INCLUDING DEFAULTS,
+	slot smallint NOT NULL DEFAULT adoption.action_new_slot() CHECK (slot BETWEEN 0 AND 15),
+	CHECK (status IN ('pending', 'claimed')),
+	PRIMARY KEY (tenant_id, action_id, slot)
+) PARTITION BY LIST (slot);
+ALTER TABLE adoption.campaign_action_queue ALTER COLUMN status SET DEFAULT 'pending';
+CREATE INDEX campaign_action_queue_pending ON adoption.campaign_action_queue (available_at, action_id) WHERE status = 'pending';
+CREATE INDEX campaign_action_queue_claimed ON adoption.campaign_action_queue (lease_until) WHERE status = 'claimed';
+CREATE INDEX campaign_action_queue_id ON adoption.campaign_action_queue (action_id);
+COMMENT ON TABLE adoption.campaign_action_queue IS 'Live campaign actions (pending, claimed), in a ring of 16 parts by slot; read adoption.campaign_actions';
+COMMENT ON COLUMN adoption.campaign_action_queue.slot IS 'Part of the ring the action is in: its generation (adoption.action_generation()) modulo 16';
+DO $$
+BEGIN
+	FOR s IN 0..15 LOOP
+		EXECUTE pg_catalog.format('CREATE TABLE adoption.%I PARTITION OF adoption.campaign_action_queue FOR VALUES IN (%s) WITH (fillfactor = 70)',
+			'campaign_action_queue_' OPERATOR(pg_catalog.||) s, s);
+		EXECUTE pg_catalog.format('COMMENT ON TABLE adoption.%I IS %L', 'campaign_action_queue_' OPERATOR(pg_catalog.||) s,
+			'Slot ' OPERATOR(pg_catalog.||) s OPERATOR(pg_catalog.||) ' of the ring of adoption.campaign_action_queue; read the parent');
+		/* pg_dump dumps a partitioned table's rows with its parts: each part is registered. */
+		PERFORM pg_catalog.pg_extension_config_dump(pg_catalog.format('adoption.%I',
+			'campaign_action_queue_' OPERATOR(pg_catalog.||) s)::pg_catalog.regclass, '');
+	END LOOP;
+END
+$$;
+SELECT pg_catalog.pg_extension_config_dump('adoption.campaign_action_queue', '');
 
 /*
  * One row per slot of the ring: drained_gen is the last generation of the
