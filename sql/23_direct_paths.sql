@@ -224,3 +224,17 @@ COMMIT;
 SELECT user_id, last_seen_at, last_seen_day, last_seen_day = adoption.utc_day(last_seen_at) AS same,
 	adoption.utc_day('2026-06-02 01:30+02') AS day_of_june_1_2330_utc
 FROM adoption.tenant_user_state WHERE tenant_id = 'hw';
+-- utc_day is the number of days from 1970-01-01 to the UTC date of the
+-- time, for every finite time: before 1970, before the year 1, up to the
+-- last representable day (where floor(extract(epoch) / 86400) rounds up to
+-- the next day: numeric division); NULL for infinity
+SELECT count(*) AS times,
+	count(*) FILTER (WHERE adoption.utc_day(t) IS NOT DISTINCT FROM
+		CASE WHEN isfinite(t) THEN (t AT TIME ZONE 'UTC')::date - date '1970-01-01' END) AS equal
+FROM unnest(ARRAY['1970-01-01 00:00:00+00', '1969-12-31 23:59:59.999999+00',
+	'1970-01-01 23:59:59.999999+00', '2000-01-01 00:00:00+00', '1999-12-31 23:59:59.999999+00',
+	'2026-06-02 01:30+02', '0001-01-01 00:00:00+00 BC', '4713-11-24 00:00:00+00 BC',
+	'294276-12-31 23:59:59.999999+00', 'infinity', '-infinity']::timestamptz[]) AS t;
+SELECT adoption.utc_day('294276-12-31 23:59:59.999999+00') AS last_day,
+	adoption.utc_day('1969-12-31 23:59:59.999999+00') AS day_before_1970,
+	adoption.utc_day('infinity') AS infinite;

@@ -45,8 +45,8 @@ SELECT pg_catalog.pg_extension_config_dump('adoption.user_feature_state', '');
  */
 CREATE FUNCTION adoption.utc_day(t timestamptz)
 RETURNS integer
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN CASE WHEN pg_catalog.isfinite(t) THEN pg_catalog.floor(EXTRACT(epoch FROM t) OPERATOR(pg_catalog./) 86400)::integer END;
+AS 'MODULE_PATHNAME', 'adoption_utc_day_sql'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION adoption.utc_day(timestamptz) IS 'The UTC day of a time as days since 1970-01-01 (tenant_user_state.last_seen_day)';
 
 /*
