@@ -7,6 +7,11 @@ MODULE_big = $(EXTENSION)
 # which test/textcat also builds outside the server.
 OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c src/textcat/*.c))
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/textcat
+# make ASSERTS=1: the extension's Assert()s and invariant checks on, at the usual -O2
+# (docs/reliability.md runs the stress driver on such a build).
+ifdef ASSERTS
+PG_CPPFLAGS += -DUSE_ASSERT_CHECKING
+endif
 
 # The install script is assembled from one SQL file per concern, in this order.
 SQL_SOURCES = \
