@@ -598,15 +598,25 @@ MERGE_TENANT_USERS_SET
 " VALUES ($1, $2, $3, $4, $5, $6, $7, pg_catalog.now())" \
 MERGE_TENANT_USERS_SET
 
+/*
+ * The new users of each tenant are counted once over tu (an aggregate
+ * joined to the tenants), not by a subquery per tenant, which read all of
+ * tu again for each tenant: a chunk's tenants times its tenant x user rows
+ * (a fifth of an incremental COPY's time).  The aggregate reads all of tu
+ * before the first tenant row is written, so the tenant x user rows are
+ * still locked first.
+ */
 static const char *const merge_both_sql =
 "WITH tu AS (" MERGE_TENANT_USERS_N "),"
+" n AS (SELECT tu.tenant_id, pg_catalog.count(*) FILTER (WHERE tu.inserted)::pg_catalog.int4 AS users"
+"  FROM tu GROUP BY tu.tenant_id),"
 " d AS (SELECT pg_catalog.unnest($8::pg_catalog.text[]) AS t, pg_catalog.unnest($9::pg_catalog.timestamptz[]) AS since,"
 "  pg_catalog.unnest($10::pg_catalog.timestamptz[]) AS latest, pg_catalog.unnest($11::pg_catalog.int8[]) AS uses,"
 "  pg_catalog.unnest($12::pg_catalog.int8[]) AS succ)"
 " INSERT INTO adoption.tenant_state AS s (tenant_id, first_event_at, last_event_at, users, active_users,"
 " uses, successes, updated_at)"
-" SELECT d.t, d.since, d.latest, (SELECT pg_catalog.count(*)::pg_catalog.int4 FROM tu"
-"  WHERE tu.tenant_id OPERATOR(pg_catalog.=) d.t AND tu.inserted), 0, d.uses, d.succ, pg_catalog.now() FROM d"
+" SELECT d.t, d.since, d.latest, COALESCE(n.users, 0), 0, d.uses, d.succ, pg_catalog.now()"
+" FROM d LEFT JOIN n ON n.tenant_id OPERATOR(pg_catalog.=) d.t"
 MERGE_TENANTS_SET;
 
 static const char *const merge_tenant_users_sql =
