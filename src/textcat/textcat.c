@@ -1262,6 +1262,7 @@ typedef struct TcWord
 	uint32_t	flags;			/* TW_* and FW_* */
 	float		booster;
 	bool		in_term;		/* a symbol of the automaton */
+	bool		model_off;		/* a one-word term switched off: the model skips it */
 	int16_t		frame;			/* index in tc_frame_words, or -1 */
 	uint32_t	gram;			/* GW_* */
 } TcWord;
@@ -1449,6 +1450,7 @@ tc_word_intern(TcMatcher *m, TcArena *ar, const unsigned char *k, size_t n)
 	w->flags = 0;
 	w->booster = 0;
 	w->in_term = false;
+	w->model_off = false;
 	w->frame = -1;
 	w->gram = 0;
 	m->wslot[i] = m->nwords;
@@ -1924,7 +1926,16 @@ tc_build_entries(TcBuild *b)
 		{
 			if (!tc_build_entry(b, &b->phrases[pp->phrase], pp->slot, node,
 								&m->entries[m->nentries]))
+			{
+				/*
+				 * A word switched off (weight 0, a tenant's "crash") means
+				 * nothing to the model either: it would read the theme
+				 * back from the word.
+				 */
+				if (m->depth[node] == 1)
+					m->words[b->label[node]].model_off = true;
 				continue;
+			}
 			if (m->depth[node] > b->maxlen)
 				b->maxlen = m->depth[node];
 			b->ephrase[m->nentries++] = pp->phrase;
@@ -3985,7 +3996,8 @@ tc_analyze_ex(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 				st.cneg_at = st.ntok + 1;
 			st.cstart = false;
 		}
-		tc_model_word(&st, &s, flags);
+		if (w < 0 || !m->words[w].model_off)
+			tc_model_word(&st, &s, flags);
 		tc_feed(&st, sym, flags, booster);
 	}
 	st.question = s.qpend;
