@@ -3774,7 +3774,7 @@ tc_model_row(uint32_t f)
  * (its prior plus the evidence of the features), -1 if none is defined.
  */
 static int32_t
-tc_model_theme(const TcMatcher *m, const int *rows, int nrows, int cat)
+tc_model_theme(const TcMatcher *m, const uint32_t *feat, int nfeat, int cat)
 {
 	double		score[TCM_MAXTHEME];
 	int			t;
@@ -3783,11 +3783,15 @@ tc_model_theme(const TcMatcher *m, const int *rows, int nrows, int cat)
 
 	for (t = 0; t < tcm_ntheme; t++)
 		score[t] = tcm_theme_base[t];
-	for (i = 0; i < nrows; i++)
+	/* the rows are looked up again: rarer than keeping them for every text */
+	for (i = 0; i < nfeat; i++)
 	{
+		int			row = tc_model_row(feat[i]);
 		uint32_t	j;
 
-		for (j = tcm_nb_start[rows[i]]; j < tcm_nb_start[rows[i] + 1]; j++)
+		if (row < 0)
+			continue;
+		for (j = tcm_nb_start[row]; j < tcm_nb_start[row + 1]; j++)
 			score[tcm_nb_theme[j]] += tcm_nb_w[j];
 	}
 	for (t = 0; t < tcm_ntheme; t++)
@@ -3803,8 +3807,6 @@ tc_model_apply(TcState *st)
 {
 	TcResult   *r = st->out;
 	float		z[TCM_STRIDE];
-	int		   *rows = tc_alloc(st->a, (size_t) st->mn + 1, sizeof(int));
-	int			nrows = 0;
 	int			i;
 	int			k;
 	int			best = 0;
@@ -3821,7 +3823,6 @@ tc_model_apply(TcState *st)
 
 		if (row < 0)
 			continue;
-		rows[nrows++] = row;
 		for (k = 0; k < TCM_STRIDE; k++)
 			z[k] += tcm_w[row][k];
 	}
@@ -3860,7 +3861,7 @@ tc_model_apply(TcState *st)
 			l->nthemes = 0;
 		else if (l->nthemes == 0 && zc > tcm_add[k])
 		{
-			int32_t		t = tc_model_theme(st->m, rows, nrows, k);
+			int32_t		t = tc_model_theme(st->m, st->mfeat, st->mn, k);
 
 			if (t >= 0)
 				tc_theme_add(st, t);

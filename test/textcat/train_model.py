@@ -34,7 +34,7 @@ EPOCHS = 10
 RATE = 0.2
 L2 = 1e-4
 NB_ALPHA = 0.5
-NB_MIN_COUNT = 2    # (feature, theme) pairs seen in fewer texts are left out
+NB_MIN_COUNT = 1    # (feature, theme) pairs seen in fewer texts are left out
 FOLDS = 5
 STRONG = 0.5        # |rules' score| from which the rules count as sure
 # The sets the rules were tuned on: on them the rules' result is better
@@ -354,7 +354,7 @@ def emit(model, sent_min, drop, add, sources, ntexts):
     keep = [j for j in range(len(vocab))
             if any(fmt(v) not in ("0", "-0") for v in w[j]) or j in pairs]
     nslots = 1
-    while nslots < 2 * max(len(keep), 1):
+    while nslots < 4 * max(len(keep), 1):
         nslots *= 2
     key = [0] * nslots
     row = [0] * nslots
