@@ -391,9 +391,11 @@ def emit(model, sent_min, drop, add, sources, ntexts):
     p("const float tcm_add[TCM_NCAT] = {%s};" % ", ".join(logit(x) for x in add))
     p("const float tcm_bias[TCM_STRIDE] = {%s, 0};" % ", ".join(fmt(x) for x in b))
     p("")
-    p("const TcmSlot tcm_slot[] = {")
-    for i in range(0, nslots, 6):
-        p("\t" + ", ".join("{0x%x, %d}" % (k, r) for k, r in zip(key[i:i + 6], row[i:i + 6])) + ",")
+    # the filled slots only (designated initializers; the rest are zero, empty)
+    filled = ["[%d] = {0x%x, %d}" % (i, key[i], row[i]) for i in range(nslots) if key[i] != 0]
+    p("const TcmSlot tcm_slot[%d] = {" % nslots)
+    for i in range(0, len(filled), 4):
+        p("\t" + ", ".join(filled[i:i + 4]) + ",")
     p("};")
     p("")
     p("const float tcm_w[][TCM_STRIDE] = {")
