@@ -1262,6 +1262,7 @@ typedef struct TcWord
 	uint32_t	flags;			/* TW_* and FW_* */
 	float		booster;
 	bool		in_term;		/* a symbol of the automaton */
+	bool		model_off;		/* a one-word term switched off: the model skips it */
 	int16_t		frame;			/* index in tc_frame_words, or -1 */
 	uint32_t	gram;			/* GW_* */
 } TcWord;
@@ -1449,6 +1450,7 @@ tc_word_intern(TcMatcher *m, TcArena *ar, const unsigned char *k, size_t n)
 	w->flags = 0;
 	w->booster = 0;
 	w->in_term = false;
+	w->model_off = false;
 	w->frame = -1;
 	w->gram = 0;
 	m->wslot[i] = m->nwords;
@@ -1924,7 +1926,16 @@ tc_build_entries(TcBuild *b)
 		{
 			if (!tc_build_entry(b, &b->phrases[pp->phrase], pp->slot, node,
 								&m->entries[m->nentries]))
+			{
+				/*
+				 * A word switched off (weight 0, a tenant's "crash") means
+				 * nothing to the model either: it would read the theme
+				 * back from the word.
+				 */
+				if (m->depth[node] == 1)
+					m->words[b->label[node]].model_off = true;
 				continue;
+			}
 			if (m->depth[node] > b->maxlen)
 				b->maxlen = m->depth[node];
 			b->ephrase[m->nentries++] = pp->phrase;
@@ -3763,7 +3774,7 @@ tc_model_row(uint32_t f)
  * (its prior plus the evidence of the features), -1 if none is defined.
  */
 static int32_t
-tc_model_theme(const TcMatcher *m, const int *rows, int nrows, int cat)
+tc_model_theme(const TcMatcher *m, const uint32_t *feat, int nfeat, int cat)
 {
 	double		score[TCM_MAXTHEME];
 	int			t;
@@ -3772,11 +3783,15 @@ tc_model_theme(const TcMatcher *m, const int *rows, int nrows, int cat)
 
 	for (t = 0; t < tcm_ntheme; t++)
 		score[t] = tcm_theme_base[t];
-	for (i = 0; i < nrows; i++)
+	/* the rows are looked up again: rarer than keeping them for every text */
+	for (i = 0; i < nfeat; i++)
 	{
+		int			row = tc_model_row(feat[i]);
 		uint32_t	j;
 
-		for (j = tcm_nb_start[rows[i]]; j < tcm_nb_start[rows[i] + 1]; j++)
+		if (row < 0)
+			continue;
+		for (j = tcm_nb_start[row]; j < tcm_nb_start[row + 1]; j++)
 			score[tcm_nb_theme[j]] += tcm_nb_w[j];
 	}
 	for (t = 0; t < tcm_ntheme; t++)
@@ -3792,8 +3807,6 @@ tc_model_apply(TcState *st)
 {
 	TcResult   *r = st->out;
 	float		z[TCM_STRIDE];
-	int		   *rows = tc_alloc(st->a, (size_t) st->mn + 1, sizeof(int));
-	int			nrows = 0;
 	int			i;
 	int			k;
 	int			best = 0;
@@ -3810,7 +3823,6 @@ tc_model_apply(TcState *st)
 
 		if (row < 0)
 			continue;
-		rows[nrows++] = row;
 		for (k = 0; k < TCM_STRIDE; k++)
 			z[k] += tcm_w[row][k];
 	}
@@ -3849,7 +3861,7 @@ tc_model_apply(TcState *st)
 			l->nthemes = 0;
 		else if (l->nthemes == 0 && zc > tcm_add[k])
 		{
-			int32_t		t = tc_model_theme(st->m, rows, nrows, k);
+			int32_t		t = tc_model_theme(st->m, st->mfeat, st->mn, k);
 
 			if (t >= 0)
 				tc_theme_add(st, t);
@@ -3985,7 +3997,8 @@ tc_analyze_ex(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 				st.cneg_at = st.ntok + 1;
 			st.cstart = false;
 		}
-		tc_model_word(&st, &s, flags);
+		if (w < 0 || !m->words[w].model_off)
+			tc_model_word(&st, &s, flags);
 		tc_feed(&st, sym, flags, booster);
 	}
 	st.question = s.qpend;

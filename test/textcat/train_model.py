@@ -34,7 +34,7 @@ EPOCHS = 10
 RATE = 0.2
 L2 = 1e-4
 NB_ALPHA = 0.5
-NB_MIN_COUNT = 2    # (feature, theme) pairs seen in fewer texts are left out
+NB_MIN_COUNT = 1    # (feature, theme) pairs seen in fewer texts are left out
 FOLDS = 5
 STRONG = 0.5        # |rules' score| from which the rules count as sure
 # The sets the rules were tuned on: on them the rules' result is better
@@ -354,7 +354,7 @@ def emit(model, sent_min, drop, add, sources, ntexts):
     keep = [j for j in range(len(vocab))
             if any(fmt(v) not in ("0", "-0") for v in w[j]) or j in pairs]
     nslots = 1
-    while nslots < 2 * max(len(keep), 1):
+    while nslots < 4 * max(len(keep), 1):
         nslots *= 2
     key = [0] * nslots
     row = [0] * nslots
@@ -391,9 +391,11 @@ def emit(model, sent_min, drop, add, sources, ntexts):
     p("const float tcm_add[TCM_NCAT] = {%s};" % ", ".join(logit(x) for x in add))
     p("const float tcm_bias[TCM_STRIDE] = {%s, 0};" % ", ".join(fmt(x) for x in b))
     p("")
-    p("const TcmSlot tcm_slot[] = {")
-    for i in range(0, nslots, 6):
-        p("\t" + ", ".join("{0x%x, %d}" % (k, r) for k, r in zip(key[i:i + 6], row[i:i + 6])) + ",")
+    # the filled slots only (designated initializers; the rest are zero, empty)
+    filled = ["[%d] = {0x%x, %d}" % (i, key[i], row[i]) for i in range(nslots) if key[i] != 0]
+    p("const TcmSlot tcm_slot[%d] = {" % nslots)
+    for i in range(0, len(filled), 4):
+        p("\t" + ", ".join(filled[i:i + 4]) + ",")
     p("};")
     p("")
     p("const float tcm_w[][TCM_STRIDE] = {")
