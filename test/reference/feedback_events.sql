@@ -17,7 +17,9 @@
 -- last); rows on month boundaries (00:00:00 of the 1st, the last
 -- microsecond of a month); a tenant with feedback in one window only
 -- (ent-1); a segment of one tenant (mid has mid-1 only until mover moves
--- in); NPS answers without text (ent-2); a tenant outside adoption.tenants
+-- in); NPS answers without text (ent-2) and one without a score (tie);
+-- a tenant whose feedback is all deleted (gone); a pain point given at the
+-- instant of a launch of its feature (not answered by it); a tenant outside adoption.tenants
 -- (ghost) and one without a segment (noseg); texts naming two features;
 -- campaign answers (one id multi-byte); multi-byte and emoji texts; ties in
 -- the top-three lists (tie: four value drivers once each) and in the
@@ -47,6 +49,7 @@ INSERT INTO gen.tenants VALUES
 	('ent-1', 'Ent One', 100000, 'enterprise', 'enterprise'),
 	('ent-2', 'Ent Two', NULL, 'enterprise', 'enterprise'),
 	('noseg', 'No Segment', 5000, NULL, NULL),
+	('gone', 'Gone', 3000, 'smb', 'smb'),
 	('ünï', 'Ünïcode GmbH', 7000, 'mid', 'mid');
 
 -- The texts, with the categories the categorizer gives them (checked by
@@ -144,7 +147,14 @@ FROM (VALUES
 	('h81', 'ghost', 'g1', NULL, 'survey', NULL, 3, NULL, gen.at(2, 21), false, NULL),
 	('h82', 'noseg', 'z1', NULL, 'survey', NULL, 19, NULL, gen.at(4, 4), false, NULL),
 	('h83', 'ünï', 'ü1', 'dashboards', 'social', NULL, 17, 'été-2026', gen.at(1, 1, '00:00'), false, NULL),
-	('h84', 'ünï', 'ü1', 'dashboards', 'support', NULL, 8, NULL, gen.at(2, 1, '00:00') - interval '1 microsecond', false, NULL)
+	('h84', 'ünï', 'ü1', 'dashboards', 'support', NULL, 8, NULL, gen.at(2, 1, '00:00') - interval '1 microsecond', false, NULL),
+	-- at the instant dashboards was launched again: not "later", only the upgrade answers it
+	('h85', 'noseg', 'z1', 'dashboards', 'support', NULL, 1, NULL, gen.at(2, 1), false, NULL),
+	-- gone: all its feedback deleted (no profile left)
+	('h90', 'gone', 'q1', NULL, 'survey', NULL, 2, 'q3_survey', gen.at(3, 3), false, 'deleted'),
+	('h91', 'gone', 'q1', NULL, 'nps', 9::smallint, 7, NULL, gen.at(1, 3), false, 'deleted'),
+	-- an NPS answer without a score
+	('h92', 'tie', 'w3', NULL, 'nps', NULL, 14, NULL, gen.at(1, 9), false, NULL)
 ) AS v (id, tn, u, fid, ch, sc, tk, camp, at, lt, mut);
 
 -- The bulk: 480 rows over 9 tenants, 12 months, 25 texts, 4 channels.

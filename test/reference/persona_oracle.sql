@@ -20,9 +20,9 @@
 --   sentiment or NPS is the difference of the two columns shown; the
 --   persona views sum each sentiment as numeric (real's 6 significant
 --   digits: a sum that does not depend on the order of addition);
--- - "up to three ... most": by mentions, ties by name (byte order); NULL
---   when there is none;
--- - "latest first": by created_at, ties by feedback_id;
+-- - "up to three ... most": by mentions, ties by name (the database's
+--   collation); NULL when there is none;
+-- - "latest first": by created_at, ties by feedback_id (then tenant_id);
 -- - a sum of ARR counts a tenant without ARR (or not in adoption.tenants)
 --   as 0.
 CREATE SCHEMA oracle;
@@ -35,13 +35,13 @@ RETURN CASE WHEN answers > 0 THEN round(100.0 * (promoters - detractors) / answe
 
 -- Every feedback row with its month and the segment of its tenant now
 -- (tenants not in adoption.tenants: NULL, like tenants without one).
-CREATE VIEW oracle.fb AS
+CREATE VIEW oracle.fb WITH (security_invoker = true) AS
 SELECT f.*, oracle.month(f.created_at) AS month, t.segment, t.arr, t.name
 FROM adoption.feedback AS f LEFT JOIN adoption.tenants AS t ON t.tenant_id = f.tenant_id;
 
 -- What each row mentions, once per row: the four theme categories, the
 -- catalog features its text names, the campaign it answered.
-CREATE VIEW oracle.items AS
+CREATE VIEW oracle.items WITH (security_invoker = true) AS
 SELECT fb.*, i.category, i.item
 FROM oracle.fb AS fb, LATERAL (
 	SELECT 'pain_point', x FROM unnest(fb.pain_points) AS x
@@ -105,9 +105,9 @@ $$;
 -- Up to n items of a category of an actor, most mentioned first, ties by
 -- name; n NULL: all of them.
 CREATE FUNCTION oracle.top(seg boolean, who text, cat text, n integer) RETURNS text[] LANGUAGE sql STABLE AS $$
-	SELECT array_agg(t.theme ORDER BY t.mentions DESC, t.theme COLLATE "C")
+	SELECT array_agg(t.theme ORDER BY t.mentions DESC, t.theme )
 	FROM (SELECT x.theme, x.mentions FROM oracle.themes(seg) AS x WHERE x.actor IS NOT DISTINCT FROM who AND x.category = cat
-		ORDER BY x.mentions DESC, x.theme COLLATE "C" LIMIT n) AS t
+		ORDER BY x.mentions DESC, x.theme  LIMIT n) AS t
 $$;
 
 -- persona_profiles (seg false) and segment_personas (seg true).
@@ -163,7 +163,7 @@ LANGUAGE sql STABLE AS $$
 	c AS (SELECT k.key, k.month, i.category, i.item, count(*) AS m
 		FROM k JOIN oracle.items AS i USING (tenant_id, feedback_id)
 		WHERE i.category IN ('pain_point', 'value_driver', 'feature_request', 'success_indicator') GROUP BY 1, 2, 3, 4),
-	r AS (SELECT c.*, row_number() OVER (PARTITION BY c.key, c.month, c.category ORDER BY c.m DESC, c.item COLLATE "C") AS rk FROM c)
+	r AS (SELECT c.*, row_number() OVER (PARTITION BY c.key, c.month, c.category ORDER BY c.m DESC, c.item ) AS rk FROM c)
 	SELECT g.key, CASE WHEN what = 'feature' THEN (SELECT f.feature_name FROM adoption.features AS f WHERE f.feature_id = g.key) END,
 		g.month, g.n, g.s, g.na, g.nps,
 		(SELECT array_agg(r.item ORDER BY r.rk) FROM r WHERE r.key = g.key AND r.month = g.month AND r.rk <= 3 AND r.category = 'pain_point'),
@@ -185,7 +185,7 @@ LANGUAGE sql STABLE AS $$
 		(SELECT coalesce(sum(t.arr), 0) FROM adoption.tenants AS t
 			WHERE t.tenant_id IN (SELECT j.tenant_id FROM oracle.items AS j WHERE j.category = 'feature_request' AND j.item = i.item)),
 		max(i.created_at),
-		(array_agg(i.body ORDER BY i.created_at DESC, i.feedback_id) FILTER (WHERE i.body IS NOT NULL))[1]
+		(array_agg(i.body ORDER BY i.created_at DESC, i.feedback_id, i.tenant_id) FILTER (WHERE i.body IS NOT NULL))[1]
 	FROM oracle.items AS i LEFT JOIN adoption.features AS f ON f.feature_id = i.item
 	WHERE i.category = 'feature_request'
 	GROUP BY i.item, f.feature_name, f.tier
@@ -234,8 +234,8 @@ LANGUAGE sql STABLE AS $$
 	g AS (
 		SELECT r.segment, r.kind, r.theme, r.per_feature, CASE WHEN r.per_feature THEN r.feature_id END AS feature_id, r.fix,
 			count(DISTINCT r.tenant_id) AS tenants, count(*) AS mentions, round(avg(r.sentiment::numeric), 3) AS s,
-			(array_agg(r.feedback_id ORDER BY r.created_at DESC, r.feedback_id))[1:5] AS evidence,
-			(array_agg(r.body ORDER BY r.created_at DESC, r.feedback_id))[1] AS example,
+			(array_agg(r.feedback_id ORDER BY r.created_at DESC, r.feedback_id, r.tenant_id))[1:5] AS evidence,
+			(array_agg(r.body ORDER BY r.created_at DESC, r.feedback_id, r.tenant_id))[1] AS example,
 			array_agg(DISTINCT r.tenant_id ORDER BY r.tenant_id) AS tl,
 			array_agg(r.feedback_id ORDER BY r.feedback_id) FILTER (WHERE EXISTS (SELECT 1 FROM adoption.campaign_followups AS cf
 				WHERE cf.kind = 'case_study' AND cf.tenant_id = r.tenant_id AND cf.feedback_id = r.feedback_id)) AS cs
