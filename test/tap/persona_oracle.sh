@@ -14,6 +14,12 @@
 #   copy        COPY (TimeZone Asia/Kolkata), the late rows by a second COPY;
 #   concurrent  two sessions inserting at once, then one updating while the
 #               other deletes and sends the late rows;
+#   upsert      statements of 40 rows, then the changes and the late rows
+#               by INSERT ... ON CONFLICT DO UPDATE in statements of 30 that
+#               mix updates and inserts of the same tenant-months (the
+#               tenant moves, hand corrections and deletes apart);
+#   merge       statements of 40 rows, then one MERGE that updates, deletes
+#               and inserts the late rows;
 #   final       the end state sent directly (no update, no delete).
 # In each, every view is compared row by row with the oracle (and in two
 # more session time zones), adoption.feedback_profile with its oracle, with
@@ -27,7 +33,7 @@ source "$here/test/reference/compare_lib.sh"
 # One "now" for the data of every database (gen.now, feedback_events.sql).
 export PGOPTIONS="-c client_min_messages=warning -c gen.now=$(date -u +%Y-%m-%dT%H:%M:%S+00)"
 master=adoption_persona_oracle
-variants="rows shuffled batch copy concurrent final"
+variants="rows shuffled batch copy concurrent upsert merge final"
 work=$(mktemp -d)
 # PERSONA_ORACLE_KEEP=1 keeps the databases (to look into a difference).
 cleanup() {
@@ -59,7 +65,8 @@ inserts() {
 		GROUP BY (r - 1) / $per ORDER BY (r - 1) / $per"
 }
 
-# The updates and deletes, one statement per row, in ORDER.
+# The updates and deletes, one statement per row, in ORDER (of the rows
+# matching WHERE, default all).
 mutations() {
 	q -d "$db" -c "SELECT CASE WHEN f_deleted THEN format('DELETE FROM adoption.feedback WHERE tenant_id = %L AND feedback_id = %L;', tenant_id, feedback_id)
 		WHEN f_extra_pain IS NOT NULL THEN format('UPDATE adoption.feedback SET pain_points = pain_points || %L::text, themes = themes || %L::text WHERE tenant_id = %L AND feedback_id = %L;',
@@ -72,7 +79,7 @@ mutations() {
 			CASE WHEN f_campaign_id IS DISTINCT FROM campaign_id THEN format('campaign_id = %L', f_campaign_id) END,
 			CASE WHEN f_created_at <> created_at THEN format('created_at = %L', to_char(f_created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US+00')) END),
 			tenant_id, feedback_id) END
-	FROM gen.fb WHERE mutation IS NOT NULL ORDER BY $1"
+	FROM gen.fb WHERE mutation IS NOT NULL AND (${2:-true}) ORDER BY $1"
 }
 
 # The same mutations as set statements.
@@ -140,6 +147,34 @@ for v in $variants; do
 		wait $p1 || status=1
 		q -d "$db" -c "$final_segments" >/dev/null || status=1
 		cat "$work"/c?.err | comment ;;
+	upsert)
+		{ inserts "NOT late" "md5(feedback_id)" 40
+			q -d "$db" -c "SELECT 'INSERT INTO adoption.feedback (tenant_id, feedback_id, user_id, feature_id, channel, score, body, campaign_id, created_at) VALUES '
+				|| string_agg(format('(%L, %L, %L, %L, %L, %s, %L, %L, %L)', tenant_id, feedback_id, user_id, f_feature_id, channel,
+					coalesce(f_score::text, 'NULL'), f_body, f_campaign_id,
+					to_char(f_created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US+00')), ', ' ORDER BY r)
+				|| ' ON CONFLICT (tenant_id, feedback_id) DO UPDATE SET feature_id = excluded.feature_id, score = excluded.score,'
+				|| ' body = excluded.body, campaign_id = excluded.campaign_id, created_at = excluded.created_at;'
+				FROM (SELECT *, row_number() OVER (ORDER BY md5(feedback_id || 'u')) AS r FROM gen.fb
+					WHERE (late OR mutation IS NOT NULL) AND NOT f_deleted AND f_extra_pain IS NULL AND f_tenant_id = tenant_id) AS x
+				GROUP BY (r - 1) / 30 ORDER BY (r - 1) / 30"
+			mutations "feedback_id" "f_deleted OR f_extra_pain IS NOT NULL OR f_tenant_id <> tenant_id"
+			echo "$final_segments"; } >"$work/$v.sql"
+		q -d "$db" -f "$work/$v.sql" >/dev/null || status=1 ;;
+	merge)
+		{ inserts "NOT late" "feedback_id" 40
+			cat <<'SQL'
+MERGE INTO adoption.feedback AS f USING gen.fb AS g ON f.feedback_id = g.feedback_id
+WHEN MATCHED AND g.f_deleted THEN DELETE
+WHEN MATCHED AND g.mutation IS NOT NULL AND g.f_extra_pain IS NULL THEN UPDATE SET tenant_id = g.f_tenant_id,
+	feature_id = g.f_feature_id, score = g.f_score, body = g.f_body, campaign_id = g.f_campaign_id, created_at = g.f_created_at
+WHEN NOT MATCHED AND NOT g.f_deleted THEN INSERT (tenant_id, feedback_id, user_id, feature_id, channel, score, body, campaign_id, created_at)
+	VALUES (g.f_tenant_id, g.feedback_id, g.user_id, g.f_feature_id, g.channel, g.f_score, g.f_body, g.f_campaign_id, g.f_created_at);
+UPDATE adoption.feedback AS f SET pain_points = pain_points || g.f_extra_pain, themes = themes || g.f_extra_pain
+FROM gen.fb AS g WHERE g.f_extra_pain IS NOT NULL AND f.tenant_id = g.tenant_id AND f.feedback_id = g.feedback_id;
+SQL
+			echo "$final_segments"; } >"$work/$v.sql"
+		q -d "$db" -f "$work/$v.sql" >/dev/null || status=1 ;;
 	final)
 		inserts "NOT f_deleted AND f_extra_pain IS NULL" "md5(feedback_id)" 10 final >"$work/$v.sql"
 		q -d "$db" -f "$work/$v.sql" >/dev/null || status=1
