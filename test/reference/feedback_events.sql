@@ -26,7 +26,8 @@
 -- latest time (two requests of smb-b at the same instant); a feature_id
 -- outside the catalog; updates of the text, the tenant, the score, the
 -- campaign, the feature_id, the stored categories and of created_at into
--- another month; deletes; a tenant changing segment.
+-- another month (and, for the latest row of a month, earlier in it);
+-- deletes; a tenant changing segment.
 CREATE SCHEMA gen;
 
 -- "Now": the setting gen.now when set (test/tap/persona_oracle.sh sets one
@@ -106,7 +107,7 @@ FROM (VALUES
 	('h05', 'smb-a', 'u2', 'import', 'support', NULL, 6, NULL, gen.at(4, 20), false, 'created_at to month 9'),
 	('h06', 'smb-a', 'u1', 'mobile', 'review', 2::smallint, 13, NULL, gen.at(3, 9), false, NULL),
 	('h07', 'smb-a', 'u4', 'report_builder', 'nps', 10::smallint, 5, 'été-2026', gen.at(2, 11), false, 'score 10 to 2'),
-	('h08', 'smb-a', 'u4', 'dashboards', 'support', NULL, 1, NULL, gen.at(1, 28), false, NULL),
+	('h08', 'smb-a', 'u4', 'dashboards', 'support', NULL, 1, NULL, gen.at(1, 28, '23:59'), false, 'created_at earlier in its month'),
 	('h09', 'smb-a', 'u5', 'dashboards', 'nps', 10::smallint, 4, 'été-2026', gen.at(0, 2), true, NULL),  -- newest month, late
 	('h10', 'smb-a', 'u5', NULL, 'survey', NULL, 8, 'q3_survey', gen.at(10, 5), true, NULL),             -- oldest month, late
 	('h11', 'smb-a', 'u1', 'dashboards', 'nps', 6::smallint, 25, NULL, gen.at(9, 30), true, NULL),
@@ -177,6 +178,7 @@ UPDATE gen.fb SET f_tenant_id = tenant_id, f_feature_id = feature_id, f_score = 
 	f_campaign_id = campaign_id, f_created_at = created_at;
 UPDATE gen.fb SET f_created_at = gen.at(9, 12) WHERE mutation = 'created_at to month 9';
 UPDATE gen.fb SET f_score = 2 WHERE mutation = 'score 10 to 2';
+UPDATE gen.fb SET f_created_at = gen.at(1, 1, '00:00') WHERE mutation = 'created_at earlier in its month';
 UPDATE gen.fb SET f_body = (SELECT t.body FROM gen.texts AS t WHERE t.k = 1) WHERE mutation = 'body: praise becomes a complaint';
 UPDATE gen.fb SET f_tenant_id = 'noseg' WHERE mutation = 'tenant to noseg';
 UPDATE gen.fb SET f_campaign_id = 'spring_nps' WHERE mutation = 'campaign set';
