@@ -133,7 +133,9 @@ profile_exec(const char *sql, int expected)
  * Applies an update or delete: the rows of old_feedback out, those of
  * new_feedback in (has_new false: a delete), then the latest times of the
  * slices they touched (a query of (tenant_id, month)) from adoption.feedback,
- * and the rows left without mentions dropped.
+ * and the rows left without mentions dropped.  A row taken out of a profile
+ * already emptied (forget_tenant() deletes the profile before the feedback)
+ * leaves a row below zero: dropped too.
  */
 static void
 profile_apply_change(bool has_new, const char *slices)
@@ -157,7 +159,7 @@ profile_apply_change(bool has_new, const char *slices)
 						  psprintf(profile_rows, "adoption.feedback", keys)),
 				 SPI_OK_UPDATE);
 	profile_exec(psprintf("DELETE FROM adoption.feedback_profile AS p"
-						  " WHERE (p.tenant_id, p.month) IN (%s) AND p.mentions OPERATOR(pg_catalog.=) 0", slices),
+						  " WHERE (p.tenant_id, p.month) IN (%s) AND p.mentions OPERATOR(pg_catalog.<=) 0", slices),
 				 SPI_OK_DELETE);
 }
 
