@@ -17,11 +17,12 @@
  *     one set-based upsert: counts and sums add, the latest time is the
  *     greater;
  *   - UPDATE and DELETE subtract the old rows (old_feedback) and add the new
- *     ones (new_feedback) in one upsert, then take the latest time of every
- *     row of the (tenant, month) slices they touched from adoption.feedback
- *     (a maximum cannot be taken back) and drop the rows no feedback
- *     mentions any more; under a SHARE ROW EXCLUSIVE lock of the profile
- *     table, so that no concurrent insert changes a slice in between;
+ *     ones (new_feedback) in one upsert; where an old row held the latest
+ *     time, they take it again from adoption.feedback (a maximum cannot be
+ *     taken back: a scan of those tenant-months only); and they drop the
+ *     rows no feedback mentions any more; under a SHARE ROW EXCLUSIVE lock
+ *     of the profile table, so that no concurrent insert changes a slice in
+ *     between;
  *   - TRUNCATE empties it.
  *
  * Why deltas rather than recomputing the slices from adoption.feedback: an
@@ -100,17 +101,19 @@ static const char *const profile_upsert =
 
 /*
  * The change of the profile an update or delete makes: the rows of
- * new_feedback added, those of old_feedback (%s: this query of the new
- * rows, or one of none) taken away.
+ * new_feedback added (the first %s: this query of the new rows, or one of
+ * none), those of old_feedback (the second) taken away; the latest time is
+ * that of the new rows (-infinity without any), which the upsert's
+ * GREATEST keeps only if it is later.
  */
 static const char *const profile_delta =
 "SELECT d.tenant_id, d.category, d.item, d.month, pg_catalog.sum(d.mentions), pg_catalog.sum(d.sentiment_sum),"
 "  pg_catalog.sum(d.sentiment_n), pg_catalog.sum(d.promoters), pg_catalog.sum(d.passives),"
-"  pg_catalog.sum(d.detractors), pg_catalog.max(d.last_at)"
+"  pg_catalog.sum(d.detractors), COALESCE(pg_catalog.max(d.last_at), '-infinity'::pg_catalog.timestamptz)"
 " FROM (SELECT * FROM (%s) AS n " PROFILE_COLUMNS
 "  UNION ALL SELECT o.tenant_id, o.category, o.item, o.month, OPERATOR(pg_catalog.-) o.mentions,"
 "   OPERATOR(pg_catalog.-) o.sentiment_sum, OPERATOR(pg_catalog.-) o.sentiment_n, OPERATOR(pg_catalog.-) o.promoters,"
-"   OPERATOR(pg_catalog.-) o.passives, OPERATOR(pg_catalog.-) o.detractors, o.last_at"
+"   OPERATOR(pg_catalog.-) o.passives, OPERATOR(pg_catalog.-) o.detractors, NULL"
 "  FROM (%s) AS o " PROFILE_COLUMNS
 " ) AS d GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4";
 
@@ -131,24 +134,30 @@ profile_exec(const char *sql, int expected)
 
 /*
  * Applies an update or delete: the rows of old_feedback out, those of
- * new_feedback in (has_new false: a delete), then the latest times of the
- * slices they touched (a query of (tenant_id, month)) from adoption.feedback,
- * and the rows left without mentions dropped.  A row taken out of a profile
- * already emptied (forget_tenant() deletes the profile before the feedback)
- * leaves a row below zero: dropped too.
+ * new_feedback in (has_new false: a delete); then, for the profile rows
+ * whose latest time an old row held (and no new row passed), the latest
+ * time again from adoption.feedback (a scan of those tenant-months only);
+ * and the rows of the slices it touched (a query of (tenant_id, month))
+ * left without mentions dropped.  A row taken out of a profile already
+ * emptied (forget_tenant() deletes the profile before the feedback) leaves
+ * a row below zero: dropped too.
  */
 static void
 profile_apply_change(bool has_new, const char *slices)
 {
-	char	   *keys = psprintf("(f.tenant_id, " PROFILE_MONTH ") IN (%s)", slices);
+	char	   *old_rows = psprintf(profile_rows, "old_feedback", "true");
 	char	   *added = has_new ? psprintf(profile_rows, "new_feedback", "true") :
 		psprintf(profile_rows, "adoption.feedback", "false");
+	char	   *keys = psprintf("(f.tenant_id, " PROFILE_MONTH ") IN ("
+							   "SELECT o.tenant_id, o.month FROM (%s) AS o " PROFILE_COLUMNS
+							   " JOIN adoption.feedback_profile AS q ON q.tenant_id OPERATOR(pg_catalog.=) o.tenant_id"
+							   "  AND q.category OPERATOR(pg_catalog.=) o.category AND q.item OPERATOR(pg_catalog.=) o.item"
+							   "  AND q.month OPERATOR(pg_catalog.=) o.month"
+							   " WHERE o.last_at OPERATOR(pg_catalog.>=) q.last_at)", old_rows);
 
 	profile_exec("LOCK TABLE adoption.feedback_profile IN SHARE ROW EXCLUSIVE MODE",
 				 SPI_OK_UTILITY);
-	profile_exec(psprintf(profile_upsert,
-						  psprintf(profile_delta, added,
-								   psprintf(profile_rows, "old_feedback", "true"))),
+	profile_exec(psprintf(profile_upsert, psprintf(profile_delta, added, old_rows)),
 				 SPI_OK_INSERT);
 	profile_exec(psprintf("UPDATE adoption.feedback_profile AS p SET last_at = r.last_at"
 						  " FROM (%s) AS r " PROFILE_COLUMNS
