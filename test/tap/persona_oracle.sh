@@ -266,6 +266,17 @@ got=$(q -d $db -c "SELECT count(*) FROM (SELECT rank, rank() OVER (ORDER BY requ
 [ "$got" = 0 ]
 ok $? "feature_requests: rank follows requesting_arr, then requests ($got rows out of order)"
 
+# One request, one row (issue 18 part 4): no text reports both a generic
+# topic and the catalog feature it names (customization / custom_fields,
+# mobile_app / mobile, data_import / import), and the requests of
+# feature_requests sum to the (row, request) pairs.
+got=$(q -d $db -c "SELECT (SELECT count(*) FROM adoption.feedback WHERE feature_requests @> '{customization,custom_fields}'
+		OR feature_requests @> '{mobile_app,mobile}' OR feature_requests @> '{data_import,import}')
+	|| '/' || (SELECT sum(requests) FROM adoption.feature_requests)
+	|| '/' || (SELECT count(*) FROM adoption.feedback, unnest(feature_requests))")
+[ "${got%%/*}" = 0 ] && [ "$(echo "$got" | cut -d/ -f2)" = "$(echo "$got" | cut -d/ -f3)" ]
+ok $? "one request, one row: texts with a topic and its feature / requests summed / pairs = $got"
+
 # Every state the same in every database; rebuild equals incremental.
 for v in $variants; do
 	snapshot ${master}_$v adoption $v
