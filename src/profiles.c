@@ -16,11 +16,23 @@
  *   - INSERT adds the statement's rows (transition table new_feedback) in
  *     one set-based upsert: counts and sums add, the latest time is the
  *     greater;
- *   - UPDATE and DELETE recompute the (tenant, month) slices the statement
- *     touched from adoption.feedback (a maximum cannot be taken back), under
- *     a SHARE ROW EXCLUSIVE lock of the profile table, so that no concurrent
- *     insert adds to a slice between its delete and its re-insert;
+ *   - UPDATE and DELETE subtract the old rows (old_feedback) and add the new
+ *     ones (new_feedback) in one upsert; where an old row held the latest
+ *     time, they take it again from adoption.feedback (a maximum cannot be
+ *     taken back: a scan of those tenant-months only); and they drop the
+ *     rows no feedback mentions any more; under a SHARE ROW EXCLUSIVE lock
+ *     of the profile table, so that no concurrent insert changes a slice in
+ *     between;
  *   - TRUNCATE empties it.
+ *
+ * Why deltas rather than recomputing the slices from adoption.feedback: an
+ * INSERT ... ON CONFLICT DO UPDATE fires the AFTER UPDATE statement trigger
+ * first, then the AFTER INSERT one (MERGE: update, delete, then insert;
+ * nodeModifyTable.c, fireASTriggers), so a recount would already see the
+ * statement's inserted rows that the insert trigger then adds again.  Sums
+ * of deltas count each row once whatever the order of the triggers; the
+ * latest time taken from the table may include those rows early, which the
+ * insert trigger's GREATEST leaves as it is.
  *
  * adoption.rebuild_feedback_profiles() recomputes it from adoption.feedback
  * with the very same aggregate (profile_rows), which is why a rebuild equals
@@ -83,6 +95,28 @@ static const char *const profile_upsert =
 "  detractors = p.detractors OPERATOR(pg_catalog.+) excluded.detractors,"
 "  last_at = GREATEST(p.last_at, excluded.last_at)";
 
+/* The columns of a profile_rows query, to select from it. */
+#define PROFILE_COLUMNS \
+	"(tenant_id, category, item, month, mentions, sentiment_sum, sentiment_n, promoters, passives, detractors, last_at)"
+
+/*
+ * The change of the profile an update or delete makes: the rows of
+ * new_feedback added (the first %s: this query of the new rows, or one of
+ * none), those of old_feedback (the second) taken away; the latest time is
+ * that of the new rows (-infinity without any), which the upsert's
+ * GREATEST keeps only if it is later.
+ */
+static const char *const profile_delta =
+"SELECT d.tenant_id, d.category, d.item, d.month, pg_catalog.sum(d.mentions), pg_catalog.sum(d.sentiment_sum),"
+"  pg_catalog.sum(d.sentiment_n), pg_catalog.sum(d.promoters), pg_catalog.sum(d.passives),"
+"  pg_catalog.sum(d.detractors), COALESCE(pg_catalog.max(d.last_at), '-infinity'::pg_catalog.timestamptz)"
+" FROM (SELECT * FROM (%s) AS n " PROFILE_COLUMNS
+"  UNION ALL SELECT o.tenant_id, o.category, o.item, o.month, OPERATOR(pg_catalog.-) o.mentions,"
+"   OPERATOR(pg_catalog.-) o.sentiment_sum, OPERATOR(pg_catalog.-) o.sentiment_n, OPERATOR(pg_catalog.-) o.promoters,"
+"   OPERATOR(pg_catalog.-) o.passives, OPERATOR(pg_catalog.-) o.detractors, NULL"
+"  FROM (%s) AS o " PROFILE_COLUMNS
+" ) AS d GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4";
+
 /* The (tenant, month) slices of a transition table (%s). */
 #define SLICES_OF(tbl) \
 	"SELECT f.tenant_id, " PROFILE_MONTH " AS month FROM " tbl " AS f"
@@ -98,20 +132,44 @@ profile_exec(const char *sql, int expected)
 		elog(ERROR, "feedback profile statement failed: %s", SPI_result_code_string(rc));
 }
 
-/* Recomputes the slices listed by a query of (tenant_id, month) from adoption.feedback. */
+/*
+ * Applies an update or delete: the rows of old_feedback out, those of
+ * new_feedback in (has_new false: a delete); then, for the profile rows
+ * whose latest time an old row held (and no new row passed), the latest
+ * time again from adoption.feedback (a scan of those tenant-months only);
+ * and the rows of the slices it touched (a query of (tenant_id, month))
+ * left without mentions dropped.  A row taken out of a profile already
+ * emptied (forget_tenant() deletes the profile before the feedback) leaves
+ * a row below zero: dropped too.
+ */
 static void
-profile_recompute(const char *slices)
+profile_apply_change(bool has_new, const char *slices)
 {
-	char	   *keys = psprintf("(f.tenant_id, " PROFILE_MONTH ") IN (%s)", slices);
+	char	   *old_rows = psprintf(profile_rows, "old_feedback", "true");
+	char	   *added = has_new ? psprintf(profile_rows, "new_feedback", "true") :
+		psprintf(profile_rows, "adoption.feedback", "false");
+	char	   *keys = psprintf("(f.tenant_id, " PROFILE_MONTH ") IN ("
+							   "SELECT o.tenant_id, o.month FROM (%s) AS o " PROFILE_COLUMNS
+							   " JOIN adoption.feedback_profile AS q ON q.tenant_id OPERATOR(pg_catalog.=) o.tenant_id"
+							   "  AND q.category OPERATOR(pg_catalog.=) o.category AND q.item OPERATOR(pg_catalog.=) o.item"
+							   "  AND q.month OPERATOR(pg_catalog.=) o.month"
+							   " WHERE o.last_at OPERATOR(pg_catalog.>=) q.last_at)", old_rows);
 
 	profile_exec("LOCK TABLE adoption.feedback_profile IN SHARE ROW EXCLUSIVE MODE",
 				 SPI_OK_UTILITY);
-	profile_exec(psprintf("DELETE FROM adoption.feedback_profile AS p"
-						  " WHERE (p.tenant_id, p.month) IN (%s)", slices),
-				 SPI_OK_DELETE);
-	profile_exec(psprintf(profile_upsert,
-						  psprintf(profile_rows, "adoption.feedback", keys)),
+	profile_exec(psprintf(profile_upsert, psprintf(profile_delta, added, old_rows)),
 				 SPI_OK_INSERT);
+	profile_exec(psprintf("UPDATE adoption.feedback_profile AS p SET last_at = r.last_at"
+						  " FROM (%s) AS r " PROFILE_COLUMNS
+						  " WHERE p.tenant_id OPERATOR(pg_catalog.=) r.tenant_id"
+						  "  AND p.category OPERATOR(pg_catalog.=) r.category"
+						  "  AND p.item OPERATOR(pg_catalog.=) r.item AND p.month OPERATOR(pg_catalog.=) r.month"
+						  "  AND p.last_at OPERATOR(pg_catalog.<>) r.last_at",
+						  psprintf(profile_rows, "adoption.feedback", keys)),
+				 SPI_OK_UPDATE);
+	profile_exec(psprintf("DELETE FROM adoption.feedback_profile AS p"
+						  " WHERE (p.tenant_id, p.month) IN (%s) AND p.mentions OPERATOR(pg_catalog.<=) 0", slices),
+				 SPI_OK_DELETE);
 }
 
 PG_FUNCTION_INFO_V1(adoption_feedback_profiles);
@@ -155,9 +213,9 @@ adoption_feedback_profiles(PG_FUNCTION_ARGS)
 								  psprintf(profile_rows, "new_feedback", "true")),
 						 SPI_OK_INSERT);
 		else if (TRIGGER_FIRED_BY_DELETE(ev))
-			profile_recompute(SLICES_OF("old_feedback"));
+			profile_apply_change(false, SLICES_OF("old_feedback"));
 		else
-			profile_recompute(SLICES_OF("old_feedback") " UNION " SLICES_OF("new_feedback"));
+			profile_apply_change(true, SLICES_OF("old_feedback") " UNION " SLICES_OF("new_feedback"));
 	}
 	PG_FINALLY();
 	{

@@ -136,7 +136,7 @@ COMMENT ON COLUMN adoption.feedback_themes.mean_sentiment IS 'Mean sentiment (-1
 
 CREATE VIEW adoption.feature_requests WITH (security_invoker = true) AS
 WITH r AS (
-	SELECT q.request, f.tenant_id, f.body, f.created_at
+	SELECT q.request, f.tenant_id, f.feedback_id, f.body, f.created_at
 	FROM adoption.feedback AS f, pg_catalog.unnest(f.feature_requests) AS q(request)
 ),
 per_tenant AS (
@@ -149,7 +149,7 @@ SELECT pg_catalog.rank() OVER (ORDER BY sum(coalesce(t.arr, 0)) DESC, sum(p.requ
 	sum(coalesce(t.arr, 0)) AS requesting_arr,
 	max(p.last_at) AS last_requested_at,
 	(SELECT r.body FROM r WHERE r.request OPERATOR(pg_catalog.=) p.request AND r.body IS NOT NULL
-		ORDER BY r.created_at DESC LIMIT 1) AS latest_text
+		ORDER BY r.created_at DESC, r.feedback_id, r.tenant_id LIMIT 1) AS latest_text
 FROM per_tenant AS p
 LEFT JOIN adoption.tenants AS t ON t.tenant_id OPERATOR(pg_catalog.=) p.tenant_id
 LEFT JOIN adoption.features AS c ON c.feature_id OPERATOR(pg_catalog.=) p.request
@@ -163,7 +163,7 @@ COMMENT ON COLUMN adoption.feature_requests.tenants IS 'Tenants asking';
 COMMENT ON COLUMN adoption.feature_requests.requests IS 'Feedback rows asking';
 COMMENT ON COLUMN adoption.feature_requests.requesting_arr IS 'Sum of the ARR of the tenants asking (the ranking weight)';
 COMMENT ON COLUMN adoption.feature_requests.last_requested_at IS 'Latest request';
-COMMENT ON COLUMN adoption.feature_requests.latest_text IS 'Text of the latest request';
+COMMENT ON COLUMN adoption.feature_requests.latest_text IS 'Text of the latest request (of requests at the same time, the least feedback_id)';
 
 CREATE VIEW adoption.pain_points WITH (security_invoker = true) AS
 SELECT p.theme, t.segment, f.feature_id,

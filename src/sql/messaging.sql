@@ -83,8 +83,8 @@ g AS (
 		pg_catalog.round(pg_catalog.avg(m.sentiment)::numeric, 3) AS mean_sentiment,
 		(SELECT COALESCE(pg_catalog.sum(t.arr), 0) FROM adoption.tenants AS t
 			WHERE t.tenant_id OPERATOR(pg_catalog.=) ANY (pg_catalog.array_agg(DISTINCT m.tenant_id))) AS arr,
-		(pg_catalog.array_agg(m.feedback_id ORDER BY m.created_at DESC, m.feedback_id))[1:5] AS evidence,
-		(pg_catalog.array_agg(m.body ORDER BY m.created_at DESC, m.feedback_id) FILTER (WHERE m.body IS NOT NULL))[1] AS example,
+		(pg_catalog.array_agg(m.feedback_id ORDER BY m.created_at DESC, m.feedback_id, m.tenant_id))[1:5] AS evidence,
+		(pg_catalog.array_agg(m.body ORDER BY m.created_at DESC, m.feedback_id, m.tenant_id) FILTER (WHERE m.body IS NOT NULL))[1] AS example,
 		pg_catalog.array_agg(DISTINCT m.feedback_id) FILTER (WHERE EXISTS (
 			SELECT FROM adoption.campaign_followups AS x
 			WHERE x.kind OPERATOR(pg_catalog.=) 'case_study' AND x.tenant_id OPERATOR(pg_catalog.=) m.tenant_id
@@ -99,7 +99,8 @@ SELECT g.segment, g.kind, g.theme, g.per_feature, g.feature_id, g.fix_feature_id
 		WHEN 'lead_with' THEN g.mentions OPERATOR(pg_catalog.*) g.mean_sentiment OPERATOR(pg_catalog.*) g.arr
 		WHEN 'proof_point' THEN g.mentions OPERATOR(pg_catalog.*) g.arr
 		ELSE g.arr END AS score,
-	g.evidence, g.example, g.case_studies,
+	g.evidence, g.example,
+	CASE g.kind WHEN 'proof_point' THEN g.case_studies END AS case_studies,
 	CASE g.kind WHEN 'announce_fix' THEN g.target_tenants END AS target_tenants,
 	CASE g.kind WHEN 'proof_point' THEN 'case_study' WHEN 'announce_fix' THEN 'fix_announcement' END AS suggested_template
 FROM g
@@ -116,9 +117,9 @@ COMMENT ON COLUMN adoption.messaging_opportunities.mentions IS 'Feedback rows th
 COMMENT ON COLUMN adoption.messaging_opportunities.mean_sentiment IS 'Mean sentiment (-1 to 1) of those rows';
 COMMENT ON COLUMN adoption.messaging_opportunities.arr IS 'Sum of the ARR of those tenants';
 COMMENT ON COLUMN adoption.messaging_opportunities.score IS 'Ranking weight within a kind: lead_with mentions x mean_sentiment x arr; proof_point mentions x arr; announce_fix arr';
-COMMENT ON COLUMN adoption.messaging_opportunities.evidence IS 'Up to five feedback_ids behind it, latest first';
+COMMENT ON COLUMN adoption.messaging_opportunities.evidence IS 'Up to five feedback_ids behind it, latest first (ties by feedback_id)';
 COMMENT ON COLUMN adoption.messaging_opportunities.example IS 'Text of the latest of them';
-COMMENT ON COLUMN adoption.messaging_opportunities.case_studies IS 'proof_point: those of its feedback rows enqueued as a case_study (adoption.campaign_followups); NULL if none';
+COMMENT ON COLUMN adoption.messaging_opportunities.case_studies IS 'proof_point: those of its feedback rows enqueued as a case_study (adoption.campaign_followups), in feedback_id order; NULL if none and for the other kinds';
 COMMENT ON COLUMN adoption.messaging_opportunities.target_tenants IS 'announce_fix: the tenants adoption.enqueue_fix_announcements() addresses';
 COMMENT ON COLUMN adoption.messaging_opportunities.suggested_template IS 'Campaign template it suggests: case_study (enqueued by the feedback trigger) or fix_announcement (enqueued by adoption.enqueue_fix_announcements()); NULL for lead_with, which is messaging, not a per-tenant action';
 

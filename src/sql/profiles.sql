@@ -39,7 +39,7 @@ CREATE FUNCTION adoption.feedback_profiles()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'adoption_feedback_profiles'
 LANGUAGE C;
-COMMENT ON FUNCTION adoption.feedback_profiles() IS 'AFTER statement trigger of adoption.feedback: adds inserted rows to adoption.feedback_profile, recomputes the tenant-months an update or delete touched, empties it on truncate';
+COMMENT ON FUNCTION adoption.feedback_profiles() IS 'AFTER statement trigger of adoption.feedback: adds inserted rows to adoption.feedback_profile, takes the old rows of an update or delete out and adds the new ones (latest times from the feedback), empties it on truncate';
 CREATE TRIGGER feedback_profile_insert AFTER INSERT ON adoption.feedback
 	REFERENCING NEW TABLE AS new_feedback
 	FOR EACH STATEMENT EXECUTE FUNCTION adoption.feedback_profiles();

@@ -158,7 +158,7 @@ CREATE FUNCTION adoption.feedback_profiles()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'adoption_feedback_profiles'
 LANGUAGE C;
-COMMENT ON FUNCTION adoption.feedback_profiles() IS 'AFTER statement trigger of adoption.feedback: adds inserted rows to adoption.feedback_profile, recomputes the tenant-months an update or delete touched, empties it on truncate';
+COMMENT ON FUNCTION adoption.feedback_profiles() IS 'AFTER statement trigger of adoption.feedback: adds inserted rows to adoption.feedback_profile, takes the old rows of an update or delete out and adds the new ones (latest times from the feedback), empties it on truncate';
 CREATE TRIGGER feedback_profile_insert AFTER INSERT ON adoption.feedback
 	REFERENCING NEW TABLE AS new_feedback
 	FOR EACH STATEMENT EXECUTE FUNCTION adoption.feedback_profiles();
@@ -499,8 +499,8 @@ g AS (
 		pg_catalog.round(pg_catalog.avg(m.sentiment)::numeric, 3) AS mean_sentiment,
 		(SELECT COALESCE(pg_catalog.sum(t.arr), 0) FROM adoption.tenants AS t
 			WHERE t.tenant_id OPERATOR(pg_catalog.=) ANY (pg_catalog.array_agg(DISTINCT m.tenant_id))) AS arr,
-		(pg_catalog.array_agg(m.feedback_id ORDER BY m.created_at DESC, m.feedback_id))[1:5] AS evidence,
-		(pg_catalog.array_agg(m.body ORDER BY m.created_at DESC, m.feedback_id) FILTER (WHERE m.body IS NOT NULL))[1] AS example,
+		(pg_catalog.array_agg(m.feedback_id ORDER BY m.created_at DESC, m.feedback_id, m.tenant_id))[1:5] AS evidence,
+		(pg_catalog.array_agg(m.body ORDER BY m.created_at DESC, m.feedback_id, m.tenant_id) FILTER (WHERE m.body IS NOT NULL))[1] AS example,
 		pg_catalog.array_agg(DISTINCT m.feedback_id) FILTER (WHERE EXISTS (
 			SELECT FROM adoption.campaign_followups AS x
 			WHERE x.kind OPERATOR(pg_catalog.=) 'case_study' AND x.tenant_id OPERATOR(pg_catalog.=) m.tenant_id
@@ -515,7 +515,8 @@ SELECT g.segment, g.kind, g.theme, g.per_feature, g.feature_id, g.fix_feature_id
 		WHEN 'lead_with' THEN g.mentions OPERATOR(pg_catalog.*) g.mean_sentiment OPERATOR(pg_catalog.*) g.arr
 		WHEN 'proof_point' THEN g.mentions OPERATOR(pg_catalog.*) g.arr
 		ELSE g.arr END AS score,
-	g.evidence, g.example, g.case_studies,
+	g.evidence, g.example,
+	CASE g.kind WHEN 'proof_point' THEN g.case_studies END AS case_studies,
 	CASE g.kind WHEN 'announce_fix' THEN g.target_tenants END AS target_tenants,
 	CASE g.kind WHEN 'proof_point' THEN 'case_study' WHEN 'announce_fix' THEN 'fix_announcement' END AS suggested_template
 FROM g
@@ -532,9 +533,9 @@ COMMENT ON COLUMN adoption.messaging_opportunities.mentions IS 'Feedback rows th
 COMMENT ON COLUMN adoption.messaging_opportunities.mean_sentiment IS 'Mean sentiment (-1 to 1) of those rows';
 COMMENT ON COLUMN adoption.messaging_opportunities.arr IS 'Sum of the ARR of those tenants';
 COMMENT ON COLUMN adoption.messaging_opportunities.score IS 'Ranking weight within a kind: lead_with mentions x mean_sentiment x arr; proof_point mentions x arr; announce_fix arr';
-COMMENT ON COLUMN adoption.messaging_opportunities.evidence IS 'Up to five feedback_ids behind it, latest first';
+COMMENT ON COLUMN adoption.messaging_opportunities.evidence IS 'Up to five feedback_ids behind it, latest first (ties by feedback_id)';
 COMMENT ON COLUMN adoption.messaging_opportunities.example IS 'Text of the latest of them';
-COMMENT ON COLUMN adoption.messaging_opportunities.case_studies IS 'proof_point: those of its feedback rows enqueued as a case_study (adoption.campaign_followups); NULL if none';
+COMMENT ON COLUMN adoption.messaging_opportunities.case_studies IS 'proof_point: those of its feedback rows enqueued as a case_study (adoption.campaign_followups), in feedback_id order; NULL if none and for the other kinds';
 COMMENT ON COLUMN adoption.messaging_opportunities.target_tenants IS 'announce_fix: the tenants adoption.enqueue_fix_announcements() addresses';
 COMMENT ON COLUMN adoption.messaging_opportunities.suggested_template IS 'Campaign template it suggests: case_study (enqueued by the feedback trigger) or fix_announcement (enqueued by adoption.enqueue_fix_announcements()); NULL for lead_with, which is messaging, not a per-tenant action';
 
@@ -8360,3 +8361,31 @@ CREATE POLICY own_tenant ON adoption.campaign_action_queue FOR SELECT TO adoptio
 	USING (tenant_id OPERATOR(pg_catalog.=) NULLIF(pg_catalog.current_setting('adoption.tenant_id', true), ''));
 COMMENT ON POLICY all_rows ON adoption.campaign_action_queue IS 'adoption_app and adoption_analyst see and write every row (their table privileges limit what they may do)';
 COMMENT ON POLICY own_tenant ON adoption.campaign_action_queue IS 'adoption_tenant reads only the rows of the tenant named by the setting adoption.tenant_id (none when adoption.tenant_id is unset or empty)';
+
+/*
+ * Issue 18 audit (test/tap/persona_oracle.sh): feature_requests.latest_text
+ * breaks ties of created_at by feedback_id (then tenant_id), so it no longer
+ * depends on the order the rows arrived in.  (messaging_opportunities, new
+ * in 0.4.0, is created above as fixed by the audit.)
+ */
+CREATE OR REPLACE VIEW adoption.feature_requests WITH (security_invoker = true) AS
+WITH r AS (
+	SELECT q.request, f.tenant_id, f.feedback_id, f.body, f.created_at
+	FROM adoption.feedback AS f, pg_catalog.unnest(f.feature_requests) AS q(request)
+),
+per_tenant AS (
+	SELECT r.request, r.tenant_id, count(*) AS requests, max(r.created_at) AS last_at
+	FROM r GROUP BY r.request, r.tenant_id
+)
+SELECT pg_catalog.rank() OVER (ORDER BY sum(coalesce(t.arr, 0)) DESC, sum(p.requests) DESC) AS rank,
+	p.request, c.feature_name, c.tier,
+	count(*) AS tenants, sum(p.requests) AS requests,
+	sum(coalesce(t.arr, 0)) AS requesting_arr,
+	max(p.last_at) AS last_requested_at,
+	(SELECT r.body FROM r WHERE r.request OPERATOR(pg_catalog.=) p.request AND r.body IS NOT NULL
+		ORDER BY r.created_at DESC, r.feedback_id, r.tenant_id LIMIT 1) AS latest_text
+FROM per_tenant AS p
+LEFT JOIN adoption.tenants AS t ON t.tenant_id OPERATOR(pg_catalog.=) p.tenant_id
+LEFT JOIN adoption.features AS c ON c.feature_id OPERATOR(pg_catalog.=) p.request
+GROUP BY p.request, c.feature_name, c.tier;
+COMMENT ON COLUMN adoption.feature_requests.latest_text IS 'Text of the latest request (of requests at the same time, the least feedback_id)';

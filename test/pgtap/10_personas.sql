@@ -19,7 +19,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION pg_adoption;
 SET client_min_messages = warning;
-SELECT plan(33);
+SELECT plan(36);
 
 INSERT INTO adoption.features (feature_id, feature_name) VALUES ('dashboards', 'Dashboard');
 INSERT INTO adoption.tenants (tenant_id, segment, arr) VALUES ('t1', 'smb', 1000), ('t2', 'smb', 3000),
@@ -188,6 +188,42 @@ SELECT results_eq($$SELECT segment, tenants, feedback FROM adoption.segment_pers
 SET LOCAL adoption.tenant_id = '';
 SELECT is((SELECT count(*) FROM adoption.persona_themes), 0::bigint, 'no tenant set: nothing');
 RESET ROLE;
+
+-- An upsert fires the AFTER UPDATE statement trigger before the AFTER
+-- INSERT one (MERGE: update, delete, insert): each row counts once.  By
+-- hand, u1 in May 2026: a "Great product." (+0.612372); the upsert turns a
+-- into "Terrible." (-0.612372) and adds b "Great product." on the 4th: 2
+-- rows, sum 0, latest the 4th (3 rows before the audit's fix).
+INSERT INTO adoption.feedback (tenant_id, feedback_id, channel, body, created_at)
+VALUES ('u1', 'a', 'survey', 'Great product.', '2026-05-03 00:00+00');
+INSERT INTO adoption.feedback (tenant_id, feedback_id, channel, body, created_at) VALUES
+	('u1', 'a', 'survey', 'Terrible.', '2026-05-03 00:00+00'), ('u1', 'b', 'survey', 'Great product.', '2026-05-04 00:00+00')
+ON CONFLICT (tenant_id, feedback_id) DO UPDATE SET body = excluded.body;
+SELECT results_eq($$SELECT mentions, sentiment_n, sentiment_sum, last_at FROM adoption.feedback_profile
+	WHERE tenant_id = 'u1' AND category = 'all'$$,
+	$$VALUES (2::bigint, 2::bigint, 0::numeric, '2026-05-04 00:00+00'::timestamptz)$$,
+	'upsert: the updated row and the inserted one count once each');
+-- MERGE deletes a and inserts c "Terrible." on the 5th: b and c, sum 0.
+MERGE INTO adoption.feedback AS f
+USING (VALUES ('u1', 'a', 'Great product.'), ('u1', 'c', 'Terrible.')) AS s (tenant_id, feedback_id, body)
+ON f.tenant_id = s.tenant_id AND f.feedback_id = s.feedback_id
+WHEN MATCHED THEN DELETE
+WHEN NOT MATCHED THEN INSERT (tenant_id, feedback_id, channel, body, created_at)
+	VALUES (s.tenant_id, s.feedback_id, 'survey', s.body, '2026-05-05 00:00+00');
+SELECT results_eq($$SELECT mentions, sentiment_n, sentiment_sum, last_at FROM adoption.feedback_profile
+	WHERE tenant_id = 'u1' AND category = 'all'$$,
+	$$VALUES (2::bigint, 2::bigint, 0::numeric, '2026-05-05 00:00+00'::timestamptz)$$,
+	'merge: the deleted row out, the inserted one in, once');
+-- An upsert moving b to June while inserting d in May on the 20th: May has
+-- c and d (sum 0, latest the 20th), June b (+0.612372).
+INSERT INTO adoption.feedback (tenant_id, feedback_id, channel, body, created_at) VALUES
+	('u1', 'b', 'survey', 'Great product.', '2026-06-10 00:00+00'), ('u1', 'd', 'survey', 'Great product.', '2026-05-20 00:00+00')
+ON CONFLICT (tenant_id, feedback_id) DO UPDATE SET created_at = excluded.created_at;
+SELECT results_eq($$SELECT month, mentions, sentiment_sum, last_at FROM adoption.feedback_profile
+	WHERE tenant_id = 'u1' AND category = 'all' ORDER BY month$$,
+	$$VALUES ('2026-05-01'::date, 2::bigint, 0::numeric, '2026-05-20 00:00+00'::timestamptz),
+		('2026-06-01', 1, 0.612372, '2026-06-10 00:00+00')$$,
+	'upsert moving a row to another month while inserting into the old one');
 
 -- Truncate empties the profile.
 TRUNCATE adoption.feedback;

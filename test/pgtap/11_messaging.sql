@@ -15,7 +15,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION pg_adoption;
 SET client_min_messages = warning;
-SELECT plan(12);
+SELECT plan(16);
 
 INSERT INTO adoption.features (feature_id, feature_name) VALUES ('report_builder', 'Report builder'),
 	('mobile_app', 'Mobile app');
@@ -80,6 +80,36 @@ SELECT results_eq($$SELECT tenant_id, feature_id, dedupe_key, reason->>'via' FRO
 		('a2', 'mobile_app', '["fix_announcement", "mobile_app", "reliability"]', 'launch')$$,
 	'one per tenant, fixing feature and theme, through the queue');
 SELECT is(adoption.enqueue_fix_announcements(), 0, 'the dedupe keys hold on a second call');
+
+-- The audit of issue 18 (test/tap/persona_oracle.sh).  v5, b1's praise of
+-- today with a 10, is enqueued as a case study; lead_with rows carry no
+-- case_studies (a proof_point column).  Ties of created_at go to the least
+-- feedback_id, whatever order the rows arrived in: e2 (a2) arrives before
+-- e1 (a1) at the same instant, both ease_of_use in smb, so e1 is the
+-- example and leads the evidence; r2 (c1) asks for dark mode before r1 (c2)
+-- at the same instant: the latest request's text is r1's.
+INSERT INTO adoption.feedback (tenant_id, feedback_id, channel, score, body, created_at)
+VALUES ('b1', 'v5', 'nps', 10, 'Great support team, very helpful.', now());
+INSERT INTO adoption.feedback (tenant_id, feedback_id, channel, body, created_at) VALUES
+	('a2', 'e2', 'survey', 'Mobile app is great, easy to use, but please add dark mode.', '2026-06-10 00:00+00');
+INSERT INTO adoption.feedback (tenant_id, feedback_id, channel, body, created_at) VALUES
+	('a1', 'e1', 'survey', 'Really easy to use.', '2026-06-10 00:00+00');
+INSERT INTO adoption.feedback (tenant_id, feedback_id, channel, body, created_at) VALUES
+	('c1', 'r2', 'survey', 'Would love a dark mode, the screen is too bright at night.', '2026-06-15 12:00+00');
+INSERT INTO adoption.feedback (tenant_id, feedback_id, channel, body, created_at) VALUES
+	('c2', 'r1', 'survey', 'Please add dark mode.', '2026-06-15 12:00+00');
+SELECT is((SELECT feedback_id FROM adoption.campaign_followups WHERE tenant_id = 'b1' AND kind = 'case_study'),
+	'v5', 'v5 was enqueued as a case study');
+SELECT results_eq($$SELECT evidence, case_studies, suggested_template FROM adoption.messaging_opportunities
+	WHERE segment = 'ent' AND kind = 'lead_with' AND theme = 'support_quality' AND NOT per_feature$$,
+	$$VALUES ('{v5,v3}'::text[], NULL::text[], NULL::text)$$,
+	'lead_with support_quality in ent: evidence v5, v3; no case_studies on a lead_with row');
+SELECT results_eq($$SELECT evidence, example FROM adoption.messaging_opportunities
+	WHERE segment = 'smb' AND kind = 'lead_with' AND theme = 'ease_of_use' AND NOT per_feature$$,
+	$$VALUES ('{e1,e2,v2,v1}'::text[], 'Really easy to use.')$$,
+	'a tie of created_at goes to the least feedback_id: e1 before e2, e1 is the example');
+SELECT is((SELECT latest_text FROM adoption.feature_requests WHERE request = 'dark_mode'),
+	'Please add dark mode.', 'feature_requests: of two requests at the latest instant, the text of the least feedback_id (r1)');
 
 SET LOCAL ROLE adoption_tenant;
 SET LOCAL adoption.tenant_id = 'a1';

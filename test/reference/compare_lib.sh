@@ -1,5 +1,6 @@
-# test/reference/compare_lib.sh: shared by test/tap/order_freedom.sh and
-# test/tap/order_edges.sh (sourced, not run); the TAP helpers come from
+# test/reference/compare_lib.sh: shared by test/tap/order_freedom.sh,
+# test/tap/order_edges.sh and test/tap/persona_oracle.sh (sourced, not run;
+# the last sets tables=feedback_profile); the TAP helpers come from
 # test/lib/tap.sh.  The comparison of adoption state between databases: each state table is
 # copied into table snap of database $master as (tag, table, key, row as
 # jsonb without updated_at, milestone_buffer, activity, evidence), and two
@@ -46,6 +47,7 @@ export_sql() {
 		user_feature_state) keys="'tenant_id', x.tenant_id, 'feature_id', x.feature_id, 'user_id', x.user_id" ;;
 		tenant_user_state) keys="'tenant_id', x.tenant_id, 'user_id', x.user_id" ;;
 		tenant_state) keys="'tenant_id', x.tenant_id" ;;
+		feedback_profile) keys="'tenant_id', x.tenant_id, 'category', x.category, 'item', x.item, 'month', x.month" ;;
 		*) keys="'tenant_id', x.tenant_id, 'feature_id', x.feature_id" ;;
 		esac
 		sel="$sel$sep SELECT '$tag', '$t', jsonb_build_object($keys), to_jsonb(x) - '{updated_at,milestone_buffer,activity,evidence}'::text[] FROM $schema.$t AS x"

@@ -112,6 +112,12 @@ inputs() {
 				'Please add an API for bulk import', 'It is fine'])[1 + i % 6],
 			timestamptz '$base' - make_interval(hours => (i * 37) % 2000)
 		FROM generate_series(1, 240) AS i"
+	# Updates (text, and a month back; Citus evaluates no stable function of
+	# a column in an UPDATE) and deletes: the profile's triggers apply the
+	# differences on the shards too.
+	q "$@" -c "UPDATE adoption.feedback SET body = 'It is fine', created_at = timestamptz '$base' - interval '40 days'
+			WHERE feedback_id IN ('fb1', 'fb2', 'fb7', 'fb20')" \
+		-c "DELETE FROM adoption.feedback WHERE feedback_id IN ('fb3', 'fb11', 'fb30')"
 	for i in 1 2 3; do
 		q "$@" -c "INSERT INTO adoption.feedback (tenant_id, feedback_id, user_id, channel, score, body, created_at)
 			VALUES ('t$i', 'single$i', 'u$i', 'nps', $((i + 7)), 'Amazing product, it saved 3 hours every day', timestamptz '$base' - interval '$i hours')"
