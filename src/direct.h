@@ -23,6 +23,7 @@ extern bool adoption_direct_usable(Oid relid);
 extern DirectRow *adoption_row_lock(Oid relid, int nkeys, const char *const *keys, bool nowait);
 extern DirectRow *adoption_row_try_lock(Oid relid, int nkeys, const char *const *keys,
 										bool *blocked);
+extern DirectRow *adoption_row_lock_id(Oid relid, const char *column, int64 id);
 extern DirectRow *adoption_row_new(Oid relid);
 extern bool adoption_row_insert(DirectRow *row);
 extern int	adoption_row_col(DirectRow *row, const char *name);
@@ -31,6 +32,7 @@ extern void adoption_row_set(DirectRow *row, const char *name, Datum value, bool
 extern void adoption_row_bound(DirectRow *row, const char *name, TimestampTz t, bool later);
 extern void adoption_row_add(DirectRow *row, const char *name, int64 delta);
 extern void adoption_row_update(DirectRow *row);
+extern void adoption_row_delete(DirectRow *row);
 extern void adoption_row_release(DirectRow *row);
 extern int64 adoption_count_range(Oid relid, const char *key, const char *column,
 								  const char *day, TimestampTz after, const TimestampTz *upto);
