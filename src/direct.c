@@ -301,6 +301,30 @@ found_row(Relation rel, TupleTableSlot *slot, bool found)
 	return row;
 }
 
+/* A match callback that accepts the newer version and notes that there was one. */
+static bool
+note_traversed(TupleTableSlot *slot, const void *arg)
+{
+	*(bool *) arg = true;
+	return true;
+}
+
+/*
+ * Locks the row version an index scan of rel put in slot, FOR UPDATE with
+ * wait (LockWaitSkip: SKIP LOCKED), as lock_found does; true when locked,
+ * slot then holding the newest version and *traversed set if that is not
+ * the one found (the caller checks its conditions again, as EvalPlanQual
+ * would).  snap is the scan's snapshot.
+ */
+bool
+adoption_slot_lock(Relation rel, TupleTableSlot *slot, Snapshot snap, LockWaitPolicy wait,
+				   bool *blocked, bool *traversed)
+{
+	*traversed = false;
+	*blocked = false;
+	return lock_found(rel, slot, snap, wait, blocked, note_traversed, traversed);
+}
+
 /* The int8 column an id lock looks for, and its value. */
 typedef struct IdKey
 {

@@ -8,6 +8,8 @@
 #include "postgres.h"
 
 #include "executor/tuptable.h"
+#include "nodes/lockoptions.h"
+#include "utils/snapshot.h"
 #include "utils/relcache.h"
 #include "utils/timestamp.h"
 
@@ -24,6 +26,8 @@ extern DirectRow *adoption_row_lock(Oid relid, int nkeys, const char *const *key
 extern DirectRow *adoption_row_try_lock(Oid relid, int nkeys, const char *const *keys,
 										bool *blocked);
 extern DirectRow *adoption_row_lock_id(Oid relid, const char *column, int64 id);
+extern bool adoption_slot_lock(Relation rel, TupleTableSlot *slot, Snapshot snap,
+							   LockWaitPolicy wait, bool *blocked, bool *traversed);
 extern DirectRow *adoption_row_new(Oid relid);
 extern bool adoption_row_insert(DirectRow *row);
 extern int	adoption_row_col(DirectRow *row, const char *name);

@@ -546,6 +546,26 @@ $$;
 COMMENT ON FUNCTION adoption.enqueue_batch(jsonb) IS 'Enqueues a JSON array of actions {tenant_id, template_key, dedupe_key, reason, user_id, feature_id} set-based, skipping keys already enqueued and plays the play policy forbids; returns what it enqueued';
 
 /*
+ * claim_actions()'s claim of due pending actions without the executor
+ * (queue.c): claim_direct() says whether it may run (no Citus, no
+ * row-level security for the caller, no trigger on the queue, the
+ * privileges), claim_pending() claims up to max actions of the live slots
+ * in the order and with the locks of the statement it stands for.
+ */
+CREATE FUNCTION adoption.claim_direct()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'adoption_claim_direct'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION adoption.claim_direct() IS 'Internal: whether claim_actions() may claim through adoption.claim_pending()';
+CREATE FUNCTION adoption.claim_pending(worker text, max integer, lease interval, live smallint[])
+RETURNS SETOF adoption.campaign_actions
+AS 'MODULE_PATHNAME', 'adoption_claim_pending'
+LANGUAGE C VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION adoption.claim_pending(text, integer, interval, smallint[]) IS 'Internal: claims up to max due pending actions of the live slots for worker (claim_actions() without the executor)';
+
+/*
  * Hands out up to max pending actions (and claimed ones whose lease
  * expired) to worker; SKIP LOCKED, so concurrent workers get disjoint sets.
  * Due actions first, by available_at (and action_id among actions due at
@@ -615,24 +635,32 @@ BEGIN
 		coalesce(e.last_error, 'lease expired'), e.created_at, now()
 	FROM expired AS e;
 
-	/* Due pending actions first, then actions whose lease expired. */
-	RETURN QUERY
-	WITH locked AS (
-		SELECT p.tenant_id, p.action_id, p.slot FROM adoption.campaign_action_queue AS p
-		WHERE p.status = 'pending' AND p.available_at <= now()
-			AND p.slot IN (live[1], live[2], live[3], live[4], live[5], live[6], live[7], live[8],
-				live[9], live[10], live[11], live[12], live[13], live[14], live[15], live[16])
-		ORDER BY p.available_at, p.action_id
-		LIMIT max
-		FOR UPDATE SKIP LOCKED
-	)
-	UPDATE adoption.campaign_action_queue AS q
-	SET status = 'claimed', claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
-	FROM locked AS l
-	WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id AND q.slot = l.slot
-	RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
-		q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
-		q.created_at, q.completed_at, q.status_reason;
+	/*
+	 * Due pending actions first, then actions whose lease expired.  The
+	 * first without the executor when it may (claim_pending(), queue.c),
+	 * else as this statement.
+	 */
+	IF adoption.claim_direct() THEN
+		RETURN QUERY SELECT c.* FROM adoption.claim_pending(worker, max, lease, live) AS c;
+	ELSE
+		RETURN QUERY
+		WITH locked AS (
+			SELECT p.tenant_id, p.action_id, p.slot FROM adoption.campaign_action_queue AS p
+			WHERE p.status = 'pending' AND p.available_at <= now()
+				AND p.slot IN (live[1], live[2], live[3], live[4], live[5], live[6], live[7], live[8],
+					live[9], live[10], live[11], live[12], live[13], live[14], live[15], live[16])
+			ORDER BY p.available_at, p.action_id
+			LIMIT max
+			FOR UPDATE SKIP LOCKED
+		)
+		UPDATE adoption.campaign_action_queue AS q
+		SET status = 'claimed', claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
+		FROM locked AS l
+		WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id AND q.slot = l.slot
+		RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
+			q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
+			q.created_at, q.completed_at, q.status_reason;
+	END IF;
 	GET DIAGNOSTICS claimed = ROW_COUNT;
 	IF claimed < max THEN
 		RETURN QUERY

@@ -8365,7 +8365,9 @@ COMMENT ON POLICY own_tenant ON adoption.campaign_action_queue IS 'adoption_tena
  * Issue 19, a cheaper drain: complete_action() in C (queue.c),
  * the ring's size stated once (action_ring_slots(), action_generation_ids())
  * and the functions that read it, held_action() without its own-slot
- * probe, fail_action() queueing a retry with the slot's default.
+ * probe, fail_action() queueing a retry with the slot's default,
+ * claim_actions() claiming through claim_pending() (queue.c) when
+ * claim_direct() says it may.
  */
 CREATE FUNCTION adoption.action_ring_slots()
 RETURNS integer
@@ -8377,6 +8379,18 @@ RETURNS bigint
 AS 'MODULE_PATHNAME', 'adoption_action_generation_ids'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION adoption.action_generation_ids() IS 'Internal: the number of action ids in a generation of the action queue''s ring: 16,384';
+CREATE FUNCTION adoption.claim_direct()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'adoption_claim_direct'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION adoption.claim_direct() IS 'Internal: whether claim_actions() may claim through adoption.claim_pending()';
+CREATE FUNCTION adoption.claim_pending(worker text, max integer, lease interval, live smallint[])
+RETURNS SETOF adoption.campaign_actions
+AS 'MODULE_PATHNAME', 'adoption_claim_pending'
+LANGUAGE C VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION adoption.claim_pending(text, integer, interval, smallint[]) IS 'Internal: claims up to max due pending actions of the live slots for worker (claim_actions() without the executor)';
 CREATE OR REPLACE FUNCTION adoption.action_generation(action_id bigint)
 RETURNS bigint
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -8573,24 +8587,32 @@ BEGIN
 		coalesce(e.last_error, 'lease expired'), e.created_at, now()
 	FROM expired AS e;
 
-	/* Due pending actions first, then actions whose lease expired. */
-	RETURN QUERY
-	WITH locked AS (
-		SELECT p.tenant_id, p.action_id, p.slot FROM adoption.campaign_action_queue AS p
-		WHERE p.status = 'pending' AND p.available_at <= now()
-			AND p.slot IN (live[1], live[2], live[3], live[4], live[5], live[6], live[7], live[8],
-				live[9], live[10], live[11], live[12], live[13], live[14], live[15], live[16])
-		ORDER BY p.available_at, p.action_id
-		LIMIT max
-		FOR UPDATE SKIP LOCKED
-	)
-	UPDATE adoption.campaign_action_queue AS q
-	SET status = 'claimed', claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
-	FROM locked AS l
-	WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id AND q.slot = l.slot
-	RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
-		q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
-		q.created_at, q.completed_at, q.status_reason;
+	/*
+	 * Due pending actions first, then actions whose lease expired.  The
+	 * first without the executor when it may (claim_pending(), queue.c),
+	 * else as this statement.
+	 */
+	IF adoption.claim_direct() THEN
+		RETURN QUERY SELECT c.* FROM adoption.claim_pending(worker, max, lease, live) AS c;
+	ELSE
+		RETURN QUERY
+		WITH locked AS (
+			SELECT p.tenant_id, p.action_id, p.slot FROM adoption.campaign_action_queue AS p
+			WHERE p.status = 'pending' AND p.available_at <= now()
+				AND p.slot IN (live[1], live[2], live[3], live[4], live[5], live[6], live[7], live[8],
+					live[9], live[10], live[11], live[12], live[13], live[14], live[15], live[16])
+			ORDER BY p.available_at, p.action_id
+			LIMIT max
+			FOR UPDATE SKIP LOCKED
+		)
+		UPDATE adoption.campaign_action_queue AS q
+		SET status = 'claimed', claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
+		FROM locked AS l
+		WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id AND q.slot = l.slot
+		RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
+			q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
+			q.created_at, q.completed_at, q.status_reason;
+	END IF;
 	GET DIAGNOSTICS claimed = ROW_COUNT;
 	IF claimed < max THEN
 		RETURN QUERY
@@ -8697,3 +8719,4 @@ ALTER FUNCTION adoption.complete_action(bigint, text) SECURITY DEFINER;
 ALTER FUNCTION adoption.fail_action(bigint, text, text) SECURITY DEFINER;
 REVOKE ALL ON FUNCTION adoption.action_ring_slots(), adoption.action_generation_ids() FROM PUBLIC;
 ALTER FUNCTION adoption.claim_actions(text, integer, interval) SECURITY DEFINER;
+REVOKE ALL ON FUNCTION adoption.claim_direct(), adoption.claim_pending(text, integer, interval, smallint[]) FROM PUBLIC;
