@@ -327,6 +327,29 @@ pending_index(Relation rel, AttrNumber available_at, AttrNumber action_id)
 	return found;
 }
 
+/*
+ * The write state of a part, made when a row of it is first claimed (most
+ * claims write to one or two of the live parts): its result relation
+ * (range table index rti) with its indexes open, the columns the claim
+ * sets and those of the result.
+ */
+static void
+claim_part_write(ClaimPart *p, EState *estate, Index rti, TupleDesc outdesc)
+{
+	int			j;
+
+	p->att_claimed_by = part_att(p->rel, "claimed_by");
+	p->att_lease_until = part_att(p->rel, "lease_until");
+	p->att_attempts = part_att(p->rel, "attempts");
+	p->out_att = palloc(sizeof(AttrNumber) * outdesc->natts);
+	for (j = 0; j < outdesc->natts; j++)
+		p->out_att[j] = part_att(p->rel, NameStr(TupleDescAttr(outdesc, j)->attname));
+	p->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(p->rri, p->rel, rti, NULL, 0);
+	ExecOpenIndices(p->rri, false);
+	p->newslot = ExecInitExtraTupleSlot(estate, RelationGetDescr(p->rel), &TTSOpsVirtual);
+}
+
 /* Moves the part's scan to its next pending row; false at its end. */
 static bool
 part_next(ClaimPart *p)
@@ -458,28 +481,16 @@ adoption_claim_pending(PG_FUNCTION_ARGS)
 	for (i = 0; i < nparts; i++)
 	{
 		ClaimPart  *p = &parts[i];
-		TupleDesc	desc = RelationGetDescr(p->rel);
 		Oid			idxid;
-		int			j;
 
 		p->att_status = part_att(p->rel, "status");
 		p->att_available_at = part_att(p->rel, "available_at");
 		p->att_action_id = part_att(p->rel, "action_id");
-		p->att_claimed_by = part_att(p->rel, "claimed_by");
-		p->att_lease_until = part_att(p->rel, "lease_until");
-		p->att_attempts = part_att(p->rel, "attempts");
-		p->out_att = palloc(sizeof(AttrNumber) * outdesc->natts);
-		for (j = 0; j < outdesc->natts; j++)
-			p->out_att[j] = part_att(p->rel, NameStr(TupleDescAttr(outdesc, j)->attname));
 		idxid = pending_index(p->rel, p->att_available_at, p->att_action_id);
 		if (!OidIsValid(idxid))
 			elog(ERROR, "pg_adoption: \"%s\" has no index of pending actions", RelationGetRelationName(p->rel));
 		p->idx = index_open(idxid, RowExclusiveLock);
-		p->rri = makeNode(ResultRelInfo);
-		InitResultRelInfo(p->rri, p->rel, i + 1, NULL, 0);
-		ExecOpenIndices(p->rri, false);
 		p->slot = table_slot_create(p->rel, NULL);
-		p->newslot = ExecInitExtraTupleSlot(estate, desc, &TTSOpsVirtual);
 		ScanKeyInit(&skey, 1, BTLessEqualStrategyNumber, F_TIMESTAMPTZ_LE, TimestampTzGetDatum(now));
 		p->scan = index_beginscan(p->rel, p->idx, snap, 1, 0);
 		index_rescan(p->scan, &skey, 1, NULL, 0);
@@ -523,6 +534,8 @@ adoption_claim_pending(PG_FUNCTION_ARGS)
 			{
 				int32		attempts;
 
+				if (p->rri == NULL)
+					claim_part_write(p, estate, (int) (p - parts) + 1, outdesc);
 				desc = RelationGetDescr(p->rel);
 				natts = desc->natts;
 				ExecClearTuple(p->newslot);
@@ -557,7 +570,8 @@ adoption_claim_pending(PG_FUNCTION_ARGS)
 	{
 		index_endscan(parts[i].scan);
 		index_close(parts[i].idx, NoLock);
-		ExecCloseIndices(parts[i].rri);
+		if (parts[i].rri != NULL)
+			ExecCloseIndices(parts[i].rri);
 		ExecDropSingleTupleTableSlot(parts[i].slot);
 		table_close(parts[i].rel, NoLock);
 	}
