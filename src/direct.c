@@ -57,6 +57,7 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
@@ -74,11 +75,13 @@
 #include "utils/rel.h"
 #include "utils/rls.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "direct.h"
 
 static DirectRow *row_lock(Oid relid, int nkeys, const char *const *keys,
 						   LockWaitPolicy wait, bool *blocked);
+static DirectRow *found_row(Relation rel, TupleTableSlot *slot, bool found);
 
 /* Whether the direct paths may stand for SQL on table relid. */
 bool
@@ -135,10 +138,22 @@ key_init(ScanKey skey, Relation idx, int nkeys, const char *const *keys)
 				   CStringGetTextDatum(keys[i]));
 }
 
+/* The primary key a row_lock looks for. */
+typedef struct PrimaryKey
+{
+	Relation	idx;
+	int			nkeys;
+	const char *const *keys;
+} PrimaryKey;
+
 /* Whether the row in slot still has the key (after following an update). */
 static bool
-key_matches(TupleTableSlot *slot, Relation idx, int nkeys, const char *const *keys)
+key_matches(TupleTableSlot *slot, const void *arg)
 {
+	const PrimaryKey *pk = arg;
+	Relation	idx = pk->idx;
+	int			nkeys = pk->nkeys;
+	const char *const *keys = pk->keys;
 	int			i;
 
 	for (i = 0; i < nkeys; i++)
@@ -159,8 +174,9 @@ key_matches(TupleTableSlot *slot, Relation idx, int nkeys, const char *const *ke
 
 /* Locks the row the index scan found in slot; false if it is gone. */
 static bool
-lock_found(Relation rel, Relation idx, TupleTableSlot *slot, Snapshot snap,
-		   LockWaitPolicy wait, bool *blocked, int nkeys, const char *const *keys)
+lock_found(Relation rel, TupleTableSlot *slot, Snapshot snap, LockWaitPolicy wait,
+		   bool *blocked, bool (*matches) (TupleTableSlot *slot, const void *arg),
+		   const void *arg)
 {
 	TM_FailureData tmfd;
 	TM_Result	res;
@@ -172,7 +188,7 @@ lock_found(Relation rel, Relation idx, TupleTableSlot *slot, Snapshot snap,
 	switch (res)
 	{
 		case TM_Ok:
-			return !tmfd.traversed || key_matches(slot, idx, nkeys, keys);
+			return !tmfd.traversed || matches(slot, arg);
 		case TM_WouldBlock:
 			/* LockWaitSkip: another session holds it */
 			*blocked = true;
@@ -236,8 +252,6 @@ row_lock(Oid relid, int nkeys, const char *const *keys, LockWaitPolicy wait, boo
 	IndexScanDesc scan;
 	Snapshot	snap;
 	bool		found = false;
-	DirectRow  *row;
-	int			natts = RelationGetDescr(rel)->natts;
 
 	if (nkeys != IndexRelationGetNumberOfKeyAttributes(idx))
 		elog(ERROR, "pg_adoption: the primary key of \"%s\" does not have %d columns",
@@ -247,10 +261,27 @@ row_lock(Oid relid, int nkeys, const char *const *keys, LockWaitPolicy wait, boo
 	scan = index_beginscan(rel, idx, snap, nkeys, 0);
 	index_rescan(scan, skey, nkeys, NULL, 0);
 	if (index_getnext_slot(scan, ForwardScanDirection, slot))
-		found = lock_found(rel, idx, slot, snap, wait, blocked, nkeys, keys);
+	{
+		PrimaryKey	pk = {idx, nkeys, keys};
+
+		found = lock_found(rel, slot, snap, wait, blocked, key_matches, &pk);
+	}
 	index_endscan(scan);
 	PopActiveSnapshot();
 	index_close(idx, NoLock);
+	return found_row(rel, slot, found);
+}
+
+/*
+ * The DirectRow of the row locked in slot (found), or NULL (the slot
+ * dropped and rel closed).
+ */
+static DirectRow *
+found_row(Relation rel, TupleTableSlot *slot, bool found)
+{
+	DirectRow  *row;
+	int			natts = RelationGetDescr(rel)->natts;
+
 	if (!found)
 	{
 		ExecDropSingleTupleTableSlot(slot);
@@ -268,6 +299,119 @@ row_lock(Oid relid, int nkeys, const char *const *keys, LockWaitPolicy wait, boo
 	memcpy(row->values, slot->tts_values, sizeof(Datum) * natts);
 	memcpy(row->isnull, slot->tts_isnull, sizeof(bool) * natts);
 	return row;
+}
+
+/* A match callback that accepts the newer version and notes that there was one. */
+static bool
+note_traversed(TupleTableSlot *slot, const void *arg)
+{
+	*(bool *) arg = true;
+	return true;
+}
+
+/*
+ * Locks the row version an index scan of rel put in slot, FOR UPDATE with
+ * wait (LockWaitSkip: SKIP LOCKED), as lock_found does; true when locked,
+ * slot then holding the newest version and *traversed set if that is not
+ * the one found (the caller checks its conditions again, as EvalPlanQual
+ * would).  snap is the scan's snapshot.
+ */
+bool
+adoption_slot_lock(Relation rel, TupleTableSlot *slot, Snapshot snap, LockWaitPolicy wait,
+				   bool *blocked, bool *traversed)
+{
+	*traversed = false;
+	*blocked = false;
+	return lock_found(rel, slot, snap, wait, blocked, note_traversed, traversed);
+}
+
+/* The int8 column an id lock looks for, and its value. */
+typedef struct IdKey
+{
+	AttrNumber	att;
+	int64		id;
+} IdKey;
+
+/* Whether the row in slot still has the id (after following an update). */
+static bool
+id_matches(TupleTableSlot *slot, const void *arg)
+{
+	const IdKey *k = arg;
+	bool		isnull;
+	Datum		d = slot_getattr(slot, k->att, &isnull);
+
+	return !isnull && DatumGetInt64(d) == k->id;
+}
+
+/*
+ * An index of rel on column att alone, valid and not partial (InvalidOid
+ * if none): read from the syscache, no index opened.
+ */
+static Oid
+id_index(Relation rel, AttrNumber att)
+{
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
+	Oid			found = InvalidOid;
+
+	foreach(lc, indexes)
+	{
+		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+		Form_pg_index ix;
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		ix = (Form_pg_index) GETSTRUCT(tup);
+		if (ix->indisvalid && ix->indnkeyatts == 1 && ix->indkey.values[0] == att &&
+			heap_attisnull(tup, Anum_pg_index_indpred, NULL) &&
+			heap_attisnull(tup, Anum_pg_index_indexprs, NULL))
+			found = ix->indexrelid;
+		ReleaseSysCache(tup);
+		if (OidIsValid(found))
+			break;
+	}
+	list_free(indexes);
+	return found;
+}
+
+/*
+ * Finds the row of table relid whose bigint column is id (through an index
+ * on that column alone) and locks it FOR UPDATE, waiting for another
+ * holder, as row_lock does by a primary key.  Returns NULL when there is
+ * none, or when the table has no such index.  The caller has checked
+ * adoption_direct_usable.
+ */
+DirectRow *
+adoption_row_lock_id(Oid relid, const char *column, int64 id)
+{
+	Relation	rel = table_open(relid, RowExclusiveLock);
+	IdKey		key = {get_attnum(relid, column), id};
+	Oid			idxid = OidIsValid(key.att) ? id_index(rel, key.att) : InvalidOid;
+	Relation	idx;
+	ScanKeyData skey;
+	TupleTableSlot *slot;
+	IndexScanDesc scan;
+	Snapshot	snap;
+	bool		found = false;
+	bool		blocked = false;
+
+	if (!OidIsValid(idxid))
+	{
+		table_close(rel, NoLock);
+		return NULL;
+	}
+	idx = index_open(idxid, RowExclusiveLock);
+	column_key(&skey, idx, 1, BTEqualStrategyNumber, INT8OID, Int64GetDatum(id));
+	slot = table_slot_create(rel, NULL);
+	snap = begin_operation();
+	scan = index_beginscan(rel, idx, snap, 1, 0);
+	index_rescan(scan, &skey, 1, NULL, 0);
+	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+		found = lock_found(rel, slot, snap, LockWaitBlock, &blocked, id_matches, &key);
+	index_endscan(scan);
+	PopActiveSnapshot();
+	index_close(idx, NoLock);
+	return found_row(rel, slot, found);
 }
 
 /* The index into values of column name. */
@@ -480,6 +624,24 @@ adoption_row_insert(DirectRow *row)
 	ExecMaterializeSlot(slot);
 	end_write(estate, rri);
 	return true;
+}
+
+/*
+ * Deletes the row (its locked version) as ExecSimpleRelationDelete does
+ * for the logical replication apply worker; the row must not be updated
+ * or deleted again.
+ */
+void
+adoption_row_delete(DirectRow *row)
+{
+	ResultRelInfo *rri;
+	EState	   *estate = begin_write(row->rel, &rri);
+	EPQState	epq;
+
+	EvalPlanQualInit(&epq, estate, NULL, NIL, -1);
+	ExecSimpleRelationDelete(rri, estate, &epq, row->slot);
+	EvalPlanQualEnd(&epq);
+	end_write(estate, rri);
 }
 
 /* Closes the row's table (its lock stays until the transaction ends). */

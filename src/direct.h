@@ -8,6 +8,8 @@
 #include "postgres.h"
 
 #include "executor/tuptable.h"
+#include "nodes/lockoptions.h"
+#include "utils/snapshot.h"
 #include "utils/relcache.h"
 #include "utils/timestamp.h"
 
@@ -23,6 +25,9 @@ extern bool adoption_direct_usable(Oid relid);
 extern DirectRow *adoption_row_lock(Oid relid, int nkeys, const char *const *keys, bool nowait);
 extern DirectRow *adoption_row_try_lock(Oid relid, int nkeys, const char *const *keys,
 										bool *blocked);
+extern DirectRow *adoption_row_lock_id(Oid relid, const char *column, int64 id);
+extern bool adoption_slot_lock(Relation rel, TupleTableSlot *slot, Snapshot snap,
+							   LockWaitPolicy wait, bool *blocked, bool *traversed);
 extern DirectRow *adoption_row_new(Oid relid);
 extern bool adoption_row_insert(DirectRow *row);
 extern int	adoption_row_col(DirectRow *row, const char *name);
@@ -31,6 +36,7 @@ extern void adoption_row_set(DirectRow *row, const char *name, Datum value, bool
 extern void adoption_row_bound(DirectRow *row, const char *name, TimestampTz t, bool later);
 extern void adoption_row_add(DirectRow *row, const char *name, int64 delta);
 extern void adoption_row_update(DirectRow *row);
+extern void adoption_row_delete(DirectRow *row);
 extern void adoption_row_release(DirectRow *row);
 extern int64 adoption_count_range(Oid relid, const char *key, const char *column,
 								  const char *day, TimestampTz after, const TimestampTz *upto);

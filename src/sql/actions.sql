@@ -120,6 +120,18 @@ SELECT pg_catalog.pg_extension_config_dump('adoption.milestone_campaigns', '');
 CREATE SEQUENCE adoption.campaign_action_id_seq;
 SELECT pg_catalog.pg_extension_config_dump('adoption.campaign_action_id_seq', '');
 
+/* The size of the queue's ring, stated once (src/queue.h). */
+CREATE FUNCTION adoption.action_ring_slots()
+RETURNS integer
+AS 'MODULE_PATHNAME', 'adoption_action_ring_slots'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION adoption.action_ring_slots() IS 'Internal: the number of slots (parts) of the action queue''s ring: 16';
+CREATE FUNCTION adoption.action_generation_ids()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'adoption_action_generation_ids'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION adoption.action_generation_ids() IS 'Internal: the number of action ids in a generation of the action queue''s ring: 16,384';
+
 /*
  * The slot for an action queued now by a statement that names none (the
  * generation of the sequence now, which every row the statement can see is
@@ -184,7 +196,7 @@ COMMENT ON TABLE adoption.campaign_action_queue IS 'Live campaign actions (pendi
 COMMENT ON COLUMN adoption.campaign_action_queue.slot IS 'Part of the ring the action is in: its generation (adoption.action_generation()) modulo 16';
 DO $$
 BEGIN
-	FOR s IN 0..15 LOOP
+	FOR s IN 0..adoption.action_ring_slots() OPERATOR(pg_catalog.-) 1 LOOP
 		EXECUTE pg_catalog.format('CREATE TABLE adoption.%I PARTITION OF adoption.campaign_action_queue FOR VALUES IN (%s) WITH (fillfactor = 70)',
 			'campaign_action_queue_' OPERATOR(pg_catalog.||) s, s);
 		EXECUTE pg_catalog.format('COMMENT ON TABLE adoption.%I IS %L', 'campaign_action_queue_' OPERATOR(pg_catalog.||) s,
@@ -216,20 +228,22 @@ CREATE TABLE adoption.campaign_action_ring (
 	truncated_gen bigint
 );
 COMMENT ON TABLE adoption.campaign_action_ring IS 'Internal: the state of the ring of adoption.campaign_action_queue, one row per slot (docs/action-queue.md)';
-INSERT INTO adoption.campaign_action_ring (slot, drained_gen) SELECT s, s - 16 FROM generate_series(0, 15) AS s;
+INSERT INTO adoption.campaign_action_ring (slot, drained_gen)
+SELECT s, s OPERATOR(pg_catalog.-) adoption.action_ring_slots()
+FROM pg_catalog.generate_series(0, adoption.action_ring_slots() OPERATOR(pg_catalog.-) 1) AS s;
 
 /* The generation of an action id: ids in blocks of 16,384. */
 CREATE FUNCTION adoption.action_generation(action_id bigint)
 RETURNS bigint
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN action_id OPERATOR(pg_catalog./) 16384;
+RETURN action_id OPERATOR(pg_catalog./) adoption.action_generation_ids();
 COMMENT ON FUNCTION adoption.action_generation(bigint) IS 'Internal: the generation of the action queue''s ring that an action id (or a value of the action id sequence) belongs to: blocks of 16,384 ids';
 
 /* The slot of a generation. */
 CREATE FUNCTION adoption.action_slot(generation bigint)
 RETURNS smallint
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN (generation OPERATOR(pg_catalog.%) 16)::smallint;
+RETURN (generation OPERATOR(pg_catalog.%) adoption.action_ring_slots())::smallint;
 COMMENT ON FUNCTION adoption.action_slot(bigint) IS 'Internal: the slot of the action queue''s ring that holds a generation (the generation modulo 16)';
 
 /*
@@ -259,12 +273,12 @@ DECLARE
 	cur bigint;
 BEGIN
 	IF adoption.citus_on_shard() OR adoption.citus_distributed() THEN
-		RETURN ARRAY(SELECT s::smallint FROM generate_series(0, 15) AS s);
+		RETURN ARRAY(SELECT s::smallint FROM generate_series(0, adoption.action_ring_slots() - 1) AS s);
 	END IF;
 	cur := adoption.action_current_generation();
 	/* (drained_gen >= cur only if the sequence was set back: then every slot is live.) */
 	RETURN ARRAY(SELECT r.slot FROM adoption.campaign_action_ring AS r
-		WHERE r.drained_gen + 16 <= cur OR r.drained_gen >= cur ORDER BY r.slot);
+		WHERE r.drained_gen + adoption.action_ring_slots() <= cur OR r.drained_gen >= cur ORDER BY r.slot);
 END
 $$;
 COMMENT ON FUNCTION adoption.action_live_slots() IS 'Internal: the slots of the action queue''s ring that may hold a live action (all of them on a Citus cluster)';
@@ -306,7 +320,7 @@ BEGIN
 	cur := adoption.action_current_generation();
 	FOR s, observed, bar IN
 		SELECT g.slot, g.observed_gen, g.barrier FROM adoption.campaign_action_ring AS g
-		WHERE g.drained_gen + 16 < cur
+		WHERE g.drained_gen + adoption.action_ring_slots() < cur
 			AND (g.checked_at IS NULL OR g.checked_at < clock_timestamp() - interval '100 milliseconds')
 		ORDER BY g.drained_gen
 		FOR UPDATE SKIP LOCKED
@@ -325,7 +339,7 @@ BEGIN
 		IF bar IS NULL THEN
 			/* The last generation of the slot before cur (cur itself may still be handed out). */
 			UPDATE adoption.campaign_action_ring AS g
-			SET observed_gen = s + 16 * ((cur - 1 - s) / 16),
+			SET observed_gen = s + adoption.action_ring_slots() * ((cur - 1 - s) / adoption.action_ring_slots()),
 				barrier = pg_snapshot_xmax(pg_current_snapshot()), checked_at = clock_timestamp()
 			WHERE g.slot = s;
 		ELSE
@@ -381,7 +395,7 @@ BEGIN
 	) AS x;
 	FOR s, drained IN
 		SELECT g.slot, g.drained_gen FROM adoption.campaign_action_ring AS g
-		WHERE g.drained_gen > coalesce(g.truncated_gen, g.drained_gen - 1) AND g.drained_gen + 16 > cur
+		WHERE g.drained_gen > coalesce(g.truncated_gen, g.drained_gen - 1) AND g.drained_gen + adoption.action_ring_slots() > cur
 			AND g.drained_xmax IS NOT NULL
 			AND coalesce(oldest, 0) <= me - g.drained_xmax::text::bigint
 		ORDER BY g.slot
@@ -532,6 +546,26 @@ $$;
 COMMENT ON FUNCTION adoption.enqueue_batch(jsonb) IS 'Enqueues a JSON array of actions {tenant_id, template_key, dedupe_key, reason, user_id, feature_id} set-based, skipping keys already enqueued and plays the play policy forbids; returns what it enqueued';
 
 /*
+ * claim_actions()'s claim of due pending actions without the executor
+ * (queue.c): claim_direct() says whether it may run (no Citus, no
+ * row-level security for the caller, no trigger on the queue, the
+ * privileges), claim_pending() claims up to max actions of the live slots
+ * in the order and with the locks of the statement it stands for.
+ */
+CREATE FUNCTION adoption.claim_direct()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'adoption_claim_direct'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION adoption.claim_direct() IS 'Internal: whether claim_actions() may claim through adoption.claim_pending()';
+CREATE FUNCTION adoption.claim_pending(worker text, max integer, lease interval, live smallint[])
+RETURNS SETOF adoption.campaign_actions
+AS 'MODULE_PATHNAME', 'adoption_claim_pending'
+LANGUAGE C VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION adoption.claim_pending(text, integer, interval, smallint[]) IS 'Internal: claims up to max due pending actions of the live slots for worker (claim_actions() without the executor)';
+
+/*
  * Hands out up to max pending actions (and claimed ones whose lease
  * expired) to worker; SKIP LOCKED, so concurrent workers get disjoint sets.
  * Due actions first, by available_at (and action_id among actions due at
@@ -581,7 +615,7 @@ BEGIN
 	 * it starts the statement (a plan kept for the session: a parameter
 	 * array would not prune).  An action committed since this call began
 	 * and in a slot not listed is the next claim's, as if it had committed
-	 * a moment later.
+	 * a moment later.  (One element per slot: adoption.action_ring_slots().)
 	 */
 	live := adoption.action_live_slots();
 
@@ -601,24 +635,32 @@ BEGIN
 		coalesce(e.last_error, 'lease expired'), e.created_at, now()
 	FROM expired AS e;
 
-	/* Due pending actions first, then actions whose lease expired. */
-	RETURN QUERY
-	WITH locked AS (
-		SELECT p.tenant_id, p.action_id, p.slot FROM adoption.campaign_action_queue AS p
-		WHERE p.status = 'pending' AND p.available_at <= now()
-			AND p.slot IN (live[1], live[2], live[3], live[4], live[5], live[6], live[7], live[8],
-				live[9], live[10], live[11], live[12], live[13], live[14], live[15], live[16])
-		ORDER BY p.available_at, p.action_id
-		LIMIT max
-		FOR UPDATE SKIP LOCKED
-	)
-	UPDATE adoption.campaign_action_queue AS q
-	SET status = 'claimed', claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
-	FROM locked AS l
-	WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id AND q.slot = l.slot
-	RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
-		q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
-		q.created_at, q.completed_at, q.status_reason;
+	/*
+	 * Due pending actions first, then actions whose lease expired.  The
+	 * first without the executor when it may (claim_pending(), queue.c),
+	 * else as this statement.
+	 */
+	IF adoption.claim_direct() THEN
+		RETURN QUERY SELECT c.* FROM adoption.claim_pending(worker, max, lease, live) AS c;
+	ELSE
+		RETURN QUERY
+		WITH locked AS (
+			SELECT p.tenant_id, p.action_id, p.slot FROM adoption.campaign_action_queue AS p
+			WHERE p.status = 'pending' AND p.available_at <= now()
+				AND p.slot IN (live[1], live[2], live[3], live[4], live[5], live[6], live[7], live[8],
+					live[9], live[10], live[11], live[12], live[13], live[14], live[15], live[16])
+			ORDER BY p.available_at, p.action_id
+			LIMIT max
+			FOR UPDATE SKIP LOCKED
+		)
+		UPDATE adoption.campaign_action_queue AS q
+		SET status = 'claimed', claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
+		FROM locked AS l
+		WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id AND q.slot = l.slot
+		RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
+			q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
+			q.created_at, q.completed_at, q.status_reason;
+	END IF;
 	GET DIAGNOSTICS claimed = ROW_COUNT;
 	IF claimed < max THEN
 		RETURN QUERY
@@ -656,23 +698,17 @@ DECLARE
 	finished text;
 	t text;
 	s smallint;
-	own smallint;
 BEGIN
 	IF action_id IS NULL THEN
 		RAISE EXCEPTION 'action_id must not be NULL' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	/*
 	 * The tenant and the slot first: on a Citus cluster a row lock needs
-	 * the distribution column (a query routed to one shard).  The slot of
-	 * the action's own generation, unless it was queued again on a retry
-	 * (a variable: Citus plans no SQL function of a parameter).
+	 * the distribution column (a query routed to one shard).  Every slot:
+	 * the action in the slot of its own generation was looked for by
+	 * take_held_action() (or complete_action()) already.
 	 */
-	own := adoption.action_slot(adoption.action_generation(action_id));
-	SELECT q.tenant_id, q.slot INTO t, s FROM adoption.campaign_action_queue AS q
-	WHERE q.action_id = held_action.action_id AND q.slot = own;
-	IF NOT FOUND THEN
-		SELECT q.tenant_id, q.slot INTO t, s FROM adoption.campaign_action_queue AS q WHERE q.action_id = held_action.action_id;
-	END IF;
+	SELECT q.tenant_id, q.slot INTO t, s FROM adoption.campaign_action_queue AS q WHERE q.action_id = held_action.action_id;
 	SELECT q.* INTO a FROM adoption.campaign_action_queue AS q
 	WHERE q.tenant_id = t AND q.action_id = held_action.action_id AND q.slot = s FOR UPDATE;
 	IF NOT FOUND THEN
@@ -745,21 +781,17 @@ BEGIN
 END
 $$;
 
+/*
+ * In C (queue.c): the action found in the slot of its own generation is
+ * deleted and archived without the executor; anything else (an action
+ * queued again in another slot, an error, a Citus cluster) runs
+ * take_held_action() and the INSERT into the archive.
+ */
 CREATE FUNCTION adoption.complete_action(action_id bigint, worker text DEFAULT NULL)
 RETURNS text
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	a adoption.campaign_action_queue := adoption.take_held_action(action_id, worker);
-BEGIN
-	INSERT INTO adoption.campaign_action_archive
-	VALUES (a.action_id, a.tenant_id, a.user_id, a.feature_id, a.template_key, a.campaign_id, a.reason,
-		a.dedupe_key, 'done', a.attempts, a.available_at, a.claimed_by, a.lease_until, a.last_error,
-		a.created_at, now());
-	RETURN 'done';
-END
-$$;
+AS 'MODULE_PATHNAME', 'adoption_complete_action'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION adoption.complete_action(bigint, text) IS 'Marks a claimed action done (and moves it to the archive); with worker, checks that worker holds it; returns the new status, done (anything else is an error)';
 
 /*
@@ -789,8 +821,7 @@ BEGIN
 	VALUES (a.action_id, a.tenant_id, a.user_id, a.feature_id, a.template_key, a.campaign_id, a.reason,
 		a.dedupe_key, 'pending', a.attempts,
 		now() + least(interval '30 seconds' * power(2, least(a.attempts - 1, 12)), interval '1 day'),
-		a.claimed_by, NULL, error, a.created_at, NULL, a.status_reason,
-		adoption.action_slot(adoption.action_current_generation()));
+		a.claimed_by, NULL, error, a.created_at, NULL, a.status_reason, DEFAULT);
 	RETURN 'pending';
 END
 $$;

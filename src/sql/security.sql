@@ -104,7 +104,7 @@ GRANT SELECT ON adoption.rescore_state, adoption.snapshot_state TO adoption_anal
 /* The slots of the action queue's ring: read the queue, where row-level security applies. */
 DO $$
 BEGIN
-	FOR s IN 0..15 LOOP
+	FOR s IN 0..adoption.action_ring_slots() OPERATOR(pg_catalog.-) 1 LOOP
 		EXECUTE pg_catalog.format('REVOKE SELECT ON adoption.%I FROM adoption_analyst, adoption_tenant',
 			'campaign_action_queue_' OPERATOR(pg_catalog.||) s);
 	END LOOP;

@@ -8389,3 +8389,361 @@ LEFT JOIN adoption.tenants AS t ON t.tenant_id OPERATOR(pg_catalog.=) p.tenant_i
 LEFT JOIN adoption.features AS c ON c.feature_id OPERATOR(pg_catalog.=) p.request
 GROUP BY p.request, c.feature_name, c.tier;
 COMMENT ON COLUMN adoption.feature_requests.latest_text IS 'Text of the latest request (of requests at the same time, the least feedback_id)';
+ * Issue 19, a cheaper drain: complete_action() in C (queue.c),
+ * the ring's size stated once (action_ring_slots(), action_generation_ids())
+ * and the functions that read it, held_action() without its own-slot
+ * probe, fail_action() queueing a retry with the slot's default,
+ * claim_actions() claiming through claim_pending() (queue.c) when
+ * claim_direct() says it may.
+ */
+CREATE FUNCTION adoption.action_ring_slots()
+RETURNS integer
+AS 'MODULE_PATHNAME', 'adoption_action_ring_slots'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION adoption.action_ring_slots() IS 'Internal: the number of slots (parts) of the action queue''s ring: 16';
+CREATE FUNCTION adoption.action_generation_ids()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'adoption_action_generation_ids'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION adoption.action_generation_ids() IS 'Internal: the number of action ids in a generation of the action queue''s ring: 16,384';
+CREATE FUNCTION adoption.claim_direct()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'adoption_claim_direct'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION adoption.claim_direct() IS 'Internal: whether claim_actions() may claim through adoption.claim_pending()';
+CREATE FUNCTION adoption.claim_pending(worker text, max integer, lease interval, live smallint[])
+RETURNS SETOF adoption.campaign_actions
+AS 'MODULE_PATHNAME', 'adoption_claim_pending'
+LANGUAGE C VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION adoption.claim_pending(text, integer, interval, smallint[]) IS 'Internal: claims up to max due pending actions of the live slots for worker (claim_actions() without the executor)';
+CREATE OR REPLACE FUNCTION adoption.action_generation(action_id bigint)
+RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN action_id OPERATOR(pg_catalog./) adoption.action_generation_ids();
+COMMENT ON FUNCTION adoption.action_generation(bigint) IS 'Internal: the generation of the action queue''s ring that an action id (or a value of the action id sequence) belongs to: blocks of 16,384 ids';
+CREATE OR REPLACE FUNCTION adoption.action_slot(generation bigint)
+RETURNS smallint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN (generation OPERATOR(pg_catalog.%) adoption.action_ring_slots())::smallint;
+COMMENT ON FUNCTION adoption.action_slot(bigint) IS 'Internal: the slot of the action queue''s ring that holds a generation (the generation modulo 16)';
+CREATE OR REPLACE FUNCTION adoption.action_live_slots()
+RETURNS smallint[]
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cur bigint;
+BEGIN
+	IF adoption.citus_on_shard() OR adoption.citus_distributed() THEN
+		RETURN ARRAY(SELECT s::smallint FROM generate_series(0, adoption.action_ring_slots() - 1) AS s);
+	END IF;
+	cur := adoption.action_current_generation();
+	/* (drained_gen >= cur only if the sequence was set back: then every slot is live.) */
+	RETURN ARRAY(SELECT r.slot FROM adoption.campaign_action_ring AS r
+		WHERE r.drained_gen + adoption.action_ring_slots() <= cur OR r.drained_gen >= cur ORDER BY r.slot);
+END
+$$;
+COMMENT ON FUNCTION adoption.action_live_slots() IS 'Internal: the slots of the action queue''s ring that may hold a live action (all of them on a Citus cluster)';
+CREATE OR REPLACE FUNCTION adoption.advance_action_ring()
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	/* Scalars, not a record: a plan that reads a record's field is made again at each call. */
+	s smallint;
+	observed bigint;
+	bar xid8;
+	cur bigint;
+	found_drained integer := 0;
+BEGIN
+	IF adoption.citus_on_shard() OR adoption.citus_distributed()
+		OR current_setting('transaction_isolation') <> 'read committed' THEN
+		RETURN 0;
+	END IF;
+	cur := adoption.action_current_generation();
+	FOR s, observed, bar IN
+		SELECT g.slot, g.observed_gen, g.barrier FROM adoption.campaign_action_ring AS g
+		WHERE g.drained_gen + adoption.action_ring_slots() < cur
+			AND (g.checked_at IS NULL OR g.checked_at < clock_timestamp() - interval '100 milliseconds')
+		ORDER BY g.drained_gen
+		FOR UPDATE SKIP LOCKED
+	LOOP
+		IF bar IS NOT NULL AND pg_snapshot_xmin(pg_current_snapshot()) >= bar THEN
+			IF NOT EXISTS (SELECT FROM adoption.campaign_action_queue AS q WHERE q.slot = s) THEN
+				UPDATE adoption.campaign_action_ring AS g
+				SET drained_gen = observed, observed_gen = NULL, barrier = NULL,
+					drained_xmax = pg_snapshot_xmax(pg_current_snapshot()), checked_at = clock_timestamp()
+				WHERE g.slot = s;
+				found_drained := found_drained + 1;
+				CONTINUE;
+			END IF;
+			bar := NULL;
+		END IF;
+		IF bar IS NULL THEN
+			/* The last generation of the slot before cur (cur itself may still be handed out). */
+			UPDATE adoption.campaign_action_ring AS g
+			SET observed_gen = s + adoption.action_ring_slots() * ((cur - 1 - s) / adoption.action_ring_slots()),
+				barrier = pg_snapshot_xmax(pg_current_snapshot()), checked_at = clock_timestamp()
+			WHERE g.slot = s;
+		ELSE
+			UPDATE adoption.campaign_action_ring AS g SET checked_at = clock_timestamp() WHERE g.slot = s;
+		END IF;
+	END LOOP;
+	RETURN found_drained;
+END
+$$;
+COMMENT ON FUNCTION adoption.advance_action_ring() IS 'Internal: one step of the bookkeeping of the action queue''s ring (run by claim_actions()); returns the number of slots it found drained';
+CREATE OR REPLACE FUNCTION adoption.truncate_drained_actions()
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s smallint;
+	drained bigint;
+	cur bigint;
+	me bigint;
+	oldest integer;
+	truncated integer := 0;
+BEGIN
+	IF adoption.citus_on_shard() OR adoption.citus_distributed() THEN
+		RETURN 0;
+	END IF;
+	cur := adoption.action_current_generation();
+	me := pg_current_xact_id()::text::bigint;
+	/*
+	 * age() counts from this transaction's id: the oldest xmin any other
+	 * backend's snapshot or a replication slot holds (this one's are newer
+	 * than the drain).
+	 */
+	SELECT max(x.a) INTO oldest FROM (
+		SELECT age(a.backend_xmin) AS a FROM pg_stat_activity AS a
+		WHERE a.backend_xmin IS NOT NULL AND a.pid <> pg_backend_pid()
+		UNION ALL
+		SELECT age(rs.xmin) FROM pg_replication_slots AS rs WHERE rs.xmin IS NOT NULL
+	) AS x;
+	FOR s, drained IN
+		SELECT g.slot, g.drained_gen FROM adoption.campaign_action_ring AS g
+		WHERE g.drained_gen > coalesce(g.truncated_gen, g.drained_gen - 1) AND g.drained_gen + adoption.action_ring_slots() > cur
+			AND g.drained_xmax IS NOT NULL
+			AND coalesce(oldest, 0) <= me - g.drained_xmax::text::bigint
+		ORDER BY g.slot
+		FOR UPDATE SKIP LOCKED
+	LOOP
+		BEGIN
+			EXECUTE format('LOCK TABLE adoption.%I IN ACCESS EXCLUSIVE MODE NOWAIT', 'campaign_action_queue_' || s);
+			/* Under the lock no writer is inserting; one that did since is seen. */
+			IF NOT EXISTS (SELECT FROM adoption.campaign_action_queue AS q WHERE q.slot = s) THEN
+				EXECUTE format('TRUNCATE adoption.%I', 'campaign_action_queue_' || s);
+				UPDATE adoption.campaign_action_ring AS g SET truncated_gen = drained WHERE g.slot = s;
+				truncated := truncated + 1;
+			END IF;
+		EXCEPTION WHEN lock_not_available THEN
+			NULL;
+		END;
+	END LOOP;
+	RETURN truncated;
+END
+$$;
+COMMENT ON FUNCTION adoption.truncate_drained_actions() IS 'Truncates the drained slots of the action queue''s ring that no snapshot can still read and whose lock is free at once (never waits); returns how many; upkeep() runs it';
+CREATE OR REPLACE FUNCTION adoption.claim_actions(worker text, max integer DEFAULT 100, lease interval DEFAULT '5 minutes')
+RETURNS SETOF adoption.campaign_actions
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off
+SET enable_bitmapscan = off
+SET enable_sort = off
+SET enable_hashjoin = off
+SET enable_mergejoin = off
+SET jit = off
+AS $$
+DECLARE
+	claimed bigint;
+	live smallint[];
+BEGIN
+	IF worker IS NULL OR btrim(worker) = '' THEN
+		RAISE EXCEPTION 'worker must not be empty' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Name the worker, e.g. its host and process id; complete_action() can check it.';
+	END IF;
+	IF max IS NULL OR max < 0 THEN
+		RAISE EXCEPTION 'max must not be negative, not %', coalesce(max::text, 'NULL') USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF lease IS NULL OR lease <= interval '0' THEN
+		RAISE EXCEPTION 'lease must be positive, not %', coalesce(lease::text, 'NULL') USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'The lease is how long the worker holds the actions, e.g. ''5 minutes''.';
+	END IF;
+	/*
+	 * On a Citus coordinator: per shard group, on its worker (citus.sql),
+	 * with custom plans (Citus plans a distributed statement with
+	 * parameters no other way; set back when this function returns).
+	 */
+	IF adoption.citus_distributed() THEN
+		PERFORM set_config('plan_cache_mode', 'auto', true);
+		RETURN QUERY SELECT c.* FROM adoption.citus_claim_actions(worker, max, lease) AS c;
+		RETURN;
+	END IF;
+
+	PERFORM adoption.advance_action_ring();
+	/*
+	 * The slots to scan, as a list the executor prunes the others by when
+	 * it starts the statement (a plan kept for the session: a parameter
+	 * array would not prune).  An action committed since this call began
+	 * and in a slot not listed is the next claim's, as if it had committed
+	 * a moment later.  (One element per slot: adoption.action_ring_slots().)
+	 */
+	live := adoption.action_live_slots();
+
+	/* Expired leases of actions out of attempts (the tenant's max_attempts): dead, not handed out again. */
+	WITH expired AS (
+		DELETE FROM adoption.campaign_action_queue AS q
+		WHERE q.status = 'claimed' AND q.lease_until < now()
+			AND q.attempts >= (adoption.tenant_settings(q.tenant_id)).max_attempts
+			AND (q.action_id, q.slot) IN (SELECT e.action_id, e.slot FROM adoption.campaign_action_queue AS e
+				WHERE e.status = 'claimed' AND e.lease_until < now()
+				FOR UPDATE SKIP LOCKED)
+		RETURNING q.*
+	)
+	INSERT INTO adoption.campaign_action_archive
+	SELECT e.action_id, e.tenant_id, e.user_id, e.feature_id, e.template_key, e.campaign_id, e.reason,
+		e.dedupe_key, 'dead', e.attempts, e.available_at, e.claimed_by, e.lease_until,
+		coalesce(e.last_error, 'lease expired'), e.created_at, now()
+	FROM expired AS e;
+
+	/*
+	 * Due pending actions first, then actions whose lease expired.  The
+	 * first without the executor when it may (claim_pending(), queue.c),
+	 * else as this statement.
+	 */
+	IF adoption.claim_direct() THEN
+		RETURN QUERY SELECT c.* FROM adoption.claim_pending(worker, max, lease, live) AS c;
+	ELSE
+		RETURN QUERY
+		WITH locked AS (
+			SELECT p.tenant_id, p.action_id, p.slot FROM adoption.campaign_action_queue AS p
+			WHERE p.status = 'pending' AND p.available_at <= now()
+				AND p.slot IN (live[1], live[2], live[3], live[4], live[5], live[6], live[7], live[8],
+					live[9], live[10], live[11], live[12], live[13], live[14], live[15], live[16])
+			ORDER BY p.available_at, p.action_id
+			LIMIT max
+			FOR UPDATE SKIP LOCKED
+		)
+		UPDATE adoption.campaign_action_queue AS q
+		SET status = 'claimed', claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
+		FROM locked AS l
+		WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id AND q.slot = l.slot
+		RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
+			q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
+			q.created_at, q.completed_at, q.status_reason;
+	END IF;
+	GET DIAGNOSTICS claimed = ROW_COUNT;
+	IF claimed < max THEN
+		RETURN QUERY
+		WITH locked AS (
+			SELECT x.tenant_id, x.action_id, x.slot FROM adoption.campaign_action_queue AS x
+			WHERE x.status = 'claimed' AND x.lease_until < now()
+			ORDER BY x.lease_until
+			LIMIT max - claimed
+			FOR UPDATE SKIP LOCKED
+		)
+		UPDATE adoption.campaign_action_queue AS q
+		SET claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
+		FROM locked AS l
+		WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id AND q.slot = l.slot
+		RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
+			q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
+			q.created_at, q.completed_at, q.status_reason;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION adoption.claim_actions(text, integer, interval) IS 'Claims up to max due actions for worker for the lease; never hands one action to two workers at once';
+CREATE OR REPLACE FUNCTION adoption.held_action(action_id bigint, worker text)
+RETURNS adoption.campaign_action_queue
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	a adoption.campaign_action_queue;
+	finished text;
+	t text;
+	s smallint;
+BEGIN
+	IF action_id IS NULL THEN
+		RAISE EXCEPTION 'action_id must not be NULL' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	/*
+	 * The tenant and the slot first: on a Citus cluster a row lock needs
+	 * the distribution column (a query routed to one shard).  Every slot:
+	 * the action in the slot of its own generation was looked for by
+	 * take_held_action() (or complete_action()) already.
+	 */
+	SELECT q.tenant_id, q.slot INTO t, s FROM adoption.campaign_action_queue AS q WHERE q.action_id = held_action.action_id;
+	SELECT q.* INTO a FROM adoption.campaign_action_queue AS q
+	WHERE q.tenant_id = t AND q.action_id = held_action.action_id AND q.slot = s FOR UPDATE;
+	IF NOT FOUND THEN
+		SELECT r.status INTO finished FROM adoption.campaign_action_archive AS r WHERE r.action_id = held_action.action_id;
+		IF FOUND THEN
+			RAISE EXCEPTION 'campaign action % is already %', action_id, finished
+				USING ERRCODE = 'object_not_in_prerequisite_state';
+		END IF;
+		RAISE EXCEPTION 'campaign action % does not exist', action_id USING ERRCODE = 'no_data_found';
+	END IF;
+	IF a.status <> 'claimed' THEN
+		RAISE EXCEPTION 'campaign action % is not claimed', action_id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				HINT = 'Claim actions with adoption.claim_actions() before completing or failing them.';
+	END IF;
+	IF worker IS NOT NULL AND a.claimed_by IS DISTINCT FROM worker THEN
+		RAISE EXCEPTION 'campaign action % is held by worker "%", not "%"', action_id, a.claimed_by, worker
+			USING ERRCODE = 'object_not_in_prerequisite_state';
+	END IF;
+	IF a.lease_until < now() THEN
+		RAISE EXCEPTION 'the lease of campaign action % expired at %', action_id, a.lease_until
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				HINT = 'Another worker may claim it now; claim with a longer lease if the work takes longer.';
+	END IF;
+	RETURN a;
+END
+$$;
+CREATE OR REPLACE FUNCTION adoption.complete_action(action_id bigint, worker text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'adoption_complete_action'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION adoption.complete_action(bigint, text) IS 'Marks a claimed action done (and moves it to the archive); with worker, checks that worker holds it; returns the new status, done (anything else is an error)';
+CREATE OR REPLACE FUNCTION adoption.fail_action(action_id bigint, error text, worker text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	a adoption.campaign_action_queue := adoption.take_held_action(action_id, worker);
+	max_attempts integer;
+BEGIN
+	max_attempts := (adoption.tenant_settings(a.tenant_id)).max_attempts;
+	IF a.attempts >= max_attempts THEN
+		INSERT INTO adoption.campaign_action_archive
+		VALUES (a.action_id, a.tenant_id, a.user_id, a.feature_id, a.template_key, a.campaign_id, a.reason,
+			a.dedupe_key, 'dead', a.attempts, a.available_at, a.claimed_by, a.lease_until, error,
+			a.created_at, now());
+		RETURN 'dead';
+	END IF;
+	/* Backoff: 30 s after the first failure, doubling, at most a day. */
+	INSERT INTO adoption.campaign_action_queue
+	VALUES (a.action_id, a.tenant_id, a.user_id, a.feature_id, a.template_key, a.campaign_id, a.reason,
+		a.dedupe_key, 'pending', a.attempts,
+		now() + least(interval '30 seconds' * power(2, least(a.attempts - 1, 12)), interval '1 day'),
+		a.claimed_by, NULL, error, a.created_at, NULL, a.status_reason, DEFAULT);
+	RETURN 'pending';
+END
+$$;
+COMMENT ON FUNCTION adoption.fail_action(bigint, text, text) IS 'Records a failed delivery: the action is retried after 30 s, 1 min, 2 min... (at most a day), or is dead after max_attempts; returns the new status';
+ALTER FUNCTION adoption.complete_action(bigint, text) SECURITY DEFINER;
+ALTER FUNCTION adoption.fail_action(bigint, text, text) SECURITY DEFINER;
+REVOKE ALL ON FUNCTION adoption.action_ring_slots(), adoption.action_generation_ids() FROM PUBLIC;
+ALTER FUNCTION adoption.claim_actions(text, integer, interval) SECURITY DEFINER;
+REVOKE ALL ON FUNCTION adoption.claim_direct(), adoption.claim_pending(text, integer, interval, smallint[]) FROM PUBLIC;
