@@ -8389,6 +8389,8 @@ LEFT JOIN adoption.tenants AS t ON t.tenant_id OPERATOR(pg_catalog.=) p.tenant_i
 LEFT JOIN adoption.features AS c ON c.feature_id OPERATOR(pg_catalog.=) p.request
 GROUP BY p.request, c.feature_name, c.tier;
 COMMENT ON COLUMN adoption.feature_requests.latest_text IS 'Text of the latest request (of requests at the same time, the least feedback_id)';
+
+/*
  * Issue 19, a cheaper drain: complete_action() in C (queue.c),
  * the ring's size stated once (action_ring_slots(), action_generation_ids())
  * and the functions that read it, held_action() without its own-slot
