@@ -344,11 +344,12 @@ id_matches(TupleTableSlot *slot, const void *arg)
 }
 
 /*
- * An index of rel on column att alone, valid and not partial (InvalidOid
- * if none): read from the syscache, no index opened.
+ * An index of rel whose key columns are keys[0..nkeys), in that order, with
+ * no expression, valid, partial or not as asked (InvalidOid if none): read
+ * from the syscache, no index opened.
  */
-static Oid
-id_index(Relation rel, AttrNumber att)
+Oid
+adoption_index_on(Relation rel, int nkeys, const AttrNumber *keys, bool partial)
 {
 	List	   *indexes = RelationGetIndexList(rel);
 	ListCell   *lc;
@@ -358,14 +359,20 @@ id_index(Relation rel, AttrNumber att)
 	{
 		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
 		Form_pg_index ix;
+		int			k;
 
 		if (!HeapTupleIsValid(tup))
 			continue;
 		ix = (Form_pg_index) GETSTRUCT(tup);
-		if (ix->indisvalid && ix->indnkeyatts == 1 && ix->indkey.values[0] == att &&
-			heap_attisnull(tup, Anum_pg_index_indpred, NULL) &&
+		if (ix->indisvalid && ix->indnkeyatts == nkeys &&
+			heap_attisnull(tup, Anum_pg_index_indpred, NULL) != partial &&
 			heap_attisnull(tup, Anum_pg_index_indexprs, NULL))
-			found = ix->indexrelid;
+		{
+			for (k = 0; k < nkeys && ix->indkey.values[k] == keys[k]; k++)
+				;
+			if (k == nkeys)
+				found = ix->indexrelid;
+		}
 		ReleaseSysCache(tup);
 		if (OidIsValid(found))
 			break;
@@ -386,7 +393,7 @@ adoption_row_lock_id(Oid relid, const char *column, int64 id)
 {
 	Relation	rel = table_open(relid, RowExclusiveLock);
 	IdKey		key = {get_attnum(relid, column), id};
-	Oid			idxid = OidIsValid(key.att) ? id_index(rel, key.att) : InvalidOid;
+	Oid			idxid = OidIsValid(key.att) ? adoption_index_on(rel, 1, &key.att, false) : InvalidOid;
 	Relation	idx;
 	ScanKeyData skey;
 	TupleTableSlot *slot;

@@ -22,6 +22,7 @@ typedef struct DirectRow
 } DirectRow;
 
 extern bool adoption_direct_usable(Oid relid);
+extern Oid adoption_index_on(Relation rel, int nkeys, const AttrNumber *keys, bool partial);
 extern DirectRow *adoption_row_lock(Oid relid, int nkeys, const char *const *keys, bool nowait);
 extern DirectRow *adoption_row_try_lock(Oid relid, int nkeys, const char *const *keys,
 										bool *blocked);

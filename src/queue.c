@@ -298,36 +298,6 @@ part_att(Relation rel, const char *name)
 }
 
 /*
- * The part's index of pending actions: on (available_at, action_id), partial
- * (WHERE status = 'pending'); InvalidOid if none.
- */
-static Oid
-pending_index(Relation rel, AttrNumber available_at, AttrNumber action_id)
-{
-	List	   *indexes = RelationGetIndexList(rel);
-	ListCell   *lc;
-	Oid			found = InvalidOid;
-
-	foreach(lc, indexes)
-	{
-		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
-		Form_pg_index ix;
-
-		if (!HeapTupleIsValid(tup))
-			continue;
-		ix = (Form_pg_index) GETSTRUCT(tup);
-		if (ix->indisvalid && ix->indnkeyatts == 2 && ix->indkey.values[0] == available_at &&
-			ix->indkey.values[1] == action_id && !heap_attisnull(tup, Anum_pg_index_indpred, NULL))
-			found = ix->indexrelid;
-		ReleaseSysCache(tup);
-		if (OidIsValid(found))
-			break;
-	}
-	list_free(indexes);
-	return found;
-}
-
-/*
  * The write state of a part, made when a row of it is first claimed (most
  * claims write to one or two of the live parts): its result relation
  * (range table index rti) with its indexes open, the columns the claim
@@ -482,11 +452,15 @@ adoption_claim_pending(PG_FUNCTION_ARGS)
 	{
 		ClaimPart  *p = &parts[i];
 		Oid			idxid;
+		AttrNumber	keys[2];
 
 		p->att_status = part_att(p->rel, "status");
 		p->att_available_at = part_att(p->rel, "available_at");
 		p->att_action_id = part_att(p->rel, "action_id");
-		idxid = pending_index(p->rel, p->att_available_at, p->att_action_id);
+		keys[0] = p->att_available_at;
+		keys[1] = p->att_action_id;
+		/* its index of pending actions: (available_at, action_id) WHERE status = 'pending' */
+		idxid = adoption_index_on(p->rel, 2, keys, true);
 		if (!OidIsValid(idxid))
 			elog(ERROR, "pg_adoption: \"%s\" has no index of pending actions", RelationGetRelationName(p->rel));
 		p->idx = index_open(idxid, RowExclusiveLock);
