@@ -82,6 +82,10 @@
 static DirectRow *row_lock(Oid relid, int nkeys, const char *const *keys,
 						   LockWaitPolicy wait, bool *blocked);
 static DirectRow *found_row(Relation rel, TupleTableSlot *slot, bool found);
+static DirectRow *lock_by_index(Relation rel, Relation idx, ScanKey skey, int nkeys,
+								LockWaitPolicy wait, bool *blocked,
+								bool (*matches) (TupleTableSlot *slot, const void *arg),
+								const void *arg);
 
 /* Whether the direct paths may stand for SQL on table relid. */
 bool
@@ -248,24 +252,34 @@ row_lock(Oid relid, int nkeys, const char *const *keys, LockWaitPolicy wait, boo
 	Relation	rel = table_open(relid, RowExclusiveLock);
 	Relation	idx = index_open(RelationGetPrimaryKeyIndex(rel), RowExclusiveLock);
 	ScanKeyData skey[INDEX_MAX_KEYS];
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	IndexScanDesc scan;
-	Snapshot	snap;
-	bool		found = false;
+	PrimaryKey	pk = {idx, nkeys, keys};
 
 	if (nkeys != IndexRelationGetNumberOfKeyAttributes(idx))
 		elog(ERROR, "pg_adoption: the primary key of \"%s\" does not have %d columns",
 			 RelationGetRelationName(rel), nkeys);
 	key_init(skey, idx, nkeys, keys);
-	snap = begin_operation();
-	scan = index_beginscan(rel, idx, snap, nkeys, 0);
+	return lock_by_index(rel, idx, skey, nkeys, wait, blocked, key_matches, &pk);
+}
+
+/*
+ * The first row of rel that an index scan of idx by skey (nkeys keys)
+ * finds under a new snapshot, locked as lock_found locks it (matches
+ * checking a newer version), as a DirectRow; NULL if there is none or it
+ * is gone (rel then closed).  Closes idx.
+ */
+static DirectRow *
+lock_by_index(Relation rel, Relation idx, ScanKey skey, int nkeys, LockWaitPolicy wait,
+			  bool *blocked, bool (*matches) (TupleTableSlot *slot, const void *arg),
+			  const void *arg)
+{
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	Snapshot	snap = begin_operation();
+	IndexScanDesc scan = index_beginscan(rel, idx, snap, nkeys, 0);
+	bool		found = false;
+
 	index_rescan(scan, skey, nkeys, NULL, 0);
 	if (index_getnext_slot(scan, ForwardScanDirection, slot))
-	{
-		PrimaryKey	pk = {idx, nkeys, keys};
-
-		found = lock_found(rel, slot, snap, wait, blocked, key_matches, &pk);
-	}
+		found = lock_found(rel, slot, snap, wait, blocked, matches, arg);
 	index_endscan(scan);
 	PopActiveSnapshot();
 	index_close(idx, NoLock);
@@ -396,10 +410,6 @@ adoption_row_lock_id(Oid relid, const char *column, int64 id)
 	Oid			idxid = OidIsValid(key.att) ? adoption_index_on(rel, 1, &key.att, false) : InvalidOid;
 	Relation	idx;
 	ScanKeyData skey;
-	TupleTableSlot *slot;
-	IndexScanDesc scan;
-	Snapshot	snap;
-	bool		found = false;
 	bool		blocked = false;
 
 	if (!OidIsValid(idxid))
@@ -409,16 +419,7 @@ adoption_row_lock_id(Oid relid, const char *column, int64 id)
 	}
 	idx = index_open(idxid, RowExclusiveLock);
 	column_key(&skey, idx, 1, BTEqualStrategyNumber, INT8OID, Int64GetDatum(id));
-	slot = table_slot_create(rel, NULL);
-	snap = begin_operation();
-	scan = index_beginscan(rel, idx, snap, 1, 0);
-	index_rescan(scan, &skey, 1, NULL, 0);
-	if (index_getnext_slot(scan, ForwardScanDirection, slot))
-		found = lock_found(rel, slot, snap, LockWaitBlock, &blocked, id_matches, &key);
-	index_endscan(scan);
-	PopActiveSnapshot();
-	index_close(idx, NoLock);
-	return found_row(rel, slot, found);
+	return lock_by_index(rel, idx, &skey, 1, LockWaitBlock, &blocked, id_matches, &key);
 }
 
 /* The index into values of column name. */

@@ -86,30 +86,42 @@ ring_part(int slot)
 }
 
 /*
- * Whether the direct path may stand for the SQL on the queue's part and
- * the archive: no Citus (its catalog is absent), no row-level security for
- * the current user and no trigger on the queue or the archive, and the
- * privileges the statements need (DELETE and SELECT on the queue, INSERT
- * on the archive).
+ * Whether the direct paths may stand for the SQL on the partitioned queue,
+ * for a statement that needs the privileges mode on it: no Citus (its
+ * catalog is absent), no row-level security for the current user, no
+ * trigger on the queue.
  */
 static bool
-complete_direct_usable(Oid part, Oid archive)
+queue_direct_usable(AclMode mode)
 {
 	Oid			queue = adoption_relid("campaign_action_queue");
 	Relation	rel;
 	bool		ok;
 
-	if (!OidIsValid(part) || !OidIsValid(queue) || !OidIsValid(archive) ||
+	if (!OidIsValid(queue) ||
 		OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE)) ||
-		pg_class_aclcheck(queue, GetUserId(), ACL_SELECT | ACL_DELETE) != ACLCHECK_OK ||
-		pg_class_aclcheck(archive, GetUserId(), ACL_INSERT) != ACLCHECK_OK ||
-		check_enable_rls(queue, InvalidOid, true) == RLS_ENABLED ||
-		!adoption_direct_usable(part) || !adoption_direct_usable(archive))
+		pg_class_aclcheck(queue, GetUserId(), mode) != ACLCHECK_OK ||
+		check_enable_rls(queue, InvalidOid, true) == RLS_ENABLED)
 		return false;
 	rel = table_open(queue, RowExclusiveLock);
 	ok = rel->trigdesc == NULL;
 	table_close(rel, NoLock);
 	return ok;
+}
+
+/*
+ * Whether the direct path may stand for the SQL on the queue's part and
+ * the archive: the queue's conditions (queue_direct_usable) with DELETE
+ * and SELECT on it, INSERT on the archive, and neither the part nor the
+ * archive with a trigger or row-level security (adoption_direct_usable).
+ */
+static bool
+complete_direct_usable(Oid part, Oid archive)
+{
+	return OidIsValid(part) && OidIsValid(archive) &&
+		pg_class_aclcheck(archive, GetUserId(), ACL_INSERT) == ACLCHECK_OK &&
+		adoption_direct_usable(part) && adoption_direct_usable(archive) &&
+		queue_direct_usable(ACL_SELECT | ACL_DELETE);
 }
 
 /* Whether the locked row is claimed by worker (any, if NULL) and its lease runs. */
@@ -344,19 +356,9 @@ part_next(ClaimPart *p)
 static bool
 claim_direct_usable(void)
 {
-	Oid			queue = adoption_relid("campaign_action_queue");
-	Relation	rel;
-	bool		ok;
+	bool		ok = queue_direct_usable(ACL_SELECT | ACL_UPDATE);
 	int			s;
 
-	if (!OidIsValid(queue) ||
-		OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE)) ||
-		pg_class_aclcheck(queue, GetUserId(), ACL_SELECT | ACL_UPDATE) != ACLCHECK_OK ||
-		check_enable_rls(queue, InvalidOid, true) == RLS_ENABLED)
-		return false;
-	rel = table_open(queue, RowExclusiveLock);
-	ok = rel->trigdesc == NULL;
-	table_close(rel, NoLock);
 	/* A part's own trigger (one made on the part alone). */
 	for (s = 0; ok && s < ADOPTION_RING_SLOTS; s++)
 	{
