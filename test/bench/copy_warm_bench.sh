@@ -11,16 +11,24 @@
 # of the newer half with tracking and without (trigger disabled), alternating,
 # ROUNDS (default 3) rounds each.  Reported: medians and tracking/none.
 # Runs its own cluster "bench" on port 54322; stops it at the end.
+# DATA_SET: uniform (the default) or b2b (test/bench/gen_b2b.sql; the result
+# file is then copy_warm_bench_b2b unless RESULT names one).
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 bench_args "$0 [n_events]    (a positive integer, default 1000000)" n=1000000 -- "$@"
 bench_env rounds ROUNDS 3
 mkdir -p "$out_dir"
+data_set=${DATA_SET:-uniform}
+case "$data_set" in
+	uniform) result=${RESULT:-copy_warm_bench} data_text="gen_events.sql" ;;
+	b2b) result=${RESULT:-copy_warm_bench_b2b} data_text="gen_b2b.sql (B2B shape)" ;;
+	*) echo "DATA_SET must be uniform or b2b" >&2; exit 2 ;;
+esac
 
 bench_start
-ensure_csv "$n"
-older=$bench_dir/events-$n-older.csv
-newer=$bench_dir/events-$n-newer.csv
+ensure_csv "$n" "$data_set"
+older=${csv%.csv}-older.csv
+newer=${csv%.csv}-newer.csv
 if [ ! -s "$newer" ] || [ "$newer" -ot "$csv" ]; then
 	say "splitting $csv by time"
 	sort -t, -k6,6 "$csv" >"$bench_dir/sorted.tmp"
@@ -64,7 +72,7 @@ ratio=$(awk -v a="$mt" -v b="$mz" 'BEGIN { printf "%.2f", b / a }')
 {
 	echo "## Incremental COPY: tracking vs none"
 	echo
-	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown); the newer half of the events of gen_events.sql, after the older half."
+	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown); the newer half of the events of $data_text, after the older half."
 	echo
 	echo "| incremental COPY of $half events after $((n / 2)) (median of $rounds) | seconds | rows/s |"
 	echo "|---|---|---|"
@@ -73,4 +81,4 @@ ratio=$(awk -v a="$mt" -v b="$mz" 'BEGIN { printf "%.2f", b / a }')
 	echo "| tracking/none throughput | $ratio | |"
 	echo
 	echo "**tracking/none throughput = $ratio**"
-} | tee "$out_dir/copy_warm_bench.md"
+} | tee "$out_dir/$result.md"

@@ -30,7 +30,11 @@
 # private cluster "bench" (port 54322, fsync on), database adoption_bench;
 # results on stdout and in test/bench/out/pgbench_bench.md.  Stops the
 # cluster at the end.  Environment: ROUNDS (default 3), SECONDS_PER_ROUND
-# (default 20), WARM_EVENTS (default 200000), PGA_BENCH_PORT.
+# (default 20), WARM_EVENTS (default 200000), PGA_BENCH_PORT, DATA_SET
+# (uniform, the default, or b2b: test/bench/pgbench_insert_b2b.pgbench and
+# pgbench_warm_b2b.sql, 300 tenants of 20 users, each user on 7 of the 50
+# features; the result file is then pgbench_bench_b2b unless RESULT names
+# one).
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
@@ -45,11 +49,18 @@ command -v pgbench >/dev/null || { echo "pgbench is missing (it comes with postg
 
 bench_start
 
-script=$REPO/test/bench/pgbench_insert.pgbench
+case "${DATA_SET:-uniform}" in
+	uniform) result=${RESULT:-pgbench_bench} suffix= data_text="1000 tenants x 20 users,
+50 features drawn with random_exponential(1, 50, 3.0)" ;;
+	b2b) result=${RESULT:-pgbench_bench_b2b} suffix=_b2b data_text="B2B shape: 300 tenants x 20 users,
+each user on 7 of the 50 features, \`test/bench/pgbench_insert_b2b.pgbench\`" ;;
+	*) echo "DATA_SET must be uniform or b2b" >&2; exit 2 ;;
+esac
+script=$REPO/test/bench/pgbench_insert$suffix.pgbench
 
 say "creating the extension and warming the state with $warm events"
 q -c "SET client_min_messages = warning" -c "DROP EXTENSION IF EXISTS pg_adoption CASCADE" -c "CREATE EXTENSION pg_adoption"
-q -v warm="$warm" -f "$REPO/test/bench/pgbench_warm.sql"
+q -v warm="$warm" -f "$REPO/test/bench/pgbench_warm$suffix.sql"
 res=$(q -tA -F ' ' -c "SELECT count(*), coalesce(sum(uses), 0), (SELECT count(*) FROM adoption.tenants) FROM adoption.user_feature_state")
 read -r users uses tenants <<<"$res"
 echo "warm state: $users user x feature rows, $uses uses, $tenants tenants"
@@ -162,12 +173,12 @@ printf 'tracking/none tps = %.2f\n' "$ratio"
 printf 'C trigger / SQL trigger tps = %.2f\n' "$sql_ratio"
 
 mkdir -p "$out_dir"
-cat >"$out_dir/pgbench_bench.md" <<MD
+cat >"$out_dir/$result.md" <<MD
 ## Single-row INSERTs (pgbench): tracking vs none
 
 $when, commit $commit, PostgreSQL $pgver, $cpus CPUs, fsync $fsync.
-\`pgbench -n -c $clients -j $threads -T $secs\`, one event per transaction (1000 tenants x 20 users,
-50 features drawn with random_exponential(1, 50, 3.0), usage_timestamp now()), after warming the
+\`pgbench -n -c $clients -j $threads -T $secs\`, one event per transaction ($data_text,
+usage_timestamp now()), after warming the
 state with $warm events; the state is kept between rounds, CHECKPOINT before each;
 median of $rounds rounds, the variants' order rotating.
 
@@ -183,4 +194,4 @@ median of $rounds rounds, the variants' order rotating.
 
 Uses the SQL baseline lost under concurrency (events inserted minus uses counted): $sql_lost.
 MD
-echo "wrote $out_dir/pgbench_bench.md"
+echo "wrote $out_dir/$result.md"

@@ -99,5 +99,7 @@ rm -rf "$(dirname "$script")"
 	echo
 	echo "**actions/s, fresh queue = $fresh**"
 	echo
+	echo "**actions/s, long transaction open = $longtx**"
+	echo
 	echo "**duplicates = $dups**"
 } | tee "$out_dir/queue_bench.md"

@@ -19,6 +19,11 @@
 #   copy_warm_bench.sh      COPY of the newer half of the 1M events after the
 #                           older half, tracking vs none, 3 rounds (QUICK:
 #                           100k events, 1 round);
+#   copy_bench_b2b, pgbench_bench_b2b, sql_baseline_bench_b2b,
+#   copy_warm_bench_b2b     the same four on the B2B-shaped data set
+#                           (DATA_SET=b2b: test/bench/gen_b2b.sql, tenants of
+#                           20 users on ~7 of 50 features; pgbench:
+#                           pgbench_insert_b2b.pgbench);
 #   queue_bench.sh          4 workers draining 200k actions: fresh, with
 #                           history, with a long transaction (QUICK: 20k);
 #   rescore_bench.sh        health rescoring of 10,000 tenants with 5M events,
@@ -52,7 +57,7 @@ usage() { bench_usage "[QUICK=1] [ONLY=\"copy_bench pgbench_bench sql_baseline_b
 bench_args "[QUICK=1] [ONLY=...] $0" -- "$@"
 bench=$REPO/test/bench
 quick=${QUICK:-0}
-all="copy_bench pgbench_bench sql_baseline_bench rss_bench copy_warm_bench queue_bench rescore_bench feedback_bench analytics_bench scale_bench"
+all="copy_bench copy_bench_b2b pgbench_bench pgbench_bench_b2b sql_baseline_bench sql_baseline_bench_b2b rss_bench copy_warm_bench copy_warm_bench_b2b queue_bench rescore_bench feedback_bench analytics_bench scale_bench"
 # Run only when ONLY names them.
 extra="compare_versions"
 only=${ONLY:-$all}
@@ -64,11 +69,12 @@ log_dir=$out_dir/logs
 mkdir -p "$log_dir"
 
 declare -A status=()
-# Runs benchmark $1 (a script name) with the environment and arguments that
-# follow ("VAR=value ... -- args"); its output goes to the terminal and to
-# out/logs/<name>.log.
+# Runs benchmark $1 (a script name, or name=script for a second variant of
+# a script) with the environment and arguments that follow ("VAR=value ...
+# -- args"); its output goes to the terminal and to out/logs/<name>.log.
 run() {
-	local script=$1 name=${1%.sh} env=() args=() start
+	local script=${1#*=} name=${1%%=*} env=() args=() start
+	name=${name%.sh}
 	shift
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do env+=("$1"); shift; done
 	[ $# -gt 0 ] && shift
@@ -90,10 +96,14 @@ run() {
 
 if [ "$quick" = 1 ]; then
 	run copy_bench.sh ROUNDS=1 -- 100000
+	run copy_bench_b2b=copy_bench.sh DATA_SET=b2b ROUNDS=1 -- 100000
 	run pgbench_bench.sh ROUNDS=1 SECONDS_PER_ROUND=5 WARM_EVENTS=50000 --
+	run pgbench_bench_b2b=pgbench_bench.sh DATA_SET=b2b ROUNDS=1 SECONDS_PER_ROUND=5 WARM_EVENTS=50000 --
 	run sql_baseline_bench.sh ROUNDS=1 -- 100000
+	run sql_baseline_bench_b2b=sql_baseline_bench.sh DATA_SET=b2b ROUNDS=1 -- 100000
 	run rss_bench.sh -- 1000000
 	run copy_warm_bench.sh ROUNDS=1 -- 100000
+	run copy_warm_bench_b2b=copy_warm_bench.sh DATA_SET=b2b ROUNDS=1 -- 100000
 	run queue_bench.sh -- 20000
 	run rescore_bench.sh ROUNDS=1 -- 500000 1000
 	run feedback_bench.sh ROUNDS=1 REGEX_TEXTS=200 -- 20000
@@ -102,10 +112,14 @@ if [ "$quick" = 1 ]; then
 	run compare_versions.sh QUICK=1 --
 else
 	run copy_bench.sh --
+	run copy_bench_b2b=copy_bench.sh DATA_SET=b2b --
 	run pgbench_bench.sh --
+	run pgbench_bench_b2b=pgbench_bench.sh DATA_SET=b2b --
 	run sql_baseline_bench.sh --
+	run sql_baseline_bench_b2b=sql_baseline_bench.sh DATA_SET=b2b --
 	run rss_bench.sh --
 	run copy_warm_bench.sh --
+	run copy_warm_bench_b2b=copy_warm_bench.sh DATA_SET=b2b --
 	run queue_bench.sh --
 	run rescore_bench.sh --
 	run feedback_bench.sh --
@@ -132,12 +146,17 @@ verdict() {
 }
 
 copy_ratio=$(figure copy_bench 'tracking\/none throughput')
+copy_ratio_b2b=$(figure copy_bench_b2b 'tracking\/none throughput')
 pgbench_ratio=$(figure pgbench_bench 'tracking\/none tps')
+pgbench_ratio_b2b=$(figure pgbench_bench_b2b 'tracking\/none tps')
 speedup=$(figure sql_baseline_bench 'C trigger speedup = SQL time \/ C time')
+speedup_b2b=$(figure sql_baseline_bench_b2b 'C trigger speedup = SQL time \/ C time')
 hwm=$(figure rss_bench 'peak VmHWM')
 anon=$(figure rss_bench 'peak RssAnon')
 warm_ratio=$(figure copy_warm_bench 'tracking\/none throughput')
+warm_ratio_b2b=$(figure copy_warm_bench_b2b 'tracking\/none throughput')
 drain=$(figure queue_bench 'actions\/s, fresh queue')
+drain_longtx=$(figure queue_bench 'actions\/s, long transaction open')
 rescore_ms=$(figure rescore_bench 'full rescore ms per tenant')
 rescore_dirty=$(figure rescore_bench 'incremental after 1% dirty \/ full')
 texts=$(figure feedback_bench 'categorize_feedback texts\/s')
@@ -152,13 +171,18 @@ version_drop=$(figure compare_versions 'largest drop of a tracking\/none ratio a
 version_hwm=$(figure compare_versions 'current peak VmHWM')
 
 rows=(
-	"COPY throughput, tracking/none|copy_bench|>=|0.80|$copy_ratio|"
-	"pgbench tps, tracking/none|pgbench_bench|>=|0.70|$pgbench_ratio|"
-	"C trigger speedup over the SQL trigger (SQL time / C time)|sql_baseline_bench|>=|3|$speedup|x"
-	"peak backend RSS during a COPY (VmHWM, incl. shared buffers)|rss_bench|<=|512|$hwm| MB"
+	"COPY into empty state (1M events), tracking/none, gen_events set|copy_bench|>=|0.85|$copy_ratio|"
+	"COPY into empty state (1M events), tracking/none, B2B set|copy_bench_b2b|>=|0.85|$copy_ratio_b2b|"
+	"incremental COPY (newer half after older half), tracking/none, gen_events set|copy_warm_bench|>=|0.75|$warm_ratio|"
+	"incremental COPY, tracking/none, B2B set|copy_warm_bench_b2b|>=|0.75|$warm_ratio_b2b|"
+	"C trigger speedup over the SQL trigger, COPY into empty state (SQL time / C time), gen_events set|sql_baseline_bench|>=|3|$speedup|x"
+	"C trigger speedup over the SQL trigger, B2B set|sql_baseline_bench_b2b|>=|3|$speedup_b2b|x"
+	"pgbench 8 clients single-row INSERT, tracking/none, gen_events shape|pgbench_bench|>=|0.80|$pgbench_ratio|"
+	"pgbench 8 clients single-row INSERT, tracking/none, B2B shape|pgbench_bench_b2b|>=|0.80|$pgbench_ratio_b2b|"
+	"queue drain, 4 workers, a REPEATABLE READ transaction open (0 duplicates checked)|queue_bench|>=|20000|$drain_longtx| actions/s"
+	"queue drain, 4 workers, fresh queue|queue_bench|>=|5000|$drain| actions/s"
+	"peak backend RSS during a COPY of 10M (VmHWM, incl. shared buffers)|rss_bench|<=|512|$hwm| MB"
 	"peak backend private memory during a COPY (RssAnon)|rss_bench|<=|512|$anon| MB"
-	"incremental COPY throughput, tracking/none|copy_warm_bench|>=|0.80|$warm_ratio|"
-	"queue drain, 4 workers (0 duplicates checked)|queue_bench|>=|5000|$drain| actions/s"
 	"full health rescore|rescore_bench|<=|1|$rescore_ms| ms/tenant"
 	"incremental rescore after 1% of tenants got data, / full|rescore_bench|<=|0.05|$rescore_dirty|"
 	"categorize_feedback throughput, one backend|feedback_bench|>=|50000|$texts| texts/s"

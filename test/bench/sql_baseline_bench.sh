@@ -28,7 +28,9 @@
 #
 # Runs the private cluster "bench" (port 54322, fsync on), database
 # adoption_bench; results on stdout and in test/bench/out/sql_baseline_bench.md.
-# Stops the cluster at the end.  Environment: ROUNDS (default 2), PGA_BENCH_PORT.
+# Stops the cluster at the end.  Environment: ROUNDS (default 2), PGA_BENCH_PORT,
+# DATA_SET (uniform, the default, or b2b: test/bench/gen_b2b.sql; the result
+# file is then sql_baseline_bench_b2b unless RESULT names one).
 source "$(dirname "$0")/bench_lib.sh"
 need_root "$@"
 
@@ -38,8 +40,15 @@ bench_env rounds ROUNDS 2
 sql_trigger=$REPO/test/bench/sql_trigger.sql
 [ -r "$sql_trigger" ] || { echo "missing $sql_trigger" >&2; exit 1; }
 
+data_set=${DATA_SET:-uniform}
+case "$data_set" in
+	uniform) result=${RESULT:-sql_baseline_bench} data_text="test/bench/gen_events.sql" ;;
+	b2b) result=${RESULT:-sql_baseline_bench_b2b} data_text="test/bench/gen_b2b.sql, B2B shape" ;;
+	*) echo "DATA_SET must be uniform or b2b" >&2; exit 2 ;;
+esac
+
 bench_start
-ensure_csv "$n"
+ensure_csv "$n" "$data_set"
 
 # A fresh extension for variant $1 (c, sql or none).
 prepare() {
@@ -132,11 +141,11 @@ printf 'C trigger speedup = SQL time / C time = %.2f\n' "$speedup"
 printf 'trigger-only speedup = (SQL - none) / (C - none) = %s\n' "$overhead_speedup"
 
 mkdir -p "$out_dir"
-cat >"$out_dir/sql_baseline_bench.md" <<MD
+cat >"$out_dir/$result.md" <<MD
 ## C trigger vs the same maintenance in SQL
 
 $when, commit $commit, PostgreSQL $pgver, $cpus CPUs, fsync $fsync.
-\`COPY adoption.feature_usage_events FROM\` a CSV of $n events (\`test/bench/gen_events.sql\`),
+\`COPY adoption.feature_usage_events FROM\` a CSV of $n events (\`$data_text\`),
 median of $rounds rounds (order rotating), each from a freshly created extension after a CHECKPOINT.
 sql = \`test/bench/sql_trigger.sql\`, a set-based PL/pgSQL statement trigger (transition table,
 window functions, upserts; milestones approximated as its header says).
@@ -153,4 +162,4 @@ State after the last COPY of each: c: ${state_info[c]}; sql: ${state_info[sql]}.
 
 Trigger-only speedup = (SQL - none) / (C - none) = $overhead_speedup
 MD
-echo "wrote $out_dir/sql_baseline_bench.md"
+echo "wrote $out_dir/$result.md"
