@@ -500,6 +500,12 @@ static const TcShort tc_number_words[] = {
 	SW("hundred"), SW("thousand"), SW("million"), SW("dozen")
 };
 
+/* The initials of tc_number_words (t f s e n h m d), one bit a letter. */
+#define TC_NUMBER_INITIALS \
+	((1u << ('t' - 'a')) | (1u << ('f' - 'a')) | (1u << ('s' - 'a')) | \
+	 (1u << ('e' - 'a')) | (1u << ('n' - 'a')) | (1u << ('h' - 'a')) | \
+	 (1u << ('m' - 'a')) | (1u << ('d' - 'a')))
+
 /* The value of each number word, in the order of tc_number_words. */
 static const double tc_number_values[] = {
 	2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15, 20, 30, 40, 50, 100, 1000, 1e6, 12
@@ -1073,12 +1079,14 @@ tc_scan_word(TcScan *s)
 	if (s->rlen <= TC_MAX_TOKEN_BYTES && !tc_is_digit(s->raw[0]))
 		s->rlen = tc_singular(s->raw, s->rlen);
 	if (letters && s->rlen >= 3 && s->rlen <= 8 && !s->elong &&
-		strchr("tfsenhmd", s->raw[0]))
+		s->raw[0] >= 'a' && s->raw[0] <= 'z' &&
+		(TC_NUMBER_INITIALS & (1u << (s->raw[0] - 'a'))))
 	{
 		size_t		k;
 
 		for (k = 0; k < lengthof(tc_number_words); k++)
 			if (tc_number_words[k].n == s->rlen &&
+				tc_number_words[k].w[0] == (char) s->raw[0] &&
 				memcmp(tc_number_words[k].w, s->raw, s->rlen) == 0)
 			{
 				s->num = tc_number_values[k];
@@ -3782,16 +3790,22 @@ tc_model_theme(const TcMatcher *m, const uint32_t *feat, int nfeat, int cat)
 	int			best = -1;
 
 	for (t = 0; t < tcm_ntheme; t++)
-		score[t] = tcm_theme_base[t];
+		if (tcm_theme_cat[t] == cat)
+			score[t] = tcm_theme_base[t];
 	/* the rows are looked up again: rarer than keeping them for every text */
 	for (i = 0; i < nfeat; i++)
 	{
 		int			row = tc_model_row(feat[i]);
 		uint32_t	j;
+		uint32_t	end;
 
 		if (row < 0)
 			continue;
-		for (j = tcm_nb_start[row]; j < tcm_nb_start[row + 1]; j++)
+		/* the run of the category's themes in the row's pairs */
+		j = tcm_nb_start[row] + (cat > 0 ? tcm_nb_split[row][cat - 1] : 0);
+		end = cat < TCM_NCAT - 1 ? tcm_nb_start[row] + tcm_nb_split[row][cat] :
+			tcm_nb_start[row + 1];
+		for (; j < end; j++)
 			score[tcm_nb_theme[j]] += tcm_nb_w[j];
 	}
 	for (t = 0; t < tcm_ntheme; t++)
@@ -3799,6 +3813,51 @@ tc_model_theme(const TcMatcher *m, const uint32_t *feat, int nfeat, int cat)
 			(best < 0 || score[t] > score[best]))
 			best = t;
 	return best < 0 ? -1 : m->mtheme[best];
+}
+
+/* Whether a theme name is in a list (names point into the matcher). */
+static bool
+tc_list_has(const TcThemeList *l, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < l->nthemes; i++)
+		if (l->themes[i] == name)
+			return true;
+	return false;
+}
+
+/* Whether the model names a theme (a tenant's own theme it does not). */
+static bool
+tc_model_knows(const TcMatcher *m, const char *name, int cat)
+{
+	int			t;
+
+	for (t = 0; t < tcm_ntheme; t++)
+		if (tcm_theme_cat[t] == cat && m->mtheme[t] >= 0 &&
+			m->themes[m->mtheme[t]].name == name)
+			return true;
+	return false;
+}
+
+/*
+ * Whether the theme the model scores best may replace the kept rule themes
+ * l of category cat (model.h, tcm_replace): never a theme the model does
+ * not know, which a tenant's lexicon rows defined.
+ */
+static bool
+tc_model_replaces(const TcMatcher *m, const TcThemeList *l, int cat)
+{
+	int			i;
+
+	if (tcm_replace[cat] == 0 ||
+		(tcm_replace[cat] == 1 &&
+		 (l->nthemes != 1 || l->themes[0] != m->themes[m->other_theme].name)))
+		return false;
+	for (i = 0; i < l->nthemes; i++)
+		if (!tc_model_knows(m, l->themes[i], cat))
+			return false;
+	return true;
 }
 
 /* Applies the model to the rules' result in st->out (see textcat.h). */
@@ -3859,12 +3918,17 @@ tc_model_apply(TcState *st)
 
 		if (l->nthemes > 0 && zc < tcm_drop[k])
 			l->nthemes = 0;
-		else if (l->nthemes == 0 && zc > tcm_add[k])
+		else if (l->nthemes == 0 ? zc > tcm_add[k] : tc_model_replaces(st->m, l, k))
 		{
 			int32_t		t = tc_model_theme(st->m, st->mfeat, st->mn, k);
 
-			if (t >= 0)
+			/* added, or replacing the rule themes it is not among */
+			if (t >= 0 && !tc_list_has(l, st->m->themes[t].name))
+			{
+				l->nthemes = 0;
+				st->tflags[t] &= ~TF_LISTED;
 				tc_theme_add(st, t);
+			}
 		}
 	}
 }
