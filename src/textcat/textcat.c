@@ -731,6 +731,8 @@ typedef struct TcScan
 	int			kind;
 	int			level;			/* of a break: 1 clause, 2 sentence */
 	size_t		rlen;			/* bytes of raw[]; > TC_MAX_TOKEN_BYTES: too long */
+	uint32_t	rhash;			/* tc_hash of raw[0..rlen-1], seed 0, if rhashed */
+	bool		rhashed;		/* set by tc_lookup for the model to read */
 	size_t		qlen;			/* bytes of sq[] */
 	int			nupper;
 	int			nlower;
@@ -763,6 +765,7 @@ tc_scan_init(TcScan *s, const char *text, size_t len, bool term)
 	s->nquest = 0;
 	s->qpend = false;
 	s->question = false;
+	s->rhashed = false;
 }
 
 /* Returns true (a break token is ready) if a break is due before a token. */
@@ -1408,11 +1411,10 @@ tc_edge_hash(int32_t node, int32_t sym)
 	return (size_t) (h ^ (h >> 16));
 }
 
-/* Returns the word index of key, or -1. */
+/* Returns the word index of key, whose tc_hash (seed 0) is h, or -1. */
 static int32_t
-tc_word_find(const TcMatcher *m, const unsigned char *k, size_t n)
+tc_word_find_hashed(const TcMatcher *m, const unsigned char *k, size_t n, uint32_t h)
 {
-	uint32_t	h = tc_hash(k, n, 0);
 	size_t		i = h & m->wmask;
 
 	for (;;)
@@ -1426,6 +1428,13 @@ tc_word_find(const TcMatcher *m, const unsigned char *k, size_t n)
 			return w;
 		i = (i + 1) & m->wmask;
 	}
+}
+
+/* Returns the word index of key, or -1. */
+static int32_t
+tc_word_find(const TcMatcher *m, const unsigned char *k, size_t n)
+{
+	return tc_word_find_hashed(m, k, n, tc_hash(k, n, 0));
 }
 
 /* Returns the word index of key, adding it (capacity is reserved). */
@@ -3479,8 +3488,14 @@ tc_lookup(const TcMatcher *m, TcScan *s)
 	int			nc = 0;
 	int			c;
 
+	/* the hash of raw[] is kept: the model's input reads it (tc_model_word) */
+	s->rhashed = s->kind != TK_NUM && s->rlen <= TC_MAX_TOKEN_BYTES;
+	if (s->rhashed)
+		s->rhash = tc_hash(s->raw, s->rlen, 0);
 	if (s->kind != TK_WORD)
-		return (s->kind == TK_NUM) ? m->num_word : tc_word_find(m, s->raw, s->rlen);
+		return (s->kind == TK_NUM) ? m->num_word :
+			s->rhashed ? tc_word_find_hashed(m, s->raw, s->rlen, s->rhash) :
+			tc_word_find(m, s->raw, s->rlen);
 	if (s->rlen <= TC_MAX_TOKEN_BYTES)
 	{
 		cand[nc] = s->raw;
@@ -3501,7 +3516,9 @@ tc_lookup(const TcMatcher *m, TcScan *s)
 	}
 	for (c = 0; c < nc; c++)
 	{
-		int32_t		x = tc_word_find(m, cand[c], clen[c]);
+		int32_t		x = (c == 0 && s->rhashed) ?
+			tc_word_find_hashed(m, cand[c], clen[c], s->rhash) :
+			tc_word_find(m, cand[c], clen[c]);
 
 		if (x >= 0)
 			return x;
@@ -3701,8 +3718,8 @@ tc_model_word(TcState *st, const TcScan *s, uint32_t flags)
 	if (st->mwords >= TC_MODEL_MAX_WORDS)
 		return;
 	st->mwords++;
-	h = tc_hash(s->raw, s->rlen < TC_MAX_TOKEN_BYTES ? s->rlen : TC_MAX_TOKEN_BYTES,
-				0x18u);
+	h = s->rhashed ? s->rhash :
+		tc_hash(s->raw, s->rlen < TC_MAX_TOKEN_BYTES ? s->rlen : TC_MAX_TOKEN_BYTES, 0);
 	if (st->mneg > 0)
 		st->mneg--;
 	if ((flags & TW_NEG) && !(flags & FW_DOWN))
