@@ -39,12 +39,20 @@ extern const float tcm_sent_min[2];
 extern const float tcm_drop[TCM_NCAT];
 extern const float tcm_add[TCM_NCAT];
 
+/* A kept category's rule themes give way to the theme the model scores
+ * best when it is not among them: 0 never, 1 when they are only "other"
+ * (a request cue without a topic), 2 always. */
+extern const unsigned char tcm_replace[TCM_NCAT];
+
 /* Themes and their scores: log prior plus the evidence of each feature. */
 extern const int tcm_ntheme;
 extern const char *const tcm_theme_name[];
 extern const unsigned char tcm_theme_cat[];
 extern const float tcm_theme_base[];	/* log prior within the category */
 extern const uint32_t tcm_nb_start[];	/* per row, and one past the last */
+/* A row's pairs are in theme order (themes in category order): those of
+ * category c > 0 start at tcm_nb_start[row] + tcm_nb_split[row][c - 1]. */
+extern const unsigned char tcm_nb_split[][TCM_NCAT - 1];
 extern const unsigned char tcm_nb_theme[];
 extern const float tcm_nb_w[];	/* log(P(feature | theme) / P(feature)) > 0 */
 

@@ -500,6 +500,12 @@ static const TcShort tc_number_words[] = {
 	SW("hundred"), SW("thousand"), SW("million"), SW("dozen")
 };
 
+/* The initials of tc_number_words (t f s e n h m d), one bit a letter. */
+#define TC_NUMBER_INITIALS \
+	((1u << ('t' - 'a')) | (1u << ('f' - 'a')) | (1u << ('s' - 'a')) | \
+	 (1u << ('e' - 'a')) | (1u << ('n' - 'a')) | (1u << ('h' - 'a')) | \
+	 (1u << ('m' - 'a')) | (1u << ('d' - 'a')))
+
 /* The value of each number word, in the order of tc_number_words. */
 static const double tc_number_values[] = {
 	2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15, 20, 30, 40, 50, 100, 1000, 1e6, 12
@@ -725,6 +731,8 @@ typedef struct TcScan
 	int			kind;
 	int			level;			/* of a break: 1 clause, 2 sentence */
 	size_t		rlen;			/* bytes of raw[]; > TC_MAX_TOKEN_BYTES: too long */
+	uint32_t	rhash;			/* tc_hash of raw[0..rlen-1], seed 0, if rhashed */
+	bool		rhashed;		/* set by tc_lookup for the model to read */
 	size_t		qlen;			/* bytes of sq[] */
 	int			nupper;
 	int			nlower;
@@ -757,6 +765,7 @@ tc_scan_init(TcScan *s, const char *text, size_t len, bool term)
 	s->nquest = 0;
 	s->qpend = false;
 	s->question = false;
+	s->rhashed = false;
 }
 
 /* Returns true (a break token is ready) if a break is due before a token. */
@@ -1073,12 +1082,14 @@ tc_scan_word(TcScan *s)
 	if (s->rlen <= TC_MAX_TOKEN_BYTES && !tc_is_digit(s->raw[0]))
 		s->rlen = tc_singular(s->raw, s->rlen);
 	if (letters && s->rlen >= 3 && s->rlen <= 8 && !s->elong &&
-		strchr("tfsenhmd", s->raw[0]))
+		s->raw[0] >= 'a' && s->raw[0] <= 'z' &&
+		(TC_NUMBER_INITIALS & (1u << (s->raw[0] - 'a'))))
 	{
 		size_t		k;
 
 		for (k = 0; k < lengthof(tc_number_words); k++)
 			if (tc_number_words[k].n == s->rlen &&
+				tc_number_words[k].w[0] == (char) s->raw[0] &&
 				memcmp(tc_number_words[k].w, s->raw, s->rlen) == 0)
 			{
 				s->num = tc_number_values[k];
@@ -1400,11 +1411,10 @@ tc_edge_hash(int32_t node, int32_t sym)
 	return (size_t) (h ^ (h >> 16));
 }
 
-/* Returns the word index of key, or -1. */
+/* Returns the word index of key, whose tc_hash (seed 0) is h, or -1. */
 static int32_t
-tc_word_find(const TcMatcher *m, const unsigned char *k, size_t n)
+tc_word_find_hashed(const TcMatcher *m, const unsigned char *k, size_t n, uint32_t h)
 {
-	uint32_t	h = tc_hash(k, n, 0);
 	size_t		i = h & m->wmask;
 
 	for (;;)
@@ -1418,6 +1428,13 @@ tc_word_find(const TcMatcher *m, const unsigned char *k, size_t n)
 			return w;
 		i = (i + 1) & m->wmask;
 	}
+}
+
+/* Returns the word index of key, or -1. */
+static int32_t
+tc_word_find(const TcMatcher *m, const unsigned char *k, size_t n)
+{
+	return tc_word_find_hashed(m, k, n, tc_hash(k, n, 0));
 }
 
 /* Returns the word index of key, adding it (capacity is reserved). */
@@ -3471,8 +3488,14 @@ tc_lookup(const TcMatcher *m, TcScan *s)
 	int			nc = 0;
 	int			c;
 
+	/* the hash of raw[] is kept: the model's input reads it (tc_model_word) */
+	s->rhashed = s->kind != TK_NUM && s->rlen <= TC_MAX_TOKEN_BYTES;
+	if (s->rhashed)
+		s->rhash = tc_hash(s->raw, s->rlen, 0);
 	if (s->kind != TK_WORD)
-		return (s->kind == TK_NUM) ? m->num_word : tc_word_find(m, s->raw, s->rlen);
+		return (s->kind == TK_NUM) ? m->num_word :
+			s->rhashed ? tc_word_find_hashed(m, s->raw, s->rlen, s->rhash) :
+			tc_word_find(m, s->raw, s->rlen);
 	if (s->rlen <= TC_MAX_TOKEN_BYTES)
 	{
 		cand[nc] = s->raw;
@@ -3493,7 +3516,9 @@ tc_lookup(const TcMatcher *m, TcScan *s)
 	}
 	for (c = 0; c < nc; c++)
 	{
-		int32_t		x = tc_word_find(m, cand[c], clen[c]);
+		int32_t		x = (c == 0 && s->rhashed) ?
+			tc_word_find_hashed(m, cand[c], clen[c], s->rhash) :
+			tc_word_find(m, cand[c], clen[c]);
 
 		if (x >= 0)
 			return x;
@@ -3693,8 +3718,8 @@ tc_model_word(TcState *st, const TcScan *s, uint32_t flags)
 	if (st->mwords >= TC_MODEL_MAX_WORDS)
 		return;
 	st->mwords++;
-	h = tc_hash(s->raw, s->rlen < TC_MAX_TOKEN_BYTES ? s->rlen : TC_MAX_TOKEN_BYTES,
-				0x18u);
+	h = s->rhashed ? s->rhash :
+		tc_hash(s->raw, s->rlen < TC_MAX_TOKEN_BYTES ? s->rlen : TC_MAX_TOKEN_BYTES, 0);
 	if (st->mneg > 0)
 		st->mneg--;
 	if ((flags & TW_NEG) && !(flags & FW_DOWN))
@@ -3782,16 +3807,22 @@ tc_model_theme(const TcMatcher *m, const uint32_t *feat, int nfeat, int cat)
 	int			best = -1;
 
 	for (t = 0; t < tcm_ntheme; t++)
-		score[t] = tcm_theme_base[t];
+		if (tcm_theme_cat[t] == cat)
+			score[t] = tcm_theme_base[t];
 	/* the rows are looked up again: rarer than keeping them for every text */
 	for (i = 0; i < nfeat; i++)
 	{
 		int			row = tc_model_row(feat[i]);
 		uint32_t	j;
+		uint32_t	end;
 
 		if (row < 0)
 			continue;
-		for (j = tcm_nb_start[row]; j < tcm_nb_start[row + 1]; j++)
+		/* the run of the category's themes in the row's pairs */
+		j = tcm_nb_start[row] + (cat > 0 ? tcm_nb_split[row][cat - 1] : 0);
+		end = cat < TCM_NCAT - 1 ? tcm_nb_start[row] + tcm_nb_split[row][cat] :
+			tcm_nb_start[row + 1];
+		for (; j < end; j++)
 			score[tcm_nb_theme[j]] += tcm_nb_w[j];
 	}
 	for (t = 0; t < tcm_ntheme; t++)
@@ -3799,6 +3830,51 @@ tc_model_theme(const TcMatcher *m, const uint32_t *feat, int nfeat, int cat)
 			(best < 0 || score[t] > score[best]))
 			best = t;
 	return best < 0 ? -1 : m->mtheme[best];
+}
+
+/* Whether a theme name is in a list (names point into the matcher). */
+static bool
+tc_list_has(const TcThemeList *l, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < l->nthemes; i++)
+		if (l->themes[i] == name)
+			return true;
+	return false;
+}
+
+/* Whether the model names a theme (a tenant's own theme it does not). */
+static bool
+tc_model_knows(const TcMatcher *m, const char *name, int cat)
+{
+	int			t;
+
+	for (t = 0; t < tcm_ntheme; t++)
+		if (tcm_theme_cat[t] == cat && m->mtheme[t] >= 0 &&
+			m->themes[m->mtheme[t]].name == name)
+			return true;
+	return false;
+}
+
+/*
+ * Whether the theme the model scores best may replace the kept rule themes
+ * l of category cat (model.h, tcm_replace): never a theme the model does
+ * not know, which a tenant's lexicon rows defined.
+ */
+static bool
+tc_model_replaces(const TcMatcher *m, const TcThemeList *l, int cat)
+{
+	int			i;
+
+	if (tcm_replace[cat] == 0 ||
+		(tcm_replace[cat] == 1 &&
+		 (l->nthemes != 1 || l->themes[0] != m->themes[m->other_theme].name)))
+		return false;
+	for (i = 0; i < l->nthemes; i++)
+		if (!tc_model_knows(m, l->themes[i], cat))
+			return false;
+	return true;
 }
 
 /* Applies the model to the rules' result in st->out (see textcat.h). */
@@ -3859,12 +3935,17 @@ tc_model_apply(TcState *st)
 
 		if (l->nthemes > 0 && zc < tcm_drop[k])
 			l->nthemes = 0;
-		else if (l->nthemes == 0 && zc > tcm_add[k])
+		else if (l->nthemes == 0 ? zc > tcm_add[k] : tc_model_replaces(st->m, l, k))
 		{
 			int32_t		t = tc_model_theme(st->m, st->mfeat, st->mn, k);
 
-			if (t >= 0)
+			/* added, or replacing the rule themes it is not among */
+			if (t >= 0 && !tc_list_has(l, st->m->themes[t].name))
+			{
+				l->nthemes = 0;
+				st->tflags[t] &= ~TF_LISTED;
 				tc_theme_add(st, t);
+			}
 		}
 	}
 }

@@ -242,7 +242,10 @@ extern void tc_analyze(const TcMatcher *m, const char *text, size_t len,
  * sure is absent loses the rules' themes; a category it is sure is present
  * but where the rules found none gets the theme the model scores best (the
  * positive naive Bayes evidence of the same features), if the matcher
- * defines that theme.  The model reads the first
+ * defines that theme; in the categories where cross-validation chose it
+ * (model.h, tcm_replace), that theme also replaces kept rule themes it is
+ * not among (a request cue without a topic, "other"; success indicators),
+ * never a tenant's own theme.  The model reads the first
  * TC_MODEL_MAX_WORDS words of a text; the rules read all of it.
  */
 #define TC_MODEL_MAX_WORDS 256

@@ -21,7 +21,10 @@ The model (docs/feedback-insights.md, "The trained model"):
   (train_themes), used to pick the theme of a category the model adds;
 - the decision thresholds (when the model's label replaces the rules'
   one, when a category's rule themes are dropped, when one is added),
-  chosen by 5-fold cross-validation on the training texts only.
+  chosen by 5-fold cross-validation on the training texts only;
+- per category, whether the theme the naive Bayes evidence scores best
+  replaces the rules' themes when it is not among them (REPLACE_MODES),
+  chosen by the same cross-validation.
 """
 
 import math
@@ -35,13 +38,26 @@ RATE = 0.2
 L2 = 1e-4
 NB_ALPHA = 0.5
 NB_MIN_COUNT = 1    # (feature, theme) pairs seen in fewer texts are left out
+NB_MIN_W = 0.0      # evidence at or below this is left out
 FOLDS = 5
+# What the best-scored theme does to a kept category's rule themes it is
+# not among: 0 nothing, 1 replaces them when they are only "other" (a
+# request cue without a topic), 2 replaces them always.  Chosen per category
+# by cross-validation: a mode above 0 must gain REPLACE_GAIN in F1.
+REPLACE_MODES = (0, 1, 2)
+REPLACE_GAIN = 0.005
 STRONG = 0.5        # |rules' score| from which the rules count as sure
 # The sets the rules were tuned on: on them the rules' result is better
 # than on new text, so half of their texts are trained on without it.
 RULES_TUNED = {"feedback_labelled.tsv", "feedback_tuning.tsv", "feedback_dev2.tsv",
                "feedback_unseen.tsv", "feedback_unseen2.tsv"}
 REPORT = False      # --report: cross-validation figures on stderr
+# --loso: label accuracy with each of these files left out of training in
+# turn (when in the corpus), on stderr: text in a style the model has not
+# seen, better than random folds mimic it.  The files the rules were tuned
+# on first (labelled, tuning, unseen) are left in: the rules know them.
+LOSO_FILES = ["feedback_unseen2.tsv", "feedback_dev2.tsv", "feedback_train.tsv",
+              "feedback_train2.tsv", "feedback_train3.tsv", "feedback_train4.tsv"]
 LABELS = ["positive", "neutral", "negative"]
 CATS = ["pain_point", "feature_request", "value_driver", "success_indicator"]
 NOUT = 3 + len(CATS)
@@ -216,7 +232,7 @@ def train_themes(rows, vocab):
                 continue
             w = (math.log((m + NB_ALPHA) / (ntexts[t] + 2 * NB_ALPHA))
                  - math.log((df[j] + NB_ALPHA) / (n + 2 * NB_ALPHA)))
-            if w > 0:
+            if w > NB_MIN_W:
                 pairs.setdefault(j, []).append((t, w))
     return base, pairs
 
@@ -256,7 +272,16 @@ def fit(rows):
             "w": w, "b": b, "nb": train_themes(rows, vocab)}
 
 
-def decide(r, out, sent_min, drop, add):
+def replaced(mine, cat, best, mode):
+    """The rule themes mine of a kept category after the replace mode."""
+    if best in mine or mode == 0:
+        return mine
+    if mode == 2 or mine == {cat + ":other"}:
+        return {best}
+    return mine
+
+
+def decide(r, out, sent_min, drop, add, repl=(0, 0, 0, 0)):
     """Applies the model's output to the rules' result as textcat.c does."""
     p, pc, seen, best_theme = out
     k = max(range(3), key=lambda i: (p[i], -i))
@@ -269,6 +294,8 @@ def decide(r, out, sent_min, drop, add):
             mine = set()
         elif not mine and pc[c] > add[c]:
             mine = {best_theme[c]}
+        elif mine:
+            mine = replaced(mine, cat, best_theme[c], repl[c])
         themes |= mine
     return label, themes
 
@@ -277,7 +304,7 @@ def f1(tp, fp, fn):
     return 2.0 * tp / (2.0 * tp + fp + fn) if tp + fp + fn else 1.0
 
 
-def cat_f1(rows, outs, c, drop, add):
+def cat_f1(rows, outs, c, drop, add, repl=0):
     cat = CATS[c]
     tp = fp = fn = 0
     for r, out in zip(rows, outs):
@@ -287,6 +314,8 @@ def cat_f1(rows, outs, c, drop, add):
             mine = set()
         elif not mine and pc > add:
             mine = {best}
+        elif mine:
+            mine = replaced(mine, cat, best, repl)
         want = {t for t in r["gold"] if t.startswith(cat + ":")}
         tp += len(mine & want)
         fp += len(mine - want)
@@ -312,23 +341,54 @@ def thresholds(rows):
         part = [(r, o) for r, o in zip(rows, outs) if r["rule_strong"] == strong]
         best_sent.append(max(grid[6:] + [2.0], key=lambda s: (sum(
             decide(r, o, [s, s], [0] * 4, [2] * 4)[0] == r["y"] for r, o in part), -s)))
-    drop, add = [], []
+    drop, add, repl = [], [], []
     for c in range(len(CATS)):
         d = max(grid[:11], key=lambda t: (cat_f1(rows, outs, c, t, 2.0), -t))
         a = max(grid[10:] + [2.0], key=lambda t: (cat_f1(rows, outs, c, d, t), t))
+        m = 0
+        for mode in REPLACE_MODES[1:]:
+            if (cat_f1(rows, outs, c, d, a, mode)
+                    > cat_f1(rows, outs, c, d, a, m) + REPLACE_GAIN):
+                m = mode
         drop.append(d)
         add.append(a)
+        repl.append(m)
     if REPORT:
         n = len(rows)
         rule_acc = sum(r["rule_label"] == r["y"] for r in rows) / n
-        acc = sum(decide(r, o, best_sent, drop, add)[0] == r["y"] for r, o in zip(rows, outs)) / n
+        acc = sum(decide(r, o, best_sent, drop, add, repl)[0] == r["y"]
+                  for r, o in zip(rows, outs)) / n
         sys.stderr.write("cross-validation on %d texts: label accuracy rules %.3f, model %.3f\n"
                          % (n, rule_acc, acc))
         for c in range(len(CATS)):
-            sys.stderr.write("  %-18s F1 rules %.3f, model %.3f (drop < %.2f, add > %.2f)\n"
+            sys.stderr.write("  %-18s F1 rules %.3f, model %.3f (drop < %.2f, add > %.2f,"
+                             " replace %d: %.3f without)\n"
                              % (CATS[c], cat_f1(rows, outs, c, 0.0, 2.0),
-                                cat_f1(rows, outs, c, drop[c], add[c]), drop[c], add[c]))
-    return best_sent, drop, add
+                                cat_f1(rows, outs, c, drop[c], add[c], repl[c]), drop[c], add[c],
+                                repl[c], cat_f1(rows, outs, c, drop[c], add[c])))
+    return best_sent, drop, add, repl
+
+
+def leave_one_out(rows, sent_min, drop, add, repl):
+    """Writes the label accuracy of each LOSO_FILES file left out."""
+    right = total = 0
+    for name in LOSO_FILES:
+        test = [r for r in rows if r["source"] == name]
+        if not test:
+            continue
+        model = fit([r for r in rows if r["source"] != name])
+        ok = rules = 0
+        for r in test:
+            p, pc, seen = predict(model, r)
+            out = (p, pc, seen, [nb_best(model, seen, c) for c in CATS])
+            ok += decide(r, out, sent_min, drop, add)[0] == r["y"]
+            rules += r["rule_label"] == r["y"]
+        sys.stderr.write("left out %-22s %4d texts: label accuracy rules %.3f, model %.3f\n"
+                         % (name, len(test), rules / len(test), ok / len(test)))
+        right += ok
+        total += len(test)
+    if total:
+        sys.stderr.write("left out, all: %d texts, model %.3f\n" % (total, right / total))
 
 
 def fmt(x):
@@ -347,7 +407,7 @@ def logit(p):
     return fmt(math.log(p / (1.0 - p)))
 
 
-def emit(model, sent_min, drop, add, sources, ntexts):
+def emit(model, sent_min, drop, add, repl, sources, ntexts):
     vocab, w, b = model["vocab"], model["w"], model["b"]
     base, pairs = model["nb"]
     # keep the features that have a weight or a naive Bayes pair left after rounding
@@ -389,6 +449,7 @@ def emit(model, sent_min, drop, add, sources, ntexts):
       % ("/".join(fmt(x) for x in drop), "/".join(fmt(x) for x in add)))
     p("const float tcm_drop[TCM_NCAT] = {%s};" % ", ".join(logit(x) for x in drop))
     p("const float tcm_add[TCM_NCAT] = {%s};" % ", ".join(logit(x) for x in add))
+    p("const unsigned char tcm_replace[TCM_NCAT] = {%s};" % ", ".join(str(x) for x in repl))
     p("const float tcm_bias[TCM_STRIDE] = {%s, 0};" % ", ".join(fmt(x) for x in b))
     p("")
     # the filled slots only (designated initializers; the rest are zero, empty)
@@ -416,16 +477,29 @@ def emit(model, sent_min, drop, add, sources, ntexts):
     p("const float tcm_theme_base[] = {")
     p("\t" + ", ".join(fmt(x) for x in base))
     p("};")
-    starts, th, lw = [], [], []
+    # a row's pairs in theme order, so a category's are a run: tcm_nb_split
+    # gives where the runs of the categories after the first start
+    starts, splits, th, lw = [], [], [], []
     for j in keep:
         starts.append(len(th))
-        for t, lp in pairs.get(j, ()):
+        row = sorted(pairs.get(j, ()))
+        for t, lp in row:
             th.append(t)
             lw.append(lp)
+        splits.append([sum(1 for t, _ in row if CATS.index(THEME_LIST[t][0]) < c)
+                       for c in range(1, len(CATS))])
     starts.append(len(th))
+    assert all(x < 256 for sp in splits for x in sp)
     p("const uint32_t tcm_nb_start[] = {")
     for i in range(0, len(starts), 16):
         p("\t" + ", ".join(str(x) for x in starts[i:i + 16]) + ",")
+    p("};")
+    p("const unsigned char tcm_nb_split[][TCM_NCAT - 1] = {")
+    for i in range(0, len(splits), 8):
+        p("\t" + ", ".join("{%s}" % ", ".join(str(x) for x in sp)
+                           for sp in splits[i:i + 8]) + ",")
+    if not splits:
+        p("\t{0}")
     p("};")
     p("const unsigned char tcm_nb_theme[] = {")
     for i in range(0, len(th), 24):
@@ -448,20 +522,24 @@ def main():
 
     global REPORT
     args = sys.argv[1:]
-    if args and args[0] == "--report":
-        REPORT = True
+    loso = False
+    while args and args[0] in ("--report", "--loso"):
+        REPORT = REPORT or args[0] == "--report"
+        loso = loso or args[0] == "--loso"
         args = args[1:]
     rows = parse(args[0])
     sources = args[1:]
     assert len(THEME_LIST) <= 64 and len(rows) < 65536
     if rows:
-        sent_min, drop, add = thresholds(rows)
+        sent_min, drop, add, repl = thresholds(rows)
+        if loso:
+            leave_one_out(rows, sent_min, drop, add, repl)
         model = fit(rows)
     else:
-        sent_min, drop, add = [2.0, 2.0], [0.0] * 4, [2.0] * 4
+        sent_min, drop, add, repl = [2.0, 2.0], [0.0] * 4, [2.0] * 4, [0] * 4
         model = {"vocab": [], "index": {}, "w": [], "b": [0.0] * NOUT,
                  "nb": ([0.0] * len(THEME_LIST), {})}
-    sys.stdout.write(emit(model, sent_min, drop, add, sources, len(rows)))
+    sys.stdout.write(emit(model, sent_min, drop, add, repl, sources, len(rows)))
 
 
 if __name__ == "__main__":
