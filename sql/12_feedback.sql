@@ -143,3 +143,10 @@ INSERT INTO adoption.feedback (tenant_id, channel, body) VALUES
 	('poor', 'survey', 'Please add dark mode'), ('poor', 'survey', 'Would love dark mode'),
 	('poor', 'survey', 'Please add an export to Excel'), ('rich', 'survey', 'Please add an export to Excel');
 SELECT rank, request, tenants, requests, requesting_arr FROM adoption.feature_requests ORDER BY rank, request;
+
+-- 10. A measure of money that moved the bad way is a complaint, with the
+-- trained model too (it read "went up 40%" as an outcome); the good way, an outcome.
+SELECT body, c.sentiment_label, c.pain_points, c.success_indicators
+FROM (VALUES ('Our bill went up 40% this year.'), ('The subscription cost doubled this year.'),
+	('Our hosting bill went down by 40%.')) AS t(body),
+	LATERAL adoption.categorize_feedback(t.body) AS c;
