@@ -11,7 +11,7 @@ INSERT INTO adoption.features (feature_id, tier, upgrade_feature_id) VALUES
 	('f5', 'advanced', NULL), ('f1', 'core', 'f5'), ('f2', 'core', NULL), ('f3', 'core', NULL), ('f4', 'core', NULL);
 -- A tenant adopts a feature with the third of three successful uses, an
 -- hour apart, starting `ago` days ago.  Six tenants, no segment or plan
--- (one group: each has 5 peers).  Adoptions in time order:
+-- (no segment peers: the group is all tenants, 5 peers each).  Adoptions in time order:
 --   p1: f1 (30 days ago), f2 (29), f3 (28)      p4: f1 (23), f5 (22)
 --   p2: f1 (27), f3 (26)                         p5: f3 (21)
 --   p3: f2 (25), f4 (24)                         t0: f1 (10), f2 (5)

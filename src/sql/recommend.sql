@@ -61,9 +61,15 @@ BEGIN
 	), gn AS (
 		SELECT tg.gk, count(*)::integer AS members FROM tg GROUP BY tg.gk
 	), x AS MATERIALIZED (
-		/* Each target's peer group: the first with at least 5 other tenants. */
+		/*
+		 * Each target's peer group: the first with at least 5 other
+		 * tenants.  A tenant without a segment (plan) has no segment (plan)
+		 * peers: an unknown segment is missing data, not a segment, and
+		 * would make peers of an enterprise and a small business.
+		 */
 		SELECT t.tenant_id AS x,
-			CASE WHEN sp.members - 1 >= 5 THEN sp.gk WHEN sg.members - 1 >= 5 THEN sg.gk ELSE 'all' END AS gk
+			CASE WHEN t.segment IS NOT NULL AND t.plan IS NOT NULL AND sp.members - 1 >= 5 THEN sp.gk
+				WHEN t.segment IS NOT NULL AND sg.members - 1 >= 5 THEN sg.gk ELSE 'all' END AS gk
 		FROM adoption.tenants AS t
 		JOIN gn AS sp ON sp.gk = 'sp:' || quote_nullable(t.segment) || '|' || quote_nullable(t.plan)
 		JOIN gn AS sg ON sg.gk = 's:' || quote_nullable(t.segment)

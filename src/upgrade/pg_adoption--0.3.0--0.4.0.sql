@@ -9203,3 +9203,116 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION adoption.intervention_effectiveness(interval, timestamptz) IS 'Per play and month: done actions and how many were followed by their outcome within window_length, against a baseline of eligible moments without the play, with 95 % Wilson intervals and the lift; only units whose window ended by as_of';
+
+/*
+ * Audit of the customer-success numbers: feature_recommendations() gives a
+ * tenant without a segment (plan) no segment (plan) peers: an unknown
+ * segment is missing data, not a segment.
+ */
+CREATE OR REPLACE FUNCTION adoption.feature_recommendations(tenant_ids text[], n integer DEFAULT 3, as_of timestamptz DEFAULT NULL)
+RETURNS TABLE (tenant_id text, rank integer, feature_id text, feature_name text, tier text,
+	score double precision, confidence double precision, support double precision, lift double precision, because text,
+	upgrade_of text, peers integer, peer_group text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
+AS $$
+BEGIN
+	RETURN QUERY
+	WITH ta AS MATERIALIZED (
+		/*
+		 * Tenant x feature adoptions: now, the pairs with an adopted user
+		 * (tenant_feature_counts, one small row each); as of a time, from
+		 * the users' adoption times.
+		 */
+		SELECT c.tenant_id AS t, c.feature_id AS f
+		FROM adoption.tenant_feature_counts AS c
+		WHERE feature_recommendations.as_of IS NULL AND c.adopted_users > 0
+		UNION ALL
+		SELECT s.tenant_id, s.feature_id
+		FROM adoption.user_feature_state AS s
+		WHERE feature_recommendations.as_of IS NOT NULL AND s.adopted_at < feature_recommendations.as_of
+		GROUP BY s.tenant_id, s.feature_id
+	), tg AS MATERIALIZED (
+		/* The groups every tenant belongs to: its segment and plan, its segment, all. */
+		SELECT t.tenant_id AS t, g.gk
+		FROM adoption.tenants AS t,
+			LATERAL (VALUES ('sp:' || quote_nullable(t.segment) || '|' || quote_nullable(t.plan)),
+				('s:' || quote_nullable(t.segment)), ('all')) AS g (gk)
+	), gn AS (
+		SELECT tg.gk, count(*)::integer AS members FROM tg GROUP BY tg.gk
+	), x AS MATERIALIZED (
+		/*
+		 * Each target's peer group: the first with at least 5 other
+		 * tenants.  A tenant without a segment (plan) has no segment (plan)
+		 * peers: an unknown segment is missing data, not a segment, and
+		 * would make peers of an enterprise and a small business.
+		 */
+		SELECT t.tenant_id AS x,
+			CASE WHEN t.segment IS NOT NULL AND t.plan IS NOT NULL AND sp.members - 1 >= 5 THEN sp.gk
+				WHEN t.segment IS NOT NULL AND sg.members - 1 >= 5 THEN sg.gk ELSE 'all' END AS gk
+		FROM adoption.tenants AS t
+		JOIN gn AS sp ON sp.gk = 'sp:' || quote_nullable(t.segment) || '|' || quote_nullable(t.plan)
+		JOIN gn AS sg ON sg.gk = 's:' || quote_nullable(t.segment)
+		WHERE t.tenant_id = ANY (feature_recommendations.tenant_ids)
+	), members AS MATERIALIZED (
+		SELECT tg.gk, tg.t FROM tg WHERE tg.gk IN (SELECT x.gk FROM x)
+	), fc AS (
+		/* Members of each group that adopted each feature. */
+		SELECT m.gk, ta.f, count(*) AS k FROM members AS m JOIN ta ON ta.t = m.t GROUP BY m.gk, ta.f
+	), cooc AS (
+		/* Members of each group that adopted both a and c. */
+		SELECT m.gk, a.f AS a, c.f AS c, count(*) AS k
+		FROM members AS m
+		JOIN ta AS a ON a.t = m.t
+		JOIN ta AS c ON c.t = m.t AND c.f <> a.f
+		GROUP BY m.gk, a.f, c.f
+	), mine AS MATERIALIZED (
+		/* The targets' own adoptions. */
+		SELECT ta.t, ta.f FROM ta WHERE ta.t = ANY (feature_recommendations.tenant_ids)
+	), up AS (
+		/* Upgrade paths: c is the upgrade_feature_id of a feature the target adopted. */
+		SELECT mine.t, u.upgrade_feature_id AS c, min(u.feature_id) AS upgrade_of
+		FROM mine JOIN adoption.features AS u ON u.feature_id = mine.f
+		WHERE u.upgrade_feature_id IS NOT NULL
+		GROUP BY mine.t, u.upgrade_feature_id
+	), rules AS (
+		/*
+		 * A target is a member of its group: a pair (a, c) with c not
+		 * adopted by it never counts it, a feature a it adopted does once.
+		 */
+		SELECT x.x, ma.f AS a, co.c, gn.members - 1 AS peers,
+			CASE WHEN x.gk LIKE 'sp:%' THEN 'segment and plan' WHEN x.gk LIKE 's:%' THEN 'segment' ELSE 'all' END AS grp,
+			co.k::double precision / (gn.members - 1) AS support,
+			co.k::double precision / (fa.k - 1) AS confidence,
+			(co.k::double precision / (fa.k - 1)) / (fc.k::double precision / (gn.members - 1)) AS lift,
+			up.upgrade_of IS NOT NULL AS upgrade, up.upgrade_of, nm.n_mine
+		FROM x
+		JOIN (SELECT mine.t, count(*) AS n_mine FROM mine GROUP BY mine.t) AS nm ON nm.t = x.x
+		JOIN mine AS ma ON ma.t = x.x
+		JOIN cooc AS co ON co.gk = x.gk AND co.a = ma.f
+		LEFT JOIN mine AS mc ON mc.t = x.x AND mc.f = co.c
+		JOIN gn ON gn.gk = x.gk
+		JOIN fc AS fa ON fa.gk = x.gk AND fa.f = ma.f
+		JOIN fc ON fc.gk = x.gk AND fc.f = co.c
+		LEFT JOIN up ON up.t = x.x AND up.c = co.c
+		WHERE mc.f IS NULL
+	), best AS (
+		SELECT DISTINCT ON (rules.x, rules.c) rules.*,
+			sum(rules.confidence) OVER (PARTITION BY rules.x, rules.c) / rules.n_mine AS score
+		FROM rules
+		ORDER BY rules.x, rules.c, rules.confidence DESC, rules.lift DESC, rules.support DESC, rules.a
+	), ranked AS (
+		SELECT best.*, row_number() OVER (PARTITION BY best.x
+			ORDER BY best.score DESC, best.upgrade DESC, best.lift DESC, best.support DESC, best.c)::integer AS r
+		FROM best
+	)
+	SELECT ranked.x, ranked.r, ranked.c, f.feature_name, f.tier, ranked.score, ranked.confidence, ranked.support, ranked.lift,
+		ranked.a, ranked.upgrade_of, ranked.peers, ranked.grp
+	FROM ranked
+	LEFT JOIN adoption.features AS f ON f.feature_id = ranked.c
+	WHERE ranked.r <= feature_recommendations.n
+	ORDER BY ranked.x, ranked.r;
+END
+$$;
+COMMENT ON FUNCTION adoption.feature_recommendations(text[], integer, timestamptz) IS 'Cross-sell recommendations of several tenants as of a time (NULL: all data): per tenant the n best features it has not adopted, from the association rules of its peers (segment and plan), with support, confidence, lift, the antecedent feature and the upgrade path';

@@ -5,8 +5,10 @@
 -- - a whale tenant (120 users, power-law use) among six enterprise peers of
 --   its segment and plan; mid-market tenants with fewer than five peers of
 --   their plan (their segment is the peer group) and one without a plan;
---   small tenants and two tenants without a segment, a plan, seats or ARR
---   (peer group "all"); a one-user tenant; users u1..u4 in many tenants;
+--   six small tenants of one segment and plan (exactly five peers each);
+--   six tenants without a segment (some without a plan, seats or ARR: five
+--   of them would be peers if "no segment" were a segment; peer group
+--   "all"); a one-user tenant; users u1..u4 in many tenants;
 -- - tenants with different tastes, so that features go together (f1 with f4,
 --   f2 with f5) and upgrade paths (f1 -> f4, f2 -> f5) compete with them;
 -- - two features adopted at the same microsecond by one tenant; events out
@@ -30,7 +32,9 @@ SELECT * FROM (VALUES
 	('mid5', 'Mid Five', 'growth', 4, 12000, 'mid_market'), ('mid6', 'Mid Six', NULL, 4, NULL, 'mid_market'),
 	('smb1', 'Small One', 'starter', 4, 1200, 'smb'), ('smb2', 'Small Two', 'starter', 2, 1200, 'smb'),
 	('smb3', 'Small Three', 'starter', 0, 0, 'smb'),
-	('noseg1', NULL, NULL, NULL, NULL, NULL), ('noseg2', NULL, NULL, NULL, NULL, NULL),
+	('smb4', 'Small Four', 'starter', 3, 900, 'smb'), ('smb5', 'Small Five', 'starter', 3, 900, 'smb'),
+	('noseg1', NULL, NULL, NULL, NULL, NULL), ('noseg2', NULL, NULL, NULL, NULL, NULL), ('noseg3', NULL, 'starter', NULL, NULL, NULL),
+	('noseg4', NULL, 'starter', 2, NULL, NULL), ('noseg5', NULL, NULL, NULL, 500, NULL), ('noseg6', NULL, 'pro', NULL, NULL, NULL),
 	('tiny', 'Tiny', 'starter', 1, 100, 'smb')) AS t (tenant_id, name, plan, seats_licensed, arr, segment);
 
 CREATE TABLE gen.features AS

@@ -198,6 +198,10 @@ for v in $variants; do
 	check_sql $db $tz "$v: feature_recommendations(all, 5, as of 2026-02-20)" \
 		"SELECT * FROM adoption.feature_recommendations($all_tenants, 5, '2026-02-20 00:00+00')" \
 		"SELECT * FROM oracle.feature_recommendations($all_tenants, 5, '2026-02-20 00:00+00')"
+	# As of the microsecond ent2 adopted f3 and f6 together: those adoptions are not before it.
+	check_sql $db $tz "$v: feature_recommendations(all, 3, as of ent2's adoption instant)" \
+		"SELECT * FROM adoption.feature_recommendations($all_tenants, 3, '2026-02-04 10:00:00.000001+00')" \
+		"SELECT * FROM oracle.feature_recommendations($all_tenants, 3, '2026-02-04 10:00:00.000001+00')"
 	for model in first_touch last_touch linear time_decay position_based; do
 		for lb in "90 days" "1 mon"; do
 			check_sql $db $tz "$v: revenue_attribution('$model', '$lb')" \
