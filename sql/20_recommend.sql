@@ -56,3 +56,6 @@ SELECT * FROM adoption.evaluate_recommendations(1);
 SELECT * FROM adoption.recommend_features('nobody');
 SELECT * FROM adoption.recommend_features('t0', 0);
 SELECT * FROM adoption.evaluate_recommendations(NULL);
+-- n below 1 (or NULL) is refused; it used to answer with no rows.
+SELECT * FROM adoption.feature_recommendations(ARRAY['t0'], 0);
+SELECT * FROM adoption.feature_recommendations(ARRAY['t0'], NULL);

@@ -37,6 +37,10 @@ SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_custom_plan
 AS $$
 BEGIN
+	IF n IS NULL OR n < 1 THEN
+		RAISE EXCEPTION 'n must be at least 1, not %', coalesce(n::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'n is how many features to recommend per tenant.';
+	END IF;
 	RETURN QUERY
 	WITH ta AS MATERIALIZED (
 		/*

@@ -9207,7 +9207,7 @@ COMMENT ON FUNCTION adoption.intervention_effectiveness(interval, timestamptz) I
 /*
  * Audit of the customer-success numbers: feature_recommendations() gives a
  * tenant without a segment (plan) no segment (plan) peers: an unknown
- * segment is missing data, not a segment.
+ * segment is missing data, not a segment; n below 1 is refused.
  */
 CREATE OR REPLACE FUNCTION adoption.feature_recommendations(tenant_ids text[], n integer DEFAULT 3, as_of timestamptz DEFAULT NULL)
 RETURNS TABLE (tenant_id text, rank integer, feature_id text, feature_name text, tier text,
@@ -9218,6 +9218,10 @@ SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_custom_plan
 AS $$
 BEGIN
+	IF n IS NULL OR n < 1 THEN
+		RAISE EXCEPTION 'n must be at least 1, not %', coalesce(n::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'n is how many features to recommend per tenant.';
+	END IF;
 	RETURN QUERY
 	WITH ta AS MATERIALIZED (
 		/*

@@ -131,3 +131,11 @@ SELECT * FROM (VALUES
 	('smb2', 'u1', 'camp_a', 'email', '2025-09-01 00:00+00'),
 	-- A touch of a tenant without expansion.
 	('smb1', 'u1', 'camp_a', 'email', '2026-03-01 00:00+00')) AS c (tenant_id, user_id, campaign_id, channel, touched_at);
+
+-- Launches: one at the first microsecond of the event set, one on the day
+-- America/Los_Angeles has 23 hours (2026-03-08), one whose target is still
+-- ahead of the data.
+CREATE TABLE gen.launches AS
+SELECT * FROM (VALUES ('l_f3', 'f3', timestamptz '2026-01-05 00:00+00', NULL, 0.5::real, 90),
+	('l_f5', 'f5', '2026-03-08 10:00+00', 'camp_b', 0.2, 14),
+	('l_f6', 'f6', '2026-05-20 00:00+00', NULL, 0.3, 30)) AS l (launch_id, feature_id, launched_at, campaign_id, target_adoption, target_days);

@@ -174,6 +174,30 @@ check_sql Asia/Kolkata "feature_adoption_daily 2025-12-15 .. 2026-05-17" \
 	FROM adoption.features AS f CROSS JOIN oracle.ta AS t
 	LEFT JOIN oracle.ad AS a ON a.tenant_id = t.tenant_id AND a.feature_id = f.feature_id AND a.day = t.day
 	GROUP BY f.feature_id, t.day"
+# feature_adoption_weekly / _monthly (docs/bi.md): the end-of-period row of
+# feature_adoption_daily (its last day with a row), new adopters summed.
+fdaily="SELECT f.feature_id, t.day, sum(t.active_users) AS active_users, sum(coalesce(a.active_adopters, 0)) AS active_adopters,
+		sum(coalesce(a.active_adopters, 0))::float8 / nullif(sum(t.active_users), 0) AS adoption_rate,
+		sum(coalesce(a.active_habitual, 0)) AS active_habitual,
+		sum(coalesce(a.active_habitual, 0))::float8 / nullif(sum(t.active_users), 0) AS habitual_rate,
+		sum(coalesce(a.activated_users, 0)) AS activated_users, sum(coalesce(a.adopted_users, 0)) AS adopted_users,
+		sum(coalesce(a.new_adopters, 0)) AS new_adopters, count(*) AS tenants,
+		count(*) FILTER (WHERE a.activated_users > 0) AS tenants_using, count(*) FILTER (WHERE a.tenant_adopted) AS tenants_adopted
+	FROM adoption.features AS f CROSS JOIN oracle.ta AS t
+	LEFT JOIN oracle.ad AS a ON a.tenant_id = t.tenant_id AND a.feature_id = f.feature_id AND a.day = t.day
+	GROUP BY f.feature_id, t.day"
+for per in "week:2025-12-15:2026-05-11:America/Los_Angeles" "month:2026-01-01:2026-04-01:Asia/Kolkata"; do
+	IFS=: read -r p p0 p1 ptz <<<"$per"
+	check_sql $ptz "feature_adoption_${p}ly $p0 .. $p1" \
+		"SELECT feature_id, $p, last_day, active_users, active_adopters, adoption_rate, active_habitual, habitual_rate,
+			activated_users, adopted_users, new_adopters, tenants, tenants_using, tenants_adopted
+		FROM adoption.feature_adoption_${p}ly WHERE $p BETWEEN '$p0' AND '$p1'" \
+		"WITH d AS ($fdaily), w AS (SELECT feature_id, date_trunc('$p', day)::date AS $p, max(day) AS last_day,
+				sum(new_adopters) AS new_adopters FROM d WHERE day BETWEEN '$p0' AND ('$p1'::date + interval '1 $p' - interval '1 day')::date GROUP BY 1, 2)
+		SELECT w.feature_id, w.$p, w.last_day, d.active_users, d.active_adopters, d.adoption_rate, d.active_habitual, d.habitual_rate,
+			d.activated_users, d.adopted_users, w.new_adopters, d.tenants, d.tenants_using, d.tenants_adopted
+		FROM w JOIN d ON d.feature_id = w.feature_id AND d.day = w.last_day"
+done
 check_sql America/Los_Angeles "adoption_weekly 2025-12-15 .. 2026-05-17" \
 	"SELECT tenant_id, feature_id, week, days, last_day, active_users, active_adopters, adoption_rate, activated_users,
 		adopted_users, habitual_users, new_adopters, mean_adoption_rate, tenant_adopted

@@ -60,6 +60,7 @@ INSERT INTO adoption.tenants (tenant_id, name, plan, seats_licensed, arr, segmen
 SELECT tenant_id, name, plan, seats_licensed, arr, segment, '2025-12-01' FROM gen.tenants;
 INSERT INTO adoption.features (feature_id, feature_name, tier) SELECT feature_id, feature_name, tier FROM gen.features;
 UPDATE adoption.features AS f SET upgrade_feature_id = g.upgrade_feature_id FROM gen.features AS g WHERE g.feature_id = f.feature_id;
+INSERT INTO adoption.launches (launch_id, feature_id, launched_at, campaign_id, target_adoption, target_days) SELECT * FROM gen.launches;
 -- Overrides: mid1 dormant after 10 days, ent1 expansion-eligible from half its seats.
 INSERT INTO adoption.settings (tenant_id, dormant_after, seat_utilization_threshold) VALUES ('mid1', '10 days', NULL), ('ent1', NULL, 0.5);
 SQL
@@ -116,7 +117,7 @@ SQL
 			WHERE EXISTS (SELECT 1 FROM gen.events AS e WHERE e.tenant_id = t.tenant_id AND e.usage_timestamp <= w.g)) || ' scores'")
 	[ "$status" = 0 ] && [ "$got" = "$want" ]
 	ok $? "$v: loaded and scored: $got (want $want)"
-	q -d "$db" -f "$here/test/reference/customer_oracle.sql" >/dev/null
+	q -d "$db" -c "CREATE SCHEMA oracle" -f "$here/test/reference/campaign_oracle.sql" -f "$here/test/reference/customer_oracle.sql" >/dev/null
 	# Campaign actions: for a third of the eligible moments an action created an
 	# hour later (done a day or two later; one in five dead or withdrawn), and
 	# two done exactly on the bound of 2026-05-01's 30-day window and 1 µs after.
@@ -216,10 +217,53 @@ for v in $variants; do
 		check_sql $db $tz "$v: intervention_effectiveness($args)" \
 			"SELECT * FROM adoption.intervention_effectiveness($args)" "SELECT * FROM oracle.intervention_effectiveness($args)"
 	done
+	launch_cols="launch_id, feature_id, launched_at, target_at, users_activated_7d, users_activated_30d, users_activated_90d,
+		tenants_activated_7d, tenants_activated_30d, tenants_activated_90d, tenants_active, tenants_adopted, adoption_rate,
+		median_time_to_activation, target_met, users_active, users_adopted, user_adoption_rate"
+	check_sql $db $tz "$v: launch_performance" "SELECT $launch_cols FROM adoption.launch_performance" \
+		"SELECT * FROM oracle.launch_performance()"
+	# users_active_between: an event of any feature in [from, to), the bounds
+	# on events' own microseconds (ent2's tie, the launch of l_f5).
+	for args in "'2026-02-04 10:00:00.000001+00', '2026-03-08 10:00+00'" "'2026-01-05 00:00+00', '2026-01-12 00:00+00'" \
+		"'2026-05-20 00:00+00', '2026-06-01 00:00+00'" "'2026-02-02 10:00:00.000001+00', '2026-02-02 10:00:00.000002+00'"; do
+		check_sql $db $tz "$v: users_active_between($args)" "SELECT * FROM adoption.users_active_between($args)" \
+			"SELECT DISTINCT e.tenant_id, e.user_id FROM adoption.feature_usage_events AS e
+			WHERE e.usage_timestamp >= (ARRAY[$args]::timestamptz[])[1] AND e.usage_timestamp < (ARRAY[$args]::timestamptz[])[2]"
+	done
 	check_sql $db $tz "$v: health_history" \
 		"SELECT tenant_id, tenant_name, segment, scored_at, score, risk, previous_risk, delta, risk_changed FROM adoption.health_history" \
 		"SELECT * FROM oracle.health_history()"
 done
+
+# A tenant's role (row-level security): launch_performance and the tenant
+# part of launch_performance_snapshot (tenant_launch_performance) are the
+# oracle over the tenant's own rows (the oracle's reads are filtered the same way).
+snap_cols="launch_id, feature_id, launched_at, target_at, users_activated_7d, users_activated_30d, users_activated_90d,
+	tenants_activated_7d, tenants_activated_30d, tenants_activated_90d, tenants_active, tenants_adopted, adoption_rate,
+	median_time_to_activation, target_met, users_active, users_adopted, user_adoption_rate"
+for v in rows concurrent; do
+	db=${master}_$v
+	q -d $db -c "GRANT USAGE ON SCHEMA oracle, gen TO adoption_tenant; GRANT SELECT ON ALL TABLES IN SCHEMA gen TO adoption_tenant;
+		GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA oracle TO adoption_tenant" >/dev/null
+	for tn in whale tiny noseg1; do
+		for view in launch_performance launch_performance_snapshot; do
+			d=$(q -d $db -c "SET ROLE adoption_tenant" -c "SET adoption.tenant_id = '$tn'" -c "SELECT * FROM oracle.diff(
+				\$q\$SELECT $snap_cols FROM adoption.$view\$q\$, \$q\$SELECT * FROM oracle.launch_performance()\$q\$)" 2>&1)
+			rows=$(printf '%s\n' "$d" | tail -n 1)
+			d=$(printf '%s\n' "$d" | sed '$d')
+			[ -z "$d" ] && [ "$rows" = 3 ]
+			ok $? "$v: as adoption_tenant $tn, $view: $rows rows equal the oracle over its own rows"
+			printf '%s\n' "$d" | why 6
+		done
+	done
+done
+
+# Under row-level security a tenant sees no peer: no recommendation (documented).
+got=$(q -d ${master}_rows -c "SET ROLE adoption_tenant" -c "SET adoption.tenant_id = 'ent1'" \
+	-c "SELECT (SELECT count(*) FROM adoption.recommend_features('ent1')) || '/' || (adoption.api_expansion('ent1') -> 'recommendations')::text")
+full=$(q -d ${master}_rows -c "SELECT count(*) FROM adoption.recommend_features('ent1')")
+[ "$got" = "0/[]" ] && [ "$full" -gt 0 ]
+ok $? "as adoption_tenant ent1: recommend_features and api_expansion's recommendations empty ($got), $full for the analyst"
 
 # Wilson intervals: every x of n in 0, 1, 2, 5, 10 and three of 1000.
 check_sql ${master}_rows UTC "wilson_interval(x, n)" \
