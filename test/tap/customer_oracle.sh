@@ -230,6 +230,10 @@ for v in $variants; do
 			"SELECT DISTINCT e.tenant_id, e.user_id FROM adoption.feature_usage_events AS e
 			WHERE e.usage_timestamp >= (ARRAY[$args]::timestamptz[])[1] AND e.usage_timestamp < (ARRAY[$args]::timestamptz[])[2]"
 	done
+	check_sql $db $tz "$v: tenant_health (latest score, the one before)" \
+		"SELECT tenant_id, tenant_name, segment, scored_at, score, risk, previous_risk, delta FROM adoption.tenant_health" \
+		"SELECT DISTINCT ON (tenant_id) tenant_id, tenant_name, segment, scored_at, score, risk, previous_risk, delta
+		FROM oracle.health_history() ORDER BY tenant_id, scored_at DESC"
 	check_sql $db $tz "$v: health_history" \
 		"SELECT tenant_id, tenant_name, segment, scored_at, score, risk, previous_risk, delta, risk_changed FROM adoption.health_history" \
 		"SELECT * FROM oracle.health_history()"
@@ -246,6 +250,15 @@ for v in rows concurrent; do
 	q -d $db -c "GRANT USAGE ON SCHEMA oracle, gen TO adoption_tenant; GRANT SELECT ON ALL TABLES IN SCHEMA gen TO adoption_tenant;
 		GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA oracle TO adoption_tenant" >/dev/null
 	for tn in whale tiny noseg1; do
+		for fn in "revenue_attribution('time_decay', '90 days')" "intervention_effectiveness('30 days', '2026-06-30 00:00+00')"; do
+			d=$(q -d $db -c "SET ROLE adoption_tenant" -c "SET adoption.tenant_id = '$tn'" -c "SELECT * FROM oracle.diff(
+				\$q\$SELECT * FROM adoption.$fn\$q\$, \$q\$SELECT * FROM oracle.$fn\$q\$)" 2>&1)
+			rows=$(printf '%s\n' "$d" | tail -n 1)
+			d=$(printf '%s\n' "$d" | sed '$d')
+			[ -z "$d" ] && [ -n "$rows" ] && [ "$rows" -ge 0 ] 2>/dev/null
+			ok $? "$v: as adoption_tenant $tn, $fn: $rows rows equal the oracle over its own rows"
+			printf '%s\n' "$d" | why 6
+		done
 		for view in launch_performance launch_performance_snapshot; do
 			d=$(q -d $db -c "SET ROLE adoption_tenant" -c "SET adoption.tenant_id = '$tn'" -c "SELECT * FROM oracle.diff(
 				\$q\$SELECT $snap_cols FROM adoption.$view\$q\$, \$q\$SELECT * FROM oracle.launch_performance()\$q\$)" 2>&1)
