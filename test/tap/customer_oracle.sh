@@ -13,7 +13,9 @@
 #   copy        COPY (TimeZone Asia/Kolkata), the late events by a second COPY;
 #               scores newest first;
 #   concurrent  three sessions at once, in statements of 40, the late events
-#               by two more; scores by two sessions at once.
+#               by two more; scores by two sessions at once;
+#   rescored    statements of 100; every week scored (shuffled) before the
+#               late events arrive, then scored again newest first after.
 # Campaign actions (done, dead and withdrawn, near eligible moments and on
 # the window's bounds to the microsecond) are then written into each, and
 # every function is compared row by row with the oracle, in three session
@@ -24,7 +26,7 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 source "$here/test/lib/tap.sh"
 export PGOPTIONS="-c client_min_messages=warning"
 master=adoption_customer_oracle
-variants="rows shuffled copy concurrent"
+variants="rows shuffled copy concurrent rescored"
 work=$(mktemp -d)
 # CUSTOMER_ORACLE_KEEP=1 keeps the databases (to look into a difference).
 cleanup() {
@@ -109,6 +111,10 @@ SQL
 		done
 		for p in "${pids[@]}"; do wait "$p" || status=1; done
 		cat "$work"/[clr]?.err | comment ;;
+	rescored)
+		{ events "NOT late" "md5(seq::text || 'r')" 100; echo "$inputs"; rescore_sql "md5(g::text || 'r')"
+			events "late" "seq" 100; rescore_sql "g DESC"; } >"$work/$v.sql"
+		q -d "$db" -f "$work/$v.sql" >/dev/null || status=1 ;;
 	esac
 	got=$(q -d "$db" -c "SELECT (SELECT count(*) FROM adoption.feature_usage_events) || ' events, '
 		|| (SELECT count(*) FROM adoption.health_scores) || ' scores'")
@@ -237,6 +243,20 @@ for v in $variants; do
 	check_sql $db $tz "$v: health_history" \
 		"SELECT tenant_id, tenant_name, segment, scored_at, score, risk, previous_risk, delta, risk_changed FROM adoption.health_history" \
 		"SELECT * FROM oracle.health_history()"
+done
+
+# The stored scores are the same in every database, whatever the order of
+# loading and scoring (computed_at and live apart: when they were computed).
+scores_sql="COPY (SELECT tenant_id, scored_at, round(score::numeric, 9), risk, components, round(delta::numeric, 9), previous_risk,
+	last_event_at, active_users FROM adoption.health_scores ORDER BY 1, 2) TO STDOUT"
+q -d ${master}_rows -c "$scores_sql" >"$work/scores_rows.tsv"
+for v in $variants; do
+	[ $v = rows ] && continue
+	q -d ${master}_$v -c "$scores_sql" >"$work/scores_$v.tsv"
+	d=$(diff "$work/scores_rows.tsv" "$work/scores_$v.tsv")
+	[ -z "$d" ] && [ -s "$work/scores_$v.tsv" ]
+	ok $? "$v: health_scores ($(wc -l <"$work/scores_$v.tsv") rows, stored delta and previous_risk included) equal the rows database's"
+	printf '%s\n' "$d" | why 6
 done
 
 # A tenant's role (row-level security): launch_performance and the tenant
