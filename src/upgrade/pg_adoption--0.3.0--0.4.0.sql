@@ -9320,3 +9320,66 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION adoption.feature_recommendations(text[], integer, timestamptz) IS 'Cross-sell recommendations of several tenants as of a time (NULL: all data): per tenant the n best features it has not adopted, from the association rules of its peers (segment and plan), with support, confidence, lift, the antecedent feature and the upgrade path';
+
+/*
+ * Audit of the customer-success numbers: evaluate_recommendations() hides
+ * every feature adopted at a tenant's latest adoption time (ties at one
+ * microsecond all hidden, any of them recommended is a hit).
+ */
+CREATE OR REPLACE FUNCTION adoption.evaluate_recommendations(k integer DEFAULT 3)
+RETURNS TABLE (method text, tenants integer, hits integer, hit_rate double precision)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c record;
+	n_tenants integer := 0;
+	rec_hits integer := 0;
+	pop_hits integer := 0;
+BEGIN
+	IF k IS NULL OR k < 1 OR k > 100 THEN
+		RAISE EXCEPTION 'k must be between 1 and 100, not %', coalesce(k::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	/*
+	 * Per tenant with an adoption before its most recent one: the features
+	 * adopted at that latest time are hidden (all of them when several
+	 * share the microsecond, as with imported day-granular history: either
+	 * was "the next adoption", so recommending any of them is a hit).
+	 */
+	FOR c IN
+		WITH a AS (
+			SELECT s.tenant_id, s.feature_id, min(s.adopted_at) AS adopted_at
+			FROM adoption.user_feature_state AS s WHERE s.adopted_at IS NOT NULL
+			GROUP BY s.tenant_id, s.feature_id
+		), l AS (
+			SELECT a.tenant_id, max(a.adopted_at) AS adopted_at FROM a GROUP BY a.tenant_id
+		)
+		SELECT l.tenant_id, l.adopted_at, array_agg(a.feature_id ORDER BY a.feature_id) AS hidden
+		FROM l JOIN a ON a.tenant_id = l.tenant_id AND a.adopted_at = l.adopted_at
+		WHERE EXISTS (SELECT 1 FROM a AS b WHERE b.tenant_id = l.tenant_id AND b.adopted_at < l.adopted_at)
+		GROUP BY l.tenant_id, l.adopted_at
+		ORDER BY l.tenant_id
+	LOOP
+		n_tenants := n_tenants + 1;
+		IF EXISTS (SELECT 1 FROM adoption.feature_recommendations(ARRAY[c.tenant_id], k, c.adopted_at) AS r
+			WHERE r.feature_id = ANY (c.hidden)) THEN
+			rec_hits := rec_hits + 1;
+		END IF;
+		IF EXISTS (SELECT 1 FROM (
+			SELECT s.feature_id FROM adoption.user_feature_state AS s
+			WHERE s.adopted_at < c.adopted_at
+				AND s.feature_id NOT IN (SELECT m.feature_id FROM adoption.user_feature_state AS m
+					WHERE m.tenant_id = c.tenant_id AND m.adopted_at < c.adopted_at)
+			GROUP BY s.feature_id
+			ORDER BY count(DISTINCT s.tenant_id) DESC, s.feature_id
+			LIMIT k) AS p WHERE p.feature_id = ANY (c.hidden)) THEN
+			pop_hits := pop_hits + 1;
+		END IF;
+	END LOOP;
+	RETURN QUERY VALUES
+		('recommend_features', n_tenants, rec_hits, rec_hits::double precision / nullif(n_tenants, 0)),
+		('most_popular', n_tenants, pop_hits, pop_hits::double precision / nullif(n_tenants, 0));
+END
+$$;
+COMMENT ON FUNCTION adoption.evaluate_recommendations(integer) IS 'Hold-out evaluation of recommend_features: hides each tenant''s most recent adoption (every feature adopted at that time), recommends as of its time, and reports the hit rate at k against recommending the k most adopted features';

@@ -8,7 +8,8 @@
 --   six small tenants of one segment and plan (exactly five peers each);
 --   six tenants without a segment (some without a plan, seats or ARR: five
 --   of them would be peers if "no segment" were a segment; peer group
---   "all"); a one-user tenant; users u1..u4 in many tenants;
+--   "all"); a one-user tenant; users u1..u4 in many tenants; a tenant whose
+--   latest adoption is two features at one microsecond;
 -- - tenants with different tastes, so that features go together (f1 with f4,
 --   f2 with f5) and upgrade paths (f1 -> f4, f2 -> f5) compete with them;
 -- - two features adopted at the same microsecond by one tenant; events out
@@ -35,12 +36,12 @@ SELECT * FROM (VALUES
 	('smb4', 'Small Four', 'starter', 3, 900, 'smb'), ('smb5', 'Small Five', 'starter', 3, 900, 'smb'),
 	('noseg1', NULL, NULL, NULL, NULL, NULL), ('noseg2', NULL, NULL, NULL, NULL, NULL), ('noseg3', NULL, 'starter', NULL, NULL, NULL),
 	('noseg4', NULL, 'starter', 2, NULL, NULL), ('noseg5', NULL, NULL, NULL, 500, NULL), ('noseg6', NULL, 'pro', NULL, NULL, NULL),
-	('tiny', 'Tiny', 'starter', 1, 100, 'smb')) AS t (tenant_id, name, plan, seats_licensed, arr, segment);
+	('tiny', 'Tiny', 'starter', 1, 100, 'smb'), ('tie', 'Tie Ltd', 'pro', 4, 4000, 'enterprise')) AS t (tenant_id, name, plan, seats_licensed, arr, segment);
 
 CREATE TABLE gen.features AS
 SELECT * FROM (VALUES ('f1', 'Reports', 'core', 'f4'), ('f2', 'Dashboards', 'core', 'f5'), ('f3', 'Alerts', 'core', NULL),
 	('f4', 'Advanced reports', 'advanced', NULL), ('f5', 'Dashboards pro', 'premium', NULL),
-	('f6', 'Workflows', 'advanced', NULL), ('f7', 'Never used', 'core', NULL)) AS f (feature_id, feature_name, tier, upgrade_feature_id);
+	('f6', 'Workflows', 'advanced', NULL), ('f7', 'Never used', 'core', NULL), ('f0', 'Legacy import', 'core', NULL)) AS f (feature_id, feature_name, tier, upgrade_feature_id);
 
 -- Which features each tenant takes up (taste), and how many users it has.
 CREATE TABLE gen.taste AS
@@ -66,7 +67,7 @@ WITH uf AS (
 		greatest(1, CASE WHEN ta.tenant_id = 'whale' THEN 60 / g ELSE 2 + abs(hashtext(ta.tenant_id || g || ta.feature_id)) % 8 END) AS uses,
 		abs(hashtext(ta.tenant_id || g || ta.feature_id || 'start')) % 100 AS start_day
 	FROM gen.taste AS ta, generate_series(1, ta.users) AS g
-	WHERE ta.takes AND abs(hashtext(ta.tenant_id || g || ta.feature_id || 'user')) % 5 <> 0),
+	WHERE ta.takes AND abs(hashtext(ta.tenant_id || g || ta.feature_id || 'user')) % 5 <> 0 AND ta.tenant_id <> 'tie'),
 ev AS (
 	SELECT uf.tenant_id, uf.user_id, uf.feature_id,
 		timestamptz '2026-01-05 00:00+00' + (uf.start_day + i * (1 + abs(hashtext(uf.user_id || i || uf.tenant_id)) % 3)) * interval '1 day'
@@ -79,6 +80,13 @@ UNION ALL
 -- Two features adopted at one microsecond by tenant ent2 (three successful uses each).
 SELECT 'ent2', 'u9', f, t, true, NULL FROM unnest(ARRAY['f3', 'f6']) AS f,
 	unnest(ARRAY[timestamptz '2026-02-02 10:00:00.000001+00', '2026-02-03 10:00:00.000001+00', '2026-02-04 10:00:00.000001+00']) AS t
+UNION ALL
+-- Tenant tie: f1 adopted in January, then f0 (adopted by no other tenant)
+-- and f3 at one microsecond, its latest adoption (the hold-out evaluation
+-- hides both: f3 can be recommended, f0 cannot).
+SELECT 'tie', 'u1', f, t + d * interval '1 day', true, NULL
+FROM (VALUES ('f1', timestamptz '2026-01-10 08:00+00'), ('f0', '2026-04-01 10:00:00.000001+00'), ('f3', '2026-04-01 10:00:00.000001+00')) AS v (f, t),
+	generate_series(0, 2) AS d
 UNION ALL
 -- The one-user tenant: two uses, no adoption.
 SELECT 'tiny', 'u1', 'f1', t, true, NULL FROM unnest(ARRAY[timestamptz '2026-03-01 00:00+00', '2026-03-01 00:00+00']) AS t;

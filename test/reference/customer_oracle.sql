@@ -261,3 +261,35 @@ RETURNS TABLE (tenant_id text, tenant_name text, segment text, scored_at timesta
 	FROM adoption.health_scores AS h LEFT JOIN adoption.tenants AS t ON t.tenant_id = h.tenant_id
 	WINDOW w AS (PARTITION BY h.tenant_id ORDER BY h.scored_at)
 $$;
+
+-- ---------------------------------------------------------------- hold-out evaluation
+-- Per tenant with an adopted feature before its latest adoption: hide the
+-- latest (its time T: the features whose tenant adoption is at T, ties all
+-- hidden), recommend
+-- as of T from the adoptions before T; a hit when a hidden feature is among
+-- the first k.  The baseline: the k features adopted by the most tenants
+-- before T that the tenant had not adopted (ties by feature_id; a feature
+-- nobody adopted before T is not "adopted by the most").
+CREATE FUNCTION oracle.evaluate_recommendations(k integer)
+RETURNS TABLE (method text, tenants integer, hits integer, hit_rate float8) LANGUAGE sql STABLE AS $$
+	WITH ad AS MATERIALIZED (SELECT * FROM oracle.tenant_adopted(NULL)),
+	h AS (
+		SELECT ad.tenant_id, max(ad.adopted_at) AS t FROM ad GROUP BY 1 HAVING min(ad.adopted_at) < max(ad.adopted_at)),
+	hidden AS (SELECT h.tenant_id, h.t, ad.feature_id FROM h JOIN ad ON ad.tenant_id = h.tenant_id AND ad.adopted_at = h.t),
+	rec AS (
+		SELECT h.tenant_id, EXISTS (SELECT 1 FROM oracle.feature_recommendations(ARRAY[h.tenant_id], k, h.t) AS r
+			JOIN hidden ON hidden.tenant_id = h.tenant_id AND hidden.feature_id = r.feature_id) AS hit
+		FROM h),
+	pop AS (
+		SELECT h.tenant_id, EXISTS (
+			SELECT 1 FROM (SELECT a.feature_id FROM ad AS a WHERE a.adopted_at < h.t
+					AND NOT EXISTS (SELECT 1 FROM ad AS m WHERE m.tenant_id = h.tenant_id AND m.feature_id = a.feature_id AND m.adopted_at < h.t)
+				GROUP BY a.feature_id ORDER BY count(*) DESC, a.feature_id LIMIT k) AS p
+			JOIN hidden ON hidden.tenant_id = h.tenant_id AND hidden.feature_id = p.feature_id) AS hit
+		FROM h)
+	SELECT 'recommend_features', count(*)::integer, (count(*) FILTER (WHERE rec.hit))::integer,
+		(count(*) FILTER (WHERE rec.hit))::float8 / nullif(count(*), 0) FROM rec
+	UNION ALL
+	SELECT 'most_popular', count(*)::integer, (count(*) FILTER (WHERE pop.hit))::integer,
+		(count(*) FILTER (WHERE pop.hit))::float8 / nullif(count(*), 0) FROM pop
+$$;

@@ -209,6 +209,10 @@ for v in $variants; do
 	check_sql $db $tz "$v: feature_recommendations(all, 3, as of ent2's adoption instant)" \
 		"SELECT * FROM adoption.feature_recommendations($all_tenants, 3, '2026-02-04 10:00:00.000001+00')" \
 		"SELECT * FROM oracle.feature_recommendations($all_tenants, 3, '2026-02-04 10:00:00.000001+00')"
+	for k in 1 3; do
+		check_sql $db $tz "$v: evaluate_recommendations($k)" "SELECT * FROM adoption.evaluate_recommendations($k)" \
+			"SELECT * FROM oracle.evaluate_recommendations($k)"
+	done
 	for model in first_touch last_touch linear time_decay position_based; do
 		for lb in "90 days" "1 mon"; do
 			check_sql $db $tz "$v: revenue_attribution('$model', '$lb')" \
