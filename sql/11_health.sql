@@ -343,3 +343,25 @@ SELECT adoption.unschedule_rescoring();
 SELECT adoption.upkeep() - 'partitions_created' - 'snapshot_days';
 SELECT adoption.upkeep() -> 'snapshot_days' AS snapshot_days_again,
 	(SELECT count(*) > 0 FROM adoption.daily_tenant_snapshots) AS snapshots_kept;
+
+-- 10. Scores computed in any order (audit of the customer-success numbers):
+-- the score before is the one with the latest earlier scored_at, whatever
+-- was stored first.  Three scores written newest first, as a backfill after
+-- a live score leaves them (delta and previous_risk of none set): 30
+-- critical on 03-01, 50 at_risk on 03-02, 80 healthy on 03-03.
+INSERT INTO adoption.tenants (tenant_id, name) VALUES ('hist', 'History');
+INSERT INTO adoption.health_scores (tenant_id, scored_at, score, risk, components) VALUES ('hist', '2026-03-03', 80, 'healthy', '{}');
+INSERT INTO adoption.health_scores (tenant_id, scored_at, score, risk, components) VALUES ('hist', '2026-03-02', 50, 'at_risk', '{}');
+INSERT INTO adoption.health_scores (tenant_id, scored_at, score, risk, components) VALUES ('hist', '2026-03-01', 30, 'critical', '{}');
+-- Want: 03-01 NULL, NULL, entered; 03-02 critical, +20, entered; 03-03 at_risk, +30, entered.
+SELECT scored_at::date, risk, previous_risk, delta, risk_changed FROM adoption.health_history WHERE tenant_id = 'hist' ORDER BY scored_at;
+SELECT risk, previous_risk, delta FROM adoption.tenant_health WHERE tenant_id = 'hist';
+-- rescore() newest first: each score it adds makes the next one follow it,
+-- so the stored columns equal the view's.
+SELECT pg_temp.use('hist2', 'h1', 'dashboards', '40 days', 4), pg_temp.use('hist2', 'h2', 'reports', '12 days', 3);
+SELECT adoption.rescore('hist2', now() - interval '2 days'), adoption.rescore('hist2', now() - interval '20 days'),
+	adoption.rescore('hist2', now() - interval '10 days');
+-- Want 3 scores, 2 with a score before, all 3 stored as the view has them.
+SELECT count(*) AS scores, count(v.previous_risk) AS with_one_before, count(*) FILTER (WHERE h.delta IS NOT DISTINCT FROM v.delta
+		AND h.previous_risk IS NOT DISTINCT FROM v.previous_risk) AS stored_as_the_view
+FROM adoption.health_scores AS h JOIN adoption.health_history AS v USING (tenant_id, scored_at) WHERE h.tenant_id = 'hist2';

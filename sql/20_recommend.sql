@@ -11,7 +11,7 @@ INSERT INTO adoption.features (feature_id, tier, upgrade_feature_id) VALUES
 	('f5', 'advanced', NULL), ('f1', 'core', 'f5'), ('f2', 'core', NULL), ('f3', 'core', NULL), ('f4', 'core', NULL);
 -- A tenant adopts a feature with the third of three successful uses, an
 -- hour apart, starting `ago` days ago.  Six tenants, no segment or plan
--- (one group: each has 5 peers).  Adoptions in time order:
+-- (no segment peers: the group is all tenants, 5 peers each).  Adoptions in time order:
 --   p1: f1 (30 days ago), f2 (29), f3 (28)      p4: f1 (23), f5 (22)
 --   p2: f1 (27), f3 (26)                         p5: f3 (21)
 --   p3: f2 (25), f4 (24)                         t0: f1 (10), f2 (5)
@@ -56,3 +56,26 @@ SELECT * FROM adoption.evaluate_recommendations(1);
 SELECT * FROM adoption.recommend_features('nobody');
 SELECT * FROM adoption.recommend_features('t0', 0);
 SELECT * FROM adoption.evaluate_recommendations(NULL);
+-- n below 1 (or NULL) is refused; it used to answer with no rows.
+SELECT * FROM adoption.feature_recommendations(ARRAY['t0'], 0);
+SELECT * FROM adoption.feature_recommendations(ARRAY['t0'], NULL);
+
+-- Two features adopted at one microsecond (audit of the customer-success
+-- numbers): both are hidden, either recommended is a hit.  New tenants
+-- only (no segment: all are peers), adoptions in time order:
+--   a1: f1 (20 days ago), f3 (19)    a3: f1 (16), f2 (15)
+--   a2: f1 (18), f3 (17)             q:  f1 (14), f2 and f3 (13, one instant)
+-- At 1: a1 has nothing before it to learn from (miss, and no popular
+-- feature: miss); a2 gets f3 (a1: f1 -> f3, confidence 1), hidden f3: hit,
+-- popular f3: hit; a3 gets f3 (2 of 2), hidden f2: miss both; q gets f3
+-- (f1 -> f3 2/3 against f1 -> f2 1/3) and f3 is the most adopted (2 tenants
+-- against 1), hidden f2 and f3: hit both.  Want 4 tenants, 2 hits each
+-- (before the fix q's hidden feature was f2 alone: 1 hit each).
+TRUNCATE adoption.feature_usage_events, adoption.user_feature_state, adoption.tenant_user_state, adoption.tenant_state,
+	adoption.tenant_feature_counts, adoption.tenant_feature_milestones, adoption.tenants CASCADE;
+SELECT count(pg_temp.adopt(t, f, d)) AS adoptions FROM (VALUES ('a1', 'f1', 20), ('a1', 'f3', 19), ('a2', 'f1', 18),
+	('a2', 'f3', 17), ('a3', 'f1', 16), ('a3', 'f2', 15), ('q', 'f1', 14), ('q', 'f2', 13), ('q', 'f3', 13)) AS a (t, f, d);
+-- q adopted f2 and f3 at one instant:
+SELECT count(*) AS adoptions, count(DISTINCT adopted_at) AS instants FROM adoption.user_feature_state
+WHERE tenant_id = 'q' AND feature_id IN ('f2', 'f3');
+SELECT * FROM adoption.evaluate_recommendations(1);

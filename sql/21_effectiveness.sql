@@ -14,6 +14,10 @@ DELETE FROM adoption.settings WHERE tenant_id IS NOT NULL;
 --   1 of 2: (0.5 + 0.960365 -+ 1.959964 sqrt(0.125 + 0.240091)) / 2.920729 = 0.094531 .. 0.905469.
 SELECT v.x, v.n, round(w[1]::numeric, 6) AS low, round(w[2]::numeric, 6) AS high
 FROM (VALUES (1, 1), (2, 3), (1, 2), (0, 0)) AS v (x, n), LATERAL (SELECT adoption.wilson_interval(v.x, v.n) AS w) AS l;
+-- Counts out of range are refused (NULL would read as "no data").
+SELECT adoption.wilson_interval(3, 2);
+SELECT adoption.wilson_interval(-1, 4);
+SELECT adoption.wilson_interval(1, 1, 0);
 
 -- retention_intervention: outcome a healthy score within the window.
 --   e1: at_risk 06-01, healthy 06-05; its action created 06-01 01:00, done
@@ -67,3 +71,27 @@ FROM adoption.intervention_effectiveness;
 -- Bad input.
 SELECT * FROM adoption.intervention_effectiveness('0 days');
 SELECT * FROM adoption.intervention_effectiveness('7 days', 'infinity');
+
+-- Baseline exclusion (audit of the customer-success numbers), July, 7 days:
+--   e6: at_risk 07-08 00:00, a retention action (dead) created 07-01 00:00,
+--       exactly 7 days before: within the window, so no baseline unit.
+--   e9: at_risk 07-20 00:00, healthy 07-22, a retention action created
+--       07-12 23:59:59.999999, 7 days and 1 µs before: baseline, success.
+--   e7: critical 07-10 00:00, an escalate_to_cs action naming a user (a
+--       manual intervention; withdrawn) created 07-10 01:00: the subject is
+--       the tenant, so no baseline unit.
+--   e8: critical 07-12, healthy 07-14, no action: baseline, success.
+-- Want July: retention 1 of 1 baseline, escalate 1 of 1 baseline (before
+-- the fix: 1 of 2 each, e6 and e7 counted as untreated).
+INSERT INTO adoption.tenants (tenant_id) VALUES ('e6'), ('e7'), ('e8'), ('e9');
+INSERT INTO adoption.health_scores (tenant_id, scored_at, score, risk, components, live) VALUES
+	('e6', '2026-07-08', 50, 'at_risk', '{}', true), ('e9', '2026-07-20', 50, 'at_risk', '{}', true),
+	('e9', '2026-07-22', 80, 'healthy', '{}', true), ('e7', '2026-07-10', 20, 'critical', '{}', true),
+	('e8', '2026-07-12', 20, 'critical', '{}', true), ('e8', '2026-07-14', 80, 'healthy', '{}', true);
+INSERT INTO adoption.campaign_action_archive (action_id, tenant_id, user_id, template_key, campaign_id, dedupe_key, status,
+	available_at, created_at) VALUES
+	(-3, 'e6', NULL, 'retention_intervention', 'retention_campaign', 'r6', 'dead', '2026-07-01', '2026-07-01 00:00+00'),
+	(-4, 'e9', NULL, 'retention_intervention', 'retention_campaign', 'r9', 'dead', '2026-07-12', '2026-07-12 23:59:59.999999+00'),
+	(-5, 'e7', 'u1', 'escalate_to_cs', 'cs_escalation', 'c7', 'withdrawn', '2026-07-10', '2026-07-10 01:00+00');
+SELECT template_key, month, actions, baseline, baseline_outcomes
+FROM adoption.intervention_effectiveness('7 days', '2026-08-01') WHERE month = '2026-07-01';

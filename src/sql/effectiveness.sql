@@ -25,15 +25,37 @@
  * read as success.
  */
 
-/* The 95 % Wilson score interval of x successes in n trials: {low, high}; NULL for n = 0. */
+/*
+ * The 95 % Wilson score interval of x successes in n trials: {low, high};
+ * NULL for n = 0.  z is the 97.5 % normal quantile (as R's qnorm(0.975) and
+ * statsmodels use; 1.96 rounded would move the 5th decimal).  A count out
+ * of range is refused rather than answered with NULL, which would read as
+ * "no data".
+ */
 CREATE FUNCTION adoption.wilson_interval(x bigint, n bigint, z double precision DEFAULT 1.959963984540054)
 RETURNS double precision[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-RETURN CASE WHEN n > 0 AND x >= 0 AND x <= n THEN ARRAY[
-	(x::double precision / n + z * z / (2 * n) - z * sqrt(x::double precision / n * (1 - x::double precision / n) / n + z * z / (4 * n * n))) / (1 + z * z / n),
-	(x::double precision / n + z * z / (2 * n) + z * sqrt(x::double precision / n * (1 - x::double precision / n) / n + z * z / (4 * n * n))) / (1 + z * z / n)] END;
-COMMENT ON FUNCTION adoption.wilson_interval(bigint, bigint, double precision) IS 'Wilson score interval {low, high} of the rate x / n (z = 1.96: 95 %); NULL when n = 0';
+AS $$
+DECLARE
+	p double precision := x::double precision / nullif(n, 0);
+BEGIN
+	IF n < 0 OR x < 0 OR x > n THEN
+		RAISE EXCEPTION 'invalid Wilson interval: % successes of % trials', x, n
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'x must be between 0 and n, n at least 0.';
+	END IF;
+	IF NOT (z > 0 AND z < 'Infinity') THEN
+		RAISE EXCEPTION 'invalid Wilson interval: z must be a positive finite number, not %', z
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF n = 0 THEN
+		RETURN NULL;
+	END IF;
+	RETURN ARRAY[(p + z * z / (2 * n) - z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n),
+		(p + z * z / (2 * n) + z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n)];
+END
+$$;
+COMMENT ON FUNCTION adoption.wilson_interval(bigint, bigint, double precision) IS 'Wilson score interval {low, high} of the rate x / n (z = 1.959964, the 97.5 % normal quantile: 95 %); NULL when n = 0; x outside 0..n refused (22023)';
 
 CREATE FUNCTION adoption.intervention_effectiveness(window_length interval DEFAULT '30 days',
 	as_of timestamptz DEFAULT pg_catalog.now())
@@ -67,10 +89,14 @@ BEGIN
 	created AS MATERIALIZED (
 		/*
 		 * Every action of those templates (any status), for excluding
-		 * baseline moments, keyed like them: the user ('' for tenant
-		 * plays) and, for the plays about a feature, the feature.
+		 * baseline moments, keyed like their subjects: the user for
+		 * adoption_nudge ('' for the others, whose subject is the tenant:
+		 * an advanced_feature action names its habitual user, a manual
+		 * intervention may name one, and both are still about the tenant)
+		 * and, for the plays about a feature, the feature.
 		 */
-		SELECT a.template_key AS tpl, a.tenant_id AS t, coalesce(a.user_id, '') AS ku,
+		SELECT a.template_key AS tpl, a.tenant_id AS t,
+			CASE WHEN a.template_key = 'adoption_nudge' THEN coalesce(a.user_id, '') ELSE '' END AS ku,
 			CASE WHEN a.template_key IN ('adoption_nudge', 'advanced_feature') THEN coalesce(a.feature_id, '') ELSE '' END AS kf,
 			a.created_at
 		FROM adoption.campaign_actions AS a
@@ -108,14 +134,18 @@ BEGIN
 		GROUP BY u.tenant_id, f.upgrade_feature_id
 	),
 	base AS (
-		/* Eligible moments without an action of the template for the subject within the window; the first per subject and month. */
+		/*
+		 * Eligible moments without an action of the template for the
+		 * subject created within the window before or after (bounds
+		 * included); the first per subject and month.
+		 */
 		SELECT DISTINCT ON (e.tpl, e.t, e.u, e.f, date_trunc('month', e.m)) e.tpl, e.t, e.u, e.f, e.m
 		FROM eligible AS e, w
 		WHERE e.m + w.len <= w.t
 			AND NOT EXISTS (SELECT 1 FROM created AS c
 				WHERE c.tpl = e.tpl AND c.t = e.t AND c.ku = coalesce(e.u, '')
 					AND c.kf = CASE WHEN e.tpl IN ('adoption_nudge', 'advanced_feature') THEN coalesce(e.f, '') ELSE '' END
-					AND c.created_at > e.m - w.len AND c.created_at <= e.m + w.len)
+					AND c.created_at >= e.m - w.len AND c.created_at <= e.m + w.len)
 		ORDER BY e.tpl, e.t, e.u, e.f, date_trunc('month', e.m), e.m
 	),
 	units AS (

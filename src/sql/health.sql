@@ -335,6 +335,22 @@ BEGIN
 		last_event_at = excluded.last_event_at, active_users = excluded.active_users,
 		live = hs.live OR excluded.live, computed_at = now();
 	GET DIAGNOSTICS scored = ROW_COUNT;
+	/*
+	 * A tenant's next score, when it was stored before this one (scores
+	 * computed newest first, a backfill after live scores), now follows
+	 * this one: its delta and previous_risk are made relative to it, so
+	 * that they depend on the set of scores, not on the order they were
+	 * computed in.  (Two sessions scoring neighbouring times of one tenant
+	 * at once can still miss each other here; the views health_history and
+	 * tenant_health derive both columns from the scores themselves.)
+	 */
+	UPDATE adoption.health_scores AS n SET delta = n.score - c.score, previous_risk = c.risk
+	FROM adoption.health_scores AS c
+	WHERE c.tenant_id = ANY (coalesce(targets, '{}')) AND c.scored_at = as_of
+		AND n.tenant_id = c.tenant_id
+		AND n.scored_at = (SELECT min(x.scored_at) FROM adoption.health_scores AS x
+			WHERE x.tenant_id = c.tenant_id AND x.scored_at > as_of)
+		AND (n.delta IS DISTINCT FROM n.score - c.score OR n.previous_risk IS DISTINCT FROM c.risk);
 
 	IF scored > 0 AND as_of >= now() - interval '1 day' THEN
 		/* Plays queued before a tenant entered a state that forbids them are withdrawn (plays.sql). */
@@ -624,7 +640,7 @@ COMMENT ON FUNCTION adoption.explain_health(text, timestamptz) IS 'One row per h
 
 CREATE VIEW adoption.tenant_health WITH (security_invoker = true) AS
 SELECT t.tenant_id, t.name AS tenant_name, t.segment, t.plan, t.arr,
-	h.scored_at, h.score, h.risk, h.previous_risk, h.delta,
+	h.scored_at, h.score, h.risk, p.risk AS previous_risk, h.score OPERATOR(pg_catalog.-) p.score AS delta,
 	(h.components OPERATOR(pg_catalog.->>) 'usage_trend')::double precision AS usage_trend,
 	(h.components OPERATOR(pg_catalog.->>) 'adoption')::double precision AS adoption,
 	(h.components OPERATOR(pg_catalog.->>) 'support')::double precision AS support,
@@ -634,7 +650,10 @@ SELECT t.tenant_id, t.name AS tenant_name, t.segment, t.plan, t.arr,
 FROM adoption.tenants AS t
 JOIN LATERAL (SELECT s.* FROM adoption.health_scores AS s
 	WHERE s.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
-	ORDER BY s.scored_at DESC LIMIT 1) AS h ON true;
+	ORDER BY s.scored_at DESC LIMIT 1) AS h ON true
+LEFT JOIN LATERAL (SELECT s.score, s.risk FROM adoption.health_scores AS s
+	WHERE s.tenant_id OPERATOR(pg_catalog.=) t.tenant_id AND s.scored_at OPERATOR(pg_catalog.<) h.scored_at
+	ORDER BY s.scored_at DESC LIMIT 1) AS p ON true;
 COMMENT ON VIEW adoption.tenant_health IS 'The latest health score of each scored tenant';
 COMMENT ON COLUMN adoption.tenant_health.tenant_id IS 'Tenant';
 COMMENT ON COLUMN adoption.tenant_health.tenant_name IS 'Tenant name (adoption.tenants.name)';
@@ -644,8 +663,8 @@ COMMENT ON COLUMN adoption.tenant_health.arr IS 'Annual recurring revenue of the
 COMMENT ON COLUMN adoption.tenant_health.scored_at IS 'Time the score is as of';
 COMMENT ON COLUMN adoption.tenant_health.score IS 'Health score 0-100: weighted mean of the present components';
 COMMENT ON COLUMN adoption.tenant_health.risk IS 'healthy (score >= health_healthy_min), at_risk (>= health_at_risk_min) or critical';
-COMMENT ON COLUMN adoption.tenant_health.previous_risk IS 'Risk band of the score before (NULL for the first)';
-COMMENT ON COLUMN adoption.tenant_health.delta IS 'Change since the score before';
+COMMENT ON COLUMN adoption.tenant_health.previous_risk IS 'Risk band of the score before (the latest earlier scored_at; NULL for the first), whatever order the scores were computed in';
+COMMENT ON COLUMN adoption.tenant_health.delta IS 'Change since the score before (the latest earlier scored_at)';
 COMMENT ON COLUMN adoption.tenant_health.usage_trend IS 'Events of the last 30 days as a share of the 30 before, capped at 100';
 COMMENT ON COLUMN adoption.tenant_health.adoption IS '100 x mean over the core features of min(1, rate / feature_adoption_threshold), rate = active users who adopted the feature / the tenant''s active users (an event of any feature within active_window before scored_at); a core feature no active user adopted counts 0';
 COMMENT ON COLUMN adoption.tenant_health.support IS '100 exp(-w/s): w = tickets of 30 days weighted low 1, medium 2, high 4, urgent 8; s = max(1, 0.2 active users)';
@@ -656,10 +675,13 @@ COMMENT ON COLUMN adoption.tenant_health.last_event_at IS 'Latest event time up 
 COMMENT ON COLUMN adoption.tenant_health.active_users IS 'Users with an event within active_window before scored_at';
 
 CREATE VIEW adoption.health_history WITH (security_invoker = true) AS
-SELECT h.tenant_id, t.name AS tenant_name, t.segment, h.scored_at, h.score, h.risk, h.previous_risk,
-	h.delta, h.risk IS DISTINCT FROM h.previous_risk AS risk_changed, h.components, h.actions, h.live
+SELECT h.tenant_id, t.name AS tenant_name, t.segment, h.scored_at, h.score, h.risk,
+	pg_catalog.lag(h.risk) OVER w AS previous_risk,
+	h.score OPERATOR(pg_catalog.-) pg_catalog.lag(h.score) OVER w AS delta,
+	h.risk IS DISTINCT FROM pg_catalog.lag(h.risk) OVER w AS risk_changed, h.components, h.actions, h.live
 FROM adoption.health_scores AS h
-LEFT JOIN adoption.tenants AS t ON t.tenant_id OPERATOR(pg_catalog.=) h.tenant_id;
+LEFT JOIN adoption.tenants AS t ON t.tenant_id OPERATOR(pg_catalog.=) h.tenant_id
+WINDOW w AS (PARTITION BY h.tenant_id ORDER BY h.scored_at);
 COMMENT ON VIEW adoption.health_history IS 'Every health score of every tenant, for trends and band changes';
 COMMENT ON COLUMN adoption.health_history.tenant_id IS 'Tenant';
 COMMENT ON COLUMN adoption.health_history.tenant_name IS 'Tenant name';
@@ -667,8 +689,8 @@ COMMENT ON COLUMN adoption.health_history.segment IS 'Tenant segment';
 COMMENT ON COLUMN adoption.health_history.scored_at IS 'Time the score is as of';
 COMMENT ON COLUMN adoption.health_history.score IS 'Health score 0-100';
 COMMENT ON COLUMN adoption.health_history.risk IS 'healthy, at_risk or critical';
-COMMENT ON COLUMN adoption.health_history.previous_risk IS 'Risk band of the score before (NULL for the first)';
-COMMENT ON COLUMN adoption.health_history.delta IS 'Change since the score before';
+COMMENT ON COLUMN adoption.health_history.previous_risk IS 'Risk band of the score before (the latest earlier scored_at; NULL for the first), whatever order the scores were computed in';
+COMMENT ON COLUMN adoption.health_history.delta IS 'Change since the score before (the latest earlier scored_at)';
 COMMENT ON COLUMN adoption.health_history.risk_changed IS 'True when this score entered a band (a first score enters its band)';
 COMMENT ON COLUMN adoption.health_history.components IS 'The present components as JSON, name -> score';
 COMMENT ON COLUMN adoption.health_history.actions IS 'Tenant-level campaign templates this score enqueued';

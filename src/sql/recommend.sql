@@ -37,6 +37,10 @@ SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_custom_plan
 AS $$
 BEGIN
+	IF n IS NULL OR n < 1 THEN
+		RAISE EXCEPTION 'n must be at least 1, not %', coalesce(n::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'n is how many features to recommend per tenant.';
+	END IF;
 	RETURN QUERY
 	WITH ta AS MATERIALIZED (
 		/*
@@ -61,9 +65,15 @@ BEGIN
 	), gn AS (
 		SELECT tg.gk, count(*)::integer AS members FROM tg GROUP BY tg.gk
 	), x AS MATERIALIZED (
-		/* Each target's peer group: the first with at least 5 other tenants. */
+		/*
+		 * Each target's peer group: the first with at least 5 other
+		 * tenants.  A tenant without a segment (plan) has no segment (plan)
+		 * peers: an unknown segment is missing data, not a segment, and
+		 * would make peers of an enterprise and a small business.
+		 */
 		SELECT t.tenant_id AS x,
-			CASE WHEN sp.members - 1 >= 5 THEN sp.gk WHEN sg.members - 1 >= 5 THEN sg.gk ELSE 'all' END AS gk
+			CASE WHEN t.segment IS NOT NULL AND t.plan IS NOT NULL AND sp.members - 1 >= 5 THEN sp.gk
+				WHEN t.segment IS NOT NULL AND sg.members - 1 >= 5 THEN sg.gk ELSE 'all' END AS gk
 		FROM adoption.tenants AS t
 		JOIN gn AS sp ON sp.gk = 'sp:' || quote_nullable(t.segment) || '|' || quote_nullable(t.plan)
 		JOIN gn AS sg ON sg.gk = 's:' || quote_nullable(t.segment)
@@ -180,28 +190,39 @@ BEGIN
 		RAISE EXCEPTION 'k must be between 1 and 100, not %', coalesce(k::text, 'NULL')
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
+	/*
+	 * Per tenant with an adoption before its most recent one: the features
+	 * adopted at that latest time are hidden (all of them when several
+	 * share the microsecond, as with imported day-granular history: either
+	 * was "the next adoption", so recommending any of them is a hit).
+	 */
 	FOR c IN
-		SELECT DISTINCT ON (a.tenant_id) a.tenant_id, a.feature_id, a.adopted_at
-		FROM (SELECT s.tenant_id, s.feature_id, min(s.adopted_at) AS adopted_at
+		WITH a AS (
+			SELECT s.tenant_id, s.feature_id, min(s.adopted_at) AS adopted_at
 			FROM adoption.user_feature_state AS s WHERE s.adopted_at IS NOT NULL
-			GROUP BY s.tenant_id, s.feature_id) AS a
-		WHERE (SELECT count(DISTINCT u.feature_id) FROM adoption.user_feature_state AS u
-			WHERE u.tenant_id = a.tenant_id AND u.adopted_at < a.adopted_at) >= 1
-		ORDER BY a.tenant_id, a.adopted_at DESC, a.feature_id
+			GROUP BY s.tenant_id, s.feature_id
+		), l AS (
+			SELECT a.tenant_id, max(a.adopted_at) AS adopted_at FROM a GROUP BY a.tenant_id
+		)
+		SELECT l.tenant_id, l.adopted_at, array_agg(a.feature_id ORDER BY a.feature_id) AS hidden
+		FROM l JOIN a ON a.tenant_id = l.tenant_id AND a.adopted_at = l.adopted_at
+		WHERE EXISTS (SELECT 1 FROM a AS b WHERE b.tenant_id = l.tenant_id AND b.adopted_at < l.adopted_at)
+		GROUP BY l.tenant_id, l.adopted_at
+		ORDER BY l.tenant_id
 	LOOP
 		n_tenants := n_tenants + 1;
 		IF EXISTS (SELECT 1 FROM adoption.feature_recommendations(ARRAY[c.tenant_id], k, c.adopted_at) AS r
-			WHERE r.feature_id = c.feature_id) THEN
+			WHERE r.feature_id = ANY (c.hidden)) THEN
 			rec_hits := rec_hits + 1;
 		END IF;
-		IF c.feature_id IN (
+		IF EXISTS (SELECT 1 FROM (
 			SELECT s.feature_id FROM adoption.user_feature_state AS s
 			WHERE s.adopted_at < c.adopted_at
 				AND s.feature_id NOT IN (SELECT m.feature_id FROM adoption.user_feature_state AS m
 					WHERE m.tenant_id = c.tenant_id AND m.adopted_at < c.adopted_at)
 			GROUP BY s.feature_id
 			ORDER BY count(DISTINCT s.tenant_id) DESC, s.feature_id
-			LIMIT k) THEN
+			LIMIT k) AS p WHERE p.feature_id = ANY (c.hidden)) THEN
 			pop_hits := pop_hits + 1;
 		END IF;
 	END LOOP;
@@ -210,4 +231,4 @@ BEGIN
 		('most_popular', n_tenants, pop_hits, pop_hits::double precision / nullif(n_tenants, 0));
 END
 $$;
-COMMENT ON FUNCTION adoption.evaluate_recommendations(integer) IS 'Hold-out evaluation of recommend_features: hides each tenant''s most recent adoption, recommends as of its time, and reports the hit rate at k against recommending the k most adopted features';
+COMMENT ON FUNCTION adoption.evaluate_recommendations(integer) IS 'Hold-out evaluation of recommend_features: hides each tenant''s most recent adoption (every feature adopted at that time), recommends as of its time, and reports the hit rate at k against recommending the k most adopted features';

@@ -8749,3 +8749,637 @@ ALTER FUNCTION adoption.fail_action(bigint, text, text) SECURITY DEFINER;
 REVOKE ALL ON FUNCTION adoption.action_ring_slots(), adoption.action_generation_ids() FROM PUBLIC;
 ALTER FUNCTION adoption.claim_actions(text, integer, interval) SECURITY DEFINER;
 REVOKE ALL ON FUNCTION adoption.claim_direct(), adoption.claim_pending(text, integer, interval, smallint[]) FROM PUBLIC;
+
+/*
+ * Audit of the customer-success numbers: health_history and tenant_health
+ * derive previous_risk and delta from the scores themselves (the score
+ * with the latest earlier scored_at), so that they no longer depend on the
+ * order the scores were computed in; rescore_tenants() brings the stored
+ * columns of the next score up to date when an earlier one is added;
+ * wilson_interval() refuses counts out of range (22023).
+ */
+CREATE OR REPLACE FUNCTION adoption.rescore_tenants(tenant_id text, as_of timestamptz, incremental boolean,
+	old_watermark timestamptz)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET jit = off
+AS $$
+DECLARE
+	targets text[];
+	scored integer;
+	batch jsonb;
+BEGIN
+	IF rescore_tenants.tenant_id IS NOT NULL THEN
+		targets := ARRAY[rescore_tenants.tenant_id];
+	ELSIF NOT incremental THEN
+		SELECT array_agg(t.tenant_id ORDER BY t.tenant_id) INTO targets FROM adoption.tenants AS t;
+	ELSE
+		SELECT array_agg(d.tenant_id ORDER BY d.tenant_id) INTO targets FROM (
+			SELECT e.tenant_id FROM adoption.feature_usage_events AS e
+			WHERE old_watermark IS NOT NULL AND e.ingested_at >= old_watermark
+			UNION
+			SELECT f.tenant_id FROM adoption.feedback AS f
+			WHERE old_watermark IS NOT NULL AND f.ingested_at >= old_watermark
+			UNION
+			SELECT k.tenant_id FROM adoption.support_tickets AS k
+			WHERE old_watermark IS NOT NULL AND k.ingested_at >= old_watermark
+			UNION
+			SELECT b.tenant_id FROM adoption.billing_events AS b
+			WHERE old_watermark IS NOT NULL AND b.ingested_at >= old_watermark
+			UNION
+			SELECT t.tenant_id FROM adoption.tenants AS t
+			WHERE NOT EXISTS (SELECT 1 FROM adoption.health_scores AS h
+				WHERE h.tenant_id = t.tenant_id AND h.scored_at > as_of - interval '1 day')
+		) AS d
+		WHERE EXISTS (SELECT 1 FROM adoption.tenants AS t WHERE t.tenant_id = d.tenant_id);
+	END IF;
+
+	/* Score: one row per tenant, with the band it leaves and the change. */
+	WITH i AS (
+		SELECT * FROM adoption.health_inputs(coalesce(targets, '{}'), as_of) AS i
+		WHERE i.last_event_at IS NOT NULL
+	),
+	c AS (
+		SELECT i.tenant_id, i.last_event_at, i.active_users, h.*,
+			adoption.risk_band(h.score, i.healthy_min, i.at_risk_min) AS risk
+		FROM i, LATERAL adoption.health_compute(i.events_recent, i.events_previous, true,
+			i.core_features, i.core_active, i.core_adopters, i.adoption_threshold, i.active_users,
+			i.tickets, i.billing, i.nps_promoters, i.nps_passives, i.nps_detractors, i.weights) AS h
+	)
+	INSERT INTO adoption.health_scores AS hs (tenant_id, scored_at, score, risk, components, delta,
+		previous_risk, last_event_at, active_users, live)
+	SELECT c.tenant_id, as_of, c.score, c.risk,
+		jsonb_strip_nulls(jsonb_build_object('usage_trend', c.usage_trend, 'adoption', c.adoption,
+			'support', c.support, 'billing', c.billing, 'feedback', c.feedback)),
+		c.score - p.score, p.risk, c.last_event_at, c.active_users, as_of >= now() - interval '1 day'
+	FROM c
+	LEFT JOIN LATERAL (SELECT h.score, h.risk FROM adoption.health_scores AS h
+		WHERE h.tenant_id = c.tenant_id AND h.scored_at < as_of
+		ORDER BY h.scored_at DESC LIMIT 1) AS p ON true
+	ON CONFLICT ON CONSTRAINT health_scores_pkey DO UPDATE SET
+		score = excluded.score, risk = excluded.risk, components = excluded.components,
+		delta = excluded.delta, previous_risk = excluded.previous_risk,
+		last_event_at = excluded.last_event_at, active_users = excluded.active_users,
+		live = hs.live OR excluded.live, computed_at = now();
+	GET DIAGNOSTICS scored = ROW_COUNT;
+	/*
+	 * A tenant's next score, when it was stored before this one (scores
+	 * computed newest first, a backfill after live scores), now follows
+	 * this one: its delta and previous_risk are made relative to it, so
+	 * that they depend on the set of scores, not on the order they were
+	 * computed in.  (Two sessions scoring neighbouring times of one tenant
+	 * at once can still miss each other here; the views health_history and
+	 * tenant_health derive both columns from the scores themselves.)
+	 */
+	UPDATE adoption.health_scores AS n SET delta = n.score - c.score, previous_risk = c.risk
+	FROM adoption.health_scores AS c
+	WHERE c.tenant_id = ANY (coalesce(targets, '{}')) AND c.scored_at = as_of
+		AND n.tenant_id = c.tenant_id
+		AND n.scored_at = (SELECT min(x.scored_at) FROM adoption.health_scores AS x
+			WHERE x.tenant_id = c.tenant_id AND x.scored_at > as_of)
+		AND (n.delta IS DISTINCT FROM n.score - c.score OR n.previous_risk IS DISTINCT FROM c.risk);
+
+	IF scored > 0 AND as_of >= now() - interval '1 day' THEN
+		/* Plays queued before a tenant entered a state that forbids them are withdrawn (plays.sql). */
+		PERFORM adoption.withdraw_plays(targets);
+		/*
+		 * The scores of this run that are their tenant's newest, with the
+		 * band of the previous live score (a backfilled history does not
+		 * hide the entry into a band from the first live score).
+		 */
+		WITH cur AS (
+			SELECT h.tenant_id, h.scored_at, h.score, h.risk, h.components, h.last_event_at,
+				h.active_users, pl.risk AS previous_risk, e.dormant_after, e.nudge_after, e.active_window, e.action_cooldown,
+				e.seat_utilization_threshold, t.seats_licensed
+			FROM adoption.health_scores AS h
+			JOIN adoption.effective_settings AS e ON e.tenant_id = h.tenant_id
+			JOIN adoption.tenants AS t ON t.tenant_id = h.tenant_id
+			LEFT JOIN LATERAL (SELECT p.risk FROM adoption.health_scores AS p
+				WHERE p.tenant_id = h.tenant_id AND p.scored_at < as_of AND p.live
+				ORDER BY p.scored_at DESC LIMIT 1) AS pl ON true
+			WHERE h.tenant_id = ANY (targets) AND h.scored_at = as_of
+				AND NOT EXISTS (SELECT 1 FROM adoption.health_scores AS n
+					WHERE n.tenant_id = h.tenant_id AND n.scored_at > as_of)
+		),
+		cand AS (
+			/* Entering at_risk or critical (a first score enters its band). */
+			SELECT cur.tenant_id, NULL::text AS user_id, NULL::text AS feature_id,
+				CASE cur.risk WHEN 'at_risk' THEN 'retention_intervention' ELSE 'escalate_to_cs' END AS template_key,
+				jsonb_build_object('score', round(cur.score::numeric, 2), 'risk', cur.risk,
+					'previous_risk', cur.previous_risk, 'scored_at', cur.scored_at,
+					'components', cur.components) AS reason,
+				jsonb_build_array(CASE cur.risk WHEN 'at_risk' THEN 'retention_intervention' ELSE 'escalate_to_cs' END,
+					to_char(cur.scored_at, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text AS dedupe_key,
+				cur.action_cooldown
+			FROM cur
+			WHERE cur.risk IN ('at_risk', 'critical') AND cur.risk IS DISTINCT FROM cur.previous_risk
+			UNION ALL
+			/* Dormant: one win_back per quiet spell (keyed by the last event). */
+			SELECT cur.tenant_id, NULL, NULL, 'win_back',
+				jsonb_build_object('last_event_at', cur.last_event_at, 'dormant_after', cur.dormant_after::text),
+				jsonb_build_array('win_back', to_char(cur.last_event_at, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text,
+				interval '0'
+			FROM cur
+			WHERE cur.last_event_at <= as_of - cur.dormant_after
+			UNION ALL
+			/* Seats nearly all in use. */
+			SELECT cur.tenant_id, NULL, NULL, 'expansion_offer',
+				jsonb_build_object('opportunity', 'seat_utilization', 'active_users', cur.active_users,
+					'seats_licensed', cur.seats_licensed,
+					'utilization', round(cur.active_users::numeric / cur.seats_licensed, 3)),
+				jsonb_build_array('expansion_offer', 'seat_utilization',
+					to_char(cur.scored_at, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text,
+				cur.action_cooldown
+			FROM cur
+			WHERE cur.seats_licensed > 0
+				AND cur.active_users >= cur.seat_utilization_threshold * cur.seats_licensed
+			UNION ALL
+			/*
+			 * Habitual use of a feature whose upgrade the tenant has not
+			 * activated: once per upgrade, for its first habitual user.
+			 */
+			(SELECT DISTINCT ON (cur.tenant_id, f.upgrade_feature_id) cur.tenant_id, s.user_id,
+				f.upgrade_feature_id, 'advanced_feature',
+				jsonb_build_object('feature_id', f.feature_id, 'upgrade_feature_id', f.upgrade_feature_id,
+					'habitual_at', s.habitual_at),
+				jsonb_build_array('advanced_feature', f.upgrade_feature_id)::text,
+				interval '0'
+			FROM cur
+			JOIN adoption.user_feature_state AS s ON s.tenant_id = cur.tenant_id AND s.habitual_at <= as_of
+			JOIN adoption.features AS f ON f.feature_id = s.feature_id AND f.upgrade_feature_id IS NOT NULL
+			WHERE NOT EXISTS (SELECT 1 FROM adoption.user_feature_state AS g
+				WHERE g.tenant_id = cur.tenant_id AND g.feature_id = f.upgrade_feature_id
+					AND g.activated_at <= as_of)
+			ORDER BY cur.tenant_id, f.upgrade_feature_id, s.habitual_at, s.user_id, f.feature_id)
+			UNION ALL
+			/*
+			 * Feedback of the last 90 days asks for an advanced or premium
+			 * feature the tenant never used: once per feature, for the
+			 * first request.
+			 */
+			(SELECT DISTINCT ON (cur.tenant_id, c.feature_id) cur.tenant_id, b.user_id, c.feature_id, 'expansion_offer',
+				jsonb_build_object('opportunity', 'feature_request', 'feature_id', c.feature_id, 'tier', c.tier,
+					'feedback_id', b.feedback_id),
+				jsonb_build_array('expansion_offer', 'feature_request', c.feature_id)::text,
+				interval '0'
+			FROM cur
+			JOIN adoption.feedback AS b ON b.tenant_id = cur.tenant_id
+				AND b.created_at > as_of - interval '90 days' AND b.created_at <= as_of
+			CROSS JOIN LATERAL unnest(b.feature_requests) AS q(request)
+			JOIN adoption.features AS c ON c.feature_id = q.request AND c.tier <> 'core'
+			WHERE NOT EXISTS (SELECT 1 FROM adoption.user_feature_state AS g
+				WHERE g.tenant_id = cur.tenant_id AND g.feature_id = c.feature_id AND g.activated_at <= as_of)
+			ORDER BY cur.tenant_id, c.feature_id, b.created_at, b.feedback_id)
+			UNION ALL
+			/*
+			 * Activated but not adopted after nudge_after: once per user and
+			 * feature, while the activation is recent enough (within
+			 * active_window past the deadline) for a nudge to make sense.
+			 */
+			SELECT cur.tenant_id, s.user_id, s.feature_id, 'adoption_nudge',
+				jsonb_build_object('activated_at', s.activated_at, 'nudge_after', cur.nudge_after::text,
+					'successes', s.successes),
+				jsonb_build_array('adoption_nudge', s.feature_id, s.user_id)::text,
+				interval '0'
+			FROM cur
+			JOIN adoption.user_feature_state AS s ON s.tenant_id = cur.tenant_id
+			WHERE s.activated_at <= as_of - cur.nudge_after
+				AND s.activated_at > as_of - cur.nudge_after - cur.active_window
+				AND (s.adopted_at IS NULL OR s.adopted_at > as_of)
+		)
+		SELECT jsonb_agg(jsonb_build_object('tenant_id', cand.tenant_id, 'user_id', cand.user_id,
+			'feature_id', cand.feature_id, 'template_key', cand.template_key, 'reason', cand.reason,
+			'dedupe_key', cand.dedupe_key))
+		INTO batch
+		FROM cand
+		/* Cooldown: no second tenant-level action of a template within action_cooldown. */
+		WHERE cand.action_cooldown = interval '0' OR NOT EXISTS (
+			SELECT 1 FROM adoption.health_scores AS h
+			WHERE h.tenant_id = cand.tenant_id AND h.scored_at < as_of
+				AND h.scored_at >= as_of - cand.action_cooldown
+				AND cand.template_key = ANY (h.actions));
+
+		IF batch IS NOT NULL THEN
+			WITH done AS (
+				SELECT e.tenant_id, array_agg(DISTINCT e.template_key ORDER BY e.template_key) AS templates
+				FROM adoption.enqueue_batch(batch) AS e
+				WHERE e.template_key IN ('retention_intervention', 'escalate_to_cs', 'win_back', 'expansion_offer')
+				GROUP BY e.tenant_id
+			)
+			UPDATE adoption.health_scores AS h
+			SET actions = ARRAY(SELECT DISTINCT x FROM unnest(h.actions || done.templates) AS x ORDER BY x)
+			FROM done
+			WHERE h.tenant_id = done.tenant_id AND h.scored_at = as_of;
+		END IF;
+	END IF;
+
+	RETURN scored;
+END
+$$;
+COMMENT ON FUNCTION adoption.rescore_tenants(text, timestamptz, boolean, timestamptz) IS 'Internal to adoption.rescore(): scores the tenants it chose (tenant_id; else incremental since old_watermark, or all) as of as_of, stores the scores and enqueues their actions; returns the tenants scored';
+
+CREATE OR REPLACE VIEW adoption.tenant_health WITH (security_invoker = true) AS
+SELECT t.tenant_id, t.name AS tenant_name, t.segment, t.plan, t.arr,
+	h.scored_at, h.score, h.risk, p.risk AS previous_risk, h.score OPERATOR(pg_catalog.-) p.score AS delta,
+	(h.components OPERATOR(pg_catalog.->>) 'usage_trend')::double precision AS usage_trend,
+	(h.components OPERATOR(pg_catalog.->>) 'adoption')::double precision AS adoption,
+	(h.components OPERATOR(pg_catalog.->>) 'support')::double precision AS support,
+	(h.components OPERATOR(pg_catalog.->>) 'billing')::double precision AS billing,
+	(h.components OPERATOR(pg_catalog.->>) 'feedback')::double precision AS feedback,
+	h.components, h.last_event_at, h.active_users
+FROM adoption.tenants AS t
+JOIN LATERAL (SELECT s.* FROM adoption.health_scores AS s
+	WHERE s.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
+	ORDER BY s.scored_at DESC LIMIT 1) AS h ON true
+LEFT JOIN LATERAL (SELECT s.score, s.risk FROM adoption.health_scores AS s
+	WHERE s.tenant_id OPERATOR(pg_catalog.=) t.tenant_id AND s.scored_at OPERATOR(pg_catalog.<) h.scored_at
+	ORDER BY s.scored_at DESC LIMIT 1) AS p ON true;
+COMMENT ON VIEW adoption.tenant_health IS 'The latest health score of each scored tenant';
+COMMENT ON COLUMN adoption.tenant_health.tenant_id IS 'Tenant';
+COMMENT ON COLUMN adoption.tenant_health.tenant_name IS 'Tenant name (adoption.tenants.name)';
+COMMENT ON COLUMN adoption.tenant_health.segment IS 'Tenant segment';
+COMMENT ON COLUMN adoption.tenant_health.plan IS 'Tenant plan';
+COMMENT ON COLUMN adoption.tenant_health.arr IS 'Annual recurring revenue of the tenant';
+COMMENT ON COLUMN adoption.tenant_health.scored_at IS 'Time the score is as of';
+COMMENT ON COLUMN adoption.tenant_health.score IS 'Health score 0-100: weighted mean of the present components';
+COMMENT ON COLUMN adoption.tenant_health.risk IS 'healthy (score >= health_healthy_min), at_risk (>= health_at_risk_min) or critical';
+COMMENT ON COLUMN adoption.tenant_health.previous_risk IS 'Risk band of the score before (the latest earlier scored_at; NULL for the first), whatever order the scores were computed in';
+COMMENT ON COLUMN adoption.tenant_health.delta IS 'Change since the score before (the latest earlier scored_at)';
+COMMENT ON COLUMN adoption.tenant_health.usage_trend IS 'Events of the last 30 days as a share of the 30 before, capped at 100';
+COMMENT ON COLUMN adoption.tenant_health.adoption IS '100 x mean over the core features of min(1, rate / feature_adoption_threshold), rate = active users who adopted the feature / the tenant''s active users (an event of any feature within active_window before scored_at); a core feature no active user adopted counts 0';
+COMMENT ON COLUMN adoption.tenant_health.support IS '100 exp(-w/s): w = tickets of 30 days weighted low 1, medium 2, high 4, urgent 8; s = max(1, 0.2 active users)';
+COMMENT ON COLUMN adoption.tenant_health.billing IS '100 minus billing penalties of 90 days, floor 0';
+COMMENT ON COLUMN adoption.tenant_health.feedback IS '(NPS of 90 days + 100) / 2; NULL without NPS answers';
+COMMENT ON COLUMN adoption.tenant_health.components IS 'The present components as JSON, name -> score';
+COMMENT ON COLUMN adoption.tenant_health.last_event_at IS 'Latest event time up to scored_at';
+COMMENT ON COLUMN adoption.tenant_health.active_users IS 'Users with an event within active_window before scored_at';
+
+
+CREATE OR REPLACE VIEW adoption.health_history WITH (security_invoker = true) AS
+SELECT h.tenant_id, t.name AS tenant_name, t.segment, h.scored_at, h.score, h.risk,
+	pg_catalog.lag(h.risk) OVER w AS previous_risk,
+	h.score OPERATOR(pg_catalog.-) pg_catalog.lag(h.score) OVER w AS delta,
+	h.risk IS DISTINCT FROM pg_catalog.lag(h.risk) OVER w AS risk_changed, h.components, h.actions, h.live
+FROM adoption.health_scores AS h
+LEFT JOIN adoption.tenants AS t ON t.tenant_id OPERATOR(pg_catalog.=) h.tenant_id
+WINDOW w AS (PARTITION BY h.tenant_id ORDER BY h.scored_at);
+COMMENT ON VIEW adoption.health_history IS 'Every health score of every tenant, for trends and band changes';
+COMMENT ON COLUMN adoption.health_history.tenant_id IS 'Tenant';
+COMMENT ON COLUMN adoption.health_history.tenant_name IS 'Tenant name';
+COMMENT ON COLUMN adoption.health_history.segment IS 'Tenant segment';
+COMMENT ON COLUMN adoption.health_history.scored_at IS 'Time the score is as of';
+COMMENT ON COLUMN adoption.health_history.score IS 'Health score 0-100';
+COMMENT ON COLUMN adoption.health_history.risk IS 'healthy, at_risk or critical';
+COMMENT ON COLUMN adoption.health_history.previous_risk IS 'Risk band of the score before (the latest earlier scored_at; NULL for the first), whatever order the scores were computed in';
+COMMENT ON COLUMN adoption.health_history.delta IS 'Change since the score before (the latest earlier scored_at)';
+COMMENT ON COLUMN adoption.health_history.risk_changed IS 'True when this score entered a band (a first score enters its band)';
+COMMENT ON COLUMN adoption.health_history.components IS 'The present components as JSON, name -> score';
+COMMENT ON COLUMN adoption.health_history.actions IS 'Tenant-level campaign templates this score enqueued';
+COMMENT ON COLUMN adoption.health_history.live IS 'Computed within a day of scored_at; only live scores enqueue actions (a backfill does not)';
+
+CREATE OR REPLACE FUNCTION adoption.wilson_interval(x bigint, n bigint, z double precision DEFAULT 1.959963984540054)
+RETURNS double precision[]
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p double precision := x::double precision / nullif(n, 0);
+BEGIN
+	IF n < 0 OR x < 0 OR x > n THEN
+		RAISE EXCEPTION 'invalid Wilson interval: % successes of % trials', x, n
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'x must be between 0 and n, n at least 0.';
+	END IF;
+	IF NOT (z > 0 AND z < 'Infinity') THEN
+		RAISE EXCEPTION 'invalid Wilson interval: z must be a positive finite number, not %', z
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF n = 0 THEN
+		RETURN NULL;
+	END IF;
+	RETURN ARRAY[(p + z * z / (2 * n) - z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n),
+		(p + z * z / (2 * n) + z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n)];
+END
+$$;
+COMMENT ON FUNCTION adoption.wilson_interval(bigint, bigint, double precision) IS 'Wilson score interval {low, high} of the rate x / n (z = 1.959964, the 97.5 % normal quantile: 95 %); NULL when n = 0; x outside 0..n refused (22023)';
+
+/*
+ * Audit of the customer-success numbers: intervention_effectiveness()
+ * keys the actions that exclude a baseline moment by the play's subject (the
+ * user only for adoption_nudge: an advanced_feature action names its
+ * habitual user, a manual intervention may name one), and an action
+ * created exactly window_length before the moment excludes it.
+ */
+CREATE OR REPLACE FUNCTION adoption.intervention_effectiveness(window_length interval DEFAULT '30 days',
+	as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (template_key text, month date, actions bigint, outcomes bigint, outcome_rate double precision,
+	rate_low double precision, rate_high double precision, baseline bigint, baseline_outcomes bigint,
+	baseline_rate double precision, baseline_low double precision, baseline_high double precision,
+	lift double precision)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+BEGIN
+	IF window_length IS NULL OR window_length <= interval '0' THEN
+		RAISE EXCEPTION 'window_length must be positive, not %', coalesce(window_length::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'Pass how long after the moment the outcome may come, e.g. ''30 days''.';
+	END IF;
+	IF as_of IS NULL OR NOT isfinite(as_of) THEN
+		RAISE EXCEPTION 'as_of must be a finite time, not %', coalesce(as_of::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	RETURN QUERY
+	WITH w AS (SELECT window_length AS len, intervention_effectiveness.as_of AS t),
+	acts AS (
+		/* Done actions of the six templates whose window ended by as_of. */
+		SELECT a.template_key AS tpl, a.tenant_id AS t, a.user_id AS u, a.feature_id AS f, a.completed_at AS m
+		FROM adoption.campaign_actions AS a, w
+		WHERE a.status = 'done' AND a.completed_at + w.len <= w.t
+			AND a.template_key IN ('retention_intervention', 'escalate_to_cs', 'win_back', 'adoption_nudge',
+				'advanced_feature', 'expansion_offer')
+	),
+	created AS MATERIALIZED (
+		/*
+		 * Every action of those templates (any status), for excluding
+		 * baseline moments, keyed like their subjects: the user for
+		 * adoption_nudge ('' for the others, whose subject is the tenant:
+		 * an advanced_feature action names its habitual user, a manual
+		 * intervention may name one, and both are still about the tenant)
+		 * and, for the plays about a feature, the feature.
+		 */
+		SELECT a.template_key AS tpl, a.tenant_id AS t,
+			CASE WHEN a.template_key = 'adoption_nudge' THEN coalesce(a.user_id, '') ELSE '' END AS ku,
+			CASE WHEN a.template_key IN ('adoption_nudge', 'advanced_feature') THEN coalesce(a.feature_id, '') ELSE '' END AS kf,
+			a.created_at
+		FROM adoption.campaign_actions AS a
+		WHERE a.template_key IN ('retention_intervention', 'escalate_to_cs', 'win_back', 'adoption_nudge',
+			'advanced_feature', 'expansion_offer')
+	),
+	scores AS (
+		SELECT h.tenant_id AS t, h.scored_at AS m, h.risk, h.last_event_at, h.active_users, e.dormant_after,
+			e.seat_utilization_threshold, n.seats_licensed
+		FROM adoption.health_scores AS h
+		JOIN adoption.effective_settings AS e ON e.tenant_id = h.tenant_id
+		JOIN adoption.tenants AS n ON n.tenant_id = h.tenant_id
+	),
+	eligible AS (
+		SELECT 'retention_intervention'::text AS tpl, s.t, NULL::text AS u, NULL::text AS f, s.m FROM scores AS s WHERE s.risk = 'at_risk'
+		UNION ALL
+		SELECT 'escalate_to_cs', s.t, NULL, NULL, s.m FROM scores AS s WHERE s.risk = 'critical'
+		UNION ALL
+		SELECT 'win_back', s.t, NULL, NULL, s.m FROM scores AS s WHERE s.last_event_at <= s.m - s.dormant_after
+		UNION ALL
+		SELECT 'expansion_offer', s.t, NULL, NULL, s.m FROM scores AS s
+		WHERE s.seats_licensed > 0 AND s.active_users >= s.seat_utilization_threshold * s.seats_licensed
+		UNION ALL
+		SELECT 'adoption_nudge', u.tenant_id, u.user_id, u.feature_id, u.activated_at + e.nudge_after
+		FROM adoption.user_feature_state AS u
+		JOIN adoption.effective_settings AS e ON e.tenant_id = u.tenant_id
+		WHERE u.adopted_at IS NULL OR u.adopted_at > u.activated_at + e.nudge_after
+		UNION ALL
+		SELECT 'advanced_feature', u.tenant_id, NULL, f.upgrade_feature_id, min(u.habitual_at)
+		FROM adoption.user_feature_state AS u
+		JOIN adoption.features AS f ON f.feature_id = u.feature_id AND f.upgrade_feature_id IS NOT NULL
+		WHERE u.habitual_at IS NOT NULL
+			AND NOT EXISTS (SELECT 1 FROM adoption.user_feature_state AS g WHERE g.tenant_id = u.tenant_id
+				AND g.feature_id = f.upgrade_feature_id AND g.activated_at <= u.habitual_at)
+		GROUP BY u.tenant_id, f.upgrade_feature_id
+	),
+	base AS (
+		/*
+		 * Eligible moments without an action of the template for the
+		 * subject created within the window before or after (bounds
+		 * included); the first per subject and month.
+		 */
+		SELECT DISTINCT ON (e.tpl, e.t, e.u, e.f, date_trunc('month', e.m)) e.tpl, e.t, e.u, e.f, e.m
+		FROM eligible AS e, w
+		WHERE e.m + w.len <= w.t
+			AND NOT EXISTS (SELECT 1 FROM created AS c
+				WHERE c.tpl = e.tpl AND c.t = e.t AND c.ku = coalesce(e.u, '')
+					AND c.kf = CASE WHEN e.tpl IN ('adoption_nudge', 'advanced_feature') THEN coalesce(e.f, '') ELSE '' END
+					AND c.created_at >= e.m - w.len AND c.created_at <= e.m + w.len)
+		ORDER BY e.tpl, e.t, e.u, e.f, date_trunc('month', e.m), e.m
+	),
+	units AS (
+		SELECT true AS treated, acts.* FROM acts
+		UNION ALL
+		SELECT false, base.* FROM base
+	),
+	judged AS (
+		SELECT x.treated, x.tpl, date_trunc('month', x.m)::date AS month, CASE x.tpl
+			WHEN 'retention_intervention' THEN EXISTS (SELECT 1 FROM adoption.health_scores AS h
+				WHERE h.tenant_id = x.t AND h.scored_at > x.m AND h.scored_at <= x.m + w.len AND h.risk = 'healthy')
+			WHEN 'escalate_to_cs' THEN EXISTS (SELECT 1 FROM adoption.health_scores AS h
+				WHERE h.tenant_id = x.t AND h.scored_at > x.m AND h.scored_at <= x.m + w.len AND h.risk <> 'critical')
+			WHEN 'win_back' THEN EXISTS (SELECT 1 FROM adoption.feature_usage_events AS v
+				WHERE v.tenant_id = x.t AND v.usage_timestamp > x.m AND v.usage_timestamp <= x.m + w.len)
+			WHEN 'expansion_offer' THEN EXISTS (SELECT 1 FROM adoption.billing_events AS b
+				WHERE b.tenant_id = x.t AND b.kind = 'upgrade' AND b.occurred_at > x.m AND b.occurred_at <= x.m + w.len)
+			WHEN 'adoption_nudge' THEN EXISTS (SELECT 1 FROM adoption.user_feature_state AS u
+				WHERE u.tenant_id = x.t AND u.user_id = x.u AND u.feature_id = x.f
+					AND u.adopted_at > x.m AND u.adopted_at <= x.m + w.len)
+			WHEN 'advanced_feature' THEN EXISTS (SELECT 1 FROM adoption.user_feature_state AS u
+				WHERE u.tenant_id = x.t AND u.feature_id = x.f
+					AND u.activated_at > x.m AND u.activated_at <= x.m + w.len)
+			END AS success
+		FROM units AS x, w
+	),
+	agg AS (
+		SELECT j.tpl, j.month,
+			count(*) FILTER (WHERE j.treated) AS n, count(*) FILTER (WHERE j.treated AND j.success) AS k,
+			count(*) FILTER (WHERE NOT j.treated) AS bn, count(*) FILTER (WHERE NOT j.treated AND j.success) AS bk
+		FROM judged AS j
+		GROUP BY j.tpl, j.month
+	)
+	SELECT agg.tpl, agg.month, agg.n, agg.k, agg.k::double precision / nullif(agg.n, 0),
+		(adoption.wilson_interval(agg.k, agg.n))[1], (adoption.wilson_interval(agg.k, agg.n))[2],
+		agg.bn, agg.bk, agg.bk::double precision / nullif(agg.bn, 0),
+		(adoption.wilson_interval(agg.bk, agg.bn))[1], (adoption.wilson_interval(agg.bk, agg.bn))[2],
+		(agg.k::double precision / nullif(agg.n, 0)) / nullif(agg.bk::double precision / nullif(agg.bn, 0), 0)
+	FROM agg
+	ORDER BY agg.tpl, agg.month;
+END
+$$;
+COMMENT ON FUNCTION adoption.intervention_effectiveness(interval, timestamptz) IS 'Per play and month: done actions and how many were followed by their outcome within window_length, against a baseline of eligible moments without the play, with 95 % Wilson intervals and the lift; only units whose window ended by as_of';
+
+/*
+ * Audit of the customer-success numbers: feature_recommendations() gives a
+ * tenant without a segment (plan) no segment (plan) peers: an unknown
+ * segment is missing data, not a segment; n below 1 is refused.
+ */
+CREATE OR REPLACE FUNCTION adoption.feature_recommendations(tenant_ids text[], n integer DEFAULT 3, as_of timestamptz DEFAULT NULL)
+RETURNS TABLE (tenant_id text, rank integer, feature_id text, feature_name text, tier text,
+	score double precision, confidence double precision, support double precision, lift double precision, because text,
+	upgrade_of text, peers integer, peer_group text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
+AS $$
+BEGIN
+	IF n IS NULL OR n < 1 THEN
+		RAISE EXCEPTION 'n must be at least 1, not %', coalesce(n::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'n is how many features to recommend per tenant.';
+	END IF;
+	RETURN QUERY
+	WITH ta AS MATERIALIZED (
+		/*
+		 * Tenant x feature adoptions: now, the pairs with an adopted user
+		 * (tenant_feature_counts, one small row each); as of a time, from
+		 * the users' adoption times.
+		 */
+		SELECT c.tenant_id AS t, c.feature_id AS f
+		FROM adoption.tenant_feature_counts AS c
+		WHERE feature_recommendations.as_of IS NULL AND c.adopted_users > 0
+		UNION ALL
+		SELECT s.tenant_id, s.feature_id
+		FROM adoption.user_feature_state AS s
+		WHERE feature_recommendations.as_of IS NOT NULL AND s.adopted_at < feature_recommendations.as_of
+		GROUP BY s.tenant_id, s.feature_id
+	), tg AS MATERIALIZED (
+		/* The groups every tenant belongs to: its segment and plan, its segment, all. */
+		SELECT t.tenant_id AS t, g.gk
+		FROM adoption.tenants AS t,
+			LATERAL (VALUES ('sp:' || quote_nullable(t.segment) || '|' || quote_nullable(t.plan)),
+				('s:' || quote_nullable(t.segment)), ('all')) AS g (gk)
+	), gn AS (
+		SELECT tg.gk, count(*)::integer AS members FROM tg GROUP BY tg.gk
+	), x AS MATERIALIZED (
+		/*
+		 * Each target's peer group: the first with at least 5 other
+		 * tenants.  A tenant without a segment (plan) has no segment (plan)
+		 * peers: an unknown segment is missing data, not a segment, and
+		 * would make peers of an enterprise and a small business.
+		 */
+		SELECT t.tenant_id AS x,
+			CASE WHEN t.segment IS NOT NULL AND t.plan IS NOT NULL AND sp.members - 1 >= 5 THEN sp.gk
+				WHEN t.segment IS NOT NULL AND sg.members - 1 >= 5 THEN sg.gk ELSE 'all' END AS gk
+		FROM adoption.tenants AS t
+		JOIN gn AS sp ON sp.gk = 'sp:' || quote_nullable(t.segment) || '|' || quote_nullable(t.plan)
+		JOIN gn AS sg ON sg.gk = 's:' || quote_nullable(t.segment)
+		WHERE t.tenant_id = ANY (feature_recommendations.tenant_ids)
+	), members AS MATERIALIZED (
+		SELECT tg.gk, tg.t FROM tg WHERE tg.gk IN (SELECT x.gk FROM x)
+	), fc AS (
+		/* Members of each group that adopted each feature. */
+		SELECT m.gk, ta.f, count(*) AS k FROM members AS m JOIN ta ON ta.t = m.t GROUP BY m.gk, ta.f
+	), cooc AS (
+		/* Members of each group that adopted both a and c. */
+		SELECT m.gk, a.f AS a, c.f AS c, count(*) AS k
+		FROM members AS m
+		JOIN ta AS a ON a.t = m.t
+		JOIN ta AS c ON c.t = m.t AND c.f <> a.f
+		GROUP BY m.gk, a.f, c.f
+	), mine AS MATERIALIZED (
+		/* The targets' own adoptions. */
+		SELECT ta.t, ta.f FROM ta WHERE ta.t = ANY (feature_recommendations.tenant_ids)
+	), up AS (
+		/* Upgrade paths: c is the upgrade_feature_id of a feature the target adopted. */
+		SELECT mine.t, u.upgrade_feature_id AS c, min(u.feature_id) AS upgrade_of
+		FROM mine JOIN adoption.features AS u ON u.feature_id = mine.f
+		WHERE u.upgrade_feature_id IS NOT NULL
+		GROUP BY mine.t, u.upgrade_feature_id
+	), rules AS (
+		/*
+		 * A target is a member of its group: a pair (a, c) with c not
+		 * adopted by it never counts it, a feature a it adopted does once.
+		 */
+		SELECT x.x, ma.f AS a, co.c, gn.members - 1 AS peers,
+			CASE WHEN x.gk LIKE 'sp:%' THEN 'segment and plan' WHEN x.gk LIKE 's:%' THEN 'segment' ELSE 'all' END AS grp,
+			co.k::double precision / (gn.members - 1) AS support,
+			co.k::double precision / (fa.k - 1) AS confidence,
+			(co.k::double precision / (fa.k - 1)) / (fc.k::double precision / (gn.members - 1)) AS lift,
+			up.upgrade_of IS NOT NULL AS upgrade, up.upgrade_of, nm.n_mine
+		FROM x
+		JOIN (SELECT mine.t, count(*) AS n_mine FROM mine GROUP BY mine.t) AS nm ON nm.t = x.x
+		JOIN mine AS ma ON ma.t = x.x
+		JOIN cooc AS co ON co.gk = x.gk AND co.a = ma.f
+		LEFT JOIN mine AS mc ON mc.t = x.x AND mc.f = co.c
+		JOIN gn ON gn.gk = x.gk
+		JOIN fc AS fa ON fa.gk = x.gk AND fa.f = ma.f
+		JOIN fc ON fc.gk = x.gk AND fc.f = co.c
+		LEFT JOIN up ON up.t = x.x AND up.c = co.c
+		WHERE mc.f IS NULL
+	), best AS (
+		SELECT DISTINCT ON (rules.x, rules.c) rules.*,
+			sum(rules.confidence) OVER (PARTITION BY rules.x, rules.c) / rules.n_mine AS score
+		FROM rules
+		ORDER BY rules.x, rules.c, rules.confidence DESC, rules.lift DESC, rules.support DESC, rules.a
+	), ranked AS (
+		SELECT best.*, row_number() OVER (PARTITION BY best.x
+			ORDER BY best.score DESC, best.upgrade DESC, best.lift DESC, best.support DESC, best.c)::integer AS r
+		FROM best
+	)
+	SELECT ranked.x, ranked.r, ranked.c, f.feature_name, f.tier, ranked.score, ranked.confidence, ranked.support, ranked.lift,
+		ranked.a, ranked.upgrade_of, ranked.peers, ranked.grp
+	FROM ranked
+	LEFT JOIN adoption.features AS f ON f.feature_id = ranked.c
+	WHERE ranked.r <= feature_recommendations.n
+	ORDER BY ranked.x, ranked.r;
+END
+$$;
+COMMENT ON FUNCTION adoption.feature_recommendations(text[], integer, timestamptz) IS 'Cross-sell recommendations of several tenants as of a time (NULL: all data): per tenant the n best features it has not adopted, from the association rules of its peers (segment and plan), with support, confidence, lift, the antecedent feature and the upgrade path';
+
+/*
+ * Audit of the customer-success numbers: evaluate_recommendations() hides
+ * every feature adopted at a tenant's latest adoption time (ties at one
+ * microsecond all hidden, any of them recommended is a hit).
+ */
+CREATE OR REPLACE FUNCTION adoption.evaluate_recommendations(k integer DEFAULT 3)
+RETURNS TABLE (method text, tenants integer, hits integer, hit_rate double precision)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c record;
+	n_tenants integer := 0;
+	rec_hits integer := 0;
+	pop_hits integer := 0;
+BEGIN
+	IF k IS NULL OR k < 1 OR k > 100 THEN
+		RAISE EXCEPTION 'k must be between 1 and 100, not %', coalesce(k::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	/*
+	 * Per tenant with an adoption before its most recent one: the features
+	 * adopted at that latest time are hidden (all of them when several
+	 * share the microsecond, as with imported day-granular history: either
+	 * was "the next adoption", so recommending any of them is a hit).
+	 */
+	FOR c IN
+		WITH a AS (
+			SELECT s.tenant_id, s.feature_id, min(s.adopted_at) AS adopted_at
+			FROM adoption.user_feature_state AS s WHERE s.adopted_at IS NOT NULL
+			GROUP BY s.tenant_id, s.feature_id
+		), l AS (
+			SELECT a.tenant_id, max(a.adopted_at) AS adopted_at FROM a GROUP BY a.tenant_id
+		)
+		SELECT l.tenant_id, l.adopted_at, array_agg(a.feature_id ORDER BY a.feature_id) AS hidden
+		FROM l JOIN a ON a.tenant_id = l.tenant_id AND a.adopted_at = l.adopted_at
+		WHERE EXISTS (SELECT 1 FROM a AS b WHERE b.tenant_id = l.tenant_id AND b.adopted_at < l.adopted_at)
+		GROUP BY l.tenant_id, l.adopted_at
+		ORDER BY l.tenant_id
+	LOOP
+		n_tenants := n_tenants + 1;
+		IF EXISTS (SELECT 1 FROM adoption.feature_recommendations(ARRAY[c.tenant_id], k, c.adopted_at) AS r
+			WHERE r.feature_id = ANY (c.hidden)) THEN
+			rec_hits := rec_hits + 1;
+		END IF;
+		IF EXISTS (SELECT 1 FROM (
+			SELECT s.feature_id FROM adoption.user_feature_state AS s
+			WHERE s.adopted_at < c.adopted_at
+				AND s.feature_id NOT IN (SELECT m.feature_id FROM adoption.user_feature_state AS m
+					WHERE m.tenant_id = c.tenant_id AND m.adopted_at < c.adopted_at)
+			GROUP BY s.feature_id
+			ORDER BY count(DISTINCT s.tenant_id) DESC, s.feature_id
+			LIMIT k) AS p WHERE p.feature_id = ANY (c.hidden)) THEN
+			pop_hits := pop_hits + 1;
+		END IF;
+	END LOOP;
+	RETURN QUERY VALUES
+		('recommend_features', n_tenants, rec_hits, rec_hits::double precision / nullif(n_tenants, 0)),
+		('most_popular', n_tenants, pop_hits, pop_hits::double precision / nullif(n_tenants, 0));
+END
+$$;
+COMMENT ON FUNCTION adoption.evaluate_recommendations(integer) IS 'Hold-out evaluation of recommend_features: hides each tenant''s most recent adoption (every feature adopted at that time), recommends as of its time, and reports the hit rate at k against recommending the k most adopted features';

@@ -68,26 +68,8 @@ cat "$work"/*.err | comment
 q -d $db -c "SELECT adoption.snapshot_adoption()" >/dev/null
 ok $? "daily snapshots taken before the late events, and again (incremental) after them"
 
-q -d $db -f "$here/test/reference/analytics_oracle.sql" -f "$here/test/reference/health_oracle.sql" && q -d $db <<'SQL'
--- The rows of query a not in query b and of b not in a (multisets), floats
--- compared to 9 decimals.
-CREATE FUNCTION oracle.norm(j jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
-	SELECT jsonb_object_agg(key, CASE WHEN jsonb_typeof(value) = 'number' THEN to_jsonb(round(value::text::numeric, 9)) ELSE value END)
-	FROM jsonb_each(j)
-$$;
--- The last line is the number of rows of b.
-CREATE FUNCTION oracle.diff(a text, b text) RETURNS SETOF text LANGUAGE plpgsql AS $$
-BEGIN
-	-- Materialized first: each side planned on its own.
-	EXECUTE format('CREATE TEMP TABLE x ON COMMIT DROP AS SELECT oracle.norm(to_jsonb(r)) AS j FROM (%s) AS r', a);
-	EXECUTE format('CREATE TEMP TABLE y ON COMMIT DROP AS SELECT oracle.norm(to_jsonb(r)) AS j FROM (%s) AS r', b);
-	RETURN QUERY
-		SELECT 'function: ' || d.j::text FROM (SELECT x.j FROM x EXCEPT ALL SELECT y.j FROM y) AS d
-		UNION ALL SELECT 'oracle:   ' || d.j::text FROM (SELECT y.j FROM y EXCEPT ALL SELECT x.j FROM x) AS d
-		ORDER BY 1 DESC;
-	RETURN QUERY SELECT count(*)::text FROM y;
-END $$;
-SQL
+q -d $db -f "$here/test/reference/analytics_oracle.sql" -f "$here/test/reference/health_oracle.sql" \
+	-f "$here/test/reference/oracle_diff.sql"
 ok $? "oracle installed"
 
 # check_sql TZ LABEL QUERY ORACLE: the rows of two queries, in zone TZ.
@@ -160,11 +142,8 @@ check_sql America/Los_Angeles "tenant_activity_daily 2025-12-15 .. 2026-05-20" \
 # values of the week's last day, new adopters summed, the mean daily rate).
 q -d $db -c "CREATE TABLE oracle.ad AS SELECT * FROM oracle.adoption_daily('2025-12-15', '2026-05-17')" \
 	-c "CREATE TABLE oracle.ta AS SELECT * FROM oracle.tenant_activity_daily('2025-12-15', '2026-05-17')"
-check_sql Asia/Kolkata "feature_adoption_daily 2025-12-15 .. 2026-05-17" \
-	"SELECT feature_id, day, active_users, active_adopters, adoption_rate, active_habitual, habitual_rate, activated_users,
-		adopted_users, new_adopters, tenants, tenants_using, tenants_adopted
-	FROM adoption.feature_adoption_daily WHERE day BETWEEN '2025-12-15' AND '2026-05-17'" \
-	"SELECT f.feature_id, t.day, sum(t.active_users) AS active_users, sum(coalesce(a.active_adopters, 0)) AS active_adopters,
+# feature_adoption_daily: every tenant's day summed per feature.
+fdaily="SELECT f.feature_id, t.day, sum(t.active_users) AS active_users, sum(coalesce(a.active_adopters, 0)) AS active_adopters,
 		sum(coalesce(a.active_adopters, 0))::float8 / nullif(sum(t.active_users), 0) AS adoption_rate,
 		sum(coalesce(a.active_habitual, 0)) AS active_habitual,
 		sum(coalesce(a.active_habitual, 0))::float8 / nullif(sum(t.active_users), 0) AS habitual_rate,
@@ -174,6 +153,25 @@ check_sql Asia/Kolkata "feature_adoption_daily 2025-12-15 .. 2026-05-17" \
 	FROM adoption.features AS f CROSS JOIN oracle.ta AS t
 	LEFT JOIN oracle.ad AS a ON a.tenant_id = t.tenant_id AND a.feature_id = f.feature_id AND a.day = t.day
 	GROUP BY f.feature_id, t.day"
+check_sql Asia/Kolkata "feature_adoption_daily 2025-12-15 .. 2026-05-17" \
+	"SELECT feature_id, day, active_users, active_adopters, adoption_rate, active_habitual, habitual_rate, activated_users,
+		adopted_users, new_adopters, tenants, tenants_using, tenants_adopted
+	FROM adoption.feature_adoption_daily WHERE day BETWEEN '2025-12-15' AND '2026-05-17'" \
+	"$fdaily"
+# feature_adoption_weekly / _monthly (docs/bi.md): the end-of-period row of
+# feature_adoption_daily (its last day with a row), new adopters summed.
+for per in "week:2025-12-15:2026-05-11:America/Los_Angeles" "month:2026-01-01:2026-04-01:Asia/Kolkata"; do
+	IFS=: read -r p p0 p1 ptz <<<"$per"
+	check_sql $ptz "feature_adoption_${p}ly $p0 .. $p1" \
+		"SELECT feature_id, $p, last_day, active_users, active_adopters, adoption_rate, active_habitual, habitual_rate,
+			activated_users, adopted_users, new_adopters, tenants, tenants_using, tenants_adopted
+		FROM adoption.feature_adoption_${p}ly WHERE $p BETWEEN '$p0' AND '$p1'" \
+		"WITH d AS ($fdaily), w AS (SELECT feature_id, date_trunc('$p', day)::date AS $p, max(day) AS last_day,
+				sum(new_adopters) AS new_adopters FROM d WHERE day BETWEEN '$p0' AND ('$p1'::date + interval '1 $p' - interval '1 day')::date GROUP BY 1, 2)
+		SELECT w.feature_id, w.$p, w.last_day, d.active_users, d.active_adopters, d.adoption_rate, d.active_habitual, d.habitual_rate,
+			d.activated_users, d.adopted_users, w.new_adopters, d.tenants, d.tenants_using, d.tenants_adopted
+		FROM w JOIN d ON d.feature_id = w.feature_id AND d.day = w.last_day"
+done
 check_sql America/Los_Angeles "adoption_weekly 2025-12-15 .. 2026-05-17" \
 	"SELECT tenant_id, feature_id, week, days, last_day, active_users, active_adopters, adoption_rate, activated_users,
 		adopted_users, habitual_users, new_adopters, mean_adoption_rate, tenant_adopted
