@@ -79,6 +79,18 @@ bench_env() {
 		bench_usage "${bench_usage_text:-$0}" "$2 must be an integer >= $min, not \"$value\""
 	printf -v "$1" '%s' "$value"
 }
+# The data set of a benchmark whose result file is $1.md: DATA_SET uniform
+# (the default) or b2b; sets data_set, suffix ("" or "_b2b") and result
+# (RESULT, else $1 with the suffix).
+bench_data_set() {
+	data_set=${DATA_SET:-uniform}
+	case "$data_set" in
+		uniform) suffix= ;;
+		b2b) suffix=_b2b ;;
+		*) bench_usage "${bench_usage_text:-$0}" "DATA_SET must be uniform or b2b, not \"$data_set\"" ;;
+	esac
+	result=${RESULT:-$1$suffix}
+}
 calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 

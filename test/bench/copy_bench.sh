@@ -41,14 +41,11 @@ need_root "$@"
 bench_usage_text="$0 [n_events]    (a positive integer, default 1000000)"
 bench_args "$bench_usage_text" n=1000000 -- "$@"
 bench_env rounds ROUNDS 3
-data_set=${DATA_SET:-uniform}
-case "$data_set" in
-	uniform) result=${RESULT:-copy_bench} data_text="1000 tenants, 20000 users,
-50 features, 90 days; \`test/bench/gen_events.sql\`" ;;
-	b2b) result=${RESULT:-copy_bench_b2b} data_text="B2B shape: tenants of 20 users on ~7 of 50
-features, ~8 events per user x feature, 60 days, time order; \`test/bench/gen_b2b.sql\`" ;;
-	*) echo "DATA_SET must be uniform or b2b" >&2; exit 2 ;;
-esac
+bench_data_set copy_bench
+data_text="1000 tenants, 20000 users,
+50 features, 90 days; \`test/bench/gen_events.sql\`"
+[ "$data_set" = uniform ] || data_text="B2B shape: tenants of 20 users on ~7 of 50
+features, ~8 events per user x feature, 60 days, time order; \`test/bench/gen_b2b.sql\`"
 
 bench_start
 ensure_csv "$n" "$data_set"

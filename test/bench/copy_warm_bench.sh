@@ -18,12 +18,9 @@ need_root "$@"
 bench_args "$0 [n_events]    (a positive integer, default 1000000)" n=1000000 -- "$@"
 bench_env rounds ROUNDS 3
 mkdir -p "$out_dir"
-data_set=${DATA_SET:-uniform}
-case "$data_set" in
-	uniform) result=${RESULT:-copy_warm_bench} data_text="gen_events.sql" ;;
-	b2b) result=${RESULT:-copy_warm_bench_b2b} data_text="gen_b2b.sql (B2B shape)" ;;
-	*) echo "DATA_SET must be uniform or b2b" >&2; exit 2 ;;
-esac
+bench_data_set copy_warm_bench
+data_text="gen_events.sql"
+[ "$data_set" = uniform ] || data_text="gen_b2b.sql (B2B shape)"
 
 bench_start
 ensure_csv "$n" "$data_set"

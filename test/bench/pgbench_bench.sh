@@ -47,15 +47,14 @@ clients=8
 threads=2
 command -v pgbench >/dev/null || { echo "pgbench is missing (it comes with postgresql-client)" >&2; exit 1; }
 
+bench_data_set pgbench_bench
+data_text="1000 tenants x 20 users,
+50 features drawn with random_exponential(1, 50, 3.0)"
+[ "$data_set" = uniform ] || data_text="B2B shape: 300 tenants x 20 users,
+each user on 7 of the 50 features, \`test/bench/pgbench_insert_b2b.pgbench\`"
+
 bench_start
 
-case "${DATA_SET:-uniform}" in
-	uniform) result=${RESULT:-pgbench_bench} suffix= data_text="1000 tenants x 20 users,
-50 features drawn with random_exponential(1, 50, 3.0)" ;;
-	b2b) result=${RESULT:-pgbench_bench_b2b} suffix=_b2b data_text="B2B shape: 300 tenants x 20 users,
-each user on 7 of the 50 features, \`test/bench/pgbench_insert_b2b.pgbench\`" ;;
-	*) echo "DATA_SET must be uniform or b2b" >&2; exit 2 ;;
-esac
 script=$REPO/test/bench/pgbench_insert$suffix.pgbench
 
 say "creating the extension and warming the state with $warm events"

@@ -40,12 +40,9 @@ bench_env rounds ROUNDS 2
 sql_trigger=$REPO/test/bench/sql_trigger.sql
 [ -r "$sql_trigger" ] || { echo "missing $sql_trigger" >&2; exit 1; }
 
-data_set=${DATA_SET:-uniform}
-case "$data_set" in
-	uniform) result=${RESULT:-sql_baseline_bench} data_text="test/bench/gen_events.sql" ;;
-	b2b) result=${RESULT:-sql_baseline_bench_b2b} data_text="test/bench/gen_b2b.sql, B2B shape" ;;
-	*) echo "DATA_SET must be uniform or b2b" >&2; exit 2 ;;
-esac
+bench_data_set sql_baseline_bench
+data_text="test/bench/gen_events.sql"
+[ "$data_set" = uniform ] || data_text="test/bench/gen_b2b.sql, B2B shape"
 
 bench_start
 ensure_csv "$n" "$data_set"
