@@ -94,7 +94,9 @@ SELECT adoption.enqueue_action('ring', 'win_back', 'r01') AS again;
 -- Truncation: slot 0 (drained, its next generation 16 not begun) is
 -- truncated once no other snapshot is older than the drain (tried until an
 -- autovacuum worker's snapshot, if any, is gone); its file is emptied.
-SELECT pg_relation_size('adoption.campaign_action_queue_0') > 0 AS slot0_has_pages;
+-- (Its file before: a VACUUM may already have cut its empty pages, never
+-- given it a new file as the truncation does.)
+SELECT pg_relation_filenode('adoption.campaign_action_queue_0') AS slot0_file \gset
 DO $$
 BEGIN
 	FOR i IN 1 .. 100 LOOP
@@ -106,7 +108,8 @@ BEGIN
 END
 $$;
 SELECT slot, drained_gen, truncated_gen FROM adoption.campaign_action_ring WHERE slot = 0;
-SELECT pg_relation_size('adoption.campaign_action_queue_0') AS slot0_bytes;
+SELECT pg_relation_size('adoption.campaign_action_queue_0') AS slot0_bytes,
+	pg_relation_filenode('adoption.campaign_action_queue_0') <> :slot0_file AS slot0_new_file;
 -- Nothing else to truncate: slot 1 emptied, but no step has found it drained yet.
 SELECT adoption.truncate_drained_actions() AS truncated_again;
 
