@@ -41,8 +41,10 @@ extern const float tcm_add[TCM_NCAT];
 
 /* A kept category's rule themes give way to the theme the model scores
  * best when it is not among them: 0 never, 1 when they are only "other"
- * (a request cue without a topic), 2 always. */
+ * (a request cue without a topic), 2 also when its score is at least
+ * tcm_margin above the best score of the rule themes. */
 extern const unsigned char tcm_replace[TCM_NCAT];
+extern const float tcm_margin[TCM_NCAT];
 
 /* Themes and their scores: log prior plus the evidence of each feature. */
 extern const int tcm_ntheme;

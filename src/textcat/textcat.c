@@ -3794,44 +3794,6 @@ tc_model_row(uint32_t f)
 	}
 }
 
-/*
- * Returns the matcher theme of category cat that the model scores best
- * (its prior plus the evidence of the features), -1 if none is defined.
- */
-static int32_t
-tc_model_theme(const TcMatcher *m, const uint32_t *feat, int nfeat, int cat)
-{
-	double		score[TCM_MAXTHEME];
-	int			t;
-	int			i;
-	int			best = -1;
-
-	for (t = 0; t < tcm_ntheme; t++)
-		if (tcm_theme_cat[t] == cat)
-			score[t] = tcm_theme_base[t];
-	/* the rows are looked up again: rarer than keeping them for every text */
-	for (i = 0; i < nfeat; i++)
-	{
-		int			row = tc_model_row(feat[i]);
-		uint32_t	j;
-		uint32_t	end;
-
-		if (row < 0)
-			continue;
-		/* the run of the category's themes in the row's pairs */
-		j = tcm_nb_start[row] + (cat > 0 ? tcm_nb_split[row][cat - 1] : 0);
-		end = cat < TCM_NCAT - 1 ? tcm_nb_start[row] + tcm_nb_split[row][cat] :
-			tcm_nb_start[row + 1];
-		for (; j < end; j++)
-			score[tcm_nb_theme[j]] += tcm_nb_w[j];
-	}
-	for (t = 0; t < tcm_ntheme; t++)
-		if (tcm_theme_cat[t] == cat && m->mtheme[t] >= 0 &&
-			(best < 0 || score[t] > score[best]))
-			best = t;
-	return best < 0 ? -1 : m->mtheme[best];
-}
-
 /* Whether a theme name is in a list (names point into the matcher). */
 static bool
 tc_list_has(const TcThemeList *l, const char *name)
@@ -3842,6 +3804,52 @@ tc_list_has(const TcThemeList *l, const char *name)
 		if (l->themes[i] == name)
 			return true;
 	return false;
+}
+
+/*
+ * Returns the matcher theme of category cat that the model scores best
+ * (its prior plus the evidence of the features, rows[0..nrows-1] of the
+ * model), -1 if none is defined.
+ * With rule themes l, -1 also unless its score is at least tcm_margin[cat]
+ * above the best of theirs (model.h, tcm_replace).
+ */
+static int32_t
+tc_model_theme(const TcMatcher *m, const int32_t *rows, int nrows, int cat,
+			   const TcThemeList *l)
+{
+	double		score[TCM_MAXTHEME];
+	double		ruled = -HUGE_VAL;
+	int			t;
+	int			i;
+	int			best = -1;
+
+	for (t = 0; t < tcm_ntheme; t++)
+		if (tcm_theme_cat[t] == cat)
+			score[t] = tcm_theme_base[t];
+	for (i = 0; i < nrows; i++)
+	{
+		int32_t		row = rows[i];
+		uint32_t	j;
+		uint32_t	end;
+
+		/* the run of the category's themes in the row's pairs */
+		j = tcm_nb_start[row] + (cat > 0 ? tcm_nb_split[row][cat - 1] : 0);
+		end = cat < TCM_NCAT - 1 ? tcm_nb_start[row] + tcm_nb_split[row][cat] :
+			tcm_nb_start[row + 1];
+		for (; j < end; j++)
+			score[tcm_nb_theme[j]] += tcm_nb_w[j];
+	}
+	for (t = 0; t < tcm_ntheme; t++)
+		if (tcm_theme_cat[t] == cat && m->mtheme[t] >= 0)
+		{
+			if (best < 0 || score[t] > score[best])
+				best = t;
+			if (l != NULL && tc_list_has(l, m->themes[m->mtheme[t]].name) && score[t] > ruled)
+				ruled = score[t];
+		}
+	if (best < 0 || (l != NULL && score[best] - ruled < tcm_margin[cat]))
+		return -1;
+	return m->mtheme[best];
 }
 
 /* Whether the model names a theme (a tenant's own theme it does not). */
@@ -3859,22 +3867,22 @@ tc_model_knows(const TcMatcher *m, const char *name, int cat)
 
 /*
  * Whether the theme the model scores best may replace the kept rule themes
- * l of category cat (model.h, tcm_replace): never a theme the model does
- * not know, which a tenant's lexicon rows defined.
+ * l of category cat (model.h, tcm_replace): 0 no (never a theme the model
+ * does not know, which a tenant's lexicon rows defined), 1 yes, 2 if its
+ * score is tcm_margin above theirs.
  */
-static bool
+static int
 tc_model_replaces(const TcMatcher *m, const TcThemeList *l, int cat)
 {
 	int			i;
+	bool		other = l->nthemes == 1 && l->themes[0] == m->themes[m->other_theme].name;
 
-	if (tcm_replace[cat] == 0 ||
-		(tcm_replace[cat] == 1 &&
-		 (l->nthemes != 1 || l->themes[0] != m->themes[m->other_theme].name)))
-		return false;
+	if (tcm_replace[cat] == 0 || (tcm_replace[cat] == 1 && !other))
+		return 0;
 	for (i = 0; i < l->nthemes; i++)
 		if (!tc_model_knows(m, l->themes[i], cat))
-			return false;
-	return true;
+			return 0;
+	return other ? 1 : 2;
 }
 
 /* Applies the model to the rules' result in st->out (see textcat.h). */
@@ -3890,6 +3898,8 @@ tc_model_apply(TcState *st)
 	double		p[TCM_NSENT];
 	double		psum = 0;
 	const char *label = tc_sentiment_label(r->sentiment);
+	int32_t		rows[TC_MODEL_MAX_INPUT];	/* the features' rows, for the themes */
+	int			nrows = 0;
 
 	for (k = 0; k < TCM_STRIDE; k++)
 		z[k] = tcm_bias[k];
@@ -3899,6 +3909,7 @@ tc_model_apply(TcState *st)
 
 		if (row < 0)
 			continue;
+		rows[nrows++] = row;
 		for (k = 0; k < TCM_STRIDE; k++)
 			z[k] += tcm_w[row][k];
 	}
@@ -3932,12 +3943,13 @@ tc_model_apply(TcState *st)
 	{
 		float		zc = z[TCM_NSENT + k];
 		TcThemeList *l = &r->themes[k];
+		int			repl = 0;
 
 		if (l->nthemes > 0 && zc < tcm_drop[k])
 			l->nthemes = 0;
-		else if (l->nthemes == 0 ? zc > tcm_add[k] : tc_model_replaces(st->m, l, k))
+		else if (l->nthemes == 0 ? zc > tcm_add[k] : (repl = tc_model_replaces(st->m, l, k)) != 0)
 		{
-			int32_t		t = tc_model_theme(st->m, st->mfeat, st->mn, k);
+			int32_t		t = tc_model_theme(st->m, rows, nrows, k, repl == 2 ? l : NULL);
 
 			/* added, or replacing the rule themes it is not among */
 			if (t >= 0 && !tc_list_has(l, st->m->themes[t].name))
