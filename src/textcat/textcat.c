@@ -3824,8 +3824,7 @@ tc_model_theme(const TcMatcher *m, const int32_t *rows, int nrows, int cat,
 	int			best = -1;
 
 	for (t = 0; t < tcm_ntheme; t++)
-		if (tcm_theme_cat[t] == cat)
-			score[t] = tcm_theme_base[t];
+		score[t] = tcm_theme_base[t];	/* all of them: no branch, none unset */
 	for (i = 0; i < nrows; i++)
 	{
 		int32_t		row = rows[i];
