@@ -30,22 +30,11 @@ UPDATE adoption.tenant_state AS s SET
  * function gets back its SECURITY DEFINER and its only grant.
  */
 DROP FUNCTION adoption.complete_action(bigint, text);
-CREATE FUNCTION adoption.complete_action(action_id bigint, worker text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION adoption.complete_action(action_id bigint, worker text DEFAULT NULL)
 RETURNS text
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	a adoption.campaign_action_queue := adoption.held_action(action_id, worker);
-BEGIN
-	DELETE FROM adoption.campaign_action_queue AS q WHERE q.tenant_id = a.tenant_id AND q.action_id = a.action_id;
-	INSERT INTO adoption.campaign_action_archive
-	VALUES (a.action_id, a.tenant_id, a.user_id, a.feature_id, a.template_key, a.campaign_id, a.reason,
-		a.dedupe_key, 'done', a.attempts, a.available_at, a.claimed_by, a.lease_until, a.last_error,
-		a.created_at, now());
-	RETURN 'done';
-END
-$$;
+AS 'MODULE_PATHNAME', 'adoption_complete_action'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION adoption.complete_action(bigint, text) IS 'Marks a claimed action done (and moves it to the archive); with worker, checks that worker holds it; returns the new status, done (anything else is an error)';
 ALTER FUNCTION adoption.complete_action(bigint, text) SECURITY DEFINER;
 REVOKE ALL ON FUNCTION adoption.complete_action(bigint, text) FROM PUBLIC;
@@ -67,22 +56,28 @@ ALTER TABLE adoption.features DROP CONSTRAINT features_upgrade_feature_id_fkey;
  * the upgrade feature FOR KEY SHARE, so that a concurrent DELETE of it waits
  * and the later of the two sees the other.
  */
-CREATE FUNCTION adoption.check_upgrade_feature()
+CREATE OR REPLACE FUNCTION adoption.check_upgrade_feature()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	upgrade text;
+	found_it boolean;
 BEGIN
-	/* Deferred to commit: check the row as it is then (if it still exists). */
-	SELECT f.upgrade_feature_id INTO upgrade FROM adoption.features AS f
-	WHERE f.feature_id OPERATOR(pg_catalog.=) NEW.feature_id;
+	/*
+	 * Deferred to commit: check the row as it is then (if it still exists).
+	 * In the table the trigger fired on (TG_RELID): on Citus, the shard of
+	 * the reference table on this node, which holds every row.
+	 */
+	EXECUTE format('SELECT f.upgrade_feature_id FROM %s AS f WHERE f.feature_id OPERATOR(pg_catalog.=) $1',
+		TG_RELID::regclass) INTO upgrade USING NEW.feature_id;
 	IF upgrade IS NULL THEN
 		RETURN NULL;
 	END IF;
-	PERFORM FROM adoption.features AS f WHERE f.feature_id OPERATOR(pg_catalog.=) upgrade FOR KEY SHARE;
-	IF NOT FOUND THEN
+	EXECUTE format('SELECT true FROM %s AS f WHERE f.feature_id OPERATOR(pg_catalog.=) $1 FOR KEY SHARE',
+		TG_RELID::regclass) INTO found_it USING upgrade;
+	IF found_it IS NULL THEN
 		RAISE EXCEPTION 'upgrade_feature_id "%" of feature "%" is not in adoption.features', upgrade, NEW.feature_id
 			USING ERRCODE = 'foreign_key_violation',
 				HINT = 'Insert that feature first (in the same transaction is enough: the check runs at commit), or set upgrade_feature_id to NULL.';
@@ -98,16 +93,18 @@ CREATE CONSTRAINT TRIGGER features_upgrade_feature_exists
 	FOR EACH ROW WHEN (NEW.upgrade_feature_id IS NOT NULL)
 	EXECUTE FUNCTION adoption.check_upgrade_feature();
 
-CREATE FUNCTION adoption.release_upgrade_feature()
+CREATE OR REPLACE FUNCTION adoption.release_upgrade_feature()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	/* ON DELETE SET NULL, and the same when the key itself changes. */
-	UPDATE adoption.features AS f SET upgrade_feature_id = NULL
-	WHERE f.upgrade_feature_id OPERATOR(pg_catalog.=) OLD.feature_id
-		AND NOT EXISTS (SELECT FROM adoption.features AS g WHERE g.feature_id OPERATOR(pg_catalog.=) OLD.feature_id);
+	/* In the table the trigger fired on: on Citus, this node's shard of the reference table. */
+	EXECUTE format('UPDATE %1$s AS f SET upgrade_feature_id = NULL'
+		' WHERE f.upgrade_feature_id OPERATOR(pg_catalog.=) $1'
+		' AND NOT EXISTS (SELECT FROM %1$s AS g WHERE g.feature_id OPERATOR(pg_catalog.=) $1)',
+		TG_RELID::regclass) USING OLD.feature_id;
 	RETURN NULL;
 END
 $$;
@@ -269,23 +266,45 @@ COMMENT ON COLUMN adoption.persona_themes.last_seen_at IS 'Latest created_at of 
 COMMENT ON COLUMN adoption.persona_themes.recent_mentions IS 'Mentions in the three months (UTC) ending with the tenant''s latest month of feedback';
 COMMENT ON COLUMN adoption.persona_themes.previous_mentions IS 'Mentions in the three months before those';
 COMMENT ON COLUMN adoption.persona_themes.trend IS 'rising, falling or steady: the share of the tenant''s feedback mentioning it, recent against previous months; NULL when either window has no feedback';
+/*
+ * The figures of a persona, per tenant in persona_profiles and per segment
+ * in segment_personas: both views spread this type, in this order, after
+ * their own key columns, so the two read alike by construction.
+ */
+CREATE TYPE adoption.persona_figures AS (
+	feedback bigint,
+	last_feedback_at timestamptz,
+	mean_sentiment numeric,
+	recent_sentiment numeric,
+	previous_sentiment numeric,
+	sentiment_trend numeric,
+	nps_responses bigint,
+	nps numeric,
+	recent_nps numeric,
+	previous_nps numeric,
+	nps_trend numeric,
+	value_drivers text[],
+	pain_points text[],
+	feature_requests text[],
+	success_indicators text[],
+	features_named text[],
+	campaigns_answered text[]
+);
+COMMENT ON TYPE adoption.persona_figures IS 'Internal: the columns adoption.persona_profiles and adoption.segment_personas share (see their column comments)';
 
 /* The one-row summary of each tenant (false) or segment (true) for the persona views. */
 CREATE FUNCTION adoption.persona_summary(by_segment boolean)
-RETURNS TABLE (tenant_id text, segment text, tenants bigint, feedback bigint,
-	last_feedback_at timestamptz, mean_sentiment numeric, recent_sentiment numeric,
-	previous_sentiment numeric, nps_responses bigint, nps numeric, recent_nps numeric,
-	previous_nps numeric, value_drivers text[], pain_points text[], feature_requests text[],
-	success_indicators text[], features_named text[], campaigns_answered text[])
+RETURNS TABLE (tenant_id text, segment text, tenants bigint, figures adoption.persona_figures)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 WITH r AS (SELECT * FROM adoption.persona_rows(by_segment))
-SELECT a.tenant_id, a.segment, a.tenants, a.mentions, a.last_seen_at,
-	a.mean_sentiment, a.recent_sentiment, a.previous_sentiment,
-	a.nps_responses, a.nps, a.recent_nps, a.previous_nps,
-	l.value_drivers[1:3], l.pain_points[1:3], l.feature_requests[1:3], l.success_indicators[1:3],
-	l.features_named, l.campaigns_answered
+SELECT a.tenant_id, a.segment, a.tenants,
+	ROW(a.mentions, a.last_seen_at,
+		a.mean_sentiment, a.recent_sentiment, a.previous_sentiment, a.recent_sentiment - a.previous_sentiment,
+		a.nps_responses, a.nps, a.recent_nps, a.previous_nps, a.recent_nps - a.previous_nps,
+		l.value_drivers[1:3], l.pain_points[1:3], l.feature_requests[1:3], l.success_indicators[1:3],
+		l.features_named, l.campaigns_answered)::adoption.persona_figures
 FROM r AS a
 CROSS JOIN LATERAL (
 	SELECT array_agg(x.item ORDER BY x.mentions DESC, x.item) FILTER (WHERE x.category = 'value_driver') AS value_drivers,
@@ -302,13 +321,7 @@ $$;
 COMMENT ON FUNCTION adoption.persona_summary(boolean) IS 'Internal: the rows of adoption.persona_profiles (false) and adoption.segment_personas (true)';
 
 CREATE VIEW adoption.persona_profiles WITH (security_invoker = true) AS
-SELECT a.tenant_id, a.segment, t.name, t.arr, a.feedback, a.last_feedback_at,
-	a.mean_sentiment, a.recent_sentiment, a.previous_sentiment,
-	a.recent_sentiment OPERATOR(pg_catalog.-) a.previous_sentiment AS sentiment_trend,
-	a.nps_responses, a.nps, a.recent_nps, a.previous_nps,
-	a.recent_nps OPERATOR(pg_catalog.-) a.previous_nps AS nps_trend,
-	a.value_drivers, a.pain_points, a.feature_requests, a.success_indicators,
-	a.features_named, a.campaigns_answered
+SELECT a.tenant_id, a.segment, t.name, t.arr, (a.figures).*
 FROM adoption.persona_summary(false) AS a
 LEFT JOIN adoption.tenants AS t ON t.tenant_id OPERATOR(pg_catalog.=) a.tenant_id;
 COMMENT ON VIEW adoption.persona_profiles IS 'Persona profile of each tenant with feedback, one row: volume, sentiment and NPS with their trend, the top things it mentions, the features it names and the campaigns it answered';
@@ -359,13 +372,7 @@ SELECT a.segment, a.tenants,
 	(SELECT pg_catalog.sum(t.arr) FROM adoption.tenants AS t
 		WHERE t.segment IS NOT DISTINCT FROM a.segment
 		AND EXISTS (SELECT FROM adoption.feedback_profile AS p WHERE p.tenant_id OPERATOR(pg_catalog.=) t.tenant_id)) AS arr,
-	a.feedback, a.last_feedback_at,
-	a.mean_sentiment, a.recent_sentiment, a.previous_sentiment,
-	a.recent_sentiment OPERATOR(pg_catalog.-) a.previous_sentiment AS sentiment_trend,
-	a.nps_responses, a.nps, a.recent_nps, a.previous_nps,
-	a.recent_nps OPERATOR(pg_catalog.-) a.previous_nps AS nps_trend,
-	a.value_drivers, a.pain_points, a.feature_requests, a.success_indicators,
-	a.features_named, a.campaigns_answered
+	(a.figures).*
 FROM adoption.persona_summary(true) AS a;
 COMMENT ON VIEW adoption.segment_personas IS 'Persona profile of each segment, one row: its tenants with feedback, volume, sentiment and NPS with their trend, the top things its feedback mentions, the features named and campaigns answered';
 COMMENT ON COLUMN adoption.segment_personas.segment IS 'Segment (NULL: tenants without one, or not in adoption.tenants)';
@@ -406,34 +413,6 @@ COMMENT ON POLICY own_tenant ON adoption.feedback_profile IS 'adoption_tenant re
 SELECT adoption.rebuild_feedback_profiles();
 
 /* Issue 18: forget_tenant() also deletes the tenant's persona profile (and reports it). */
-CREATE OR REPLACE FUNCTION adoption.forget_tenant(tenant_id text)
-RETURNS jsonb
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	t text := forget_tenant.tenant_id;
-	counts jsonb := '{}';
-	n bigint;
-	tbl text;
-BEGIN
-	PERFORM adoption.check_known_tenant(t, 'Pass the tenant_id of the tenant to forget.');
-	/* Every table that holds rows of a tenant; the tenant's own row last. */
-	FOREACH tbl IN ARRAY ARRAY['feature_usage_events', 'user_feature_state', 'tenant_user_state',
-		'tenant_feature_counts', 'tenant_feature_milestones', 'tenant_state',
-		'feedback_profile', 'feedback', 'support_tickets', 'billing_events', 'campaign_touches',
-		'campaign_action_queue', 'campaign_action_archive', 'campaign_action_keys',
-		'campaign_followups', 'health_scores', 'lexicon', 'settings', 'tenants'] LOOP
-		EXECUTE pg_catalog.format('DELETE FROM adoption.%I AS x WHERE x.tenant_id OPERATOR(pg_catalog.=) $1', tbl)
-			USING t;
-		GET DIAGNOSTICS n = ROW_COUNT;
-		counts := counts OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(tbl, n);
-	END LOOP;
-	RETURN counts;
-END
-$$;
-COMMENT ON FUNCTION adoption.forget_tenant(text) IS 'Erases a tenant: every row of it in every table of the extension (events, state, feedback and its persona profile, tickets, billing events, touches, actions and keys, follow-ups, health scores, lexicon, settings override, the tenant itself); returns the rows deleted per table as jsonb';
 
 /*
  * Issue 18: messaging opportunities (src/sql/messaging.sql): the campaign
@@ -545,7 +524,7 @@ COMMENT ON COLUMN adoption.messaging_opportunities.suggested_template IS 'Campai
  * row of adoption.fix_candidates, through enqueue_batch: the same queue and
  * dedupe rules as every other action.  Returns how many it enqueued.
  */
-CREATE FUNCTION adoption.enqueue_fix_announcements()
+CREATE OR REPLACE FUNCTION adoption.enqueue_fix_announcements()
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -554,6 +533,10 @@ DECLARE
 	batch jsonb;
 	n integer;
 BEGIN
+	/* On a Citus coordinator: on each shard group, on its worker (citus.sql). */
+	IF adoption.citus_distributed() THEN
+		RETURN adoption.citus_run_sum(NULL, 'SELECT adoption.enqueue_fix_announcements() AS n');
+	END IF;
 	SELECT jsonb_agg(jsonb_build_object('tenant_id', c.tenant_id, 'template_key', 'fix_announcement',
 			'feature_id', c.fix_feature_id,
 			'dedupe_key', jsonb_build_array('fix_announcement', c.fix_feature_id, c.theme)::text,
@@ -816,7 +799,7 @@ RETURN pg_catalog.row_security_active('adoption.daily_feature_snapshots'::pg_cat
 COMMENT ON FUNCTION adoption.tenant_scoped() IS 'Internal to the across-tenant views: true when row-level security limits the reader to some tenants (not an analyst, the owner or a superuser)';
 
 /* Deletes a tenant's snapshots (forget_user, forget_tenant) and fixes the totals of their days; returns the rows deleted. */
-CREATE FUNCTION adoption.drop_snapshots(tenant_id text)
+CREATE OR REPLACE FUNCTION adoption.drop_snapshots(tenant_id text)
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -833,13 +816,15 @@ BEGIN
 	GET DIAGNOSTICS n_feature = ROW_COUNT;
 	DELETE FROM adoption.daily_tenant_snapshots AS x WHERE x.tenant_id = drop_snapshots.tenant_id;
 	GET DIAGNOSTICS n_tenant = ROW_COUNT;
+	/* Its users' campaign attribution too (the lift and launch totals change at the next run). */
+	DELETE FROM adoption.attribution_snapshots AS x WHERE x.tenant_id = drop_snapshots.tenant_id;
 	IF first_day IS NOT NULL THEN
 		PERFORM adoption.snapshot_totals(first_day, last_day);
 	END IF;
 	RETURN n_tenant + n_feature;
 END
 $$;
-COMMENT ON FUNCTION adoption.drop_snapshots(text) IS 'Internal to forget_user and forget_tenant: deletes the tenant''s daily snapshots and recomputes the totals of their days; returns the rows deleted';
+COMMENT ON FUNCTION adoption.drop_snapshots(text) IS 'Internal to forget_user and forget_tenant: deletes the tenant''s daily snapshots and campaign attribution snapshot rows and recomputes the totals of their days; returns the daily snapshot rows deleted';
 
 /*
  * Writes the snapshots of the days [from, to] of each (tenant_id, from,
@@ -849,7 +834,7 @@ COMMENT ON FUNCTION adoption.drop_snapshots(text) IS 'Internal to forget_user an
  * each day (its activity), and the adoption times come from
  * user_feature_state.
  */
-CREATE FUNCTION adoption.snapshot_days(targets jsonb)
+CREATE OR REPLACE FUNCTION adoption.snapshot_days(targets jsonb)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -859,30 +844,25 @@ AS $$
 DECLARE
 	written integer;
 BEGIN
-	CREATE TEMP TABLE IF NOT EXISTS pga_snapshot_target (
-		tenant_id text PRIMARY KEY, from_day date NOT NULL, to_day date NOT NULL, w interval NOT NULL
-	) ON COMMIT DROP;
-	TRUNCATE pga_snapshot_target;
-	INSERT INTO pga_snapshot_target
+	/* The working tables, or their shards on a Citus worker (citus_table()). */
+	EXECUTE format('TRUNCATE %s, %s, %s', adoption.citus_table('snapshot_work_target'),
+		adoption.citus_table('snapshot_work_user_day'), adoption.citus_table('snapshot_work_active'));
+	INSERT INTO adoption.snapshot_work_target
 	SELECT x.tenant_id, x.from_day, x.to_day, e.active_window
 	FROM jsonb_to_recordset(targets) AS x(tenant_id text, from_day date, to_day date)
 	JOIN adoption.effective_settings AS e ON e.tenant_id = x.tenant_id
 	WHERE x.from_day <= x.to_day;
-	ANALYZE pga_snapshot_target;
+	EXECUTE format('ANALYZE %s', adoption.citus_table('snapshot_work_target'));
 
-	DELETE FROM adoption.daily_feature_snapshots AS s USING pga_snapshot_target AS t
+	DELETE FROM adoption.daily_feature_snapshots AS s USING adoption.snapshot_work_target AS t
 	WHERE s.tenant_id = t.tenant_id AND s.day BETWEEN t.from_day AND t.to_day;
-	DELETE FROM adoption.daily_tenant_snapshots AS s USING pga_snapshot_target AS t
+	DELETE FROM adoption.daily_tenant_snapshots AS s USING adoption.snapshot_work_target AS t
 	WHERE s.tenant_id = t.tenant_id AND s.day BETWEEN t.from_day AND t.to_day;
 
 	/* Each user's latest event time of each day that can make it active on a target day. */
-	CREATE TEMP TABLE IF NOT EXISTS pga_snapshot_user_day (
-		tenant_id text, user_id text, d date, last_t timestamptz, events bigint
-	) ON COMMIT DROP;
-	TRUNCATE pga_snapshot_user_day;
-	INSERT INTO pga_snapshot_user_day
+	INSERT INTO adoption.snapshot_work_user_day
 	SELECT e.tenant_id, e.user_id, (e.usage_timestamp AT TIME ZONE 'UTC')::date, max(e.usage_timestamp), count(*)
-	FROM pga_snapshot_target AS t
+	FROM adoption.snapshot_work_target AS t
 	JOIN adoption.feature_usage_events AS e ON e.tenant_id = t.tenant_id
 		AND e.usage_timestamp >= (t.from_day::timestamp AT TIME ZONE 'UTC') - t.w
 		AND e.usage_timestamp < ((t.to_day + 1)::timestamp AT TIME ZONE 'UTC')
@@ -894,23 +874,19 @@ BEGIN
 	 * while last_t >= D + 1 day - active_window, that is up to the day of
 	 * last_t + active_window - 1 day.
 	 */
-	CREATE TEMP TABLE IF NOT EXISTS pga_snapshot_active (
-		tenant_id text, user_id text, day date
-	) ON COMMIT DROP;
-	TRUNCATE pga_snapshot_active;
-	INSERT INTO pga_snapshot_active
+	INSERT INTO adoption.snapshot_work_active
 	SELECT s.tenant_id, s.user_id, g.day::date
 	FROM (
 		SELECT u.tenant_id, u.user_id, greatest(u.d, t.from_day) AS d_from,
 			least(coalesce(lead(u.d) OVER w - 1, t.to_day), t.to_day,
 				((u.last_t + t.w - interval '1 day') AT TIME ZONE 'UTC')::date) AS d_to
-		FROM pga_snapshot_user_day AS u
-		JOIN pga_snapshot_target AS t ON t.tenant_id = u.tenant_id
+		FROM adoption.snapshot_work_user_day AS u
+		JOIN adoption.snapshot_work_target AS t ON t.tenant_id = u.tenant_id
 		WINDOW w AS (PARTITION BY u.tenant_id, u.user_id ORDER BY u.d)
 	) AS s
 	CROSS JOIN LATERAL generate_series(s.d_from, s.d_to, interval '1 day') AS g(day)
 	WHERE s.d_from <= s.d_to;
-	ANALYZE pga_snapshot_active;
+	EXECUTE format('ANALYZE %s', adoption.citus_table('snapshot_work_active'));
 
 	INSERT INTO adoption.daily_tenant_snapshots (tenant_id, day, active_users, users, events, partial)
 	SELECT t.tenant_id, g.day::date, coalesce(a.active_users, 0),
@@ -918,12 +894,12 @@ BEGIN
 			WHERE v.tenant_id = t.tenant_id AND v.first_seen_at < ((g.day::date + 1)::timestamp AT TIME ZONE 'UTC')),
 		coalesce(ev.events, 0),
 		((g.day::date + 1)::timestamp AT TIME ZONE 'UTC') > now()
-	FROM pga_snapshot_target AS t
+	FROM adoption.snapshot_work_target AS t
 	CROSS JOIN LATERAL generate_series(t.from_day, t.to_day, interval '1 day') AS g(day)
 	LEFT JOIN (SELECT a.tenant_id, a.day, count(*) AS active_users
-		FROM pga_snapshot_active AS a GROUP BY 1, 2) AS a ON a.tenant_id = t.tenant_id AND a.day = g.day::date
+		FROM adoption.snapshot_work_active AS a GROUP BY 1, 2) AS a ON a.tenant_id = t.tenant_id AND a.day = g.day::date
 	LEFT JOIN (SELECT u.tenant_id, u.d, sum(u.events) AS events
-		FROM pga_snapshot_user_day AS u GROUP BY 1, 2) AS ev ON ev.tenant_id = t.tenant_id AND ev.d = g.day::date;
+		FROM adoption.snapshot_work_user_day AS u GROUP BY 1, 2) AS ev ON ev.tenant_id = t.tenant_id AND ev.d = g.day::date;
 	GET DIAGNOSTICS written = ROW_COUNT;
 
 	/*
@@ -931,14 +907,14 @@ BEGIN
 	 * the cumulative counts (users whose activated_at, adopted_at,
 	 * habitual_at is before the end of the day) as running sums of the
 	 * milestones per day (those before from_day counted on from_day), and
-	 * the active ones from pga_snapshot_active.
+	 * the active ones from adoption.snapshot_work_active.
 	 */
 	WITH m AS (
 		SELECT s.tenant_id, s.feature_id, s.user_id, s.adopted_at, s.habitual_at, t.from_day, t.to_day,
 			(s.activated_at AT TIME ZONE 'UTC')::date AS activated_day,
 			(s.adopted_at AT TIME ZONE 'UTC')::date AS adopted_day,
 			(s.habitual_at AT TIME ZONE 'UTC')::date AS habitual_day
-		FROM pga_snapshot_target AS t
+		FROM adoption.snapshot_work_target AS t
 		JOIN adoption.user_feature_state AS s ON s.tenant_id = t.tenant_id
 		WHERE s.activated_at < ((t.to_day + 1)::timestamp AT TIME ZONE 'UTC')
 	),
@@ -964,7 +940,7 @@ BEGIN
 		SELECT a.tenant_id, m.feature_id, a.day,
 			count(*) FILTER (WHERE m.adopted_at < ((a.day + 1)::timestamp AT TIME ZONE 'UTC')) AS active_adopters,
 			count(*) FILTER (WHERE m.habitual_at < ((a.day + 1)::timestamp AT TIME ZONE 'UTC')) AS active_habitual
-		FROM pga_snapshot_active AS a
+		FROM adoption.snapshot_work_active AS a
 		JOIN m ON m.tenant_id = a.tenant_id AND m.user_id = a.user_id
 		WHERE m.adopted_at < ((a.day + 1)::timestamp AT TIME ZONE 'UTC')
 			OR m.habitual_at < ((a.day + 1)::timestamp AT TIME ZONE 'UTC')
@@ -987,13 +963,18 @@ BEGIN
 		ON ms.tenant_id = g.tenant_id AND ms.feature_id = g.feature_id
 	WINDOW w AS (PARTITION BY g.tenant_id, g.feature_id ORDER BY g.day);
 
-	PERFORM adoption.snapshot_totals(min(t.from_day), max(t.to_day)) FROM pga_snapshot_target AS t HAVING count(*) > 0;
+	/* On a Citus worker the coordinator sums the totals (a reference table) afterwards. */
+	IF NOT adoption.citus_on_shard() THEN
+		PERFORM adoption.snapshot_totals(min(t.from_day), max(t.to_day))
+		FROM adoption.snapshot_work_target AS t HAVING count(*) > 0;
+	END IF;
 
-	TRUNCATE pga_snapshot_target, pga_snapshot_user_day, pga_snapshot_active;
+	EXECUTE format('TRUNCATE %s, %s, %s', adoption.citus_table('snapshot_work_target'),
+		adoption.citus_table('snapshot_work_user_day'), adoption.citus_table('snapshot_work_active'));
 	RETURN written;
 END
 $$;
-COMMENT ON FUNCTION adoption.snapshot_days(jsonb) IS 'Internal to adoption.snapshot_adoption(): writes the snapshots of the days [from_day, to_day] of each {tenant_id, from_day, to_day}; returns the tenant-days written';
+COMMENT ON FUNCTION adoption.snapshot_days(jsonb) IS 'Internal to adoption.snapshot_adoption(): writes the snapshots of the days [from_day, to_day] of each {tenant_id, from_day, to_day} (and their totals, except on a Citus worker); returns the tenant-days written';
 
 /*
  * Keeps the daily snapshots.  Without from_day and tenant_id (what
@@ -1004,7 +985,7 @@ COMMENT ON FUNCTION adoption.snapshot_days(jsonb) IS 'Internal to adoption.snaps
  * no from_day: that tenant from its first event's day.  With from_day: a
  * backfill of [from_day, to_day] for one tenant or all.
  */
-CREATE FUNCTION adoption.snapshot_adoption(from_day date DEFAULT NULL, to_day date DEFAULT NULL,
+CREATE OR REPLACE FUNCTION adoption.snapshot_adoption(from_day date DEFAULT NULL, to_day date DEFAULT NULL,
 	tenant_id text DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1017,8 +998,9 @@ DECLARE
 	incremental boolean := snapshot_adoption.from_day IS NULL AND snapshot_adoption.tenant_id IS NULL;
 	old_watermark timestamptz;
 	new_watermark timestamptz;
-	targets jsonb;
 	written integer;
+	totals_from date;
+	totals_to date;
 BEGIN
 	IF last_day > today THEN
 		RAISE EXCEPTION 'to_day % is in the future', last_day USING ERRCODE = 'invalid_parameter_value',
@@ -1041,42 +1023,40 @@ BEGIN
 		RETURN 0;
 	END IF;
 
-	IF NOT incremental THEN
-		SELECT jsonb_agg(jsonb_build_object('tenant_id', s.tenant_id,
-				'from_day', greatest(coalesce(snapshot_adoption.from_day, (s.first_event_at AT TIME ZONE 'UTC')::date),
-					(s.first_event_at AT TIME ZONE 'UTC')::date),
-				'to_day', last_day))
-		INTO targets
-		FROM adoption.tenant_state AS s
-		WHERE snapshot_adoption.tenant_id IS NULL OR s.tenant_id = snapshot_adoption.tenant_id;
-	ELSE
+	IF incremental THEN
 		SELECT r.watermark INTO old_watermark FROM adoption.snapshot_state AS r;
 		new_watermark := adoption.ingest_watermark();
-		SELECT jsonb_agg(jsonb_build_object('tenant_id', d.tenant_id, 'from_day', d.from_day, 'to_day', today))
-		INTO targets
-		FROM (
-			SELECT s.tenant_id, least(n.first_new_day, l.last_day + 1,
-				CASE WHEN l.last_day IS NULL OR old_watermark IS NULL
-					THEN (s.first_event_at AT TIME ZONE 'UTC')::date END) AS from_day
-			FROM adoption.tenant_state AS s
-			LEFT JOIN (SELECT x.tenant_id, max(x.day) AS last_day
-				FROM adoption.daily_tenant_snapshots AS x GROUP BY x.tenant_id) AS l ON l.tenant_id = s.tenant_id
-			LEFT JOIN (SELECT e.tenant_id, min((e.usage_timestamp AT TIME ZONE 'UTC')::date) AS first_new_day
-				FROM adoption.feature_usage_events AS e
-				WHERE old_watermark IS NOT NULL AND e.ingested_at >= old_watermark
-				GROUP BY e.tenant_id) AS n ON n.tenant_id = s.tenant_id
-		) AS d
-		WHERE d.from_day <= today;
-		/* Days that ended since they were written: same events, now final. */
-		UPDATE adoption.daily_tenant_snapshots AS s SET partial = false
-		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
-		UPDATE adoption.daily_feature_snapshots AS s SET partial = false
-		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
 		UPDATE adoption.daily_totals AS s SET partial = false
 		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
 	END IF;
 
-	written := adoption.snapshot_days(coalesce(targets, '[]'));
+	IF NOT adoption.citus_distributed() THEN
+		SELECT st.written INTO written
+		FROM adoption.snapshot_tenants(snapshot_adoption.from_day, last_day, snapshot_adoption.tenant_id,
+			incremental, old_watermark, today) AS st;
+	ELSE
+		/*
+		 * Per shard group, on its worker, in this transaction (as
+		 * rescore()); then the totals, a reference table, here.
+		 */
+		SELECT coalesce(sum((r OPERATOR(pg_catalog.->>) 'written')::integer), 0),
+			min((r OPERATOR(pg_catalog.->>) 'totals_from')::date), max((r OPERATOR(pg_catalog.->>) 'totals_to')::date)
+		INTO written, totals_from, totals_to
+		FROM adoption.citus_run_at(
+			ARRAY(SELECT x.anchor FROM adoption.citus_shard_tenants(snapshot_adoption.tenant_id) AS x),
+			format('SELECT * FROM adoption.snapshot_tenants(%L, %L, %L, %L, %L, %L)', snapshot_adoption.from_day,
+				last_day, snapshot_adoption.tenant_id, incremental, old_watermark, today)) AS r;
+		IF totals_from IS NOT NULL THEN
+			PERFORM adoption.snapshot_totals(totals_from, totals_to);
+		END IF;
+	END IF;
+	/*
+	 * The campaign and launch snapshots, recomputed whole (see
+	 * snapshot_campaigns()); not on a Citus cluster yet (docs/citus.md).
+	 */
+	IF NOT adoption.citus_distributed() THEN
+		PERFORM adoption.snapshot_campaigns();
+	END IF;
 
 	IF incremental THEN
 		INSERT INTO adoption.snapshot_state AS r (singleton, watermark, last_started_at, last_finished_at, last_days)
@@ -1088,7 +1068,7 @@ BEGIN
 	RETURN written;
 END
 $$;
-COMMENT ON FUNCTION adoption.snapshot_adoption(date, date, text) IS 'Writes the daily adoption snapshots: incrementally without arguments (what upkeep() runs), or recomputes [from_day, to_day] (default: the first event''s day, today UTC) for one tenant or all; returns the tenant-days written';
+COMMENT ON FUNCTION adoption.snapshot_adoption(date, date, text) IS 'Writes the daily adoption snapshots: incrementally without arguments (what upkeep() runs), or recomputes [from_day, to_day] (default: the first event''s day, today UTC) for one tenant or all; then runs snapshot_campaigns(); returns the tenant-days written';
 
 /* Per tenant and day: its active users and events. */
 CREATE VIEW adoption.tenant_activity_daily WITH (security_invoker = true) AS
@@ -1575,107 +1555,6 @@ COMMENT ON COLUMN adoption.queue_daily.dead IS 'Actions that became dead on the 
 COMMENT ON COLUMN adoption.queue_daily.backlog IS 'Actions created by the end of the day and not done or dead by then (pending or claimed)';
 COMMENT ON COLUMN adoption.queue_daily.median_seconds_to_done IS 'Median of completed_at - created_at, in seconds, over the actions done on the day (NULL without)';
 COMMENT ON COLUMN adoption.queue_daily.partial IS 'True while the day has not ended (UTC)';
-
-CREATE OR REPLACE FUNCTION adoption.upkeep()
-RETURNS jsonb
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	created integer;
-	dropped integer;
-	scored integer;
-	snapshot_days integer;
-	trimmed bigint := 0;
-BEGIN
-	created := adoption.ensure_partitions(3);
-	dropped := adoption.apply_retention();
-	scored := adoption.rescore();
-	snapshot_days := adoption.snapshot_adoption();
-	IF to_regclass('cron.job_run_details') IS NOT NULL AND to_regclass('cron.job') IS NOT NULL THEN
-		BEGIN
-			EXECUTE 'DELETE FROM cron.job_run_details AS d USING cron.job AS j
-				WHERE d.jobid OPERATOR(pg_catalog.=) j.jobid AND j.jobname OPERATOR(pg_catalog.=) $1
-					AND j.database OPERATOR(pg_catalog.=) $2 AND d.end_time OPERATOR(pg_catalog.<) $3'
-				USING adoption.rescoring_job_name(), current_database(), now() - interval '7 days';
-			GET DIAGNOSTICS trimmed = ROW_COUNT;
-		EXCEPTION WHEN insufficient_privilege THEN
-			trimmed := 0;
-		END;
-	END IF;
-	RETURN jsonb_build_object('partitions_created', created, 'partitions_dropped', dropped,
-		'tenants_rescored', scored, 'snapshot_days', snapshot_days, 'cron_runs_trimmed', trimmed);
-END
-$$;
-COMMENT ON FUNCTION adoption.upkeep() IS 'The scheduled job: ensure_partitions(3), apply_retention(), rescore(), snapshot_adoption() (daily adoption snapshots), and trimming of its pg_cron run records older than 7 days; returns what it did as JSON';
-
-CREATE OR REPLACE VIEW adoption.launch_performance WITH (security_invoker = true) AS
-SELECT l.launch_id, l.feature_id, f.feature_name, l.campaign_id, l.launched_at,
-	l.target_adoption, l.target_days,
-	l.launched_at + l.target_days * interval '24 hours' AS target_at,
-	u.users_activated_7d, u.users_activated_30d, u.users_activated_90d,
-	tn.tenants_activated_7d, tn.tenants_activated_30d, tn.tenants_activated_90d,
-	a.tenants_active, a.tenants_adopted,
-	a.tenants_adopted::double precision / NULLIF(a.tenants_active, 0) AS adoption_rate,
-	u.median_time_to_activation,
-	CASE WHEN pg_catalog.now() < l.launched_at + l.target_days * interval '24 hours' THEN NULL
-		ELSE a.tenants_active > 0
-			AND a.tenants_adopted::numeric >= l.target_adoption::numeric * a.tenants_active
-	END AS target_met,
-	a.users_active, a.users_adopted,
-	a.users_adopted::double precision / NULLIF(a.users_active, 0) AS user_adoption_rate,
-	pg_catalog.date_part('epoch', u.median_time_to_activation) OPERATOR(pg_catalog./) 86400 AS median_days_to_activation
-FROM adoption.launches AS l
-LEFT JOIN adoption.features AS f ON f.feature_id OPERATOR(pg_catalog.=) l.feature_id
-CROSS JOIN LATERAL (
-	SELECT count(*) FILTER (WHERE s.activated_at >= l.launched_at
-			AND s.activated_at < l.launched_at + interval '168 hours') AS users_activated_7d,
-		count(*) FILTER (WHERE s.activated_at >= l.launched_at
-			AND s.activated_at < l.launched_at + interval '720 hours') AS users_activated_30d,
-		count(*) FILTER (WHERE s.activated_at >= l.launched_at
-			AND s.activated_at < l.launched_at + interval '2160 hours') AS users_activated_90d,
-		pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY s.activated_at - l.launched_at)
-			FILTER (WHERE s.activated_at >= l.launched_at) AS median_time_to_activation
-	FROM adoption.user_feature_state AS s
-	WHERE s.feature_id OPERATOR(pg_catalog.=) l.feature_id
-) AS u
-CROSS JOIN LATERAL (
-	SELECT count(*) FILTER (WHERE t.first_activated_at >= l.launched_at
-			AND t.first_activated_at < l.launched_at + interval '168 hours') AS tenants_activated_7d,
-		count(*) FILTER (WHERE t.first_activated_at >= l.launched_at
-			AND t.first_activated_at < l.launched_at + interval '720 hours') AS tenants_activated_30d,
-		count(*) FILTER (WHERE t.first_activated_at >= l.launched_at
-			AND t.first_activated_at < l.launched_at + interval '2160 hours') AS tenants_activated_90d
-	FROM (SELECT s.tenant_id, min(s.activated_at) AS first_activated_at
-		FROM adoption.user_feature_state AS s
-		WHERE s.feature_id OPERATOR(pg_catalog.=) l.feature_id
-		GROUP BY s.tenant_id) AS t
-) AS tn
-CROSS JOIN LATERAL (
-	/*
-	 * One pass over the log's events of the target window: the users
-	 * active in it (any feature), per tenant, and which of them adopted.
-	 */
-	SELECT count(*) AS tenants_active,
-		count(*) FILTER (WHERE EXISTS (SELECT 1 FROM adoption.user_feature_state AS s
-			WHERE s.tenant_id OPERATOR(pg_catalog.=) w.tenant_id
-				AND s.feature_id OPERATOR(pg_catalog.=) l.feature_id
-				AND s.adopted_at < l.launched_at + l.target_days * interval '24 hours')) AS tenants_adopted,
-		coalesce(sum(w.users), 0)::bigint AS users_active,
-		coalesce(sum(w.adopters), 0)::bigint AS users_adopted
-	FROM (SELECT x.tenant_id, count(*) AS users,
-			count(*) FILTER (WHERE EXISTS (SELECT 1 FROM adoption.user_feature_state AS s
-				WHERE s.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
-					AND s.feature_id OPERATOR(pg_catalog.=) l.feature_id
-					AND s.user_id OPERATOR(pg_catalog.=) x.user_id
-					AND s.adopted_at < l.launched_at + l.target_days * interval '24 hours')) AS adopters
-		FROM (SELECT DISTINCT e.tenant_id, e.user_id
-			FROM adoption.feature_usage_events AS e
-			WHERE e.usage_timestamp >= l.launched_at
-				AND e.usage_timestamp < l.launched_at + l.target_days * interval '24 hours') AS x
-		GROUP BY x.tenant_id) AS w
-) AS a;
-COMMENT ON COLUMN adoption.launch_performance.median_days_to_activation IS 'median_time_to_activation as a number of days (for BI tools that cannot chart an interval)';
 CREATE OR REPLACE VIEW adoption.action_queue WITH (security_invoker = true) AS
 SELECT a.template_key, t.campaign_id, t.channel, a.status,
 	count(*) AS actions,
@@ -1792,42 +1671,6 @@ END
 $$;
 COMMENT ON FUNCTION adoption.forget_user(text, text) IS 'Erases a user of a tenant: events, adoption state, feedback, touches, campaign actions and their dedupe keys; then rebuilds the tenant''s adoption state and daily snapshots from its remaining events; returns the rows deleted per table as jsonb';
 
-CREATE OR REPLACE FUNCTION adoption.forget_tenant(tenant_id text)
-RETURNS jsonb
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	t text := forget_tenant.tenant_id;
-	counts jsonb := '{}';
-	n bigint;
-	tbl text;
-BEGIN
-	PERFORM adoption.check_known_tenant(t, 'Pass the tenant_id of the tenant to forget.');
-	/* The daily snapshots, with the totals of their days fixed. */
-	counts := pg_catalog.jsonb_build_object(
-		'daily_feature_snapshots', (SELECT pg_catalog.count(*) FROM adoption.daily_feature_snapshots AS x
-			WHERE x.tenant_id OPERATOR(pg_catalog.=) t),
-		'daily_tenant_snapshots', (SELECT pg_catalog.count(*) FROM adoption.daily_tenant_snapshots AS x
-			WHERE x.tenant_id OPERATOR(pg_catalog.=) t));
-	PERFORM adoption.drop_snapshots(t);
-	/* Every table that holds rows of a tenant; the tenant's own row last. */
-	FOREACH tbl IN ARRAY ARRAY['feature_usage_events', 'user_feature_state', 'tenant_user_state',
-		'tenant_feature_counts', 'tenant_feature_milestones', 'tenant_state',
-		'feedback', 'support_tickets', 'billing_events', 'campaign_touches',
-		'campaign_action_queue', 'campaign_action_archive', 'campaign_action_keys',
-		'campaign_followups', 'health_scores', 'lexicon', 'settings', 'tenants'] LOOP
-		EXECUTE pg_catalog.format('DELETE FROM adoption.%I AS x WHERE x.tenant_id OPERATOR(pg_catalog.=) $1', tbl)
-			USING t;
-		GET DIAGNOSTICS n = ROW_COUNT;
-		counts := counts OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(tbl, n);
-	END LOOP;
-	RETURN counts;
-END
-$$;
-COMMENT ON FUNCTION adoption.forget_tenant(text) IS 'Erases a tenant: every row of it in every table of the extension (events, state, daily snapshots, feedback, tickets, billing events, touches, actions and keys, follow-ups, health scores, lexicon, settings override, the tenant itself); returns the rows deleted per table as jsonb';
-
 /* Privileges and row-level security of the new objects, as security.sql gives them. */
 REVOKE ALL ON adoption.daily_tenant_snapshots, adoption.daily_feature_snapshots, adoption.daily_totals, adoption.daily_feature_totals, adoption.snapshot_state,
 	adoption.tenant_activity_daily, adoption.adoption_daily, adoption.adoption_periods, adoption.adoption_weekly,
@@ -1881,476 +1724,6 @@ ALTER TABLE adoption.campaign_action_archive DROP CONSTRAINT campaign_action_arc
 ALTER TABLE adoption.campaign_action_archive ADD CONSTRAINT campaign_action_archive_status_check
 	CHECK (status IN ('done', 'dead', 'withdrawn'));
 COMMENT ON TABLE adoption.campaign_action_archive IS 'Finished campaign actions (done, dead, withdrawn); read adoption.campaign_actions';
-CREATE OR REPLACE VIEW adoption.campaign_actions WITH (security_invoker = true) AS
-SELECT action_id, tenant_id, user_id, feature_id, template_key, campaign_id, reason, dedupe_key,
-	status, attempts, available_at, claimed_by, lease_until, last_error, created_at, completed_at, status_reason
-FROM adoption.campaign_action_queue
-UNION ALL
-SELECT action_id, tenant_id, user_id, feature_id, template_key, campaign_id, reason, dedupe_key,
-	status, attempts, available_at, claimed_by, lease_until, last_error, created_at, completed_at, status_reason
-FROM adoption.campaign_action_archive;
-COMMENT ON VIEW adoption.campaign_actions IS 'Every campaign action: pending and claimed ones in the queue, done, dead and withdrawn ones in the archive';
-COMMENT ON COLUMN adoption.campaign_actions.action_id IS 'Id to pass to complete_action() and fail_action()';
-COMMENT ON COLUMN adoption.campaign_actions.tenant_id IS 'Tenant the action is for';
-COMMENT ON COLUMN adoption.campaign_actions.user_id IS 'User the action is for; NULL for tenant-level actions';
-COMMENT ON COLUMN adoption.campaign_actions.feature_id IS 'Feature the action is about, if any';
-COMMENT ON COLUMN adoption.campaign_actions.template_key IS 'Campaign template (adoption.campaign_templates)';
-COMMENT ON COLUMN adoption.campaign_actions.campaign_id IS 'Campaign of the template when the action was enqueued';
-COMMENT ON COLUMN adoption.campaign_actions.reason IS 'The evidence: milestone, counts, thresholds, times';
-COMMENT ON COLUMN adoption.campaign_actions.dedupe_key IS 'Unique per tenant among the actions not withdrawn: the same key is never enqueued twice, unless its action was withdrawn';
-COMMENT ON COLUMN adoption.campaign_actions.status IS 'pending, claimed, done, dead, or withdrawn (the play policy forbade it after it was queued; see status_reason)';
-COMMENT ON COLUMN adoption.campaign_actions.attempts IS 'Times the action was claimed';
-COMMENT ON COLUMN adoption.campaign_actions.available_at IS 'When a worker may claim it (later after a failure: exponential backoff)';
-COMMENT ON COLUMN adoption.campaign_actions.claimed_by IS 'Worker holding or last holding it';
-COMMENT ON COLUMN adoption.campaign_actions.lease_until IS 'End of the claim; after it another worker may take the action';
-COMMENT ON COLUMN adoption.campaign_actions.last_error IS 'Error given to the last fail_action()';
-COMMENT ON COLUMN adoption.campaign_actions.created_at IS 'When it was enqueued';
-COMMENT ON COLUMN adoption.campaign_actions.completed_at IS 'When it became done, dead or withdrawn';
-COMMENT ON COLUMN adoption.campaign_actions.status_reason IS 'Why a withdrawn action was withdrawn (the play policy and the account''s states); NULL otherwise';
-
-CREATE OR REPLACE FUNCTION adoption.enqueue_action(tenant_id text, template_key text, dedupe_key text,
-	reason jsonb DEFAULT '{}', user_id text DEFAULT NULL, feature_id text DEFAULT NULL,
-	available_at timestamptz DEFAULT pg_catalog.now())
-RETURNS bigint
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	campaign text;
-	id bigint;
-	blocked text;
-BEGIN
-	IF tenant_id IS NULL OR btrim(tenant_id) = '' THEN
-		RAISE EXCEPTION 'tenant_id must not be empty' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF dedupe_key IS NULL OR dedupe_key = '' THEN
-		RAISE EXCEPTION 'dedupe_key must not be empty' USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'The key names what the action is about, e.g. the milestone and the user; an action with the same key is enqueued once.';
-	END IF;
-	SELECT t.campaign_id INTO campaign FROM adoption.campaign_templates AS t WHERE t.template_key = enqueue_action.template_key;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'unknown campaign template "%"', template_key USING ERRCODE = 'undefined_object',
-			HINT = 'The templates are the rows of adoption.campaign_templates.';
-	END IF;
-	SELECT b.reason INTO blocked
-	FROM adoption.blocked_plays(ARRAY[enqueue_action.tenant_id], ARRAY[enqueue_action.template_key]) AS b;
-	IF blocked IS NOT NULL THEN
-		RAISE NOTICE '% not enqueued for tenant "%"', template_key, tenant_id USING DETAIL = blocked || '.',
-			HINT = 'The play policy is adoption.play_policy, per tenant adoption.tenant_play_policy.';
-		RETURN NULL;
-	END IF;
-	id := nextval('adoption.campaign_action_id_seq');
-	INSERT INTO adoption.campaign_action_keys AS k (tenant_id, dedupe_key, action_id)
-	VALUES (enqueue_action.tenant_id, enqueue_action.dedupe_key, id)
-	ON CONFLICT DO NOTHING;
-	IF NOT FOUND THEN
-		RETURN NULL;
-	END IF;
-	INSERT INTO adoption.campaign_action_queue (action_id, tenant_id, user_id, feature_id, template_key,
-		campaign_id, reason, dedupe_key, available_at)
-	VALUES (id, enqueue_action.tenant_id, enqueue_action.user_id, enqueue_action.feature_id,
-		enqueue_action.template_key, campaign, coalesce(enqueue_action.reason, '{}'), enqueue_action.dedupe_key,
-		coalesce(enqueue_action.available_at, now()));
-	PERFORM pg_notify('adoption_actions', '1');
-	RETURN id;
-END
-$$;
-COMMENT ON FUNCTION adoption.enqueue_action(text, text, text, jsonb, text, text, timestamptz) IS 'Enqueues a campaign action unless one with the same (tenant_id, dedupe_key) was enqueued (and not withdrawn) or the play policy forbids it for the account''s state; returns its id or NULL';
-
-CREATE OR REPLACE FUNCTION adoption.claim_actions(worker text, max integer DEFAULT 100, lease interval DEFAULT '5 minutes')
-RETURNS SETOF adoption.campaign_actions
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	max_attempts integer;
-	claimed bigint;
-BEGIN
-	IF worker IS NULL OR btrim(worker) = '' THEN
-		RAISE EXCEPTION 'worker must not be empty' USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'Name the worker, e.g. its host and process id; complete_action() can check it.';
-	END IF;
-	IF max IS NULL OR max < 0 THEN
-		RAISE EXCEPTION 'max must not be negative, not %', coalesce(max::text, 'NULL') USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF lease IS NULL OR lease <= interval '0' THEN
-		RAISE EXCEPTION 'lease must be positive, not %', coalesce(lease::text, 'NULL') USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'The lease is how long the worker holds the actions, e.g. ''5 minutes''.';
-	END IF;
-	SELECT s.max_attempts INTO max_attempts FROM adoption.settings AS s WHERE s.tenant_id IS NULL;
-
-	/* Expired leases of actions out of attempts (the tenant's max_attempts): dead, not handed out again. */
-	WITH expired AS (
-		DELETE FROM adoption.campaign_action_queue AS q
-		WHERE q.status = 'claimed' AND q.lease_until < now()
-			AND q.attempts >= coalesce((SELECT o.max_attempts FROM adoption.settings AS o
-				WHERE o.tenant_id OPERATOR(pg_catalog.=) q.tenant_id), max_attempts)
-			AND q.action_id IN (SELECT e.action_id FROM adoption.campaign_action_queue AS e
-				WHERE e.status = 'claimed' AND e.lease_until < now()
-				FOR UPDATE SKIP LOCKED)
-		RETURNING q.*
-	)
-	INSERT INTO adoption.campaign_action_archive
-	SELECT e.action_id, e.tenant_id, e.user_id, e.feature_id, e.template_key, e.campaign_id, e.reason,
-		e.dedupe_key, 'dead', e.attempts, e.available_at, e.claimed_by, e.lease_until,
-		coalesce(e.last_error, 'lease expired'), e.created_at, now()
-	FROM expired AS e;
-
-	/* Due pending actions first, then actions whose lease expired. */
-	RETURN QUERY
-	WITH locked AS (
-		SELECT p.tenant_id, p.action_id FROM adoption.campaign_action_queue AS p
-		WHERE p.status = 'pending' AND p.available_at <= now()
-		ORDER BY p.available_at
-		LIMIT max
-		FOR UPDATE SKIP LOCKED
-	)
-	UPDATE adoption.campaign_action_queue AS q
-	SET status = 'claimed', claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
-	FROM locked AS l
-	WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id
-	RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
-		q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
-		q.created_at, q.completed_at, q.status_reason;
-	GET DIAGNOSTICS claimed = ROW_COUNT;
-	IF claimed < max THEN
-		RETURN QUERY
-		WITH locked AS (
-			SELECT x.tenant_id, x.action_id FROM adoption.campaign_action_queue AS x
-			WHERE x.status = 'claimed' AND x.lease_until < now()
-			ORDER BY x.lease_until
-			LIMIT max - claimed
-			FOR UPDATE SKIP LOCKED
-		)
-		UPDATE adoption.campaign_action_queue AS q
-		SET claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
-		FROM locked AS l
-		WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id
-		RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
-			q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
-			q.created_at, q.completed_at, q.status_reason;
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION adoption.claim_actions(text, integer, interval) IS 'Claims up to max due actions for worker for the lease; never hands one action to two workers at once';
-
-CREATE OR REPLACE FUNCTION adoption.enqueue_batch(actions jsonb)
-RETURNS TABLE (tenant_id text, template_key text, action_id bigint)
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	RETURN QUERY
-	WITH a AS MATERIALIZED (
-		SELECT * FROM jsonb_to_recordset(coalesce(actions, '[]')) AS a(tenant_id text, user_id text,
-			feature_id text, template_key text, reason jsonb, dedupe_key text)
-	),
-	blocked AS (
-		SELECT b.tenant_id, b.template_key
-		FROM adoption.blocked_plays(ARRAY(SELECT a.tenant_id FROM a), ARRAY(SELECT a.template_key FROM a)) AS b
-	),
-	c AS (
-		SELECT DISTINCT ON (a.tenant_id, a.dedupe_key) a.tenant_id, a.user_id, a.feature_id,
-			a.template_key, t.campaign_id, coalesce(a.reason, '{}') AS reason, a.dedupe_key
-		FROM a
-		JOIN adoption.campaign_templates AS t ON t.template_key = a.template_key
-		WHERE NOT EXISTS (SELECT 1 FROM blocked
-			WHERE blocked.tenant_id = a.tenant_id AND blocked.template_key = a.template_key)
-		ORDER BY a.tenant_id, a.dedupe_key
-	),
-	k AS (
-		INSERT INTO adoption.campaign_action_keys AS k (tenant_id, dedupe_key, action_id)
-		SELECT c.tenant_id, c.dedupe_key, nextval('adoption.campaign_action_id_seq') FROM c
-		ON CONFLICT DO NOTHING
-		RETURNING k.tenant_id, k.dedupe_key, k.action_id
-	),
-	q AS (
-		INSERT INTO adoption.campaign_action_queue AS q (action_id, tenant_id, user_id, feature_id,
-			template_key, campaign_id, reason, dedupe_key)
-		SELECT k.action_id, c.tenant_id, c.user_id, c.feature_id, c.template_key, c.campaign_id,
-			c.reason, c.dedupe_key
-		FROM k JOIN c ON c.tenant_id = k.tenant_id AND c.dedupe_key = k.dedupe_key
-		RETURNING q.tenant_id, q.template_key, q.action_id
-	)
-	SELECT q.tenant_id, q.template_key, q.action_id FROM q;
-	IF FOUND THEN
-		PERFORM pg_notify('adoption_actions', '1');
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION adoption.enqueue_batch(jsonb) IS 'Enqueues a JSON array of actions {tenant_id, template_key, dedupe_key, reason, user_id, feature_id} set-based, skipping keys already enqueued and plays the play policy forbids; returns what it enqueued';
-
-CREATE OR REPLACE FUNCTION adoption.rescore(tenant_id text DEFAULT NULL, as_of timestamptz DEFAULT pg_catalog.now())
-RETURNS integer
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-SET TimeZone = 'UTC'
-SET jit = off
-AS $$
-DECLARE
-	incremental boolean;
-	old_watermark timestamptz;
-	new_watermark timestamptz;
-	targets text[];
-	scored integer;
-	batch jsonb;
-BEGIN
-	IF as_of IS NULL OR NOT isfinite(as_of) THEN
-		RAISE EXCEPTION 'as_of must be a finite time, not %', coalesce(as_of::text, 'NULL')
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF as_of > clock_timestamp() THEN
-		RAISE EXCEPTION 'as_of % is in the future', as_of USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'Health is scored as of now or a past time; leave as_of out for now.';
-	END IF;
-	IF rescore.tenant_id IS NOT NULL AND NOT EXISTS (
-		SELECT 1 FROM adoption.tenants AS t WHERE t.tenant_id = rescore.tenant_id) THEN
-		RAISE EXCEPTION 'unknown tenant "%"', rescore.tenant_id USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'Tenants are the rows of adoption.tenants; events register them on first sight.';
-	END IF;
-
-	/* One run at a time: a second one returns at once. */
-	IF NOT pg_try_advisory_xact_lock(('adoption.health_scores'::regclass)::oid::bigint) THEN
-		RAISE NOTICE 'adoption.rescore() is already running in another session; skipped';
-		RETURN 0;
-	END IF;
-
-	incremental := rescore.tenant_id IS NULL AND as_of >= now();
-	IF rescore.tenant_id IS NOT NULL THEN
-		targets := ARRAY[rescore.tenant_id];
-	ELSIF NOT incremental THEN
-		SELECT array_agg(t.tenant_id ORDER BY t.tenant_id) INTO targets FROM adoption.tenants AS t;
-	ELSE
-		SELECT r.watermark INTO old_watermark FROM adoption.rescore_state AS r;
-		/*
-		 * ingested_at defaults to now(), the start of the inserting
-		 * transaction: rows that transactions still running will commit
-		 * carry at least the oldest start among them.  Sessions of other
-		 * roles hide their start unless the caller has pg_read_all_stats;
-		 * then fall back to a day, which the daily rescoring covers anyway.
-		 */
-		SELECT least(now(), min(a.xact_start)) INTO new_watermark
-		FROM pg_stat_activity AS a
-		WHERE a.datname = current_database() AND a.backend_type <> 'autovacuum worker';
-		IF EXISTS (SELECT 1 FROM pg_stat_activity AS a
-			WHERE a.datname = current_database() AND a.query = '<insufficient privilege>') THEN
-			new_watermark := least(new_watermark, now() - interval '1 day');
-		END IF;
-
-		SELECT array_agg(d.tenant_id ORDER BY d.tenant_id) INTO targets FROM (
-			SELECT e.tenant_id FROM adoption.feature_usage_events AS e
-			WHERE old_watermark IS NOT NULL AND e.ingested_at >= old_watermark
-			UNION
-			SELECT f.tenant_id FROM adoption.feedback AS f
-			WHERE old_watermark IS NOT NULL AND f.ingested_at >= old_watermark
-			UNION
-			SELECT k.tenant_id FROM adoption.support_tickets AS k
-			WHERE old_watermark IS NOT NULL AND k.ingested_at >= old_watermark
-			UNION
-			SELECT b.tenant_id FROM adoption.billing_events AS b
-			WHERE old_watermark IS NOT NULL AND b.ingested_at >= old_watermark
-			UNION
-			SELECT t.tenant_id FROM adoption.tenants AS t
-			WHERE NOT EXISTS (SELECT 1 FROM adoption.health_scores AS h
-				WHERE h.tenant_id = t.tenant_id AND h.scored_at > as_of - interval '1 day')
-		) AS d
-		WHERE EXISTS (SELECT 1 FROM adoption.tenants AS t WHERE t.tenant_id = d.tenant_id);
-	END IF;
-
-	/* Score: one row per tenant, with the band it leaves and the change. */
-	WITH i AS (
-		SELECT * FROM adoption.health_inputs(coalesce(targets, '{}'), as_of) AS i
-		WHERE i.last_event_at IS NOT NULL
-	),
-	c AS (
-		SELECT i.tenant_id, i.last_event_at, i.active_users, h.*,
-			adoption.risk_band(h.score, i.healthy_min, i.at_risk_min) AS risk
-		FROM i, LATERAL adoption.health_compute(i.events_recent, i.events_previous, true,
-			i.core_features, i.core_active, i.core_adopters, i.adoption_threshold, i.active_users,
-			i.tickets, i.billing, i.nps_promoters, i.nps_passives, i.nps_detractors, i.weights) AS h
-	)
-	INSERT INTO adoption.health_scores AS hs (tenant_id, scored_at, score, risk, components, delta,
-		previous_risk, last_event_at, active_users, live)
-	SELECT c.tenant_id, as_of, c.score, c.risk,
-		jsonb_strip_nulls(jsonb_build_object('usage_trend', c.usage_trend, 'adoption', c.adoption,
-			'support', c.support, 'billing', c.billing, 'feedback', c.feedback)),
-		c.score - p.score, p.risk, c.last_event_at, c.active_users, as_of >= now() - interval '1 day'
-	FROM c
-	LEFT JOIN LATERAL (SELECT h.score, h.risk FROM adoption.health_scores AS h
-		WHERE h.tenant_id = c.tenant_id AND h.scored_at < as_of
-		ORDER BY h.scored_at DESC LIMIT 1) AS p ON true
-	ON CONFLICT ON CONSTRAINT health_scores_pkey DO UPDATE SET
-		score = excluded.score, risk = excluded.risk, components = excluded.components,
-		delta = excluded.delta, previous_risk = excluded.previous_risk,
-		last_event_at = excluded.last_event_at, active_users = excluded.active_users,
-		live = hs.live OR excluded.live, computed_at = now();
-	GET DIAGNOSTICS scored = ROW_COUNT;
-
-	IF scored > 0 AND as_of >= now() - interval '1 day' THEN
-		/* Plays queued before a tenant entered a state that forbids them are withdrawn (plays.sql). */
-		PERFORM adoption.withdraw_plays(targets);
-		/*
-		 * The scores of this run that are their tenant's newest, with the
-		 * band of the previous live score (a backfilled history does not
-		 * hide the entry into a band from the first live score).
-		 */
-		WITH cur AS (
-			SELECT h.tenant_id, h.scored_at, h.score, h.risk, h.components, h.last_event_at,
-				h.active_users, pl.risk AS previous_risk, e.dormant_after, e.nudge_after, e.active_window, e.action_cooldown,
-				e.seat_utilization_threshold, t.seats_licensed
-			FROM adoption.health_scores AS h
-			JOIN adoption.effective_settings AS e ON e.tenant_id = h.tenant_id
-			JOIN adoption.tenants AS t ON t.tenant_id = h.tenant_id
-			LEFT JOIN LATERAL (SELECT p.risk FROM adoption.health_scores AS p
-				WHERE p.tenant_id = h.tenant_id AND p.scored_at < as_of AND p.live
-				ORDER BY p.scored_at DESC LIMIT 1) AS pl ON true
-			WHERE h.tenant_id = ANY (targets) AND h.scored_at = as_of
-				AND NOT EXISTS (SELECT 1 FROM adoption.health_scores AS n
-					WHERE n.tenant_id = h.tenant_id AND n.scored_at > as_of)
-		),
-		cand AS (
-			/* Entering at_risk or critical (a first score enters its band). */
-			SELECT cur.tenant_id, NULL::text AS user_id, NULL::text AS feature_id,
-				CASE cur.risk WHEN 'at_risk' THEN 'retention_intervention' ELSE 'escalate_to_cs' END AS template_key,
-				jsonb_build_object('score', round(cur.score::numeric, 2), 'risk', cur.risk,
-					'previous_risk', cur.previous_risk, 'scored_at', cur.scored_at,
-					'components', cur.components) AS reason,
-				jsonb_build_array(CASE cur.risk WHEN 'at_risk' THEN 'retention_intervention' ELSE 'escalate_to_cs' END,
-					to_char(cur.scored_at, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text AS dedupe_key,
-				cur.action_cooldown
-			FROM cur
-			WHERE cur.risk IN ('at_risk', 'critical') AND cur.risk IS DISTINCT FROM cur.previous_risk
-			UNION ALL
-			/* Dormant: one win_back per quiet spell (keyed by the last event). */
-			SELECT cur.tenant_id, NULL, NULL, 'win_back',
-				jsonb_build_object('last_event_at', cur.last_event_at, 'dormant_after', cur.dormant_after::text),
-				jsonb_build_array('win_back', to_char(cur.last_event_at, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text,
-				interval '0'
-			FROM cur
-			WHERE cur.last_event_at <= as_of - cur.dormant_after
-			UNION ALL
-			/* Seats nearly all in use. */
-			SELECT cur.tenant_id, NULL, NULL, 'expansion_offer',
-				jsonb_build_object('opportunity', 'seat_utilization', 'active_users', cur.active_users,
-					'seats_licensed', cur.seats_licensed,
-					'utilization', round(cur.active_users::numeric / cur.seats_licensed, 3)),
-				jsonb_build_array('expansion_offer', 'seat_utilization',
-					to_char(cur.scored_at, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text,
-				cur.action_cooldown
-			FROM cur
-			WHERE cur.seats_licensed > 0
-				AND cur.active_users >= cur.seat_utilization_threshold * cur.seats_licensed
-			UNION ALL
-			/* Habitual use of a feature whose upgrade the tenant has not activated: once per upgrade. */
-			SELECT DISTINCT ON (cur.tenant_id, f.upgrade_feature_id) cur.tenant_id, s.user_id,
-				f.upgrade_feature_id, 'advanced_feature',
-				jsonb_build_object('feature_id', f.feature_id, 'upgrade_feature_id', f.upgrade_feature_id,
-					'habitual_at', s.habitual_at),
-				jsonb_build_array('advanced_feature', f.upgrade_feature_id)::text,
-				interval '0'
-			FROM cur
-			JOIN adoption.user_feature_state AS s ON s.tenant_id = cur.tenant_id AND s.habitual_at <= as_of
-			JOIN adoption.features AS f ON f.feature_id = s.feature_id AND f.upgrade_feature_id IS NOT NULL
-			WHERE NOT EXISTS (SELECT 1 FROM adoption.user_feature_state AS g
-				WHERE g.tenant_id = cur.tenant_id AND g.feature_id = f.upgrade_feature_id
-					AND g.activated_at <= as_of)
-			UNION ALL
-			/* Feedback of the last 90 days asks for an advanced or premium feature the tenant never used: once per feature. */
-			SELECT DISTINCT ON (cur.tenant_id, c.feature_id) cur.tenant_id, b.user_id, c.feature_id, 'expansion_offer',
-				jsonb_build_object('opportunity', 'feature_request', 'feature_id', c.feature_id, 'tier', c.tier,
-					'feedback_id', b.feedback_id),
-				jsonb_build_array('expansion_offer', 'feature_request', c.feature_id)::text,
-				interval '0'
-			FROM cur
-			JOIN adoption.feedback AS b ON b.tenant_id = cur.tenant_id
-				AND b.created_at > as_of - interval '90 days' AND b.created_at <= as_of
-			CROSS JOIN LATERAL unnest(b.feature_requests) AS q(request)
-			JOIN adoption.features AS c ON c.feature_id = q.request AND c.tier <> 'core'
-			WHERE NOT EXISTS (SELECT 1 FROM adoption.user_feature_state AS g
-				WHERE g.tenant_id = cur.tenant_id AND g.feature_id = c.feature_id AND g.activated_at <= as_of)
-			UNION ALL
-			/*
-			 * Activated but not adopted after nudge_after: once per user and
-			 * feature, while the activation is recent enough (within
-			 * active_window past the deadline) for a nudge to make sense.
-			 */
-			SELECT cur.tenant_id, s.user_id, s.feature_id, 'adoption_nudge',
-				jsonb_build_object('activated_at', s.activated_at, 'nudge_after', cur.nudge_after::text,
-					'successes', s.successes),
-				jsonb_build_array('adoption_nudge', s.feature_id, s.user_id)::text,
-				interval '0'
-			FROM cur
-			JOIN adoption.user_feature_state AS s ON s.tenant_id = cur.tenant_id
-			WHERE s.activated_at <= as_of - cur.nudge_after
-				AND s.activated_at > as_of - cur.nudge_after - cur.active_window
-				AND (s.adopted_at IS NULL OR s.adopted_at > as_of)
-		)
-		SELECT jsonb_agg(jsonb_build_object('tenant_id', cand.tenant_id, 'user_id', cand.user_id,
-			'feature_id', cand.feature_id, 'template_key', cand.template_key, 'reason', cand.reason,
-			'dedupe_key', cand.dedupe_key))
-		INTO batch
-		FROM cand
-		/* Cooldown: no second tenant-level action of a template within action_cooldown. */
-		WHERE cand.action_cooldown = interval '0' OR NOT EXISTS (
-			SELECT 1 FROM adoption.health_scores AS h
-			WHERE h.tenant_id = cand.tenant_id AND h.scored_at < as_of
-				AND h.scored_at >= as_of - cand.action_cooldown
-				AND cand.template_key = ANY (h.actions));
-
-		IF batch IS NOT NULL THEN
-			WITH done AS (
-				SELECT e.tenant_id, array_agg(DISTINCT e.template_key ORDER BY e.template_key) AS templates
-				FROM adoption.enqueue_batch(batch) AS e
-				WHERE e.template_key IN ('retention_intervention', 'escalate_to_cs', 'win_back', 'expansion_offer')
-				GROUP BY e.tenant_id
-			)
-			UPDATE adoption.health_scores AS h
-			SET actions = ARRAY(SELECT DISTINCT x FROM unnest(h.actions || done.templates) AS x ORDER BY x)
-			FROM done
-			WHERE h.tenant_id = done.tenant_id AND h.scored_at = as_of;
-		END IF;
-	END IF;
-
-	IF incremental THEN
-		INSERT INTO adoption.rescore_state AS r (singleton, watermark, last_started_at, last_finished_at, last_tenants)
-		VALUES (true, new_watermark, now(), clock_timestamp(), scored)
-		ON CONFLICT (singleton) DO UPDATE SET watermark = excluded.watermark,
-			last_started_at = excluded.last_started_at, last_finished_at = excluded.last_finished_at,
-			last_tenants = excluded.last_tenants;
-	END IF;
-	RETURN scored;
-END
-$$;
-COMMENT ON FUNCTION adoption.rescore(text, timestamptz) IS 'Scores the health of one tenant, or of the tenants that need it (new data since the last run, or a score older than a day), as of as_of; stores adoption.health_scores, enqueues band, win-back, nudge and expansion actions; returns the number of tenants scored';
-
-CREATE OR REPLACE FUNCTION adoption.forget_tenant(tenant_id text)
-RETURNS jsonb
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	t text := forget_tenant.tenant_id;
-	counts jsonb := '{}';
-	n bigint;
-	tbl text;
-BEGIN
-	PERFORM adoption.check_known_tenant(t, 'Pass the tenant_id of the tenant to forget.');
-	/* Every table that holds rows of a tenant; the tenant's own row last. */
-	FOREACH tbl IN ARRAY ARRAY['feature_usage_events', 'user_feature_state', 'tenant_user_state',
-		'tenant_feature_counts', 'tenant_feature_milestones', 'tenant_state',
-		'feedback', 'support_tickets', 'billing_events', 'campaign_touches',
-		'campaign_action_queue', 'campaign_action_archive', 'campaign_action_keys',
-		'campaign_followups', 'health_scores', 'tenant_play_policy', 'lexicon', 'settings', 'tenants'] LOOP
-		EXECUTE pg_catalog.format('DELETE FROM adoption.%I AS x WHERE x.tenant_id OPERATOR(pg_catalog.=) $1', tbl)
-			USING t;
-		GET DIAGNOSTICS n = ROW_COUNT;
-		counts := counts OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(tbl, n);
-	END LOOP;
-	RETURN counts;
-END
-$$;
-COMMENT ON FUNCTION adoption.forget_tenant(text) IS 'Erases a tenant: every row of it in every table of the extension (events, state, feedback, tickets, billing events, touches, actions and keys, follow-ups, health scores, play policy overrides, lexicon, settings override, the tenant itself); returns the rows deleted per table as jsonb';
 
 CREATE TABLE adoption.play_policy (
 	account_state text NOT NULL CHECK (account_state IN ('at_risk', 'critical', 'dormant', 'cancelled')),
@@ -2383,15 +1756,19 @@ COMMENT ON TABLE adoption.tenant_play_policy IS 'Per-tenant overrides of adoptio
 SELECT pg_catalog.pg_extension_config_dump('adoption.tenant_play_policy', '');
 
 /* The seeded defaults may be edited; a restore (or a user) inserting an existing cell updates it. */
-CREATE FUNCTION adoption.merge_play_policy()
+CREATE OR REPLACE FUNCTION adoption.merge_play_policy()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	n bigint;
 BEGIN
-	UPDATE adoption.play_policy AS p SET allowed = NEW.allowed
-	WHERE p.account_state = NEW.account_state AND p.template_key = NEW.template_key;
-	IF FOUND THEN
+	/* The table the trigger fired on: on Citus, a shard of the reference table. */
+	EXECUTE format('UPDATE %s AS p SET allowed = $1 WHERE p.account_state = $2 AND p.template_key = $3',
+		TG_RELID::regclass) USING NEW.allowed, NEW.account_state, NEW.template_key;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	IF n > 0 THEN
 		RETURN NULL;
 	END IF;
 	RETURN NEW;
@@ -2408,40 +1785,6 @@ SELECT pg_catalog.pg_extension_config_dump('adoption.play_policy', '');
  * event up to as_of.  cancelled_at: the latest cancellation up to as_of with
  * no payment_succeeded or upgrade after it (up to as_of).
  */
-CREATE FUNCTION adoption.account_states(tenant_ids text[], as_of timestamptz DEFAULT pg_catalog.now())
-RETURNS TABLE (tenant_id text, risk text, scored_at timestamptz, last_event_at timestamptz,
-	dormant boolean, cancelled_at timestamptz, states text[])
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT x.tenant_id, x.risk, x.scored_at, x.last_event_at, x.dormant, x.cancelled_at,
-		array_remove(ARRAY[CASE WHEN x.risk IN ('at_risk', 'critical') THEN x.risk END,
-			CASE WHEN x.dormant THEN 'dormant' END,
-			CASE WHEN x.cancelled_at IS NOT NULL THEN 'cancelled' END], NULL)
-	FROM (
-		SELECT i.tenant_id, h.risk, h.scored_at, le.last_event_at,
-			coalesce(le.last_event_at <= as_of - coalesce(o.dormant_after, d.dormant_after), false) AS dormant,
-			c.occurred_at AS cancelled_at
-		FROM (SELECT DISTINCT u.tenant_id FROM unnest(tenant_ids) AS u(tenant_id) WHERE u.tenant_id IS NOT NULL) AS i
-		CROSS JOIN adoption.settings AS d
-		LEFT JOIN adoption.settings AS o ON o.tenant_id = i.tenant_id
-		LEFT JOIN LATERAL (SELECT s.risk, s.scored_at FROM adoption.health_scores AS s
-			WHERE s.tenant_id = i.tenant_id AND s.scored_at <= as_of
-			ORDER BY s.scored_at DESC LIMIT 1) AS h ON true
-		LEFT JOIN LATERAL (SELECT CASE WHEN t.last_event_at <= as_of THEN t.last_event_at
-				ELSE (SELECT max(v.usage_timestamp) FROM adoption.feature_usage_events AS v
-					WHERE v.tenant_id = i.tenant_id AND v.usage_timestamp <= as_of) END AS last_event_at
-			FROM adoption.tenant_state AS t WHERE t.tenant_id = i.tenant_id) AS le ON true
-		LEFT JOIN LATERAL (SELECT b.occurred_at FROM adoption.billing_events AS b
-			WHERE b.tenant_id = i.tenant_id AND b.kind = 'cancellation' AND b.occurred_at <= as_of
-				AND NOT EXISTS (SELECT 1 FROM adoption.billing_events AS r
-					WHERE r.tenant_id = b.tenant_id AND r.kind IN ('payment_succeeded', 'upgrade')
-						AND r.occurred_at > b.occurred_at AND r.occurred_at <= as_of)
-			ORDER BY b.occurred_at DESC LIMIT 1) AS c ON true
-		WHERE d.tenant_id IS NULL
-	) AS x
-$$;
-COMMENT ON FUNCTION adoption.account_states(text[], timestamptz) IS 'Per tenant as of a time: the risk band of its latest score, its last event and whether it is dormant, its standing cancellation, and the states the play policy knows (at_risk, critical, dormant, cancelled)';
 
 /* The effective policy cell: the tenant's override, else the product-wide rule, else allowed. */
 CREATE FUNCTION adoption.play_allowed(tenant_id text, account_state text, template_key text)
@@ -2464,34 +1807,6 @@ COMMENT ON FUNCTION adoption.play_allowed(text, text, text) IS 'Whether the play
  * tenants' states forbid as of as_of, with the forbidding states and the
  * reason written into a withdrawn action.  Set-based: one call per batch.
  */
-CREATE FUNCTION adoption.blocked_plays(tenant_ids text[], template_keys text[], as_of timestamptz DEFAULT pg_catalog.now())
-RETURNS TABLE (tenant_id text, template_key text, states text[], reason text)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	WITH pairs AS (
-		SELECT DISTINCT p.tenant_id, p.template_key
-		FROM unnest(tenant_ids, template_keys) AS p(tenant_id, template_key)
-		WHERE p.tenant_id IS NOT NULL AND p.template_key IS NOT NULL
-	), st AS (
-		SELECT a.tenant_id, a.states
-		FROM adoption.account_states(ARRAY(SELECT DISTINCT pairs.tenant_id FROM pairs), as_of) AS a
-		WHERE cardinality(a.states) > 0
-	)
-	SELECT pairs.tenant_id, pairs.template_key, b.states,
-		format('play policy: %s is not allowed for an account that is %s', pairs.template_key,
-			array_to_string(b.states, ' and '))
-	FROM pairs
-	JOIN st ON st.tenant_id = pairs.tenant_id
-	CROSS JOIN LATERAL (SELECT array_agg(s.state ORDER BY s.ord) AS states
-		FROM unnest(st.states) WITH ORDINALITY AS s(state, ord)
-		LEFT JOIN adoption.play_policy AS p ON p.account_state = s.state AND p.template_key = pairs.template_key
-		LEFT JOIN adoption.tenant_play_policy AS o ON o.tenant_id = pairs.tenant_id
-			AND o.account_state = s.state AND o.template_key = pairs.template_key
-		WHERE NOT coalesce(o.allowed, p.allowed, true)) AS b
-	WHERE b.states IS NOT NULL
-$$;
-COMMENT ON FUNCTION adoption.blocked_plays(text[], text[], timestamptz) IS 'Of the (tenant_id, template_key) pairs of two parallel arrays, those the play policy forbids given the tenants'' states as of as_of, with the forbidding states and a reason';
 
 /*
  * Withdraws the queued plays (pending, or claimed with an expired lease) of
@@ -2544,7 +1859,7 @@ $$;
 COMMENT ON FUNCTION adoption.withdraw_plays(text[]) IS 'Withdraws the queued plays of the tenants (NULL: all) that the play policy now forbids: status withdrawn with a status_reason, kept in the archive, dedupe key freed; returns how many';
 
 /* AFTER INSERT statement trigger of billing_events: a cancellation withdraws the plays it forbids at once. */
-CREATE FUNCTION adoption.billing_withdraw_plays()
+CREATE OR REPLACE FUNCTION adoption.billing_withdraw_plays()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -2554,7 +1869,10 @@ DECLARE
 BEGIN
 	SELECT array_agg(DISTINCT n.tenant_id) INTO ids FROM new_rows AS n WHERE n.kind = 'cancellation';
 	IF ids IS NOT NULL THEN
+		/* On a Citus shard (a worker): on its shard group (citus.sql). */
+		PERFORM adoption.citus_enter_shard(TG_RELID);
 		PERFORM adoption.withdraw_plays(ids);
+		PERFORM adoption.citus_leave();
 	END IF;
 	RETURN NULL;
 END
@@ -2584,17 +1902,14 @@ COMMENT ON COLUMN adoption.account_play_policy.allowed IS 'Whether an account in
 COMMENT ON COLUMN adoption.account_play_policy.source IS 'tenant (adoption.tenant_play_policy), default (adoption.play_policy) or unlisted (no rule: allowed)';
 
 /* Privileges and row-level security of the play policy (security.sql). */
-ALTER FUNCTION adoption.enqueue_action(text, text, text, jsonb, text, text, timestamptz) SECURITY DEFINER;
-ALTER FUNCTION adoption.claim_actions(text, integer, interval) SECURITY DEFINER;
+
 ALTER FUNCTION adoption.billing_withdraw_plays() SECURITY DEFINER;
 REVOKE ALL ON adoption.play_policy, adoption.tenant_play_policy, adoption.account_play_policy FROM PUBLIC;
-REVOKE ALL ON FUNCTION adoption.merge_play_policy(), adoption.account_states(text[], timestamptz),
-	adoption.play_allowed(text, text, text), adoption.blocked_plays(text[], text[], timestamptz),
-	adoption.withdraw_plays(text[]), adoption.billing_withdraw_plays() FROM PUBLIC;
+REVOKE ALL ON FUNCTION adoption.merge_play_policy(),
+	adoption.play_allowed(text, text, text), adoption.withdraw_plays(text[]), adoption.billing_withdraw_plays() FROM PUBLIC;
 GRANT SELECT ON adoption.play_policy, adoption.tenant_play_policy, adoption.account_play_policy
 	TO adoption_analyst, adoption_tenant;
-GRANT EXECUTE ON FUNCTION adoption.account_states(text[], timestamptz),
-	adoption.play_allowed(text, text, text), adoption.blocked_plays(text[], text[], timestamptz)
+GRANT EXECUTE ON FUNCTION adoption.play_allowed(text, text, text)
 	TO adoption_analyst, adoption_tenant;
 ALTER TABLE adoption.tenant_play_policy ENABLE ROW LEVEL SECURITY;
 CREATE POLICY all_rows ON adoption.tenant_play_policy TO adoption_app, adoption_analyst USING (true) WITH CHECK (true);
@@ -2679,36 +1994,6 @@ AS $$
 $$;
 COMMENT ON FUNCTION adoption.lifecycle_rows(bigint[], date, text, integer) IS 'The lifecycle_counts of n periods from origin as rows: new, returning, resurrecting and dormant (negative) per period';
 
-CREATE OR REPLACE FUNCTION adoption.lifecycle(
-	actor text DEFAULT 'user',
-	feature_id text DEFAULT NULL,
-	period text DEFAULT 'day',
-	from_date date DEFAULT ((pg_catalog.now() AT TIME ZONE 'UTC')::date - 89),
-	to_date date DEFAULT ((pg_catalog.now() AT TIME ZONE 'UTC')::date),
-	tenant_id text DEFAULT NULL)
-RETURNS TABLE (period_start date, status text, actors bigint)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-SET TimeZone = 'UTC'
-SET plan_cache_mode = force_custom_plan
-AS $$
-DECLARE
-	r record;
-	counts bigint[];
-BEGIN
-	r := adoption.analytics_periods(actor, period, from_date, to_date);
-	SELECT adoption.lifecycle_counts(a.bits, adoption.period_index(s.first_seen_at, r.origin, lifecycle.period))
-	INTO counts
-	FROM adoption.actor_activity(lifecycle.actor, lifecycle.feature_id, lifecycle.tenant_id,
-			adoption.period_start(r.origin, lifecycle.period, -1), lifecycle.period, r.n + 1) AS a
-		LEFT JOIN adoption.actor_first_seen(lifecycle.actor, lifecycle.feature_id, lifecycle.tenant_id) AS s
-			ON s.actor_tenant = a.actor_tenant AND s.actor_user = a.actor_user;
-	RETURN QUERY
-	SELECT * FROM adoption.lifecycle_rows(counts, r.origin, lifecycle.period, r.n);
-END
-$$;
-COMMENT ON FUNCTION adoption.lifecycle(text, text, text, date, date, text) IS 'Per period: new, returning, resurrecting and dormant (negative) users or tenants';
-
 CREATE OR REPLACE FUNCTION adoption.stickiness_rows(counts bigint[], origin date, period text, n_days integer)
 RETURNS TABLE (period_start date, dau_mau double precision, active_actors bigint, active_days bigint[])
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -2766,100 +2051,6 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION adoption.stickiness(text, text, text, date, date, text) IS 'Per period: mean daily DAU/MAU (30-day MAU), actors active, and active_days[k] = actors active on exactly k days';
-
-CREATE OR REPLACE FUNCTION adoption.pes(
-	actor text DEFAULT 'user',
-	feature_id text DEFAULT NULL,
-	period text DEFAULT 'day',
-	from_date date DEFAULT ((pg_catalog.now() AT TIME ZONE 'UTC')::date - 89),
-	to_date date DEFAULT ((pg_catalog.now() AT TIME ZONE 'UTC')::date),
-	tenant_id text DEFAULT NULL)
-RETURNS TABLE (period_start date, active_actors bigint, adoption double precision,
-	stickiness double precision, growth double precision, score double precision)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-SET TimeZone = 'UTC'
-SET plan_cache_mode = force_custom_plan
-SET jit = off
-AS $$
-DECLARE
-	r record;
-	n_days integer;
-BEGIN
-	r := adoption.analytics_periods(actor, period, from_date, to_date);
-	n_days := adoption.period_start(r.origin, period, r.n) - r.origin;
-	/*
-	 * The scans a branch does not need are behind one-time filters on the
-	 * arguments (a custom plan per call folds them), so they never run.
-	 */
-	RETURN QUERY
-	WITH daily AS MATERIALIZED (
-		/* Daily, on the feature, from 29 days before the range: stickiness. */
-		SELECT a.actor_tenant AS t, a.actor_user AS u, a.bits
-		FROM adoption.actor_activity(pes.actor, pes.feature_id, pes.tenant_id, r.origin - 29, 'day', n_days + 29) AS a
-	), periods AS MATERIALIZED (
-		/* By period, on the feature, from the period before the range: lifecycle. */
-		SELECT d.t, d.u, substring(d.bits FROM 29) AS bits FROM daily AS d WHERE pes.period = 'day'
-		UNION ALL
-		SELECT a.actor_tenant, a.actor_user, a.bits
-		FROM adoption.actor_activity(pes.actor, pes.feature_id, pes.tenant_id,
-			adoption.period_start(r.origin, pes.period, -1), pes.period, r.n + 1) AS a
-		WHERE pes.period <> 'day'
-	), any_feature AS MATERIALIZED (
-		/* By period, on any feature, over the range: the actors the adoption part divides by. */
-		SELECT p.t, p.u, substring(p.bits FROM 2) AS bits FROM periods AS p WHERE pes.feature_id IS NULL
-		UNION ALL
-		SELECT a.actor_tenant, a.actor_user, a.bits
-		FROM adoption.actor_activity(pes.actor, NULL, pes.tenant_id, r.origin, pes.period, r.n) AS a
-		WHERE pes.feature_id IS NOT NULL
-	), core AS (
-		SELECT f.feature_id, adoption.period_index(f.launched_at, r.origin, pes.period) AS launched_p
-		FROM adoption.features AS f
-		WHERE (pes.feature_id IS NULL AND f.tier = 'core') OR f.feature_id = pes.feature_id
-	), adopted AS (
-		/* Each adoption of a core feature (or of feature_id) counts from period k on. */
-		SELECT s.actor_tenant AS t, s.actor_user AS u,
-			greatest(0, adoption.period_index(s.adopted_at, r.origin, pes.period), coalesce(c.launched_p, 0)) AS k
-		FROM adoption.actor_adoptions(pes.actor, pes.feature_id, pes.tenant_id) AS s
-			JOIN core AS c ON c.feature_id = s.adopted_feature_id
-	), counts AS (
-		SELECT
-			(SELECT adoption.stickiness_counts(d.bits, 29, r.origin, pes.period) FROM daily AS d) AS st,
-			(SELECT adoption.lifecycle_counts(p.bits, adoption.period_index(f.first_seen_at, r.origin, pes.period))
-				FROM periods AS p
-				LEFT JOIN adoption.actor_first_seen(pes.actor, pes.feature_id, pes.tenant_id) AS f
-					ON f.actor_tenant = p.t AND f.actor_user = p.u) AS lc,
-			(SELECT adoption.period_counts(q.bits, 0) FROM any_feature AS q) AS act,
-			(SELECT adoption.period_counts(q.bits, d.k)
-				FROM adopted AS d JOIN any_feature AS q ON q.t = d.t AND q.u = d.u
-				WHERE d.k < r.n) AS ad
-	), adoption_part AS (
-		/* period_counts is {n, counts[n]}. */
-		SELECT p,
-			100 * coalesce(c.ad[2 + p], 0)::double precision
-			/ nullif(c.act[2 + p] * (SELECT count(*) FROM core WHERE core.launched_p IS NULL OR core.launched_p <= p), 0) AS v
-		FROM counts AS c, generate_series(0, r.n - 1) AS p
-	), growth_part AS (
-		SELECT l.period_start AS ps,
-			100 * sum(l.actors) FILTER (WHERE l.status IN ('new', 'resurrecting'))::double precision
-				/ nullif(sum(abs(l.actors)) FILTER (WHERE l.status <> 'returning'), 0) AS v
-		FROM counts AS c, adoption.lifecycle_rows(c.lc, r.origin, pes.period, r.n) AS l
-		GROUP BY l.period_start
-	), parts AS (
-		SELECT s.period_start AS ps, s.active_actors AS act, ap.v AS a, 100 * s.dau_mau AS st, g.v AS g
-		FROM counts AS c
-			CROSS JOIN adoption.stickiness_rows(c.st, r.origin, pes.period, n_days) AS s
-			LEFT JOIN adoption_part AS ap ON adoption.period_start(r.origin, pes.period, ap.p) = s.period_start
-			LEFT JOIN growth_part AS g ON g.ps = s.period_start
-	)
-	SELECT parts.ps, parts.act, parts.a, parts.st, parts.g,
-		(coalesce(parts.a, 0) + coalesce(parts.st, 0) + coalesce(parts.g, 0))
-			/ nullif((parts.a IS NOT NULL)::integer + (parts.st IS NOT NULL)::integer + (parts.g IS NOT NULL)::integer, 0)
-	FROM parts
-	ORDER BY parts.ps;
-END
-$$;
-COMMENT ON FUNCTION adoption.pes(text, text, text, date, date, text) IS 'Product engagement score per period: mean of adoption (share of core features, or of feature_id, adopted, averaged over the actors active in the period on any feature), stickiness (DAU/MAU) and growth ((new + resurrecting) / (new + resurrecting + dormant)), each 0-100';
 REVOKE ALL ON FUNCTION adoption.period_counts_transfn(bigint[], varbit, integer),
 	adoption.period_counts_combinefn(bigint[], bigint[]), adoption.period_counts(varbit, integer),
 	adoption.actor_first_seen(text, text, text), adoption.lifecycle_rows(bigint[], date, text, integer),
@@ -3141,7 +2332,7 @@ COMMENT ON FUNCTION adoption.api_trigger_intervention(jsonb) IS 'POST success/in
  * opportunities, whether the account's state allows the expansion plays
  * now, and the expansion plays queued or sent.
  */
-CREATE FUNCTION adoption.api_expansion(tenant_id text)
+CREATE OR REPLACE FUNCTION adoption.api_expansion(tenant_id text)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -3167,6 +2358,11 @@ BEGIN
 				SELECT 1 FROM adoption.blocked_plays(ARRAY[t], ARRAY[p.k]) AS b))
 			FROM unnest(ARRAY['expansion_offer', 'advanced_feature', 'case_study']) AS p(k)),
 		'account_states', (SELECT to_jsonb(a.states) FROM adoption.account_states(ARRAY[t]) AS a),
+		'recommendations', coalesce((SELECT jsonb_agg(jsonb_build_object('rank', r.rank, 'feature_id', r.feature_id,
+				'tier', r.tier, 'score', round(r.score::numeric, 4), 'confidence', round(r.confidence::numeric, 4),
+				'support', round(r.support::numeric, 4), 'lift', round(r.lift::numeric, 4), 'because', r.because,
+				'upgrade_of', r.upgrade_of) ORDER BY r.rank)
+			FROM adoption.feature_recommendations(ARRAY[t], 3) AS r), '[]'),
 		'plays', coalesce((SELECT jsonb_agg(jsonb_build_object('action_id', a.action_id, 'template_key', a.template_key,
 				'feature_id', a.feature_id, 'status', a.status, 'status_reason', a.status_reason,
 				'created_at', a.created_at) ORDER BY a.created_at, a.action_id)
@@ -3174,7 +2370,7 @@ BEGIN
 			WHERE a.tenant_id = t AND a.template_key IN ('expansion_offer', 'advanced_feature', 'case_study')), '[]'));
 END
 $$;
-COMMENT ON FUNCTION adoption.api_expansion(text) IS 'GET success/expansion/{tenant_id}: plan, ARR, seats, expansion opportunities, whether the play policy allows expansion_offer, advanced_feature and case_study now, and those plays queued or sent, as one jsonb document';
+COMMENT ON FUNCTION adoption.api_expansion(text) IS 'GET success/expansion/{tenant_id}: plan, ARR, seats, expansion opportunities, whether the play policy allows expansion_offer, advanced_feature and case_study now, the three cross-sell recommendations, and those plays queued or sent, as one jsonb document';
 ALTER FUNCTION adoption.api_submit_feedback(jsonb) SECURITY DEFINER;
 ALTER FUNCTION adoption.api_coordinate_launch(jsonb) SECURITY DEFINER;
 ALTER FUNCTION adoption.api_trigger_intervention(jsonb) SECURITY DEFINER;
@@ -3190,7 +2386,7 @@ GRANT EXECUTE ON FUNCTION adoption.api_check_tenant(text), adoption.api_product_
  * Issue 17, cross-sell recommendations: feature_recommendations(),
  * recommend_features() and the hold-out evaluate_recommendations().
  */
-CREATE FUNCTION adoption.feature_recommendations(tenant_ids text[], n integer DEFAULT 3, as_of timestamptz DEFAULT NULL)
+CREATE OR REPLACE FUNCTION adoption.feature_recommendations(tenant_ids text[], n integer DEFAULT 3, as_of timestamptz DEFAULT NULL)
 RETURNS TABLE (tenant_id text, rank integer, feature_id text, feature_name text, tier text,
 	score double precision, confidence double precision, support double precision, lift double precision, because text,
 	upgrade_of text, peers integer, peer_group text)
@@ -3199,6 +2395,10 @@ SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_custom_plan
 AS $$
 BEGIN
+	IF n IS NULL OR n < 1 THEN
+		RAISE EXCEPTION 'n must be at least 1, not %', coalesce(n::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'n is how many features to recommend per tenant.';
+	END IF;
 	RETURN QUERY
 	WITH ta AS MATERIALIZED (
 		/*
@@ -3223,9 +2423,15 @@ BEGIN
 	), gn AS (
 		SELECT tg.gk, count(*)::integer AS members FROM tg GROUP BY tg.gk
 	), x AS MATERIALIZED (
-		/* Each target's peer group: the first with at least 5 other tenants. */
+		/*
+		 * Each target's peer group: the first with at least 5 other
+		 * tenants.  A tenant without a segment (plan) has no segment (plan)
+		 * peers: an unknown segment is missing data, not a segment, and
+		 * would make peers of an enterprise and a small business.
+		 */
 		SELECT t.tenant_id AS x,
-			CASE WHEN sp.members - 1 >= 5 THEN sp.gk WHEN sg.members - 1 >= 5 THEN sg.gk ELSE 'all' END AS gk
+			CASE WHEN t.segment IS NOT NULL AND t.plan IS NOT NULL AND sp.members - 1 >= 5 THEN sp.gk
+				WHEN t.segment IS NOT NULL AND sg.members - 1 >= 5 THEN sg.gk ELSE 'all' END AS gk
 		FROM adoption.tenants AS t
 		JOIN gn AS sp ON sp.gk = 'sp:' || quote_nullable(t.segment) || '|' || quote_nullable(t.plan)
 		JOIN gn AS sg ON sg.gk = 's:' || quote_nullable(t.segment)
@@ -3327,7 +2533,7 @@ COMMENT ON FUNCTION adoption.recommend_features(text, integer) IS 'Cross-sell: t
  * the k features adopted by the most tenants as of that time that the
  * tenant has not adopted.  One row per method.
  */
-CREATE FUNCTION adoption.evaluate_recommendations(k integer DEFAULT 3)
+CREATE OR REPLACE FUNCTION adoption.evaluate_recommendations(k integer DEFAULT 3)
 RETURNS TABLE (method text, tenants integer, hits integer, hit_rate double precision)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -3342,28 +2548,39 @@ BEGIN
 		RAISE EXCEPTION 'k must be between 1 and 100, not %', coalesce(k::text, 'NULL')
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
+	/*
+	 * Per tenant with an adoption before its most recent one: the features
+	 * adopted at that latest time are hidden (all of them when several
+	 * share the microsecond, as with imported day-granular history: either
+	 * was "the next adoption", so recommending any of them is a hit).
+	 */
 	FOR c IN
-		SELECT DISTINCT ON (a.tenant_id) a.tenant_id, a.feature_id, a.adopted_at
-		FROM (SELECT s.tenant_id, s.feature_id, min(s.adopted_at) AS adopted_at
+		WITH a AS (
+			SELECT s.tenant_id, s.feature_id, min(s.adopted_at) AS adopted_at
 			FROM adoption.user_feature_state AS s WHERE s.adopted_at IS NOT NULL
-			GROUP BY s.tenant_id, s.feature_id) AS a
-		WHERE (SELECT count(DISTINCT u.feature_id) FROM adoption.user_feature_state AS u
-			WHERE u.tenant_id = a.tenant_id AND u.adopted_at < a.adopted_at) >= 1
-		ORDER BY a.tenant_id, a.adopted_at DESC, a.feature_id
+			GROUP BY s.tenant_id, s.feature_id
+		), l AS (
+			SELECT a.tenant_id, max(a.adopted_at) AS adopted_at FROM a GROUP BY a.tenant_id
+		)
+		SELECT l.tenant_id, l.adopted_at, array_agg(a.feature_id ORDER BY a.feature_id) AS hidden
+		FROM l JOIN a ON a.tenant_id = l.tenant_id AND a.adopted_at = l.adopted_at
+		WHERE EXISTS (SELECT 1 FROM a AS b WHERE b.tenant_id = l.tenant_id AND b.adopted_at < l.adopted_at)
+		GROUP BY l.tenant_id, l.adopted_at
+		ORDER BY l.tenant_id
 	LOOP
 		n_tenants := n_tenants + 1;
 		IF EXISTS (SELECT 1 FROM adoption.feature_recommendations(ARRAY[c.tenant_id], k, c.adopted_at) AS r
-			WHERE r.feature_id = c.feature_id) THEN
+			WHERE r.feature_id = ANY (c.hidden)) THEN
 			rec_hits := rec_hits + 1;
 		END IF;
-		IF c.feature_id IN (
+		IF EXISTS (SELECT 1 FROM (
 			SELECT s.feature_id FROM adoption.user_feature_state AS s
 			WHERE s.adopted_at < c.adopted_at
 				AND s.feature_id NOT IN (SELECT m.feature_id FROM adoption.user_feature_state AS m
 					WHERE m.tenant_id = c.tenant_id AND m.adopted_at < c.adopted_at)
 			GROUP BY s.feature_id
 			ORDER BY count(DISTINCT s.tenant_id) DESC, s.feature_id
-			LIMIT k) THEN
+			LIMIT k) AS p WHERE p.feature_id = ANY (c.hidden)) THEN
 			pop_hits := pop_hits + 1;
 		END IF;
 	END LOOP;
@@ -3372,7 +2589,7 @@ BEGIN
 		('most_popular', n_tenants, pop_hits, pop_hits::double precision / nullif(n_tenants, 0));
 END
 $$;
-COMMENT ON FUNCTION adoption.evaluate_recommendations(integer) IS 'Hold-out evaluation of recommend_features: hides each tenant''s most recent adoption, recommends as of its time, and reports the hit rate at k against recommending the k most adopted features';
+COMMENT ON FUNCTION adoption.evaluate_recommendations(integer) IS 'Hold-out evaluation of recommend_features: hides each tenant''s most recent adoption (every feature adopted at that time), recommends as of its time, and reports the hit rate at k against recommending the k most adopted features';
 REVOKE ALL ON FUNCTION adoption.feature_recommendations(text[], integer, timestamptz),
 	adoption.recommend_features(text, integer), adoption.evaluate_recommendations(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION adoption.feature_recommendations(text[], integer, timestamptz),
@@ -3380,61 +2597,38 @@ GRANT EXECUTE ON FUNCTION adoption.feature_recommendations(text[], integer, time
 	TO adoption_analyst, adoption_tenant;
 
 /* Issue 17: the expansion document carries the cross-sell recommendations. */
-CREATE OR REPLACE FUNCTION adoption.api_expansion(tenant_id text)
-RETURNS jsonb
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-SET TimeZone = 'UTC'
-AS $$
-DECLARE
-	t text := api_expansion.tenant_id;
-BEGIN
-	PERFORM adoption.api_check_tenant(t);
-	RETURN jsonb_build_object(
-		'tenant_id', t,
-		'plan', (SELECT x.plan FROM adoption.tenants AS x WHERE x.tenant_id = t),
-		'arr', (SELECT x.arr FROM adoption.tenants AS x WHERE x.tenant_id = t),
-		'seats', (SELECT jsonb_build_object('licensed', x.seats_licensed, 'active_users', s.active_users)
-			FROM adoption.tenants AS x
-			LEFT JOIN LATERAL (SELECT h.active_users FROM adoption.tenant_health AS h WHERE h.tenant_id = x.tenant_id) AS s ON true
-			WHERE x.tenant_id = t),
-		'opportunities', coalesce((SELECT jsonb_agg(jsonb_build_object('opportunity', e.opportunity,
-				'feature_id', e.feature_id, 'metric', e.metric, 'evidence', e.evidence)
-				ORDER BY e.opportunity, e.feature_id)
-			FROM adoption.expansion_opportunities AS e WHERE e.tenant_id = t), '[]'),
-		'plays_allowed', (SELECT jsonb_object_agg(p.k, NOT EXISTS (
-				SELECT 1 FROM adoption.blocked_plays(ARRAY[t], ARRAY[p.k]) AS b))
-			FROM unnest(ARRAY['expansion_offer', 'advanced_feature', 'case_study']) AS p(k)),
-		'account_states', (SELECT to_jsonb(a.states) FROM adoption.account_states(ARRAY[t]) AS a),
-		'recommendations', coalesce((SELECT jsonb_agg(jsonb_build_object('rank', r.rank, 'feature_id', r.feature_id,
-				'tier', r.tier, 'score', round(r.score::numeric, 4), 'confidence', round(r.confidence::numeric, 4),
-				'support', round(r.support::numeric, 4), 'lift', round(r.lift::numeric, 4), 'because', r.because,
-				'upgrade_of', r.upgrade_of) ORDER BY r.rank)
-			FROM adoption.feature_recommendations(ARRAY[t], 3) AS r), '[]'),
-		'plays', coalesce((SELECT jsonb_agg(jsonb_build_object('action_id', a.action_id, 'template_key', a.template_key,
-				'feature_id', a.feature_id, 'status', a.status, 'status_reason', a.status_reason,
-				'created_at', a.created_at) ORDER BY a.created_at, a.action_id)
-			FROM adoption.campaign_actions AS a
-			WHERE a.tenant_id = t AND a.template_key IN ('expansion_offer', 'advanced_feature', 'case_study')), '[]'));
-END
-$$;
-COMMENT ON FUNCTION adoption.api_expansion(text) IS 'GET success/expansion/{tenant_id}: plan, ARR, seats, expansion opportunities, whether the play policy allows expansion_offer, advanced_feature and case_study now, the three cross-sell recommendations, and those plays queued or sent, as one jsonb document';
 
 /*
  * Issue 17, intervention effectiveness: wilson_interval(), the function
  * intervention_effectiveness(window_length, as_of) and the view of the
  * same name at its defaults.
  */
-CREATE FUNCTION adoption.wilson_interval(x bigint, n bigint, z double precision DEFAULT 1.959963984540054)
+CREATE OR REPLACE FUNCTION adoption.wilson_interval(x bigint, n bigint, z double precision DEFAULT 1.959963984540054)
 RETURNS double precision[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-RETURN CASE WHEN n > 0 AND x >= 0 AND x <= n THEN ARRAY[
-	(x::double precision / n + z * z / (2 * n) - z * sqrt(x::double precision / n * (1 - x::double precision / n) / n + z * z / (4 * n * n))) / (1 + z * z / n),
-	(x::double precision / n + z * z / (2 * n) + z * sqrt(x::double precision / n * (1 - x::double precision / n) / n + z * z / (4 * n * n))) / (1 + z * z / n)] END;
-COMMENT ON FUNCTION adoption.wilson_interval(bigint, bigint, double precision) IS 'Wilson score interval {low, high} of the rate x / n (z = 1.96: 95 %); NULL when n = 0';
+AS $$
+DECLARE
+	p double precision := x::double precision / nullif(n, 0);
+BEGIN
+	IF n < 0 OR x < 0 OR x > n THEN
+		RAISE EXCEPTION 'invalid Wilson interval: % successes of % trials', x, n
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'x must be between 0 and n, n at least 0.';
+	END IF;
+	IF NOT (z > 0 AND z < 'Infinity') THEN
+		RAISE EXCEPTION 'invalid Wilson interval: z must be a positive finite number, not %', z
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF n = 0 THEN
+		RETURN NULL;
+	END IF;
+	RETURN ARRAY[(p + z * z / (2 * n) - z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n),
+		(p + z * z / (2 * n) + z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n)];
+END
+$$;
+COMMENT ON FUNCTION adoption.wilson_interval(bigint, bigint, double precision) IS 'Wilson score interval {low, high} of the rate x / n (z = 1.959964, the 97.5 % normal quantile: 95 %); NULL when n = 0; x outside 0..n refused (22023)';
 
-CREATE FUNCTION adoption.intervention_effectiveness(window_length interval DEFAULT '30 days',
+CREATE OR REPLACE FUNCTION adoption.intervention_effectiveness(window_length interval DEFAULT '30 days',
 	as_of timestamptz DEFAULT pg_catalog.now())
 RETURNS TABLE (template_key text, month date, actions bigint, outcomes bigint, outcome_rate double precision,
 	rate_low double precision, rate_high double precision, baseline bigint, baseline_outcomes bigint,
@@ -3466,10 +2660,14 @@ BEGIN
 	created AS MATERIALIZED (
 		/*
 		 * Every action of those templates (any status), for excluding
-		 * baseline moments, keyed like them: the user ('' for tenant
-		 * plays) and, for the plays about a feature, the feature.
+		 * baseline moments, keyed like their subjects: the user for
+		 * adoption_nudge ('' for the others, whose subject is the tenant:
+		 * an advanced_feature action names its habitual user, a manual
+		 * intervention may name one, and both are still about the tenant)
+		 * and, for the plays about a feature, the feature.
 		 */
-		SELECT a.template_key AS tpl, a.tenant_id AS t, coalesce(a.user_id, '') AS ku,
+		SELECT a.template_key AS tpl, a.tenant_id AS t,
+			CASE WHEN a.template_key = 'adoption_nudge' THEN coalesce(a.user_id, '') ELSE '' END AS ku,
 			CASE WHEN a.template_key IN ('adoption_nudge', 'advanced_feature') THEN coalesce(a.feature_id, '') ELSE '' END AS kf,
 			a.created_at
 		FROM adoption.campaign_actions AS a
@@ -3507,14 +2705,18 @@ BEGIN
 		GROUP BY u.tenant_id, f.upgrade_feature_id
 	),
 	base AS (
-		/* Eligible moments without an action of the template for the subject within the window; the first per subject and month. */
+		/*
+		 * Eligible moments without an action of the template for the
+		 * subject created within the window before or after (bounds
+		 * included); the first per subject and month.
+		 */
 		SELECT DISTINCT ON (e.tpl, e.t, e.u, e.f, date_trunc('month', e.m)) e.tpl, e.t, e.u, e.f, e.m
 		FROM eligible AS e, w
 		WHERE e.m + w.len <= w.t
 			AND NOT EXISTS (SELECT 1 FROM created AS c
 				WHERE c.tpl = e.tpl AND c.t = e.t AND c.ku = coalesce(e.u, '')
 					AND c.kf = CASE WHEN e.tpl IN ('adoption_nudge', 'advanced_feature') THEN coalesce(e.f, '') ELSE '' END
-					AND c.created_at > e.m - w.len AND c.created_at <= e.m + w.len)
+					AND c.created_at >= e.m - w.len AND c.created_at <= e.m + w.len)
 		ORDER BY e.tpl, e.t, e.u, e.f, date_trunc('month', e.m), e.m
 	),
 	units AS (
@@ -3589,10 +2791,9 @@ GRANT SELECT ON adoption.intervention_effectiveness TO adoption_analyst, adoptio
  * shared with attribution()), revenue_attribution() and the view
  * attributed_revenue.
  */
-CREATE FUNCTION adoption.touch_credit(model text, pos bigint, n bigint, w double precision, w_sum double precision)
+CREATE OR REPLACE FUNCTION adoption.touch_credit(model text, pos bigint, n bigint, w double precision, w_sum double precision)
 RETURNS double precision
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 RETURN CASE model
 	WHEN 'first_touch' THEN CASE WHEN pos = 1 THEN 1.0::double precision ELSE 0.0 END
 	WHEN 'last_touch' THEN CASE WHEN pos = n THEN 1.0::double precision ELSE 0.0 END
@@ -3604,79 +2805,6 @@ RETURN CASE model
 		ELSE 0.2::double precision / (n - 2) END
 	END;
 COMMENT ON FUNCTION adoption.touch_credit(text, bigint, bigint, double precision, double precision) IS 'Credit of the pos-th of n touches under an attribution model: first_touch, last_touch, linear, time_decay (w / w_sum) or position_based (40/20/40)';
-
-CREATE OR REPLACE FUNCTION adoption.attribution(model text DEFAULT 'last_touch', lookback interval DEFAULT '30 days')
-RETURNS TABLE (tenant_id text, user_id text, feature_id text, adopted_at timestamptz,
-	campaign_id text, touched_at timestamptz, credit double precision)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-SET TimeZone = 'UTC'
-AS $$
-BEGIN
-	IF model IS NULL THEN
-		RAISE EXCEPTION 'attribution model must not be NULL'
-			USING ERRCODE = 'invalid_parameter_value',
-				HINT = 'The models are first_touch, last_touch, linear, time_decay (7-day half-life) and position_based (40/20/40).';
-	END IF;
-	IF model NOT IN ('first_touch', 'last_touch', 'linear', 'time_decay', 'position_based') THEN
-		RAISE EXCEPTION 'unknown attribution model "%"', model
-			USING ERRCODE = 'invalid_parameter_value',
-				HINT = 'The models are first_touch, last_touch, linear, time_decay (7-day half-life) and position_based (40/20/40).';
-	END IF;
-	IF lookback IS NULL OR lookback < interval '0' THEN
-		RAISE EXCEPTION 'lookback must be a non-negative interval, not %', coalesce(lookback::text, 'NULL')
-			USING ERRCODE = 'invalid_parameter_value',
-				HINT = 'Pass how long before an adoption a touch counts, e.g. ''30 days''.';
-	END IF;
-	RETURN QUERY
-	WITH a AS (
-		SELECT s.tenant_id, s.user_id, s.feature_id, s.adopted_at
-		FROM adoption.user_feature_state AS s
-		WHERE s.adopted_at IS NOT NULL
-	),
-	t AS (
-		SELECT a.tenant_id, a.user_id, a.feature_id, a.adopted_at, c.campaign_id, c.touched_at,
-			0 AS src, c.touch_id, NULL::uuid AS event_id
-		FROM a
-		JOIN adoption.campaign_touches AS c ON c.tenant_id = a.tenant_id
-			AND (c.user_id = a.user_id OR c.user_id IS NULL)
-		WHERE c.touched_at <= a.adopted_at AND c.touched_at >= a.adopted_at - lookback
-		UNION ALL
-		SELECT a.tenant_id, a.user_id, a.feature_id, a.adopted_at,
-			e.integration_context ->> 'campaign_influence', e.usage_timestamp, 1, NULL::bigint, e.event_id
-		FROM a
-		JOIN adoption.feature_usage_events AS e ON e.tenant_id = a.tenant_id AND e.user_id = a.user_id
-		WHERE e.usage_timestamp <= a.adopted_at AND e.usage_timestamp >= a.adopted_at - lookback
-			AND (e.integration_context ->> 'campaign_influence') <> ''
-	),
-	r AS (
-		/*
-		 * time_decay weighs 2^(-age / 7 days); the weights are taken
-		 * relative to the latest touch (which weighs 1), the same after
-		 * normalization and never all zero however long the lookback.
-		 */
-		SELECT t.tenant_id, t.user_id, t.feature_id, t.adopted_at, t.campaign_id, t.touched_at,
-			row_number() OVER o AS pos,
-			count(*) OVER p AS n,
-			power(2.0::double precision,
-				-(extract(epoch FROM max(t.touched_at) OVER p - t.touched_at))::double precision / 604800.0) AS w,
-			t.src, t.touch_id, t.event_id
-		FROM t
-		WINDOW p AS (PARTITION BY t.tenant_id, t.user_id, t.feature_id),
-			o AS (p ORDER BY t.touched_at, t.campaign_id COLLATE "C", t.src, t.touch_id, t.event_id)
-	),
-	c AS (
-		SELECT r.*, adoption.touch_credit(attribution.model, r.pos, r.n, r.w,
-			sum(r.w) OVER (PARTITION BY r.tenant_id, r.user_id, r.feature_id)) AS credit
-		FROM r
-	)
-	SELECT c.tenant_id, c.user_id, c.feature_id, c.adopted_at, c.campaign_id, c.touched_at, c.credit
-	FROM c
-	WHERE c.credit > 0
-	ORDER BY c.tenant_id COLLATE "C", c.user_id COLLATE "C", c.feature_id COLLATE "C", c.pos;
-END
-$$;
-COMMENT ON FUNCTION adoption.attribution(text, interval) IS 'Credits each user adoption to the campaign touches of the user or its tenant (campaign_touches, events with campaign_influence) within lookback before adopted_at; models first_touch, last_touch, linear, time_decay (7-day half-life), position_based (40/20/40); one row per credited touch, credits of an adoption sum to 1';
 CREATE FUNCTION adoption.revenue_attribution(model text DEFAULT 'linear', lookback interval DEFAULT '90 days')
 RETURNS TABLE (tenant_id text, expansion_id text, expanded_at timestamptz, amount numeric, source text,
 	credited_id text, touched_at timestamptz, credit double precision, revenue numeric)
@@ -3840,59 +2968,7 @@ GRANT EXECUTE ON FUNCTION adoption.last_event_up_to(text, timestamptz) TO adopti
 -- The play policy inlined into the ingest trigger's enqueue plan: account_states() and
 -- blocked_plays() with SQL-standard bodies and no SET clause (planned once with the kept
 -- plan instead of at every statement that enqueues).
-CREATE OR REPLACE FUNCTION adoption.account_states(tenant_ids text[], as_of timestamptz DEFAULT pg_catalog.now())
-RETURNS TABLE (tenant_id text, risk text, scored_at timestamptz, last_event_at timestamptz,
-	dormant boolean, cancelled_at timestamptz, states text[])
-LANGUAGE sql STABLE
-BEGIN ATOMIC
-	SELECT x.tenant_id, x.risk, x.scored_at, x.last_event_at, x.dormant, x.cancelled_at,
-		array_remove(ARRAY[CASE WHEN x.risk IN ('at_risk', 'critical') THEN x.risk END,
-			CASE WHEN x.dormant THEN 'dormant' END,
-			CASE WHEN x.cancelled_at IS NOT NULL THEN 'cancelled' END], NULL)
-	FROM (
-		SELECT i.tenant_id, h.risk, h.scored_at, le.last_event_at,
-			coalesce(le.last_event_at <= as_of - coalesce(o.dormant_after, d.dormant_after), false) AS dormant,
-			c.occurred_at AS cancelled_at
-		FROM (SELECT DISTINCT u.tenant_id FROM unnest(tenant_ids) AS u(tenant_id) WHERE u.tenant_id IS NOT NULL) AS i
-		CROSS JOIN adoption.settings AS d
-		LEFT JOIN adoption.settings AS o ON o.tenant_id = i.tenant_id
-		LEFT JOIN LATERAL (SELECT s.risk, s.scored_at FROM adoption.health_scores AS s
-			WHERE s.tenant_id = i.tenant_id AND s.scored_at <= as_of
-			ORDER BY s.scored_at DESC LIMIT 1) AS h ON true
-		LEFT JOIN LATERAL (SELECT CASE WHEN t.last_event_at <= as_of THEN t.last_event_at
-				ELSE adoption.last_event_up_to(i.tenant_id, as_of) END AS last_event_at
-			FROM adoption.tenant_state AS t WHERE t.tenant_id = i.tenant_id) AS le ON true
-		LEFT JOIN LATERAL (SELECT b.occurred_at FROM adoption.billing_events AS b
-			WHERE b.tenant_id = i.tenant_id AND b.kind = 'cancellation' AND b.occurred_at <= as_of
-				AND NOT EXISTS (SELECT 1 FROM adoption.billing_events AS r
-					WHERE r.tenant_id = b.tenant_id AND r.kind IN ('payment_succeeded', 'upgrade')
-						AND r.occurred_at > b.occurred_at AND r.occurred_at <= as_of)
-			ORDER BY b.occurred_at DESC LIMIT 1) AS c ON true
-		WHERE d.tenant_id IS NULL
-	) AS x;
-END;
-CREATE OR REPLACE FUNCTION adoption.blocked_plays(tenant_ids text[], template_keys text[], as_of timestamptz DEFAULT pg_catalog.now())
-RETURNS TABLE (tenant_id text, template_key text, states text[], reason text)
-LANGUAGE sql STABLE
-BEGIN ATOMIC
-	WITH pairs AS (
-		SELECT DISTINCT p.tenant_id, p.template_key
-		FROM unnest(tenant_ids, template_keys) AS p(tenant_id, template_key)
-		WHERE p.tenant_id IS NOT NULL AND p.template_key IS NOT NULL
-	)
-	SELECT pairs.tenant_id, pairs.template_key, b.states,
-		format('play policy: %s is not allowed for an account that is %s', pairs.template_key,
-			array_to_string(b.states, ' and '))
-	FROM pairs
-	CROSS JOIN LATERAL adoption.account_states(ARRAY[pairs.tenant_id], as_of) AS st
-	CROSS JOIN LATERAL (SELECT array_agg(s.state ORDER BY s.ord) AS states
-		FROM unnest(st.states) WITH ORDINALITY AS s(state, ord)
-		LEFT JOIN adoption.play_policy AS p ON p.account_state = s.state AND p.template_key = pairs.template_key
-		LEFT JOIN adoption.tenant_play_policy AS o ON o.tenant_id = pairs.tenant_id
-			AND o.account_state = s.state AND o.template_key = pairs.template_key
-		WHERE NOT coalesce(o.allowed, p.allowed, true)) AS b
-	WHERE cardinality(st.states) > 0 AND b.states IS NOT NULL;
-END;
+
 /*
  * Issue 21, the dashboard's slow queries: a partial index of every
  * partition of the event log on the events naming a campaign_influence
@@ -3969,20 +3045,6 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION adoption.ensure_partitions(integer) IS 'Creates monthly partitions of the event log from the current month to months_ahead months ahead, and for months whose events wait in the default partition; returns how many it created';
-CREATE OR REPLACE FUNCTION adoption.touch_credit(model text, pos bigint, n bigint, w double precision, w_sum double precision)
-RETURNS double precision
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE model
-	WHEN 'first_touch' THEN CASE WHEN pos = 1 THEN 1.0::double precision ELSE 0.0 END
-	WHEN 'last_touch' THEN CASE WHEN pos = n THEN 1.0::double precision ELSE 0.0 END
-	WHEN 'linear' THEN 1.0::double precision / n
-	WHEN 'time_decay' THEN w / w_sum
-	WHEN 'position_based' THEN CASE WHEN n = 1 THEN 1.0::double precision
-		WHEN n = 2 THEN 0.5
-		WHEN pos = 1 OR pos = n THEN 0.4
-		ELSE 0.2::double precision / (n - 2) END
-	END;
-COMMENT ON FUNCTION adoption.touch_credit(text, bigint, bigint, double precision, double precision) IS 'Credit of the pos-th of n touches under an attribution model: first_touch, last_touch, linear, time_decay (w / w_sum) or position_based (40/20/40)';
 CREATE FUNCTION adoption.attribution_touches(lookback interval)
 RETURNS TABLE (tenant_id text, user_id text, feature_id text, adopted_at timestamptz,
 	campaign_id text, touched_at timestamptz, src integer, touch_id bigint, event_id uuid)
@@ -4182,7 +3244,6 @@ BEGIN
 	ORDER BY g.campaign_id COLLATE "C", g.feature_id COLLATE "C";
 END
 $$;
-COMMENT ON FUNCTION adoption.campaign_lift(interval) IS 'Per campaign and feature: adoption rate of the users the campaign touched (adopted within lookback after their first touch) vs the users it did not touch (adopted within the campaign window: first touch to last touch + lookback), among the users active across the window who had not adopted before; rate_difference and relative lift';
 CREATE FUNCTION adoption.users_active_between(from_time timestamptz, to_time timestamptz)
 RETURNS TABLE (tenant_id text, user_id text)
 LANGUAGE sql STABLE
@@ -4267,6 +3328,7 @@ CROSS JOIN LATERAL (
 			l.launched_at + l.target_days * interval '24 hours') AS x
 		GROUP BY x.tenant_id) AS w
 ) AS a;
+COMMENT ON COLUMN adoption.launch_performance.median_days_to_activation IS 'median_time_to_activation as a number of days (for BI tools that cannot chart an interval)';
 
 REVOKE ALL ON FUNCTION adoption.attribution_touches(interval),
 	adoption.users_active_between(timestamptz, timestamptz) FROM PUBLIC;
@@ -4279,74 +3341,6 @@ GRANT EXECUTE ON FUNCTION adoption.attribution_touches(interval),
  * triggers work on the table they fire on (on Citus, a reference table's
  * shard) instead of naming the table.
  */
-CREATE OR REPLACE FUNCTION adoption.settings_merge_default()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	n bigint;
-BEGIN
-	IF NEW.tenant_id IS NOT NULL THEN
-		RETURN NEW;
-	END IF;
-	/* The table the trigger fired on: on Citus, a shard of the reference table. */
-	EXECUTE format('UPDATE %s AS s SET
-		aha_successes = ($1).aha_successes, usage_velocity_threshold = ($1).usage_velocity_threshold, feature_adoption_threshold = ($1).feature_adoption_threshold, success_outcome_rate = ($1).success_outcome_rate, active_window = ($1).active_window, nudge_after = ($1).nudge_after, dormant_after = ($1).dormant_after, max_future_skew = ($1).max_future_skew, max_attempts = ($1).max_attempts, event_retention = ($1).event_retention, weight_usage_trend = ($1).weight_usage_trend, weight_adoption = ($1).weight_adoption, weight_support = ($1).weight_support, weight_billing = ($1).weight_billing, weight_feedback = ($1).weight_feedback, health_healthy_min = ($1).health_healthy_min, health_at_risk_min = ($1).health_at_risk_min, action_cooldown = ($1).action_cooldown, seat_utilization_threshold = ($1).seat_utilization_threshold, updated_at = ($1).updated_at
-		WHERE s.tenant_id IS NULL', TG_RELID::regclass) USING NEW;
-	GET DIAGNOSTICS n = ROW_COUNT;
-	IF n > 0 THEN
-		RETURN NULL;
-	END IF;
-	RETURN NEW;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION adoption.check_upgrade_feature()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	upgrade text;
-	found_it boolean;
-BEGIN
-	/*
-	 * Deferred to commit: check the row as it is then (if it still exists).
-	 * In the table the trigger fired on (TG_RELID): on Citus, the shard of
-	 * the reference table on this node, which holds every row.
-	 */
-	EXECUTE format('SELECT f.upgrade_feature_id FROM %s AS f WHERE f.feature_id OPERATOR(pg_catalog.=) $1',
-		TG_RELID::regclass) INTO upgrade USING NEW.feature_id;
-	IF upgrade IS NULL THEN
-		RETURN NULL;
-	END IF;
-	EXECUTE format('SELECT true FROM %s AS f WHERE f.feature_id OPERATOR(pg_catalog.=) $1 FOR KEY SHARE',
-		TG_RELID::regclass) INTO found_it USING upgrade;
-	IF found_it IS NULL THEN
-		RAISE EXCEPTION 'upgrade_feature_id "%" of feature "%" is not in adoption.features', upgrade, NEW.feature_id
-			USING ERRCODE = 'foreign_key_violation',
-				HINT = 'Insert that feature first (in the same transaction is enough: the check runs at commit), or set upgrade_feature_id to NULL.';
-	END IF;
-	RETURN NULL;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION adoption.release_upgrade_feature()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	/* ON DELETE SET NULL, and the same when the key itself changes. */
-	/* In the table the trigger fired on: on Citus, this node's shard of the reference table. */
-	EXECUTE format('UPDATE %1$s AS f SET upgrade_feature_id = NULL'
-		' WHERE f.upgrade_feature_id OPERATOR(pg_catalog.=) $1'
-		' AND NOT EXISTS (SELECT FROM %1$s AS g WHERE g.feature_id OPERATOR(pg_catalog.=) $1)',
-		TG_RELID::regclass) USING OLD.feature_id;
-	RETURN NULL;
-END
-$$;
 
 CREATE OR REPLACE FUNCTION adoption.merge_seeded_row()
 RETURNS trigger
@@ -4378,25 +3372,6 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION adoption.merge_play_policy()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	n bigint;
-BEGIN
-	/* The table the trigger fired on: on Citus, a shard of the reference table. */
-	EXECUTE format('UPDATE %s AS p SET allowed = $1 WHERE p.account_state = $2 AND p.template_key = $3',
-		TG_RELID::regclass) USING NEW.allowed, NEW.account_state, NEW.template_key;
-	GET DIAGNOSTICS n = ROW_COUNT;
-	IF n > 0 THEN
-		RETURN NULL;
-	END IF;
-	RETURN NEW;
-END
-$$;
-
 CREATE TABLE adoption.citus_pending (
 	tenant_id text NOT NULL,
 	feature_id text,
@@ -4407,7 +3382,7 @@ CREATE TABLE adoption.citus_pending (
 COMMENT ON TABLE adoption.citus_pending IS 'Internal to Citus clusters: features to register and enqueued actions to announce that the ingest trigger on a worker noted for adoption.citus_flush() on the coordinator; empty between statements';
 
 /* Returns the tables with how Citus holds them. */
-CREATE FUNCTION adoption.distribute(shard_count integer DEFAULT NULL)
+CREATE OR REPLACE FUNCTION adoption.distribute(shard_count integer DEFAULT NULL)
 RETURNS TABLE (table_name regclass, citus_table_type text)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -4415,6 +3390,7 @@ AS $$
 DECLARE
 	event_log regclass := 'adoption.feature_usage_events'::regclass;
 	t regclass;
+	is_tenant boolean;
 	is_coordinator boolean;
 	fk_rels text[];
 	fk_names text[];
@@ -4478,42 +3454,30 @@ BEGIN
 			format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', fk_rels[i], fk_names[i]));
 	END LOOP;
 
-	/* Product-wide tables (no tenant_id NOT NULL): reference tables. */
-	FOR t IN
-		SELECT c.oid::regclass
+	/*
+	 * Product-wide tables (no tenant_id NOT NULL) become reference tables,
+	 * first; then the tenant tables are distributed by tenant_id, the event
+	 * log first (its partitions follow it), the others co-located with it.
+	 */
+	FOR t, is_tenant IN
+		SELECT c.oid::regclass, EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = c.oid
+				AND a.attname = 'tenant_id' AND a.attnotnull AND NOT a.attisdropped)
 		FROM pg_class AS c
 		JOIN pg_depend AS d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
 		JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'pg_adoption'
 		WHERE c.relnamespace = 'adoption'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-			AND NOT EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = c.oid
-				AND a.attname = 'tenant_id' AND a.attnotnull AND NOT a.attisdropped)
-		ORDER BY c.relname
+		ORDER BY 2, c.oid <> event_log, c.relname
 	LOOP
 		CONTINUE WHEN EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = t);
-		PERFORM create_reference_table(t);
-	END LOOP;
-
-	/* Tenant tables: by tenant_id, co-located with the event log (its partitions follow it). */
-	IF NOT EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = event_log) THEN
-		IF shard_count IS NULL THEN
+		IF NOT is_tenant THEN
+			PERFORM create_reference_table(t);
+		ELSIF t <> event_log THEN
+			PERFORM create_distributed_table(t, 'tenant_id', colocate_with => event_log::text);
+		ELSIF shard_count IS NULL THEN
 			PERFORM create_distributed_table(event_log, 'tenant_id');
 		ELSE
 			PERFORM create_distributed_table(event_log, 'tenant_id', shard_count => shard_count);
 		END IF;
-	END IF;
-	FOR t IN
-		SELECT c.oid::regclass
-		FROM pg_class AS c
-		JOIN pg_depend AS d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
-		JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'pg_adoption'
-		WHERE c.relnamespace = 'adoption'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-			AND c.oid <> event_log
-			AND EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = c.oid
-				AND a.attname = 'tenant_id' AND a.attnotnull AND NOT a.attisdropped)
-		ORDER BY c.relname
-	LOOP
-		CONTINUE WHEN EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = t);
-		PERFORM create_distributed_table(t, 'tenant_id', colocate_with => event_log::text);
 	END LOOP;
 
 	/*
@@ -4522,6 +3486,14 @@ BEGIN
 	 * Citus refuses to write a reference table that a foreign key names
 	 * after the statement's parallel writes to the shards.
 	 */
+	/*
+	 * The work per shard group: a call of citus_run() on the coordinator
+	 * runs on the worker that holds the group of its first argument, in the
+	 * caller's transaction (force_delegation).
+	 */
+	PERFORM create_distributed_function('adoption.citus_run(text, text)',
+		'anchor', colocate_with => event_log::text, force_delegation => true);
+
 	FOR i IN 1 .. coalesce(cardinality(fk_rels), 0) LOOP
 		CONTINUE WHEN fk_defs[i] LIKE '%REFERENCES adoption.features(%';
 		EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', fk_rels[i], fk_names[i], fk_defs[i]);
@@ -4548,7 +3520,7 @@ COMMENT ON FUNCTION adoption.distribute(integer) IS 'On a Citus coordinator: dis
  * role may write too, and empties a table that role may only insert into.
  * Safe to call any time.
  */
-CREATE FUNCTION adoption.citus_flush()
+CREATE OR REPLACE FUNCTION adoption.citus_flush()
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -4572,11 +3544,13 @@ BEGIN
 	INTO ids, names, n;
 
 	IF ids IS NOT NULL THEN
+		-- as src/registry.c: no lock on the rows found, only on the renamed ones
 		INSERT INTO adoption.features AS f (feature_id, feature_name)
 		SELECT u.i, u.n FROM unnest(ids, names) AS u(i, n)
-		ON CONFLICT (feature_id) DO UPDATE SET feature_name = excluded.feature_name
-		WHERE excluded.feature_name IS NOT NULL
-			AND (f.feature_name IS NULL OR f.feature_name <> excluded.feature_name);
+		ON CONFLICT (feature_id) DO NOTHING;
+		UPDATE adoption.features AS f SET feature_name = u.n
+		FROM unnest(ids, names) AS u(i, n)
+		WHERE f.feature_id = u.i AND u.n IS NOT NULL AND f.feature_name IS DISTINCT FROM u.n;
 	END IF;
 	IF n > 0 THEN
 		PERFORM pg_notify('adoption_actions', n::text);
@@ -4919,121 +3893,6 @@ COMMENT ON COLUMN adoption.launch_performance_snapshot.median_days_to_activation
 COMMENT ON COLUMN adoption.launch_performance_snapshot.computed_at IS 'When the row was computed: the snapshot''s time, or now() for a reader limited to its tenant';
 COMMENT ON COLUMN adoption.launch_performance_snapshot.partial IS 'True when target_at was still ahead at computed_at: the figures are so far, target_met is NULL';
 
-CREATE OR REPLACE FUNCTION adoption.drop_snapshots(tenant_id text)
-RETURNS bigint
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	first_day date;
-	last_day date;
-	n_tenant bigint;
-	n_feature bigint;
-BEGIN
-	SELECT min(x.day), max(x.day) INTO first_day, last_day
-	FROM adoption.daily_tenant_snapshots AS x WHERE x.tenant_id = drop_snapshots.tenant_id;
-	DELETE FROM adoption.daily_feature_snapshots AS x WHERE x.tenant_id = drop_snapshots.tenant_id;
-	GET DIAGNOSTICS n_feature = ROW_COUNT;
-	DELETE FROM adoption.daily_tenant_snapshots AS x WHERE x.tenant_id = drop_snapshots.tenant_id;
-	GET DIAGNOSTICS n_tenant = ROW_COUNT;
-	/* Its users' campaign attribution too (the lift and launch totals change at the next run). */
-	DELETE FROM adoption.attribution_snapshots AS x WHERE x.tenant_id = drop_snapshots.tenant_id;
-	IF first_day IS NOT NULL THEN
-		PERFORM adoption.snapshot_totals(first_day, last_day);
-	END IF;
-	RETURN n_tenant + n_feature;
-END
-$$;
-COMMENT ON FUNCTION adoption.drop_snapshots(text) IS 'Internal to forget_user and forget_tenant: deletes the tenant''s daily snapshots and campaign attribution snapshot rows and recomputes the totals of their days; returns the daily snapshot rows deleted';
-
-CREATE OR REPLACE FUNCTION adoption.snapshot_adoption(from_day date DEFAULT NULL, to_day date DEFAULT NULL,
-	tenant_id text DEFAULT NULL)
-RETURNS integer
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-SET TimeZone = 'UTC'
-AS $$
-DECLARE
-	today date := (now() AT TIME ZONE 'UTC')::date;
-	last_day date := coalesce(snapshot_adoption.to_day, today);
-	incremental boolean := snapshot_adoption.from_day IS NULL AND snapshot_adoption.tenant_id IS NULL;
-	old_watermark timestamptz;
-	new_watermark timestamptz;
-	targets jsonb;
-	written integer;
-BEGIN
-	IF last_day > today THEN
-		RAISE EXCEPTION 'to_day % is in the future', last_day USING ERRCODE = 'invalid_parameter_value',
-			HINT = format('Snapshots are kept up to the current UTC day (%s), which is marked partial.', today);
-	END IF;
-	IF snapshot_adoption.from_day > last_day THEN
-		RAISE EXCEPTION 'from_day % is after to_day %', snapshot_adoption.from_day, last_day
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF NOT isfinite(snapshot_adoption.from_day) OR NOT isfinite(last_day) THEN
-		RAISE EXCEPTION 'from_day and to_day must be finite dates' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	PERFORM adoption.check_known_tenant(snapshot_adoption.tenant_id,
-		'Tenants are the rows of adoption.tenants; events register them on first sight.')
-	WHERE snapshot_adoption.tenant_id IS NOT NULL;
-
-	/* One run at a time: a second one returns at once. */
-	IF NOT pg_try_advisory_xact_lock(('adoption.daily_feature_snapshots'::regclass)::oid::bigint) THEN
-		RAISE NOTICE 'adoption.snapshot_adoption() is already running in another session; skipped';
-		RETURN 0;
-	END IF;
-
-	IF NOT incremental THEN
-		SELECT jsonb_agg(jsonb_build_object('tenant_id', s.tenant_id,
-				'from_day', greatest(coalesce(snapshot_adoption.from_day, (s.first_event_at AT TIME ZONE 'UTC')::date),
-					(s.first_event_at AT TIME ZONE 'UTC')::date),
-				'to_day', last_day))
-		INTO targets
-		FROM adoption.tenant_state AS s
-		WHERE snapshot_adoption.tenant_id IS NULL OR s.tenant_id = snapshot_adoption.tenant_id;
-	ELSE
-		SELECT r.watermark INTO old_watermark FROM adoption.snapshot_state AS r;
-		new_watermark := adoption.ingest_watermark();
-		SELECT jsonb_agg(jsonb_build_object('tenant_id', d.tenant_id, 'from_day', d.from_day, 'to_day', today))
-		INTO targets
-		FROM (
-			SELECT s.tenant_id, least(n.first_new_day, l.last_day + 1,
-				CASE WHEN l.last_day IS NULL OR old_watermark IS NULL
-					THEN (s.first_event_at AT TIME ZONE 'UTC')::date END) AS from_day
-			FROM adoption.tenant_state AS s
-			LEFT JOIN (SELECT x.tenant_id, max(x.day) AS last_day
-				FROM adoption.daily_tenant_snapshots AS x GROUP BY x.tenant_id) AS l ON l.tenant_id = s.tenant_id
-			LEFT JOIN (SELECT e.tenant_id, min((e.usage_timestamp AT TIME ZONE 'UTC')::date) AS first_new_day
-				FROM adoption.feature_usage_events AS e
-				WHERE old_watermark IS NOT NULL AND e.ingested_at >= old_watermark
-				GROUP BY e.tenant_id) AS n ON n.tenant_id = s.tenant_id
-		) AS d
-		WHERE d.from_day <= today;
-		/* Days that ended since they were written: same events, now final. */
-		UPDATE adoption.daily_tenant_snapshots AS s SET partial = false
-		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
-		UPDATE adoption.daily_feature_snapshots AS s SET partial = false
-		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
-		UPDATE adoption.daily_totals AS s SET partial = false
-		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
-	END IF;
-
-	written := adoption.snapshot_days(coalesce(targets, '[]'));
-	/* The campaign and launch snapshots, recomputed whole (see snapshot_campaigns()). */
-	PERFORM adoption.snapshot_campaigns();
-
-	IF incremental THEN
-		INSERT INTO adoption.snapshot_state AS r (singleton, watermark, last_started_at, last_finished_at, last_days)
-		VALUES (true, new_watermark, now(), clock_timestamp(), written)
-		ON CONFLICT (singleton) DO UPDATE SET watermark = excluded.watermark,
-			last_started_at = excluded.last_started_at, last_finished_at = excluded.last_finished_at,
-			last_days = excluded.last_days;
-	END IF;
-	RETURN written;
-END
-$$;
-COMMENT ON FUNCTION adoption.snapshot_adoption(date, date, text) IS 'Writes the daily adoption snapshots: incrementally without arguments (what upkeep() runs), or recomputes [from_day, to_day] (default: the first event''s day, today UTC) for one tenant or all; then runs snapshot_campaigns(); returns the tenant-days written';
-
 REVOKE ALL ON adoption.campaign_snapshot_state, adoption.attribution_snapshots, adoption.lift_snapshots,
 	adoption.launch_snapshots, adoption.campaign_attribution_snapshot, adoption.campaign_lift_snapshot,
 	adoption.launch_performance_snapshot FROM PUBLIC;
@@ -5091,7 +3950,7 @@ COMMENT ON COLUMN adoption.settings.health_at_risk_min IS 'Health score from whi
 COMMENT ON COLUMN adoption.settings.action_cooldown IS 'A tenant-level health action is not enqueued again within this time';
 COMMENT ON COLUMN adoption.settings.seat_utilization_threshold IS 'Active users / seats_licensed from which a tenant is an expansion opportunity';
 COMMENT ON COLUMN adoption.settings.updated_at IS 'Last change of the row';
-CREATE FUNCTION adoption.settings_derive()
+CREATE OR REPLACE FUNCTION adoption.settings_derive()
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -5115,9 +3974,23 @@ AS %L', 'SELECT ' || cols);
 	FROM adoption.tenants AS t
 	CROSS JOIN adoption.settings AS d
 	LEFT JOIN adoption.settings AS o ON o.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
-	CROSS JOIN LATERAL adoption.settings_in_force(t.tenant_id, d, o) AS s
+	CROSS JOIN LATERAL adoption.settings_in_force(t.tenant_id, ROW(d.*)::adoption.settings,
+		ROW(o.*)::adoption.settings) AS s
 	WHERE d.tenant_id IS NULL;
 	COMMENT ON VIEW adoption.effective_settings IS 'The settings in force for each tenant: its overrides, else the defaults';
+	/*
+	 * Every setting has a default, except event_retention (none: events are
+	 * kept).  Named columns, not a whole-row reference: Citus cannot deparse
+	 * one into a shard's CHECK.
+	 */
+	SELECT string_agg(format('%I IS NOT NULL', a.attname), ' AND ' ORDER BY a.attname)
+	INTO cols
+	FROM pg_attribute AS a
+	WHERE a.attrelid = 'adoption.settings'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+		AND a.attname NOT IN ('tenant_id', 'event_retention');
+	ALTER TABLE adoption.settings DROP CONSTRAINT IF EXISTS settings_defaults_complete;
+	EXECUTE format('ALTER TABLE adoption.settings ADD CONSTRAINT settings_defaults_complete CHECK (tenant_id IS NOT NULL OR (%s))',
+		cols);
 	FOR col IN SELECT a.attname, col_description(a.attrelid, a.attnum) AS comment
 		FROM pg_attribute AS a
 		WHERE a.attrelid = 'adoption.settings'::regclass AND a.attnum > 0 AND NOT a.attisdropped
@@ -5129,9 +4002,9 @@ AS %L', 'SELECT ' || cols);
 	END LOOP;
 END
 $derive$;
-COMMENT ON FUNCTION adoption.settings_derive() IS 'Writes adoption.settings_in_force() and the view adoption.effective_settings from the columns of adoption.settings (run after adding a setting)';
+COMMENT ON FUNCTION adoption.settings_derive() IS 'Writes adoption.settings_in_force(), the view adoption.effective_settings and the check that the defaults row is complete from the columns of adoption.settings (run after adding a setting)';
 SELECT adoption.settings_derive();
-CREATE FUNCTION adoption.tenant_settings(tenant_id text)
+CREATE OR REPLACE FUNCTION adoption.tenant_settings(tenant_id text)
 RETURNS adoption.settings
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -5139,7 +4012,8 @@ AS $$
 	SELECT s.*
 	FROM adoption.settings AS d
 	LEFT JOIN adoption.settings AS o ON o.tenant_id = tenant_settings.tenant_id
-	CROSS JOIN LATERAL adoption.settings_in_force(tenant_settings.tenant_id, d, o) AS s
+	CROSS JOIN LATERAL adoption.settings_in_force(tenant_settings.tenant_id, ROW(d.*)::adoption.settings,
+		ROW(o.*)::adoption.settings) AS s
 	WHERE d.tenant_id IS NULL
 $$;
 COMMENT ON FUNCTION adoption.tenant_settings(text) IS 'The settings in force for one tenant: its overrides, else the defaults (all defaults for NULL)';
@@ -5147,164 +4021,6 @@ REVOKE ALL ON FUNCTION adoption.settings_derive(), adoption.settings_in_force(te
 	adoption.tenant_settings(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION adoption.settings_in_force(text, adoption.settings, adoption.settings),
 	adoption.tenant_settings(text) TO adoption_analyst, adoption_tenant;
-CREATE OR REPLACE FUNCTION adoption.settings_merge_default()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	cols text;
-	updated bigint;
-BEGIN
-	IF NEW.tenant_id IS NOT NULL THEN
-		RETURN NEW;
-	END IF;
-	SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
-	FROM pg_attribute AS a
-	WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> 'tenant_id';
-	EXECUTE format('UPDATE adoption.settings SET (%1$s) = (SELECT %1$s FROM (SELECT ($1).*) AS n) WHERE tenant_id IS NULL', cols)
-		USING NEW;
-	GET DIAGNOSTICS updated = ROW_COUNT;
-	IF updated > 0 THEN
-		RETURN NULL;
-	END IF;
-	RETURN NEW;
-END
-$$;
-CREATE OR REPLACE FUNCTION adoption.claim_actions(worker text, max integer DEFAULT 100, lease interval DEFAULT '5 minutes')
-RETURNS SETOF adoption.campaign_actions
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	claimed bigint;
-BEGIN
-	IF worker IS NULL OR btrim(worker) = '' THEN
-		RAISE EXCEPTION 'worker must not be empty' USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'Name the worker, e.g. its host and process id; complete_action() can check it.';
-	END IF;
-	IF max IS NULL OR max < 0 THEN
-		RAISE EXCEPTION 'max must not be negative, not %', coalesce(max::text, 'NULL') USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF lease IS NULL OR lease <= interval '0' THEN
-		RAISE EXCEPTION 'lease must be positive, not %', coalesce(lease::text, 'NULL') USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'The lease is how long the worker holds the actions, e.g. ''5 minutes''.';
-	END IF;
-
-	/* Expired leases of actions out of attempts (the tenant's max_attempts): dead, not handed out again. */
-	WITH expired AS (
-		DELETE FROM adoption.campaign_action_queue AS q
-		WHERE q.status = 'claimed' AND q.lease_until < now()
-			AND q.attempts >= (adoption.tenant_settings(q.tenant_id)).max_attempts
-			AND q.action_id IN (SELECT e.action_id FROM adoption.campaign_action_queue AS e
-				WHERE e.status = 'claimed' AND e.lease_until < now()
-				FOR UPDATE SKIP LOCKED)
-		RETURNING q.*
-	)
-	INSERT INTO adoption.campaign_action_archive
-	SELECT e.action_id, e.tenant_id, e.user_id, e.feature_id, e.template_key, e.campaign_id, e.reason,
-		e.dedupe_key, 'dead', e.attempts, e.available_at, e.claimed_by, e.lease_until,
-		coalesce(e.last_error, 'lease expired'), e.created_at, now()
-	FROM expired AS e;
-
-	/* Due pending actions first, then actions whose lease expired. */
-	RETURN QUERY
-	WITH locked AS (
-		SELECT p.tenant_id, p.action_id FROM adoption.campaign_action_queue AS p
-		WHERE p.status = 'pending' AND p.available_at <= now()
-		ORDER BY p.available_at
-		LIMIT max
-		FOR UPDATE SKIP LOCKED
-	)
-	UPDATE adoption.campaign_action_queue AS q
-	SET status = 'claimed', claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
-	FROM locked AS l
-	WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id
-	RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
-		q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
-		q.created_at, q.completed_at, q.status_reason;
-	GET DIAGNOSTICS claimed = ROW_COUNT;
-	IF claimed < max THEN
-		RETURN QUERY
-		WITH locked AS (
-			SELECT x.tenant_id, x.action_id FROM adoption.campaign_action_queue AS x
-			WHERE x.status = 'claimed' AND x.lease_until < now()
-			ORDER BY x.lease_until
-			LIMIT max - claimed
-			FOR UPDATE SKIP LOCKED
-		)
-		UPDATE adoption.campaign_action_queue AS q
-		SET claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
-		FROM locked AS l
-		WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id
-		RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
-			q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
-			q.created_at, q.completed_at, q.status_reason;
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION adoption.claim_actions(text, integer, interval) IS 'Claims up to max due actions for worker for the lease; never hands one action to two workers at once';
-CREATE OR REPLACE FUNCTION adoption.fail_action(action_id bigint, error text, worker text DEFAULT NULL)
-RETURNS text
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	a adoption.campaign_action_queue := adoption.held_action(action_id, worker);
-	max_attempts integer;
-BEGIN
-	max_attempts := (adoption.tenant_settings(a.tenant_id)).max_attempts;
-	IF a.attempts >= max_attempts THEN
-		DELETE FROM adoption.campaign_action_queue AS q WHERE q.tenant_id = a.tenant_id AND q.action_id = a.action_id;
-		INSERT INTO adoption.campaign_action_archive
-		VALUES (a.action_id, a.tenant_id, a.user_id, a.feature_id, a.template_key, a.campaign_id, a.reason,
-			a.dedupe_key, 'dead', a.attempts, a.available_at, a.claimed_by, a.lease_until, error,
-			a.created_at, now());
-		RETURN 'dead';
-	END IF;
-	/* Backoff: 30 s after the first failure, doubling, at most a day. */
-	UPDATE adoption.campaign_action_queue AS q
-	SET status = 'pending', lease_until = NULL, last_error = error,
-		available_at = now() + least(interval '30 seconds' * power(2, least(a.attempts - 1, 12)), interval '1 day')
-	WHERE q.tenant_id = a.tenant_id AND q.action_id = a.action_id;
-	RETURN 'pending';
-END
-$$;
-COMMENT ON FUNCTION adoption.fail_action(bigint, text, text) IS 'Records a failed delivery: the action is retried after 30 s, 1 min, 2 min... (at most a day), or is dead after max_attempts; returns the new status';
-CREATE OR REPLACE FUNCTION adoption.account_states(tenant_ids text[], as_of timestamptz DEFAULT pg_catalog.now())
-RETURNS TABLE (tenant_id text, risk text, scored_at timestamptz, last_event_at timestamptz,
-	dormant boolean, cancelled_at timestamptz, states text[])
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT x.tenant_id, x.risk, x.scored_at, x.last_event_at, x.dormant, x.cancelled_at,
-		array_remove(ARRAY[CASE WHEN x.risk IN ('at_risk', 'critical') THEN x.risk END,
-			CASE WHEN x.dormant THEN 'dormant' END,
-			CASE WHEN x.cancelled_at IS NOT NULL THEN 'cancelled' END], NULL)
-	FROM (
-		SELECT i.tenant_id, h.risk, h.scored_at, le.last_event_at,
-			coalesce(le.last_event_at <= as_of - e.dormant_after, false) AS dormant,
-			c.occurred_at AS cancelled_at
-		FROM (SELECT DISTINCT u.tenant_id FROM unnest(tenant_ids) AS u(tenant_id) WHERE u.tenant_id IS NOT NULL) AS i
-		LEFT JOIN adoption.effective_settings AS e ON e.tenant_id = i.tenant_id
-		LEFT JOIN LATERAL (SELECT s.risk, s.scored_at FROM adoption.health_scores AS s
-			WHERE s.tenant_id = i.tenant_id AND s.scored_at <= as_of
-			ORDER BY s.scored_at DESC LIMIT 1) AS h ON true
-		LEFT JOIN LATERAL (SELECT CASE WHEN t.last_event_at <= as_of THEN t.last_event_at
-				ELSE (SELECT max(v.usage_timestamp) FROM adoption.feature_usage_events AS v
-					WHERE v.tenant_id = i.tenant_id AND v.usage_timestamp <= as_of) END AS last_event_at
-			FROM adoption.tenant_state AS t WHERE t.tenant_id = i.tenant_id) AS le ON true
-		LEFT JOIN LATERAL (SELECT b.occurred_at FROM adoption.billing_events AS b
-			WHERE b.tenant_id = i.tenant_id AND b.kind = 'cancellation' AND b.occurred_at <= as_of
-				AND NOT EXISTS (SELECT 1 FROM adoption.billing_events AS r
-					WHERE r.tenant_id = b.tenant_id AND r.kind IN ('payment_succeeded', 'upgrade')
-						AND r.occurred_at > b.occurred_at AND r.occurred_at <= as_of)
-			ORDER BY b.occurred_at DESC LIMIT 1) AS c ON true
-	) AS x
-$$;
-COMMENT ON FUNCTION adoption.account_states(text[], timestamptz) IS 'Per tenant as of a time: the risk band of its latest score, its last event and whether it is dormant, its standing cancellation, and the states the play policy knows (at_risk, critical, dormant, cancelled)';
-ALTER FUNCTION adoption.claim_actions(text, integer, interval) SECURITY DEFINER;
-ALTER FUNCTION adoption.fail_action(bigint, text, text) SECURITY DEFINER;
 
 /*
  * Issue 20, one enqueue path: adoption.queue_actions() claims the dedupe
@@ -5354,22 +4070,6 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION adoption.enqueue_action(text, text, text, jsonb, text, text, timestamptz) IS 'Enqueues a campaign action unless one with the same (tenant_id, dedupe_key) was enqueued (and not withdrawn) or the play policy forbids it for the account''s state; returns its id or NULL';
-CREATE OR REPLACE FUNCTION adoption.enqueue_batch(actions jsonb)
-RETURNS TABLE (tenant_id text, template_key text, action_id bigint)
-LANGUAGE sql
-SET search_path = pg_catalog, pg_temp
-AS $$
-	WITH a AS MATERIALIZED (
-		SELECT * FROM jsonb_to_recordset(coalesce(actions, '[]')) AS a(tenant_id text, user_id text,
-			feature_id text, template_key text, reason jsonb, dedupe_key text)
-		ORDER BY a.tenant_id, a.dedupe_key
-	)
-	SELECT q.tenant_id, q.template_key, q.action_id
-	FROM adoption.queue_actions(ARRAY(SELECT a.tenant_id FROM a), ARRAY(SELECT a.template_key FROM a),
-		ARRAY(SELECT a.dedupe_key FROM a), ARRAY(SELECT a.reason FROM a), ARRAY(SELECT a.user_id FROM a),
-		ARRAY(SELECT a.feature_id FROM a), NULL, true) AS q
-$$;
-COMMENT ON FUNCTION adoption.enqueue_batch(jsonb) IS 'Enqueues a JSON array of actions {tenant_id, template_key, dedupe_key, reason, user_id, feature_id} set-based, skipping keys already enqueued and plays the play policy forbids; returns what it enqueued';
 ALTER FUNCTION adoption.enqueue_action(text, text, text, jsonb, text, text, timestamptz) SECURITY DEFINER;
 
 /*
@@ -5528,7 +4228,10 @@ BEGIN ATOMIC
 			coalesce(le.last_event_at <= as_of - e.dormant_after, false) AS dormant,
 			c.occurred_at AS cancelled_at
 		FROM (SELECT DISTINCT u.tenant_id FROM unnest(tenant_ids) AS u(tenant_id) WHERE u.tenant_id IS NOT NULL) AS i
-		LEFT JOIN adoption.effective_settings AS e ON e.tenant_id = i.tenant_id
+		CROSS JOIN adoption.settings AS sd
+		LEFT JOIN adoption.settings AS so ON so.tenant_id = i.tenant_id
+		CROSS JOIN LATERAL adoption.settings_in_force(i.tenant_id, ROW(sd.*)::adoption.settings,
+			ROW(so.*)::adoption.settings) AS e
 		LEFT JOIN LATERAL (SELECT s.risk, s.scored_at FROM adoption.health_scores AS s
 			WHERE s.tenant_id = i.tenant_id AND s.scored_at <= as_of
 			ORDER BY s.scored_at DESC LIMIT 1) AS h ON true
@@ -5541,6 +4244,7 @@ BEGIN ATOMIC
 					WHERE r.tenant_id = b.tenant_id AND r.kind IN ('payment_succeeded', 'upgrade')
 						AND r.occurred_at > b.occurred_at AND r.occurred_at <= as_of)
 			ORDER BY b.occurred_at DESC LIMIT 1) AS c ON true
+		WHERE sd.tenant_id IS NULL
 	) AS x;
 END;
 COMMENT ON FUNCTION adoption.account_states(text[], timestamptz) IS 'Per tenant as of a time: the risk band of its latest score, its last event and whether it is dormant, its standing cancellation, and the states the play policy knows (at_risk, critical, dormant, cancelled)';
@@ -5566,6 +4270,10 @@ BEGIN ATOMIC
 		WHERE NOT coalesce(o.allowed, p.allowed, true)) AS b
 	WHERE cardinality(st.states) > 0 AND b.states IS NOT NULL;
 END;
+COMMENT ON FUNCTION adoption.blocked_plays(text[], text[], timestamptz) IS 'Of the (tenant_id, template_key) pairs of two parallel arrays, those the play policy forbids given the tenants'' states as of as_of, with the forbidding states and a reason';
+REVOKE ALL ON FUNCTION adoption.account_states(text[], timestamptz), adoption.blocked_plays(text[], text[], timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION adoption.account_states(text[], timestamptz), adoption.blocked_plays(text[], text[], timestamptz)
+	TO adoption_analyst, adoption_tenant;
 CREATE OR REPLACE FUNCTION adoption.settings_merge_default()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -5593,315 +4301,12 @@ END
 $$;
 
 /* distribute(): the reference and distributed tables in one pass (as citus.sql defines it). */
-CREATE OR REPLACE FUNCTION adoption.distribute(shard_count integer DEFAULT NULL)
-RETURNS TABLE (table_name regclass, citus_table_type text)
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	event_log regclass := 'adoption.feature_usage_events'::regclass;
-	t regclass;
-	is_tenant boolean;
-	is_coordinator boolean;
-	fk_rels text[];
-	fk_names text[];
-	fk_defs text[];
-	i integer;
-BEGIN
-	IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
-		RAISE EXCEPTION 'Citus is not installed in database %', current_database()
-			USING ERRCODE = 'feature_not_supported',
-				DETAIL = 'adoption.distribute() distributes pg_adoption''s tables over a Citus cluster.',
-				HINT = 'Put citus first in shared_preload_libraries on every node, CREATE EXTENSION citus, add the workers with citus_add_node() on the coordinator, then call adoption.distribute() there.';
-	END IF;
-	EXECUTE 'SELECT pg_catalog.citus_is_coordinator()' INTO is_coordinator;
-	IF NOT is_coordinator THEN
-		RAISE EXCEPTION 'adoption.distribute() must run on the Citus coordinator, not on a worker'
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				HINT = 'Connect to the coordinator (the node that holds the metadata, where citus_add_node() was called) and call it there.';
-	END IF;
-	IF shard_count IS NOT NULL AND (shard_count < 1 OR shard_count > 64000) THEN
-		RAISE EXCEPTION 'shard_count must be between 1 and 64000, not %', shard_count
-			USING ERRCODE = 'invalid_parameter_value',
-				HINT = 'Pass NULL to use citus.shard_count.';
-	END IF;
-	/*
-	 * Action ids and arrival numbers are unique across the cluster: each
-	 * worker's copies of the sequences (made by CREATE EXTENSION, which
-	 * Citus does not adjust) draw from a range of their own, group id << 48,
-	 * as Citus does for the sequences it distributes.  Again for a worker
-	 * added since: call adoption.distribute() after citus_add_node().
-	 */
-	PERFORM run_command_on_workers($cmd$
-		SELECT pg_catalog.setval(s.seq, (SELECT g.groupid::bigint << 48 FROM pg_catalog.pg_dist_local_group AS g))
-		FROM unnest(ARRAY['adoption.campaign_action_id_seq', 'adoption.feature_usage_events_arrival_seq']::pg_catalog.regclass[]) AS s(seq)
-		WHERE pg_catalog.pg_sequence_last_value(s.seq) IS NULL
-			OR pg_catalog.pg_sequence_last_value(s.seq) < (SELECT g.groupid::bigint << 48 FROM pg_catalog.pg_dist_local_group AS g)
-	$cmd$);
-
-	/* The ingest trigger fires on the event log's shards (src/citus.c). */
-	PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
-	PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
-
-	/*
-	 * Foreign keys between the extension's tables come off while their
-	 * tables change hands and go back on after: Citus converts a local table
-	 * that references a new reference table into a Citus local table, which
-	 * fails because CREATE EXTENSION made the table on the workers already.
-	 */
-	SELECT array_agg(x.rel ORDER BY x.rel, x.conname), array_agg(x.conname ORDER BY x.rel, x.conname),
-		array_agg(x.def ORDER BY x.rel, x.conname)
-	INTO fk_rels, fk_names, fk_defs FROM (
-		SELECT f.conrelid::regclass::text AS rel, f.conname::text AS conname, pg_get_constraintdef(f.oid) AS def
-		FROM pg_constraint AS f
-		JOIN pg_depend AS d ON d.classid = 'pg_class'::regclass AND d.objid = f.conrelid AND d.deptype = 'e'
-		JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'pg_adoption'
-		WHERE f.contype = 'f'
-			AND NOT EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = f.conrelid)) AS x;
-	FOR i IN 1 .. coalesce(cardinality(fk_rels), 0) LOOP
-		EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', fk_rels[i], fk_names[i]);
-		/* The workers' copies from CREATE EXTENSION have it too (before Citus locks them). */
-		PERFORM run_command_on_workers(
-			format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', fk_rels[i], fk_names[i]));
-	END LOOP;
-
-	/*
-	 * Product-wide tables (no tenant_id NOT NULL) become reference tables,
-	 * first; then the tenant tables are distributed by tenant_id, the event
-	 * log first (its partitions follow it), the others co-located with it.
-	 */
-	FOR t, is_tenant IN
-		SELECT c.oid::regclass, EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = c.oid
-				AND a.attname = 'tenant_id' AND a.attnotnull AND NOT a.attisdropped)
-		FROM pg_class AS c
-		JOIN pg_depend AS d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
-		JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'pg_adoption'
-		WHERE c.relnamespace = 'adoption'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-		ORDER BY 2, c.oid <> event_log, c.relname
-	LOOP
-		CONTINUE WHEN EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = t);
-		IF NOT is_tenant THEN
-			PERFORM create_reference_table(t);
-		ELSIF t <> event_log THEN
-			PERFORM create_distributed_table(t, 'tenant_id', colocate_with => event_log::text);
-		ELSIF shard_count IS NULL THEN
-			PERFORM create_distributed_table(event_log, 'tenant_id');
-		ELSE
-			PERFORM create_distributed_table(event_log, 'tenant_id', shard_count => shard_count);
-		END IF;
-	END LOOP;
-
-	/*
-	 * Not the keys into adoption.features: the coordinator registers the
-	 * features the workers saw in the ingest statement's transaction, and
-	 * Citus refuses to write a reference table that a foreign key names
-	 * after the statement's parallel writes to the shards.
-	 */
-	FOR i IN 1 .. coalesce(cardinality(fk_rels), 0) LOOP
-		CONTINUE WHEN fk_defs[i] LIKE '%REFERENCES adoption.features(%';
-		EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', fk_rels[i], fk_names[i], fk_defs[i]);
-	END LOOP;
-
-	RETURN QUERY
-		SELECT p.logicalrelid::regclass, CASE p.partmethod WHEN 'n' THEN 'reference' ELSE 'distributed' END
-		FROM pg_dist_partition AS p
-		JOIN pg_class AS c ON c.oid = p.logicalrelid
-		WHERE c.relnamespace = 'adoption'::regnamespace AND NOT c.relispartition
-		ORDER BY 2, 1::text;
-END
-$$;
 
 /* settings_derive() also writes the defaults-row check from the columns (a whole-row reference cannot go to a Citus shard), and the view passes the rows to settings_in_force() as ROW(d.*)::adoption.settings (on a Citus shard d has the shard's row type). */
-CREATE OR REPLACE FUNCTION adoption.settings_derive()
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $derive$
-DECLARE
-	cols text;
-	col record;
-BEGIN
-	SELECT string_agg(CASE WHEN a.attname = 'tenant_id' THEN 'tenant_id'
-		ELSE format('coalesce(override.%1$I, defaults.%1$I)', a.attname) END, ', ' ORDER BY a.attnum)
-	INTO cols
-	FROM pg_attribute AS a
-	WHERE a.attrelid = 'adoption.settings'::regclass AND a.attnum > 0 AND NOT a.attisdropped;
-	EXECUTE format('CREATE OR REPLACE FUNCTION adoption.settings_in_force(tenant_id text, defaults adoption.settings, override adoption.settings)
-RETURNS SETOF adoption.settings
-LANGUAGE sql IMMUTABLE PARALLEL SAFE ROWS 1
-AS %L', 'SELECT ' || cols);
-	COMMENT ON FUNCTION adoption.settings_in_force(text, adoption.settings, adoption.settings) IS 'The settings in force for a tenant (one row): each column of its override row that is not NULL, else that of the defaults row';
-	CREATE OR REPLACE VIEW adoption.effective_settings WITH (security_invoker = true) AS
-	SELECT s.*
-	FROM adoption.tenants AS t
-	CROSS JOIN adoption.settings AS d
-	LEFT JOIN adoption.settings AS o ON o.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
-	CROSS JOIN LATERAL adoption.settings_in_force(t.tenant_id, ROW(d.*)::adoption.settings,
-		ROW(o.*)::adoption.settings) AS s
-	WHERE d.tenant_id IS NULL;
-	COMMENT ON VIEW adoption.effective_settings IS 'The settings in force for each tenant: its overrides, else the defaults';
-	/*
-	 * Every setting has a default, except event_retention (none: events are
-	 * kept).  Named columns, not a whole-row reference: Citus cannot deparse
-	 * one into a shard's CHECK.
-	 */
-	SELECT string_agg(format('%I IS NOT NULL', a.attname), ' AND ' ORDER BY a.attname)
-	INTO cols
-	FROM pg_attribute AS a
-	WHERE a.attrelid = 'adoption.settings'::regclass AND a.attnum > 0 AND NOT a.attisdropped
-		AND a.attname NOT IN ('tenant_id', 'event_retention');
-	ALTER TABLE adoption.settings DROP CONSTRAINT IF EXISTS settings_defaults_complete;
-	EXECUTE format('ALTER TABLE adoption.settings ADD CONSTRAINT settings_defaults_complete CHECK (tenant_id IS NOT NULL OR (%s))',
-		cols);
-	FOR col IN SELECT a.attname, col_description(a.attrelid, a.attnum) AS comment
-		FROM pg_attribute AS a
-		WHERE a.attrelid = 'adoption.settings'::regclass AND a.attnum > 0 AND NOT a.attisdropped
-	LOOP
-		EXECUTE format('COMMENT ON COLUMN adoption.effective_settings.%I IS %L', col.attname,
-			CASE col.attname WHEN 'tenant_id' THEN 'Tenant'
-				WHEN 'updated_at' THEN 'Last change of the tenant''s override row (of the defaults row when it has none)'
-				ELSE col.comment END);
-	END LOOP;
-END
-$derive$;
-COMMENT ON FUNCTION adoption.settings_derive() IS 'Writes adoption.settings_in_force(), the view adoption.effective_settings and the check that the defaults row is complete from the columns of adoption.settings (run after adding a setting)';
-SELECT adoption.settings_derive();
 
 /* tenant_settings() passes the rows as ROW(d.*)::adoption.settings too (Citus shards). */
-CREATE OR REPLACE FUNCTION adoption.tenant_settings(tenant_id text)
-RETURNS adoption.settings
-LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT s.*
-	FROM adoption.settings AS d
-	LEFT JOIN adoption.settings AS o ON o.tenant_id = tenant_settings.tenant_id
-	CROSS JOIN LATERAL adoption.settings_in_force(tenant_settings.tenant_id, ROW(d.*)::adoption.settings,
-		ROW(o.*)::adoption.settings) AS s
-	WHERE d.tenant_id IS NULL
-$$;
-COMMENT ON FUNCTION adoption.tenant_settings(text) IS 'The settings in force for one tenant: its overrides, else the defaults (all defaults for NULL)';
-
-/*
- * Issue 20: persona_profiles and segment_personas spread one composite,
- * adoption.persona_figures, that persona_summary() returns, instead of
- * listing the same seventeen columns each (their columns, order, types and
- * comments are unchanged).  persona_summary() changes its columns, so the
- * two views are dropped and created again over it, with their privileges.
- */
-DROP VIEW adoption.persona_profiles, adoption.segment_personas;
-DROP FUNCTION adoption.persona_summary(boolean);
-/*
- * The figures of a persona, per tenant in persona_profiles and per segment
- * in segment_personas: both views spread this type, in this order, after
- * their own key columns, so the two read alike by construction.
- */
-CREATE TYPE adoption.persona_figures AS (
-	feedback bigint,
-	last_feedback_at timestamptz,
-	mean_sentiment numeric,
-	recent_sentiment numeric,
-	previous_sentiment numeric,
-	sentiment_trend numeric,
-	nps_responses bigint,
-	nps numeric,
-	recent_nps numeric,
-	previous_nps numeric,
-	nps_trend numeric,
-	value_drivers text[],
-	pain_points text[],
-	feature_requests text[],
-	success_indicators text[],
-	features_named text[],
-	campaigns_answered text[]
-);
-COMMENT ON TYPE adoption.persona_figures IS 'Internal: the columns adoption.persona_profiles and adoption.segment_personas share (see their column comments)';
 
 /* The one-row summary of each tenant (false) or segment (true) for the persona views. */
-CREATE FUNCTION adoption.persona_summary(by_segment boolean)
-RETURNS TABLE (tenant_id text, segment text, tenants bigint, figures adoption.persona_figures)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-WITH r AS (SELECT * FROM adoption.persona_rows(by_segment))
-SELECT a.tenant_id, a.segment, a.tenants,
-	ROW(a.mentions, a.last_seen_at,
-		a.mean_sentiment, a.recent_sentiment, a.previous_sentiment, a.recent_sentiment - a.previous_sentiment,
-		a.nps_responses, a.nps, a.recent_nps, a.previous_nps, a.recent_nps - a.previous_nps,
-		l.value_drivers[1:3], l.pain_points[1:3], l.feature_requests[1:3], l.success_indicators[1:3],
-		l.features_named, l.campaigns_answered)::adoption.persona_figures
-FROM r AS a
-CROSS JOIN LATERAL (
-	SELECT array_agg(x.item ORDER BY x.mentions DESC, x.item) FILTER (WHERE x.category = 'value_driver') AS value_drivers,
-		array_agg(x.item ORDER BY x.mentions DESC, x.item) FILTER (WHERE x.category = 'pain_point') AS pain_points,
-		array_agg(x.item ORDER BY x.mentions DESC, x.item) FILTER (WHERE x.category = 'feature_request') AS feature_requests,
-		array_agg(x.item ORDER BY x.mentions DESC, x.item) FILTER (WHERE x.category = 'success_indicator') AS success_indicators,
-		array_agg(x.item ORDER BY x.mentions DESC, x.item) FILTER (WHERE x.category = 'feature') AS features_named,
-		array_agg(x.item ORDER BY x.mentions DESC, x.item) FILTER (WHERE x.category = 'campaign') AS campaigns_answered
-	FROM r AS x
-	WHERE x.tenant_id IS NOT DISTINCT FROM a.tenant_id AND x.segment IS NOT DISTINCT FROM a.segment
-) AS l
-WHERE a.category = 'all'
-$$;
-COMMENT ON FUNCTION adoption.persona_summary(boolean) IS 'Internal: the rows of adoption.persona_profiles (false) and adoption.segment_personas (true)';
-CREATE VIEW adoption.persona_profiles WITH (security_invoker = true) AS
-SELECT a.tenant_id, a.segment, t.name, t.arr, (a.figures).*
-FROM adoption.persona_summary(false) AS a
-LEFT JOIN adoption.tenants AS t ON t.tenant_id OPERATOR(pg_catalog.=) a.tenant_id;
-COMMENT ON VIEW adoption.persona_profiles IS 'Persona profile of each tenant with feedback, one row: volume, sentiment and NPS with their trend, the top things it mentions, the features it names and the campaigns it answered';
-COMMENT ON COLUMN adoption.persona_profiles.tenant_id IS 'Tenant';
-COMMENT ON COLUMN adoption.persona_profiles.segment IS 'Segment of the tenant (NULL: not set)';
-COMMENT ON COLUMN adoption.persona_profiles.name IS 'Name of the tenant';
-COMMENT ON COLUMN adoption.persona_profiles.arr IS 'ARR of the tenant';
-COMMENT ON COLUMN adoption.persona_profiles.feedback IS 'Feedback rows of the tenant';
-COMMENT ON COLUMN adoption.persona_profiles.last_feedback_at IS 'Latest created_at of its feedback';
-COMMENT ON COLUMN adoption.persona_profiles.mean_sentiment IS 'Mean sentiment (-1 to 1) of its feedback with a text';
-COMMENT ON COLUMN adoption.persona_profiles.recent_sentiment IS 'Mean sentiment in the three months (UTC) ending with its latest month of feedback';
-COMMENT ON COLUMN adoption.persona_profiles.previous_sentiment IS 'Mean sentiment in the three months before those';
-COMMENT ON COLUMN adoption.persona_profiles.sentiment_trend IS 'recent_sentiment - previous_sentiment (positive: improving)';
-COMMENT ON COLUMN adoption.persona_profiles.nps_responses IS 'NPS answers of the tenant';
-COMMENT ON COLUMN adoption.persona_profiles.nps IS 'NPS of all its answers: % promoters - % detractors';
-COMMENT ON COLUMN adoption.persona_profiles.recent_nps IS 'NPS of the answers in the recent three months';
-COMMENT ON COLUMN adoption.persona_profiles.previous_nps IS 'NPS of the answers in the three months before';
-COMMENT ON COLUMN adoption.persona_profiles.nps_trend IS 'recent_nps - previous_nps';
-COMMENT ON COLUMN adoption.persona_profiles.value_drivers IS 'Up to three value drivers it mentions most (ties by name)';
-COMMENT ON COLUMN adoption.persona_profiles.pain_points IS 'Up to three pain points it mentions most';
-COMMENT ON COLUMN adoption.persona_profiles.feature_requests IS 'Up to three requests it makes most (themes or catalog feature_ids)';
-COMMENT ON COLUMN adoption.persona_profiles.success_indicators IS 'Up to three success indicators it reports most';
-COMMENT ON COLUMN adoption.persona_profiles.features_named IS 'Every catalog feature its feedback names, most named first';
-COMMENT ON COLUMN adoption.persona_profiles.campaigns_answered IS 'Every campaign_id its feedback answered, most answered first';
-CREATE VIEW adoption.segment_personas WITH (security_invoker = true) AS
-SELECT a.segment, a.tenants,
-	(SELECT pg_catalog.sum(t.arr) FROM adoption.tenants AS t
-		WHERE t.segment IS NOT DISTINCT FROM a.segment
-		AND EXISTS (SELECT FROM adoption.feedback_profile AS p WHERE p.tenant_id OPERATOR(pg_catalog.=) t.tenant_id)) AS arr,
-	(a.figures).*
-FROM adoption.persona_summary(true) AS a;
-COMMENT ON VIEW adoption.segment_personas IS 'Persona profile of each segment, one row: its tenants with feedback, volume, sentiment and NPS with their trend, the top things its feedback mentions, the features named and campaigns answered';
-COMMENT ON COLUMN adoption.segment_personas.segment IS 'Segment (NULL: tenants without one, or not in adoption.tenants)';
-COMMENT ON COLUMN adoption.segment_personas.tenants IS 'Tenants of the segment with feedback';
-COMMENT ON COLUMN adoption.segment_personas.arr IS 'Sum of the ARR of those tenants';
-COMMENT ON COLUMN adoption.segment_personas.feedback IS 'Feedback rows of the segment';
-COMMENT ON COLUMN adoption.segment_personas.last_feedback_at IS 'Latest created_at of its feedback';
-COMMENT ON COLUMN adoption.segment_personas.mean_sentiment IS 'Mean sentiment (-1 to 1) of its feedback with a text';
-COMMENT ON COLUMN adoption.segment_personas.recent_sentiment IS 'Mean sentiment in the three months (UTC) ending with the segment''s latest month of feedback';
-COMMENT ON COLUMN adoption.segment_personas.previous_sentiment IS 'Mean sentiment in the three months before those';
-COMMENT ON COLUMN adoption.segment_personas.sentiment_trend IS 'recent_sentiment - previous_sentiment (positive: improving)';
-COMMENT ON COLUMN adoption.segment_personas.nps_responses IS 'NPS answers of the segment';
-COMMENT ON COLUMN adoption.segment_personas.nps IS 'NPS of all its answers';
-COMMENT ON COLUMN adoption.segment_personas.recent_nps IS 'NPS of the answers in the recent three months';
-COMMENT ON COLUMN adoption.segment_personas.previous_nps IS 'NPS of the answers in the three months before';
-COMMENT ON COLUMN adoption.segment_personas.nps_trend IS 'recent_nps - previous_nps';
-COMMENT ON COLUMN adoption.segment_personas.value_drivers IS 'Up to three value drivers its feedback mentions most (ties by name)';
-COMMENT ON COLUMN adoption.segment_personas.pain_points IS 'Up to three pain points it mentions most';
-COMMENT ON COLUMN adoption.segment_personas.feature_requests IS 'Up to three requests it makes most';
-COMMENT ON COLUMN adoption.segment_personas.success_indicators IS 'Up to three success indicators it reports most';
-COMMENT ON COLUMN adoption.segment_personas.features_named IS 'Every catalog feature its feedback names, most named first';
-COMMENT ON COLUMN adoption.segment_personas.campaigns_answered IS 'Every campaign_id its feedback answered, most answered first';
-REVOKE ALL ON adoption.persona_profiles, adoption.segment_personas FROM PUBLIC;
-REVOKE ALL ON FUNCTION adoption.persona_summary(boolean) FROM PUBLIC;
-GRANT SELECT ON adoption.persona_profiles, adoption.segment_personas TO adoption_analyst, adoption_tenant;
-GRANT EXECUTE ON FUNCTION adoption.persona_summary(boolean) TO adoption_analyst, adoption_tenant;
 
 /*
  * Issue 16 (Citus): rescore() and upkeep() per shard group (docs/citus.md):
@@ -5931,2833 +4336,6 @@ CREATE UNLOGGED TABLE adoption.snapshot_work_active (
 );
 COMMENT ON TABLE adoption.snapshot_work_active IS 'Internal to adoption.snapshot_days(): the (tenant, user, day)s a user was active at the end of (empty between runs)';
 
-CREATE OR REPLACE FUNCTION adoption.rescore_tenants(tenant_id text, as_of timestamptz, incremental boolean,
-	old_watermark timestamptz)
-RETURNS integer
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-SET TimeZone = 'UTC'
-SET jit = off
-AS $$
-DECLARE
-	targets text[];
-	scored integer;
-	batch jsonb;
-BEGIN
-	IF rescore_tenants.tenant_id IS NOT NULL THEN
-		targets := ARRAY[rescore_tenants.tenant_id];
-	ELSIF NOT incremental THEN
-		SELECT array_agg(t.tenant_id ORDER BY t.tenant_id) INTO targets FROM adoption.tenants AS t;
-	ELSE
-		SELECT array_agg(d.tenant_id ORDER BY d.tenant_id) INTO targets FROM (
-			SELECT e.tenant_id FROM adoption.feature_usage_events AS e
-			WHERE old_watermark IS NOT NULL AND e.ingested_at >= old_watermark
-			UNION
-			SELECT f.tenant_id FROM adoption.feedback AS f
-			WHERE old_watermark IS NOT NULL AND f.ingested_at >= old_watermark
-			UNION
-			SELECT k.tenant_id FROM adoption.support_tickets AS k
-			WHERE old_watermark IS NOT NULL AND k.ingested_at >= old_watermark
-			UNION
-			SELECT b.tenant_id FROM adoption.billing_events AS b
-			WHERE old_watermark IS NOT NULL AND b.ingested_at >= old_watermark
-			UNION
-			SELECT t.tenant_id FROM adoption.tenants AS t
-			WHERE NOT EXISTS (SELECT 1 FROM adoption.health_scores AS h
-				WHERE h.tenant_id = t.tenant_id AND h.scored_at > as_of - interval '1 day')
-		) AS d
-		WHERE EXISTS (SELECT 1 FROM adoption.tenants AS t WHERE t.tenant_id = d.tenant_id);
-	END IF;
-
-	/* Score: one row per tenant, with the band it leaves and the change. */
-	WITH i AS (
-		SELECT * FROM adoption.health_inputs(coalesce(targets, '{}'), as_of) AS i
-		WHERE i.last_event_at IS NOT NULL
-	),
-	c AS (
-		SELECT i.tenant_id, i.last_event_at, i.active_users, h.*,
-			adoption.risk_band(h.score, i.healthy_min, i.at_risk_min) AS risk
-		FROM i, LATERAL adoption.health_compute(i.events_recent, i.events_previous, true,
-			i.core_features, i.core_active, i.core_adopters, i.adoption_threshold, i.active_users,
-			i.tickets, i.billing, i.nps_promoters, i.nps_passives, i.nps_detractors, i.weights) AS h
-	)
-	INSERT INTO adoption.health_scores AS hs (tenant_id, scored_at, score, risk, components, delta,
-		previous_risk, last_event_at, active_users, live)
-	SELECT c.tenant_id, as_of, c.score, c.risk,
-		jsonb_strip_nulls(jsonb_build_object('usage_trend', c.usage_trend, 'adoption', c.adoption,
-			'support', c.support, 'billing', c.billing, 'feedback', c.feedback)),
-		c.score - p.score, p.risk, c.last_event_at, c.active_users, as_of >= now() - interval '1 day'
-	FROM c
-	LEFT JOIN LATERAL (SELECT h.score, h.risk FROM adoption.health_scores AS h
-		WHERE h.tenant_id = c.tenant_id AND h.scored_at < as_of
-		ORDER BY h.scored_at DESC LIMIT 1) AS p ON true
-	ON CONFLICT ON CONSTRAINT health_scores_pkey DO UPDATE SET
-		score = excluded.score, risk = excluded.risk, components = excluded.components,
-		delta = excluded.delta, previous_risk = excluded.previous_risk,
-		last_event_at = excluded.last_event_at, active_users = excluded.active_users,
-		live = hs.live OR excluded.live, computed_at = now();
-	GET DIAGNOSTICS scored = ROW_COUNT;
-
-	IF scored > 0 AND as_of >= now() - interval '1 day' THEN
-		/* Plays queued before a tenant entered a state that forbids them are withdrawn (plays.sql). */
-		PERFORM adoption.withdraw_plays(targets);
-		/*
-		 * The scores of this run that are their tenant's newest, with the
-		 * band of the previous live score (a backfilled history does not
-		 * hide the entry into a band from the first live score).
-		 */
-		WITH cur AS (
-			SELECT h.tenant_id, h.scored_at, h.score, h.risk, h.components, h.last_event_at,
-				h.active_users, pl.risk AS previous_risk, e.dormant_after, e.nudge_after, e.active_window, e.action_cooldown,
-				e.seat_utilization_threshold, t.seats_licensed
-			FROM adoption.health_scores AS h
-			JOIN adoption.effective_settings AS e ON e.tenant_id = h.tenant_id
-			JOIN adoption.tenants AS t ON t.tenant_id = h.tenant_id
-			LEFT JOIN LATERAL (SELECT p.risk FROM adoption.health_scores AS p
-				WHERE p.tenant_id = h.tenant_id AND p.scored_at < as_of AND p.live
-				ORDER BY p.scored_at DESC LIMIT 1) AS pl ON true
-			WHERE h.tenant_id = ANY (targets) AND h.scored_at = as_of
-				AND NOT EXISTS (SELECT 1 FROM adoption.health_scores AS n
-					WHERE n.tenant_id = h.tenant_id AND n.scored_at > as_of)
-		),
-		cand AS (
-			/* Entering at_risk or critical (a first score enters its band). */
-			SELECT cur.tenant_id, NULL::text AS user_id, NULL::text AS feature_id,
-				CASE cur.risk WHEN 'at_risk' THEN 'retention_intervention' ELSE 'escalate_to_cs' END AS template_key,
-				jsonb_build_object('score', round(cur.score::numeric, 2), 'risk', cur.risk,
-					'previous_risk', cur.previous_risk, 'scored_at', cur.scored_at,
-					'components', cur.components) AS reason,
-				jsonb_build_array(CASE cur.risk WHEN 'at_risk' THEN 'retention_intervention' ELSE 'escalate_to_cs' END,
-					to_char(cur.scored_at, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text AS dedupe_key,
-				cur.action_cooldown
-			FROM cur
-			WHERE cur.risk IN ('at_risk', 'critical') AND cur.risk IS DISTINCT FROM cur.previous_risk
-			UNION ALL
-			/* Dormant: one win_back per quiet spell (keyed by the last event). */
-			SELECT cur.tenant_id, NULL, NULL, 'win_back',
-				jsonb_build_object('last_event_at', cur.last_event_at, 'dormant_after', cur.dormant_after::text),
-				jsonb_build_array('win_back', to_char(cur.last_event_at, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text,
-				interval '0'
-			FROM cur
-			WHERE cur.last_event_at <= as_of - cur.dormant_after
-			UNION ALL
-			/* Seats nearly all in use. */
-			SELECT cur.tenant_id, NULL, NULL, 'expansion_offer',
-				jsonb_build_object('opportunity', 'seat_utilization', 'active_users', cur.active_users,
-					'seats_licensed', cur.seats_licensed,
-					'utilization', round(cur.active_users::numeric / cur.seats_licensed, 3)),
-				jsonb_build_array('expansion_offer', 'seat_utilization',
-					to_char(cur.scored_at, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text,
-				cur.action_cooldown
-			FROM cur
-			WHERE cur.seats_licensed > 0
-				AND cur.active_users >= cur.seat_utilization_threshold * cur.seats_licensed
-			UNION ALL
-			/*
-			 * Habitual use of a feature whose upgrade the tenant has not
-			 * activated: once per upgrade, for its first habitual user.
-			 */
-			(SELECT DISTINCT ON (cur.tenant_id, f.upgrade_feature_id) cur.tenant_id, s.user_id,
-				f.upgrade_feature_id, 'advanced_feature',
-				jsonb_build_object('feature_id', f.feature_id, 'upgrade_feature_id', f.upgrade_feature_id,
-					'habitual_at', s.habitual_at),
-				jsonb_build_array('advanced_feature', f.upgrade_feature_id)::text,
-				interval '0'
-			FROM cur
-			JOIN adoption.user_feature_state AS s ON s.tenant_id = cur.tenant_id AND s.habitual_at <= as_of
-			JOIN adoption.features AS f ON f.feature_id = s.feature_id AND f.upgrade_feature_id IS NOT NULL
-			WHERE NOT EXISTS (SELECT 1 FROM adoption.user_feature_state AS g
-				WHERE g.tenant_id = cur.tenant_id AND g.feature_id = f.upgrade_feature_id
-					AND g.activated_at <= as_of)
-			ORDER BY cur.tenant_id, f.upgrade_feature_id, s.habitual_at, s.user_id, f.feature_id)
-			UNION ALL
-			/*
-			 * Feedback of the last 90 days asks for an advanced or premium
-			 * feature the tenant never used: once per feature, for the
-			 * first request.
-			 */
-			(SELECT DISTINCT ON (cur.tenant_id, c.feature_id) cur.tenant_id, b.user_id, c.feature_id, 'expansion_offer',
-				jsonb_build_object('opportunity', 'feature_request', 'feature_id', c.feature_id, 'tier', c.tier,
-					'feedback_id', b.feedback_id),
-				jsonb_build_array('expansion_offer', 'feature_request', c.feature_id)::text,
-				interval '0'
-			FROM cur
-			JOIN adoption.feedback AS b ON b.tenant_id = cur.tenant_id
-				AND b.created_at > as_of - interval '90 days' AND b.created_at <= as_of
-			CROSS JOIN LATERAL unnest(b.feature_requests) AS q(request)
-			JOIN adoption.features AS c ON c.feature_id = q.request AND c.tier <> 'core'
-			WHERE NOT EXISTS (SELECT 1 FROM adoption.user_feature_state AS g
-				WHERE g.tenant_id = cur.tenant_id AND g.feature_id = c.feature_id AND g.activated_at <= as_of)
-			ORDER BY cur.tenant_id, c.feature_id, b.created_at, b.feedback_id)
-			UNION ALL
-			/*
-			 * Activated but not adopted after nudge_after: once per user and
-			 * feature, while the activation is recent enough (within
-			 * active_window past the deadline) for a nudge to make sense.
-			 */
-			SELECT cur.tenant_id, s.user_id, s.feature_id, 'adoption_nudge',
-				jsonb_build_object('activated_at', s.activated_at, 'nudge_after', cur.nudge_after::text,
-					'successes', s.successes),
-				jsonb_build_array('adoption_nudge', s.feature_id, s.user_id)::text,
-				interval '0'
-			FROM cur
-			JOIN adoption.user_feature_state AS s ON s.tenant_id = cur.tenant_id
-			WHERE s.activated_at <= as_of - cur.nudge_after
-				AND s.activated_at > as_of - cur.nudge_after - cur.active_window
-				AND (s.adopted_at IS NULL OR s.adopted_at > as_of)
-		)
-		SELECT jsonb_agg(jsonb_build_object('tenant_id', cand.tenant_id, 'user_id', cand.user_id,
-			'feature_id', cand.feature_id, 'template_key', cand.template_key, 'reason', cand.reason,
-			'dedupe_key', cand.dedupe_key))
-		INTO batch
-		FROM cand
-		/* Cooldown: no second tenant-level action of a template within action_cooldown. */
-		WHERE cand.action_cooldown = interval '0' OR NOT EXISTS (
-			SELECT 1 FROM adoption.health_scores AS h
-			WHERE h.tenant_id = cand.tenant_id AND h.scored_at < as_of
-				AND h.scored_at >= as_of - cand.action_cooldown
-				AND cand.template_key = ANY (h.actions));
-
-		IF batch IS NOT NULL THEN
-			WITH done AS (
-				SELECT e.tenant_id, array_agg(DISTINCT e.template_key ORDER BY e.template_key) AS templates
-				FROM adoption.enqueue_batch(batch) AS e
-				WHERE e.template_key IN ('retention_intervention', 'escalate_to_cs', 'win_back', 'expansion_offer')
-				GROUP BY e.tenant_id
-			)
-			UPDATE adoption.health_scores AS h
-			SET actions = ARRAY(SELECT DISTINCT x FROM unnest(h.actions || done.templates) AS x ORDER BY x)
-			FROM done
-			WHERE h.tenant_id = done.tenant_id AND h.scored_at = as_of;
-		END IF;
-	END IF;
-
-	RETURN scored;
-END
-$$;
-COMMENT ON FUNCTION adoption.rescore_tenants(text, timestamptz, boolean, timestamptz) IS 'Internal to adoption.rescore(): scores the tenants it chose (tenant_id; else incremental since old_watermark, or all) as of as_of, stores the scores and enqueues their actions; returns the tenants scored';
-
-CREATE OR REPLACE FUNCTION adoption.rescore(tenant_id text DEFAULT NULL, as_of timestamptz DEFAULT pg_catalog.now())
-RETURNS integer
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-SET TimeZone = 'UTC'
-SET jit = off
-AS $$
-DECLARE
-	incremental boolean;
-	old_watermark timestamptz;
-	new_watermark timestamptz;
-	scored integer := 0;
-BEGIN
-	IF as_of IS NULL OR NOT isfinite(as_of) THEN
-		RAISE EXCEPTION 'as_of must be a finite time, not %', coalesce(as_of::text, 'NULL')
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF as_of > clock_timestamp() THEN
-		RAISE EXCEPTION 'as_of % is in the future', as_of USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'Health is scored as of now or a past time; leave as_of out for now.';
-	END IF;
-	IF rescore.tenant_id IS NOT NULL AND NOT EXISTS (
-		SELECT 1 FROM adoption.tenants AS t WHERE t.tenant_id = rescore.tenant_id) THEN
-		RAISE EXCEPTION 'unknown tenant "%"', rescore.tenant_id USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'Tenants are the rows of adoption.tenants; events register them on first sight.';
-	END IF;
-
-	/* One run at a time: a second one returns at once. */
-	IF NOT pg_try_advisory_xact_lock(('adoption.health_scores'::regclass)::oid::bigint) THEN
-		RAISE NOTICE 'adoption.rescore() is already running in another session; skipped';
-		RETURN 0;
-	END IF;
-
-	incremental := rescore.tenant_id IS NULL AND as_of >= now();
-	IF incremental THEN
-		SELECT r.watermark INTO old_watermark FROM adoption.rescore_state AS r;
-		/*
-		 * ingested_at defaults to now(), the start of the inserting
-		 * transaction: rows that transactions still running will commit
-		 * carry at least the oldest start among them (bi.sql).
-		 */
-		new_watermark := adoption.ingest_watermark();
-	END IF;
-
-	IF NOT adoption.citus_distributed() THEN
-		scored := adoption.rescore_tenants(rescore.tenant_id, as_of, incremental, old_watermark);
-	ELSE
-		/* On each shard group's worker, in this transaction (citus.sql). */
-		scored := adoption.citus_run_sum(rescore.tenant_id, format('SELECT adoption.rescore_tenants(%L, %L, %L, %L) AS n',
-			rescore.tenant_id, as_of, incremental, old_watermark));
-	END IF;
-
-	IF incremental THEN
-		INSERT INTO adoption.rescore_state AS r (singleton, watermark, last_started_at, last_finished_at, last_tenants)
-		VALUES (true, new_watermark, now(), clock_timestamp(), scored)
-		ON CONFLICT (singleton) DO UPDATE SET watermark = excluded.watermark,
-			last_started_at = excluded.last_started_at, last_finished_at = excluded.last_finished_at,
-			last_tenants = excluded.last_tenants;
-	END IF;
-	RETURN scored;
-END
-$$;
-COMMENT ON FUNCTION adoption.rescore(text, timestamptz) IS 'Scores the health of one tenant, or of the tenants that need it (new data since the last run, or a score older than a day), as of as_of; stores adoption.health_scores, enqueues band, win-back, nudge and expansion actions; returns the number of tenants scored';
-
-CREATE OR REPLACE FUNCTION adoption.enqueue_batch(actions jsonb)
-RETURNS TABLE (tenant_id text, template_key text, action_id bigint)
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	RETURN QUERY
-	WITH a AS MATERIALIZED (
-		SELECT * FROM jsonb_to_recordset(coalesce(actions, '[]')) AS a(tenant_id text, user_id text,
-			feature_id text, template_key text, reason jsonb, dedupe_key text)
-	),
-	blocked AS (
-		SELECT b.tenant_id, b.template_key
-		FROM adoption.blocked_plays(ARRAY(SELECT a.tenant_id FROM a), ARRAY(SELECT a.template_key FROM a)) AS b
-	),
-	c AS (
-		SELECT DISTINCT ON (a.tenant_id, a.dedupe_key) a.tenant_id, a.user_id, a.feature_id,
-			a.template_key, t.campaign_id, coalesce(a.reason, '{}') AS reason, a.dedupe_key
-		FROM a
-		JOIN adoption.campaign_templates AS t ON t.template_key = a.template_key
-		WHERE NOT EXISTS (SELECT 1 FROM blocked
-			WHERE blocked.tenant_id = a.tenant_id AND blocked.template_key = a.template_key)
-		ORDER BY a.tenant_id, a.dedupe_key
-	),
-	k AS (
-		INSERT INTO adoption.campaign_action_keys AS k (tenant_id, dedupe_key, action_id)
-		SELECT c.tenant_id, c.dedupe_key, nextval('adoption.campaign_action_id_seq') FROM c
-		ON CONFLICT DO NOTHING
-		RETURNING k.tenant_id, k.dedupe_key, k.action_id
-	),
-	q AS (
-		INSERT INTO adoption.campaign_action_queue AS q (action_id, tenant_id, user_id, feature_id,
-			template_key, campaign_id, reason, dedupe_key)
-		SELECT k.action_id, c.tenant_id, c.user_id, c.feature_id, c.template_key, c.campaign_id,
-			c.reason, c.dedupe_key
-		FROM k JOIN c ON c.tenant_id = k.tenant_id AND c.dedupe_key = k.dedupe_key
-		RETURNING q.tenant_id, q.template_key, q.action_id
-	)
-	SELECT q.tenant_id, q.template_key, q.action_id FROM q;
-	IF FOUND THEN
-		/* NOTIFY; on a Citus shard, a note for the coordinator (citus.sql). */
-		PERFORM adoption.notify_actions(actions OPERATOR(pg_catalog.->) 0 OPERATOR(pg_catalog.->>) 'tenant_id', 1);
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION adoption.enqueue_batch(jsonb) IS 'Enqueues a JSON array of actions {tenant_id, template_key, dedupe_key, reason, user_id, feature_id} set-based, skipping keys already enqueued and plays the play policy forbids; returns what it enqueued';
-
-CREATE OR REPLACE FUNCTION adoption.billing_withdraw_plays()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	ids text[];
-BEGIN
-	SELECT array_agg(DISTINCT n.tenant_id) INTO ids FROM new_rows AS n WHERE n.kind = 'cancellation';
-	IF ids IS NOT NULL THEN
-		/* On a Citus shard (a worker): on its shard group (citus.sql). */
-		PERFORM adoption.citus_enter_shard(TG_RELID);
-		PERFORM adoption.withdraw_plays(ids);
-		PERFORM adoption.citus_leave();
-	END IF;
-	RETURN NULL;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION adoption.snapshot_days(targets jsonb)
-RETURNS integer
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-SET TimeZone = 'UTC'
-SET jit = off
-AS $$
-DECLARE
-	written integer;
-BEGIN
-	/* The working tables, or their shards on a Citus worker (citus_table()). */
-	EXECUTE format('TRUNCATE %s, %s, %s', adoption.citus_table('snapshot_work_target'),
-		adoption.citus_table('snapshot_work_user_day'), adoption.citus_table('snapshot_work_active'));
-	INSERT INTO adoption.snapshot_work_target
-	SELECT x.tenant_id, x.from_day, x.to_day, e.active_window
-	FROM jsonb_to_recordset(targets) AS x(tenant_id text, from_day date, to_day date)
-	JOIN adoption.effective_settings AS e ON e.tenant_id = x.tenant_id
-	WHERE x.from_day <= x.to_day;
-	EXECUTE format('ANALYZE %s', adoption.citus_table('snapshot_work_target'));
-
-	DELETE FROM adoption.daily_feature_snapshots AS s USING adoption.snapshot_work_target AS t
-	WHERE s.tenant_id = t.tenant_id AND s.day BETWEEN t.from_day AND t.to_day;
-	DELETE FROM adoption.daily_tenant_snapshots AS s USING adoption.snapshot_work_target AS t
-	WHERE s.tenant_id = t.tenant_id AND s.day BETWEEN t.from_day AND t.to_day;
-
-	/* Each user's latest event time of each day that can make it active on a target day. */
-	INSERT INTO adoption.snapshot_work_user_day
-	SELECT e.tenant_id, e.user_id, (e.usage_timestamp AT TIME ZONE 'UTC')::date, max(e.usage_timestamp), count(*)
-	FROM adoption.snapshot_work_target AS t
-	JOIN adoption.feature_usage_events AS e ON e.tenant_id = t.tenant_id
-		AND e.usage_timestamp >= (t.from_day::timestamp AT TIME ZONE 'UTC') - t.w
-		AND e.usage_timestamp < ((t.to_day + 1)::timestamp AT TIME ZONE 'UTC')
-	GROUP BY 1, 2, 3;
-
-	/*
-	 * Active (tenant, user, day): a user's latest event of day d keeps it
-	 * active at the end of each day D >= d until its next day with events,
-	 * while last_t >= D + 1 day - active_window, that is up to the day of
-	 * last_t + active_window - 1 day.
-	 */
-	INSERT INTO adoption.snapshot_work_active
-	SELECT s.tenant_id, s.user_id, g.day::date
-	FROM (
-		SELECT u.tenant_id, u.user_id, greatest(u.d, t.from_day) AS d_from,
-			least(coalesce(lead(u.d) OVER w - 1, t.to_day), t.to_day,
-				((u.last_t + t.w - interval '1 day') AT TIME ZONE 'UTC')::date) AS d_to
-		FROM adoption.snapshot_work_user_day AS u
-		JOIN adoption.snapshot_work_target AS t ON t.tenant_id = u.tenant_id
-		WINDOW w AS (PARTITION BY u.tenant_id, u.user_id ORDER BY u.d)
-	) AS s
-	CROSS JOIN LATERAL generate_series(s.d_from, s.d_to, interval '1 day') AS g(day)
-	WHERE s.d_from <= s.d_to;
-	EXECUTE format('ANALYZE %s', adoption.citus_table('snapshot_work_active'));
-
-	INSERT INTO adoption.daily_tenant_snapshots (tenant_id, day, active_users, users, events, partial)
-	SELECT t.tenant_id, g.day::date, coalesce(a.active_users, 0),
-		(SELECT count(*) FROM adoption.tenant_user_state AS v
-			WHERE v.tenant_id = t.tenant_id AND v.first_seen_at < ((g.day::date + 1)::timestamp AT TIME ZONE 'UTC')),
-		coalesce(ev.events, 0),
-		((g.day::date + 1)::timestamp AT TIME ZONE 'UTC') > now()
-	FROM adoption.snapshot_work_target AS t
-	CROSS JOIN LATERAL generate_series(t.from_day, t.to_day, interval '1 day') AS g(day)
-	LEFT JOIN (SELECT a.tenant_id, a.day, count(*) AS active_users
-		FROM adoption.snapshot_work_active AS a GROUP BY 1, 2) AS a ON a.tenant_id = t.tenant_id AND a.day = g.day::date
-	LEFT JOIN (SELECT u.tenant_id, u.d, sum(u.events) AS events
-		FROM adoption.snapshot_work_user_day AS u GROUP BY 1, 2) AS ev ON ev.tenant_id = t.tenant_id AND ev.d = g.day::date;
-	GET DIAGNOSTICS written = ROW_COUNT;
-
-	/*
-	 * Per feature, from the first day a user of the tenant activated it:
-	 * the cumulative counts (users whose activated_at, adopted_at,
-	 * habitual_at is before the end of the day) as running sums of the
-	 * milestones per day (those before from_day counted on from_day), and
-	 * the active ones from adoption.snapshot_work_active.
-	 */
-	WITH m AS (
-		SELECT s.tenant_id, s.feature_id, s.user_id, s.adopted_at, s.habitual_at, t.from_day, t.to_day,
-			(s.activated_at AT TIME ZONE 'UTC')::date AS activated_day,
-			(s.adopted_at AT TIME ZONE 'UTC')::date AS adopted_day,
-			(s.habitual_at AT TIME ZONE 'UTC')::date AS habitual_day
-		FROM adoption.snapshot_work_target AS t
-		JOIN adoption.user_feature_state AS s ON s.tenant_id = t.tenant_id
-		WHERE s.activated_at < ((t.to_day + 1)::timestamp AT TIME ZONE 'UTC')
-	),
-	grid AS (
-		SELECT f.tenant_id, f.feature_id, g.day::date AS day
-		FROM (SELECT m.tenant_id, m.feature_id, min(m.from_day) AS from_day, min(m.to_day) AS to_day,
-				min(m.activated_day) AS first_day
-			FROM m GROUP BY 1, 2) AS f
-		CROSS JOIN LATERAL generate_series(greatest(f.from_day, f.first_day), f.to_day, interval '1 day') AS g(day)
-	),
-	steps AS (
-		SELECT m.tenant_id, m.feature_id, greatest(x.day, m.from_day) AS day,
-			count(*) FILTER (WHERE x.kind = 'a') AS activated,
-			count(*) FILTER (WHERE x.kind = 'd') AS adopted,
-			count(*) FILTER (WHERE x.kind = 'h') AS habitual,
-			count(*) FILTER (WHERE x.kind = 'd' AND x.day >= m.from_day) AS new_adopters
-		FROM m
-		CROSS JOIN LATERAL (VALUES ('a', m.activated_day), ('d', m.adopted_day), ('h', m.habitual_day)) AS x(kind, day)
-		WHERE x.day <= m.to_day
-		GROUP BY 1, 2, 3
-	),
-	active AS (
-		SELECT a.tenant_id, m.feature_id, a.day,
-			count(*) FILTER (WHERE m.adopted_at < ((a.day + 1)::timestamp AT TIME ZONE 'UTC')) AS active_adopters,
-			count(*) FILTER (WHERE m.habitual_at < ((a.day + 1)::timestamp AT TIME ZONE 'UTC')) AS active_habitual
-		FROM adoption.snapshot_work_active AS a
-		JOIN m ON m.tenant_id = a.tenant_id AND m.user_id = a.user_id
-		WHERE m.adopted_at < ((a.day + 1)::timestamp AT TIME ZONE 'UTC')
-			OR m.habitual_at < ((a.day + 1)::timestamp AT TIME ZONE 'UTC')
-		GROUP BY 1, 2, 3
-	)
-	INSERT INTO adoption.daily_feature_snapshots (tenant_id, feature_id, day, activated_users, adopted_users,
-		habitual_users, new_adopters, active_adopters, active_habitual, tenant_adopted, partial)
-	SELECT g.tenant_id, g.feature_id, g.day,
-		sum(coalesce(s.activated, 0)) OVER w,
-		sum(coalesce(s.adopted, 0)) OVER w,
-		sum(coalesce(s.habitual, 0)) OVER w,
-		coalesce(s.new_adopters, 0),
-		coalesce(a.active_adopters, 0), coalesce(a.active_habitual, 0),
-		coalesce(ms.feature_adopted_at < ((g.day + 1)::timestamp AT TIME ZONE 'UTC'), false),
-		((g.day + 1)::timestamp AT TIME ZONE 'UTC') > now()
-	FROM grid AS g
-	LEFT JOIN steps AS s ON s.tenant_id = g.tenant_id AND s.feature_id = g.feature_id AND s.day = g.day
-	LEFT JOIN active AS a ON a.tenant_id = g.tenant_id AND a.feature_id = g.feature_id AND a.day = g.day
-	LEFT JOIN adoption.tenant_feature_milestones AS ms
-		ON ms.tenant_id = g.tenant_id AND ms.feature_id = g.feature_id
-	WINDOW w AS (PARTITION BY g.tenant_id, g.feature_id ORDER BY g.day);
-
-	/* On a Citus worker the coordinator sums the totals (a reference table) afterwards. */
-	IF NOT adoption.citus_on_shard() THEN
-		PERFORM adoption.snapshot_totals(min(t.from_day), max(t.to_day))
-		FROM adoption.snapshot_work_target AS t HAVING count(*) > 0;
-	END IF;
-
-	EXECUTE format('TRUNCATE %s, %s, %s', adoption.citus_table('snapshot_work_target'),
-		adoption.citus_table('snapshot_work_user_day'), adoption.citus_table('snapshot_work_active'));
-	RETURN written;
-END
-$$;
-COMMENT ON FUNCTION adoption.snapshot_days(jsonb) IS 'Internal to adoption.snapshot_adoption(): writes the snapshots of the days [from_day, to_day] of each {tenant_id, from_day, to_day} (and their totals, except on a Citus worker); returns the tenant-days written';
-
-CREATE OR REPLACE FUNCTION adoption.snapshot_tenants(from_day date, last_day date, tenant_id text, incremental boolean,
-	old_watermark timestamptz, today date)
-RETURNS TABLE (written integer, totals_from date, totals_to date)
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-SET TimeZone = 'UTC'
-AS $$
-DECLARE
-	targets jsonb;
-BEGIN
-	IF NOT incremental THEN
-		SELECT jsonb_agg(jsonb_build_object('tenant_id', s.tenant_id,
-				'from_day', greatest(coalesce(snapshot_tenants.from_day, (s.first_event_at AT TIME ZONE 'UTC')::date),
-					(s.first_event_at AT TIME ZONE 'UTC')::date),
-				'to_day', last_day))
-		INTO targets
-		FROM adoption.tenant_state AS s
-		WHERE snapshot_tenants.tenant_id IS NULL OR s.tenant_id = snapshot_tenants.tenant_id;
-	ELSE
-		SELECT jsonb_agg(jsonb_build_object('tenant_id', d.tenant_id, 'from_day', d.from_day, 'to_day', today))
-		INTO targets
-		FROM (
-			SELECT s.tenant_id, least(n.first_new_day, l.last_day + 1,
-				CASE WHEN l.last_day IS NULL OR old_watermark IS NULL
-					THEN (s.first_event_at AT TIME ZONE 'UTC')::date END) AS from_day
-			FROM adoption.tenant_state AS s
-			LEFT JOIN (SELECT x.tenant_id, max(x.day) AS last_day
-				FROM adoption.daily_tenant_snapshots AS x GROUP BY x.tenant_id) AS l ON l.tenant_id = s.tenant_id
-			LEFT JOIN (SELECT e.tenant_id, min((e.usage_timestamp AT TIME ZONE 'UTC')::date) AS first_new_day
-				FROM adoption.feature_usage_events AS e
-				WHERE old_watermark IS NOT NULL AND e.ingested_at >= old_watermark
-				GROUP BY e.tenant_id) AS n ON n.tenant_id = s.tenant_id
-		) AS d
-		WHERE d.from_day <= today;
-		/* Days that ended since they were written: same events, now final. */
-		UPDATE adoption.daily_tenant_snapshots AS s SET partial = false
-		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
-		UPDATE adoption.daily_feature_snapshots AS s SET partial = false
-		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
-	END IF;
-
-	SELECT min((x->>'from_day')::date), max((x->>'to_day')::date) INTO totals_from, totals_to
-	FROM jsonb_array_elements(coalesce(targets, '[]')) AS x
-	WHERE (x->>'from_day')::date <= (x->>'to_day')::date;
-	written := adoption.snapshot_days(coalesce(targets, '[]'));
-	RETURN NEXT;
-END
-$$;
-COMMENT ON FUNCTION adoption.snapshot_tenants(date, date, text, boolean, timestamptz, date) IS 'Internal to adoption.snapshot_adoption(): chooses the tenants and days to write, marks ended days final, writes their snapshots; returns the tenant-days written and the range of days whose totals changed';
-
-CREATE OR REPLACE FUNCTION adoption.snapshot_adoption(from_day date DEFAULT NULL, to_day date DEFAULT NULL,
-	tenant_id text DEFAULT NULL)
-RETURNS integer
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-SET TimeZone = 'UTC'
-AS $$
-DECLARE
-	today date := (now() AT TIME ZONE 'UTC')::date;
-	last_day date := coalesce(snapshot_adoption.to_day, today);
-	incremental boolean := snapshot_adoption.from_day IS NULL AND snapshot_adoption.tenant_id IS NULL;
-	old_watermark timestamptz;
-	new_watermark timestamptz;
-	written integer;
-	totals_from date;
-	totals_to date;
-BEGIN
-	IF last_day > today THEN
-		RAISE EXCEPTION 'to_day % is in the future', last_day USING ERRCODE = 'invalid_parameter_value',
-			HINT = format('Snapshots are kept up to the current UTC day (%s), which is marked partial.', today);
-	END IF;
-	IF snapshot_adoption.from_day > last_day THEN
-		RAISE EXCEPTION 'from_day % is after to_day %', snapshot_adoption.from_day, last_day
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF NOT isfinite(snapshot_adoption.from_day) OR NOT isfinite(last_day) THEN
-		RAISE EXCEPTION 'from_day and to_day must be finite dates' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	PERFORM adoption.check_known_tenant(snapshot_adoption.tenant_id,
-		'Tenants are the rows of adoption.tenants; events register them on first sight.')
-	WHERE snapshot_adoption.tenant_id IS NOT NULL;
-
-	/* One run at a time: a second one returns at once. */
-	IF NOT pg_try_advisory_xact_lock(('adoption.daily_feature_snapshots'::regclass)::oid::bigint) THEN
-		RAISE NOTICE 'adoption.snapshot_adoption() is already running in another session; skipped';
-		RETURN 0;
-	END IF;
-
-	IF incremental THEN
-		SELECT r.watermark INTO old_watermark FROM adoption.snapshot_state AS r;
-		new_watermark := adoption.ingest_watermark();
-		UPDATE adoption.daily_totals AS s SET partial = false
-		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
-	END IF;
-
-	IF NOT adoption.citus_distributed() THEN
-		SELECT st.written INTO written
-		FROM adoption.snapshot_tenants(snapshot_adoption.from_day, last_day, snapshot_adoption.tenant_id,
-			incremental, old_watermark, today) AS st;
-	ELSE
-		/*
-		 * Per shard group, on its worker, in this transaction (as
-		 * rescore()); then the totals, a reference table, here.
-		 */
-		SELECT coalesce(sum((r OPERATOR(pg_catalog.->>) 'written')::integer), 0),
-			min((r OPERATOR(pg_catalog.->>) 'totals_from')::date), max((r OPERATOR(pg_catalog.->>) 'totals_to')::date)
-		INTO written, totals_from, totals_to
-		FROM adoption.citus_run_at(
-			ARRAY(SELECT x.anchor FROM adoption.citus_shard_tenants(snapshot_adoption.tenant_id) AS x),
-			format('SELECT * FROM adoption.snapshot_tenants(%L, %L, %L, %L, %L, %L)', snapshot_adoption.from_day,
-				last_day, snapshot_adoption.tenant_id, incremental, old_watermark, today)) AS r;
-		IF totals_from IS NOT NULL THEN
-			PERFORM adoption.snapshot_totals(totals_from, totals_to);
-		END IF;
-	END IF;
-
-	IF incremental THEN
-		INSERT INTO adoption.snapshot_state AS r (singleton, watermark, last_started_at, last_finished_at, last_days)
-		VALUES (true, new_watermark, now(), clock_timestamp(), written)
-		ON CONFLICT (singleton) DO UPDATE SET watermark = excluded.watermark,
-			last_started_at = excluded.last_started_at, last_finished_at = excluded.last_finished_at,
-			last_days = excluded.last_days;
-	END IF;
-	RETURN written;
-END
-$$;
-COMMENT ON FUNCTION adoption.snapshot_adoption(date, date, text) IS 'Writes the daily adoption snapshots: incrementally without arguments (what upkeep() runs), or recomputes [from_day, to_day] (default: the first event''s day, today UTC) for one tenant or all; returns the tenant-days written';
-
-CREATE OR REPLACE FUNCTION adoption.citus_distributed()
-RETURNS boolean
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	yes boolean;
-BEGIN
-	IF to_regclass('pg_catalog.pg_dist_partition') IS NULL OR adoption.citus_on_shard() THEN
-		RETURN false;
-	END IF;
-	EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition AS p
-		WHERE p.logicalrelid OPERATOR(pg_catalog.=) ''adoption.feature_usage_events''::pg_catalog.regclass)'
-		INTO yes;
-	RETURN yes;
-END
-$$;
-COMMENT ON FUNCTION adoption.citus_distributed() IS 'True when the event log is a distributed Citus table here (a coordinator after adoption.distribute()) and this backend is not working on one shard group: the functions that work per tenant then run per shard group (citus_run_at)';
-
-CREATE OR REPLACE FUNCTION adoption.citus_shard_tenants(only_tenant text DEFAULT NULL)
-RETURNS TABLE (anchor text)
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	IF only_tenant IS NOT NULL THEN
-		RETURN QUERY SELECT only_tenant;
-		RETURN;
-	END IF;
-	RETURN QUERY EXECUTE $q$
-		SELECT r.result FROM pg_catalog.run_command_on_shards('adoption.tenants',
-			'SELECT pg_catalog.min(tenant_id) FROM %s') AS r
-		WHERE r.success AND r.result IS NOT NULL AND r.result OPERATOR(pg_catalog.<>) ''
-		ORDER BY r.shardid$q$;
-END
-$$;
-COMMENT ON FUNCTION adoption.citus_shard_tenants(text) IS 'Internal, Citus: a tenant of each shard group that holds one (or only_tenant), to name the group to a distributed function';
-
-CREATE OR REPLACE FUNCTION adoption.citus_enter_tenant(tenant_id text)
-RETURNS bigint
-AS 'MODULE_PATHNAME', 'adoption_citus_enter_tenant'
-LANGUAGE C;
-COMMENT ON FUNCTION adoption.citus_enter_tenant(text) IS 'Internal, Citus: runs the statements that follow on the shard group that holds tenant_id (on this node) until adoption.citus_leave(); returns the event log''s shard id';
-
-CREATE OR REPLACE FUNCTION adoption.citus_enter_shard(rel regclass)
-RETURNS boolean
-AS 'MODULE_PATHNAME', 'adoption_citus_enter_relid'
-LANGUAGE C STRICT;
-COMMENT ON FUNCTION adoption.citus_enter_shard(regclass) IS 'Internal, Citus: when rel is a shard (a trigger''s TG_RELID on a worker), runs the statements that follow on its shard group until adoption.citus_leave(); returns whether it is one (else nothing changes)';
-
-CREATE OR REPLACE FUNCTION adoption.citus_leave()
-RETURNS void
-AS 'MODULE_PATHNAME', 'adoption_citus_leave_sql'
-LANGUAGE C;
-COMMENT ON FUNCTION adoption.citus_leave() IS 'Internal, Citus: ends the scope of the last adoption.citus_enter_tenant() or citus_enter_shard()';
-
-CREATE OR REPLACE FUNCTION adoption.notify_actions(tenant_id text, actions bigint)
-RETURNS void
-AS 'MODULE_PATHNAME', 'adoption_notify_actions_sql'
-LANGUAGE C;
-COMMENT ON FUNCTION adoption.notify_actions(text, bigint) IS 'Internal: announces enqueued actions (NOTIFY adoption_actions with their number); on a Citus shard notes them for the coordinator''s adoption.citus_flush() under tenant_id';
-
-CREATE OR REPLACE FUNCTION adoption.citus_run(anchor text, sql text)
-RETURNS SETOF jsonb
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	PERFORM adoption.citus_enter_tenant(anchor);
-	RETURN QUERY EXECUTE format('SELECT pg_catalog.to_jsonb(r) FROM (%s) AS r', sql);
-	PERFORM adoption.citus_leave();
-END
-$$;
-COMMENT ON FUNCTION adoption.citus_run(text, text) IS 'Internal, Citus: runs a query on the shard group that holds tenant anchor, on the worker that holds it (a force-delegated distributed function), and returns its rows as jsonb';
-
-CREATE OR REPLACE FUNCTION adoption.citus_run_at(anchors text[], sql text)
-RETURNS SETOF jsonb
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	anchor text;
-BEGIN
-	FOREACH anchor IN ARRAY coalesce(anchors, '{}') LOOP
-		RETURN QUERY EXECUTE format('SELECT r FROM adoption.citus_run(%L::text, %L::text) AS r', anchor, sql);
-	END LOOP;
-	/* What the groups enqueued is announced here (a reader's calls enqueue nothing). */
-	IF has_function_privilege('adoption.citus_flush()', 'EXECUTE') THEN
-		PERFORM adoption.citus_flush();
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION adoption.citus_run_at(text[], text) IS 'Internal, Citus: adoption.citus_run(anchor, sql) on the shard group of each anchor in turn, in this transaction, then adoption.citus_flush(); returns all their rows';
-
-CREATE OR REPLACE FUNCTION adoption.citus_run_sum(only_tenant text, sql text)
-RETURNS bigint
-LANGUAGE sql
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT coalesce(sum((r OPERATOR(pg_catalog.->>) 'n')::bigint), 0)::bigint
-	FROM adoption.citus_run_at(ARRAY(SELECT x.anchor FROM adoption.citus_shard_tenants(only_tenant) AS x), sql) AS r
-$$;
-COMMENT ON FUNCTION adoption.citus_run_sum(text, text) IS 'Internal, Citus: runs sql (a query with a column n) on every shard group that holds a tenant, or on only_tenant''s, and returns the sum of n';
-
-CREATE OR REPLACE FUNCTION adoption.enqueue_fix_announcements()
-RETURNS integer
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	batch jsonb;
-	n integer;
-BEGIN
-	/* On a Citus coordinator: on each shard group, on its worker (citus.sql). */
-	IF adoption.citus_distributed() THEN
-		RETURN adoption.citus_run_sum(NULL, 'SELECT adoption.enqueue_fix_announcements() AS n');
-	END IF;
-	SELECT jsonb_agg(jsonb_build_object('tenant_id', c.tenant_id, 'template_key', 'fix_announcement',
-			'feature_id', c.fix_feature_id,
-			'dedupe_key', jsonb_build_array('fix_announcement', c.fix_feature_id, c.theme)::text,
-			'reason', jsonb_build_object('theme', c.theme, 'feature_id', c.feature_id,
-				'fix_feature_id', c.fix_feature_id, 'via', c.via, 'evidence', c.evidence))
-		ORDER BY c.tenant_id, c.fix_feature_id, c.theme)
-	INTO batch
-	FROM (SELECT x.tenant_id, x.fix_feature_id, x.theme, min(x.feature_id) AS feature_id, min(x.via) AS via,
-			(array_agg(x.feedback_id ORDER BY x.created_at DESC, x.feedback_id))[1:5] AS evidence
-		FROM adoption.fix_candidates AS x
-		GROUP BY x.tenant_id, x.fix_feature_id, x.theme) AS c;
-	IF batch IS NULL THEN
-		RETURN 0;
-	END IF;
-	SELECT count(*) INTO n FROM adoption.enqueue_batch(batch);
-	RETURN n;
-END
-$$;
-COMMENT ON FUNCTION adoption.enqueue_fix_announcements() IS 'Enqueues fix_announcement once per tenant, fixing feature and pain point theme for the rows of adoption.fix_candidates (announce_fix of adoption.messaging_opportunities); returns how many it enqueued';
-
-CREATE OR REPLACE FUNCTION adoption.coordinate_launch(launch_id text)
-RETURNS integer
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-SET TimeZone = 'UTC'
-AS $$
-DECLARE
-	l adoption.launches;
-	batch jsonb;
-	ids bigint[];
-BEGIN
-	IF launch_id IS NULL OR btrim(launch_id) = '' THEN
-		RAISE EXCEPTION 'launch_id must not be empty' USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'Pass the launch_id of a row of adoption.launches.';
-	END IF;
-	SELECT x.* INTO l FROM adoption.launches AS x WHERE x.launch_id = coordinate_launch.launch_id;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'launch "%" does not exist', launch_id USING ERRCODE = 'no_data_found',
-			HINT = 'Insert the launch into adoption.launches (launch_id, feature_id, launched_at) first.';
-	END IF;
-	/* On a Citus coordinator: on each shard group, on its worker (citus.sql). */
-	IF adoption.citus_distributed() THEN
-		RETURN adoption.citus_run_sum(NULL, format('SELECT adoption.coordinate_launch(%L) AS n', launch_id));
-	END IF;
-
-	SELECT jsonb_agg(jsonb_build_object('tenant_id', e.tenant_id, 'template_key', 'launch_announcement',
-			'feature_id', l.feature_id,
-			'dedupe_key', jsonb_build_array('launch_announcement', l.launch_id)::text,
-			'reason', jsonb_build_object('launch_id', l.launch_id, 'feature_id', l.feature_id,
-				'launched_at', l.launched_at, 'campaign_id', l.campaign_id,
-				'active_window', e.active_window::text))
-		ORDER BY e.tenant_id)
-	INTO batch
-	FROM adoption.effective_settings AS e
-	WHERE EXISTS (SELECT 1 FROM adoption.user_feature_state AS s
-			WHERE s.tenant_id = e.tenant_id AND s.last_used_at > l.launched_at - e.active_window)
-		AND NOT EXISTS (SELECT 1 FROM adoption.user_feature_state AS u
-			WHERE u.tenant_id = e.tenant_id AND u.feature_id = l.feature_id);
-	IF batch IS NULL THEN
-		RETURN 0;
-	END IF;
-
-	SELECT array_agg(b.action_id) INTO ids FROM adoption.enqueue_batch(batch) AS b;
-	IF ids IS NULL THEN
-		RETURN 0;
-	END IF;
-	IF l.launched_at > now() THEN
-		UPDATE adoption.campaign_action_queue AS q SET available_at = l.launched_at
-		WHERE q.action_id = ANY (ids) AND q.template_key = 'launch_announcement';
-	END IF;
-	RETURN cardinality(ids);
-END
-$$;
-COMMENT ON FUNCTION adoption.coordinate_launch(text) IS 'Enqueues launch_announcement, once per tenant and launch, for the tenants active within their active_window before launched_at (or since) that have no user of the launched feature; returns how many it enqueued';
-
-CREATE OR REPLACE FUNCTION adoption.explain_health(tenant_id text, as_of timestamptz DEFAULT pg_catalog.now())
-RETURNS TABLE (component text, inputs jsonb, score double precision, weight double precision,
-	effective_weight double precision, contribution double precision)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-SET TimeZone = 'UTC'
-SET jit = off
-AS $$
-BEGIN
-	IF NOT EXISTS (SELECT 1 FROM adoption.tenants AS t WHERE t.tenant_id = explain_health.tenant_id) THEN
-		RAISE EXCEPTION 'unknown tenant "%"', coalesce(explain_health.tenant_id, 'NULL')
-			USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'Tenants are the rows of adoption.tenants; events register them on first sight.';
-	END IF;
-	/* On a Citus coordinator: on the tenant's shard group, on its worker (citus.sql). */
-	IF adoption.citus_distributed() THEN
-		RETURN QUERY
-		SELECT r OPERATOR(pg_catalog.->>) 'component', r OPERATOR(pg_catalog.->) 'inputs',
-			(r OPERATOR(pg_catalog.->>) 'score')::double precision, (r OPERATOR(pg_catalog.->>) 'weight')::double precision,
-			(r OPERATOR(pg_catalog.->>) 'effective_weight')::double precision,
-			(r OPERATOR(pg_catalog.->>) 'contribution')::double precision
-		FROM adoption.citus_run_at(ARRAY[explain_health.tenant_id],
-			format('SELECT * FROM adoption.explain_health(%L, %L)', explain_health.tenant_id, as_of)) AS r;
-		RETURN;
-	END IF;
-	RETURN QUERY
-	SELECT v.component, v.inputs, v.score, v.weight, h.weights[v.ord],
-		coalesce(v.score * h.weights[v.ord], 0)
-	FROM adoption.health_inputs(ARRAY[explain_health.tenant_id], as_of) AS i,
-	LATERAL adoption.health_compute(i.events_recent, i.events_previous, i.last_event_at IS NOT NULL,
-		i.core_features, i.core_active, i.core_adopters, i.adoption_threshold, i.active_users,
-		i.tickets, i.billing, i.nps_promoters, i.nps_passives, i.nps_detractors, i.weights) AS h,
-	LATERAL (VALUES
-		(1, 'usage_trend', jsonb_build_object('events_last_30_days', i.events_recent,
-			'events_previous_30_days', i.events_previous, 'last_event_at', i.last_event_at),
-			h.usage_trend, i.weights[1]),
-		(2, 'adoption', jsonb_build_object('core_features', i.core_features,
-			'adoption_threshold', i.adoption_threshold, 'active_users', i.active_users,
-			'adopters', coalesce((SELECT jsonb_object_agg(z.feature_id, z.adopters)
-				FROM unnest(i.core_feature_ids, i.core_adopters) AS z(feature_id, adopters)), '{}')),
-			h.adoption, i.weights[2]),
-		(3, 'support', jsonb_build_object('tickets_last_30_days', jsonb_build_object('low', i.tickets[1],
-			'medium', i.tickets[2], 'high', i.tickets[3], 'urgent', i.tickets[4]),
-			'weighted_tickets', i.tickets[1] + 2 * i.tickets[2] + 4 * i.tickets[3] + 8 * i.tickets[4],
-			'active_users', i.active_users, 'scale', greatest(1, 0.2 * i.active_users)),
-			h.support, i.weights[3]),
-		(4, 'billing', jsonb_build_object('last_90_days', jsonb_build_object('payment_failed', i.billing[1],
-			'invoice_overdue', i.billing[2], 'downgrade', i.billing[3], 'refund', i.billing[4],
-			'cancellation', i.billing[5]),
-			'penalty', 25 * i.billing[1] + 25 * i.billing[2] + 30 * i.billing[3] + 10 * i.billing[4] + 100 * i.billing[5]),
-			h.billing, i.weights[4]),
-		(5, 'feedback', jsonb_build_object('nps_last_90_days', jsonb_build_object('promoters', i.nps_promoters,
-			'passives', i.nps_passives, 'detractors', i.nps_detractors),
-			'nps', CASE WHEN i.nps_promoters + i.nps_passives + i.nps_detractors > 0 THEN
-				round(100.0 * (i.nps_promoters - i.nps_detractors) / (i.nps_promoters + i.nps_passives + i.nps_detractors), 2) END),
-			h.feedback, i.weights[5])
-	) AS v(ord, component, inputs, score, weight)
-	ORDER BY v.ord;
-END
-$$;
-COMMENT ON FUNCTION adoption.explain_health(text, timestamptz) IS 'One row per health component of a tenant as of a time: its inputs (for adoption: the tenant''s active users and, per core feature, how many of them adopted it), 0-100 score (NULL when absent), configured and effective weight, and contribution; the contributions sum to the score';
-
-CREATE OR REPLACE FUNCTION adoption.citus_claim_actions(worker text, max integer, lease interval)
-RETURNS SETOF adoption.campaign_actions
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	g record;
-	got bigint := 0;
-	n bigint;
-	anchor text;
-BEGIN
-	FOR g IN
-		SELECT min(c.tenant_id) AS anchor, count(*) AS n
-		FROM (SELECT q.tenant_id FROM adoption.campaign_action_queue AS q
-			WHERE q.status = 'pending' AND q.available_at <= now()
-			ORDER BY q.available_at LIMIT max) AS c
-		GROUP BY get_shard_id_for_distribution_column('adoption.campaign_action_queue', c.tenant_id)
-	LOOP
-		RETURN QUERY SELECT (jsonb_populate_record(NULL::adoption.campaign_actions, r)).*
-			FROM adoption.citus_run_at(ARRAY[g.anchor],
-				format('SELECT * FROM adoption.claim_actions(%L, %s, %L)', worker, g.n, lease)) AS r;
-		GET DIAGNOSTICS n = ROW_COUNT;
-		got := got + n;
-	END LOOP;
-	FOR anchor IN SELECT x.anchor FROM adoption.citus_shard_tenants() AS x LOOP
-		EXIT WHEN got >= max;
-		RETURN QUERY SELECT (jsonb_populate_record(NULL::adoption.campaign_actions, r)).*
-			FROM adoption.citus_run_at(ARRAY[anchor],
-				format('SELECT * FROM adoption.claim_actions(%L, %s, %L)', worker, max - got, lease)) AS r;
-		GET DIAGNOSTICS n = ROW_COUNT;
-		got := got + n;
-	END LOOP;
-END
-$$;
-COMMENT ON FUNCTION adoption.citus_claim_actions(text, integer, interval) IS 'Internal, Citus: adoption.claim_actions() on a coordinator, per shard group (the earliest due actions first)';
-
-CREATE OR REPLACE FUNCTION adoption.citus_table(relname text)
-RETURNS text
-AS 'MODULE_PATHNAME', 'adoption_citus_table'
-LANGUAGE C STABLE STRICT;
-COMMENT ON FUNCTION adoption.citus_table(text) IS 'Internal: the relation that names table relname of the extension in this statement (its co-located shard in a Citus shard scope, else adoption.relname), for utility statements, which the planner does not see';
-
-CREATE OR REPLACE FUNCTION adoption.citus_on_shard()
-RETURNS boolean
-AS 'MODULE_PATHNAME', 'adoption_citus_on_shard_sql'
-LANGUAGE C STABLE;
-COMMENT ON FUNCTION adoption.citus_on_shard() IS 'Internal: true while this backend works on one shard group of a Citus worker (a trigger on a shard, or a shard scope)';
-
-CREATE OR REPLACE FUNCTION adoption.held_action(action_id bigint, worker text)
-RETURNS adoption.campaign_action_queue
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	a adoption.campaign_action_queue;
-	finished text;
-	t text;
-BEGIN
-	IF action_id IS NULL THEN
-		RAISE EXCEPTION 'action_id must not be NULL' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	/*
-	 * The tenant first: on a Citus cluster a row lock needs the
-	 * distribution column (a query routed to one shard).
-	 */
-	SELECT q.tenant_id INTO t FROM adoption.campaign_action_queue AS q WHERE q.action_id = held_action.action_id;
-	SELECT q.* INTO a FROM adoption.campaign_action_queue AS q
-	WHERE q.tenant_id = t AND q.action_id = held_action.action_id FOR UPDATE;
-	IF NOT FOUND THEN
-		SELECT r.status INTO finished FROM adoption.campaign_action_archive AS r WHERE r.action_id = held_action.action_id;
-		IF FOUND THEN
-			RAISE EXCEPTION 'campaign action % is already %', action_id, finished
-				USING ERRCODE = 'object_not_in_prerequisite_state';
-		END IF;
-		RAISE EXCEPTION 'campaign action % does not exist', action_id USING ERRCODE = 'no_data_found';
-	END IF;
-	IF a.status <> 'claimed' THEN
-		RAISE EXCEPTION 'campaign action % is not claimed', action_id
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				HINT = 'Claim actions with adoption.claim_actions() before completing or failing them.';
-	END IF;
-	IF worker IS NOT NULL AND a.claimed_by IS DISTINCT FROM worker THEN
-		RAISE EXCEPTION 'campaign action % is held by worker "%", not "%"', action_id, a.claimed_by, worker
-			USING ERRCODE = 'object_not_in_prerequisite_state';
-	END IF;
-	IF a.lease_until < now() THEN
-		RAISE EXCEPTION 'the lease of campaign action % expired at %', action_id, a.lease_until
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				HINT = 'Another worker may claim it now; claim with a longer lease if the work takes longer.';
-	END IF;
-	RETURN a;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION adoption.claim_actions(worker text, max integer DEFAULT 100, lease interval DEFAULT '5 minutes')
-RETURNS SETOF adoption.campaign_actions
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	max_attempts integer;
-	claimed bigint;
-BEGIN
-	IF worker IS NULL OR btrim(worker) = '' THEN
-		RAISE EXCEPTION 'worker must not be empty' USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'Name the worker, e.g. its host and process id; complete_action() can check it.';
-	END IF;
-	IF max IS NULL OR max < 0 THEN
-		RAISE EXCEPTION 'max must not be negative, not %', coalesce(max::text, 'NULL') USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF lease IS NULL OR lease <= interval '0' THEN
-		RAISE EXCEPTION 'lease must be positive, not %', coalesce(lease::text, 'NULL') USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'The lease is how long the worker holds the actions, e.g. ''5 minutes''.';
-	END IF;
-	/* On a Citus coordinator: per shard group, on its worker (citus.sql). */
-	IF adoption.citus_distributed() THEN
-		RETURN QUERY SELECT c.* FROM adoption.citus_claim_actions(worker, max, lease) AS c;
-		RETURN;
-	END IF;
-	SELECT s.max_attempts INTO max_attempts FROM adoption.settings AS s WHERE s.tenant_id IS NULL;
-
-	/* Expired leases of actions out of attempts (the tenant's max_attempts): dead, not handed out again. */
-	WITH expired AS (
-		DELETE FROM adoption.campaign_action_queue AS q
-		WHERE q.status = 'claimed' AND q.lease_until < now()
-			AND q.attempts >= coalesce((SELECT o.max_attempts FROM adoption.settings AS o
-				WHERE o.tenant_id OPERATOR(pg_catalog.=) q.tenant_id), max_attempts)
-			AND q.action_id IN (SELECT e.action_id FROM adoption.campaign_action_queue AS e
-				WHERE e.status = 'claimed' AND e.lease_until < now()
-				FOR UPDATE SKIP LOCKED)
-		RETURNING q.*
-	)
-	INSERT INTO adoption.campaign_action_archive
-	SELECT e.action_id, e.tenant_id, e.user_id, e.feature_id, e.template_key, e.campaign_id, e.reason,
-		e.dedupe_key, 'dead', e.attempts, e.available_at, e.claimed_by, e.lease_until,
-		coalesce(e.last_error, 'lease expired'), e.created_at, now()
-	FROM expired AS e;
-
-	/* Due pending actions first, then actions whose lease expired. */
-	RETURN QUERY
-	WITH locked AS (
-		SELECT p.tenant_id, p.action_id FROM adoption.campaign_action_queue AS p
-		WHERE p.status = 'pending' AND p.available_at <= now()
-		ORDER BY p.available_at
-		LIMIT max
-		FOR UPDATE SKIP LOCKED
-	)
-	UPDATE adoption.campaign_action_queue AS q
-	SET status = 'claimed', claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
-	FROM locked AS l
-	WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id
-	RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
-		q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
-		q.created_at, q.completed_at, q.status_reason;
-	GET DIAGNOSTICS claimed = ROW_COUNT;
-	IF claimed < max THEN
-		RETURN QUERY
-		WITH locked AS (
-			SELECT x.tenant_id, x.action_id FROM adoption.campaign_action_queue AS x
-			WHERE x.status = 'claimed' AND x.lease_until < now()
-			ORDER BY x.lease_until
-			LIMIT max - claimed
-			FOR UPDATE SKIP LOCKED
-		)
-		UPDATE adoption.campaign_action_queue AS q
-		SET claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
-		FROM locked AS l
-		WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id
-		RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
-			q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
-			q.created_at, q.completed_at, q.status_reason;
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION adoption.claim_actions(text, integer, interval) IS 'Claims up to max due actions for worker for the lease; never hands one action to two workers at once';
-
-CREATE OR REPLACE FUNCTION adoption.distribute(shard_count integer DEFAULT NULL)
-RETURNS TABLE (table_name regclass, citus_table_type text)
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	event_log regclass := 'adoption.feature_usage_events'::regclass;
-	t regclass;
-	is_coordinator boolean;
-	fk_rels text[];
-	fk_names text[];
-	fk_defs text[];
-	i integer;
-BEGIN
-	IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
-		RAISE EXCEPTION 'Citus is not installed in database %', current_database()
-			USING ERRCODE = 'feature_not_supported',
-				DETAIL = 'adoption.distribute() distributes pg_adoption''s tables over a Citus cluster.',
-				HINT = 'Put citus first in shared_preload_libraries on every node, CREATE EXTENSION citus, add the workers with citus_add_node() on the coordinator, then call adoption.distribute() there.';
-	END IF;
-	EXECUTE 'SELECT pg_catalog.citus_is_coordinator()' INTO is_coordinator;
-	IF NOT is_coordinator THEN
-		RAISE EXCEPTION 'adoption.distribute() must run on the Citus coordinator, not on a worker'
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				HINT = 'Connect to the coordinator (the node that holds the metadata, where citus_add_node() was called) and call it there.';
-	END IF;
-	IF shard_count IS NOT NULL AND (shard_count < 1 OR shard_count > 64000) THEN
-		RAISE EXCEPTION 'shard_count must be between 1 and 64000, not %', shard_count
-			USING ERRCODE = 'invalid_parameter_value',
-				HINT = 'Pass NULL to use citus.shard_count.';
-	END IF;
-	/*
-	 * Action ids and arrival numbers are unique across the cluster: each
-	 * worker's copies of the sequences (made by CREATE EXTENSION, which
-	 * Citus does not adjust) draw from a range of their own, group id << 48,
-	 * as Citus does for the sequences it distributes.  Again for a worker
-	 * added since: call adoption.distribute() after citus_add_node().
-	 */
-	PERFORM run_command_on_workers($cmd$
-		SELECT pg_catalog.setval(s.seq, (SELECT g.groupid::bigint << 48 FROM pg_catalog.pg_dist_local_group AS g))
-		FROM unnest(ARRAY['adoption.campaign_action_id_seq', 'adoption.feature_usage_events_arrival_seq']::pg_catalog.regclass[]) AS s(seq)
-		WHERE pg_catalog.pg_sequence_last_value(s.seq) IS NULL
-			OR pg_catalog.pg_sequence_last_value(s.seq) < (SELECT g.groupid::bigint << 48 FROM pg_catalog.pg_dist_local_group AS g)
-	$cmd$);
-
-	/* The ingest trigger fires on the event log's shards (src/citus.c). */
-	PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
-	PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
-
-	/*
-	 * Foreign keys between the extension's tables come off while their
-	 * tables change hands and go back on after: Citus converts a local table
-	 * that references a new reference table into a Citus local table, which
-	 * fails because CREATE EXTENSION made the table on the workers already.
-	 */
-	SELECT array_agg(x.rel ORDER BY x.rel, x.conname), array_agg(x.conname ORDER BY x.rel, x.conname),
-		array_agg(x.def ORDER BY x.rel, x.conname)
-	INTO fk_rels, fk_names, fk_defs FROM (
-		SELECT f.conrelid::regclass::text AS rel, f.conname::text AS conname, pg_get_constraintdef(f.oid) AS def
-		FROM pg_constraint AS f
-		JOIN pg_depend AS d ON d.classid = 'pg_class'::regclass AND d.objid = f.conrelid AND d.deptype = 'e'
-		JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'pg_adoption'
-		WHERE f.contype = 'f'
-			AND NOT EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = f.conrelid)) AS x;
-	FOR i IN 1 .. coalesce(cardinality(fk_rels), 0) LOOP
-		EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', fk_rels[i], fk_names[i]);
-		/* The workers' copies from CREATE EXTENSION have it too (before Citus locks them). */
-		PERFORM run_command_on_workers(
-			format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', fk_rels[i], fk_names[i]));
-	END LOOP;
-
-	/* Product-wide tables (no tenant_id NOT NULL): reference tables. */
-	FOR t IN
-		SELECT c.oid::regclass
-		FROM pg_class AS c
-		JOIN pg_depend AS d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
-		JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'pg_adoption'
-		WHERE c.relnamespace = 'adoption'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-			AND NOT EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = c.oid
-				AND a.attname = 'tenant_id' AND a.attnotnull AND NOT a.attisdropped)
-		ORDER BY c.relname
-	LOOP
-		CONTINUE WHEN EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = t);
-		PERFORM create_reference_table(t);
-	END LOOP;
-
-	/* Tenant tables: by tenant_id, co-located with the event log (its partitions follow it). */
-	IF NOT EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = event_log) THEN
-		IF shard_count IS NULL THEN
-			PERFORM create_distributed_table(event_log, 'tenant_id');
-		ELSE
-			PERFORM create_distributed_table(event_log, 'tenant_id', shard_count => shard_count);
-		END IF;
-	END IF;
-	FOR t IN
-		SELECT c.oid::regclass
-		FROM pg_class AS c
-		JOIN pg_depend AS d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
-		JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'pg_adoption'
-		WHERE c.relnamespace = 'adoption'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-			AND c.oid <> event_log
-			AND EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = c.oid
-				AND a.attname = 'tenant_id' AND a.attnotnull AND NOT a.attisdropped)
-		ORDER BY c.relname
-	LOOP
-		CONTINUE WHEN EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = t);
-		PERFORM create_distributed_table(t, 'tenant_id', colocate_with => event_log::text);
-	END LOOP;
-
-	/*
-	 * Not the keys into adoption.features: the coordinator registers the
-	 * features the workers saw in the ingest statement's transaction, and
-	 * Citus refuses to write a reference table that a foreign key names
-	 * after the statement's parallel writes to the shards.
-	 */
-	/*
-	 * The work per shard group: a call of citus_run() on the coordinator
-	 * runs on the worker that holds the group of its first argument, in the
-	 * caller's transaction (force_delegation).
-	 */
-	PERFORM create_distributed_function('adoption.citus_run(text, text)',
-		'anchor', colocate_with => event_log::text, force_delegation => true);
-
-	FOR i IN 1 .. coalesce(cardinality(fk_rels), 0) LOOP
-		CONTINUE WHEN fk_defs[i] LIKE '%REFERENCES adoption.features(%';
-		EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', fk_rels[i], fk_names[i], fk_defs[i]);
-	END LOOP;
-
-	RETURN QUERY
-		SELECT p.logicalrelid::regclass, CASE p.partmethod WHEN 'n' THEN 'reference' ELSE 'distributed' END
-		FROM pg_dist_partition AS p
-		JOIN pg_class AS c ON c.oid = p.logicalrelid
-		WHERE c.relnamespace = 'adoption'::regnamespace AND NOT c.relispartition
-		ORDER BY 2, 1::text;
-END
-$$;
-COMMENT ON FUNCTION adoption.distribute(integer) IS 'On a Citus coordinator: distributes every tenant table by tenant_id, co-located with the event log (shard_count shards, NULL: citus.shard_count), makes the other tables reference tables; safe to call again; returns each table with its Citus table type';
-
-ALTER FUNCTION adoption.billing_withdraw_plays() SECURITY DEFINER;
-ALTER FUNCTION adoption.claim_actions(text, integer, interval) SECURITY DEFINER;
-
-REVOKE ALL ON adoption.snapshot_work_target, adoption.snapshot_work_user_day, adoption.snapshot_work_active FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION adoption.rescore_tenants(text, timestamptz, boolean, timestamptz),
-	adoption.snapshot_tenants(date, date, text, boolean, timestamptz, date),
-	adoption.citus_distributed(),
-	adoption.citus_shard_tenants(text),
-	adoption.citus_enter_tenant(text),
-	adoption.citus_enter_shard(regclass),
-	adoption.citus_leave(),
-	adoption.notify_actions(text, bigint),
-	adoption.citus_run(text, text),
-	adoption.citus_run_at(text[], text),
-	adoption.citus_run_sum(text, text),
-	adoption.citus_claim_actions(text, integer, interval),
-	adoption.citus_table(text),
-	adoption.citus_on_shard()
-	FROM PUBLIC;
-
-/*
- * The functions that issue 16's shard dispatch and issue 20's settings work
- * both changed (their appended blocks above each restate their own
- * version): restated as installed.
- */
-CREATE OR REPLACE FUNCTION adoption.claim_actions(worker text, max integer DEFAULT 100, lease interval DEFAULT '5 minutes')
-RETURNS SETOF adoption.campaign_actions
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	claimed bigint;
-BEGIN
-	IF worker IS NULL OR btrim(worker) = '' THEN
-		RAISE EXCEPTION 'worker must not be empty' USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'Name the worker, e.g. its host and process id; complete_action() can check it.';
-	END IF;
-	IF max IS NULL OR max < 0 THEN
-		RAISE EXCEPTION 'max must not be negative, not %', coalesce(max::text, 'NULL') USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF lease IS NULL OR lease <= interval '0' THEN
-		RAISE EXCEPTION 'lease must be positive, not %', coalesce(lease::text, 'NULL') USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'The lease is how long the worker holds the actions, e.g. ''5 minutes''.';
-	END IF;
-	/* On a Citus coordinator: per shard group, on its worker (citus.sql). */
-	IF adoption.citus_distributed() THEN
-		RETURN QUERY SELECT c.* FROM adoption.citus_claim_actions(worker, max, lease) AS c;
-		RETURN;
-	END IF;
-
-	/* Expired leases of actions out of attempts (the tenant's max_attempts): dead, not handed out again. */
-	WITH expired AS (
-		DELETE FROM adoption.campaign_action_queue AS q
-		WHERE q.status = 'claimed' AND q.lease_until < now()
-			AND q.attempts >= (adoption.tenant_settings(q.tenant_id)).max_attempts
-			AND q.action_id IN (SELECT e.action_id FROM adoption.campaign_action_queue AS e
-				WHERE e.status = 'claimed' AND e.lease_until < now()
-				FOR UPDATE SKIP LOCKED)
-		RETURNING q.*
-	)
-	INSERT INTO adoption.campaign_action_archive
-	SELECT e.action_id, e.tenant_id, e.user_id, e.feature_id, e.template_key, e.campaign_id, e.reason,
-		e.dedupe_key, 'dead', e.attempts, e.available_at, e.claimed_by, e.lease_until,
-		coalesce(e.last_error, 'lease expired'), e.created_at, now()
-	FROM expired AS e;
-
-	/* Due pending actions first, then actions whose lease expired. */
-	RETURN QUERY
-	WITH locked AS (
-		SELECT p.tenant_id, p.action_id FROM adoption.campaign_action_queue AS p
-		WHERE p.status = 'pending' AND p.available_at <= now()
-		ORDER BY p.available_at
-		LIMIT max
-		FOR UPDATE SKIP LOCKED
-	)
-	UPDATE adoption.campaign_action_queue AS q
-	SET status = 'claimed', claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
-	FROM locked AS l
-	WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id
-	RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
-		q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
-		q.created_at, q.completed_at, q.status_reason;
-	GET DIAGNOSTICS claimed = ROW_COUNT;
-	IF claimed < max THEN
-		RETURN QUERY
-		WITH locked AS (
-			SELECT x.tenant_id, x.action_id FROM adoption.campaign_action_queue AS x
-			WHERE x.status = 'claimed' AND x.lease_until < now()
-			ORDER BY x.lease_until
-			LIMIT max - claimed
-			FOR UPDATE SKIP LOCKED
-		)
-		UPDATE adoption.campaign_action_queue AS q
-		SET claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
-		FROM locked AS l
-		WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id
-		RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
-			q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
-			q.created_at, q.completed_at, q.status_reason;
-	END IF;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION adoption.distribute(shard_count integer DEFAULT NULL)
-RETURNS TABLE (table_name regclass, citus_table_type text)
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	event_log regclass := 'adoption.feature_usage_events'::regclass;
-	t regclass;
-	is_tenant boolean;
-	is_coordinator boolean;
-	fk_rels text[];
-	fk_names text[];
-	fk_defs text[];
-	i integer;
-BEGIN
-	IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
-		RAISE EXCEPTION 'Citus is not installed in database %', current_database()
-			USING ERRCODE = 'feature_not_supported',
-				DETAIL = 'adoption.distribute() distributes pg_adoption''s tables over a Citus cluster.',
-				HINT = 'Put citus first in shared_preload_libraries on every node, CREATE EXTENSION citus, add the workers with citus_add_node() on the coordinator, then call adoption.distribute() there.';
-	END IF;
-	EXECUTE 'SELECT pg_catalog.citus_is_coordinator()' INTO is_coordinator;
-	IF NOT is_coordinator THEN
-		RAISE EXCEPTION 'adoption.distribute() must run on the Citus coordinator, not on a worker'
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				HINT = 'Connect to the coordinator (the node that holds the metadata, where citus_add_node() was called) and call it there.';
-	END IF;
-	IF shard_count IS NOT NULL AND (shard_count < 1 OR shard_count > 64000) THEN
-		RAISE EXCEPTION 'shard_count must be between 1 and 64000, not %', shard_count
-			USING ERRCODE = 'invalid_parameter_value',
-				HINT = 'Pass NULL to use citus.shard_count.';
-	END IF;
-	/*
-	 * Action ids and arrival numbers are unique across the cluster: each
-	 * worker's copies of the sequences (made by CREATE EXTENSION, which
-	 * Citus does not adjust) draw from a range of their own, group id << 48,
-	 * as Citus does for the sequences it distributes.  Again for a worker
-	 * added since: call adoption.distribute() after citus_add_node().
-	 */
-	PERFORM run_command_on_workers($cmd$
-		SELECT pg_catalog.setval(s.seq, (SELECT g.groupid::bigint << 48 FROM pg_catalog.pg_dist_local_group AS g))
-		FROM unnest(ARRAY['adoption.campaign_action_id_seq', 'adoption.feature_usage_events_arrival_seq']::pg_catalog.regclass[]) AS s(seq)
-		WHERE pg_catalog.pg_sequence_last_value(s.seq) IS NULL
-			OR pg_catalog.pg_sequence_last_value(s.seq) < (SELECT g.groupid::bigint << 48 FROM pg_catalog.pg_dist_local_group AS g)
-	$cmd$);
-
-	/* The ingest trigger fires on the event log's shards (src/citus.c). */
-	PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
-	PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
-
-	/*
-	 * Foreign keys between the extension's tables come off while their
-	 * tables change hands and go back on after: Citus converts a local table
-	 * that references a new reference table into a Citus local table, which
-	 * fails because CREATE EXTENSION made the table on the workers already.
-	 */
-	SELECT array_agg(x.rel ORDER BY x.rel, x.conname), array_agg(x.conname ORDER BY x.rel, x.conname),
-		array_agg(x.def ORDER BY x.rel, x.conname)
-	INTO fk_rels, fk_names, fk_defs FROM (
-		SELECT f.conrelid::regclass::text AS rel, f.conname::text AS conname, pg_get_constraintdef(f.oid) AS def
-		FROM pg_constraint AS f
-		JOIN pg_depend AS d ON d.classid = 'pg_class'::regclass AND d.objid = f.conrelid AND d.deptype = 'e'
-		JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'pg_adoption'
-		WHERE f.contype = 'f'
-			AND NOT EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = f.conrelid)) AS x;
-	FOR i IN 1 .. coalesce(cardinality(fk_rels), 0) LOOP
-		EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', fk_rels[i], fk_names[i]);
-		/* The workers' copies from CREATE EXTENSION have it too (before Citus locks them). */
-		PERFORM run_command_on_workers(
-			format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', fk_rels[i], fk_names[i]));
-	END LOOP;
-
-	/*
-	 * Product-wide tables (no tenant_id NOT NULL) become reference tables,
-	 * first; then the tenant tables are distributed by tenant_id, the event
-	 * log first (its partitions follow it), the others co-located with it.
-	 */
-	FOR t, is_tenant IN
-		SELECT c.oid::regclass, EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = c.oid
-				AND a.attname = 'tenant_id' AND a.attnotnull AND NOT a.attisdropped)
-		FROM pg_class AS c
-		JOIN pg_depend AS d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
-		JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'pg_adoption'
-		WHERE c.relnamespace = 'adoption'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-		ORDER BY 2, c.oid <> event_log, c.relname
-	LOOP
-		CONTINUE WHEN EXISTS (SELECT FROM pg_dist_partition AS p WHERE p.logicalrelid = t);
-		IF NOT is_tenant THEN
-			PERFORM create_reference_table(t);
-		ELSIF t <> event_log THEN
-			PERFORM create_distributed_table(t, 'tenant_id', colocate_with => event_log::text);
-		ELSIF shard_count IS NULL THEN
-			PERFORM create_distributed_table(event_log, 'tenant_id');
-		ELSE
-			PERFORM create_distributed_table(event_log, 'tenant_id', shard_count => shard_count);
-		END IF;
-	END LOOP;
-
-	/*
-	 * Not the keys into adoption.features: the coordinator registers the
-	 * features the workers saw in the ingest statement's transaction, and
-	 * Citus refuses to write a reference table that a foreign key names
-	 * after the statement's parallel writes to the shards.
-	 */
-	/*
-	 * The work per shard group: a call of citus_run() on the coordinator
-	 * runs on the worker that holds the group of its first argument, in the
-	 * caller's transaction (force_delegation).
-	 */
-	PERFORM create_distributed_function('adoption.citus_run(text, text)',
-		'anchor', colocate_with => event_log::text, force_delegation => true);
-
-	FOR i IN 1 .. coalesce(cardinality(fk_rels), 0) LOOP
-		CONTINUE WHEN fk_defs[i] LIKE '%REFERENCES adoption.features(%';
-		EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', fk_rels[i], fk_names[i], fk_defs[i]);
-	END LOOP;
-
-	RETURN QUERY
-		SELECT p.logicalrelid::regclass, CASE p.partmethod WHEN 'n' THEN 'reference' ELSE 'distributed' END
-		FROM pg_dist_partition AS p
-		JOIN pg_class AS c ON c.oid = p.logicalrelid
-		WHERE c.relnamespace = 'adoption'::regnamespace AND NOT c.relispartition
-		ORDER BY 2, 1::text;
-END
-$$;
-ALTER FUNCTION adoption.claim_actions(text, integer, interval) SECURITY DEFINER;
-CREATE OR REPLACE FUNCTION adoption.enqueue_batch(actions jsonb)
-RETURNS TABLE (tenant_id text, template_key text, action_id bigint)
-LANGUAGE sql
-SET search_path = pg_catalog, pg_temp
-AS $$
-	WITH a AS MATERIALIZED (
-		SELECT * FROM jsonb_to_recordset(coalesce(actions, '[]')) AS a(tenant_id text, user_id text,
-			feature_id text, template_key text, reason jsonb, dedupe_key text)
-		ORDER BY a.tenant_id, a.dedupe_key
-	)
-	SELECT q.tenant_id, q.template_key, q.action_id
-	FROM adoption.queue_actions(ARRAY(SELECT a.tenant_id FROM a), ARRAY(SELECT a.template_key FROM a),
-		ARRAY(SELECT a.dedupe_key FROM a), ARRAY(SELECT a.reason FROM a), ARRAY(SELECT a.user_id FROM a),
-		ARRAY(SELECT a.feature_id FROM a), NULL, true) AS q
-$$;
-CREATE OR REPLACE FUNCTION adoption.snapshot_adoption(from_day date DEFAULT NULL, to_day date DEFAULT NULL,
-	tenant_id text DEFAULT NULL)
-RETURNS integer
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-SET TimeZone = 'UTC'
-AS $$
-DECLARE
-	today date := (now() AT TIME ZONE 'UTC')::date;
-	last_day date := coalesce(snapshot_adoption.to_day, today);
-	incremental boolean := snapshot_adoption.from_day IS NULL AND snapshot_adoption.tenant_id IS NULL;
-	old_watermark timestamptz;
-	new_watermark timestamptz;
-	written integer;
-	totals_from date;
-	totals_to date;
-BEGIN
-	IF last_day > today THEN
-		RAISE EXCEPTION 'to_day % is in the future', last_day USING ERRCODE = 'invalid_parameter_value',
-			HINT = format('Snapshots are kept up to the current UTC day (%s), which is marked partial.', today);
-	END IF;
-	IF snapshot_adoption.from_day > last_day THEN
-		RAISE EXCEPTION 'from_day % is after to_day %', snapshot_adoption.from_day, last_day
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF NOT isfinite(snapshot_adoption.from_day) OR NOT isfinite(last_day) THEN
-		RAISE EXCEPTION 'from_day and to_day must be finite dates' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	PERFORM adoption.check_known_tenant(snapshot_adoption.tenant_id,
-		'Tenants are the rows of adoption.tenants; events register them on first sight.')
-	WHERE snapshot_adoption.tenant_id IS NOT NULL;
-
-	/* One run at a time: a second one returns at once. */
-	IF NOT pg_try_advisory_xact_lock(('adoption.daily_feature_snapshots'::regclass)::oid::bigint) THEN
-		RAISE NOTICE 'adoption.snapshot_adoption() is already running in another session; skipped';
-		RETURN 0;
-	END IF;
-
-	IF incremental THEN
-		SELECT r.watermark INTO old_watermark FROM adoption.snapshot_state AS r;
-		new_watermark := adoption.ingest_watermark();
-		UPDATE adoption.daily_totals AS s SET partial = false
-		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
-	END IF;
-
-	IF NOT adoption.citus_distributed() THEN
-		SELECT st.written INTO written
-		FROM adoption.snapshot_tenants(snapshot_adoption.from_day, last_day, snapshot_adoption.tenant_id,
-			incremental, old_watermark, today) AS st;
-	ELSE
-		/*
-		 * Per shard group, on its worker, in this transaction (as
-		 * rescore()); then the totals, a reference table, here.
-		 */
-		SELECT coalesce(sum((r OPERATOR(pg_catalog.->>) 'written')::integer), 0),
-			min((r OPERATOR(pg_catalog.->>) 'totals_from')::date), max((r OPERATOR(pg_catalog.->>) 'totals_to')::date)
-		INTO written, totals_from, totals_to
-		FROM adoption.citus_run_at(
-			ARRAY(SELECT x.anchor FROM adoption.citus_shard_tenants(snapshot_adoption.tenant_id) AS x),
-			format('SELECT * FROM adoption.snapshot_tenants(%L, %L, %L, %L, %L, %L)', snapshot_adoption.from_day,
-				last_day, snapshot_adoption.tenant_id, incremental, old_watermark, today)) AS r;
-		IF totals_from IS NOT NULL THEN
-			PERFORM adoption.snapshot_totals(totals_from, totals_to);
-		END IF;
-	END IF;
-	/*
-	 * The campaign and launch snapshots, recomputed whole (see
-	 * snapshot_campaigns()); not on a Citus cluster yet (docs/citus.md).
-	 */
-	IF NOT adoption.citus_distributed() THEN
-		PERFORM adoption.snapshot_campaigns();
-	END IF;
-
-	IF incremental THEN
-		INSERT INTO adoption.snapshot_state AS r (singleton, watermark, last_started_at, last_finished_at, last_days)
-		VALUES (true, new_watermark, now(), clock_timestamp(), written)
-		ON CONFLICT (singleton) DO UPDATE SET watermark = excluded.watermark,
-			last_started_at = excluded.last_started_at, last_finished_at = excluded.last_finished_at,
-			last_days = excluded.last_days;
-	END IF;
-	RETURN written;
-END
-$$;
-COMMENT ON FUNCTION adoption.snapshot_adoption(date, date, text) IS 'Writes the daily adoption snapshots: incrementally without arguments (what upkeep() runs), or recomputes [from_day, to_day] (default: the first event''s day, today UTC) for one tenant or all; then runs snapshot_campaigns(); returns the tenant-days written';
-
-GRANT EXECUTE ON FUNCTION adoption.citus_distributed(), adoption.citus_on_shard(),
-	adoption.citus_run(text, text), adoption.citus_run_at(text[], text),
-	adoption.citus_enter_tenant(text), adoption.citus_leave()
-	TO adoption_analyst, adoption_tenant;
-
-/* citus_flush(): registers features without locking the rows it finds (as registry.c). */
-CREATE OR REPLACE FUNCTION adoption.citus_flush()
-RETURNS bigint
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	ids text[];
-	names text[];
-	n bigint;
-BEGIN
-	WITH d AS (
-		DELETE FROM adoption.citus_pending RETURNING tenant_id, feature_id, feature_name, actions, noted_at
-	), f AS (
-		SELECT DISTINCT ON (d.feature_id) d.feature_id, d.feature_name
-		FROM d WHERE d.feature_id IS NOT NULL
-		ORDER BY d.feature_id, d.feature_name IS NULL, d.noted_at DESC
-	)
-	SELECT (SELECT array_agg(f.feature_id ORDER BY f.feature_id) FROM f),
-		(SELECT array_agg(f.feature_name ORDER BY f.feature_id) FROM f),
-		(SELECT coalesce(sum(d.actions), 0) FROM d)
-	INTO ids, names, n;
-
-	IF ids IS NOT NULL THEN
-		-- as src/registry.c: no lock on the rows found, only on the renamed ones
-		INSERT INTO adoption.features AS f (feature_id, feature_name)
-		SELECT u.i, u.n FROM unnest(ids, names) AS u(i, n)
-		ON CONFLICT (feature_id) DO NOTHING;
-		UPDATE adoption.features AS f SET feature_name = u.n
-		FROM unnest(ids, names) AS u(i, n)
-		WHERE f.feature_id = u.i AND u.n IS NOT NULL AND f.feature_name IS DISTINCT FROM u.n;
-	END IF;
-	IF n > 0 THEN
-		PERFORM pg_notify('adoption_actions', n::text);
-	END IF;
-	RETURN greatest(n, 0);
-END
-$$;
-
-/*
- * account_states() reads the settings in force from the tenants' own settings
- * rows and the defaults row, not through effective_settings (whose join to
- * every tenant was planned as a hash of all of them at each statement that
- * enqueues); as installed.
- */
-CREATE OR REPLACE FUNCTION adoption.account_states(tenant_ids text[], as_of timestamptz DEFAULT pg_catalog.now())
-RETURNS TABLE (tenant_id text, risk text, scored_at timestamptz, last_event_at timestamptz,
-	dormant boolean, cancelled_at timestamptz, states text[])
-LANGUAGE sql STABLE
-BEGIN ATOMIC
-	SELECT x.tenant_id, x.risk, x.scored_at, x.last_event_at, x.dormant, x.cancelled_at,
-		array_remove(ARRAY[CASE WHEN x.risk IN ('at_risk', 'critical') THEN x.risk END,
-			CASE WHEN x.dormant THEN 'dormant' END,
-			CASE WHEN x.cancelled_at IS NOT NULL THEN 'cancelled' END], NULL)
-	FROM (
-		SELECT i.tenant_id, h.risk, h.scored_at, le.last_event_at,
-			coalesce(le.last_event_at <= as_of - e.dormant_after, false) AS dormant,
-			c.occurred_at AS cancelled_at
-		FROM (SELECT DISTINCT u.tenant_id FROM unnest(tenant_ids) AS u(tenant_id) WHERE u.tenant_id IS NOT NULL) AS i
-		CROSS JOIN adoption.settings AS sd
-		LEFT JOIN adoption.settings AS so ON so.tenant_id = i.tenant_id
-		CROSS JOIN LATERAL adoption.settings_in_force(i.tenant_id, ROW(sd.*)::adoption.settings,
-			ROW(so.*)::adoption.settings) AS e
-		LEFT JOIN LATERAL (SELECT s.risk, s.scored_at FROM adoption.health_scores AS s
-			WHERE s.tenant_id = i.tenant_id AND s.scored_at <= as_of
-			ORDER BY s.scored_at DESC LIMIT 1) AS h ON true
-		LEFT JOIN LATERAL (SELECT CASE WHEN t.last_event_at <= as_of THEN t.last_event_at
-				ELSE adoption.last_event_up_to(i.tenant_id, as_of) END AS last_event_at
-			FROM adoption.tenant_state AS t WHERE t.tenant_id = i.tenant_id) AS le ON true
-		LEFT JOIN LATERAL (SELECT b.occurred_at FROM adoption.billing_events AS b
-			WHERE b.tenant_id = i.tenant_id AND b.kind = 'cancellation' AND b.occurred_at <= as_of
-				AND NOT EXISTS (SELECT 1 FROM adoption.billing_events AS r
-					WHERE r.tenant_id = b.tenant_id AND r.kind IN ('payment_succeeded', 'upgrade')
-						AND r.occurred_at > b.occurred_at AND r.occurred_at <= as_of)
-			ORDER BY b.occurred_at DESC LIMIT 1) AS c ON true
-		WHERE sd.tenant_id IS NULL
-	) AS x;
-END;
-
-/*
- * Analytics audit (test/tap/analytics_oracle.sh): periods that begin after
- * today (UTC) are not observed. retention() has no row for them (not a
- * rate of 0), lifecycle() only zeros (nobody dormant yet), pes() no growth
- * part, feature_retention() does not count actors whose period of return
- * is still ahead (they counted as lost).
- */
-CREATE OR REPLACE FUNCTION adoption.retention(actor text DEFAULT 'user'::text, feature_id text DEFAULT NULL::text, period text DEFAULT 'day'::text, from_date date DEFAULT (((now() AT TIME ZONE 'UTC'::text))::date - 89), to_date date DEFAULT ((now() AT TIME ZONE 'UTC'::text))::date, tenant_id text DEFAULT NULL::text, mode text DEFAULT 'on'::text)
- RETURNS TABLE(cohort_start date, cohort_size bigint, period_number integer, retained bigint, rate double precision)
- LANGUAGE plpgsql
- STABLE PARALLEL SAFE
- SET search_path TO 'pg_catalog', 'pg_temp'
- SET "TimeZone" TO 'UTC'
- SET plan_cache_mode TO 'force_custom_plan'
-AS $function$
-DECLARE
-	r record;
-	matrix bigint[];
-BEGIN
-	r := adoption.analytics_periods(actor, period, from_date, to_date);
-	IF mode IS NULL OR mode NOT IN ('on', 'on_or_after') THEN
-		RAISE EXCEPTION 'unknown retention mode "%"', coalesce(mode, 'NULL')
-			USING ERRCODE = 'invalid_parameter_value',
-				HINT = 'Valid modes are on (active exactly in period N) and on_or_after (in period N or later).';
-	END IF;
-	SELECT adoption.retention_matrix(a.bits, retention.mode = 'on_or_after') INTO matrix
-	FROM adoption.actor_activity(retention.actor, retention.feature_id, retention.tenant_id,
-		r.origin, retention.period, r.n) AS a;
-	/* A period that begins after today (UTC) cannot be observed yet: no row, not a rate of 0. */
-	RETURN QUERY
-	SELECT adoption.period_start(r.origin, retention.period, m.cohort), m.cohort_size, m.period_number,
-		m.retained, m.retained::double precision / m.cohort_size
-	FROM adoption.retention_rows(matrix) AS m
-	WHERE adoption.period_start(r.origin, retention.period, m.cohort + m.period_number)
-		<= (pg_catalog.now() AT TIME ZONE 'UTC')::date
-	ORDER BY m.cohort, m.period_number;
-END
-$function$
-;
-CREATE OR REPLACE FUNCTION adoption.lifecycle(actor text DEFAULT 'user'::text, feature_id text DEFAULT NULL::text, period text DEFAULT 'day'::text, from_date date DEFAULT (((now() AT TIME ZONE 'UTC'::text))::date - 89), to_date date DEFAULT ((now() AT TIME ZONE 'UTC'::text))::date, tenant_id text DEFAULT NULL::text)
- RETURNS TABLE(period_start date, status text, actors bigint)
- LANGUAGE plpgsql
- STABLE PARALLEL SAFE
- SET search_path TO 'pg_catalog', 'pg_temp'
- SET "TimeZone" TO 'UTC'
- SET plan_cache_mode TO 'force_custom_plan'
-AS $function$
-DECLARE
-	r record;
-	counts bigint[];
-BEGIN
-	r := adoption.analytics_periods(actor, period, from_date, to_date);
-	SELECT adoption.lifecycle_counts(a.bits, adoption.period_index(s.first_seen_at, r.origin, lifecycle.period))
-	INTO counts
-	FROM adoption.actor_activity(lifecycle.actor, lifecycle.feature_id, lifecycle.tenant_id,
-			adoption.period_start(r.origin, lifecycle.period, -1), lifecycle.period, r.n + 1) AS a
-		LEFT JOIN adoption.actor_first_seen(lifecycle.actor, lifecycle.feature_id, lifecycle.tenant_id) AS s
-			ON s.actor_tenant = a.actor_tenant AND s.actor_user = a.actor_user;
-	/* Nobody is dormant (or anything else) yet in a period that begins after today (UTC). */
-	RETURN QUERY
-	SELECT l.period_start, l.status,
-		CASE WHEN l.period_start <= (pg_catalog.now() AT TIME ZONE 'UTC')::date THEN l.actors ELSE 0 END
-	FROM adoption.lifecycle_rows(counts, r.origin, lifecycle.period, r.n) AS l;
-END
-$function$
-;
-CREATE OR REPLACE FUNCTION adoption.pes(actor text DEFAULT 'user'::text, feature_id text DEFAULT NULL::text, period text DEFAULT 'day'::text, from_date date DEFAULT (((now() AT TIME ZONE 'UTC'::text))::date - 89), to_date date DEFAULT ((now() AT TIME ZONE 'UTC'::text))::date, tenant_id text DEFAULT NULL::text)
- RETURNS TABLE(period_start date, active_actors bigint, adoption double precision, stickiness double precision, growth double precision, score double precision)
- LANGUAGE plpgsql
- STABLE PARALLEL SAFE
- SET search_path TO 'pg_catalog', 'pg_temp'
- SET "TimeZone" TO 'UTC'
- SET plan_cache_mode TO 'force_custom_plan'
- SET jit TO 'off'
-AS $function$
-DECLARE
-	r record;
-	n_days integer;
-BEGIN
-	r := adoption.analytics_periods(actor, period, from_date, to_date);
-	n_days := adoption.period_start(r.origin, period, r.n) - r.origin;
-	/*
-	 * The scans a branch does not need are behind one-time filters on the
-	 * arguments (a custom plan per call folds them), so they never run.
-	 */
-	RETURN QUERY
-	WITH daily AS MATERIALIZED (
-		/* Daily, on the feature, from 29 days before the range: stickiness. */
-		SELECT a.actor_tenant AS t, a.actor_user AS u, a.bits
-		FROM adoption.actor_activity(pes.actor, pes.feature_id, pes.tenant_id, r.origin - 29, 'day', n_days + 29) AS a
-	), periods AS MATERIALIZED (
-		/* By period, on the feature, from the period before the range: lifecycle. */
-		SELECT d.t, d.u, substring(d.bits FROM 29) AS bits FROM daily AS d WHERE pes.period = 'day'
-		UNION ALL
-		SELECT a.actor_tenant, a.actor_user, a.bits
-		FROM adoption.actor_activity(pes.actor, pes.feature_id, pes.tenant_id,
-			adoption.period_start(r.origin, pes.period, -1), pes.period, r.n + 1) AS a
-		WHERE pes.period <> 'day'
-	), any_feature AS MATERIALIZED (
-		/* By period, on any feature, over the range: the actors the adoption part divides by. */
-		SELECT p.t, p.u, substring(p.bits FROM 2) AS bits FROM periods AS p WHERE pes.feature_id IS NULL
-		UNION ALL
-		SELECT a.actor_tenant, a.actor_user, a.bits
-		FROM adoption.actor_activity(pes.actor, NULL, pes.tenant_id, r.origin, pes.period, r.n) AS a
-		WHERE pes.feature_id IS NOT NULL
-	), core AS (
-		SELECT f.feature_id, adoption.period_index(f.launched_at, r.origin, pes.period) AS launched_p
-		FROM adoption.features AS f
-		WHERE (pes.feature_id IS NULL AND f.tier = 'core') OR f.feature_id = pes.feature_id
-	), adopted AS (
-		/* Each adoption of a core feature (or of feature_id) counts from period k on. */
-		SELECT s.actor_tenant AS t, s.actor_user AS u,
-			greatest(0, adoption.period_index(s.adopted_at, r.origin, pes.period), coalesce(c.launched_p, 0)) AS k
-		FROM adoption.actor_adoptions(pes.actor, pes.feature_id, pes.tenant_id) AS s
-			JOIN core AS c ON c.feature_id = s.adopted_feature_id
-	), counts AS (
-		SELECT
-			(SELECT adoption.stickiness_counts(d.bits, 29, r.origin, pes.period) FROM daily AS d) AS st,
-			(SELECT adoption.lifecycle_counts(p.bits, adoption.period_index(f.first_seen_at, r.origin, pes.period))
-				FROM periods AS p
-				LEFT JOIN adoption.actor_first_seen(pes.actor, pes.feature_id, pes.tenant_id) AS f
-					ON f.actor_tenant = p.t AND f.actor_user = p.u) AS lc,
-			(SELECT adoption.period_counts(q.bits, 0) FROM any_feature AS q) AS act,
-			(SELECT adoption.period_counts(q.bits, d.k)
-				FROM adopted AS d JOIN any_feature AS q ON q.t = d.t AND q.u = d.u
-				WHERE d.k < r.n) AS ad
-	), adoption_part AS (
-		/* period_counts is {n, counts[n]}. */
-		SELECT p,
-			100 * coalesce(c.ad[2 + p], 0)::double precision
-			/ nullif(c.act[2 + p] * (SELECT count(*) FROM core WHERE core.launched_p IS NULL OR core.launched_p <= p), 0) AS v
-		FROM counts AS c, generate_series(0, r.n - 1) AS p
-	), growth_part AS (
-		SELECT l.period_start AS ps,
-			100 * sum(l.actors) FILTER (WHERE l.status IN ('new', 'resurrecting'))::double precision
-				/ nullif(sum(abs(l.actors)) FILTER (WHERE l.status <> 'returning'), 0) AS v
-		FROM counts AS c, adoption.lifecycle_rows(c.lc, r.origin, pes.period, r.n) AS l
-		WHERE l.period_start <= (pg_catalog.now() AT TIME ZONE 'UTC')::date  /* as lifecycle(): nothing after today */
-		GROUP BY l.period_start
-	), parts AS (
-		SELECT s.period_start AS ps, s.active_actors AS act, ap.v AS a, 100 * s.dau_mau AS st, g.v AS g
-		FROM counts AS c
-			CROSS JOIN adoption.stickiness_rows(c.st, r.origin, pes.period, n_days) AS s
-			LEFT JOIN adoption_part AS ap ON adoption.period_start(r.origin, pes.period, ap.p) = s.period_start
-			LEFT JOIN growth_part AS g ON g.ps = s.period_start
-	)
-	SELECT parts.ps, parts.act, parts.a, parts.st, parts.g,
-		(coalesce(parts.a, 0) + coalesce(parts.st, 0) + coalesce(parts.g, 0))
-			/ nullif((parts.a IS NOT NULL)::integer + (parts.st IS NOT NULL)::integer + (parts.g IS NOT NULL)::integer, 0)
-	FROM parts
-	ORDER BY parts.ps;
-END
-$function$
-;
-CREATE OR REPLACE FUNCTION adoption.feature_retention(actor text DEFAULT 'user'::text, feature_id text DEFAULT NULL::text, period text DEFAULT 'week'::text, from_date date DEFAULT (((now() AT TIME ZONE 'UTC'::text))::date - 89), to_date date DEFAULT ((now() AT TIME ZONE 'UTC'::text))::date, tenant_id text DEFAULT NULL::text, interval_number integer DEFAULT 1)
- RETURNS TABLE(feature text, adopters bigint, adopters_retained bigint, adopter_rate double precision, non_adopters bigint, non_adopters_retained bigint, non_adopter_rate double precision, lift double precision)
- LANGUAGE plpgsql
- STABLE PARALLEL SAFE
- SET search_path TO 'pg_catalog', 'pg_temp'
- SET "TimeZone" TO 'UTC'
- SET plan_cache_mode TO 'force_custom_plan'
-AS $function$
-DECLARE
-	r record;
-BEGIN
-	r := adoption.analytics_periods(actor, period, from_date, to_date);
-	IF interval_number IS NULL OR interval_number < 1 OR interval_number >= r.n THEN
-		RAISE EXCEPTION 'interval_number % is out of range for % periods', coalesce(interval_number::text, 'NULL'), r.n
-			USING ERRCODE = 'invalid_parameter_value',
-				HINT = format('Valid interval numbers are 1 to %s: the range must hold the cohort period and the period of return.', r.n - 1);
-	END IF;
-	RETURN QUERY
-	WITH acts AS (
-		SELECT a.actor_tenant AS t, a.actor_user AS u, c.cohort,
-			get_bit(a.bits, c.cohort + feature_retention.interval_number) = 1 AS kept
-		FROM adoption.actor_activity(feature_retention.actor, NULL, feature_retention.tenant_id,
-				r.origin, feature_retention.period, r.n) AS a,
-			LATERAL (SELECT position(B'1' IN a.bits) - 1 AS cohort) AS c
-		WHERE c.cohort + feature_retention.interval_number < r.n
-			/* The period of return has begun (UTC): one still ahead would count everyone as lost. */
-			AND adoption.period_start(r.origin, feature_retention.period, c.cohort + feature_retention.interval_number)
-				<= (pg_catalog.now() AT TIME ZONE 'UTC')::date
-	), adopted AS (
-		SELECT s.actor_tenant AS t, s.actor_user AS u, s.adopted_feature_id AS f, s.adopted_at AS at
-		FROM adoption.actor_adoptions(feature_retention.actor, feature_retention.feature_id,
-			feature_retention.tenant_id) AS s
-	), totals AS (
-		SELECT count(*) AS n_all, count(*) FILTER (WHERE acts.kept) AS kept_all FROM acts
-	), per AS (
-		SELECT d.f, count(*) AS n_ad, count(*) FILTER (WHERE acts.kept) AS kept_ad
-		FROM acts JOIN adopted AS d ON d.t = acts.t AND d.u = acts.u
-			AND d.at < adoption.period_start(r.origin, feature_retention.period, acts.cohort + 1)::timestamp AT TIME ZONE 'UTC'
-		GROUP BY d.f
-	)
-	SELECT per.f, per.n_ad, per.kept_ad, per.kept_ad::double precision / per.n_ad,
-		totals.n_all - per.n_ad, totals.kept_all - per.kept_ad,
-		(totals.kept_all - per.kept_ad)::double precision / nullif(totals.n_all - per.n_ad, 0),
-		(per.kept_ad::double precision / per.n_ad)
-			/ nullif((totals.kept_all - per.kept_ad)::double precision / nullif(totals.n_all - per.n_ad, 0), 0)
-	FROM per, totals
-	ORDER BY 8 DESC NULLS LAST, 1;
-END
-$function$
-;
-
-/*
- * Issue 19, the live queue in a ring of parts: adoption.campaign_action_queue
- * becomes a table list-partitioned by slot (16 parts), with the ring's
- * state (adoption.campaign_action_ring) and its functions; the queued
- * actions are carried over, each in the slot of its id's generation;
- * claim_actions(), held_action(), complete_action(), fail_action() and
- * upkeep() as installed.  The old table's keys, indexes and check are
- * renamed first: the new ones take their names.
- */
-ALTER TABLE adoption.campaign_action_queue RENAME TO campaign_action_queue_0_3;
-ALTER INDEX adoption.campaign_action_queue_pkey RENAME TO campaign_action_queue_0_3_pkey;
-ALTER INDEX adoption.campaign_action_queue_pending RENAME TO campaign_action_queue_0_3_pending;
-ALTER INDEX adoption.campaign_action_queue_claimed RENAME TO campaign_action_queue_0_3_claimed;
-ALTER INDEX adoption.campaign_action_queue_id RENAME TO campaign_action_queue_0_3_id;
-ALTER TABLE adoption.campaign_action_queue_0_3 RENAME CONSTRAINT campaign_action_queue_status_check TO campaign_action_queue_0_3_status_check;
-DROP FUNCTION adoption.held_action(bigint, text);
-/*
- * The slot for an action queued now by a statement that names none (the
- * generation of the sequence now, which every row the statement can see is
- * of or before), after giving the transaction its id: the ring's barrier
- * (advance_action_ring()) counts on that.  The queue's default for slot;
- * the engine, enqueue_action() and enqueue_batch() name the slot of the
- * action's own id (actions.c), fail_action() the slot of now.
- */
-CREATE FUNCTION adoption.action_new_slot()
-RETURNS smallint
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	PERFORM pg_current_xact_id();
-	RETURN adoption.action_slot(adoption.action_current_generation());
-END
-$$;
-COMMENT ON FUNCTION adoption.action_new_slot() IS 'Internal: the slot of the action queue''s ring for an action queued now (the default of campaign_action_queue.slot)';
-
-CREATE TABLE adoption.campaign_action_queue (
-	action_id bigint NOT NULL DEFAULT pg_catalog.nextval('adoption.campaign_action_id_seq'),
-	tenant_id text NOT NULL,
-	user_id text,
-	feature_id text,
-	template_key text NOT NULL,
-	campaign_id text,
-	reason jsonb NOT NULL DEFAULT '{}',
-	dedupe_key text NOT NULL,
-	status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'claimed')),
-	attempts integer NOT NULL DEFAULT 0,
-	available_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	claimed_by text,
-	lease_until timestamptz,
-	last_error text,
-	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	completed_at timestamptz,
-	status_reason text,
-	slot smallint NOT NULL DEFAULT adoption.action_new_slot() CHECK (slot BETWEEN 0 AND 15),
-	PRIMARY KEY (tenant_id, action_id, slot)
-) PARTITION BY LIST (slot);
-CREATE INDEX campaign_action_queue_pending ON adoption.campaign_action_queue (available_at, action_id) WHERE status = 'pending';
-CREATE INDEX campaign_action_queue_claimed ON adoption.campaign_action_queue (lease_until) WHERE status = 'claimed';
-CREATE INDEX campaign_action_queue_id ON adoption.campaign_action_queue (action_id);
-COMMENT ON TABLE adoption.campaign_action_queue IS 'Live campaign actions (pending, claimed), in a ring of 16 parts by slot; read adoption.campaign_actions';
-COMMENT ON COLUMN adoption.campaign_action_queue.slot IS 'Part of the ring the action is in: its generation (adoption.action_generation()) modulo 16';
-DO $$
-BEGIN
-	FOR s IN 0..15 LOOP
-		EXECUTE pg_catalog.format('CREATE TABLE adoption.%I PARTITION OF adoption.campaign_action_queue FOR VALUES IN (%s) WITH (fillfactor = 70)',
-			'campaign_action_queue_' OPERATOR(pg_catalog.||) s, s);
-		EXECUTE pg_catalog.format('COMMENT ON TABLE adoption.%I IS %L', 'campaign_action_queue_' OPERATOR(pg_catalog.||) s,
-			'Slot ' OPERATOR(pg_catalog.||) s OPERATOR(pg_catalog.||) ' of the ring of adoption.campaign_action_queue; read the parent');
-		/* pg_dump dumps a partitioned table's rows with its parts: each part is registered. */
-		PERFORM pg_catalog.pg_extension_config_dump(pg_catalog.format('adoption.%I',
-			'campaign_action_queue_' OPERATOR(pg_catalog.||) s)::pg_catalog.regclass, '');
-	END LOOP;
-END
-$$;
-SELECT pg_catalog.pg_extension_config_dump('adoption.campaign_action_queue', '');
-
-/*
- * One row per slot of the ring: drained_gen is the last generation of the
- * slot found drained (no action of it or of an earlier generation of the
- * slot is live, or ever will be); observed_gen and barrier are the
- * observation advance_action_ring() waits on; drained_xmax the transaction
- * ids that had all ended when the slot was found drained (what
- * truncate_drained_actions() waits for every snapshot to see).  Not
- * dumped: a restored database starts from nothing known, which is safe.
- */
-CREATE TABLE adoption.campaign_action_ring (
-	slot smallint PRIMARY KEY CHECK (slot BETWEEN 0 AND 15),
-	drained_gen bigint NOT NULL,
-	observed_gen bigint,
-	barrier xid8,
-	drained_xmax xid8,
-	checked_at timestamptz,
-	truncated_gen bigint
-);
-COMMENT ON TABLE adoption.campaign_action_ring IS 'Internal: the state of the ring of adoption.campaign_action_queue, one row per slot (docs/action-queue.md)';
-INSERT INTO adoption.campaign_action_ring (slot, drained_gen) SELECT s, s - 16 FROM generate_series(0, 15) AS s;
-
-/* The generation of an action id: ids in blocks of 16,384. */
-CREATE FUNCTION adoption.action_generation(action_id bigint)
-RETURNS bigint
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN action_id OPERATOR(pg_catalog./) 16384;
-COMMENT ON FUNCTION adoption.action_generation(bigint) IS 'Internal: the generation of the action queue''s ring that an action id (or a value of the action id sequence) belongs to: blocks of 16,384 ids';
-
-/* The slot of a generation. */
-CREATE FUNCTION adoption.action_slot(generation bigint)
-RETURNS smallint
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN (generation OPERATOR(pg_catalog.%) 16)::smallint;
-COMMENT ON FUNCTION adoption.action_slot(bigint) IS 'Internal: the slot of the action queue''s ring that holds a generation (the generation modulo 16)';
-
-/*
- * The generation of the action id sequence now, read past any snapshot:
- * every action a snapshot taken before the call can see is of this
- * generation or an earlier one.  Every name qualified and no SET: the
- * caller inlines it.
- */
-CREATE FUNCTION adoption.action_current_generation()
-RETURNS bigint
-LANGUAGE sql VOLATILE
-RETURN adoption.action_generation(coalesce(pg_catalog.pg_sequence_last_value('adoption.campaign_action_id_seq'::pg_catalog.regclass), 0));
-COMMENT ON FUNCTION adoption.action_current_generation() IS 'Internal: the generation of the last value of adoption.campaign_action_id_seq';
-
-/*
- * The slots a claim must scan: those whose next generation has begun
- * (every slot on a Citus cluster, and any slot found drained in a
- * generation the sequence is not past: it was set back).  Every action a snapshot taken before
- * the call can see is in one of them.
- */
-CREATE FUNCTION adoption.action_live_slots()
-RETURNS smallint[]
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	cur bigint;
-BEGIN
-	IF adoption.citus_on_shard() OR adoption.citus_distributed() THEN
-		RETURN ARRAY(SELECT s::smallint FROM generate_series(0, 15) AS s);
-	END IF;
-	cur := adoption.action_current_generation();
-	/* (drained_gen >= cur only if the sequence was set back: then every slot is live.) */
-	RETURN ARRAY(SELECT r.slot FROM adoption.campaign_action_ring AS r
-		WHERE r.drained_gen + 16 <= cur OR r.drained_gen >= cur ORDER BY r.slot);
-END
-$$;
-COMMENT ON FUNCTION adoption.action_live_slots() IS 'Internal: the slots of the action queue''s ring that may hold a live action (all of them on a Citus cluster)';
-
-/*
- * Returns how many slots it found drained.  One step of the ring's
- * bookkeeping, run by claim_actions() before it claims; does nothing on a
- * Citus cluster or outside READ COMMITTED (its check needs a snapshot
- * newer than the barrier).  For each slot whose last generation found
- * drained is followed by a complete one (handed out: the sequence is past
- * it), at most every 100 ms and without waiting for a claim that is at it:
- *   no observation: note the last complete generation of the slot and the
- *     barrier, the transaction ids in use now (every writer that took an
- *     id of that generation, or read the sequence for a retry, has one: it
- *     takes it first: actions.c, the queue's default for slot, and
- *     take_held_action()'s delete before fail_action() reads the sequence);
- *   observation whose barrier every running transaction has passed: if the
- *     slot holds no row (a new snapshot, so every such writer's rows are
- *     seen), its generations up to the observed one are drained; else
- *     observe again.
- */
-CREATE FUNCTION adoption.advance_action_ring()
-RETURNS integer
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	/* Scalars, not a record: a plan that reads a record's field is made again at each call. */
-	s smallint;
-	observed bigint;
-	bar xid8;
-	cur bigint;
-	found_drained integer := 0;
-BEGIN
-	IF adoption.citus_on_shard() OR adoption.citus_distributed()
-		OR current_setting('transaction_isolation') <> 'read committed' THEN
-		RETURN 0;
-	END IF;
-	cur := adoption.action_current_generation();
-	FOR s, observed, bar IN
-		SELECT g.slot, g.observed_gen, g.barrier FROM adoption.campaign_action_ring AS g
-		WHERE g.drained_gen + 16 < cur
-			AND (g.checked_at IS NULL OR g.checked_at < clock_timestamp() - interval '100 milliseconds')
-		ORDER BY g.drained_gen
-		FOR UPDATE SKIP LOCKED
-	LOOP
-		IF bar IS NOT NULL AND pg_snapshot_xmin(pg_current_snapshot()) >= bar THEN
-			IF NOT EXISTS (SELECT FROM adoption.campaign_action_queue AS q WHERE q.slot = s) THEN
-				UPDATE adoption.campaign_action_ring AS g
-				SET drained_gen = observed, observed_gen = NULL, barrier = NULL,
-					drained_xmax = pg_snapshot_xmax(pg_current_snapshot()), checked_at = clock_timestamp()
-				WHERE g.slot = s;
-				found_drained := found_drained + 1;
-				CONTINUE;
-			END IF;
-			bar := NULL;
-		END IF;
-		IF bar IS NULL THEN
-			/* The last generation of the slot before cur (cur itself may still be handed out). */
-			UPDATE adoption.campaign_action_ring AS g
-			SET observed_gen = s + 16 * ((cur - 1 - s) / 16),
-				barrier = pg_snapshot_xmax(pg_current_snapshot()), checked_at = clock_timestamp()
-			WHERE g.slot = s;
-		ELSE
-			UPDATE adoption.campaign_action_ring AS g SET checked_at = clock_timestamp() WHERE g.slot = s;
-		END IF;
-	END LOOP;
-	RETURN found_drained;
-END
-$$;
-COMMENT ON FUNCTION adoption.advance_action_ring() IS 'Internal: one step of the bookkeeping of the action queue''s ring (run by claim_actions()); returns the number of slots it found drained';
-
-/*
- * Returns how many slots it truncated.  A drained slot whose next
- * generation has not begun is truncated once no snapshot can still see
- * the rows it held (every backend's xmin and every replication slot's xmin
- * is past the transactions that had ended when it was found drained: a
- * REPEATABLE READ reader never finds actions gone that it saw live), and
- * only if its lock is free at once (NOWAIT: a reader of the queue, a
- * writer or a claim that holds it is never waited for); the ones left
- * are tried again at the next call.  The truncation holds the slot's lock
- * to the end of the caller's transaction: call it in a transaction of its
- * own (upkeep() does, from pg_cron).
- */
-CREATE FUNCTION adoption.truncate_drained_actions()
-RETURNS integer
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	s smallint;
-	drained bigint;
-	cur bigint;
-	me bigint;
-	oldest integer;
-	truncated integer := 0;
-BEGIN
-	IF adoption.citus_on_shard() OR adoption.citus_distributed() THEN
-		RETURN 0;
-	END IF;
-	cur := adoption.action_current_generation();
-	me := pg_current_xact_id()::text::bigint;
-	/*
-	 * age() counts from this transaction's id: the oldest xmin any other
-	 * backend's snapshot or a replication slot holds (this one's are newer
-	 * than the drain).
-	 */
-	SELECT max(x.a) INTO oldest FROM (
-		SELECT age(a.backend_xmin) AS a FROM pg_stat_activity AS a
-		WHERE a.backend_xmin IS NOT NULL AND a.pid <> pg_backend_pid()
-		UNION ALL
-		SELECT age(rs.xmin) FROM pg_replication_slots AS rs WHERE rs.xmin IS NOT NULL
-	) AS x;
-	FOR s, drained IN
-		SELECT g.slot, g.drained_gen FROM adoption.campaign_action_ring AS g
-		WHERE g.drained_gen > coalesce(g.truncated_gen, g.drained_gen - 1) AND g.drained_gen + 16 > cur
-			AND g.drained_xmax IS NOT NULL
-			AND coalesce(oldest, 0) <= me - g.drained_xmax::text::bigint
-		ORDER BY g.slot
-		FOR UPDATE SKIP LOCKED
-	LOOP
-		BEGIN
-			EXECUTE format('LOCK TABLE adoption.%I IN ACCESS EXCLUSIVE MODE NOWAIT', 'campaign_action_queue_' || s);
-			/* Under the lock no writer is inserting; one that did since is seen. */
-			IF NOT EXISTS (SELECT FROM adoption.campaign_action_queue AS q WHERE q.slot = s) THEN
-				EXECUTE format('TRUNCATE adoption.%I', 'campaign_action_queue_' || s);
-				UPDATE adoption.campaign_action_ring AS g SET truncated_gen = drained WHERE g.slot = s;
-				truncated := truncated + 1;
-			END IF;
-		EXCEPTION WHEN lock_not_available THEN
-			NULL;
-		END;
-	END LOOP;
-	RETURN truncated;
-END
-$$;
-COMMENT ON FUNCTION adoption.truncate_drained_actions() IS 'Truncates the drained slots of the action queue''s ring that no snapshot can still read and whose lock is free at once (never waits); returns how many; upkeep() runs it';
-
-/*
- * Hands out up to max pending actions (and claimed ones whose lease
- * expired) to worker; SKIP LOCKED, so concurrent workers get disjoint sets.
- * Due actions first, by available_at (and action_id among actions due at
- * the same time), from the slots of the ring that may hold live actions.
- */
-CREATE OR REPLACE FUNCTION adoption.claim_actions(worker text, max integer DEFAULT 100, lease interval DEFAULT '5 minutes')
-RETURNS SETOF adoption.campaign_actions
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-SET plan_cache_mode = force_generic_plan
-SET enable_seqscan = off
-SET enable_bitmapscan = off
-SET enable_sort = off
-SET enable_hashjoin = off
-SET enable_mergejoin = off
-SET jit = off
-AS $$
-DECLARE
-	claimed bigint;
-	live smallint[];
-BEGIN
-	IF worker IS NULL OR btrim(worker) = '' THEN
-		RAISE EXCEPTION 'worker must not be empty' USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'Name the worker, e.g. its host and process id; complete_action() can check it.';
-	END IF;
-	IF max IS NULL OR max < 0 THEN
-		RAISE EXCEPTION 'max must not be negative, not %', coalesce(max::text, 'NULL') USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF lease IS NULL OR lease <= interval '0' THEN
-		RAISE EXCEPTION 'lease must be positive, not %', coalesce(lease::text, 'NULL') USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'The lease is how long the worker holds the actions, e.g. ''5 minutes''.';
-	END IF;
-	/*
-	 * On a Citus coordinator: per shard group, on its worker (citus.sql),
-	 * with custom plans (Citus plans a distributed statement with
-	 * parameters no other way; set back when this function returns).
-	 */
-	IF adoption.citus_distributed() THEN
-		PERFORM set_config('plan_cache_mode', 'auto', true);
-		RETURN QUERY SELECT c.* FROM adoption.citus_claim_actions(worker, max, lease) AS c;
-		RETURN;
-	END IF;
-
-	PERFORM adoption.advance_action_ring();
-	/*
-	 * The slots to scan, as a list the executor prunes the others by when
-	 * it starts the statement (a plan kept for the session: a parameter
-	 * array would not prune).  An action committed since this call began
-	 * and in a slot not listed is the next claim's, as if it had committed
-	 * a moment later.
-	 */
-	live := adoption.action_live_slots();
-
-	/* Expired leases of actions out of attempts (the tenant's max_attempts): dead, not handed out again. */
-	WITH expired AS (
-		DELETE FROM adoption.campaign_action_queue AS q
-		WHERE q.status = 'claimed' AND q.lease_until < now()
-			AND q.attempts >= (adoption.tenant_settings(q.tenant_id)).max_attempts
-			AND (q.action_id, q.slot) IN (SELECT e.action_id, e.slot FROM adoption.campaign_action_queue AS e
-				WHERE e.status = 'claimed' AND e.lease_until < now()
-				FOR UPDATE SKIP LOCKED)
-		RETURNING q.*
-	)
-	INSERT INTO adoption.campaign_action_archive
-	SELECT e.action_id, e.tenant_id, e.user_id, e.feature_id, e.template_key, e.campaign_id, e.reason,
-		e.dedupe_key, 'dead', e.attempts, e.available_at, e.claimed_by, e.lease_until,
-		coalesce(e.last_error, 'lease expired'), e.created_at, now()
-	FROM expired AS e;
-
-	/* Due pending actions first, then actions whose lease expired. */
-	RETURN QUERY
-	WITH locked AS (
-		SELECT p.tenant_id, p.action_id, p.slot FROM adoption.campaign_action_queue AS p
-		WHERE p.status = 'pending' AND p.available_at <= now()
-			AND p.slot IN (live[1], live[2], live[3], live[4], live[5], live[6], live[7], live[8],
-				live[9], live[10], live[11], live[12], live[13], live[14], live[15], live[16])
-		ORDER BY p.available_at, p.action_id
-		LIMIT max
-		FOR UPDATE SKIP LOCKED
-	)
-	UPDATE adoption.campaign_action_queue AS q
-	SET status = 'claimed', claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
-	FROM locked AS l
-	WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id AND q.slot = l.slot
-	RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
-		q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
-		q.created_at, q.completed_at, q.status_reason;
-	GET DIAGNOSTICS claimed = ROW_COUNT;
-	IF claimed < max THEN
-		RETURN QUERY
-		WITH locked AS (
-			SELECT x.tenant_id, x.action_id, x.slot FROM adoption.campaign_action_queue AS x
-			WHERE x.status = 'claimed' AND x.lease_until < now()
-			ORDER BY x.lease_until
-			LIMIT max - claimed
-			FOR UPDATE SKIP LOCKED
-		)
-		UPDATE adoption.campaign_action_queue AS q
-		SET claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
-		FROM locked AS l
-		WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id AND q.slot = l.slot
-		RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
-			q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
-			q.created_at, q.completed_at, q.status_reason;
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION adoption.claim_actions(text, integer, interval) IS 'Claims up to max due actions for worker for the lease; never hands one action to two workers at once';
-
-/*
- * Finds a live claimed action for complete_action() and fail_action() and
- * locks it (which gives the transaction its id before fail_action() reads
- * the sequence: advance_action_ring()).
- */
-CREATE FUNCTION adoption.held_action(action_id bigint, worker text)
-RETURNS adoption.campaign_action_queue
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	a adoption.campaign_action_queue;
-	finished text;
-	t text;
-	s smallint;
-	own smallint;
-BEGIN
-	IF action_id IS NULL THEN
-		RAISE EXCEPTION 'action_id must not be NULL' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	/*
-	 * The tenant and the slot first: on a Citus cluster a row lock needs
-	 * the distribution column (a query routed to one shard).  The slot of
-	 * the action's own generation, unless it was queued again on a retry
-	 * (a variable: Citus plans no SQL function of a parameter).
-	 */
-	own := adoption.action_slot(adoption.action_generation(action_id));
-	SELECT q.tenant_id, q.slot INTO t, s FROM adoption.campaign_action_queue AS q
-	WHERE q.action_id = held_action.action_id AND q.slot = own;
-	IF NOT FOUND THEN
-		SELECT q.tenant_id, q.slot INTO t, s FROM adoption.campaign_action_queue AS q WHERE q.action_id = held_action.action_id;
-	END IF;
-	SELECT q.* INTO a FROM adoption.campaign_action_queue AS q
-	WHERE q.tenant_id = t AND q.action_id = held_action.action_id AND q.slot = s FOR UPDATE;
-	IF NOT FOUND THEN
-		SELECT r.status INTO finished FROM adoption.campaign_action_archive AS r WHERE r.action_id = held_action.action_id;
-		IF FOUND THEN
-			RAISE EXCEPTION 'campaign action % is already %', action_id, finished
-				USING ERRCODE = 'object_not_in_prerequisite_state';
-		END IF;
-		RAISE EXCEPTION 'campaign action % does not exist', action_id USING ERRCODE = 'no_data_found';
-	END IF;
-	IF a.status <> 'claimed' THEN
-		RAISE EXCEPTION 'campaign action % is not claimed', action_id
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				HINT = 'Claim actions with adoption.claim_actions() before completing or failing them.';
-	END IF;
-	IF worker IS NOT NULL AND a.claimed_by IS DISTINCT FROM worker THEN
-		RAISE EXCEPTION 'campaign action % is held by worker "%", not "%"', action_id, a.claimed_by, worker
-			USING ERRCODE = 'object_not_in_prerequisite_state';
-	END IF;
-	IF a.lease_until < now() THEN
-		RAISE EXCEPTION 'the lease of campaign action % expired at %', action_id, a.lease_until
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				HINT = 'Another worker may claim it now; claim with a longer lease if the work takes longer.';
-	END IF;
-	RETURN a;
-END
-$$;
-
-/*
- * Deletes a live claimed action from the queue for complete_action() and
- * fail_action() and returns it, or raises held_action()'s error.  In one
- * statement when the action is in the slot of its own generation (an
- * action not retried yet) on one node: the DELETE rechecks the claim on
- * the row's latest version, as held_action()'s lock does; else
- * held_action() and a DELETE by key (the tenant first, for Citus).  Its
- * plans, and held_action()'s, are generic (pruned as they run: a custom
- * plan of a statement on the 16 parts costs more to make than to run),
- * but on a Citus coordinator (its setting is restored when it returns).
- */
-CREATE FUNCTION adoption.take_held_action(action_id bigint, worker text)
-RETURNS adoption.campaign_action_queue
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-SET plan_cache_mode = force_generic_plan
-AS $$
-DECLARE
-	a adoption.campaign_action_queue;
-	own smallint;
-BEGIN
-	IF action_id IS NOT NULL AND NOT adoption.citus_distributed() THEN
-		own := adoption.action_slot(adoption.action_generation(action_id));
-		DELETE FROM adoption.campaign_action_queue AS q
-		WHERE q.action_id = take_held_action.action_id AND q.slot = own
-			/* a test, not an index condition: the row is found by its id */
-			AND CASE WHEN q.status = 'claimed' AND q.lease_until >= now()
-				AND (worker IS NULL OR q.claimed_by = worker) THEN true ELSE false END
-		RETURNING q.* INTO a;
-		IF FOUND THEN
-			RETURN a;
-		END IF;
-	END IF;
-	/* Citus plans a distributed statement with parameters only as a custom plan. */
-	IF adoption.citus_distributed() THEN
-		PERFORM set_config('plan_cache_mode', 'auto', true);
-	END IF;
-	a := adoption.held_action(action_id, worker);
-	DELETE FROM adoption.campaign_action_queue AS q
-	WHERE q.tenant_id = a.tenant_id AND q.action_id = a.action_id AND q.slot = a.slot;
-	RETURN a;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION adoption.complete_action(action_id bigint, worker text DEFAULT NULL)
-RETURNS text
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	a adoption.campaign_action_queue := adoption.take_held_action(action_id, worker);
-BEGIN
-	INSERT INTO adoption.campaign_action_archive
-	VALUES (a.action_id, a.tenant_id, a.user_id, a.feature_id, a.template_key, a.campaign_id, a.reason,
-		a.dedupe_key, 'done', a.attempts, a.available_at, a.claimed_by, a.lease_until, a.last_error,
-		a.created_at, now());
-	RETURN 'done';
-END
-$$;
-COMMENT ON FUNCTION adoption.complete_action(bigint, text) IS 'Marks a claimed action done (and moves it to the archive); with worker, checks that worker holds it; returns the new status, done (anything else is an error)';
-
-/*
- * A retry is queued again, pending, in the generation of the sequence now
- * (a new row, not an update across slots: a claim that meets the old one
- * skips it as deleted), so that an old generation drains.
- */
-CREATE OR REPLACE FUNCTION adoption.fail_action(action_id bigint, error text, worker text DEFAULT NULL)
-RETURNS text
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	a adoption.campaign_action_queue := adoption.take_held_action(action_id, worker);
-	max_attempts integer;
-BEGIN
-	max_attempts := (adoption.tenant_settings(a.tenant_id)).max_attempts;
-	IF a.attempts >= max_attempts THEN
-		INSERT INTO adoption.campaign_action_archive
-		VALUES (a.action_id, a.tenant_id, a.user_id, a.feature_id, a.template_key, a.campaign_id, a.reason,
-			a.dedupe_key, 'dead', a.attempts, a.available_at, a.claimed_by, a.lease_until, error,
-			a.created_at, now());
-		RETURN 'dead';
-	END IF;
-	/* Backoff: 30 s after the first failure, doubling, at most a day. */
-	INSERT INTO adoption.campaign_action_queue
-	VALUES (a.action_id, a.tenant_id, a.user_id, a.feature_id, a.template_key, a.campaign_id, a.reason,
-		a.dedupe_key, 'pending', a.attempts,
-		now() + least(interval '30 seconds' * power(2, least(a.attempts - 1, 12)), interval '1 day'),
-		a.claimed_by, NULL, error, a.created_at, NULL, a.status_reason,
-		adoption.action_slot(adoption.action_current_generation()));
-	RETURN 'pending';
-END
-$$;
-COMMENT ON FUNCTION adoption.fail_action(bigint, text, text) IS 'Records a failed delivery: the action is retried after 30 s, 1 min, 2 min... (at most a day), or is dead after max_attempts; returns the new status';
-
-CREATE OR REPLACE VIEW adoption.campaign_actions WITH (security_invoker = true) AS
-SELECT action_id, tenant_id, user_id, feature_id, template_key, campaign_id, reason, dedupe_key,
-	status, attempts, available_at, claimed_by, lease_until, last_error, created_at, completed_at, status_reason
-FROM adoption.campaign_action_queue
-UNION ALL
-SELECT action_id, tenant_id, user_id, feature_id, template_key, campaign_id, reason, dedupe_key,
-	status, attempts, available_at, claimed_by, lease_until, last_error, created_at, completed_at, status_reason
-FROM adoption.campaign_action_archive;
-
-INSERT INTO adoption.campaign_action_queue
-SELECT o.action_id, o.tenant_id, o.user_id, o.feature_id, o.template_key, o.campaign_id, o.reason, o.dedupe_key,
-	o.status, o.attempts, o.available_at, o.claimed_by, o.lease_until, o.last_error, o.created_at, o.completed_at,
-	o.status_reason, adoption.action_slot(adoption.action_generation(o.action_id))
-FROM adoption.campaign_action_queue_0_3 AS o;
-ALTER EXTENSION pg_adoption DROP TABLE adoption.campaign_action_queue_0_3;
-DROP TABLE adoption.campaign_action_queue_0_3;
-
-/*
- * What the pg_cron job runs: partitions ahead, retention, rescoring, the
- * daily adoption snapshots (bi.sql), the truncation of the action queue's
- * drained slots (actions.sql: in the job's own transaction), and
- * trimming of its own pg_cron run records older than a week (pg_cron keeps
- * them forever) when pg_cron lives in this database and allows it.
- */
-CREATE OR REPLACE FUNCTION adoption.upkeep()
-RETURNS jsonb
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	created integer;
-	dropped integer;
-	scored integer;
-	snapshot_days integer;
-	trimmed bigint := 0;
-	slots_truncated integer;
-BEGIN
-	created := adoption.ensure_partitions(3);
-	dropped := adoption.apply_retention();
-	scored := adoption.rescore();
-	snapshot_days := adoption.snapshot_adoption();
-	slots_truncated := adoption.truncate_drained_actions();
-	IF to_regclass('cron.job_run_details') IS NOT NULL AND to_regclass('cron.job') IS NOT NULL THEN
-		BEGIN
-			EXECUTE 'DELETE FROM cron.job_run_details AS d USING cron.job AS j
-				WHERE d.jobid OPERATOR(pg_catalog.=) j.jobid AND j.jobname OPERATOR(pg_catalog.=) $1
-					AND j.database OPERATOR(pg_catalog.=) $2 AND d.end_time OPERATOR(pg_catalog.<) $3'
-				USING adoption.rescoring_job_name(), current_database(), now() - interval '7 days';
-			GET DIAGNOSTICS trimmed = ROW_COUNT;
-		EXCEPTION WHEN insufficient_privilege THEN
-			trimmed := 0;
-		END;
-	END IF;
-	RETURN jsonb_build_object('partitions_created', created, 'partitions_dropped', dropped,
-		'tenants_rescored', scored, 'snapshot_days', snapshot_days, 'cron_runs_trimmed', trimmed,
-		'queue_slots_truncated', slots_truncated);
-END
-$$;
-COMMENT ON FUNCTION adoption.upkeep() IS 'The scheduled job: ensure_partitions(3), apply_retention(), rescore(), snapshot_adoption() (daily adoption snapshots), truncate_drained_actions() (the action queue''s drained slots), and trimming of its pg_cron run records older than 7 days; returns what it did as JSON';
-
-/* Privileges and row-level security as security.sql sets them. */
-ALTER FUNCTION adoption.claim_actions(text, integer, interval) SECURITY DEFINER;
-ALTER FUNCTION adoption.complete_action(bigint, text) SECURITY DEFINER;
-ALTER FUNCTION adoption.fail_action(bigint, text, text) SECURITY DEFINER;
-REVOKE ALL ON FUNCTION adoption.action_generation(bigint), adoption.action_slot(bigint),
-	adoption.action_current_generation(), adoption.action_live_slots(), adoption.advance_action_ring(),
-	adoption.truncate_drained_actions(), adoption.held_action(bigint, text), adoption.action_new_slot(),
-	adoption.take_held_action(bigint, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION adoption.truncate_drained_actions() TO adoption_app;
-REVOKE ALL ON adoption.campaign_action_queue, adoption.campaign_action_ring FROM PUBLIC;
-GRANT SELECT ON adoption.campaign_action_queue, adoption.campaign_action_ring TO adoption_analyst, adoption_tenant;
-DO $$
-BEGIN
-	FOR s IN 0..15 LOOP
-		EXECUTE pg_catalog.format('REVOKE ALL ON adoption.%I FROM PUBLIC', 'campaign_action_queue_' OPERATOR(pg_catalog.||) s);
-		EXECUTE pg_catalog.format('GRANT SELECT ON adoption.%I TO adoption_analyst, adoption_tenant', 'campaign_action_queue_' OPERATOR(pg_catalog.||) s);
-		EXECUTE pg_catalog.format('REVOKE SELECT ON adoption.%I FROM adoption_analyst, adoption_tenant',
-			'campaign_action_queue_' OPERATOR(pg_catalog.||) s);
-	END LOOP;
-END
-$$;
-ALTER TABLE adoption.campaign_action_queue ENABLE ROW LEVEL SECURITY;
-CREATE POLICY all_rows ON adoption.campaign_action_queue TO adoption_app, adoption_analyst USING (true) WITH CHECK (true);
-CREATE POLICY own_tenant ON adoption.campaign_action_queue FOR SELECT TO adoption_tenant
-	USING (tenant_id OPERATOR(pg_catalog.=) NULLIF(pg_catalog.current_setting('adoption.tenant_id', true), ''));
-COMMENT ON POLICY all_rows ON adoption.campaign_action_queue IS 'adoption_app and adoption_analyst see and write every row (their table privileges limit what they may do)';
-COMMENT ON POLICY own_tenant ON adoption.campaign_action_queue IS 'adoption_tenant reads only the rows of the tenant named by the setting adoption.tenant_id (none when adoption.tenant_id is unset or empty)';
-
-/*
- * Issue 18 audit (test/tap/persona_oracle.sh): feature_requests.latest_text
- * breaks ties of created_at by feedback_id (then tenant_id), so it no longer
- * depends on the order the rows arrived in.  (messaging_opportunities, new
- * in 0.4.0, is created above as fixed by the audit.)
- */
-CREATE OR REPLACE VIEW adoption.feature_requests WITH (security_invoker = true) AS
-WITH r AS (
-	SELECT q.request, f.tenant_id, f.feedback_id, f.body, f.created_at
-	FROM adoption.feedback AS f, pg_catalog.unnest(f.feature_requests) AS q(request)
-),
-per_tenant AS (
-	SELECT r.request, r.tenant_id, count(*) AS requests, max(r.created_at) AS last_at
-	FROM r GROUP BY r.request, r.tenant_id
-)
-SELECT pg_catalog.rank() OVER (ORDER BY sum(coalesce(t.arr, 0)) DESC, sum(p.requests) DESC) AS rank,
-	p.request, c.feature_name, c.tier,
-	count(*) AS tenants, sum(p.requests) AS requests,
-	sum(coalesce(t.arr, 0)) AS requesting_arr,
-	max(p.last_at) AS last_requested_at,
-	(SELECT r.body FROM r WHERE r.request OPERATOR(pg_catalog.=) p.request AND r.body IS NOT NULL
-		ORDER BY r.created_at DESC, r.feedback_id, r.tenant_id LIMIT 1) AS latest_text
-FROM per_tenant AS p
-LEFT JOIN adoption.tenants AS t ON t.tenant_id OPERATOR(pg_catalog.=) p.tenant_id
-LEFT JOIN adoption.features AS c ON c.feature_id OPERATOR(pg_catalog.=) p.request
-GROUP BY p.request, c.feature_name, c.tier;
-COMMENT ON COLUMN adoption.feature_requests.latest_text IS 'Text of the latest request (of requests at the same time, the least feedback_id)';
-
-/*
- * Issue 19, a cheaper drain: complete_action() in C (queue.c),
- * the ring's size stated once (action_ring_slots(), action_generation_ids())
- * and the functions that read it, held_action() without its own-slot
- * probe, fail_action() queueing a retry with the slot's default,
- * claim_actions() claiming through claim_pending() (queue.c) when
- * claim_direct() says it may.
- */
-CREATE FUNCTION adoption.action_ring_slots()
-RETURNS integer
-AS 'MODULE_PATHNAME', 'adoption_action_ring_slots'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION adoption.action_ring_slots() IS 'Internal: the number of slots (parts) of the action queue''s ring: 16';
-CREATE FUNCTION adoption.action_generation_ids()
-RETURNS bigint
-AS 'MODULE_PATHNAME', 'adoption_action_generation_ids'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION adoption.action_generation_ids() IS 'Internal: the number of action ids in a generation of the action queue''s ring: 16,384';
-CREATE FUNCTION adoption.claim_direct()
-RETURNS boolean
-AS 'MODULE_PATHNAME', 'adoption_claim_direct'
-LANGUAGE C STABLE
-SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION adoption.claim_direct() IS 'Internal: whether claim_actions() may claim through adoption.claim_pending()';
-CREATE FUNCTION adoption.claim_pending(worker text, max integer, lease interval, live smallint[])
-RETURNS SETOF adoption.campaign_actions
-AS 'MODULE_PATHNAME', 'adoption_claim_pending'
-LANGUAGE C VOLATILE STRICT
-SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION adoption.claim_pending(text, integer, interval, smallint[]) IS 'Internal: claims up to max due pending actions of the live slots for worker (claim_actions() without the executor)';
-CREATE OR REPLACE FUNCTION adoption.action_generation(action_id bigint)
-RETURNS bigint
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN action_id OPERATOR(pg_catalog./) adoption.action_generation_ids();
-COMMENT ON FUNCTION adoption.action_generation(bigint) IS 'Internal: the generation of the action queue''s ring that an action id (or a value of the action id sequence) belongs to: blocks of 16,384 ids';
-CREATE OR REPLACE FUNCTION adoption.action_slot(generation bigint)
-RETURNS smallint
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN (generation OPERATOR(pg_catalog.%) adoption.action_ring_slots())::smallint;
-COMMENT ON FUNCTION adoption.action_slot(bigint) IS 'Internal: the slot of the action queue''s ring that holds a generation (the generation modulo 16)';
-CREATE OR REPLACE FUNCTION adoption.action_live_slots()
-RETURNS smallint[]
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	cur bigint;
-BEGIN
-	IF adoption.citus_on_shard() OR adoption.citus_distributed() THEN
-		RETURN ARRAY(SELECT s::smallint FROM generate_series(0, adoption.action_ring_slots() - 1) AS s);
-	END IF;
-	cur := adoption.action_current_generation();
-	/* (drained_gen >= cur only if the sequence was set back: then every slot is live.) */
-	RETURN ARRAY(SELECT r.slot FROM adoption.campaign_action_ring AS r
-		WHERE r.drained_gen + adoption.action_ring_slots() <= cur OR r.drained_gen >= cur ORDER BY r.slot);
-END
-$$;
-COMMENT ON FUNCTION adoption.action_live_slots() IS 'Internal: the slots of the action queue''s ring that may hold a live action (all of them on a Citus cluster)';
-CREATE OR REPLACE FUNCTION adoption.advance_action_ring()
-RETURNS integer
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	/* Scalars, not a record: a plan that reads a record's field is made again at each call. */
-	s smallint;
-	observed bigint;
-	bar xid8;
-	cur bigint;
-	found_drained integer := 0;
-BEGIN
-	IF adoption.citus_on_shard() OR adoption.citus_distributed()
-		OR current_setting('transaction_isolation') <> 'read committed' THEN
-		RETURN 0;
-	END IF;
-	cur := adoption.action_current_generation();
-	FOR s, observed, bar IN
-		SELECT g.slot, g.observed_gen, g.barrier FROM adoption.campaign_action_ring AS g
-		WHERE g.drained_gen + adoption.action_ring_slots() < cur
-			AND (g.checked_at IS NULL OR g.checked_at < clock_timestamp() - interval '100 milliseconds')
-		ORDER BY g.drained_gen
-		FOR UPDATE SKIP LOCKED
-	LOOP
-		IF bar IS NOT NULL AND pg_snapshot_xmin(pg_current_snapshot()) >= bar THEN
-			IF NOT EXISTS (SELECT FROM adoption.campaign_action_queue AS q WHERE q.slot = s) THEN
-				UPDATE adoption.campaign_action_ring AS g
-				SET drained_gen = observed, observed_gen = NULL, barrier = NULL,
-					drained_xmax = pg_snapshot_xmax(pg_current_snapshot()), checked_at = clock_timestamp()
-				WHERE g.slot = s;
-				found_drained := found_drained + 1;
-				CONTINUE;
-			END IF;
-			bar := NULL;
-		END IF;
-		IF bar IS NULL THEN
-			/* The last generation of the slot before cur (cur itself may still be handed out). */
-			UPDATE adoption.campaign_action_ring AS g
-			SET observed_gen = s + adoption.action_ring_slots() * ((cur - 1 - s) / adoption.action_ring_slots()),
-				barrier = pg_snapshot_xmax(pg_current_snapshot()), checked_at = clock_timestamp()
-			WHERE g.slot = s;
-		ELSE
-			UPDATE adoption.campaign_action_ring AS g SET checked_at = clock_timestamp() WHERE g.slot = s;
-		END IF;
-	END LOOP;
-	RETURN found_drained;
-END
-$$;
-COMMENT ON FUNCTION adoption.advance_action_ring() IS 'Internal: one step of the bookkeeping of the action queue''s ring (run by claim_actions()); returns the number of slots it found drained';
-CREATE OR REPLACE FUNCTION adoption.truncate_drained_actions()
-RETURNS integer
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	s smallint;
-	drained bigint;
-	cur bigint;
-	me bigint;
-	oldest integer;
-	truncated integer := 0;
-BEGIN
-	IF adoption.citus_on_shard() OR adoption.citus_distributed() THEN
-		RETURN 0;
-	END IF;
-	cur := adoption.action_current_generation();
-	me := pg_current_xact_id()::text::bigint;
-	/*
-	 * age() counts from this transaction's id: the oldest xmin any other
-	 * backend's snapshot or a replication slot holds (this one's are newer
-	 * than the drain).
-	 */
-	SELECT max(x.a) INTO oldest FROM (
-		SELECT age(a.backend_xmin) AS a FROM pg_stat_activity AS a
-		WHERE a.backend_xmin IS NOT NULL AND a.pid <> pg_backend_pid()
-		UNION ALL
-		SELECT age(rs.xmin) FROM pg_replication_slots AS rs WHERE rs.xmin IS NOT NULL
-	) AS x;
-	FOR s, drained IN
-		SELECT g.slot, g.drained_gen FROM adoption.campaign_action_ring AS g
-		WHERE g.drained_gen > coalesce(g.truncated_gen, g.drained_gen - 1) AND g.drained_gen + adoption.action_ring_slots() > cur
-			AND g.drained_xmax IS NOT NULL
-			AND coalesce(oldest, 0) <= me - g.drained_xmax::text::bigint
-		ORDER BY g.slot
-		FOR UPDATE SKIP LOCKED
-	LOOP
-		BEGIN
-			EXECUTE format('LOCK TABLE adoption.%I IN ACCESS EXCLUSIVE MODE NOWAIT', 'campaign_action_queue_' || s);
-			/* Under the lock no writer is inserting; one that did since is seen. */
-			IF NOT EXISTS (SELECT FROM adoption.campaign_action_queue AS q WHERE q.slot = s) THEN
-				EXECUTE format('TRUNCATE adoption.%I', 'campaign_action_queue_' || s);
-				UPDATE adoption.campaign_action_ring AS g SET truncated_gen = drained WHERE g.slot = s;
-				truncated := truncated + 1;
-			END IF;
-		EXCEPTION WHEN lock_not_available THEN
-			NULL;
-		END;
-	END LOOP;
-	RETURN truncated;
-END
-$$;
-COMMENT ON FUNCTION adoption.truncate_drained_actions() IS 'Truncates the drained slots of the action queue''s ring that no snapshot can still read and whose lock is free at once (never waits); returns how many; upkeep() runs it';
-CREATE OR REPLACE FUNCTION adoption.claim_actions(worker text, max integer DEFAULT 100, lease interval DEFAULT '5 minutes')
-RETURNS SETOF adoption.campaign_actions
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-SET plan_cache_mode = force_generic_plan
-SET enable_seqscan = off
-SET enable_bitmapscan = off
-SET enable_sort = off
-SET enable_hashjoin = off
-SET enable_mergejoin = off
-SET jit = off
-AS $$
-DECLARE
-	claimed bigint;
-	live smallint[];
-BEGIN
-	IF worker IS NULL OR btrim(worker) = '' THEN
-		RAISE EXCEPTION 'worker must not be empty' USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'Name the worker, e.g. its host and process id; complete_action() can check it.';
-	END IF;
-	IF max IS NULL OR max < 0 THEN
-		RAISE EXCEPTION 'max must not be negative, not %', coalesce(max::text, 'NULL') USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF lease IS NULL OR lease <= interval '0' THEN
-		RAISE EXCEPTION 'lease must be positive, not %', coalesce(lease::text, 'NULL') USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'The lease is how long the worker holds the actions, e.g. ''5 minutes''.';
-	END IF;
-	/*
-	 * On a Citus coordinator: per shard group, on its worker (citus.sql),
-	 * with custom plans (Citus plans a distributed statement with
-	 * parameters no other way; set back when this function returns).
-	 */
-	IF adoption.citus_distributed() THEN
-		PERFORM set_config('plan_cache_mode', 'auto', true);
-		RETURN QUERY SELECT c.* FROM adoption.citus_claim_actions(worker, max, lease) AS c;
-		RETURN;
-	END IF;
-
-	PERFORM adoption.advance_action_ring();
-	/*
-	 * The slots to scan, as a list the executor prunes the others by when
-	 * it starts the statement (a plan kept for the session: a parameter
-	 * array would not prune).  An action committed since this call began
-	 * and in a slot not listed is the next claim's, as if it had committed
-	 * a moment later.  (One element per slot: adoption.action_ring_slots().)
-	 */
-	live := adoption.action_live_slots();
-
-	/* Expired leases of actions out of attempts (the tenant's max_attempts): dead, not handed out again. */
-	WITH expired AS (
-		DELETE FROM adoption.campaign_action_queue AS q
-		WHERE q.status = 'claimed' AND q.lease_until < now()
-			AND q.attempts >= (adoption.tenant_settings(q.tenant_id)).max_attempts
-			AND (q.action_id, q.slot) IN (SELECT e.action_id, e.slot FROM adoption.campaign_action_queue AS e
-				WHERE e.status = 'claimed' AND e.lease_until < now()
-				FOR UPDATE SKIP LOCKED)
-		RETURNING q.*
-	)
-	INSERT INTO adoption.campaign_action_archive
-	SELECT e.action_id, e.tenant_id, e.user_id, e.feature_id, e.template_key, e.campaign_id, e.reason,
-		e.dedupe_key, 'dead', e.attempts, e.available_at, e.claimed_by, e.lease_until,
-		coalesce(e.last_error, 'lease expired'), e.created_at, now()
-	FROM expired AS e;
-
-	/*
-	 * Due pending actions first, then actions whose lease expired.  The
-	 * first without the executor when it may (claim_pending(), queue.c),
-	 * else as this statement.
-	 */
-	IF adoption.claim_direct() THEN
-		RETURN QUERY SELECT c.* FROM adoption.claim_pending(worker, max, lease, live) AS c;
-	ELSE
-		RETURN QUERY
-		WITH locked AS (
-			SELECT p.tenant_id, p.action_id, p.slot FROM adoption.campaign_action_queue AS p
-			WHERE p.status = 'pending' AND p.available_at <= now()
-				AND p.slot IN (live[1], live[2], live[3], live[4], live[5], live[6], live[7], live[8],
-					live[9], live[10], live[11], live[12], live[13], live[14], live[15], live[16])
-			ORDER BY p.available_at, p.action_id
-			LIMIT max
-			FOR UPDATE SKIP LOCKED
-		)
-		UPDATE adoption.campaign_action_queue AS q
-		SET status = 'claimed', claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
-		FROM locked AS l
-		WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id AND q.slot = l.slot
-		RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
-			q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
-			q.created_at, q.completed_at, q.status_reason;
-	END IF;
-	GET DIAGNOSTICS claimed = ROW_COUNT;
-	IF claimed < max THEN
-		RETURN QUERY
-		WITH locked AS (
-			SELECT x.tenant_id, x.action_id, x.slot FROM adoption.campaign_action_queue AS x
-			WHERE x.status = 'claimed' AND x.lease_until < now()
-			ORDER BY x.lease_until
-			LIMIT max - claimed
-			FOR UPDATE SKIP LOCKED
-		)
-		UPDATE adoption.campaign_action_queue AS q
-		SET claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
-		FROM locked AS l
-		WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id AND q.slot = l.slot
-		RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
-			q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
-			q.created_at, q.completed_at, q.status_reason;
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION adoption.claim_actions(text, integer, interval) IS 'Claims up to max due actions for worker for the lease; never hands one action to two workers at once';
-CREATE OR REPLACE FUNCTION adoption.held_action(action_id bigint, worker text)
-RETURNS adoption.campaign_action_queue
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	a adoption.campaign_action_queue;
-	finished text;
-	t text;
-	s smallint;
-BEGIN
-	IF action_id IS NULL THEN
-		RAISE EXCEPTION 'action_id must not be NULL' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	/*
-	 * The tenant and the slot first: on a Citus cluster a row lock needs
-	 * the distribution column (a query routed to one shard).  Every slot:
-	 * the action in the slot of its own generation was looked for by
-	 * take_held_action() (or complete_action()) already.
-	 */
-	SELECT q.tenant_id, q.slot INTO t, s FROM adoption.campaign_action_queue AS q WHERE q.action_id = held_action.action_id;
-	SELECT q.* INTO a FROM adoption.campaign_action_queue AS q
-	WHERE q.tenant_id = t AND q.action_id = held_action.action_id AND q.slot = s FOR UPDATE;
-	IF NOT FOUND THEN
-		SELECT r.status INTO finished FROM adoption.campaign_action_archive AS r WHERE r.action_id = held_action.action_id;
-		IF FOUND THEN
-			RAISE EXCEPTION 'campaign action % is already %', action_id, finished
-				USING ERRCODE = 'object_not_in_prerequisite_state';
-		END IF;
-		RAISE EXCEPTION 'campaign action % does not exist', action_id USING ERRCODE = 'no_data_found';
-	END IF;
-	IF a.status <> 'claimed' THEN
-		RAISE EXCEPTION 'campaign action % is not claimed', action_id
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				HINT = 'Claim actions with adoption.claim_actions() before completing or failing them.';
-	END IF;
-	IF worker IS NOT NULL AND a.claimed_by IS DISTINCT FROM worker THEN
-		RAISE EXCEPTION 'campaign action % is held by worker "%", not "%"', action_id, a.claimed_by, worker
-			USING ERRCODE = 'object_not_in_prerequisite_state';
-	END IF;
-	IF a.lease_until < now() THEN
-		RAISE EXCEPTION 'the lease of campaign action % expired at %', action_id, a.lease_until
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				HINT = 'Another worker may claim it now; claim with a longer lease if the work takes longer.';
-	END IF;
-	RETURN a;
-END
-$$;
-CREATE OR REPLACE FUNCTION adoption.complete_action(action_id bigint, worker text DEFAULT NULL)
-RETURNS text
-AS 'MODULE_PATHNAME', 'adoption_complete_action'
-LANGUAGE C VOLATILE
-SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION adoption.complete_action(bigint, text) IS 'Marks a claimed action done (and moves it to the archive); with worker, checks that worker holds it; returns the new status, done (anything else is an error)';
-CREATE OR REPLACE FUNCTION adoption.fail_action(action_id bigint, error text, worker text DEFAULT NULL)
-RETURNS text
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	a adoption.campaign_action_queue := adoption.take_held_action(action_id, worker);
-	max_attempts integer;
-BEGIN
-	max_attempts := (adoption.tenant_settings(a.tenant_id)).max_attempts;
-	IF a.attempts >= max_attempts THEN
-		INSERT INTO adoption.campaign_action_archive
-		VALUES (a.action_id, a.tenant_id, a.user_id, a.feature_id, a.template_key, a.campaign_id, a.reason,
-			a.dedupe_key, 'dead', a.attempts, a.available_at, a.claimed_by, a.lease_until, error,
-			a.created_at, now());
-		RETURN 'dead';
-	END IF;
-	/* Backoff: 30 s after the first failure, doubling, at most a day. */
-	INSERT INTO adoption.campaign_action_queue
-	VALUES (a.action_id, a.tenant_id, a.user_id, a.feature_id, a.template_key, a.campaign_id, a.reason,
-		a.dedupe_key, 'pending', a.attempts,
-		now() + least(interval '30 seconds' * power(2, least(a.attempts - 1, 12)), interval '1 day'),
-		a.claimed_by, NULL, error, a.created_at, NULL, a.status_reason, DEFAULT);
-	RETURN 'pending';
-END
-$$;
-COMMENT ON FUNCTION adoption.fail_action(bigint, text, text) IS 'Records a failed delivery: the action is retried after 30 s, 1 min, 2 min... (at most a day), or is dead after max_attempts; returns the new status';
-ALTER FUNCTION adoption.complete_action(bigint, text) SECURITY DEFINER;
-ALTER FUNCTION adoption.fail_action(bigint, text, text) SECURITY DEFINER;
-REVOKE ALL ON FUNCTION adoption.action_ring_slots(), adoption.action_generation_ids() FROM PUBLIC;
-ALTER FUNCTION adoption.claim_actions(text, integer, interval) SECURITY DEFINER;
-REVOKE ALL ON FUNCTION adoption.claim_direct(), adoption.claim_pending(text, integer, interval, smallint[]) FROM PUBLIC;
-
-/*
- * Audit of the customer-success numbers: health_history and tenant_health
- * derive previous_risk and delta from the scores themselves (the score
- * with the latest earlier scored_at), so that they no longer depend on the
- * order the scores were computed in; rescore_tenants() brings the stored
- * columns of the next score up to date when an earlier one is added;
- * wilson_interval() refuses counts out of range (22023).
- */
 CREATE OR REPLACE FUNCTION adoption.rescore_tenants(tenant_id text, as_of timestamptz, incremental boolean,
 	old_watermark timestamptz)
 RETURNS integer
@@ -8980,6 +4558,1361 @@ END
 $$;
 COMMENT ON FUNCTION adoption.rescore_tenants(text, timestamptz, boolean, timestamptz) IS 'Internal to adoption.rescore(): scores the tenants it chose (tenant_id; else incremental since old_watermark, or all) as of as_of, stores the scores and enqueues their actions; returns the tenants scored';
 
+CREATE OR REPLACE FUNCTION adoption.rescore(tenant_id text DEFAULT NULL, as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET jit = off
+AS $$
+DECLARE
+	incremental boolean;
+	old_watermark timestamptz;
+	new_watermark timestamptz;
+	scored integer := 0;
+BEGIN
+	IF as_of IS NULL OR NOT isfinite(as_of) THEN
+		RAISE EXCEPTION 'as_of must be a finite time, not %', coalesce(as_of::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF as_of > clock_timestamp() THEN
+		RAISE EXCEPTION 'as_of % is in the future', as_of USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Health is scored as of now or a past time; leave as_of out for now.';
+	END IF;
+	IF rescore.tenant_id IS NOT NULL AND NOT EXISTS (
+		SELECT 1 FROM adoption.tenants AS t WHERE t.tenant_id = rescore.tenant_id) THEN
+		RAISE EXCEPTION 'unknown tenant "%"', rescore.tenant_id USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Tenants are the rows of adoption.tenants; events register them on first sight.';
+	END IF;
+
+	/* One run at a time: a second one returns at once. */
+	IF NOT pg_try_advisory_xact_lock(('adoption.health_scores'::regclass)::oid::bigint) THEN
+		RAISE NOTICE 'adoption.rescore() is already running in another session; skipped';
+		RETURN 0;
+	END IF;
+
+	incremental := rescore.tenant_id IS NULL AND as_of >= now();
+	IF incremental THEN
+		SELECT r.watermark INTO old_watermark FROM adoption.rescore_state AS r;
+		/*
+		 * ingested_at defaults to now(), the start of the inserting
+		 * transaction: rows that transactions still running will commit
+		 * carry at least the oldest start among them (bi.sql).
+		 */
+		new_watermark := adoption.ingest_watermark();
+	END IF;
+
+	IF NOT adoption.citus_distributed() THEN
+		scored := adoption.rescore_tenants(rescore.tenant_id, as_of, incremental, old_watermark);
+	ELSE
+		/* On each shard group's worker, in this transaction (citus.sql). */
+		scored := adoption.citus_run_sum(rescore.tenant_id, format('SELECT adoption.rescore_tenants(%L, %L, %L, %L) AS n',
+			rescore.tenant_id, as_of, incremental, old_watermark));
+	END IF;
+
+	IF incremental THEN
+		INSERT INTO adoption.rescore_state AS r (singleton, watermark, last_started_at, last_finished_at, last_tenants)
+		VALUES (true, new_watermark, now(), clock_timestamp(), scored)
+		ON CONFLICT (singleton) DO UPDATE SET watermark = excluded.watermark,
+			last_started_at = excluded.last_started_at, last_finished_at = excluded.last_finished_at,
+			last_tenants = excluded.last_tenants;
+	END IF;
+	RETURN scored;
+END
+$$;
+COMMENT ON FUNCTION adoption.rescore(text, timestamptz) IS 'Scores the health of one tenant, or of the tenants that need it (new data since the last run, or a score older than a day), as of as_of; stores adoption.health_scores, enqueues band, win-back, nudge and expansion actions; returns the number of tenants scored';
+
+CREATE OR REPLACE FUNCTION adoption.snapshot_tenants(from_day date, last_day date, tenant_id text, incremental boolean,
+	old_watermark timestamptz, today date)
+RETURNS TABLE (written integer, totals_from date, totals_to date)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+DECLARE
+	targets jsonb;
+BEGIN
+	IF NOT incremental THEN
+		SELECT jsonb_agg(jsonb_build_object('tenant_id', s.tenant_id,
+				'from_day', greatest(coalesce(snapshot_tenants.from_day, (s.first_event_at AT TIME ZONE 'UTC')::date),
+					(s.first_event_at AT TIME ZONE 'UTC')::date),
+				'to_day', last_day))
+		INTO targets
+		FROM adoption.tenant_state AS s
+		WHERE snapshot_tenants.tenant_id IS NULL OR s.tenant_id = snapshot_tenants.tenant_id;
+	ELSE
+		SELECT jsonb_agg(jsonb_build_object('tenant_id', d.tenant_id, 'from_day', d.from_day, 'to_day', today))
+		INTO targets
+		FROM (
+			SELECT s.tenant_id, least(n.first_new_day, l.last_day + 1,
+				CASE WHEN l.last_day IS NULL OR old_watermark IS NULL
+					THEN (s.first_event_at AT TIME ZONE 'UTC')::date END) AS from_day
+			FROM adoption.tenant_state AS s
+			LEFT JOIN (SELECT x.tenant_id, max(x.day) AS last_day
+				FROM adoption.daily_tenant_snapshots AS x GROUP BY x.tenant_id) AS l ON l.tenant_id = s.tenant_id
+			LEFT JOIN (SELECT e.tenant_id, min((e.usage_timestamp AT TIME ZONE 'UTC')::date) AS first_new_day
+				FROM adoption.feature_usage_events AS e
+				WHERE old_watermark IS NOT NULL AND e.ingested_at >= old_watermark
+				GROUP BY e.tenant_id) AS n ON n.tenant_id = s.tenant_id
+		) AS d
+		WHERE d.from_day <= today;
+		/* Days that ended since they were written: same events, now final. */
+		UPDATE adoption.daily_tenant_snapshots AS s SET partial = false
+		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
+		UPDATE adoption.daily_feature_snapshots AS s SET partial = false
+		WHERE s.partial AND ((s.day + 1)::timestamp AT TIME ZONE 'UTC') <= now();
+	END IF;
+
+	SELECT min((x->>'from_day')::date), max((x->>'to_day')::date) INTO totals_from, totals_to
+	FROM jsonb_array_elements(coalesce(targets, '[]')) AS x
+	WHERE (x->>'from_day')::date <= (x->>'to_day')::date;
+	written := adoption.snapshot_days(coalesce(targets, '[]'));
+	RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION adoption.snapshot_tenants(date, date, text, boolean, timestamptz, date) IS 'Internal to adoption.snapshot_adoption(): chooses the tenants and days to write, marks ended days final, writes their snapshots; returns the tenant-days written and the range of days whose totals changed';
+
+CREATE OR REPLACE FUNCTION adoption.citus_distributed()
+RETURNS boolean
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	yes boolean;
+BEGIN
+	IF to_regclass('pg_catalog.pg_dist_partition') IS NULL OR adoption.citus_on_shard() THEN
+		RETURN false;
+	END IF;
+	EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition AS p
+		WHERE p.logicalrelid OPERATOR(pg_catalog.=) ''adoption.feature_usage_events''::pg_catalog.regclass)'
+		INTO yes;
+	RETURN yes;
+END
+$$;
+COMMENT ON FUNCTION adoption.citus_distributed() IS 'True when the event log is a distributed Citus table here (a coordinator after adoption.distribute()) and this backend is not working on one shard group: the functions that work per tenant then run per shard group (citus_run_at)';
+
+CREATE OR REPLACE FUNCTION adoption.citus_shard_tenants(only_tenant text DEFAULT NULL)
+RETURNS TABLE (anchor text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF only_tenant IS NOT NULL THEN
+		RETURN QUERY SELECT only_tenant;
+		RETURN;
+	END IF;
+	RETURN QUERY EXECUTE $q$
+		SELECT r.result FROM pg_catalog.run_command_on_shards('adoption.tenants',
+			'SELECT pg_catalog.min(tenant_id) FROM %s') AS r
+		WHERE r.success AND r.result IS NOT NULL AND r.result OPERATOR(pg_catalog.<>) ''
+		ORDER BY r.shardid$q$;
+END
+$$;
+COMMENT ON FUNCTION adoption.citus_shard_tenants(text) IS 'Internal, Citus: a tenant of each shard group that holds one (or only_tenant), to name the group to a distributed function';
+
+CREATE OR REPLACE FUNCTION adoption.citus_enter_tenant(tenant_id text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'adoption_citus_enter_tenant'
+LANGUAGE C;
+COMMENT ON FUNCTION adoption.citus_enter_tenant(text) IS 'Internal, Citus: runs the statements that follow on the shard group that holds tenant_id (on this node) until adoption.citus_leave(); returns the event log''s shard id';
+
+CREATE OR REPLACE FUNCTION adoption.citus_enter_shard(rel regclass)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'adoption_citus_enter_relid'
+LANGUAGE C STRICT;
+COMMENT ON FUNCTION adoption.citus_enter_shard(regclass) IS 'Internal, Citus: when rel is a shard (a trigger''s TG_RELID on a worker), runs the statements that follow on its shard group until adoption.citus_leave(); returns whether it is one (else nothing changes)';
+
+CREATE OR REPLACE FUNCTION adoption.citus_leave()
+RETURNS void
+AS 'MODULE_PATHNAME', 'adoption_citus_leave_sql'
+LANGUAGE C;
+COMMENT ON FUNCTION adoption.citus_leave() IS 'Internal, Citus: ends the scope of the last adoption.citus_enter_tenant() or citus_enter_shard()';
+
+CREATE OR REPLACE FUNCTION adoption.notify_actions(tenant_id text, actions bigint)
+RETURNS void
+AS 'MODULE_PATHNAME', 'adoption_notify_actions_sql'
+LANGUAGE C;
+COMMENT ON FUNCTION adoption.notify_actions(text, bigint) IS 'Internal: announces enqueued actions (NOTIFY adoption_actions with their number); on a Citus shard notes them for the coordinator''s adoption.citus_flush() under tenant_id';
+
+CREATE OR REPLACE FUNCTION adoption.citus_run(anchor text, sql text)
+RETURNS SETOF jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM adoption.citus_enter_tenant(anchor);
+	RETURN QUERY EXECUTE format('SELECT pg_catalog.to_jsonb(r) FROM (%s) AS r', sql);
+	PERFORM adoption.citus_leave();
+END
+$$;
+COMMENT ON FUNCTION adoption.citus_run(text, text) IS 'Internal, Citus: runs a query on the shard group that holds tenant anchor, on the worker that holds it (a force-delegated distributed function), and returns its rows as jsonb';
+
+CREATE OR REPLACE FUNCTION adoption.citus_run_at(anchors text[], sql text)
+RETURNS SETOF jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	anchor text;
+BEGIN
+	FOREACH anchor IN ARRAY coalesce(anchors, '{}') LOOP
+		RETURN QUERY EXECUTE format('SELECT r FROM adoption.citus_run(%L::text, %L::text) AS r', anchor, sql);
+	END LOOP;
+	/* What the groups enqueued is announced here (a reader's calls enqueue nothing). */
+	IF has_function_privilege('adoption.citus_flush()', 'EXECUTE') THEN
+		PERFORM adoption.citus_flush();
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION adoption.citus_run_at(text[], text) IS 'Internal, Citus: adoption.citus_run(anchor, sql) on the shard group of each anchor in turn, in this transaction, then adoption.citus_flush(); returns all their rows';
+
+CREATE OR REPLACE FUNCTION adoption.citus_run_sum(only_tenant text, sql text)
+RETURNS bigint
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT coalesce(sum((r OPERATOR(pg_catalog.->>) 'n')::bigint), 0)::bigint
+	FROM adoption.citus_run_at(ARRAY(SELECT x.anchor FROM adoption.citus_shard_tenants(only_tenant) AS x), sql) AS r
+$$;
+COMMENT ON FUNCTION adoption.citus_run_sum(text, text) IS 'Internal, Citus: runs sql (a query with a column n) on every shard group that holds a tenant, or on only_tenant''s, and returns the sum of n';
+
+CREATE OR REPLACE FUNCTION adoption.coordinate_launch(launch_id text)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+DECLARE
+	l adoption.launches;
+	batch jsonb;
+	ids bigint[];
+BEGIN
+	IF launch_id IS NULL OR btrim(launch_id) = '' THEN
+		RAISE EXCEPTION 'launch_id must not be empty' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Pass the launch_id of a row of adoption.launches.';
+	END IF;
+	SELECT x.* INTO l FROM adoption.launches AS x WHERE x.launch_id = coordinate_launch.launch_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'launch "%" does not exist', launch_id USING ERRCODE = 'no_data_found',
+			HINT = 'Insert the launch into adoption.launches (launch_id, feature_id, launched_at) first.';
+	END IF;
+	/* On a Citus coordinator: on each shard group, on its worker (citus.sql). */
+	IF adoption.citus_distributed() THEN
+		RETURN adoption.citus_run_sum(NULL, format('SELECT adoption.coordinate_launch(%L) AS n', launch_id));
+	END IF;
+
+	SELECT jsonb_agg(jsonb_build_object('tenant_id', e.tenant_id, 'template_key', 'launch_announcement',
+			'feature_id', l.feature_id,
+			'dedupe_key', jsonb_build_array('launch_announcement', l.launch_id)::text,
+			'reason', jsonb_build_object('launch_id', l.launch_id, 'feature_id', l.feature_id,
+				'launched_at', l.launched_at, 'campaign_id', l.campaign_id,
+				'active_window', e.active_window::text))
+		ORDER BY e.tenant_id)
+	INTO batch
+	FROM adoption.effective_settings AS e
+	WHERE EXISTS (SELECT 1 FROM adoption.user_feature_state AS s
+			WHERE s.tenant_id = e.tenant_id AND s.last_used_at > l.launched_at - e.active_window)
+		AND NOT EXISTS (SELECT 1 FROM adoption.user_feature_state AS u
+			WHERE u.tenant_id = e.tenant_id AND u.feature_id = l.feature_id);
+	IF batch IS NULL THEN
+		RETURN 0;
+	END IF;
+
+	SELECT array_agg(b.action_id) INTO ids FROM adoption.enqueue_batch(batch) AS b;
+	IF ids IS NULL THEN
+		RETURN 0;
+	END IF;
+	IF l.launched_at > now() THEN
+		UPDATE adoption.campaign_action_queue AS q SET available_at = l.launched_at
+		WHERE q.action_id = ANY (ids) AND q.template_key = 'launch_announcement';
+	END IF;
+	RETURN cardinality(ids);
+END
+$$;
+COMMENT ON FUNCTION adoption.coordinate_launch(text) IS 'Enqueues launch_announcement, once per tenant and launch, for the tenants active within their active_window before launched_at (or since) that have no user of the launched feature; returns how many it enqueued';
+
+CREATE OR REPLACE FUNCTION adoption.explain_health(tenant_id text, as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (component text, inputs jsonb, score double precision, weight double precision,
+	effective_weight double precision, contribution double precision)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET jit = off
+AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM adoption.tenants AS t WHERE t.tenant_id = explain_health.tenant_id) THEN
+		RAISE EXCEPTION 'unknown tenant "%"', coalesce(explain_health.tenant_id, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Tenants are the rows of adoption.tenants; events register them on first sight.';
+	END IF;
+	/* On a Citus coordinator: on the tenant's shard group, on its worker (citus.sql). */
+	IF adoption.citus_distributed() THEN
+		RETURN QUERY
+		SELECT r OPERATOR(pg_catalog.->>) 'component', r OPERATOR(pg_catalog.->) 'inputs',
+			(r OPERATOR(pg_catalog.->>) 'score')::double precision, (r OPERATOR(pg_catalog.->>) 'weight')::double precision,
+			(r OPERATOR(pg_catalog.->>) 'effective_weight')::double precision,
+			(r OPERATOR(pg_catalog.->>) 'contribution')::double precision
+		FROM adoption.citus_run_at(ARRAY[explain_health.tenant_id],
+			format('SELECT * FROM adoption.explain_health(%L, %L)', explain_health.tenant_id, as_of)) AS r;
+		RETURN;
+	END IF;
+	RETURN QUERY
+	SELECT v.component, v.inputs, v.score, v.weight, h.weights[v.ord],
+		coalesce(v.score * h.weights[v.ord], 0)
+	FROM adoption.health_inputs(ARRAY[explain_health.tenant_id], as_of) AS i,
+	LATERAL adoption.health_compute(i.events_recent, i.events_previous, i.last_event_at IS NOT NULL,
+		i.core_features, i.core_active, i.core_adopters, i.adoption_threshold, i.active_users,
+		i.tickets, i.billing, i.nps_promoters, i.nps_passives, i.nps_detractors, i.weights) AS h,
+	LATERAL (VALUES
+		(1, 'usage_trend', jsonb_build_object('events_last_30_days', i.events_recent,
+			'events_previous_30_days', i.events_previous, 'last_event_at', i.last_event_at),
+			h.usage_trend, i.weights[1]),
+		(2, 'adoption', jsonb_build_object('core_features', i.core_features,
+			'adoption_threshold', i.adoption_threshold, 'active_users', i.active_users,
+			'adopters', coalesce((SELECT jsonb_object_agg(z.feature_id, z.adopters)
+				FROM unnest(i.core_feature_ids, i.core_adopters) AS z(feature_id, adopters)), '{}')),
+			h.adoption, i.weights[2]),
+		(3, 'support', jsonb_build_object('tickets_last_30_days', jsonb_build_object('low', i.tickets[1],
+			'medium', i.tickets[2], 'high', i.tickets[3], 'urgent', i.tickets[4]),
+			'weighted_tickets', i.tickets[1] + 2 * i.tickets[2] + 4 * i.tickets[3] + 8 * i.tickets[4],
+			'active_users', i.active_users, 'scale', greatest(1, 0.2 * i.active_users)),
+			h.support, i.weights[3]),
+		(4, 'billing', jsonb_build_object('last_90_days', jsonb_build_object('payment_failed', i.billing[1],
+			'invoice_overdue', i.billing[2], 'downgrade', i.billing[3], 'refund', i.billing[4],
+			'cancellation', i.billing[5]),
+			'penalty', 25 * i.billing[1] + 25 * i.billing[2] + 30 * i.billing[3] + 10 * i.billing[4] + 100 * i.billing[5]),
+			h.billing, i.weights[4]),
+		(5, 'feedback', jsonb_build_object('nps_last_90_days', jsonb_build_object('promoters', i.nps_promoters,
+			'passives', i.nps_passives, 'detractors', i.nps_detractors),
+			'nps', CASE WHEN i.nps_promoters + i.nps_passives + i.nps_detractors > 0 THEN
+				round(100.0 * (i.nps_promoters - i.nps_detractors) / (i.nps_promoters + i.nps_passives + i.nps_detractors), 2) END),
+			h.feedback, i.weights[5])
+	) AS v(ord, component, inputs, score, weight)
+	ORDER BY v.ord;
+END
+$$;
+COMMENT ON FUNCTION adoption.explain_health(text, timestamptz) IS 'One row per health component of a tenant as of a time: its inputs (for adoption: the tenant''s active users and, per core feature, how many of them adopted it), 0-100 score (NULL when absent), configured and effective weight, and contribution; the contributions sum to the score';
+
+CREATE OR REPLACE FUNCTION adoption.citus_claim_actions(worker text, max integer, lease interval)
+RETURNS SETOF adoption.campaign_actions
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	g record;
+	got bigint := 0;
+	n bigint;
+	anchor text;
+BEGIN
+	FOR g IN
+		SELECT min(c.tenant_id) AS anchor, count(*) AS n
+		FROM (SELECT q.tenant_id FROM adoption.campaign_action_queue AS q
+			WHERE q.status = 'pending' AND q.available_at <= now()
+			ORDER BY q.available_at LIMIT max) AS c
+		GROUP BY get_shard_id_for_distribution_column('adoption.campaign_action_queue', c.tenant_id)
+	LOOP
+		RETURN QUERY SELECT (jsonb_populate_record(NULL::adoption.campaign_actions, r)).*
+			FROM adoption.citus_run_at(ARRAY[g.anchor],
+				format('SELECT * FROM adoption.claim_actions(%L, %s, %L)', worker, g.n, lease)) AS r;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		got := got + n;
+	END LOOP;
+	FOR anchor IN SELECT x.anchor FROM adoption.citus_shard_tenants() AS x LOOP
+		EXIT WHEN got >= max;
+		RETURN QUERY SELECT (jsonb_populate_record(NULL::adoption.campaign_actions, r)).*
+			FROM adoption.citus_run_at(ARRAY[anchor],
+				format('SELECT * FROM adoption.claim_actions(%L, %s, %L)', worker, max - got, lease)) AS r;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		got := got + n;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION adoption.citus_claim_actions(text, integer, interval) IS 'Internal, Citus: adoption.claim_actions() on a coordinator, per shard group (the earliest due actions first)';
+
+CREATE OR REPLACE FUNCTION adoption.citus_table(relname text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'adoption_citus_table'
+LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION adoption.citus_table(text) IS 'Internal: the relation that names table relname of the extension in this statement (its co-located shard in a Citus shard scope, else adoption.relname), for utility statements, which the planner does not see';
+
+CREATE OR REPLACE FUNCTION adoption.citus_on_shard()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'adoption_citus_on_shard_sql'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION adoption.citus_on_shard() IS 'Internal: true while this backend works on one shard group of a Citus worker (a trigger on a shard, or a shard scope)';
+
+REVOKE ALL ON adoption.snapshot_work_target, adoption.snapshot_work_user_day, adoption.snapshot_work_active FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION adoption.rescore_tenants(text, timestamptz, boolean, timestamptz),
+	adoption.snapshot_tenants(date, date, text, boolean, timestamptz, date),
+	adoption.citus_distributed(),
+	adoption.citus_shard_tenants(text),
+	adoption.citus_enter_tenant(text),
+	adoption.citus_enter_shard(regclass),
+	adoption.citus_leave(),
+	adoption.notify_actions(text, bigint),
+	adoption.citus_run(text, text),
+	adoption.citus_run_at(text[], text),
+	adoption.citus_run_sum(text, text),
+	adoption.citus_claim_actions(text, integer, interval),
+	adoption.citus_table(text),
+	adoption.citus_on_shard()
+	FROM PUBLIC;
+
+/*
+ * The functions that issue 16's shard dispatch and issue 20's settings work
+ * both changed (their appended blocks above each restate their own
+ * version): restated as installed.
+ */
+
+CREATE OR REPLACE FUNCTION adoption.enqueue_batch(actions jsonb)
+RETURNS TABLE (tenant_id text, template_key text, action_id bigint)
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH a AS MATERIALIZED (
+		SELECT * FROM jsonb_to_recordset(coalesce(actions, '[]')) AS a(tenant_id text, user_id text,
+			feature_id text, template_key text, reason jsonb, dedupe_key text)
+		ORDER BY a.tenant_id, a.dedupe_key
+	)
+	SELECT q.tenant_id, q.template_key, q.action_id
+	FROM adoption.queue_actions(ARRAY(SELECT a.tenant_id FROM a), ARRAY(SELECT a.template_key FROM a),
+		ARRAY(SELECT a.dedupe_key FROM a), ARRAY(SELECT a.reason FROM a), ARRAY(SELECT a.user_id FROM a),
+		ARRAY(SELECT a.feature_id FROM a), NULL, true) AS q
+$$;
+COMMENT ON FUNCTION adoption.enqueue_batch(jsonb) IS 'Enqueues a JSON array of actions {tenant_id, template_key, dedupe_key, reason, user_id, feature_id} set-based, skipping keys already enqueued and plays the play policy forbids; returns what it enqueued';
+
+GRANT EXECUTE ON FUNCTION adoption.citus_distributed(), adoption.citus_on_shard(),
+	adoption.citus_run(text, text), adoption.citus_run_at(text[], text),
+	adoption.citus_enter_tenant(text), adoption.citus_leave()
+	TO adoption_analyst, adoption_tenant;
+
+/* citus_flush(): registers features without locking the rows it finds (as registry.c). */
+
+/*
+ * account_states() reads the settings in force from the tenants' own settings
+ * rows and the defaults row, not through effective_settings (whose join to
+ * every tenant was planned as a hash of all of them at each statement that
+ * enqueues); as installed.
+ */
+
+/*
+ * Analytics audit (test/tap/analytics_oracle.sh): periods that begin after
+ * today (UTC) are not observed. retention() has no row for them (not a
+ * rate of 0), lifecycle() only zeros (nobody dormant yet), pes() no growth
+ * part, feature_retention() does not count actors whose period of return
+ * is still ahead (they counted as lost).
+ */
+CREATE OR REPLACE FUNCTION adoption.retention(actor text DEFAULT 'user'::text, feature_id text DEFAULT NULL::text, period text DEFAULT 'day'::text, from_date date DEFAULT (((now() AT TIME ZONE 'UTC'::text))::date - 89), to_date date DEFAULT ((now() AT TIME ZONE 'UTC'::text))::date, tenant_id text DEFAULT NULL::text, mode text DEFAULT 'on'::text)
+ RETURNS TABLE(cohort_start date, cohort_size bigint, period_number integer, retained bigint, rate double precision)
+ LANGUAGE plpgsql
+ STABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET "TimeZone" TO 'UTC'
+ SET plan_cache_mode TO 'force_custom_plan'
+AS $function$
+DECLARE
+	r record;
+	matrix bigint[];
+BEGIN
+	r := adoption.analytics_periods(actor, period, from_date, to_date);
+	IF mode IS NULL OR mode NOT IN ('on', 'on_or_after') THEN
+		RAISE EXCEPTION 'unknown retention mode "%"', coalesce(mode, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				HINT = 'Valid modes are on (active exactly in period N) and on_or_after (in period N or later).';
+	END IF;
+	SELECT adoption.retention_matrix(a.bits, retention.mode = 'on_or_after') INTO matrix
+	FROM adoption.actor_activity(retention.actor, retention.feature_id, retention.tenant_id,
+		r.origin, retention.period, r.n) AS a;
+	/* A period that begins after today (UTC) cannot be observed yet: no row, not a rate of 0. */
+	RETURN QUERY
+	SELECT adoption.period_start(r.origin, retention.period, m.cohort), m.cohort_size, m.period_number,
+		m.retained, m.retained::double precision / m.cohort_size
+	FROM adoption.retention_rows(matrix) AS m
+	WHERE adoption.period_start(r.origin, retention.period, m.cohort + m.period_number)
+		<= (pg_catalog.now() AT TIME ZONE 'UTC')::date
+	ORDER BY m.cohort, m.period_number;
+END
+$function$
+;
+CREATE OR REPLACE FUNCTION adoption.lifecycle(actor text DEFAULT 'user'::text, feature_id text DEFAULT NULL::text, period text DEFAULT 'day'::text, from_date date DEFAULT (((now() AT TIME ZONE 'UTC'::text))::date - 89), to_date date DEFAULT ((now() AT TIME ZONE 'UTC'::text))::date, tenant_id text DEFAULT NULL::text)
+ RETURNS TABLE(period_start date, status text, actors bigint)
+ LANGUAGE plpgsql
+ STABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET "TimeZone" TO 'UTC'
+ SET plan_cache_mode TO 'force_custom_plan'
+AS $function$
+DECLARE
+	r record;
+	counts bigint[];
+BEGIN
+	r := adoption.analytics_periods(actor, period, from_date, to_date);
+	SELECT adoption.lifecycle_counts(a.bits, adoption.period_index(s.first_seen_at, r.origin, lifecycle.period))
+	INTO counts
+	FROM adoption.actor_activity(lifecycle.actor, lifecycle.feature_id, lifecycle.tenant_id,
+			adoption.period_start(r.origin, lifecycle.period, -1), lifecycle.period, r.n + 1) AS a
+		LEFT JOIN adoption.actor_first_seen(lifecycle.actor, lifecycle.feature_id, lifecycle.tenant_id) AS s
+			ON s.actor_tenant = a.actor_tenant AND s.actor_user = a.actor_user;
+	/* Nobody is dormant (or anything else) yet in a period that begins after today (UTC). */
+	RETURN QUERY
+	SELECT l.period_start, l.status,
+		CASE WHEN l.period_start <= (pg_catalog.now() AT TIME ZONE 'UTC')::date THEN l.actors ELSE 0 END
+	FROM adoption.lifecycle_rows(counts, r.origin, lifecycle.period, r.n) AS l;
+END
+$function$
+;
+COMMENT ON FUNCTION adoption.lifecycle(text, text, text, date, date, text) IS 'Per period: new, returning, resurrecting and dormant (negative) users or tenants';
+CREATE OR REPLACE FUNCTION adoption.pes(actor text DEFAULT 'user'::text, feature_id text DEFAULT NULL::text, period text DEFAULT 'day'::text, from_date date DEFAULT (((now() AT TIME ZONE 'UTC'::text))::date - 89), to_date date DEFAULT ((now() AT TIME ZONE 'UTC'::text))::date, tenant_id text DEFAULT NULL::text)
+ RETURNS TABLE(period_start date, active_actors bigint, adoption double precision, stickiness double precision, growth double precision, score double precision)
+ LANGUAGE plpgsql
+ STABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET "TimeZone" TO 'UTC'
+ SET plan_cache_mode TO 'force_custom_plan'
+ SET jit TO 'off'
+AS $function$
+DECLARE
+	r record;
+	n_days integer;
+BEGIN
+	r := adoption.analytics_periods(actor, period, from_date, to_date);
+	n_days := adoption.period_start(r.origin, period, r.n) - r.origin;
+	/*
+	 * The scans a branch does not need are behind one-time filters on the
+	 * arguments (a custom plan per call folds them), so they never run.
+	 */
+	RETURN QUERY
+	WITH daily AS MATERIALIZED (
+		/* Daily, on the feature, from 29 days before the range: stickiness. */
+		SELECT a.actor_tenant AS t, a.actor_user AS u, a.bits
+		FROM adoption.actor_activity(pes.actor, pes.feature_id, pes.tenant_id, r.origin - 29, 'day', n_days + 29) AS a
+	), periods AS MATERIALIZED (
+		/* By period, on the feature, from the period before the range: lifecycle. */
+		SELECT d.t, d.u, substring(d.bits FROM 29) AS bits FROM daily AS d WHERE pes.period = 'day'
+		UNION ALL
+		SELECT a.actor_tenant, a.actor_user, a.bits
+		FROM adoption.actor_activity(pes.actor, pes.feature_id, pes.tenant_id,
+			adoption.period_start(r.origin, pes.period, -1), pes.period, r.n + 1) AS a
+		WHERE pes.period <> 'day'
+	), any_feature AS MATERIALIZED (
+		/* By period, on any feature, over the range: the actors the adoption part divides by. */
+		SELECT p.t, p.u, substring(p.bits FROM 2) AS bits FROM periods AS p WHERE pes.feature_id IS NULL
+		UNION ALL
+		SELECT a.actor_tenant, a.actor_user, a.bits
+		FROM adoption.actor_activity(pes.actor, NULL, pes.tenant_id, r.origin, pes.period, r.n) AS a
+		WHERE pes.feature_id IS NOT NULL
+	), core AS (
+		SELECT f.feature_id, adoption.period_index(f.launched_at, r.origin, pes.period) AS launched_p
+		FROM adoption.features AS f
+		WHERE (pes.feature_id IS NULL AND f.tier = 'core') OR f.feature_id = pes.feature_id
+	), adopted AS (
+		/* Each adoption of a core feature (or of feature_id) counts from period k on. */
+		SELECT s.actor_tenant AS t, s.actor_user AS u,
+			greatest(0, adoption.period_index(s.adopted_at, r.origin, pes.period), coalesce(c.launched_p, 0)) AS k
+		FROM adoption.actor_adoptions(pes.actor, pes.feature_id, pes.tenant_id) AS s
+			JOIN core AS c ON c.feature_id = s.adopted_feature_id
+	), counts AS (
+		SELECT
+			(SELECT adoption.stickiness_counts(d.bits, 29, r.origin, pes.period) FROM daily AS d) AS st,
+			(SELECT adoption.lifecycle_counts(p.bits, adoption.period_index(f.first_seen_at, r.origin, pes.period))
+				FROM periods AS p
+				LEFT JOIN adoption.actor_first_seen(pes.actor, pes.feature_id, pes.tenant_id) AS f
+					ON f.actor_tenant = p.t AND f.actor_user = p.u) AS lc,
+			(SELECT adoption.period_counts(q.bits, 0) FROM any_feature AS q) AS act,
+			(SELECT adoption.period_counts(q.bits, d.k)
+				FROM adopted AS d JOIN any_feature AS q ON q.t = d.t AND q.u = d.u
+				WHERE d.k < r.n) AS ad
+	), adoption_part AS (
+		/* period_counts is {n, counts[n]}. */
+		SELECT p,
+			100 * coalesce(c.ad[2 + p], 0)::double precision
+			/ nullif(c.act[2 + p] * (SELECT count(*) FROM core WHERE core.launched_p IS NULL OR core.launched_p <= p), 0) AS v
+		FROM counts AS c, generate_series(0, r.n - 1) AS p
+	), growth_part AS (
+		SELECT l.period_start AS ps,
+			100 * sum(l.actors) FILTER (WHERE l.status IN ('new', 'resurrecting'))::double precision
+				/ nullif(sum(abs(l.actors)) FILTER (WHERE l.status <> 'returning'), 0) AS v
+		FROM counts AS c, adoption.lifecycle_rows(c.lc, r.origin, pes.period, r.n) AS l
+		WHERE l.period_start <= (pg_catalog.now() AT TIME ZONE 'UTC')::date  /* as lifecycle(): nothing after today */
+		GROUP BY l.period_start
+	), parts AS (
+		SELECT s.period_start AS ps, s.active_actors AS act, ap.v AS a, 100 * s.dau_mau AS st, g.v AS g
+		FROM counts AS c
+			CROSS JOIN adoption.stickiness_rows(c.st, r.origin, pes.period, n_days) AS s
+			LEFT JOIN adoption_part AS ap ON adoption.period_start(r.origin, pes.period, ap.p) = s.period_start
+			LEFT JOIN growth_part AS g ON g.ps = s.period_start
+	)
+	SELECT parts.ps, parts.act, parts.a, parts.st, parts.g,
+		(coalesce(parts.a, 0) + coalesce(parts.st, 0) + coalesce(parts.g, 0))
+			/ nullif((parts.a IS NOT NULL)::integer + (parts.st IS NOT NULL)::integer + (parts.g IS NOT NULL)::integer, 0)
+	FROM parts
+	ORDER BY parts.ps;
+END
+$function$
+;
+COMMENT ON FUNCTION adoption.pes(text, text, text, date, date, text) IS 'Product engagement score per period: mean of adoption (share of core features, or of feature_id, adopted, averaged over the actors active in the period on any feature), stickiness (DAU/MAU) and growth ((new + resurrecting) / (new + resurrecting + dormant)), each 0-100';
+CREATE OR REPLACE FUNCTION adoption.feature_retention(actor text DEFAULT 'user'::text, feature_id text DEFAULT NULL::text, period text DEFAULT 'week'::text, from_date date DEFAULT (((now() AT TIME ZONE 'UTC'::text))::date - 89), to_date date DEFAULT ((now() AT TIME ZONE 'UTC'::text))::date, tenant_id text DEFAULT NULL::text, interval_number integer DEFAULT 1)
+ RETURNS TABLE(feature text, adopters bigint, adopters_retained bigint, adopter_rate double precision, non_adopters bigint, non_adopters_retained bigint, non_adopter_rate double precision, lift double precision)
+ LANGUAGE plpgsql
+ STABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET "TimeZone" TO 'UTC'
+ SET plan_cache_mode TO 'force_custom_plan'
+AS $function$
+DECLARE
+	r record;
+BEGIN
+	r := adoption.analytics_periods(actor, period, from_date, to_date);
+	IF interval_number IS NULL OR interval_number < 1 OR interval_number >= r.n THEN
+		RAISE EXCEPTION 'interval_number % is out of range for % periods', coalesce(interval_number::text, 'NULL'), r.n
+			USING ERRCODE = 'invalid_parameter_value',
+				HINT = format('Valid interval numbers are 1 to %s: the range must hold the cohort period and the period of return.', r.n - 1);
+	END IF;
+	RETURN QUERY
+	WITH acts AS (
+		SELECT a.actor_tenant AS t, a.actor_user AS u, c.cohort,
+			get_bit(a.bits, c.cohort + feature_retention.interval_number) = 1 AS kept
+		FROM adoption.actor_activity(feature_retention.actor, NULL, feature_retention.tenant_id,
+				r.origin, feature_retention.period, r.n) AS a,
+			LATERAL (SELECT position(B'1' IN a.bits) - 1 AS cohort) AS c
+		WHERE c.cohort + feature_retention.interval_number < r.n
+			/* The period of return has begun (UTC): one still ahead would count everyone as lost. */
+			AND adoption.period_start(r.origin, feature_retention.period, c.cohort + feature_retention.interval_number)
+				<= (pg_catalog.now() AT TIME ZONE 'UTC')::date
+	), adopted AS (
+		SELECT s.actor_tenant AS t, s.actor_user AS u, s.adopted_feature_id AS f, s.adopted_at AS at
+		FROM adoption.actor_adoptions(feature_retention.actor, feature_retention.feature_id,
+			feature_retention.tenant_id) AS s
+	), totals AS (
+		SELECT count(*) AS n_all, count(*) FILTER (WHERE acts.kept) AS kept_all FROM acts
+	), per AS (
+		SELECT d.f, count(*) AS n_ad, count(*) FILTER (WHERE acts.kept) AS kept_ad
+		FROM acts JOIN adopted AS d ON d.t = acts.t AND d.u = acts.u
+			AND d.at < adoption.period_start(r.origin, feature_retention.period, acts.cohort + 1)::timestamp AT TIME ZONE 'UTC'
+		GROUP BY d.f
+	)
+	SELECT per.f, per.n_ad, per.kept_ad, per.kept_ad::double precision / per.n_ad,
+		totals.n_all - per.n_ad, totals.kept_all - per.kept_ad,
+		(totals.kept_all - per.kept_ad)::double precision / nullif(totals.n_all - per.n_ad, 0),
+		(per.kept_ad::double precision / per.n_ad)
+			/ nullif((totals.kept_all - per.kept_ad)::double precision / nullif(totals.n_all - per.n_ad, 0), 0)
+	FROM per, totals
+	ORDER BY 8 DESC NULLS LAST, 1;
+END
+$function$
+;
+
+/*
+ * Issue 19, the live queue in a ring of parts: adoption.campaign_action_queue
+ * becomes a table list-partitioned by slot (16 parts), with the ring's
+ * state (adoption.campaign_action_ring) and its functions; the queued
+ * actions are carried over, each in the slot of its id's generation;
+ * claim_actions(), held_action(), complete_action(), fail_action() and
+ * upkeep() as installed.  The old table's keys, indexes and check are
+ * renamed first: the new ones take their names.
+ */
+ALTER TABLE adoption.campaign_action_queue RENAME TO campaign_action_queue_0_3;
+ALTER INDEX adoption.campaign_action_queue_pkey RENAME TO campaign_action_queue_0_3_pkey;
+ALTER INDEX adoption.campaign_action_queue_pending RENAME TO campaign_action_queue_0_3_pending;
+ALTER INDEX adoption.campaign_action_queue_claimed RENAME TO campaign_action_queue_0_3_claimed;
+ALTER INDEX adoption.campaign_action_queue_id RENAME TO campaign_action_queue_0_3_id;
+ALTER TABLE adoption.campaign_action_queue_0_3 RENAME CONSTRAINT campaign_action_queue_status_check TO campaign_action_queue_0_3_status_check;
+DROP FUNCTION adoption.held_action(bigint, text);
+/*
+ * The slot for an action queued now by a statement that names none (the
+ * generation of the sequence now, which every row the statement can see is
+ * of or before), after giving the transaction its id: the ring's barrier
+ * (advance_action_ring()) counts on that.  The queue's default for slot;
+ * the engine, enqueue_action() and enqueue_batch() name the slot of the
+ * action's own id (actions.c), fail_action() the slot of now.
+ */
+CREATE FUNCTION adoption.action_new_slot()
+RETURNS smallint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM pg_current_xact_id();
+	RETURN adoption.action_slot(adoption.action_current_generation());
+END
+$$;
+COMMENT ON FUNCTION adoption.action_new_slot() IS 'Internal: the slot of the action queue''s ring for an action queued now (the default of campaign_action_queue.slot)';
+
+CREATE TABLE adoption.campaign_action_queue (
+	action_id bigint NOT NULL DEFAULT pg_catalog.nextval('adoption.campaign_action_id_seq'),
+	tenant_id text NOT NULL,
+	user_id text,
+	feature_id text,
+	template_key text NOT NULL,
+	campaign_id text,
+	reason jsonb NOT NULL DEFAULT '{}',
+	dedupe_key text NOT NULL,
+	status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'claimed')),
+	attempts integer NOT NULL DEFAULT 0,
+	available_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	claimed_by text,
+	lease_until timestamptz,
+	last_error text,
+	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	completed_at timestamptz,
+	status_reason text,
+	slot smallint NOT NULL DEFAULT adoption.action_new_slot() CHECK (slot BETWEEN 0 AND 15),
+	PRIMARY KEY (tenant_id, action_id, slot)
+) PARTITION BY LIST (slot);
+CREATE INDEX campaign_action_queue_pending ON adoption.campaign_action_queue (available_at, action_id) WHERE status = 'pending';
+CREATE INDEX campaign_action_queue_claimed ON adoption.campaign_action_queue (lease_until) WHERE status = 'claimed';
+CREATE INDEX campaign_action_queue_id ON adoption.campaign_action_queue (action_id);
+COMMENT ON TABLE adoption.campaign_action_queue IS 'Live campaign actions (pending, claimed), in a ring of 16 parts by slot; read adoption.campaign_actions';
+COMMENT ON COLUMN adoption.campaign_action_queue.slot IS 'Part of the ring the action is in: its generation (adoption.action_generation()) modulo 16';
+DO $$
+BEGIN
+	FOR s IN 0..15 LOOP
+		EXECUTE pg_catalog.format('CREATE TABLE adoption.%I PARTITION OF adoption.campaign_action_queue FOR VALUES IN (%s) WITH (fillfactor = 70)',
+			'campaign_action_queue_' OPERATOR(pg_catalog.||) s, s);
+		EXECUTE pg_catalog.format('COMMENT ON TABLE adoption.%I IS %L', 'campaign_action_queue_' OPERATOR(pg_catalog.||) s,
+			'Slot ' OPERATOR(pg_catalog.||) s OPERATOR(pg_catalog.||) ' of the ring of adoption.campaign_action_queue; read the parent');
+		/* pg_dump dumps a partitioned table's rows with its parts: each part is registered. */
+		PERFORM pg_catalog.pg_extension_config_dump(pg_catalog.format('adoption.%I',
+			'campaign_action_queue_' OPERATOR(pg_catalog.||) s)::pg_catalog.regclass, '');
+	END LOOP;
+END
+$$;
+SELECT pg_catalog.pg_extension_config_dump('adoption.campaign_action_queue', '');
+
+/*
+ * One row per slot of the ring: drained_gen is the last generation of the
+ * slot found drained (no action of it or of an earlier generation of the
+ * slot is live, or ever will be); observed_gen and barrier are the
+ * observation advance_action_ring() waits on; drained_xmax the transaction
+ * ids that had all ended when the slot was found drained (what
+ * truncate_drained_actions() waits for every snapshot to see).  Not
+ * dumped: a restored database starts from nothing known, which is safe.
+ */
+CREATE TABLE adoption.campaign_action_ring (
+	slot smallint PRIMARY KEY CHECK (slot BETWEEN 0 AND 15),
+	drained_gen bigint NOT NULL,
+	observed_gen bigint,
+	barrier xid8,
+	drained_xmax xid8,
+	checked_at timestamptz,
+	truncated_gen bigint
+);
+COMMENT ON TABLE adoption.campaign_action_ring IS 'Internal: the state of the ring of adoption.campaign_action_queue, one row per slot (docs/action-queue.md)';
+INSERT INTO adoption.campaign_action_ring (slot, drained_gen) SELECT s, s - 16 FROM generate_series(0, 15) AS s;
+CREATE FUNCTION adoption.action_ring_slots()
+RETURNS integer
+AS 'MODULE_PATHNAME', 'adoption_action_ring_slots'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION adoption.action_ring_slots() IS 'Internal: the number of slots (parts) of the action queue''s ring: 16';
+CREATE FUNCTION adoption.action_generation_ids()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'adoption_action_generation_ids'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION adoption.action_generation_ids() IS 'Internal: the number of action ids in a generation of the action queue''s ring: 16,384';
+
+/* The generation of an action id: ids in blocks of 16,384. */
+CREATE OR REPLACE FUNCTION adoption.action_generation(action_id bigint)
+RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN action_id OPERATOR(pg_catalog./) adoption.action_generation_ids();
+COMMENT ON FUNCTION adoption.action_generation(bigint) IS 'Internal: the generation of the action queue''s ring that an action id (or a value of the action id sequence) belongs to: blocks of 16,384 ids';
+
+/* The slot of a generation. */
+CREATE OR REPLACE FUNCTION adoption.action_slot(generation bigint)
+RETURNS smallint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN (generation OPERATOR(pg_catalog.%) adoption.action_ring_slots())::smallint;
+COMMENT ON FUNCTION adoption.action_slot(bigint) IS 'Internal: the slot of the action queue''s ring that holds a generation (the generation modulo 16)';
+
+/*
+ * The generation of the action id sequence now, read past any snapshot:
+ * every action a snapshot taken before the call can see is of this
+ * generation or an earlier one.  Every name qualified and no SET: the
+ * caller inlines it.
+ */
+CREATE FUNCTION adoption.action_current_generation()
+RETURNS bigint
+LANGUAGE sql VOLATILE
+RETURN adoption.action_generation(coalesce(pg_catalog.pg_sequence_last_value('adoption.campaign_action_id_seq'::pg_catalog.regclass), 0));
+COMMENT ON FUNCTION adoption.action_current_generation() IS 'Internal: the generation of the last value of adoption.campaign_action_id_seq';
+
+/*
+ * The slots a claim must scan: those whose next generation has begun
+ * (every slot on a Citus cluster, and any slot found drained in a
+ * generation the sequence is not past: it was set back).  Every action a snapshot taken before
+ * the call can see is in one of them.
+ */
+CREATE OR REPLACE FUNCTION adoption.action_live_slots()
+RETURNS smallint[]
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cur bigint;
+BEGIN
+	IF adoption.citus_on_shard() OR adoption.citus_distributed() THEN
+		RETURN ARRAY(SELECT s::smallint FROM generate_series(0, adoption.action_ring_slots() - 1) AS s);
+	END IF;
+	cur := adoption.action_current_generation();
+	/* (drained_gen >= cur only if the sequence was set back: then every slot is live.) */
+	RETURN ARRAY(SELECT r.slot FROM adoption.campaign_action_ring AS r
+		WHERE r.drained_gen + adoption.action_ring_slots() <= cur OR r.drained_gen >= cur ORDER BY r.slot);
+END
+$$;
+COMMENT ON FUNCTION adoption.action_live_slots() IS 'Internal: the slots of the action queue''s ring that may hold a live action (all of them on a Citus cluster)';
+
+/*
+ * Returns how many slots it found drained.  One step of the ring's
+ * bookkeeping, run by claim_actions() before it claims; does nothing on a
+ * Citus cluster or outside READ COMMITTED (its check needs a snapshot
+ * newer than the barrier).  For each slot whose last generation found
+ * drained is followed by a complete one (handed out: the sequence is past
+ * it), at most every 100 ms and without waiting for a claim that is at it:
+ *   no observation: note the last complete generation of the slot and the
+ *     barrier, the transaction ids in use now (every writer that took an
+ *     id of that generation, or read the sequence for a retry, has one: it
+ *     takes it first: actions.c, the queue's default for slot, and
+ *     take_held_action()'s delete before fail_action() reads the sequence);
+ *   observation whose barrier every running transaction has passed: if the
+ *     slot holds no row (a new snapshot, so every such writer's rows are
+ *     seen), its generations up to the observed one are drained; else
+ *     observe again.
+ */
+CREATE OR REPLACE FUNCTION adoption.advance_action_ring()
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	/* Scalars, not a record: a plan that reads a record's field is made again at each call. */
+	s smallint;
+	observed bigint;
+	bar xid8;
+	cur bigint;
+	found_drained integer := 0;
+BEGIN
+	IF adoption.citus_on_shard() OR adoption.citus_distributed()
+		OR current_setting('transaction_isolation') <> 'read committed' THEN
+		RETURN 0;
+	END IF;
+	cur := adoption.action_current_generation();
+	FOR s, observed, bar IN
+		SELECT g.slot, g.observed_gen, g.barrier FROM adoption.campaign_action_ring AS g
+		WHERE g.drained_gen + adoption.action_ring_slots() < cur
+			AND (g.checked_at IS NULL OR g.checked_at < clock_timestamp() - interval '100 milliseconds')
+		ORDER BY g.drained_gen
+		FOR UPDATE SKIP LOCKED
+	LOOP
+		IF bar IS NOT NULL AND pg_snapshot_xmin(pg_current_snapshot()) >= bar THEN
+			IF NOT EXISTS (SELECT FROM adoption.campaign_action_queue AS q WHERE q.slot = s) THEN
+				UPDATE adoption.campaign_action_ring AS g
+				SET drained_gen = observed, observed_gen = NULL, barrier = NULL,
+					drained_xmax = pg_snapshot_xmax(pg_current_snapshot()), checked_at = clock_timestamp()
+				WHERE g.slot = s;
+				found_drained := found_drained + 1;
+				CONTINUE;
+			END IF;
+			bar := NULL;
+		END IF;
+		IF bar IS NULL THEN
+			/* The last generation of the slot before cur (cur itself may still be handed out). */
+			UPDATE adoption.campaign_action_ring AS g
+			SET observed_gen = s + adoption.action_ring_slots() * ((cur - 1 - s) / adoption.action_ring_slots()),
+				barrier = pg_snapshot_xmax(pg_current_snapshot()), checked_at = clock_timestamp()
+			WHERE g.slot = s;
+		ELSE
+			UPDATE adoption.campaign_action_ring AS g SET checked_at = clock_timestamp() WHERE g.slot = s;
+		END IF;
+	END LOOP;
+	RETURN found_drained;
+END
+$$;
+COMMENT ON FUNCTION adoption.advance_action_ring() IS 'Internal: one step of the bookkeeping of the action queue''s ring (run by claim_actions()); returns the number of slots it found drained';
+
+/*
+ * Returns how many slots it truncated.  A drained slot whose next
+ * generation has not begun is truncated once no snapshot can still see
+ * the rows it held (every backend's xmin and every replication slot's xmin
+ * is past the transactions that had ended when it was found drained: a
+ * REPEATABLE READ reader never finds actions gone that it saw live), and
+ * only if its lock is free at once (NOWAIT: a reader of the queue, a
+ * writer or a claim that holds it is never waited for); the ones left
+ * are tried again at the next call.  The truncation holds the slot's lock
+ * to the end of the caller's transaction: call it in a transaction of its
+ * own (upkeep() does, from pg_cron).
+ */
+CREATE OR REPLACE FUNCTION adoption.truncate_drained_actions()
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s smallint;
+	drained bigint;
+	cur bigint;
+	me bigint;
+	oldest integer;
+	truncated integer := 0;
+BEGIN
+	IF adoption.citus_on_shard() OR adoption.citus_distributed() THEN
+		RETURN 0;
+	END IF;
+	cur := adoption.action_current_generation();
+	me := pg_current_xact_id()::text::bigint;
+	/*
+	 * age() counts from this transaction's id: the oldest xmin any other
+	 * backend's snapshot or a replication slot holds (this one's are newer
+	 * than the drain).
+	 */
+	SELECT max(x.a) INTO oldest FROM (
+		SELECT age(a.backend_xmin) AS a FROM pg_stat_activity AS a
+		WHERE a.backend_xmin IS NOT NULL AND a.pid <> pg_backend_pid()
+		UNION ALL
+		SELECT age(rs.xmin) FROM pg_replication_slots AS rs WHERE rs.xmin IS NOT NULL
+	) AS x;
+	FOR s, drained IN
+		SELECT g.slot, g.drained_gen FROM adoption.campaign_action_ring AS g
+		WHERE g.drained_gen > coalesce(g.truncated_gen, g.drained_gen - 1) AND g.drained_gen + adoption.action_ring_slots() > cur
+			AND g.drained_xmax IS NOT NULL
+			AND coalesce(oldest, 0) <= me - g.drained_xmax::text::bigint
+		ORDER BY g.slot
+		FOR UPDATE SKIP LOCKED
+	LOOP
+		BEGIN
+			EXECUTE format('LOCK TABLE adoption.%I IN ACCESS EXCLUSIVE MODE NOWAIT', 'campaign_action_queue_' || s);
+			/* Under the lock no writer is inserting; one that did since is seen. */
+			IF NOT EXISTS (SELECT FROM adoption.campaign_action_queue AS q WHERE q.slot = s) THEN
+				EXECUTE format('TRUNCATE adoption.%I', 'campaign_action_queue_' || s);
+				UPDATE adoption.campaign_action_ring AS g SET truncated_gen = drained WHERE g.slot = s;
+				truncated := truncated + 1;
+			END IF;
+		EXCEPTION WHEN lock_not_available THEN
+			NULL;
+		END;
+	END LOOP;
+	RETURN truncated;
+END
+$$;
+COMMENT ON FUNCTION adoption.truncate_drained_actions() IS 'Truncates the drained slots of the action queue''s ring that no snapshot can still read and whose lock is free at once (never waits); returns how many; upkeep() runs it';
+
+/*
+ * Hands out up to max pending actions (and claimed ones whose lease
+ * expired) to worker; SKIP LOCKED, so concurrent workers get disjoint sets.
+ * Due actions first, by available_at (and action_id among actions due at
+ * the same time), from the slots of the ring that may hold live actions.
+ */
+
+/*
+ * Finds a live claimed action for complete_action() and fail_action() and
+ * locks it (which gives the transaction its id before fail_action() reads
+ * the sequence: advance_action_ring()).
+ */
+CREATE OR REPLACE FUNCTION adoption.held_action(action_id bigint, worker text)
+RETURNS adoption.campaign_action_queue
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	a adoption.campaign_action_queue;
+	finished text;
+	t text;
+	s smallint;
+BEGIN
+	IF action_id IS NULL THEN
+		RAISE EXCEPTION 'action_id must not be NULL' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	/*
+	 * The tenant and the slot first: on a Citus cluster a row lock needs
+	 * the distribution column (a query routed to one shard).  Every slot:
+	 * the action in the slot of its own generation was looked for by
+	 * take_held_action() (or complete_action()) already.
+	 */
+	SELECT q.tenant_id, q.slot INTO t, s FROM adoption.campaign_action_queue AS q WHERE q.action_id = held_action.action_id;
+	SELECT q.* INTO a FROM adoption.campaign_action_queue AS q
+	WHERE q.tenant_id = t AND q.action_id = held_action.action_id AND q.slot = s FOR UPDATE;
+	IF NOT FOUND THEN
+		SELECT r.status INTO finished FROM adoption.campaign_action_archive AS r WHERE r.action_id = held_action.action_id;
+		IF FOUND THEN
+			RAISE EXCEPTION 'campaign action % is already %', action_id, finished
+				USING ERRCODE = 'object_not_in_prerequisite_state';
+		END IF;
+		RAISE EXCEPTION 'campaign action % does not exist', action_id USING ERRCODE = 'no_data_found';
+	END IF;
+	IF a.status <> 'claimed' THEN
+		RAISE EXCEPTION 'campaign action % is not claimed', action_id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				HINT = 'Claim actions with adoption.claim_actions() before completing or failing them.';
+	END IF;
+	IF worker IS NOT NULL AND a.claimed_by IS DISTINCT FROM worker THEN
+		RAISE EXCEPTION 'campaign action % is held by worker "%", not "%"', action_id, a.claimed_by, worker
+			USING ERRCODE = 'object_not_in_prerequisite_state';
+	END IF;
+	IF a.lease_until < now() THEN
+		RAISE EXCEPTION 'the lease of campaign action % expired at %', action_id, a.lease_until
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				HINT = 'Another worker may claim it now; claim with a longer lease if the work takes longer.';
+	END IF;
+	RETURN a;
+END
+$$;
+
+/*
+ * Deletes a live claimed action from the queue for complete_action() and
+ * fail_action() and returns it, or raises held_action()'s error.  In one
+ * statement when the action is in the slot of its own generation (an
+ * action not retried yet) on one node: the DELETE rechecks the claim on
+ * the row's latest version, as held_action()'s lock does; else
+ * held_action() and a DELETE by key (the tenant first, for Citus).  Its
+ * plans, and held_action()'s, are generic (pruned as they run: a custom
+ * plan of a statement on the 16 parts costs more to make than to run),
+ * but on a Citus coordinator (its setting is restored when it returns).
+ */
+CREATE FUNCTION adoption.take_held_action(action_id bigint, worker text)
+RETURNS adoption.campaign_action_queue
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+	a adoption.campaign_action_queue;
+	own smallint;
+BEGIN
+	IF action_id IS NOT NULL AND NOT adoption.citus_distributed() THEN
+		own := adoption.action_slot(adoption.action_generation(action_id));
+		DELETE FROM adoption.campaign_action_queue AS q
+		WHERE q.action_id = take_held_action.action_id AND q.slot = own
+			/* a test, not an index condition: the row is found by its id */
+			AND CASE WHEN q.status = 'claimed' AND q.lease_until >= now()
+				AND (worker IS NULL OR q.claimed_by = worker) THEN true ELSE false END
+		RETURNING q.* INTO a;
+		IF FOUND THEN
+			RETURN a;
+		END IF;
+	END IF;
+	/* Citus plans a distributed statement with parameters only as a custom plan. */
+	IF adoption.citus_distributed() THEN
+		PERFORM set_config('plan_cache_mode', 'auto', true);
+	END IF;
+	a := adoption.held_action(action_id, worker);
+	DELETE FROM adoption.campaign_action_queue AS q
+	WHERE q.tenant_id = a.tenant_id AND q.action_id = a.action_id AND q.slot = a.slot;
+	RETURN a;
+END
+$$;
+
+/*
+ * A retry is queued again, pending, in the generation of the sequence now
+ * (a new row, not an update across slots: a claim that meets the old one
+ * skips it as deleted), so that an old generation drains.
+ */
+
+CREATE OR REPLACE VIEW adoption.campaign_actions WITH (security_invoker = true) AS
+SELECT action_id, tenant_id, user_id, feature_id, template_key, campaign_id, reason, dedupe_key,
+	status, attempts, available_at, claimed_by, lease_until, last_error, created_at, completed_at, status_reason
+FROM adoption.campaign_action_queue
+UNION ALL
+SELECT action_id, tenant_id, user_id, feature_id, template_key, campaign_id, reason, dedupe_key,
+	status, attempts, available_at, claimed_by, lease_until, last_error, created_at, completed_at, status_reason
+FROM adoption.campaign_action_archive;
+COMMENT ON VIEW adoption.campaign_actions IS 'Every campaign action: pending and claimed ones in the queue, done, dead and withdrawn ones in the archive';
+COMMENT ON COLUMN adoption.campaign_actions.action_id IS 'Id to pass to complete_action() and fail_action()';
+COMMENT ON COLUMN adoption.campaign_actions.tenant_id IS 'Tenant the action is for';
+COMMENT ON COLUMN adoption.campaign_actions.user_id IS 'User the action is for; NULL for tenant-level actions';
+COMMENT ON COLUMN adoption.campaign_actions.feature_id IS 'Feature the action is about, if any';
+COMMENT ON COLUMN adoption.campaign_actions.template_key IS 'Campaign template (adoption.campaign_templates)';
+COMMENT ON COLUMN adoption.campaign_actions.campaign_id IS 'Campaign of the template when the action was enqueued';
+COMMENT ON COLUMN adoption.campaign_actions.reason IS 'The evidence: milestone, counts, thresholds, times';
+COMMENT ON COLUMN adoption.campaign_actions.dedupe_key IS 'Unique per tenant among the actions not withdrawn: the same key is never enqueued twice, unless its action was withdrawn';
+COMMENT ON COLUMN adoption.campaign_actions.status IS 'pending, claimed, done, dead, or withdrawn (the play policy forbade it after it was queued; see status_reason)';
+COMMENT ON COLUMN adoption.campaign_actions.attempts IS 'Times the action was claimed';
+COMMENT ON COLUMN adoption.campaign_actions.available_at IS 'When a worker may claim it (later after a failure: exponential backoff)';
+COMMENT ON COLUMN adoption.campaign_actions.claimed_by IS 'Worker holding or last holding it';
+COMMENT ON COLUMN adoption.campaign_actions.lease_until IS 'End of the claim; after it another worker may take the action';
+COMMENT ON COLUMN adoption.campaign_actions.last_error IS 'Error given to the last fail_action()';
+COMMENT ON COLUMN adoption.campaign_actions.created_at IS 'When it was enqueued';
+COMMENT ON COLUMN adoption.campaign_actions.completed_at IS 'When it became done, dead or withdrawn';
+COMMENT ON COLUMN adoption.campaign_actions.status_reason IS 'Why a withdrawn action was withdrawn (the play policy and the account''s states); NULL otherwise';
+
+INSERT INTO adoption.campaign_action_queue
+SELECT o.action_id, o.tenant_id, o.user_id, o.feature_id, o.template_key, o.campaign_id, o.reason, o.dedupe_key,
+	o.status, o.attempts, o.available_at, o.claimed_by, o.lease_until, o.last_error, o.created_at, o.completed_at,
+	o.status_reason, adoption.action_slot(adoption.action_generation(o.action_id))
+FROM adoption.campaign_action_queue_0_3 AS o;
+ALTER EXTENSION pg_adoption DROP TABLE adoption.campaign_action_queue_0_3;
+DROP TABLE adoption.campaign_action_queue_0_3;
+
+/*
+ * What the pg_cron job runs: partitions ahead, retention, rescoring, the
+ * daily adoption snapshots (bi.sql), the truncation of the action queue's
+ * drained slots (actions.sql: in the job's own transaction), and
+ * trimming of its own pg_cron run records older than a week (pg_cron keeps
+ * them forever) when pg_cron lives in this database and allows it.
+ */
+CREATE OR REPLACE FUNCTION adoption.upkeep()
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	created integer;
+	dropped integer;
+	scored integer;
+	snapshot_days integer;
+	trimmed bigint := 0;
+	slots_truncated integer;
+BEGIN
+	created := adoption.ensure_partitions(3);
+	dropped := adoption.apply_retention();
+	scored := adoption.rescore();
+	snapshot_days := adoption.snapshot_adoption();
+	slots_truncated := adoption.truncate_drained_actions();
+	IF to_regclass('cron.job_run_details') IS NOT NULL AND to_regclass('cron.job') IS NOT NULL THEN
+		BEGIN
+			EXECUTE 'DELETE FROM cron.job_run_details AS d USING cron.job AS j
+				WHERE d.jobid OPERATOR(pg_catalog.=) j.jobid AND j.jobname OPERATOR(pg_catalog.=) $1
+					AND j.database OPERATOR(pg_catalog.=) $2 AND d.end_time OPERATOR(pg_catalog.<) $3'
+				USING adoption.rescoring_job_name(), current_database(), now() - interval '7 days';
+			GET DIAGNOSTICS trimmed = ROW_COUNT;
+		EXCEPTION WHEN insufficient_privilege THEN
+			trimmed := 0;
+		END;
+	END IF;
+	RETURN jsonb_build_object('partitions_created', created, 'partitions_dropped', dropped,
+		'tenants_rescored', scored, 'snapshot_days', snapshot_days, 'cron_runs_trimmed', trimmed,
+		'queue_slots_truncated', slots_truncated);
+END
+$$;
+COMMENT ON FUNCTION adoption.upkeep() IS 'The scheduled job: ensure_partitions(3), apply_retention(), rescore(), snapshot_adoption() (daily adoption snapshots), truncate_drained_actions() (the action queue''s drained slots), and trimming of its pg_cron run records older than 7 days; returns what it did as JSON';
+
+/* Privileges and row-level security as security.sql sets them. */
+
+REVOKE ALL ON FUNCTION adoption.action_generation(bigint), adoption.action_slot(bigint),
+	adoption.action_current_generation(), adoption.action_live_slots(), adoption.advance_action_ring(),
+	adoption.truncate_drained_actions(), adoption.held_action(bigint, text), adoption.action_new_slot(),
+	adoption.take_held_action(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION adoption.truncate_drained_actions() TO adoption_app;
+REVOKE ALL ON adoption.campaign_action_queue, adoption.campaign_action_ring FROM PUBLIC;
+GRANT SELECT ON adoption.campaign_action_queue, adoption.campaign_action_ring TO adoption_analyst, adoption_tenant;
+DO $$
+BEGIN
+	FOR s IN 0..15 LOOP
+		EXECUTE pg_catalog.format('REVOKE ALL ON adoption.%I FROM PUBLIC', 'campaign_action_queue_' OPERATOR(pg_catalog.||) s);
+		EXECUTE pg_catalog.format('GRANT SELECT ON adoption.%I TO adoption_analyst, adoption_tenant', 'campaign_action_queue_' OPERATOR(pg_catalog.||) s);
+		EXECUTE pg_catalog.format('REVOKE SELECT ON adoption.%I FROM adoption_analyst, adoption_tenant',
+			'campaign_action_queue_' OPERATOR(pg_catalog.||) s);
+	END LOOP;
+END
+$$;
+ALTER TABLE adoption.campaign_action_queue ENABLE ROW LEVEL SECURITY;
+CREATE POLICY all_rows ON adoption.campaign_action_queue TO adoption_app, adoption_analyst USING (true) WITH CHECK (true);
+CREATE POLICY own_tenant ON adoption.campaign_action_queue FOR SELECT TO adoption_tenant
+	USING (tenant_id OPERATOR(pg_catalog.=) NULLIF(pg_catalog.current_setting('adoption.tenant_id', true), ''));
+COMMENT ON POLICY all_rows ON adoption.campaign_action_queue IS 'adoption_app and adoption_analyst see and write every row (their table privileges limit what they may do)';
+COMMENT ON POLICY own_tenant ON adoption.campaign_action_queue IS 'adoption_tenant reads only the rows of the tenant named by the setting adoption.tenant_id (none when adoption.tenant_id is unset or empty)';
+
+/*
+ * Issue 18 audit (test/tap/persona_oracle.sh): feature_requests.latest_text
+ * breaks ties of created_at by feedback_id (then tenant_id), so it no longer
+ * depends on the order the rows arrived in.  (messaging_opportunities, new
+ * in 0.4.0, is created above as fixed by the audit.)
+ */
+CREATE OR REPLACE VIEW adoption.feature_requests WITH (security_invoker = true) AS
+WITH r AS (
+	SELECT q.request, f.tenant_id, f.feedback_id, f.body, f.created_at
+	FROM adoption.feedback AS f, pg_catalog.unnest(f.feature_requests) AS q(request)
+),
+per_tenant AS (
+	SELECT r.request, r.tenant_id, count(*) AS requests, max(r.created_at) AS last_at
+	FROM r GROUP BY r.request, r.tenant_id
+)
+SELECT pg_catalog.rank() OVER (ORDER BY sum(coalesce(t.arr, 0)) DESC, sum(p.requests) DESC) AS rank,
+	p.request, c.feature_name, c.tier,
+	count(*) AS tenants, sum(p.requests) AS requests,
+	sum(coalesce(t.arr, 0)) AS requesting_arr,
+	max(p.last_at) AS last_requested_at,
+	(SELECT r.body FROM r WHERE r.request OPERATOR(pg_catalog.=) p.request AND r.body IS NOT NULL
+		ORDER BY r.created_at DESC, r.feedback_id, r.tenant_id LIMIT 1) AS latest_text
+FROM per_tenant AS p
+LEFT JOIN adoption.tenants AS t ON t.tenant_id OPERATOR(pg_catalog.=) p.tenant_id
+LEFT JOIN adoption.features AS c ON c.feature_id OPERATOR(pg_catalog.=) p.request
+GROUP BY p.request, c.feature_name, c.tier;
+COMMENT ON COLUMN adoption.feature_requests.latest_text IS 'Text of the latest request (of requests at the same time, the least feedback_id)';
+
+/*
+ * Issue 19, a cheaper drain: complete_action() in C (queue.c),
+ * the ring's size stated once (action_ring_slots(), action_generation_ids())
+ * and the functions that read it, held_action() without its own-slot
+ * probe, fail_action() queueing a retry with the slot's default,
+ * claim_actions() claiming through claim_pending() (queue.c) when
+ * claim_direct() says it may.
+ */
+
+CREATE FUNCTION adoption.claim_direct()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'adoption_claim_direct'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION adoption.claim_direct() IS 'Internal: whether claim_actions() may claim through adoption.claim_pending()';
+CREATE FUNCTION adoption.claim_pending(worker text, max integer, lease interval, live smallint[])
+RETURNS SETOF adoption.campaign_actions
+AS 'MODULE_PATHNAME', 'adoption_claim_pending'
+LANGUAGE C VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION adoption.claim_pending(text, integer, interval, smallint[]) IS 'Internal: claims up to max due pending actions of the live slots for worker (claim_actions() without the executor)';
+CREATE OR REPLACE FUNCTION adoption.claim_actions(worker text, max integer DEFAULT 100, lease interval DEFAULT '5 minutes')
+RETURNS SETOF adoption.campaign_actions
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off
+SET enable_bitmapscan = off
+SET enable_sort = off
+SET enable_hashjoin = off
+SET enable_mergejoin = off
+SET jit = off
+AS $$
+DECLARE
+	claimed bigint;
+	live smallint[];
+BEGIN
+	IF worker IS NULL OR btrim(worker) = '' THEN
+		RAISE EXCEPTION 'worker must not be empty' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Name the worker, e.g. its host and process id; complete_action() can check it.';
+	END IF;
+	IF max IS NULL OR max < 0 THEN
+		RAISE EXCEPTION 'max must not be negative, not %', coalesce(max::text, 'NULL') USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF lease IS NULL OR lease <= interval '0' THEN
+		RAISE EXCEPTION 'lease must be positive, not %', coalesce(lease::text, 'NULL') USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'The lease is how long the worker holds the actions, e.g. ''5 minutes''.';
+	END IF;
+	/*
+	 * On a Citus coordinator: per shard group, on its worker (citus.sql),
+	 * with custom plans (Citus plans a distributed statement with
+	 * parameters no other way; set back when this function returns).
+	 */
+	IF adoption.citus_distributed() THEN
+		PERFORM set_config('plan_cache_mode', 'auto', true);
+		RETURN QUERY SELECT c.* FROM adoption.citus_claim_actions(worker, max, lease) AS c;
+		RETURN;
+	END IF;
+
+	PERFORM adoption.advance_action_ring();
+	/*
+	 * The slots to scan, as a list the executor prunes the others by when
+	 * it starts the statement (a plan kept for the session: a parameter
+	 * array would not prune).  An action committed since this call began
+	 * and in a slot not listed is the next claim's, as if it had committed
+	 * a moment later.  (One element per slot: adoption.action_ring_slots().)
+	 */
+	live := adoption.action_live_slots();
+
+	/* Expired leases of actions out of attempts (the tenant's max_attempts): dead, not handed out again. */
+	WITH expired AS (
+		DELETE FROM adoption.campaign_action_queue AS q
+		WHERE q.status = 'claimed' AND q.lease_until < now()
+			AND q.attempts >= (adoption.tenant_settings(q.tenant_id)).max_attempts
+			AND (q.action_id, q.slot) IN (SELECT e.action_id, e.slot FROM adoption.campaign_action_queue AS e
+				WHERE e.status = 'claimed' AND e.lease_until < now()
+				FOR UPDATE SKIP LOCKED)
+		RETURNING q.*
+	)
+	INSERT INTO adoption.campaign_action_archive
+	SELECT e.action_id, e.tenant_id, e.user_id, e.feature_id, e.template_key, e.campaign_id, e.reason,
+		e.dedupe_key, 'dead', e.attempts, e.available_at, e.claimed_by, e.lease_until,
+		coalesce(e.last_error, 'lease expired'), e.created_at, now()
+	FROM expired AS e;
+
+	/*
+	 * Due pending actions first, then actions whose lease expired.  The
+	 * first without the executor when it may (claim_pending(), queue.c),
+	 * else as this statement.
+	 */
+	IF adoption.claim_direct() THEN
+		RETURN QUERY SELECT c.* FROM adoption.claim_pending(worker, max, lease, live) AS c;
+	ELSE
+		RETURN QUERY
+		WITH locked AS (
+			SELECT p.tenant_id, p.action_id, p.slot FROM adoption.campaign_action_queue AS p
+			WHERE p.status = 'pending' AND p.available_at <= now()
+				AND p.slot IN (live[1], live[2], live[3], live[4], live[5], live[6], live[7], live[8],
+					live[9], live[10], live[11], live[12], live[13], live[14], live[15], live[16])
+			ORDER BY p.available_at, p.action_id
+			LIMIT max
+			FOR UPDATE SKIP LOCKED
+		)
+		UPDATE adoption.campaign_action_queue AS q
+		SET status = 'claimed', claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
+		FROM locked AS l
+		WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id AND q.slot = l.slot
+		RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
+			q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
+			q.created_at, q.completed_at, q.status_reason;
+	END IF;
+	GET DIAGNOSTICS claimed = ROW_COUNT;
+	IF claimed < max THEN
+		RETURN QUERY
+		WITH locked AS (
+			SELECT x.tenant_id, x.action_id, x.slot FROM adoption.campaign_action_queue AS x
+			WHERE x.status = 'claimed' AND x.lease_until < now()
+			ORDER BY x.lease_until
+			LIMIT max - claimed
+			FOR UPDATE SKIP LOCKED
+		)
+		UPDATE adoption.campaign_action_queue AS q
+		SET claimed_by = worker, lease_until = now() + lease, attempts = q.attempts + 1
+		FROM locked AS l
+		WHERE q.tenant_id = l.tenant_id AND q.action_id = l.action_id AND q.slot = l.slot
+		RETURNING q.action_id, q.tenant_id, q.user_id, q.feature_id, q.template_key, q.campaign_id, q.reason,
+			q.dedupe_key, q.status, q.attempts, q.available_at, q.claimed_by, q.lease_until, q.last_error,
+			q.created_at, q.completed_at, q.status_reason;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION adoption.claim_actions(text, integer, interval) IS 'Claims up to max due actions for worker for the lease; never hands one action to two workers at once';
+CREATE OR REPLACE FUNCTION adoption.fail_action(action_id bigint, error text, worker text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	a adoption.campaign_action_queue := adoption.take_held_action(action_id, worker);
+	max_attempts integer;
+BEGIN
+	max_attempts := (adoption.tenant_settings(a.tenant_id)).max_attempts;
+	IF a.attempts >= max_attempts THEN
+		INSERT INTO adoption.campaign_action_archive
+		VALUES (a.action_id, a.tenant_id, a.user_id, a.feature_id, a.template_key, a.campaign_id, a.reason,
+			a.dedupe_key, 'dead', a.attempts, a.available_at, a.claimed_by, a.lease_until, error,
+			a.created_at, now());
+		RETURN 'dead';
+	END IF;
+	/* Backoff: 30 s after the first failure, doubling, at most a day. */
+	INSERT INTO adoption.campaign_action_queue
+	VALUES (a.action_id, a.tenant_id, a.user_id, a.feature_id, a.template_key, a.campaign_id, a.reason,
+		a.dedupe_key, 'pending', a.attempts,
+		now() + least(interval '30 seconds' * power(2, least(a.attempts - 1, 12)), interval '1 day'),
+		a.claimed_by, NULL, error, a.created_at, NULL, a.status_reason, DEFAULT);
+	RETURN 'pending';
+END
+$$;
+COMMENT ON FUNCTION adoption.fail_action(bigint, text, text) IS 'Records a failed delivery: the action is retried after 30 s, 1 min, 2 min... (at most a day), or is dead after max_attempts; returns the new status';
+ALTER FUNCTION adoption.fail_action(bigint, text, text) SECURITY DEFINER;
+REVOKE ALL ON FUNCTION adoption.action_ring_slots(), adoption.action_generation_ids() FROM PUBLIC;
+ALTER FUNCTION adoption.claim_actions(text, integer, interval) SECURITY DEFINER;
+REVOKE ALL ON FUNCTION adoption.claim_direct(), adoption.claim_pending(text, integer, interval, smallint[]) FROM PUBLIC;
+
+/*
+ * Audit of the customer-success numbers: health_history and tenant_health
+ * derive previous_risk and delta from the scores themselves (the score
+ * with the latest earlier scored_at), so that they no longer depend on the
+ * order the scores were computed in; rescore_tenants() brings the stored
+ * columns of the next score up to date when an earlier one is added;
+ * wilson_interval() refuses counts out of range (22023).
+ */
+
 CREATE OR REPLACE VIEW adoption.tenant_health WITH (security_invoker = true) AS
 SELECT t.tenant_id, t.name AS tenant_name, t.segment, t.plan, t.arr,
 	h.scored_at, h.score, h.risk, p.risk AS previous_risk, h.score OPERATOR(pg_catalog.-) p.score AS delta,
@@ -9016,7 +5949,6 @@ COMMENT ON COLUMN adoption.tenant_health.components IS 'The present components a
 COMMENT ON COLUMN adoption.tenant_health.last_event_at IS 'Latest event time up to scored_at';
 COMMENT ON COLUMN adoption.tenant_health.active_users IS 'Users with an event within active_window before scored_at';
 
-
 CREATE OR REPLACE VIEW adoption.health_history WITH (security_invoker = true) AS
 SELECT h.tenant_id, t.name AS tenant_name, t.segment, h.scored_at, h.score, h.risk,
 	pg_catalog.lag(h.risk) OVER w AS previous_risk,
@@ -9039,31 +5971,6 @@ COMMENT ON COLUMN adoption.health_history.components IS 'The present components 
 COMMENT ON COLUMN adoption.health_history.actions IS 'Tenant-level campaign templates this score enqueued';
 COMMENT ON COLUMN adoption.health_history.live IS 'Computed within a day of scored_at; only live scores enqueue actions (a backfill does not)';
 
-CREATE OR REPLACE FUNCTION adoption.wilson_interval(x bigint, n bigint, z double precision DEFAULT 1.959963984540054)
-RETURNS double precision[]
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	p double precision := x::double precision / nullif(n, 0);
-BEGIN
-	IF n < 0 OR x < 0 OR x > n THEN
-		RAISE EXCEPTION 'invalid Wilson interval: % successes of % trials', x, n
-			USING ERRCODE = 'invalid_parameter_value', HINT = 'x must be between 0 and n, n at least 0.';
-	END IF;
-	IF NOT (z > 0 AND z < 'Infinity') THEN
-		RAISE EXCEPTION 'invalid Wilson interval: z must be a positive finite number, not %', z
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF n = 0 THEN
-		RETURN NULL;
-	END IF;
-	RETURN ARRAY[(p + z * z / (2 * n) - z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n),
-		(p + z * z / (2 * n) + z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n)];
-END
-$$;
-COMMENT ON FUNCTION adoption.wilson_interval(bigint, bigint, double precision) IS 'Wilson score interval {low, high} of the rate x / n (z = 1.959964, the 97.5 % normal quantile: 95 %); NULL when n = 0; x outside 0..n refused (22023)';
-
 /*
  * Audit of the customer-success numbers: intervention_effectiveness()
  * keys the actions that exclude a baseline moment by the play's subject (the
@@ -9071,315 +5978,16 @@ COMMENT ON FUNCTION adoption.wilson_interval(bigint, bigint, double precision) I
  * habitual user, a manual intervention may name one), and an action
  * created exactly window_length before the moment excludes it.
  */
-CREATE OR REPLACE FUNCTION adoption.intervention_effectiveness(window_length interval DEFAULT '30 days',
-	as_of timestamptz DEFAULT pg_catalog.now())
-RETURNS TABLE (template_key text, month date, actions bigint, outcomes bigint, outcome_rate double precision,
-	rate_low double precision, rate_high double precision, baseline bigint, baseline_outcomes bigint,
-	baseline_rate double precision, baseline_low double precision, baseline_high double precision,
-	lift double precision)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-SET TimeZone = 'UTC'
-AS $$
-BEGIN
-	IF window_length IS NULL OR window_length <= interval '0' THEN
-		RAISE EXCEPTION 'window_length must be positive, not %', coalesce(window_length::text, 'NULL')
-			USING ERRCODE = 'invalid_parameter_value', HINT = 'Pass how long after the moment the outcome may come, e.g. ''30 days''.';
-	END IF;
-	IF as_of IS NULL OR NOT isfinite(as_of) THEN
-		RAISE EXCEPTION 'as_of must be a finite time, not %', coalesce(as_of::text, 'NULL')
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	RETURN QUERY
-	WITH w AS (SELECT window_length AS len, intervention_effectiveness.as_of AS t),
-	acts AS (
-		/* Done actions of the six templates whose window ended by as_of. */
-		SELECT a.template_key AS tpl, a.tenant_id AS t, a.user_id AS u, a.feature_id AS f, a.completed_at AS m
-		FROM adoption.campaign_actions AS a, w
-		WHERE a.status = 'done' AND a.completed_at + w.len <= w.t
-			AND a.template_key IN ('retention_intervention', 'escalate_to_cs', 'win_back', 'adoption_nudge',
-				'advanced_feature', 'expansion_offer')
-	),
-	created AS MATERIALIZED (
-		/*
-		 * Every action of those templates (any status), for excluding
-		 * baseline moments, keyed like their subjects: the user for
-		 * adoption_nudge ('' for the others, whose subject is the tenant:
-		 * an advanced_feature action names its habitual user, a manual
-		 * intervention may name one, and both are still about the tenant)
-		 * and, for the plays about a feature, the feature.
-		 */
-		SELECT a.template_key AS tpl, a.tenant_id AS t,
-			CASE WHEN a.template_key = 'adoption_nudge' THEN coalesce(a.user_id, '') ELSE '' END AS ku,
-			CASE WHEN a.template_key IN ('adoption_nudge', 'advanced_feature') THEN coalesce(a.feature_id, '') ELSE '' END AS kf,
-			a.created_at
-		FROM adoption.campaign_actions AS a
-		WHERE a.template_key IN ('retention_intervention', 'escalate_to_cs', 'win_back', 'adoption_nudge',
-			'advanced_feature', 'expansion_offer')
-	),
-	scores AS (
-		SELECT h.tenant_id AS t, h.scored_at AS m, h.risk, h.last_event_at, h.active_users, e.dormant_after,
-			e.seat_utilization_threshold, n.seats_licensed
-		FROM adoption.health_scores AS h
-		JOIN adoption.effective_settings AS e ON e.tenant_id = h.tenant_id
-		JOIN adoption.tenants AS n ON n.tenant_id = h.tenant_id
-	),
-	eligible AS (
-		SELECT 'retention_intervention'::text AS tpl, s.t, NULL::text AS u, NULL::text AS f, s.m FROM scores AS s WHERE s.risk = 'at_risk'
-		UNION ALL
-		SELECT 'escalate_to_cs', s.t, NULL, NULL, s.m FROM scores AS s WHERE s.risk = 'critical'
-		UNION ALL
-		SELECT 'win_back', s.t, NULL, NULL, s.m FROM scores AS s WHERE s.last_event_at <= s.m - s.dormant_after
-		UNION ALL
-		SELECT 'expansion_offer', s.t, NULL, NULL, s.m FROM scores AS s
-		WHERE s.seats_licensed > 0 AND s.active_users >= s.seat_utilization_threshold * s.seats_licensed
-		UNION ALL
-		SELECT 'adoption_nudge', u.tenant_id, u.user_id, u.feature_id, u.activated_at + e.nudge_after
-		FROM adoption.user_feature_state AS u
-		JOIN adoption.effective_settings AS e ON e.tenant_id = u.tenant_id
-		WHERE u.adopted_at IS NULL OR u.adopted_at > u.activated_at + e.nudge_after
-		UNION ALL
-		SELECT 'advanced_feature', u.tenant_id, NULL, f.upgrade_feature_id, min(u.habitual_at)
-		FROM adoption.user_feature_state AS u
-		JOIN adoption.features AS f ON f.feature_id = u.feature_id AND f.upgrade_feature_id IS NOT NULL
-		WHERE u.habitual_at IS NOT NULL
-			AND NOT EXISTS (SELECT 1 FROM adoption.user_feature_state AS g WHERE g.tenant_id = u.tenant_id
-				AND g.feature_id = f.upgrade_feature_id AND g.activated_at <= u.habitual_at)
-		GROUP BY u.tenant_id, f.upgrade_feature_id
-	),
-	base AS (
-		/*
-		 * Eligible moments without an action of the template for the
-		 * subject created within the window before or after (bounds
-		 * included); the first per subject and month.
-		 */
-		SELECT DISTINCT ON (e.tpl, e.t, e.u, e.f, date_trunc('month', e.m)) e.tpl, e.t, e.u, e.f, e.m
-		FROM eligible AS e, w
-		WHERE e.m + w.len <= w.t
-			AND NOT EXISTS (SELECT 1 FROM created AS c
-				WHERE c.tpl = e.tpl AND c.t = e.t AND c.ku = coalesce(e.u, '')
-					AND c.kf = CASE WHEN e.tpl IN ('adoption_nudge', 'advanced_feature') THEN coalesce(e.f, '') ELSE '' END
-					AND c.created_at >= e.m - w.len AND c.created_at <= e.m + w.len)
-		ORDER BY e.tpl, e.t, e.u, e.f, date_trunc('month', e.m), e.m
-	),
-	units AS (
-		SELECT true AS treated, acts.* FROM acts
-		UNION ALL
-		SELECT false, base.* FROM base
-	),
-	judged AS (
-		SELECT x.treated, x.tpl, date_trunc('month', x.m)::date AS month, CASE x.tpl
-			WHEN 'retention_intervention' THEN EXISTS (SELECT 1 FROM adoption.health_scores AS h
-				WHERE h.tenant_id = x.t AND h.scored_at > x.m AND h.scored_at <= x.m + w.len AND h.risk = 'healthy')
-			WHEN 'escalate_to_cs' THEN EXISTS (SELECT 1 FROM adoption.health_scores AS h
-				WHERE h.tenant_id = x.t AND h.scored_at > x.m AND h.scored_at <= x.m + w.len AND h.risk <> 'critical')
-			WHEN 'win_back' THEN EXISTS (SELECT 1 FROM adoption.feature_usage_events AS v
-				WHERE v.tenant_id = x.t AND v.usage_timestamp > x.m AND v.usage_timestamp <= x.m + w.len)
-			WHEN 'expansion_offer' THEN EXISTS (SELECT 1 FROM adoption.billing_events AS b
-				WHERE b.tenant_id = x.t AND b.kind = 'upgrade' AND b.occurred_at > x.m AND b.occurred_at <= x.m + w.len)
-			WHEN 'adoption_nudge' THEN EXISTS (SELECT 1 FROM adoption.user_feature_state AS u
-				WHERE u.tenant_id = x.t AND u.user_id = x.u AND u.feature_id = x.f
-					AND u.adopted_at > x.m AND u.adopted_at <= x.m + w.len)
-			WHEN 'advanced_feature' THEN EXISTS (SELECT 1 FROM adoption.user_feature_state AS u
-				WHERE u.tenant_id = x.t AND u.feature_id = x.f
-					AND u.activated_at > x.m AND u.activated_at <= x.m + w.len)
-			END AS success
-		FROM units AS x, w
-	),
-	agg AS (
-		SELECT j.tpl, j.month,
-			count(*) FILTER (WHERE j.treated) AS n, count(*) FILTER (WHERE j.treated AND j.success) AS k,
-			count(*) FILTER (WHERE NOT j.treated) AS bn, count(*) FILTER (WHERE NOT j.treated AND j.success) AS bk
-		FROM judged AS j
-		GROUP BY j.tpl, j.month
-	)
-	SELECT agg.tpl, agg.month, agg.n, agg.k, agg.k::double precision / nullif(agg.n, 0),
-		(adoption.wilson_interval(agg.k, agg.n))[1], (adoption.wilson_interval(agg.k, agg.n))[2],
-		agg.bn, agg.bk, agg.bk::double precision / nullif(agg.bn, 0),
-		(adoption.wilson_interval(agg.bk, agg.bn))[1], (adoption.wilson_interval(agg.bk, agg.bn))[2],
-		(agg.k::double precision / nullif(agg.n, 0)) / nullif(agg.bk::double precision / nullif(agg.bn, 0), 0)
-	FROM agg
-	ORDER BY agg.tpl, agg.month;
-END
-$$;
-COMMENT ON FUNCTION adoption.intervention_effectiveness(interval, timestamptz) IS 'Per play and month: done actions and how many were followed by their outcome within window_length, against a baseline of eligible moments without the play, with 95 % Wilson intervals and the lift; only units whose window ended by as_of';
 
 /*
  * Audit of the customer-success numbers: feature_recommendations() gives a
  * tenant without a segment (plan) no segment (plan) peers: an unknown
  * segment is missing data, not a segment; n below 1 is refused.
  */
-CREATE OR REPLACE FUNCTION adoption.feature_recommendations(tenant_ids text[], n integer DEFAULT 3, as_of timestamptz DEFAULT NULL)
-RETURNS TABLE (tenant_id text, rank integer, feature_id text, feature_name text, tier text,
-	score double precision, confidence double precision, support double precision, lift double precision, because text,
-	upgrade_of text, peers integer, peer_group text)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-SET plan_cache_mode = force_custom_plan
-AS $$
-BEGIN
-	IF n IS NULL OR n < 1 THEN
-		RAISE EXCEPTION 'n must be at least 1, not %', coalesce(n::text, 'NULL')
-			USING ERRCODE = 'invalid_parameter_value', HINT = 'n is how many features to recommend per tenant.';
-	END IF;
-	RETURN QUERY
-	WITH ta AS MATERIALIZED (
-		/*
-		 * Tenant x feature adoptions: now, the pairs with an adopted user
-		 * (tenant_feature_counts, one small row each); as of a time, from
-		 * the users' adoption times.
-		 */
-		SELECT c.tenant_id AS t, c.feature_id AS f
-		FROM adoption.tenant_feature_counts AS c
-		WHERE feature_recommendations.as_of IS NULL AND c.adopted_users > 0
-		UNION ALL
-		SELECT s.tenant_id, s.feature_id
-		FROM adoption.user_feature_state AS s
-		WHERE feature_recommendations.as_of IS NOT NULL AND s.adopted_at < feature_recommendations.as_of
-		GROUP BY s.tenant_id, s.feature_id
-	), tg AS MATERIALIZED (
-		/* The groups every tenant belongs to: its segment and plan, its segment, all. */
-		SELECT t.tenant_id AS t, g.gk
-		FROM adoption.tenants AS t,
-			LATERAL (VALUES ('sp:' || quote_nullable(t.segment) || '|' || quote_nullable(t.plan)),
-				('s:' || quote_nullable(t.segment)), ('all')) AS g (gk)
-	), gn AS (
-		SELECT tg.gk, count(*)::integer AS members FROM tg GROUP BY tg.gk
-	), x AS MATERIALIZED (
-		/*
-		 * Each target's peer group: the first with at least 5 other
-		 * tenants.  A tenant without a segment (plan) has no segment (plan)
-		 * peers: an unknown segment is missing data, not a segment, and
-		 * would make peers of an enterprise and a small business.
-		 */
-		SELECT t.tenant_id AS x,
-			CASE WHEN t.segment IS NOT NULL AND t.plan IS NOT NULL AND sp.members - 1 >= 5 THEN sp.gk
-				WHEN t.segment IS NOT NULL AND sg.members - 1 >= 5 THEN sg.gk ELSE 'all' END AS gk
-		FROM adoption.tenants AS t
-		JOIN gn AS sp ON sp.gk = 'sp:' || quote_nullable(t.segment) || '|' || quote_nullable(t.plan)
-		JOIN gn AS sg ON sg.gk = 's:' || quote_nullable(t.segment)
-		WHERE t.tenant_id = ANY (feature_recommendations.tenant_ids)
-	), members AS MATERIALIZED (
-		SELECT tg.gk, tg.t FROM tg WHERE tg.gk IN (SELECT x.gk FROM x)
-	), fc AS (
-		/* Members of each group that adopted each feature. */
-		SELECT m.gk, ta.f, count(*) AS k FROM members AS m JOIN ta ON ta.t = m.t GROUP BY m.gk, ta.f
-	), cooc AS (
-		/* Members of each group that adopted both a and c. */
-		SELECT m.gk, a.f AS a, c.f AS c, count(*) AS k
-		FROM members AS m
-		JOIN ta AS a ON a.t = m.t
-		JOIN ta AS c ON c.t = m.t AND c.f <> a.f
-		GROUP BY m.gk, a.f, c.f
-	), mine AS MATERIALIZED (
-		/* The targets' own adoptions. */
-		SELECT ta.t, ta.f FROM ta WHERE ta.t = ANY (feature_recommendations.tenant_ids)
-	), up AS (
-		/* Upgrade paths: c is the upgrade_feature_id of a feature the target adopted. */
-		SELECT mine.t, u.upgrade_feature_id AS c, min(u.feature_id) AS upgrade_of
-		FROM mine JOIN adoption.features AS u ON u.feature_id = mine.f
-		WHERE u.upgrade_feature_id IS NOT NULL
-		GROUP BY mine.t, u.upgrade_feature_id
-	), rules AS (
-		/*
-		 * A target is a member of its group: a pair (a, c) with c not
-		 * adopted by it never counts it, a feature a it adopted does once.
-		 */
-		SELECT x.x, ma.f AS a, co.c, gn.members - 1 AS peers,
-			CASE WHEN x.gk LIKE 'sp:%' THEN 'segment and plan' WHEN x.gk LIKE 's:%' THEN 'segment' ELSE 'all' END AS grp,
-			co.k::double precision / (gn.members - 1) AS support,
-			co.k::double precision / (fa.k - 1) AS confidence,
-			(co.k::double precision / (fa.k - 1)) / (fc.k::double precision / (gn.members - 1)) AS lift,
-			up.upgrade_of IS NOT NULL AS upgrade, up.upgrade_of, nm.n_mine
-		FROM x
-		JOIN (SELECT mine.t, count(*) AS n_mine FROM mine GROUP BY mine.t) AS nm ON nm.t = x.x
-		JOIN mine AS ma ON ma.t = x.x
-		JOIN cooc AS co ON co.gk = x.gk AND co.a = ma.f
-		LEFT JOIN mine AS mc ON mc.t = x.x AND mc.f = co.c
-		JOIN gn ON gn.gk = x.gk
-		JOIN fc AS fa ON fa.gk = x.gk AND fa.f = ma.f
-		JOIN fc ON fc.gk = x.gk AND fc.f = co.c
-		LEFT JOIN up ON up.t = x.x AND up.c = co.c
-		WHERE mc.f IS NULL
-	), best AS (
-		SELECT DISTINCT ON (rules.x, rules.c) rules.*,
-			sum(rules.confidence) OVER (PARTITION BY rules.x, rules.c) / rules.n_mine AS score
-		FROM rules
-		ORDER BY rules.x, rules.c, rules.confidence DESC, rules.lift DESC, rules.support DESC, rules.a
-	), ranked AS (
-		SELECT best.*, row_number() OVER (PARTITION BY best.x
-			ORDER BY best.score DESC, best.upgrade DESC, best.lift DESC, best.support DESC, best.c)::integer AS r
-		FROM best
-	)
-	SELECT ranked.x, ranked.r, ranked.c, f.feature_name, f.tier, ranked.score, ranked.confidence, ranked.support, ranked.lift,
-		ranked.a, ranked.upgrade_of, ranked.peers, ranked.grp
-	FROM ranked
-	LEFT JOIN adoption.features AS f ON f.feature_id = ranked.c
-	WHERE ranked.r <= feature_recommendations.n
-	ORDER BY ranked.x, ranked.r;
-END
-$$;
-COMMENT ON FUNCTION adoption.feature_recommendations(text[], integer, timestamptz) IS 'Cross-sell recommendations of several tenants as of a time (NULL: all data): per tenant the n best features it has not adopted, from the association rules of its peers (segment and plan), with support, confidence, lift, the antecedent feature and the upgrade path';
 
 /*
  * Audit of the customer-success numbers: evaluate_recommendations() hides
  * every feature adopted at a tenant's latest adoption time (ties at one
  * microsecond all hidden, any of them recommended is a hit).
  */
-CREATE OR REPLACE FUNCTION adoption.evaluate_recommendations(k integer DEFAULT 3)
-RETURNS TABLE (method text, tenants integer, hits integer, hit_rate double precision)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	c record;
-	n_tenants integer := 0;
-	rec_hits integer := 0;
-	pop_hits integer := 0;
-BEGIN
-	IF k IS NULL OR k < 1 OR k > 100 THEN
-		RAISE EXCEPTION 'k must be between 1 and 100, not %', coalesce(k::text, 'NULL')
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	/*
-	 * Per tenant with an adoption before its most recent one: the features
-	 * adopted at that latest time are hidden (all of them when several
-	 * share the microsecond, as with imported day-granular history: either
-	 * was "the next adoption", so recommending any of them is a hit).
-	 */
-	FOR c IN
-		WITH a AS (
-			SELECT s.tenant_id, s.feature_id, min(s.adopted_at) AS adopted_at
-			FROM adoption.user_feature_state AS s WHERE s.adopted_at IS NOT NULL
-			GROUP BY s.tenant_id, s.feature_id
-		), l AS (
-			SELECT a.tenant_id, max(a.adopted_at) AS adopted_at FROM a GROUP BY a.tenant_id
-		)
-		SELECT l.tenant_id, l.adopted_at, array_agg(a.feature_id ORDER BY a.feature_id) AS hidden
-		FROM l JOIN a ON a.tenant_id = l.tenant_id AND a.adopted_at = l.adopted_at
-		WHERE EXISTS (SELECT 1 FROM a AS b WHERE b.tenant_id = l.tenant_id AND b.adopted_at < l.adopted_at)
-		GROUP BY l.tenant_id, l.adopted_at
-		ORDER BY l.tenant_id
-	LOOP
-		n_tenants := n_tenants + 1;
-		IF EXISTS (SELECT 1 FROM adoption.feature_recommendations(ARRAY[c.tenant_id], k, c.adopted_at) AS r
-			WHERE r.feature_id = ANY (c.hidden)) THEN
-			rec_hits := rec_hits + 1;
-		END IF;
-		IF EXISTS (SELECT 1 FROM (
-			SELECT s.feature_id FROM adoption.user_feature_state AS s
-			WHERE s.adopted_at < c.adopted_at
-				AND s.feature_id NOT IN (SELECT m.feature_id FROM adoption.user_feature_state AS m
-					WHERE m.tenant_id = c.tenant_id AND m.adopted_at < c.adopted_at)
-			GROUP BY s.feature_id
-			ORDER BY count(DISTINCT s.tenant_id) DESC, s.feature_id
-			LIMIT k) AS p WHERE p.feature_id = ANY (c.hidden)) THEN
-			pop_hits := pop_hits + 1;
-		END IF;
-	END LOOP;
-	RETURN QUERY VALUES
-		('recommend_features', n_tenants, rec_hits, rec_hits::double precision / nullif(n_tenants, 0)),
-		('most_popular', n_tenants, pop_hits, pop_hits::double precision / nullif(n_tenants, 0));
-END
-$$;
-COMMENT ON FUNCTION adoption.evaluate_recommendations(integer) IS 'Hold-out evaluation of recommend_features: hides each tenant''s most recent adoption (every feature adopted at that time), recommends as of its time, and reports the hit rate at k against recommending the k most adopted features';
+
