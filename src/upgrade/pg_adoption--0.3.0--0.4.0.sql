@@ -1,6 +1,9 @@
 /*
- * pg_adoption upgrade 0.3.0 -> 0.4.0.  Each change of 0.4.0 appends its
- * part below, with a comment saying what it adds or changes.
+ * pg_adoption upgrade 0.3.0 -> 0.4.0.  Each change of 0.4.0 has its part
+ * below, with a comment saying what it adds or changes.  Every object is
+ * created or replaced once, in its 0.4.0 form: a function new in 0.4.0 where
+ * the change that adds it stands, one that 0.3.0 has where its last change
+ * stands (or earlier when what follows needs it).
  */
 \echo Use "ALTER EXTENSION pg_adoption UPDATE TO '0.4.0'" to load this file. \quit
 
@@ -26,11 +29,12 @@ UPDATE adoption.tenant_state AS s SET
 
 /*
  * Issue 20: complete_action() returns what happened, the new status (done),
- * as fail_action() does.  A new result type needs DROP and CREATE; the
- * function gets back its SECURITY DEFINER and its only grant.
+ * as fail_action() does (in C since issue 19: queue.c).  A new result type
+ * needs DROP and CREATE; the function gets back its SECURITY DEFINER and its
+ * only grant.
  */
 DROP FUNCTION adoption.complete_action(bigint, text);
-CREATE OR REPLACE FUNCTION adoption.complete_action(action_id bigint, worker text DEFAULT NULL)
+CREATE FUNCTION adoption.complete_action(action_id bigint, worker text DEFAULT NULL)
 RETURNS text
 AS 'MODULE_PATHNAME', 'adoption_complete_action'
 LANGUAGE C VOLATILE
@@ -56,7 +60,7 @@ ALTER TABLE adoption.features DROP CONSTRAINT features_upgrade_feature_id_fkey;
  * the upgrade feature FOR KEY SHARE, so that a concurrent DELETE of it waits
  * and the later of the two sees the other.
  */
-CREATE OR REPLACE FUNCTION adoption.check_upgrade_feature()
+CREATE FUNCTION adoption.check_upgrade_feature()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -93,7 +97,7 @@ CREATE CONSTRAINT TRIGGER features_upgrade_feature_exists
 	FOR EACH ROW WHEN (NEW.upgrade_feature_id IS NOT NULL)
 	EXECUTE FUNCTION adoption.check_upgrade_feature();
 
-CREATE OR REPLACE FUNCTION adoption.release_upgrade_feature()
+CREATE FUNCTION adoption.release_upgrade_feature()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -119,9 +123,11 @@ REVOKE ALL ON FUNCTION adoption.check_upgrade_feature(), adoption.release_upgrad
  * Issue 18: persona profiles of feedback (src/sql/profiles.sql): the table
  * adoption.feedback_profile kept by statement triggers of adoption.feedback,
  * adoption.rebuild_feedback_profiles(), the views persona_themes,
- * persona_profiles, segment_persona_themes and segment_personas, with their
- * privileges and row-level security as security.sql gives them; then the
- * profile of the feedback already there.
+ * persona_profiles, segment_persona_themes and segment_personas
+ * (persona_profiles and segment_personas spread the composite
+ * persona_figures that persona_summary() returns), with their privileges
+ * and row-level security as security.sql gives them; then the profile of
+ * the feedback already there.
  */
 CREATE TABLE adoption.feedback_profile (
 	tenant_id text NOT NULL,
@@ -266,6 +272,7 @@ COMMENT ON COLUMN adoption.persona_themes.last_seen_at IS 'Latest created_at of 
 COMMENT ON COLUMN adoption.persona_themes.recent_mentions IS 'Mentions in the three months (UTC) ending with the tenant''s latest month of feedback';
 COMMENT ON COLUMN adoption.persona_themes.previous_mentions IS 'Mentions in the three months before those';
 COMMENT ON COLUMN adoption.persona_themes.trend IS 'rising, falling or steady: the share of the tenant''s feedback mentioning it, recent against previous months; NULL when either window has no feedback';
+
 /*
  * The figures of a persona, per tenant in persona_profiles and per segment
  * in segment_personas: both views spread this type, in this order, after
@@ -412,8 +419,6 @@ COMMENT ON POLICY all_rows ON adoption.feedback_profile IS 'adoption_app and ado
 COMMENT ON POLICY own_tenant ON adoption.feedback_profile IS 'adoption_tenant reads only the rows of the tenant named by the setting adoption.tenant_id (none when adoption.tenant_id is unset or empty)';
 SELECT adoption.rebuild_feedback_profiles();
 
-/* Issue 18: forget_tenant() also deletes the tenant's persona profile (and reports it). */
-
 /*
  * Issue 18: messaging opportunities (src/sql/messaging.sql): the campaign
  * template fix_announcement, the views fix_candidates and
@@ -524,7 +529,7 @@ COMMENT ON COLUMN adoption.messaging_opportunities.suggested_template IS 'Campai
  * row of adoption.fix_candidates, through enqueue_batch: the same queue and
  * dedupe rules as every other action.  Returns how many it enqueued.
  */
-CREATE OR REPLACE FUNCTION adoption.enqueue_fix_announcements()
+CREATE FUNCTION adoption.enqueue_fix_announcements()
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -799,7 +804,7 @@ RETURN pg_catalog.row_security_active('adoption.daily_feature_snapshots'::pg_cat
 COMMENT ON FUNCTION adoption.tenant_scoped() IS 'Internal to the across-tenant views: true when row-level security limits the reader to some tenants (not an analyst, the owner or a superuser)';
 
 /* Deletes a tenant's snapshots (forget_user, forget_tenant) and fixes the totals of their days; returns the rows deleted. */
-CREATE OR REPLACE FUNCTION adoption.drop_snapshots(tenant_id text)
+CREATE FUNCTION adoption.drop_snapshots(tenant_id text)
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -834,7 +839,7 @@ COMMENT ON FUNCTION adoption.drop_snapshots(text) IS 'Internal to forget_user an
  * each day (its activity), and the adoption times come from
  * user_feature_state.
  */
-CREATE OR REPLACE FUNCTION adoption.snapshot_days(targets jsonb)
+CREATE FUNCTION adoption.snapshot_days(targets jsonb)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -985,7 +990,7 @@ COMMENT ON FUNCTION adoption.snapshot_days(jsonb) IS 'Internal to adoption.snaps
  * no from_day: that tenant from its first event's day.  With from_day: a
  * backfill of [from_day, to_day] for one tenant or all.
  */
-CREATE OR REPLACE FUNCTION adoption.snapshot_adoption(from_day date DEFAULT NULL, to_day date DEFAULT NULL,
+CREATE FUNCTION adoption.snapshot_adoption(from_day date DEFAULT NULL, to_day date DEFAULT NULL,
 	tenant_id text DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1756,7 +1761,7 @@ COMMENT ON TABLE adoption.tenant_play_policy IS 'Per-tenant overrides of adoptio
 SELECT pg_catalog.pg_extension_config_dump('adoption.tenant_play_policy', '');
 
 /* The seeded defaults may be edited; a restore (or a user) inserting an existing cell updates it. */
-CREATE OR REPLACE FUNCTION adoption.merge_play_policy()
+CREATE FUNCTION adoption.merge_play_policy()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -1778,14 +1783,6 @@ CREATE TRIGGER play_policy_merge BEFORE INSERT ON adoption.play_policy
 	FOR EACH ROW EXECUTE FUNCTION adoption.merge_play_policy();
 SELECT pg_catalog.pg_extension_config_dump('adoption.play_policy', '');
 
-/*
- * The states of each tenant of tenant_ids as of as_of (NULL ids skipped).
- * risk: the latest health score scored at or before as_of.  last_event_at:
- * tenant_state's when it is not after as_of (exact), else the log's latest
- * event up to as_of.  cancelled_at: the latest cancellation up to as_of with
- * no payment_succeeded or upgrade after it (up to as_of).
- */
-
 /* The effective policy cell: the tenant's override, else the product-wide rule, else allowed. */
 CREATE FUNCTION adoption.play_allowed(tenant_id text, account_state text, template_key text)
 RETURNS boolean
@@ -1801,12 +1798,6 @@ AS $$
 		true)
 $$;
 COMMENT ON FUNCTION adoption.play_allowed(text, text, text) IS 'Whether the play policy lets a tenant in account_state get template_key (tenant override, else adoption.play_policy, else true)';
-
-/*
- * Of the (tenant, template) pairs given as parallel arrays, those the
- * tenants' states forbid as of as_of, with the forbidding states and the
- * reason written into a withdrawn action.  Set-based: one call per batch.
- */
 
 /*
  * Withdraws the queued plays (pending, or claimed with an expired lease) of
@@ -1859,7 +1850,7 @@ $$;
 COMMENT ON FUNCTION adoption.withdraw_plays(text[]) IS 'Withdraws the queued plays of the tenants (NULL: all) that the play policy now forbids: status withdrawn with a status_reason, kept in the archive, dedupe key freed; returns how many';
 
 /* AFTER INSERT statement trigger of billing_events: a cancellation withdraws the plays it forbids at once. */
-CREATE OR REPLACE FUNCTION adoption.billing_withdraw_plays()
+CREATE FUNCTION adoption.billing_withdraw_plays()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -1902,7 +1893,6 @@ COMMENT ON COLUMN adoption.account_play_policy.allowed IS 'Whether an account in
 COMMENT ON COLUMN adoption.account_play_policy.source IS 'tenant (adoption.tenant_play_policy), default (adoption.play_policy) or unlisted (no rule: allowed)';
 
 /* Privileges and row-level security of the play policy (security.sql). */
-
 ALTER FUNCTION adoption.billing_withdraw_plays() SECURITY DEFINER;
 REVOKE ALL ON adoption.play_policy, adoption.tenant_play_policy, adoption.account_play_policy FROM PUBLIC;
 REVOKE ALL ON FUNCTION adoption.merge_play_policy(),
@@ -2330,9 +2320,10 @@ COMMENT ON FUNCTION adoption.api_trigger_intervention(jsonb) IS 'POST success/in
 /*
  * GET success/expansion/{tenant_id}: seats and revenue, the expansion
  * opportunities, whether the account's state allows the expansion plays
- * now, and the expansion plays queued or sent.
+ * now, the expansion plays queued or sent, and the cross-sell
+ * recommendations (feature_recommendations(), issue 17, below).
  */
-CREATE OR REPLACE FUNCTION adoption.api_expansion(tenant_id text)
+CREATE FUNCTION adoption.api_expansion(tenant_id text)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -2386,7 +2377,13 @@ GRANT EXECUTE ON FUNCTION adoption.api_check_tenant(text), adoption.api_product_
  * Issue 17, cross-sell recommendations: feature_recommendations(),
  * recommend_features() and the hold-out evaluate_recommendations().
  */
-CREATE OR REPLACE FUNCTION adoption.feature_recommendations(tenant_ids text[], n integer DEFAULT 3, as_of timestamptz DEFAULT NULL)
+
+/*
+ * Audit of the customer-success numbers: feature_recommendations() gives a
+ * tenant without a segment (plan) no segment (plan) peers: an unknown
+ * segment is missing data, not a segment; n below 1 is refused.
+ */
+CREATE FUNCTION adoption.feature_recommendations(tenant_ids text[], n integer DEFAULT 3, as_of timestamptz DEFAULT NULL)
 RETURNS TABLE (tenant_id text, rank integer, feature_id text, feature_name text, tier text,
 	score double precision, confidence double precision, support double precision, lift double precision, because text,
 	upgrade_of text, peers integer, peer_group text)
@@ -2533,7 +2530,13 @@ COMMENT ON FUNCTION adoption.recommend_features(text, integer) IS 'Cross-sell: t
  * the k features adopted by the most tenants as of that time that the
  * tenant has not adopted.  One row per method.
  */
-CREATE OR REPLACE FUNCTION adoption.evaluate_recommendations(k integer DEFAULT 3)
+
+/*
+ * Audit of the customer-success numbers: evaluate_recommendations() hides
+ * every feature adopted at a tenant's latest adoption time (ties at one
+ * microsecond all hidden, any of them recommended is a hit).
+ */
+CREATE FUNCTION adoption.evaluate_recommendations(k integer DEFAULT 3)
 RETURNS TABLE (method text, tenants integer, hits integer, hit_rate double precision)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -2596,14 +2599,12 @@ GRANT EXECUTE ON FUNCTION adoption.feature_recommendations(text[], integer, time
 	adoption.recommend_features(text, integer), adoption.evaluate_recommendations(integer)
 	TO adoption_analyst, adoption_tenant;
 
-/* Issue 17: the expansion document carries the cross-sell recommendations. */
-
 /*
  * Issue 17, intervention effectiveness: wilson_interval(), the function
  * intervention_effectiveness(window_length, as_of) and the view of the
  * same name at its defaults.
  */
-CREATE OR REPLACE FUNCTION adoption.wilson_interval(x bigint, n bigint, z double precision DEFAULT 1.959963984540054)
+CREATE FUNCTION adoption.wilson_interval(x bigint, n bigint, z double precision DEFAULT 1.959963984540054)
 RETURNS double precision[]
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -2628,7 +2629,14 @@ END
 $$;
 COMMENT ON FUNCTION adoption.wilson_interval(bigint, bigint, double precision) IS 'Wilson score interval {low, high} of the rate x / n (z = 1.959964, the 97.5 % normal quantile: 95 %); NULL when n = 0; x outside 0..n refused (22023)';
 
-CREATE OR REPLACE FUNCTION adoption.intervention_effectiveness(window_length interval DEFAULT '30 days',
+/*
+ * Audit of the customer-success numbers: intervention_effectiveness()
+ * keys the actions that exclude a baseline moment by the play's subject (the
+ * user only for adoption_nudge: an advanced_feature action names its
+ * habitual user, a manual intervention may name one), and an action
+ * created exactly window_length before the moment excludes it.
+ */
+CREATE FUNCTION adoption.intervention_effectiveness(window_length interval DEFAULT '30 days',
 	as_of timestamptz DEFAULT pg_catalog.now())
 RETURNS TABLE (template_key text, month date, actions bigint, outcomes bigint, outcome_rate double precision,
 	rate_low double precision, rate_high double precision, baseline bigint, baseline_outcomes bigint,
@@ -2791,7 +2799,7 @@ GRANT SELECT ON adoption.intervention_effectiveness TO adoption_analyst, adoptio
  * shared with attribution()), revenue_attribution() and the view
  * attributed_revenue.
  */
-CREATE OR REPLACE FUNCTION adoption.touch_credit(model text, pos bigint, n bigint, w double precision, w_sum double precision)
+CREATE FUNCTION adoption.touch_credit(model text, pos bigint, n bigint, w double precision, w_sum double precision)
 RETURNS double precision
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE model
@@ -2913,8 +2921,9 @@ SELECT s.account_state, 'fix_announcement', true
 FROM (VALUES ('at_risk'), ('critical'), ('dormant'), ('cancelled')) AS s (account_state);
 
 /*
- * forget_tenant() as 0.4.0 has it: issues 17 (play policy overrides), 18
- * (the persona profile) and 21 (the daily snapshots) each changed it above.
+ * forget_tenant() also erases the tenant's play policy overrides (issue
+ * 17), its persona profile (issue 18, and reports it) and its daily
+ * snapshots (issue 21).
  */
 CREATE OR REPLACE FUNCTION adoption.forget_tenant(tenant_id text)
 RETURNS jsonb
@@ -2965,17 +2974,14 @@ COMMENT ON FUNCTION adoption.last_event_up_to(text, timestamptz) IS 'A tenant''s
 REVOKE ALL ON FUNCTION adoption.last_event_up_to(text, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION adoption.last_event_up_to(text, timestamptz) TO adoption_analyst, adoption_tenant;
 
--- The play policy inlined into the ingest trigger's enqueue plan: account_states() and
--- blocked_plays() with SQL-standard bodies and no SET clause (planned once with the kept
--- plan instead of at every statement that enqueues).
-
 /*
  * Issue 21, the dashboard's slow queries: a partial index of every
  * partition of the event log on the events naming a campaign_influence
  * (ensure_partitions() creates it for new partitions); attribution() through
  * attribution_touches() (last_touch without window functions),
- * touch_credit() inlinable (no SET clause), campaign_lift() reading the
- * indexed events and tenant_user_state, launch_performance through
+ * touch_credit() inlinable (no SET clause; defined with issue 17 above),
+ * campaign_lift() reading the indexed events and tenant_user_state,
+ * launch_performance through
  * users_active_between() instead of the DISTINCT users of the target
  * window's events.  The same numbers (test/pgtap/12_dashboard_queries.sql).
  */
@@ -3339,9 +3345,10 @@ GRANT EXECUTE ON FUNCTION adoption.attribution_touches(interval),
  * Issue 16, scale-out with Citus: adoption.citus_pending, adoption.distribute()
  * and adoption.citus_flush() (citus.sql); the merge and upgrade-feature
  * triggers work on the table they fire on (on Citus, a reference table's
- * shard) instead of naming the table.
+ * shard) instead of naming the table: merge_seeded_row() here;
+ * check_upgrade_feature(), release_upgrade_feature(), merge_play_policy()
+ * and settings_merge_default() are defined so where their parts stand.
  */
-
 CREATE OR REPLACE FUNCTION adoption.merge_seeded_row()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -3381,8 +3388,8 @@ CREATE TABLE adoption.citus_pending (
 );
 COMMENT ON TABLE adoption.citus_pending IS 'Internal to Citus clusters: features to register and enqueued actions to announce that the ingest trigger on a worker noted for adoption.citus_flush() on the coordinator; empty between statements';
 
-/* Returns the tables with how Citus holds them. */
-CREATE OR REPLACE FUNCTION adoption.distribute(shard_count integer DEFAULT NULL)
+/* Returns the tables with how Citus holds them; the reference and distributed tables in one pass. */
+CREATE FUNCTION adoption.distribute(shard_count integer DEFAULT NULL)
 RETURNS TABLE (table_name regclass, citus_table_type text)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -3510,8 +3517,9 @@ $$;
 COMMENT ON FUNCTION adoption.distribute(integer) IS 'On a Citus coordinator: distributes every tenant table by tenant_id, co-located with the event log (shard_count shards, NULL: citus.shard_count), makes the other tables reference tables; safe to call again; returns each table with its Citus table type';
 
 /*
- * Returns the number of actions announced.  Moves what the workers' ingest
- * triggers noted in adoption.citus_pending: registers (or renames) the
+ * Returns the number of actions announced (registers features without
+ * locking the rows it finds, as registry.c does).  Moves what the workers'
+ * ingest triggers noted in adoption.citus_pending: registers (or renames) the
  * features and sends one NOTIFY adoption_actions for the actions
  * enqueued.  (A worker enqueues without reading the play policy, and
  * adoption.withdraw_plays() cannot run distributed yet: docs/citus.md.)  The coordinator runs it after each statement
@@ -3520,7 +3528,7 @@ COMMENT ON FUNCTION adoption.distribute(integer) IS 'On a Citus coordinator: dis
  * role may write too, and empties a table that role may only insert into.
  * Safe to call any time.
  */
-CREATE OR REPLACE FUNCTION adoption.citus_flush()
+CREATE FUNCTION adoption.citus_flush()
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -3923,12 +3931,9 @@ COMMENT ON POLICY own_tenant ON adoption.attribution_snapshots IS 'adoption_tena
  * override, else the default" (used by the C cache,
  * adoption.tenant_settings(), the view adoption.effective_settings, which
  * gains the column updated_at, claim_actions() and fail_action()), and the
- * view; account_states() reads the view.
+ * view; account_states() (below) reads the settings rows through
+ * settings_in_force().
  */
-ALTER TABLE adoption.settings DROP CONSTRAINT settings_defaults_complete;
-ALTER TABLE adoption.settings ADD CONSTRAINT settings_defaults_complete CHECK (tenant_id IS NOT NULL OR NOT pg_catalog.jsonb_path_exists(
-		pg_catalog.to_jsonb(settings) OPERATOR(pg_catalog.-) 'tenant_id' OPERATOR(pg_catalog.-) 'event_retention',
-		'$.* ? (@ == null)'));
 COMMENT ON COLUMN adoption.settings.tenant_id IS 'Tenant whose overrides the row holds; NULL: the row of defaults';
 COMMENT ON COLUMN adoption.settings.aha_successes IS 'Successful uses after which a user has adopted a feature';
 COMMENT ON COLUMN adoption.settings.usage_velocity_threshold IS 'Uses within 7 days that make a user habitual';
@@ -3950,7 +3955,14 @@ COMMENT ON COLUMN adoption.settings.health_at_risk_min IS 'Health score from whi
 COMMENT ON COLUMN adoption.settings.action_cooldown IS 'A tenant-level health action is not enqueued again within this time';
 COMMENT ON COLUMN adoption.settings.seat_utilization_threshold IS 'Active users / seats_licensed from which a tenant is an expansion opportunity';
 COMMENT ON COLUMN adoption.settings.updated_at IS 'Last change of the row';
-CREATE OR REPLACE FUNCTION adoption.settings_derive()
+
+/*
+ * settings_derive() also writes the defaults-row check from the columns
+ * (replacing 0.3.0's; a whole-row reference cannot go to a Citus shard), and
+ * the view passes the rows to settings_in_force() as ROW(d.*)::adoption.settings
+ * (on a Citus shard d has the shard's row type).
+ */
+CREATE FUNCTION adoption.settings_derive()
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -4004,7 +4016,9 @@ END
 $derive$;
 COMMENT ON FUNCTION adoption.settings_derive() IS 'Writes adoption.settings_in_force(), the view adoption.effective_settings and the check that the defaults row is complete from the columns of adoption.settings (run after adding a setting)';
 SELECT adoption.settings_derive();
-CREATE OR REPLACE FUNCTION adoption.tenant_settings(tenant_id text)
+
+/* tenant_settings() passes the rows as ROW(d.*)::adoption.settings too (Citus shards). */
+CREATE FUNCTION adoption.tenant_settings(tenant_id text)
 RETURNS adoption.settings
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -4021,6 +4035,31 @@ REVOKE ALL ON FUNCTION adoption.settings_derive(), adoption.settings_in_force(te
 	adoption.tenant_settings(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION adoption.settings_in_force(text, adoption.settings, adoption.settings),
 	adoption.tenant_settings(text) TO adoption_analyst, adoption_tenant;
+CREATE OR REPLACE FUNCTION adoption.settings_merge_default()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cols text;
+	updated bigint;
+BEGIN
+	IF NEW.tenant_id IS NOT NULL THEN
+		RETURN NEW;
+	END IF;
+	SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
+	FROM pg_attribute AS a
+	WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> 'tenant_id';
+	/* The table the trigger fired on: on Citus, a shard of the reference table. */
+	EXECUTE format('UPDATE %2$s AS s SET (%1$s) = (SELECT %1$s FROM (SELECT ($1).*) AS n) WHERE s.tenant_id IS NULL',
+		cols, TG_RELID::regclass) USING NEW;
+	GET DIAGNOSTICS updated = ROW_COUNT;
+	IF updated > 0 THEN
+		RETURN NULL;
+	END IF;
+	RETURN NEW;
+END
+$$;
 
 /*
  * Issue 20, one enqueue path: adoption.queue_actions() claims the dedupe
@@ -4070,6 +4109,22 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION adoption.enqueue_action(text, text, text, jsonb, text, text, timestamptz) IS 'Enqueues a campaign action unless one with the same (tenant_id, dedupe_key) was enqueued (and not withdrawn) or the play policy forbids it for the account''s state; returns its id or NULL';
+CREATE OR REPLACE FUNCTION adoption.enqueue_batch(actions jsonb)
+RETURNS TABLE (tenant_id text, template_key text, action_id bigint)
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH a AS MATERIALIZED (
+		SELECT * FROM jsonb_to_recordset(coalesce(actions, '[]')) AS a(tenant_id text, user_id text,
+			feature_id text, template_key text, reason jsonb, dedupe_key text)
+		ORDER BY a.tenant_id, a.dedupe_key
+	)
+	SELECT q.tenant_id, q.template_key, q.action_id
+	FROM adoption.queue_actions(ARRAY(SELECT a.tenant_id FROM a), ARRAY(SELECT a.template_key FROM a),
+		ARRAY(SELECT a.dedupe_key FROM a), ARRAY(SELECT a.reason FROM a), ARRAY(SELECT a.user_id FROM a),
+		ARRAY(SELECT a.feature_id FROM a), NULL, true) AS q
+$$;
+COMMENT ON FUNCTION adoption.enqueue_batch(jsonb) IS 'Enqueues a JSON array of actions {tenant_id, template_key, dedupe_key, reason, user_id, feature_id} set-based, skipping keys already enqueued and plays the play policy forbids; returns what it enqueued';
 ALTER FUNCTION adoption.enqueue_action(text, text, text, jsonb, text, text, timestamptz) SECURITY DEFINER;
 
 /*
@@ -4207,14 +4262,24 @@ COMMENT ON COLUMN adoption.launch_performance.users_adopted IS 'Of users_active,
 COMMENT ON FUNCTION adoption.campaign_lift(interval) IS 'Per campaign and feature: adoption rate of the users the campaign touched (adopted within lookback after their first touch) vs the users it did not touch (adopted within the campaign window: first touch to last touch + lookback), among the users active across the window who had not adopted before (not the adopters of launch_performance or feature_retention: see docs/design.md, section 7); rate_difference and relative lift';
 
 /*
- * Restated last, as the install script defines them, after the lines of
- * work above that each changed them: account_states() (the play policy's
- * states: SQL-standard body, inlined into the trigger's enqueue plan, and the
- * settings through effective_settings) and blocked_plays(); the defaults-row
- * merge of adoption.settings (every column from the catalog, on the table
- * the trigger fired on).
+ * The play policy of issue 17 in its 0.4.0 form, defined here because
+ * account_states() reads the settings through settings_in_force() (issue
+ * 20, above): account_states() and blocked_plays() with SQL-standard bodies
+ * and no SET clause, inlined into the ingest trigger's enqueue plan (planned
+ * once with the kept plan instead of at every statement that enqueues);
+ * account_states() reads the settings in force from the tenants' own
+ * settings rows and the defaults row, not through effective_settings (whose
+ * join to every tenant was planned as a hash of all of them at each
+ * statement that enqueues).  Their privileges follow them.
  */
-CREATE OR REPLACE FUNCTION adoption.account_states(tenant_ids text[], as_of timestamptz DEFAULT pg_catalog.now())
+/*
+ * The states of each tenant of tenant_ids as of as_of (NULL ids skipped).
+ * risk: the latest health score scored at or before as_of.  last_event_at:
+ * tenant_state's when it is not after as_of (exact), else the log's latest
+ * event up to as_of.  cancelled_at: the latest cancellation up to as_of with
+ * no payment_succeeded or upgrade after it (up to as_of).
+ */
+CREATE FUNCTION adoption.account_states(tenant_ids text[], as_of timestamptz DEFAULT pg_catalog.now())
 RETURNS TABLE (tenant_id text, risk text, scored_at timestamptz, last_event_at timestamptz,
 	dormant boolean, cancelled_at timestamptz, states text[])
 LANGUAGE sql STABLE
@@ -4248,7 +4313,13 @@ BEGIN ATOMIC
 	) AS x;
 END;
 COMMENT ON FUNCTION adoption.account_states(text[], timestamptz) IS 'Per tenant as of a time: the risk band of its latest score, its last event and whether it is dormant, its standing cancellation, and the states the play policy knows (at_risk, critical, dormant, cancelled)';
-CREATE OR REPLACE FUNCTION adoption.blocked_plays(tenant_ids text[], template_keys text[], as_of timestamptz DEFAULT pg_catalog.now())
+
+/*
+ * Of the (tenant, template) pairs given as parallel arrays, those the
+ * tenants' states forbid as of as_of, with the forbidding states and the
+ * reason written into a withdrawn action.  Set-based: one call per batch.
+ */
+CREATE FUNCTION adoption.blocked_plays(tenant_ids text[], template_keys text[], as_of timestamptz DEFAULT pg_catalog.now())
 RETURNS TABLE (tenant_id text, template_key text, states text[], reason text)
 LANGUAGE sql STABLE
 BEGIN ATOMIC
@@ -4274,39 +4345,6 @@ COMMENT ON FUNCTION adoption.blocked_plays(text[], text[], timestamptz) IS 'Of t
 REVOKE ALL ON FUNCTION adoption.account_states(text[], timestamptz), adoption.blocked_plays(text[], text[], timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION adoption.account_states(text[], timestamptz), adoption.blocked_plays(text[], text[], timestamptz)
 	TO adoption_analyst, adoption_tenant;
-CREATE OR REPLACE FUNCTION adoption.settings_merge_default()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	cols text;
-	updated bigint;
-BEGIN
-	IF NEW.tenant_id IS NOT NULL THEN
-		RETURN NEW;
-	END IF;
-	SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
-	FROM pg_attribute AS a
-	WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> 'tenant_id';
-	/* The table the trigger fired on: on Citus, a shard of the reference table. */
-	EXECUTE format('UPDATE %2$s AS s SET (%1$s) = (SELECT %1$s FROM (SELECT ($1).*) AS n) WHERE s.tenant_id IS NULL',
-		cols, TG_RELID::regclass) USING NEW;
-	GET DIAGNOSTICS updated = ROW_COUNT;
-	IF updated > 0 THEN
-		RETURN NULL;
-	END IF;
-	RETURN NEW;
-END
-$$;
-
-/* distribute(): the reference and distributed tables in one pass (as citus.sql defines it). */
-
-/* settings_derive() also writes the defaults-row check from the columns (a whole-row reference cannot go to a Citus shard), and the view passes the rows to settings_in_force() as ROW(d.*)::adoption.settings (on a Citus shard d has the shard's row type). */
-
-/* tenant_settings() passes the rows as ROW(d.*)::adoption.settings too (Citus shards). */
-
-/* The one-row summary of each tenant (false) or segment (true) for the persona views. */
 
 /*
  * Issue 16 (Citus): rescore() and upkeep() per shard group (docs/citus.md):
@@ -4318,9 +4356,10 @@ $$;
  * citus_table, citus_on_shard); enqueue_batch() announces through
  * notify_actions(); billing_withdraw_plays() runs on its shard group;
  * claim_actions() per shard group (citus_claim_actions()), held_action()
- * locks by tenant.
+ * locks by tenant.  snapshot_days(), enqueue_batch(),
+ * billing_withdraw_plays(), distribute(), claim_actions(), held_action() and
+ * upkeep() are defined once, in this form, where their own parts stand.
  */
-
 CREATE UNLOGGED TABLE adoption.snapshot_work_target (
 	tenant_id text PRIMARY KEY, from_day date NOT NULL, to_day date NOT NULL, w interval NOT NULL
 );
@@ -4336,7 +4375,7 @@ CREATE UNLOGGED TABLE adoption.snapshot_work_active (
 );
 COMMENT ON TABLE adoption.snapshot_work_active IS 'Internal to adoption.snapshot_days(): the (tenant, user, day)s a user was active at the end of (empty between runs)';
 
-CREATE OR REPLACE FUNCTION adoption.rescore_tenants(tenant_id text, as_of timestamptz, incremental boolean,
+CREATE FUNCTION adoption.rescore_tenants(tenant_id text, as_of timestamptz, incremental boolean,
 	old_watermark timestamptz)
 RETURNS integer
 LANGUAGE plpgsql
@@ -4959,42 +4998,10 @@ REVOKE ALL ON FUNCTION adoption.rescore_tenants(text, timestamptz, boolean, time
 	adoption.citus_on_shard()
 	FROM PUBLIC;
 
-/*
- * The functions that issue 16's shard dispatch and issue 20's settings work
- * both changed (their appended blocks above each restate their own
- * version): restated as installed.
- */
-
-CREATE OR REPLACE FUNCTION adoption.enqueue_batch(actions jsonb)
-RETURNS TABLE (tenant_id text, template_key text, action_id bigint)
-LANGUAGE sql
-SET search_path = pg_catalog, pg_temp
-AS $$
-	WITH a AS MATERIALIZED (
-		SELECT * FROM jsonb_to_recordset(coalesce(actions, '[]')) AS a(tenant_id text, user_id text,
-			feature_id text, template_key text, reason jsonb, dedupe_key text)
-		ORDER BY a.tenant_id, a.dedupe_key
-	)
-	SELECT q.tenant_id, q.template_key, q.action_id
-	FROM adoption.queue_actions(ARRAY(SELECT a.tenant_id FROM a), ARRAY(SELECT a.template_key FROM a),
-		ARRAY(SELECT a.dedupe_key FROM a), ARRAY(SELECT a.reason FROM a), ARRAY(SELECT a.user_id FROM a),
-		ARRAY(SELECT a.feature_id FROM a), NULL, true) AS q
-$$;
-COMMENT ON FUNCTION adoption.enqueue_batch(jsonb) IS 'Enqueues a JSON array of actions {tenant_id, template_key, dedupe_key, reason, user_id, feature_id} set-based, skipping keys already enqueued and plays the play policy forbids; returns what it enqueued';
-
 GRANT EXECUTE ON FUNCTION adoption.citus_distributed(), adoption.citus_on_shard(),
 	adoption.citus_run(text, text), adoption.citus_run_at(text[], text),
 	adoption.citus_enter_tenant(text), adoption.citus_leave()
 	TO adoption_analyst, adoption_tenant;
-
-/* citus_flush(): registers features without locking the rows it finds (as registry.c). */
-
-/*
- * account_states() reads the settings in force from the tenants' own settings
- * rows and the defaults row, not through effective_settings (whose join to
- * every tenant was planned as a hash of all of them at each statement that
- * enqueues); as installed.
- */
 
 /*
  * Analytics audit (test/tap/analytics_oracle.sh): periods that begin after
@@ -5208,9 +5215,11 @@ $function$
  * becomes a table list-partitioned by slot (16 parts), with the ring's
  * state (adoption.campaign_action_ring) and its functions; the queued
  * actions are carried over, each in the slot of its id's generation;
- * claim_actions(), held_action(), complete_action(), fail_action() and
- * upkeep() as installed.  The old table's keys, indexes and check are
- * renamed first: the new ones take their names.
+ * held_action() (dropped after the rename: it returned the old table's
+ * row type) and upkeep() as installed; claim_actions() and fail_action()
+ * follow with the cheaper drain below, complete_action() is at the top.
+ * The old table's keys, indexes and check are renamed first: the new ones
+ * take their names.
  */
 ALTER TABLE adoption.campaign_action_queue RENAME TO campaign_action_queue_0_3;
 ALTER INDEX adoption.campaign_action_queue_pkey RENAME TO campaign_action_queue_0_3_pkey;
@@ -5300,6 +5309,8 @@ CREATE TABLE adoption.campaign_action_ring (
 );
 COMMENT ON TABLE adoption.campaign_action_ring IS 'Internal: the state of the ring of adoption.campaign_action_queue, one row per slot (docs/action-queue.md)';
 INSERT INTO adoption.campaign_action_ring (slot, drained_gen) SELECT s, s - 16 FROM generate_series(0, 15) AS s;
+
+/* The ring's size, stated once (queue.c): 16 slots, generations of 16,384 action ids. */
 CREATE FUNCTION adoption.action_ring_slots()
 RETURNS integer
 AS 'MODULE_PATHNAME', 'adoption_action_ring_slots'
@@ -5312,14 +5323,14 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION adoption.action_generation_ids() IS 'Internal: the number of action ids in a generation of the action queue''s ring: 16,384';
 
 /* The generation of an action id: ids in blocks of 16,384. */
-CREATE OR REPLACE FUNCTION adoption.action_generation(action_id bigint)
+CREATE FUNCTION adoption.action_generation(action_id bigint)
 RETURNS bigint
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN action_id OPERATOR(pg_catalog./) adoption.action_generation_ids();
 COMMENT ON FUNCTION adoption.action_generation(bigint) IS 'Internal: the generation of the action queue''s ring that an action id (or a value of the action id sequence) belongs to: blocks of 16,384 ids';
 
 /* The slot of a generation. */
-CREATE OR REPLACE FUNCTION adoption.action_slot(generation bigint)
+CREATE FUNCTION adoption.action_slot(generation bigint)
 RETURNS smallint
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN (generation OPERATOR(pg_catalog.%) adoption.action_ring_slots())::smallint;
@@ -5343,7 +5354,7 @@ COMMENT ON FUNCTION adoption.action_current_generation() IS 'Internal: the gener
  * generation the sequence is not past: it was set back).  Every action a snapshot taken before
  * the call can see is in one of them.
  */
-CREATE OR REPLACE FUNCTION adoption.action_live_slots()
+CREATE FUNCTION adoption.action_live_slots()
 RETURNS smallint[]
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -5379,7 +5390,7 @@ COMMENT ON FUNCTION adoption.action_live_slots() IS 'Internal: the slots of the 
  *     seen), its generations up to the observed one are drained; else
  *     observe again.
  */
-CREATE OR REPLACE FUNCTION adoption.advance_action_ring()
+CREATE FUNCTION adoption.advance_action_ring()
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -5442,7 +5453,7 @@ COMMENT ON FUNCTION adoption.advance_action_ring() IS 'Internal: one step of the
  * to the end of the caller's transaction: call it in a transaction of its
  * own (upkeep() does, from pg_cron).
  */
-CREATE OR REPLACE FUNCTION adoption.truncate_drained_actions()
+CREATE FUNCTION adoption.truncate_drained_actions()
 RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -5498,18 +5509,11 @@ $$;
 COMMENT ON FUNCTION adoption.truncate_drained_actions() IS 'Truncates the drained slots of the action queue''s ring that no snapshot can still read and whose lock is free at once (never waits); returns how many; upkeep() runs it';
 
 /*
- * Hands out up to max pending actions (and claimed ones whose lease
- * expired) to worker; SKIP LOCKED, so concurrent workers get disjoint sets.
- * Due actions first, by available_at (and action_id among actions due at
- * the same time), from the slots of the ring that may hold live actions.
- */
-
-/*
  * Finds a live claimed action for complete_action() and fail_action() and
  * locks it (which gives the transaction its id before fail_action() reads
  * the sequence: advance_action_ring()).
  */
-CREATE OR REPLACE FUNCTION adoption.held_action(action_id bigint, worker text)
+CREATE FUNCTION adoption.held_action(action_id bigint, worker text)
 RETURNS adoption.campaign_action_queue
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -5602,12 +5606,6 @@ BEGIN
 END
 $$;
 
-/*
- * A retry is queued again, pending, in the generation of the sequence now
- * (a new row, not an update across slots: a claim that meets the old one
- * skips it as deleted), so that an old generation drains.
- */
-
 CREATE OR REPLACE VIEW adoption.campaign_actions WITH (security_invoker = true) AS
 SELECT action_id, tenant_id, user_id, feature_id, template_key, campaign_id, reason, dedupe_key,
 	status, attempts, available_at, claimed_by, lease_until, last_error, created_at, completed_at, status_reason
@@ -5687,7 +5685,6 @@ $$;
 COMMENT ON FUNCTION adoption.upkeep() IS 'The scheduled job: ensure_partitions(3), apply_retention(), rescore(), snapshot_adoption() (daily adoption snapshots), truncate_drained_actions() (the action queue''s drained slots), and trimming of its pg_cron run records older than 7 days; returns what it did as JSON';
 
 /* Privileges and row-level security as security.sql sets them. */
-
 REVOKE ALL ON FUNCTION adoption.action_generation(bigint), adoption.action_slot(bigint),
 	adoption.action_current_generation(), adoption.action_live_slots(), adoption.advance_action_ring(),
 	adoption.truncate_drained_actions(), adoption.held_action(bigint, text), adoption.action_new_slot(),
@@ -5741,14 +5738,14 @@ GROUP BY p.request, c.feature_name, c.tier;
 COMMENT ON COLUMN adoption.feature_requests.latest_text IS 'Text of the latest request (of requests at the same time, the least feedback_id)';
 
 /*
- * Issue 19, a cheaper drain: complete_action() in C (queue.c),
- * the ring's size stated once (action_ring_slots(), action_generation_ids())
- * and the functions that read it, held_action() without its own-slot
- * probe, fail_action() queueing a retry with the slot's default,
- * claim_actions() claiming through claim_pending() (queue.c) when
- * claim_direct() says it may.
+ * Issue 19, a cheaper drain: complete_action() in C (queue.c; defined at
+ * the top), the ring's size stated once (action_ring_slots(),
+ * action_generation_ids(): created with the ring above, before the
+ * functions that read it), held_action() without its own-slot probe,
+ * fail_action() queueing a retry with the slot's default, claim_actions()
+ * claiming through claim_pending() (queue.c) when claim_direct() says it
+ * may.
  */
-
 CREATE FUNCTION adoption.claim_direct()
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'adoption_claim_direct'
@@ -5761,6 +5758,13 @@ AS 'MODULE_PATHNAME', 'adoption_claim_pending'
 LANGUAGE C VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION adoption.claim_pending(text, integer, interval, smallint[]) IS 'Internal: claims up to max due pending actions of the live slots for worker (claim_actions() without the executor)';
+
+/*
+ * Hands out up to max pending actions (and claimed ones whose lease
+ * expired) to worker; SKIP LOCKED, so concurrent workers get disjoint sets.
+ * Due actions first, by available_at (and action_id among actions due at
+ * the same time), from the slots of the ring that may hold live actions.
+ */
 CREATE OR REPLACE FUNCTION adoption.claim_actions(worker text, max integer DEFAULT 100, lease interval DEFAULT '5 minutes')
 RETURNS SETOF adoption.campaign_actions
 LANGUAGE plpgsql
@@ -5872,6 +5876,12 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION adoption.claim_actions(text, integer, interval) IS 'Claims up to max due actions for worker for the lease; never hands one action to two workers at once';
+
+/*
+ * A retry is queued again, pending, in the generation of the sequence now
+ * (a new row, not an update across slots: a claim that meets the old one
+ * skips it as deleted), so that an old generation drains.
+ */
 CREATE OR REPLACE FUNCTION adoption.fail_action(action_id bigint, error text, worker text DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql
@@ -5908,11 +5918,11 @@ REVOKE ALL ON FUNCTION adoption.claim_direct(), adoption.claim_pending(text, int
  * Audit of the customer-success numbers: health_history and tenant_health
  * derive previous_risk and delta from the scores themselves (the score
  * with the latest earlier scored_at), so that they no longer depend on the
- * order the scores were computed in; rescore_tenants() brings the stored
- * columns of the next score up to date when an earlier one is added;
- * wilson_interval() refuses counts out of range (22023).
+ * order the scores were computed in; rescore_tenants() (issue 16, above)
+ * brings the stored columns of the next score up to date when an earlier
+ * one is added; wilson_interval() (issue 17, above) refuses counts out of
+ * range (22023).
  */
-
 CREATE OR REPLACE VIEW adoption.tenant_health WITH (security_invoker = true) AS
 SELECT t.tenant_id, t.name AS tenant_name, t.segment, t.plan, t.arr,
 	h.scored_at, h.score, h.risk, p.risk AS previous_risk, h.score OPERATOR(pg_catalog.-) p.score AS delta,
@@ -5970,24 +5980,4 @@ COMMENT ON COLUMN adoption.health_history.risk_changed IS 'True when this score 
 COMMENT ON COLUMN adoption.health_history.components IS 'The present components as JSON, name -> score';
 COMMENT ON COLUMN adoption.health_history.actions IS 'Tenant-level campaign templates this score enqueued';
 COMMENT ON COLUMN adoption.health_history.live IS 'Computed within a day of scored_at; only live scores enqueue actions (a backfill does not)';
-
-/*
- * Audit of the customer-success numbers: intervention_effectiveness()
- * keys the actions that exclude a baseline moment by the play's subject (the
- * user only for adoption_nudge: an advanced_feature action names its
- * habitual user, a manual intervention may name one), and an action
- * created exactly window_length before the moment excludes it.
- */
-
-/*
- * Audit of the customer-success numbers: feature_recommendations() gives a
- * tenant without a segment (plan) no segment (plan) peers: an unknown
- * segment is missing data, not a segment; n below 1 is refused.
- */
-
-/*
- * Audit of the customer-success numbers: evaluate_recommendations() hides
- * every feature adopted at a tenant's latest adoption time (ties at one
- * microsecond all hidden, any of them recommended is a hit).
- */
 
