@@ -1,9 +1,11 @@
 /*
  * pg_adoption upgrade 0.3.0 -> 0.4.0.  Each change of 0.4.0 has its part
- * below, with a comment saying what it adds or changes.  Every object is
- * created or replaced once, in its 0.4.0 form: a function new in 0.4.0 where
- * the change that adds it stands, one that 0.3.0 has where its last change
- * stands (or earlier when what follows needs it).
+ * below, with a comment saying what it adds or changes (a new change appends
+ * its part: docs/development.md).  The parts are consolidated: every
+ * function and view is created or replaced once, in its 0.4.0 form, a
+ * function new in 0.4.0 where the change that adds it stands, one that
+ * 0.3.0 has where its last change stands (or earlier when what follows
+ * needs it).
  */
 \echo Use "ALTER EXTENSION pg_adoption UPDATE TO '0.4.0'" to load this file. \quit
 
