@@ -11,22 +11,18 @@
 #define TCM_NSENT 3				/* positive, neutral, negative */
 #define TCM_NCAT 4				/* pain_point .. success_indicator */
 #define TCM_NOUT (TCM_NSENT + TCM_NCAT)
-#define TCM_STRIDE 8			/* TCM_NOUT padded: one vector add a feature */
 #define TCM_MAXTHEME 64			/* most themes the model can name */
 
-/* Feature hash -> row: open addressing over tcm_nslots (a power of two);
- * key and row side by side, one cache line a probe. */
-typedef struct TcmSlot
-{
-	uint32_t	key;			/* 0: empty slot */
-	uint32_t	row;
-} TcmSlot;
+#define TCM_STRIDE 8			/* TCM_NOUT padded: one vector add a feature */
 
+/* Feature hash -> entry: open addressing over tcm_nslots keys (a power of
+ * two, at most 40 % full; 0: empty), 16 to a cache line, so a feature not
+ * in the model costs one line of a table that stays in the L2 cache; a
+ * feature's weights are in the entry of the same index (the last column
+ * is padding).  Linear model: z = bias + the sum of the text's features'
+ * weights. */
 extern const uint32_t tcm_nslots;
-extern const TcmSlot tcm_slot[];
-
-/* Linear model: z = bias + sum of the rows of the features (the last
- * column is padding). */
+extern const uint32_t tcm_key[];
 extern const float tcm_w[][TCM_STRIDE];
 extern const float tcm_bias[TCM_STRIDE];
 
@@ -51,10 +47,10 @@ extern const int tcm_ntheme;
 extern const char *const tcm_theme_name[];
 extern const unsigned char tcm_theme_cat[];
 extern const float tcm_theme_base[];	/* log prior within the category */
-extern const uint32_t tcm_nb_start[];	/* per row, and one past the last */
-/* A row's pairs are in theme order (themes in category order): those of
- * category c > 0 start at tcm_nb_start[row] + tcm_nb_split[row][c - 1]. */
-extern const unsigned char tcm_nb_split[][TCM_NCAT - 1];
+/* Per entry, its theme evidence: a feature's pairs are in theme order
+ * (themes in category order), so a category's are a run.  Bits 0-23: the
+ * first pair; bits 24 + 8c: how many pairs of categories 0 to c (0: none). */
+extern const uint64_t tcm_nb[];
 extern const unsigned char tcm_nb_theme[];
 extern const float tcm_nb_w[];	/* log(P(feature | theme) / P(feature)) > 0 */
 

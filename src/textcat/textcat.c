@@ -2350,6 +2350,10 @@ typedef struct TcState
 	int			mwords;			/* words read, up to TC_MODEL_MAX_WORDS */
 	uint32_t	mprev;			/* hash of the previous token of the clause */
 	int			mneg;			/* words left in a negator's scope */
+	int			msent;			/* sentences with a word read */
+	bool		msent_open;		/* a word read since the last sentence break */
+	bool		mneg_seen;		/* a negator read */
+	int			mframe;			/* the sentence rules' measured news: 1 good, 2 bad */
 } TcState;
 
 /* Appends name to a result list. */
@@ -2887,7 +2891,10 @@ tc_frame_sentence(TcState *st)
 		v = -1.2;
 	}
 	if (v != 0)
+	{
 		tc_frame_valence(st, v);
+		st->mframe |= (v > 0) ? 1 : 2;
+	}
 	if (v > 0 && theme >= 0 && m->themes[theme].cat == TC_SUCCESS_INDICATOR)
 	{
 		/* an outcome with a number is a success indicator only */
@@ -3715,6 +3722,9 @@ tc_model_word(TcState *st, const TcScan *s, uint32_t flags)
 	uint32_t	h;
 	bool		neg = st->mneg > 0;
 
+	if (!st->msent_open)
+		st->msent++;
+	st->msent_open = true;
 	if (st->mwords >= TC_MODEL_MAX_WORDS)
 		return;
 	st->mwords++;
@@ -3723,16 +3733,21 @@ tc_model_word(TcState *st, const TcScan *s, uint32_t flags)
 	if (st->mneg > 0)
 		st->mneg--;
 	if ((flags & TW_NEG) && !(flags & FW_DOWN))
+	{
 		st->mneg = TC_WINDOW;
+		st->mneg_seen = true;
+	}
 	tc_model_put(st, tc_model_mix(h, neg ? 2 : 1), 64);
 	tc_model_put(st, tc_model_mix(h ^ (st->mprev * 16777619u), 3), 64);
 	st->mprev = h;
 }
 
-/* Reads a break into the model's input. */
+/* Reads a break (level 1 clause, 2 sentence) into the model's input. */
 static void
-tc_model_break(TcState *st, bool question)
+tc_model_break(TcState *st, int level, bool question)
 {
+	if (level >= 2)
+		st->msent_open = false;
 	st->mprev = TCM_CLAUSE_START;
 	st->mneg = 0;
 	if (question && st->mwords < TC_MODEL_MAX_WORDS)
@@ -3773,9 +3788,18 @@ tc_model_rules(TcState *st, const TcScan *s)
 	tc_model_put(st, tc_model_mix(nt <= 3 ? 0 : nt <= 8 ? 1 : nt <= 16 ? 2 : nt <= 32 ? 3 : 4, 17), 0);
 	tc_model_put(st, tc_model_mix(tc_model_bin(s->nexcl, 1), 18), 0);
 	tc_model_put(st, tc_model_mix(tc_model_bin(s->nquest, 1), 19), 0);
+	/* The rules' label on a plain text, which they seldom get wrong: one
+	 * sentence without a contrast, a negator or a question. */
+	if (st->msent <= 1 && st->epoch == 0 && !st->mneg_seen && s->nquest == 0)
+		tc_model_put(st, tc_model_mix((uint32_t) label[2] * 2u +
+									  (fabs(r->sentiment) >= TCM_STRONG), 20), 0);
+	/* What a measured change meant to the rules ("the price doubled"): the
+	 * words around it ("this year") do not say it as well. */
+	if (st->mframe != 0)
+		tc_model_put(st, tc_model_mix((uint32_t) st->mframe, 21), 0);
 }
 
-/* Returns the row of a feature in the model, -1 if it has none. */
+/* Returns the entry of a feature in the model, -1 if it has none. */
 static inline int
 tc_model_row(uint32_t f)
 {
@@ -3784,10 +3808,10 @@ tc_model_row(uint32_t f)
 
 	for (;;)
 	{
-		uint32_t	k = tcm_slot[i].key;
+		uint32_t	k = tcm_key[i];
 
 		if (k == f)
-			return (int) tcm_slot[i].row;
+			return (int) i;
 		if (k == 0)
 			return -1;
 		i = (i + 1) & mask;
@@ -3827,14 +3851,12 @@ tc_model_theme(const TcMatcher *m, const int32_t *rows, int nrows, int cat,
 		score[t] = tcm_theme_base[t];	/* all of them: no branch, none unset */
 	for (i = 0; i < nrows; i++)
 	{
-		int32_t		row = rows[i];
-		uint32_t	j;
-		uint32_t	end;
+		uint64_t	nb = tcm_nb[rows[i]];
+		uint32_t	first = (uint32_t) (nb & 0xFFFFFF);
+		uint32_t	j = first + (cat > 0 ? (uint32_t) (nb >> (16 + 8 * cat)) & 0xFF : 0);
+		uint32_t	end = first + ((uint32_t) (nb >> (24 + 8 * cat)) & 0xFF);
 
-		/* the run of the category's themes in the row's pairs */
-		j = tcm_nb_start[row] + (cat > 0 ? tcm_nb_split[row][cat - 1] : 0);
-		end = cat < TCM_NCAT - 1 ? tcm_nb_start[row] + tcm_nb_split[row][cat] :
-			tcm_nb_start[row + 1];
+		/* the run of the category's themes in the feature's pairs */
 		for (; j < end; j++)
 			score[tcm_nb_theme[j]] += tcm_nb_w[j];
 	}
@@ -4012,7 +4034,7 @@ tc_analyze_ex(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 			st.prevev = 0;
 			st.question = s.question;
 			tc_break(&st, s.level);
-			tc_model_break(&st, s.question);
+			tc_model_break(&st, s.level, s.question);
 			continue;
 		}
 		out->ntokens++;
