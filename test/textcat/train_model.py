@@ -72,7 +72,7 @@ LOSO_FILES = ["feedback_unseen2.tsv", "feedback_dev2.tsv", "feedback_train.tsv",
               "feedback_train7a.tsv", "feedback_train7b.tsv", "feedback_train7c.tsv",
               "feedback_train7d.tsv", "feedback_train7e.tsv", "feedback_train7f.tsv",
               "feedback_train7g.tsv", "feedback_train7h.tsv", "feedback_train7i.tsv",
-              "feedback_train7j.tsv", "feedback_train7k.tsv"]
+              "feedback_train7j.tsv", "feedback_train7k.tsv", "feedback_train7l.tsv"]
 LABELS = ["positive", "neutral", "negative"]
 CATS = ["pain_point", "feature_request", "value_driver", "success_indicator"]
 NOUT = 3 + len(CATS)
