@@ -61,18 +61,11 @@ RULES_TUNED = {"feedback_labelled.tsv", "feedback_tuning.tsv", "feedback_dev2.ts
                "feedback_unseen.tsv", "feedback_unseen2.tsv"}
 REPORT = False      # --report: cross-validation figures on stderr
 MISSES = None       # --misses FILE (with --loso): file:line, expected and got of each miss
-# --loso: label accuracy with each of these files left out of training in
-# turn (when in the corpus), on stderr: text in a style the model has not
-# seen, better than random folds mimic it.  The files the rules were tuned
-# on first (labelled, tuning, unseen) are left in: the rules know them.
-LOSO_FILES = ["feedback_unseen2.tsv", "feedback_dev2.tsv", "feedback_train.tsv",
-              "feedback_train2.tsv", "feedback_train3.tsv", "feedback_train4.tsv",
-              "feedback_unseen3.tsv", "feedback_unseen4.tsv", "feedback_train6a.tsv",
-              "feedback_train6b.tsv", "feedback_train6c.tsv", "feedback_unseen5.tsv",
-              "feedback_train7a.tsv", "feedback_train7b.tsv", "feedback_train7c.tsv",
-              "feedback_train7d.tsv", "feedback_train7e.tsv", "feedback_train7f.tsv",
-              "feedback_train7g.tsv", "feedback_train7h.tsv", "feedback_train7i.tsv",
-              "feedback_train7j.tsv", "feedback_train7k.tsv", "feedback_train7l.tsv"]
+# --loso: label accuracy with each training file left out of training in
+# turn, on stderr: text in a style the model has not seen, better than
+# random folds mimic it.  The files the rules were tuned on first (labelled,
+# tuning, unseen) are left in: the rules know them.
+LOSO_KEEP = {"feedback_labelled.tsv", "feedback_tuning.tsv", "feedback_unseen.tsv"}
 LABELS = ["positive", "neutral", "negative"]
 CATS = ["pain_point", "feature_request", "value_driver", "success_indicator"]
 NOUT = 3 + len(CATS)
@@ -316,12 +309,18 @@ def replaced(mine, cat, best, score, repl):
     return mine
 
 
+def decide_label(r, p, sent_min):
+    """The label: the model's when it differs from the rules' with
+    probability sent_min (sent_min[1] when the rules are sure), else theirs."""
+    k = max(range(3), key=lambda i: (p[i], -i))
+    smin = sent_min[1] if r["rule_strong"] else sent_min[0]
+    return k if (k != r["rule_label"] and p[k] >= smin) else r["rule_label"]
+
+
 def decide(r, out, sent_min, drop, add, repl=((0, 0.0),) * 4):
     """Applies the model's output to the rules' result as textcat.c does."""
     p, pc, best_theme, score = out
-    k = max(range(3), key=lambda i: (p[i], -i))
-    smin = sent_min[1] if r["rule_strong"] else sent_min[0]
-    label = k if (k != r["rule_label"] and p[k] >= smin) else r["rule_label"]
+    label = decide_label(r, p, sent_min)
     themes = set()
     for c, cat in enumerate(CATS):
         mine = {t for t in r["rule"] if t.startswith(cat + ":")}
@@ -374,7 +373,7 @@ def thresholds(rows):
     for strong in (False, True):
         part = [(r, o) for r, o in zip(rows, outs) if r["rule_strong"] == strong]
         best_sent.append(max(grid[6:] + [2.0], key=lambda s: (sum(
-            decide(r, o, [s, s], [0] * 4, [2] * 4)[0] == r["y"] for r, o in part), -s)))
+            decide_label(r, o[0], [s, s]) == r["y"] for r, o in part), -s)))
     drop, add, repl = [], [], []
     for c in range(len(CATS)):
         d = max(grid[:11], key=lambda t: (cat_f1(rows, outs, c, t, 2.0), -t))
@@ -403,18 +402,16 @@ def thresholds(rows):
     return best_sent, drop, add, repl
 
 
-def leave_one_out(rows, sent_min, drop, add, repl):
-    """Writes the label accuracy of each LOSO_FILES file left out."""
+def leave_one_out(rows, sent_min):
+    """Writes the label accuracy of each training file left out (but
+    LOSO_KEEP), in corpus order."""
     right = total = 0
-    for name in LOSO_FILES:
+    for name in dict.fromkeys(r["source"] for r in rows if r["source"] not in LOSO_KEEP):
         test = [r for r in rows if r["source"] == name]
-        if not test:
-            continue
         model = fit([r for r in rows if r["source"] != name])
         ok = rules = 0
         for r in test:
-            out = outputs(model, r)
-            got = decide(r, out, sent_min, drop, add)[0]
+            got = decide_label(r, predict(model, r)[0], sent_min)
             ok += got == r["y"]
             rules += r["rule_label"] == r["y"]
             if MISSES and got != r["y"]:
@@ -574,7 +571,7 @@ def main():
     if rows:
         sent_min, drop, add, repl = thresholds(rows)
         if loso:
-            leave_one_out(rows, sent_min, drop, add, repl)
+            leave_one_out(rows, sent_min)
         model = fit(rows)
     else:
         sent_min, drop, add, repl = [2.0, 2.0], [0.0] * 4, [2.0] * 4, [(0, 0.0)] * 4
