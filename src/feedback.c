@@ -206,6 +206,7 @@ load_lexicon(void)
 		phrases[n].category = TC_FEATURE;
 		phrases[n].theme = id;
 		phrases[n].weight = 1;
+		phrases[n].own = true;
 		n++;
 		if (name != NULL)
 		{
@@ -213,6 +214,7 @@ load_lexicon(void)
 			phrases[n].category = TC_FEATURE;
 			phrases[n].theme = id;
 			phrases[n].weight = 1;
+			phrases[n].own = true;
 			n++;
 		}
 	}
@@ -243,6 +245,7 @@ load_lexicon(void)
 		p.category = (TcCategory) c;
 		p.theme = spi_text(i, 4, lexicon_mcxt);
 		p.weight = weight == NULL ? 1.0 : strtod(weight, NULL);
+		p.own = true;
 		if (p.term == NULL)
 			continue;
 		if (tenant == NULL)

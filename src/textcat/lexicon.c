@@ -27,13 +27,13 @@
  */
 #include "textcat.h"
 
-#define POS(t, w)	{t, TC_POSITIVE, NULL, w}
-#define NEG(t, w)	{t, TC_NEGATIVE, NULL, w}
-#define PAIN(t, th) {t, TC_PAIN_POINT, th, 1.0}
-#define VALUE(t, th) {t, TC_VALUE_DRIVER, th, 1.0}
-#define CUE(t)		{t, TC_FEATURE_REQUEST, NULL, 1.0}
-#define TOPIC(t, th) {t, TC_FEATURE_REQUEST, th, 1.0}
-#define SUCCESS(t, th) {t, TC_SUCCESS_INDICATOR, th, 1.5}
+#define POS(t, w)	{t, TC_POSITIVE, NULL, w, false}
+#define NEG(t, w)	{t, TC_NEGATIVE, NULL, w, false}
+#define PAIN(t, th) {t, TC_PAIN_POINT, th, 1.0, false}
+#define VALUE(t, th) {t, TC_VALUE_DRIVER, th, 1.0, false}
+#define CUE(t)		{t, TC_FEATURE_REQUEST, NULL, 1.0, false}
+#define TOPIC(t, th) {t, TC_FEATURE_REQUEST, th, 1.0, false}
+#define SUCCESS(t, th) {t, TC_SUCCESS_INDICATOR, th, 1.5, false}
 /* An aspect: a pain point in a negative sentence, a value driver in a positive one. */
 #define ASPECT(t, pain, value) PAIN(t, pain), VALUE(t, value)
 

@@ -18,9 +18,10 @@
 /* Feature hash -> entry: open addressing over tcm_nslots keys (a power of
  * two, at most 40 % full; 0: empty), 16 to a cache line, so a feature not
  * in the model costs one line of a table that stays in the L2 cache; a
- * feature's weights are in the entry of the same index (the last column
- * is padding).  Linear model: z = bias + the sum of the text's features'
- * weights. */
+ * feature's weights are in the entry of the same index.  Linear model: z =
+ * bias + the sum of the text's features' weights (TCM_NOUT columns; the
+ * last column is where the feature's theme run starts in tcm_tp, an
+ * integer below 2^24, which the sum carries along unread). */
 extern const uint32_t tcm_nslots;
 extern const uint32_t tcm_key[];
 extern const float tcm_w[][TCM_STRIDE];
@@ -35,23 +36,24 @@ extern const float tcm_sent_min[2];
 extern const float tcm_drop[TCM_NCAT];
 extern const float tcm_add[TCM_NCAT];
 
-/* A kept category's rule themes give way to the theme the model scores
- * best when it is not among them: 0 never, 1 when they are only "other"
- * (a request cue without a topic), 2 also when its score is at least
- * tcm_margin above the best score of the rule themes. */
-extern const unsigned char tcm_replace[TCM_NCAT];
-extern const float tcm_margin[TCM_NCAT];
-
-/* Themes and their scores: log prior plus the evidence of each feature. */
+/* Which themes of a category a text has, given that it has one: per
+ * category a softmax over its themes, score = bias + the sum of the text's
+ * features' weights.  Themes of a kept category: an only "other" (a request
+ * cue without a topic) gives way to the best theme; the best theme replaces
+ * the rule themes it is not among at probability >= tcm_repl_min; rule
+ * themes below tcm_keep_min go (the best stays if none is left).  An added
+ * category takes the best theme. */
+extern const float tcm_keep_min[TCM_NCAT];
+extern const float tcm_repl_min[TCM_NCAT];
 extern const int tcm_ntheme;
 extern const char *const tcm_theme_name[];
 extern const unsigned char tcm_theme_cat[];
-extern const float tcm_theme_base[];	/* log prior within the category */
-/* Per entry, its theme evidence: a feature's pairs are in theme order
- * (themes in category order), so a category's are a run.  Bits 0-23: the
- * first pair; bits 24 + 8c: how many pairs of categories 0 to c (0: none). */
-extern const uint64_t tcm_nb[];
-extern const unsigned char tcm_nb_theme[];
-extern const float tcm_nb_w[];	/* log(P(feature | theme) / P(feature)) > 0 */
+extern const float tcm_theme_bias[];
+/* The features' theme weights, sparse: a feature's run (at the start its
+ * entry's last column gives; 0, an empty run, if it has none) is a header
+ * word, bits 8c to 8c + 7 the number of pairs of categories 0 to c, then
+ * its pairs in theme order (themes in category order, so a category's are
+ * a run): a float weight whose 8 low bits of mantissa are the theme. */
+extern const uint32_t tcm_tp[];
 
 #endif							/* TEXTCAT_MODEL_H */

@@ -1313,6 +1313,7 @@ typedef struct TcTheme
 	uint32_t	hash;
 	int			cat;
 	int32_t		flip;			/* theme reported when negated, or -1 */
+	bool		own;			/* reported by a row of the deployment */
 } TcTheme;
 
 struct TcMatcher
@@ -1646,6 +1647,7 @@ tc_theme_intern(TcMatcher *m, TcArena *ar, int32_t *tslot, size_t tmask,
 	t->hash = h;
 	t->cat = cat;
 	t->flip = -1;
+	t->own = false;
 	tslot[i] = m->nthemes;
 	return m->nthemes++;
 }
@@ -1909,8 +1911,11 @@ tc_build_entry(TcBuild *b, const TcPhrase *ph, int slot, int32_t node,
 		theme = norm;
 	}
 	if (theme != NULL)
+	{
 		e->theme = tc_theme_intern(b->m, &b->ar, b->tslot, b->tmask,
 								   ph->category, theme, strlen(theme));
+		b->m->themes[e->theme].own |= ph->own;
+	}
 	return true;
 }
 
@@ -3818,92 +3823,123 @@ tc_model_row(uint32_t f)
 	}
 }
 
-/* Whether a theme name is in a list (names point into the matcher). */
-static bool
-tc_list_has(const TcThemeList *l, const char *name)
+/* Sets the scores of category cat's themes in score[] (indexed by model
+ * theme): the bias plus the weights of the text's features (runs[0..nruns-1]
+ * are where their theme runs start in tcm_tp), whose pairs of the category
+ * are a run (model.h). */
+static void
+tc_model_scores(const uint32_t *runs, int nruns, int cat, float *score)
 {
+	int			t;
 	int			i;
 
-	for (i = 0; i < l->nthemes; i++)
-		if (l->themes[i] == name)
-			return true;
-	return false;
+	for (t = 0; t < tcm_ntheme; t++)
+		if (tcm_theme_cat[t] == cat)
+			score[t] = tcm_theme_bias[t];
+	for (i = 0; i < nruns; i++)
+	{
+		uint32_t	first = runs[i];
+		uint32_t	head = tcm_tp[first];
+		uint32_t	j = first + 1 + (cat > 0 ? (head >> (8 * (cat - 1))) & 0xFF : 0);
+		uint32_t	end = first + 1 + ((head >> (8 * cat)) & 0xFF);
+
+		for (; j < end; j++)
+		{
+			uint32_t	pair = tcm_tp[j];
+			uint32_t	bits = pair & ~(uint32_t) 0xFF;
+			float		w;
+
+			memcpy(&w, &bits, sizeof(w));
+			score[pair & 0xFF] += w;
+		}
+	}
 }
 
 /*
- * Returns the matcher theme of category cat that the model scores best
- * (its prior plus the evidence of the features, rows[0..nrows-1] of the
- * model), -1 if none is defined.
- * With rule themes l, -1 also unless its score is at least tcm_margin[cat]
- * above the best of theirs (model.h, tcm_replace).
+ * Sets mt[i] to the model theme of each theme of list l of category cat;
+ * returns false, leaving the list to the rules, when one is a theme the
+ * model does not know or one that a row of the deployment reports (a
+ * tenant's "hijack" for security: words the model was not trained on).
  */
-static int32_t
-tc_model_theme(const TcMatcher *m, const int32_t *rows, int nrows, int cat,
-			   const TcThemeList *l)
+static bool
+tc_model_map(const TcMatcher *m, const TcThemeList *l, int cat, int *mt)
 {
-	double		score[TCM_MAXTHEME];
-	double		ruled = -HUGE_VAL;
-	int			t;
 	int			i;
-	int			best = -1;
+	int			t;
 
-	for (t = 0; t < tcm_ntheme; t++)
-		score[t] = tcm_theme_base[t];	/* all of them: no branch, none unset */
-	for (i = 0; i < nrows; i++)
+	/* more themes than the model knows: one of them is not its */
+	if (l->nthemes > TCM_MAXTHEME)
+		return false;
+	for (i = 0; i < l->nthemes; i++)
 	{
-		uint64_t	nb = tcm_nb[rows[i]];
-		uint32_t	first = (uint32_t) (nb & 0xFFFFFF);
-		uint32_t	j = first + (cat > 0 ? (uint32_t) (nb >> (16 + 8 * cat)) & 0xFF : 0);
-		uint32_t	end = first + ((uint32_t) (nb >> (24 + 8 * cat)) & 0xFF);
-
-		/* the run of the category's themes in the feature's pairs */
-		for (; j < end; j++)
-			score[tcm_nb_theme[j]] += tcm_nb_w[j];
+		for (t = 0; t < tcm_ntheme; t++)
+			if (tcm_theme_cat[t] == cat && m->mtheme[t] >= 0 &&
+				m->themes[m->mtheme[t]].name == l->themes[i])
+				break;
+		if (t == tcm_ntheme || m->themes[m->mtheme[t]].own)
+			return false;
+		mt[i] = t;
 	}
-	for (t = 0; t < tcm_ntheme; t++)
-		if (tcm_theme_cat[t] == cat && m->mtheme[t] >= 0)
-		{
-			if (best < 0 || score[t] > score[best])
-				best = t;
-			if (l != NULL && tc_list_has(l, m->themes[m->mtheme[t]].name) && score[t] > ruled)
-				ruled = score[t];
-		}
-	if (best < 0 || (l != NULL && score[best] - ruled < tcm_margin[cat]))
-		return -1;
-	return m->mtheme[best];
+	return true;
 }
 
-/* Whether the model names a theme (a tenant's own theme it does not). */
-static bool
-tc_model_knows(const TcMatcher *m, const char *name, int cat)
+/* Makes theme the only one of a category's list. */
+static void
+tc_model_only(TcState *st, TcThemeList *l, int32_t theme)
 {
+	l->nthemes = 0;
+	st->tflags[theme] &= ~TF_LISTED;
+	tc_theme_add(st, theme);
+}
+
+/*
+ * Decides the themes of category cat that the model keeps or adds (model.h,
+ * tcm_keep_min): score[] are the model's theme scores, a softmax over the
+ * category's themes the matcher defines; mt[] the model themes of the
+ * rules' ones (tc_model_map).
+ */
+static void
+tc_model_themes(TcState *st, int cat, const float *score, const int *mt)
+{
+	const TcMatcher *m = st->m;
+	TcThemeList *l = &st->out->themes[cat];
+	float		sum = 0;
+	int			best = -1;
 	int			t;
+	int			i;
+	int			n = 0;
+	bool		among = false;
 
 	for (t = 0; t < tcm_ntheme; t++)
 		if (tcm_theme_cat[t] == cat && m->mtheme[t] >= 0 &&
-			m->themes[m->mtheme[t]].name == name)
-			return true;
-	return false;
-}
-
-/*
- * Whether the theme the model scores best may replace the kept rule themes
- * l of category cat (model.h, tcm_replace): 0 no (never a theme the model
- * does not know, which a tenant's lexicon rows defined), 1 yes, 2 if its
- * score is tcm_margin above theirs.
- */
-static int
-tc_model_replaces(const TcMatcher *m, const TcThemeList *l, int cat)
-{
-	int			i;
-	bool		other = l->nthemes == 1 && l->themes[0] == m->themes[m->other_theme].name;
-
-	if (tcm_replace[cat] == 0 || (tcm_replace[cat] == 1 && !other))
-		return 0;
+			(best < 0 || score[t] > score[best]))
+			best = t;
+	if (best < 0)
+		return;
+	if (l->nthemes == 0 ||
+		(l->nthemes == 1 && l->themes[0] == m->themes[m->other_theme].name))
+	{
+		tc_model_only(st, l, m->mtheme[best]);
+		return;
+	}
+	for (t = 0; t < tcm_ntheme; t++)
+		if (tcm_theme_cat[t] == cat && m->mtheme[t] >= 0)
+			sum += expf(score[t] - score[best]);
 	for (i = 0; i < l->nthemes; i++)
-		if (!tc_model_knows(m, l->themes[i], cat))
-			return 0;
-	return other ? 1 : 2;
+		among |= mt[i] == best;
+	/* the best theme's probability is 1 / sum */
+	if (!among && 1.0 >= tcm_repl_min[cat] * sum)
+	{
+		tc_model_only(st, l, m->mtheme[best]);
+		return;
+	}
+	for (i = 0; i < l->nthemes; i++)
+		if (expf(score[mt[i]] - score[best]) >= tcm_keep_min[cat] * sum)
+			l->themes[n++] = l->themes[i];
+	if (n == 0)
+		tc_model_only(st, l, m->mtheme[best]);
+	else
+		l->nthemes = n;
 }
 
 /* Applies the model to the rules' result in st->out (see textcat.h). */
@@ -3919,8 +3955,9 @@ tc_model_apply(TcState *st)
 	double		p[TCM_NSENT];
 	double		psum = 0;
 	const char *label = tc_sentiment_label(r->sentiment);
-	int32_t		rows[TC_MODEL_MAX_INPUT];	/* the features' rows, for the themes */
-	int			nrows = 0;
+	uint32_t	runs[TC_MODEL_MAX_INPUT];	/* the features' theme runs */
+	int			nruns = 0;
+	float		score[TCM_MAXTHEME];	/* the themes' scores, per category */
 
 	for (k = 0; k < TCM_STRIDE; k++)
 		z[k] = tcm_bias[k];
@@ -3930,7 +3967,8 @@ tc_model_apply(TcState *st)
 
 		if (row < 0)
 			continue;
-		rows[nrows++] = row;
+		if (tcm_w[row][TCM_NOUT] != 0)
+			runs[nruns++] = (uint32_t) tcm_w[row][TCM_NOUT];
 		for (k = 0; k < TCM_STRIDE; k++)
 			z[k] += tcm_w[row][k];
 	}
@@ -3959,26 +3997,22 @@ tc_model_apply(TcState *st)
 			r->sentiment = fmax(-0.04, fmin(v, 0.04));
 	}
 
-	/* the categories: thresholds on the logit */
+	/* the categories: thresholds on the logit; then the themes of those
+	 * kept or added */
 	for (k = 0; k < TCM_NCAT; k++)
 	{
 		float		zc = z[TCM_NSENT + k];
 		TcThemeList *l = &r->themes[k];
-		int			repl = 0;
+		int			mt[TCM_MAXTHEME];
 
+		if (!tc_model_map(st->m, l, k, mt))
+			continue;
 		if (l->nthemes > 0 && zc < tcm_drop[k])
 			l->nthemes = 0;
-		else if (l->nthemes == 0 ? zc > tcm_add[k] : (repl = tc_model_replaces(st->m, l, k)) != 0)
+		else if (l->nthemes > 0 || zc > tcm_add[k])
 		{
-			int32_t		t = tc_model_theme(st->m, rows, nrows, k, repl == 2 ? l : NULL);
-
-			/* added, or replacing the rule themes it is not among */
-			if (t >= 0 && !tc_list_has(l, st->m->themes[t].name))
-			{
-				l->nthemes = 0;
-				st->tflags[t] &= ~TF_LISTED;
-				tc_theme_add(st, t);
-			}
+			tc_model_scores(runs, nruns, k, score);
+			tc_model_themes(st, k, score, mt);
 		}
 	}
 }

@@ -46,6 +46,11 @@
  *   and a negative word, and a tenant row ("slow", pain_point, "latency")
  *   renames the theme without touching the sentiment.
  *
+ * - own: true for the deployment's rows (global or a tenant's, and the
+ *   catalog's features), false for the built-ins; the trained model leaves
+ *   a category whose themes include one an own entry reports as the rules
+ *   made it (below).
+ *
  * - Disabling: weight 0 (or NaN) disables the key: the entry still
  *   overrides every earlier one with the same key, then is dropped.
  *
@@ -180,6 +185,7 @@ typedef struct TcPhrase
 	TcCategory	category;
 	const char *theme;
 	double		weight;
+	bool		own;			/* a row of the deployment, not a built-in */
 } TcPhrase;
 
 /* A compiled lexicon; immutable, so one can serve any number of calls. */
@@ -239,14 +245,17 @@ extern void tc_analyze(const TcMatcher *m, const char *text, size_t len,
  * present.  A label it is sure of replaces the rules' one (surer when the
  * rules' score is strong; the score then becomes its probability of
  * positive minus negative, moved into the label's band); a category it is
- * sure is absent loses the rules' themes; a category it is sure is present
- * but where the rules found none gets the theme the model scores best (the
- * positive naive Bayes evidence of the same features), if the matcher
- * defines that theme; in the categories where cross-validation chose it
- * (model.h, tcm_replace), that theme also replaces kept rule themes it is
- * not among (a request cue without a topic, "other"; success indicators),
- * never a tenant's own theme.  The model reads the first
- * TC_MODEL_MAX_WORDS words of a text; the rules read all of it.
+ * sure is absent loses the rules' themes.  Within a category, a softmax
+ * over its themes (the same features) says which of them the text has: a
+ * category it is sure is present but where the rules found none gets the
+ * best theme; in a kept one, the best replaces the rule themes when it is
+ * not among them and sure enough, and rule themes it finds unlikely go
+ * (model.h, tcm_keep_min).  Only themes the matcher defines are scored.  A
+ * category's list with a theme the model does not know, or one that an
+ * entry with own set reports (TcPhrase: a row of the deployment, whose
+ * words the model was not trained on), stays as the rules made it.  The
+ * model reads the first TC_MODEL_MAX_WORDS words of a text; the rules read
+ * all of it.
  */
 #define TC_MODEL_MAX_WORDS 256
 #define TC_MODEL_MAX_INPUT (2 * TC_MODEL_MAX_WORDS + 64)

@@ -158,8 +158,8 @@ build(Arena *ar, const TcPhrase *extra, int nextra)
 	memcpy(all, b, (size_t) nb * sizeof(TcPhrase));
 	for (i = 0; i < NCATALOG; i++)
 	{
-		TcPhrase	id = {catalog[i][0], TC_FEATURE, catalog[i][0], 1.0};
-		TcPhrase	name = {catalog[i][1], TC_FEATURE, catalog[i][0], 1.0};
+		TcPhrase	id = {catalog[i][0], TC_FEATURE, catalog[i][0], 1.0, true};
+		TcPhrase	name = {catalog[i][1], TC_FEATURE, catalog[i][0], 1.0, true};
 
 		all[nb + 2 * i] = id;
 		all[nb + 2 * i + 1] = name;
@@ -346,19 +346,20 @@ typedef struct RuleCase
 
 static const TcPhrase extra_override[] = {
 	/* tenant: "slow" is about latency; "sick" is praise; "missing" is no cue */
-	{"slow", TC_PAIN_POINT, "latency", 1.0},
-	{"sick", TC_NEGATIVE, NULL, 2.0},
-	{"sick", TC_POSITIVE, NULL, 2.5},
-	{"missing", TC_FEATURE_REQUEST, NULL, 0.0},
-	{"webhooks", TC_PAIN_POINT, "integrations", 1.0},
-	{"10x", TC_SUCCESS_INDICATOR, "multiplier", 1.0},
-	{"kanban view", TC_FEATURE_REQUEST, "kanban", 1.0}
+	{"slow", TC_PAIN_POINT, "latency", 1.0, true},
+	{"sick", TC_NEGATIVE, NULL, 2.0, true},
+	{"sick", TC_POSITIVE, NULL, 2.5, true},
+	{"missing", TC_FEATURE_REQUEST, NULL, 0.0, true},
+	{"webhooks", TC_PAIN_POINT, "integrations", 1.0, true},
+	{"10x", TC_SUCCESS_INDICATOR, "multiplier", 1.0, true},
+	{"kanban view", TC_FEATURE_REQUEST, "kanban", 1.0, true},
+	{"hijack", TC_PAIN_POINT, "security", 1.0, true}
 };
 
 static const TcPhrase extra_disable[] = {
-	{"slow", TC_PAIN_POINT, NULL, 0.0},
-	{"slow", TC_NEGATIVE, NULL, 0.0},
-	{"great", TC_POSITIVE, "anything", 0.0}
+	{"slow", TC_PAIN_POINT, NULL, 0.0, true},
+	{"slow", TC_NEGATIVE, NULL, 0.0, true},
+	{"great", TC_POSITIVE, "anything", 0.0, true}
 };
 
 static const RuleCase rule_cases[] = {
@@ -479,9 +480,27 @@ static const RuleCase rule_cases[] = {
 	"success_indicator:multiplier", NULL},
 	{"tenant topic", "Would love a kanban view.", 1, "neutral",
 	"feature_request:kanban", NULL},
+	{"a tenant's term for a built-in theme stays next to the model",
+		"Hard to use, and a hijack attempt.", 1, "negative",
+	"pain_point:security,pain_point:usability", NULL},
+	{"a category only a tenant's term reports",
+		"Another hijack today, awful.", 1, "negative", "pain_point:security", NULL},
 	{"disabled term", "So slow.", 2, "neutral", "", NULL},
 	{"disabled sentiment word", "It is great.", 2, "neutral", "", NULL},
 	{"other words stay enabled", "It is good.", 2, "positive", "", NULL},
+	/* two themes of a category, each with its own words: the model keeps both */
+	{"two pain points", "So slow, and it crashes every day.", 0, "negative",
+	"pain_point:performance,pain_point:reliability", NULL},
+	{"two pain points in one sentence", "Reports are slow and the app crashes.", 0, "negative",
+	"pain_point:performance,pain_point:reliability", NULL},
+	{"two value drivers", "Fast and reliable.", 0, "positive",
+	"value_driver:performance,value_driver:reliability", NULL},
+	{"two value drivers, two clauses", "Simple to use, and it never lets me down.", 0, "positive",
+	"value_driver:ease_of_use,value_driver:reliability", NULL},
+	{"price and support", "Overpriced, and the support is slow.", 0, "negative",
+	"pain_point:pricing,pain_point:support", NULL},
+	{"crashes and lost work", "It crashed and I lost my changes.", 0, "negative",
+	"pain_point:data_loss,pain_point:reliability", NULL},
 	/* issue 18, second round: stems, negation scope, questions, irony, wishes */
 	{"stem: dropped g", "The app keeps freezin.", 0, "negative",
 	"pain_point:performance", NULL},

@@ -163,6 +163,7 @@ check_term(const char *term, TcAllocator *a)
 	p.category = TC_SUCCESS_INDICATOR;
 	p.theme = "t";
 	p.weight = 1.0;
+	p.own = true;
 	m = tc_matcher_build(&p, 1, a);
 	/* the matcher's invariant: the rules alone (the model may drop a theme) */
 	tc_analyze_ex(m, text, n, a, &r, false, NULL, NULL);
@@ -229,6 +230,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		extra[nextra].category = (TcCategory) (meta % TC_NUM_CATEGORIES);
 		extra[nextra].theme = (meta & 0x80) ? NULL : t;
 		extra[nextra].weight = weights[(meta >> 3) & 0x0F];
+		extra[nextra].own = true;
 		nextra++;
 	}
 	all = a.alloc(a.ctx, (size_t) (nb + nextra + 1) * sizeof(TcPhrase));

@@ -17,19 +17,20 @@ The model (docs/feedback-insights.md, "The trained model"):
   theme of it), trained together by stochastic gradient descent with
   AdaGrad steps and L2 regularization, the labels weighted so that each
   class counts as much as the others;
-- per theme, the positive naive Bayes evidence of the features
-  (train_themes), used to pick the theme of a category the model adds;
+- per category, a softmax over its themes (train_themes), trained on the
+  texts that have a theme of it: which of its themes a text has, given that
+  it has one; its weights sparse (centred per feature, the small ones left
+  out);
 - the decision thresholds (when the model's label replaces the rules'
-  one, when a category's rule themes are dropped, when one is added),
-  chosen by 5-fold cross-validation on the training texts only;
-- per category, whether the theme the naive Bayes evidence scores best
-  replaces the rules' themes when it is not among them, and by what margin
-  over theirs (REPLACE_MODES, MARGIN_CATS), chosen by the same
-  cross-validation.
+  one, when a category's rule themes are dropped, when one is added; per
+  category, the theme probability below which a rule theme is dropped and
+  from which the best theme replaces the rule themes it is not among),
+  chosen by 5-fold cross-validation on the training texts only.
 """
 
 import math
 import random
+import struct
 import sys
 
 SEED = 18
@@ -37,23 +38,22 @@ MIN_DF = 2          # a feature must occur in this many training texts
 EPOCHS = 10
 RATE = 0.2
 L2 = 1e-4
-NB_ALPHA = 0.5
-NB_MIN_COUNT = 1    # (feature, theme) pairs seen in fewer texts are left out
-NB_MIN_W = 0.0      # evidence at or below this is left out
+THEME_EPOCHS = 8    # the themes' softmax: epochs (same rate and L2)
+THEME_PRUNE = 0.1   # its weights below this (centred on their median) are left out
 FOLDS = 5
-# What the best-scored theme does to a kept category's rule themes it is
-# not among, as (mode, margin): mode 0 nothing, 1 replaces them when they
-# are only "other" (a request cue without a topic), 2 also when its score
-# is at least margin above the best score of the rule themes (0: always).
-# Chosen per category by cross-validation: the candidate of the best F1
-# (the first of equals, in this order of more and more replacing), if it
-# gains REPLACE_GAIN over mode 0.
-REPLACE_MODES = [(0, 0.0), (1, 0.0)] + [(2, m) for m in (24.0, 16.0, 12.0, 8.0, 6.0, 4.0, 2.0, 0.0)]
-REPLACE_GAIN = 0.005
-# The categories that may take mode 2: pain points and value drivers have
-# rule themes in most texts, and scoring every theme of theirs for each
-# cost 3,000 instructions an analysis for 0.01 of F1 on the folds.
-MARGIN_CATS = {"feature_request", "success_indicator"}
+# The grids of the themes' thresholds, in the order ties are settled (the
+# first least changes the rules' themes): a kept rule theme with a lower
+# probability is dropped (KEEP_GRID); the best theme replaces the rule
+# themes it is not among from this probability on (REPL_GRID; 2: never).
+# KEEP_GRID stops at 0.02: few training texts have two themes of a category
+# (2.6 % of those with a pain point), so the folds reward dropping the
+# second one up to 0.2, where the softmax, sure of one theme, drops a
+# second that has its own words ("So slow, and it crashes every day": 0.16
+# for performance; "fast and reliable": 0.04 for reliability).  Up to 0.02
+# keeps those and most of the gain (pain points 0.727 against 0.732 at 0.2,
+# on the folds; 0.714 without dropping).
+KEEP_GRID = [0.0, 0.01, 0.02]
+REPL_GRID = [2.0, 0.9, 0.8, 0.7, 0.6, 0.5]
 STRONG = 0.5        # |rules' score| from which the rules count as sure
 # The sets the rules were tuned on: on them the rules' result is better
 # than on new text, so half of their texts are trained on without it.
@@ -163,6 +163,20 @@ def softmax(z):
     return [v / s for v in e]
 
 
+def adagrad(b, bg2, feats, grad):
+    """One AdaGrad step of gradient grad: on the bias b (bg2 the sums of its
+    squared gradients), then on each (weights, sums, count) of feats, whose
+    gradient is grad times the count plus the L2 term."""
+    for k, gk in enumerate(grad):
+        bg2[k] += gk * gk
+        b[k] -= RATE * gk / math.sqrt(bg2[k])
+    for wj, gj, n in feats:
+        for k, gk in enumerate(grad):
+            g = gk * n + L2 * wj[k]
+            gj[k] += g * g
+            wj[k] -= RATE * g / math.sqrt(gj[k])
+
+
 def train_linear(rows, vocab):
     """Returns (weights per feature: list of NOUT floats, bias)."""
     index = {k: i for i, k in enumerate(vocab)}
@@ -191,61 +205,63 @@ def train_linear(rows, vocab):
             grad = [(p[k] - (1.0 if k == y else 0.0)) * cw[y] for k in range(3)]
             for c in range(len(CATS)):
                 grad.append(sigmoid(z[3 + c]) - (1.0 if cy[c] else 0.0))
-            for k in range(NOUT):
-                bg2[k] += grad[k] * grad[k]
-                b[k] -= RATE * grad[k] / math.sqrt(bg2[k])
-            for j, n in x:
-                wj = w[j]
-                gj = g2[j]
-                for k in range(NOUT):
-                    g = grad[k] * n + L2 * wj[k]
-                    gj[k] += g * g
-                    wj[k] -= RATE * g / math.sqrt(gj[k])
+            adagrad(b, bg2, ((w[j], g2[j], n) for j, n in x), grad)
     return w, b
 
 
 def train_themes(rows, vocab):
-    """Returns (base, pairs {feature index: [(theme, weight)]}).
+    """Returns (bias per theme, pairs {feature index: [(theme, weight)]}).
 
-    A theme's score is its log prior within its category plus, for each
-    feature of the text, the feature's positive evidence for the theme:
-    log(P(feature | theme) / P(feature)) over texts, when above 0 and seen
-    with the theme in NB_MIN_COUNT texts or more (naive Bayes keeping the
-    evidence for a theme only, which does not favour rare themes for the
-    many features they never saw).
+    Per category, a softmax over its themes, trained by the same AdaGrad
+    steps as train_linear on the texts that have a theme of the category
+    (the target spread evenly over their themes of it).  Adding a number to
+    all of a feature's weights in a category changes no probability, so each
+    feature's weights are centred on their median there and those below
+    THEME_PRUNE left out: the pairs stay sparse.
     """
     index = {k: i for i, k in enumerate(vocab)}
-    nt = len(THEME_LIST)
-    df = {}
-    dft = [dict() for _ in range(nt)]
-    ntexts = [0] * nt
-    ncat = [0] * len(CATS)
-    for r in rows:
-        themes = [THEME_INDEX[t] for t in sorted(r["gold"]) if t in THEME_INDEX]
-        for c in range(len(CATS)):
-            ncat[c] += any(THEME_LIST[t][0] == CATS[c] for t in themes)
-        feats = [index[k] for k in r["feats"] if k in index]
-        for j in feats:
-            df[j] = df.get(j, 0) + 1
-        for t in themes:
-            ntexts[t] += 1
-            for j in feats:
-                dft[t][j] = dft[t].get(j, 0) + 1
-    n = len(rows)
-    base = []
+    bias = [0.0] * len(THEME_LIST)
     pairs = {}
-    for t in range(nt):
-        c = CATS.index(THEME_LIST[t][0])
-        base.append(math.log((ntexts[t] + 1.0) / (ncat[c] + len(THEMES[CATS[c]].split()))))
-        for j in sorted(dft[t]):
-            m = dft[t][j]
-            if m < NB_MIN_COUNT:
-                continue
-            w = (math.log((m + NB_ALPHA) / (ntexts[t] + 2 * NB_ALPHA))
-                 - math.log((df[j] + NB_ALPHA) / (n + 2 * NB_ALPHA)))
-            if w > NB_MIN_W:
-                pairs.setdefault(j, []).append((t, w))
-    return base, pairs
+    for cat in CATS:
+        th = [t for t, (c, _) in enumerate(THEME_LIST) if c == cat]
+        nt = len(th)
+        data = []
+        for r in rows:
+            gold = [th.index(THEME_INDEX[t]) for t in sorted(r["gold"])
+                    if t in THEME_INDEX and t.startswith(cat + ":")]
+            if gold:
+                x = sorted((index[k], n) for k, n in r["feats"].items() if k in index)
+                data.append((x, gold))
+        w = {}
+        g2 = {}
+        b = [0.0] * nt
+        bg2 = [1e-8] * nt
+        rng = random.Random(SEED)
+        order = list(range(len(data)))
+        for _ in range(THEME_EPOCHS):
+            rng.shuffle(order)
+            for i in order:
+                x, gold = data[i]
+                z = b[:]
+                for j, n in x:
+                    wj = w.get(j)
+                    if wj is not None:
+                        for k in range(nt):
+                            z[k] += wj[k] * n
+                grad = softmax(z)
+                for k in gold:
+                    grad[k] -= 1.0 / len(gold)
+                adagrad(b, bg2, ((w.setdefault(j, [0.0] * nt), g2.setdefault(j, [1e-8] * nt), n)
+                                 for j, n in x), grad)
+        for k in range(nt):
+            bias[th[k]] = b[k]
+        for j in sorted(w):
+            mid = sorted(w[j])[nt // 2]
+            for k in range(nt):
+                v = w[j][k] - mid
+                if abs(v) >= THEME_PRUNE:
+                    pairs.setdefault(j, []).append((th[k], v))
+    return bias, pairs
 
 
 def predict(model, r):
@@ -263,50 +279,54 @@ def predict(model, r):
     return softmax(z[:3]), [sigmoid(v) for v in z[3:]], seen
 
 
-def nb_scores(model, seen):
-    """Returns every theme's score: its log prior plus the evidence seen."""
-    base, pairs = model["nb"]
-    score = base[:]
+def theme_probs(model, seen):
+    """Returns per category {theme: probability}, in theme order."""
+    bias, pairs = model["themes"]
+    score = bias[:]
     for j, n in seen:
         for t, w in pairs.get(j, ()):
             score[t] += n * w
-    return score
-
-
-def nb_best(score, cat):
-    best = None
-    for t, (c, _) in enumerate(THEME_LIST):
-        if c == cat and (best is None or score[t] > score[best]):
-            best = t
-    return "%s:%s" % THEME_LIST[best]
+    out = []
+    for cat in CATS:
+        th = [t for t, (c, _) in enumerate(THEME_LIST) if c == cat]
+        q = softmax([score[t] for t in th])
+        out.append({"%s:%s" % THEME_LIST[t]: v for t, v in zip(th, q)})
+    return out
 
 
 def outputs(model, r):
     """The model's outputs for a text, as decide() takes them."""
     p, pc, seen = predict(model, r)
-    score = nb_scores(model, seen)
-    return (p, pc, [nb_best(score, c) for c in CATS], score)
+    return (p, pc, theme_probs(model, seen))
 
 
 def fit(rows):
     vocab = vocabulary(rows)
     w, b = train_linear(hide_rules(rows), vocab)
     return {"vocab": vocab, "index": {k: i for i, k in enumerate(vocab)},
-            "w": w, "b": b, "nb": train_themes(rows, vocab)}
+            "w": w, "b": b, "themes": train_themes(rows, vocab)}
 
 
-def replaced(mine, cat, best, score, repl):
-    """The rule themes mine of a kept category after the replace mode:
-    repl is (mode, margin), the margin a score over the rule themes' best."""
-    mode, margin = repl
-    if best in mine or mode == 0:
-        return mine
+def cat_themes(r, c, pc, q, drop, add, keep=0.0, repl=2.0):
+    """A category's themes after the model, as textcat.c decides them: the
+    rules' ones go when the category's probability pc is below drop; with
+    none, the best theme (of probabilities q) comes when pc is above add;
+    kept, an only "other" (a request cue without a topic) gives way to the
+    best theme, the best theme replaces the rule themes it is not among at
+    probability repl, and rule themes below keep go (the best one stays if
+    none is left)."""
+    cat = CATS[c]
+    mine = {t for t in r["rule"] if t.startswith(cat + ":")}
+    best = max(q, key=q.get)
+    if mine and pc < drop:
+        return set()
+    if not mine:
+        return {best} if pc > add else set()
     if mine == {cat + ":other"}:
         return {best}
-    if mode == 2 and (score[THEME_INDEX[best]]
-                      - max(score[THEME_INDEX[t]] for t in mine)) >= margin:
+    if best not in mine and q[best] >= repl:
         return {best}
-    return mine
+    return {t for t in mine if q.get(t, 1.0) >= keep} or {best}
 
 
 def decide_label(r, p, sent_min):
@@ -317,20 +337,13 @@ def decide_label(r, p, sent_min):
     return k if (k != r["rule_label"] and p[k] >= smin) else r["rule_label"]
 
 
-def decide(r, out, sent_min, drop, add, repl=((0, 0.0),) * 4):
+def decide(r, out, sent_min, drop, add, keep, repl):
     """Applies the model's output to the rules' result as textcat.c does."""
-    p, pc, best_theme, score = out
+    p, pc, q = out
     label = decide_label(r, p, sent_min)
     themes = set()
-    for c, cat in enumerate(CATS):
-        mine = {t for t in r["rule"] if t.startswith(cat + ":")}
-        if mine and pc[c] < drop[c]:
-            mine = set()
-        elif not mine and pc[c] > add[c]:
-            mine = {best_theme[c]}
-        elif mine:
-            mine = replaced(mine, cat, best_theme[c], score, repl[c])
-        themes |= mine
+    for c in range(len(CATS)):
+        themes |= cat_themes(r, c, pc[c], q[c], drop[c], add[c], keep[c], repl[c])
     return label, themes
 
 
@@ -338,18 +351,11 @@ def f1(tp, fp, fn):
     return 2.0 * tp / (2.0 * tp + fp + fn) if tp + fp + fn else 1.0
 
 
-def cat_f1(rows, outs, c, drop, add, repl=(0, 0.0)):
+def cat_f1(rows, outs, c, drop, add, keep=0.0, repl=2.0):
     cat = CATS[c]
     tp = fp = fn = 0
     for r, out in zip(rows, outs):
-        pc, best = out[1][c], out[2][c]
-        mine = {t for t in r["rule"] if t.startswith(cat + ":")}
-        if mine and pc < drop:
-            mine = set()
-        elif not mine and pc > add:
-            mine = {best}
-        elif mine:
-            mine = replaced(mine, cat, best, out[3], repl)
+        mine = cat_themes(r, c, out[1][c], out[2][c], drop, add, keep, repl)
         want = {t for t in r["gold"] if t.startswith(cat + ":")}
         tp += len(mine & want)
         fp += len(mine - want)
@@ -374,32 +380,30 @@ def thresholds(rows):
         part = [(r, o) for r, o in zip(rows, outs) if r["rule_strong"] == strong]
         best_sent.append(max(grid[6:] + [2.0], key=lambda s: (sum(
             decide_label(r, o[0], [s, s]) == r["y"] for r, o in part), -s)))
-    drop, add, repl = [], [], []
+    drop, add, keep, repl = [], [], [], []
     for c in range(len(CATS)):
         d = max(grid[:11], key=lambda t: (cat_f1(rows, outs, c, t, 2.0), -t))
         a = max(grid[10:] + [2.0], key=lambda t: (cat_f1(rows, outs, c, d, t), t))
-        none = cat_f1(rows, outs, c, d, a)
-        modes = REPLACE_MODES if CATS[c] in MARGIN_CATS else REPLACE_MODES[:2]
-        m = max(modes, key=lambda x: cat_f1(rows, outs, c, d, a, x))
-        if cat_f1(rows, outs, c, d, a, m) <= none + REPLACE_GAIN:
-            m = REPLACE_MODES[0]
+        k, m = max(((k, m) for m in REPL_GRID for k in KEEP_GRID),
+                   key=lambda x: cat_f1(rows, outs, c, d, a, x[0], x[1]))
         drop.append(d)
         add.append(a)
+        keep.append(k)
         repl.append(m)
     if REPORT:
         n = len(rows)
         rule_acc = sum(r["rule_label"] == r["y"] for r in rows) / n
-        acc = sum(decide(r, o, best_sent, drop, add, repl)[0] == r["y"]
+        acc = sum(decide(r, o, best_sent, drop, add, keep, repl)[0] == r["y"]
                   for r, o in zip(rows, outs)) / n
         sys.stderr.write("cross-validation on %d texts: label accuracy rules %.3f, model %.3f\n"
                          % (n, rule_acc, acc))
         for c in range(len(CATS)):
             sys.stderr.write("  %-18s F1 rules %.3f, model %.3f (drop < %.2f, add > %.2f,"
-                             " replace %d margin %g: %.3f without)\n"
+                             " keep >= %.2f, replace >= %.2f: %.3f with the rule themes)\n"
                              % (CATS[c], cat_f1(rows, outs, c, 0.0, 2.0),
-                                cat_f1(rows, outs, c, drop[c], add[c], repl[c]), drop[c], add[c],
-                                repl[c][0], repl[c][1], cat_f1(rows, outs, c, drop[c], add[c])))
-    return best_sent, drop, add, repl
+                                cat_f1(rows, outs, c, drop[c], add[c], keep[c], repl[c]), drop[c],
+                                add[c], keep[c], repl[c], cat_f1(rows, outs, c, drop[c], add[c])))
+    return best_sent, drop, add, keep, repl
 
 
 def leave_one_out(rows, sent_min):
@@ -440,20 +444,20 @@ def logit(p):
     return fmt(math.log(p / (1.0 - p)))
 
 
-def emit(model, sent_min, drop, add, repl, sources, ntexts):
+def emit(model, sent_min, drop, add, keep_min, repl_min, sources, ntexts):
     vocab, w, b = model["vocab"], model["w"], model["b"]
-    base, pairs = model["nb"]
-    # keep the features that have a weight or a naive Bayes pair left after rounding
-    keep = [j for j in range(len(vocab))
+    bias, pairs = model["themes"]
+    # keep the features that have a weight or a theme pair left after rounding
+    kept = [j for j in range(len(vocab))
             if any(fmt(v) not in ("0", "-0") for v in w[j]) or j in pairs]
     # at most 40 % full: a feature not in the model stops at an empty key
     # after about two probes, most often in the same cache line
     nslots = 1
-    while nslots < 2.5 * max(len(keep), 1):
+    while nslots < 2.5 * max(len(kept), 1):
         nslots *= 2
     key = [0] * nslots
     row = [0] * nslots
-    for r, j in enumerate(keep):
+    for r, j in enumerate(kept):
         i = vocab[j] & (nslots - 1)
         while key[i] != 0:
             i = (i + 1) & (nslots - 1)
@@ -471,9 +475,9 @@ def emit(model, sent_min, drop, add, repl, sources, ntexts):
     for src in sources:
         p(" *   %s" % src.rsplit("/", 1)[-1])
     p(" * Seed %d, %d epochs, rate %g, L2 %g, features in >= %d texts: %d kept;"
-      % (SEED, EPOCHS, RATE, L2, MIN_DF, len(keep)))
-    p(" * theme evidence: alpha %g, pairs seen in >= %d texts; thresholds by %d-fold"
-      % (NB_ALPHA, NB_MIN_COUNT, FOLDS))
+      % (SEED, EPOCHS, RATE, L2, MIN_DF, len(kept)))
+    p(" * themes: %d epochs, weights from %g; thresholds by %d-fold"
+      % (THEME_EPOCHS, THEME_PRUNE, FOLDS))
     p(" * cross-validation on the training texts.")
     p(" */")
     p('#include "model.h"')
@@ -484,8 +488,8 @@ def emit(model, sent_min, drop, add, repl, sources, ntexts):
       % ("/".join(fmt(x) for x in drop), "/".join(fmt(x) for x in add)))
     p("const float tcm_drop[TCM_NCAT] = {%s};" % ", ".join(logit(x) for x in drop))
     p("const float tcm_add[TCM_NCAT] = {%s};" % ", ".join(logit(x) for x in add))
-    p("const unsigned char tcm_replace[TCM_NCAT] = {%s};" % ", ".join(str(x[0]) for x in repl))
-    p("const float tcm_margin[TCM_NCAT] = {%s};" % ", ".join(fmt(x[1]) for x in repl))
+    p("const float tcm_keep_min[TCM_NCAT] = {%s};" % ", ".join(fmt(x) for x in keep_min))
+    p("const float tcm_repl_min[TCM_NCAT] = {%s};" % ", ".join(fmt(x) for x in repl_min))
     p("const float tcm_bias[TCM_STRIDE] = {%s, 0};" % ", ".join(fmt(x) for x in b))
     p("")
     # the filled entries only (designated initializers; the rest are zero, empty)
@@ -496,9 +500,32 @@ def emit(model, sent_min, drop, add, repl, sources, ntexts):
     if not filled:
         p("\t0,")
     p("};")
+    # a feature's theme pairs in theme order, so a category's are a run,
+    # after a header word: how many pairs of categories 0 to c end the run
+    # of c (8 bits each); the run's first word is the last column of the
+    # feature's weights (exact as a float below 2^24).  Run 0 is empty: the
+    # features without pairs point at it.  A pair is the float weight with
+    # its 8 low bits (of 23 of mantissa) replaced by the theme.
+    start, tp = {}, [0]
+    for r, j in enumerate(kept):
+        run = sorted(pairs.get(j, ()))
+        if not run:
+            start[r] = 0
+            continue
+        start[r] = len(tp)
+        head = 0
+        for c in range(len(CATS)):
+            upto = sum(1 for t, _ in run if CATS.index(THEME_LIST[t][0]) <= c)
+            assert upto < 256
+            head |= upto << (8 * c)
+        tp.append(head)
+        for t, v in run:
+            bits = struct.unpack("<I", struct.pack("<f", float(fmt(v))))[0]
+            tp.append((bits & ~0xFF) | t)
+    assert len(tp) < (1 << 24)
     p("const float tcm_w[%d][TCM_STRIDE] = {" % nslots)
     for i in filled:
-        p("\t[%d] = {%s, 0}," % (i, ", ".join(fmt(v) for v in w[keep[row[i]]])))
+        p("\t[%d] = {%s, %d}," % (i, ", ".join(fmt(v) for v in w[kept[row[i]]]), start[row[i]]))
     if not filled:
         p("\t{0},")
     p("};")
@@ -511,42 +538,12 @@ def emit(model, sent_min, drop, add, repl, sources, ntexts):
     p("const unsigned char tcm_theme_cat[] = {")
     p("\t" + ", ".join(str(CATS.index(c)) for c, _ in THEME_LIST))
     p("};")
-    p("const float tcm_theme_base[] = {")
-    p("\t" + ", ".join(fmt(x) for x in base))
+    p("const float tcm_theme_bias[] = {")
+    p("\t" + ", ".join(fmt(x) for x in bias))
     p("};")
-    # a feature's pairs in theme order, so a category's are a run: the
-    # first pair, then per category how many pairs up to its run's end
-    nbword, th, lw = {}, [], []
-    for r, j in enumerate(keep):
-        run = sorted(pairs.get(j, ()))
-        word = len(th)
-        for c in range(len(CATS)):
-            upto = sum(1 for t, _ in run if CATS.index(THEME_LIST[t][0]) <= c)
-            assert upto < 256
-            word |= upto << (24 + 8 * c)
-        nbword[r] = word if run else 0
-        for t, lp in run:
-            th.append(t)
-            lw.append(lp)
-    assert len(th) < (1 << 24)
-    nb = ["[%d] = 0x%x" % (i, nbword[row[i]]) for i in range(nslots) if key[i] != 0 and nbword[row[i]]]
-    p("const uint64_t tcm_nb[%d] = {" % nslots)
-    for i in range(0, len(nb), 4):
-        p("\t" + ", ".join(nb[i:i + 4]) + ",")
-    if not nb:
-        p("\t0,")
-    p("};")
-    p("const unsigned char tcm_nb_theme[] = {")
-    for i in range(0, len(th), 24):
-        p("\t" + ", ".join(str(x) for x in th[i:i + 24]) + ",")
-    if not th:
-        p("\t0")
-    p("};")
-    p("const float tcm_nb_w[] = {")
-    for i in range(0, len(lw), 10):
-        p("\t" + ", ".join(fmt(x) for x in lw[i:i + 10]) + ",")
-    if not lw:
-        p("\t0")
+    p("const uint32_t tcm_tp[] = {")
+    for i in range(0, len(tp), 8):
+        p("\t" + ", ".join("0x%x" % x for x in tp[i:i + 8]) + ",")
     p("};")
     return "\n".join(out) + "\n"
 
@@ -569,15 +566,15 @@ def main():
     sources = args[1:]
     assert len(THEME_LIST) <= 64 and len(rows) < 65536
     if rows:
-        sent_min, drop, add, repl = thresholds(rows)
+        sent_min, drop, add, keep, repl = thresholds(rows)
         if loso:
             leave_one_out(rows, sent_min)
         model = fit(rows)
     else:
-        sent_min, drop, add, repl = [2.0, 2.0], [0.0] * 4, [2.0] * 4, [(0, 0.0)] * 4
+        sent_min, drop, add, keep, repl = [2.0, 2.0], [0.0] * 4, [2.0] * 4, [0.0] * 4, [2.0] * 4
         model = {"vocab": [], "index": {}, "w": [], "b": [0.0] * NOUT,
-                 "nb": ([0.0] * len(THEME_LIST), {})}
-    sys.stdout.write(emit(model, sent_min, drop, add, repl, sources, len(rows)))
+                 "themes": ([0.0] * len(THEME_LIST), {})}
+    sys.stdout.write(emit(model, sent_min, drop, add, keep, repl, sources, len(rows)))
 
 
 if __name__ == "__main__":
