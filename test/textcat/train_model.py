@@ -61,9 +61,9 @@ RULES_TUNED = {"feedback_labelled.tsv", "feedback_tuning.tsv", "feedback_dev2.ts
                "feedback_unseen.tsv", "feedback_unseen2.tsv"}
 REPORT = False      # --report: cross-validation figures on stderr
 MISSES = None       # --misses FILE (with --loso): file:line, expected and got of each miss
-# --loso: label accuracy with each training file left out of training in
-# turn, on stderr: text in a style the model has not seen, better than
-# random folds mimic it.  The files the rules were tuned on first (labelled,
+# --loso: label accuracy and theme F1 with each training file left out of
+# training in turn, on stderr: text in a style the model has not seen,
+# better than random folds mimic it.  The files the rules were tuned on first (labelled,
 # tuning, unseen) are left in: the rules know them.
 LOSO_KEEP = {"feedback_labelled.tsv", "feedback_tuning.tsv", "feedback_unseen.tsv"}
 LABELS = ["positive", "neutral", "negative"]
@@ -406,26 +406,37 @@ def thresholds(rows):
     return best_sent, drop, add, keep, repl
 
 
-def leave_one_out(rows, sent_min):
-    """Writes the label accuracy of each training file left out (but
-    LOSO_KEEP), in corpus order."""
+def leave_one_out(rows, sent_min, drop, add, keep, repl):
+    """Writes the label accuracy and the theme F1 per category of each
+    training file left out (but LOSO_KEEP), in corpus order, then pooled."""
     right = total = 0
+    pooled = [[0, 0, 0] for _ in CATS]
     for name in dict.fromkeys(r["source"] for r in rows if r["source"] not in LOSO_KEEP):
         test = [r for r in rows if r["source"] == name]
         model = fit([r for r in rows if r["source"] != name])
         ok = rules = 0
+        counts = [[0, 0, 0] for _ in CATS]
         for r in test:
-            got = decide_label(r, predict(model, r)[0], sent_min)
+            out = outputs(model, r)
+            got, themes = decide(r, out, sent_min, drop, add, keep, repl)
             ok += got == r["y"]
             rules += r["rule_label"] == r["y"]
             if MISSES and got != r["y"]:
                 MISSES.write("%s:%d\t%s\t%s\n" % (name, r["line"], LABELS[r["y"]], LABELS[got]))
-        sys.stderr.write("left out %-22s %4d texts: label accuracy rules %.3f, model %.3f\n"
-                         % (name, len(test), rules / len(test), ok / len(test)))
+            for c, cat in enumerate(CATS):
+                mine = {t for t in themes if t.startswith(cat + ":")}
+                want = {t for t in r["gold"] if t.startswith(cat + ":")}
+                for k, n in enumerate((len(mine & want), len(mine - want), len(want - mine))):
+                    counts[c][k] += n
+                    pooled[c][k] += n
+        sys.stderr.write("left out %-22s %4d texts: label accuracy rules %.3f, model %.3f;"
+                         " theme F1 %s\n" % (name, len(test), rules / len(test), ok / len(test),
+                                              " / ".join("%.3f" % f1(*x) for x in counts)))
         right += ok
         total += len(test)
     if total:
-        sys.stderr.write("left out, all: %d texts, model %.3f\n" % (total, right / total))
+        sys.stderr.write("left out, all: %d texts, model %.3f; theme F1 %s\n"
+                         % (total, right / total, " / ".join("%.3f" % f1(*x) for x in pooled)))
 
 
 def fmt(x):
@@ -568,7 +579,7 @@ def main():
     if rows:
         sent_min, drop, add, keep, repl = thresholds(rows)
         if loso:
-            leave_one_out(rows, sent_min)
+            leave_one_out(rows, sent_min, drop, add, keep, repl)
         model = fit(rows)
     else:
         sent_min, drop, add, keep, repl = [2.0, 2.0], [0.0] * 4, [2.0] * 4, [0.0] * 4, [2.0] * 4
