@@ -63,8 +63,8 @@ REPORT = False      # --report: cross-validation figures on stderr
 MISSES = None       # --misses FILE (with --loso): file:line, expected and got of each miss
 # --loso: label accuracy and theme F1 with each training file left out of
 # training in turn, on stderr: text in a style the model has not seen,
-# better than random folds mimic it.  The files the rules were tuned on first (labelled,
-# tuning, unseen) are left in: the rules know them.
+# better than random folds mimic it.  The files the rules were tuned on
+# first (labelled, tuning, unseen) are left in: the rules know them.
 LOSO_KEEP = {"feedback_labelled.tsv", "feedback_tuning.tsv", "feedback_unseen.tsv"}
 LABELS = ["positive", "neutral", "negative"]
 CATS = ["pain_point", "feature_request", "value_driver", "success_indicator"]
@@ -84,6 +84,7 @@ THEMES = {
 }
 THEME_LIST = [(c, t) for c in CATS for t in THEMES[c].split()]
 THEME_INDEX = {"%s:%s" % ct: i for i, ct in enumerate(THEME_LIST)}
+CAT_THEMES = [[t for t, (c, _) in enumerate(THEME_LIST) if c == cat] for cat in CATS]
 
 
 def parse(path):
@@ -222,8 +223,7 @@ def train_themes(rows, vocab):
     index = {k: i for i, k in enumerate(vocab)}
     bias = [0.0] * len(THEME_LIST)
     pairs = {}
-    for cat in CATS:
-        th = [t for t, (c, _) in enumerate(THEME_LIST) if c == cat]
+    for cat, th in zip(CATS, CAT_THEMES):
         nt = len(th)
         data = []
         for r in rows:
@@ -287,8 +287,7 @@ def theme_probs(model, seen):
         for t, w in pairs.get(j, ()):
             score[t] += n * w
     out = []
-    for cat in CATS:
-        th = [t for t, (c, _) in enumerate(THEME_LIST) if c == cat]
+    for th in CAT_THEMES:
         q = softmax([score[t] for t in th])
         out.append({"%s:%s" % THEME_LIST[t]: v for t, v in zip(th, q)})
     return out
@@ -314,9 +313,11 @@ def cat_themes(r, c, pc, q, drop, add, keep=0.0, repl=2.0):
     kept, an only "other" (a request cue without a topic) gives way to the
     best theme, the best theme replaces the rule themes it is not among at
     probability repl, and rule themes below keep go (the best one stays if
-    none is left)."""
+    none is left).  Rule themes the model does not know stay as they are."""
     cat = CATS[c]
     mine = {t for t in r["rule"] if t.startswith(cat + ":")}
+    if any(t not in q for t in mine):
+        return mine
     best = max(q, key=q.get)
     if mine and pc < drop:
         return set()
@@ -326,7 +327,7 @@ def cat_themes(r, c, pc, q, drop, add, keep=0.0, repl=2.0):
         return {best}
     if best not in mine and q[best] >= repl:
         return {best}
-    return {t for t in mine if q.get(t, 1.0) >= keep} or {best}
+    return {t for t in mine if q[t] >= keep} or {best}
 
 
 def decide_label(r, p, sent_min):
@@ -351,7 +352,9 @@ def f1(tp, fp, fn):
     return 2.0 * tp / (2.0 * tp + fp + fn) if tp + fp + fn else 1.0
 
 
-def cat_f1(rows, outs, c, drop, add, keep=0.0, repl=2.0):
+def cat_counts(rows, outs, c, drop, add, keep=0.0, repl=2.0):
+    """(true positives, false positives, false negatives) of category c's
+    themes over the texts."""
     cat = CATS[c]
     tp = fp = fn = 0
     for r, out in zip(rows, outs):
@@ -360,7 +363,11 @@ def cat_f1(rows, outs, c, drop, add, keep=0.0, repl=2.0):
         tp += len(mine & want)
         fp += len(mine - want)
         fn += len(want - mine)
-    return f1(tp, fp, fn)
+    return tp, fp, fn
+
+
+def cat_f1(rows, outs, c, drop, add, keep=0.0, repl=2.0):
+    return f1(*cat_counts(rows, outs, c, drop, add, keep, repl))
 
 
 def thresholds(rows):
@@ -414,21 +421,18 @@ def leave_one_out(rows, sent_min, drop, add, keep, repl):
     for name in dict.fromkeys(r["source"] for r in rows if r["source"] not in LOSO_KEEP):
         test = [r for r in rows if r["source"] == name]
         model = fit([r for r in rows if r["source"] != name])
+        outs = [outputs(model, r) for r in test]
         ok = rules = 0
-        counts = [[0, 0, 0] for _ in CATS]
-        for r in test:
-            out = outputs(model, r)
-            got, themes = decide(r, out, sent_min, drop, add, keep, repl)
+        for r, out in zip(test, outs):
+            got = decide_label(r, out[0], sent_min)
             ok += got == r["y"]
             rules += r["rule_label"] == r["y"]
             if MISSES and got != r["y"]:
                 MISSES.write("%s:%d\t%s\t%s\n" % (name, r["line"], LABELS[r["y"]], LABELS[got]))
-            for c, cat in enumerate(CATS):
-                mine = {t for t in themes if t.startswith(cat + ":")}
-                want = {t for t in r["gold"] if t.startswith(cat + ":")}
-                for k, n in enumerate((len(mine & want), len(mine - want), len(want - mine))):
-                    counts[c][k] += n
-                    pooled[c][k] += n
+        counts = [cat_counts(test, outs, c, drop[c], add[c], keep[c], repl[c])
+                  for c in range(len(CATS))]
+        for c, x in enumerate(counts):
+            pooled[c] = [a + b for a, b in zip(pooled[c], x)]
         sys.stderr.write("left out %-22s %4d texts: label accuracy rules %.3f, model %.3f;"
                          " theme F1 %s\n" % (name, len(test), rules / len(test), ok / len(test),
                                               " / ".join("%.3f" % f1(*x) for x in counts)))
