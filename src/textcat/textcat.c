@@ -2359,6 +2359,8 @@ typedef struct TcState
 	bool		msent_open;		/* a word read since the last sentence break */
 	bool		mneg_seen;		/* a negator read */
 	int			mframe;			/* the sentence rules' measured news: 1 good, 2 bad */
+	uint32_t	mlast[TC_MODEL_MAX_LAST];	/* the last sentence's unigrams, marked */
+	int			mnlast;
 } TcState;
 
 /* Appends name to a result list. */
@@ -3695,7 +3697,11 @@ tc_hide_last_word(TcState *st)
  * unigram (its lowercased singular form, marked when a negator is among
  * the three words before it in its clause) and a bigram with the word
  * before it in its clause (or the clause's start), a question mark per
- * question; then features of the rules' result (tc_model_rules).  The
+ * question; when the text has two sentences or more, the unigrams of the
+ * last one (its first TC_MODEL_MAX_LAST words) again with a mark of their
+ * own, since a verdict is most often said last ("... The app is fine.
+ * Support never answers."); then features of the rules' result
+ * (tc_model_rules).  The
  * training script sees the same list (tc_analyze_ex's features), so the
  * hashes only have to agree with themselves.
  */
@@ -3728,7 +3734,10 @@ tc_model_word(TcState *st, const TcScan *s, uint32_t flags)
 	bool		neg = st->mneg > 0;
 
 	if (!st->msent_open)
+	{
 		st->msent++;
+		st->mnlast = 0;
+	}
 	st->msent_open = true;
 	if (st->mwords >= TC_MODEL_MAX_WORDS)
 		return;
@@ -3744,6 +3753,8 @@ tc_model_word(TcState *st, const TcScan *s, uint32_t flags)
 	}
 	tc_model_put(st, tc_model_mix(h, neg ? 2 : 1), 64);
 	tc_model_put(st, tc_model_mix(h ^ (st->mprev * 16777619u), 3), 64);
+	if (st->mnlast < TC_MODEL_MAX_LAST)
+		st->mlast[st->mnlast++] = tc_model_mix(h, neg ? 8 : 7);
 	st->mprev = h;
 }
 
@@ -4172,6 +4183,13 @@ tc_analyze_ex(const TcMatcher *m, const char *text, size_t len, TcAllocator *a,
 	else
 		out->sentiment = fmax(-1.0, fmin(1.0, sum / sqrt(sum * sum + TC_ALPHA)));
 
+	if (st.msent >= 2)
+	{
+		int			i;
+
+		for (i = 0; i < st.mnlast; i++)
+			tc_model_put(&st, st.mlast[i], 64);
+	}
 	if (nfeatures)
 		nfeatures[0] = st.mn;
 	tc_model_rules(&st, &s);
