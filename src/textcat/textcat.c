@@ -3698,10 +3698,10 @@ tc_hide_last_word(TcState *st)
  * the three words before it in its clause) and a bigram with the word
  * before it in its clause (or the clause's start), a question mark per
  * question; when the text has two sentences or more, the unigrams of the
- * last one (its first TC_MODEL_MAX_LAST words) again with a mark of their
- * own, since a verdict is most often said last ("... The app is fine.
- * Support never answers."); then features of the rules' result
- * (tc_model_rules).  The
+ * last one (its first TC_MODEL_MAX_LAST words; none when it begins after
+ * the TC_MODEL_MAX_WORDS words read) again with a mark of their own, since
+ * a verdict is most often said last ("The app is fine.  Support never
+ * answers."); then features of the rules' result (tc_model_rules).  The
  * training script sees the same list (tc_analyze_ex's features), so the
  * hashes only have to agree with themselves.
  */

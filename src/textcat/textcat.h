@@ -243,15 +243,15 @@ extern void tc_analyze(const TcMatcher *m, const char *text, size_t len,
  * marked, and bigrams; in a text of two sentences or more, the unigrams of
  * the last one again, marked as such: where a verdict usually is) and over
  * the rules' own result (label, score bin, themes found) decides the label
- * and whether each theme category is present.  A label it is sure of replaces the rules' one (surer when the
- * rules' score is strong; the score then becomes its probability of
- * positive minus negative, moved into the label's band); a category it is
- * sure is absent loses the rules' themes.  Within a category, a softmax
- * over its themes (the same features) says which of them the text has: a
- * category it is sure is present but where the rules found none gets the
- * best theme; in a kept one, the best replaces the rule themes when it is
- * not among them and sure enough, and rule themes it finds unlikely go
- * (model.h, tcm_keep_min).  Only themes the matcher defines are scored.  A
+ * and whether each theme category is present.  A label it is sure of
+ * replaces the rules' one (surer when the rules' score is strong; the score
+ * then becomes its probability of positive minus negative, moved into the
+ * label's band); a category it is sure is absent loses the rules' themes.
+ * Within a category, a softmax over its themes (the same features) says
+ * which of them the text has: a category it is sure is present but where
+ * the rules found none gets the best theme; in a kept one, the best
+ * replaces the rule themes when it is not among them and sure enough, and
+ * rule themes it finds unlikely go (model.h, tcm_keep_min).  Only themes the matcher defines are scored.  A
  * category's list with a theme the model does not know, or one that an
  * entry with own set reports (TcPhrase: a row of the deployment, whose
  * words the model was not trained on), stays as the rules made it.  The
