@@ -251,10 +251,11 @@ extern void tc_analyze(const TcMatcher *m, const char *text, size_t len,
  * which of them the text has: a category it is sure is present but where
  * the rules found none gets the best theme; in a kept one, the best
  * replaces the rule themes when it is not among them and sure enough, and
- * rule themes it finds unlikely go (model.h, tcm_keep_min).  Only themes the matcher defines are scored.  A
- * category's list with a theme the model does not know, or one that an
- * entry with own set reports (TcPhrase: a row of the deployment, whose
- * words the model was not trained on), stays as the rules made it.  The
+ * rule themes it finds unlikely go (model.h, tcm_keep_min).  Only themes
+ * the matcher defines are scored.  A category's list with a theme the model
+ * does not know, or one that an entry with own set reports (TcPhrase: a row
+ * of the deployment, whose words the model was not trained on), stays as
+ * the rules made it.  The
  * model reads the first TC_MODEL_MAX_WORDS words of a text; the rules read
  * all of it.
  */

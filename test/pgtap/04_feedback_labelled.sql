@@ -39,6 +39,8 @@ INSERT INTO adoption.features (feature_id, feature_name) VALUES
 \set unseen8_tsv `cat "${PGA_REPO:-.}/test/textcat/feedback_unseen8.tsv"`
 \set unseen9_tsv `cat "${PGA_REPO:-.}/test/textcat/feedback_unseen9.tsv"`
 \set plain_tsv `cat "${PGA_REPO:-.}/test/textcat/feedback_plain.tsv"`
+-- the order in which the sets' figures are printed
+\set set_order 'ARRAY[''labelled'', ''tuning'', ''dev2'', ''unseen'', ''blind'', ''unseen2'', ''unseen3'', ''unseen4'', ''unseen5'', ''unseen6'', ''unseen7'', ''unseen8'', ''unseen9'', ''plain'']'
 CREATE TEMP TABLE texts AS
 SELECT s.set, t.n, split_part(t.l, E'\t', 1) AS channel, NULLIF(split_part(t.l, E'\t', 2), '')::integer AS score,
 	split_part(t.l, E'\t', 3) AS expected_label,
@@ -85,7 +87,7 @@ SELECT is(ARRAY(SELECT set FROM figures WHERE set LIKE 'unseen%' AND texts >= 30
 	'each of the nine unseen sets of issue 18 has at least 300 texts');
 SELECT diag(format('%s: %s texts, label accuracy %s %%, theme precision %s %%, recall %s %%', set, texts,
 	round(100 * label_accuracy, 1), round(100 * precision::numeric, 1), round(100 * recall::numeric, 1)))
-FROM figures ORDER BY array_position(ARRAY['labelled', 'tuning', 'dev2', 'unseen', 'blind', 'unseen2', 'unseen3', 'unseen4', 'unseen5', 'unseen6', 'unseen7', 'unseen8', 'unseen9', 'plain'], set);
+FROM figures ORDER BY array_position(:set_order, set);
 
 -- F1 = 2 tp / (2 tp + fp + fn) per category: over category:theme pairs, and
 -- over texts (does the text have a theme of the category at all).
@@ -109,7 +111,7 @@ GROUP BY r.set, c.cat;
 SELECT diag(format('%s %s: F1 %s over themes, %s over texts', set, cat,
 	round(2.0 * tp / nullif(2 * tp + fp + fn, 0), 2), round(2.0 * ttp / nullif(2 * ttp + tfp + tfn, 0), 2)))
 FROM per_category WHERE set <> 'labelled'
-ORDER BY array_position(ARRAY['tuning', 'dev2', 'unseen', 'blind', 'unseen2', 'unseen3', 'unseen4', 'unseen5', 'unseen6', 'unseen7', 'unseen8', 'unseen9', 'plain'], set), array_position(ARRAY['pain_point', 'feature_request', 'value_driver', 'success_indicator'], cat);
+ORDER BY array_position(:set_order, set), array_position(ARRAY['pain_point', 'feature_request', 'value_driver', 'success_indicator'], cat);
 
 SELECT * FROM finish();
 ROLLBACK;
